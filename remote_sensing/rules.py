@@ -1,0 +1,367 @@
+"""Emission limits and validity rules as data, with effective dates and regions.
+
+The default rule file is ``remote_sensing/data/default_rules.json``. :func:`load_rules` merges an
+override (a JSON file or a dict) over it, so any part can be replaced without repeating the rest:
+mappings merge key by key, lists replace, except ``limit_sets`` and ``nrmm`` whose entries merge by
+``name`` (an override entry with a known name replaces that entry's keys; a new name is added).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final
+
+from remote_sensing.types import SHANGHAI
+
+DEVICE_REASON_POLICIES: Final[frozenset[str]] = frozenset({"always", "when_unexplained", "never"})
+
+
+class RulesError(ValueError):
+    """The rules file is malformed."""
+
+
+class NoLimitSetError(LookupError):
+    """No limit set is in force for the method, date and region asked for."""
+
+
+def region_matches(entry: str, region: str) -> bool:
+    """Return True when rule region ``entry`` covers ``region`` (GB/T 2260 codes).
+
+    ``140500`` (a city) covers ``140500`` and its counties ``1405xx``; ``140000`` covers the province.
+    """
+    if entry == region:
+        return True
+    if len(entry) == 6 and len(region) == 6:
+        if entry.endswith("0000"):
+            return region[:2] == entry[:2]
+        if entry.endswith("00"):
+            return region[:4] == entry[:4]
+    return False
+
+
+def _date(value: object, where: str) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError as exc:
+            raise RulesError(f"{where}: {value!r} is not an ISO date") from exc
+    raise RulesError(f"{where}: expected an ISO date string, got {value!r}")
+
+
+def _number(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise RulesError(f"{where}: expected a number, got {value!r}")
+    return float(value)
+
+
+def _regions(value: object, where: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise RulesError(f"{where}: regions must be null or a list of region codes")
+    return tuple(value)
+
+
+@dataclass(frozen=True, slots=True)
+class _Dated:
+    name: str
+    standard: str
+    effective_from: date
+    effective_to: date | None
+    regions: tuple[str, ...] | None
+
+    def in_force(self, on: date, region: str | None) -> bool:
+        """Return True when this set applies on ``on`` (``effective_to`` exclusive) in ``region``."""
+        if on < self.effective_from or (self.effective_to is not None and on >= self.effective_to):
+            return False
+        if self.regions is None:
+            return True
+        return region is not None and any(region_matches(r, region) for r in self.regions)
+
+
+@dataclass(frozen=True, slots=True)
+class LimitSet(_Dated):
+    """A named set of limits, ``limits[method][item]``, e.g. ``limits["lug_down"]["nox_ppm"]``."""
+
+    limits: Mapping[str, Mapping[str, float]]
+
+
+@dataclass(frozen=True, slots=True)
+class NrmmLimitSet(_Dated):
+    """GB 36886 free-acceleration k limits by emission class and rated-power band, plus Ringelmann."""
+
+    power_bands_kw: tuple[float, ...]
+    k: Mapping[str, tuple[float, ...]]
+    ringelmann: float
+
+    def k_limit(self, emission_class: str, rated_power_kw: float) -> tuple[float, str]:
+        """Return the k limit and a band label (``P<19``, ``19<=P<37``, ``P>=37``)."""
+        try:
+            row = self.k[emission_class]
+        except KeyError:
+            raise NoLimitSetError(f"{self.name}: no class {emission_class!r}") from None
+        band = sum(1 for edge in self.power_bands_kw if rated_power_kw >= edge)
+        edges = self.power_bands_kw
+        if band == 0:
+            label = f"P<{edges[0]:g}"
+        elif band == len(edges):
+            label = f"P>={edges[-1]:g}"
+        else:
+            label = f"{edges[band - 1]:g}<=P<{edges[band]:g}"
+        return row[band], label
+
+
+@dataclass(frozen=True, slots=True)
+class ValidityRange:
+    """An inclusive range a pass measurement must lie in; ``reason`` is the short invalid code."""
+
+    reason: str
+    field: str
+    min: float | None
+    max: float | None
+
+    def ok(self, value: float) -> bool:
+        """Return True when ``value`` lies inside the range (bounds included)."""
+        return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
+
+
+@dataclass(frozen=True, slots=True)
+class ValidityRules:
+    """Remote-sensing pass validity ranges (in reason order) and policies."""
+
+    ranges: tuple[ValidityRange, ...]
+    missing_is_invalid: bool
+    #: ``when_unexplained``: report ``device`` only when the device flags a pass invalid and no
+    #: range check explains it; ``always``: whenever the device flags it; ``never``: ignore the flag.
+    device_reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ObdRules:
+    """How OBD findings decide a roadside test."""
+
+    name: str
+    fail_on_mil_with_codes: bool
+    fail_on_tampering: bool
+    readiness_incomplete: str  # "invalid" (retest), "fail" or "ignore"
+
+
+@dataclass(frozen=True, slots=True)
+class BlacklistRules:
+    """Listing rule defaults (domain.md §3): the blacklist service applies them."""
+
+    min_exceeding_passes: int
+    window_days: int
+    distinct_days: bool
+    roadside_fail_lists: bool
+    timezone: str
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """All rules loaded from one rules document."""
+
+    limit_sets: tuple[LimitSet, ...]
+    validity: ValidityRules
+    remote_sensing_items: Mapping[str, str]
+    nrmm: tuple[NrmmLimitSet, ...]
+    obd: ObdRules
+    blacklist: BlacklistRules
+    raw: Mapping[str, Any]
+
+    def limits_for(
+        self, method: str, on: date | datetime | None = None, region: str | None = None
+    ) -> LimitSet:
+        """Return the limit set for ``method`` in force on ``on`` in ``region``.
+
+        A regional set beats a general one; among equals the latest ``effective_from`` wins.
+        ``on`` defaults to today in Asia/Shanghai; a datetime is converted to Asia/Shanghai first.
+        """
+        day = _as_day(on)
+        candidates = [s for s in self.limit_sets if method in s.limits and s.in_force(day, region)]
+        if not candidates:
+            raise NoLimitSetError(f"no {method} limits in force on {day.isoformat()} for region {region!r}")
+        return max(candidates, key=lambda s: (s.regions is not None, s.effective_from))
+
+    def nrmm_limits_for(self, on: date | datetime | None = None, region: str | None = None) -> NrmmLimitSet:
+        """Return the GB 36886 limit set in force on ``on`` in ``region``."""
+        day = _as_day(on)
+        candidates = [s for s in self.nrmm if s.in_force(day, region)]
+        if not candidates:
+            raise NoLimitSetError(f"no NRMM limits in force on {day.isoformat()} for region {region!r}")
+        return max(candidates, key=lambda s: (s.regions is not None, s.effective_from))
+
+
+def _as_day(on: date | datetime | None) -> date:
+    if on is None:
+        return datetime.now(SHANGHAI).date()
+    if isinstance(on, datetime):
+        return on.astimezone(SHANGHAI).date() if on.tzinfo is not None else on.date()
+    return on
+
+
+def _merge_named(base: list[Any], override: list[Any], where: str) -> list[Any]:
+    merged = [copy.deepcopy(item) for item in base]
+    index = {item.get("name"): i for i, item in enumerate(merged) if isinstance(item, dict)}
+    for item in override:
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            raise RulesError(f"{where}: every entry needs a name")
+        if item["name"] in index:
+            merged[index[item["name"]]] = _merge(merged[index[item["name"]]], item, where)
+        else:
+            merged.append(copy.deepcopy(item))
+    return merged
+
+
+def _merge(base: Any, override: Any, where: str = "") -> Any:
+    if isinstance(base, dict) and isinstance(override, dict):
+        out = dict(base)
+        for key, value in override.items():
+            path = f"{where}.{key}" if where else str(key)
+            if key in ("limit_sets", "nrmm") and not where and isinstance(value, list):
+                out[key] = _merge_named(list(base.get(key, [])), value, path)
+            elif key in out:
+                out[key] = _merge(out[key], value, path)
+            else:
+                out[key] = copy.deepcopy(value)
+        return out
+    return copy.deepcopy(override)
+
+
+def _dated(item: Mapping[str, Any], where: str) -> dict[str, Any]:
+    name = item.get("name")
+    if not isinstance(name, str) or not name:
+        raise RulesError(f"{where}: name is required")
+    start = _date(item.get("effective_from"), f"{where}.effective_from")
+    if start is None:
+        raise RulesError(f"{where}: effective_from is required")
+    return {
+        "name": name,
+        "standard": str(item.get("standard", "")),
+        "effective_from": start,
+        "effective_to": _date(item.get("effective_to"), f"{where}.effective_to"),
+        "regions": _regions(item.get("regions"), where),
+    }
+
+
+def _build(doc: Mapping[str, Any]) -> RuleSet:
+    limit_sets = []
+    for i, item in enumerate(doc.get("limit_sets", [])):
+        where = f"limit_sets[{i}]"
+        limits = item.get("limits")
+        if not isinstance(limits, dict):
+            raise RulesError(f"{where}.limits must be an object")
+        parsed = {
+            str(method): {str(k): _number(v, f"{where}.limits.{method}.{k}") for k, v in items.items()}
+            for method, items in limits.items()
+        }
+        limit_sets.append(LimitSet(**_dated(item, where), limits=parsed))
+
+    rs_validity = doc.get("validity", {}).get("remote_sensing", {})
+    ranges = []
+    for reason, spec in rs_validity.get("ranges", {}).items():
+        where = f"validity.remote_sensing.ranges.{reason}"
+        lo, hi = spec.get("min"), spec.get("max")
+        ranges.append(
+            ValidityRange(
+                reason=str(reason),
+                field=str(spec["field"]),
+                min=None if lo is None else _number(lo, where + ".min"),
+                max=None if hi is None else _number(hi, where + ".max"),
+            )
+        )
+    policy = str(rs_validity.get("device_reason", "when_unexplained"))
+    if policy not in DEVICE_REASON_POLICIES:
+        raise RulesError(
+            f"validity.remote_sensing.device_reason must be one of {sorted(DEVICE_REASON_POLICIES)}"
+        )
+    validity = ValidityRules(tuple(ranges), bool(rs_validity.get("missing_is_invalid", True)), policy)
+
+    nrmm = []
+    for i, item in enumerate(doc.get("nrmm", [])):
+        where = f"nrmm[{i}]"
+        bands = tuple(_number(v, f"{where}.power_bands_kw") for v in item.get("power_bands_kw", []))
+        k = {str(c): tuple(_number(v, f"{where}.k.{c}") for v in row) for c, row in item.get("k", {}).items()}
+        if any(len(row) != len(bands) + 1 for row in k.values()):
+            raise RulesError(f"{where}: each class needs one k limit per power band ({len(bands) + 1})")
+        nrmm.append(
+            NrmmLimitSet(
+                **_dated(item, where),
+                power_bands_kw=bands,
+                k=k,
+                ringelmann=_number(item.get("ringelmann"), f"{where}.ringelmann"),
+            )
+        )
+
+    obd = doc.get("obd", {})
+    bl = doc.get("blacklist", {})
+    return RuleSet(
+        limit_sets=tuple(limit_sets),
+        validity=validity,
+        remote_sensing_items={str(k): str(v) for k, v in doc.get("remote_sensing_items", {}).items()},
+        nrmm=tuple(nrmm),
+        obd=ObdRules(
+            name=str(obd.get("name", "OBD")),
+            fail_on_mil_with_codes=bool(obd.get("fail_on_mil_with_codes", True)),
+            fail_on_tampering=bool(obd.get("fail_on_tampering", True)),
+            readiness_incomplete=str(obd.get("readiness_incomplete", "invalid")),
+        ),
+        blacklist=BlacklistRules(
+            min_exceeding_passes=int(bl.get("min_exceeding_passes", 2)),
+            window_days=int(bl.get("window_days", 180)),
+            distinct_days=bool(bl.get("distinct_days", True)),
+            roadside_fail_lists=bool(bl.get("roadside_fail_lists", True)),
+            timezone=str(bl.get("timezone", "Asia/Shanghai")),
+        ),
+        raw=doc,
+    )
+
+
+@lru_cache(maxsize=1)
+def _default_doc_text() -> str:
+    return resources.files("remote_sensing").joinpath("data/default_rules.json").read_text(encoding="utf-8")
+
+
+def default_rules_document() -> dict[str, Any]:
+    """Return a fresh copy of the packaged default rules document."""
+    doc: dict[str, Any] = json.loads(_default_doc_text())
+    return doc
+
+
+def load_rules(
+    source: str | Path | Mapping[str, Any] | None = None, *, replace_defaults: bool = False
+) -> RuleSet:
+    """Load the packaged default rules, with ``source`` (a JSON file path or a dict) merged over them.
+
+    With ``replace_defaults=True`` the source is used alone, without the packaged defaults.
+    """
+    override: Any
+    if source is None:
+        override = {}
+    elif isinstance(source, Mapping):
+        override = dict(source)
+    else:
+        override = json.loads(Path(source).read_text(encoding="utf-8"))
+    if not isinstance(override, dict):
+        raise RulesError("a rules document must be a JSON object")
+    doc = override if replace_defaults else _merge(default_rules_document(), override)
+    return _build(doc)
+
+
+@lru_cache(maxsize=1)
+def default_rules() -> RuleSet:
+    """Return the packaged default rules (cached)."""
+    return load_rules()

@@ -1,0 +1,76 @@
+"""Canonical remote-sensing pass record and the small value types shared by readers and the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+def _shanghai() -> tzinfo:
+    try:
+        return ZoneInfo("Asia/Shanghai")
+    except ZoneInfoNotFoundError:  # pragma: no cover - no tz database; China has had no DST since 1991
+        return timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+SHANGHAI: Final[tzinfo] = _shanghai()
+
+PLATE_COLORS: Final[frozenset[str]] = frozenset(
+    {"blue", "yellow", "green", "yellow_green", "white", "black", "unknown"}
+)
+
+#: Plate strings that vendors write when the camera could not read the plate.
+UNREAD_PLATES: Final[frozenset[str]] = frozenset({"", "无车牌", "无牌", "未识别", "未知", "车牌", "-", "--"})
+
+
+@dataclass(frozen=True, slots=True)
+class PassRecord:
+    """One vehicle pass through a remote-sensing site, in canonical units (km/h, m/s², kW/t, %, ppm)."""
+
+    station: str
+    record_id: str
+    measured_at: datetime
+    lane: str | None = None
+    plate: str = ""
+    plate_color: str = "unknown"
+    plate_confidence: float | None = None
+    fuel: str | None = None
+    speed_kmh: float | None = None
+    accel_ms2: float | None = None
+    vsp_kw_t: float | None = None
+    wind_ms: float | None = None
+    temperature_c: float | None = None
+    humidity_pct: float | None = None
+    pressure_kpa: float | None = None
+    co2_pct: float | None = None
+    co_pct: float | None = None
+    hc_ppm: float | None = None
+    no_ppm: float | None = None
+    opacity_pct: float | None = None
+    ringelmann: int | None = None
+    device_valid: bool | None = None
+    device_verdict: str | None = None
+    photos: tuple[str, ...] = ()
+    #: True when the plate was not read (``plate == ""``): the verdict stands, the plate is pending.
+    plate_pending: bool = field(init=False, default=False)
+
+    def __post_init__(self) -> None:
+        if self.measured_at.tzinfo is None or self.measured_at.utcoffset() is None:
+            raise ValueError("measured_at must be timezone-aware")
+        if self.plate_color not in PLATE_COLORS:
+            raise ValueError(f"plate_color must be one of {sorted(PLATE_COLORS)}")
+        object.__setattr__(self, "plate_pending", self.plate == "")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """A problem with one field of a posted canonical record, e.g. ``speed_kmh: must be a number``."""
+
+    field: str
+    problem: str
+
+    def as_dict(self) -> dict[str, str]:
+        """Return the JSON shape used by the HTTP API."""
+        return {"field": self.field, "problem": self.problem}
