@@ -1,0 +1,44 @@
+# Two commands for a fresh clone:  `make run`  and  `make test`  (see README.md).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+VE := $(VENV)/bin/vehicle-enforce
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install lint pytest browser-deps services bench-smoke clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## make run: set up, migrate the embedded SQLite default, load the demo data once, serve on :5000.
+run: install
+	$(VE) db upgrade
+	$(VE) demo load
+	@echo "serving on http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/api/docs)"
+	$(VE) serve --host $(HOST) --port $(PORT)
+
+## make test: set up, lint, then the whole suite on SQLite and PostgreSQL (browser tests included).
+test: install browser-deps
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+browser-deps:
+	@bash scripts/ensure-browser.sh
+
+services:
+	@bash scripts/ensure-services.sh
+
+bench-smoke: install
+	$(PY) -m pytest -p no:cacheprovider tests/test_benchmarks_smoke.py
+
+clean:
+	rm -rf $(VENV) instance test-output .pytest_cache

@@ -1,0 +1,214 @@
+"""Test fixtures: the app on SQLite and on PostgreSQL, clients, tokens and the shared test data.
+
+Every test that uses `app` runs on both databases. The schema is built by the Alembic migrations, once
+per backend and session; each test then gets a fresh copy (SQLite) or emptied tables (PostgreSQL).
+PostgreSQL missing: the tests are skipped with a message, except in CI (CI=true) where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("VE_SHARED_DIR", REPO_ROOT.parent / "shared"))
+PG_ADMIN_URL = os.environ.get("VE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+BACKENDS = [b for b in os.environ.get("VE_TEST_DATABASES", "sqlite,postgresql").split(",") if b]
+
+
+def service_unavailable(what: str, exc: BaseException) -> None:
+    """Fail in CI, skip elsewhere, always saying which service is missing."""
+    message = f"{what} is unreachable ({exc.__class__.__name__}: {exc})"
+    if IN_CI:
+        pytest.fail(f"{message}; CI requires it", pytrace=False)
+    pytest.skip(f"{message}; skipping (set CI=true to make this a failure)")
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.fail(f"shared test data not found at {SHARED} (set VE_SHARED_DIR)", pytrace=False)
+    return SHARED
+
+
+@dataclass
+class Backend:
+    name: str
+    template: str  # SQLite template file path, or the PostgreSQL URL of the test database
+    seeded_tables: frozenset[str]
+
+    def url_for_test(self, tmp_path: Path) -> str:
+        if self.name == "sqlite":
+            target = tmp_path / "test.sqlite3"
+            shutil.copyfile(self.template, target)
+            return f"sqlite:///{target}"
+        return self.template
+
+
+def _seeded(url: str) -> frozenset[str]:
+    from vehicle_enforce import models_registry  # noqa: F401
+    from vehicle_enforce.core.db import Base
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        names = {t.name for t in Base.metadata.sorted_tables if conn.execute(text(f'SELECT count(*) FROM "{t.name}"')).scalar()}
+    engine.dispose()
+    return frozenset(names)
+
+
+def create_pg_database(prefix: str = "ve_test") -> str:
+    try:
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+    except Exception as exc:
+        service_unavailable("PostgreSQL at 127.0.0.1:5432", exc)
+        raise
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_pg_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+    from vehicle_enforce.core import migrate
+
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("sqlite-template") / "template.sqlite3"
+        url = f"sqlite:///{path}"
+        migrate.upgrade(url)
+        yield Backend("sqlite", str(path), _seeded(url))
+        return
+    url = create_pg_database()
+    try:
+        migrate.upgrade(url)
+        yield Backend("postgresql", url, _seeded(url))
+    finally:
+        drop_pg_database(url)
+
+
+def _empty_pg(url: str, keep: frozenset[str]) -> None:
+    from vehicle_enforce.core.db import Base
+
+    tables = [t.name for t in Base.metadata.sorted_tables if t.name not in keep]
+    if not tables:
+        return
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def app_config(backend: Backend, tmp_path: Path) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "DATABASE_URL": backend.url_for_test(tmp_path),
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SECRET_KEY": "test-secret",
+        "WTF_CSRF_ENABLED": False,
+        "BROKER_URL": None,
+    }
+
+
+@pytest.fixture
+def app(backend: Backend, app_config: dict[str, Any]) -> Iterator[Any]:
+    from vehicle_enforce import create_app
+    from vehicle_enforce.extensions import db
+
+    application = create_app(app_config)
+    ctx = application.app_context()
+    ctx.push()
+    try:
+        yield application
+    finally:
+        db.session.remove()
+        db.engine.dispose()
+        ctx.pop()
+        if backend.name == "postgresql":
+            _empty_pg(backend.template, backend.seeded_tables)
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+class CliRunner:
+    """Invoke the `vehicle-enforce` command against the test app."""
+
+    def __init__(self, app: Any) -> None:
+        self._runner = app.test_cli_runner()
+
+    def invoke(self, args: list[str], **kwargs: Any) -> Any:
+        from vehicle_enforce.cli import main
+
+        return self._runner.invoke(main, args=args, **kwargs)
+
+
+@pytest.fixture
+def runner(app: Any) -> CliRunner:
+    return CliRunner(app)
+
+
+@pytest.fixture
+def db_session(app: Any) -> Any:
+    from vehicle_enforce.extensions import db
+
+    return db.session
+
+
+@pytest.fixture
+def station_factory(app: Any) -> Callable[..., Any]:
+    from vehicle_enforce.core import transaction
+    from vehicle_enforce.inspections import stations
+
+    def make(code: str = "JC-RS-01", kind: str = "remote_sensing", **kwargs: Any) -> Any:
+        found = stations.station_by_code(code)
+        if found is not None:
+            return found
+        station = stations.create_station(code=code, kind=kind, name=kwargs.pop("name", code), **kwargs)
+        transaction.commit()
+        return station
+
+    return make
+
+
+@pytest.fixture
+def auth_headers(app: Any, station_factory: Callable[..., Any]) -> Callable[..., dict[str, str]]:
+    """`auth_headers("police")` or `auth_headers("station", station="JC-RS-01")` → request headers."""
+    from vehicle_enforce.auth import services
+    from vehicle_enforce.core import transaction
+
+    cache: dict[tuple[str, str | None, str | None], dict[str, str]] = {}
+
+    def make(department: str, *, station: str | None = None, township: str | None = None) -> dict[str, str]:
+        key = (department, station, township)
+        if key not in cache:
+            if station:
+                station_factory(station)
+            if department == "township" and township is None:
+                township = "巴公镇"
+            issued = services.create_token(f"test-{department}", department, station=station, township=township)
+            transaction.commit()
+            cache[key] = {"Authorization": f"Bearer {issued.secret}"}
+        return cache[key]
+
+    return make

@@ -1,0 +1,108 @@
+"""Real processes: gunicorn serving the app, and a Celery worker consuming from Redis."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import REPO_ROOT, service_unavailable
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, proc: subprocess.Popen, timeout: float = 30) -> requests.Response:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"process exited early: {proc.stdout.read() if proc.stdout else ''}")
+        try:
+            return requests.get(url, timeout=2)
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer in {timeout}s")
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VE_")}
+    env.update({"VE_INSTANCE_PATH": str(tmp_path / "instance"), "VE_DATABASE_URL": f"sqlite:///{tmp_path / 'p.sqlite3'}"})
+    env.update(extra)
+    env["PYTHONPATH"] = str(REPO_ROOT)
+    return env
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "vehicle_enforce", *args]
+
+
+def test_serve_runs_gunicorn_and_answers_healthz(tmp_path):
+    env = _env(tmp_path)
+    subprocess.run(_cli("db", "upgrade"), env=env, check=True, capture_output=True)
+    port = free_port()
+    proc = subprocess.Popen(
+        _cli("serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"),
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        response = wait_http(f"http://127.0.0.1:{port}/healthz", proc)
+        assert response.status_code == 200 and response.json()["database"] == "ok"
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=20)[0]
+    assert "gunicorn" in output.lower() or "Booting worker" in output
+
+
+def test_celery_worker_runs_a_task_against_redis(tmp_path):
+    import redis
+
+    broker = "redis://127.0.0.1:6379/14"
+    try:
+        redis.Redis.from_url(broker).ping()
+    except Exception as exc:
+        service_unavailable("Redis at 127.0.0.1:6379", exc)
+    env = _env(tmp_path, VE_BROKER_URL=broker)
+    subprocess.run(_cli("db", "upgrade"), env=env, check=True, capture_output=True)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "vehicle_enforce.celery_app:celery", "worker",
+         "--pool", "solo", "--loglevel", "INFO", "--without-heartbeat", "--without-mingle", "--without-gossip"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO_ROOT,
+    )
+    try:
+        from vehicle_enforce import create_app
+
+        app = create_app({"BROKER_URL": broker, "DATABASE_URL": env["VE_DATABASE_URL"], "INSTANCE_PATH": env["VE_INSTANCE_PATH"]})
+        celery = app.extensions["celery"]
+        value = f"pong-{time.time_ns()}"
+        result = celery.send_task("core.ping", kwargs={"value": value})
+        assert result.get(timeout=60) == value
+    finally:
+        worker.terminate()
+        worker.communicate(timeout=30)
+
+
+def test_without_a_broker_background_work_runs_inline(app):
+    from vehicle_enforce.core import tasks
+
+    calls = []
+    tasks.TASKS["test.collect"] = lambda value: calls.append(value)
+    try:
+        tasks.run_later("test.collect", value=7)
+        assert calls == []
+        from vehicle_enforce.core import transaction
+
+        transaction.commit()
+        assert calls == [7]
+    finally:
+        del tasks.TASKS["test.collect"]

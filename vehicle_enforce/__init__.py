@@ -1,0 +1,73 @@
+"""vehicle-enforce: emission enforcement for diesel trucks and non-road machinery."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, g
+
+from vehicle_enforce import config
+
+
+def create_app(config_override: dict[str, Any] | None = None) -> Flask:
+    """Build the application: configuration, extensions, then each domain's blueprints in order."""
+    app = Flask(__name__, instance_relative_config=True, instance_path=_instance_path(config_override))
+    config.load(app, config_override)
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+
+    from vehicle_enforce import models_registry  # noqa: F401  (every model is mapped before use)
+    from vehicle_enforce.core import errors, sqlite  # noqa: F401
+    from vehicle_enforce.core import tasks
+    from vehicle_enforce.extensions import csrf, db
+
+    db.init_app(app)
+    csrf.init_app(app)
+    errors.init_app(app)
+    tasks.init_app(app)
+
+    _register_blueprints(app)
+
+    from vehicle_enforce.auth.principal import current_principal
+    from vehicle_enforce.core.timeutil import format_local
+
+    app.jinja_env.globals["current_principal"] = current_principal
+    app.jinja_env.filters["local"] = format_local
+
+    @app.after_request
+    def _request_id(response: Response) -> Response:
+        from vehicle_enforce.core.audit import current_request_id
+
+        rid = current_request_id()
+        if rid:
+            response.headers["X-Request-ID"] = rid
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+    @app.teardown_request
+    def _forget_principal(_exc: BaseException | None) -> None:
+        g.pop("principal", None)
+
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from vehicle_enforce.auth import api as auth_api
+    from vehicle_enforce.auth import views as auth_views
+    from vehicle_enforce.core import views as core_views
+    from vehicle_enforce.extensions import csrf
+
+    # JSON APIs authenticate with bearer tokens, not cookies, so CSRF tokens do not apply to them.
+    for bp in (core_views.api, auth_api.bp):
+        csrf.exempt(bp)
+        app.register_blueprint(bp)
+    app.register_blueprint(core_views.pages)
+    app.register_blueprint(auth_views.bp)
+
+
+def _instance_path(override: dict[str, Any] | None) -> str | None:
+    import os
+
+    if override and override.get("INSTANCE_PATH"):
+        return str(override["INSTANCE_PATH"])
+    return os.environ.get("VE_INSTANCE_PATH") or None

@@ -1,0 +1,3 @@
+from vehicle_enforce.cli import main
+
+main()

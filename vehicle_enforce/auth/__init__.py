@@ -1,0 +1,1 @@
+"""Departments, townships, people, API tokens and the audit log's actors."""

@@ -1,0 +1,117 @@
+"""`vehicle-enforce users|tokens|townships ...`"""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from vehicle_enforce.auth import services
+from vehicle_enforce.auth.models import ApiToken, Department, Township
+from vehicle_enforce.core import transaction
+from vehicle_enforce.core.errors import ServiceError
+from vehicle_enforce.extensions import db
+
+DEPARTMENTS = click.Choice([d.value for d in Department])
+
+
+def _fail(exc: ServiceError) -> None:
+    detail = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
+    raise click.ClickException(f"{exc.message}" + (f" ({detail})" if detail else ""))
+
+
+@click.group("users")
+def users() -> None:
+    """People who log in to the pages."""
+
+
+@users.command("create")
+@click.option("--username", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--department", required=True, type=DEPARTMENTS)
+@click.option("--display-name")
+@click.option("--township", help="Township name or code (required for township accounts).")
+@click.option("--station", help="Station code (required for station operators).")
+@with_appcontext
+def create_user(
+    username: str, password: str, department: str, display_name: str | None, township: str | None, station: str | None
+) -> None:
+    try:
+        user = services.create_user(
+            username, password, department, display_name=display_name, township=township, station=station
+        )
+    except ServiceError as exc:
+        _fail(exc)
+        return
+    transaction.commit()
+    click.echo(f"created user {user.username} ({user.department})")
+
+
+@click.group("tokens")
+def tokens() -> None:
+    """API tokens for machines and other systems."""
+
+
+@tokens.command("create")
+@click.option("--department", required=True, type=DEPARTMENTS)
+@click.option("--name", required=True)
+@click.option("--township")
+@click.option("--station", help="Station code (required for station tokens).")
+@with_appcontext
+def create_token(department: str, name: str, township: str | None, station: str | None) -> None:
+    """Create a token; its secret is printed once, as the last line."""
+    try:
+        issued = services.create_token(name, department, township=township, station=station)
+    except ServiceError as exc:
+        _fail(exc)
+        return
+    transaction.commit()
+    click.echo(f"token {issued.token.id} '{name}' for {department} created; store it now, it is not shown again:")
+    click.echo(issued.secret)
+
+
+@tokens.command("list")
+@with_appcontext
+def list_tokens() -> None:
+    for t in db.session.scalars(select(ApiToken).order_by(ApiToken.id)):
+        state = "revoked" if t.revoked_at else "active"
+        click.echo(f"{t.id}\t{t.prefix}…\t{t.department}\t{t.name}\t{state}")
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=int)
+@with_appcontext
+def revoke_token(token_id: int) -> None:
+    try:
+        services.revoke_token(token_id)
+    except ServiceError as exc:
+        _fail(exc)
+    transaction.commit()
+    click.echo(f"token {token_id} revoked")
+
+
+@click.group("townships")
+def townships() -> None:
+    """Townships of the county."""
+
+
+@townships.command("list")
+@with_appcontext
+def list_townships() -> None:
+    for t in db.session.scalars(select(Township).order_by(Township.code)):
+        click.echo(f"{t.code}\t{t.name}\t{'active' if t.active else 'inactive'}")
+
+
+@townships.command("add")
+@click.option("--code", required=True)
+@click.option("--name", required=True)
+@with_appcontext
+def add_township(code: str, name: str) -> None:
+    from vehicle_enforce.core import audit
+
+    township = Township(code=code, name=name, active=True)
+    db.session.add(township)
+    db.session.flush()
+    audit.record("township.create", "township", township.id, {"code": code, "name": name})
+    transaction.commit()
+    click.echo(f"added township {code} {name}")

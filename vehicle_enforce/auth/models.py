@@ -1,0 +1,76 @@
+"""Accounts: townships, people who log in to pages and tokens that systems use."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from vehicle_enforce.core.timeutil import now_utc
+from vehicle_enforce.extensions import db
+
+
+class Department(enum.StrEnum):
+    environment = "environment"
+    police = "police"
+    transport = "transport"
+    housing = "housing"
+    township = "township"
+    station = "station"
+    admin = "admin"
+
+
+DEPARTMENT_NAMES_ZH = {
+    Department.environment: "生态环境",
+    Department.police: "公安交管",
+    Department.transport: "交通运输",
+    Department.housing: "住房和城乡建设",
+    Department.township: "乡镇政府",
+    Department.station: "检测站点",
+    Department.admin: "系统管理",
+}
+
+
+class Township(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "townships"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class User(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(128))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    department: Mapped[str] = mapped_column(String(32))
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("townships.id"))
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+
+    township: Mapped[Township | None] = relationship()
+
+
+class ApiToken(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    department: Mapped[str] = mapped_column(String(32))
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("townships.id"))
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
+    # sha256 of the secret: tokens are long random strings, so a fast hash is enough and allows lookup.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]

@@ -1,0 +1,100 @@
+"""Who is calling: a person logged in to pages, a system with an API token, or the system itself.
+
+Every API view declares the departments it admits with `@api_access(...)`; authentication runs before
+any body is parsed, so an unauthenticated request never learns whether its body was valid.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from flask import g, has_request_context, request, session
+
+from vehicle_enforce.auth.models import Department
+from vehicle_enforce.core.errors import Forbidden, Unauthorized
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: str  # user | token | system
+    id: int | None
+    name: str
+    department: str | None
+    township_id: int | None = None
+    station_id: int | None = None
+
+    def is_(self, *departments: str) -> bool:
+        return self.department in departments
+
+
+SYSTEM = Principal(kind="system", id=None, name="system", department=None)
+PUBLIC = "public"
+ANY = "any"
+
+
+def current_principal() -> Principal | None:
+    if not has_request_context():
+        return None
+    if "principal" not in g:
+        g.principal = _authenticate()
+    return g.principal  # type: ignore[no-any-return]
+
+
+def _authenticate() -> Principal | None:
+    from vehicle_enforce.auth import services
+
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise Unauthorized("Authorization header must be 'Bearer <token>'")
+        token = services.authenticate_token(secret.strip())
+        if token is None:
+            raise Unauthorized("token is unknown or revoked")
+        return Principal("token", token.id, token.name, token.department, token.township_id, token.station_id)
+    user_id = session.get("user_id")
+    if user_id is not None:
+        user = services.active_user(int(user_id), session.get("auth_version"))
+        if user is not None:
+            return Principal("user", user.id, user.username, user.department, user.township_id, user.station_id)
+    return None
+
+
+def api_access(*departments: str) -> Callable[[F], F]:
+    """Admit callers of the given departments (`admin` is always admitted; PUBLIC admits anyone)."""
+
+    allowed = frozenset(str(d) for d in departments)
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if PUBLIC not in allowed:
+                require(allowed)
+            return view(*args, **kwargs)
+
+        wrapper.api_departments = allowed  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def require(departments: Iterable[str]) -> Principal:
+    allowed = set(departments)
+    principal = current_principal()
+    if principal is None:
+        raise Unauthorized("authentication required: send 'Authorization: Bearer <token>' or log in")
+    if ANY in allowed or principal.department == Department.admin or principal.department in allowed:
+        return principal
+    raise Forbidden(f"department '{principal.department}' may not do this")
+
+
+def principal_or_401() -> Principal:
+    principal = current_principal()
+    if principal is None:
+        raise Unauthorized("authentication required")
+    return principal

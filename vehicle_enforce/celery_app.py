@@ -1,0 +1,52 @@
+"""Celery wiring for production (Redis broker); tasks run inside the Flask app context.
+
+Worker: `celery -A vehicle_enforce.celery_app:celery worker` with VE_BROKER_URL set.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery, Task
+from flask import Flask
+
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
+
+
+def celery_init_app(app: Flask) -> Celery:
+    from vehicle_enforce.core import tasks
+
+    class FlaskTask(Task):  # type: ignore[misc]
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            with app.app_context():
+                return tasks.run_now(self.name, *args, **kwargs)
+
+    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app.conf.update(
+        broker_url=app.config["BROKER_URL"],
+        result_backend=app.config.get("RESULT_BACKEND") or app.config["BROKER_URL"],
+        task_ignore_result=False,
+        task_acks_late=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        beat_schedule=BEAT_SCHEDULE,
+        timezone="Asia/Shanghai",
+    )
+    for name, func in tasks.TASKS.items():
+        celery_app.task(name=name)(func)
+    celery_app.set_default()
+    app.extensions["celery"] = celery_app
+    return celery_app
+
+
+def _make_worker_celery() -> Celery | None:
+    import os
+
+    if not os.environ.get("VE_BROKER_URL"):
+        return None
+    from vehicle_enforce import create_app
+
+    return create_app().extensions["celery"]  # type: ignore[no-any-return]
+
+
+celery = _make_worker_celery()

@@ -1,0 +1,74 @@
+"""Configuration: defaults here, overridden by `VE_*` environment variables, then by a test override.
+
+Only VE_DATABASE_URL and VE_SECRET_KEY matter for a start. Nothing is read at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    "DATABASE_URL": None,  # default: SQLite file in the instance folder
+    "SECRET_KEY": None,  # default: a random key kept in the instance folder
+    "EVIDENCE_PATH": None,  # default: <instance>/evidence
+    "BROKER_URL": None,  # Celery broker; with none, background work runs inline
+    "RESULT_BACKEND": None,
+    "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,  # fits a batch of 10,000 passes
+    "RULES_FILE": None,  # override for remote-sensing rules and limits
+    "PLATE_CONFIDENCE_THRESHOLD": 0.8,
+    "HOTLIST_MISS_RETENTION_DAYS": 30,
+    "TRANSMISSION_RATE_THRESHOLD": 0.95,
+    "REGION_CODE": "140500",  # Jincheng
+    "LOG_LEVEL": "INFO",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,  # set VE_SESSION_COOKIE_SECURE=true behind HTTPS
+    "WTF_CSRF_TIME_LIMIT": None,
+    "JSON_SORT_KEYS": False,
+}
+
+
+def load(app: Flask, override: dict[str, Any] | None = None) -> None:
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+    app.config.from_prefixed_env("VE")
+    if override:
+        app.config.update(override)
+
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = f"sqlite:///{instance / 'vehicle_enforce.sqlite3'}"
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret(instance)
+    if not app.config["EVIDENCE_PATH"]:
+        app.config["EVIDENCE_PATH"] = str(instance / "evidence")
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["DATABASE_URL"])
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept plain postgresql:// URLs and use the psycopg 3 driver for them."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+
+
+def _instance_secret(instance: Path) -> str:
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        os.chmod(path, 0o600)
+    return path.read_text().strip()

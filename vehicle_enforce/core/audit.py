@@ -1,0 +1,97 @@
+"""The append-only audit log: who did what to which object, when, and what changed.
+
+Entries are written in the same transaction as the change they record (`record()` only adds to the
+session). The application never updates or deletes them; on PostgreSQL a trigger refuses it too.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from flask import g, has_request_context, request
+from sqlalchemy import JSON, BigInteger, Integer, String, event
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from vehicle_enforce.core.timeutil import now_utc
+from vehicle_enforce.extensions import db
+
+
+class AuditEntry(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=now_utc, index=True)
+    actor_kind: Mapped[str] = mapped_column(String(16))  # user | token | system
+    actor_id: Mapped[int | None]
+    actor_name: Mapped[str] = mapped_column(String(128))
+    department: Mapped[str | None] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    object_type: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    changes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class AuditImmutable(Exception):
+    """Raised when code tries to change or delete an audit entry."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_audit_changes(session: Session, _ctx: Any, _instances: Any) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditEntry):
+            raise AuditImmutable("audit entries are append-only")
+
+
+def current_request_id() -> str | None:
+    if has_request_context():
+        rid = getattr(g, "request_id", None)
+        if rid is None:
+            rid = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+            g.request_id = rid
+        return str(rid)
+    return None
+
+
+def record(
+    action: str,
+    object_type: str,
+    object_id: Any = None,
+    changes: dict[str, Any] | None = None,
+    *,
+    actor: Any = None,
+    session: Session | None = None,
+) -> AuditEntry:
+    """Add an audit entry for `actor` (default: the request's principal, else the system)."""
+    from vehicle_enforce.auth.principal import SYSTEM, current_principal
+
+    who = actor or current_principal() or SYSTEM
+    entry = AuditEntry(
+        actor_kind=who.kind,
+        actor_id=who.id,
+        actor_name=who.name,
+        department=who.department,
+        action=action,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        request_id=current_request_id(),
+        changes=_jsonable(changes) if changes else None,
+    )
+    (session or db.session).add(entry)
+    return entry
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)

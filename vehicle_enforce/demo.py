@@ -1,0 +1,212 @@
+"""`vehicle-enforce demo load`: a coherent demo county (Zezhou, Jincheng 晋E) for newcomers.
+
+Stations, owners, a few thousand vehicles of every plate colour and emission standard, and one login
+and one API token per department. Loading twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from vehicle_enforce.auth import services as auth_services
+from vehicle_enforce.auth.models import Department, Township, User
+from vehicle_enforce.core import transaction
+from vehicle_enforce.extensions import db
+from vehicle_enforce.inspections import stations as station_services
+from vehicle_enforce.vehicles.models import Owner, Vehicle
+from vehicle_enforce.vehicles.registry import plate_key
+
+SERIAL = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
+DIGITS = "0123456789"
+DEMO_PASSWORD = "demo-pass-2019"  # noqa: S105  (published demo credential, never used in production)
+
+STATIONS = [
+    ("JC-RS-01", "remote_sensing", "泽州县巴公镇遥感监测点", "巴公镇"),
+    ("JC-RS-02", "remote_sensing", "泽州县高都镇遥感监测点", "高都镇"),
+    ("JC-RD-01", "roadside", "泽州县柴油货车联合执法站", "南村镇"),
+    ("JC-SC-01", "spot_check", "泽州县入户抽测组", "金村镇"),
+    ("JC-I-01", "inspection", "晋城市机动车检测站（I站）", "金村镇"),
+    ("JC-M-01", "repair", "泽州县一类维修企业（M站）", "南村镇"),
+]
+
+USERS = [
+    ("huanbao", Department.environment, "环境局执法员", None, None),
+    ("jiaojing", Department.police, "交警检查站民警", None, None),
+    ("jiaotong", Department.transport, "交通局运管员", None, None),
+    ("zhujian", Department.housing, "住建局工地检查员", None, None),
+    ("bagong", Department.township, "巴公镇政府", "巴公镇", None),
+    ("zhandian", Department.station, "遥感站操作员", None, "JC-RS-01"),
+    ("luce", Department.station, "路检站操作员", None, "JC-RD-01"),
+    ("admin", Department.admin, "系统管理员", None, None),
+]
+
+TOKENS = [
+    ("checkpoint-gateway", Department.police, None),
+    ("environment-platform", Department.environment, None),
+    ("transport-system", Department.transport, None),
+    ("housing-system", Department.housing, None),
+    ("remote-sensing-JC-RS-01", Department.station, "JC-RS-01"),
+    ("roadside-JC-RD-01", Department.station, "JC-RD-01"),
+    ("inspection-JC-I-01", Department.station, "JC-I-01"),
+    ("repair-JC-M-01", Department.station, "JC-M-01"),
+]
+
+# (vehicle_type, fuel, colour, share): the county's mix, trucks first.
+MIX = [
+    ("heavy_truck", "diesel", "yellow", 0.30),
+    ("medium_truck", "diesel", "yellow", 0.12),
+    ("tractor", "diesel", "yellow", 0.06),
+    ("trailer", "other", "yellow", 0.05),
+    ("light_truck", "diesel", "blue", 0.12),
+    ("bus", "diesel", "yellow", 0.03),
+    ("coach", "diesel", "yellow", 0.01),
+    ("heavy_truck", "natural_gas", "yellow", 0.05),
+    ("car", "gasoline", "blue", 0.16),
+    ("car", "electric", "green", 0.05),
+    ("bus", "electric", "yellow_green", 0.02),
+    ("special", "diesel", "white", 0.02),
+    ("car", "gasoline", "black", 0.01),
+]
+
+
+def _plate(rng: random.Random, vehicle_type: str, colour: str) -> str:
+    if colour == "green":
+        return "晋E" + rng.choice("DF") + rng.choice(SERIAL) + "".join(rng.choices(DIGITS, k=4))
+    if colour == "yellow_green":
+        return "晋E" + "".join(rng.choices(DIGITS, k=5)) + rng.choice("DF")
+    if colour == "white":
+        return "晋E" + "".join(rng.choices(DIGITS, k=4)) + "警"
+    if colour == "black":
+        return "粤Z" + "".join(rng.choices(DIGITS, k=4)) + "港"
+    body = "晋E" + "".join(rng.choices(SERIAL, k=5))
+    if vehicle_type == "trailer":
+        return body[:-1] + "挂"
+    if vehicle_type == "coach":
+        return body[:-1] + "学"
+    return body
+
+
+def _standard(rng: random.Random, registered: date, fuel: str) -> int | None:
+    if fuel == "electric":
+        return None
+    if registered < date(2008, 7, 1):
+        return rng.choice([1, 2])
+    if registered < date(2013, 7, 1):
+        return 3
+    if registered < date(2017, 7, 1):
+        return 4
+    if registered < date(2021, 7, 1):
+        return 5
+    return 6
+
+
+def load_demo(vehicles: int = 3000, seed: int = 2019) -> dict[str, str] | None:
+    """Load the demo set once; return the API tokens created (None if it was already loaded)."""
+    if db.session.scalar(select(User).where(User.username == "admin")) is not None:
+        return None
+    rng = random.Random(seed)
+    townships = db.session.scalars(select(Township).order_by(Township.id)).all()
+    for code, kind, name, township in STATIONS:
+        station_services.create_station(
+            code=code,
+            kind=kind,
+            name=name,
+            township=township,
+            calibration_valid_until=date(2030, 12, 31) if kind == "remote_sensing" else None,
+        )
+    for username, dept, display, township, station in USERS:
+        auth_services.create_user(
+            username, DEMO_PASSWORD, dept, display_name=display, township=township, station=station
+        )
+    secrets: dict[str, str] = {}
+    for name, dept, station in TOKENS:
+        secrets[name] = auth_services.create_token(name, dept, station=station).secret
+
+    owners: list[Owner] = []
+    for i in range(60):
+        owners.append(
+            Owner(
+                kind="enterprise",
+                name=f"泽州县{rng.choice(['鑫达', '宏远', '晋丰', '顺通', '兴旺', '长运'])}物流有限公司{i + 1}",
+                credit_code=f"91140525MA{i:07d}X",
+                phone=f"0356-{rng.randint(1000000, 9999999)}",
+                township_id=rng.choice(townships).id,
+            )
+        )
+    for i in range(300):
+        owners.append(Owner(kind="person", name=f"车主{i + 1:04d}", township_id=rng.choice(townships).id))
+    db.session.add_all(owners)
+    db.session.flush()
+
+    seen: set[tuple[str, str]] = set()
+    weights = [share for *_, share in MIX]
+    rows = []
+    while len(rows) < vehicles:
+        vehicle_type, fuel, colour, _ = rng.choices(MIX, weights=weights)[0]
+        plate = _plate(rng, vehicle_type, colour)
+        if (plate, colour) in seen:
+            continue
+        seen.add((plate, colour))
+        registered = date(2003, 1, 1) + timedelta(days=rng.randint(0, 365 * 21))
+        standard = _standard(rng, registered, fuel)
+        known = rng.random() > 0.15
+        owner = rng.choice(owners[:60]) if vehicle_type.endswith("truck") or vehicle_type == "tractor" else rng.choice(owners)
+        rows.append(
+            {
+                "plate": plate,
+                "plate_color": colour,
+                "plate_key": plate_key(plate),
+                "vin": "LZZ" + "".join(rng.choices("ABCDEFGHJKLMNPRSTUVWXYZ0123456789", k=14)),
+                "vehicle_type": vehicle_type,
+                "fuel": fuel,
+                "emission_standard": standard,
+                "emission_standard_inferred": standard is not None and not known,
+                "registration_date": registered,
+                "use": "operating" if owner.kind == "enterprise" else "non_operating",
+                "lean_burn": fuel == "natural_gas" and rng.random() < 0.3,
+                "gas_converted": fuel == "natural_gas" and rng.random() < 0.2,
+                "owner_id": owner.id,
+                "township_id": owner.township_id,
+                "status": "active",
+            }
+        )
+    db.session.execute(Vehicle.__table__.insert(), rows)
+    _extend_demo(rng)
+    return secrets
+
+
+def _extend_demo(rng: random.Random) -> None:
+    """Domains add their own demo records here (passes, cases, machines...)."""
+    for loader in current_app.extensions.get("ve_demo_loaders", []):
+        loader(rng)
+
+
+@click.group("demo")
+def demo() -> None:
+    """Demo data."""
+
+
+@demo.command("load")
+@click.option("--vehicles", default=3000, show_default=True)
+@with_appcontext
+def load_command(vehicles: int) -> None:
+    """Load the demo county once and print the logins."""
+    secrets = load_demo(vehicles)
+    transaction.commit()
+    if secrets is None:
+        click.echo("demo data already loaded")
+    else:
+        path = Path(current_app.instance_path) / "demo_tokens.txt"
+        path.write_text("".join(f"{name}\t{secret}\n" for name, secret in secrets.items()), encoding="utf-8")
+        path.chmod(0o600)
+        click.echo(f"demo data loaded; API tokens written to {path}")
+    click.echo("demo logins (password for all: %s):" % DEMO_PASSWORD)
+    for username, dept, display, *_ in USERS:
+        click.echo(f"  {username:10s} {dept.value:12s} {display}")

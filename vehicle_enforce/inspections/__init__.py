@@ -1,0 +1,1 @@
+"""Stations and devices, remote-sensing passes, roadside and spot tests."""

@@ -1,0 +1,1 @@
+"""Vehicle registry, owners and plate matching (adapts the `plates` library)."""

@@ -1,0 +1,100 @@
+"""Owners (people and enterprises) and registered vehicles."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, SmallInteger, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from vehicle_enforce.auth.models import Township
+from vehicle_enforce.core.timeutil import now_utc
+from vehicle_enforce.extensions import db
+
+
+class VehicleType(enum.StrEnum):
+    heavy_truck = "heavy_truck"
+    medium_truck = "medium_truck"
+    light_truck = "light_truck"
+    tractor = "tractor"
+    trailer = "trailer"
+    bus = "bus"
+    coach = "coach"
+    car = "car"
+    special = "special"
+
+
+class Fuel(enum.StrEnum):
+    diesel = "diesel"
+    gasoline = "gasoline"
+    natural_gas = "natural_gas"
+    lpg = "lpg"
+    hybrid = "hybrid"
+    electric = "electric"
+    other = "other"
+
+
+class VehicleUse(enum.StrEnum):
+    operating = "operating"
+    non_operating = "non_operating"
+
+
+class VehicleStatus(enum.StrEnum):
+    active = "active"
+    scrapped = "scrapped"
+    deregistered = "deregistered"
+    transferred_out = "transferred_out"
+
+
+class OwnerKind(enum.StrEnum):
+    person = "person"
+    enterprise = "enterprise"
+
+
+class Owner(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "owners"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(256))
+    # Unified social credit code (统一社会信用代码) of an enterprise; people have none.
+    credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(String(256))
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("townships.id"))
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+
+    vehicles: Mapped[list[Vehicle]] = relationship(back_populates="owner")
+
+
+class Vehicle(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "vehicles"
+    __table_args__ = (
+        UniqueConstraint("plate", "plate_color"),
+        Index("ix_vehicles_plate_key", "plate_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plate: Mapped[str] = mapped_column(String(16))
+    plate_color: Mapped[str] = mapped_column(String(16))
+    # Plate folded by OCR confusion class without the province: candidates for a misread share it.
+    plate_key: Mapped[str] = mapped_column(String(16))
+    vin: Mapped[str | None] = mapped_column(String(17), index=True)
+    vin_warning: Mapped[str | None] = mapped_column(String(128))
+    vehicle_type: Mapped[str] = mapped_column(String(32))
+    fuel: Mapped[str] = mapped_column(String(32))
+    emission_standard: Mapped[int | None] = mapped_column(SmallInteger)
+    emission_standard_inferred: Mapped[bool] = mapped_column(Boolean, default=False)
+    registration_date: Mapped[date | None] = mapped_column(Date)
+    use: Mapped[str | None] = mapped_column(String(16))
+    lean_burn: Mapped[bool] = mapped_column(Boolean, default=False)
+    gas_converted: Mapped[bool] = mapped_column(Boolean, default=False)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("owners.id"), index=True)
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("townships.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=VehicleStatus.active.value)
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(default=now_utc, onupdate=now_utc)
+
+    owner: Mapped[Owner | None] = relationship(back_populates="vehicles")
+    township: Mapped[Township | None] = relationship()
