@@ -60,7 +60,11 @@ def _seeded(url: str) -> frozenset[str]:
 
     engine = create_engine(url)
     with engine.connect() as conn:
-        names = {t.name for t in Base.metadata.sorted_tables if conn.execute(text(f'SELECT count(*) FROM "{t.name}"')).scalar()}
+        names = {
+            t.name
+            for t in Base.metadata.sorted_tables
+            if conn.execute(text(f'SELECT count(*) FROM "{t.name}"')).scalar()
+        }
     engine.dispose()
     return frozenset(names)
 

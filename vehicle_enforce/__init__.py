@@ -17,8 +17,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=app.config["LOG_LEVEL"])
 
     from vehicle_enforce import models_registry  # noqa: F401  (every model is mapped before use)
-    from vehicle_enforce.core import errors, sqlite  # noqa: F401
-    from vehicle_enforce.core import tasks
+    from vehicle_enforce.core import errors, sqlite, tasks  # noqa: F401
     from vehicle_enforce.extensions import csrf, db
 
     db.init_app(app)

@@ -157,7 +157,11 @@ def load_demo(vehicles: int = 3000, seed: int = 2019) -> dict[str, str] | None:
         registered = date(2003, 1, 1) + timedelta(days=rng.randint(0, 365 * 21))
         standard = _standard(rng, registered, fuel)
         known = rng.random() > 0.15
-        owner = rng.choice(owners[:60]) if vehicle_type.endswith("truck") or vehicle_type == "tractor" else rng.choice(owners)
+        owner = (
+            rng.choice(owners[:60])
+            if vehicle_type.endswith("truck") or vehicle_type == "tractor"
+            else rng.choice(owners)
+        )
         rows.append(
             {
                 "plate": plate,
@@ -207,6 +211,6 @@ def load_command(vehicles: int) -> None:
         path.write_text("".join(f"{name}\t{secret}\n" for name, secret in secrets.items()), encoding="utf-8")
         path.chmod(0o600)
         click.echo(f"demo data loaded; API tokens written to {path}")
-    click.echo("demo logins (password for all: %s):" % DEMO_PASSWORD)
+    click.echo(f"demo logins (password for all: {DEMO_PASSWORD}):")
     for username, dept, display, *_ in USERS:
         click.echo(f"  {username:10s} {dept.value:12s} {display}")

@@ -112,9 +112,7 @@ def upgrade() -> None:
         sa.Column("address", sa.String(length=256), nullable=True),
         sa.Column("township_id", sa.Integer(), nullable=True),
         sa.Column("created_at", vehicle_enforce.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["township_id"], ["townships.id"], name=op.f("fk_owners_township_id_townships")
-        ),
+        sa.ForeignKeyConstraint(["township_id"], ["townships.id"], name=op.f("fk_owners_township_id_townships")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_owners")),
         sa.UniqueConstraint("credit_code", name=op.f("uq_owners_credit_code")),
     )
@@ -130,9 +128,7 @@ def upgrade() -> None:
         sa.Column("longitude", sa.Double(), nullable=True),
         sa.Column("calibration_valid_until", sa.Date(), nullable=True),
         sa.Column("created_at", vehicle_enforce.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["township_id"], ["townships.id"], name=op.f("fk_stations_township_id_townships")
-        ),
+        sa.ForeignKeyConstraint(["township_id"], ["townships.id"], name=op.f("fk_stations_township_id_townships")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stations")),
         sa.UniqueConstraint("code", name=op.f("uq_stations_code")),
     )
@@ -148,12 +144,8 @@ def upgrade() -> None:
         sa.Column("created_at", vehicle_enforce.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", vehicle_enforce.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_used_at", vehicle_enforce.core.db.UTCDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["station_id"], ["stations.id"], name=op.f("fk_api_tokens_station_id_stations")
-        ),
-        sa.ForeignKeyConstraint(
-            ["township_id"], ["townships.id"], name=op.f("fk_api_tokens_township_id_townships")
-        ),
+        sa.ForeignKeyConstraint(["station_id"], ["stations.id"], name=op.f("fk_api_tokens_station_id_stations")),
+        sa.ForeignKeyConstraint(["township_id"], ["townships.id"], name=op.f("fk_api_tokens_township_id_townships")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
     )
@@ -182,9 +174,7 @@ def upgrade() -> None:
         sa.Column("locked_until", vehicle_enforce.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", vehicle_enforce.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["station_id"], ["stations.id"], name=op.f("fk_users_station_id_stations")),
-        sa.ForeignKeyConstraint(
-            ["township_id"], ["townships.id"], name=op.f("fk_users_township_id_townships")
-        ),
+        sa.ForeignKeyConstraint(["township_id"], ["townships.id"], name=op.f("fk_users_township_id_townships")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
     )
@@ -210,9 +200,7 @@ def upgrade() -> None:
         sa.Column("created_at", vehicle_enforce.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", vehicle_enforce.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["owner_id"], ["owners.id"], name=op.f("fk_vehicles_owner_id_owners")),
-        sa.ForeignKeyConstraint(
-            ["township_id"], ["townships.id"], name=op.f("fk_vehicles_township_id_townships")
-        ),
+        sa.ForeignKeyConstraint(["township_id"], ["townships.id"], name=op.f("fk_vehicles_township_id_townships")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_vehicles")),
         sa.UniqueConstraint("plate", "plate_color", name=op.f("uq_vehicles_plate_plate_color")),
     )

@@ -12,7 +12,9 @@ def test_token_creation_is_audited_with_actor_and_request_id(client, auth_header
     from vehicle_enforce.extensions import db
 
     admin = auth_headers("admin")
-    r = client.post("/api/v1/tokens", json={"name": "gw", "department": "police"}, headers={**admin, "X-Request-ID": "req-42"})
+    r = client.post(
+        "/api/v1/tokens", json={"name": "gw", "department": "police"}, headers={**admin, "X-Request-ID": "req-42"}
+    )
     assert r.status_code == 201
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.request_id == "req-42")).one()
     assert entry.action == "token.create"

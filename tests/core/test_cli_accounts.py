@@ -17,10 +17,23 @@ def test_tokens_create_prints_the_token_last(runner, client):
 
 def test_station_token_is_scoped_to_its_station(runner, client):
     result = runner.invoke(
-        args=["stations", "create", "--code", "JC-RS-01", "--kind", "remote_sensing", "--name", "巴公遥感", "--township", "巴公镇"]
+        args=[
+            "stations",
+            "create",
+            "--code",
+            "JC-RS-01",
+            "--kind",
+            "remote_sensing",
+            "--name",
+            "巴公遥感",
+            "--township",
+            "巴公镇",
+        ]
     )
     assert result.exit_code == 0, result.output
-    result = runner.invoke(args=["tokens", "create", "--department", "station", "--station", "JC-RS-01", "--name", "rs1"])
+    result = runner.invoke(
+        args=["tokens", "create", "--department", "station", "--station", "JC-RS-01", "--name", "rs1"]
+    )
     assert result.exit_code == 0, result.output
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {result.output.splitlines()[-1]}"}).get_json()
     assert me["department"] == "station" and me["station_id"] is not None
@@ -48,7 +61,9 @@ def test_login_locks_after_repeated_failures(runner, client):
 
 
 def test_township_user_needs_a_township(runner):
-    result = runner.invoke(args=["users", "create", "--username", "t", "--password", "12345678", "--department", "township"])
+    result = runner.invoke(
+        args=["users", "create", "--username", "t", "--password", "12345678", "--department", "township"]
+    )
     assert result.exit_code != 0 and "township" in result.output
 
 

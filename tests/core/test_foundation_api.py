@@ -118,8 +118,10 @@ def test_bad_bodies_get_their_4xx_and_write_nothing(client, auth_headers, app):
 
     app.config["MAX_CONTENT_LENGTH"] = 1024
     r = client.post(
-        "/api/v1/tokens", data=json.dumps({"name": "x" * 5000, "department": "police"}),
-        content_type="application/json", headers=admin,
+        "/api/v1/tokens",
+        data=json.dumps({"name": "x" * 5000, "department": "police"}),
+        content_type="application/json",
+        headers=admin,
     )
     assert r.status_code == 413 and error_of(r)["code"] == "payload_too_large"
 

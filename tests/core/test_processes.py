@@ -37,7 +37,9 @@ def wait_http(url: str, proc: subprocess.Popen, timeout: float = 30) -> requests
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VE_")}
-    env.update({"VE_INSTANCE_PATH": str(tmp_path / "instance"), "VE_DATABASE_URL": f"sqlite:///{tmp_path / 'p.sqlite3'}"})
+    env.update(
+        {"VE_INSTANCE_PATH": str(tmp_path / "instance"), "VE_DATABASE_URL": f"sqlite:///{tmp_path / 'p.sqlite3'}"}
+    )
     env.update(extra)
     env["PYTHONPATH"] = str(REPO_ROOT)
     return env
@@ -53,7 +55,10 @@ def test_serve_runs_gunicorn_and_answers_healthz(tmp_path):
     port = free_port()
     proc = subprocess.Popen(
         _cli("serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"),
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         response = wait_http(f"http://127.0.0.1:{port}/healthz", proc)
@@ -75,14 +80,33 @@ def test_celery_worker_runs_a_task_against_redis(tmp_path):
     env = _env(tmp_path, VE_BROKER_URL=broker)
     subprocess.run(_cli("db", "upgrade"), env=env, check=True, capture_output=True)
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "vehicle_enforce.celery_app:celery", "worker",
-         "--pool", "solo", "--loglevel", "INFO", "--without-heartbeat", "--without-mingle", "--without-gossip"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO_ROOT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "vehicle_enforce.celery_app:celery",
+            "worker",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "INFO",
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=REPO_ROOT,
     )
     try:
         from vehicle_enforce import create_app
 
-        app = create_app({"BROKER_URL": broker, "DATABASE_URL": env["VE_DATABASE_URL"], "INSTANCE_PATH": env["VE_INSTANCE_PATH"]})
+        app = create_app(
+            {"BROKER_URL": broker, "DATABASE_URL": env["VE_DATABASE_URL"], "INSTANCE_PATH": env["VE_INSTANCE_PATH"]}
+        )
         celery = app.extensions["celery"]
         value = f"pong-{time.time_ns()}"
         result = celery.send_task("core.ping", kwargs={"value": value})

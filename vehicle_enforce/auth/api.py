@@ -45,8 +45,14 @@ def token_json(token: ApiToken) -> dict[str, Any]:
 def me() -> Any:
     p = principal_or_401()
     return jsonify(
-        {"kind": p.kind, "id": p.id, "name": p.name, "department": p.department,
-         "township_id": p.township_id, "station_id": p.station_id}
+        {
+            "kind": p.kind,
+            "id": p.id,
+            "name": p.name,
+            "department": p.department,
+            "township_id": p.township_id,
+            "station_id": p.station_id,
+        }
     )
 
 

@@ -17,7 +17,7 @@ from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
 
-TOKEN_PREFIX = "ve_"
+TOKEN_PREFIX = "ve_"  # noqa: S105  (a public marker, not a secret)
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 
@@ -52,9 +52,8 @@ def _scope(department: Department, township: str | None, station: str | None) ->
         township_id = township_by_name_or_code(township).id
     elif township:
         township_id = township_by_name_or_code(township).id
-    if department == Department.station:
-        if not station:
-            raise Invalid("a station account needs its station", {"station": "required for station"})
+    if department == Department.station and not station:
+        raise Invalid("a station account needs its station", {"station": "required for station"})
     if station:
         found = db.session.scalar(select(Station).where(Station.code == station))
         if found is None:

@@ -127,12 +127,19 @@ def _path_type(rule: Any, name: str) -> str:
 
 
 def _responses(meta: dict[str, Any], components: dict[str, Any], *, public: bool) -> dict[str, Any]:
-    error = {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    error = {
+        "description": "error",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
     ok: dict[str, Any] = {"description": "success"}
     if meta.get("response") is not None:
         ok["content"] = {"application/json": {"schema": _schema(meta["response"], components)}}
     responses: dict[str, Any] = {str(meta.get("status", 200)): ok}
-    codes = ["400", "404", "409", "413", "415", "422"] if public else ["400", "401", "403", "404", "409", "413", "415", "422"]
+    codes = (
+        ["400", "404", "409", "413", "415", "422"]
+        if public
+        else ["400", "401", "403", "404", "409", "413", "415", "422"]
+    )
     for code in codes:
         responses[code] = error
     return responses

@@ -1,0 +1,60 @@
+"""Domain events inside the transaction that stores the record.
+
+A domain calls `emit(...)` right after it adds a record worth telling others about (a pass, a listing,
+a case action...). Subscribers run synchronously in the same session, so what they write (an export
+outbox row, a change-feed entry) commits or rolls back with the record itself: nothing lost, nothing
+invented. Subscribers register at import time with `@subscribe`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from vehicle_enforce.core.timeutil import now_utc
+
+# Record kinds that leave the county (export) or that other departments follow (change feed).
+KINDS = frozenset(
+    {
+        "remote_sensing_pass",
+        "roadside_test",
+        "black_smoke_capture",
+        "blacklist_listing",
+        "blacklist_release",
+        "case_action",
+        "nrmm_registration",
+        "nrmm_spot_check",
+        "phaseout_action",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str
+    object_id: int | str
+    payload: dict[str, Any]
+    station: str | None = None
+    occurred_at: datetime = field(default_factory=now_utc)
+
+
+Subscriber = Callable[[Event], None]
+_SUBSCRIBERS: list[Subscriber] = []
+
+
+def subscribe(func: Subscriber) -> Subscriber:
+    if func not in _SUBSCRIBERS:
+        _SUBSCRIBERS.append(func)
+    return func
+
+
+def emit(kind: str, object_id: int | str, payload: dict[str, Any], *, station: str | None = None) -> Event:
+    """Tell subscribers about a stored record; call it inside the storing transaction, after flush."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown event kind {kind!r}; add it to core.events.KINDS")
+    event = Event(kind, object_id, payload, station)
+    for subscriber in list(_SUBSCRIBERS):
+        subscriber(event)
+    return event

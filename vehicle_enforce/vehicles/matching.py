@@ -1,0 +1,60 @@
+"""Match plate reads to registered vehicles through the indexed confusion key (never a scan)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from plates import MatchResult, confusion_key, rank_candidates
+from vehicle_enforce.extensions import db
+from vehicle_enforce.vehicles.models import Vehicle
+
+NO_MATCH = MatchResult("none", [])
+
+
+def match_plate(plate: str | None, plate_color: str | None) -> MatchResult:
+    """Decide which registered vehicle a read names: exact, probable, ambiguous or none."""
+    key = confusion_key(plate or "")
+    if not key:
+        return NO_MATCH
+    rows = db.session.execute(
+        select(Vehicle.id, Vehicle.plate, Vehicle.plate_color).where(Vehicle.plate_key == key)
+    ).all()
+    return rank_candidates(plate or "", plate_color, [tuple(r) for r in rows])
+
+
+def match_many(reads: Sequence[tuple[str | None, str | None]]) -> list[MatchResult]:
+    """Match a batch of (plate, plate_color) reads with one query for all their keys."""
+    keys = [confusion_key(plate or "") for plate, _ in reads]
+    wanted = sorted({k for k in keys if k})
+    by_key: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        rows = db.session.execute(
+            select(Vehicle.plate_key, Vehicle.id, Vehicle.plate, Vehicle.plate_color).where(
+                Vehicle.plate_key.in_(chunk)
+            )
+        ).all()
+        for key, vehicle_id, plate, colour in rows:
+            by_key[key].append((vehicle_id, plate, colour))
+    results = []
+    for (plate, colour), key in zip(reads, keys, strict=True):
+        results.append(rank_candidates(plate or "", colour, by_key.get(key, [])) if key else NO_MATCH)
+    return results
+
+
+def match_json(result: MatchResult) -> dict[str, object]:
+    return {
+        "decision": result.decision,
+        "candidates": [
+            {
+                "vehicle_id": c.vehicle_id,
+                "plate": c.plate,
+                "plate_color": c.plate_color.value,
+                "score": round(c.score, 3),
+            }
+            for c in result.candidates
+        ],
+    }
