@@ -7,6 +7,7 @@ and one API token per department. Loading twice changes nothing.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -187,9 +188,15 @@ def load_demo(vehicles: int = 3000, seed: int = 2019) -> dict[str, str] | None:
 
 
 def _extend_demo(rng: random.Random) -> None:
-    """Domains add their own demo records here (passes, cases, machines...)."""
-    for loader in current_app.extensions.get("ve_demo_loaders", []):
+    """Each domain adds its own demo records (passes, cases, machines...) after the registry exists."""
+    for loader in _domain_loaders():
         loader(rng)
+        db.session.flush()
+
+
+def _domain_loaders() -> list[Callable[[random.Random], None]]:
+    # One line per domain that has demo data: `from vehicle_enforce.<domain>.demo import load as <domain>`.
+    return []
 
 
 @click.group("demo")
