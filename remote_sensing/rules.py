@@ -182,9 +182,7 @@ class RuleSet:
     blacklist: BlacklistRules
     raw: Mapping[str, Any]
 
-    def limits_for(
-        self, method: str, on: date | datetime | None = None, region: str | None = None
-    ) -> LimitSet:
+    def limits_for(self, method: str, on: date | datetime | None = None, region: str | None = None) -> LimitSet:
         """Return the limit set for ``method`` in force on ``on`` in ``region``.
 
         A regional set beats a general one; among equals the latest ``effective_from`` wins.
@@ -285,9 +283,7 @@ def _build(doc: Mapping[str, Any]) -> RuleSet:
         )
     policy = str(rs_validity.get("device_reason", "when_unexplained"))
     if policy not in DEVICE_REASON_POLICIES:
-        raise RulesError(
-            f"validity.remote_sensing.device_reason must be one of {sorted(DEVICE_REASON_POLICIES)}"
-        )
+        raise RulesError(f"validity.remote_sensing.device_reason must be one of {sorted(DEVICE_REASON_POLICIES)}")
     validity = ValidityRules(tuple(ranges), bool(rs_validity.get("missing_is_invalid", True)), policy)
 
     nrmm = []
@@ -341,9 +337,7 @@ def default_rules_document() -> dict[str, Any]:
     return doc
 
 
-def load_rules(
-    source: str | Path | Mapping[str, Any] | None = None, *, replace_defaults: bool = False
-) -> RuleSet:
+def load_rules(source: str | Path | Mapping[str, Any] | None = None, *, replace_defaults: bool = False) -> RuleSet:
     """Load the packaged default rules, with ``source`` (a JSON file path or a dict) merged over them.
 
     With ``replace_defaults=True`` the source is used alone, without the packaged defaults.

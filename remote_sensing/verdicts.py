@@ -93,9 +93,7 @@ class Verdict:
         head = f"{self.verdict} ({self.method}, {self.limit_set or 'no limit set'})"
         if self.verdict == "invalid":
             failed = [str(c) for c in self.checks if not c.ok]
-            return f"{head}: {', '.join(self.invalid_reasons)}" + (
-                f" [{'; '.join(failed)}]" if failed else ""
-            )
+            return f"{head}: {', '.join(self.invalid_reasons)}" + (f" [{'; '.join(failed)}]" if failed else "")
         if self.exceeded:
             return f"{head}: {'; '.join(str(e) for e in self.exceeded)}"
         return head
@@ -134,8 +132,7 @@ def judge_pass(
     reasons: list[str] = []
     device_invalid = record.device_valid is False
     if device_invalid and (
-        validity.device_reason == "always"
-        or (validity.device_reason == "when_unexplained" and not range_reasons)
+        validity.device_reason == "always" or (validity.device_reason == "when_unexplained" and not range_reasons)
     ):
         reasons.append("device")
     if not calibrated:
@@ -215,9 +212,7 @@ def judge_free_acceleration(
     rules = rules or default_rules()
     limit_set = rules.limits_for("free_acceleration", on, region)
     k = mean_of_last_three(k_readings)
-    return _emission_verdict(
-        "free_acceleration", limit_set.name, {"k": k}, dict(limit_set.limits["free_acceleration"])
-    )
+    return _emission_verdict("free_acceleration", limit_set.name, {"k": k}, dict(limit_set.limits["free_acceleration"]))
 
 
 def _peak(values: float | Sequence[float], what: str) -> float:

@@ -156,9 +156,7 @@ def read_canonical_jsonl(path: Path, *, encoding: str = "utf-8") -> Iterator[Rea
             except json.JSONDecodeError as exc:
                 yield line_number, RowError(None, f"not valid JSON: {exc.msg}", line.strip()[:200])
                 continue
-            result = (
-                parse_canonical(data) if isinstance(data, dict) else [FieldError("$", "must be an object")]
-            )
+            result = parse_canonical(data) if isinstance(data, dict) else [FieldError("$", "must be an object")]
             if isinstance(result, PassRecord):
                 yield line_number, result
             else:

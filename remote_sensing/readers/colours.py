@@ -17,6 +17,4 @@ def colour_scheme(name: str) -> dict[str, str]:
     try:
         return COLOUR_SCHEMES[name]
     except KeyError:
-        raise ValueError(
-            f"unknown colour scheme {name!r}; known: {', '.join(sorted(COLOUR_SCHEMES))}"
-        ) from None
+        raise ValueError(f"unknown colour scheme {name!r}; known: {', '.join(sorted(COLOUR_SCHEMES))}") from None
