@@ -73,10 +73,7 @@ def _fold_table(classes: Iterable[str]) -> dict[int, str]:
 
 
 _FOLD: Final = _fold_table(CONFUSION_CLASSES)
-
-
-def _same_class(a: str, b: str) -> bool:
-    return a.translate(_FOLD) == b.translate(_FOLD)
+_REPRESENTATIVE: Final = {chr(code): rep for code, rep in _FOLD.items()}
 
 
 def _substitution_cost(a: str, b: str, province: bool) -> float:
@@ -84,9 +81,20 @@ def _substitution_cost(a: str, b: str, province: bool) -> float:
         return 0.0
     if province:
         return PROVINCE_COST
-    if _same_class(a, b):
+    if _REPRESENTATIVE.get(a, a) == _REPRESENTATIVE.get(b, b):
         return CONFUSION_COST
     return SUBSTITUTION_COST
+
+
+def _positional_distance(a: str, b: str, limit: float) -> float:
+    """Same-length distance; stops adding once it passes ``limit`` (the result is then > limit)."""
+    total = 0.0
+    for i, (x, y) in enumerate(zip(a, b, strict=True)):
+        if x != y:
+            total += _substitution_cost(x, y, i == 0)
+            if total > limit:
+                break
+    return total
 
 
 def plate_distance(a: str, b: str) -> float:
@@ -101,7 +109,7 @@ def plate_distance(a: str, b: str) -> float:
     if a == b:
         return 0.0
     if len(a) == len(b):
-        return sum(_substitution_cost(x, y, i == 0) for i, (x, y) in enumerate(zip(a, b, strict=True)))
+        return _positional_distance(a, b, float("inf"))
     previous = [j * INDEL_COST for j in range(len(b) + 1)]
     for i, x in enumerate(a, start=1):
         current = [i * INDEL_COST]
@@ -227,7 +235,10 @@ def rank_candidates(
         close = len(normal) == len(read_normal) and _core_key(normal) == read_key
         if not close and abs(len(normal) - len(read_normal)) * INDEL_COST > REVIEW_MAX_DISTANCE:
             continue
-        distance = plate_distance(read_normal, normal)
+        if len(normal) == len(read_normal):  # the common case; stop counting past the review limit
+            distance = _positional_distance(read_normal, normal, REVIEW_MAX_DISTANCE)
+        else:
+            distance = plate_distance(read_normal, normal)
         if read_color is PlateColor.UNKNOWN or known_color is PlateColor.UNKNOWN:
             distance += COLOR_UNCONFIRMED_COST
         if not close and distance > REVIEW_MAX_DISTANCE:

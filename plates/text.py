@@ -6,6 +6,7 @@ upper case, no spaces, middle dots or dashes (``晋E12345``, ``晋ED12345``, ``�
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -87,7 +88,7 @@ _SEPARATORS: Final = (
     "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\u30fc"  # - ‐ ‑ ‒ – — ― − ﹘ ﹣ ー
     "\u200b\u200c\u200d\u2060\ufeff"  # zero-width characters
 )
-_DROP_SEPARATORS: Final = str.maketrans("", "", _SEPARATORS)
+_DROP_SEPARATORS: Final = re.compile(f"[\\s{re.escape(_SEPARATORS)}]+")
 
 #: Texts (after clean-up) that devices send when no plate was read.
 UNREAD_MARKERS: Final = frozenset(
@@ -110,7 +111,7 @@ UNREAD_MARKERS: Final = frozenset(
     }
 )
 # A text made only of these placeholder characters is unread too ("*******", "???").
-_PLACEHOLDER_CHARS: Final = frozenset("*?#_")
+_PLACEHOLDER_CHARS: Final = "*?#_"
 
 #: Serial positions (index >= 2 after the province and authority letter) never hold I or O in any
 #: GA 36 form, so a read I or O there is certainly the digit 1 or 0.
@@ -122,10 +123,11 @@ SERIAL_LETTER_FIXES: Final[Mapping[str, str]] = {"I": "1", "O": "0"}
 AUTHORITY_DIGIT_FIXES: Final[Mapping[str, str]] = {"8": "B", "2": "Z", "5": "S", "6": "G", "4": "A"}
 
 
+_STABLE: Final = re.compile("[A-Z0-9\u4e00-\u9fff]*")
+
+
 def _clean(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).upper()
-    text = "".join(text.split())  # every kind of whitespace
-    return text.translate(_DROP_SEPARATORS)
+    return _DROP_SEPARATORS.sub("", unicodedata.normalize("NFKC", text).upper())
 
 
 def _fix_positions(text: str) -> str:
@@ -134,14 +136,15 @@ def _fix_positions(text: str) -> str:
     # province character, so its positions are unknown and nothing is changed.
     if len(text) < 2 or text[0].isascii():
         return text
-    authority = AUTHORITY_DIGIT_FIXES.get(text[1], text[1])
-    serial = "".join(SERIAL_LETTER_FIXES.get(ch, ch) for ch in text[2:])
-    return text[0] + authority + serial
+    serial = text[2:]
+    for letter, digit in SERIAL_LETTER_FIXES.items():
+        serial = serial.replace(letter, digit)
+    return text[0] + AUTHORITY_DIGIT_FIXES.get(text[1], text[1]) + serial
 
 
 def _normalize_once(text: str) -> str:
     cleaned = _clean(text)
-    if cleaned in UNREAD_MARKERS or all(ch in _PLACEHOLDER_CHARS for ch in cleaned):
+    if not cleaned.strip(_PLACEHOLDER_CHARS) or cleaned in UNREAD_MARKERS:
         return ""
     return _fix_positions(cleaned)
 
@@ -157,6 +160,8 @@ def normalize_plate(text: str | None) -> str:
     if text is None:
         return ""
     result = _normalize_once(text)
+    if _STABLE.fullmatch(result):
+        return result  # A-Z, 0-9 and CJK ideographs only: another pass changes nothing
     # Removing a separator can join a letter with a combining mark that NFKC then composes; repeat
     # until stable so that normalize_plate(normalize_plate(x)) == normalize_plate(x) always holds.
     for _ in range(3):
@@ -362,6 +367,9 @@ def parse_color(value: PlateColor | str | None) -> PlateColor:
         return value
     if value is None:
         return PlateColor.UNKNOWN
+    direct = _COLOR_NAMES.get(value)  # the common case: a stored value or a plain Chinese name
+    if direct is not None:
+        return direct
     if not isinstance(value, str):
         raise ValueError(f"plate colour must be text, not {type(value).__name__}")
     key = unicodedata.normalize("NFKC", value).strip().upper().replace("-", "_").replace(" ", "_")
