@@ -63,6 +63,13 @@ class PassRecord:
             raise ValueError(f"plate_color must be one of {sorted(PLATE_COLORS)}")
         object.__setattr__(self, "plate_pending", self.plate == "")
 
+    def to_canonical(self) -> dict[str, object]:
+        """Return the canonical JSON dict (the shape :func:`parse_canonical` accepts)."""
+        data: dict[str, object] = {f: getattr(self, f) for f in self.__dataclass_fields__ if f != "plate_pending"}
+        data["measured_at"] = self.measured_at.isoformat()
+        data["photos"] = list(self.photos)
+        return data
+
 
 @dataclass(frozen=True, slots=True)
 class FieldError:

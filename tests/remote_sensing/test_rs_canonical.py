@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from remote_sensing import FieldError, PassRecord, RowError, judge_pass, open_reader, parse_canonical
+from remote_sensing import PLATE_COLORS, FieldError, PassRecord, RowError, judge_pass, open_reader, parse_canonical
 
 
 def payload(**changes: Any) -> dict[str, Any]:
@@ -124,3 +127,47 @@ def test_canonical_jsonl_reader(tmp_path: Path) -> None:
         "must be a number",
         "fast",
     )
+
+
+finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
+
+
+@given(
+    speed=st.none() | finite,
+    no=st.none() | finite,
+    opacity=st.none() | finite,
+    grade=st.none() | st.integers(0, 5),
+    confidence=st.none() | st.floats(0, 1),
+    colour=st.sampled_from(sorted(PLATE_COLORS)),
+    plate=st.sampled_from(["", "晋E12345", "冀B32HUT"]),
+    device=st.none() | st.booleans(),
+    offset=st.integers(-12, 14),
+)
+def test_canonical_round_trip(
+    speed: float | None,
+    no: float | None,
+    opacity: float | None,
+    grade: int | None,
+    confidence: float | None,
+    colour: str,
+    plate: str,
+    device: bool | None,
+    offset: int,
+) -> None:
+    when = datetime(2019, 11, 1, 6, 1, 13, tzinfo=timezone(timedelta(hours=offset)))
+    record = PassRecord(
+        station="S",
+        record_id="R1",
+        measured_at=when,
+        plate=plate,
+        plate_color=colour,
+        plate_confidence=confidence,
+        speed_kmh=speed,
+        no_ppm=no,
+        opacity_pct=opacity,
+        ringelmann=grade,
+        device_valid=device,
+        photos=("a.jpg",),
+    )
+    data = json.loads(json.dumps(record.to_canonical(), ensure_ascii=False))
+    assert parse_canonical(data) == record

@@ -230,3 +230,16 @@ def test_vendor_b_layout_written_by_openpyxl(tmp_path: Path) -> None:
     assert isinstance(first, PassRecord) and isinstance(second, PassRecord)
     assert (first.speed_kmh, first.plate_color, first.photos, first.no_ppm) == (36.0, "yellow_green", ("p1.jpg",), 1600)
     assert (second.plate_pending, second.plate_color, second.device_valid) == (True, "unknown", True)
+
+
+@pytest.mark.parametrize("chunksize", [2, 3, 1000])
+def test_row_numbers_survive_bad_lines_across_chunks(tmp_path: Path, chunksize: int) -> None:
+    too_long = {2, 3, 6, 7, 11}
+    lines = [GOOD.format(n=n, no=100) + (",x" if n in too_long else "") for n in range(12)]
+    items = list(open_reader(write_csv(tmp_path / "bad_lines.csv", lines), "hj845-csv", chunksize=chunksize))
+    assert [row for row, _ in items] == list(range(2, 14))
+    for row, item in items:
+        if isinstance(item, PassRecord):
+            assert item.record_id == f"R{row - 2}"
+        else:
+            assert row - 2 in too_long and item.column is None
