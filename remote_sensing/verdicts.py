@@ -280,6 +280,9 @@ def judge_obd(
     return Verdict("pass", "obd", obd.name, checks=checks)
 
 
+_NRMM_CLASS_ALIASES: Final[dict[str, str]] = {"1": "I", "2": "II", "3": "III", "Ⅰ": "I", "Ⅱ": "II", "Ⅲ": "III"}
+
+
 def judge_nrmm(
     k_readings: Sequence[float],
     ringelmann: int | None,
@@ -296,12 +299,14 @@ def judge_nrmm(
     """
     rules = rules or default_rules()
     limit_set = rules.nrmm_limits_for(on, region)
-    k_limit, band = limit_set.k_limit(emission_class.strip().upper(), float(rated_power_kw))
+    cls = emission_class.strip().upper()
+    cls = _NRMM_CLASS_ALIASES.get(cls, cls)
+    k_limit, band = limit_set.k_limit(cls, float(rated_power_kw))
     values = {"k": mean_of_last_three(k_readings)}
     limits = {"k": k_limit, "ringelmann": limit_set.ringelmann}
     if ringelmann is not None:
         if isinstance(ringelmann, bool) or not isinstance(ringelmann, int) or not 0 <= ringelmann <= 5:
             raise ValueError(f"Ringelmann grade must be an integer 0-5, got {ringelmann!r}")
         values["ringelmann"] = float(ringelmann)
-    name = f"{limit_set.name} class {emission_class.strip().upper()} {band}"
+    name = f"{limit_set.name} class {cls} {band}"
     return _emission_verdict("nrmm_free_acceleration", name, values, limits)

@@ -248,3 +248,9 @@ def test_nrmm_ringelmann(rules: RuleSet) -> None:
 def test_nrmm_unknown_class(rules: RuleSet) -> None:
     with pytest.raises(NoLimitSetError):
         judge_nrmm([0.1, 0.1, 0.1], 0, "IV", 50.0, rules, on=date(2019, 12, 1))
+
+
+@pytest.mark.parametrize("alias", ["III", "iii", "3", "Ⅲ"])
+def test_nrmm_class_aliases(rules: RuleSet, alias: str) -> None:
+    result = judge_nrmm([0.51, 0.51, 0.51], 0, alias, 37.0, rules, on=date(2019, 12, 1))
+    assert (result.verdict, result.limit_set) == ("exceed", "GB36886-2018 class III P>=37")
