@@ -8,21 +8,34 @@ registry rules would have recorded and a few vehicles that show each match decis
 from __future__ import annotations
 
 import random
+from datetime import date
 
 from sqlalchemy import select, update
 
-from vehicle_enforce.core.schemas import validate
 from vehicle_enforce.extensions import db
 from vehicle_enforce.vehicles import services
 from vehicle_enforce.vehicles.models import Vehicle
-from vehicle_enforce.vehicles.registry import FieldProblem, clean_vin, credit_code_check_char
-from vehicle_enforce.vehicles.schemas import VehicleIn
+from vehicle_enforce.vehicles.registry import (
+    FieldProblem,
+    clean_vin,
+    credit_code_check_char,
+    plate_key,
+    resolve_emission_standard,
+)
+from vehicle_enforce.vehicles.schemas import OwnerIn
 
 _CODE_BODY = "91140525MA0D3M001"  # the first 17 characters of a unified social credit code
+SHOWCASE = [
+    ("晋E12345", "yellow", "heavy_truck", 3, date(2012, 5, 4)),
+    ("晋E1238S", "yellow", "heavy_truck", 4, date(2015, 8, 20)),
+    ("晋E123B5", "yellow", "tractor", None, date(2011, 3, 15)),  # standard inferred: 国三
+    ("晋E55555", "yellow", "heavy_truck", 5, date(2018, 1, 10)),
+    ("晋E55555", "blue", "light_truck", 5, date(2018, 1, 10)),  # same characters, another vehicle
+]
 
 
 def load(rng: random.Random) -> None:
-    """Record VIN check-digit warnings and register the showcase vehicles (idempotent: upserts)."""
+    """Record VIN check-digit warnings and give a few demo vehicles the showcase plates."""
     warnings = []
     for vehicle_id, vin in db.session.execute(select(Vehicle.id, Vehicle.vin).where(Vehicle.vin_warning.is_(None))):
         try:
@@ -33,33 +46,29 @@ def load(rng: random.Random) -> None:
             warnings.append({"id": vehicle_id, "vin_warning": warning[:128]})
     if warnings:
         db.session.execute(update(Vehicle), warnings)
-    owner = {
-        "kind": "enterprise",
-        "name": "泽州县示范运输有限公司",
-        "credit_code": _CODE_BODY + credit_code_check_char(_CODE_BODY),
-    }
-    showcase = [
-        ("晋E12345", "yellow", "heavy_truck", 3, "2012-05-04"),
-        ("晋E1238S", "yellow", "heavy_truck", 4, "2015-08-20"),
-        ("晋E123B5", "yellow", "tractor", None, "2011-03-15"),  # standard inferred: 国三
-        ("晋E55555", "yellow", "heavy_truck", 5, "2018-01-10"),
-        ("晋E55555", "blue", "light_truck", 5, "2018-01-10"),  # same characters, another vehicle
-    ]
-    for plate, colour, vehicle_type, standard, registered in showcase:
-        services.register_vehicle(
-            validate(
-                VehicleIn,
-                {
-                    "plate": plate,
-                    "plate_color": colour,
-                    "vin": "LZZ" + "".join(rng.choices("ABCDEFGHJKLMNPRSTUVWXYZ0123456789", k=14)),
-                    "vehicle_type": vehicle_type,
-                    "fuel": "diesel",
-                    "emission_standard": standard,
-                    "registration_date": registered,
-                    "use": "operating",
-                    "owner": owner,
-                    "township": "巴公镇",
-                },
-            )
+    owner = services.upsert_owner(
+        OwnerIn(
+            kind="enterprise",
+            name="泽州县示范运输有限公司",
+            credit_code=_CODE_BODY + credit_code_check_char(_CODE_BODY),
         )
+    )
+    # Re-plate existing demo vehicles rather than add new ones: `demo load --vehicles N` keeps N vehicles.
+    taken: set[int] = set()
+    for plate, colour, vehicle_type, standard, registered in SHOWCASE:
+        if services.vehicle_by_plate(plate, colour) is not None:
+            continue
+        vehicle = db.session.scalar(
+            select(Vehicle)
+            .where(Vehicle.plate_color == colour, Vehicle.fuel == "diesel", Vehicle.id.not_in(taken or {0}))
+            .order_by(Vehicle.id)
+            .limit(1)
+        )
+        if vehicle is None:
+            continue
+        taken.add(vehicle.id)
+        standard_value, inferred = resolve_emission_standard(standard, vehicle_type, "diesel", registered)
+        vehicle.plate, vehicle.plate_key, vehicle.vehicle_type = plate, plate_key(plate), vehicle_type
+        vehicle.registration_date, vehicle.emission_standard = registered, standard_value
+        vehicle.emission_standard_inferred, vehicle.owner_id = inferred, owner.id
+        db.session.flush()
