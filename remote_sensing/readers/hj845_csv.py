@@ -105,7 +105,7 @@ def read_csv_layout(
                 for match in _BAD_LINE.finditer(str(warning.message)):
                     bad_lines[int(match.group(1))] = match.group(2).strip()
             if converter is None:
-                header = [str(c).strip() for c in chunk.columns]
+                header = [str(c).strip().upper() for c in chunk.columns]
                 converter = RowConverter(layout, layout.check_header(header))
                 chunk.columns = header
             pending = sorted(bad_lines)
@@ -123,7 +123,7 @@ def read_csv_layout(
                 yield bad, RowError(None, bad_lines[bad], "")
     if converter is None:  # empty file: still check the header
         header = list(pd.read_csv(path, nrows=0, encoding=enc).columns)
-        layout.check_header([str(c).strip() for c in header])
+        layout.check_header([str(c).strip().upper() for c in header])
 
 
 def _count_le(sorted_lines: list[int], line: int) -> int:
