@@ -11,7 +11,7 @@ from typing import Final
 
 import pandas as pd
 
-from remote_sensing.readers.base import Layout, ReadItem, RowConverter, RowError, register_reader
+from remote_sensing.readers.base import Layout, LayoutError, ReadItem, RowConverter, RowError, register_reader
 from remote_sensing.readers.colours import colour_scheme
 
 COLUMNS: Final[dict[str, str]] = {
@@ -83,6 +83,8 @@ def read_csv_layout(
     converter: RowConverter | None = None
     skipped: list[int] = []
     next_index = 0  # data rows read so far, not counting skipped lines
+    if path.stat().st_size == 0:
+        raise LayoutError(list(layout.columns.values()), layout.name)
     with pd.read_csv(
         path,
         dtype=str,

@@ -278,3 +278,12 @@ def test_lower_case_pinyin_header(tmp_path: Path) -> None:
     path.write_text(HEADER.lower() + "\n" + GOOD.format(n=1, no=100) + "\n", encoding="utf-8")
     [(row, item)] = list(open_reader(path, "hj845-csv"))
     assert row == 2 and isinstance(item, PassRecord) and item.record_id == "R1"
+
+
+def test_empty_and_header_only_files(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(LayoutError):
+        list(open_reader(empty, "hj845-csv"))
+    header_only = write_csv(tmp_path / "header.csv", [])
+    assert list(open_reader(header_only, "hj845-csv")) == []
