@@ -6,11 +6,14 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from plates.reading._np import as_u8
+
 U8 = NDArray[np.uint8]
 
 
 def _frac(hsv: U8, lo: tuple[int, int, int], hi: tuple[int, int, int]) -> float:
-    return float(np.count_nonzero(cv2.inRange(hsv, lo, hi))) / max(1, hsv.shape[0] * hsv.shape[1])
+    n = int(np.count_nonzero(cv2.inRange(hsv, lo, hi)))
+    return float(n) / float(max(1, hsv.shape[0] * hsv.shape[1]))
 
 
 def classify_color(plate: U8, n_chars: int) -> str:
@@ -19,7 +22,7 @@ def classify_color(plate: U8, n_chars: int) -> str:
     inner = plate[round(h * 0.08) : h - round(h * 0.08), round(w * 0.03) : w - round(w * 0.03)]
     if inner.size == 0:
         return "unknown"
-    hsv = cv2.cvtColor(inner, cv2.COLOR_BGR2HSV)
+    hsv = as_u8(cv2.cvtColor(inner, cv2.COLOR_BGR2HSV))
     blue = _frac(hsv, (98, 60, 40), (130, 255, 255))
     yellow = _frac(hsv, (11, 60, 60), (34, 255, 255))
     green = _frac(hsv, (35, 35, 60), (90, 255, 255))

@@ -13,6 +13,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from plates.reading._np import as_u8
+
 U8 = NDArray[np.uint8]
 F32 = NDArray[np.float32]
 
@@ -70,9 +72,11 @@ def _hull_quad(contour: NDArray[np.int32], quad: F32) -> F32:
     if len(hull) < 4:
         return quad
     out = np.empty_like(quad)
+    h = float(np.linalg.norm(quad[3] - quad[0]))
     for i in range(4):
         d = np.linalg.norm(hull - quad[i], axis=1)
-        out[i] = hull[int(np.argmin(d))]
+        j = int(np.argmin(d))
+        out[i] = hull[j] if d[j] < 0.35 * h else quad[i]
     # reject degenerate snaps (corner collapsed), keep the rectangle then
     area_q = cv2.contourArea(quad)
     area_o = cv2.contourArea(out)
@@ -92,8 +96,8 @@ def _contour_candidates(
         area = cv2.contourArea(cnt)
         if area < 120 or area > 0.5 * img_area:
             continue
-        rect = cv2.minAreaRect(cnt)
-        quad, w, h = _rect_quad(rect)
+        (rcx, rcy), (rw, rh), rang = cv2.minAreaRect(cnt)
+        quad, w, h = _rect_quad(((rcx, rcy), (rw, rh), rang))
         if w < min_w or h < 7:
             continue
         aspect = w / max(h, 1e-3)
@@ -102,7 +106,7 @@ def _contour_candidates(
         fill = area / max(w * h, 1e-3)
         if fill < 0.45:
             continue
-        quad = _hull_quad(cnt, quad)
+        quad = _hull_quad(np.asarray(cnt, np.int32), quad)
         # plausibility: aspect close to 3.1 (single) or 2.0 (double), filled, not tiny
         asp_pen = min(abs(np.log(aspect / 3.2)), abs(np.log(aspect / 2.0)))
         score = fill - asp_pen + 0.1 * np.log(max(w, 1.0))
@@ -111,7 +115,7 @@ def _contour_candidates(
 
 
 def color_masks(hsv: U8) -> list[tuple[str, U8]]:
-    return [(name, cv2.inRange(hsv, lo, hi)) for name, lo, hi in _HSV_RANGES]
+    return [(name, as_u8(cv2.inRange(hsv, lo, hi))) for name, lo, hi in _HSV_RANGES]
 
 
 DETECT_SIDE = 960
@@ -126,23 +130,26 @@ def find_candidates(image: U8, max_candidates: int = 14) -> list[Candidate]:
     img_area = float(h * w)
     min_w = max(20.0, 0.018 * max(h, w))
     scale_k = max(1, round(max(h, w) / 640))
-    hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
+    hsv = as_u8(cv2.cvtColor(small, cv2.COLOR_BGR2HSV))
     cands: list[Candidate] = []
     k_close = cv2.getStructuringElement(cv2.MORPH_RECT, (3 + 4 * scale_k, 1 + 2 * scale_k))
     k_open = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
     for name, mask in color_masks(hsv):
         m = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, k_close)
-        m = cv2.morphologyEx(m, cv2.MORPH_OPEN, k_open)
+        m = as_u8(cv2.morphologyEx(m, cv2.MORPH_OPEN, k_open))
         cands += _contour_candidates(m, name, img_area, min_w)
 
     # vertical edges of characters (white/black plates, washed-out colours at night)
     gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
     blur = cv2.GaussianBlur(gray, (5, 5), 0)
     sob = cv2.convertScaleAbs(cv2.Sobel(blur, cv2.CV_16S, 1, 0, ksize=3))
-    _, edges = cv2.threshold(sob, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    otsu, _ = cv2.threshold(sob, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    hist = np.cumsum(cv2.calcHist([sob], [0], None, [256], [0, 256]).ravel())
+    p90 = float(np.searchsorted(hist, 0.90 * hist[-1]))
+    _, edges = cv2.threshold(sob, max(12.0, min(otsu, p90)), 255, cv2.THRESH_BINARY)
     kw = 13 * scale_k
     m = cv2.morphologyEx(edges, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (kw, max(3, kw // 4))))
-    m = cv2.morphologyEx(m, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (kw // 2, 3)))
+    m = as_u8(cv2.morphologyEx(m, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (kw // 2, 3))))
     for c in _contour_candidates(m, "edge", img_area, min_w, max_aspect=7.0):
         cands.append(Candidate(c.quad, "edge", c.score - 0.3))
     cands.sort(key=lambda c: -c.score)

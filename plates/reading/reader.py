@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from plates.reading._np import as_u8
 from plates.reading.charset import is_valid_plate
 from plates.reading.color import classify_color
 from plates.reading.detect import Candidate, find_candidates
@@ -61,15 +62,29 @@ def _variants(c: Candidate) -> list[tuple[F32, bool]]:
     """(quad, double_row) layouts to try for one candidate."""
     aspect = c.width / max(c.height, 1e-3)
     out: list[tuple[F32, bool]] = []
+    quad = c.quad if c.source in ("edge", "whole") else _expand(c.quad, 0.06, 0.06, 0.025, 0.025)
+    if c.source == "green":  # the white-ish top of new-energy plates is often outside the mask
+        out.append((_expand(c.quad, 0.6, 0.08, 0.03, 0.03), False))
+        aspect /= 1.68
     if aspect >= 2.2:
-        out.append((c.quad, False))
-        if c.source == "green":  # the white-ish top of new-energy plates is often outside the mask
-            out.append((_expand(c.quad, 0.6, 0.05, 0.02, 0.02), False))
+        out.append((quad, False))
         if c.source == "edge":  # character area: the plate is a bit larger
             out.append((_expand(c.quad, 0.15, 0.15, 0.04, 0.04), False))
     if aspect <= 2.8:
-        out.append((c.quad, True))
+        out.append((quad, True))
     return out
+
+
+def _has_text(crop: U8) -> bool:
+    """Cheap rejection of uniform regions: a plate row crosses many character strokes."""
+    gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    h = gray.shape[0]
+    band = gray[h // 4 : h - h // 4]
+    if float(band.std()) < 8.0:
+        return False
+    _, bw = cv2.threshold(band, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    transitions = np.count_nonzero(np.diff(bw.astype(np.int8), axis=1), axis=1)
+    return float(np.median(transitions)) >= 6
 
 
 def _inside(q: F32, p: NDArray[np.float32]) -> bool:
@@ -87,7 +102,7 @@ class PlateReader:
         f = 1.0
         if max(h, w) > MAX_SIDE:
             f = MAX_SIDE / max(h, w)
-            img = cv2.resize(img, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA)
+            img = as_u8(cv2.resize(img, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA))
         found: list[tuple[TextResult, F32, bool]] = []
         cands = find_candidates(img)
         ih, iw = img.shape[:2]
@@ -97,7 +112,10 @@ class PlateReader:
         for cand in cands:
             best: tuple[TextResult, F32, bool] | None = None
             for quad, double in _variants(cand):
-                res = self.recognizer.read([warp_plate(img, quad, double)])[0]
+                crop = warp_plate(img, quad, double)
+                if not _has_text(crop):
+                    continue
+                res = self.recognizer.read([crop])[0]
                 if not is_valid_plate(res.text):
                     continue
                 if best is None or res.confidence > best[0].confidence:

@@ -13,6 +13,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from plates.reading._np import as_u8
+
 INPUT_W = 128
 INPUT_H = 32
 _TOP_W = 40  # width of the top row in the composed double-row input
@@ -38,7 +40,7 @@ def order_corners(pts: NDArray[np.floating]) -> NDArray[np.float32]:
 def _warp(image: NDArray[np.uint8], quad: NDArray[np.float32], w: int, h: int) -> NDArray[np.uint8]:
     dst = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
     m = cv2.getPerspectiveTransform(quad.astype(np.float32), dst)
-    return cv2.warpPerspective(image, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return as_u8(cv2.warpPerspective(image, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
 
 
 def warp_single(image: NDArray[np.uint8], quad: NDArray[np.float32]) -> NDArray[np.uint8]:
@@ -50,8 +52,8 @@ def warp_double(image: NDArray[np.uint8], quad: NDArray[np.float32]) -> NDArray[
     split = round(88 * _SPLIT)
     top = big[:split, round(176 * 0.2) : round(176 * 0.8)]
     bottom = big[split:, :]
-    top = cv2.resize(top, (_TOP_W, INPUT_H), interpolation=cv2.INTER_AREA)
-    bottom = cv2.resize(bottom, (INPUT_W - _TOP_W, INPUT_H), interpolation=cv2.INTER_AREA)
+    top = as_u8(cv2.resize(top, (_TOP_W, INPUT_H), interpolation=cv2.INTER_AREA))
+    bottom = as_u8(cv2.resize(bottom, (INPUT_W - _TOP_W, INPUT_H), interpolation=cv2.INTER_AREA))
     return np.ascontiguousarray(np.hstack([top, bottom]))
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageFont
 
+from plates.reading._np import as_f32, as_u8
 from plates.reading.charset import DIGITS, LETTERS, PROVINCES
 
 U8 = NDArray[np.uint8]
@@ -188,7 +189,7 @@ def render_plate(spec: PlateSpec, rng: random.Random | None = None, scale: float
         roi = img[y0 : y0 + th, x0 : x0 + tw]
         mh, mw = roi.shape[:2]
         roi[:] = roi * (1 - mask[:mh, :mw]) + np.array(col, np.float32) * mask[:mh, :mw]
-    out = cv2.cvtColor(np.clip(img, 0, 255).astype(np.uint8), cv2.COLOR_RGB2BGR)
+    out = as_u8(cv2.cvtColor(np.clip(img, 0, 255).astype(np.uint8), cv2.COLOR_RGB2BGR))
     corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
     return out, corners
 
@@ -229,7 +230,7 @@ def random_background(rng: random.Random, h: int, w: int) -> U8:
                 rng.randint(1, 3),
             )
     noise = nrng.normal(0, rng.uniform(2, 20), img.shape).astype(np.int16)
-    return np.clip(img.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+    return as_u8(np.clip(img.astype(np.int16) + noise, 0, 255))
 
 
 def photometric(img: U8, rng: random.Random) -> U8:
@@ -255,8 +256,8 @@ def photometric(img: U8, rng: random.Random) -> U8:
         for _ in range(rng.randint(1, 8)):
             ax_ = (rng.randint(1, max(2, w // 12)), rng.randint(1, max(2, h // 6)))
             cx, cy = rng.randrange(w), rng.randrange(h)
-            r = max(ax_) + 4
-            x0, y0, x1, y1 = max(0, cx - r), max(0, cy - r), min(w, cx + r), min(h, cy + r)
+            rad = max(ax_) + 4
+            x0, y0, x1, y1 = max(0, cx - rad), max(0, cy - rad), min(w, cx + rad), min(h, cy + rad)
             if x1 <= x0 or y1 <= y0:
                 continue
             m = np.zeros((y1 - y0, x1 - x0), np.float32)
@@ -265,26 +266,26 @@ def photometric(img: U8, rng: random.Random) -> U8:
             roi = out[y0:y1, x0:x1].astype(np.float32)
             out[y0:y1, x0:x1] = (roi * (1 - m[:, :, None]) + rng.uniform(30, 120) * m[:, :, None]).astype(np.uint8)
     lut = (255.0 * (np.arange(256) / 255.0) ** rng.uniform(0.6, 1.6)).astype(np.uint8)
-    out = cv2.LUT(out, lut)
+    out = as_u8(cv2.LUT(out, lut))
     r = rng.random()
     if r < 0.35:
-        out = cv2.GaussianBlur(out, (0, 0), rng.uniform(0.3, 1.6))
+        out = as_u8(cv2.GaussianBlur(out, (0, 0), rng.uniform(0.3, 1.6)))
     elif r < 0.5:
         k = rng.randint(3, 7)
-        kern = np.zeros((k, k), np.float32)
-        kern[k // 2, :] = 1.0 / k
+        kern0 = np.zeros((k, k), np.float32)
+        kern0[k // 2, :] = 1.0 / k
         rot = cv2.getRotationMatrix2D((k / 2 - 0.5, k / 2 - 0.5), rng.uniform(0, 180), 1.0)
-        kern = cv2.warpAffine(kern, rot, (k, k))
+        kern = as_f32(cv2.warpAffine(kern0, rot, (k, k)))
         kern /= max(float(kern.sum()), 1e-6)
-        out = cv2.filter2D(out, -1, kern)
+        out = as_u8(cv2.filter2D(out, -1, kern))
     if rng.random() < 0.6:
         noise = nrng.normal(0, rng.uniform(1, 12), out.shape).astype(np.int16)
         out = np.clip(out.astype(np.int16) + noise, 0, 255).astype(np.uint8)
     if rng.random() < 0.6:
         ok, enc = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(15, 90)])
         if ok:
-            out = cv2.imdecode(enc, cv2.IMREAD_COLOR)
-    return out
+            out = as_u8(cv2.imdecode(enc, cv2.IMREAD_COLOR))
+    return as_u8(out)
 
 
 def place_plate(

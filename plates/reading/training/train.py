@@ -58,7 +58,8 @@ class PlateNet(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.features(x)
+        out: torch.Tensor = self.features(x)
+        return out
 
 
 class SynthStream(IterableDataset[tuple[np.ndarray, str]]):

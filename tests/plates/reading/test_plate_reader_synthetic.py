@@ -83,7 +83,7 @@ def test_bytes_input_matches_array_input(make_photo: PhotoFactory) -> None:
 
 def test_photo_without_plates_gives_no_reading() -> None:
     rng = np.random.default_rng(0)
-    img = cv2.GaussianBlur(rng.integers(0, 255, (720, 960, 3), dtype=np.uint8), (0, 0), 3)
+    img = np.asarray(cv2.GaussianBlur(rng.integers(0, 255, (720, 960, 3), dtype=np.uint8), (0, 0), 3), np.uint8)
     assert read_plates(img) == []
 
 
