@@ -5,7 +5,7 @@
 
 --scale 1.0 = 1,000,000 registered vehicles (a Chinese vehicle-administration CSV, 30% enterprise and
 70% person owners, 15% without an emission standard so it is inferred) and 20,000 reads of each kind.
-Per database it prints: the import time and the import process's peak RSS (the CLI runs in a child
+Per database it prints: the import wall time, CPU time and the import process's peak RSS (the CLI runs in a child
 process, so the number is the importer's alone); the query plan of the candidate lookup (an index
 search, never a scan of the registry); in-process reads/s and latency for exact plates and for misreads
 (one OCR confusion or a wrong province); and the same reads over HTTP (gunicorn, POST
@@ -104,14 +104,16 @@ def misread(plate: str, rng: random.Random) -> str:
     return "".join(chars)
 
 
-def run_import(url: str, csv_path: Path, instance: str) -> tuple[float, float, str]:
+def run_import(url: str, csv_path: Path, instance: str) -> tuple[float, float, float, str]:
     code = (
         "import resource, sys\n"
         "from vehicle_enforce.cli import main\n"
         "try:\n"
         "    main(sys.argv[1:], standalone_mode=False)\n"
         "finally:\n"
-        "    print('peak_rss_mb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+        "    usage = resource.getrusage(resource.RUSAGE_SELF)\n"
+        "    print('peak_rss_mb', usage.ru_maxrss / 1024)\n"
+        "    print('cpu_s', usage.ru_utime + usage.ru_stime)\n"
     )
     env = {**os.environ, "VE_DATABASE_URL": url, "VE_INSTANCE_PATH": instance, "PYTHONPATH": str(REPO_ROOT)}
     start = time.perf_counter()
@@ -127,8 +129,9 @@ def run_import(url: str, csv_path: Path, instance: str) -> tuple[float, float, s
     if done.returncode != 0:
         raise RuntimeError(done.stdout[-2000:] + done.stderr[-2000:])
     rss = next(float(line.split()[1]) for line in done.stdout.splitlines() if line.startswith("peak_rss_mb"))
+    cpu = next(float(line.split()[1]) for line in done.stdout.splitlines() if line.startswith("cpu_s"))
     summary = next(line for line in done.stdout.splitlines() if line.startswith("imported"))
-    return elapsed, rss, summary
+    return elapsed, rss, cpu, summary
 
 
 def bench_reads(label: str, reads: list[tuple[str, str]]) -> None:
@@ -191,8 +194,15 @@ def main(argv: list[str] | None = None) -> None:
         misreads = [(misread(plate, rng), colour) for plate, colour in exact]
         for kind in backends(args.database):
             with temp_database(kind) as url:
-                seconds, rss, summary = run_import(url, csv_path, folder)
-                report(f"import_{kind}", vehicles=size, seconds=seconds, rows_per_s=size / seconds, peak_rss_mb=rss)
+                seconds, rss, cpu, summary = run_import(url, csv_path, folder)
+                report(
+                    f"import_{kind}",
+                    vehicles=size,
+                    seconds=seconds,
+                    rows_per_s=size / seconds,
+                    importer_cpu_s=cpu,
+                    peak_rss_mb=rss,
+                )
                 print(f"import_{kind} {summary}", flush=True)
                 from vehicle_enforce import create_app
                 from vehicle_enforce.auth import services as auth_services

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Final
 
 from vehicle_enforce.vehicles.models import Fuel, VehicleStatus, VehicleType, VehicleUse
@@ -152,15 +153,17 @@ _DATE_FORMATS: Final = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m�
 
 def _lookup(text: str, names: dict[str, str], values: type, what: str) -> str:
     key = _key(text)
-    if key.lower() in {v.value for v in values}:
+    canonical = [v.value for v in values]
+    if key.lower() in canonical:
         return key.lower()
     found = names.get(key)
     if found is None:
-        known = ", ".join(v.value for v in values)
-        raise ValueError(f"unknown {what} '{text}' (expected {known} or its Chinese name)")
+        raise ValueError(f"unknown {what} '{text}' (expected {', '.join(canonical)} or its Chinese name)")
     return found
 
 
+# Exports repeat a handful of distinct texts a million times: the parsers are pure, so cache them.
+@lru_cache(maxsize=1024)
 def parse_vehicle_type(text: str) -> str:
     key = _key(text)
     if len(key) == 3 and key[:2] in VEHICLE_TYPE_CODE_PREFIXES and key[2].isdigit():
@@ -168,14 +171,17 @@ def parse_vehicle_type(text: str) -> str:
     return _lookup(text, VEHICLE_TYPE_NAMES, VehicleType, "vehicle type")
 
 
+@lru_cache(maxsize=1024)
 def parse_fuel(text: str) -> str:
     return _lookup(text, FUEL_NAMES, Fuel, "fuel")
 
 
+@lru_cache(maxsize=1024)
 def parse_use(text: str) -> str:
     return _lookup(text, USE_NAMES, VehicleUse, "use")
 
 
+@lru_cache(maxsize=1024)
 def parse_status(text: str) -> str:
     key = _key(text)
     if key.lower() in {v.value for v in VehicleStatus}:
@@ -192,6 +198,7 @@ def parse_status(text: str) -> str:
     )
 
 
+@lru_cache(maxsize=1024)
 def parse_emission_standard(text: str) -> int:
     """Read 国三 / 国III / 国Ⅲ / 国3 / China III / 3 / 国六b as 0–6."""
     key = unicodedata.normalize("NFKC", text).strip().upper().replace(" ", "")
@@ -215,6 +222,11 @@ def parse_date(value: object) -> date:
         return value.date()
     if isinstance(value, date):
         return value
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-":
+        try:
+            return date.fromisoformat(value)  # the common case, in C
+        except ValueError:
+            pass
     text = unicodedata.normalize("NFKC", str(value)).strip()
     if " " in text:  # "2015-03-04 00:00:00" from exports that keep the time part
         text = text.split(" ", 1)[0]
@@ -226,6 +238,7 @@ def parse_date(value: object) -> date:
     raise ValueError(f"not a date: '{value}' (expected YYYY-MM-DD)")
 
 
+@lru_cache(maxsize=1024)
 def parse_flag(text: str) -> bool:
     key = _key(text).lower()
     if key in {"1", "true", "yes", "y", "是"}:

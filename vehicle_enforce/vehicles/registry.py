@@ -16,6 +16,7 @@ Decisions made here:
 
 from __future__ import annotations
 
+import operator
 import unicodedata
 from datetime import date
 from typing import Final
@@ -34,7 +35,7 @@ class FieldProblem(ValueError):
 
 def plate_key(plate: str) -> str:
     """Index key under which misreads of `plate` find it (see plates.confusion_key)."""
-    return confusion_key(normalize_plate(plate))
+    return confusion_key(plate)  # confusion_key normalises its input itself
 
 
 def clean_plate(plate: str, plate_color: str | PlateColor | None) -> tuple[str, str]:
@@ -69,7 +70,7 @@ _VIN_WEIGHTS: Final = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 
 def vin_check_digit(vin: str) -> str:
     """Return the check character (0-9 or X) a 17-character VIN should carry at position 9."""
-    total = sum(_VIN_VALUES[ch] * w for ch, w in zip(vin, _VIN_WEIGHTS, strict=True))
+    total = sum(map(operator.mul, map(_VIN_VALUES.__getitem__, vin), _VIN_WEIGHTS))
     remainder = total % 11
     return "X" if remainder == 10 else str(remainder)
 
