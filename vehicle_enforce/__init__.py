@@ -28,10 +28,15 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
 
     from vehicle_enforce.auth.principal import current_principal
+    from vehicle_enforce.core import labels
     from vehicle_enforce.core.timeutil import format_local
 
     app.jinja_env.globals["current_principal"] = current_principal
     app.jinja_env.filters["local"] = format_local
+    app.jinja_env.filters["label"] = labels.label
+    app.jinja_env.filters["standard"] = labels.emission_standard
+    app.jinja_env.filters["without_cursor"] = lambda args: {k: v for k, v in args.items() if k != "cursor"}
+    app.jinja_env.filters["with_cursor"] = lambda args, cursor: {**args, "cursor": cursor}
 
     @app.after_request
     def _request_id(response: Response) -> Response:
