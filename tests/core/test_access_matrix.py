@@ -21,6 +21,28 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/tokens"): frozenset({"admin"}),
     ("POST", "/api/v1/tokens"): frozenset({"admin"}),
     ("POST", "/api/v1/tokens/<int:token_id>/revoke"): frozenset({"admin"}),
+    # inspections
+    ("POST", "/api/v1/remote-sensing/passes"): frozenset({"station", "environment"}),
+    ("GET", "/api/v1/remote-sensing/passes"): frozenset({"environment", "police", "transport", "township", "station"}),
+    ("GET", "/api/v1/remote-sensing/passes/<int:pass_id>"): frozenset(
+        {"environment", "police", "transport", "township", "station"}
+    ),
+    ("GET", "/api/v1/evidence/<sha256>"): frozenset({"environment", "police"}),
+    ("POST", "/api/v1/roadside-tests"): frozenset({"station", "environment", "police"}),
+    ("GET", "/api/v1/roadside-tests"): frozenset({"environment", "police", "transport", "township", "station"}),
+    ("POST", "/api/v1/inspection-results"): frozenset({"station", "environment"}),
+    ("GET", "/api/v1/inspection-results"): frozenset({"environment", "police", "transport", "township", "station"}),
+    ("POST", "/api/v1/black-smoke/captures"): frozenset({"station", "environment"}),
+    ("GET", "/api/v1/black-smoke/captures"): frozenset({"environment", "police", "transport", "township", "station"}),
+    ("GET", "/api/v1/black-smoke/captures/<int:capture_id>"): frozenset(
+        {"environment", "police", "transport", "township", "station"}
+    ),
+    ("POST", "/api/v1/black-smoke/captures/<int:capture_id>/review"): frozenset({"environment"}),
+    ("POST", "/api/v1/repairs"): frozenset({"station", "environment", "transport"}),
+    ("GET", "/api/v1/repairs"): frozenset({"environment", "police", "transport", "township", "station"}),
+    ("GET", "/api/v1/rules"): frozenset({"environment", "police", "transport", "township", "station"}),
+    ("GET", "/api/v1/rules/changes"): frozenset({"environment", "police", "transport", "township", "station"}),
+    ("POST", "/api/v1/rules/changes"): frozenset({"environment"}),
 }
 
 
