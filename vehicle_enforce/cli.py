@@ -88,13 +88,11 @@ def _register_domain_commands() -> None:
     from vehicle_enforce.auth.cli import tokens, townships, users
     from vehicle_enforce.demo import demo
     from vehicle_enforce.inspections.cli import import_remote_sensing, stations
+    from vehicle_enforce.vehicles.cli import import_group
 
-    for group in (users, tokens, townships, stations, demo):
+    for group in (users, tokens, townships, stations, demo, import_group):
         main.add_command(group)
-    # Temporary on this branch: the vehicles branch owns the `import` group; at merge this command joins it.
-    import_group = main.commands.get("import") or click.Group("import", help="Import files.")
-    main.add_command(import_group)
-    import_group.add_command(import_remote_sensing)  # type: ignore[attr-defined]
+    import_group.add_command(import_remote_sensing)
     try:
         from vehicle_enforce.platereading_cli import plates
     except ImportError:  # the plate reader is optional until its module lands

@@ -1,10 +1,10 @@
-"""Keyset pagination on id for JSON listings: `{"results": [...], "next_cursor": "..." | null}`."""
+"""Keyset pagination on `id` for API listings: `{"results": [...], "next_cursor": "..." | null}`."""
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from pydantic import Field
 from sqlalchemy import Select
@@ -13,13 +13,15 @@ from vehicle_enforce.core.errors import Invalid
 from vehicle_enforce.core.schemas import QuerySchema
 from vehicle_enforce.extensions import db
 
+T = TypeVar("T")
 MAX_LIMIT = 1000
+DEFAULT_LIMIT = 100
 
 
 class PageQuery(QuerySchema):
-    """`?limit=` (1-1000, default 100) and `?cursor=` from the previous page's next_cursor."""
+    """Query parameters every listing accepts; subclass it to add filters."""
 
-    limit: int = Field(default=100, ge=1, le=MAX_LIMIT)
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
     cursor: str | None = None
 
 
@@ -27,27 +29,30 @@ def encode_cursor(last_id: int) -> str:
     return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> int:
+def decode_cursor(cursor: str | None) -> int | None:
+    """Return the last id seen, or raise Invalid naming the `cursor` field."""
+    if not cursor:
+        return None
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, _, value = text.partition(":")
-        if kind != "id":
-            raise ValueError(kind)
+        prefix, _, value = text.partition(":")
+        if prefix != "id" or not value.isdigit():
+            raise ValueError(text)
         return int(value)
     except ValueError:
-        raise Invalid("cursor is not one this service issued", {"cursor": "invalid cursor"}) from None
+        raise Invalid("cursor is not one this API issued", {"cursor": "invalid cursor"}) from None
 
 
-def paginate(
-    stmt: Select[Any], id_column: Any, page: PageQuery, render: Callable[[Any], dict[str, Any]]
-) -> dict[str, Any]:
-    """Run `stmt` (one entity selected) ordered by id after the cursor; render one page."""
-    if page.cursor:
-        stmt = stmt.where(id_column > decode_cursor(page.cursor))
-    rows = db.session.scalars(stmt.order_by(id_column).limit(page.limit + 1)).all()
-    more = len(rows) > page.limit
-    rows = rows[: page.limit]
-    return {
-        "results": [render(r) for r in rows],
-        "next_cursor": encode_cursor(rows[-1].id) if more and rows else None,
-    }
+def page(stmt: Select[Any], id_column: Any, query: PageQuery) -> tuple[Sequence[Any], str | None]:
+    """Run `stmt` (selecting ORM rows) after the cursor, ordered by id; return rows and the next cursor."""
+    after = decode_cursor(query.cursor)
+    if after is not None:
+        stmt = stmt.where(id_column > after)
+    rows = db.session.scalars(stmt.order_by(id_column).limit(query.limit + 1)).all()
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    return rows, encode_cursor(rows[-1].id) if more and rows else None
+
+
+def page_json(rows: Sequence[T], next_cursor: str | None, render: Callable[[T], dict[str, Any]]) -> dict[str, Any]:
+    return {"results": [render(r) for r in rows], "next_cursor": next_cursor}

@@ -16,7 +16,7 @@ from vehicle_enforce.auth.principal import api_access, principal_or_401
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import BadRequest, Invalid, NotFound, PayloadTooLarge
 from vehicle_enforce.core.openapi import doc
-from vehicle_enforce.core.pagination import PageQuery, paginate
+from vehicle_enforce.core.pagination import PageQuery, page, page_json
 from vehicle_enforce.core.schemas import QuerySchema, Schema, parse_body, parse_query, raw_json_body, validate
 from vehicle_enforce.core.timeutil import SHANGHAI, local_day, now_utc
 from vehicle_enforce.extensions import db
@@ -310,7 +310,7 @@ def list_passes() -> Any:
     q = parse_query(PassQuery)
     principal = principal_or_401()
     stmt = services.passes_query(services.PassFilter(**_filters(q)), principal)
-    return jsonify(paginate(stmt, RemoteSensingPass.id, q, services.pass_json))
+    return jsonify(page_json(*page(stmt, RemoteSensingPass.id, q), services.pass_json))
 
 
 @bp.get("/remote-sensing/passes/<int:pass_id>")
@@ -391,7 +391,7 @@ def _list_tests(kinds: tuple[str, ...]) -> Any:
     filters = _filters(q)
     stmt = services.tests_query(principal_or_401(), **filters)
     stmt = stmt.where(RoadsideTest.kind.in_(kinds))
-    return jsonify(paginate(stmt, RoadsideTest.id, q, services.test_json))
+    return jsonify(page_json(*page(stmt, RoadsideTest.id, q), services.test_json))
 
 
 @bp.get("/roadside-tests")
@@ -447,7 +447,7 @@ def post_capture() -> Any:
 def list_captures() -> Any:
     q = parse_query(CaptureQuery)
     stmt = services.captures_query(principal_or_401(), **_filters(q))
-    return jsonify(paginate(stmt, BlackSmokeCapture.id, q, services.capture_json))
+    return jsonify(page_json(*page(stmt, BlackSmokeCapture.id, q), services.capture_json))
 
 
 @bp.get("/black-smoke/captures/<int:capture_id>")
@@ -498,7 +498,7 @@ def post_repair() -> Any:
 def list_repairs() -> Any:
     q = parse_query(RepairQuery)
     stmt = services.repairs_query(principal_or_401(), **_filters(q))
-    return jsonify(paginate(stmt, Repair.id, q, services.repair_json))
+    return jsonify(page_json(*page(stmt, Repair.id, q), services.repair_json))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -519,7 +519,7 @@ def get_rules() -> Any:
 @doc("Dated rule changes, oldest first", query=PageQuery, tags=["rules"])
 def list_rule_changes() -> Any:
     q = parse_query(PageQuery)
-    return jsonify(paginate(select(RuleChange), RuleChange.id, q, rules.change_json))
+    return jsonify(page_json(*page(select(RuleChange), RuleChange.id, q), rules.change_json))
 
 
 @bp.post("/rules/changes")

@@ -1,7 +1,15 @@
-"""Match plate reads to registered vehicles through the indexed confusion key (never a scan)."""
+"""Match plate reads to registered vehicles through the indexed confusion key (never a scan).
+
+Linking a record (a pass, a test) to a vehicle: call `link_for(result)` and store both values it
+returns. An exact match links with status `exact`; a probable one links too but is marked `probable`
+so lists can show it and a person can correct it; an ambiguous one is not linked (status `ambiguous`)
+until a person picks the vehicle through `services.confirm_match`, after which the domain stores
+status `confirmed`.
+"""
 
 from __future__ import annotations
 
+import enum
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -45,9 +53,27 @@ def match_many(reads: Sequence[tuple[str | None, str | None]]) -> list[MatchResu
     return results
 
 
+class LinkStatus(enum.StrEnum):
+    exact = "exact"
+    probable = "probable"
+    ambiguous = "ambiguous"  # not linked: waits for a person
+    none = "none"  # no registered vehicle
+    confirmed = "confirmed"  # linked by a person (audited by services.confirm_match)
+
+
+def link_for(result: MatchResult) -> tuple[int | None, LinkStatus]:
+    """Return (vehicle_id to store, link status) for a match: only exact and probable matches link."""
+    candidate = result.match
+    return (candidate.vehicle_id if candidate else None), LinkStatus(result.decision)
+
+
 def match_json(result: MatchResult) -> dict[str, object]:
+    """Render a match for the API: decision, the normalised read, the linked vehicle and candidates."""
+    candidate = result.match
     return {
         "decision": result.decision,
+        "read": result.read,
+        "vehicle_id": candidate.vehicle_id if candidate else None,
         "candidates": [
             {
                 "vehicle_id": c.vehicle_id,

@@ -1,0 +1,607 @@
+"""Import the vehicle administration's export (CSV in UTF-8 or GBK, or XLSX) into the registry.
+
+How it works, and why:
+
+* The file is read in chunks (pandas for CSV, openpyxl read-only for XLSX), so memory stays bounded
+  whatever the file size. Each chunk costs one query for the vehicles already registered under its
+  plates and one for its enterprise owners, then bulk inserts and bulk updates: no query per row.
+* Upsert by plate + colour: re-importing the same or a newer export updates vehicles, never
+  duplicates them. A cell left empty keeps the stored value (an export that lacks a value says nothing
+  new); an empty emission standard is inferred from the registration date unless a known one is stored.
+* Rows that break a rule are rejected and written to the error report (row number, column, value,
+  problem); the other rows are imported. A malformed file (unreadable encoding, missing required
+  columns, a line with the wrong number of fields, a broken workbook) raises ImportRefused and, as the
+  whole import is one transaction, nothing of it is stored.
+* Owners: a row with a unified social credit code belongs to that enterprise (one owner record per
+  code); a row without one belongs to a person, who is the vehicle's current owner when the name is the
+  same and a new owner record otherwise.
+* One audit entry records the import (file name, SHA-256, counts); per-vehicle entries are written by
+  the API, where each change is a person's action.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Final
+
+import pandas as pd
+from sqlalchemy import insert, select, update
+
+from plates import color_from_code
+from remote_sensing.readers.hj845_csv import detect_encoding
+from vehicle_enforce.auth.models import Township
+from vehicle_enforce.core import audit
+from vehicle_enforce.core.errors import Invalid
+from vehicle_enforce.core.spreadsheets import safe_cell
+from vehicle_enforce.core.timeutil import now_utc
+from vehicle_enforce.extensions import db
+from vehicle_enforce.vehicles import labels
+from vehicle_enforce.vehicles.models import Owner, OwnerKind, Vehicle, VehicleStatus
+from vehicle_enforce.vehicles.registry import (
+    FieldProblem,
+    clean_credit_code,
+    clean_plate,
+    clean_vin,
+    plate_key,
+    resolve_emission_standard,
+)
+
+#: Canonical field → header names accepted by default (the vehicle administration's Chinese export,
+#: then the English canonical name). A mapping file names other headers.
+DEFAULT_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
+    "plate": ("号牌号码", "车牌号码", "号牌", "plate"),
+    "plate_color": ("号牌颜色", "车牌颜色", "plate_color"),
+    "vin": ("车辆识别代号", "车架号", "VIN", "vin"),
+    "vehicle_type": ("车辆类型", "vehicle_type"),
+    "fuel": ("燃料种类", "燃料类型", "fuel"),
+    "emission_standard": ("排放标准", "排放阶段", "emission_standard"),
+    "registration_date": ("初次登记日期", "注册登记日期", "registration_date"),
+    "use": ("使用性质", "use"),
+    "owner": ("所有人", "机动车所有人", "owner"),
+    "credit_code": ("统一社会信用代码", "credit_code"),
+    "phone": ("联系电话", "手机号码", "phone"),
+    "township": ("乡镇", "所属乡镇", "乡镇（街道）", "township"),
+    "status": ("机动车状态", "状态", "status"),
+    "lean_burn": ("稀薄燃烧", "lean_burn"),
+    "gas_converted": ("油改气", "gas_converted"),
+}
+REQUIRED: Final = ("plate", "plate_color", "vehicle_type", "fuel")
+#: Numeric plate-colour codes in exports are read with this plates.COLOR_SCHEMES scheme unless the
+#: mapping says otherwise: GA style 1 blue, 2 yellow, 3 white, 4 black, 5 green, 6 yellow-green.
+DEFAULT_COLOR_SCHEME: Final = "vendor_b"
+CHUNK_ROWS: Final = 20_000
+_IN_BATCH: Final = 5_000  # plates per IN (...) list: under SQLite's and PostgreSQL's parameter limits
+ERROR_HEADER: Final = ("行号 row", "列 column", "值 value", "问题 problem")
+
+# Vehicle columns an import may set; compared with the stored row to tell updates from no-ops.
+_VEHICLE_FIELDS: Final = (
+    "vin",
+    "vin_warning",
+    "vehicle_type",
+    "fuel",
+    "emission_standard",
+    "emission_standard_inferred",
+    "registration_date",
+    "use",
+    "owner_id",
+    "township_id",
+    "status",
+    "lean_burn",
+    "gas_converted",
+)
+
+
+class ImportRefused(Invalid):
+    """The file as a whole cannot be imported; nothing of it was stored."""
+
+
+@dataclass
+class Mapping:
+    """Which header holds each canonical field, and how numeric colour codes read."""
+
+    columns: dict[str, str]
+    color_scheme: str = DEFAULT_COLOR_SCHEME
+
+    @classmethod
+    def load(cls, path: str | Path | None, header: list[str]) -> Mapping:
+        """Resolve the mapping for a file's header: the mapping file's columns, else the defaults."""
+        given: dict[str, str] = {}
+        scheme = DEFAULT_COLOR_SCHEME
+        if path is not None:
+            try:
+                spec = json.loads(Path(path).read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise ImportRefused(f"cannot read the mapping file: {exc}", {"mapping": str(exc)}) from None
+            if not isinstance(spec, dict) or not isinstance(spec.get("columns", {}), dict):
+                raise ImportRefused('mapping file must be {"columns": {field: header}}', {"mapping": "bad shape"})
+            given = {str(k): str(v) for k, v in spec.get("columns", {}).items()}
+            scheme = str(spec.get("color_scheme", DEFAULT_COLOR_SCHEME))
+            unknown = sorted(set(given) - set(DEFAULT_COLUMNS))
+            if unknown:
+                raise ImportRefused(
+                    f"mapping names unknown fields: {', '.join(unknown)}",
+                    {"mapping": f"fields are {', '.join(DEFAULT_COLUMNS)}"},
+                )
+        stripped = {h.strip(): h for h in header}
+        columns: dict[str, str] = {}
+        for name, aliases in DEFAULT_COLUMNS.items():
+            if name in given:
+                if given[name].strip() not in stripped:
+                    raise ImportRefused(
+                        f"mapped column '{given[name]}' for {name} is not in the file's header",
+                        {"file": f"missing column {given[name]}"},
+                    )
+                columns[name] = stripped[given[name].strip()]
+                continue
+            for alias in aliases:
+                if alias in stripped:
+                    columns[name] = stripped[alias]
+                    break
+        missing = [n for n in REQUIRED if n not in columns]
+        if missing:
+            wanted = "; ".join(f"{n} ({'/'.join(DEFAULT_COLUMNS[n][:2])})" for n in missing)
+            raise ImportRefused(f"the header (row 1) lacks required columns: {wanted}", {"file": "missing columns"})
+        return cls(columns, scheme)
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    errors_path: Path | None = None
+    encoding: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "errors_path": str(self.errors_path) if self.errors_path else None,
+        }
+
+
+class _ErrorReport:
+    """Writes rejected rows as they come (bounded memory); creates the file only for the first error."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fh: IO[str] | None = None
+        self._writer: Any = None
+        self.rows = 0
+
+    def add(self, row: int, column: str, value: Any, problem: str) -> None:
+        if self._writer is None:
+            self._fh = self.path.open("w", encoding="utf-8-sig", newline="")
+            self._writer = csv.writer(self._fh)
+            self._writer.writerow(ERROR_HEADER)
+        self._writer.writerow([row, safe_cell(column), safe_cell("" if value is None else str(value)), problem])
+
+    def close(self, *, discard: bool = False) -> Path | None:
+        if self._fh is not None:
+            self._fh.close()
+        if discard and self._fh is not None:
+            self.path.unlink(missing_ok=True)
+            return None
+        return self.path if self._fh is not None else None
+
+
+RawRow = tuple[int, dict[str, Any]]  # (row number in the file, header → cell)
+
+
+def import_vehicles(
+    path: str | Path,
+    *,
+    mapping: str | Path | None = None,
+    encoding: str = "auto",
+    errors_out: str | Path | None = None,
+    progress: Callable[[int], None] | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    actor: Any = None,
+) -> ImportReport:
+    """Import a vehicle file inside the caller's transaction (flush, never commit); see the module doc."""
+    source = Path(path)
+    if not source.is_file():
+        raise ImportRefused(f"no such file: {source}", {"file": "not found"})
+    report = ImportReport()
+    errors = _ErrorReport(Path(errors_out) if errors_out else source.with_name(source.stem + ".errors.csv"))
+    try:
+        header, chunks, report.encoding = _open(source, encoding, chunk_rows)
+        resolved = Mapping.load(mapping, header)
+        report.columns = resolved.columns
+        importer = _ChunkImporter(resolved, errors, report)
+        for chunk in chunks:
+            importer.run(chunk)
+            report.rows += len(chunk)
+            if progress is not None:
+                progress(len(chunk))
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        errors.close(discard=True)
+        raise ImportRefused(f"malformed file, nothing imported: {_short(exc)}", {"file": "malformed"}) from None
+    except Exception:
+        errors.close(discard=True)
+        raise
+    report.errors_path = errors.close()
+    audit.record(
+        "vehicle.import",
+        "vehicle_import",
+        None,
+        {"file": source.name, "sha256": _sha256(source), **report.as_dict(), "columns": report.columns},
+        actor=actor,
+    )
+    return report
+
+
+def count_rows(path: str | Path) -> int | None:
+    """Estimate the data rows of a file for the progress bar (lines minus the header for CSV)."""
+    source = Path(path)
+    if source.suffix.lower() in (".xlsx", ".xlsm"):
+        return None
+    lines = 0
+    with source.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            lines += block.count(b"\n")
+    return max(0, lines - 1)
+
+
+def _short(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --- reading -----------------------------------------------------------------------------------------
+
+
+def _open(source: Path, encoding: str, chunk_rows: int) -> tuple[list[str], Iterator[list[RawRow]], str | None]:
+    suffix = source.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        header, chunks = _open_xlsx(source, chunk_rows)
+        return header, chunks, None
+    if suffix not in (".csv", ".txt"):
+        raise ImportRefused(f"unsupported file type '{suffix}': use CSV or XLSX", {"file": "unsupported type"})
+    enc = detect_encoding(source) if encoding == "auto" else encoding
+    if enc.lower().replace("-", "") in ("gbk", "gb2312"):
+        enc = "gb18030"  # GBK exports often carry the odd GB18030-only character
+    try:
+        header = [str(c) for c in pd.read_csv(source, nrows=0, encoding=enc, dtype=str).columns]
+    except LookupError:
+        raise ImportRefused(f"unknown encoding '{encoding}'", {"encoding": "use auto, utf-8 or gbk"}) from None
+    return header, _csv_chunks(source, enc, chunk_rows), enc
+
+
+def _csv_chunks(source: Path, enc: str, chunk_rows: int) -> Iterator[list[RawRow]]:
+    with pd.read_csv(
+        source,
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        encoding=enc,
+        chunksize=chunk_rows,
+        on_bad_lines="error",
+    ) as reader:
+        start = 2  # row 1 is the header
+        for frame in reader:
+            columns = [str(c) for c in frame.columns]
+            rows = [dict(zip(columns, values, strict=True)) for values in frame.itertuples(index=False, name=None)]
+            yield [(start + i, row) for i, row in enumerate(rows)]
+            start += len(rows)
+
+
+def _open_xlsx(source: Path, chunk_rows: int) -> tuple[list[str], Iterator[list[RawRow]]]:
+    import zipfile
+
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise ImportRefused(f"not a readable XLSX workbook: {_short(exc)}", {"file": "malformed"}) from None
+    sheet = workbook.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    first = next(rows, None)
+    if first is None:
+        workbook.close()
+        raise ImportRefused("the workbook's first sheet is empty", {"file": "empty"})
+    header = ["" if c is None else str(c).strip() for c in first]
+
+    def chunks() -> Iterator[list[RawRow]]:
+        try:
+            batch: list[RawRow] = []
+            for number, values in enumerate(rows, start=2):
+                if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                    continue  # blank rows Excel keeps around
+                batch.append((number, dict(zip(header, values, strict=False))))
+                if len(batch) >= chunk_rows:
+                    yield batch
+                    batch = []
+            if batch:
+                yield batch
+        finally:
+            workbook.close()
+
+    return header, chunks()
+
+
+# --- one chunk ---------------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # spreadsheet numbers: colour code 2.0 → "2"
+    return str(value).strip()
+
+
+@dataclass
+class _Row:
+    number: int
+    plate: str
+    plate_color: str
+    values: dict[str, Any]  # vehicle fields present in the file and not empty
+    standard_given: bool
+    owner_name: str | None
+    credit_code: str | None
+    phone: str | None
+
+
+class _ChunkImporter:
+    def __init__(self, mapping: Mapping, errors: _ErrorReport, report: ImportReport) -> None:
+        self.mapping = mapping
+        self.errors = errors
+        self.report = report
+        self.townships: dict[str, int] = {}
+        for township in db.session.scalars(select(Township)):
+            self.townships[township.name] = township.id
+            self.townships[township.code] = township.id
+
+    # Parsing ------------------------------------------------------------------------------------------
+
+    def _cell(self, raw: dict[str, Any], name: str) -> Any:
+        column = self.mapping.columns.get(name)
+        return None if column is None else raw.get(column)
+
+    def parse(self, number: int, raw: dict[str, Any]) -> _Row | None:
+        problems: list[tuple[str, Any, str]] = []  # (field, value, problem)
+        cells = {name: self._cell(raw, name) for name in self.mapping.columns}
+        texts = {name: _text(value) for name, value in cells.items()}
+
+        def attempt(name: str, func: Callable[[Any], Any]) -> Any:
+            if not texts.get(name):
+                return None
+            try:
+                return func(cells[name] if name == "registration_date" else texts[name])
+            except (ValueError, FieldProblem) as exc:
+                problems.append((name, cells[name], getattr(exc, "message", str(exc))))
+                return None
+
+        for name in REQUIRED:
+            if not texts.get(name):
+                problems.append((name, cells.get(name), "required"))
+        plate = colour = None
+        if texts.get("plate") and texts.get("plate_color"):
+            try:
+                colour_value = texts["plate_color"]
+                if colour_value.isdigit():
+                    colour_value = color_from_code(colour_value, self.mapping.color_scheme).value
+                plate, colour = clean_plate(texts["plate"], colour_value)
+            except FieldProblem as exc:
+                problems.append((exc.field, cells[exc.field], exc.message))
+            except ValueError as exc:
+                problems.append(("plate_color", cells["plate_color"], str(exc)))
+        values: dict[str, Any] = {}
+        vehicle_type = attempt("vehicle_type", labels.parse_vehicle_type)
+        fuel = attempt("fuel", labels.parse_fuel)
+        if vehicle_type:
+            values["vehicle_type"] = vehicle_type
+        if fuel:
+            values["fuel"] = fuel
+        vin = attempt("vin", clean_vin)
+        if vin is not None:
+            values["vin"], values["vin_warning"] = vin
+        for name, func in (
+            ("registration_date", labels.parse_date),
+            ("use", labels.parse_use),
+            ("status", labels.parse_status),
+            ("lean_burn", labels.parse_flag),
+            ("gas_converted", labels.parse_flag),
+        ):
+            parsed = attempt(name, func)
+            if parsed is not None:
+                values[name] = parsed
+        standard = attempt("emission_standard", labels.parse_emission_standard)
+        if standard is not None:
+            values["emission_standard"] = standard
+        if texts.get("township"):
+            township_id = self.townships.get(texts["township"])
+            if township_id is None:
+                problems.append(("township", cells["township"], "unknown township (name or code)"))
+            else:
+                values["township_id"] = township_id
+        credit_code = attempt("credit_code", clean_credit_code)
+        if credit_code and not texts.get("owner"):
+            problems.append(("owner", cells.get("owner"), "an enterprise row needs the owner's name"))
+        if problems:
+            for name, value, problem in problems:
+                self.errors.add(number, self.mapping.columns.get(name, name), value, problem)
+            self.report.rejected += 1
+            return None
+        assert plate is not None and colour is not None
+        return _Row(
+            number,
+            plate,
+            colour,
+            values,
+            standard is not None,
+            texts.get("owner") or None,
+            credit_code,
+            texts.get("phone") or None,
+        )
+
+    # Storing ------------------------------------------------------------------------------------------
+
+    def run(self, chunk: list[RawRow]) -> None:
+        parsed: dict[tuple[str, str], _Row] = {}
+        for number, raw in chunk:
+            row = self.parse(number, raw)
+            if row is not None:
+                parsed[(row.plate, row.plate_color)] = row  # a plate listed twice: the later row wins
+        if not parsed:
+            return
+        existing = self._existing(parsed)
+        enterprises = self._enterprises(parsed.values())
+        new_people: list[tuple[_Row, dict[str, Any]]] = []
+        planned: list[tuple[_Row, dict[str, Any] | None, dict[str, Any]]] = []
+        for key, row in parsed.items():
+            stored = existing.get(key)
+            values = dict(row.values)
+            if row.credit_code:
+                values["owner_id"] = enterprises[row.credit_code]
+            elif row.owner_name:
+                same_person = (
+                    stored is not None
+                    and stored["owner_kind"] == OwnerKind.person.value
+                    and stored["owner_name"] == row.owner_name
+                )
+                if same_person:
+                    values["owner_id"] = stored["owner_id"]  # type: ignore[index]
+                else:
+                    new_people.append((row, values))
+            self._standard(values, stored, row.standard_given)
+            planned.append((row, stored, values))
+        self._create_people(new_people)  # sets owner_id in their values
+        now = now_utc()
+        inserts: list[dict[str, Any]] = []
+        changed: list[dict[str, Any]] = []
+        unchanged = 0
+        for row, stored, values in planned:
+            if stored is None:
+                inserts.append(
+                    {
+                        "plate": row.plate,
+                        "plate_color": row.plate_color,
+                        "plate_key": plate_key(row.plate),
+                        "status": VehicleStatus.active.value,
+                        "lean_burn": False,
+                        "gas_converted": False,
+                        "emission_standard_inferred": False,
+                        "created_at": now,
+                        "updated_at": now,
+                        **values,
+                    }
+                )
+            elif any(stored[name] != value for name, value in values.items()):
+                changed.append(
+                    {**{n: stored[n] for n in _VEHICLE_FIELDS}, **values, "id": stored["id"], "updated_at": now}
+                )
+            else:
+                unchanged += 1
+        if inserts:
+            # Every dict carries the same keys so the driver can batch them into multi-row statements.
+            keys = set().union(*inserts)
+            db.session.execute(insert(Vehicle), [{k: r.get(k) for k in keys} for r in inserts])
+        if changed:
+            db.session.execute(update(Vehicle), changed)
+        self.report.created += len(inserts)
+        self.report.updated += len(changed)
+        self.report.unchanged += unchanged
+
+    def _standard(self, values: dict[str, Any], stored: dict[str, Any] | None, given: bool) -> None:
+        if given:
+            values["emission_standard_inferred"] = False
+            return
+        if stored is not None and stored["emission_standard"] is not None and not stored["emission_standard_inferred"]:
+            return  # a known standard is kept when the file has none
+        merged = {
+            n: values.get(n, stored[n] if stored else None) for n in ("vehicle_type", "fuel", "registration_date")
+        }
+        standard, inferred = resolve_emission_standard(
+            None, merged["vehicle_type"], merged["fuel"], merged["registration_date"]
+        )
+        values["emission_standard"], values["emission_standard_inferred"] = standard, inferred
+
+    def _existing(self, parsed: dict[tuple[str, str], _Row]) -> dict[tuple[str, str], dict[str, Any]]:
+        plates = sorted({plate for plate, _ in parsed})
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        columns = [Vehicle.id, Vehicle.plate, Vehicle.plate_color, *(getattr(Vehicle, n) for n in _VEHICLE_FIELDS)]
+        for start in range(0, len(plates), _IN_BATCH):
+            stmt = (
+                select(*columns, Owner.kind.label("owner_kind"), Owner.name.label("owner_name"))
+                .outerjoin(Owner, Owner.id == Vehicle.owner_id)
+                .where(Vehicle.plate.in_(plates[start : start + _IN_BATCH]))
+            )
+            for record in db.session.execute(stmt).mappings():
+                key = (record["plate"], record["plate_color"])
+                if key in parsed:
+                    found[key] = dict(record)
+        return found
+
+    def _enterprises(self, rows: Iterable[_Row]) -> dict[str, int]:
+        """Return credit code → owner id, creating missing enterprises and renaming changed ones."""
+        wanted: dict[str, _Row] = {}
+        for row in rows:
+            if row.credit_code:
+                wanted[row.credit_code] = row
+        ids: dict[str, int] = {}
+        codes = sorted(wanted)
+        renames = []
+        for start in range(0, len(codes), _IN_BATCH):
+            stmt = select(Owner.id, Owner.credit_code, Owner.name, Owner.phone).where(
+                Owner.credit_code.in_(codes[start : start + _IN_BATCH])
+            )
+            for owner_id, code, name, phone in db.session.execute(stmt):
+                ids[code] = owner_id
+                row = wanted[code]
+                if row.owner_name != name or (row.phone and row.phone != phone):
+                    renames.append({"id": owner_id, "name": row.owner_name, "phone": row.phone or phone})
+        missing = [code for code in codes if code not in ids]
+        if missing:
+            created = db.session.execute(
+                insert(Owner).returning(Owner.id, Owner.credit_code, sort_by_parameter_order=True),
+                [
+                    {
+                        "kind": OwnerKind.enterprise.value,
+                        "name": wanted[c].owner_name,
+                        "credit_code": c,
+                        "phone": wanted[c].phone,
+                        "created_at": now_utc(),
+                    }
+                    for c in missing
+                ],
+            )
+            for owner_id, code in created:
+                ids[code] = owner_id
+        if renames:
+            db.session.execute(update(Owner), renames)
+        return ids
+
+    def _create_people(self, people: list[tuple[_Row, dict[str, Any]]]) -> None:
+        if not people:
+            return
+        now = now_utc()
+        created = db.session.execute(
+            insert(Owner).returning(Owner.id, sort_by_parameter_order=True),
+            [
+                {"kind": OwnerKind.person.value, "name": row.owner_name, "phone": row.phone, "created_at": now}
+                for row, _ in people
+            ],
+        )
+        for (owner_id,), (_row, values) in zip(created, people, strict=True):
+            values["owner_id"] = owner_id

@@ -1,0 +1,77 @@
+"""Request and response shapes of the vehicle API."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import Field
+
+from vehicle_enforce.core.pagination import PageQuery
+from vehicle_enforce.core.schemas import Schema
+from vehicle_enforce.vehicles.models import Fuel, VehicleStatus, VehicleType, VehicleUse
+
+
+class OwnerIn(Schema):
+    """The owner: an enterprise (upserted by its unified social credit code) or a person.
+
+    A person has no national key we keep (ID card numbers are not stored), so a person is the vehicle's
+    current owner when the name is the same, else a new owner record.
+    """
+
+    kind: Literal["enterprise", "person"]
+    name: str = Field(min_length=1, max_length=256)
+    credit_code: str | None = Field(None, max_length=32, description="统一社会信用代码; required for enterprises")
+    phone: str | None = Field(None, max_length=32)
+    address: str | None = Field(None, max_length=256)
+
+
+class VehicleIn(Schema):
+    """A vehicle record; a second POST with the same plate and colour updates the fields it sends."""
+
+    plate: str = Field(min_length=1, max_length=32, examples=["晋E12345"])
+    plate_color: str = Field(min_length=1, max_length=32, examples=["yellow"])
+    vin: str | None = Field(None, max_length=32, description="17 characters; a wrong check digit only warns")
+    vehicle_type: VehicleType
+    fuel: Fuel
+    emission_standard: int | None = Field(None, ge=0, le=6, description="0–6 (国0–国6); inferred when absent")
+    registration_date: date | None = Field(None, description="first registration date, ISO YYYY-MM-DD")
+    use: VehicleUse | None = None
+    owner: OwnerIn | None = None
+    township: str | None = Field(None, max_length=64, description="township name or code")
+    status: VehicleStatus | None = None
+    lean_burn: bool | None = None
+    gas_converted: bool | None = None
+
+
+class VehicleQuery(PageQuery):
+    plate: str | None = Field(None, max_length=32)
+    plate_color: str | None = Field(None, max_length=32)
+    vin: str | None = Field(None, max_length=32)
+    owner_id: int | None = Field(None, ge=1)
+    township: str | None = Field(None, max_length=64)
+    status: VehicleStatus | None = None
+
+
+class OwnerQuery(PageQuery):
+    credit_code: str | None = Field(None, max_length=32)
+    name: str | None = Field(None, max_length=256)
+
+
+class MatchIn(Schema):
+    plate: str = Field(max_length=32, examples=["晋E1234S"])
+    plate_color: str | None = Field(None, max_length=32, examples=["yellow"])
+
+
+class MatchCandidateOut(Schema):
+    vehicle_id: int
+    plate: str
+    plate_color: str
+    score: float
+
+
+class MatchOut(Schema):
+    decision: Literal["exact", "probable", "ambiguous", "none"]
+    read: str
+    vehicle_id: int | None
+    candidates: list[MatchCandidateOut]
