@@ -6,6 +6,7 @@ import base64
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 JPEG = b"\xff\xd8\xff\xe0" + b"evidence-photo-bytes"
@@ -280,3 +281,43 @@ def test_station_callers_see_only_their_station(
         ).status_code
         == 404
     )
+
+
+def test_concurrent_retries_store_each_pass_once(
+    app: Any, backend: Any, rs_station: Any, base_pass: Any, vehicle_factory: Any
+) -> None:
+    """Two sessions post the same batch at once (real threads on PostgreSQL): nothing is stored twice."""
+    import threading
+
+    from vehicle_enforce.core import transaction
+    from vehicle_enforce.inspections import services
+    from vehicle_enforce.inspections.models import RemoteSensingPass
+
+    if backend.name != "postgresql":
+        pytest.skip("SQLite serialises writers; the race needs PostgreSQL")
+    vehicle_factory()
+    batch = [base_pass(record_id=f"C{i}", opacity_pct=float(i % 60)) for i in range(300)]
+    barrier = threading.Barrier(2)
+    answers: list[list[dict[str, Any]]] = []
+    errors: list[BaseException] = []
+
+    def post() -> None:
+        try:
+            with app.app_context():
+                items = [services.parse_pass(i, p) for i, p in enumerate(batch)]
+                barrier.wait()
+                answers.append(services.store_passes(items))
+                transaction.commit()
+        except BaseException as exc:  # reported below; a thread cannot fail the test itself
+            errors.append(exc)
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert _count(RemoteSensingPass) == 300
+    first, second = answers
+    assert [r["id"] for r in first] == [r["id"] for r in second]
+    assert all(a["duplicate"] != b["duplicate"] for a, b in zip(first, second, strict=True))
