@@ -60,10 +60,12 @@ def _register_blueprints(app: Flask) -> None:
     from vehicle_enforce.auth import views as auth_views
     from vehicle_enforce.core import views as core_views
     from vehicle_enforce.extensions import csrf
+    from vehicle_enforce.inspections import api as inspections_api
+    from vehicle_enforce.inspections import tasks as inspections_tasks  # noqa: F401  (registers its tasks)
     from vehicle_enforce.vehicles import api as vehicles_api
 
     # JSON APIs authenticate with bearer tokens, not cookies, so CSRF tokens do not apply to them.
-    for bp in (core_views.api, auth_api.bp, vehicles_api.bp):
+    for bp in (core_views.api, auth_api.bp, vehicles_api.bp, inspections_api.bp):
         csrf.exempt(bp)
         app.register_blueprint(bp)
     app.register_blueprint(core_views.pages)

@@ -29,6 +29,28 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/vehicles/match"): frozenset({"environment", "transport", "police", "station"}),
     ("GET", "/api/v1/owners"): frozenset({"environment", "transport", "police"}),
     ("GET", "/api/v1/owners/<int:owner_id>"): frozenset({"environment", "transport", "police"}),
+    # inspections
+    ("POST", "/api/v1/remote-sensing/passes"): frozenset({"station", "environment"}),
+    ("GET", "/api/v1/remote-sensing/passes"): frozenset({"environment", "police", "transport", "township", "station"}),
+    ("GET", "/api/v1/remote-sensing/passes/<int:pass_id>"): frozenset(
+        {"environment", "police", "transport", "township", "station"}
+    ),
+    ("GET", "/api/v1/evidence/<sha256>"): frozenset({"environment", "police"}),
+    ("POST", "/api/v1/roadside-tests"): frozenset({"station", "environment", "police"}),
+    ("GET", "/api/v1/roadside-tests"): frozenset({"environment", "police", "transport", "township", "station"}),
+    ("POST", "/api/v1/inspection-results"): frozenset({"station", "environment"}),
+    ("GET", "/api/v1/inspection-results"): frozenset({"environment", "police", "transport", "township", "station"}),
+    ("POST", "/api/v1/black-smoke/captures"): frozenset({"station", "environment"}),
+    ("GET", "/api/v1/black-smoke/captures"): frozenset({"environment", "police", "transport", "township", "station"}),
+    ("GET", "/api/v1/black-smoke/captures/<int:capture_id>"): frozenset(
+        {"environment", "police", "transport", "township", "station"}
+    ),
+    ("POST", "/api/v1/black-smoke/captures/<int:capture_id>/review"): frozenset({"environment"}),
+    ("POST", "/api/v1/repairs"): frozenset({"station", "environment", "transport"}),
+    ("GET", "/api/v1/repairs"): frozenset({"environment", "police", "transport", "township", "station"}),
+    ("GET", "/api/v1/rules"): frozenset({"environment", "police", "transport", "township", "station"}),
+    ("GET", "/api/v1/rules/changes"): frozenset({"environment", "police", "transport", "township", "station"}),
+    ("POST", "/api/v1/rules/changes"): frozenset({"environment"}),
 }
 
 
