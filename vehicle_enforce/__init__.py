@@ -55,9 +55,10 @@ def _register_blueprints(app: Flask) -> None:
     from vehicle_enforce.auth import views as auth_views
     from vehicle_enforce.core import views as core_views
     from vehicle_enforce.extensions import csrf
+    from vehicle_enforce.phaseout import api as phaseout_api
 
     # JSON APIs authenticate with bearer tokens, not cookies, so CSRF tokens do not apply to them.
-    for bp in (core_views.api, auth_api.bp):
+    for bp in (core_views.api, auth_api.bp, phaseout_api.bp):
         csrf.exempt(bp)
         app.register_blueprint(bp)
     app.register_blueprint(core_views.pages)

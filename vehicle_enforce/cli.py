@@ -88,8 +88,9 @@ def _register_domain_commands() -> None:
     from vehicle_enforce.auth.cli import tokens, townships, users
     from vehicle_enforce.demo import demo
     from vehicle_enforce.inspections.cli import stations
+    from vehicle_enforce.phaseout.cli import phaseout
 
-    for group in (users, tokens, townships, stations, demo):
+    for group in (users, tokens, townships, stations, demo, phaseout):
         main.add_command(group)
     try:
         from vehicle_enforce.platereading_cli import plates
