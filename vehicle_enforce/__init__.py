@@ -62,10 +62,11 @@ def _register_blueprints(app: Flask) -> None:
     from vehicle_enforce.extensions import csrf
     from vehicle_enforce.inspections import api as inspections_api
     from vehicle_enforce.inspections import tasks as inspections_tasks  # noqa: F401  (registers its tasks)
+    from vehicle_enforce.phaseout import api as phaseout_api
     from vehicle_enforce.vehicles import api as vehicles_api
 
     # JSON APIs authenticate with bearer tokens, not cookies, so CSRF tokens do not apply to them.
-    for bp in (core_views.api, auth_api.bp, vehicles_api.bp, inspections_api.bp):
+    for bp in (core_views.api, auth_api.bp, vehicles_api.bp, inspections_api.bp, phaseout_api.bp):
         csrf.exempt(bp)
         app.register_blueprint(bp)
     app.register_blueprint(core_views.pages)
