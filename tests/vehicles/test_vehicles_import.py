@@ -127,6 +127,8 @@ def test_import_good_and_broken_rows(runner, tmp_path, kind):
     assert tractor.vehicle_type == "tractor" and tractor.emission_standard == 3 and tractor.emission_standard_inferred
     assert stored[("晋EA1234", "blue")].vehicle_type == "car" and stored[("晋EA1234", "blue")].emission_standard == 6
     assert stored[("晋E12345", "yellow")].owner_id == tractor.owner_id  # one enterprise, two vehicles
+    assert stored[("晋EA1234", "blue")].owner.name == "张三" and stored[("晋EA1234", "blue")].owner.kind == "person"
+    assert tractor.owner.credit_code == CREDIT_CODE
     assert count(Owner) == 2
 
     errors = read_errors(tmp_path / "vehicles.errors.csv")

@@ -28,24 +28,13 @@ def insert_rows(table: Table, rows: Sequence[dict[str, Any]]) -> None:
         return
     columns = list(rows[0])
     if not _is_postgresql():
-        db.session.execute(table.insert(), [{c: r.get(c) for c in columns} for r in rows])
+        _executemany(table, columns, rows)
         return
     cursor = db.session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     names = ", ".join(f'"{c}"' for c in columns)
     with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
         for row in rows:
             copy.write_row([row.get(c) for c in columns])
-
-
-def reserve_ids(table: Table, count: int) -> list[int] | None:
-    """Take `count` ids from the table's sequence on PostgreSQL (None elsewhere: let the insert assign)."""
-    if count == 0 or not _is_postgresql():
-        return None
-    result = db.session.execute(
-        text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
-        {"table": table.name, "n": count},
-    )
-    return [int(v) for v in result.scalars()]
 
 
 def insert_ignore_conflicts(
@@ -66,3 +55,50 @@ def insert_ignore_conflicts(
         return list(db.session.execute(stmt, list(rows)).all())
     db.session.execute(stmt, list(rows))
     return []
+
+
+def _executemany(table: Table, columns: list[str], rows: Sequence[dict[str, Any]]) -> None:
+    # The columns' own bind processors keep the stored form identical to an ORM insert (UTC datetimes,
+    # ISO dates); running them once per column list and handing the driver plain tuples avoids
+    # SQLAlchemy's per-row parameter bookkeeping.
+    dialect = db.session.get_bind().dialect
+    compiled = table.insert().compile(dialect=dialect, column_keys=columns)
+    columns = list(compiled.positiontup or [])  # the order of the statement's placeholders
+    processors = [table.c[c].type.bind_processor(dialect) for c in columns]
+    sql = str(compiled)
+    active = [(i, proc) for i, proc in enumerate(processors) if proc is not None]
+    params = []
+    for row in rows:
+        values = [row.get(c) for c in columns]
+        for i, proc in active:
+            if values[i] is not None:
+                values[i] = proc(values[i])
+        params.append(values)
+    cursor = db.session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(sql, params)
+    finally:
+        cursor.close()
+
+
+def insert_rows_returning_ids(table: Table, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert `rows` (without ids) and return the ids they got, in order."""
+    if not rows:
+        return []
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        result = db.session.execute(
+            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+            {"table": table.name, "n": len(rows)},
+        )
+        ids = [int(v) for v in result.scalars()]
+        insert_rows(table, [{"id": i, **r} for i, r in zip(ids, rows, strict=True)])
+        return ids
+    if dialect == "sqlite":
+        # SQLite gives each row max(rowid) + 1 and our transaction holds the write lock for the whole
+        # executemany, so the new ids are the consecutive run that ends at last_insert_rowid().
+        _executemany(table, list(rows[0]), rows)
+        last = int(db.session.execute(text("SELECT last_insert_rowid()")).scalar_one())
+        return list(range(last - len(rows) + 1, last + 1))
+    created = db.session.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True), list(rows))
+    return [int(i) for (i,) in created]

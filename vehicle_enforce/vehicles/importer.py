@@ -590,21 +590,18 @@ class _ChunkImporter:
                     renames.append({"id": owner_id, "name": row.owner_name, "phone": row.phone or phone})
         missing = [code for code in codes if code not in ids]
         if missing:
-            created = db.session.execute(
-                _OWNERS.insert().returning(_OWNERS.c.id, _OWNERS.c.credit_code, sort_by_parameter_order=True),
-                [
-                    {
-                        "kind": OwnerKind.enterprise.value,
-                        "name": wanted[c].owner_name,
-                        "credit_code": c,
-                        "phone": wanted[c].phone,
-                        "created_at": now_utc(),
-                    }
-                    for c in missing
-                ],
-            )
-            for owner_id, code in created:
-                ids[code] = owner_id
+            now = now_utc()
+            rows = [
+                {
+                    "kind": OwnerKind.enterprise.value,
+                    "name": wanted[c].owner_name,
+                    "credit_code": c,
+                    "phone": wanted[c].phone,
+                    "created_at": now,
+                }
+                for c in missing
+            ]
+            ids.update(zip(missing, bulk.insert_rows_returning_ids(_OWNERS, rows), strict=True))
         if renames:
             db.session.execute(update(Owner), renames)
         return ids
@@ -617,11 +614,6 @@ class _ChunkImporter:
             {"kind": OwnerKind.person.value, "name": row.owner_name, "phone": row.phone, "created_at": now}
             for row, _ in people
         ]
-        ids = bulk.reserve_ids(_OWNERS, len(rows))
-        if ids is not None:  # PostgreSQL: ids taken from the sequence, rows sent with COPY
-            bulk.insert_rows(_OWNERS, [{"id": i, **r} for i, r in zip(ids, rows, strict=True)])
-        else:
-            created = db.session.execute(_OWNERS.insert().returning(_OWNERS.c.id, sort_by_parameter_order=True), rows)
-            ids = [owner_id for (owner_id,) in created]
+        ids = bulk.insert_rows_returning_ids(_OWNERS, rows)
         for owner_id, (_row, values) in zip(ids, people, strict=True):
             values["owner_id"] = owner_id
