@@ -196,7 +196,9 @@ def _extend_demo(rng: random.Random) -> None:
 
 def _domain_loaders() -> list[Callable[[random.Random], None]]:
     # One line per domain that has demo data: `from vehicle_enforce.<domain>.demo import load as <domain>`.
-    return []
+    from vehicle_enforce.inspections.demo import load as inspections
+
+    return [inspections]
 
 
 @click.group("demo")
