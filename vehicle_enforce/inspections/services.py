@@ -298,7 +298,9 @@ def store_passes(
         candidates.append((item, station, device))
 
     keys = [(st.id, it.record.record_id) for it, st, _ in candidates]  # type: ignore[union-attr]
-    stored = _existing(set(keys))
+    # Stored passes are found by the insert itself (ON CONFLICT skips them) and read back afterwards,
+    # so a fresh batch costs no lookup; a retried one is judged again but answered from storage.
+    stored: dict[tuple[int, str], dict[str, Any]] = {}
     positions = {id(item): pos for pos, item in enumerate(items)}
 
     book = RulesBook()
@@ -307,8 +309,8 @@ def store_passes(
     new_items: list[tuple[PassIn, Station]] = []
     first_of_key: dict[tuple[int, str], int] = {}
     for (item, station, device), key in zip(candidates, keys, strict=True):
-        if key in stored or key in first_of_key:
-            continue  # answered below from the stored (or first) row
+        if key in first_of_key:
+            continue  # the same record twice in one batch: answered from the first
         rec = item.record
         assert rec is not None
         day = local_day(rec.measured_at)
@@ -363,7 +365,7 @@ def store_passes(
     )
     ids = {(sid, rid): pid for pid, sid, rid in inserted}
     raced = [(r["station_id"], r["record_id"]) for r in rows if (r["station_id"], r["record_id"]) not in ids]
-    if raced:  # another request stored these between our read and our insert: they are duplicates
+    if raced:  # stored before (a retry) or by a concurrent request: answer from storage as duplicates
         stored.update(_existing(raced))
 
     uploads: list[tuple[str, int, evidence.Upload]] = []
