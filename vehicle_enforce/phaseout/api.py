@@ -32,7 +32,7 @@ ALERT_HANDLERS = (Department.environment, Department.police)
 
 class MilestoneIn(Schema):
     due: date
-    percent: float = Field(gt=0, le=100)
+    percent: float = Field(ge=0, le=100, description="share of the quota, above 0")
 
 
 class QuotaItemIn(Schema):
@@ -41,7 +41,7 @@ class QuotaItemIn(Schema):
 
 
 class QuotasIn(Schema):
-    period: str = Field(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z_\-]+$")
+    period: str = Field(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z_-]+$")
     starts_on: date | None = None
     milestones: list[MilestoneIn] | None = Field(default=None, max_length=20)
     quotas: list[QuotaItemIn] = Field(default_factory=list, max_length=500)
