@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from flask import Blueprint, Response, jsonify
 from pydantic import Field
@@ -32,7 +32,7 @@ ALERT_HANDLERS = (Department.environment, Department.police)
 
 class MilestoneIn(Schema):
     due: date
-    percent: float = Field(gt=0, le=100)
+    percent: float = Field(ge=0, le=100, description="share of the quota, above 0")
 
 
 class QuotaItemIn(Schema):
@@ -41,12 +41,10 @@ class QuotaItemIn(Schema):
 
 
 class QuotasIn(Schema):
-    period: str = Field(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z_\-]+$")
+    period: str = Field(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z_-]+$")
     starts_on: date | None = None
     milestones: list[MilestoneIn] | None = Field(default=None, max_length=20)
     quotas: list[QuotaItemIn] = Field(default_factory=list, max_length=500)
-
-    model_config = Schema.model_config | {"strict": False}
 
 
 class QuotasQuery(QuerySchema):
@@ -62,11 +60,11 @@ class ActionIn(Schema):
     certificate_no: str | None = Field(default=None, max_length=64)
     destination: str | None = Field(default=None, max_length=128)
     subsidy_amount: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
-    evidence_files: list[str] = Field(default_factory=list, max_length=20)
+    # Names of evidence files already stored (photos of the certificate, the deregistration slip...).
+    evidence_files: list[Annotated[str, Field(min_length=1, max_length=256)]] = Field(
+        default_factory=list, max_length=20
+    )
     note: str | None = Field(default=None, max_length=2000)
-
-    # Dates and amounts arrive as JSON strings, so they are parsed rather than strictly typed.
-    model_config = Schema.model_config | {"strict": False}
 
 
 class EligibleQuery(PageQuery):
