@@ -1,8 +1,8 @@
 """Rules for passes, tests, black-smoke captures, I站 results and repairs (flush, never commit).
 
-Remote-sensing passes are stored set-wise: one query for the batch's stations, one for its existing
-record ids, one for its plates, bulk inserts with ON CONFLICT DO NOTHING. A retried batch finds its
-rows by (station, record_id) and answers the same results marked `duplicate`.
+Remote-sensing passes are stored set-wise: one query for the batch's stations, one for its plates, one
+bulk insert with ON CONFLICT (station_id, record_id) DO NOTHING. Rows the insert skipped (a retry, or
+a concurrent post of the same batch) are read back by key and answered as stored, marked `duplicate`.
 """
 
 from __future__ import annotations
