@@ -52,6 +52,38 @@ def list_stations() -> None:
         click.echo(f"{s.code}\t{s.kind}\t{s.name}\tcalibrated until {until}")
 
 
+@stations.command("add-device")
+@click.option("--station", required=True)
+@click.option("--code", required=True)
+@click.option("--model")
+@click.option("--calibration-valid-until", type=click.DateTime(formats=["%Y-%m-%d"]))
+@with_appcontext
+def add_device(station: str, code: str, model: str | None, calibration_valid_until: object) -> None:
+    """Register a device at a station."""
+    valid = calibration_valid_until.date() if calibration_valid_until else None  # type: ignore[attr-defined]
+    try:
+        station_services.add_device(station=station, code=code, model=model, calibration_valid_until=valid)
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from None
+    transaction.commit()
+    click.echo(f"added device {code} at {station}")
+
+
+@stations.command("calibrate")
+@click.option("--station", required=True)
+@click.option("--device", help="A device code; without it the station's own calibration is set")
+@click.option("--valid-until", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
+@with_appcontext
+def calibrate(station: str, device: str | None, valid_until: object) -> None:
+    """Record a calibration: passes measured after its last valid day are invalid."""
+    try:
+        station_services.set_calibration(station=station, device=device, valid_until=valid_until.date())  # type: ignore[attr-defined]
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from None
+    transaction.commit()
+    click.echo(f"calibration of {device or station} valid until {valid_until:%Y-%m-%d}")
+
+
 @click.command("remote-sensing")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", required=True, type=click.Choice(["hj845-csv", "vendor-b-xlsx", "canonical-jsonl"]))
