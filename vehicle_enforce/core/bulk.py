@@ -9,6 +9,7 @@ already exists (idempotent retries, concurrent posts).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -113,8 +114,6 @@ def _pg_copy_insert(
     Multi-row VALUES statements spend most of their time building and parsing SQL text; COPY streams
     the values, so a 10,000-row batch costs about what COPY itself costs.
     """
-    from psycopg.types.json import Json
-
     # COPY bypasses SQLAlchemy, so apply the columns' Python-side defaults here (once per batch).
     defaults: dict[str, Any] = {}
     for col in table.columns:
@@ -140,7 +139,8 @@ def _pg_copy_insert(
         with cur.copy(f'COPY "{stage}" ({names}) FROM STDIN') as copy:
             for row in rows:
                 values = {**defaults, **row}
-                copy.write_row([Json(values[c]) if c in json_columns else values[c] for c in columns])
+                # JSON as text: PostgreSQL parses it on COPY; psycopg's Json wrapper costs ~30 µs a value.
+                copy.write_row([_json_text(values[c]) if c in json_columns else values[c] for c in columns])
         sql = f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{stage}"'  # noqa: S608
         sql += f" ON CONFLICT ({', '.join(key)}) DO NOTHING"
         if returning:
@@ -149,3 +149,7 @@ def _pg_copy_insert(
         found = list(cur.fetchall()) if returning else []
         cur.execute(f'TRUNCATE "{stage}"')
     return found
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
