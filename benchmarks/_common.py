@@ -106,9 +106,9 @@ def gunicorn(database_url: str, *, workers: int = 2, threads: int = 1) -> Iterat
         deadline = time.monotonic() + 60
         while True:
             try:
-                if requests.get(base + "/healthz", timeout=2).status_code == 200:
+                if requests.get(base + "/healthz", timeout=10).status_code == 200:
                     break
-            except (requests.ConnectionError, requests.Timeout):  # a loaded machine answers the first call late
+            except requests.RequestException:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("gunicorn did not start")

@@ -1,7 +1,8 @@
-"""Benchmark the vendor-A reader and pass judging: ``python benchmarks/bench_rs_reader.py --scale 200000``.
+"""Benchmark the vendor-A reader and pass judging: ``python benchmarks/bench_rs_reader.py --scale 0.2``.
 
-Generates an N-row HJ 845 CSV (GBK) in a temp dir, reads and judges every row, prints rows/s and
-peak RSS (resource.getrusage). Printing only; no thresholds.
+--scale 1.0 generates a 1,000,000-row HJ 845 CSV (GBK) in a temp dir (``--rows N`` sets N directly),
+streams and judges every row, and prints rows/s and peak RSS (resource.getrusage). Printing only; no
+thresholds. Self-contained, so it runs as a script or as ``python -m benchmarks.bench_rs_reader``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from remote_sensing import PassRecord, judge_pass, load_rules, open_reader
 
+FULL_ROWS = 1_000_000
 HEADER = (
     "JLBH,DWBH,CDXH,JCSJ,HPHM,CPYS,RLZL,CLSD,CLJSD,VSP,FS,FX,HJWD,SD,DQY,CO2JG,COJG,HCJG,NOJG,BTGDJG,LGMHD,PDJG,TP1,TP2"
 )
@@ -46,15 +48,17 @@ def peak_rss_mb() -> float:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--scale", type=int, default=100_000, help="rows to generate (default 100000)")
+    parser.add_argument("--scale", type=float, default=1.0, help="fraction of 1,000,000 rows (CI smoke: 0.001)")
+    parser.add_argument("--rows", type=int, default=None, help="rows to generate (overrides --scale)")
     parser.add_argument("--chunksize", type=int, default=20_000)
     args = parser.parse_args(argv)
+    rows = args.rows if args.rows is not None else max(1_000, int(FULL_ROWS * args.scale))
 
     rules = load_rules()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench_vendor_a.csv"
         start = time.perf_counter()
-        generate(path, args.scale)
+        generate(path, rows)
         generated = time.perf_counter() - start
         rss_before = peak_rss_mb()
 
@@ -68,10 +72,12 @@ def main(argv: list[str] | None = None) -> None:
         elapsed = time.perf_counter() - start
 
         size_mb = path.stat().st_size / 1e6
-    print(f"rows: {args.scale}  file: {size_mb:.1f} MB  generated in {generated:.1f} s")
-    print(f"read+judge: {elapsed:.2f} s  -> {args.scale / elapsed:,.0f} rows/s")
-    print(f"verdicts: {counts}")
-    print(f"peak RSS: {peak_rss_mb():.1f} MB (before reading: {rss_before:.1f} MB)")
+    print(
+        f"bench_rs_reader rows={rows} file_mb={size_mb:.1f} generate_s={generated:.2f} read_judge_s={elapsed:.2f} "
+        f"rows_per_s={rows / elapsed:.0f} peak_rss_mb={peak_rss_mb():.1f} rss_before_read_mb={rss_before:.1f}",
+        flush=True,
+    )
+    print("bench_rs_reader verdicts " + " ".join(f"{k}={v}" for k, v in counts.items()), flush=True)
 
 
 if __name__ == "__main__":

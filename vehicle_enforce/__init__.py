@@ -28,10 +28,15 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
 
     from vehicle_enforce.auth.principal import current_principal
+    from vehicle_enforce.core import labels
     from vehicle_enforce.core.timeutil import format_local
 
     app.jinja_env.globals["current_principal"] = current_principal
     app.jinja_env.filters["local"] = format_local
+    app.jinja_env.filters["label"] = labels.label
+    app.jinja_env.filters["standard"] = labels.emission_standard
+    app.jinja_env.filters["without_cursor"] = lambda args: {k: v for k, v in args.items() if k != "cursor"}
+    app.jinja_env.filters["with_cursor"] = lambda args, cursor: {**args, "cursor": cursor}
 
     @app.after_request
     def _request_id(response: Response) -> Response:
@@ -55,10 +60,13 @@ def _register_blueprints(app: Flask) -> None:
     from vehicle_enforce.auth import views as auth_views
     from vehicle_enforce.core import views as core_views
     from vehicle_enforce.extensions import csrf
+    from vehicle_enforce.inspections import api as inspections_api
+    from vehicle_enforce.inspections import tasks as inspections_tasks  # noqa: F401  (registers its tasks)
+    from vehicle_enforce.phaseout import api as phaseout_api
     from vehicle_enforce.vehicles import api as vehicles_api
 
     # JSON APIs authenticate with bearer tokens, not cookies, so CSRF tokens do not apply to them.
-    for bp in (core_views.api, auth_api.bp, vehicles_api.bp):
+    for bp in (core_views.api, auth_api.bp, vehicles_api.bp, inspections_api.bp, phaseout_api.bp):
         csrf.exempt(bp)
         app.register_blueprint(bp)
     app.register_blueprint(core_views.pages)

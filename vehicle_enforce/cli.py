@@ -87,11 +87,13 @@ def db_check() -> None:
 def _register_domain_commands() -> None:
     from vehicle_enforce.auth.cli import tokens, townships, users
     from vehicle_enforce.demo import demo
-    from vehicle_enforce.inspections.cli import stations
+    from vehicle_enforce.inspections.cli import import_remote_sensing, stations
+    from vehicle_enforce.phaseout.cli import phaseout
     from vehicle_enforce.vehicles.cli import import_group
 
-    for group in (users, tokens, townships, stations, demo, import_group):
+    for group in (users, tokens, townships, stations, demo, import_group, phaseout):
         main.add_command(group)
+    import_group.add_command(import_remote_sensing)
     try:
         from vehicle_enforce.platereading_cli import plates
     except ImportError:  # the plate reader is optional until its module lands

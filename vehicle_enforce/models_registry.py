@@ -6,4 +6,5 @@ Add a line here when a domain gains a models module.
 from vehicle_enforce.auth import models as auth_models  # noqa: F401
 from vehicle_enforce.core import audit  # noqa: F401
 from vehicle_enforce.inspections import models as inspections_models  # noqa: F401
+from vehicle_enforce.phaseout import models as phaseout_models  # noqa: F401
 from vehicle_enforce.vehicles import models as vehicles_models  # noqa: F401

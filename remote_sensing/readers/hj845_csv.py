@@ -11,7 +11,7 @@ from typing import Final
 
 import pandas as pd
 
-from remote_sensing.readers.base import Layout, ReadItem, RowConverter, RowError, register_reader
+from remote_sensing.readers.base import Layout, LayoutError, ReadItem, RowConverter, RowError, register_reader
 from remote_sensing.readers.colours import colour_scheme
 
 COLUMNS: Final[dict[str, str]] = {
@@ -83,6 +83,8 @@ def read_csv_layout(
     converter: RowConverter | None = None
     skipped: list[int] = []
     next_index = 0  # data rows read so far, not counting skipped lines
+    if path.stat().st_size == 0:
+        raise LayoutError(list(layout.columns.values()), layout.name)
     with pd.read_csv(
         path,
         dtype=str,
@@ -105,7 +107,7 @@ def read_csv_layout(
                 for match in _BAD_LINE.finditer(str(warning.message)):
                     bad_lines[int(match.group(1))] = match.group(2).strip()
             if converter is None:
-                header = [str(c).strip() for c in chunk.columns]
+                header = [str(c).strip().upper() for c in chunk.columns]
                 converter = RowConverter(layout, layout.check_header(header))
                 chunk.columns = header
             pending = sorted(bad_lines)
@@ -123,7 +125,7 @@ def read_csv_layout(
                 yield bad, RowError(None, bad_lines[bad], "")
     if converter is None:  # empty file: still check the header
         header = list(pd.read_csv(path, nrows=0, encoding=enc).columns)
-        layout.check_header([str(c).strip() for c in header])
+        layout.check_header([str(c).strip().upper() for c in header])
 
 
 def _count_le(sorted_lines: list[int], line: int) -> int:

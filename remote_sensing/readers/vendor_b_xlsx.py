@@ -40,6 +40,7 @@ OPTIONAL_COLUMNS: Final[dict[str, str]] = {"fuel": "燃料种类", "plate_confid
 PHOTO_COLUMNS: Final[tuple[str, ...]] = ("图片1", "图片2", "视频")
 DEVICE_VERDICTS: Final[dict[str, bool | None]] = {"合格": True, "超标": True, "无效": False}
 MPS_TO_KMH: Final[float] = 3.6
+HEADER_SCAN_ROWS: Final[int] = 10
 
 
 def normalise_header(cell: object) -> str:
@@ -59,17 +60,35 @@ LAYOUT: Final[Layout] = Layout(
 )
 
 
+def _find_header(rows: Iterator[tuple[object, ...]], scan: int = HEADER_SCAN_ROWS) -> tuple[list[str], int]:
+    """Return the header cells and their row number: the first row holding every layout column.
+
+    Some exports put a title row above the header; without a match, row 1 is taken (and then
+    ``check_header`` names the missing columns).
+    """
+    first: list[str] | None = None
+    wanted = set(COLUMNS.values())
+    for row_number, values in enumerate(rows, start=1):
+        header = [normalise_header(c) for c in values]
+        if first is None:
+            first = header
+        if wanted <= set(header):
+            return header, row_number
+        if row_number >= scan:
+            break
+    return first or [], 1
+
+
 @register_reader("vendor-b-xlsx")
 def read_vendor_b_xlsx(path: Path, *, sheet: str | None = None) -> Iterator[ReadItem]:
-    """Stream vendor B passes from the first (or the named) worksheet; row 1 is the header."""
+    """Stream vendor B passes from the first (or the named) worksheet, below its header row."""
     workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         worksheet = workbook[sheet] if sheet is not None else workbook.worksheets[0]
         rows = worksheet.iter_rows(values_only=True)
-        header_row = next(rows, None)
-        header = [normalise_header(c) for c in header_row or ()]
+        header, header_row = _find_header(rows)
         converter = RowConverter(LAYOUT, LAYOUT.check_header(header))
-        for row_number, values in enumerate(rows, start=2):
+        for row_number, values in enumerate(rows, start=header_row + 1):
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                 continue  # trailing blank rows Excel keeps around
             yield row_number, converter.convert(dict(zip(header, values, strict=False)))

@@ -29,6 +29,41 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/vehicles/match"): frozenset({"environment", "transport", "police", "station"}),
     ("GET", "/api/v1/owners"): frozenset({"environment", "transport", "police"}),
     ("GET", "/api/v1/owners/<int:owner_id>"): frozenset({"environment", "transport", "police"}),
+    # inspections
+    ("POST", "/api/v1/remote-sensing/passes"): frozenset({"station", "environment"}),
+    ("GET", "/api/v1/remote-sensing/passes"): frozenset({"environment", "police", "transport", "township", "station"}),
+    ("GET", "/api/v1/remote-sensing/passes/<int:pass_id>"): frozenset(
+        {"environment", "police", "transport", "township", "station"}
+    ),
+    ("GET", "/api/v1/evidence/<sha256>"): frozenset({"environment", "police"}),
+    ("POST", "/api/v1/roadside-tests"): frozenset({"station", "environment", "police"}),
+    ("GET", "/api/v1/roadside-tests"): frozenset({"environment", "police", "transport", "township", "station"}),
+    ("POST", "/api/v1/inspection-results"): frozenset({"station", "environment"}),
+    ("GET", "/api/v1/inspection-results"): frozenset({"environment", "police", "transport", "township", "station"}),
+    ("POST", "/api/v1/black-smoke/captures"): frozenset({"station", "environment"}),
+    ("GET", "/api/v1/black-smoke/captures"): frozenset({"environment", "police", "transport", "township", "station"}),
+    ("GET", "/api/v1/black-smoke/captures/<int:capture_id>"): frozenset(
+        {"environment", "police", "transport", "township", "station"}
+    ),
+    ("POST", "/api/v1/black-smoke/captures/<int:capture_id>/review"): frozenset({"environment"}),
+    ("POST", "/api/v1/repairs"): frozenset({"station", "environment", "transport"}),
+    ("GET", "/api/v1/repairs"): frozenset({"environment", "police", "transport", "township", "station"}),
+    ("GET", "/api/v1/rules"): frozenset({"environment", "police", "transport", "township", "station"}),
+    ("GET", "/api/v1/rules/changes"): frozenset({"environment", "police", "transport", "township", "station"}),
+    ("POST", "/api/v1/rules/changes"): frozenset({"environment"}),
+    # Phase-out (issue 7): the transport bureau runs it; environment and townships (their own) read it.
+    ("GET", "/api/v1/phaseout/eligible"): frozenset({"transport", "environment", "township"}),
+    ("GET", "/api/v1/phaseout/quotas"): frozenset({"transport", "environment", "township"}),
+    ("POST", "/api/v1/phaseout/quotas"): frozenset({"transport"}),
+    ("GET", "/api/v1/phaseout/actions"): frozenset({"transport", "environment", "township"}),
+    ("POST", "/api/v1/phaseout/actions"): frozenset({"transport"}),
+    ("GET", "/api/v1/phaseout/progress"): frozenset({"transport", "environment", "township"}),
+    ("GET", "/api/v1/phaseout/progress.csv"): frozenset({"transport", "environment", "township"}),
+    ("GET", "/api/v1/phaseout/progress.xlsx"): frozenset({"transport", "environment", "township"}),
+    ("GET", "/api/v1/phaseout/progress/chart.png"): frozenset({"transport", "environment", "township"}),
+    ("GET", "/api/v1/phaseout/progress/chart.svg"): frozenset({"transport", "environment", "township"}),
+    ("GET", "/api/v1/phaseout/seen-again"): frozenset({"environment", "police", "transport"}),
+    ("POST", "/api/v1/phaseout/seen-again/<int:alert_id>/handle"): frozenset({"environment", "police"}),
 }
 
 
@@ -88,10 +123,12 @@ def test_every_route_by_every_department(app, client, auth_headers):
     from vehicle_enforce.auth import services
     from vehicle_enforce.core import transaction
 
-    tokens = {dept: auth_headers(dept, station="JC-RS-01" if dept == "station" else None) for dept in sorted(ALL)}
+    # The revoked token is made first so it gets id 1: probing POST /tokens/1/revoke then revokes it
+    # again instead of revoking the admin token and failing every route probed after it.
     revoked = services.create_token("revoked", "admin")
     services.revoke_token(revoked.token.id)
     transaction.commit()
+    tokens = {dept: auth_headers(dept, station="JC-RS-01" if dept == "station" else None) for dept in sorted(ALL)}
     revoked_headers = {"Authorization": f"Bearer {revoked.secret}"}
     problems = []
     for method, rule in api_routes(app):

@@ -243,3 +243,47 @@ def test_row_numbers_survive_bad_lines_across_chunks(tmp_path: Path, chunksize: 
             assert item.record_id == f"R{row - 2}"
         else:
             assert row - 2 in too_long and item.column is None
+
+
+def test_vendor_b_title_row_above_header_and_missing_column(rs_data_dir: Path, tmp_path: Path) -> None:
+    import openpyxl
+
+    source = openpyxl.load_workbook(rs_data_dir / "vendor_b.xlsx", read_only=True)
+    try:
+        rows = [list(r) for r in source.worksheets[0].iter_rows(values_only=True)]
+    finally:
+        source.close()
+    titled = openpyxl.Workbook()
+    sheet = titled.active
+    assert sheet is not None
+    sheet.append(["遥感检测数据导出"])
+    for row in rows:
+        sheet.append(row)
+    titled.save(tmp_path / "titled.xlsx")
+    original = [(row, repr(item)) for row, item in open_reader(rs_data_dir / "vendor_b.xlsx", "vendor-b-xlsx")]
+    shifted = [(row - 1, repr(item)) for row, item in open_reader(tmp_path / "titled.xlsx", "vendor-b-xlsx")]
+    assert shifted == original
+
+    broken = openpyxl.Workbook()
+    sheet = broken.active
+    assert sheet is not None
+    sheet.append([c for c in rows[0] if c != "NO(ppm)"])
+    broken.save(tmp_path / "no_no.xlsx")
+    with pytest.raises(LayoutError, match="NO"):
+        list(open_reader(tmp_path / "no_no.xlsx", "vendor-b-xlsx"))
+
+
+def test_lower_case_pinyin_header(tmp_path: Path) -> None:
+    path = tmp_path / "lower.csv"
+    path.write_text(HEADER.lower() + "\n" + GOOD.format(n=1, no=100) + "\n", encoding="utf-8")
+    [(row, item)] = list(open_reader(path, "hj845-csv"))
+    assert row == 2 and isinstance(item, PassRecord) and item.record_id == "R1"
+
+
+def test_empty_and_header_only_files(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(LayoutError):
+        list(open_reader(empty, "hj845-csv"))
+    header_only = write_csv(tmp_path / "header.csv", [])
+    assert list(open_reader(header_only, "hj845-csv")) == []

@@ -56,3 +56,22 @@ def page(stmt: Select[Any], id_column: Any, query: PageQuery) -> tuple[Sequence[
 
 def page_json(rows: Sequence[T], next_cursor: str | None, render: Callable[[T], dict[str, Any]]) -> dict[str, Any]:
     return {"results": [render(r) for r in rows], "next_cursor": next_cursor}
+
+
+def keyset_page(
+    stmt: Select[Any], id_column: Any, query: PageQuery, render: Callable[[Any], dict[str, Any]]
+) -> dict[str, Any]:
+    """Like `page`, for statements selecting rows (tuples): render each row, return the listing body."""
+    after = decode_cursor(query.cursor)
+    if after is not None:
+        stmt = stmt.where(id_column > after)
+    rows: Sequence[Any] = db.session.execute(stmt.order_by(id_column).limit(query.limit + 1)).all()
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    next_cursor = encode_cursor(_row_id(rows[-1])) if more and rows else None
+    return {"results": [render(row) for row in rows], "next_cursor": next_cursor}
+
+
+def _row_id(row: Any) -> int:
+    first = row[0]
+    return int(first.id if hasattr(first, "id") else first)

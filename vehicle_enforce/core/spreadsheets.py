@@ -1,30 +1,49 @@
-"""Spreadsheet output that is safe to open in Excel: no formula injection, UTF-8 with BOM."""
+"""Spreadsheet exports (CSV for Excel, XLSX) with a guard against formula injection.
+
+A cell that starts with `=`, `+`, `-`, `@`, tab or carriage return is run as a formula by Excel and
+LibreOffice; text from the registry (names, plates, notes) is prefixed with `'` so it stays text.
+Numbers are left alone so they remain numbers.
+"""
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable, Sequence
-from pathlib import Path
+import io
+from collections.abc import Mapping
 from typing import Any
 
-# Excel and LibreOffice run a cell that starts with one of these as a formula (CSV injection).
+import pandas as pd
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-def safe_cell(value: Any) -> Any:
-    """Return `value` with a leading quote when a spreadsheet would read it as a formula."""
+def guard_cell(value: Any) -> Any:
+    """Return `value`, with text that a spreadsheet would evaluate turned into inert text."""
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
 
 
-def write_csv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """Write rows as UTF-8-with-BOM CSV (Excel shows the Chinese text right); return the row count."""
-    count = 0
-    with Path(path).open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow([safe_cell(h) for h in header])
-        for row in rows:
-            writer.writerow([safe_cell(v) for v in row])
-            count += 1
-    return count
+def guard_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy of `df` whose text cells and column names are guarded."""
+    guarded = df.copy()
+    for column in guarded.columns:
+        if guarded[column].dtype == object or pd.api.types.is_string_dtype(guarded[column]):
+            guarded[column] = guarded[column].map(guard_cell)
+    guarded.columns = [guard_cell(str(c)) for c in guarded.columns]
+    return guarded
+
+
+def to_csv_bytes(df: pd.DataFrame) -> bytes:
+    """Encode `df` as CSV in UTF-8 with a BOM, which Excel needs to read Chinese text correctly."""
+    return guard_frame(df).to_csv(index=False).encode("utf-8-sig")
+
+
+def to_xlsx_bytes(frames: pd.DataFrame | Mapping[str, pd.DataFrame]) -> bytes:
+    """Write one frame, or `{sheet name: frame}`, to an XLSX workbook."""
+    sheets = {"Sheet1": frames} if isinstance(frames, pd.DataFrame) else dict(frames)
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, df in sheets.items():
+            # Excel limits sheet names to 31 characters.
+            guard_frame(df).to_excel(writer, sheet_name=str(name)[:31], index=False)
+    return buffer.getvalue()

@@ -1,16 +1,33 @@
-"""Stations and their devices."""
+"""Stations and devices, remote-sensing passes, roadside/spot/I站 tests, black-smoke captures, repairs."""
 
 from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vehicle_enforce.auth.models import Township
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
+
+# Passes are the high-volume table: 64-bit ids on PostgreSQL, SQLite needs INTEGER for its rowid alias.
+BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
 class StationKind(enum.StrEnum):
@@ -19,6 +36,33 @@ class StationKind(enum.StrEnum):
     spot_check = "spot_check"
     inspection = "inspection"  # periodic inspection station (I站)
     repair = "repair"  # accredited repair station (M站)
+    black_smoke = "black_smoke"  # black-smoke camera site (黑烟抓拍)
+
+
+class PlateStatus(enum.StrEnum):
+    matched = "matched"  # linked to a registered vehicle (exact or probable read)
+    ambiguous = "ambiguous"  # several vehicles fit the read: left unlinked, flagged for review
+    unregistered = "unregistered"  # a readable plate that names no registered vehicle
+    pending = "pending"  # plate unread (or read below the confidence threshold): counts toward nothing yet
+
+
+class TestKind(enum.StrEnum):
+    roadside = "roadside"  # 路检
+    spot_check = "spot_check"  # 入户抽测 at a fleet depot
+    inspection = "inspection"  # periodic inspection / retest at an I站
+
+
+class TestMethod(enum.StrEnum):
+    free_acceleration = "free_acceleration"
+    lug_down = "lug_down"
+    ringelmann = "ringelmann"
+    obd = "obd"
+
+
+class ReviewStatus(enum.StrEnum):
+    pending = "pending"
+    confirmed = "confirmed"
+    rejected = "rejected"
 
 
 class Station(db.Model):  # type: ignore[name-defined,misc]
@@ -50,3 +94,193 @@ class Device(db.Model):  # type: ignore[name-defined,misc]
     calibration_valid_until: Mapped[date | None] = mapped_column(Date)
 
     station: Mapped[Station] = relationship(back_populates="devices")
+
+
+class EvidenceFile(db.Model):  # type: ignore[name-defined,misc]
+    """A photo or video stored once on disk under EVIDENCE_PATH, addressed by its SHA-256."""
+
+    __tablename__ = "evidence_files"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+
+
+class EvidenceLink(db.Model):  # type: ignore[name-defined,misc]
+    """Which record an evidence file belongs to, under the name the sender gave it."""
+
+    __tablename__ = "evidence_links"
+    __table_args__ = (
+        UniqueConstraint("object_type", "object_id", "name"),
+        Index("ix_evidence_links_file", "evidence_file_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    object_type: Mapped[str] = mapped_column(String(32))  # remote_sensing_pass | black_smoke_capture | ...
+    object_id: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(128))
+    evidence_file_id: Mapped[int] = mapped_column(ForeignKey("evidence_files.id"))
+
+    file: Mapped[EvidenceFile] = relationship()
+
+
+class RemoteSensingPass(db.Model):  # type: ignore[name-defined,misc]
+    """One vehicle pass through a remote-sensing site with its verdict (HJ 845-2017 record)."""
+
+    __tablename__ = "remote_sensing_passes"
+    __table_args__ = (
+        # The device's own record id is unique per station: a retried post finds the stored pass.
+        UniqueConstraint("station_id", "record_id"),
+        Index("ix_remote_sensing_passes_vehicle_measured", "vehicle_id", "measured_at"),
+        Index("ix_remote_sensing_passes_measured_at", "measured_at"),
+        Index("ix_remote_sensing_passes_plate", "plate", "plate_color"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
+    record_id: Mapped[str] = mapped_column(String(64))
+    measured_at: Mapped[datetime]
+    lane: Mapped[str | None] = mapped_column(String(16))
+    plate: Mapped[str] = mapped_column(String(16), default="")
+    plate_color: Mapped[str] = mapped_column(String(16), default="unknown")
+    plate_confidence: Mapped[float | None] = mapped_column(Float)
+    plate_status: Mapped[str] = mapped_column(String(16))
+    vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("vehicles.id"))
+    match_decision: Mapped[str] = mapped_column(String(16))
+    fuel: Mapped[str | None] = mapped_column(String(16))
+    speed_kmh: Mapped[float | None] = mapped_column(Float)
+    accel_ms2: Mapped[float | None] = mapped_column(Float)
+    vsp_kw_t: Mapped[float | None] = mapped_column(Float)
+    wind_ms: Mapped[float | None] = mapped_column(Float)
+    temperature_c: Mapped[float | None] = mapped_column(Float)
+    humidity_pct: Mapped[float | None] = mapped_column(Float)
+    pressure_kpa: Mapped[float | None] = mapped_column(Float)
+    co2_pct: Mapped[float | None] = mapped_column(Float)
+    co_pct: Mapped[float | None] = mapped_column(Float)
+    hc_ppm: Mapped[float | None] = mapped_column(Float)
+    no_ppm: Mapped[float | None] = mapped_column(Float)
+    opacity_pct: Mapped[float | None] = mapped_column(Float)
+    ringelmann: Mapped[int | None] = mapped_column(SmallInteger)
+    device_valid: Mapped[bool | None] = mapped_column(Boolean)
+    device_verdict: Mapped[str | None] = mapped_column(String(16))
+    verdict: Mapped[str] = mapped_column(String(16))  # pass | exceed | invalid
+    limit_set: Mapped[str | None] = mapped_column(String(64))
+    exceeded: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{"item", "value", "limit"}]
+    invalid_reasons: Mapped[list[str]] = mapped_column(JSON)
+    # File names the vendor gave (plate photo, plume photo, video); bytes, when sent, are evidence_links.
+    photo_names: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+
+    station: Mapped[Station] = relationship()
+
+
+class RoadsideTest(db.Model):  # type: ignore[name-defined,misc]
+    """A roadside (路检), depot spot (入户抽测) or I站 inspection test of one vehicle."""
+
+    __tablename__ = "roadside_tests"
+    __table_args__ = (
+        UniqueConstraint("station_id", "report_number"),
+        Index("ix_roadside_tests_vehicle_tested", "vehicle_id", "tested_at"),
+        Index("ix_roadside_tests_tested_at", "tested_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
+    report_number: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # TestKind
+    method: Mapped[str] = mapped_column(String(32))  # TestMethod
+    tested_at: Mapped[datetime]
+    plate: Mapped[str] = mapped_column(String(16))
+    plate_color: Mapped[str] = mapped_column(String(16))
+    vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("vehicles.id"))
+    match_decision: Mapped[str] = mapped_column(String(16))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("owners.id"))  # the fleet visited in a spot test
+    location: Mapped[str | None] = mapped_column(String(256))
+    operator: Mapped[str | None] = mapped_column(String(128))
+    readings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    verdict: Mapped[str] = mapped_column(String(16))  # pass | exceed | fail | invalid
+    limit_set: Mapped[str | None] = mapped_column(String(64))
+    exceeded: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    invalid_reasons: Mapped[list[str]] = mapped_column(JSON)
+    judged_values: Mapped[dict[str, float]] = mapped_column(JSON)  # e.g. mean k of the last three cycles
+    turn_back: Mapped[bool] = mapped_column(Boolean)  # 劝返: the operator must turn the vehicle back
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+
+    station: Mapped[Station] = relationship()
+
+
+class BlackSmokeCapture(db.Model):  # type: ignore[name-defined,misc]
+    """A black-smoke camera hit; it counts as an exceedance only after an officer confirms it."""
+
+    __tablename__ = "black_smoke_captures"
+    __table_args__ = (
+        UniqueConstraint("station_id", "capture_id"),
+        Index("ix_black_smoke_captures_review", "review_status", "id"),
+        Index("ix_black_smoke_captures_vehicle_captured", "vehicle_id", "captured_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
+    capture_id: Mapped[str] = mapped_column(String(64))  # the camera's own id for the hit
+    captured_at: Mapped[datetime]
+    site: Mapped[str | None] = mapped_column(String(256))
+    plate: Mapped[str] = mapped_column(String(16))
+    plate_color: Mapped[str] = mapped_column(String(16))
+    vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("vehicles.id"))
+    match_decision: Mapped[str] = mapped_column(String(16))
+    ringelmann: Mapped[int] = mapped_column(SmallInteger)
+    verdict: Mapped[str] = mapped_column(String(16))  # the camera grade judged against the Ringelmann limit
+    limit_set: Mapped[str | None] = mapped_column(String(64))
+    review_status: Mapped[str] = mapped_column(String(16), default=ReviewStatus.pending.value)
+    reviewed_by: Mapped[str | None] = mapped_column(String(128))
+    reviewed_at: Mapped[datetime | None]
+    review_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+
+    station: Mapped[Station] = relationship()
+
+
+class Repair(db.Model):  # type: ignore[name-defined,misc]
+    """A repair done at an accredited repair station (M站), posted by that station."""
+
+    __tablename__ = "repairs"
+    __table_args__ = (
+        UniqueConstraint("station_id", "repair_number"),
+        Index("ix_repairs_vehicle_repaired", "vehicle_id", "repaired_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
+    repair_number: Mapped[str] = mapped_column(String(64))
+    repaired_at: Mapped[datetime]
+    plate: Mapped[str] = mapped_column(String(16))
+    plate_color: Mapped[str] = mapped_column(String(16))
+    vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("vehicles.id"))
+    match_decision: Mapped[str] = mapped_column(String(16))
+    items: Mapped[list[str]] = mapped_column(JSON)  # work done, e.g. ["DPF replaced", "injector cleaned"]
+    technician: Mapped[str | None] = mapped_column(String(128))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+
+    station: Mapped[Station] = relationship()
+
+
+class RuleChange(db.Model):  # type: ignore[name-defined,misc]
+    """An environment-department change to limits, validity ranges or the listing rule, dated.
+
+    `document` is a `remote_sensing.load_rules` override; the rules in force on a day are the defaults
+    with every change effective by that day merged over them in (effective_from, id) order.
+    """
+
+    __tablename__ = "rule_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    effective_from: Mapped[date] = mapped_column(Date)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)

@@ -10,7 +10,7 @@ from vehicle_enforce.auth.services import township_by_name_or_code
 from vehicle_enforce.core import audit
 from vehicle_enforce.core.errors import Conflict, Invalid
 from vehicle_enforce.extensions import db
-from vehicle_enforce.inspections.models import Station, StationKind
+from vehicle_enforce.inspections.models import Device, Station, StationKind
 
 
 def create_station(
@@ -49,3 +49,47 @@ def station_by_code(code: str) -> Station | None:
 def is_calibrated(station: Station, on: date) -> bool:
     """A station with no calibration record counts as calibrated."""
     return station.calibration_valid_until is None or station.calibration_valid_until >= on
+
+
+def _station_or_invalid(code: str) -> Station:
+    station = station_by_code(code)
+    if station is None:
+        raise Invalid(f"unknown station {code}", {"station": "unknown station"})
+    return station
+
+
+def add_device(
+    *, station: str, code: str, model: str | None = None, calibration_valid_until: date | None = None
+) -> Device:
+    """Register a device (analyser, camera) at a station; its own calibration also decides validity."""
+    owner = _station_or_invalid(station)
+    if db.session.scalar(select(Device).where(Device.station_id == owner.id, Device.code == code)) is not None:
+        raise Conflict(f"device {code} exists at {station}", {"code": "already exists"})
+    device = Device(station_id=owner.id, code=code, model=model, calibration_valid_until=calibration_valid_until)
+    db.session.add(device)
+    db.session.flush()
+    audit.record(
+        "device.create", "device", device.id, {"station": station, "code": code, "valid_until": calibration_valid_until}
+    )
+    return device
+
+
+def set_calibration(*, station: str, valid_until: date, device: str | None = None) -> Station | Device:
+    """Record a new calibration (valid-until day) for a station or one of its devices (audited)."""
+    owner = _station_or_invalid(station)
+    target: Station | Device = owner
+    if device is not None:
+        found = db.session.scalar(select(Device).where(Device.station_id == owner.id, Device.code == device))
+        if found is None:
+            raise Invalid(f"unknown device {device} at {station}", {"device": "unknown device"})
+        target = found
+    before = target.calibration_valid_until
+    target.calibration_valid_until = valid_until
+    db.session.flush()
+    audit.record(
+        "calibration.set",
+        "device" if device else "station",
+        target.id,
+        {"station": station, "device": device, "before": before, "after": valid_until},
+    )
+    return target

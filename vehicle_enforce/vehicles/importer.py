@@ -38,7 +38,7 @@ from remote_sensing.readers.hj845_csv import detect_encoding
 from vehicle_enforce.auth.models import Township
 from vehicle_enforce.core import audit, bulk
 from vehicle_enforce.core.errors import Invalid
-from vehicle_enforce.core.spreadsheets import safe_cell
+from vehicle_enforce.core.spreadsheets import guard_cell
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.vehicles import labels
@@ -189,7 +189,7 @@ class _ErrorReport:
             self._fh = self.path.open("w", encoding="utf-8-sig", newline="")
             self._writer = csv.writer(self._fh)
             self._writer.writerow(ERROR_HEADER)
-        self._writer.writerow([row, safe_cell(column), safe_cell("" if value is None else str(value)), problem])
+        self._writer.writerow([row, guard_cell(column), guard_cell("" if value is None else str(value)), problem])
 
     def close(self, *, discard: bool = False) -> Path | None:
         if self._fh is not None:

@@ -1,0 +1,223 @@
+"""Benchmark remote-sensing ingestion on PostgreSQL: HTTP batches vs COPY, and a large CSV import.
+
+    python benchmarks/bench_inspections_passes.py --scale 1.0      # 200,000 passes over HTTP, 1,000,000-row CSV
+    python benchmarks/bench_inspections_passes.py --scale 0.001    # CI smoke size
+
+1. POST /api/v1/remote-sensing/passes in batches of 10,000 (two client threads) to gunicorn, against a
+   registry of 20,000 vehicles (scaled), with the real indexes: passes/s.
+2. The same stored rows are copied out, the table emptied, and the rows loaded again with PostgreSQL
+   `COPY ... FROM STDIN` into the same table with the same indexes: rows/s and HTTP/COPY ratio.
+3. `vehicle-enforce import remote-sensing` of a generated vendor-A CSV (GBK) in a child process:
+   rows/s and the importer's peak RSS. Asserts nothing about time; targets are in the issue
+   (>= 10,000 passes/s, half of COPY's rate, import peak memory under 500 MB).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import requests
+
+from benchmarks._common import REPO_ROOT, gunicorn, parser, report, scaled, temp_database
+from benchmarks.bench_rs_reader import generate
+
+FULL_PASSES = 200_000
+FULL_VEHICLES = 20_000
+FULL_CSV_ROWS = 1_000_000
+BATCH = 10_000
+TABLE = "remote_sensing_passes"
+
+
+def seed(url: str, vehicles: int) -> str:
+    """A station, its token and a vehicle registry; returns the token secret."""
+    os.environ["VE_DATABASE_URL"] = url
+    from vehicle_enforce import create_app
+    from vehicle_enforce.auth import services as auth_services
+    from vehicle_enforce.core import transaction
+    from vehicle_enforce.extensions import db
+    from vehicle_enforce.inspections import stations
+    from vehicle_enforce.vehicles.models import Vehicle
+    from vehicle_enforce.vehicles.registry import plate_key
+
+    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": tempfile.mkdtemp(prefix="ve-bench-")})
+    with app.app_context():
+        stations.create_station(code="JC-RS-01", kind="remote_sensing", name="bench")
+        secret = auth_services.create_token("bench", "station", station="JC-RS-01").secret
+        rows = [
+            {
+                "plate": f"晋E{i:05d}",
+                "plate_color": "yellow",
+                "plate_key": plate_key(f"晋E{i:05d}"),
+                "vehicle_type": "heavy_truck",
+                "fuel": "diesel",
+                "status": "active",
+            }
+            for i in range(vehicles)
+        ]
+        if rows:
+            db.session.execute(Vehicle.__table__.insert(), rows)
+        transaction.commit()
+        db.engine.dispose()
+    return secret
+
+
+def make_pass(i: int, rng: random.Random) -> dict[str, Any]:
+    day, half_seconds = divmod(i, 86_400 // 2)
+    when = time.strftime("%H:%M:%S", time.gmtime(half_seconds * 2))
+    return {
+        "station": "JC-RS-01",
+        "record_id": f"B{i:09d}",
+        "measured_at": f"2019-11-{1 + day % 28:02d}T{when}+08:00",
+        "lane": str(i % 3 + 1),
+        "plate": "无车牌" if i % 50 == 0 else f"晋E{rng.randrange(40_000):05d}",
+        "plate_color": "yellow",
+        "plate_confidence": round(rng.uniform(0.85, 1.0), 3),
+        "fuel": "diesel",
+        "speed_kmh": round(rng.uniform(3, 110), 1),
+        "accel_ms2": round(rng.uniform(-2, 2.5), 2),
+        "vsp_kw_t": round(rng.uniform(-1, 22), 1),
+        "wind_ms": round(rng.uniform(0, 6), 1),
+        "temperature_c": 8.0,
+        "humidity_pct": 40.0,
+        "pressure_kpa": 90.0,
+        "co2_pct": round(rng.uniform(0.8, 12), 2),
+        "co_pct": 0.2,
+        "hc_ppm": 100.0,
+        "no_ppm": float(rng.randrange(0, 2600)),
+        "opacity_pct": round(rng.uniform(0, 70), 1),
+        "ringelmann": rng.randint(0, 3),
+        "device_valid": True,
+        "photos": [f"B{i:09d}_1.jpg", f"B{i:09d}_2.jpg"],
+    }
+
+
+def post_all(base: str, secret: str, total: int, threads: int = 2) -> tuple[float, int]:
+    headers = {"Authorization": f"Bearer {secret}"}
+    stored = 0
+    lock = threading.Lock()
+    queue = list(range(0, total, BATCH))  # batch starts; bodies are built when sent, so memory stays flat
+
+    def worker() -> None:
+        nonlocal stored
+        with requests.Session() as http:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    start = queue.pop(0)
+                rng = random.Random(start)
+                batch = [make_pass(i, rng) for i in range(start, min(total, start + BATCH))]
+                res = http.post(
+                    f"{base}/api/v1/remote-sensing/passes", json={"passes": batch}, headers=headers, timeout=600
+                )
+                res.raise_for_status()
+                n = sum(1 for r in res.json()["results"] if r.get("duplicate") is False)
+                with lock:
+                    stored += n
+
+    start = time.perf_counter()
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return time.perf_counter() - start, stored
+
+
+def copy_same_rows(url: str) -> tuple[float, int]:
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    buf = io.BytesIO()
+    with psycopg.connect(dsn) as conn:
+        with conn.cursor() as cur, cur.copy(f"COPY {TABLE} TO STDOUT (FORMAT binary)") as out:
+            for chunk in out:
+                buf.write(chunk)
+        rows = conn.execute("SELECT count(*) FROM remote_sensing_passes").fetchone()[0]  # type: ignore[index]
+        conn.execute("TRUNCATE remote_sensing_passes")
+        conn.commit()
+        data = buf.getvalue()
+        start = time.perf_counter()
+        with conn.cursor() as cur, cur.copy(f"COPY {TABLE} FROM STDIN (FORMAT binary)") as copy:
+            for pos in range(0, len(data), 1 << 20):
+                copy.write(data[pos : pos + (1 << 20)])
+        conn.commit()
+        return time.perf_counter() - start, rows
+
+
+def import_csv(url: str, rows: int) -> tuple[float, float, str]:
+    folder = Path(tempfile.mkdtemp(prefix="ve-bench-csv-"))
+    path = folder / "passes.csv"
+    generate(path, rows)
+    env = {**os.environ, "VE_DATABASE_URL": url, "PYTHONPATH": str(REPO_ROOT), "VE_INSTANCE_PATH": str(folder)}
+    out, err = folder / "stdout.txt", folder / "stderr.txt"
+    start = time.perf_counter()
+    with out.open("w") as stdout, err.open("w") as stderr:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "vehicle_enforce.cli",
+                "import",
+                "remote-sensing",
+                str(path),
+                "--format",
+                "hj845-csv",
+            ],
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=stdout,
+            stderr=stderr,
+        )
+        # wait4 gives this child's own peak RSS (RUSAGE_CHILDREN would mix in gunicorn and this process).
+        _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(out.read_text()[-2000:] + err.read_text()[-2000:])
+    summary = out.read_text().strip().splitlines()[0]
+    rss = usage.ru_maxrss / 1024
+    for p in folder.iterdir():
+        p.unlink()
+    folder.rmdir()
+    return elapsed, rss, summary
+
+
+def main() -> None:
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--part", choices=["http", "import", "both"], default="both")
+    args = p.parse_args()
+    passes = scaled(FULL_PASSES, args.scale, minimum=100)
+    vehicles = scaled(FULL_VEHICLES, args.scale, minimum=100)
+    csv_rows = scaled(FULL_CSV_ROWS, args.scale, minimum=200)
+    if args.part in ("http", "both"):
+        http_and_copy(passes, vehicles, args.scale)
+    if args.part in ("import", "both"):
+        with temp_database("postgresql") as url:
+            seed(url, vehicles)
+            seconds, rss, summary = import_csv(url, csv_rows)
+            report("rs_csv_import", rows=csv_rows, seconds=seconds, rows_per_s=csv_rows / seconds, peak_rss_mb=rss)
+            print("import summary:", summary, flush=True)
+
+
+def http_and_copy(passes: int, vehicles: int, scale: float) -> None:
+    with temp_database("postgresql") as url:
+        secret = seed(url, vehicles)
+        with gunicorn(url, workers=2, threads=1) as base:
+            elapsed, stored = post_all(base, secret, passes)
+        http_rate = stored / elapsed
+        report("rs_http_post", scale=scale, passes=passes, stored=stored, seconds=elapsed, passes_per_s=http_rate)
+        copy_s, copied = copy_same_rows(url)
+        copy_rate = copied / copy_s
+        report("rs_copy", rows=copied, seconds=copy_s, rows_per_s=copy_rate, http_over_copy=http_rate / copy_rate)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""Benchmark the plate reader on the shared real photos (one CPU core).
+
+Usage::
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_plates.py [--scale 1.0] [--repeat 1] [--dir PATH]
+
+Photos are resized so their long side is 1280 px times ``--scale`` before timing; prints
+median/p95 ms per photo and the accuracy summary of the same run as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import cv2
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from plates.reading.evaluate import load_labels  # noqa: E402
+from plates.reading.reader import PlateReader  # noqa: E402
+
+
+def main() -> None:
+    shared = Path(os.environ.get("VE_SHARED_DIR", REPO_ROOT.parent / "shared"))
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--dir", type=Path, default=shared / "data" / "plates")
+    ap.add_argument("--scale", type=float, default=1.0, help="long side = 1280 * scale px")
+    ap.add_argument("--repeat", type=int, default=1)
+    args = ap.parse_args()
+
+    cv2.setNumThreads(1)
+    reader = PlateReader()
+    side = round(1280 * args.scale)
+    labels = load_labels(args.dir)
+    images = []
+    for file, plate, _color in labels:
+        img = cv2.imread(str(args.dir / file), cv2.IMREAD_COLOR)
+        if img is None:
+            continue
+        s = side / max(img.shape[:2])
+        img = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
+        images.append((np.asarray(img, np.uint8), plate))
+    reader.read(images[0][0])  # warm-up (model load, allocations)
+    times: list[float] = []
+    exact = 0
+    for r in range(args.repeat):
+        for img, plate in images:
+            t0 = time.perf_counter()
+            out = reader.read(img)
+            times.append((time.perf_counter() - t0) * 1000)
+            if r == 0:
+                exact += any(x.plate == plate for x in out)
+    times.sort()
+    n = len(times)
+    print(
+        json.dumps(
+            {
+                "images": len(images),
+                "long_side": side,
+                "threads": cv2.getNumThreads(),
+                "median_ms": round(statistics.median(times), 2),
+                "p95_ms": round(times[min(n - 1, int(np.ceil(0.95 * n)) - 1)], 2),
+                "mean_ms": round(sum(times) / n, 2),
+                "exact": round(exact / max(1, len(images)), 4),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

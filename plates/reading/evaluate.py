@@ -1,0 +1,127 @@
+"""Evaluate the reader on a directory of labelled photos (``DIR/labels.csv``: file,plate,color)."""
+
+from __future__ import annotations
+
+import csv
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from plates.reading.reader import read_plates
+from plates.reading.types import PlateReading
+
+ReadFn = Callable[[NDArray[np.uint8]], list[PlateReading]]
+
+
+def levenshtein(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def char_accuracy(truth: str, read: str) -> float:
+    if not truth:
+        return 0.0
+    return max(0.0, 1.0 - levenshtein(truth, read) / len(truth))
+
+
+@dataclass(frozen=True)
+class ImageResult:
+    file: str
+    plate: str
+    color: str
+    readings: tuple[PlateReading, ...]
+    ms: float
+    error: str | None = None
+
+    @property
+    def matched(self) -> PlateReading | None:
+        return next((r for r in self.readings if r.plate == self.plate), None)
+
+    @property
+    def exact(self) -> bool:
+        return self.matched is not None
+
+    @property
+    def char_accuracy(self) -> float:
+        return max((char_accuracy(self.plate, r.plate) for r in self.readings), default=0.0)
+
+    @property
+    def color_ok(self) -> bool:
+        m = self.matched
+        return m is not None and m.color == self.color
+
+    @property
+    def false_readings(self) -> int:
+        """Readings that are not the labelled plate (may include other, unlabelled plates)."""
+        return sum(1 for r in self.readings if r.plate != self.plate)
+
+    def mistakes(self) -> list[str]:
+        got = ", ".join(f"{r.plate}/{r.color}/{r.confidence:.2f}" for r in self.readings) or "nothing"
+        out: list[str] = []
+        if self.error:
+            out.append(f"error: {self.error}")
+        if not self.exact:
+            out.append(f"plate {self.plate} not read (got {got})")
+        elif not self.color_ok:
+            out.append(f"colour {self.color} read as {self.matched.color if self.matched else '?'}")
+        if self.false_readings:
+            out.append(f"{self.false_readings} other reading(s): {got}")
+        return out
+
+
+@dataclass
+class EvalReport:
+    results: list[ImageResult] = field(default_factory=list)
+
+    @property
+    def summary(self) -> dict[str, float | int]:
+        n = len(self.results)
+        ms = sorted(r.ms for r in self.results)
+        return {
+            "images": n,
+            "exact": round(sum(r.exact for r in self.results) / n, 4) if n else 0.0,
+            "char_accuracy": round(sum(r.char_accuracy for r in self.results) / n, 4) if n else 0.0,
+            "color_accuracy": round(sum(r.color_ok for r in self.results) / n, 4) if n else 0.0,
+            "false_readings_per_image": round(sum(r.false_readings for r in self.results) / n, 4) if n else 0.0,
+            "median_ms": round(statistics.median(ms), 2) if ms else 0.0,
+            "p95_ms": round(ms[min(n - 1, int(np.ceil(0.95 * n)) - 1)], 2) if ms else 0.0,
+        }
+
+    def mistake_lines(self) -> list[str]:
+        return [f"{r.file}: {m}" for r in self.results for m in r.mistakes()]
+
+
+def load_labels(path: Path) -> list[tuple[str, str, str]]:
+    with (path / "labels.csv").open(encoding="utf-8", newline="") as fh:
+        return [(row["file"], row["plate"], row.get("color") or "unknown") for row in csv.DictReader(fh)]
+
+
+def evaluate_dir(path: str | Path, read: ReadFn | None = None, max_side: int | None = None) -> EvalReport:
+    """Run the reader on every labelled image of ``path`` (only ``labels.csv`` rows are used)."""
+    root = Path(path)
+    fn: ReadFn = read or read_plates
+    report = EvalReport()
+    for file, plate, color in load_labels(root):
+        img = cv2.imread(str(root / file), cv2.IMREAD_COLOR)
+        if img is None:
+            report.results.append(ImageResult(file, plate, color, (), 0.0, "cannot read image"))
+            continue
+        if max_side and max(img.shape[:2]) > max_side:
+            s = max_side / max(img.shape[:2])
+            img = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+        t0 = time.perf_counter()
+        readings = fn(np.asarray(img, dtype=np.uint8))
+        ms = (time.perf_counter() - t0) * 1000
+        report.results.append(ImageResult(file, plate, color, tuple(readings), ms))
+    return report

@@ -1,0 +1,157 @@
+"""Read every Chinese licence plate in a photo.
+
+Pipeline: classical candidate detection (``detect``) -> perspective warp into the
+recogniser layout (single row, and double row for squarish candidates, ``rectify``) ->
+CTC recogniser (``recognizer``) -> plate grammar and confidence filter -> one reading per
+physical plate -> background colour (``color``).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from plates.reading._np import as_u8
+from plates.reading.charset import is_valid_plate
+from plates.reading.color import classify_color
+from plates.reading.detect import Candidate, find_candidates
+from plates.reading.recognizer import DEFAULT_MODEL, Recognizer, TextResult
+from plates.reading.rectify import warp_plate
+from plates.reading.types import PlateReading
+
+U8 = NDArray[np.uint8]
+F32 = NDArray[np.float32]
+
+MAX_SIDE = 1280
+MIN_CONFIDENCE = 0.35
+GOOD_ENOUGH = 0.85  # stop trying other layouts of a candidate once a read is this sure
+
+
+def _to_bgr(image: NDArray[np.uint8] | bytes) -> U8:
+    if isinstance(image, bytes | bytearray | memoryview):
+        buf = np.frombuffer(bytes(image), dtype=np.uint8)
+        img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+        if img is None:
+            raise ValueError("could not decode image bytes")
+        return np.asarray(img, dtype=np.uint8)
+    arr = np.asarray(image)
+    if arr.dtype != np.uint8:
+        raise TypeError(f"expected a uint8 image, got {arr.dtype}")
+    if arr.ndim == 2:
+        return np.asarray(cv2.cvtColor(arr, cv2.COLOR_GRAY2BGR), dtype=np.uint8)
+    if arr.ndim == 3 and arr.shape[2] == 4:
+        return np.asarray(cv2.cvtColor(arr, cv2.COLOR_BGRA2BGR), dtype=np.uint8)
+    if arr.ndim == 3 and arr.shape[2] == 3:
+        return arr
+    raise ValueError(f"unsupported image shape {arr.shape}")
+
+
+def _expand(quad: F32, top: float, bottom: float, left: float, right: float) -> F32:
+    tl, tr, br, bl = quad.astype(np.float32)
+    r = (tr - tl + br - bl) / 2
+    d = (bl - tl + br - tr) / 2
+    return np.stack(
+        [tl - r * left - d * top, tr + r * right - d * top, br + r * right + d * bottom, bl - r * left + d * bottom]
+    ).astype(np.float32)
+
+
+def _variants(c: Candidate) -> list[tuple[F32, bool]]:
+    """(quad, double_row) layouts to try for one candidate."""
+    aspect = c.width / max(c.height, 1e-3)
+    out: list[tuple[F32, bool]] = []
+    quad = c.quad if c.source in ("edge", "whole") else _expand(c.quad, 0.06, 0.06, 0.025, 0.025)
+    if c.source == "green":  # the white-ish top of new-energy plates is often outside the mask
+        out.append((_expand(c.quad, 0.6, 0.08, 0.03, 0.03), False))
+        aspect /= 1.68
+    if aspect >= 2.2:
+        out.append((quad, False))
+        if c.source == "edge":  # character area: the plate is a bit larger
+            out.append((_expand(c.quad, 0.15, 0.15, 0.04, 0.04), False))
+    if aspect <= 2.8:
+        out.append((quad, True))
+    return out
+
+
+def _has_text(crop: U8) -> bool:
+    """Cheap rejection of uniform regions: a plate row crosses many character strokes."""
+    gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    h = gray.shape[0]
+    band = gray[h // 4 : h - h // 4]
+    if float(band.std()) < 8.0:
+        return False
+    _, bw = cv2.threshold(band, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    transitions = np.count_nonzero(np.diff(bw.astype(np.int8), axis=1), axis=1)
+    return float(np.median(transitions)) >= 6
+
+
+def _inside(q: F32, p: NDArray[np.float32]) -> bool:
+    return cv2.pointPolygonTest(q.reshape(-1, 1, 2), (float(p[0]), float(p[1])), False) >= 0
+
+
+class PlateReader:
+    def __init__(self, model_path: str | None = None, min_confidence: float = MIN_CONFIDENCE) -> None:
+        self.recognizer = Recognizer(model_path or DEFAULT_MODEL)
+        self.min_confidence = min_confidence
+
+    def read(self, image: NDArray[np.uint8] | bytes) -> list[PlateReading]:
+        img = _to_bgr(image)
+        h, w = img.shape[:2]
+        f = 1.0
+        if max(h, w) > MAX_SIDE:
+            f = MAX_SIDE / max(h, w)
+            img = as_u8(cv2.resize(img, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA))
+        found: list[tuple[TextResult, F32, bool]] = []
+        cands = find_candidates(img)
+        ih, iw = img.shape[:2]
+        if 1.8 <= iw / ih <= 6.0 and ih <= 160:  # the photo is itself a plate crop
+            whole = np.array([[0, 0], [iw, 0], [iw, ih], [0, ih]], np.float32)
+            cands.insert(0, Candidate(whole, "whole", 1.0))
+        for cand in cands:
+            best: tuple[TextResult, F32, bool] | None = None
+            for quad, double in _variants(cand):
+                crop = warp_plate(img, quad, double)
+                if not _has_text(crop):
+                    continue
+                res = self.recognizer.read([crop])[0]
+                if not is_valid_plate(res.text):
+                    continue
+                if best is None or res.confidence > best[0].confidence:
+                    best = (res, quad, double)
+                if best[0].confidence >= GOOD_ENOUGH:
+                    break
+            if best is not None and best[0].confidence >= self.min_confidence:
+                found.append(best)
+        found.sort(key=lambda t: -t[0].confidence)
+        kept: list[tuple[TextResult, F32, bool]] = []
+        for res, quad, double in found:
+            c = quad.mean(axis=0)
+            if any(_inside(kq, c) or _inside(quad, kq.mean(axis=0)) or kr.text == res.text for kr, kq, _ in kept):
+                continue
+            kept.append((res, quad, double))
+        out: list[PlateReading] = []
+        for res, quad, double in kept:
+            crop = warp_plate(img, quad, False) if not double else warp_plate(img, quad, True)
+            color = classify_color(crop, len(res.text))
+            corners = tuple((float(x) / f, float(y) / f) for x, y in quad)
+            out.append(PlateReading(res.text, color, res.confidence, res.char_confidences, corners))
+        return out
+
+
+_default: PlateReader | None = None
+_default_lock = threading.Lock()
+
+
+def default_reader() -> PlateReader:
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = PlateReader()
+        return _default
+
+
+def read_plates(image: NDArray[np.uint8] | bytes) -> list[PlateReading]:
+    """Every plate in a BGR image (or encoded image bytes), at most one reading per plate."""
+    return default_reader().read(image)

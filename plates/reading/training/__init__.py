@@ -1,0 +1,1 @@
+"""Training code for the plate recogniser (needs torch and Pillow; not used at run time)."""

@@ -1,0 +1,54 @@
+"""Training samples for the recogniser: augmented synthetic plates warped like the reader does."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+from numpy.typing import NDArray
+
+from plates.reading.rectify import warp_plate
+from plates.reading.training.synth import (
+    photometric,
+    place_plate,
+    random_background,
+    random_spec,
+    render_plate,
+)
+
+
+def _jitter_quad(quad: NDArray[np.float32], rng: random.Random) -> NDArray[np.float32]:
+    """Simulate an imperfect detector: loose/tight margins and corner noise."""
+    q = quad.astype(np.float32).copy()
+    tl, tr, br, bl = q
+    right = (tr - tl + br - bl) / 2
+    down = (bl - tl + br - tr) / 2
+    mx_l, mx_r = rng.uniform(-0.04, 0.09), rng.uniform(-0.04, 0.09)
+    my_t, my_b = rng.uniform(-0.10, 0.22), rng.uniform(-0.10, 0.22)
+    q[0] = tl - right * mx_l - down * my_t
+    q[1] = tr + right * mx_r - down * my_t
+    q[2] = br + right * mx_r + down * my_b
+    q[3] = bl - right * mx_l + down * my_b
+    h = float(np.linalg.norm(down))
+    q += np.array([[rng.gauss(0, 0.05 * h), rng.gauss(0, 0.05 * h)] for _ in range(4)], np.float32)
+    return q
+
+
+def make_sample(rng: random.Random) -> tuple[NDArray[np.uint8], str]:
+    """One (crop, text) pair; text is "" for a negative (non-plate) crop."""
+    if rng.random() < 0.08:
+        h, w = rng.randint(24, 120), rng.randint(60, 360)
+        bg = photometric(random_background(rng, h, w), rng)
+        quad = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+        quad = _jitter_quad(quad, rng)
+        return warp_plate(bg, quad, double=rng.random() < 0.2), ""
+    spec = random_spec(rng)
+    plate, corners = render_plate(spec, rng, scale=1.0)
+    width = rng.uniform(45, 260) if rng.random() < 0.8 else rng.uniform(260, 480)
+    aspect = plate.shape[0] / plate.shape[1]
+    cw, ch = round(width * 1.35), round(width * aspect * 1.9) + 10
+    canvas = random_background(rng, ch, cw)
+    dst = place_plate(plate, corners, canvas, rng, width, (cw / 2, ch / 2), max_angle=6.0, max_persp=0.08)
+    canvas = photometric(canvas, rng)
+    quad = _jitter_quad(dst, rng)
+    return warp_plate(canvas, quad, double=spec.double), spec.text

@@ -1,0 +1,195 @@
+"""Train the plate recogniser (CTC, fully convolutional) on synthetic plates; export ONNX.
+
+Reproducible: every sample is generated from a seeded RNG (see ``samples.make_sample``);
+no real photo is used.  Run from the repository root::
+
+    .venv/bin/python -m plates.reading.training.train --steps 6000 --out plates/reading/models/recognizer.onnx
+
+Training-only dependencies: torch (CPU), Pillow, and the Debian fonts fonts-noto-cjk /
+fonts-wqy-microhei.  Uses at most 2 CPU threads (1 for the model, 1 data worker).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, IterableDataset
+
+from plates.reading.charset import BLANK, CHARS, NUM_CLASSES
+from plates.reading.rectify import INPUT_H, INPUT_W, to_blob
+from plates.reading.training.samples import make_sample
+
+CHAR_INDEX = {c: i + 1 for i, c in enumerate(CHARS)}
+
+
+def _block(cin: int, cout: int, k: tuple[int, int] = (3, 3), pad: tuple[int, int] = (1, 1)) -> list[nn.Module]:
+    return [nn.Conv2d(cin, cout, k, padding=pad, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+
+
+class PlateNet(nn.Module):
+    """32x128 BGR -> (N, classes, 1, 32) logits; 32 CTC time steps."""
+
+    def __init__(self, width: int = 1) -> None:
+        super().__init__()
+        c1, c2, c3, c4 = 24 * width, 48 * width, 80 * width, 128 * width
+        self.features = nn.Sequential(
+            *_block(3, c1),
+            nn.MaxPool2d(2, 2),  # 16x64
+            *_block(c1, c2),
+            nn.MaxPool2d(2, 2),  # 8x32
+            *_block(c2, c3),
+            *_block(c3, c3),
+            nn.MaxPool2d((2, 1), (2, 1)),  # 4x32
+            *_block(c3, c4),
+            *_block(c4, c4, (4, 1), (0, 0)),  # 1x32
+            *_block(c4, c4, (1, 5), (0, 2)),
+            nn.Dropout(0.15),
+            nn.Conv2d(c4, NUM_CLASSES, 1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = self.features(x)
+        return out
+
+
+class SynthStream(IterableDataset[tuple[np.ndarray, str]]):
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, str]]:
+        info = torch.utils.data.get_worker_info()
+        wid = info.id if info else 0
+        cv2.setNumThreads(1)
+        rng = random.Random(self.seed * 1000 + wid)
+        while True:
+            yield make_sample(rng)
+
+
+def collate(batch: list[tuple[np.ndarray, str]]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    x = torch.from_numpy(to_blob([b[0] for b in batch]))
+    targets = [CHAR_INDEX[c] for _, t in batch for c in t]
+    lengths = [len(t) for _, t in batch]
+    return x, torch.tensor(targets, dtype=torch.long), torch.tensor(lengths, dtype=torch.long)
+
+
+def greedy_decode(logits: torch.Tensor) -> list[str]:
+    ids = logits.squeeze(2).argmax(1).tolist()  # N x T
+    out = []
+    for row in ids:
+        s, prev = [], BLANK
+        for i in row:
+            if i != prev and i != BLANK:
+                s.append(CHARS[i - 1])
+            prev = i
+        out.append("".join(s))
+    return out
+
+
+def export_onnx(model: nn.Module, path: Path) -> None:
+    model.eval()
+    dummy = torch.zeros(1, 3, INPUT_H, INPUT_W)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.onnx.export(
+        model,
+        (dummy,),
+        str(path),
+        input_names=["input"],
+        output_names=["logits"],
+        opset_version=11,
+        dynamo=False,
+        dynamic_axes={"input": {0: "n"}, "logits": {0: "n"}},
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--steps", type=int, default=6000)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--seed", type=int, default=20261128)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--out", type=Path, default=Path("plates/reading/models/recognizer.onnx"))
+    ap.add_argument("--ckpt", type=Path, default=Path(tempfile.gettempdir()) / "plate_recognizer.pt")
+    ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--export-only", action="store_true")
+    args = ap.parse_args()
+
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    cv2.setNumThreads(1)
+    model = PlateNet()
+    start = 0
+    if (args.resume or args.export_only) and args.ckpt.exists():
+        state = torch.load(args.ckpt, map_location="cpu")
+        model.load_state_dict(state["model"])
+        start = int(state.get("step", 0))
+    if args.export_only:
+        export_onnx(model, args.out)
+        return
+
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    ctc = nn.CTCLoss(blank=BLANK, zero_infinity=True)
+    loader = DataLoader(
+        SynthStream(args.seed + start),
+        batch_size=args.batch,
+        num_workers=args.workers,
+        collate_fn=collate,
+        persistent_workers=args.workers > 0,
+    )
+    model.train()
+    t0 = time.time()
+    run_loss, run_acc = 0.0, 0.0
+    for step, (x, targets, lengths) in enumerate(loader, start=start):
+        if step >= args.steps:
+            break
+        lr = args.lr * 0.5 * (1 + math.cos(math.pi * step / args.steps))
+        if step < 200:
+            lr *= (step + 1) / 200
+        for g in opt.param_groups:
+            g["lr"] = lr
+        logits = model(x)  # N, C, 1, T
+        logp = logits.squeeze(2).permute(2, 0, 1).log_softmax(2)  # T, N, C
+        in_len = torch.full((x.shape[0],), logp.shape[0], dtype=torch.long)
+        loss = ctc(logp, targets, in_len, lengths)
+        opt.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        lv = float(loss.detach())
+        run_loss = 0.98 * run_loss + 0.02 * lv if step > start else lv
+        if step % 100 == 0:
+            with torch.no_grad():
+                pred = greedy_decode(logits.detach())
+            ofs = 0
+            truth = []
+            for n in lengths.tolist():
+                truth.append("".join(CHARS[i - 1] for i in targets[ofs : ofs + n].tolist()))
+                ofs += n
+            acc = sum(p == t for p, t in zip(pred, truth, strict=True)) / len(truth)
+            run_acc = acc
+            print(
+                f"step {step} loss {run_loss:.3f} batch_exact {run_acc:.2f} lr {lr:.5f} {time.time() - t0:.0f}s",
+                flush=True,
+            )
+        if step % 500 == 0 and step > start:
+            torch.save({"model": model.state_dict(), "step": step}, args.ckpt)
+            export_onnx(model, args.out)
+            model.train()
+    torch.save({"model": model.state_dict(), "step": args.steps}, args.ckpt)
+    export_onnx(model, args.out)
+    print(f"done in {time.time() - t0:.0f}s -> {args.out}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""Fixtures for inspections: a remote-sensing station, registered vehicles and a valid base pass."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+# 2019-11-05 10:00 in Jincheng: limit b (k 0.7, NOx 900) is in force for GB 3847, HJ 845 for passes.
+WHEN = "2019-11-05T10:00:00+08:00"
+
+
+def _base_pass(**over: Any) -> dict[str, Any]:
+    """A valid, passing pass: every validity value mid-range, every pollutant under its limit."""
+    data: dict[str, Any] = {
+        "station": "JC-RS-01",
+        "record_id": "R0001",
+        "measured_at": WHEN,
+        "lane": "1",
+        "plate": "晋E12345",
+        "plate_color": "yellow",
+        "plate_confidence": 0.95,
+        "fuel": "diesel",
+        "speed_kmh": 50.0,
+        "accel_ms2": 0.5,
+        "vsp_kw_t": 10.0,
+        "wind_ms": 2.0,
+        "temperature_c": 10.0,
+        "humidity_pct": 40.0,
+        "pressure_kpa": 90.0,
+        "co2_pct": 8.0,
+        "co_pct": 0.2,
+        "hc_ppm": 80.0,
+        "no_ppm": 500.0,
+        "opacity_pct": 10.0,
+        "ringelmann": 0,
+        "device_valid": True,
+    }
+    data.update(over)
+    return data
+
+
+@pytest.fixture
+def rs_station(station_factory: Callable[..., Any]) -> Any:
+    return station_factory("JC-RS-01", "remote_sensing")
+
+
+@pytest.fixture
+def vehicle_factory(app: Any) -> Callable[..., int]:
+    from vehicle_enforce.core import transaction
+    from vehicle_enforce.extensions import db
+    from vehicle_enforce.vehicles.models import Vehicle
+    from vehicle_enforce.vehicles.registry import plate_key
+
+    def make(plate: str = "晋E12345", plate_color: str = "yellow") -> int:
+        vehicle = Vehicle(
+            plate=plate,
+            plate_color=plate_color,
+            plate_key=plate_key(plate),
+            vehicle_type="heavy_truck",
+            fuel="diesel",
+            emission_standard=3,
+            status="active",
+        )
+        db.session.add(vehicle)
+        db.session.flush()
+        transaction.commit()
+        return vehicle.id
+
+    return make
+
+
+@pytest.fixture
+def post_passes(client: Any, auth_headers: Callable[..., dict[str, str]], rs_station: Any) -> Callable[..., Any]:
+    """POST passes as the JC-RS-01 station token; returns the response."""
+
+    def post(body: Any, headers: dict[str, str] | None = None) -> Any:
+        return client.post(
+            "/api/v1/remote-sensing/passes",
+            json=body,
+            headers=headers or auth_headers("station", station="JC-RS-01"),
+        )
+
+    return post
+
+
+@pytest.fixture
+def base_pass() -> Callable[..., dict[str, Any]]:
+    """`base_pass(**overrides)`: a valid, passing canonical pass at JC-RS-01 on 2019-11-05."""
+    return _base_pass

@@ -1,0 +1,242 @@
+"""Roadside and spot tests, I站 results and repairs through the API, with hand-computed GB 3847 verdicts.
+
+Limit b (Jincheng from 2019-11-01): free acceleration k 0.7 m⁻¹ on the mean of the LAST three readings,
+lug-down k 0.7 and NOx 900 ppm, Ringelmann grade 1; limit a (k 1.2, NOx 1500) before that day.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+WHEN = "2019-11-05T10:00:00+08:00"
+
+
+@pytest.fixture
+def roadside(client: Any, auth_headers: Any, station_factory: Any) -> Any:
+    station_factory("JC-RD-01", "roadside")
+    numbers = iter(range(1, 10_000))
+
+    def post(method: str, readings: dict[str, Any], **over: Any) -> Any:
+        body = {
+            "report_number": over.pop("report_number", f"RD-{next(numbers)}"),
+            "kind": "roadside",
+            "method": method,
+            "tested_at": WHEN,
+            "plate": "晋E12345",
+            "plate_color": "yellow",
+            "readings": readings,
+            **over,
+        }
+        return client.post("/api/v1/roadside-tests", json=body, headers=auth_headers("station", station="JC-RD-01"))
+
+    return post
+
+
+@pytest.mark.parametrize(
+    ("k_readings", "verdict", "mean"),
+    [
+        ([2.0, 0.7, 0.7, 0.7], "pass", 0.7),  # the first reading is not judged; 0.7 equals the limit
+        ([0.1, 0.69, 0.71, 0.71], "exceed", 0.7033333333),
+        ([0.5, 0.6, 0.7], "pass", 0.6),
+    ],
+)
+def test_free_acceleration_mean_of_last_three(
+    roadside: Any, k_readings: list[float], verdict: str, mean: float
+) -> None:
+    res = roadside("free_acceleration", {"k_readings": k_readings})
+    assert res.status_code == 201, res.get_json()
+    body = res.get_json()
+    assert body["verdict"] == verdict
+    assert body["values"]["k"] == pytest.approx(mean)
+    assert body["limit_set"] == "GB3847-2018 limit b"
+    assert body["turn_back"] is (verdict == "exceed")
+
+
+def test_free_acceleration_needs_three_readings(roadside: Any) -> None:
+    res = roadside("free_acceleration", {"k_readings": [0.5, 0.6]})
+    assert res.status_code == 422
+    assert "readings.k_readings" in res.get_json()["error"]["fields"]
+
+
+def test_limit_a_before_key_region_date(roadside: Any) -> None:
+    body = roadside(
+        "free_acceleration", {"k_readings": [1.0, 1.0, 1.0]}, tested_at="2019-10-31T23:59:00+08:00"
+    ).get_json()
+    assert (body["verdict"], body["limit_set"]) == ("pass", "GB3847-2018 limit a")
+    body = roadside(
+        "free_acceleration", {"k_readings": [1.0, 1.0, 1.0]}, tested_at="2019-11-01T00:00:00+08:00"
+    ).get_json()
+    assert (body["verdict"], body["limit_set"]) == ("exceed", "GB3847-2018 limit b")
+
+
+@pytest.mark.parametrize(
+    ("k", "nox", "verdict", "items"),
+    [
+        (0.7, 900, "pass", []),
+        (0.71, 900, "exceed", ["k"]),
+        (0.7, 901, "exceed", ["nox_ppm"]),
+        ([0.5, 0.72, 0.6], [800, 850, 910], "exceed", ["k", "nox_ppm"]),
+    ],
+)
+def test_lug_down(roadside: Any, k: Any, nox: Any, verdict: str, items: list[str]) -> None:
+    body = roadside("lug_down", {"k": k, "nox_ppm": nox}).get_json()
+    assert body["verdict"] == verdict
+    assert [e["item"] for e in body["exceeded"]] == items
+
+
+@pytest.mark.parametrize(("grade", "verdict"), [(0, "pass"), (1, "pass"), (2, "exceed"), (5, "exceed")])
+def test_ringelmann(roadside: Any, grade: int, verdict: str) -> None:
+    body = roadside("ringelmann", {"ringelmann": grade}).get_json()
+    assert body["verdict"] == verdict
+    assert body["message"].startswith("不合格，须劝返" if verdict == "exceed" else "合格")
+
+
+@pytest.mark.parametrize(
+    ("readings", "verdict"),
+    [
+        ({"mil_on": False, "fault_codes": [], "readiness_ok": True, "tampering": False}, "pass"),
+        ({"mil_on": True, "fault_codes": ["P2002"], "readiness_ok": True, "tampering": False}, "fail"),
+        ({"mil_on": True, "fault_codes": [], "readiness_ok": True, "tampering": False}, "pass"),
+        ({"mil_on": False, "fault_codes": [], "readiness_ok": True, "tampering": True}, "fail"),
+        ({"mil_on": False, "fault_codes": [], "readiness_ok": False, "tampering": False}, "invalid"),
+    ],
+)
+def test_obd(roadside: Any, readings: dict[str, Any], verdict: str) -> None:
+    body = roadside("obd", readings).get_json()
+    assert body["verdict"] == verdict
+    assert body["turn_back"] is (verdict == "fail")
+
+
+def test_same_report_is_idempotent_and_different_content_conflicts(app: Any, roadside: Any) -> None:
+    from sqlalchemy import func, select
+
+    from vehicle_enforce.extensions import db
+    from vehicle_enforce.inspections.models import RoadsideTest
+
+    first = roadside("ringelmann", {"ringelmann": 2}, report_number="R-1")
+    again = roadside("ringelmann", {"ringelmann": 2}, report_number="R-1")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.get_json()["id"] == first.get_json()["id"] and again.get_json()["duplicate"] is True
+    assert roadside("ringelmann", {"ringelmann": 0}, report_number="R-1").status_code == 409
+    assert db.session.scalar(select(func.count()).select_from(RoadsideTest)) == 1
+
+
+def test_failed_test_is_audited_emitted_and_reaches_listeners(app: Any, roadside: Any, vehicle_factory: Any) -> None:
+    from sqlalchemy import select
+
+    from vehicle_enforce.core import events
+    from vehicle_enforce.core.audit import AuditEntry
+    from vehicle_enforce.extensions import db
+    from vehicle_enforce.inspections import hooks
+
+    vid = vehicle_factory()
+    got: list[Any] = []
+    emitted: list[Any] = []
+    hooks.VERDICT_LISTENERS.append(got.extend)
+    events._SUBSCRIBERS.append(emitted.append)
+    try:
+        body = roadside("ringelmann", {"ringelmann": 3}).get_json()
+    finally:
+        hooks.VERDICT_LISTENERS.remove(got.extend)
+        events._SUBSCRIBERS.remove(emitted.append)
+    assert [(e.source, e.record_id, e.vehicle_id, e.verdict) for e in got] == [("roadside", body["id"], vid, "exceed")]
+    assert [(e.kind, e.object_id, e.station) for e in emitted] == [("roadside_test", body["id"], "JC-RD-01")]
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "roadside.test"))
+    assert entry is not None and entry.object_id == str(body["id"])
+
+
+def test_spot_check_links_the_fleet(client: Any, auth_headers: Any, station_factory: Any, app: Any) -> None:
+    from vehicle_enforce.core import transaction
+    from vehicle_enforce.extensions import db
+    from vehicle_enforce.vehicles.models import Owner
+
+    station_factory("JC-SC-01", "spot_check")
+    owner = Owner(kind="enterprise", name="泽州县顺通物流有限公司")
+    db.session.add(owner)
+    transaction.commit()
+    body = {
+        "station": "JC-SC-01",
+        "report_number": "SC-1",
+        "kind": "spot_check",
+        "method": "free_acceleration",
+        "tested_at": WHEN,
+        "plate": "晋E12345",
+        "plate_color": "yellow",
+        "owner_id": owner.id,
+        "readings": {"k_readings": [0.3, 0.3, 0.3]},
+    }
+    res = client.post("/api/v1/roadside-tests", json=body, headers=auth_headers("environment"))
+    assert res.status_code == 201 and res.get_json()["owner_id"] == owner.id
+    body["report_number"], body["owner_id"] = "SC-2", 99999
+    assert client.post("/api/v1/roadside-tests", json=body, headers=auth_headers("environment")).status_code == 422
+
+
+def test_station_token_scope_and_kind(roadside: Any, client: Any, auth_headers: Any, station_factory: Any) -> None:
+    station_factory("JC-RD-02", "roadside")
+    res = roadside("ringelmann", {"ringelmann": 0}, station="JC-RD-02")
+    assert res.status_code == 403
+    station_factory("JC-M-01", "repair")
+    body = {
+        "report_number": "X",
+        "method": "ringelmann",
+        "tested_at": WHEN,
+        "plate": "晋E12345",
+        "plate_color": "yellow",
+        "readings": {"ringelmann": 0},
+    }
+    res = client.post("/api/v1/inspection-results", json=body, headers=auth_headers("station", station="JC-M-01"))
+    assert res.status_code == 422 and "station" in res.get_json()["error"]["fields"]
+
+
+def test_inspection_result_from_i_station(
+    app: Any, client: Any, auth_headers: Any, station_factory: Any, vehicle_factory: Any
+) -> None:
+    from vehicle_enforce.inspections import hooks
+
+    vid = vehicle_factory()
+    station_factory("JC-I-01", "inspection")
+    got: list[Any] = []
+    hooks.VERDICT_LISTENERS.append(got.extend)
+    try:
+        res = client.post(
+            "/api/v1/inspection-results",
+            json={
+                "report_number": "I-2019-0001",
+                "method": "lug_down",
+                "tested_at": WHEN,
+                "plate": "晋E12345",
+                "plate_color": "yellow",
+                "readings": {"k": [0.4, 0.5, 0.45], "nox_ppm": [600, 650, 700]},
+            },
+            headers=auth_headers("station", station="JC-I-01"),
+        )
+    finally:
+        hooks.VERDICT_LISTENERS.remove(got.extend)
+    body = res.get_json()
+    assert res.status_code == 201 and body["kind"] == "inspection" and body["verdict"] == "pass"
+    assert [(e.source, e.vehicle_id, e.verdict, e.valid) for e in got] == [("inspection", vid, "pass", True)]
+    listed = client.get("/api/v1/inspection-results?plate=晋E12345", headers=auth_headers("transport")).get_json()
+    assert [r["report_number"] for r in listed["results"]] == ["I-2019-0001"]
+
+
+def test_repairs(app: Any, client: Any, auth_headers: Any, station_factory: Any, vehicle_factory: Any) -> None:
+    vid = vehicle_factory()
+    station_factory("JC-M-01", "repair")
+    body = {
+        "repair_number": "M-0001",
+        "repaired_at": WHEN,
+        "plate": "晋E12345",
+        "plate_color": "yellow",
+        "items": ["更换DPF", "清洗喷油器"],
+        "technician": "王师傅",
+    }
+    h = auth_headers("station", station="JC-M-01")
+    first = client.post("/api/v1/repairs", json=body, headers=h)
+    again = client.post("/api/v1/repairs", json=body, headers=h)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.get_json()["vehicle_id"] == vid and again.get_json()["duplicate"] is True
+    assert client.post("/api/v1/repairs", json={**body, "items": []}, headers=h).status_code == 422
+    listed = client.get(f"/api/v1/repairs?vehicle_id={vid}", headers=auth_headers("police")).get_json()
+    assert [r["repair_number"] for r in listed["results"]] == ["M-0001"]

@@ -1,0 +1,108 @@
+"""The reader on photos rendered at test time: every colour and layout the real set lacks."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+import pytest
+
+from plates.reading import read_plates
+from plates.reading.training.synth import PlateSpec, random_plate_text
+
+PhotoFactory = Callable[..., tuple[np.ndarray, list[np.ndarray]]]
+
+CASES = [
+    PlateSpec("晋E12345", "blue"),
+    PlateSpec("晋A7K2N9", "blue"),
+    PlateSpec("晋K36952", "yellow"),
+    PlateSpec("晋B5C203", "yellow", double=True),
+    PlateSpec("晋M80716", "yellow", double=True),
+    PlateSpec("晋AD12345", "green"),
+    PlateSpec("晋C12345D", "yellow_green"),
+    PlateSpec("晋A1234警", "white"),
+    PlateSpec("粤Z1A23港", "black"),
+]
+
+
+def _center_dist(corners: tuple[tuple[float, float], ...], truth: np.ndarray) -> float:
+    return float(np.linalg.norm(np.mean(np.array(corners), axis=0) - truth.mean(axis=0)))
+
+
+@pytest.mark.parametrize("spec", CASES, ids=lambda s: f"{s.color}{'-double' if s.double else ''}-{s.text}")
+def test_reads_each_colour_and_layout(spec: PlateSpec, make_photo: PhotoFactory) -> None:
+    img, quads = make_photo([spec], seed=sum(map(ord, spec.text)), widths=[300.0])
+    readings = read_plates(img)
+    assert [r.plate for r in readings] == [spec.text]
+    r = readings[0]
+    assert r.color == spec.color
+    assert len(r.char_confidences) == len(spec.text)
+    assert r.confidence == min(r.char_confidences)
+    assert 0.0 < r.confidence <= 1.0
+    assert len(r.corners) == 4
+    assert _center_dist(r.corners, quads[0]) < 40
+
+
+def test_several_plates_in_one_photo_one_reading_each(make_photo: PhotoFactory) -> None:
+    specs = [PlateSpec("晋E12345", "blue"), PlateSpec("晋K36952", "yellow"), PlateSpec("晋AD12345", "green")]
+    img, quads = make_photo(specs, seed=7, widths=[260.0, 260.0, 260.0])
+    readings = read_plates(img)
+    assert sorted(r.plate for r in readings) == sorted(s.text for s in specs)
+    for spec, quad in zip(specs, quads, strict=True):
+        r = next(r for r in readings if r.plate == spec.text)
+        assert r.color == spec.color
+        assert _center_dist(r.corners, quad) < 40
+
+
+def test_small_tilted_plate(make_photo: PhotoFactory) -> None:
+    spec = PlateSpec("晋E65B08", "blue")
+    img, _ = make_photo([spec], seed=3, widths=[110.0], max_angle=12.0)
+    assert [r.plate for r in read_plates(img)] == [spec.text]
+
+
+def test_dark_night_photo(make_photo: PhotoFactory) -> None:
+    spec = PlateSpec("晋A52807", "blue")
+    img, _ = make_photo([spec], seed=11, widths=[220.0])
+    dark = (img.astype(np.float32) * 0.35).astype(np.uint8)
+    readings = read_plates(dark)
+    assert [r.plate for r in readings] == [spec.text]
+    assert readings[0].color == "blue"
+
+
+def test_bytes_input_matches_array_input(make_photo: PhotoFactory) -> None:
+    spec = PlateSpec("晋E12345", "blue")
+    img, _ = make_photo([spec], seed=5, widths=[240.0])
+    ok, enc = cv2.imencode(".png", img)
+    assert ok
+    a = read_plates(img)
+    b = read_plates(enc.tobytes())
+    assert [r.plate for r in a] == [r.plate for r in b] == [spec.text]
+
+
+def test_photo_without_plates_gives_no_reading() -> None:
+    rng = np.random.default_rng(0)
+    img = np.asarray(cv2.GaussianBlur(rng.integers(0, 255, (720, 960, 3), dtype=np.uint8), (0, 0), 3), np.uint8)
+    assert read_plates(img) == []
+
+
+def test_bad_bytes_raise() -> None:
+    with pytest.raises(ValueError):
+        read_plates(b"not an image")
+
+
+def test_random_synthetic_plates_mostly_read(make_photo: PhotoFactory) -> None:
+    """A seeded batch of random plates (all colours/layouts); a floor on the exact rate."""
+    rng = random.Random(2026)
+    hits = 0
+    n = 24
+    colors = ["blue", "yellow", "green", "yellow_green", "white", "black"]
+    for i in range(n):
+        color = colors[i % len(colors)]
+        double = color == "yellow" and i % 4 == 1
+        spec = PlateSpec(random_plate_text(rng, color, double), color, double)
+        img, _ = make_photo([spec], seed=100 + i, widths=[rng.uniform(160, 320)])
+        readings = read_plates(img)
+        hits += any(r.plate == spec.text and r.color == spec.color for r in readings)
+    assert hits / n >= 0.8

@@ -1,0 +1,74 @@
+"""Chinese labels for the codes the pages show (verdicts, colours, states, departments...)."""
+
+from __future__ import annotations
+
+LABELS: dict[str, dict[str, str]] = {
+    "verdict": {"pass": "合格", "exceed": "超标", "invalid": "无效"},
+    "plate_color": {
+        "blue": "蓝牌",
+        "yellow": "黄牌",
+        "green": "绿牌",
+        "yellow_green": "黄绿牌",
+        "white": "白牌",
+        "black": "黑牌",
+        "unknown": "未知",
+    },
+    "department": {
+        "environment": "生态环境",
+        "police": "公安交管",
+        "transport": "交通运输",
+        "housing": "住房和城乡建设",
+        "township": "乡镇政府",
+        "station": "检测站点",
+        "admin": "系统管理",
+    },
+    "vehicle_type": {
+        "heavy_truck": "重型货车",
+        "medium_truck": "中型货车",
+        "light_truck": "轻型货车",
+        "tractor": "牵引车",
+        "trailer": "挂车",
+        "bus": "公交车",
+        "coach": "教练车",
+        "car": "小型汽车",
+        "special": "专项作业车",
+    },
+    "fuel": {
+        "diesel": "柴油",
+        "gasoline": "汽油",
+        "natural_gas": "天然气",
+        "lpg": "液化石油气",
+        "hybrid": "混合动力",
+        "electric": "纯电动",
+        "other": "其他",
+    },
+    "vehicle_status": {"active": "在用", "scrapped": "已报废", "deregistered": "已注销", "transferred_out": "已转出"},
+    "match_decision": {"exact": "精确匹配", "probable": "疑似匹配", "ambiguous": "待人工确认", "none": "未匹配"},
+    "case_state": {
+        "detected": "待确认",
+        "confirmed": "待处罚",
+        "penalized": "待下达维修",
+        "repair_ordered": "维修中",
+        "repaired": "待复检",
+        "closed_released": "已结案（解除）",
+        "closed_scrapped": "已结案（报废）",
+    },
+    "station_kind": {
+        "remote_sensing": "遥感监测",
+        "roadside": "路检",
+        "spot_check": "入户抽测",
+        "inspection": "检测站（I站）",
+        "repair": "维修站（M站）",
+    },
+}
+
+
+def label(value: object, kind: str) -> str:
+    """The Chinese label of a code, or the code itself when it has none (plates, VINs, numbers)."""
+    if value is None:
+        return ""
+    return LABELS.get(kind, {}).get(str(value), str(value))
+
+
+def emission_standard(value: int | None) -> str:
+    return "未知" if value is None else f"国{'〇一二三四五六'[value]}" if 0 <= value <= 6 else str(value)

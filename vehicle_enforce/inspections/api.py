@@ -1,0 +1,538 @@
+"""JSON API: remote-sensing passes, roadside/spot tests, black-smoke captures, I站 results, repairs, rules."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time
+from typing import Any, Literal
+
+from flask import Blueprint, Response, jsonify, request
+from pydantic import AwareDatetime, BaseModel, Field
+from sqlalchemy import select
+
+from remote_sensing import PLATE_COLORS
+from vehicle_enforce.auth.models import Department
+from vehicle_enforce.auth.principal import api_access, principal_or_401
+from vehicle_enforce.core import transaction
+from vehicle_enforce.core.errors import BadRequest, Invalid, NotFound, PayloadTooLarge
+from vehicle_enforce.core.openapi import doc
+from vehicle_enforce.core.pagination import PageQuery, page, page_json
+from vehicle_enforce.core.schemas import QuerySchema, Schema, parse_body, parse_query, raw_json_body, validate
+from vehicle_enforce.core.timeutil import SHANGHAI, local_day, now_utc
+from vehicle_enforce.extensions import db
+from vehicle_enforce.inspections import evidence, rules, services
+from vehicle_enforce.inspections.models import BlackSmokeCapture, RemoteSensingPass, Repair, RoadsideTest, RuleChange
+
+bp = Blueprint("inspections_api", __name__, url_prefix="/api/v1")
+
+D = Department
+READERS = (D.environment, D.police, D.transport, D.township, D.station)
+EVIDENCE_READERS = (D.environment, D.police)
+PlateColor = Literal["blue", "yellow", "green", "yellow_green", "white", "black", "unknown"]
+assert set(PlateColor.__args__) == set(PLATE_COLORS)  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------------------------------
+# Schemas
+
+
+class PhotoIn(Schema):
+    name: str = Field(min_length=1, max_length=128)
+    content_base64: str
+
+
+class CanonicalPass(BaseModel):
+    """A pass in the canonical HJ 845 shape (validated field by field; see the contract)."""
+
+    station: str
+    record_id: str
+    measured_at: AwareDatetime
+    device: str | None = None
+    lane: str | None = None
+    plate: str | None = None
+    plate_color: PlateColor | None = None
+    plate_confidence: float | None = Field(default=None, ge=0, le=1)
+    fuel: str | None = None
+    speed_kmh: float | None = None
+    accel_ms2: float | None = None
+    vsp_kw_t: float | None = None
+    wind_ms: float | None = None
+    temperature_c: float | None = None
+    humidity_pct: float | None = None
+    pressure_kpa: float | None = None
+    co2_pct: float | None = None
+    co_pct: float | None = None
+    hc_ppm: float | None = None
+    no_ppm: float | None = None
+    opacity_pct: float | None = None
+    ringelmann: int | None = Field(default=None, ge=0, le=5)
+    device_valid: bool | None = None
+    device_verdict: str | None = None
+    photos: list[str | PhotoIn] = []
+
+
+class PassBatch(BaseModel):
+    passes: list[CanonicalPass] = Field(min_length=1, max_length=services.MAX_BATCH)
+
+
+class PassResult(BaseModel):
+    index: int
+    id: int | None = None
+    station: str | None = None
+    record_id: str | None = None
+    verdict: Literal["pass", "exceed", "invalid"] | None = None
+    exceeded: list[dict[str, Any]] | None = None
+    invalid_reasons: list[str] | None = None
+    vehicle_id: int | None = None
+    match_decision: str | None = None
+    plate_status: str | None = None
+    duplicate: bool | None = None
+    error: dict[str, Any] | None = None
+
+
+class PassResults(BaseModel):
+    results: list[PassResult]
+
+
+class ListQuery(PageQuery):
+    plate: str | None = Field(default=None, max_length=16)
+    plate_color: PlateColor | None = None
+    station: str | None = Field(default=None, max_length=32)
+    since: AwareDatetime | date | None = None
+    until: AwareDatetime | date | None = None
+
+
+class PassQuery(ListQuery):
+    record_id: str | None = Field(default=None, max_length=64)
+    verdict: Literal["pass", "exceed", "invalid"] | None = None
+    plate_status: Literal["matched", "ambiguous", "unregistered", "pending"] | None = None
+    vehicle_id: int | None = None
+
+
+class FreeAcceleration(Schema):
+    k_readings: list[float] = Field(min_length=3, max_length=20)
+
+
+class LugDown(Schema):
+    k: float | list[float]
+    nox_ppm: float | list[float]
+
+
+class Ringelmann(Schema):
+    ringelmann: int = Field(ge=0, le=5)
+
+
+class Obd(Schema):
+    mil_on: bool
+    fault_codes: list[str] = Field(default_factory=list, max_length=100)
+    readiness_ok: bool
+    tampering: bool
+
+
+READINGS: dict[str, type[Schema]] = {
+    "free_acceleration": FreeAcceleration,
+    "lug_down": LugDown,
+    "ringelmann": Ringelmann,
+    "obd": Obd,
+}
+Method = Literal["free_acceleration", "lug_down", "ringelmann", "obd"]
+
+
+class InspectionIn(Schema):
+    """An I站 (periodic inspection / retest) result."""
+
+    station: str | None = Field(default=None, max_length=32, description="defaults to the token's station")
+    report_number: str = Field(min_length=1, max_length=64)
+    method: Method
+    tested_at: AwareDatetime
+    plate: str = Field(min_length=1, max_length=16)
+    plate_color: PlateColor
+    readings: dict[str, Any] = Field(description="free_acceleration: k_readings (3+); lug_down: k, nox_ppm; ...")
+    operator: str | None = Field(default=None, max_length=128)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class RoadsideTestIn(InspectionIn):
+    """A roadside (路检) or depot spot (入户抽测) test."""
+
+    kind: Literal["roadside", "spot_check"]
+    owner_id: int | None = Field(default=None, description="the fleet or owner visited (spot tests)")
+    location: str | None = Field(default=None, max_length=256)
+
+
+class TestQuery(ListQuery):
+    kind: Literal["roadside", "spot_check", "inspection"] | None = None
+    method: Method | None = None
+    verdict: Literal["pass", "exceed", "fail", "invalid"] | None = None
+    report_number: str | None = Field(default=None, max_length=64)
+    vehicle_id: int | None = None
+
+
+class CaptureIn(Schema):
+    station: str | None = Field(default=None, max_length=32)
+    capture_id: str = Field(min_length=1, max_length=64)
+    captured_at: AwareDatetime
+    site: str | None = Field(default=None, max_length=256)
+    plate: str = Field(default="", max_length=16)
+    plate_color: PlateColor = "unknown"
+    ringelmann: int = Field(ge=0, le=5)
+    photos: list[PhotoIn] = Field(default_factory=list, max_length=10, description="photos and the video clip")
+
+
+class CaptureQuery(ListQuery):
+    review_status: Literal["pending", "confirmed", "rejected"] | None = None
+    verdict: Literal["pass", "exceed"] | None = None
+    vehicle_id: int | None = None
+
+
+class ReviewIn(Schema):
+    decision: Literal["confirm", "reject"]
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class RepairIn(Schema):
+    station: str | None = Field(default=None, max_length=32)
+    repair_number: str = Field(min_length=1, max_length=64)
+    repaired_at: AwareDatetime
+    plate: str = Field(min_length=1, max_length=16)
+    plate_color: PlateColor
+    items: list[str] = Field(min_length=1, max_length=50)
+    technician: str | None = Field(default=None, max_length=128)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class RepairQuery(ListQuery):
+    repair_number: str | None = Field(default=None, max_length=64)
+    vehicle_id: int | None = None
+
+
+class RulesOn(QuerySchema):
+    on: date | None = None
+
+
+class RuleChangeIn(Schema):
+    effective_from: date
+    document: dict[str, Any] = Field(description="a rules override: limit_sets, validity, blacklist, obd ...")
+    note: str | None = Field(default=None, max_length=2000)
+
+
+# --------------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _bound(value: datetime | date | None, *, end: bool = False) -> datetime | None:
+    """A query time bound; a bare date means that Asia/Shanghai day (until: the whole day included)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    day = date.fromordinal(value.toordinal() + 1) if end else value
+    return datetime.combine(day, time(0), SHANGHAI)
+
+
+def _filters(q: ListQuery) -> dict[str, Any]:
+    data = q.model_dump(exclude={"limit", "cursor"})
+    data["since"] = _bound(q.since)
+    data["until"] = _bound(q.until, end=True)
+    return data
+
+
+def _uploads_from_form(prefix: str) -> list[evidence.Upload]:
+    return [
+        evidence.Upload(f.filename or f"{prefix}-{i}", f.read())
+        for i, f in enumerate(request.files.getlist(prefix))
+        if f is not None
+    ]
+
+
+def _json_or_multipart() -> Any:
+    """The JSON body, or the `data` JSON field of a multipart form (files come alongside)."""
+    if request.mimetype == "multipart/form-data":
+        raw = request.form.get("data")
+        if raw is None:
+            raise BadRequest("multipart body needs a 'data' field with the JSON", {"data": "field required"})
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise BadRequest("the 'data' field is not valid JSON", {"data": "malformed JSON"}) from None
+    return raw_json_body()
+
+
+# --------------------------------------------------------------------------------------------------
+# Remote-sensing passes
+
+
+@bp.post("/remote-sensing/passes")
+@api_access(D.station, D.environment)
+@doc(
+    "Post one pass or {passes: [...]} (up to 10,000): judged, matched, stored once per (station, record_id)",
+    body=PassBatch,
+    response=PassResults,
+    tags=["remote-sensing"],
+)
+def post_passes() -> Any:
+    principal = principal_or_401()
+    body = _json_or_multipart()
+    multipart = request.mimetype == "multipart/form-data"
+    if isinstance(body, dict) and "passes" in body:
+        extra = set(body) - {"passes"}
+        if extra:
+            raise Invalid("a batch has only 'passes'", {k: "unknown field" for k in sorted(extra)})
+        raw = body["passes"]
+        if not isinstance(raw, list) or not raw:
+            raise Invalid("passes must be a non-empty list", {"passes": "must be a non-empty list"})
+        if len(raw) > services.MAX_BATCH:
+            raise PayloadTooLarge(
+                f"at most {services.MAX_BATCH} passes per request", {"passes": f"more than {services.MAX_BATCH}"}
+            )
+        items = [
+            services.parse_pass(i, p, _uploads_from_form(f"photos.{i}") if multipart else ()) for i, p in enumerate(raw)
+        ]
+        single = False
+    else:
+        items = [services.parse_pass(0, body, _uploads_from_form("photos") if multipart else ())]
+        single = True
+    results = services.store_passes(items, principal=principal)
+    if single and "error" in results[0]:
+        err = results[0]["error"]
+        raise Invalid(f"{err['field']}: {err['problem']}", err.get("fields") or {err["field"]: err["problem"]})
+    transaction.commit()
+    stored = any(r.get("duplicate") is False for r in results)
+    return jsonify({"results": results}), 201 if stored else 200
+
+
+@bp.get("/remote-sensing/passes")
+@api_access(*READERS)
+@doc(
+    "List passes (filters: plate, plate_color, station, record_id, verdict, since, until)",
+    query=PassQuery,
+    tags=["remote-sensing"],
+)
+def list_passes() -> Any:
+    q = parse_query(PassQuery)
+    principal = principal_or_401()
+    stmt = services.passes_query(services.PassFilter(**_filters(q)), principal)
+    return jsonify(page_json(*page(stmt, RemoteSensingPass.id, q), services.pass_json))
+
+
+@bp.get("/remote-sensing/passes/<int:pass_id>")
+@api_access(*READERS)
+@doc("One pass with its measurements, verdict and evidence photos", tags=["remote-sensing"])
+def get_pass(pass_id: int) -> Any:
+    principal = principal_or_401()
+    found = services.get_pass(pass_id, principal)
+    photos = (
+        evidence.links_for("remote_sensing_pass", [found.id])[found.id]
+        if principal.department in EVIDENCE_READERS or principal.department == D.admin
+        else None
+    )
+    return jsonify(services.pass_json(found, photos))
+
+
+@bp.get("/evidence/<sha256>")
+@api_access(*EVIDENCE_READERS)
+@doc("An evidence photo or video by its SHA-256 (environment and police only)", tags=["evidence"])
+def get_evidence(sha256: str) -> Any:
+    content, media_type = evidence.read(sha256)
+    response = Response(content, mimetype=media_type)
+    response.headers["Cache-Control"] = "private, max-age=86400, immutable"
+    return response
+
+
+# --------------------------------------------------------------------------------------------------
+# Roadside, spot and I站 tests
+
+
+def _readings(method: str, readings: dict[str, Any]) -> dict[str, Any]:
+    return validate(READINGS[method], readings, prefix="readings.").model_dump()
+
+
+def _post_test(data: InspectionIn, kind: str) -> Any:
+    principal = principal_or_401()
+    test_in = services.TestIn(
+        station=data.station,
+        report_number=data.report_number,
+        kind=kind,
+        method=data.method,
+        tested_at=data.tested_at,
+        plate=data.plate,
+        plate_color=data.plate_color,
+        readings=_readings(data.method, data.readings),
+        owner_id=getattr(data, "owner_id", None),
+        location=getattr(data, "location", None),
+        operator=data.operator,
+        note=data.note,
+    )
+    test, duplicate = services.record_test(test_in, principal)
+    transaction.commit()
+    return jsonify(services.test_json(test, duplicate=duplicate)), 200 if duplicate else 201
+
+
+@bp.post("/roadside-tests")
+@api_access(D.station, D.environment, D.police)
+@doc(
+    "Record a roadside or spot test; the answer says at once whether to turn the vehicle back",
+    body=RoadsideTestIn,
+    status=201,
+    tags=["tests"],
+)
+def post_roadside_test() -> Any:
+    data = parse_body(RoadsideTestIn)
+    return _post_test(data, data.kind)
+
+
+@bp.post("/inspection-results")
+@api_access(D.station, D.environment)
+@doc("Post an I站 inspection / retest result", body=InspectionIn, status=201, tags=["tests"])
+def post_inspection_result() -> Any:
+    return _post_test(parse_body(InspectionIn), "inspection")
+
+
+def _list_tests(kinds: tuple[str, ...]) -> Any:
+    q = parse_query(TestQuery)
+    filters = _filters(q)
+    stmt = services.tests_query(principal_or_401(), **filters)
+    stmt = stmt.where(RoadsideTest.kind.in_(kinds))
+    return jsonify(page_json(*page(stmt, RoadsideTest.id, q), services.test_json))
+
+
+@bp.get("/roadside-tests")
+@api_access(*READERS)
+@doc("List roadside and spot tests", query=TestQuery, tags=["tests"])
+def list_roadside_tests() -> Any:
+    return _list_tests(("roadside", "spot_check", "inspection"))
+
+
+@bp.get("/inspection-results")
+@api_access(*READERS)
+@doc("List I站 inspection results", query=TestQuery, tags=["tests"])
+def list_inspection_results() -> Any:
+    return _list_tests(("inspection",))
+
+
+# --------------------------------------------------------------------------------------------------
+# Black-smoke captures
+
+
+@bp.post("/black-smoke/captures")
+@api_access(D.station, D.environment)
+@doc("Post a black-smoke camera capture; it waits for review", body=CaptureIn, status=201, tags=["black-smoke"])
+def post_capture() -> Any:
+    principal = principal_or_401()
+    data = parse_body(CaptureIn)
+    uploads = []
+    for i, photo in enumerate(data.photos):
+        content = evidence.decode_base64(photo.content_base64)
+        if not content:
+            raise Invalid("a photo is not base64 data", {f"photos.{i}.content_base64": "is not base64 data"})
+        uploads.append(evidence.Upload(photo.name, content))
+    capture, duplicate = services.record_capture(
+        services.CaptureIn(
+            station=data.station,
+            capture_id=data.capture_id,
+            captured_at=data.captured_at,
+            plate=data.plate,
+            plate_color=data.plate_color,
+            ringelmann=data.ringelmann,
+            site=data.site,
+            uploads=uploads,
+        ),
+        principal,
+    )
+    transaction.commit()
+    return jsonify(services.capture_json(capture, duplicate=duplicate)), 200 if duplicate else 201
+
+
+@bp.get("/black-smoke/captures")
+@api_access(*READERS)
+@doc("List captures; ?review_status=pending is the review queue", query=CaptureQuery, tags=["black-smoke"])
+def list_captures() -> Any:
+    q = parse_query(CaptureQuery)
+    stmt = services.captures_query(principal_or_401(), **_filters(q))
+    return jsonify(page_json(*page(stmt, BlackSmokeCapture.id, q), services.capture_json))
+
+
+@bp.get("/black-smoke/captures/<int:capture_id>")
+@api_access(*READERS)
+@doc("One capture with its evidence", tags=["black-smoke"])
+def get_capture(capture_id: int) -> Any:
+    principal = principal_or_401()
+    found = db.session.scalar(services.captures_query(principal).where(BlackSmokeCapture.id == capture_id))
+    if found is None:
+        raise NotFound(f"no black-smoke capture {capture_id}")
+    photos = (
+        evidence.links_for("black_smoke_capture", [found.id])[found.id]
+        if principal.department in (*EVIDENCE_READERS, D.admin)
+        else None
+    )
+    return jsonify(services.capture_json(found, photos=photos))
+
+
+@bp.post("/black-smoke/captures/<int:capture_id>/review")
+@api_access(D.environment)
+@doc("Confirm or reject a capture (environment officers; audited)", body=ReviewIn, tags=["black-smoke"])
+def review_capture(capture_id: int) -> Any:
+    principal = principal_or_401()
+    data = parse_body(ReviewIn)
+    capture = services.review_capture(capture_id, data.decision, data.note, principal)
+    transaction.commit()
+    return jsonify(services.capture_json(capture))
+
+
+# --------------------------------------------------------------------------------------------------
+# Repairs
+
+
+@bp.post("/repairs")
+@api_access(D.station, D.environment, D.transport)
+@doc("Post a repair done at an M站", body=RepairIn, status=201, tags=["repairs"])
+def post_repair() -> Any:
+    principal = principal_or_401()
+    data = parse_body(RepairIn)
+    repair, duplicate = services.record_repair(services.RepairIn(**data.model_dump()), principal)
+    transaction.commit()
+    return jsonify(services.repair_json(repair, duplicate=duplicate)), 200 if duplicate else 201
+
+
+@bp.get("/repairs")
+@api_access(*READERS)
+@doc("List repairs", query=RepairQuery, tags=["repairs"])
+def list_repairs() -> Any:
+    q = parse_query(RepairQuery)
+    stmt = services.repairs_query(principal_or_401(), **_filters(q))
+    return jsonify(page_json(*page(stmt, Repair.id, q), services.repair_json))
+
+
+# --------------------------------------------------------------------------------------------------
+# Rules and limits
+
+
+@bp.get("/rules")
+@api_access(*READERS)
+@doc("The rules and limits in force on a day (?on=YYYY-MM-DD, default today)", query=RulesOn, tags=["rules"])
+def get_rules() -> Any:
+    q = parse_query(RulesOn)
+    day = q.on or local_day(now_utc())
+    return jsonify({"on": day.isoformat(), "rules": rules.current_document(day)})
+
+
+@bp.get("/rules/changes")
+@api_access(*READERS)
+@doc("Dated rule changes, oldest first", query=PageQuery, tags=["rules"])
+def list_rule_changes() -> Any:
+    q = parse_query(PageQuery)
+    return jsonify(page_json(*page(select(RuleChange), RuleChange.id, q), rules.change_json))
+
+
+@bp.post("/rules/changes")
+@api_access(D.environment)
+@doc(
+    "Change limits, validity ranges or the listing rule from a date (environment only; audited)",
+    body=RuleChangeIn,
+    status=201,
+    tags=["rules"],
+)
+def post_rule_change() -> Any:
+    principal = principal_or_401()
+    data = parse_body(RuleChangeIn)
+    change = rules.change_rules(data.document, data.effective_from, data.note, principal.name)
+    transaction.commit()
+    return jsonify(rules.change_json(change)), 201

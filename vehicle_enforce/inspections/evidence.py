@@ -1,0 +1,140 @@
+"""Evidence photos and videos, stored once on disk under EVIDENCE_PATH and named by their SHA-256.
+
+The same bytes sent twice (a retried post, one plume photo shared by two records) are one file. Files
+are written before the database commit; a rolled-back post can leave an unreferenced file, which is
+harmless (content-addressed, never served without a link) and can be swept by comparing with the table.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from vehicle_enforce.core.bulk import insert_ignore_conflicts
+from vehicle_enforce.core.errors import NotFound
+from vehicle_enforce.extensions import db
+from vehicle_enforce.inspections.models import EvidenceFile, EvidenceLink
+
+MAX_NAME = 128
+
+
+@dataclass(frozen=True)
+class Upload:
+    name: str
+    content: bytes
+
+
+def decode_base64(value: str) -> bytes | None:
+    """Decode standard base64 (data: URL prefix allowed); None when it is not base64."""
+    if value.startswith("data:") and "," in value:
+        value = value.split(",", 1)[1]
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def media_type(content: bytes) -> str:
+    if content.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if content.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if content[4:8] == b"ftyp":
+        return "video/mp4"
+    if content.startswith(b"RIFF") and content[8:12] == b"AVI ":
+        return "video/x-msvideo"
+    return "application/octet-stream"
+
+
+def root() -> Path:
+    return Path(current_app.config["EVIDENCE_PATH"])
+
+
+def path_for(sha256: str) -> Path:
+    return root() / sha256[:2] / sha256[2:4] / sha256
+
+
+def _write(sha256: str, content: bytes) -> None:
+    target = path_for(sha256)
+    if target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+        os.replace(tmp, target)  # atomic: readers never see a half-written file
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def store(uploads: list[tuple[str, int, Upload]]) -> None:
+    """Store (object_type, object_id, upload) triples: files on disk, rows set-wise, links by name."""
+    if not uploads:
+        return
+    by_sha: dict[str, bytes] = {}
+    for _, _, up in uploads:
+        by_sha.setdefault(hashlib.sha256(up.content).hexdigest(), up.content)
+    for sha, content in by_sha.items():
+        _write(sha, content)
+    insert_ignore_conflicts(
+        EvidenceFile.__table__,
+        [{"sha256": sha, "size": len(c), "media_type": media_type(c)} for sha, c in by_sha.items()],
+        ["sha256"],
+    )
+    ids = dict(
+        db.session.execute(select(EvidenceFile.sha256, EvidenceFile.id).where(EvidenceFile.sha256.in_(by_sha))).all()
+    )
+    insert_ignore_conflicts(
+        EvidenceLink.__table__,
+        [
+            {
+                "object_type": kind,
+                "object_id": object_id,
+                "name": up.name[:MAX_NAME],
+                "evidence_file_id": ids[hashlib.sha256(up.content).hexdigest()],
+            }
+            for kind, object_id, up in uploads
+        ],
+        ["object_type", "object_id", "name"],
+    )
+
+
+def links_for(object_type: str, object_ids: list[int]) -> dict[int, list[dict[str, object]]]:
+    """Evidence per object: [{"name", "sha256", "media_type", "size", "url"}]."""
+    out: dict[int, list[dict[str, object]]] = {i: [] for i in object_ids}
+    if not object_ids:
+        return out
+    rows = db.session.execute(
+        select(
+            EvidenceLink.object_id, EvidenceLink.name, EvidenceFile.sha256, EvidenceFile.media_type, EvidenceFile.size
+        )
+        .join(EvidenceFile, EvidenceFile.id == EvidenceLink.evidence_file_id)
+        .where(EvidenceLink.object_type == object_type, EvidenceLink.object_id.in_(object_ids))
+        .order_by(EvidenceLink.object_id, EvidenceLink.name)
+    ).all()
+    for object_id, name, sha, mtype, size in rows:
+        out[object_id].append(
+            {"name": name, "sha256": sha, "media_type": mtype, "size": size, "url": f"/api/v1/evidence/{sha}"}
+        )
+    return out
+
+
+def read(sha256: str) -> tuple[bytes, str]:
+    """Return the bytes and media type of a stored evidence file."""
+    row = db.session.scalar(select(EvidenceFile).where(EvidenceFile.sha256 == sha256.lower()))
+    if row is None:
+        raise NotFound("no such evidence file")
+    path = path_for(row.sha256)
+    if not path.exists():
+        raise NotFound("evidence file is missing from storage")
+    return path.read_bytes(), row.media_type

@@ -1,0 +1,984 @@
+"""Rules for passes, tests, black-smoke captures, I站 results and repairs (flush, never commit).
+
+Remote-sensing passes are stored set-wise: one query for the batch's stations, one for its plates, one
+bulk insert with ON CONFLICT (station_id, record_id) DO NOTHING. Rows the insert skipped (a retry, or
+a concurrent post of the same batch) are read back by key and answered as stored, marked `duplicate`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Select, and_, or_, select, tuple_
+from sqlalchemy.exc import IntegrityError
+
+from plates import MatchResult, normalize_plate
+from remote_sensing import (
+    NoLimitSetError,
+    PassRecord,
+    Verdict,
+    judge_free_acceleration,
+    judge_lug_down,
+    judge_obd,
+    judge_pass,
+    judge_ringelmann,
+    parse_canonical,
+)
+from vehicle_enforce.auth.models import Department
+from vehicle_enforce.auth.principal import Principal
+from vehicle_enforce.core import audit, events, tasks
+from vehicle_enforce.core.bulk import insert_ignore_conflicts
+from vehicle_enforce.core.errors import Conflict, Forbidden, Invalid, NotFound
+from vehicle_enforce.core.timeutil import local_day, now_utc, to_local
+from vehicle_enforce.extensions import db
+from vehicle_enforce.inspections import evidence
+from vehicle_enforce.inspections.hooks import VerdictEvent, notify_verdicts
+from vehicle_enforce.inspections.models import (
+    BlackSmokeCapture,
+    Device,
+    PlateStatus,
+    RemoteSensingPass,
+    Repair,
+    ReviewStatus,
+    RoadsideTest,
+    Station,
+    StationKind,
+    TestKind,
+    TestMethod,
+)
+from vehicle_enforce.inspections.rules import RulesBook, region
+from vehicle_enforce.vehicles.matching import match_many
+from vehicle_enforce.vehicles.models import Owner
+
+MAX_BATCH = 10_000
+FUTURE_TOLERANCE = timedelta(minutes=10)
+MEASUREMENTS = (
+    "speed_kmh",
+    "accel_ms2",
+    "vsp_kw_t",
+    "wind_ms",
+    "temperature_c",
+    "humidity_pct",
+    "pressure_kpa",
+    "co2_pct",
+    "co_pct",
+    "hc_ppm",
+    "no_ppm",
+    "opacity_pct",
+    "ringelmann",
+)
+PASS_STATION_KINDS = frozenset({StationKind.remote_sensing.value})
+
+
+# --------------------------------------------------------------------------------------------------
+# Plates
+
+
+def plate_status(decision: str) -> str:
+    if decision in ("exact", "probable"):
+        return PlateStatus.matched.value
+    if decision == "ambiguous":
+        return PlateStatus.ambiguous.value
+    return PlateStatus.unregistered.value
+
+
+def match_fields(result: MatchResult) -> dict[str, Any]:
+    """vehicle_id / match_decision / plate_status for a match result (ambiguous reads stay unlinked)."""
+    chosen = result.match
+    return {
+        "vehicle_id": chosen.vehicle_id if chosen is not None else None,
+        "match_decision": result.decision,
+        "plate_status": plate_status(result.decision),
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# Remote-sensing passes
+
+
+@dataclass
+class PassIn:
+    """One pass of a batch, parsed (record) or refused (error), with its photos and optional device."""
+
+    index: int
+    record: PassRecord | None = None
+    error: dict[str, Any] | None = None
+    station_raw: str | None = None
+    device: str | None = None
+    uploads: list[evidence.Upload] = field(default_factory=list)
+
+
+def refuse(index: int, field_name: str, problem: str, station: str | None = None, **more: str) -> PassIn:
+    return PassIn(index, error={"field": field_name, "problem": problem, **more}, station_raw=station)
+
+
+def parse_pass(index: int, data: Any, uploads: Sequence[evidence.Upload] = ()) -> PassIn:
+    """Validate one posted pass (canonical JSON; photos as names or {"name", "content_base64"})."""
+    if not isinstance(data, dict):
+        return refuse(index, "$", "must be an object")
+    data = dict(data)
+    station_raw = data.get("station") if isinstance(data.get("station"), str) else None
+    device = data.pop("device", None)
+    if device is not None and (not isinstance(device, str) or not device.strip()):
+        return refuse(index, "device", "must be a non-empty string or null", station_raw)
+    files = list(uploads)
+    names: list[str] = []
+    photos = data.pop("photos", None) or []
+    if not isinstance(photos, list):
+        return refuse(index, "photos", "must be a list", station_raw)
+    for i, photo in enumerate(photos):
+        if isinstance(photo, str):
+            names.append(photo)
+            continue
+        if not isinstance(photo, dict) or set(photo) - {"name", "content_base64"}:
+            return refuse(index, f"photos.{i}", 'must be a file name or {"name", "content_base64"}', station_raw)
+        name, content = photo.get("name"), photo.get("content_base64")
+        if not isinstance(name, str) or not name.strip():
+            return refuse(index, f"photos.{i}.name", "is required", station_raw)
+        if not isinstance(content, str):
+            return refuse(index, f"photos.{i}.content_base64", "is required", station_raw)
+        raw = evidence.decode_base64(content)
+        if raw is None or not raw:
+            return refuse(index, f"photos.{i}.content_base64", "is not base64 data", station_raw)
+        files.append(evidence.Upload(name.strip(), raw))
+    data["photos"] = names + [f.name for f in files]
+    parsed = parse_canonical(data)
+    if isinstance(parsed, list):
+        first = parsed[0]
+        return PassIn(
+            index,
+            error={"field": first.field, "problem": first.problem, "fields": {e.field: e.problem for e in parsed}},
+            station_raw=station_raw,
+        )
+    return PassIn(
+        index, record=parsed, station_raw=station_raw, device=device.strip() if device else None, uploads=files
+    )
+
+
+def _verdict_json(v: Verdict) -> list[dict[str, Any]]:
+    return [{"item": e.item, "value": e.value, "limit": e.limit} for e in v.exceeded]
+
+
+def pass_result(index: int, row: Any, station_code: str, *, duplicate: bool) -> dict[str, Any]:
+    """The per-pass answer (same shape for a new pass and for a retried one)."""
+    return {
+        "index": index,
+        "id": row["id"],
+        "station": station_code,
+        "record_id": row["record_id"],
+        "measured_at": to_local(row["measured_at"]).isoformat(),
+        "verdict": row["verdict"],
+        "exceeded": row["exceeded"],
+        "invalid_reasons": row["invalid_reasons"],
+        "limit_set": row["limit_set"],
+        "plate": row["plate"],
+        "plate_color": row["plate_color"],
+        "plate_status": row["plate_status"],
+        "vehicle_id": row["vehicle_id"],
+        "match_decision": row["match_decision"],
+        "duplicate": duplicate,
+    }
+
+
+RESULT_COLUMNS = (
+    "id",
+    "station_id",
+    "record_id",
+    "measured_at",
+    "verdict",
+    "exceeded",
+    "invalid_reasons",
+    "limit_set",
+    "plate",
+    "plate_color",
+    "plate_status",
+    "vehicle_id",
+    "match_decision",
+)
+
+
+def _existing(keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], dict[str, Any]]:
+    """Stored passes by (station_id, record_id), 1,000 keys per query."""
+    wanted = list(keys)
+    cols = [getattr(RemoteSensingPass, c) for c in RESULT_COLUMNS]
+    found: dict[tuple[int, str], dict[str, Any]] = {}
+    for start in range(0, len(wanted), 1000):
+        chunk = wanted[start : start + 1000]
+        by_station: dict[int, list[str]] = {}
+        for sid, rid in chunk:
+            by_station.setdefault(sid, []).append(rid)
+        cond = or_(
+            *(
+                and_(RemoteSensingPass.station_id == sid, RemoteSensingPass.record_id.in_(rids))
+                for sid, rids in by_station.items()
+            )
+        )
+        for row in db.session.execute(select(*cols).where(cond)).mappings():
+            found[(row["station_id"], row["record_id"])] = dict(row)
+    return found
+
+
+def _check_station_scope(items: Sequence[PassIn], principal: Principal | None, stations: dict[str, Station]) -> None:
+    """A station token may post only for its own station; anything else refuses the whole request."""
+    if principal is None or principal.department != Department.station:
+        return
+    own = db.session.get(Station, principal.station_id) if principal.station_id else None
+    for item in items:
+        code = item.record.station if item.record is not None else item.station_raw
+        if code is None:
+            continue
+        if own is None or code != own.code:
+            what = "an unknown station" if code not in stations else f"station {code}"
+            raise Forbidden(
+                f"this token belongs to {own.code if own else 'no station'} and may not post for {what}",
+                {f"passes.{item.index}.station": "not this token's station"},
+            )
+
+
+def store_passes(
+    items: Sequence[PassIn], *, principal: Principal | None = None, reread_threshold: float | None = None
+) -> list[dict[str, Any]]:
+    """Judge, match and store a batch of passes; answer one result per item in input order."""
+    if len(items) > MAX_BATCH:
+        raise Invalid(f"at most {MAX_BATCH} passes per request", {"passes": f"more than {MAX_BATCH} items"})
+    threshold = (
+        float(current_app.config.get("PLATE_CONFIDENCE_THRESHOLD", 0.8))
+        if reread_threshold is None
+        else reread_threshold
+    )
+    codes = {i.record.station for i in items if i.record is not None} | {i.station_raw for i in items if i.station_raw}
+    stations = {s.code: s for s in db.session.scalars(select(Station).where(Station.code.in_(codes)))} if codes else {}
+    _check_station_scope(items, principal, stations)
+
+    devices: dict[tuple[int, str], Device] = {}
+    wanted_devices = {
+        (stations[i.record.station].id, i.device)
+        for i in items
+        if i.record and i.device and i.record.station in stations
+    }
+    if wanted_devices:
+        for d in db.session.scalars(
+            select(Device).where(tuple_(Device.station_id, Device.code).in_([tuple(k) for k in wanted_devices]))
+        ):
+            devices[(d.station_id, d.code)] = d
+
+    results: list[dict[str, Any] | None] = [None] * len(items)
+    latest = now_utc() + FUTURE_TOLERANCE
+    candidates: list[tuple[PassIn, Station, Device | None]] = []
+    for pos, item in enumerate(items):
+        if item.record is None:
+            results[pos] = {"index": item.index, "error": item.error}
+            continue
+        rec = item.record
+        station = stations.get(rec.station)
+        problem: tuple[str, str] | None = None
+        device = None
+        if station is None:
+            problem = ("station", "unknown station")
+        elif station.kind not in PASS_STATION_KINDS:
+            problem = ("station", f"station {station.code} is not a remote-sensing station")
+        elif rec.measured_at > latest:
+            problem = ("measured_at", "is more than 10 minutes in the future")
+        elif item.device is not None:
+            device = devices.get((station.id, item.device))
+            if device is None:
+                problem = ("device", f"unknown device at station {station.code}")
+        if problem is not None:
+            results[pos] = {
+                "index": item.index,
+                "record_id": rec.record_id,
+                "error": {"field": problem[0], "problem": problem[1]},
+            }
+            continue
+        assert station is not None
+        candidates.append((item, station, device))
+
+    keys = [(st.id, it.record.record_id) for it, st, _ in candidates]  # type: ignore[union-attr]
+    # Stored passes are found by the insert itself (ON CONFLICT skips them) and read back afterwards,
+    # so a fresh batch costs no lookup; a retried one is judged again but answered from storage.
+    stored: dict[tuple[int, str], dict[str, Any]] = {}
+    positions = {id(item): pos for pos, item in enumerate(items)}
+
+    book = RulesBook()
+    area = region()
+    rows: list[dict[str, Any]] = []
+    new_items: list[tuple[PassIn, Station]] = []
+    first_of_key: dict[tuple[int, str], int] = {}
+    for (item, station, device), key in zip(candidates, keys, strict=True):
+        if key in first_of_key:
+            continue  # the same record twice in one batch: answered from the first
+        rec = item.record
+        assert rec is not None
+        day = local_day(rec.measured_at)
+        calibrated = (station.calibration_valid_until is None or station.calibration_valid_until >= day) and (
+            device is None or device.calibration_valid_until is None or device.calibration_valid_until >= day
+        )
+        try:
+            verdict = _judge(rec, book, day, calibrated, area)
+        except NoLimitSetError:
+            results[positions[id(item)]] = {
+                "index": item.index,
+                "record_id": rec.record_id,
+                "error": {"field": "measured_at", "problem": "no limit set is in force on that day"},
+            }
+            continue
+        first_of_key[key] = len(rows)
+        plate = normalize_plate(rec.plate)
+        reread = bool(item.uploads) and rec.plate_confidence is not None and rec.plate_confidence < threshold
+        rows.append(
+            {
+                "station_id": station.id,
+                "device_id": device.id if device else None,
+                "record_id": rec.record_id,
+                "measured_at": rec.measured_at,
+                "lane": rec.lane,
+                "plate": plate,
+                "plate_color": rec.plate_color,
+                "plate_confidence": rec.plate_confidence,
+                "plate_status": PlateStatus.pending.value if (not plate or reread) else None,
+                "vehicle_id": None,
+                "match_decision": "pending" if (not plate or reread) else None,
+                "fuel": rec.fuel,
+                **{name: getattr(rec, name) for name in MEASUREMENTS},
+                "device_valid": rec.device_valid,
+                "device_verdict": rec.device_verdict,
+                "verdict": verdict.verdict,
+                "limit_set": verdict.limit_set,
+                "exceeded": _verdict_json(verdict),
+                "invalid_reasons": list(verdict.invalid_reasons),
+                "photo_names": list(rec.photos),
+                "created_at": now_utc(),
+            }
+        )
+        new_items.append((item, station))
+
+    to_match = [r for r in rows if r["plate_status"] is None]
+    for row, result in zip(to_match, match_many([(r["plate"], r["plate_color"]) for r in to_match]), strict=True):
+        row.update(match_fields(result))
+
+    inserted = insert_ignore_conflicts(
+        RemoteSensingPass.__table__, rows, ["station_id", "record_id"], returning=("id", "station_id", "record_id")
+    )
+    ids = {(sid, rid): pid for pid, sid, rid in inserted}
+    raced = [(r["station_id"], r["record_id"]) for r in rows if (r["station_id"], r["record_id"]) not in ids]
+    if raced:  # stored before (a retry) or by a concurrent request: answer from storage as duplicates
+        stored.update(_existing(raced))
+
+    uploads: list[tuple[str, int, evidence.Upload]] = []
+    verdict_events: list[VerdictEvent] = []
+    fresh_rows: dict[tuple[int, str], dict[str, Any]] = {}
+    for row, (item, station) in zip(rows, new_items, strict=True):
+        key = (row["station_id"], row["record_id"])
+        pid = ids.get(key)
+        if pid is None:
+            continue
+        row["id"] = pid
+        fresh_rows[key] = row
+        uploads.extend(("remote_sensing_pass", pid, up) for up in item.uploads)
+        events.emit("remote_sensing_pass", pid, _event_payload(row, station.code), station=station.code)
+        if row["vehicle_id"] is not None:
+            verdict_events.append(
+                VerdictEvent(
+                    "remote_sensing",
+                    pid,
+                    row["vehicle_id"],
+                    row["measured_at"],
+                    row["verdict"],
+                    row["verdict"] != "invalid",
+                )
+            )
+        if row["plate_status"] == PlateStatus.pending.value and item.uploads:
+            tasks.run_later("inspections.read_plate", pass_id=pid)
+    evidence.store(uploads)
+    notify_verdicts(verdict_events)
+
+    code_by_id = {s.id: s.code for s in stations.values()}
+    counted: set[tuple[int, str]] = set()
+    for (item, _station, _device), key in zip(candidates, keys, strict=True):
+        pos = positions[id(item)]
+        if results[pos] is not None:
+            continue
+        if key in fresh_rows and key not in counted:
+            results[pos] = pass_result(item.index, fresh_rows[key], code_by_id[key[0]], duplicate=False)
+            counted.add(key)
+        elif key in fresh_rows or key in stored:
+            results[pos] = pass_result(
+                item.index, fresh_rows.get(key) or stored[key], code_by_id[key[0]], duplicate=True
+            )
+        else:  # a duplicate of a batch item that was itself refused
+            results[pos] = {
+                "index": item.index,
+                "record_id": key[1],
+                "error": {"field": "record_id", "problem": "repeats a refused pass of this batch"},
+            }
+
+    summary = {
+        "stored": len(fresh_rows),
+        "duplicate": sum(1 for r in results if r and r.get("duplicate")),
+        "rejected": sum(1 for r in results if r and "error" in r),
+        "stations": sorted({code_by_id[r["station_id"]] for r in fresh_rows.values()}),
+    }
+    if fresh_rows:
+        audit.record("remote_sensing.store_passes", "remote_sensing_pass", None, summary)
+    return [r for r in results if r is not None]
+
+
+def _judge(rec: PassRecord, book: RulesBook, day: Any, calibrated: bool, area: str) -> Verdict:
+    return judge_pass(rec, book.on(day), calibrated=calibrated, region=area or None)
+
+
+def _event_payload(row: dict[str, Any], station_code: str) -> dict[str, Any]:
+    payload = {k: row[k] for k in ("record_id", "plate", "plate_color", "verdict", "exceeded", "invalid_reasons")}
+    payload.update(
+        {
+            "station": station_code,
+            "measured_at": row["measured_at"].isoformat(),
+            "vehicle_id": row["vehicle_id"],
+            "values": {name: row[name] for name in MEASUREMENTS if row[name] is not None},
+        }
+    )
+    return payload
+
+
+# --------------------------------------------------------------------------------------------------
+# Listings and scoping
+
+
+def scope_to_caller(stmt: Select[Any], station_column: Any, principal: Principal) -> Select[Any]:
+    """Station callers see their station's records, township callers their township's stations'."""
+    if principal.department == Department.station:
+        return stmt.where(station_column == (principal.station_id or -1))
+    if principal.department == Department.township:
+        return stmt.where(
+            station_column.in_(select(Station.id).where(Station.township_id == (principal.township_id or -1)))
+        )
+    return stmt
+
+
+@dataclass
+class PassFilter:
+    plate: str | None = None
+    plate_color: str | None = None
+    station: str | None = None
+    record_id: str | None = None
+    verdict: str | None = None
+    plate_status: str | None = None
+    vehicle_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def passes_query(f: PassFilter, principal: Principal) -> Select[Any]:
+    stmt = select(RemoteSensingPass)
+    if f.plate:
+        stmt = stmt.where(RemoteSensingPass.plate == normalize_plate(f.plate))
+    if f.plate_color:
+        stmt = stmt.where(RemoteSensingPass.plate_color == f.plate_color)
+    if f.station:
+        stmt = stmt.where(RemoteSensingPass.station_id.in_(select(Station.id).where(Station.code == f.station)))
+    if f.record_id:
+        stmt = stmt.where(RemoteSensingPass.record_id == f.record_id)
+    if f.verdict:
+        stmt = stmt.where(RemoteSensingPass.verdict == f.verdict)
+    if f.plate_status:
+        stmt = stmt.where(RemoteSensingPass.plate_status == f.plate_status)
+    if f.vehicle_id is not None:
+        stmt = stmt.where(RemoteSensingPass.vehicle_id == f.vehicle_id)
+    if f.since:
+        stmt = stmt.where(RemoteSensingPass.measured_at >= f.since)
+    if f.until:
+        stmt = stmt.where(RemoteSensingPass.measured_at < f.until)
+    return scope_to_caller(stmt, RemoteSensingPass.station_id, principal)
+
+
+def get_pass(pass_id: int, principal: Principal) -> RemoteSensingPass:
+    found = db.session.scalar(passes_query(PassFilter(), principal).where(RemoteSensingPass.id == pass_id))
+    if found is None:
+        raise NotFound(f"no pass {pass_id}")
+    return found
+
+
+def pass_json(p: RemoteSensingPass, photos: list[dict[str, object]] | None = None) -> dict[str, Any]:
+    row = {c: getattr(p, c) for c in RESULT_COLUMNS}
+    data = pass_result(0, row, p.station.code, duplicate=False)
+    for key in ("index", "duplicate"):
+        data.pop(key)
+    data.update(
+        {
+            "lane": p.lane,
+            "plate_confidence": p.plate_confidence,
+            "fuel": p.fuel,
+            **{name: getattr(p, name) for name in MEASUREMENTS},
+            "device_valid": p.device_valid,
+            "device_verdict": p.device_verdict,
+            "photo_names": p.photo_names,
+            "created_at": to_local(p.created_at).isoformat(),
+        }
+    )
+    if photos is not None:
+        data["photos"] = photos
+    return data
+
+
+# --------------------------------------------------------------------------------------------------
+# Roadside, spot and I站 tests
+
+
+@dataclass
+class TestIn:
+    station: str | None
+    report_number: str
+    kind: str
+    method: str
+    tested_at: datetime
+    plate: str
+    plate_color: str
+    readings: dict[str, Any]
+    owner_id: int | None = None
+    location: str | None = None
+    operator: str | None = None
+    note: str | None = None
+
+
+TEST_STATION_KINDS = {
+    TestKind.roadside.value: {StationKind.roadside.value, StationKind.remote_sensing.value},
+    TestKind.spot_check.value: {StationKind.spot_check.value, StationKind.roadside.value},
+    TestKind.inspection.value: {StationKind.inspection.value},
+}
+TEST_SOURCES = {
+    TestKind.roadside.value: "roadside",
+    TestKind.spot_check.value: "spot_check",
+    TestKind.inspection.value: "inspection",
+}
+
+
+def station_for_post(code: str | None, principal: Principal | None, kinds: set[str]) -> Station:
+    """The station a record is posted for: a station token's own; others must name a known station."""
+    own = principal is not None and principal.department == Department.station
+    if own:
+        station = db.session.get(Station, principal.station_id) if principal.station_id else None  # type: ignore[union-attr]
+        if station is None or (code is not None and code != station.code):
+            raise Forbidden(
+                "a station token may post only for its own station", {"station": "not this token's station"}
+            )
+    else:
+        if code is None:
+            raise Invalid("station is required", {"station": "field required"})
+        station = db.session.scalar(select(Station).where(Station.code == code))
+        if station is None:
+            raise Invalid(f"unknown station {code}", {"station": "unknown station"})
+    if station.kind not in kinds:
+        raise Invalid(
+            f"station {station.code} ({station.kind}) cannot post this record",
+            {"station": f"must be a {' / '.join(sorted(kinds))} station"},
+        )
+    return station
+
+
+def _check_not_future(when: datetime, name: str) -> None:
+    if when > now_utc() + FUTURE_TOLERANCE:
+        raise Invalid(f"{name} is in the future", {name: "is more than 10 minutes in the future"})
+
+
+def judge_test(method: str, readings: dict[str, Any], on: datetime) -> Verdict:
+    """Judge a test with the limit set in force on its day (GB 3847 methods, OBD check)."""
+    rules = RulesBook().on(local_day(on))
+    area = region() or None
+    try:
+        if method == TestMethod.free_acceleration:
+            return judge_free_acceleration(readings["k_readings"], rules, on=on, region=area)
+        if method == TestMethod.lug_down:
+            return judge_lug_down(readings["k"], readings["nox_ppm"], rules, on=on, region=area)
+        if method == TestMethod.ringelmann:
+            return judge_ringelmann(readings["ringelmann"], rules, on=on, region=area)
+        return judge_obd(
+            readings["mil_on"], readings.get("fault_codes", []), readings["readiness_ok"], readings["tampering"], rules
+        )
+    except NoLimitSetError:
+        raise Invalid("no limit set is in force on that day", {"tested_at": "no limit set in force"}) from None
+    except ValueError as exc:
+        raise Invalid(str(exc), {"readings": str(exc)}) from None
+
+
+def test_json(t: RoadsideTest, *, duplicate: bool = False) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "station": t.station.code,
+        "report_number": t.report_number,
+        "kind": t.kind,
+        "method": t.method,
+        "tested_at": to_local(t.tested_at).isoformat(),
+        "plate": t.plate,
+        "plate_color": t.plate_color,
+        "vehicle_id": t.vehicle_id,
+        "match_decision": t.match_decision,
+        "owner_id": t.owner_id,
+        "location": t.location,
+        "operator": t.operator,
+        "readings": t.readings,
+        "verdict": t.verdict,
+        "limit_set": t.limit_set,
+        "exceeded": t.exceeded,
+        "invalid_reasons": t.invalid_reasons,
+        "values": t.judged_values,
+        "turn_back": t.turn_back,
+        "message": _operator_message(t),
+        "note": t.note,
+        "duplicate": duplicate,
+    }
+
+
+def _operator_message(t: RoadsideTest) -> str:
+    if t.turn_back:
+        items = "、".join(f"{e['item']} {e['value']:g} > {e['limit']:g}" for e in t.exceeded)
+        return f"不合格，须劝返：{items}（{t.limit_set}）"
+    if t.verdict == "invalid":
+        return f"检测无效，须重新检测：{'、'.join(t.invalid_reasons)}"
+    return f"合格（{t.limit_set}）"
+
+
+def record_test(data: TestIn, principal: Principal | None) -> tuple[RoadsideTest, bool]:
+    """Judge and store a roadside/spot/I站 test; a repeated report number returns the stored test."""
+    station = station_for_post(data.station, principal, TEST_STATION_KINDS[data.kind])
+    existing = db.session.scalar(
+        select(RoadsideTest).where(
+            RoadsideTest.station_id == station.id, RoadsideTest.report_number == data.report_number
+        )
+    )
+    if existing is not None:
+        if existing.kind != data.kind or existing.method != data.method or existing.readings != data.readings:
+            raise Conflict(
+                f"report {data.report_number} at {station.code} is already stored with other content",
+                {"report_number": "already used for a different test"},
+            )
+        return existing, True
+    _check_not_future(data.tested_at, "tested_at")
+    if data.owner_id is not None and db.session.get(Owner, data.owner_id) is None:
+        raise Invalid("unknown owner", {"owner_id": "no such owner"})
+    verdict = judge_test(data.method, data.readings, data.tested_at)
+    plate = normalize_plate(data.plate)
+    match = match_many([(plate, data.plate_color)])[0]
+    fields = match_fields(match)
+    test = RoadsideTest(
+        station_id=station.id,
+        report_number=data.report_number,
+        kind=data.kind,
+        method=data.method,
+        tested_at=data.tested_at,
+        plate=plate,
+        plate_color=data.plate_color,
+        vehicle_id=fields["vehicle_id"],
+        match_decision=fields["match_decision"],
+        owner_id=data.owner_id,
+        location=data.location,
+        operator=data.operator,
+        readings=data.readings,
+        verdict=verdict.verdict,
+        limit_set=verdict.limit_set,
+        exceeded=_verdict_json(verdict),
+        invalid_reasons=list(verdict.invalid_reasons),
+        judged_values=dict(verdict.values),
+        turn_back=verdict.failed,
+        note=data.note,
+    )
+    db.session.add(test)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        # A concurrent retry stored the same report first: answer with that one.
+        again = db.session.scalar(
+            select(RoadsideTest).where(
+                RoadsideTest.station_id == station.id, RoadsideTest.report_number == data.report_number
+            )
+        )
+        if again is None:
+            raise
+        return again, True
+    audit.record(
+        f"{data.kind}.test",
+        "roadside_test",
+        test.id,
+        {"station": station.code, "report_number": data.report_number, "plate": plate, "verdict": verdict.verdict},
+    )
+    events.emit("roadside_test", test.id, test_json(test), station=station.code)
+    if test.vehicle_id is not None:
+        notify_verdicts(
+            [
+                VerdictEvent(
+                    TEST_SOURCES[data.kind],  # type: ignore[arg-type]
+                    test.id,
+                    test.vehicle_id,
+                    test.tested_at,
+                    test.verdict,
+                    test.verdict != "invalid",
+                )
+            ]
+        )
+    return test, False
+
+
+def tests_query(principal: Principal, **f: Any) -> Select[Any]:
+    stmt = select(RoadsideTest)
+    if f.get("plate"):
+        stmt = stmt.where(RoadsideTest.plate == normalize_plate(f["plate"]))
+    for name in ("plate_color", "kind", "method", "verdict", "report_number", "vehicle_id"):
+        if f.get(name) is not None:
+            stmt = stmt.where(getattr(RoadsideTest, name) == f[name])
+    if f.get("station"):
+        stmt = stmt.where(RoadsideTest.station_id.in_(select(Station.id).where(Station.code == f["station"])))
+    if f.get("since"):
+        stmt = stmt.where(RoadsideTest.tested_at >= f["since"])
+    if f.get("until"):
+        stmt = stmt.where(RoadsideTest.tested_at < f["until"])
+    return scope_to_caller(stmt, RoadsideTest.station_id, principal)
+
+
+# --------------------------------------------------------------------------------------------------
+# Black-smoke camera captures
+
+
+@dataclass
+class CaptureIn:
+    station: str | None
+    capture_id: str
+    captured_at: datetime
+    plate: str
+    plate_color: str
+    ringelmann: int
+    site: str | None = None
+    uploads: list[evidence.Upload] = field(default_factory=list)
+
+
+CAPTURE_STATION_KINDS = {StationKind.black_smoke.value, StationKind.remote_sensing.value, StationKind.roadside.value}
+
+
+def capture_json(
+    c: BlackSmokeCapture, *, duplicate: bool = False, photos: list[dict[str, object]] | None = None
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": c.id,
+        "station": c.station.code,
+        "capture_id": c.capture_id,
+        "captured_at": to_local(c.captured_at).isoformat(),
+        "site": c.site,
+        "plate": c.plate,
+        "plate_color": c.plate_color,
+        "vehicle_id": c.vehicle_id,
+        "match_decision": c.match_decision,
+        "ringelmann": c.ringelmann,
+        "verdict": c.verdict,
+        "limit_set": c.limit_set,
+        "review_status": c.review_status,
+        "reviewed_by": c.reviewed_by,
+        "reviewed_at": to_local(c.reviewed_at).isoformat() if c.reviewed_at else None,
+        "review_note": c.review_note,
+        "duplicate": duplicate,
+    }
+    if photos is not None:
+        data["photos"] = photos
+    return data
+
+
+def record_capture(data: CaptureIn, principal: Principal | None) -> tuple[BlackSmokeCapture, bool]:
+    """Store a camera hit in the review queue; it counts only once an officer confirms it."""
+    station = station_for_post(data.station, principal, CAPTURE_STATION_KINDS)
+    existing = db.session.scalar(
+        select(BlackSmokeCapture).where(
+            BlackSmokeCapture.station_id == station.id, BlackSmokeCapture.capture_id == data.capture_id
+        )
+    )
+    if existing is not None:
+        return existing, True
+    _check_not_future(data.captured_at, "captured_at")
+    try:
+        verdict = judge_ringelmann(
+            data.ringelmann, RulesBook().on(local_day(data.captured_at)), on=data.captured_at, region=region() or None
+        )
+    except NoLimitSetError:
+        raise Invalid("no limit set is in force on that day", {"captured_at": "no limit set in force"}) from None
+    plate = normalize_plate(data.plate)
+    fields = (
+        match_fields(match_many([(plate, data.plate_color)])[0])
+        if plate
+        else {"vehicle_id": None, "match_decision": "pending"}
+    )
+    capture = BlackSmokeCapture(
+        station_id=station.id,
+        capture_id=data.capture_id,
+        captured_at=data.captured_at,
+        site=data.site or station.location,
+        plate=plate,
+        plate_color=data.plate_color,
+        vehicle_id=fields["vehicle_id"],
+        match_decision=fields["match_decision"],
+        ringelmann=data.ringelmann,
+        verdict=verdict.verdict,
+        limit_set=verdict.limit_set,
+        review_status=ReviewStatus.pending.value,
+    )
+    db.session.add(capture)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        again = db.session.scalar(
+            select(BlackSmokeCapture).where(
+                BlackSmokeCapture.station_id == station.id, BlackSmokeCapture.capture_id == data.capture_id
+            )
+        )
+        if again is None:
+            raise
+        return again, True
+    evidence.store([("black_smoke_capture", capture.id, up) for up in data.uploads])
+    audit.record(
+        "black_smoke.capture",
+        "black_smoke_capture",
+        capture.id,
+        {"station": station.code, "capture_id": data.capture_id, "plate": plate, "ringelmann": data.ringelmann},
+    )
+    return capture, False
+
+
+def review_capture(capture_id: int, decision: str, note: str | None, principal: Principal) -> BlackSmokeCapture:
+    """An environment officer confirms or rejects a pending capture; confirmed ones count."""
+    capture = db.session.get(BlackSmokeCapture, capture_id, with_for_update=True)
+    if capture is None:
+        raise NotFound(f"no black-smoke capture {capture_id}")
+    status = ReviewStatus.confirmed.value if decision == "confirm" else ReviewStatus.rejected.value
+    if capture.review_status != ReviewStatus.pending.value:
+        if capture.review_status == status:
+            return capture  # a retried review changes nothing
+        raise Conflict(
+            f"capture {capture_id} was already {capture.review_status}",
+            {"decision": f"already {capture.review_status}"},
+        )
+    capture.review_status = status
+    capture.reviewed_by = principal.name
+    capture.reviewed_at = now_utc()
+    capture.review_note = note
+    db.session.flush()
+    audit.record(f"black_smoke.{status}", "black_smoke_capture", capture.id, {"review_status": status, "note": note})
+    if status == ReviewStatus.confirmed.value:
+        events.emit("black_smoke_capture", capture.id, capture_json(capture), station=capture.station.code)
+        if capture.vehicle_id is not None:
+            notify_verdicts(
+                [
+                    VerdictEvent(
+                        "black_smoke", capture.id, capture.vehicle_id, capture.captured_at, capture.verdict, True
+                    )
+                ]
+            )
+    return capture
+
+
+def captures_query(principal: Principal, **f: Any) -> Select[Any]:
+    stmt = select(BlackSmokeCapture)
+    if f.get("plate"):
+        stmt = stmt.where(BlackSmokeCapture.plate == normalize_plate(f["plate"]))
+    for name in ("plate_color", "review_status", "verdict", "vehicle_id"):
+        if f.get(name) is not None:
+            stmt = stmt.where(getattr(BlackSmokeCapture, name) == f[name])
+    if f.get("station"):
+        stmt = stmt.where(BlackSmokeCapture.station_id.in_(select(Station.id).where(Station.code == f["station"])))
+    if f.get("since"):
+        stmt = stmt.where(BlackSmokeCapture.captured_at >= f["since"])
+    if f.get("until"):
+        stmt = stmt.where(BlackSmokeCapture.captured_at < f["until"])
+    return scope_to_caller(stmt, BlackSmokeCapture.station_id, principal)
+
+
+# --------------------------------------------------------------------------------------------------
+# Repairs (M站)
+
+
+@dataclass
+class RepairIn:
+    station: str | None
+    repair_number: str
+    repaired_at: datetime
+    plate: str
+    plate_color: str
+    items: list[str]
+    technician: str | None = None
+    note: str | None = None
+
+
+def repair_json(r: Repair, *, duplicate: bool = False) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "station": r.station.code,
+        "repair_number": r.repair_number,
+        "repaired_at": to_local(r.repaired_at).isoformat(),
+        "plate": r.plate,
+        "plate_color": r.plate_color,
+        "vehicle_id": r.vehicle_id,
+        "match_decision": r.match_decision,
+        "items": r.items,
+        "technician": r.technician,
+        "note": r.note,
+        "duplicate": duplicate,
+    }
+
+
+def record_repair(data: RepairIn, principal: Principal | None) -> tuple[Repair, bool]:
+    """Store a repair posted by an M站 so the shared case sees it without retyping."""
+    station = station_for_post(data.station, principal, {StationKind.repair.value})
+    existing = db.session.scalar(
+        select(Repair).where(Repair.station_id == station.id, Repair.repair_number == data.repair_number)
+    )
+    if existing is not None:
+        return existing, True
+    _check_not_future(data.repaired_at, "repaired_at")
+    plate = normalize_plate(data.plate)
+    fields = match_fields(match_many([(plate, data.plate_color)])[0])
+    repair = Repair(
+        station_id=station.id,
+        repair_number=data.repair_number,
+        repaired_at=data.repaired_at,
+        plate=plate,
+        plate_color=data.plate_color,
+        vehicle_id=fields["vehicle_id"],
+        match_decision=fields["match_decision"],
+        items=data.items,
+        technician=data.technician,
+        note=data.note,
+    )
+    db.session.add(repair)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        again = db.session.scalar(
+            select(Repair).where(Repair.station_id == station.id, Repair.repair_number == data.repair_number)
+        )
+        if again is None:
+            raise
+        return again, True
+    audit.record(
+        "repair.record",
+        "repair",
+        repair.id,
+        {"station": station.code, "repair_number": data.repair_number, "plate": plate, "items": data.items},
+    )
+    return repair, False
+
+
+def repairs_query(principal: Principal, **f: Any) -> Select[Any]:
+    stmt = select(Repair)
+    if f.get("plate"):
+        stmt = stmt.where(Repair.plate == normalize_plate(f["plate"]))
+    for name in ("plate_color", "vehicle_id", "repair_number"):
+        if f.get(name) is not None:
+            stmt = stmt.where(getattr(Repair, name) == f[name])
+    if f.get("station"):
+        stmt = stmt.where(Repair.station_id.in_(select(Station.id).where(Station.code == f["station"])))
+    if f.get("since"):
+        stmt = stmt.where(Repair.repaired_at >= f["since"])
+    if f.get("until"):
+        stmt = stmt.where(Repair.repaired_at < f["until"])
+    return scope_to_caller(stmt, Repair.station_id, principal)

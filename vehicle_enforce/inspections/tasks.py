@@ -1,0 +1,95 @@
+"""Background work: re-read a pending pass's plate from its stored photo, then match it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from plates import normalize_plate
+from vehicle_enforce.core import audit
+from vehicle_enforce.core.tasks import background_task
+from vehicle_enforce.extensions import db
+from vehicle_enforce.inspections import evidence
+from vehicle_enforce.inspections.hooks import VerdictEvent, notify_verdicts
+from vehicle_enforce.inspections.models import EvidenceFile, EvidenceLink, PlateStatus, RemoteSensingPass
+from vehicle_enforce.inspections.services import match_fields
+from vehicle_enforce.vehicles.matching import match_plate
+
+log = logging.getLogger(__name__)
+
+#: Test seam for the wiring test only: when set, used instead of `plates.reading.read_plates`.
+PLATE_READER_OVERRIDE: Callable[[bytes], list[Any]] | None = None
+
+
+def _reader() -> Callable[[bytes], list[Any]] | None:
+    if PLATE_READER_OVERRIDE is not None:
+        return PLATE_READER_OVERRIDE
+    try:
+        from plates.reading import read_plates  # heavy (OpenCV + model): load only when a photo needs it
+    except ImportError as exc:
+        log.warning("plate reader unavailable (%s); passes stay pending", exc)
+        return None
+    return read_plates  # type: ignore[no-any-return]
+
+
+@background_task("inspections.read_plate")
+def read_plate(pass_id: int) -> str:
+    """Read the plate of a pending pass from its photos; link it when the read is confident enough."""
+    row = db.session.get(RemoteSensingPass, pass_id, with_for_update=True)
+    if row is None or row.plate_status != PlateStatus.pending.value:
+        return "skipped"
+    reader = _reader()
+    if reader is None:
+        return "pending"
+    shas = db.session.scalars(
+        select(EvidenceFile.sha256)
+        .join(EvidenceLink, EvidenceLink.evidence_file_id == EvidenceFile.id)
+        .where(EvidenceLink.object_type == "remote_sensing_pass", EvidenceLink.object_id == pass_id)
+        .order_by(EvidenceLink.name)
+    ).all()
+    threshold = float(current_app.config.get("PLATE_CONFIDENCE_THRESHOLD", 0.8))
+    best = None
+    for sha in shas:
+        content, media = evidence.read(sha)
+        if not media.startswith("image/"):
+            continue
+        try:
+            readings = reader(content)
+        except Exception:  # a photo the reader cannot decode must not fail the task for the others
+            log.exception("plate reader failed on evidence %s of pass %s", sha, pass_id)
+            continue
+        for reading in readings:
+            if best is None or reading.confidence > best.confidence:
+                best = reading
+    if best is None or best.confidence < threshold or not normalize_plate(best.plate):
+        log.info("pass %s: no confident plate read in %d photo(s); stays pending", pass_id, len(shas))
+        return "pending"
+    before = {"plate": row.plate, "plate_color": row.plate_color, "plate_confidence": row.plate_confidence}
+    row.plate = normalize_plate(best.plate)
+    if best.color and best.color != "unknown":
+        row.plate_color = best.color
+    row.plate_confidence = float(best.confidence)
+    fields = match_fields(match_plate(row.plate, row.plate_color))
+    row.vehicle_id = fields["vehicle_id"]
+    row.match_decision = fields["match_decision"]
+    row.plate_status = fields["plate_status"]
+    db.session.flush()
+    audit.record(
+        "remote_sensing.plate_read",
+        "remote_sensing_pass",
+        row.id,
+        {"before": before, "after": {"plate": row.plate, "plate_color": row.plate_color}, **fields},
+    )
+    if row.vehicle_id is not None:
+        notify_verdicts(
+            [
+                VerdictEvent(
+                    "remote_sensing", row.id, row.vehicle_id, row.measured_at, row.verdict, row.verdict != "invalid"
+                )
+            ]
+        )
+    return row.plate_status

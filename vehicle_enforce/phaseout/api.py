@@ -1,0 +1,307 @@
+"""JSON API for the phase-out: eligible vehicles, quotas, actions, progress (JSON, CSV, XLSX, charts), alerts."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from flask import Blueprint, Response, jsonify
+from pydantic import Field
+from sqlalchemy import select
+
+from vehicle_enforce.auth.models import Department
+from vehicle_enforce.auth.principal import Principal, api_access, principal_or_401
+from vehicle_enforce.auth.services import township_by_name_or_code
+from vehicle_enforce.core import transaction
+from vehicle_enforce.core.errors import Forbidden
+from vehicle_enforce.core.openapi import doc
+from vehicle_enforce.core.pagination import PageQuery, keyset_page
+from vehicle_enforce.core.schemas import QuerySchema, Schema, parse_body, parse_query
+from vehicle_enforce.phaseout import reports, services
+from vehicle_enforce.phaseout.models import ActionKind, AlertState, PhaseoutAction, SeenAgainAlert
+from vehicle_enforce.phaseout.rules import current_rules
+from vehicle_enforce.vehicles.models import Vehicle
+
+bp = Blueprint("phaseout_api", __name__, url_prefix="/api/v1/phaseout")
+
+READERS = (Department.transport, Department.environment, Department.township)
+ALERT_READERS = (Department.environment, Department.police, Department.transport)
+ALERT_HANDLERS = (Department.environment, Department.police)
+
+
+class MilestoneIn(Schema):
+    due: date
+    percent: float = Field(ge=0, le=100, description="share of the quota, above 0")
+
+
+class QuotaItemIn(Schema):
+    township: str = Field(min_length=1, max_length=64, description="township code or name")
+    quota: int = Field(ge=0, le=1_000_000)
+
+
+class QuotasIn(Schema):
+    period: str = Field(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z_-]+$")
+    starts_on: date | None = None
+    milestones: list[MilestoneIn] | None = Field(default=None, max_length=20)
+    quotas: list[QuotaItemIn] = Field(default_factory=list, max_length=500)
+
+
+class QuotasQuery(QuerySchema):
+    period: str | None = Field(default=None, max_length=32)
+
+
+class ActionIn(Schema):
+    kind: ActionKind
+    action_date: date
+    vehicle_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    plate: str | None = Field(default=None, min_length=1, max_length=16)
+    plate_color: str | None = Field(default=None, min_length=1, max_length=16)
+    certificate_no: str | None = Field(default=None, max_length=64)
+    destination: str | None = Field(default=None, max_length=128)
+    subsidy_amount: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
+    # Names of evidence files already stored (photos of the certificate, the deregistration slip...).
+    evidence_files: list[Annotated[str, Field(min_length=1, max_length=256)]] = Field(
+        default_factory=list, max_length=20
+    )
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class EligibleQuery(PageQuery):
+    township: str | None = Field(default=None, max_length=64)
+    reason: Literal["diesel", "gas"] | None = None
+
+
+class ActionsQuery(PageQuery):
+    township: str | None = Field(default=None, max_length=64)
+
+
+class ProgressQuery(QuerySchema):
+    as_of: date | None = None
+    period: str | None = Field(default=None, max_length=32)
+
+
+class AlertsQuery(PageQuery):
+    state: AlertState | None = None
+
+
+class HandleIn(Schema):
+    note: str = Field(min_length=1, max_length=2000)
+
+
+def _township_scope(principal: Principal, requested: str | None) -> int | None:
+    """A township caller sees its own township only; others may name one."""
+    if principal.department == Department.township:
+        if principal.township_id is None:
+            raise Forbidden("this township account has no township")
+        if requested is not None and township_by_name_or_code(requested).id != principal.township_id:
+            raise Forbidden("a township account sees its own township only")
+        return principal.township_id
+    return township_by_name_or_code(requested).id if requested else None
+
+
+def _vehicle_json(vehicle: Vehicle) -> dict[str, Any]:
+    why = services.eligibility_of(vehicle) or {"reasons": [], "inferred": False}
+    return {
+        "id": vehicle.id,
+        "plate": vehicle.plate,
+        "plate_color": vehicle.plate_color,
+        "vehicle_type": vehicle.vehicle_type,
+        "fuel": vehicle.fuel,
+        "emission_standard": vehicle.emission_standard,
+        "registration_date": vehicle.registration_date.isoformat() if vehicle.registration_date else None,
+        "lean_burn": vehicle.lean_burn,
+        "gas_converted": vehicle.gas_converted,
+        "township_id": vehicle.township_id,
+        "owner_id": vehicle.owner_id,
+        "status": vehicle.status,
+        "reasons": why["reasons"],
+        "standard_inferred": why["inferred"],
+    }
+
+
+@bp.get("/eligible")
+@api_access(*READERS)
+@doc(
+    "Vehicles that must still be phased out (国三-or-older diesel trucks, lean-burn/converted gas)", query=EligibleQuery
+)
+def eligible() -> Any:
+    principal = principal_or_401()
+    query = parse_query(EligibleQuery)
+    township_id = _township_scope(principal, query.township)
+    stmt = services.eligible_query(current_rules(), township_id=township_id, reason=query.reason)
+    return jsonify(keyset_page(stmt, Vehicle.id, query, lambda row: _vehicle_json(row[0])))
+
+
+def _quotas_json(period: Any, township_id: int | None = None) -> dict[str, Any]:
+    return {
+        "period": period.code,
+        "starts_on": period.starts_on.isoformat(),
+        "milestones": [m.as_json() for m in services.milestones_of(period, current_rules())],
+        "quotas": [
+            {
+                "township_id": q.township_id,
+                "township_code": q.township.code,
+                "township": q.township.name,
+                "quota": q.quota,
+            }
+            for q in sorted(period.quotas, key=lambda q: q.township_id)
+            if township_id is None or q.township_id == township_id
+        ],
+    }
+
+
+@bp.get("/quotas")
+@api_access(*READERS)
+@doc("Phase-out periods with their milestones and township quotas", query=QuotasQuery)
+def list_quotas() -> Any:
+    principal = principal_or_401()
+    query = parse_query(QuotasQuery)
+    township_id = _township_scope(principal, None)
+    periods = services.list_periods()
+    if query.period is not None:
+        periods = [p for p in periods if p.code == query.period]
+    return jsonify({"results": [_quotas_json(p, township_id) for p in periods], "next_cursor": None})
+
+
+@bp.post("/quotas")
+@api_access(Department.transport)
+@doc("Set a period's start, milestones and township quotas (unchanged values are left alone)", body=QuotasIn)
+def set_quotas() -> Any:
+    principal_or_401()
+    data = parse_body(QuotasIn)
+    period = services.set_quotas(
+        data.period,
+        [services.QuotaIn(q.township, q.quota) for q in data.quotas],
+        starts_on=data.starts_on,
+        milestones=[(m.due, m.percent) for m in data.milestones] if data.milestones is not None else None,
+    )
+    transaction.commit()
+    return jsonify(_quotas_json(period))
+
+
+@bp.post("/actions")
+@api_access(Department.transport)
+@doc(
+    "Record a phase-out action (scrapped / deregistered / transferred out); a retry returns the first",
+    body=ActionIn,
+    status=201,
+)
+def record_action() -> Any:
+    principal_or_401()
+    data = parse_body(ActionIn)
+    action, created = services.record_action(
+        services.ActionIn(
+            kind=data.kind.value,
+            action_date=data.action_date,
+            vehicle_id=data.vehicle_id,
+            plate=data.plate,
+            plate_color=data.plate_color,
+            certificate_no=data.certificate_no,
+            destination=data.destination,
+            subsidy_amount=data.subsidy_amount,
+            evidence_files=tuple(data.evidence_files),
+            note=data.note,
+        )
+    )
+    transaction.commit()
+    return jsonify(services.action_json(action)), 201 if created else 200
+
+
+@bp.get("/actions")
+@api_access(*READERS)
+@doc("Recorded phase-out actions", query=ActionsQuery)
+def list_actions() -> Any:
+    principal = principal_or_401()
+    query = parse_query(ActionsQuery)
+    township_id = _township_scope(principal, query.township)
+    stmt = select(PhaseoutAction)
+    if township_id is not None:
+        stmt = stmt.where(PhaseoutAction.township_id == township_id)
+    return jsonify(keyset_page(stmt, PhaseoutAction.id, query, lambda row: services.action_json(row[0])))
+
+
+def _progress_report() -> dict[str, Any]:
+    principal = principal_or_401()
+    query = parse_query(ProgressQuery)
+    township_id = _township_scope(principal, None)
+    as_of = query.as_of or services.today_local()
+    return services.progress(as_of, period_code=query.period, township_id=township_id)
+
+
+def _download(body: bytes, mimetype: str, filename: str) -> Response:
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/progress")
+@api_access(*READERS)
+@doc("Done / quota / percent / on track per township and for the county", query=ProgressQuery)
+def progress() -> Any:
+    return jsonify(_progress_report())
+
+
+@bp.get("/progress.csv")
+@api_access(*READERS)
+@doc("Progress as CSV (UTF-8 with BOM for Excel)", query=ProgressQuery)
+def progress_csv() -> Any:
+    report = _progress_report()
+    return _download(reports.progress_csv(report), "text/csv", f"phaseout-progress-{report['as_of']}.csv")
+
+
+@bp.get("/progress.xlsx")
+@api_access(*READERS)
+@doc("Progress as an Excel workbook", query=ProgressQuery)
+def progress_xlsx() -> Any:
+    report = _progress_report()
+    return _download(
+        reports.progress_xlsx(report),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        f"phaseout-progress-{report['as_of']}.xlsx",
+    )
+
+
+def _chart(fmt: str) -> Response:
+    principal = principal_or_401()
+    query = parse_query(ProgressQuery)
+    township_id = _township_scope(principal, None)
+    as_of = query.as_of or services.today_local()
+    report, cumulative = services.cumulative_by_township(as_of, period_code=query.period, township_id=township_id)
+    mimetype = "image/png" if fmt == "png" else "image/svg+xml"
+    return Response(reports.progress_chart(report, cumulative, fmt), mimetype=mimetype)
+
+
+@bp.get("/progress/chart.png")
+@api_access(*READERS)
+@doc("Cumulative progress against the milestone line per township (PNG)", query=ProgressQuery)
+def progress_chart_png() -> Any:
+    return _chart("png")
+
+
+@bp.get("/progress/chart.svg")
+@api_access(*READERS)
+@doc("Cumulative progress against the milestone line per township (SVG)", query=ProgressQuery)
+def progress_chart_svg() -> Any:
+    return _chart("svg")
+
+
+@bp.get("/seen-again")
+@api_access(*ALERT_READERS)
+@doc("Phased-out vehicles seen again on the road (open first by id)", query=AlertsQuery)
+def seen_again() -> Any:
+    principal_or_401()
+    query = parse_query(AlertsQuery)
+    stmt = select(SeenAgainAlert)
+    if query.state is not None:
+        stmt = stmt.where(SeenAgainAlert.state == query.state.value)
+    return jsonify(keyset_page(stmt, SeenAgainAlert.id, query, lambda row: services.alert_json(row[0])))
+
+
+@bp.post("/seen-again/<int:alert_id>/handle")
+@api_access(*ALERT_HANDLERS)
+@doc("Mark a seen-again alert handled, recording who handled it", body=HandleIn)
+def handle_seen_again(alert_id: int) -> Any:
+    principal_or_401()
+    data = parse_body(HandleIn)
+    alert = services.handle_alert(alert_id, data.note)
+    transaction.commit()
+    return jsonify(services.alert_json(alert))

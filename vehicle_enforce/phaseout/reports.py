@@ -1,0 +1,126 @@
+"""The progress report as a table (CSV / XLSX) and as a chart (PNG / SVG) per township."""
+
+from __future__ import annotations
+
+import io
+import logging
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+
+from vehicle_enforce.core.spreadsheets import to_csv_bytes, to_xlsx_bytes
+
+log = logging.getLogger(__name__)
+
+COLUMNS_ZH = {
+    "township": "乡镇",
+    "done": "已淘汰（辆）",
+    "quota": "任务数（辆）",
+    "percent": "完成率（%）",
+    "milestone_target": "节点目标（辆）",
+    "weekly_rate": "近四周周均（辆/周）",
+    "projected_at_milestone": "节点日预计完成（辆）",
+    "on_track": "能否按期完成",
+    "eligible_remaining": "剩余应淘汰（辆）",
+}
+ON_TRACK_ZH = {True: "是", False: "否", None: "未下达任务"}
+
+
+def progress_frame(report: dict[str, Any]) -> pd.DataFrame:
+    """One row per township plus a county total, with Chinese headers."""
+    rows = list(report["townships"])
+    if report.get("county") is not None:
+        rows.append({"township": "全县合计", **report["county"]})
+    frame = pd.DataFrame(rows, columns=list(COLUMNS_ZH))
+    frame["on_track"] = frame["on_track"].map(lambda v: ON_TRACK_ZH[None if pd.isna(v) else bool(v)])
+    return frame.rename(columns=COLUMNS_ZH)
+
+
+def header_frame(report: dict[str, Any]) -> pd.DataFrame:
+    nxt = report["next_milestone"]
+    items = [
+        ("统计截至", report["as_of"]),
+        ("任务期", report["period"] or "未设置"),
+        ("任务期起始", report["period_starts_on"]),
+        ("下一节点", f"{nxt['due']} 完成 {nxt['percent']:g}%"),
+        ("节点", "；".join(f"{m['due']} {m['percent']:g}%（{_source_zh(m['source'])}）" for m in report["milestones"])),
+        ("预计方法", f"按近 {report['rate_window_days']} 天的周均淘汰量外推至节点日"),
+    ]
+    return pd.DataFrame(items, columns=["项目", "内容"])
+
+
+def _source_zh(source: str) -> str:
+    return {"plan": "方案规定", "assumed": "默认假设", "transport": "交通部门设定"}.get(source, source)
+
+
+def progress_csv(report: dict[str, Any]) -> bytes:
+    return to_csv_bytes(progress_frame(report))
+
+
+def progress_xlsx(report: dict[str, Any]) -> bytes:
+    return to_xlsx_bytes({"淘汰进度": progress_frame(report), "说明": header_frame(report)})
+
+
+def _cjk_font() -> str | None:
+    """Name of an installed CJK font (fonts-noto-cjk), or None (labels then fall back to English and township codes)."""
+    from matplotlib import font_manager
+
+    for name in ("Noto Sans CJK SC", "Noto Serif CJK SC", "WenQuanYi Zen Hei", "SimHei", "Source Han Sans SC"):
+        try:
+            font_manager.findfont(font_manager.FontProperties(family=name), fallback_to_default=False)
+        except ValueError:
+            continue
+        return name
+    return None
+
+
+def progress_chart(report: dict[str, Any], cumulative: pd.DataFrame, fmt: str = "png") -> bytes:
+    """Small multiples: cumulative phase-outs per township against the milestone line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    font = _cjk_font()
+    if font is None:
+        log.warning("no CJK font found (install fonts-noto-cjk); chart labels use township codes")
+    rc = {"font.family": [font, "sans-serif"] if font else ["sans-serif"], "axes.unicode_minus": False}
+    townships = report["townships"]
+    start = date.fromisoformat(report["period_starts_on"])
+    as_of = date.fromisoformat(report["as_of"])
+    milestones = report["milestones"]
+    end = max(as_of, date.fromisoformat(milestones[-1]["due"]))
+    cols = 4 if len(townships) > 6 else max(1, min(3, len(townships)))
+    rows = max(1, -(-len(townships) // cols))
+    with matplotlib.rc_context(rc):
+        fig = Figure(figsize=(3.6 * cols, 2.6 * rows + 0.8), layout="constrained")
+        axes = fig.subplots(rows, cols, squeeze=False, sharex=True)
+        for ax in axes.flat[len(townships) :]:
+            ax.set_visible(False)
+        for ax, t in zip(axes.flat, townships, strict=False):
+            quota = t["quota"]
+            # The milestone line: a step from zero at the start to each milestone's target on its date.
+            xs, ys = [start], [0.0]
+            for m in milestones:
+                xs.append(date.fromisoformat(m["due"]))
+                ys.append(quota * m["percent"] / 100)
+            ax.plot(xs, ys, "--", color="#c0392b", linewidth=1, label="节点目标" if font else "milestone")
+            series = cumulative[cumulative["township_id"] == t["township_id"]] if not cumulative.empty else cumulative
+            dx = [start, *series["action_date"], as_of] if not series.empty else [start, as_of]
+            dy = [0, *series["cumulative"], t["done"]] if not series.empty else [0, 0]
+            ax.step(dx, dy, where="post", color="#1f618d", linewidth=1.6, label="累计淘汰" if font else "done")
+            title = t["township"] if font else t["township_code"]
+            pct = "—" if t["percent"] is None else f"{t['percent']:g}%"
+            ax.set_title(f"{title}  {t['done']}/{quota}  {pct}", fontsize=9)
+            ax.set_xlim(start, end + timedelta(days=5))
+            ax.tick_params(labelsize=7)
+            ax.grid(alpha=0.3)
+        if townships:
+            axes.flat[0].legend(fontsize=7, loc="upper left")
+        title = f"老旧车淘汰进度（截至 {report['as_of']}）" if font else f"Phase-out progress as of {report['as_of']}"
+        fig.suptitle(title, fontsize=12)
+        fig.autofmt_xdate(rotation=30)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=fmt, dpi=110)
+    return buffer.getvalue()

@@ -1,0 +1,49 @@
+"""``vehicle-enforce plates ...``: read licence plates from photos and evaluate the reader."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import click
+
+
+@click.group("plates")
+def plates() -> None:
+    """Chinese licence plate reading (OpenCV)."""
+
+
+@plates.command("read")
+@click.argument("images", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def read_cmd(images: tuple[Path, ...]) -> None:
+    """Print one JSON object per IMAGE with every plate read in it."""
+    from plates.reading.reader import read_plates
+
+    for path in images:
+        t0 = time.perf_counter()
+        try:
+            readings = read_plates(path.read_bytes())
+        except ValueError as exc:
+            click.echo(json.dumps({"image": str(path), "error": str(exc)}, ensure_ascii=False))
+            continue
+        ms = (time.perf_counter() - t0) * 1000
+        click.echo(
+            json.dumps(
+                {"image": str(path), "ms": round(ms, 1), "plates": [r.to_dict() for r in readings]},
+                ensure_ascii=False,
+            )
+        )
+
+
+@plates.command("eval")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--max-side", type=int, default=None, help="Downscale photos so the long side is at most this.")
+def eval_cmd(directory: Path, max_side: int | None) -> None:
+    """Evaluate on DIRECTORY/labels.csv: per-image mistakes, then one JSON summary line."""
+    from plates.reading.evaluate import evaluate_dir
+
+    report = evaluate_dir(directory, max_side=max_side)
+    for line in report.mistake_lines():
+        click.echo(line)
+    click.echo(json.dumps(report.summary, ensure_ascii=False))
