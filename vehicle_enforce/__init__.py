@@ -58,6 +58,8 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from vehicle_enforce.auth import api as auth_api
     from vehicle_enforce.auth import views as auth_views
+    from vehicle_enforce.blacklist import api as blacklist_api
+    from vehicle_enforce.cases import api as cases_api
     from vehicle_enforce.core import views as core_views
     from vehicle_enforce.extensions import csrf
     from vehicle_enforce.inspections import api as inspections_api
@@ -66,7 +68,16 @@ def _register_blueprints(app: Flask) -> None:
     from vehicle_enforce.vehicles import api as vehicles_api
 
     # JSON APIs authenticate with bearer tokens, not cookies, so CSRF tokens do not apply to them.
-    for bp in (core_views.api, auth_api.bp, vehicles_api.bp, inspections_api.bp, phaseout_api.bp):
+    api_blueprints = (
+        core_views.api,
+        auth_api.bp,
+        vehicles_api.bp,
+        inspections_api.bp,
+        phaseout_api.bp,
+        blacklist_api.bp,
+        cases_api.bp,
+    )
+    for bp in api_blueprints:
         csrf.exempt(bp)
         app.register_blueprint(bp)
     app.register_blueprint(core_views.pages)

@@ -4,6 +4,10 @@ Add a line here when a domain gains a models module.
 """
 
 from vehicle_enforce.auth import models as auth_models  # noqa: F401
+from vehicle_enforce.blacklist import models as blacklist_models  # noqa: F401
+from vehicle_enforce.blacklist import services as blacklist_services  # noqa: F401  (listing rule listener)
+from vehicle_enforce.cases import feed as cases_feed  # noqa: F401  (change-feed subscriber)
+from vehicle_enforce.cases import models as cases_models  # noqa: F401
 from vehicle_enforce.core import audit  # noqa: F401
 from vehicle_enforce.inspections import models as inspections_models  # noqa: F401
 from vehicle_enforce.phaseout import models as phaseout_models  # noqa: F401

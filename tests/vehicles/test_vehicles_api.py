@@ -174,7 +174,7 @@ def test_lookup_by_plate_and_colour_and_by_id(client, auth_headers):
     one = client.get("/api/v1/vehicles?plate=晋e12345&plate_color=黄色", headers=police).json["results"]
     assert [v["id"] for v in one] == [vid]
     detail = client.get(f"/api/v1/vehicles/{vid}", headers=auth_headers("station", station="JC-RS-01"))
-    assert detail.status_code == 200 and detail.json["history"] == {}
+    assert detail.status_code == 200 and detail.json["history"] == {"blacklist": [], "cases": []}
     assert client.get("/api/v1/vehicles/999999", headers=police).status_code == 404
     bad = client.get("/api/v1/vehicles?plate_color=purple", headers=police)
     assert bad.status_code == 422 and "plate_color" in bad.json["error"]["fields"]
@@ -222,7 +222,8 @@ def test_history_providers_add_sections(client, auth_headers):
         detail = client.get(f"/api/v1/vehicles/{vid}", headers=auth_headers("police")).json
     finally:
         services.HISTORY_PROVIDERS.remove(inspections)
-    assert detail["history"] == {"inspections": [{"vehicle_id": vid, "verdict": "exceed"}]}
+    assert detail["history"]["inspections"] == [{"vehicle_id": vid, "verdict": "exceed"}]
+    assert detail["history"]["blacklist"] == [] and detail["history"]["cases"] == []
 
 
 def test_owner_fleet_and_person_owners(client, auth_headers):

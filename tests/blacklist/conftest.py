@@ -1,0 +1,116 @@
+"""Fixtures for the blacklist, cases and hotlist: a station, vehicles and a pass poster."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import count
+from typing import Any
+
+import pytest
+
+_ids = count(1)
+
+
+def pass_body(plate: str, when: str, *, exceed: bool = True, valid: bool = True, **over: Any) -> dict[str, Any]:
+    body = {
+        "station": "JC-RS-01",
+        "record_id": f"BL{next(_ids):06d}",
+        "measured_at": when,
+        "plate": plate,
+        "plate_color": "yellow",
+        "plate_confidence": 0.95,
+        "speed_kmh": 50.0,
+        "accel_ms2": 0.5,
+        "vsp_kw_t": 10.0,
+        "wind_ms": 2.0 if valid else 9.0,
+        "co2_pct": 8.0,
+        "no_ppm": 500.0,
+        "opacity_pct": 55.0 if exceed else 10.0,
+        "ringelmann": 0,
+        "device_valid": True,
+    }
+    body.update(over)
+    return body
+
+
+@pytest.fixture
+def vehicle(app: Any) -> Callable[..., int]:
+    from vehicle_enforce.core import transaction
+    from vehicle_enforce.extensions import db
+    from vehicle_enforce.vehicles.models import Owner, Vehicle
+    from vehicle_enforce.vehicles.registry import plate_key
+
+    def make(plate: str = "晋E12345", plate_color: str = "yellow") -> int:
+        owner = Owner(kind="enterprise", name=f"车主{plate}")
+        db.session.add(owner)
+        db.session.flush()
+        v = Vehicle(
+            plate=plate,
+            plate_color=plate_color,
+            plate_key=plate_key(plate),
+            vehicle_type="heavy_truck",
+            fuel="diesel",
+            emission_standard=3,
+            status="active",
+            owner_id=owner.id,
+        )
+        db.session.add(v)
+        db.session.flush()
+        transaction.commit()
+        return v.id
+
+    return make
+
+
+@pytest.fixture
+def post_pass(client: Any, auth_headers: Any, station_factory: Any) -> Callable[..., dict[str, Any]]:
+    station_factory("JC-RS-01", "remote_sensing")
+
+    def post(plate: str, when: str, **kwargs: Any) -> dict[str, Any]:
+        r = client.post(
+            "/api/v1/remote-sensing/passes",
+            json=pass_body(plate, when, **kwargs),
+            headers=auth_headers("station", station="JC-RS-01"),
+        )
+        assert r.status_code in (200, 201), r.get_data(as_text=True)
+        return r.get_json()["results"][0]
+
+    return post
+
+
+@pytest.fixture
+def post_test(client: Any, auth_headers: Any, station_factory: Any) -> Callable[..., dict[str, Any]]:
+    station_factory("JC-RD-01", "roadside")
+    station_factory("JC-I-01", "inspection")
+
+    def post(plate: str, when: str, *, passed: bool, kind: str = "roadside") -> dict[str, Any]:
+        body = {
+            "report_number": f"T{next(_ids):06d}",
+            "method": "ringelmann",
+            "tested_at": when,
+            "plate": plate,
+            "plate_color": "yellow",
+            "readings": {"ringelmann": 0 if passed else 3},
+        }
+        if kind == "inspection":
+            r = client.post("/api/v1/inspection-results", json=body, headers=auth_headers("station", station="JC-I-01"))
+        else:
+            body["kind"] = kind
+            r = client.post("/api/v1/roadside-tests", json=body, headers=auth_headers("station", station="JC-RD-01"))
+        assert r.status_code in (200, 201), r.get_data(as_text=True)
+        return r.get_json()
+
+    return post
+
+
+def active_entries(vehicle_id: int) -> list[Any]:
+    from sqlalchemy import select
+
+    from vehicle_enforce.blacklist.models import BlacklistEntry
+    from vehicle_enforce.extensions import db
+
+    return list(
+        db.session.scalars(
+            select(BlacklistEntry).where(BlacklistEntry.vehicle_id == vehicle_id, BlacklistEntry.status == "active")
+        )
+    )

@@ -1,0 +1,157 @@
+"""JSON API: the blacklist (environment lists and releases by hand) and the police hotlist."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from flask import Blueprint, jsonify
+from pydantic import AwareDatetime, BaseModel, Field
+from sqlalchemy import select
+
+from vehicle_enforce.auth.models import Department as D
+from vehicle_enforce.auth.principal import api_access, principal_or_401
+from vehicle_enforce.blacklist import hotlist, services
+from vehicle_enforce.blacklist.models import BlacklistEntry
+from vehicle_enforce.core import transaction
+from vehicle_enforce.core.errors import Invalid, NotFound
+from vehicle_enforce.core.openapi import doc
+from vehicle_enforce.core.pagination import PageQuery, page, page_json
+from vehicle_enforce.core.schemas import QuerySchema, Schema, parse_body, parse_query
+from vehicle_enforce.vehicles.models import Vehicle
+
+bp = Blueprint("blacklist_api", __name__, url_prefix="/api/v1")
+
+READERS = (D.environment, D.police, D.transport)
+PlateColor = Literal["blue", "yellow", "green", "yellow_green", "white", "black", "unknown"]
+
+
+class ListQuery(PageQuery):
+    status: str | None = Field(default=None, pattern="^(active|released)$")
+    plate: str | None = Field(default=None, max_length=16)
+    vehicle_id: int | None = None
+
+
+class ManualListing(Schema):
+    vehicle_id: int | None = None
+    plate: str | None = Field(default=None, max_length=16)
+    plate_color: PlateColor | None = None
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class Release(Schema):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class CheckQuery(QuerySchema):
+    plate: str = Field(min_length=1, max_length=16)
+    plate_color: PlateColor | None = None
+    reason: str = Field(min_length=1, max_length=256)
+    location: str | None = Field(default=None, max_length=256)
+
+
+class ReadIn(BaseModel):
+    plate: str = Field(max_length=16)
+    plate_color: PlateColor | None = None
+    seen_at: AwareDatetime | None = None
+    location: str | None = Field(default=None, max_length=256)
+
+
+class BatchCheck(Schema):
+    reads: list[ReadIn] = Field(min_length=1, max_length=1000)
+    reason: str | None = Field(default=None, max_length=256)
+
+
+@bp.get("/blacklist")
+@api_access(*READERS)
+@doc(
+    "Blacklist entries (active and released), newest listing rules explained in words",
+    query=ListQuery,
+    tags=["blacklist"],
+)
+def list_entries() -> Any:
+    q = parse_query(ListQuery)
+    stmt = select(BlacklistEntry)
+    if q.status:
+        stmt = stmt.where(BlacklistEntry.status == q.status)
+    if q.vehicle_id:
+        stmt = stmt.where(BlacklistEntry.vehicle_id == q.vehicle_id)
+    if q.plate:
+        stmt = stmt.join(Vehicle, Vehicle.id == BlacklistEntry.vehicle_id).where(Vehicle.plate == q.plate)
+    rows, cursor = page(stmt, BlacklistEntry.id, q)
+    return jsonify(page_json(rows, cursor, services.entry_json))
+
+
+@bp.get("/blacklist/<int:entry_id>")
+@api_access(*READERS)
+@doc("One blacklist entry with its evidence", tags=["blacklist"])
+def get_entry(entry_id: int) -> Any:
+    from vehicle_enforce.extensions import db
+
+    entry = db.session.get(BlacklistEntry, entry_id)
+    if entry is None:
+        raise NotFound(f"blacklist entry {entry_id} not found")
+    return jsonify(services.entry_json(entry))
+
+
+@bp.post("/blacklist")
+@api_access(D.environment)
+@doc("List a vehicle by hand (environment, reason required)", body=ManualListing, status=201, tags=["blacklist"])
+def list_manually() -> Any:
+    principal = principal_or_401()
+    data = parse_body(ManualListing)
+    vehicle_id = data.vehicle_id or _vehicle_by_plate(data.plate, data.plate_color)
+    entry = services.list_manually(vehicle_id, data.reason, principal.name)
+    transaction.commit()
+    return jsonify(services.entry_json(entry)), 201
+
+
+def _vehicle_by_plate(plate: str | None, colour: str | None) -> int:
+    from vehicle_enforce.extensions import db
+
+    if not plate or not colour:
+        raise Invalid("give vehicle_id, or plate and plate_color", {"vehicle_id": "required"})
+    vehicle_id = db.session.scalar(select(Vehicle.id).where(Vehicle.plate == plate, Vehicle.plate_color == colour))
+    if vehicle_id is None:
+        raise NotFound("no registered vehicle with that plate and colour", {"plate": "unknown vehicle"})
+    return int(vehicle_id)
+
+
+@bp.post("/blacklist/<int:entry_id>/release")
+@api_access(D.environment)
+@doc("Release an entry by hand (environment, reason required); its case is closed", body=Release, tags=["blacklist"])
+def release(entry_id: int) -> Any:
+    principal = principal_or_401()
+    data = parse_body(Release)
+    entry = services.release_manually(entry_id, data.reason, principal.name)
+    transaction.commit()
+    return jsonify(services.entry_json(entry))
+
+
+@bp.get("/hotlist/check")
+@api_access(D.police)
+@doc("Check one plate at a checkpoint (reason required and recorded)", query=CheckQuery, tags=["hotlist"])
+def check_one() -> Any:
+    principal = principal_or_401()
+    q = parse_query(CheckQuery)
+    [result] = hotlist.check(
+        [hotlist.Read(q.plate, q.plate_color, None, q.location)], principal, reason=q.reason, mode="single"
+    )
+    transaction.commit()
+    return jsonify(result)
+
+
+@bp.post("/hotlist/check")
+@api_access(D.police)
+@doc("Check a checkpoint camera's batch of up to 1,000 reads", body=BatchCheck, tags=["hotlist"])
+def check_batch() -> Any:
+    principal = principal_or_401()
+    data = parse_body(BatchCheck)
+    reads = [hotlist.Read(r.plate, r.plate_color, _aware(r.seen_at), r.location) for r in data.reads]
+    results = hotlist.check(reads, principal, reason=data.reason or "卡口抓拍比对", mode="batch")
+    transaction.commit()
+    return jsonify({"results": results})
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return value

@@ -1,0 +1,23 @@
+"""`vehicle-enforce hotlist purge`"""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from vehicle_enforce.blacklist import hotlist
+from vehicle_enforce.core import transaction
+
+
+@click.group("hotlist")
+def hotlist_group() -> None:
+    """Police hotlist lookups."""
+
+
+@hotlist_group.command("purge")
+@with_appcontext
+def purge() -> None:
+    """Delete looked-up plates that were not hits, past the retention period (run daily from cron)."""
+    removed = hotlist.purge_misses()
+    transaction.commit()
+    click.echo(f"purged {removed} non-hit reads")

@@ -1,0 +1,81 @@
+"""Blacklist entries and the record of every hotlist lookup."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from vehicle_enforce.core.timeutil import now_utc
+from vehicle_enforce.extensions import db
+from vehicle_enforce.vehicles.models import Vehicle
+
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class BlacklistEntry(db.Model):  # type: ignore[name-defined,misc]
+    """One listing of a vehicle; released entries stay as history (nothing is deleted)."""
+
+    __tablename__ = "blacklist_entries"
+    __table_args__ = (
+        # At most one active entry per vehicle: the last guard against two stations listing at once.
+        Index(
+            "uq_blacklist_entries_active_vehicle",
+            "vehicle_id",
+            unique=True,
+            postgresql_where=text("status = 'active'"),
+            sqlite_where=text("status = 'active'"),
+        ),
+        Index("ix_blacklist_entries_status_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicles.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # active | released
+    kind: Mapped[str] = mapped_column(String(16))  # rule | manual
+    rule: Mapped[str | None] = mapped_column(String(32))  # remote_sensing_repeat | roadside_fail | ...
+    listed_at: Mapped[datetime] = mapped_column(default=now_utc)
+    listed_by: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(Text)  # plain Chinese words: what, where, when, which limit, by how much
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    released_at: Mapped[datetime | None]
+    released_by: Mapped[str | None] = mapped_column(String(128))
+    release_kind: Mapped[str | None] = mapped_column(String(16))  # retest | manual | scrapped
+    release_reason: Mapped[str | None] = mapped_column(Text)
+
+    vehicle: Mapped[Vehicle] = relationship()
+
+
+class HotlistLookup(db.Model):  # type: ignore[name-defined,misc]
+    """Who looked up which plates, when and why (accountability for police lookups)."""
+
+    __tablename__ = "hotlist_lookups"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=now_utc, index=True)
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int | None]
+    actor_name: Mapped[str] = mapped_column(String(128))
+    department: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(String(256))
+    mode: Mapped[str] = mapped_column(String(16))  # single | batch
+    read_count: Mapped[int] = mapped_column(Integer)
+    hit_count: Mapped[int] = mapped_column(Integer)
+
+
+class HotlistRead(db.Model):  # type: ignore[name-defined,misc]
+    """One plate of a lookup; reads that were not hits are purged after the retention period."""
+
+    __tablename__ = "hotlist_reads"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    lookup_id: Mapped[int] = mapped_column(ForeignKey("hotlist_lookups.id"), index=True)
+    plate: Mapped[str] = mapped_column(String(16))
+    plate_color: Mapped[str] = mapped_column(String(16))
+    seen_at: Mapped[datetime] = mapped_column(index=True)
+    location: Mapped[str | None] = mapped_column(String(256))
+    hit: Mapped[str | None] = mapped_column(String(16))  # exact | probable | None
+    vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("vehicles.id"))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("blacklist_entries.id"))

@@ -1,0 +1,330 @@
+"""The listing rule, manual listing and release (flush, never commit).
+
+The rule runs on every new verdict in the storing transaction (a listener on
+`inspections.hooks.VERDICT_LISTENERS`). It is race-free: the vehicles concerned are locked
+(`SELECT ... FOR UPDATE` on PostgreSQL) before their evidence is counted, so two stations reporting the
+same vehicle at the same moment are serialised and the second sees the first's pass and entry; a
+partial unique index (one active entry per vehicle) is the last guard.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from vehicle_enforce.blacklist.models import BlacklistEntry
+from vehicle_enforce.core import audit, events
+from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
+from vehicle_enforce.core.timeutil import format_local, local_day, now_utc
+from vehicle_enforce.extensions import db
+from vehicle_enforce.inspections import rules as inspection_rules
+from vehicle_enforce.inspections.hooks import VERDICT_LISTENERS, VerdictEvent
+from vehicle_enforce.inspections.models import BlackSmokeCapture, RemoteSensingPass, RoadsideTest, Station
+from vehicle_enforce.vehicles.models import Vehicle
+
+ITEM_NAMES = {
+    "opacity": ("不透光度", "%"),
+    "ringelmann": ("林格曼黑度", "级"),
+    "no": ("NO", "ppm"),
+    "k": ("光吸收系数", "m⁻¹"),
+    "k_mean": ("光吸收系数", "m⁻¹"),
+    "nox": ("NOx", "ppm"),
+    "obd": ("OBD", ""),
+}
+EXCEEDING_SOURCES = ("remote_sensing", "black_smoke")
+TEST_SOURCES = ("roadside", "spot_check")
+
+
+def _lock_vehicles(vehicle_ids: Sequence[int]) -> None:
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(Vehicle.id).where(Vehicle.id.in_(sorted(vehicle_ids))).with_for_update())
+
+
+def active_entries(vehicle_ids: Sequence[int]) -> dict[int, BlacklistEntry]:
+    if not vehicle_ids:
+        return {}
+    rows = db.session.scalars(
+        select(BlacklistEntry).where(
+            BlacklistEntry.vehicle_id.in_(list(vehicle_ids)), BlacklistEntry.status == "active"
+        )
+    )
+    return {e.vehicle_id: e for e in rows}
+
+
+def _describe(item: dict[str, Any]) -> str:
+    name, unit = ITEM_NAMES.get(str(item.get("item")), (str(item.get("item")), ""))
+    value, limit = item.get("value"), item.get("limit")
+    try:
+        over = f"，超出 {float(value) - float(limit):.4g}{unit}"
+    except (TypeError, ValueError):
+        over = ""
+    return f"{name} {value}{unit}，超过限值 {limit}{unit}{over}"
+
+
+def _evidence_of_pass(p: RemoteSensingPass, station: Station) -> dict[str, Any]:
+    return {
+        "source": "remote_sensing",
+        "record_id": p.id,
+        "device_record_id": p.record_id,
+        "measured_at": p.measured_at.isoformat(),
+        "station": station.code,
+        "station_name": station.name,
+        "exceeded": p.exceeded,
+        "limit_set": p.limit_set,
+        "text": f"{format_local(p.measured_at, '%Y-%m-%d %H:%M')} 在{station.name}（{station.code}）遥感检测："
+        + "；".join(_describe(i) for i in p.exceeded),
+    }
+
+
+def _evidence_of_capture(c: BlackSmokeCapture, station: Station) -> dict[str, Any]:
+    return {
+        "source": "black_smoke",
+        "record_id": c.id,
+        "measured_at": c.captured_at.isoformat(),
+        "station": station.code,
+        "station_name": station.name,
+        "exceeded": [{"item": "ringelmann", "value": c.ringelmann, "limit": 1}],
+        "limit_set": c.limit_set,
+        "text": f"{format_local(c.captured_at, '%Y-%m-%d %H:%M')} 在{c.site or station.name}黑烟抓拍（已人工审核）："
+        f"林格曼黑度 {c.ringelmann} 级，超过限值 1 级",
+    }
+
+
+def _evidence_of_test(t: RoadsideTest, station: Station) -> dict[str, Any]:
+    kind = "入户抽测" if t.kind == "spot_check" else "路检"
+    items = "；".join(_describe(i) for i in t.exceeded) or "检测不合格"
+    return {
+        "source": t.kind,
+        "record_id": t.id,
+        "report_number": t.report_number,
+        "measured_at": t.tested_at.isoformat(),
+        "station": station.code,
+        "station_name": station.name,
+        "exceeded": t.exceeded,
+        "limit_set": t.limit_set,
+        "text": f"{format_local(t.tested_at, '%Y-%m-%d %H:%M')} 在{station.name}（{station.code}）{kind}"
+        f"（报告 {t.report_number}，{t.limit_set or ''}）：{items}",
+    }
+
+
+def on_verdicts(batch: Sequence[VerdictEvent]) -> None:
+    """Listing rule and automatic release, run for every batch of new verdicts."""
+    from vehicle_enforce.cases import services as case_services
+
+    counted = [e for e in batch if e.valid and e.verdict in ("exceed", "fail")]
+    candidates = sorted({e.vehicle_id for e in counted if e.source in EXCEEDING_SOURCES + TEST_SOURCES})
+    retests = [e for e in batch if e.valid and e.verdict == "pass" and e.source in ("inspection", "roadside")]
+    involved = sorted(set(candidates) | {e.vehicle_id for e in retests})
+    if not involved:
+        return
+    _lock_vehicles(involved)
+    entries = active_entries(involved)
+    for event in retests:
+        entry = entries.get(event.vehicle_id)
+        if entry is not None:
+            case_services.retest_passed(entry, event)
+    to_check = [v for v in candidates if v not in entries]
+    if not to_check:
+        return
+    by_vehicle: dict[int, list[VerdictEvent]] = defaultdict(list)
+    for event in counted:
+        if event.vehicle_id in to_check:
+            by_vehicle[event.vehicle_id].append(event)
+    rules = inspection_rules.rules_on(local_day(now_utc())).blacklist
+    _list_by_tests(to_check, by_vehicle, rules.roadside_fail_lists)
+    remaining = [v for v in to_check if v not in active_entries(to_check)]
+    _list_by_repeats(remaining, by_vehicle, rules.min_exceeding_passes, rules.window_days)
+
+
+def _list_by_tests(vehicle_ids: list[int], by_vehicle: dict[int, list[VerdictEvent]], enabled: bool) -> None:
+    if not enabled:
+        return
+    test_ids = [e.record_id for v in vehicle_ids for e in by_vehicle[v] if e.source in TEST_SOURCES]
+    if not test_ids:
+        return
+    tests = db.session.execute(
+        select(RoadsideTest, Station)
+        .join(Station, Station.id == RoadsideTest.station_id)
+        .where(RoadsideTest.id.in_(test_ids))
+    ).all()
+    done: set[int] = set()
+    for test, station in sorted(tests, key=lambda r: r[0].tested_at):
+        if test.vehicle_id in done or test.vehicle_id is None:
+            continue
+        done.add(test.vehicle_id)
+        evidence = [_evidence_of_test(test, station)]
+        kind = "入户抽测" if test.kind == "spot_check" else "路检"
+        reason = f"{kind}不合格即列入黑名单。{evidence[0]['text']}"
+        _create_entry(test.vehicle_id, "rule", "roadside_fail", reason, evidence, "system")
+
+
+def _list_by_repeats(
+    vehicle_ids: list[int], by_vehicle: dict[int, list[VerdictEvent]], minimum: int, window_days: int
+) -> None:
+    """List when `minimum` exceeding valid observations fall on different days at most `window_days` apart.
+
+    Days are calendar days in Asia/Shanghai of the observations' own times (never today's date), so
+    back-filled passes count where they belong. Observations before the vehicle's last release were
+    dealt with by that case and do not count again. Confirmed black-smoke captures count like passes.
+    """
+    if not vehicle_ids:
+        return
+    newest = max(e.measured_at for v in vehicle_ids for e in by_vehicle[v])
+    oldest = min(e.measured_at for v in vehicle_ids for e in by_vehicle[v])
+    start, end = oldest - timedelta(days=window_days + 1), newest + timedelta(days=window_days + 1)
+    released = dict(
+        db.session.execute(
+            select(BlacklistEntry.vehicle_id, func.max(BlacklistEntry.released_at))
+            .where(BlacklistEntry.vehicle_id.in_(vehicle_ids), BlacklistEntry.status == "released")
+            .group_by(BlacklistEntry.vehicle_id)
+        ).all()
+    )
+    passes = db.session.execute(
+        select(RemoteSensingPass, Station)
+        .join(Station, Station.id == RemoteSensingPass.station_id)
+        .where(
+            RemoteSensingPass.vehicle_id.in_(vehicle_ids),
+            RemoteSensingPass.verdict == "exceed",
+            RemoteSensingPass.measured_at.between(start, end),
+        )
+    ).all()
+    captures = db.session.execute(
+        select(BlackSmokeCapture, Station)
+        .join(Station, Station.id == BlackSmokeCapture.station_id)
+        .where(
+            BlackSmokeCapture.vehicle_id.in_(vehicle_ids),
+            BlackSmokeCapture.review_status == "confirmed",
+            BlackSmokeCapture.verdict == "exceed",
+            BlackSmokeCapture.captured_at.between(start, end),
+        )
+    ).all()
+    observations: dict[int, list[tuple[datetime, dict[str, Any]]]] = defaultdict(list)
+    for p, station in passes:
+        observations[p.vehicle_id].append((p.measured_at, _evidence_of_pass(p, station)))
+    for c, station in captures:
+        observations[c.vehicle_id].append((c.captured_at, _evidence_of_capture(c, station)))
+    for vehicle_id in vehicle_ids:
+        since = released.get(vehicle_id)
+        by_day: dict[date, dict[str, Any]] = {}
+        for at, evidence in sorted(observations[vehicle_id], key=lambda o: o[0]):
+            if since is None or at > since:
+                by_day.setdefault(local_day(at), evidence)
+        days = sorted(by_day)
+        for i in range(len(days) - minimum + 1):
+            window = days[i : i + minimum]
+            if (window[-1] - window[0]).days <= window_days:
+                evidence = [by_day[d] for d in window]
+                reason = f"{window_days}天内{minimum}个不同日期的有效检测超标，列入黑名单。" + " ".join(
+                    f"{n + 1}. {e['text']}。" for n, e in enumerate(evidence)
+                )
+                _create_entry(vehicle_id, "rule", "remote_sensing_repeat", reason, evidence, "system")
+                break
+
+
+def _create_entry(
+    vehicle_id: int, kind: str, rule: str | None, reason: str, evidence: list[dict[str, Any]], listed_by: str
+) -> BlacklistEntry:
+    from vehicle_enforce.cases import services as case_services
+
+    entry = BlacklistEntry(
+        vehicle_id=vehicle_id,
+        status="active",
+        kind=kind,
+        rule=rule,
+        reason=reason,
+        evidence=evidence,
+        listed_by=listed_by,
+        listed_at=now_utc(),
+    )
+    db.session.add(entry)
+    db.session.flush()
+    audit.record("blacklist.list", "blacklist_entry", entry.id, {"vehicle_id": vehicle_id, "kind": kind, "rule": rule})
+    events.emit("blacklist_listing", entry.id, entry_json(entry))
+    case_services.open_case(entry)
+    return entry
+
+
+def list_manually(vehicle_id: int, reason: str, actor_name: str) -> BlacklistEntry:
+    if not reason.strip():
+        raise Invalid("a reason is required", {"reason": "required"})
+    if db.session.get(Vehicle, vehicle_id) is None:
+        raise NotFound(f"vehicle {vehicle_id} not found", {"vehicle_id": "unknown vehicle"})
+    _lock_vehicles([vehicle_id])
+    if active_entries([vehicle_id]):
+        raise Conflict("the vehicle is already on the blacklist", {"vehicle_id": "already listed"})
+    return _create_entry(vehicle_id, "manual", None, f"人工列入：{reason.strip()}", [], actor_name)
+
+
+def release(entry: BlacklistEntry, kind: str, reason: str, actor_name: str) -> BlacklistEntry:
+    """Release an active entry (history kept); the caller closes the case."""
+    if entry.status != "active":
+        raise Conflict("the entry is already released", {"entry": "released"})
+    if not reason.strip():
+        raise Invalid("a reason is required", {"reason": "required"})
+    entry.status = "released"
+    entry.released_at = now_utc()
+    entry.released_by = actor_name
+    entry.release_kind = kind
+    entry.release_reason = reason.strip()
+    db.session.flush()
+    audit.record("blacklist.release", "blacklist_entry", entry.id, {"kind": kind, "reason": entry.release_reason})
+    events.emit("blacklist_release", entry.id, entry_json(entry))
+    return entry
+
+
+def release_manually(entry_id: int, reason: str, actor_name: str) -> BlacklistEntry:
+    from vehicle_enforce.cases import services as case_services
+
+    entry = db.session.get(BlacklistEntry, entry_id)
+    if entry is None:
+        raise NotFound(f"blacklist entry {entry_id} not found")
+    _lock_vehicles([entry.vehicle_id])
+    db.session.refresh(entry)
+    release(entry, "manual", reason, actor_name)
+    case_services.close_for_release(entry, "manual_release", {"reason": reason})
+    return entry
+
+
+def entry_json(entry: BlacklistEntry) -> dict[str, Any]:
+    vehicle = entry.vehicle if entry.vehicle is not None else db.session.get(Vehicle, entry.vehicle_id)
+    return {
+        "id": entry.id,
+        "vehicle_id": entry.vehicle_id,
+        "plate": vehicle.plate if vehicle else None,
+        "plate_color": vehicle.plate_color if vehicle else None,
+        "status": entry.status,
+        "kind": entry.kind,
+        "rule": entry.rule,
+        "reason": entry.reason,
+        "evidence": entry.evidence,
+        "listed_at": entry.listed_at.isoformat(),
+        "listed_by": entry.listed_by,
+        "released_at": entry.released_at.isoformat() if entry.released_at else None,
+        "release_kind": entry.release_kind,
+        "release_reason": entry.release_reason,
+    }
+
+
+def vehicle_history(vehicle_id: int) -> dict[str, Any]:
+    entries = db.session.scalars(
+        select(BlacklistEntry).where(BlacklistEntry.vehicle_id == vehicle_id).order_by(BlacklistEntry.id)
+    )
+    return {"blacklist": [entry_json(e) for e in entries]}
+
+
+if on_verdicts not in VERDICT_LISTENERS:
+    VERDICT_LISTENERS.append(on_verdicts)
+
+
+def _register_history() -> None:
+    from vehicle_enforce.vehicles.services import HISTORY_PROVIDERS
+
+    if vehicle_history not in HISTORY_PROVIDERS:
+        HISTORY_PROVIDERS.append(vehicle_history)
+
+
+_register_history()

@@ -1,0 +1,1 @@
+"""The shared joint-enforcement case: environment confirms, police penalise, transport supervises repair."""

@@ -1,0 +1,124 @@
+"""JSON API: cases, their actions, department inboxes and the change feed."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, jsonify
+from pydantic import Field
+from sqlalchemy import select
+
+from vehicle_enforce.auth.models import Department as D
+from vehicle_enforce.auth.principal import api_access, principal_or_401
+from vehicle_enforce.cases import feed, services
+from vehicle_enforce.cases.models import Case
+from vehicle_enforce.core import transaction
+from vehicle_enforce.core.errors import NotFound
+from vehicle_enforce.core.openapi import doc
+from vehicle_enforce.core.pagination import PageQuery, page, page_json
+from vehicle_enforce.core.schemas import QuerySchema, Schema, parse_body, parse_query
+from vehicle_enforce.extensions import db
+
+bp = Blueprint("cases_api", __name__, url_prefix="/api/v1")
+
+READERS = (D.environment, D.police, D.transport)
+
+
+class CaseQuery(PageQuery):
+    state: str | None = Field(default=None, max_length=24)
+    vehicle_id: int | None = None
+    overdue: bool | None = None
+
+
+class ActionIn(Schema):
+    action: str = Field(max_length=24)
+    decision_number: str | None = Field(default=None, max_length=64)
+    amount_yuan: Decimal | None = Field(default=None, ge=0, le=100000)
+    legal_basis: str | None = Field(default=None, max_length=256)
+    due_date: date | None = None
+    repair_station: str | None = Field(default=None, max_length=64)
+    report_number: str | None = Field(default=None, max_length=64)
+    repaired_on: date | None = None
+    passed: bool | None = None
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class FeedQuery(QuerySchema):
+    after: str | None = Field(default=None, max_length=64)
+    limit: int = Field(default=500, ge=1, le=1000)
+
+
+class OverdueQuery(QuerySchema):
+    department: D | None = None
+
+
+@bp.get("/cases")
+@api_access(*READERS)
+@doc("Cases with filters (state, vehicle, overdue)", query=CaseQuery, tags=["cases"])
+def list_cases() -> Any:
+    q = parse_query(CaseQuery)
+    stmt = select(Case)
+    if q.state:
+        stmt = stmt.where(Case.state == q.state)
+    if q.vehicle_id:
+        stmt = stmt.where(Case.vehicle_id == q.vehicle_id)
+    if q.overdue:
+        from vehicle_enforce.core.timeutil import now_utc
+
+        stmt = stmt.where(Case.due_at < now_utc(), Case.state.in_(list(services.WAITING_FOR)))
+    rows, cursor = page(stmt, Case.id, q)
+    return jsonify(page_json(rows, cursor, services.case_json))
+
+
+@bp.get("/cases/<int:case_id>")
+@api_access(*READERS)
+@doc("One case with its timeline and evidence", tags=["cases"])
+def get_case(case_id: int) -> Any:
+    case = db.session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"case {case_id} not found")
+    return jsonify(services.case_json(case, timeline=True))
+
+
+@bp.post("/cases/<int:case_id>/actions")
+@api_access(D.environment, D.police, D.transport, D.station)
+@doc(
+    "Move a case: confirm, penalize, order_repair, record_repair, record_retest, close_scrapped",
+    body=ActionIn,
+    tags=["cases"],
+)
+def case_action(case_id: int) -> Any:
+    principal = principal_or_401()
+    data = parse_body(ActionIn)
+    fields = data.model_dump(exclude={"action"}, exclude_none=True)
+    case = services.act(case_id, data.action, fields, principal)
+    transaction.commit()
+    return jsonify(services.case_json(case, timeline=True))
+
+
+@bp.get("/cases/overdue")
+@api_access(*READERS)
+@doc("Overdue cases, for one department's steps or all", query=OverdueQuery, tags=["cases"])
+def overdue_cases() -> Any:
+    principal = principal_or_401()
+    q = parse_query(OverdueQuery)
+    department = q.department.value if q.department else principal.department
+    return jsonify({"results": [services.case_json(c) for c in services.overdue(department)]})
+
+
+@bp.get("/inbox")
+@api_access(*READERS)
+@doc("What waits for the caller's department: cases to act on and overdue steps", tags=["cases"])
+def inbox() -> Any:
+    principal = principal_or_401()
+    return jsonify(services.inbox(principal.department or "admin"))
+
+
+@bp.get("/changes")
+@api_access(*READERS)
+@doc("Change feed of listings, releases and case actions; follow next_cursor", query=FeedQuery, tags=["cases"])
+def changes() -> Any:
+    q = parse_query(FeedQuery)
+    return jsonify(feed.read(q.after, q.limit))

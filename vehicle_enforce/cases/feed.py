@@ -1,0 +1,66 @@
+"""The change feed: listings, releases and case actions, for other departments' systems to follow.
+
+Rows are written by a `core.events` subscriber in the transaction that makes the change. Feed writers
+take one transaction-scoped advisory lock on PostgreSQL (SQLite serialises writers anyway), so a row's
+id is taken only after every earlier feed writer has committed or rolled back: the id order is the
+commit order, and a reader that has seen id N can never later find a committed row below N. A
+transaction that commits late is therefore never skipped, and the cursor (the last id seen) survives
+restarts with nothing skipped or repeated. Listings and case actions are rare next to passes, so the
+serialisation costs nothing that matters.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from sqlalchemy import select, text
+
+from vehicle_enforce.cases.models import ChangeFeedItem
+from vehicle_enforce.core import events
+from vehicle_enforce.core.errors import Invalid
+from vehicle_enforce.extensions import db
+
+FEED_KINDS = frozenset({"blacklist_listing", "blacklist_release", "case_action"})
+FEED_LOCK = 7_231_904  # advisory lock key shared by every feed writer
+
+
+@events.subscribe
+def _on_event(event: events.Event) -> None:
+    if event.kind not in FEED_KINDS:
+        return
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FEED_LOCK})
+    # The row's id is drawn at the next flush, inside this transaction and so after the lock.
+    db.session.add(
+        ChangeFeedItem(kind=event.kind, object_id=str(event.object_id), payload=event.payload, at=event.occurred_at)
+    )
+
+
+def encode(item_id: int) -> str:
+    return base64.urlsafe_b64encode(f"feed:{item_id}".encode()).decode().rstrip("=")
+
+
+def decode(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        prefix, _, value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition(":")
+        if prefix != "feed" or not value.isdigit():
+            raise ValueError(cursor)
+    except (ValueError, UnicodeDecodeError):
+        raise Invalid("cursor is not one this feed gave out", {"after": "invalid cursor"}) from None
+    return int(value)
+
+
+def read(after: str | None, limit: int = 500) -> dict[str, Any]:
+    last = decode(after)
+    stmt = select(ChangeFeedItem).where(ChangeFeedItem.id > last).order_by(ChangeFeedItem.id).limit(limit)
+    rows = list(db.session.scalars(stmt))
+    return {
+        "changes": [
+            {"id": r.id, "kind": r.kind, "object_id": r.object_id, "at": r.at.isoformat(), "payload": r.payload}
+            for r in rows
+        ],
+        "next_cursor": encode(rows[-1].id if rows else last),
+    }

@@ -1,0 +1,106 @@
+"""Cases, their timeline of actions, stored notices and the change feed."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from vehicle_enforce.blacklist.models import BlacklistEntry
+from vehicle_enforce.core.timeutil import now_utc
+from vehicle_enforce.extensions import db
+from vehicle_enforce.vehicles.models import Vehicle
+
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class CaseState(enum.StrEnum):
+    detected = "detected"
+    confirmed = "confirmed"
+    penalized = "penalized"
+    repair_ordered = "repair_ordered"
+    repaired = "repaired"
+    closed_released = "closed_released"
+    closed_scrapped = "closed_scrapped"
+
+
+OPEN_STATES = (
+    CaseState.detected,
+    CaseState.confirmed,
+    CaseState.penalized,
+    CaseState.repair_ordered,
+    CaseState.repaired,
+)
+
+
+class Case(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_state_due", "state", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicles.id"), index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("blacklist_entries.id"), unique=True)
+    state: Mapped[str] = mapped_column(String(24))
+    opened_at: Mapped[datetime] = mapped_column(default=now_utc)
+    due_at: Mapped[datetime | None]  # deadline of the step the case waits for
+    closed_at: Mapped[datetime | None]
+    decision_number: Mapped[str | None] = mapped_column(String(64))
+    amount_yuan: Mapped[float | None] = mapped_column(Numeric(10, 2))
+    legal_basis: Mapped[str | None] = mapped_column(String(256))
+    repair_due: Mapped[date | None] = mapped_column(Date)
+    repair_station: Mapped[str | None] = mapped_column(String(64))
+    repair_report: Mapped[str | None] = mapped_column(String(64))
+    repaired_on: Mapped[date | None] = mapped_column(Date)
+    retest_report: Mapped[str | None] = mapped_column(String(64))
+
+    vehicle: Mapped[Vehicle] = relationship()
+    entry: Mapped[BlacklistEntry] = relationship()
+    actions: Mapped[list[CaseAction]] = relationship(order_by="CaseAction.id", back_populates="case")
+
+
+class CaseAction(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "case_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    action: Mapped[str] = mapped_column(String(24))
+    from_state: Mapped[str | None] = mapped_column(String(24))
+    to_state: Mapped[str] = mapped_column(String(24))
+    department: Mapped[str | None] = mapped_column(String(32))
+    actor_name: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(default=now_utc)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    case: Mapped[Case] = relationship(back_populates="actions")
+
+
+class Notice(db.Model):  # type: ignore[name-defined,misc]
+    """A notice to a department inbox or to a vehicle owner; every notice is stored."""
+
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    recipient_kind: Mapped[str] = mapped_column(String(16))  # department | owner
+    recipient: Mapped[str] = mapped_column(String(64))  # department code or owner id
+    kind: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    sent_at: Mapped[datetime | None]
+    send_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ChangeFeedItem(db.Model):  # type: ignore[name-defined,misc]
+    """Listings, releases and case actions in the order other departments' systems follow them."""
+
+    __tablename__ = "change_feed"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(default=now_utc)

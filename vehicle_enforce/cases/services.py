@@ -1,0 +1,335 @@
+"""The case state machine: who may move a case, from which state, with which fields (flush, never commit).
+
+Each transition is allowed only to its department (403 otherwise), checked against the current state
+(409 otherwise), audited, announced on the change feed, and sets the deadline of the next step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from vehicle_enforce.auth.principal import Principal
+from vehicle_enforce.blacklist.models import BlacklistEntry
+from vehicle_enforce.cases.models import OPEN_STATES, Case, CaseAction, CaseState
+from vehicle_enforce.cases.notify import notify
+from vehicle_enforce.core import audit, events
+from vehicle_enforce.core.errors import Conflict, Forbidden, Invalid, NotFound
+from vehicle_enforce.core.timeutil import format_local, now_utc
+from vehicle_enforce.extensions import db
+from vehicle_enforce.inspections.models import Station
+
+S = CaseState
+DEFAULT_LEGAL_BASIS = "《中华人民共和国大气污染防治法》第一百一十三条、《中华人民共和国道路交通安全法》第九十条"
+# Days each waiting step may take before the case is overdue (configurable as CASE_DEADLINE_DAYS).
+DEFAULT_DEADLINE_DAYS = {"detected": 3, "confirmed": 10, "penalized": 5, "repair_ordered": 15, "repaired": 10}
+# Which department the case waits for in each open state (the inbox and overdue lists use it).
+WAITING_FOR = {
+    "detected": "environment",
+    "confirmed": "police",
+    "penalized": "transport",
+    "repair_ordered": "transport",
+    "repaired": "environment",
+}
+
+
+@dataclass(frozen=True)
+class Transition:
+    departments: frozenset[str]
+    station_kinds: frozenset[str]  # station tokens of these kinds may act too
+    sources: frozenset[str]
+    target: str | None  # None: decided by the fields (retest)
+
+
+TRANSITIONS: dict[str, Transition] = {
+    "confirm": Transition(frozenset({"environment"}), frozenset(), frozenset({S.detected}), S.confirmed),
+    "penalize": Transition(frozenset({"police"}), frozenset(), frozenset({S.confirmed}), S.penalized),
+    "order_repair": Transition(frozenset({"transport"}), frozenset(), frozenset({S.penalized}), S.repair_ordered),
+    "record_repair": Transition(
+        frozenset({"transport"}), frozenset({"repair"}), frozenset({S.repair_ordered}), S.repaired
+    ),
+    "record_retest": Transition(
+        frozenset({"environment", "transport"}), frozenset({"inspection"}), frozenset({S.repaired}), None
+    ),
+    "close_scrapped": Transition(
+        frozenset({"environment", "transport"}), frozenset(), frozenset(OPEN_STATES), S.closed_scrapped
+    ),
+}
+
+
+def deadline_days() -> dict[str, int]:
+    return {**DEFAULT_DEADLINE_DAYS, **(current_app.config.get("CASE_DEADLINE_DAYS") or {})}
+
+
+def _due(state: str, start: datetime) -> datetime | None:
+    days = deadline_days().get(state)
+    return start + timedelta(days=days) if days is not None else None
+
+
+def open_case(entry: BlacklistEntry) -> Case:
+    case = Case(vehicle_id=entry.vehicle_id, entry_id=entry.id, state=S.detected, opened_at=now_utc())
+    case.due_at = _due(S.detected, case.opened_at)
+    db.session.add(case)
+    db.session.flush()
+    _record(case, "open", None, S.detected, None, "system", {"entry_id": entry.id})
+    notify(
+        case.id, "department", "environment", "case_to_confirm", f"新案件待确认证据：{_plate(case)}（案件 {case.id}）"
+    )
+    return case
+
+
+def _plate(case: Case) -> str:
+    return f"{case.vehicle.plate}（{case.vehicle.plate_color}）" if case.vehicle else str(case.vehicle_id)
+
+
+def _record(
+    case: Case, action: str, source: str | None, target: str, department: str | None, actor: str, fields: dict
+) -> CaseAction:
+    item = CaseAction(
+        case_id=case.id,
+        action=action,
+        from_state=source,
+        to_state=target,
+        department=department,
+        actor_name=actor,
+        fields=_jsonable(fields),
+        at=now_utc(),
+    )
+    db.session.add(item)
+    db.session.flush()
+    audit.record(f"case.{action}", "case", case.id, {"from": source, "to": target, **item.fields})
+    events.emit("case_action", item.id, action_json(case, item))
+    return item
+
+
+def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in fields.items():
+        if isinstance(value, date | datetime):
+            out[key] = value.isoformat()
+        elif isinstance(value, Decimal):
+            out[key] = float(value)
+        else:
+            out[key] = value
+    return out
+
+
+def _authorise(transition: Transition, principal: Principal) -> None:
+    if principal.kind == "system":  # automatic steps (a passing retest, scrapping) act for no department
+        return
+    if principal.department in transition.departments or principal.department == "admin":
+        return
+    if principal.department == "station" and transition.station_kinds:
+        station = db.session.get(Station, principal.station_id) if principal.station_id else None
+        if station is not None and station.kind in transition.station_kinds:
+            return
+    raise Forbidden(f"department '{principal.department}' may not perform this action")
+
+
+def _require(fields: dict[str, Any], *names: str) -> None:
+    missing = {n: "required" for n in names if fields.get(n) in (None, "")}
+    if missing:
+        raise Invalid("missing fields for this action", missing)
+
+
+def act(case_id: int, action: str, fields: dict[str, Any], principal: Principal) -> Case:
+    """Apply one action to a case for `principal`; raise 403/404/409/422 as the rules say."""
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        raise Invalid(f"unknown action '{action}'", {"action": f"one of {', '.join(TRANSITIONS)}"})
+    _authorise(transition, principal)
+    case = db.session.get(Case, case_id, with_for_update=db.session.get_bind().dialect.name == "postgresql")
+    if case is None:
+        raise NotFound(f"case {case_id} not found")
+    if case.state not in transition.sources:
+        raise Conflict(
+            f"case {case_id} is '{case.state}'; '{action}' needs one of {sorted(transition.sources)}",
+            {"action": f"not allowed in state {case.state}"},
+        )
+    source = case.state
+    target = transition.target
+    now = now_utc()
+    if action == "penalize":
+        _require(fields, "decision_number", "amount_yuan")
+        case.decision_number = fields["decision_number"]
+        case.amount_yuan = fields["amount_yuan"]
+        case.legal_basis = fields.get("legal_basis") or DEFAULT_LEGAL_BASIS
+        fields = {**fields, "legal_basis": case.legal_basis}
+    elif action == "order_repair":
+        _require(fields, "due_date")
+        case.repair_due = fields["due_date"]
+    elif action == "record_repair":
+        _require(fields, "repair_station", "report_number", "repaired_on")
+        case.repair_station = fields["repair_station"]
+        case.repair_report = fields["report_number"]
+        case.repaired_on = fields["repaired_on"]
+    elif action == "record_retest":
+        if fields.get("passed") is None:
+            raise Invalid("missing fields for this action", {"passed": "required"})
+        _require(fields, "report_number")
+        case.retest_report = fields["report_number"]
+        target = S.closed_released if fields["passed"] else S.repair_ordered
+    assert target is not None
+    case.state = target
+    if action == "order_repair" or (action == "record_retest" and target == S.repair_ordered):
+        due = case.repair_due or (now + timedelta(days=deadline_days()["repair_ordered"])).date()
+        case.due_at = datetime.combine(due, datetime.max.time()).replace(tzinfo=now.tzinfo)
+    else:
+        case.due_at = _due(target, now)
+    _record(case, action, source, target, principal.department, principal.name, fields)
+    if target in (S.closed_released, S.closed_scrapped):
+        _close(case, target, principal.name, f"{action}: {fields.get('report_number') or ''}".strip(": "))
+    else:
+        _notify_next(case)
+    return case
+
+
+def _close(case: Case, target: str, actor: str, reason: str) -> None:
+    from vehicle_enforce.blacklist import services as blacklist_services
+
+    case.closed_at = now_utc()
+    case.due_at = None
+    entry = db.session.get(BlacklistEntry, case.entry_id)
+    if entry is not None and entry.status == "active":
+        kind = "retest" if target == S.closed_released else "scrapped"
+        blacklist_services.release(entry, kind, reason or kind, actor)
+
+
+def _notify_next(case: Case) -> None:
+    waiting = WAITING_FOR.get(case.state)
+    if waiting is None:
+        return
+    messages = {
+        "confirmed": "证据已确认，待交警处罚",
+        "penalized": "已处罚，待交通部门下达维修通知",
+        "repair_ordered": "已下达维修通知，督促维修",
+        "repaired": "维修已完成，待复检",
+    }
+    notify(
+        case.id, "department", waiting, f"case_{case.state}", f"{messages.get(case.state, case.state)}：{_plate(case)}"
+    )
+    if case.state == S.repair_ordered and case.vehicle is not None and case.vehicle.owner_id is not None:
+        due = case.repair_due.isoformat() if case.repair_due else format_local(case.due_at, "%Y-%m-%d")
+        notify(
+            case.id,
+            "owner",
+            str(case.vehicle.owner_id),
+            "repair_order",
+            f"您的车辆 {case.vehicle.plate} 排放超标，请于 {due} 前到具备资质的维修企业（M站）完成维修并复检。",
+        )
+
+
+def retest_passed(entry: BlacklistEntry, event: Any) -> None:
+    """A passing I站 or roadside test of a repaired vehicle closes its case and releases it."""
+    case = db.session.scalar(select(Case).where(Case.entry_id == entry.id))
+    if case is None or case.state != S.repaired:
+        return
+    from vehicle_enforce.auth.principal import SYSTEM
+
+    act(case.id, "record_retest", {"passed": True, "report_number": f"{event.source}:{event.record_id}"}, SYSTEM)
+
+
+def close_for_release(entry: BlacklistEntry, action: str, fields: dict[str, Any]) -> None:
+    case = db.session.scalar(select(Case).where(Case.entry_id == entry.id))
+    if case is None or case.state not in OPEN_STATES:
+        return
+    source = case.state
+    case.state = S.closed_released
+    case.closed_at = now_utc()
+    case.due_at = None
+    _record(case, action, source, S.closed_released, "environment", entry.released_by or "system", fields)
+
+
+def close_open_cases_for_vehicle(vehicle_id: int, reason: str) -> None:
+    """Scrapping or deregistration ends the vehicle's open case (called by the phase-out domain)."""
+    from vehicle_enforce.auth.principal import SYSTEM
+
+    for case in db.session.scalars(select(Case).where(Case.vehicle_id == vehicle_id, Case.state.in_(OPEN_STATES))):
+        act(case.id, "close_scrapped", {"reason": reason}, SYSTEM)
+
+
+def overdue(department: str | None, at: datetime | None = None) -> list[Case]:
+    at = at or now_utc()
+    states = [s for s, d in WAITING_FOR.items() if department in (None, "admin", d)]
+    stmt = select(Case).where(Case.state.in_(states), Case.due_at < at).order_by(Case.due_at)
+    return list(db.session.scalars(stmt))
+
+
+def inbox(department: str) -> dict[str, Any]:
+    states = [s for s, d in WAITING_FOR.items() if department in ("admin", d)]
+    waiting = db.session.scalars(select(Case).where(Case.state.in_(states)).order_by(Case.due_at, Case.id).limit(200))
+    late = overdue(department)
+    return {
+        "department": department,
+        "waiting": [case_json(c) for c in waiting],
+        "overdue": [case_json(c) for c in late],
+    }
+
+
+def action_json(case: Case, item: CaseAction) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "case_id": case.id,
+        "vehicle_id": case.vehicle_id,
+        "action": item.action,
+        "from_state": item.from_state,
+        "to_state": item.to_state,
+        "department": item.department,
+        "actor": item.actor_name,
+        "at": item.at.isoformat(),
+        "fields": item.fields,
+    }
+
+
+def case_json(case: Case, *, timeline: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": case.id,
+        "vehicle_id": case.vehicle_id,
+        "plate": case.vehicle.plate if case.vehicle else None,
+        "plate_color": case.vehicle.plate_color if case.vehicle else None,
+        "entry_id": case.entry_id,
+        "state": case.state,
+        "waiting_for": WAITING_FOR.get(case.state),
+        "opened_at": case.opened_at.isoformat(),
+        "due_at": case.due_at.isoformat() if case.due_at else None,
+        "overdue": bool(case.due_at and case.due_at < now_utc()),
+        "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+        "penalty": {
+            "decision_number": case.decision_number,
+            "amount_yuan": float(case.amount_yuan) if case.amount_yuan is not None else None,
+            "legal_basis": case.legal_basis,
+        },
+        "repair": {
+            "due_date": case.repair_due.isoformat() if case.repair_due else None,
+            "repair_station": case.repair_station,
+            "report_number": case.repair_report,
+            "repaired_on": case.repaired_on.isoformat() if case.repaired_on else None,
+        },
+        "retest_report": case.retest_report,
+    }
+    if timeline:
+        from vehicle_enforce.blacklist.services import entry_json
+
+        data["entry"] = entry_json(case.entry)
+        data["timeline"] = [action_json(case, a) for a in case.actions]
+    return data
+
+
+def vehicle_history(vehicle_id: int) -> dict[str, Any]:
+    cases = db.session.scalars(select(Case).where(Case.vehicle_id == vehicle_id).order_by(Case.id))
+    return {"cases": [case_json(c) for c in cases]}
+
+
+def _register_history() -> None:
+    from vehicle_enforce.vehicles.services import HISTORY_PROVIDERS
+
+    if vehicle_history not in HISTORY_PROVIDERS:
+        HISTORY_PROVIDERS.append(vehicle_history)
+
+
+_register_history()
