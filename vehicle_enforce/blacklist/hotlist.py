@@ -20,6 +20,7 @@ from vehicle_enforce.blacklist.models import BlacklistEntry, HotlistLookup, Hotl
 from vehicle_enforce.cases.models import Case
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
+from vehicle_enforce.phaseout import services as phaseout_services
 from vehicle_enforce.vehicles.matching import match_many
 
 ACTIONS_ZH = {
@@ -73,6 +74,12 @@ def check(reads: Sequence[Read], principal: Principal, *, reason: str | None, mo
         found = {row[0]: tuple(row) for row in rows}
     restrictions: list[list[dict[str, Any] | None]] = [hook(reads, vehicle_ids) for hook in RESTRICTION_PROVIDERS]
     now = now_utc()
+    # A checkpoint sighting of a scrapped or deregistered vehicle raises "scrapped but still driving".
+    phaseout_services.check_seen_again(
+        (vid, read.seen_at or now, "checkpoint", read.location)
+        for read, vid in zip(reads, vehicle_ids, strict=True)
+        if vid is not None
+    )
     results, stored = [], []
     for index, (read, result, vehicle_id) in enumerate(zip(reads, matches, vehicle_ids, strict=True)):
         row = found.get(vehicle_id) if vehicle_id is not None else None

@@ -333,3 +333,10 @@ def _register_history() -> None:
 
 
 _register_history()
+
+
+@events.subscribe
+def _on_phaseout(event: events.Event) -> None:
+    """Scrapping or deregistration (a phase-out action) ends the vehicle's open case."""
+    if event.kind == "phaseout_action" and event.payload.get("kind") in ("scrapped", "deregistered"):
+        close_open_cases_for_vehicle(int(event.payload["vehicle_id"]), f"phaseout:{event.payload['kind']}")

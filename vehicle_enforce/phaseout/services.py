@@ -645,3 +645,18 @@ def cumulative_by_township(
     else:
         frame["cumulative"] = pd.Series(dtype="int64")
     return report, frame
+
+
+def _on_verdicts(batch: Sequence[Any]) -> None:
+    """Remote-sensing and roadside sightings of phased-out vehicles raise 'scrapped but still driving'."""
+    check_seen_again((e.vehicle_id, e.measured_at, e.source, None) for e in batch)
+
+
+def _register_listener() -> None:
+    from vehicle_enforce.inspections.hooks import VERDICT_LISTENERS
+
+    if _on_verdicts not in VERDICT_LISTENERS:
+        VERDICT_LISTENERS.append(_on_verdicts)
+
+
+_register_listener()
