@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 
 from vehicle_enforce.auth.principal import Principal
 from vehicle_enforce.blacklist.models import BlacklistEntry, HotlistLookup, HotlistRead
@@ -127,6 +127,10 @@ def check(reads: Sequence[Read], principal: Principal, *, reason: str | None, mo
 
 
 def _record(principal: Principal, reason: str | None, mode: str, reads: list[dict[str, Any]]) -> None:
+    if db.session.get_bind().dialect.name == "postgresql":
+        # The lookup record need not wait for its WAL flush: a crash can lose at most the last moment of
+        # lookup records, never corrupt them, and checks stay fast at the checkpoint.
+        db.session.execute(text("SET LOCAL synchronous_commit = off"))
     lookup = HotlistLookup(
         actor_kind=principal.kind,
         actor_id=principal.id,
