@@ -23,9 +23,8 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     csrf.init_app(app)
     errors.init_app(app)
-    tasks.init_app(app)
-
     _register_blueprints(app)
+    tasks.init_app(app)  # after the blueprints: every domain's background tasks are registered by then
 
     from vehicle_enforce.auth.principal import current_principal
     from vehicle_enforce.core import labels
@@ -61,6 +60,7 @@ def _register_blueprints(app: Flask) -> None:
     from vehicle_enforce.blacklist import api as blacklist_api
     from vehicle_enforce.cases import api as cases_api
     from vehicle_enforce.core import views as core_views
+    from vehicle_enforce.exports import api as exports_api
     from vehicle_enforce.extensions import csrf
     from vehicle_enforce.inspections import api as inspections_api
     from vehicle_enforce.inspections import tasks as inspections_tasks  # noqa: F401  (registers its tasks)
@@ -76,6 +76,7 @@ def _register_blueprints(app: Flask) -> None:
         phaseout_api.bp,
         blacklist_api.bp,
         cases_api.bp,
+        exports_api.bp,
     )
     for bp in api_blueprints:
         csrf.exempt(bp)

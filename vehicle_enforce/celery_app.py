@@ -10,7 +10,10 @@ from typing import Any
 from celery import Celery, Task
 from flask import Flask
 
-BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
+# The one place periodic work is declared (cron users run `vehicle-enforce export run` instead).
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "exports-every-minute": {"task": "exports.run", "schedule": 60.0},
+}
 
 
 def celery_init_app(app: Flask) -> Celery:

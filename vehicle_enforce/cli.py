@@ -88,11 +88,12 @@ def _register_domain_commands() -> None:
     from vehicle_enforce.auth.cli import tokens, townships, users
     from vehicle_enforce.blacklist.cli import hotlist_group
     from vehicle_enforce.demo import demo
+    from vehicle_enforce.exports.cli import export_group
     from vehicle_enforce.inspections.cli import import_remote_sensing, stations
     from vehicle_enforce.phaseout.cli import phaseout
     from vehicle_enforce.vehicles.cli import import_group
 
-    for group in (users, tokens, townships, stations, demo, import_group, phaseout, hotlist_group):
+    for group in (users, tokens, townships, stations, demo, import_group, phaseout, hotlist_group, export_group):
         main.add_command(group)
     import_group.add_command(import_remote_sensing)
     try:

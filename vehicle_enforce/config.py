@@ -23,6 +23,11 @@ DEFAULTS: dict[str, Any] = {
     "PLATE_CONFIDENCE_THRESHOLD": 0.8,
     "HOTLIST_MISS_RETENTION_DAYS": 30,
     "TRANSMISSION_RATE_THRESHOLD": 0.95,
+    "EXPORT_TARGETS": None,  # {"provincial": {"url": ..., "token": ..., "batch_size": 500, "timeout": 10}}
+    "EXPORT_BACKOFF_BASE": 30.0,
+    "EXPORT_BACKOFF_MAX": 3600.0,
+    "EXPORT_MAX_ATTEMPTS": 20,
+    "EXPORT_LEASE_SECONDS": 300,
     "REGION_CODE": "140500",  # Jincheng
     "LOG_LEVEL": "INFO",
     "SESSION_COOKIE_HTTPONLY": True,

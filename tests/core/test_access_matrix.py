@@ -52,6 +52,11 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/rules/changes"): frozenset({"environment", "police", "transport", "township", "station"}),
     ("POST", "/api/v1/rules/changes"): frozenset({"environment"}),
     # Phase-out (issue 7): the transport bureau runs it; environment and townships (their own) read it.
+    # Exports (issue 9)
+    ("GET", "/api/v1/exports/status"): frozenset({"environment", "transport"}),
+    ("GET", "/api/v1/exports/missing"): frozenset({"environment", "transport"}),
+    ("GET", "/api/v1/exports/failed"): frozenset({"environment", "transport"}),
+    ("POST", "/api/v1/exports/<int:record_id>/resend"): frozenset({"environment"}),
     # Blacklist, cases and hotlist (issue 5)
     ("GET", "/api/v1/blacklist"): frozenset({"environment", "police", "transport"}),
     ("POST", "/api/v1/blacklist"): frozenset({"environment"}),

@@ -1,0 +1,90 @@
+"""JSON API: transmission rate, reconciliation, rejected records and resending."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from flask import Blueprint, jsonify
+from pydantic import Field
+from sqlalchemy import select
+
+from vehicle_enforce.auth.models import Department as D
+from vehicle_enforce.auth.principal import api_access
+from vehicle_enforce.core import transaction
+from vehicle_enforce.core.openapi import doc
+from vehicle_enforce.core.pagination import PageQuery, page, page_json
+from vehicle_enforce.core.schemas import QuerySchema, Schema, parse_body, parse_query
+from vehicle_enforce.core.timeutil import local_day, now_utc
+from vehicle_enforce.exports import services
+from vehicle_enforce.exports.models import ExportRecord
+
+bp = Blueprint("exports_api", __name__, url_prefix="/api/v1/exports")
+READERS = (D.environment, D.transport)
+
+
+class StatusQuery(QuerySchema):
+    since: date | None = None
+    until: date | None = None
+    target: str | None = Field(default=None, max_length=32)
+
+
+class MissingQuery(QuerySchema):
+    day: date
+    target: str | None = Field(default=None, max_length=32)
+
+
+class FailedQuery(PageQuery):
+    target: str | None = Field(default=None, max_length=32)
+
+
+class ResendIn(Schema):
+    note: str | None = Field(default=None, max_length=500)
+
+
+@bp.get("/status")
+@api_access(*READERS)
+@doc(
+    "Transmission rate (acknowledged / due) per day, station and record type, with the alarm",
+    query=StatusQuery,
+    tags=["exports"],
+)
+def status() -> Any:
+    q = parse_query(StatusQuery)
+    until = q.until or local_day(now_utc())
+    since = q.since or until - timedelta(days=6)
+    return jsonify(services.status(since, until, q.target))
+
+
+@bp.get("/missing")
+@api_access(*READERS)
+@doc("Reconciliation: records of a day not yet acknowledged by the platform", query=MissingQuery, tags=["exports"])
+def missing() -> Any:
+    q = parse_query(MissingQuery)
+    return jsonify({"results": services.missing(q.day, q.target)})
+
+
+@bp.get("/failed")
+@api_access(*READERS)
+@doc(
+    "Records the platform rejected or that failed every retry, for a person to fix and resend",
+    query=FailedQuery,
+    tags=["exports"],
+)
+def failed() -> Any:
+    q = parse_query(FailedQuery)
+    stmt = select(ExportRecord).where(ExportRecord.status.in_(["rejected", "failed"]))
+    if q.target:
+        stmt = stmt.where(ExportRecord.target == q.target)
+    rows, cursor = page(stmt, ExportRecord.id, q)
+    return jsonify(page_json(rows, cursor, services.record_json))
+
+
+@bp.post("/<int:record_id>/resend")
+@api_access(D.environment)
+@doc("Queue a rejected or failed record again", body=ResendIn, tags=["exports"])
+def resend(record_id: int) -> Any:
+    data = parse_body(ResendIn)
+    record = services.resend(record_id, data.note)
+    transaction.commit()
+    return jsonify(services.record_json(record))

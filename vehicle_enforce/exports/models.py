@@ -1,0 +1,43 @@
+"""The export outbox: one row per record and target, written in the transaction that stores the record."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Date, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from vehicle_enforce.core.timeutil import now_utc
+from vehicle_enforce.extensions import db
+
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class ExportRecord(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "export_records"
+    __table_args__ = (
+        UniqueConstraint("target", "idempotency_key"),
+        Index("ix_export_records_sendable", "target", "status", "next_attempt_at"),
+        Index("ix_export_records_due", "due_day", "target"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    target: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str] = mapped_column(String(64))
+    station: Mapped[str | None] = mapped_column(String(32))
+    # Stable per (target, kind, object): the platform counts a re-sent record once.
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    occurred_at: Mapped[datetime]
+    due_day: Mapped[date] = mapped_column(Date)  # Asia/Shanghai day the record became due
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sent|acknowledged|failed|rejected
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=now_utc)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)

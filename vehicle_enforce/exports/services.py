@@ -1,0 +1,126 @@
+"""Transmission rate, reconciliation, resending and daily files (flush, never commit)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from flask import current_app
+from sqlalchemy import case, func, select
+
+from vehicle_enforce.core import audit
+from vehicle_enforce.core.errors import Conflict, NotFound
+from vehicle_enforce.core.spreadsheets import to_csv_bytes, to_xlsx_bytes
+from vehicle_enforce.exports.models import ExportRecord
+from vehicle_enforce.extensions import db
+
+
+def _rate(acknowledged: int, due: int) -> float | None:
+    return None if due == 0 else round(acknowledged / due, 4)
+
+
+def status(since: date, until: date, target: str | None = None) -> dict[str, Any]:
+    """Acknowledged / due per day, per station and per record type, with the alarm below the threshold."""
+    threshold = float(current_app.config.get("TRANSMISSION_RATE_THRESHOLD", 0.95))
+    acked = func.sum(case((ExportRecord.status == "acknowledged", 1), else_=0))
+    base = select(func.count(), acked).where(ExportRecord.due_day >= since, ExportRecord.due_day <= until)
+    if target:
+        base = base.where(ExportRecord.target == target)
+
+    def grouped(*columns: Any) -> list[dict[str, Any]]:
+        rows = db.session.execute(base.add_columns(*columns).group_by(*columns).order_by(*columns)).all()
+        out = []
+        for due, ack, *keys in rows:
+            rate = _rate(int(ack or 0), int(due))
+            item = {c.key: (k.isoformat() if isinstance(k, date) else k) for c, k in zip(columns, keys, strict=True)}
+            out.append(
+                {
+                    **item,
+                    "due": int(due),
+                    "acknowledged": int(ack or 0),
+                    "rate": rate,
+                    "alarm": rate is not None and rate < threshold,
+                }
+            )
+        return out
+
+    total_due, total_ack = db.session.execute(base).one()
+    total_rate = _rate(int(total_ack or 0), int(total_due))
+    return {
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+        "threshold": threshold,
+        "total": {
+            "due": int(total_due),
+            "acknowledged": int(total_ack or 0),
+            "rate": total_rate,
+            "alarm": total_rate is not None and total_rate < threshold,
+        },
+        "by_day": grouped(ExportRecord.due_day),
+        "by_station": grouped(ExportRecord.station),
+        "by_kind": grouped(ExportRecord.kind),
+        "by_target": grouped(ExportRecord.target),
+    }
+
+
+def missing(day: date, target: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+    """Reconciliation: records due on `day` that the platform has not acknowledged."""
+    stmt = select(ExportRecord).where(ExportRecord.due_day == day, ExportRecord.status != "acknowledged")
+    if target:
+        stmt = stmt.where(ExportRecord.target == target)
+    return [record_json(r) for r in db.session.scalars(stmt.order_by(ExportRecord.id).limit(limit))]
+
+
+def resend(record_id: int, note: str | None = None) -> ExportRecord:
+    """Queue a rejected or failed record again (after a person fixed its cause)."""
+    record = db.session.get(ExportRecord, record_id)
+    if record is None:
+        raise NotFound(f"export record {record_id} not found")
+    if record.status not in ("rejected", "failed"):
+        raise Conflict(f"record is '{record.status}'; only rejected or failed records are resent")
+    previous = record.status
+    record.status, record.attempts, record.last_error = "pending", 0, None
+    record.next_attempt_at = func.now()
+    audit.record("export.resend", "export_record", record.id, {"from": previous, "note": note})
+    return record
+
+
+def record_json(r: ExportRecord) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "target": r.target,
+        "kind": r.kind,
+        "object_id": r.object_id,
+        "station": r.station,
+        "idempotency_key": r.idempotency_key,
+        "status": r.status,
+        "attempts": r.attempts,
+        "last_error": r.last_error,
+        "occurred_at": r.occurred_at.isoformat(),
+        "due_day": r.due_day.isoformat(),
+        "acknowledged_at": r.acknowledged_at.isoformat() if r.acknowledged_at else None,
+    }
+
+
+def daily_files(day: date, out_dir: Path, target: str = "provincial") -> list[Path]:
+    """Write one CSV (UTF-8 with BOM) and one XLSX per record type due on `day` for file-based platforms."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows = db.session.scalars(
+        select(ExportRecord).where(ExportRecord.due_day == day, ExportRecord.target == target).order_by(ExportRecord.id)
+    ).all()
+    written: list[Path] = []
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        flat = {"idempotency_key": r.idempotency_key, "station": r.station, "occurred_at": r.occurred_at.isoformat()}
+        flat.update({k: v if not isinstance(v, dict | list) else str(v) for k, v in r.payload.items()})
+        by_kind.setdefault(r.kind, []).append(flat)
+    for kind, items in sorted(by_kind.items()):
+        frame = pd.DataFrame(items)
+        stem = out_dir / f"{day.isoformat()}_{kind}"
+        csv_path, xlsx_path = stem.with_suffix(".csv"), stem.with_suffix(".xlsx")
+        csv_path.write_bytes(to_csv_bytes(frame))
+        xlsx_path.write_bytes(to_xlsx_bytes({kind[:31]: frame}))
+        written += [csv_path, xlsx_path]
+    return written
