@@ -34,6 +34,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.filters["local"] = format_local
     app.jinja_env.filters["label"] = labels.label
     app.jinja_env.filters["standard"] = labels.emission_standard
+    app.jinja_env.filters["limit_set"] = labels.limit_set
     app.jinja_env.filters["without_cursor"] = lambda args: {k: v for k, v in args.items() if k != "cursor"}
     app.jinja_env.filters["with_cursor"] = lambda args, cursor: {**args, "cursor": cursor}
 
@@ -83,6 +84,13 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     app.register_blueprint(core_views.pages)
     app.register_blueprint(auth_views.bp)
+    from vehicle_enforce.blacklist import views as blacklist_views
+    from vehicle_enforce.cases import views as case_views
+    from vehicle_enforce.inspections import views as inspection_views
+    from vehicle_enforce.phaseout import views as phaseout_views
+
+    for bp in (blacklist_views.bp, blacklist_views.env_bp, case_views.bp, inspection_views.bp, phaseout_views.bp):
+        app.register_blueprint(bp)
 
 
 def _instance_path(override: dict[str, Any] | None) -> str | None:

@@ -54,8 +54,53 @@ def home() -> Any:
     if principal is None:
         return redirect(url_for("auth.login", next=request.path))
     department = Department(principal.department) if principal.department else None
+    links = HOME_LINKS.get(principal.department or "", [])
+    waiting = overdue = None
+    if principal.department in ("environment", "police", "transport"):
+        from vehicle_enforce.cases import services as case_services
+
+        box = case_services.inbox(principal.department)
+        waiting, overdue = len(box["waiting"]), len(box["overdue"])
     return render_template(
         "home.html",
         principal=principal,
         department_name=DEPARTMENT_NAMES_ZH.get(department, "") if department else "",
+        links=links,
+        waiting=waiting,
+        overdue=overdue,
     )
+
+
+# Each department's main pages, shown on its home page.
+HOME_LINKS = {
+    "station": [("/ops/inspections/roadside-test", "路检 / 入户抽测录入")],
+    "police": [
+        ("/ops/police/hotlist", "黑名单查询"),
+        ("/ops/police/hits", "今日卡口命中"),
+        ("/ops/cases/?state=confirmed", "待处罚案件"),
+        ("/ops/inspections/roadside-test", "路检录入"),
+    ],
+    "transport": [
+        ("/ops/phaseout/", "国三淘汰进度"),
+        ("/ops/cases/?mine=1", "维修督办"),
+        ("/ops/cases/?state=repair_ordered", "维修中车辆"),
+    ],
+    "environment": [
+        ("/ops/inspections/passes", "遥感检测记录"),
+        ("/ops/inspections/black-smoke", "黑烟抓拍审核"),
+        ("/ops/blacklist/", "黑名单"),
+        ("/ops/cases/", "案件看板"),
+        ("/ops/phaseout/", "国三淘汰进度"),
+        ("/ops/inspections/roadside-test", "路检录入"),
+        ("/api/docs", "接口文档"),
+    ],
+    "township": [("/ops/phaseout/", "本乡镇国三淘汰进度")],
+    "housing": [("/api/docs", "接口文档")],
+    "admin": [
+        ("/ops/cases/", "案件看板"),
+        ("/ops/blacklist/", "黑名单"),
+        ("/ops/phaseout/", "国三淘汰进度"),
+        ("/ops/inspections/passes", "遥感检测记录"),
+        ("/api/docs", "接口文档"),
+    ],
+}

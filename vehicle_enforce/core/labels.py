@@ -53,6 +53,27 @@ LABELS: dict[str, dict[str, str]] = {
         "closed_released": "已结案（解除）",
         "closed_scrapped": "已结案（报废）",
     },
+    "item": {
+        "opacity": "不透光度",
+        "ringelmann": "林格曼黑度",
+        "no": "NO",
+        "k": "光吸收系数",
+        "k_mean": "光吸收系数",
+        "nox": "NOx",
+        "obd": "OBD",
+        "mil": "故障指示灯",
+        "tampering": "篡改",
+    },
+    "invalid_reason": {
+        "speed": "车速超出范围",
+        "acceleration": "加速度超出范围",
+        "vsp": "比功率超出范围",
+        "wind": "风速过大",
+        "co2": "CO2浓度过低",
+        "device": "设备判定无效",
+        "calibration": "设备校准过期",
+        "readiness": "就绪状态未完成",
+    },
     "station_kind": {
         "remote_sensing": "遥感监测",
         "roadside": "路检",
@@ -72,3 +93,11 @@ def label(value: object, kind: str) -> str:
 
 def emission_standard(value: int | None) -> str:
     return "未知" if value is None else f"国{'〇一二三四五六'[value]}" if 0 <= value <= 6 else str(value)
+
+
+def limit_set(name: str | None) -> str:
+    """`GB3847-2018 limit b` → `GB 3847-2018 限值b`; HJ 845 remote-sensing sets likewise."""
+    if not name:
+        return ""
+    text = name.replace("GB3847", "GB 3847").replace("GB36886", "GB 36886").replace("HJ845", "HJ 845")
+    return text.replace(" limit a", " 限值a").replace(" limit b", " 限值b").replace(" remote sensing", " 遥感限值")

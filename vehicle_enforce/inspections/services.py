@@ -633,12 +633,14 @@ def test_json(t: RoadsideTest, *, duplicate: bool = False) -> dict[str, Any]:
 
 
 def _operator_message(t: RoadsideTest) -> str:
+    from vehicle_enforce.core.labels import label, limit_set
+
     if t.turn_back:
-        items = "、".join(f"{e['item']} {e['value']:g} > {e['limit']:g}" for e in t.exceeded)
-        return f"不合格，须劝返：{items}（{t.limit_set}）"
+        items = "、".join(f"{label(e['item'], 'item')} {e['value']:g} > {e['limit']:g}" for e in t.exceeded)
+        return f"不合格，须劝返：{items}（{limit_set(t.limit_set)}）"
     if t.verdict == "invalid":
-        return f"检测无效，须重新检测：{'、'.join(t.invalid_reasons)}"
-    return f"合格（{t.limit_set}）"
+        return f"检测无效，须重新检测：{'、'.join(label(r, 'invalid_reason') for r in t.invalid_reasons)}"
+    return f"合格（{limit_set(t.limit_set)}）"
 
 
 def record_test(data: TestIn, principal: Principal | None) -> tuple[RoadsideTest, bool]:

@@ -1,0 +1,69 @@
+"""Police pages: hotlist lookup and today's checkpoint hits."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from flask import Blueprint, flash, render_template, request
+from sqlalchemy import select
+
+from vehicle_enforce.auth.models import Department as D
+from vehicle_enforce.auth.pages import page_access
+from vehicle_enforce.auth.principal import current_principal
+from vehicle_enforce.blacklist import hotlist, services
+from vehicle_enforce.blacklist.models import BlacklistEntry, HotlistLookup, HotlistRead
+from vehicle_enforce.core import transaction
+from vehicle_enforce.core.labels import LABELS
+from vehicle_enforce.core.timeutil import SHANGHAI, local_day, now_utc
+from vehicle_enforce.extensions import db
+
+bp = Blueprint("police_pages", __name__, url_prefix="/ops/police")
+
+
+@bp.route("/hotlist", methods=["GET", "POST"])
+@page_access(D.police)
+def hotlist_page() -> Any:
+    result = None
+    form = {"plate": "", "plate_color": "yellow", "reason": ""}
+    if request.method == "POST":
+        form = {k: request.form.get(k, "").strip() for k in form}
+        if not form["plate"] or not form["reason"]:
+            flash("请填写号牌号码和查询事由", "error")
+        else:
+            principal = current_principal()
+            assert principal is not None
+            [result] = hotlist.check(
+                [hotlist.Read(form["plate"], form["plate_color"] or None)],
+                principal,
+                reason=form["reason"],
+                mode="single",
+            )
+            transaction.commit()
+    return render_template("police/hotlist.html", form=form, result=result, colors=LABELS["plate_color"])
+
+
+@bp.get("/hits")
+@page_access(D.police)
+def hits_today() -> Any:
+    start = datetime.combine(local_day(now_utc()), time.min, tzinfo=SHANGHAI)
+    rows = db.session.execute(
+        select(HotlistRead, HotlistLookup)
+        .join(HotlistLookup, HotlistLookup.id == HotlistRead.lookup_id)
+        .where(HotlistRead.hit.is_not(None), HotlistRead.seen_at >= start)
+        .order_by(HotlistRead.id.desc())
+        .limit(500)
+    ).all()
+    return render_template("police/hits.html", rows=rows)
+
+
+env_bp = Blueprint("blacklist_pages", __name__, url_prefix="/ops/blacklist")
+
+
+@env_bp.get("/")
+@page_access(D.environment, D.police, D.transport)
+def blacklist_page() -> Any:
+    status = request.args.get("status", "active")
+    stmt = select(BlacklistEntry).where(BlacklistEntry.status == status).order_by(BlacklistEntry.id.desc()).limit(200)
+    entries = [services.entry_json(e) for e in db.session.scalars(stmt)]
+    return render_template("environment/blacklist.html", entries=entries, status=status)

@@ -1,0 +1,31 @@
+"""Transport pages: the phase-out dashboard per township with the chart and the XLSX export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request
+
+from vehicle_enforce.auth.models import Department as D
+from vehicle_enforce.auth.pages import page_access
+from vehicle_enforce.auth.principal import current_principal
+from vehicle_enforce.phaseout import services
+
+bp = Blueprint("phaseout_pages", __name__, url_prefix="/ops/phaseout")
+
+
+@bp.get("/")
+@page_access(D.transport, D.environment, D.township)
+def dashboard() -> Any:
+    from datetime import date
+
+    principal = current_principal()
+    assert principal is not None
+    as_of_text = request.args.get("as_of") or services.today_local().isoformat()
+    try:
+        as_of = date.fromisoformat(as_of_text)
+    except ValueError:
+        as_of = services.today_local()
+    township = principal.township_id if principal.department == D.township else None
+    progress = services.progress(as_of, township_id=township)
+    return render_template("transport/phaseout.html", progress=progress, as_of=as_of.isoformat())
