@@ -25,6 +25,23 @@ PLATE_COLORS: Final[frozenset[str]] = frozenset(
 UNREAD_PLATES: Final[frozenset[str]] = frozenset({"", "无车牌", "无牌", "未识别", "未知", "车牌", "-", "--"})
 
 
+#: The measured values of a pass that are real numbers, in canonical order (readers and the service share it).
+MEASUREMENT_FLOATS: Final[tuple[str, ...]] = (
+    "speed_kmh",
+    "accel_ms2",
+    "vsp_kw_t",
+    "wind_ms",
+    "temperature_c",
+    "humidity_pct",
+    "pressure_kpa",
+    "co2_pct",
+    "co_pct",
+    "hc_ppm",
+    "no_ppm",
+    "opacity_pct",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class PassRecord:
     """One vehicle pass through a remote-sensing site, in canonical units (km/h, m/s², kW/t, %, ppm)."""

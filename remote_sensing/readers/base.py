@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final, TypeAlias
 
-from remote_sensing.types import SHANGHAI, UNREAD_PLATES, PassRecord
+from remote_sensing.types import MEASUREMENT_FLOATS, SHANGHAI, UNREAD_PLATES, PassRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,21 +193,7 @@ class Layout:
         return mapping
 
 
-_FLOAT_FIELDS: Final[tuple[str, ...]] = (
-    "plate_confidence",
-    "speed_kmh",
-    "accel_ms2",
-    "vsp_kw_t",
-    "wind_ms",
-    "temperature_c",
-    "humidity_pct",
-    "pressure_kpa",
-    "co2_pct",
-    "co_pct",
-    "hc_ppm",
-    "no_ppm",
-    "opacity_pct",
-)
+_FLOAT_FIELDS: Final[tuple[str, ...]] = ("plate_confidence", *MEASUREMENT_FLOATS)
 
 #: Physically impossible values that make a row unparseable (not merely an invalid pass).
 FIELD_RANGES: Final[dict[str, tuple[float, float]]] = {

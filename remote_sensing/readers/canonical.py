@@ -10,25 +10,11 @@ from pathlib import Path
 from typing import Any, Final
 
 from remote_sensing.readers.base import FIELD_RANGES, ReadItem, RowError, register_reader
-from remote_sensing.types import PLATE_COLORS, UNREAD_PLATES, FieldError, PassRecord
+from remote_sensing.types import MEASUREMENT_FLOATS, PLATE_COLORS, UNREAD_PLATES, FieldError, PassRecord
 
 REQUIRED_TEXT: Final[tuple[str, ...]] = ("station", "record_id")
 OPTIONAL_TEXT: Final[tuple[str, ...]] = ("lane", "fuel", "device_verdict")
-NUMBERS: Final[tuple[str, ...]] = (
-    "plate_confidence",
-    "speed_kmh",
-    "accel_ms2",
-    "vsp_kw_t",
-    "wind_ms",
-    "temperature_c",
-    "humidity_pct",
-    "pressure_kpa",
-    "co2_pct",
-    "co_pct",
-    "hc_ppm",
-    "no_ppm",
-    "opacity_pct",
-)
+NUMBERS: Final[tuple[str, ...]] = ("plate_confidence", *MEASUREMENT_FLOATS)
 KNOWN_FIELDS: Final[frozenset[str]] = frozenset(f.name for f in fields(PassRecord))
 
 

@@ -28,6 +28,7 @@ from remote_sensing import (
     judge_ringelmann,
     parse_canonical,
 )
+from remote_sensing.types import MEASUREMENT_FLOATS
 from vehicle_enforce.auth.models import Department
 from vehicle_enforce.auth.principal import Principal
 from vehicle_enforce.core import audit, events, tasks
@@ -56,21 +57,7 @@ from vehicle_enforce.vehicles.models import Owner
 
 MAX_BATCH = 10_000
 FUTURE_TOLERANCE = timedelta(minutes=10)
-MEASUREMENTS = (
-    "speed_kmh",
-    "accel_ms2",
-    "vsp_kw_t",
-    "wind_ms",
-    "temperature_c",
-    "humidity_pct",
-    "pressure_kpa",
-    "co2_pct",
-    "co_pct",
-    "hc_ppm",
-    "no_ppm",
-    "opacity_pct",
-    "ringelmann",
-)
+MEASUREMENTS = (*MEASUREMENT_FLOATS, "ringelmann")
 PASS_STATION_KINDS = frozenset({StationKind.remote_sensing.value})
 
 
