@@ -65,6 +65,7 @@ def _register_blueprints(app: Flask) -> None:
     from vehicle_enforce.extensions import csrf
     from vehicle_enforce.inspections import api as inspections_api
     from vehicle_enforce.inspections import tasks as inspections_tasks  # noqa: F401  (registers its tasks)
+    from vehicle_enforce.nrmm import api as nrmm_api
     from vehicle_enforce.phaseout import api as phaseout_api
     from vehicle_enforce.vehicles import api as vehicles_api
 
@@ -78,6 +79,7 @@ def _register_blueprints(app: Flask) -> None:
         blacklist_api.bp,
         cases_api.bp,
         exports_api.bp,
+        nrmm_api.bp,
     )
     for bp in api_blueprints:
         csrf.exempt(bp)

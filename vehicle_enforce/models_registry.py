@@ -13,5 +13,6 @@ from vehicle_enforce.exports import jobs as exports_jobs  # noqa: F401  (backgro
 from vehicle_enforce.exports import models as exports_models  # noqa: F401
 from vehicle_enforce.exports import outbox as exports_outbox  # noqa: F401  (outbox subscriber)
 from vehicle_enforce.inspections import models as inspections_models  # noqa: F401
+from vehicle_enforce.nrmm import models as nrmm_models  # noqa: F401
 from vehicle_enforce.phaseout import models as phaseout_models  # noqa: F401
 from vehicle_enforce.vehicles import models as vehicles_models  # noqa: F401

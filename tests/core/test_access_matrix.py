@@ -52,6 +52,20 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/rules/changes"): frozenset({"environment", "police", "transport", "township", "station"}),
     ("POST", "/api/v1/rules/changes"): frozenset({"environment"}),
     # Phase-out (issue 7): the transport bureau runs it; environment and townships (their own) read it.
+    # Non-road machinery (issue 8)
+    ("GET", "/api/v1/nrmm/machines"): frozenset({"environment", "housing", "township"}),
+    ("POST", "/api/v1/nrmm/machines"): frozenset({"environment", "housing", "township"}),
+    ("GET", "/api/v1/nrmm/machines/export"): frozenset({"environment", "housing"}),
+    ("GET", "/api/v1/nrmm/sites"): frozenset({"environment", "housing", "township"}),
+    ("POST", "/api/v1/nrmm/sites"): frozenset({"environment", "housing"}),
+    ("GET", "/api/v1/nrmm/sampling-plans"): frozenset({"environment", "housing", "township"}),
+    ("POST", "/api/v1/nrmm/sampling-plans"): frozenset({"environment"}),
+    ("GET", "/api/v1/nrmm/sampling-plans/<month>"): frozenset({"environment", "housing", "township"}),
+    ("POST", "/api/v1/nrmm/sampling-plans/items/<int:item_id>/not-found"): frozenset(
+        {"environment", "housing", "township"}
+    ),
+    ("GET", "/api/v1/nrmm/spot-checks"): frozenset({"environment", "housing", "township"}),
+    ("POST", "/api/v1/nrmm/spot-checks"): frozenset({"environment", "housing", "township"}),
     # Exports (issue 9)
     ("GET", "/api/v1/exports/status"): frozenset({"environment", "transport"}),
     ("GET", "/api/v1/exports/missing"): frozenset({"environment", "transport"}),

@@ -1,0 +1,1 @@
+"""Non-road mobile machinery: registration codes, sites and zones, monthly sampling, spot checks."""

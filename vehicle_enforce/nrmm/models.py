@@ -1,0 +1,108 @@
+"""Machines, sites (with low-emission zones), the sites history, monthly sampling plans and spot checks."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from vehicle_enforce.core.timeutil import now_utc
+from vehicle_enforce.extensions import db
+
+
+class Site(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "nrmm_sites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))  # construction | logistics | mine | factory | other
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("townships.id"), index=True)
+    location: Mapped[str | None] = mapped_column(String(256))
+    low_emission_zone: Mapped[bool] = mapped_column(Boolean, default=False)
+    zone_min_stage: Mapped[int | None] = mapped_column(Integer)  # e.g. 3: 国二 and older may not work here
+    zone_class: Mapped[str | None] = mapped_column(String(4))  # GB 36886 class required in the zone, e.g. III
+
+
+class Machine(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "nrmm_machines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    env_code: Mapped[str] = mapped_column(String(32), unique=True)  # environmental registration code
+    pin: Mapped[str] = mapped_column(String(32), unique=True)
+    machine_type: Mapped[str] = mapped_column(String(32))
+    brand: Mapped[str | None] = mapped_column(String(64))
+    model: Mapped[str | None] = mapped_column(String(64))
+    production_date: Mapped[date | None] = mapped_column(Date)
+    emission_stage: Mapped[int | None] = mapped_column(Integer)  # 1–4 (国一…国四); None with fuel electric
+    fuel: Mapped[str] = mapped_column(String(16))
+    engine_model: Mapped[str | None] = mapped_column(String(64))
+    engine_maker: Mapped[str | None] = mapped_column(String(64))
+    engine_number: Mapped[str | None] = mapped_column(String(64))
+    rated_power_kw: Mapped[float] = mapped_column(Float)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("owners.id"))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("nrmm_sites.id"), index=True)
+    acquired_on: Mapped[date | None] = mapped_column(Date)  # purchase or transfer-in
+    registered_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+
+    site: Mapped[Site | None] = relationship()
+
+
+class SiteMove(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "nrmm_site_moves"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    machine_id: Mapped[int] = mapped_column(ForeignKey("nrmm_machines.id"), index=True)
+    from_site_id: Mapped[int | None] = mapped_column(ForeignKey("nrmm_sites.id"))
+    to_site_id: Mapped[int | None] = mapped_column(ForeignKey("nrmm_sites.id"))
+    moved_at: Mapped[datetime] = mapped_column(default=now_utc)
+
+
+class SamplingPlan(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "nrmm_sampling_plans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), unique=True)  # YYYY-MM
+    seed: Mapped[int] = mapped_column(Integer)
+    share: Mapped[float] = mapped_column(Float)
+    population: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+
+    items: Mapped[list[PlanItem]] = relationship(order_by="PlanItem.id", back_populates="plan")
+
+
+class PlanItem(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "nrmm_plan_items"
+    __table_args__ = (UniqueConstraint("plan_id", "machine_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("nrmm_sampling_plans.id"), index=True)
+    machine_id: Mapped[int] = mapped_column(ForeignKey("nrmm_machines.id"))
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("townships.id"))
+    inspector: Mapped[str | None] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | checked | not_found
+
+    plan: Mapped[SamplingPlan] = relationship(back_populates="items")
+
+
+class SpotCheck(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "nrmm_spot_checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    machine_id: Mapped[int | None] = mapped_column(ForeignKey("nrmm_machines.id"), index=True)
+    pin: Mapped[str | None] = mapped_column(String(32))  # what was found on site (an unregistered machine has no id)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("nrmm_sites.id"))
+    checked_at: Mapped[datetime]
+    inspector: Mapped[str] = mapped_column(String(128))
+    k_readings: Mapped[list[float]] = mapped_column(JSON)
+    ringelmann: Mapped[int | None] = mapped_column(Integer)
+    verdict: Mapped[str] = mapped_column(String(16))
+    limit_set: Mapped[str | None] = mapped_column(String(96))
+    exceeded: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    violations: Mapped[list[str]] = mapped_column(JSON)  # exceeding | black_smoke | unregistered | below_zone_stage
+    penalty_yuan: Mapped[float | None] = mapped_column(Float)
+    legal_basis: Mapped[str | None] = mapped_column(String(256))

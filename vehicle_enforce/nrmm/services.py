@@ -1,0 +1,285 @@
+"""NRMM rules: registration, overdue registrations, monthly sampling, spot checks and violations.
+
+Sampling: at least `share` (default 10%) of active machines, spread across townships in proportion to
+their machines (largest-remainder allocation), at least one machine per site that has machines, drawn
+with a recorded seed so the same seed gives the same plan. Spot checks are judged by GB 36886 through
+`remote_sensing.judge_nrmm`: class I for 国一 and older, class II for 国二 and newer, and the zone's
+class (usually III) inside a low-emission control zone.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from remote_sensing import judge_nrmm
+from vehicle_enforce.core import audit, events
+from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
+from vehicle_enforce.core.timeutil import local_day, now_utc
+from vehicle_enforce.extensions import db
+from vehicle_enforce.nrmm.models import Machine, PlanItem, SamplingPlan, Site, SiteMove, SpotCheck
+
+REGISTRATION_DAYS = 30
+PENALTY_ART_114 = 5000.0
+LEGAL_BASIS_114 = "《中华人民共和国大气污染防治法》第一百一十四条"
+STAGE_NAMES = {1: "国一", 2: "国二", 3: "国三", 4: "国四"}
+
+
+def next_env_code() -> str:
+    """Generate a registration code in the configured format (`NRMM_CODE_FORMAT`, `{region}` and `{seq}`)."""
+    fmt = current_app.config.get("NRMM_CODE_FORMAT") or "{region}-NR-{seq:06d}"
+    seq = (db.session.scalar(select(func.max(Machine.id))) or 0) + 1
+    return str(fmt).format(region=current_app.config.get("REGION_CODE") or "000000", seq=seq)
+
+
+def register_machine(data: dict[str, Any], actor: str) -> Machine:
+    if data.get("fuel") != "electric" and data.get("emission_stage") not in (1, 2, 3, 4):
+        raise Invalid("emission stage 1–4 is required for fuelled machines", {"emission_stage": "1–4 (国一…国四)"})
+    if db.session.scalar(select(Machine.id).where(Machine.pin == data["pin"])) is not None:
+        raise Conflict(f"a machine with PIN {data['pin']} is registered", {"pin": "already registered"})
+    code = data.get("env_code") or next_env_code()
+    if db.session.scalar(select(Machine.id).where(Machine.env_code == code)) is not None:
+        raise Conflict(f"registration code {code} is taken", {"env_code": "already used"})
+    machine = Machine(**{**data, "env_code": code, "registered_on": data.get("registered_on") or local_day(now_utc())})
+    db.session.add(machine)
+    db.session.flush()
+    audit.record(
+        "nrmm.register",
+        "nrmm_machine",
+        machine.id,
+        {"env_code": code, "pin": machine.pin},
+    )
+    events.emit("nrmm_registration", machine.id, machine_json(machine))
+    return machine
+
+
+def move_machine(machine_id: int, site_id: int | None) -> Machine:
+    machine = db.session.get(Machine, machine_id)
+    if machine is None:
+        raise NotFound(f"machine {machine_id} not found")
+    if site_id is not None and db.session.get(Site, site_id) is None:
+        raise Invalid("unknown site", {"site_id": "unknown site"})
+    db.session.add(SiteMove(machine_id=machine.id, from_site_id=machine.site_id, to_site_id=site_id))
+    machine.site_id = site_id
+    audit.record("nrmm.move", "nrmm_machine", machine.id, {"to_site": site_id})
+    return machine
+
+
+def overdue_registrations(today: date | None = None) -> list[Machine]:
+    """Machines registered more than 30 days after purchase or transfer-in (late registrations)."""
+    rows = db.session.scalars(select(Machine).where(Machine.acquired_on.is_not(None)).order_by(Machine.id))
+    return [m for m in rows if m.acquired_on and (m.registered_on - m.acquired_on).days > REGISTRATION_DAYS]
+
+
+def create_plan(month: str, seed: int | None, share: float, actor: str) -> SamplingPlan:
+    try:
+        first = date.fromisoformat(month + "-01")
+    except ValueError:
+        raise Invalid("month must be YYYY-MM", {"month": "YYYY-MM"}) from None
+    if db.session.scalar(select(SamplingPlan.id).where(SamplingPlan.month == month)) is not None:
+        raise Conflict(f"the plan for {month} exists", {"month": "already planned"})
+    seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+    rows = db.session.execute(
+        select(Machine.id, Machine.site_id, Site.township_id)
+        .outerjoin(Site, Site.id == Machine.site_id)
+        .where(Machine.status == "active", Machine.registered_on < first + timedelta(days=31))
+        .order_by(Machine.id)
+    ).all()
+    chosen = sample(rows, share, seed)
+    plan = SamplingPlan(month=month, seed=seed, share=share, population=len(rows), created_by=actor)
+    db.session.add(plan)
+    db.session.flush()
+    township_of = {r[0]: r[2] for r in rows}
+    if chosen:
+        db.session.execute(
+            PlanItem.__table__.insert(),
+            [{"plan_id": plan.id, "machine_id": m, "township_id": township_of[m], "status": "pending"} for m in chosen],
+        )
+    audit.record("nrmm.plan", "nrmm_sampling_plan", plan.id, {"month": month, "seed": seed, "size": len(chosen)})
+    return plan
+
+
+def sample(rows: list[Any], share: float, seed: int) -> list[int]:
+    """Stratified draw: largest-remainder allocation by township, then at least one per site."""
+    if not rows:
+        return []
+    rng = random.Random(seed)
+    target = math.ceil(len(rows) * share)
+    by_township: dict[Any, list[int]] = defaultdict(list)
+    for machine_id, _site, township in rows:
+        by_township[township].append(machine_id)
+    quotas = {t: len(ids) * target / len(rows) for t, ids in by_township.items()}
+    alloc = {t: math.floor(q) for t, q in quotas.items()}
+    remainder = target - sum(alloc.values())
+    for t in sorted(quotas, key=lambda t: (-(quotas[t] - alloc[t]), str(t)))[:remainder]:
+        alloc[t] += 1
+    chosen: set[int] = set()
+    for t in sorted(by_township, key=str):
+        chosen.update(rng.sample(by_township[t], min(alloc[t], len(by_township[t]))))
+    by_site: dict[int, list[int]] = defaultdict(list)
+    for machine_id, site, _township in rows:
+        if site is not None:
+            by_site[site].append(machine_id)
+    for site in sorted(by_site):
+        if not chosen.intersection(by_site[site]):
+            chosen.add(rng.choice(by_site[site]))
+    return sorted(chosen)
+
+
+def emission_class(stage: int | None, site: Site | None) -> str:
+    if site is not None and site.low_emission_zone and site.zone_class:
+        return site.zone_class
+    return "I" if (stage or 0) <= 1 else "II"
+
+
+def record_spot_check(data: dict[str, Any], inspector: str) -> SpotCheck:
+    machine = None
+    if data.get("machine_id"):
+        machine = db.session.get(Machine, data["machine_id"])
+        if machine is None:
+            raise Invalid("unknown machine", {"machine_id": "unknown machine"})
+    elif data.get("pin"):
+        machine = db.session.scalar(select(Machine).where(Machine.pin == data["pin"]))
+    else:
+        raise Invalid("give machine_id or the PIN found on site", {"pin": "required"})
+    site = db.session.get(Site, data["site_id"]) if data.get("site_id") else (machine.site if machine else None)
+    power = machine.rated_power_kw if machine else data.get("rated_power_kw")
+    if power is None:
+        raise Invalid("rated power is needed to judge an unregistered machine", {"rated_power_kw": "required"})
+    stage = machine.emission_stage if machine else data.get("emission_stage")
+    verdict = judge_nrmm(
+        data["k_readings"],
+        data.get("ringelmann"),
+        emission_class(stage, site),
+        power,
+        on=local_day(data["checked_at"]),
+        region=current_app.config.get("REGION_CODE"),
+    )
+    violations = []
+    if any(e.item == "k" for e in verdict.exceeded):
+        violations.append("exceeding")
+    if any(e.item == "ringelmann" for e in verdict.exceeded):
+        violations.append("black_smoke")
+    if machine is None:
+        violations.append("unregistered")
+    electric = machine is not None and machine.fuel == "electric"
+    zone_minimum = site.zone_min_stage if site is not None and site.low_emission_zone else None
+    if zone_minimum and not electric and (stage or 0) < zone_minimum:
+        violations.append("below_zone_stage")
+    check = SpotCheck(
+        machine_id=machine.id if machine else None,
+        pin=data.get("pin") or (machine.pin if machine else None),
+        site_id=site.id if site else None,
+        checked_at=data["checked_at"],
+        inspector=inspector,
+        k_readings=list(data["k_readings"]),
+        ringelmann=data.get("ringelmann"),
+        verdict=verdict.verdict,
+        limit_set=verdict.limit_set,
+        exceeded=[{"item": e.item, "value": e.value, "limit": e.limit} for e in verdict.exceeded],
+        violations=violations,
+        penalty_yuan=PENALTY_ART_114 if violations else None,
+        legal_basis=LEGAL_BASIS_114 if violations else None,
+    )
+    db.session.add(check)
+    db.session.flush()
+    if machine is not None:
+        for item in db.session.scalars(
+            select(PlanItem).where(PlanItem.machine_id == machine.id, PlanItem.status == "pending")
+        ):
+            item.status = "checked"
+    audit.record("nrmm.spot_check", "nrmm_spot_check", check.id, {"violations": violations, "verdict": check.verdict})
+    events.emit("nrmm_spot_check", check.id, spot_check_json(check))
+    return check
+
+
+def mark_not_found(item_id: int) -> PlanItem:
+    item = db.session.get(PlanItem, item_id)
+    if item is None:
+        raise NotFound(f"plan item {item_id} not found")
+    item.status = "not_found"
+    audit.record("nrmm.not_found", "nrmm_plan_item", item.id)
+    return item
+
+
+def machine_json(m: Machine) -> dict[str, Any]:
+    """A registration in the national NRMM platform's terms (环保登记编码, PIN, 排放阶段...)."""
+    return {
+        "id": m.id,
+        "env_code": m.env_code,
+        "pin": m.pin,
+        "machine_type": m.machine_type,
+        "brand": m.brand,
+        "model": m.model,
+        "production_date": m.production_date.isoformat() if m.production_date else None,
+        "emission_stage": m.emission_stage,
+        "emission_stage_name": STAGE_NAMES.get(m.emission_stage or 0, "电动"),
+        "fuel": m.fuel,
+        "engine_model": m.engine_model,
+        "engine_maker": m.engine_maker,
+        "engine_number": m.engine_number,
+        "rated_power_kw": m.rated_power_kw,
+        "owner_id": m.owner_id,
+        "site_id": m.site_id,
+        "acquired_on": m.acquired_on.isoformat() if m.acquired_on else None,
+        "registered_on": m.registered_on.isoformat(),
+        "status": m.status,
+    }
+
+
+def spot_check_json(c: SpotCheck) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "machine_id": c.machine_id,
+        "pin": c.pin,
+        "site_id": c.site_id,
+        "checked_at": c.checked_at.isoformat(),
+        "inspector": c.inspector,
+        "k_readings": c.k_readings,
+        "ringelmann": c.ringelmann,
+        "verdict": c.verdict,
+        "limit_set": c.limit_set,
+        "exceeded": c.exceeded,
+        "violations": c.violations,
+        "penalty_yuan": c.penalty_yuan,
+        "legal_basis": c.legal_basis,
+    }
+
+
+def site_json(s: Site) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "name": s.name,
+        "kind": s.kind,
+        "township_id": s.township_id,
+        "location": s.location,
+        "low_emission_zone": s.low_emission_zone,
+        "zone_min_stage": s.zone_min_stage,
+        "zone_class": s.zone_class,
+    }
+
+
+def plan_json(p: SamplingPlan, *, items: bool = False) -> dict[str, Any]:
+    counts: dict[str, int] = defaultdict(int)
+    for item in p.items:
+        counts[item.status] += 1
+    data: dict[str, Any] = {
+        "id": p.id,
+        "month": p.month,
+        "seed": p.seed,
+        "share": p.share,
+        "population": p.population,
+        "size": len(p.items),
+        "status_counts": dict(counts),
+    }
+    if items:
+        data["items"] = [
+            {"id": i.id, "machine_id": i.machine_id, "township_id": i.township_id, "status": i.status} for i in p.items
+        ]
+    return data
