@@ -56,6 +56,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from vehicle_enforce.alerts import api as alerts_api
     from vehicle_enforce.auth import api as auth_api
     from vehicle_enforce.auth import views as auth_views
     from vehicle_enforce.blacklist import api as blacklist_api
@@ -80,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
         cases_api.bp,
         exports_api.bp,
         nrmm_api.bp,
+        alerts_api.bp,
     )
     for bp in api_blueprints:
         csrf.exempt(bp)

@@ -3,6 +3,8 @@
 Add a line here when a domain gains a models module.
 """
 
+from vehicle_enforce.alerts import models as alerts_models  # noqa: F401
+from vehicle_enforce.alerts import services as alerts_services  # noqa: F401  (hotlist restriction hook)
 from vehicle_enforce.auth import models as auth_models  # noqa: F401
 from vehicle_enforce.blacklist import models as blacklist_models  # noqa: F401
 from vehicle_enforce.blacklist import services as blacklist_services  # noqa: F401  (listing rule listener)

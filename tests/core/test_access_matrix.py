@@ -52,6 +52,13 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/rules/changes"): frozenset({"environment", "police", "transport", "township", "station"}),
     ("POST", "/api/v1/rules/changes"): frozenset({"environment"}),
     # Phase-out (issue 7): the transport bureau runs it; environment and townships (their own) read it.
+    # Heavy-pollution alerts (issue 11)
+    ("GET", "/api/v1/alerts/active"): ANY,
+    ("POST", "/api/v1/alerts"): frozenset({"environment"}),
+    ("POST", "/api/v1/alerts/<int:alert_id>/actions"): frozenset({"environment"}),
+    ("POST", "/api/v1/alerts/enterprise-grades"): frozenset({"environment"}),
+    ("POST", "/api/v1/alerts/gate-records"): frozenset({"environment"}),
+    ("GET", "/api/v1/alerts/<int:alert_id>/report.<fmt>"): frozenset({"environment", "transport", "police"}),
     # Non-road machinery (issue 8)
     ("GET", "/api/v1/nrmm/machines"): frozenset({"environment", "housing", "township"}),
     ("POST", "/api/v1/nrmm/machines"): frozenset({"environment", "housing", "township"}),

@@ -1,0 +1,1 @@
+"""Heavy-pollution alerts and the vehicle and machinery restrictions they trigger."""

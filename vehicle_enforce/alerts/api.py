@@ -1,0 +1,140 @@
+"""JSON API: heavy-pollution alerts, enterprise grades, gate records and the restricted-truck report."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import pandas as pd
+from flask import Blueprint, Response, jsonify
+from pydantic import AwareDatetime, Field
+from sqlalchemy import select
+
+from vehicle_enforce.alerts import services
+from vehicle_enforce.alerts.models import Alert, EnterpriseGrade
+from vehicle_enforce.auth.models import Department as D
+from vehicle_enforce.auth.principal import ANY, api_access, principal_or_401
+from vehicle_enforce.core import audit, transaction
+from vehicle_enforce.core.errors import Invalid, NotFound
+from vehicle_enforce.core.openapi import doc
+from vehicle_enforce.core.schemas import Schema, parse_body
+from vehicle_enforce.core.spreadsheets import to_xlsx_bytes
+from vehicle_enforce.core.timeutil import now_utc
+from vehicle_enforce.extensions import db
+from vehicle_enforce.vehicles.models import Owner
+
+bp = Blueprint("alerts_api", __name__, url_prefix="/api/v1/alerts")
+Level = Literal["blue", "yellow", "orange", "red"]
+
+
+class AlertIn(Schema):
+    level: Level
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    townships: list[int] | None = Field(default=None, max_length=50)
+
+
+class AlertAction(Schema):
+    action: Literal["extend", "upgrade", "lift"]
+    level: Level | None = None
+    ends_at: AwareDatetime | None = None
+
+
+class GradeIn(Schema):
+    owner_id: int = Field(ge=1, le=2**31 - 1)
+    grade: Literal["A", "B", "C"]
+    daily_truck_trips: int = Field(ge=0, le=100000)
+
+
+class GateRow(Schema):
+    plate: str = Field(min_length=1, max_length=16)
+    plate_color: str = Field(default="yellow", max_length=16)
+    direction: Literal["in", "out"]
+    at: AwareDatetime
+    emission_standard: int | None = Field(default=None, ge=0, le=6)
+    fuel: str | None = Field(default=None, max_length=16)
+    vehicle_type: str | None = Field(default=None, max_length=32)
+
+
+class GateIn(Schema):
+    owner_id: int = Field(ge=1, le=2**31 - 1)
+    records: list[GateRow] = Field(min_length=1, max_length=5000)
+
+
+@bp.get("/active")
+@api_access(ANY)
+@doc("Alerts in force now", tags=["alerts"])
+def active() -> Any:
+    return jsonify({"results": [services.alert_json(a) for a in services.in_force(now_utc())]})
+
+
+@bp.post("")
+@api_access(D.environment)
+@doc("Issue an alert (environment)", body=AlertIn, status=201, tags=["alerts"])
+def issue() -> Any:
+    principal = principal_or_401()
+    data = parse_body(AlertIn)
+    alert = services.issue(data.level, data.starts_at, data.ends_at, data.townships, principal.name)
+    transaction.commit()
+    return jsonify(services.alert_json(alert)), 201
+
+
+@bp.post("/<int:alert_id>/actions")
+@api_access(D.environment)
+@doc("Extend, upgrade or lift an alert early", body=AlertAction, tags=["alerts"])
+def alert_action(alert_id: int) -> Any:
+    principal = principal_or_401()
+    data = parse_body(AlertAction)
+    alert = services.act(alert_id, data.action, level=data.level, ends_at=data.ends_at, actor=principal.name)
+    transaction.commit()
+    return jsonify(services.alert_json(alert))
+
+
+@bp.post("/enterprise-grades")
+@api_access(D.environment)
+@doc("Set a key enterprise's grade (A/B/C) and daily truck trips", body=GradeIn, tags=["alerts"])
+def set_grade() -> Any:
+    data = parse_body(GradeIn)
+    if db.session.get(Owner, data.owner_id) is None:
+        raise Invalid("unknown enterprise", {"owner_id": "unknown owner"})
+    grade = db.session.scalar(select(EnterpriseGrade).where(EnterpriseGrade.owner_id == data.owner_id))
+    if grade is None:
+        grade = EnterpriseGrade(owner_id=data.owner_id, grade=data.grade, daily_truck_trips=data.daily_truck_trips)
+        db.session.add(grade)
+    grade.grade, grade.daily_truck_trips = data.grade, data.daily_truck_trips
+    db.session.flush()
+    audit.record("alert.grade", "enterprise_grade", grade.id, data.model_dump())
+    transaction.commit()
+    return jsonify(data.model_dump())
+
+
+@bp.post("/gate-records")
+@api_access(D.environment)
+@doc("Post an enterprise gate system's records (idempotent)", body=GateIn, tags=["alerts"])
+def gate_records() -> Any:
+    data = parse_body(GateIn)
+    if db.session.get(Owner, data.owner_id) is None:
+        raise Invalid("unknown enterprise", {"owner_id": "unknown owner"})
+    stored, duplicates = services.record_gate(data.owner_id, [r.model_dump() for r in data.records])
+    transaction.commit()
+    return jsonify({"stored": stored, "duplicates": duplicates})
+
+
+@bp.get("/<int:alert_id>/report.<fmt>")
+@api_access(D.environment, D.transport, D.police)
+@doc("The restricted-truck report as json or xlsx", tags=["alerts"])
+def report_file(alert_id: int, fmt: str) -> Any:
+    alert = db.session.get(Alert, alert_id)
+    if alert is None:
+        raise NotFound(f"alert {alert_id} not found")
+    rows = services.gate_report(alert)
+    if fmt == "json":
+        return jsonify({"results": rows})
+    if fmt != "xlsx":
+        raise NotFound("report formats: json, xlsx")
+    frame = pd.DataFrame(
+        rows, columns=["owner_id", "plate", "plate_color", "direction", "at", "emission_standard", "measure"]
+    )
+    return Response(
+        to_xlsx_bytes({"预警期间受限车辆": frame}),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )

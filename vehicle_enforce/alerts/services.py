@@ -1,0 +1,262 @@
+"""Alerts in force, the restriction each vehicle or machine is under, gate reports (flush, never commit).
+
+Measures per level are data (`measures.json`, overridable by ALERT_MEASURES_FILE). Where alerts
+overlap, the strictest level in force wins. Alert boundaries are given in Asia/Shanghai local time and
+stored in UTC; an alert "ending at midnight" ends at 00:00 local of the next day.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from vehicle_enforce.alerts.models import Alert, EnterpriseGrade, GateRecord
+from vehicle_enforce.core import audit
+from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
+from vehicle_enforce.core.timeutil import now_utc
+from vehicle_enforce.extensions import db
+from vehicle_enforce.vehicles.models import Vehicle
+
+LEVELS = ("blue", "yellow", "orange", "red")
+LEVEL_ZH = {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"}
+STANDARD_ZH = "〇一二三四五六"
+
+
+def measures() -> dict[str, Any]:
+    path = current_app.config.get("ALERT_MEASURES_FILE") or Path(__file__).with_name("measures.json")
+    return json.loads(Path(path).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def issue(level: str, starts_at: datetime, ends_at: datetime, townships: list[int] | None, actor: str) -> Alert:
+    if level not in LEVELS:
+        raise Invalid("unknown level", {"level": "blue, yellow, orange or red"})
+    if ends_at <= starts_at:
+        raise Invalid("an alert must end after it starts", {"ends_at": "after starts_at"})
+    alert = Alert(
+        level=level,
+        townships=townships,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        issued_by=actor,
+        history=[{"action": "issue", "level": level, "by": actor, "at": now_utc().isoformat()}],
+    )
+    db.session.add(alert)
+    db.session.flush()
+    audit.record("alert.issue", "alert", alert.id, {"level": level, "starts_at": starts_at, "ends_at": ends_at})
+    return alert
+
+
+def act(alert_id: int, action: str, *, level: str | None, ends_at: datetime | None, actor: str) -> Alert:
+    alert = db.session.get(Alert, alert_id)
+    if alert is None:
+        raise NotFound(f"alert {alert_id} not found")
+    now = now_utc()
+    if alert.lifted_at is not None or (alert.ends_at <= now and action != "extend"):
+        raise Conflict("the alert is no longer in force", {"action": "alert ended"})
+    if action == "extend":
+        if ends_at is None or ends_at <= alert.ends_at:
+            raise Invalid("extend needs a later end", {"ends_at": "later than the current end"})
+        alert.ends_at = ends_at
+    elif action == "upgrade":
+        if level not in LEVELS or LEVELS.index(level) <= LEVELS.index(alert.level):
+            raise Invalid("upgrade needs a higher level", {"level": "higher than the current level"})
+        alert.level = level
+    elif action == "lift":
+        alert.lifted_at = now
+        alert.ends_at = min(alert.ends_at, now)
+    else:
+        raise Invalid("unknown action", {"action": "extend, upgrade or lift"})
+    alert.history = [
+        *alert.history,
+        {
+            "action": action,
+            "level": alert.level,
+            "ends_at": alert.ends_at.isoformat(),
+            "by": actor,
+            "at": now.isoformat(),
+        },
+    ]
+    audit.record(f"alert.{action}", "alert", alert.id, {"level": alert.level, "ends_at": alert.ends_at})
+    return alert
+
+
+def in_force(at: datetime) -> list[Alert]:
+    stmt = select(Alert).where(Alert.starts_at <= at, Alert.ends_at > at)
+    return [a for a in db.session.scalars(stmt) if a.lifted_at is None or a.lifted_at > at]
+
+
+def strictest(alerts: Sequence[Alert], township_id: int | None) -> Alert | None:
+    applicable = [a for a in alerts if a.townships is None or township_id in (a.townships or [])]
+    return max(applicable, key=lambda a: LEVELS.index(a.level), default=None)
+
+
+@dataclass(frozen=True)
+class Facts:
+    vehicle_type: str | None
+    fuel: str | None
+    emission_standard: int | None
+    plate_color: str | None
+    township_id: int | None
+    grade: str | None
+    daily_trips: int | None
+
+
+def restriction(facts: Facts, alerts: Sequence[Alert]) -> dict[str, Any] | None:
+    """The measure that restricts this vehicle under the strictest alert in force, or None."""
+    alert = strictest(alerts, facts.township_id)
+    if alert is None:
+        return None
+    data = measures()
+    rule = data["levels"][alert.level].get("vehicles")
+    exempt = data["exempt"]
+    if not rule or facts.fuel in exempt["fuels"] or facts.vehicle_type in exempt["vehicle_types"]:
+        return None
+    if facts.plate_color in exempt["plate_colors"]:
+        return None
+    if facts.vehicle_type not in rule["types"] or facts.fuel not in rule["fuels"]:
+        return None
+    if facts.emission_standard is None or facts.emission_standard > rule["max_standard"]:
+        return None
+    if facts.grade in rule.get("exempt_grades", []):
+        return None
+    if (facts.daily_trips or 0) < rule.get("enterprise_min_trips", 0):
+        return None
+    level_zh = LEVEL_ZH[alert.level]
+    standard = STANDARD_ZH[rule["max_standard"]]
+    return {
+        "alert_id": alert.id,
+        "level": alert.level,
+        "measure": f"{alert.level}: {','.join(rule['fuels'])} {','.join(rule['types'])} <= {rule['max_standard']}",
+        "description_zh": f"{level_zh}预警期间，国{standard}及以下重型货车停止运输（A级企业除外）",
+        "ends_at": alert.ends_at.isoformat(),
+    }
+
+
+def nrmm_stage_restricted(stage: int | None, township_id: int | None, at: datetime) -> dict[str, Any] | None:
+    alert = strictest(in_force(at), township_id)
+    if alert is None:
+        return None
+    max_stage = measures()["levels"][alert.level].get("nrmm_max_stage")
+    if max_stage is None or stage is None or stage > max_stage:
+        return None
+    return {
+        "alert_id": alert.id,
+        "level": alert.level,
+        "description_zh": f"{LEVEL_ZH[alert.level]}预警期间，国{STANDARD_ZH[max_stage]}及以下非道路移动机械停止使用",
+    }
+
+
+def _facts(vehicle_ids: Sequence[int]) -> dict[int, Facts]:
+    if not vehicle_ids:
+        return {}
+    rows = db.session.execute(
+        select(
+            Vehicle.id,
+            Vehicle.vehicle_type,
+            Vehicle.fuel,
+            Vehicle.emission_standard,
+            Vehicle.plate_color,
+            Vehicle.township_id,
+            EnterpriseGrade.grade,
+            EnterpriseGrade.daily_truck_trips,
+        )
+        .outerjoin(EnterpriseGrade, EnterpriseGrade.owner_id == Vehicle.owner_id)
+        .where(Vehicle.id.in_(list(vehicle_ids)))
+    ).all()
+    return {r[0]: Facts(*r[1:]) for r in rows}
+
+
+def hotlist_restrictions(reads: Sequence[Any], vehicle_ids: Sequence[int | None]) -> list[dict[str, Any] | None]:
+    """Hotlist hook: the restriction for each read (one query for alerts, one for the vehicles)."""
+    alerts = in_force(now_utc())
+    if not alerts:
+        return [None] * len(reads)
+    facts = _facts([v for v in vehicle_ids if v is not None])
+    return [restriction(facts[v], alerts) if v is not None and v in facts else None for v in vehicle_ids]
+
+
+def record_gate(owner_id: int, rows: list[dict[str, Any]]) -> tuple[int, int]:
+    """Store gate records idempotently on (enterprise, plate, direction, time); return (stored, duplicates)."""
+    stored = duplicates = 0
+    for row in rows:
+        exists = db.session.scalar(
+            select(GateRecord.id).where(
+                GateRecord.owner_id == owner_id,
+                GateRecord.plate == row["plate"],
+                GateRecord.direction == row["direction"],
+                GateRecord.at == row["at"],
+            )
+        )
+        if exists is not None:
+            duplicates += 1
+            continue
+        db.session.add(GateRecord(owner_id=owner_id, **row))
+        stored += 1
+    db.session.flush()
+    return stored, duplicates
+
+
+def gate_report(alert: Alert) -> list[dict[str, Any]]:
+    """Restricted trucks that entered or left a key enterprise while the alert was in force."""
+    rows = db.session.scalars(
+        select(GateRecord)
+        .where(GateRecord.at >= alert.starts_at, GateRecord.at < alert.ends_at)
+        .order_by(GateRecord.at)
+    ).all()
+    grades = {g.owner_id: g for g in db.session.scalars(select(EnterpriseGrade))}
+    out = []
+    for r in rows:
+        g = grades.get(r.owner_id)
+        facts = Facts(
+            r.vehicle_type or "heavy_truck",
+            r.fuel,
+            r.emission_standard,
+            r.plate_color,
+            None,
+            g.grade if g else None,
+            g.daily_truck_trips if g else None,
+        )
+        found = restriction(facts, [alert])
+        if found is not None:
+            out.append(
+                {
+                    "owner_id": r.owner_id,
+                    "plate": r.plate,
+                    "plate_color": r.plate_color,
+                    "direction": "进厂" if r.direction == "in" else "出厂",
+                    "at": r.at.isoformat(),
+                    "emission_standard": r.emission_standard,
+                    "measure": found["description_zh"],
+                }
+            )
+    return out
+
+
+def alert_json(a: Alert) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "level": a.level,
+        "townships": a.townships,
+        "starts_at": a.starts_at.isoformat(),
+        "ends_at": a.ends_at.isoformat(),
+        "lifted_at": a.lifted_at.isoformat() if a.lifted_at else None,
+        "issued_by": a.issued_by,
+        "history": a.history,
+    }
+
+
+def _register_hotlist_hook() -> None:
+    from vehicle_enforce.blacklist.hotlist import RESTRICTION_PROVIDERS
+
+    if hotlist_restrictions not in RESTRICTION_PROVIDERS:
+        RESTRICTION_PROVIDERS.append(hotlist_restrictions)
+
+
+_register_hotlist_hook()
