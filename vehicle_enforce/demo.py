@@ -197,10 +197,11 @@ def _extend_demo(rng: random.Random) -> None:
 def _domain_loaders() -> list[Callable[[random.Random], None]]:
     # One line per domain that has demo data: `from vehicle_enforce.<domain>.demo import load as <domain>`.
     from vehicle_enforce.inspections.demo import load as inspections
+    from vehicle_enforce.nrmm.demo import load as nrmm
     from vehicle_enforce.phaseout.demo import load as phaseout
     from vehicle_enforce.vehicles.demo import load as vehicles
 
-    return [vehicles, inspections, phaseout]
+    return [vehicles, inspections, phaseout, nrmm]
 
 
 @click.group("demo")
