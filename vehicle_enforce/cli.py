@@ -90,12 +90,14 @@ def _register_domain_commands() -> None:
     from vehicle_enforce.demo import demo
     from vehicle_enforce.exports.cli import export_group
     from vehicle_enforce.inspections.cli import import_remote_sensing, stations
+    from vehicle_enforce.nrmm.cli import import_nrmm
     from vehicle_enforce.phaseout.cli import phaseout
     from vehicle_enforce.vehicles.cli import import_group
 
     for group in (users, tokens, townships, stations, demo, import_group, phaseout, hotlist_group, export_group):
         main.add_command(group)
     import_group.add_command(import_remote_sensing)
+    import_group.add_command(import_nrmm)
     try:
         from vehicle_enforce.platereading_cli import plates
     except ImportError:  # the plate reader is optional until its module lands

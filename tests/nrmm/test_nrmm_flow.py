@@ -133,3 +133,31 @@ def test_access_and_export(client, auth_headers, env):
     assert exported[0]["pin"] == "EXP-1" and exported[0]["emission_stage_name"] == "国二"
     xlsx = client.get("/api/v1/nrmm/machines/export?format=xlsx", headers=env)
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+
+
+def test_survey_import_upserts_by_pin_and_reports_bad_rows(runner, client, env, tmp_path):
+    add_site(client, env, "巴公镇某工地")
+    header = "PIN,机械类型,品牌,排放阶段,额定功率,所在工地,购置日期,登记日期\n"
+    rows = [
+        "LX1001,挖掘机,三一,国三,75,巴公镇某工地,2019-08-01,2019-08-20",
+        "LX1002,装载机,柳工,国五,55,,2019-08-01,2019-08-20",  # no such stage
+        "LX1003,叉车,合力,电动,15,,,",
+        "LX1004,压路机,徐工,国二,abc,,,",  # power not a number
+    ]
+    source = tmp_path / "survey.csv"
+    source.write_bytes((header + "\n".join(rows) + "\n").encode("gbk"))
+    result = runner.invoke(["import", "nrmm", str(source), "--errors-out", str(tmp_path / "err.csv")])
+    assert result.exit_code == 0 and "created 2" in result.output and "rejected 2" in result.output, result.output
+    errors = (tmp_path / "err.csv").read_text(encoding="utf-8-sig")
+    assert "3,emission_stage" in errors and "5,rated_power_kw" in errors
+    source.write_bytes((header + "LX1001,挖掘机,三一,国四,80,,2019-08-01,2019-08-20\n").encode("utf-8"))
+    again = runner.invoke(["import", "nrmm", str(source)])
+    assert "created 0, updated 1" in again.output
+    machines = client.get("/api/v1/nrmm/machines", headers=env).get_json()["results"]
+    assert [(m["pin"], m["emission_stage"], m["rated_power_kw"]) for m in machines] == [
+        ("LX1001", 4, 80.0),
+        ("LX1003", None, 15.0),
+    ]
+    (tmp_path / "bad.csv").write_text("品牌,型号\n三一,SY75\n", encoding="utf-8")
+    bad = runner.invoke(["import", "nrmm", str(tmp_path / "bad.csv")])
+    assert bad.exit_code != 0 and "missing column" in bad.output

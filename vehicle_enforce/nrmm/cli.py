@@ -1,0 +1,26 @@
+"""`vehicle-enforce import nrmm FILE` (attached to the shared `import` group)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from vehicle_enforce.core import transaction
+from vehicle_enforce.core.errors import ServiceError
+from vehicle_enforce.nrmm import importer
+
+
+@click.command("nrmm")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--errors-out", type=click.Path(dir_okay=False, path_type=Path), help="CSV of rejected rows")
+@with_appcontext
+def import_nrmm(file: Path, errors_out: Path | None) -> None:
+    """Import a machinery survey spreadsheet (CSV or XLSX), upserting by PIN."""
+    try:
+        result = importer.import_file(file, "cli", errors_out or file.with_suffix(".errors.csv"))
+    except ServiceError as exc:
+        raise click.ClickException(f"{exc.message}: {exc.fields}") from None
+    transaction.commit()
+    click.echo(f"read {result.read}, created {result.created}, updated {result.updated}, rejected {len(result.errors)}")
