@@ -4,7 +4,7 @@ Usage::
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_plates.py [--scale 1.0] [--repeat 1] [--dir PATH]
 
-Photos are resized so their long side is 1280 px times ``--scale`` before timing; prints
+Photos are resized so their long side is 1280 px; ``--scale`` is the share of the photos timed; prints
 median/p95 ms per photo and the accuracy summary of the same run as JSON.
 """
 
@@ -34,14 +34,15 @@ def main() -> None:
     shared = Path(os.environ.get("VE_SHARED_DIR", REPO_ROOT.parent / "shared"))
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--dir", type=Path, default=shared / "data" / "plates")
-    ap.add_argument("--scale", type=float, default=1.0, help="long side = 1280 * scale px")
+    ap.add_argument("--scale", type=float, default=1.0, help="share of the photos to time (1.0 = all; CI smoke 0.001)")
     ap.add_argument("--repeat", type=int, default=1)
     args = ap.parse_args()
 
     cv2.setNumThreads(1)
     reader = PlateReader()
-    side = round(1280 * args.scale)
+    side = 1280  # photos as stations send them (long side 1280 px); --scale sets how many photos
     labels = load_labels(args.dir)
+    labels = labels[: max(3, round(len(labels) * min(1.0, args.scale)))]
     images = []
     for file, plate, _color in labels:
         img = cv2.imread(str(args.dir / file), cv2.IMREAD_COLOR)

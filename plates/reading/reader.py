@@ -59,19 +59,27 @@ def _expand(quad: F32, top: float, bottom: float, left: float, right: float) -> 
 
 
 def _variants(c: Candidate) -> list[tuple[F32, bool]]:
-    """(quad, double_row) layouts to try for one candidate."""
+    """(quad, double_row) layouts to try for one candidate, most likely first.
+
+    Colour regions often stop short of the plate's ends (frame, dirt, glare), edge regions
+    cover only the characters: both are widened; a wider second try catches cut-off ends.
+    """
     aspect = c.width / max(c.height, 1e-3)
     out: list[tuple[F32, bool]] = []
-    quad = c.quad if c.source in ("edge", "whole") else _expand(c.quad, 0.06, 0.06, 0.025, 0.025)
-    if c.source == "green":  # the white-ish top of new-energy plates is often outside the mask
-        out.append((_expand(c.quad, 0.6, 0.08, 0.03, 0.03), False))
-        aspect /= 1.68
-    if aspect >= 2.2:
-        out.append((quad, False))
-        if c.source == "edge":  # character area: the plate is a bit larger
-            out.append((_expand(c.quad, 0.15, 0.15, 0.04, 0.04), False))
+    if c.source == "whole":
+        return [(c.quad, False)] if aspect >= 2.2 else [(c.quad, True), (c.quad, False)]
+    q = c.quad
+    if c.source == "edge":
+        q = _expand(q, 0.2, 0.2, 0.03, 0.03)
+    elif c.source == "green":  # the white-ish top of new-energy plates is often outside the mask
+        out.append((_expand(q, 0.6, 0.08, 0.05, 0.05), False))
+    single = aspect >= 2.2 and not (c.source == "green" and aspect / 1.68 < 2.2)
+    if single:
+        out.append((_expand(q, 0.08, 0.08, 0.05, 0.05), False))
     if aspect <= 2.8:
-        out.append((quad, True))
+        out.append((_expand(q, 0.05, 0.05, 0.05, 0.05), True))
+    if single:
+        out.append((_expand(q, 0.12, 0.12, 0.12, 0.12), False))
     return out
 
 

@@ -43,8 +43,8 @@ def make_sample(rng: random.Random) -> tuple[NDArray[np.uint8], str]:
         quad = _jitter_quad(quad, rng)
         return warp_plate(bg, quad, double=rng.random() < 0.2), ""
     spec = random_spec(rng)
-    plate, corners = render_plate(spec, rng, scale=1.0)
     width = rng.uniform(45, 260) if rng.random() < 0.8 else rng.uniform(260, 480)
+    plate, corners = render_plate(spec, rng, scale=float(np.clip(width / 440 * 1.5, 0.5, 1.0)))
     aspect = plate.shape[0] / plate.shape[1]
     cw, ch = round(width * 1.35), round(width * aspect * 1.9) + 10
     canvas = random_background(rng, ch, cw)

@@ -31,7 +31,13 @@ FONT_CANDIDATES = (
     ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
     ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc", 2),
 )
+#: Narrow bold sans fonts for letters and digits (Debian: fonts-urw-base35, fonts-liberation,
+#: fonts-dejavu-core); the glyphs are stretched to the plate's character boxes anyway.
 LATIN_EXTRA = (
+    "/usr/share/fonts/opentype/urw-base35/NimbusSansNarrow-Bold.otf",
+    "/usr/share/fonts/truetype/liberation/LiberationSansNarrow-Bold.ttf",
+    "/usr/share/fonts/opentype/urw-base35/NimbusSans-Bold.otf",
+    "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
     "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf",
     "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
 )
@@ -121,7 +127,7 @@ def render_plate(spec: PlateSpec, rng: random.Random | None = None, scale: float
     fonts = available_fonts()
     font_path, font_idx = rng.choice(fonts)
     latin = [p for p in LATIN_EXTRA if Path(p).exists()]
-    latin_font = (rng.choice(latin), 0) if latin and rng.random() < 0.4 else (font_path, font_idx)
+    latin_font = (rng.choice(latin), 0) if latin and rng.random() < 0.75 else (font_path, font_idx)
     w_mm, h_mm, boxes = _layout(spec)
     w, h = round(w_mm * scale), round(h_mm * scale)
     yy = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None, None]
@@ -174,6 +180,8 @@ def render_plate(spec: PlateSpec, rng: random.Random | None = None, scale: float
         cv2.circle(img, (round(x_dot), round(70 * scale)), max(1, round(5 * scale)), text_rgb, -1)
 
     stroke_gain = rng.uniform(0.9, 1.25)
+    weight = rng.choice((-1, 0, 0, 1, 1))  # erode / keep / dilate the glyph strokes
+    wk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
     for i, (ch, (bx, by, bw, bh)) in enumerate(zip(spec.text, boxes, strict=True)):
         is_cjk = ch not in LETTERS + DIGITS
         fp, fi = (font_path, font_idx) if is_cjk else latin_font
@@ -181,10 +189,13 @@ def render_plate(spec: PlateSpec, rng: random.Random | None = None, scale: float
         gw = bw if (ch != "1" or is_cjk) else bw * g.shape[1] / g.shape[0] * bh / bw
         gw = min(bw, max(gw, bw * 0.25))
         tw, th = max(1, round(gw * scale)), max(1, round(bh * scale))
-        mask = cv2.resize(g, (tw, th), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+        gm = cv2.resize(g, (tw, th), interpolation=cv2.INTER_AREA)
+        if weight and th >= 40:
+            gm = cv2.dilate(gm, wk) if weight > 0 else cv2.erode(gm, wk)
+        mask = gm.astype(np.float32) / 255.0
         mask = np.clip(mask * stroke_gain, 0, 1)[:, :, None]
-        x0 = round((bx + (bw - gw) / 2) * scale)
-        y0 = round(by * scale)
+        x0 = max(0, round((bx + (bw - gw) / 2 + rng.uniform(-2, 2)) * scale))
+        y0 = max(0, round((by + rng.uniform(-2, 2)) * scale))
         col = red if (spec.color == "white" and (ch == "警" or (i < 2 and rng.random() < 0.0))) else text_rgb
         roi = img[y0 : y0 + th, x0 : x0 + tw]
         mh, mw = roi.shape[:2]
@@ -240,11 +251,11 @@ def photometric(img: U8, rng: random.Random) -> U8:
     mode = rng.random()
     gain = 1.0
     if mode < 0.12:  # night: dark scene
-        gain = rng.uniform(0.2, 0.5)
+        gain = rng.uniform(0.3, 0.6)
     elif mode < 0.22:  # over exposure / headlights
         gain = rng.uniform(1.3, 2.2)
-    contrast = rng.uniform(0.6, 1.3)
-    offset = 128 - 128 * contrast + rng.uniform(-50, 40)
+    contrast = rng.uniform(0.7, 1.3)
+    offset = 128 - 128 * contrast + rng.uniform(-40, 30)
     chan = np.array([rng.uniform(0.8, 1.2) for _ in range(3)], np.float32)
     f = img.astype(np.float32) * (gain * contrast * chan) + offset * chan
     if rng.random() < 0.4:  # shadow / light gradient
