@@ -57,10 +57,24 @@ def doc(
     return decorator
 
 
+def _openapi30(node: Any) -> Any:
+    """JSON Schema 2020 → OpenAPI 3.0: numeric exclusive bounds become `minimum` + `exclusiveMinimum: true`."""
+    if isinstance(node, list):
+        return [_openapi30(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _openapi30(value) for key, value in node.items()}
+    for exclusive, bound in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+        value = out.get(exclusive)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            out[bound], out[exclusive] = value, True
+    return out
+
+
 def _schema(model: type[BaseModel] | dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
     if isinstance(model, dict):
         return model
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema = _openapi30(model.model_json_schema(ref_template="#/components/schemas/{model}"))
     for name, sub in schema.pop("$defs", {}).items():
         components[name] = sub
     components[model.__name__] = schema
@@ -96,7 +110,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
                 op["security"] = []
             query = meta.get("query")
             if query is not None and method == "GET":
-                for name, prop in query.model_json_schema().get("properties", {}).items():
+                for name, prop in _openapi30(query.model_json_schema()).get("properties", {}).items():
                     op["parameters"].append({"name": name, "in": "query", "required": False, "schema": prop})
             if method in {"POST", "PUT", "PATCH"}:
                 if meta.get("multipart") is not None:
