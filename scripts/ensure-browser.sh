@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# Install Debian's chromium for the Playwright browser tests when it is missing (needs root and apt).
+# Install what the test suite needs from Debian when it is missing (needs root and apt):
+# chromium for the Playwright browser tests, and the fonts the synthetic plate renderer uses
+# (plates/reading/training/synth.py: CJK and narrow Latin fonts). Rendered test plates depend on the
+# fonts found, so every machine that runs the tests gets the same set.
 set -euo pipefail
-if command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ]; then
+PACKAGES=(chromium fonts-noto-cjk fonts-wqy-microhei fonts-liberation fonts-urw-base35)
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-  echo "chromium is not installed and cannot be installed here (needs root and apt-get);" \
-       "browser tests will fail in CI and be skipped elsewhere" >&2
+  echo "missing Debian packages ${missing[*]} cannot be installed here (needs root and apt-get);" \
+       "browser and rendered-plate tests will fail in CI and be skipped elsewhere" >&2
   exit 0
 fi
-echo "installing Debian chromium and CJK fonts for the browser tests..."
+echo "installing ${missing[*]} for the browser and plate tests..."
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/dev/null
-apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
