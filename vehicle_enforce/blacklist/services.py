@@ -40,8 +40,16 @@ TEST_SOURCES = ("roadside", "spot_check")
 
 
 def _lock_vehicles(vehicle_ids: Sequence[int]) -> None:
+    """Serialise the listing rule per vehicle (PostgreSQL; SQLite serialises writers anyway).
+
+    FOR NO KEY UPDATE, not FOR UPDATE: the caller has already inserted rows that reference these
+    vehicles, and each such insert holds a FOR KEY SHARE lock on its vehicle. FOR UPDATE conflicts with
+    KEY SHARE, so two requests for one vehicle would each wait for the other's insert (a deadlock);
+    NO KEY UPDATE conflicts only with itself, which is the serialisation the rule needs.
+    """
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(select(Vehicle.id).where(Vehicle.id.in_(sorted(vehicle_ids))).with_for_update())
+        stmt = select(Vehicle.id).where(Vehicle.id.in_(sorted(vehicle_ids))).with_for_update(key_share=True)
+        db.session.execute(stmt)
 
 
 def active_entries(vehicle_ids: Sequence[int]) -> dict[int, BlacklistEntry]:
