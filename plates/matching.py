@@ -12,6 +12,7 @@ confusion key, so ranking the rows fetched by key decides exactly as ranking the
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final, Literal, NamedTuple
@@ -235,7 +236,11 @@ def rank_candidates(
         close = len(normal) == len(read_normal) and _core_key(normal) == read_key
         if not close and abs(len(normal) - len(read_normal)) * INDEL_COST > REVIEW_MAX_DISTANCE:
             continue
-        if len(normal) == len(read_normal):  # the common case; stop counting past the review limit
+        if close:  # the common case: only the province and listed confusions can differ
+            distance = (PROVINCE_COST if normal[0] != read_normal[0] else 0.0) + CONFUSION_COST * sum(
+                map(operator.ne, normal[1:], read_normal[1:])
+            )
+        elif len(normal) == len(read_normal):  # stop counting past the review limit
             distance = _positional_distance(read_normal, normal, REVIEW_MAX_DISTANCE)
         else:
             distance = plate_distance(read_normal, normal)

@@ -6,6 +6,7 @@ upper case, no spaces, middle dots or dashes (``晋E12345``, ``晋ED12345``, ``�
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -149,6 +150,9 @@ def _normalize_once(text: str) -> str:
     return _fix_positions(cleaned)
 
 
+# Pure and called for every read and every candidate row: the same plates recur (a truck passes many
+# stations, a checkpoint sees the same fleets), so a bounded cache skips the NFKC and regex work.
+@functools.lru_cache(maxsize=65536)
 def normalize_plate(text: str | None) -> str:
     """Return the stored form of a plate text, or "" when the text says no plate was read.
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from vehicle_enforce.alerts.models import Alert, EnterpriseGrade, GateRecord
 from vehicle_enforce.core import audit
@@ -87,9 +87,12 @@ def act(alert_id: int, action: str, *, level: str | None, ends_at: datetime | No
     return alert
 
 
+# Built once: every hotlist check asks for the alerts in force.
+_IN_FORCE = select(Alert).where(Alert.starts_at <= bindparam("at"), Alert.ends_at > bindparam("at"))
+
+
 def in_force(at: datetime) -> list[Alert]:
-    stmt = select(Alert).where(Alert.starts_at <= at, Alert.ends_at > at)
-    return [a for a in db.session.scalars(stmt) if a.lifted_at is None or a.lifted_at > at]
+    return [a for a in db.session.scalars(_IN_FORCE, {"at": at}) if a.lifted_at is None or a.lifted_at > at]
 
 
 def strictest(alerts: Sequence[Alert], township_id: int | None) -> Alert | None:

@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from vehicle_enforce.auth.models import ApiToken, Department, Township, User
@@ -87,9 +87,13 @@ def create_token(name: str, department: str, *, township: str | None = None, sta
     return IssuedToken(token, secret)
 
 
+# Built once: every API request looks its token up.
+_TOKEN_BY_DIGEST = select(ApiToken).where(ApiToken.token_hash == bindparam("digest"))
+
+
 def authenticate_token(secret: str) -> ApiToken | None:
     digest = _hash_token(secret)
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
+    token = db.session.scalar(_TOKEN_BY_DIGEST, {"digest": digest})
     if token is None or token.revoked_at is not None:
         return None
     # The lookup is by digest; compare again in constant time so timing says nothing either way.

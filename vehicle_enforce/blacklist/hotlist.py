@@ -1,7 +1,7 @@
 """Police hotlist checks: one plate at a checkpoint, or a camera gateway's batch of reads.
 
-The hot path is two queries whatever the batch size: one for the plates' confusion keys (the
-misread-tolerant matcher) and one for the active entries with their cases. Every lookup is recorded
+The hot path reads in one query whatever the batch size: the candidates for the plates' confusion
+keys (the misread-tolerant matcher) with their active entries and cases. Every lookup is recorded
 (who, when, which plates, hits); reads that were not hits are purged after the retention period.
 """
 
@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, select, text
+from sqlalchemy import and_, delete, text
 
 from vehicle_enforce.auth.principal import Principal
 from vehicle_enforce.blacklist.models import BlacklistEntry, HotlistLookup, HotlistRead
@@ -21,7 +21,8 @@ from vehicle_enforce.cases.models import Case
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.phaseout import services as phaseout_services
-from vehicle_enforce.vehicles.matching import match_many
+from vehicle_enforce.vehicles.matching import CANDIDATES, match_many_with
+from vehicle_enforce.vehicles.models import Vehicle, VehicleStatus
 
 ACTIONS_ZH = {
     "stop_and_penalize": "拦截检查，移交处罚",
@@ -51,42 +52,42 @@ class Read:
     location: str | None = None
 
 
+#: The match query with each candidate vehicle's registry status and its active entry and case.
+_CANDIDATES_WITH_ENTRY = (
+    CANDIDATES.add_columns(
+        Vehicle.status,
+        BlacklistEntry.id,
+        BlacklistEntry.reason,
+        BlacklistEntry.listed_at,
+        BlacklistEntry.rule,
+        Case.id,
+        Case.state,
+        Case.due_at,
+    )
+    .outerjoin(BlacklistEntry, and_(BlacklistEntry.vehicle_id == Vehicle.id, BlacklistEntry.status == "active"))
+    .outerjoin(Case, Case.entry_id == BlacklistEntry.id)
+)
+
+
 def check(reads: Sequence[Read], principal: Principal, *, reason: str | None, mode: str) -> list[dict[str, Any]]:
-    matches = match_many([(r.plate, r.plate_color) for r in reads])
+    matches, vehicles = match_many_with([(r.plate, r.plate_color) for r in reads], _CANDIDATES_WITH_ENTRY)
     vehicle_ids = [m.match.vehicle_id if m.match is not None else None for m in matches]
-    wanted = sorted({v for v in vehicle_ids if v is not None})
-    found: dict[int, tuple[Any, ...]] = {}
-    if wanted:
-        rows = db.session.execute(
-            select(
-                BlacklistEntry.vehicle_id,
-                BlacklistEntry.id,
-                BlacklistEntry.reason,
-                BlacklistEntry.listed_at,
-                BlacklistEntry.rule,
-                Case.id,
-                Case.state,
-                Case.due_at,
-            )
-            .outerjoin(Case, Case.entry_id == BlacklistEntry.id)
-            .where(BlacklistEntry.vehicle_id.in_(wanted), BlacklistEntry.status == "active")
-        ).all()
-        found = {row[0]: tuple(row) for row in rows}
     restrictions: list[list[dict[str, Any] | None]] = [hook(reads, vehicle_ids) for hook in RESTRICTION_PROVIDERS]
     now = now_utc()
-    # A checkpoint sighting of a scrapped or deregistered vehicle raises "scrapped but still driving".
+    # A checkpoint sighting of a vehicle the registry no longer holds as active (scrapped, deregistered,
+    # transferred out: recording a phase-out action sets that status) raises "scrapped but still driving".
     phaseout_services.check_seen_again(
         (vid, read.seen_at or now, "checkpoint", read.location)
         for read, vid in zip(reads, vehicle_ids, strict=True)
-        if vid is not None
+        if vid is not None and vehicles[vid][0] != VehicleStatus.active
     )
     results, stored = [], []
     for index, (read, result, vehicle_id) in enumerate(zip(reads, matches, vehicle_ids, strict=True)):
-        row = found.get(vehicle_id) if vehicle_id is not None else None
-        hit = result.decision if row is not None else None
+        row = vehicles[vehicle_id] if vehicle_id is not None else None
+        hit = result.decision if row is not None and row[1] is not None else None
         entry = case = None
         action = "none"
-        if row is not None:
+        if row is not None and hit is not None:
             _, entry_id, entry_reason, listed_at, rule, case_id, state, due_at = row
             entry = {"id": entry_id, "reason": entry_reason, "listed_at": listed_at.isoformat(), "rule": rule}
             case = (
@@ -126,25 +127,59 @@ def check(reads: Sequence[Read], principal: Principal, *, reason: str | None, mo
     return results
 
 
-def _record(principal: Principal, reason: str | None, mode: str, reads: list[dict[str, Any]]) -> None:
-    if db.session.get_bind().dialect.name == "postgresql":
-        # The lookup record need not wait for its WAL flush: a crash can lose at most the last moment of
-        # lookup records, never corrupt them, and checks stay fast at the checkpoint.
-        db.session.execute(text("SET LOCAL synchronous_commit = off"))
-    lookup = HotlistLookup(
-        actor_kind=principal.kind,
-        actor_id=principal.id,
-        actor_name=principal.name,
-        department=principal.department,
-        reason=reason,
-        mode=mode,
-        read_count=len(reads),
-        hit_count=sum(1 for r in reads if r["hit"]),
-        at=now_utc(),
+# PostgreSQL: the lookup and all its reads in one statement (one round trip whatever the batch size).
+# The lookup record need not wait for its WAL flush (set_config(..., true) is SET LOCAL): a crash can
+# lose at most the last moment of lookup records, never corrupt them, and checks stay fast.
+_PG_RECORD = text(
+    """
+    WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true)),
+    lookup AS (
+        INSERT INTO hotlist_lookups
+            (at, actor_kind, actor_id, actor_name, department, reason, mode, read_count, hit_count)
+        SELECT :at, :actor_kind, :actor_id, :actor_name, :department, :reason, :mode, :read_count, :hit_count
+        FROM relaxed
+        RETURNING id
     )
-    db.session.add(lookup)
-    db.session.flush()
-    db.session.execute(HotlistRead.__table__.insert(), [{**r, "lookup_id": lookup.id} for r in reads])
+    INSERT INTO hotlist_reads (lookup_id, plate, plate_color, seen_at, location, hit, vehicle_id, entry_id)
+    SELECT lookup.id, r.plate, r.plate_color, r.seen_at, r.location, r.hit, r.vehicle_id, r.entry_id
+    FROM lookup, unnest(
+        CAST(:plates AS varchar[]), CAST(:colors AS varchar[]), CAST(:seen AS timestamptz[]),
+        CAST(:locations AS varchar[]), CAST(:hits AS varchar[]), CAST(:vehicle_ids AS integer[]),
+        CAST(:entry_ids AS bigint[])
+    ) AS r(plate, plate_color, seen_at, location, hit, vehicle_id, entry_id)
+    """
+)
+
+
+def _record(principal: Principal, reason: str | None, mode: str, reads: list[dict[str, Any]]) -> None:
+    lookup = {
+        "at": now_utc(),
+        "actor_kind": principal.kind,
+        "actor_id": principal.id,
+        "actor_name": principal.name,
+        "department": principal.department,
+        "reason": reason,
+        "mode": mode,
+        "read_count": len(reads),
+        "hit_count": sum(1 for r in reads if r["hit"]),
+    }
+    if db.session.get_bind().dialect.name == "postgresql":
+        columns = {
+            "plates": "plate",
+            "colors": "plate_color",
+            "seen": "seen_at",
+            "locations": "location",
+            "hits": "hit",
+            "vehicle_ids": "vehicle_id",
+            "entry_ids": "entry_id",
+        }
+        arrays = {name: [r[column] for r in reads] for name, column in columns.items()}
+        db.session.execute(_PG_RECORD, {**lookup, **arrays})
+        return
+    lookup_id = db.session.execute(
+        HotlistLookup.__table__.insert().returning(HotlistLookup.__table__.c.id), lookup
+    ).scalar_one()
+    db.session.execute(HotlistRead.__table__.insert(), [{**r, "lookup_id": lookup_id} for r in reads])
 
 
 def purge_misses(now: datetime | None = None) -> int:

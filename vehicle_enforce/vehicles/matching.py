@@ -12,8 +12,9 @@ from __future__ import annotations
 import enum
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from plates import MatchResult, confusion_key, rank_candidates
 from vehicle_enforce.extensions import db
@@ -24,33 +25,43 @@ NO_MATCH = MatchResult("none", [])
 
 def match_plate(plate: str | None, plate_color: str | None) -> MatchResult:
     """Decide which registered vehicle a read names: exact, probable, ambiguous or none."""
-    key = confusion_key(plate or "")
-    if not key:
-        return NO_MATCH
-    rows = db.session.execute(
-        select(Vehicle.id, Vehicle.plate, Vehicle.plate_color).where(Vehicle.plate_key == key)
-    ).all()
-    return rank_candidates(plate or "", plate_color, [tuple(r) for r in rows])
+    return match_many_with([(plate, plate_color)])[0][0]
 
 
 def match_many(reads: Sequence[tuple[str | None, str | None]]) -> list[MatchResult]:
     """Match a batch of (plate, plate_color) reads with one query for all their keys."""
+    return match_many_with(reads)[0]
+
+
+#: The candidate query: registered plates whose confusion key is one of `:keys`. Built once (building a
+#: statement costs more than running it on the hot paths); see match_many_with for extending it.
+CANDIDATES: Select[Any] = select(Vehicle.plate_key, Vehicle.id, Vehicle.plate, Vehicle.plate_color).where(
+    Vehicle.plate_key.in_(bindparam("keys", expanding=True))
+)
+
+
+def match_many_with(
+    reads: Sequence[tuple[str | None, str | None]], query: Select[Any] = CANDIDATES
+) -> tuple[list[MatchResult], dict[int, tuple[Any, ...]]]:
+    """`match_many`, also fetching per-vehicle columns in the same query.
+
+    `query` is CANDIDATES with more columns added (and the joins they need, at most one row per
+    vehicle), built once by the caller; those columns come back as `{vehicle_id: (extra, ...)}` for
+    every candidate vehicle. This is how the hotlist reads a vehicle's active entry and case in the
+    same round trip as the match.
+    """
     keys = [confusion_key(plate or "") for plate, _ in reads]
     wanted = sorted({k for k in keys if k})
     by_key: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
+    extras: dict[int, tuple[Any, ...]] = {}
     for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        rows = db.session.execute(
-            select(Vehicle.plate_key, Vehicle.id, Vehicle.plate, Vehicle.plate_color).where(
-                Vehicle.plate_key.in_(chunk)
-            )
-        ).all()
-        for key, vehicle_id, plate, colour in rows:
+        for key, vehicle_id, plate, colour, *extra in db.session.execute(query, {"keys": wanted[start : start + 500]}):
             by_key[key].append((vehicle_id, plate, colour))
+            extras[vehicle_id] = tuple(extra)
     results = []
     for (plate, colour), key in zip(reads, keys, strict=True):
         results.append(rank_candidates(plate or "", colour, by_key.get(key, [])) if key else NO_MATCH)
-    return results
+    return results, extras
 
 
 class LinkStatus(enum.StrEnum):
