@@ -138,13 +138,15 @@ def on_verdicts(batch: Sequence[VerdictEvent]) -> None:
     to_check = [v for v in candidates if v not in entries]
     if not to_check:
         return
+    checking = set(to_check)
     by_vehicle: dict[int, list[VerdictEvent]] = defaultdict(list)
     for event in counted:
-        if event.vehicle_id in to_check:
+        if event.vehicle_id in checking:
             by_vehicle[event.vehicle_id].append(event)
     rules = inspection_rules.rules_on(local_day(now_utc())).blacklist
     _list_by_tests(to_check, by_vehicle, rules.roadside_fail_lists)
-    remaining = [v for v in to_check if v not in active_entries(to_check)]
+    listed_by_tests = active_entries(to_check)  # once for the batch, not once per vehicle
+    remaining = [v for v in to_check if v not in listed_by_tests]
     _list_by_repeats(remaining, by_vehicle, rules.min_exceeding_passes, rules.window_days)
 
 
