@@ -96,7 +96,7 @@ def gunicorn(database_url: str, *, workers: int = 2, threads: int = 1) -> Iterat
             f"127.0.0.1:{port}",
             "--log-level",
             "warning",
-            "vehicle_enforce:create_app()",
+            "vehicle_enforce.wsgi:app",
         ],
         env=env,
         cwd=REPO_ROOT,

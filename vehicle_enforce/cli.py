@@ -43,7 +43,9 @@ def serve(host: str, port: int, workers: int, threads: int, debug: bool) -> None
             self.cfg.set("timeout", 120)
 
         def load(self) -> Any:
-            return create_app()
+            from vehicle_enforce.wsgi import app  # builds the app in the worker and tunes its GC
+
+            return app
 
     _Server().run()
 
