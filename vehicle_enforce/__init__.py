@@ -91,13 +91,14 @@ def _register_blueprints(app: Flask) -> None:
     from vehicle_enforce.blacklist import views as blacklist_views
     from vehicle_enforce.cases import views as case_views
     from vehicle_enforce.exports import views as export_views
+    from vehicle_enforce.inspections import rule_views
     from vehicle_enforce.inspections import views as inspection_views
     from vehicle_enforce.nrmm import views as nrmm_views
     from vehicle_enforce.phaseout import views as phaseout_views
 
     for bp in (blacklist_views.bp, blacklist_views.env_bp, case_views.bp, inspection_views.bp, phaseout_views.bp):
         app.register_blueprint(bp)
-    for bp in (nrmm_views.bp, export_views.bp):
+    for bp in (nrmm_views.bp, export_views.bp, rule_views.bp):
         app.register_blueprint(bp)
 
 

@@ -73,7 +73,7 @@ def home() -> Any:
 
 # Each department's main pages, shown on its home page.
 HOME_LINKS = {
-    "station": [("/ops/inspections/roadside-test", "路检 / 入户抽测录入")],
+    "station": [("/ops/inspections/roadside-test", "路检 / 入户抽测录入"), ("/ops/rules/", "现行规则与限值")],
     "police": [
         ("/ops/police/hotlist", "黑名单查询"),
         ("/ops/police/hits", "今日卡口命中"),
@@ -93,6 +93,7 @@ HOME_LINKS = {
         ("/ops/phaseout/", "国三淘汰进度"),
         ("/ops/nrmm/", "非道路机械登记与抽测计划"),
         ("/ops/exports/", "数据上报传输率"),
+        ("/ops/rules/", "规则与限值设置"),
         ("/ops/inspections/roadside-test", "路检录入"),
         ("/api/docs", "接口文档"),
     ],
@@ -103,6 +104,7 @@ HOME_LINKS = {
         ("/ops/blacklist/", "黑名单"),
         ("/ops/phaseout/", "国三淘汰进度"),
         ("/ops/inspections/passes", "遥感检测记录"),
+        ("/ops/rules/", "规则与限值设置"),
         ("/api/docs", "接口文档"),
     ],
 }

@@ -81,6 +81,35 @@ LABELS: dict[str, dict[str, str]] = {
         "inspection": "检测站（I站）",
         "repair": "维修站（M站）",
     },
+    "test_method": {
+        "free_acceleration": "自由加速法",
+        "lug_down": "加载减速法",
+        "ringelmann": "林格曼黑度法",
+        "remote_sensing": "遥感检测",
+    },
+    "limit_item": {
+        "k": "光吸收系数 k（m⁻¹）",
+        "nox_ppm": "NOx（ppm）",
+        "ringelmann": "林格曼黑度（级）",
+        "opacity": "不透光度（%）",
+        "no": "NO（ppm）",
+    },
+    "validity_range": {
+        "speed": "车速（km/h）",
+        "acceleration": "加速度（m/s²）",
+        "vsp": "比功率（kW/t）",
+        "wind": "风速（m/s）",
+        "co2": "CO2浓度（%）",
+    },
+    "alert_level": {"blue": "蓝色预警", "yellow": "黄色预警", "orange": "橙色预警", "red": "红色预警"},
+    "alert_action": {"issue": "发布", "extend": "延长", "upgrade": "升级", "lift": "解除"},
+    "export_status": {
+        "pending": "待上报",
+        "sent": "已发送",
+        "acknowledged": "已确认",
+        "failed": "上报失败",
+        "rejected": "平台拒收",
+    },
 }
 
 
