@@ -79,11 +79,13 @@ HOME_LINKS = {
         ("/ops/police/hits", "今日卡口命中"),
         ("/ops/cases/?state=confirmed", "待处罚案件"),
         ("/ops/inspections/roadside-test", "路检录入"),
+        ("/ops/alerts/", "重污染天气预警"),
     ],
     "transport": [
         ("/ops/phaseout/", "国三淘汰进度"),
         ("/ops/cases/?mine=1", "维修督办"),
         ("/ops/cases/?state=repair_ordered", "维修中车辆"),
+        ("/ops/alerts/", "重污染天气预警"),
     ],
     "environment": [
         ("/ops/inspections/passes", "遥感检测记录"),
@@ -94,11 +96,16 @@ HOME_LINKS = {
         ("/ops/nrmm/", "非道路机械登记与抽测计划"),
         ("/ops/exports/", "数据上报传输率"),
         ("/ops/rules/", "规则与限值设置"),
+        ("/ops/alerts/", "重污染天气预警"),
         ("/ops/inspections/roadside-test", "路检录入"),
         ("/api/docs", "接口文档"),
     ],
-    "township": [("/ops/phaseout/", "本乡镇国三淘汰进度")],
-    "housing": [("/ops/nrmm/", "非道路机械登记与抽测计划"), ("/api/docs", "接口文档")],
+    "township": [("/ops/phaseout/", "本乡镇国三淘汰进度"), ("/ops/alerts/", "重污染天气预警")],
+    "housing": [
+        ("/ops/nrmm/", "非道路机械登记与抽测计划"),
+        ("/ops/alerts/", "重污染天气预警"),
+        ("/api/docs", "接口文档"),
+    ],
     "admin": [
         ("/ops/cases/", "案件看板"),
         ("/ops/blacklist/", "黑名单"),
