@@ -20,7 +20,7 @@ from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import ServiceError
-from vehicle_enforce.core.timeutil import SHANGHAI, format_local, now_utc
+from vehicle_enforce.core.timeutil import format_local, from_local_input, now_utc
 from vehicle_enforce.extensions import db
 
 bp = Blueprint("alert_pages", __name__, url_prefix="/ops/alerts")
@@ -99,7 +99,7 @@ def act(alert_id: int) -> Any:
 def _local_time(value: str | None, what: str) -> datetime:
     """A `datetime-local` form value, read as Asia/Shanghai wall-clock time."""
     try:
-        return datetime.fromisoformat(value or "").replace(tzinfo=SHANGHAI)
+        return from_local_input(value or "")
     except ValueError:
         raise FormError(f"请填写{what}") from None
 

@@ -103,6 +103,13 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "alert_level": {"blue": "蓝色预警", "yellow": "黄色预警", "orange": "橙色预警", "red": "红色预警"},
     "alert_action": {"issue": "发布", "extend": "延长", "upgrade": "升级", "lift": "解除"},
+    "nrmm_violation": {
+        "exceeding": "排放超标",
+        "black_smoke": "冒黑烟",
+        "unregistered": "未登记编码",
+        "below_zone_stage": "低于禁用区排放阶段要求",
+    },
+    "plan_item_status": {"pending": "待检", "checked": "已检", "not_found": "未找到"},
     "export_status": {
         "pending": "待上报",
         "sent": "已发送",
