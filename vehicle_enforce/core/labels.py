@@ -110,6 +110,18 @@ LABELS: dict[str, dict[str, str]] = {
         "below_zone_stage": "低于禁用区排放阶段要求",
     },
     "plan_item_status": {"pending": "待检", "checked": "已检", "not_found": "未找到"},
+    "export_target": {"provincial": "省级平台", "national": "国家超标排放平台"},
+    "export_kind": {
+        "remote_sensing_pass": "遥感检测",
+        "roadside_test": "路检/抽测",
+        "black_smoke_capture": "黑烟抓拍",
+        "blacklist_listing": "列入黑名单",
+        "blacklist_release": "移出黑名单",
+        "case_action": "案件办理",
+        "nrmm_registration": "非道路机械登记",
+        "nrmm_spot_check": "非道路机械抽测",
+        "phaseout_action": "国三淘汰",
+    },
     "export_status": {
         "pending": "待上报",
         "sent": "已发送",
