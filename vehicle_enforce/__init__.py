@@ -96,10 +96,11 @@ def _register_blueprints(app: Flask) -> None:
     from vehicle_enforce.inspections import views as inspection_views
     from vehicle_enforce.nrmm import views as nrmm_views
     from vehicle_enforce.phaseout import views as phaseout_views
+    from vehicle_enforce.vehicles import views as vehicle_views
 
     for bp in (blacklist_views.bp, blacklist_views.env_bp, case_views.bp, inspection_views.bp, phaseout_views.bp):
         app.register_blueprint(bp)
-    for bp in (nrmm_views.bp, export_views.bp, rule_views.bp, alert_views.bp):
+    for bp in (nrmm_views.bp, export_views.bp, rule_views.bp, alert_views.bp, vehicle_views.bp):
         app.register_blueprint(bp)
 
 

@@ -85,6 +85,7 @@ HOME_LINKS = {
         ("/ops/phaseout/", "国三淘汰进度"),
         ("/ops/cases/?mine=1", "维修督办"),
         ("/ops/cases/?state=repair_ordered", "维修中车辆"),
+        ("/ops/vehicles/import", "导入车辆数据"),
         ("/ops/alerts/", "重污染天气预警"),
     ],
     "environment": [
@@ -97,6 +98,7 @@ HOME_LINKS = {
         ("/ops/exports/", "数据上报传输率"),
         ("/ops/rules/", "规则与限值设置"),
         ("/ops/alerts/", "重污染天气预警"),
+        ("/ops/vehicles/import", "导入车辆数据"),
         ("/ops/inspections/roadside-test", "路检录入"),
         ("/api/docs", "接口文档"),
     ],
