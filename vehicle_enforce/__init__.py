@@ -88,16 +88,19 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     app.register_blueprint(core_views.pages)
     app.register_blueprint(auth_views.bp)
+    from vehicle_enforce.alerts import views as alert_views
     from vehicle_enforce.blacklist import views as blacklist_views
     from vehicle_enforce.cases import views as case_views
     from vehicle_enforce.exports import views as export_views
+    from vehicle_enforce.inspections import rule_views
     from vehicle_enforce.inspections import views as inspection_views
     from vehicle_enforce.nrmm import views as nrmm_views
     from vehicle_enforce.phaseout import views as phaseout_views
+    from vehicle_enforce.vehicles import views as vehicle_views
 
     for bp in (blacklist_views.bp, blacklist_views.env_bp, case_views.bp, inspection_views.bp, phaseout_views.bp):
         app.register_blueprint(bp)
-    for bp in (nrmm_views.bp, export_views.bp):
+    for bp in (nrmm_views.bp, export_views.bp, rule_views.bp, alert_views.bp, vehicle_views.bp):
         app.register_blueprint(bp)
 
 

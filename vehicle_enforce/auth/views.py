@@ -73,17 +73,20 @@ def home() -> Any:
 
 # Each department's main pages, shown on its home page.
 HOME_LINKS = {
-    "station": [("/ops/inspections/roadside-test", "路检 / 入户抽测录入")],
+    "station": [("/ops/inspections/roadside-test", "路检 / 入户抽测录入"), ("/ops/rules/", "现行规则与限值")],
     "police": [
         ("/ops/police/hotlist", "黑名单查询"),
         ("/ops/police/hits", "今日卡口命中"),
         ("/ops/cases/?state=confirmed", "待处罚案件"),
         ("/ops/inspections/roadside-test", "路检录入"),
+        ("/ops/alerts/", "重污染天气预警"),
     ],
     "transport": [
         ("/ops/phaseout/", "国三淘汰进度"),
         ("/ops/cases/?mine=1", "维修督办"),
         ("/ops/cases/?state=repair_ordered", "维修中车辆"),
+        ("/ops/vehicles/import", "导入车辆数据"),
+        ("/ops/alerts/", "重污染天气预警"),
     ],
     "environment": [
         ("/ops/inspections/passes", "遥感检测记录"),
@@ -93,16 +96,24 @@ HOME_LINKS = {
         ("/ops/phaseout/", "国三淘汰进度"),
         ("/ops/nrmm/", "非道路机械登记与抽测计划"),
         ("/ops/exports/", "数据上报传输率"),
+        ("/ops/rules/", "规则与限值设置"),
+        ("/ops/alerts/", "重污染天气预警"),
+        ("/ops/vehicles/import", "导入车辆数据"),
         ("/ops/inspections/roadside-test", "路检录入"),
         ("/api/docs", "接口文档"),
     ],
-    "township": [("/ops/phaseout/", "本乡镇国三淘汰进度")],
-    "housing": [("/ops/nrmm/", "非道路机械登记与抽测计划"), ("/api/docs", "接口文档")],
+    "township": [("/ops/phaseout/", "本乡镇国三淘汰进度"), ("/ops/alerts/", "重污染天气预警")],
+    "housing": [
+        ("/ops/nrmm/", "非道路机械登记与抽测计划"),
+        ("/ops/alerts/", "重污染天气预警"),
+        ("/api/docs", "接口文档"),
+    ],
     "admin": [
         ("/ops/cases/", "案件看板"),
         ("/ops/blacklist/", "黑名单"),
         ("/ops/phaseout/", "国三淘汰进度"),
         ("/ops/inspections/passes", "遥感检测记录"),
+        ("/ops/rules/", "规则与限值设置"),
         ("/api/docs", "接口文档"),
     ],
 }

@@ -24,3 +24,11 @@ def local_day(value: datetime) -> date:
 
 def format_local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     return "" if value is None else to_local(value).strftime(fmt)
+
+
+def from_local_input(value: str) -> datetime:
+    """Read a form's `datetime-local` value (no zone) as Asia/Shanghai wall-clock time; ValueError if unreadable."""
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is not None:
+        raise ValueError("expected a local time without a zone")
+    return parsed.replace(tzinfo=SHANGHAI)

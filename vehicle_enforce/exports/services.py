@@ -87,6 +87,18 @@ def resend(record_id: int, note: str | None = None) -> ExportRecord:
     return record
 
 
+def resend_failed(note: str | None = None, target: str | None = None) -> list[ExportRecord]:
+    """Queue again every record that failed all its retries (network, platform down); audited per record.
+
+    Rejected records are left alone: the platform refused their content, so a person fixes and resends
+    each one.
+    """
+    stmt = select(ExportRecord.id).where(ExportRecord.status == "failed").order_by(ExportRecord.id)
+    if target:
+        stmt = stmt.where(ExportRecord.target == target)
+    return [resend(record_id, note) for record_id in db.session.scalars(stmt).all()]
+
+
 def record_json(r: ExportRecord) -> dict[str, Any]:
     return {
         "id": r.id,

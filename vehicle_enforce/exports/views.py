@@ -1,16 +1,21 @@
-"""Environment page for the provincial export: transmission rate per day, station and record type."""
+"""Environment page for the provincial export: transmission rate, failed and rejected records, resend, run now."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
 
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
+from vehicle_enforce.core import tasks, transaction
+from vehicle_enforce.core.errors import ServiceError
 from vehicle_enforce.core.timeutil import local_day, now_utc
 from vehicle_enforce.exports import services
+from vehicle_enforce.exports.models import ExportRecord
+from vehicle_enforce.extensions import db
 
 bp = Blueprint("export_pages", __name__, url_prefix="/ops/exports")
 
@@ -19,4 +24,46 @@ bp = Blueprint("export_pages", __name__, url_prefix="/ops/exports")
 @page_access(D.environment)
 def export_status() -> Any:
     today = local_day(now_utc())
-    return render_template("exports/status.html", status=services.status(today - timedelta(days=6), today))
+    problems = db.session.scalars(
+        select(ExportRecord).where(ExportRecord.status.in_(["rejected", "failed"])).order_by(ExportRecord.id).limit(50)
+    ).all()
+    return render_template(
+        "exports/status.html",
+        status=services.status(today - timedelta(days=6), today),
+        problems=[services.record_json(r) for r in problems],
+    )
+
+
+@bp.post("/<int:record_id>/resend")
+@page_access(D.environment)
+def resend(record_id: int) -> Any:
+    try:
+        services.resend(record_id, request.form.get("note", "").strip() or None)
+        transaction.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(
+            "未重新上报：" + ("记录不存在" if exc.status == 404 else "只有上报失败或被拒收的记录可以重新上报"), "error"
+        )
+        return redirect(url_for("export_pages.export_status"))
+    flash(f"记录 {record_id} 已重新排队上报", "info")
+    return redirect(url_for("export_pages.export_status"))
+
+
+@bp.post("/resend-failed")
+@page_access(D.environment)
+def resend_failed() -> Any:
+    records = services.resend_failed(request.form.get("note", "").strip() or None)
+    transaction.commit()
+    flash(f"已将 {len(records)} 条上报失败的记录重新排队", "info")
+    return redirect(url_for("export_pages.export_status"))
+
+
+@bp.post("/run")
+@page_access(D.environment)
+def run_now() -> Any:
+    # The same task Celery beat runs every minute; without a broker it runs here, after the commit.
+    tasks.run_later("exports.run")
+    transaction.commit()
+    flash("已启动一次上报，结果见下表（如未更新请稍后刷新）", "info")
+    return redirect(url_for("export_pages.export_status"))

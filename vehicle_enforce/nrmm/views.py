@@ -1,35 +1,146 @@
-"""Environment pages for non-road machinery: the registry and this month's sampling plan."""
+"""Environment pages for non-road machinery: the registry, this month's sampling plan and spot checks.
+
+The environment department draws the month's plan; environment and housing staff record spot-check
+results and machines not found on site. Every rule (sampling, GB 36886 verdict, art. 114 violations)
+is in `nrmm.services`.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
-from vehicle_enforce.core.timeutil import local_day, now_utc
+from vehicle_enforce.auth.principal import current_principal
+from vehicle_enforce.core import transaction
+from vehicle_enforce.core.errors import ServiceError
+from vehicle_enforce.core.timeutil import format_local, from_local_input, local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.nrmm import services
-from vehicle_enforce.nrmm.models import Machine, SamplingPlan
+from vehicle_enforce.nrmm.models import Machine, SamplingPlan, SpotCheck
 
 bp = Blueprint("nrmm_pages", __name__, url_prefix="/ops/nrmm")
+FIELD_ZH = {
+    "month": "本月计划已生成",
+    "machine_id": "机械编号不存在",
+    "pin": "请填写机械编号或现场查到的PIN",
+    "rated_power_kw": "未登记机械须填写额定功率",
+}
+
+
+class FormError(ValueError):
+    """A form value that cannot be read (shown to the user in Chinese)."""
+
+
+def _month() -> str:
+    return local_day(now_utc()).strftime("%Y-%m")
 
 
 @bp.get("/")
 @page_access(D.environment, D.housing)
 def registry() -> Any:
+    principal = current_principal()
     after = request.args.get("after", type=int) or 0
     rows = db.session.scalars(select(Machine).where(Machine.id > after).order_by(Machine.id).limit(101)).all()
     machines = [services.machine_json(m) for m in rows[:100]]
     next_after = rows[99].id if len(rows) > 100 else None
-    month = local_day(now_utc()).strftime("%Y-%m")
+    month = _month()
     plan = db.session.scalar(select(SamplingPlan).where(SamplingPlan.month == month))
+    checks = db.session.scalars(select(SpotCheck).order_by(SpotCheck.id.desc()).limit(20)).all()
     return render_template(
         "nrmm/registry.html",
         machines=machines,
         next_after=next_after,
         month=month,
         plan=services.plan_json(plan, items=True) if plan else None,
+        checks=[{**services.spot_check_json(c), "at": format_local(c.checked_at, "%Y-%m-%d %H:%M")} for c in checks],
+        can_plan=principal is not None and principal.department in (D.environment, D.admin),
+        machine=request.args.get("machine", ""),
+        now=format_local(now_utc(), "%Y-%m-%dT%H:%M"),
     )
+
+
+@bp.post("/plan")
+@page_access(D.environment)
+def draw_plan() -> Any:
+    principal = current_principal()
+    assert principal is not None
+    try:
+        plan = services.create_plan(_month(), None, 0.10, principal.name)
+        transaction.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(f"抽测计划未生成：{_zh(exc)}", "error")
+        return redirect(url_for("nrmm_pages.registry"))
+    flash(f"已生成 {plan.month} 抽测计划：抽取 {len(plan.items)} 台，随机种子 {plan.seed}", "info")
+    return redirect(url_for("nrmm_pages.registry"))
+
+
+@bp.post("/plan/items/<int:item_id>/not-found")
+@page_access(D.environment, D.housing)
+def not_found(item_id: int) -> Any:
+    try:
+        item = services.mark_not_found(item_id)
+        transaction.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(f"未保存：{_zh(exc)}", "error")
+        return redirect(url_for("nrmm_pages.registry"))
+    flash(f"已记录机械 {item.machine_id} 现场未找到", "info")
+    return redirect(url_for("nrmm_pages.registry"))
+
+
+@bp.post("/spot-checks")
+@page_access(D.environment, D.housing)
+def spot_check() -> Any:
+    principal = current_principal()
+    assert principal is not None
+    try:
+        check = services.record_spot_check(_spot_check_fields(request.form), principal.name)
+        transaction.commit()
+    except (FormError, ServiceError) as exc:
+        db.session.rollback()
+        flash(f"抽测结果未保存：{_zh(exc)}", "error")
+        return redirect(url_for("nrmm_pages.registry"))
+    verdict = {"pass": "合格", "exceed": "超标", "invalid": "无效"}.get(check.verdict, check.verdict)
+    flash(f"已保存抽测结果：{verdict}" + ("，存在违法行为，请依法处罚" if check.violations else ""), "info")
+    return redirect(url_for("nrmm_pages.registry") + "#checks")
+
+
+def _spot_check_fields(form: Any) -> dict[str, Any]:
+    def number(name: str, kind: type = float) -> Any:
+        text = (form.get(name) or "").strip()
+        if not text:
+            return None
+        try:
+            return kind(text)
+        except ValueError:
+            raise FormError(f"“{text}”不是有效的数字") from None
+
+    try:
+        checked_at = from_local_input(form.get("checked_at") or "")
+    except ValueError:
+        raise FormError("请填写检测时间") from None
+    readings = [number(f"k{i}") for i in (1, 2, 3)]
+    if any(k is None or k < 0 for k in readings):
+        raise FormError("请填写三次光吸收系数读数")
+    return {
+        "machine_id": number("machine_id", int),
+        "pin": (form.get("pin") or "").strip() or None,
+        "checked_at": checked_at,
+        "k_readings": readings,
+        "ringelmann": number("ringelmann", int),
+        "rated_power_kw": number("rated_power_kw"),
+        "emission_stage": number("emission_stage", int),
+    }
+
+
+def _zh(exc: Exception) -> str:
+    if isinstance(exc, FormError):
+        return str(exc)
+    assert isinstance(exc, ServiceError)
+    field = next(iter(exc.fields), "")
+    return FIELD_ZH.get(field, "记录不存在" if exc.status == 404 else "请求有误")

@@ -1,0 +1,143 @@
+"""Vehicle import page: upload, the import runs as a task writing rows done per chunk, a status page follows it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.vehicles.test_vehicles_import import BROKEN, GOOD, HEADER
+from tests.web.conftest import login, screenshot
+from tests.web.test_web_departments import assert_chinese
+
+ROWS = (
+    GOOD
+    + [
+        [f"晋E2{i:04d}", "黄色", "", "重型货车", "柴油", "国三", "2012-05-04", "营运", "王五", "", "巴公镇"]
+        for i in range(22)
+    ]
+    + BROKEN
+)  # 27 rows: 25 good, 2 rejected
+
+
+def csv_bytes(rows=ROWS, header=HEADER) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def _client(app, make_user, department):
+    username, password = make_user(f"u-{department}", department)
+    client = app.test_client()
+    client.post("/login", data={"username": username, "password": password})
+    return client
+
+
+def _upload(client, data: bytes, name="车辆.csv", **kwargs):
+    return client.post(
+        "/ops/vehicles/import", data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data", **kwargs
+    )
+
+
+def _vehicles():
+    from vehicle_enforce.extensions import db
+    from vehicle_enforce.vehicles.models import Vehicle
+
+    return db.session.scalar(select(func.count()).select_from(Vehicle))
+
+
+def test_upload_imports_in_chunks_writing_progress_and_reports(app, make_user, monkeypatch):
+    from vehicle_enforce.vehicles import import_runs
+
+    app.config["IMPORT_CHUNK_ROWS"] = 10
+    seen = []
+    write = import_runs._write_progress
+
+    def spy(run_id, **changes):
+        state = write(run_id, **changes)
+        seen.append((state["status"], state["done"], state["total"]))
+        return state
+
+    monkeypatch.setattr(import_runs, "_write_progress", spy)
+    client = _client(app, make_user, "transport")
+    response = _upload(client, csv_bytes())
+    assert response.status_code == 302
+    status_url = response.headers["Location"]
+    assert seen == [
+        ("queued", 0, 27),
+        ("running", 0, 27),
+        ("running", 10, 27),
+        ("running", 20, 27),
+        ("running", 27, 27),
+        ("done", 27, 27),
+    ]
+    page = client.get(status_url).get_data(as_text=True)
+    assert "已完成" in page and "已处理 27 / 27 行（100%）" in page and 'http-equiv="refresh"' not in page
+    assert "共 27 行：新增 25 辆，更新 0 辆，无变化 0 辆，有问题未导入 2 行" in page
+    assert _vehicles() == 25
+    errors = client.get(status_url + "/errors.csv")
+    text = errors.get_data(as_text=True)
+    errors.close()
+    assert errors.status_code == 200 and "27,号牌号码,晋E1234" in text and "28,乡镇,火星镇" in text
+
+
+def test_a_running_import_page_shows_the_share_done_and_refreshes(app, make_user):
+    from vehicle_enforce.vehicles import import_runs
+
+    client = _client(app, make_user, "environment")
+    folder = import_runs.runs_dir() / "abc123"
+    folder.mkdir(parents=True)
+    state = {"id": "abc123", "filename": "大文件.csv", "status": "running", "done": 250000, "total": 1000000}
+    (folder / "progress.json").write_text(json.dumps(state), encoding="utf-8")
+    page = client.get("/ops/vehicles/import/abc123").get_data(as_text=True)
+    assert "导入中" in page and "已处理 250000 / 1000000 行（25%）" in page
+    assert '<meta http-equiv="refresh" content="2">' in page
+    assert client.get("/ops/vehicles/import/nope99").status_code == 404
+    assert client.get("/ops/vehicles/import/..%2F..").status_code == 404
+
+
+def test_a_malformed_file_imports_nothing_and_says_why(app, make_user):
+    client = _client(app, make_user, "transport")
+    header = [h for h in HEADER if h != "燃料种类"]
+    rows = [[c for h, c in zip(HEADER, r, strict=True) if h != "燃料种类"] for r in GOOD]
+    page = _upload(client, csv_bytes(rows, header), follow_redirects=True).get_data(as_text=True)
+    assert "文件有误，整个文件未导入" in page and "表头缺少必需的列" in page
+    assert _vehicles() == 0
+
+
+def test_only_csv_or_xlsx_and_not_empty(app, make_user):
+    client = _client(app, make_user, "transport")
+    wrong = _upload(client, b"%PDF-1.4", name="scan.pdf")
+    assert wrong.status_code == 422 and "只能导入 CSV 或 XLSX 文件" in wrong.get_data(as_text=True)
+    empty = _upload(client, b"", name="empty.csv")
+    assert empty.status_code == 422 and "文件为空" in empty.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("department", ["police", "housing"])
+def test_other_departments_cannot_import(app, make_user, department):
+    client = _client(app, make_user, department)
+    assert client.get("/ops/vehicles/import").status_code == 403
+    response = _upload(client, csv_bytes())
+    assert response.status_code == 403 and "无权访问" in response.get_data(as_text=True)
+    assert _vehicles() == 0
+
+
+@pytest.mark.browser
+def test_transport_imports_a_file_in_the_browser(live_server, page, make_user, backend, tmp_path):
+    path = tmp_path / "车管所导出.csv"
+    path.write_bytes(csv_bytes())
+    make_user("jiaotong", "transport")
+    login(page, live_server, "jiaotong", "browser-pass-1")
+    page.click("text=导入车辆数据")
+    page.set_input_files("input[name=file]", str(path))
+    page.click("button:has-text('开始导入')")
+    page.wait_for_load_state("networkidle")
+    assert "已完成" in page.inner_text("#import-state")
+    assert "新增 25 辆" in page.inner_text("#import-report")
+    assert_chinese(page)
+    screenshot(page, f"transport-vehicle-import-{backend.name}")

@@ -1,0 +1,133 @@
+"""Heavy-pollution alert page: alerts in force and recent, the measures per level, and (environment) issue/lift.
+
+Everyone logged in may read it (the API's `alerts/active` is open to every department too); issuing,
+extending, upgrading and lifting are the environment department's, through `alerts.services`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from vehicle_enforce.alerts import services
+from vehicle_enforce.alerts.models import Alert
+from vehicle_enforce.auth.models import Department as D
+from vehicle_enforce.auth.models import Township
+from vehicle_enforce.auth.pages import page_access
+from vehicle_enforce.auth.principal import current_principal
+from vehicle_enforce.core import transaction
+from vehicle_enforce.core.errors import ServiceError
+from vehicle_enforce.core.timeutil import format_local, from_local_input, now_utc
+from vehicle_enforce.extensions import db
+
+bp = Blueprint("alert_pages", __name__, url_prefix="/ops/alerts")
+ACTION_DONE = {"lift": "已解除预警", "extend": "已延长预警", "upgrade": "已升级预警"}
+
+
+class FormError(ValueError):
+    """A form value that cannot be read (shown to the user in Chinese)."""
+
+
+@bp.get("/")
+@page_access()
+def alerts() -> Any:
+    principal = current_principal()
+    now = now_utc()
+    in_force = services.in_force(now)
+    recent = db.session.scalars(select(Alert).order_by(Alert.id.desc()).limit(50)).all()
+    townships = db.session.scalars(select(Township).where(Township.active.is_(True)).order_by(Township.id)).all()
+    names = {t.id: t.name for t in townships}
+    return render_template(
+        "alerts/alerts.html",
+        in_force=[_row(a, names, now, in_force) for a in in_force],
+        recent=[_row(a, names, now, in_force) for a in recent],
+        measures=services.measures(),
+        strictest=max(in_force, key=lambda a: services.LEVELS.index(a.level)).level if in_force else None,
+        levels=services.LEVELS,
+        townships=townships,
+        can_act=principal is not None and principal.department in (D.environment, D.admin),
+        default_start=format_local(now, "%Y-%m-%dT%H:%M"),
+    )
+
+
+@bp.post("/")
+@page_access(D.environment)
+def issue() -> Any:
+    principal = current_principal()
+    assert principal is not None
+    form = request.form
+    try:
+        townships = [int(t) for t in form.getlist("townships")] or None
+        alert = services.issue(
+            form.get("level", ""),
+            _local_time(form.get("starts_at"), "开始时间"),
+            _local_time(form.get("ends_at"), "结束时间"),
+            townships,
+            principal.name,
+        )
+        transaction.commit()
+    except (FormError, ValueError, ServiceError) as exc:
+        db.session.rollback()
+        flash(f"预警未发布：{_zh(exc)}", "error")
+        return redirect(url_for("alert_pages.alerts"))
+    flash(f"已发布{services.LEVEL_ZH[alert.level]}预警（编号 {alert.id}）", "info")
+    return redirect(url_for("alert_pages.alerts"))
+
+
+@bp.post("/<int:alert_id>/actions")
+@page_access(D.environment)
+def act(alert_id: int) -> Any:
+    principal = current_principal()
+    assert principal is not None
+    form = request.form
+    action = form.get("action", "")
+    try:
+        ends_at = _local_time(form.get("ends_at"), "结束时间") if form.get("ends_at") else None
+        services.act(alert_id, action, level=form.get("level") or None, ends_at=ends_at, actor=principal.name)
+        transaction.commit()
+    except (FormError, ServiceError) as exc:
+        db.session.rollback()
+        flash(f"操作未完成：{_zh(exc)}", "error")
+        return redirect(url_for("alert_pages.alerts"))
+    flash(f"{ACTION_DONE.get(action, '已处理')}（编号 {alert_id}）", "info")
+    return redirect(url_for("alert_pages.alerts"))
+
+
+def _local_time(value: str | None, what: str) -> datetime:
+    """A `datetime-local` form value, read as Asia/Shanghai wall-clock time."""
+    try:
+        return from_local_input(value or "")
+    except ValueError:
+        raise FormError(f"请填写{what}") from None
+
+
+def _zh(exc: Exception) -> str:
+    if isinstance(exc, FormError):
+        return str(exc)
+    if not isinstance(exc, ServiceError):
+        return "乡镇选择有误"
+    field = next(iter(exc.fields), "")
+    return {
+        "level": "预警级别有误（升级须高于当前级别）",
+        "ends_at": "结束时间须晚于开始时间（延长须晚于当前结束时间）",
+        "action": "该预警已结束或已解除" if exc.status == 409 else "未知操作",
+    }.get(field, "预警不存在" if exc.status == 404 else "请求有误")
+
+
+def _row(a: Alert, names: dict[int, str], now: datetime, in_force: list[Alert]) -> dict[str, Any]:
+    if a in in_force:
+        state = "生效中"
+    elif a.lifted_at is not None:
+        state = "已解除"
+    else:
+        state = "未开始" if a.starts_at > now else "已结束"
+    return {
+        **services.alert_json(a),
+        "state": state,
+        "area": "全县" if a.townships is None else "、".join(names.get(t, str(t)) for t in a.townships),
+        "starts": format_local(a.starts_at, "%Y-%m-%d %H:%M"),
+        "ends": format_local(a.ends_at, "%Y-%m-%d %H:%M"),
+    }

@@ -1,0 +1,158 @@
+"""Rule and limit settings page: the limits, validity ranges and listing rule in force, and dated changes.
+
+Every department that may read the rules through the API may read this page; only the environment
+department gets the change forms and may post them. Each form posts one section as a rules override
+to `rules.change_rules`, which validates it, refuses past dates and writes the audit entry.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from vehicle_enforce.auth.models import Department as D
+from vehicle_enforce.auth.pages import page_access
+from vehicle_enforce.auth.principal import current_principal
+from vehicle_enforce.core import transaction
+from vehicle_enforce.core.errors import ServiceError
+from vehicle_enforce.core.timeutil import format_local, local_day, now_utc
+from vehicle_enforce.extensions import db
+from vehicle_enforce.inspections import rules
+from vehicle_enforce.inspections.models import RuleChange
+
+bp = Blueprint("rule_pages", __name__, url_prefix="/ops/rules")
+READERS = (D.environment, D.police, D.transport, D.township, D.station)
+SECTIONS = {"limits": "排放限值", "validity": "遥感有效性范围", "listing": "黑名单列入规则"}
+
+
+class FormError(ValueError):
+    """A form value that cannot be read (shown to the user in Chinese)."""
+
+
+@bp.get("/")
+@page_access(*READERS)
+def settings() -> Any:
+    today = local_day(now_utc())
+    try:
+        day = date.fromisoformat(request.args["on"]) if request.args.get("on") else today
+    except ValueError:
+        day = today
+    principal = current_principal()
+    changes = db.session.scalars(select(RuleChange).order_by(RuleChange.id.desc()).limit(50)).all()
+    return render_template(
+        "rules/settings.html",
+        day=day,
+        today=today,
+        rules=rules.current_document(day),
+        changes=[
+            {**rules.change_json(c), "sections": _sections_of(c.document), "created": format_local(c.created_at)}
+            for c in changes
+        ],
+        can_change=principal is not None and principal.department in (D.environment, D.admin),
+    )
+
+
+@bp.post("/changes")
+@page_access(D.environment)
+def change() -> Any:
+    principal = current_principal()
+    assert principal is not None
+    form = request.form
+    section = form.get("section", "")
+    reason = form.get("reason", "").strip()
+    try:
+        if section not in SECTIONS:
+            raise FormError("未知的设置项")
+        if not reason:
+            raise FormError("请填写修改原因")
+        try:
+            effective_from = date.fromisoformat(form.get("effective_from", ""))
+        except ValueError:
+            raise FormError("请填写生效日期") from None
+        document = PARSERS[section](form)
+        rules.change_rules(document, effective_from, reason, principal.name)
+        transaction.commit()
+    except FormError as exc:
+        flash(f"修改未保存：{exc}", "error")
+        return redirect(url_for("rule_pages.settings"))
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(f"修改未保存：{_zh(exc)}", "error")
+        return redirect(url_for("rule_pages.settings"))
+    flash(f"已保存{SECTIONS[section]}的修改，自 {effective_from.isoformat()} 起生效", "info")
+    return redirect(url_for("rule_pages.settings", on=effective_from.isoformat()))
+
+
+def _zh(exc: ServiceError) -> str:
+    if "effective_from" in exc.fields:
+        return "生效日期不能早于今天（已作出的判定不会按新规则重新判定）"
+    if "document" in exc.fields:
+        return f"规则不合法（{exc.fields['document']}）"
+    return "请求有误"
+
+
+def _number(value: str | None, *, blank: bool = False) -> float | int | None:
+    text = (value or "").strip()
+    if not text:
+        if blank:
+            return None
+        raise FormError("数值不能为空")
+    try:
+        number = float(text)
+    except ValueError:
+        raise FormError(f"“{text}”不是数字") from None
+    return int(number) if number.is_integer() and "." not in text else number
+
+
+def _limits(form: MultiDict[str, str]) -> dict[str, Any]:
+    """`limit|<method>|<item>` fields of one limit set → {"limit_sets": [{"name", "limits"}]}."""
+    limits: dict[str, dict[str, Any]] = {}
+    for key, value in form.items():
+        if key.startswith("limit|"):
+            _, method, item = key.split("|", 2)
+            limits.setdefault(method, {})[item] = _number(value)
+    name = form.get("set_name", "")
+    if not name or not limits:
+        raise FormError("请选择限值标准并填写限值")
+    return {"limit_sets": [{"name": name, "limits": limits}]}
+
+
+def _validity(form: MultiDict[str, str]) -> dict[str, Any]:
+    """`range|<name>|min|max` fields → remote-sensing validity ranges (blank = no bound)."""
+    ranges: dict[str, dict[str, Any]] = {}
+    for key, value in form.items():
+        if key.startswith("range|"):
+            _, name, bound = key.split("|", 2)
+            if bound not in ("min", "max"):
+                raise FormError("未知的范围字段")
+            ranges.setdefault(name, {})[bound] = _number(value, blank=True)
+    if not ranges:
+        raise FormError("请填写有效性范围")
+    return {"validity": {"remote_sensing": {"ranges": ranges}}}
+
+
+def _listing(form: MultiDict[str, str]) -> dict[str, Any]:
+    passes, days = _number(form.get("min_exceeding_passes")), _number(form.get("window_days"))
+    if not isinstance(passes, int) or not isinstance(days, int):
+        raise FormError("次数和天数须为整数")
+    return {
+        "blacklist": {
+            "min_exceeding_passes": passes,
+            "window_days": days,
+            "distinct_days": form.get("distinct_days") == "1",
+            "roadside_fail_lists": form.get("roadside_fail_lists") == "1",
+        }
+    }
+
+
+PARSERS = {"limits": _limits, "validity": _validity, "listing": _listing}
+
+
+def _sections_of(document: dict[str, Any]) -> list[str]:
+    names = {"limit_sets": "排放限值", "nrmm": "非道路机械限值", "validity": "遥感有效性范围"}
+    names |= {"blacklist": "黑名单列入规则", "obd": "OBD判定"}
+    return [names.get(key, key) for key in document]

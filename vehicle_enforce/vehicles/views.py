@@ -1,0 +1,61 @@
+"""Vehicle import page: upload the vehicle administration's export, then follow its progress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+
+from vehicle_enforce.auth.models import Department as D
+from vehicle_enforce.auth.pages import page_access
+from vehicle_enforce.auth.principal import current_principal
+from vehicle_enforce.core import transaction
+from vehicle_enforce.core.errors import NotFound, ServiceError
+from vehicle_enforce.vehicles import import_runs
+
+bp = Blueprint("vehicle_pages", __name__, url_prefix="/ops/vehicles")
+IMPORTERS = (D.environment, D.transport)  # the departments that may add vehicles through the API
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@page_access(*IMPORTERS)
+def upload() -> Any:
+    if request.method == "POST":
+        principal = current_principal()
+        assert principal is not None
+        file = request.files.get("file")
+        filename, data = (file.filename or "", file.read()) if file else ("", b"")
+        try:
+            run_id = import_runs.start(filename, data, principal)
+        except ServiceError as exc:
+            flash(
+                "未开始导入：" + ("文件为空" if exc.fields.get("file") == "empty" else "只能导入 CSV 或 XLSX 文件"),
+                "error",
+            )
+            return render_template("vehicles/import.html"), 422
+        # Commit runs the queued import: inline without a broker (the redirect waits for it), else on a worker.
+        transaction.commit()
+        return redirect(url_for("vehicle_pages.import_status", run_id=run_id))
+    return render_template("vehicles/import.html")
+
+
+@bp.get("/import/<run_id>")
+@page_access(*IMPORTERS)
+def import_status(run_id: str) -> Any:
+    try:
+        run = import_runs.read_progress(run_id)
+    except NotFound:
+        abort(404)
+    return render_template("vehicles/import_status.html", run=run)
+
+
+@bp.get("/import/<run_id>/errors.csv")
+@page_access(*IMPORTERS)
+def import_errors(run_id: str) -> Any:
+    try:
+        path = import_runs.run_dir(run_id) / "errors.csv"
+    except NotFound:
+        abort(404)
+    if not path.is_file():
+        abort(404)
+    return send_file(path, mimetype="text/csv", as_attachment=True, download_name=f"vehicle-import-{run_id}-errors.csv")
