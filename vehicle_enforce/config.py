@@ -21,6 +21,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,  # fits a batch of 10,000 passes
     "RULES_FILE": None,  # override for remote-sensing rules and limits
     "PLATE_CONFIDENCE_THRESHOLD": 0.8,
+    "PLATE_IMAGE_MAX_BYTES": 8 * 1024 * 1024,  # one uploaded photo to read a plate from
+    "PLATE_IMAGE_MAX_PIXELS": 40_000_000,  # declared width x height, checked before decoding
     "HOTLIST_MISS_RETENTION_DAYS": 30,
     "TRANSMISSION_RATE_THRESHOLD": 0.95,
     "EXPORT_TARGETS": None,  # {"provincial": {"url": ..., "token": ..., "batch_size": 500, "timeout": 10}}

@@ -27,6 +27,7 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
         {"environment", "transport", "police", "township", "station"}
     ),
     ("POST", "/api/v1/vehicles/match"): frozenset({"environment", "transport", "police", "station"}),
+    ("POST", "/api/v1/plates/read"): frozenset({"environment", "transport", "police", "station"}),
     ("GET", "/api/v1/owners"): frozenset({"environment", "transport", "police"}),
     ("GET", "/api/v1/owners/<int:owner_id>"): frozenset({"environment", "transport", "police"}),
     # inspections

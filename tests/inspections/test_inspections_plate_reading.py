@@ -72,7 +72,7 @@ def test_wiring_low_confidence_read_goes_through_the_task_with_a_stub_reader(
     """Wiring only: a stub reader injected through PLATE_READER_OVERRIDE (the real reader is tested above)."""
     from vehicle_enforce.core.audit import AuditEntry
     from vehicle_enforce.extensions import db
-    from vehicle_enforce.inspections import tasks
+    from vehicle_enforce.vehicles import plate_reading
 
     vid = vehicle_factory("晋E8A123", "yellow")
     seen: list[bytes] = []
@@ -81,7 +81,7 @@ def test_wiring_low_confidence_read_goes_through_the_task_with_a_stub_reader(
         seen.append(content)
         return [_StubReading("晋E8A123", "yellow", 0.97), _StubReading("晋E8A12", "yellow", 0.4)]
 
-    tasks.PLATE_READER_OVERRIDE = stub
+    plate_reading.PLATE_READER_OVERRIDE = stub
     try:
         photo = b"\xff\xd8\xff" + b"stub-photo"
         body = {
@@ -96,7 +96,7 @@ def test_wiring_low_confidence_read_goes_through_the_task_with_a_stub_reader(
         }
         low, nophoto, sure = post_passes(body).get_json()["results"]
     finally:
-        tasks.PLATE_READER_OVERRIDE = None
+        plate_reading.PLATE_READER_OVERRIDE = None
     assert seen == [photo]
     assert low["plate_status"] == "pending"
     assert nophoto["vehicle_id"] == vid and sure["vehicle_id"] == vid

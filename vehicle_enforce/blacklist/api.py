@@ -29,11 +29,11 @@ PlateColor = Literal["blue", "yellow", "green", "yellow_green", "white", "black"
 class ListQuery(PageQuery):
     status: str | None = Field(default=None, pattern="^(active|released)$")
     plate: str | None = Field(default=None, max_length=16)
-    vehicle_id: int | None = None
+    vehicle_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
 class ManualListing(Schema):
-    vehicle_id: int | None = None
+    vehicle_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     plate: str | None = Field(default=None, max_length=16)
     plate_color: PlateColor | None = None
     reason: str = Field(min_length=1, max_length=2000)

@@ -28,7 +28,7 @@ READERS = (D.environment, D.police, D.transport)
 
 class CaseQuery(PageQuery):
     state: str | None = Field(default=None, max_length=24)
-    vehicle_id: int | None = None
+    vehicle_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     overdue: bool | None = None
 
 

@@ -109,7 +109,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
             else:
                 op["security"] = []
             query = meta.get("query")
-            if query is not None and method == "GET":
+            if query is not None:  # a POST may take options in its query string too
                 for name, prop in _openapi30(query.model_json_schema()).get("properties", {}).items():
                     op["parameters"].append({"name": name, "in": "query", "required": False, "schema": prop})
             if method in {"POST", "PUT", "PATCH"}:

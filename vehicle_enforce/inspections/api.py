@@ -106,7 +106,7 @@ class PassQuery(ListQuery):
     record_id: str | None = Field(default=None, max_length=64)
     verdict: Literal["pass", "exceed", "invalid"] | None = None
     plate_status: Literal["matched", "ambiguous", "unregistered", "pending"] | None = None
-    vehicle_id: int | None = None
+    vehicle_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
 class FreeAcceleration(Schema):
@@ -165,7 +165,7 @@ class TestQuery(ListQuery):
     method: Method | None = None
     verdict: Literal["pass", "exceed", "fail", "invalid"] | None = None
     report_number: str | None = Field(default=None, max_length=64)
-    vehicle_id: int | None = None
+    vehicle_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
 class CaptureIn(Schema):
@@ -182,7 +182,7 @@ class CaptureIn(Schema):
 class CaptureQuery(ListQuery):
     review_status: Literal["pending", "confirmed", "rejected"] | None = None
     verdict: Literal["pass", "exceed"] | None = None
-    vehicle_id: int | None = None
+    vehicle_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
 class ReviewIn(Schema):
@@ -203,7 +203,7 @@ class RepairIn(Schema):
 
 class RepairQuery(ListQuery):
     repair_number: str | None = Field(default=None, max_length=64)
-    vehicle_id: int | None = None
+    vehicle_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
 class RulesOn(QuerySchema):

@@ -47,6 +47,10 @@ def media_type(content: bytes) -> str:
         return "image/jpeg"
     if content.startswith(b"\x89PNG\r\n\x1a\n"):
         return "image/png"
+    if content.startswith(b"BM"):
+        return "image/bmp"
+    if content.startswith(b"RIFF") and content[8:12] == b"WEBP":
+        return "image/webp"
     if content[4:8] == b"ftyp":
         return "video/mp4"
     if content.startswith(b"RIFF") and content[8:12] == b"AVI ":
@@ -75,6 +79,21 @@ def _write(sha256: str, content: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def stash(content: bytes) -> str:
+    """Write a file before it has a record (a photo read now, linked when the form is sent); its SHA-256."""
+    sha = hashlib.sha256(content).hexdigest()
+    _write(sha, content)
+    return sha
+
+
+def stashed(sha256: str) -> bytes | None:
+    """The bytes of a file written by `stash`, or None when there is none under that name."""
+    if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
+        return None
+    path = path_for(sha256)
+    return path.read_bytes() if path.is_file() else None
 
 
 def store(uploads: list[tuple[str, int, Upload]]) -> None:

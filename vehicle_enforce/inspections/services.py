@@ -529,6 +529,8 @@ class TestIn:
     location: str | None = None
     operator: str | None = None
     note: str | None = None
+    photos: list[evidence.Upload] = field(default_factory=list)  # kept as the test's evidence
+    plate_read: dict[str, Any] | None = None  # what the reader said, when the plate came from a photo
 
 
 TEST_STATION_KINDS = {
@@ -688,12 +690,17 @@ def record_test(data: TestIn, principal: Principal | None) -> tuple[RoadsideTest
         if again is None:
             raise
         return again, True
-    audit.record(
-        f"{data.kind}.test",
-        "roadside_test",
-        test.id,
-        {"station": station.code, "report_number": data.report_number, "plate": plate, "verdict": verdict.verdict},
-    )
+    evidence.store([("roadside_test", test.id, up) for up in data.photos])
+    details: dict[str, Any] = {
+        "station": station.code,
+        "report_number": data.report_number,
+        "plate": plate,
+        "verdict": verdict.verdict,
+    }
+    if data.plate_read is not None:  # the operator confirmed or corrected a plate read from the photo
+        details["plate_read"] = data.plate_read
+        details["plate_corrected"] = normalize_plate(str(data.plate_read.get("plate") or "")) != plate
+    audit.record(f"{data.kind}.test", "roadside_test", test.id, details)
     events.emit("roadside_test", test.id, test_json(test), station=station.code)
     if test.vehicle_id is not None:
         notify_verdicts(

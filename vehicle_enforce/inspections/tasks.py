@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
@@ -17,23 +15,10 @@ from vehicle_enforce.inspections import evidence
 from vehicle_enforce.inspections.hooks import VerdictEvent, notify_verdicts
 from vehicle_enforce.inspections.models import EvidenceFile, EvidenceLink, PlateStatus, RemoteSensingPass
 from vehicle_enforce.inspections.services import match_fields
+from vehicle_enforce.vehicles import plate_reading
 from vehicle_enforce.vehicles.matching import match_plate
 
 log = logging.getLogger(__name__)
-
-#: Test seam for the wiring test only: when set, used instead of `plates.reading.read_plates`.
-PLATE_READER_OVERRIDE: Callable[[bytes], list[Any]] | None = None
-
-
-def _reader() -> Callable[[bytes], list[Any]] | None:
-    if PLATE_READER_OVERRIDE is not None:
-        return PLATE_READER_OVERRIDE
-    try:
-        from plates.reading import read_plates  # heavy (OpenCV + model): load only when a photo needs it
-    except ImportError as exc:
-        log.warning("plate reader unavailable (%s); passes stay pending", exc)
-        return None
-    return read_plates  # type: ignore[no-any-return]
 
 
 @background_task("inspections.read_plate")
@@ -42,8 +27,9 @@ def read_plate(pass_id: int) -> str:
     row = db.session.get(RemoteSensingPass, pass_id, with_for_update=True)
     if row is None or row.plate_status != PlateStatus.pending.value:
         return "skipped"
-    reader = _reader()
+    reader = plate_reading.reader()
     if reader is None:
+        log.warning("pass %s stays pending: no plate reader", pass_id)
         return "pending"
     shas = db.session.scalars(
         select(EvidenceFile.sha256)

@@ -5,19 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
+from plates import normalize_plate
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
 from vehicle_enforce.core import transaction
-from vehicle_enforce.core.errors import ServiceError
+from vehicle_enforce.core.errors import BadRequest, ServiceError
 from vehicle_enforce.core.labels import LABELS
 from vehicle_enforce.core.timeutil import SHANGHAI, now_utc
 from vehicle_enforce.extensions import db
-from vehicle_enforce.inspections import services
+from vehicle_enforce.inspections import evidence, services
 from vehicle_enforce.inspections.models import BlackSmokeCapture, RemoteSensingPass, Station
+from vehicle_enforce.vehicles import plate_reading
 
 bp = Blueprint("inspection_pages", __name__, url_prefix="/ops/inspections")
 
@@ -32,7 +35,7 @@ def roadside_test() -> Any:
     stations = db.session.scalars(
         select(Station).where(Station.kind.in_(["roadside", "spot_check"])).order_by(Station.code)
     ).all()
-    result = history = None
+    result = history = photo_read = saved = None
     form = {
         k: request.form.get(k, "").strip()
         for k in (
@@ -47,10 +50,14 @@ def roadside_test() -> Any:
             "ringelmann",
             "report_number",
             "kind",
+            "photo_token",
         )
     }
-    if request.method == "POST":
+    if request.method == "POST" and request.form.get("action") == "read":
+        photo_read = _read_photo(form, principal)
+    elif request.method == "POST":
         try:
+            photos, plate_read = _photo_for_test(form, principal)
             if form["method"] == "ringelmann":
                 readings: dict[str, Any] = {"ringelmann": int(form["ringelmann"] or -1)}
             else:
@@ -68,14 +75,18 @@ def roadside_test() -> Any:
                 location=None,
                 operator=principal.name,
                 note=None,
+                photos=photos,
+                plate_read=plate_read,
             )
             test, _ = services.record_test(data, principal)
             transaction.commit()
             result = services.test_json(test)
             history = _history(test.vehicle_id)
+            saved = {"photo": bool(photos), "plate_read": plate_read}
+            form["photo_token"] = ""
         except (ServiceError, ValueError) as exc:
             db.session.rollback()
-            message = getattr(exc, "fields", None) or str(exc)
+            message = _photo_error(exc) or getattr(exc, "fields", None) or str(exc)
             flash(f"检测记录未保存：{message}", "error")
     return render_template(
         "station/roadside_test.html",
@@ -83,9 +94,83 @@ def roadside_test() -> Any:
         form=form,
         result=result,
         history=history,
+        photo_read=photo_read,
+        saved=saved,
         methods=METHODS,
         colors=LABELS["plate_color"],
     )
+
+
+# The photo read before the test is sent travels in the form as a signed token (its SHA-256 in the
+# evidence store, who uploaded it and what was read), so the test links that photo and nothing else.
+PHOTO_SALT = "roadside-test-photo"
+PHOTO_TOKEN_MAX_AGE = 24 * 3600
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt=PHOTO_SALT)  # type: ignore[arg-type]
+
+
+def _uploaded_photo() -> bytes | None:
+    upload = request.files.get("photo")
+    return upload.read(plate_reading.max_bytes() + 1) if upload is not None else None
+
+
+def _photo_error(exc: Exception) -> str | None:
+    """The operator's words for a refused photo, or None when the error is not about the photo."""
+    fields = getattr(exc, "fields", None) or {}
+    if "photo" in fields:  # the photo read earlier cannot be found again
+        return str(fields["photo"])
+    if plate_reading.FIELD not in fields:
+        return None
+    code = getattr(exc, "code", "")
+    if code == "payload_too_large":
+        return f"照片过大（上限 {plate_reading.max_bytes() // (1024 * 1024)} MB）"
+    if code == "unsupported_media_type":
+        return "只能上传 JPEG、PNG、BMP 或 WebP 格式的照片"
+    if fields[plate_reading.FIELD] == "field required":
+        return "请先选择照片"
+    return "照片无法识别为图像文件"
+
+
+def _read_photo(form: dict[str, str], principal: Any) -> dict[str, Any] | None:
+    """Read the uploaded photo, keep it for the test, prefill plate and colour with the best reading."""
+    content = _uploaded_photo()
+    try:
+        read = plate_reading.read_photo(content, match=True)
+    except ServiceError as exc:
+        flash(f"号牌识别失败：{_photo_error(exc) or exc.message}", "error")
+        return None
+    assert content is not None
+    best = read.best
+    plate_read = (
+        {"plate": best.plate, "color": best.color, "confidence": round(float(best.confidence), 4)} if best else None
+    )
+    token = {"sha256": evidence.stash(content), "by": principal.id, "read": plate_read}
+    form["photo_token"] = _serializer().dumps(token)
+    if best is not None:
+        form["plate"] = normalize_plate(best.plate) or best.plate
+        if best.color in LABELS["plate_color"] and best.color != "unknown":
+            form["plate_color"] = best.color
+    return plate_reading.photo_read_json(read)
+
+
+def _photo_for_test(form: dict[str, str], principal: Any) -> tuple[list[evidence.Upload], dict[str, Any] | None]:
+    """The photo to keep with the test: a newly chosen file, else the one read earlier (and its read)."""
+    content = _uploaded_photo()
+    if content:
+        plate_reading.decode_photo(content)  # the same checks as for reading
+        return [evidence.Upload("photo", content)], None
+    if not form["photo_token"]:
+        return [], None
+    try:
+        token = _serializer().loads(form["photo_token"], max_age=PHOTO_TOKEN_MAX_AGE)
+    except BadSignature:
+        raise BadRequest("photo token is invalid or expired", {"photo": "请重新上传照片"}) from None
+    stored = evidence.stashed(str(token.get("sha256", ""))) if token.get("by") == principal.id else None
+    if stored is None:
+        raise BadRequest("photo is no longer available", {"photo": "请重新上传照片"})
+    return [evidence.Upload("photo", stored)], token.get("read")
 
 
 def _report_number() -> str:

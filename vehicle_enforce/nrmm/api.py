@@ -73,7 +73,7 @@ class SpotCheckIn(Schema):
 
 
 class MachineQuery(PageQuery):
-    site_id: int | None = None
+    site_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     overdue: bool | None = None
 
 

@@ -1,25 +1,35 @@
 """JSON API of the vehicle registry: register (upsert), look up, match plate reads, owners.
 
 Who: the environment and transport departments register vehicles; they, the police, stations (for
-lookups) and townships (their own township's vehicles only) read them. Plate matching is for the
-departments and stations that link reads to vehicles, not townships (it searches the whole county).
+lookups) and townships (their own township's vehicles only) read them. Plate matching and reading
+plates from photos are for the departments and stations that link reads to vehicles, not townships
+(matching searches the whole county).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 
 from vehicle_enforce.auth.models import Department
 from vehicle_enforce.auth.principal import api_access, principal_or_401
 from vehicle_enforce.core import transaction
+from vehicle_enforce.core.errors import BadRequest
 from vehicle_enforce.core.openapi import doc
 from vehicle_enforce.core.pagination import page_json
 from vehicle_enforce.core.schemas import parse_body, parse_query
-from vehicle_enforce.vehicles import matching, services
+from vehicle_enforce.vehicles import matching, plate_reading, services
 from vehicle_enforce.vehicles.models import Owner, Vehicle
-from vehicle_enforce.vehicles.schemas import MatchIn, MatchOut, OwnerQuery, VehicleIn, VehicleQuery
+from vehicle_enforce.vehicles.schemas import (
+    MatchIn,
+    MatchOut,
+    OwnerQuery,
+    PlateReadOut,
+    PlateReadQuery,
+    VehicleIn,
+    VehicleQuery,
+)
 
 bp = Blueprint("vehicles_api", __name__, url_prefix="/api/v1")
 
@@ -103,6 +113,37 @@ def get_vehicle(vehicle_id: int) -> Any:
 def match_vehicle() -> Any:
     data = parse_body(MatchIn)
     return jsonify(matching.match_json(services.match(data.plate, data.plate_color)))
+
+
+PHOTO_FORM = {
+    "type": "object",
+    "required": ["image"],
+    "properties": {"image": {"type": "string", "format": "binary", "description": "JPEG, PNG, BMP or WebP"}},
+}
+#: Room for the multipart boundaries and headers around the photo when refusing by Content-Length.
+MULTIPART_SLACK = 64 * 1024
+
+
+@bp.post("/plates/read")
+@api_access(*MATCHERS)
+@doc(
+    "Read every licence plate in a camera photo (multipart field `image`); ?match=1 also matches each",
+    query=PlateReadQuery,
+    multipart=PHOTO_FORM,
+    response=PlateReadOut,
+    tags=["plates"],
+)
+def read_plates() -> Any:
+    query = parse_query(PlateReadQuery)
+    limit = plate_reading.max_bytes()
+    if (request.content_length or 0) > limit + MULTIPART_SLACK:  # refuse before parsing the body
+        raise plate_reading.too_large(limit)
+    if request.mimetype != "multipart/form-data":
+        raise BadRequest("send the photo as multipart/form-data field 'image'", {"image": "field required"})
+    upload = request.files.get("image")
+    content = upload.read(limit + 1) if upload is not None else None
+    result = plate_reading.read_photo(content, match=query.match)
+    return jsonify(plate_reading.photo_read_json(result))
 
 
 @bp.get("/owners")

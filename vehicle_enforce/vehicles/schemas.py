@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from vehicle_enforce.core.pagination import PageQuery
-from vehicle_enforce.core.schemas import Schema
+from vehicle_enforce.core.schemas import QuerySchema, Schema
 from vehicle_enforce.vehicles.models import Fuel, VehicleStatus, VehicleType, VehicleUse
 
 
@@ -75,3 +75,21 @@ class MatchOut(Schema):
     read: str
     vehicle_id: int | None
     candidates: list[MatchCandidateOut]
+
+
+class PlateReadQuery(QuerySchema):
+    match: bool = Field(False, description="also match each reading to the registry (?match=1)")
+
+
+class PlateReadingOut(Schema):
+    plate: str
+    color: Literal["blue", "yellow", "green", "yellow_green", "white", "black", "unknown"]
+    confidence: float = Field(description="the lowest per-character confidence, 0–1")
+    char_confidences: list[float]
+    corners: list[list[float]] = Field(description="[x, y] of top-left, top-right, bottom-right, bottom-left")
+    match: MatchOut | None = Field(None, description="only with ?match=1")
+
+
+class PlateReadOut(Schema):
+    readings: list[PlateReadingOut] = Field(description="most confident first; empty when no plate was found")
+    elapsed_ms: float
