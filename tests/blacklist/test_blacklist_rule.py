@@ -19,7 +19,7 @@ def test_two_exceeding_passes_on_different_days_list_the_vehicle(vehicle, post_p
     assert len(entry.evidence) == 2
     # The entry explains itself: where, when, which limit, by how much.
     assert "2019-11-01 08:00" in entry.reason and "2019-11-02 09:30" in entry.reason
-    assert "不透光度 55.0%，超过限值 30.0%，超出 25%" in entry.reason
+    assert "不透光度 55%，超过限值 30%，超出 25%" in entry.reason
     assert "JC-RS-01" in entry.reason
 
 

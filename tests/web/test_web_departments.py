@@ -47,7 +47,7 @@ def county(app, station_factory):
 
 
 ENGLISH = re.compile(r"\b[A-Za-z]{4,}\b")
-ALLOWED = {"Bearer", "JSON", "OpenAPI", "Excel", "HTTP"}
+ALLOWED = {"Bearer", "JSON", "OpenAPI", "Excel", "HTTP", "XLSX"}  # names of formats and protocols
 
 
 def assert_chinese(page):

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from vehicle_enforce.blacklist.models import BlacklistEntry
-from vehicle_enforce.core import audit, events
+from vehicle_enforce.core import audit, events, labels
 from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
 from vehicle_enforce.core.timeutil import format_local, local_day, now_utc
 from vehicle_enforce.extensions import db
@@ -26,14 +26,15 @@ from vehicle_enforce.inspections.hooks import VERDICT_LISTENERS, VerdictEvent
 from vehicle_enforce.inspections.models import BlackSmokeCapture, RemoteSensingPass, RoadsideTest, Station
 from vehicle_enforce.vehicles.models import Vehicle
 
-ITEM_NAMES = {
-    "opacity": ("不透光度", "%"),
-    "ringelmann": ("林格曼黑度", "级"),
-    "no": ("NO", "ppm"),
-    "k": ("光吸收系数", "m⁻¹"),
-    "k_mean": ("光吸收系数", "m⁻¹"),
-    "nox": ("NOx", "ppm"),
-    "obd": ("OBD", ""),
+# Units of the exceeded items in listing reasons (their names come from core.labels).
+ITEM_UNITS = {
+    "opacity": "%",
+    "ringelmann": "级",
+    "no": "ppm",
+    "k": "m⁻¹",
+    "k_mean": "m⁻¹",
+    "nox": "ppm",
+    "nox_ppm": "ppm",
 }
 EXCEEDING_SOURCES = ("remote_sensing", "black_smoke")
 TEST_SOURCES = ("roadside", "spot_check")
@@ -63,14 +64,23 @@ def active_entries(vehicle_ids: Sequence[int]) -> dict[int, BlacklistEntry]:
     return {e.vehicle_id: e for e in rows}
 
 
+def _number(value: Any) -> str:
+    """A measured value as people write it: 0.8266666667 → 0.8267, 1128.0 → 1128."""
+    try:
+        return f"{float(value):.4g}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
 def _describe(item: dict[str, Any]) -> str:
-    name, unit = ITEM_NAMES.get(str(item.get("item")), (str(item.get("item")), ""))
+    code = str(item.get("item"))
+    name, unit = labels.label(code, "item"), ITEM_UNITS.get(code, "")
     value, limit = item.get("value"), item.get("limit")
     try:
         over = f"，超出 {float(value) - float(limit):.4g}{unit}"
     except (TypeError, ValueError):
         over = ""
-    return f"{name} {value}{unit}，超过限值 {limit}{unit}{over}"
+    return f"{name} {_number(value)}{unit}，超过限值 {_number(limit)}{unit}{over}"
 
 
 def _evidence_of_pass(p: RemoteSensingPass, station: Station) -> dict[str, Any]:
@@ -115,7 +125,7 @@ def _evidence_of_test(t: RoadsideTest, station: Station) -> dict[str, Any]:
         "exceeded": t.exceeded,
         "limit_set": t.limit_set,
         "text": f"{format_local(t.tested_at, '%Y-%m-%d %H:%M')} 在{station.name}（{station.code}）{kind}"
-        f"（报告 {t.report_number}，{t.limit_set or ''}）：{items}",
+        f"（报告 {t.report_number}，{labels.limit_set(t.limit_set)}）：{items}",
     }
 
 

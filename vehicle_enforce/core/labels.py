@@ -60,9 +60,11 @@ LABELS: dict[str, dict[str, str]] = {
         "k": "光吸收系数",
         "k_mean": "光吸收系数",
         "nox": "NOx",
+        "nox_ppm": "NOx",
         "obd": "OBD",
         "mil": "故障指示灯",
         "tampering": "篡改",
+        "readiness": "就绪状态",
     },
     "invalid_reason": {
         "speed": "车速超出范围",

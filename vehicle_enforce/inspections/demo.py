@@ -82,7 +82,7 @@ def load(rng: random.Random) -> None:
         services.record_test(
             services.TestIn(
                 station="JC-SC-01" if kind == "spot_check" else "JC-RD-01",
-                report_number=f"DEMO-{kind}-{i:04d}",
+                report_number=f"ZZ{'RH' if kind == 'spot_check' else 'LJ'}{i:06d}",  # 泽州 入户 / 路检
                 kind=kind,
                 method=method,
                 tested_at=_when(rng),
@@ -98,7 +98,7 @@ def load(rng: random.Random) -> None:
         services.record_capture(
             services.CaptureIn(
                 station="JC-RD-01",
-                capture_id=f"DEMO-BS-{i:04d}",
+                capture_id=f"ZZHY{i:06d}",  # 黑烟
                 captured_at=_when(rng, days=7),
                 plate=plate,
                 plate_color=colour,
@@ -111,7 +111,7 @@ def load(rng: random.Random) -> None:
     services.record_repair(
         services.RepairIn(
             station="JC-M-01",
-            repair_number="DEMO-M-0001",
+            repair_number="ZZWX000001",  # 维修
             repaired_at=_when(rng, days=3),
             plate=plate,
             plate_color=colour,
