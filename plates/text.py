@@ -150,9 +150,13 @@ def _normalize_once(text: str) -> str:
     return _fix_positions(cleaned)
 
 
-# Pure and called for every read and every candidate row: the same plates recur (a truck passes many
-# stations, a checkpoint sees the same fleets), so a bounded cache skips the NFKC and regex work.
-@functools.lru_cache(maxsize=65536)
+#: Texts already in stored form: a CJK province, an authority letter, four to six serial characters
+#: without I or O, and an optional CJK suffix (挂, 学, 警...). NFKC, upper-casing, separator removal and
+#: the position fixes all leave such a text unchanged, so normalize_plate returns it as it is (most
+#: registered plates and most camera reads; tests check the claim against the full path).
+CANONICAL: Final = re.compile("[\u4e00-\u9fff][A-Z][A-HJ-NP-Z0-9]{4,6}[\u4e00-\u9fff]?")
+
+
 def normalize_plate(text: str | None) -> str:
     """Return the stored form of a plate text, or "" when the text says no plate was read.
 
@@ -163,6 +167,15 @@ def normalize_plate(text: str | None) -> str:
     """
     if text is None:
         return ""
+    if CANONICAL.fullmatch(text):
+        return text
+    return _normalize_full(text)
+
+
+# Pure, and the same plates recur (a truck passes many stations, a checkpoint sees the same fleets):
+# a bounded cache skips the NFKC and regex work for texts that need it.
+@functools.lru_cache(maxsize=65536)
+def _normalize_full(text: str) -> str:
     result = _normalize_once(text)
     if _STABLE.fullmatch(result):
         return result  # A-Z, 0-9 and CJK ideographs only: another pass changes nothing

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from flask import Flask, Response, g
@@ -38,6 +39,10 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.filters["without_cursor"] = lambda args: {k: v for k, v in args.items() if k != "cursor"}
     app.jinja_env.filters["with_cursor"] = lambda args, cursor: {**args, "cursor": cursor}
 
+    @app.before_request
+    def _start_clock() -> None:
+        g.started = time.perf_counter()
+
     @app.after_request
     def _request_id(response: Response) -> Response:
         from vehicle_enforce.core.audit import current_request_id
@@ -46,6 +51,10 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
         if rid:
             response.headers["X-Request-ID"] = rid
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if "started" in g:
+            # W3C Server-Timing: the time the app spent on the request, as clients and proxies see it
+            # (database included; the web server's own parsing and the network are not).
+            response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - g.started) * 1000:.1f}"
         return response
 
     @app.teardown_request

@@ -154,3 +154,11 @@ def test_station_token_must_name_a_known_station(client, auth_headers):
 def test_unknown_route_and_method_are_json(client):
     assert error_of(client.get("/api/v1/nothing-here"))["code"] == "not_found"
     assert client.delete("/api/v1/openapi.json").status_code == 405
+
+
+def test_responses_say_how_long_the_app_took(client):
+    import re
+
+    r = client.get("/healthz")
+    match = re.fullmatch(r"app;dur=(\d+\.\d)", r.headers["Server-Timing"])
+    assert match is not None and float(match.group(1)) >= 0.0

@@ -17,7 +17,15 @@ from plates import (
     validate_plate,
 )
 from plates.matching import CONFUSION_CLASSES
-from plates.text import AUTHORITY_DIGIT_FIXES, FORM_COLORS, PROVINCES, SERIAL_CHARS, SERIAL_LETTER_FIXES
+from plates.text import (
+    AUTHORITY_DIGIT_FIXES,
+    CANONICAL,
+    FORM_COLORS,
+    PROVINCES,
+    SERIAL_CHARS,
+    SERIAL_LETTER_FIXES,
+    _normalize_full,
+)
 
 # --- normalize_plate --------------------------------------------------------------------------------
 
@@ -112,6 +120,12 @@ def test_position_fixes_stay_inside_confusion_classes() -> None:
 def test_normalize_is_idempotent(text: str) -> None:
     once = normalize_plate(text)
     assert normalize_plate(once) == once
+
+
+@given(st.from_regex(CANONICAL, fullmatch=True))
+def test_texts_in_stored_form_pass_through_the_full_path_unchanged(text: str) -> None:
+    """normalize_plate returns CANONICAL texts as they are; the full path must agree."""
+    assert _normalize_full(text) == text
 
 
 @given(st.text(alphabet="晋冀京普ＡＢａｂEeIiOo0１2·•・.-－ \u3000挂警", max_size=10))
