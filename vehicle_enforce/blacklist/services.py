@@ -10,11 +10,11 @@ partial unique index (one active entry per vehicle) is the last guard.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from vehicle_enforce.blacklist.models import BlacklistEntry
 from vehicle_enforce.core import audit, events, labels
@@ -136,7 +136,15 @@ def on_verdicts(batch: Sequence[VerdictEvent]) -> None:
     counted = [e for e in batch if e.valid and e.verdict in ("exceed", "fail")]
     candidates = sorted({e.vehicle_id for e in counted if e.source in EXCEEDING_SOURCES + TEST_SOURCES})
     retests = [e for e in batch if e.valid and e.verdict == "pass" and e.source in ("inspection", "roadside")]
-    involved = sorted(set(candidates) | {e.vehicle_id for e in retests})
+    retested = {e.vehicle_id for e in retests}
+    # A listed vehicle cannot be listed again (one active entry per vehicle, a unique index) and only a
+    # retest changes it, so its exceedances need no lock: once a county's list is built, most exceeding
+    # passes are listed trucks, and stations reporting them must not queue behind each other. (If a
+    # release commits after this unlocked read, the next verdict for the vehicle counts these passes:
+    # the rule always recounts from what is stored.)
+    listed = active_entries([v for v in candidates if v not in retested])
+    candidates = [v for v in candidates if v not in listed]
+    involved = sorted(set(candidates) | retested)
     if not involved:
         return
     _lock_vehicles(involved)
@@ -190,6 +198,8 @@ def _list_by_repeats(
     Days are calendar days in Asia/Shanghai of the observations' own times (never today's date), so
     back-filled passes count where they belong. Observations before the vehicle's last release were
     dealt with by that case and do not count again. Confirmed black-smoke captures count like passes.
+    Only the times are read for every vehicle; the full records (for the evidence) only for vehicles
+    that are listed.
     """
     if not vehicle_ids:
         return
@@ -203,46 +213,70 @@ def _list_by_repeats(
             .group_by(BlacklistEntry.vehicle_id)
         ).all()
     )
-    passes = db.session.execute(
-        select(RemoteSensingPass, Station)
-        .join(Station, Station.id == RemoteSensingPass.station_id)
-        .where(
-            RemoteSensingPass.vehicle_id.in_(vehicle_ids),
-            RemoteSensingPass.verdict == "exceed",
-            RemoteSensingPass.measured_at.between(start, end),
+    times: dict[int, list[datetime]] = defaultdict(list)
+    for vehicle_id, at in db.session.execute(
+        _exceeding_passes(
+            select(RemoteSensingPass.vehicle_id, RemoteSensingPass.measured_at), vehicle_ids, start, end
+        ).union_all(
+            _confirmed_captures(
+                select(BlackSmokeCapture.vehicle_id, BlackSmokeCapture.captured_at), vehicle_ids, start, end
+            )
         )
-    ).all()
-    captures = db.session.execute(
-        select(BlackSmokeCapture, Station)
-        .join(Station, Station.id == BlackSmokeCapture.station_id)
-        .where(
-            BlackSmokeCapture.vehicle_id.in_(vehicle_ids),
-            BlackSmokeCapture.review_status == "confirmed",
-            BlackSmokeCapture.verdict == "exceed",
-            BlackSmokeCapture.captured_at.between(start, end),
-        )
-    ).all()
+    ):
+        times[vehicle_id].append(at)
+    listed = [v for v in vehicle_ids if _first_window(_days_after(times[v], released.get(v)), minimum, window_days)]
+    if not listed:
+        return
     observations: dict[int, list[tuple[datetime, dict[str, Any]]]] = defaultdict(list)
-    for p, station in passes:
+    passes = _exceeding_passes(select(RemoteSensingPass, Station), listed, start, end)
+    for p, station in db.session.execute(passes.join(Station, Station.id == RemoteSensingPass.station_id)):
         observations[p.vehicle_id].append((p.measured_at, _evidence_of_pass(p, station)))
-    for c, station in captures:
+    captures = _confirmed_captures(select(BlackSmokeCapture, Station), listed, start, end)
+    for c, station in db.session.execute(captures.join(Station, Station.id == BlackSmokeCapture.station_id)):
         observations[c.vehicle_id].append((c.captured_at, _evidence_of_capture(c, station)))
-    for vehicle_id in vehicle_ids:
+    for vehicle_id in listed:
         since = released.get(vehicle_id)
         by_day: dict[date, dict[str, Any]] = {}
         for at, evidence in sorted(observations[vehicle_id], key=lambda o: o[0]):
             if since is None or at > since:
                 by_day.setdefault(local_day(at), evidence)
-        days = sorted(by_day)
-        for i in range(len(days) - minimum + 1):
-            window = days[i : i + minimum]
-            if (window[-1] - window[0]).days <= window_days:
-                evidence = [by_day[d] for d in window]
-                reason = f"{window_days}天内{minimum}个不同日期的有效检测超标，列入黑名单。" + " ".join(
-                    f"{n + 1}. {e['text']}。" for n, e in enumerate(evidence)
-                )
-                _create_entry(vehicle_id, "rule", "remote_sensing_repeat", reason, evidence, "system")
-                break
+        window = _first_window(by_day, minimum, window_days) or []
+        evidence = [by_day[d] for d in window]
+        reason = f"{window_days}天内{minimum}个不同日期的有效检测超标，列入黑名单。" + " ".join(
+            f"{n + 1}. {e['text']}。" for n, e in enumerate(evidence)
+        )
+        _create_entry(vehicle_id, "rule", "remote_sensing_repeat", reason, evidence, "system")
+
+
+def _exceeding_passes(stmt: Select[Any], vehicle_ids: list[int], start: datetime, end: datetime) -> Select[Any]:
+    return stmt.where(
+        RemoteSensingPass.vehicle_id.in_(vehicle_ids),
+        RemoteSensingPass.verdict == "exceed",
+        RemoteSensingPass.measured_at.between(start, end),
+    )
+
+
+def _confirmed_captures(stmt: Select[Any], vehicle_ids: list[int], start: datetime, end: datetime) -> Select[Any]:
+    return stmt.where(
+        BlackSmokeCapture.vehicle_id.in_(vehicle_ids),
+        BlackSmokeCapture.review_status == "confirmed",
+        BlackSmokeCapture.verdict == "exceed",
+        BlackSmokeCapture.captured_at.between(start, end),
+    )
+
+
+def _first_window(days: Iterable[date], minimum: int, window_days: int) -> list[date] | None:
+    """The first `minimum` different days at most `window_days` apart, or None."""
+    ordered = sorted(set(days))
+    for i in range(len(ordered) - minimum + 1):
+        window = ordered[i : i + minimum]
+        if (window[-1] - window[0]).days <= window_days:
+            return window
+    return None
+
+
+def _days_after(times: Iterable[datetime], since: datetime | None) -> set[date]:
+    return {local_day(at) for at in times if since is None or at > since}
 
 
 def _create_entry(

@@ -50,6 +50,25 @@ def subscribe(func: Subscriber) -> Subscriber:
     return func
 
 
+_FLUSHERS: list[Callable[[], None]] = []
+
+
+def on_flush(func: Callable[[], None]) -> Callable[[], None]:
+    """Register a subscriber's "write what you hold now" (subscribers that write in bulk at commit)."""
+    if func not in _FLUSHERS:
+        _FLUSHERS.append(func)
+    return func
+
+
+def flush() -> None:
+    """Have bulk-writing subscribers write what they queued so far, inside the transaction.
+
+    Call it before taking locks that other requests wait for, so that work is not done while holding them.
+    """
+    for func in list(_FLUSHERS):
+        func()
+
+
 def emit(kind: str, object_id: int | str, payload: dict[str, Any], *, station: str | None = None) -> Event:
     """Tell subscribers about a stored record; call it inside the storing transaction, after flush."""
     if kind not in KINDS:

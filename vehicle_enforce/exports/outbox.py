@@ -96,6 +96,11 @@ def _write_outbox(session: Session) -> None:
     bulk.insert_rows(ExportRecord.__table__, rows)
 
 
+@events.on_flush
+def _flush() -> None:
+    _write_outbox(db.session())
+
+
 @sa_event.listens_for(Session, "after_soft_rollback")
 def _forget_outbox(session: Session, _previous: object) -> None:
     session.info.pop(PENDING_KEY, None)

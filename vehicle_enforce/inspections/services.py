@@ -381,6 +381,7 @@ def store_passes(
         if row["plate_status"] == PlateStatus.pending.value and item.uploads:
             tasks.run_later("inspections.read_plate", pass_id=pid)
     evidence.store(uploads)
+    events.flush()  # the batch's export rows go in now, not while the listing rule holds vehicle locks
     notify_verdicts(verdict_events)
 
     code_by_id = {s.id: s.code for s in stations.values()}
