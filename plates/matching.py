@@ -182,10 +182,6 @@ class MatchResult:
         return None
 
 
-def _colors_compatible(read: PlateColor, known: PlateColor) -> bool:
-    return read is PlateColor.UNKNOWN or known is PlateColor.UNKNOWN or read is known
-
-
 def rank_candidates(
     read: str,
     color: PlateColor | str | None,
@@ -224,32 +220,38 @@ def rank_candidates(
         return MatchResult("none", [], "")
     read_color = parse_color(color)
     read_key = _core_key(read_normal)
+    read_length, read_province, read_rest = len(read_normal), read_normal[0], read_normal[1:]
+    unknown = PlateColor.UNKNOWN
+    read_unknown = read_color is unknown
     seen: set[tuple[int, str, PlateColor]] = set()
     ranked: list[tuple[bool, float, str, str, int, Candidate]] = []
-    for vehicle_id, plate, plate_color in known:
+    for vehicle_id, plate, plate_color in known:  # hot: a hotlist batch ranks ~5,000 rows
         normal = normalize_plate(plate)
         known_color = parse_color(plate_color)
+        if not normal or not (read_unknown or known_color is unknown or known_color is read_color):
+            continue  # unread, or both colours known and different: another vehicle
         identity = (vehicle_id, normal, known_color)
-        if not normal or identity in seen or not _colors_compatible(read_color, known_color):
+        if identity in seen:
             continue
         seen.add(identity)
-        close = len(normal) == len(read_normal) and _core_key(normal) == read_key
-        if not close and abs(len(normal) - len(read_normal)) * INDEL_COST > REVIEW_MAX_DISTANCE:
-            continue
+        same_length = len(normal) == read_length
+        close = same_length and _core_key(normal) == read_key
         if close:  # the common case: only the province and listed confusions can differ
-            distance = (PROVINCE_COST if normal[0] != read_normal[0] else 0.0) + CONFUSION_COST * sum(
-                map(operator.ne, normal[1:], read_normal[1:])
+            distance = (PROVINCE_COST if normal[0] != read_province else 0.0) + CONFUSION_COST * sum(
+                map(operator.ne, normal[1:], read_rest)
             )
-        elif len(normal) == len(read_normal):  # stop counting past the review limit
+        elif same_length:  # stop counting past the review limit
             distance = _positional_distance(read_normal, normal, REVIEW_MAX_DISTANCE)
+        elif abs(len(normal) - read_length) * INDEL_COST > REVIEW_MAX_DISTANCE:
+            continue
         else:
             distance = plate_distance(read_normal, normal)
-        if read_color is PlateColor.UNKNOWN or known_color is PlateColor.UNKNOWN:
+        if read_unknown or known_color is unknown:
             distance += COLOR_UNCONFIRMED_COST
         if not close and distance > REVIEW_MAX_DISTANCE:
             continue
-        score = max(0.0, 1.0 - distance / len(read_normal))
-        candidate = Candidate(vehicle_id, normal, known_color, score, distance)
+        score = 1.0 - distance / read_length
+        candidate = Candidate(vehicle_id, normal, known_color, score if score > 0.0 else 0.0, distance)
         ranked.append((not close, distance, normal, known_color.value, vehicle_id, candidate))
     ranked.sort(key=lambda entry: entry[:5])
     candidates = [entry[-1] for entry in ranked]

@@ -74,7 +74,7 @@ def match_many_with(
     for start in range(0, len(wanted), CHUNK):
         # Core execution on the session's connection: these are plain columns, so the ORM's result
         # layer would only add per-row work (measurable on 1,000-read hotlist batches).
-        rows = connection.execute(query, {"keys": wanted[start : start + CHUNK]})
+        rows = connection.execute(query, {"keys": wanted[start : start + CHUNK]}).all()  # one fetch, not per row
         for key, vehicle_id, plate, colour, *extra in rows:
             by_key[key].append((vehicle_id, plate, colour))
             extras[vehicle_id] = tuple(extra)

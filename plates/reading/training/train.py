@@ -6,7 +6,8 @@ no real photo is used.  Run from the repository root::
     .venv/bin/python -m plates.reading.training.train --steps 6000 --out plates/reading/models/recognizer.onnx
 
 Training-only dependencies (``.venv/bin/pip install -e '.[train]'``): torch (CPU) and onnx (its
-exporter), Pillow, and the Debian fonts that scripts/ensure-browser.sh installs.  Uses at most 2 CPU threads (1 for the model, 1 data worker).
+exporter), Pillow, and the Debian fonts that scripts/ensure-browser.sh installs.
+Uses at most 2 CPU threads (1 for the model, 1 data worker).
 """
 
 from __future__ import annotations
