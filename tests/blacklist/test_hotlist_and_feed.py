@@ -47,19 +47,28 @@ def test_batch_answers_in_input_order_and_every_lookup_is_recorded(listed_vehicl
         {"plate": "晋E00001", "plate_color": "blue"},
         {"plate": "晋E12345", "plate_color": "yellow", "seen_at": "2026-11-28T08:00:00+08:00", "location": "G207卡口"},
         {"plate": "无车牌", "plate_color": "unknown"},
+        {"plate": "晋E1234S", "plate_color": "yellow"},  # S/5: the listed truck, misread
     ]
     r = client.post("/api/v1/hotlist/check", json={"reads": reads}, headers=auth_headers("police"))
     results = r.get_json()["results"]
-    assert [x["hit"] for x in results] == [None, "exact", None]
+    assert [x["hit"] for x in results] == [None, "exact", None, "probable"]
+    single = client.get(
+        "/api/v1/hotlist/check?plate=晋E12345&plate_color=yellow&reason=核对", headers=auth_headers("police")
+    ).get_json()
+    for batch_item in (results[1], results[3]):  # a batch answers with the same entry and case as one check
+        assert batch_item["entry"] == single["entry"] and batch_item["case"] == single["case"]
+    assert results[3]["action"] == "verify_plate" and results[1]["action"] == single["action"]
     from sqlalchemy import select
 
     from vehicle_enforce.blacklist.models import HotlistLookup, HotlistRead
     from vehicle_enforce.extensions import db
 
-    lookup = db.session.scalars(select(HotlistLookup)).one()
-    assert (lookup.mode, lookup.read_count, lookup.hit_count, lookup.department) == ("batch", 3, 1, "police")
-    stored = db.session.scalars(select(HotlistRead).order_by(HotlistRead.id)).all()
-    assert [s.plate for s in stored] == ["晋E00001", "晋E12345", "无车牌"]
+    lookup = db.session.scalars(select(HotlistLookup).where(HotlistLookup.mode == "batch")).one()
+    assert (lookup.read_count, lookup.hit_count, lookup.department) == (4, 2, "police")
+    stored = list(
+        db.session.scalars(select(HotlistRead).where(HotlistRead.lookup_id == lookup.id).order_by(HotlistRead.id))
+    )
+    assert [s.plate for s in stored] == ["晋E00001", "晋E12345", "无车牌", "晋E1234S"]
     assert stored[1].location == "G207卡口" and stored[1].entry_id is not None
 
 

