@@ -227,6 +227,9 @@ def _list_by_repeats(
     listed = [v for v in vehicle_ids if _first_window(_days_after(times[v], released.get(v)), minimum, window_days)]
     if not listed:
         return
+    # Each new case names its vehicle: load them in one query (held here, so the identity map keeps
+    # them) instead of one lazy load per listing.
+    vehicles = db.session.scalars(select(Vehicle).where(Vehicle.id.in_(listed))).all()
     observations: dict[int, list[tuple[datetime, dict[str, Any]]]] = defaultdict(list)
     passes = _exceeding_passes(select(RemoteSensingPass, Station), listed, start, end)
     for p, station in db.session.execute(passes.join(Station, Station.id == RemoteSensingPass.station_id)):
@@ -246,6 +249,7 @@ def _list_by_repeats(
             f"{n + 1}. {e['text']}。" for n, e in enumerate(evidence)
         )
         _create_entry(vehicle_id, "rule", "remote_sensing_repeat", reason, evidence, "system")
+    del vehicles
 
 
 def _exceeding_passes(stmt: Select[Any], vehicle_ids: list[int], start: datetime, end: datetime) -> Select[Any]:

@@ -14,7 +14,9 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import select, text
+from sqlalchemy.orm import Session, SessionTransaction
 
 from vehicle_enforce.cases.models import ChangeFeedItem
 from vehicle_enforce.core import events
@@ -25,16 +27,30 @@ FEED_KINDS = frozenset({"blacklist_listing", "blacklist_release", "case_action"}
 FEED_LOCK = 7_231_904  # advisory lock key shared by every feed writer
 
 
+_LOCK_HELD = "ve_feed_lock_held"
+
+
 @events.subscribe
 def _on_event(event: events.Event) -> None:
     if event.kind not in FEED_KINDS:
         return
-    if db.session.get_bind().dialect.name == "postgresql":
+    # The lock lasts until the transaction ends: take it once per transaction, not once per row (a
+    # batch of passes that lists hundreds of vehicles writes two feed rows for each).
+    if not db.session.info.get(_LOCK_HELD) and db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FEED_LOCK})
+        # Remember the (sub)transaction that took it: a savepoint rolled back releases it again.
+        session = db.session()
+        session.info[_LOCK_HELD] = session.get_nested_transaction() or session.get_transaction()
     # The row's id is drawn at the next flush, inside this transaction and so after the lock.
     db.session.add(
         ChangeFeedItem(kind=event.kind, object_id=str(event.object_id), payload=event.payload, at=event.occurred_at)
     )
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _lock_released(session: Session, transaction: SessionTransaction) -> None:
+    if session.info.get(_LOCK_HELD) is transaction:  # it may have released the lock: take it again next time
+        session.info.pop(_LOCK_HELD, None)
 
 
 def encode(item_id: int) -> str:
