@@ -40,6 +40,28 @@ def shared_dir() -> Path:
     return SHARED
 
 
+#: A real photo from the shared set that the shipped reader reads exactly (confidence ~1.0).
+PLATE_PHOTO = "d0003.jpg"
+
+
+@pytest.fixture
+def labelled_photo(shared_dir: Path) -> tuple[Path, str, str]:
+    """(path, labelled plate, labelled colour) of PLATE_PHOTO, read in place from the shared set."""
+    import csv
+
+    folder = shared_dir / "data" / "plates"
+    with open(folder / "labels.csv", encoding="utf-8") as fh:
+        label = next(row for row in csv.DictReader(fh) if row["file"] == PLATE_PHOTO)
+    return folder / PLATE_PHOTO, label["plate"], label["color"]
+
+
+@pytest.fixture
+def photo(labelled_photo: tuple[Path, str, str]) -> tuple[bytes, str, str]:
+    """(bytes, labelled plate, labelled colour) of PLATE_PHOTO."""
+    path, plate, colour = labelled_photo
+    return path.read_bytes(), plate, colour
+
+
 @dataclass
 class Backend:
     name: str

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 
 import pytest
 from sqlalchemy import select
 
-PHOTO = "d0003.jpg"  # a real photo the current reader reads exactly
 PAGE = "/ops/inspections/roadside-test"
-
-
-@pytest.fixture
-def photo(shared_dir):
-    folder = shared_dir / "data" / "plates"
-    with open(folder / "labels.csv", encoding="utf-8") as fh:
-        label = next(row for row in csv.DictReader(fh) if row["file"] == PHOTO)
-    return (folder / PHOTO).read_bytes(), label["plate"], label["color"]
 
 
 @pytest.fixture

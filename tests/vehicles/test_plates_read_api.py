@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import struct
 import zlib
 
 import pytest
-
-PHOTO = "d0003.jpg"  # a clear blue plate the current reader reads exactly (confidence ~1.0)
-
-
-@pytest.fixture
-def photo(shared_dir):
-    """(bytes, labelled plate, labelled colour) of a real photo, read from the shared set in place."""
-    folder = shared_dir / "data" / "plates"
-    with open(folder / "labels.csv", encoding="utf-8") as fh:
-        label = next(row for row in csv.DictReader(fh) if row["file"] == PHOTO)
-    return (folder / PHOTO).read_bytes(), label["plate"], label["color"]
 
 
 def register(plate, colour):

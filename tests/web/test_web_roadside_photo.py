@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-
 import pytest
 
 from tests.web.conftest import login, screenshot
 from tests.web.test_web_departments import assert_chinese
 
 pytestmark = pytest.mark.browser
-
-PHOTO = "d0003.jpg"  # a real photo the current reader reads exactly
-
-
-@pytest.fixture
-def labelled_photo(shared_dir):
-    folder = shared_dir / "data" / "plates"
-    with open(folder / "labels.csv", encoding="utf-8") as fh:
-        label = next(row for row in csv.DictReader(fh) if row["file"] == PHOTO)
-    return folder / PHOTO, label["plate"], label["color"]
 
 
 def test_operator_reads_the_plate_from_a_photo_confirms_it_and_sees_the_verdict(
