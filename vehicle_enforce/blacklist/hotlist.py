@@ -1,7 +1,8 @@
 """Police hotlist checks: one plate at a checkpoint, or a camera gateway's batch of reads.
 
-The hot path reads in one query whatever the batch size: the candidates for the plates' confusion
-keys (the misread-tolerant matcher) with their active entries and cases. Every lookup is recorded
+The hot path reads with one query for one plate (the candidates for its confusion key, from the
+misread-tolerant matcher, joined to their active entries and cases) and two for a batch, whatever its
+size (see _match_with_entries), and writes the lookup with one statement. Every lookup is recorded
 (who, when, which plates, hits); reads that were not hits are purged after the retention period.
 """
 
