@@ -20,15 +20,12 @@ from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import ServiceError
+from vehicle_enforce.core.forms import FormError, refused_to_flash
 from vehicle_enforce.core.timeutil import format_local, from_local_input, now_utc
 from vehicle_enforce.extensions import db
 
 bp = Blueprint("alert_pages", __name__, url_prefix="/ops/alerts")
 ACTION_DONE = {"lift": "已解除预警", "extend": "已延长预警", "upgrade": "已升级预警"}
-
-
-class FormError(ValueError):
-    """A form value that cannot be read (shown to the user in Chinese)."""
 
 
 @bp.get("/")
@@ -55,45 +52,43 @@ def alerts() -> Any:
 
 @bp.post("/")
 @page_access(D.environment)
+@refused_to_flash("预警未发布", lambda exc: _zh(exc), "alert_pages.alerts")
 def issue() -> Any:
     principal = current_principal()
     assert principal is not None
     form = request.form
-    try:
-        townships = [int(t) for t in form.getlist("townships")] or None
-        alert = services.issue(
-            form.get("level", ""),
-            _local_time(form.get("starts_at"), "开始时间"),
-            _local_time(form.get("ends_at"), "结束时间"),
-            townships,
-            principal.name,
-        )
-        transaction.commit()
-    except (FormError, ValueError, ServiceError) as exc:
-        db.session.rollback()
-        flash(f"预警未发布：{_zh(exc)}", "error")
-        return redirect(url_for("alert_pages.alerts"))
+    alert = services.issue(
+        form.get("level", ""),
+        _local_time(form.get("starts_at"), "开始时间"),
+        _local_time(form.get("ends_at"), "结束时间"),
+        _townships(form.getlist("townships")),
+        principal.name,
+    )
+    transaction.commit()
     flash(f"已发布{services.LEVEL_ZH[alert.level]}预警（编号 {alert.id}）", "info")
     return redirect(url_for("alert_pages.alerts"))
 
 
 @bp.post("/<int:alert_id>/actions")
 @page_access(D.environment)
+@refused_to_flash("操作未完成", lambda exc: _zh(exc), "alert_pages.alerts")
 def act(alert_id: int) -> Any:
     principal = current_principal()
     assert principal is not None
     form = request.form
     action = form.get("action", "")
-    try:
-        ends_at = _local_time(form.get("ends_at"), "结束时间") if form.get("ends_at") else None
-        services.act(alert_id, action, level=form.get("level") or None, ends_at=ends_at, actor=principal.name)
-        transaction.commit()
-    except (FormError, ServiceError) as exc:
-        db.session.rollback()
-        flash(f"操作未完成：{_zh(exc)}", "error")
-        return redirect(url_for("alert_pages.alerts"))
+    ends_at = _local_time(form.get("ends_at"), "结束时间") if form.get("ends_at") else None
+    services.act(alert_id, action, level=form.get("level") or None, ends_at=ends_at, actor=principal.name)
+    transaction.commit()
     flash(f"{ACTION_DONE.get(action, '已处理')}（编号 {alert_id}）", "info")
     return redirect(url_for("alert_pages.alerts"))
+
+
+def _townships(values: list[str]) -> list[int] | None:
+    try:
+        return [int(t) for t in values] or None
+    except ValueError:
+        raise FormError("乡镇选择有误") from None
 
 
 def _local_time(value: str | None, what: str) -> datetime:
@@ -105,10 +100,8 @@ def _local_time(value: str | None, what: str) -> datetime:
 
 
 def _zh(exc: Exception) -> str:
-    if isinstance(exc, FormError):
-        return str(exc)
     if not isinstance(exc, ServiceError):
-        return "乡镇选择有误"
+        return str(exc)  # a FormError says what to fix
     field = next(iter(exc.fields), "")
     return {
         "level": "预警级别有误（升级须高于当前级别）",

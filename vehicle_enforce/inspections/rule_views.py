@@ -19,6 +19,7 @@ from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import ServiceError
+from vehicle_enforce.core.forms import FormError, refused_to_flash
 from vehicle_enforce.core.timeutil import format_local, local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import rules
@@ -27,10 +28,6 @@ from vehicle_enforce.inspections.models import RuleChange
 bp = Blueprint("rule_pages", __name__, url_prefix="/ops/rules")
 READERS = (D.environment, D.police, D.transport, D.township, D.station)
 SECTIONS = {"limits": "排放限值", "validity": "遥感有效性范围", "listing": "黑名单列入规则"}
-
-
-class FormError(ValueError):
-    """A form value that cannot be read (shown to the user in Chinese)."""
 
 
 @bp.get("/")
@@ -58,36 +55,30 @@ def settings() -> Any:
 
 @bp.post("/changes")
 @page_access(D.environment)
+@refused_to_flash("修改未保存", lambda exc: _zh(exc), "rule_pages.settings")
 def change() -> Any:
     principal = current_principal()
     assert principal is not None
     form = request.form
     section = form.get("section", "")
     reason = form.get("reason", "").strip()
+    if section not in SECTIONS:
+        raise FormError("未知的设置项")
+    if not reason:
+        raise FormError("请填写修改原因")
     try:
-        if section not in SECTIONS:
-            raise FormError("未知的设置项")
-        if not reason:
-            raise FormError("请填写修改原因")
-        try:
-            effective_from = date.fromisoformat(form.get("effective_from", ""))
-        except ValueError:
-            raise FormError("请填写生效日期") from None
-        document = PARSERS[section](form)
-        rules.change_rules(document, effective_from, reason, principal.name)
-        transaction.commit()
-    except FormError as exc:
-        flash(f"修改未保存：{exc}", "error")
-        return redirect(url_for("rule_pages.settings"))
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(f"修改未保存：{_zh(exc)}", "error")
-        return redirect(url_for("rule_pages.settings"))
+        effective_from = date.fromisoformat(form.get("effective_from", ""))
+    except ValueError:
+        raise FormError("请填写生效日期") from None
+    rules.change_rules(PARSERS[section](form), effective_from, reason, principal.name)
+    transaction.commit()
     flash(f"已保存{SECTIONS[section]}的修改，自 {effective_from.isoformat()} 起生效", "info")
     return redirect(url_for("rule_pages.settings", on=effective_from.isoformat()))
 
 
-def _zh(exc: ServiceError) -> str:
+def _zh(exc: Exception) -> str:
+    if not isinstance(exc, ServiceError):
+        return str(exc)  # a FormError says what to fix
     if "effective_from" in exc.fields:
         return "生效日期不能早于今天（已作出的判定不会按新规则重新判定）"
     if "document" in exc.fields:

@@ -17,6 +17,7 @@ from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import ServiceError
+from vehicle_enforce.core.forms import FormError, refused_to_flash
 from vehicle_enforce.core.timeutil import format_local, from_local_input, local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.nrmm import services
@@ -29,10 +30,6 @@ FIELD_ZH = {
     "pin": "请填写机械编号或现场查到的PIN",
     "rated_power_kw": "未登记机械须填写额定功率",
 }
-
-
-class FormError(ValueError):
-    """A form value that cannot be read (shown to the user in Chinese)."""
 
 
 def _month() -> str:
@@ -65,46 +62,34 @@ def registry() -> Any:
 
 @bp.post("/plan")
 @page_access(D.environment)
+@refused_to_flash("抽测计划未生成", lambda exc: _zh(exc), "nrmm_pages.registry")
 def draw_plan() -> Any:
     principal = current_principal()
     assert principal is not None
-    try:
-        plan = services.create_plan(_month(), None, 0.10, principal.name)
-        transaction.commit()
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(f"抽测计划未生成：{_zh(exc)}", "error")
-        return redirect(url_for("nrmm_pages.registry"))
+    plan = services.create_plan(_month(), None, 0.10, principal.name)
+    transaction.commit()
     flash(f"已生成 {plan.month} 抽测计划：抽取 {len(plan.items)} 台，随机种子 {plan.seed}", "info")
     return redirect(url_for("nrmm_pages.registry"))
 
 
 @bp.post("/plan/items/<int:item_id>/not-found")
 @page_access(D.environment, D.housing)
+@refused_to_flash("未保存", lambda exc: _zh(exc), "nrmm_pages.registry")
 def not_found(item_id: int) -> Any:
-    try:
-        item = services.mark_not_found(item_id)
-        transaction.commit()
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(f"未保存：{_zh(exc)}", "error")
-        return redirect(url_for("nrmm_pages.registry"))
+    item = services.mark_not_found(item_id)
+    transaction.commit()
     flash(f"已记录机械 {item.machine_id} 现场未找到", "info")
     return redirect(url_for("nrmm_pages.registry"))
 
 
 @bp.post("/spot-checks")
 @page_access(D.environment, D.housing)
+@refused_to_flash("抽测结果未保存", lambda exc: _zh(exc), "nrmm_pages.registry")
 def spot_check() -> Any:
     principal = current_principal()
     assert principal is not None
-    try:
-        check = services.record_spot_check(_spot_check_fields(request.form), principal.name)
-        transaction.commit()
-    except (FormError, ServiceError) as exc:
-        db.session.rollback()
-        flash(f"抽测结果未保存：{_zh(exc)}", "error")
-        return redirect(url_for("nrmm_pages.registry"))
+    check = services.record_spot_check(_spot_check_fields(request.form), principal.name)
+    transaction.commit()
     verdict = {"pass": "合格", "exceed": "超标", "invalid": "无效"}.get(check.verdict, check.verdict)
     flash(f"已保存抽测结果：{verdict}" + ("，存在违法行为，请依法处罚" if check.violations else ""), "info")
     return redirect(url_for("nrmm_pages.registry") + "#checks")
@@ -139,8 +124,7 @@ def _spot_check_fields(form: Any) -> dict[str, Any]:
 
 
 def _zh(exc: Exception) -> str:
-    if isinstance(exc, FormError):
-        return str(exc)
-    assert isinstance(exc, ServiceError)
+    if not isinstance(exc, ServiceError):
+        return str(exc)  # a FormError says what to fix
     field = next(iter(exc.fields), "")
     return FIELD_ZH.get(field, "记录不存在" if exc.status == 404 else "请求有误")
