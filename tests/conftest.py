@@ -40,6 +40,32 @@ def shared_dir() -> Path:
     return SHARED
 
 
+@pytest.fixture
+def vehicle_factory(app: Any) -> Callable[..., int]:
+    """make(plate, plate_color) registers an active China III diesel heavy truck; returns its id."""
+    from vehicle_enforce.core import transaction
+    from vehicle_enforce.extensions import db
+    from vehicle_enforce.vehicles.models import Vehicle
+    from vehicle_enforce.vehicles.registry import plate_key
+
+    def make(plate: str = "晋E12345", plate_color: str = "yellow") -> int:
+        vehicle = Vehicle(
+            plate=plate,
+            plate_color=plate_color,
+            plate_key=plate_key(plate),
+            vehicle_type="heavy_truck",
+            fuel="diesel",
+            emission_standard=3,
+            status="active",
+        )
+        db.session.add(vehicle)
+        db.session.flush()
+        transaction.commit()
+        return vehicle.id
+
+    return make
+
+
 #: A real photo from the shared set that the shipped reader reads exactly (confidence ~1.0).
 PLATE_PHOTO = "d0003.jpg"
 

@@ -47,31 +47,6 @@ def rs_station(station_factory: Callable[..., Any]) -> Any:
 
 
 @pytest.fixture
-def vehicle_factory(app: Any) -> Callable[..., int]:
-    from vehicle_enforce.core import transaction
-    from vehicle_enforce.extensions import db
-    from vehicle_enforce.vehicles.models import Vehicle
-    from vehicle_enforce.vehicles.registry import plate_key
-
-    def make(plate: str = "晋E12345", plate_color: str = "yellow") -> int:
-        vehicle = Vehicle(
-            plate=plate,
-            plate_color=plate_color,
-            plate_key=plate_key(plate),
-            vehicle_type="heavy_truck",
-            fuel="diesel",
-            emission_standard=3,
-            status="active",
-        )
-        db.session.add(vehicle)
-        db.session.flush()
-        transaction.commit()
-        return vehicle.id
-
-    return make
-
-
-@pytest.fixture
 def post_passes(client: Any, auth_headers: Callable[..., dict[str, str]], rs_station: Any) -> Callable[..., Any]:
     """POST passes as the JC-RS-01 station token; returns the response."""
 

@@ -11,30 +11,17 @@ pytestmark = pytest.mark.browser
 
 
 def test_operator_reads_the_plate_from_a_photo_confirms_it_and_sees_the_verdict(
-    app, live_server, phone_page, make_user, station_factory, labelled_photo, backend
+    app, live_server, phone_page, make_user, station_factory, vehicle_factory, labelled_photo, backend
 ):
     from sqlalchemy import select
 
-    from vehicle_enforce.core import transaction
     from vehicle_enforce.core.audit import AuditEntry
     from vehicle_enforce.extensions import db
     from vehicle_enforce.inspections.models import EvidenceLink, RoadsideTest
-    from vehicle_enforce.vehicles.models import Vehicle
-    from vehicle_enforce.vehicles.registry import plate_key
 
     path, plate, colour = labelled_photo
     station_factory("JC-RD-01", "roadside", name="泽州县柴油货车联合执法站")
-    truck = Vehicle(
-        plate=plate,
-        plate_color=colour,
-        plate_key=plate_key(plate),
-        vehicle_type="heavy_truck",
-        fuel="diesel",
-        emission_standard=3,
-        status="active",
-    )
-    db.session.add(truck)
-    transaction.commit()
+    truck_id = vehicle_factory(plate, colour)
     make_user("luce", "station", station="JC-RD-01")
     page = phone_page
 
@@ -62,7 +49,7 @@ def test_operator_reads_the_plate_from_a_photo_confirms_it_and_sees_the_verdict(
 
     db.session.expire_all()
     test = db.session.scalars(select(RoadsideTest)).one()
-    assert (test.plate, test.plate_color, test.vehicle_id, test.verdict) == (plate, colour, truck.id, "exceed")
+    assert (test.plate, test.plate_color, test.vehicle_id, test.verdict) == (plate, colour, truck_id, "exceed")
     links = db.session.scalars(select(EvidenceLink).where(EvidenceLink.object_type == "roadside_test")).all()
     assert [link.object_id for link in links] == [test.id]
     audit = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "roadside.test")).one()
