@@ -14,6 +14,9 @@ from vehicle_enforce import config
 def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     """Build the application: configuration, extensions, then each domain's blueprints in order."""
     app = Flask(__name__, instance_relative_config=True, instance_path=_instance_path(config_override))
+    from vehicle_enforce.core.jsontext import JSONProvider
+
+    app.json = JSONProvider(app)
     config.load(app, config_override)
     logging.basicConfig(level=app.config["LOG_LEVEL"])
 

@@ -5,12 +5,12 @@ Malformed JSON is a 400; wrong types, unknown fields and invalid values are a 42
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypeVar
 
 from flask import request
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from vehicle_enforce.core import jsontext
 from vehicle_enforce.core.errors import BadRequest, Invalid
 
 M = TypeVar("M", bound=BaseModel)
@@ -78,4 +78,4 @@ def parse_query(model: type[M]) -> M:
 
 
 def _dumps(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False)
+    return jsontext.dumps(data)

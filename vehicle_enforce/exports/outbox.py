@@ -7,14 +7,13 @@ outbox rows commit or roll back with the records: a crash can neither lose an ex
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
-from vehicle_enforce.core import bulk, events
+from vehicle_enforce.core import bulk, events, jsontext
 from vehicle_enforce.core.timeutil import local_day
 from vehicle_enforce.exports.models import ExportRecord
 from vehicle_enforce.extensions import db
@@ -91,7 +90,7 @@ def _write_outbox(session: Session) -> None:
             payload = row["payload"]
             text = encoded.get(id(payload))
             if text is None:
-                text = encoded[id(payload)] = json.dumps(payload, ensure_ascii=False, default=str)
+                text = encoded[id(payload)] = jsontext.dumps(payload)
             row["payload"] = text
     bulk.insert_rows(ExportRecord.__table__, rows)
 

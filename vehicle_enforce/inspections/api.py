@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, time
 from typing import Any, Literal
 
@@ -13,7 +12,7 @@ from sqlalchemy import select
 from remote_sensing import PLATE_COLORS
 from vehicle_enforce.auth.models import Department
 from vehicle_enforce.auth.principal import api_access, principal_or_401
-from vehicle_enforce.core import transaction
+from vehicle_enforce.core import jsontext, transaction
 from vehicle_enforce.core.errors import BadRequest, Invalid, NotFound, PayloadTooLarge
 from vehicle_enforce.core.openapi import doc
 from vehicle_enforce.core.pagination import PageQuery, page, page_json
@@ -250,7 +249,7 @@ def _json_or_multipart() -> Any:
         if raw is None:
             raise BadRequest("multipart body needs a 'data' field with the JSON", {"data": "field required"})
         try:
-            return json.loads(raw)
+            return jsontext.loads(raw)
         except ValueError:
             raise BadRequest("the 'data' field is not valid JSON", {"data": "malformed JSON"}) from None
     return raw_json_body()
