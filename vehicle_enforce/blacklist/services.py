@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -180,6 +181,7 @@ def _list_by_tests(vehicle_ids: list[int], by_vehicle: dict[int, list[VerdictEve
         .where(RoadsideTest.id.in_(test_ids))
     ).all()
     done: set[int] = set()
+    new: list[NewEntry] = []
     for test, station in sorted(tests, key=lambda r: r[0].tested_at):
         if test.vehicle_id in done or test.vehicle_id is None:
             continue
@@ -187,7 +189,8 @@ def _list_by_tests(vehicle_ids: list[int], by_vehicle: dict[int, list[VerdictEve
         evidence = [_evidence_of_test(test, station)]
         kind = "入户抽测" if test.kind == "spot_check" else "路检"
         reason = f"{kind}不合格即列入黑名单。{evidence[0]['text']}"
-        _create_entry(test.vehicle_id, "rule", "roadside_fail", reason, evidence, "system")
+        new.append(NewEntry(test.vehicle_id, "rule", "roadside_fail", reason, evidence, "system"))
+    _create_entries(new)
 
 
 def _list_by_repeats(
@@ -237,6 +240,7 @@ def _list_by_repeats(
     captures = _confirmed_captures(select(BlackSmokeCapture, Station), listed, start, end)
     for c, station in db.session.execute(captures.join(Station, Station.id == BlackSmokeCapture.station_id)):
         observations[c.vehicle_id].append((c.captured_at, _evidence_of_capture(c, station)))
+    new: list[NewEntry] = []
     for vehicle_id in listed:
         since = released.get(vehicle_id)
         by_day: dict[date, dict[str, Any]] = {}
@@ -248,7 +252,8 @@ def _list_by_repeats(
         reason = f"{window_days}天内{minimum}个不同日期的有效检测超标，列入黑名单。" + " ".join(
             f"{n + 1}. {e['text']}。" for n, e in enumerate(evidence)
         )
-        _create_entry(vehicle_id, "rule", "remote_sensing_repeat", reason, evidence, "system")
+        new.append(NewEntry(vehicle_id, "rule", "remote_sensing_repeat", reason, evidence, "system"))
+    _create_entries(new)
     del vehicles
 
 
@@ -283,27 +288,58 @@ def _days_after(times: Iterable[datetime], since: datetime | None) -> set[date]:
     return {local_day(at) for at in times if since is None or at > since}
 
 
+@dataclass(frozen=True)
+class NewEntry:
+    vehicle_id: int
+    kind: str  # rule | manual
+    rule: str | None
+    reason: str
+    evidence: list[dict[str, Any]]
+    listed_by: str
+
+
 def _create_entry(
     vehicle_id: int, kind: str, rule: str | None, reason: str, evidence: list[dict[str, Any]], listed_by: str
 ) -> BlacklistEntry:
+    return _create_entries([NewEntry(vehicle_id, kind, rule, reason, evidence, listed_by)])[0]
+
+
+def _create_entries(new: Sequence[NewEntry]) -> list[BlacklistEntry]:
+    """List vehicles set-wise: the entries, their audit lines, feed events and cases in one INSERT per table.
+
+    A batch of passes can list hundreds of vehicles while the rule holds their locks; a flush per
+    entry would cost several database round trips for each.
+    """
     from vehicle_enforce.cases import services as case_services
 
-    entry = BlacklistEntry(
-        vehicle_id=vehicle_id,
-        status="active",
-        kind=kind,
-        rule=rule,
-        reason=reason,
-        evidence=evidence,
-        listed_by=listed_by,
-        listed_at=now_utc(),
-    )
-    db.session.add(entry)
+    if not new:
+        return []
+    listed_at = now_utc()
+    entries = [
+        BlacklistEntry(
+            vehicle_id=n.vehicle_id,
+            status="active",
+            kind=n.kind,
+            rule=n.rule,
+            reason=n.reason,
+            evidence=n.evidence,
+            listed_by=n.listed_by,
+            listed_at=listed_at,
+        )
+        for n in new
+    ]
+    db.session.add_all(entries)
     db.session.flush()
-    audit.record("blacklist.list", "blacklist_entry", entry.id, {"vehicle_id": vehicle_id, "kind": kind, "rule": rule})
-    events.emit("blacklist_listing", entry.id, entry_json(entry))
-    case_services.open_case(entry)
-    return entry
+    for entry in entries:
+        audit.record(
+            "blacklist.list",
+            "blacklist_entry",
+            entry.id,
+            {"vehicle_id": entry.vehicle_id, "kind": entry.kind, "rule": entry.rule},
+        )
+        events.emit("blacklist_listing", entry.id, entry_json(entry))
+    case_services.open_cases(entries)
+    return entries
 
 
 def list_manually(vehicle_id: int, reason: str, actor_name: str) -> BlacklistEntry:

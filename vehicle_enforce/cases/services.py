@@ -6,6 +6,7 @@ Each transition is allowed only to its department (403 otherwise), checked again
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -72,39 +73,70 @@ def _due(state: str, start: datetime) -> datetime | None:
 
 
 def open_case(entry: BlacklistEntry) -> Case:
-    case = Case(vehicle_id=entry.vehicle_id, entry_id=entry.id, state=S.detected, opened_at=now_utc())
-    case.due_at = _due(S.detected, case.opened_at)
-    db.session.add(case)
+    return open_cases([entry])[0]
+
+
+def open_cases(entries: Sequence[BlacklistEntry]) -> list[Case]:
+    """A new case for each new blacklist entry, written set-wise (one INSERT per table for the set).
+
+    The listing rule lists hundreds of vehicles in one batch of passes; a flush per case would be a
+    database round trip per row, inside the rule's vehicle locks.
+    """
+    opened_at = now_utc()
+    due_at = _due(S.detected, opened_at)
+    cases = [
+        Case(vehicle_id=e.vehicle_id, entry_id=e.id, state=S.detected, opened_at=opened_at, due_at=due_at)
+        for e in entries
+    ]
+    db.session.add_all(cases)
     db.session.flush()
-    _record(case, "open", None, S.detected, None, "system", {"entry_id": entry.id})
-    notify(
-        case.id, "department", "environment", "case_to_confirm", f"新案件待确认证据：{_plate(case)}（案件 {case.id}）"
+    _record_many(
+        [
+            (case, "open", None, S.detected, None, "system", {"entry_id": e.id})
+            for case, e in zip(cases, entries, strict=True)
+        ]
     )
-    return case
+    for case in cases:
+        message = f"新案件待确认证据：{_plate(case)}（案件 {case.id}）"
+        notify(case.id, "department", "environment", "case_to_confirm", message)
+    return cases
 
 
 def _plate(case: Case) -> str:
     return f"{case.vehicle.plate}（{case.vehicle.plate_color}）" if case.vehicle else str(case.vehicle_id)
 
 
+ActionSpec = tuple[Case, str, str | None, str, str | None, str, dict[str, Any]]
+
+
 def _record(
     case: Case, action: str, source: str | None, target: str, department: str | None, actor: str, fields: dict
 ) -> CaseAction:
-    item = CaseAction(
-        case_id=case.id,
-        action=action,
-        from_state=source,
-        to_state=target,
-        department=department,
-        actor_name=actor,
-        fields=_jsonable(fields),
-        at=now_utc(),
-    )
-    db.session.add(item)
+    return _record_many([(case, action, source, target, department, actor, fields)])[0]
+
+
+def _record_many(specs: Sequence[ActionSpec]) -> list[CaseAction]:
+    """Store case actions (case, action, from, to, department, actor, fields), audited and announced."""
+    at = now_utc()
+    items = [
+        CaseAction(
+            case_id=case.id,
+            action=action,
+            from_state=source,
+            to_state=target,
+            department=department,
+            actor_name=actor,
+            fields=_jsonable(fields),
+            at=at,
+        )
+        for case, action, source, target, department, actor, fields in specs
+    ]
+    db.session.add_all(items)
     db.session.flush()
-    audit.record(f"case.{action}", "case", case.id, {"from": source, "to": target, **item.fields})
-    events.emit("case_action", item.id, action_json(case, item))
-    return item
+    for (case, action, source, target, *_), item in zip(specs, items, strict=True):
+        audit.record(f"case.{action}", "case", case.id, {"from": source, "to": target, **item.fields})
+        events.emit("case_action", item.id, action_json(case, item))
+    return items
 
 
 def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
