@@ -193,12 +193,14 @@ def import_csv(url: str, rows: int) -> tuple[float, float, str]:
 def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--part", choices=["http", "import", "both"], default="both")
+    p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
+    p.add_argument("--clients", type=int, default=2, help="client threads posting batches at once (default 2)")
     args = p.parse_args()
     passes = scaled(FULL_PASSES, args.scale, minimum=100)
     vehicles = scaled(FULL_VEHICLES, args.scale, minimum=100)
     csv_rows = scaled(FULL_CSV_ROWS, args.scale, minimum=200)
     if args.part in ("http", "both"):
-        http_and_copy(passes, vehicles, args.scale)
+        http_and_copy(passes, vehicles, args.scale, workers=args.workers, clients=args.clients)
     if args.part in ("import", "both"):
         with temp_database("postgresql") as url:
             seed(url, vehicles)
@@ -207,13 +209,22 @@ def main() -> None:
             print("import summary:", summary, flush=True)
 
 
-def http_and_copy(passes: int, vehicles: int, scale: float) -> None:
+def http_and_copy(passes: int, vehicles: int, scale: float, *, workers: int = 2, clients: int = 2) -> None:
     with temp_database("postgresql") as url:
         secret = seed(url, vehicles)
-        with gunicorn(url, workers=2, threads=1) as base:
-            elapsed, stored = post_all(base, secret, passes)
+        with gunicorn(url, workers=workers, threads=1) as base:
+            elapsed, stored = post_all(base, secret, passes, threads=clients)
         http_rate = stored / elapsed
-        report("rs_http_post", scale=scale, passes=passes, stored=stored, seconds=elapsed, passes_per_s=http_rate)
+        report(
+            "rs_http_post",
+            scale=scale,
+            passes=passes,
+            workers=workers,
+            clients=clients,
+            stored=stored,
+            seconds=elapsed,
+            passes_per_s=http_rate,
+        )
         copy_s, copied = copy_same_rows(url)
         copy_rate = copied / copy_s
         report("rs_copy", rows=copied, seconds=copy_s, rows_per_s=copy_rate, http_over_copy=http_rate / copy_rate)

@@ -135,12 +135,12 @@ def test_failed_test_is_audited_emitted_and_reaches_listeners(app: Any, roadside
     got: list[Any] = []
     emitted: list[Any] = []
     hooks.VERDICT_LISTENERS.append(got.extend)
-    events._SUBSCRIBERS.append(emitted.append)
+    events._SUBSCRIBERS.append(emitted.extend)
     try:
         body = roadside("ringelmann", {"ringelmann": 3}).get_json()
     finally:
         hooks.VERDICT_LISTENERS.remove(got.extend)
-        events._SUBSCRIBERS.remove(emitted.append)
+        events._SUBSCRIBERS.remove(emitted.extend)
     assert [(e.source, e.record_id, e.vehicle_id, e.verdict) for e in got] == [("roadside", body["id"], vid, "exceed")]
     own = [(e.kind, e.object_id, e.station) for e in emitted if e.kind == "roadside_test"]
     assert own == [("roadside_test", body["id"], "JC-RD-01")]

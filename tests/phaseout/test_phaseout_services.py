@@ -78,12 +78,12 @@ def test_an_action_takes_the_vehicle_off_the_list_and_is_audited(app, county):
     from vehicle_enforce.vehicles.models import Vehicle
 
     seen = []
-    _SUBSCRIBERS.append(seen.append)
+    _SUBSCRIBERS.append(seen.extend)
     try:
         action, created = _action(county, "china3", "scrapped", date(2019, 10, 1))
         transaction.commit()
     finally:
-        _SUBSCRIBERS.remove(seen.append)
+        _SUBSCRIBERS.remove(seen.extend)
     assert created
     assert db.session.get(Vehicle, county.vehicles["china3"]).status == "scrapped"
     assert county.vehicles["china3"] not in {v.id for v in db.session.scalars(services.eligible_query(current_rules()))}

@@ -337,7 +337,7 @@ def _create_entries(new: Sequence[NewEntry]) -> list[BlacklistEntry]:
             entry.id,
             {"vehicle_id": entry.vehicle_id, "kind": entry.kind, "rule": entry.rule},
         )
-        events.emit("blacklist_listing", entry.id, entry_json(entry))
+    events.emit_many("blacklist_listing", [(entry.id, entry_json(entry), None) for entry in entries])
     case_services.open_cases(entries)
     return entries
 

@@ -12,6 +12,7 @@ serialisation costs nothing that matters.
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import event as sa_event
@@ -31,8 +32,8 @@ _LOCK_HELD = "ve_feed_lock_held"
 
 
 @events.subscribe
-def _on_event(event: events.Event) -> None:
-    if event.kind not in FEED_KINDS:
+def _on_event(batch: Sequence[events.Event]) -> None:
+    if batch[0].kind not in FEED_KINDS:
         return
     # The lock lasts until the transaction ends: take it once per transaction, not once per row (a
     # batch of passes that lists hundreds of vehicles writes two feed rows for each).
@@ -41,9 +42,9 @@ def _on_event(event: events.Event) -> None:
         # Remember the (sub)transaction that took it: a savepoint rolled back releases it again.
         session = db.session()
         session.info[_LOCK_HELD] = session.get_nested_transaction() or session.get_transaction()
-    # The row's id is drawn at the next flush, inside this transaction and so after the lock.
-    db.session.add(
-        ChangeFeedItem(kind=event.kind, object_id=str(event.object_id), payload=event.payload, at=event.occurred_at)
+    # The rows' ids are drawn at the next flush, inside this transaction and so after the lock.
+    db.session.add_all(
+        [ChangeFeedItem(kind=e.kind, object_id=str(e.object_id), payload=e.payload, at=e.occurred_at) for e in batch]
     )
 
 

@@ -135,7 +135,9 @@ def _record_many(specs: Sequence[ActionSpec]) -> list[CaseAction]:
     db.session.flush()
     for (case, action, source, target, *_), item in zip(specs, items, strict=True):
         audit.record(f"case.{action}", "case", case.id, {"from": source, "to": target, **item.fields})
-        events.emit("case_action", item.id, action_json(case, item))
+    events.emit_many(
+        "case_action", [(item.id, action_json(spec[0], item), None) for spec, item in zip(specs, items, strict=True)]
+    )
     return items
 
 
@@ -368,7 +370,8 @@ _register_history()
 
 
 @events.subscribe
-def _on_phaseout(event: events.Event) -> None:
+def _on_phaseout(batch: Sequence[events.Event]) -> None:
     """Scrapping or deregistration (a phase-out action) ends the vehicle's open case."""
-    if event.kind == "phaseout_action" and event.payload.get("kind") in ("scrapped", "deregistered"):
-        close_open_cases_for_vehicle(int(event.payload["vehicle_id"]), f"phaseout:{event.payload['kind']}")
+    for event in batch:
+        if event.kind == "phaseout_action" and event.payload.get("kind") in ("scrapped", "deregistered"):
+            close_open_cases_for_vehicle(int(event.payload["vehicle_id"]), f"phaseout:{event.payload['kind']}")

@@ -3,12 +3,13 @@
 A domain calls `emit(...)` right after it adds a record worth telling others about (a pass, a listing,
 a case action...). Subscribers run synchronously in the same session, so what they write (an export
 outbox row, a change-feed entry) commits or rolls back with the record itself: nothing lost, nothing
-invented. Subscribers register at import time with `@subscribe`.
+invented. Subscribers register at import time with `@subscribe`; each gets a list of events of one
+kind (`emit_many`: a batch of 10,000 passes is one call per subscriber, not 10,000).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -40,7 +41,7 @@ class Event:
     occurred_at: datetime = field(default_factory=now_utc)
 
 
-Subscriber = Callable[[Event], None]
+Subscriber = Callable[[Sequence[Event]], None]
 _SUBSCRIBERS: list[Subscriber] = []
 
 
@@ -71,9 +72,16 @@ def flush() -> None:
 
 def emit(kind: str, object_id: int | str, payload: dict[str, Any], *, station: str | None = None) -> Event:
     """Tell subscribers about a stored record; call it inside the storing transaction, after flush."""
+    return emit_many(kind, [(object_id, payload, station)])[0]
+
+
+def emit_many(kind: str, records: Iterable[tuple[int | str, dict[str, Any], str | None]]) -> list[Event]:
+    """Tell subscribers about stored records of one kind, as (object id, payload, station), at once."""
     if kind not in KINDS:
         raise ValueError(f"unknown event kind {kind!r}; add it to core.events.KINDS")
-    event = Event(kind, object_id, payload, station)
-    for subscriber in list(_SUBSCRIBERS):
-        subscriber(event)
-    return event
+    occurred_at = now_utc()
+    batch = [Event(kind, object_id, payload, station, occurred_at) for object_id, payload, station in records]
+    if batch:
+        for subscriber in list(_SUBSCRIBERS):
+            subscriber(batch)
+    return batch

@@ -357,6 +357,7 @@ def store_passes(
 
     uploads: list[tuple[str, int, evidence.Upload]] = []
     verdict_events: list[VerdictEvent] = []
+    stored_events: list[tuple[int, dict[str, Any], str]] = []
     fresh_rows: dict[tuple[int, str], dict[str, Any]] = {}
     for row, (item, station) in zip(rows, new_items, strict=True):
         key = (row["station_id"], row["record_id"])
@@ -366,7 +367,7 @@ def store_passes(
         row["id"] = pid
         fresh_rows[key] = row
         uploads.extend(("remote_sensing_pass", pid, up) for up in item.uploads)
-        events.emit("remote_sensing_pass", pid, _event_payload(row, station.code), station=station.code)
+        stored_events.append((pid, _event_payload(row, station.code), station.code))
         if row["vehicle_id"] is not None:
             verdict_events.append(
                 VerdictEvent(
@@ -381,6 +382,7 @@ def store_passes(
         if row["plate_status"] == PlateStatus.pending.value and item.uploads:
             tasks.run_later("inspections.read_plate", pass_id=pid)
     evidence.store(uploads)
+    events.emit_many("remote_sensing_pass", stored_events)
     events.flush()  # the batch's export rows go in now, not while the listing rule holds vehicle locks
     notify_verdicts(verdict_events)
 
