@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
-from vehicle_enforce.core import bulk, events, jsontext
+from vehicle_enforce.core import bulk, events
 from vehicle_enforce.core.timeutil import local_day
 from vehicle_enforce.exports.models import ExportRecord
 from vehicle_enforce.extensions import db
@@ -93,15 +93,6 @@ def _write_outbox(session: Session) -> None:
     if not pending or not pending["rows"]:
         return
     rows = pending["rows"]
-    if session.get_bind().dialect.name == "postgresql":
-        # COPY takes JSON as text; one event's rows (one per target) share its payload: encode it once.
-        encoded: dict[int, str] = {}
-        for row in rows:
-            payload = row["payload"]
-            text = encoded.get(id(payload))
-            if text is None:
-                text = encoded[id(payload)] = jsontext.dumps(payload)
-            row["payload"] = text
     bulk.insert_rows(ExportRecord.__table__, rows)
 
 

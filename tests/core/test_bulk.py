@@ -1,4 +1,4 @@
-"""Ids reserved for a large flush (PostgreSQL): every row gets its own, in the order it was added."""
+"""Set-wise writes: ids reserved for a large flush (PostgreSQL), rows COPY'd as they are (binary format)."""
 
 from __future__ import annotations
 
@@ -42,3 +42,41 @@ def test_large_flush_gets_distinct_ids_in_add_order(app, backend):
     assert db.session.scalar(
         select(func.count()).select_from(AuditEntry).where(AuditEntry.object_type == "test")
     ) == len(ids)
+
+
+def test_insert_rows_stores_every_value_as_given(app, backend):
+    """Text (Chinese included), JSON text, dates, aware times, integers and nulls come back unchanged."""
+    from datetime import UTC, date, datetime, timedelta, timezone
+
+    from vehicle_enforce.core import bulk
+    from vehicle_enforce.exports.models import ExportRecord
+    from vehicle_enforce.extensions import db
+
+    at = datetime(2019, 11, 1, 8, 30, 15, 123456, tzinfo=timezone(timedelta(hours=8)))
+    payload = {"plate": "晋E12345", "values": {"no_ppm": 512.5, "ringelmann": 2}, "exceeded": [], "note": 'a "b"\\\tc'}
+    rows = [
+        {
+            "target": "provincial",
+            "kind": "remote_sensing_pass",
+            "object_id": str(n),
+            "station": None if n % 2 else "JC-RS-01",
+            "idempotency_key": f"k:{n}",
+            "payload": {**payload, "n": n},
+            "occurred_at": at,
+            "due_day": date(2019, 11, 1),
+            "status": "pending",
+            "attempts": n,
+            "next_attempt_at": at,
+            "created_at": at,
+        }
+        for n in range(3)
+    ]
+    bulk.insert_rows(ExportRecord.__table__, rows)
+    db.session.commit()
+    stored = db.session.scalars(select(ExportRecord).order_by(ExportRecord.object_id)).all()
+    assert [r.payload for r in stored] == [{**payload, "n": n} for n in range(3)]
+    assert [r.station for r in stored] == ["JC-RS-01", None, "JC-RS-01"]
+    assert [r.attempts for r in stored] == [0, 1, 2]
+    assert all(r.occurred_at == at and r.occurred_at.tzinfo is not None for r in stored)
+    assert stored[0].occurred_at.astimezone(UTC) == at.astimezone(UTC)
+    assert all(r.due_day == date(2019, 11, 1) for r in stored)
