@@ -68,9 +68,13 @@ def normalise_database_url(url: str) -> str:
 
 
 def engine_options(url: str) -> dict[str, Any]:
+    from vehicle_enforce.core import jsontext
+
+    # JSON columns (evidence, audit changes, feed payloads) encoded and decoded by orjson.
+    json = {"json_serializer": jsontext.dumps, "json_deserializer": jsontext.loads}
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+        return {"connect_args": {"timeout": 30}, **json}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10, **json}
 
 
 def _instance_secret(instance: Path) -> str:
