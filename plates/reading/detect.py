@@ -3,6 +3,13 @@
 Each candidate is a quadrilateral (tl, tr, br, bl) in image coordinates plus a hint of
 which mask produced it.  Candidates are deliberately generous: the recogniser (whose CTC
 confidence and the plate grammar reject non-plates) makes the final decision.
+
+Sources: HSV masks of the plate colours (including faded yellow), and rows of dense vertical
+edges (the characters) at a weak and a strong threshold and two gap sizes, so that plates
+without a plate colour (dark, washed out, white/black) or on a same-coloured car are found
+too.  Edge regions that are too tall or ragged for one plate (text over a grille) are split
+into their bands of dense edges.  Candidates are ranked by shape plus how text-like their
+middle row is, before the cap: only the first ``max_candidates`` reach the recogniser.
 """
 
 from __future__ import annotations
@@ -24,8 +31,14 @@ _HSV_RANGES: list[tuple[str, tuple[int, int, int], tuple[int, int, int]]] = [
     ("blue", (100, 140, 60), (125, 255, 255)),  # strict: splits plates from bluish shadows/paint
     ("yellow", (11, 70, 70), (34, 255, 255)),
     ("yellow", (13, 130, 90), (32, 255, 255)),
+    ("yellow", (10, 40, 120), (30, 255, 255)),  # faded / sun-bleached yellow, bright only
     ("green", (35, 35, 60), (90, 255, 255)),
 ]
+# Vertical-edge passes: (threshold, gap kernel per scale step).  The weak threshold keeps faint
+# characters (night, haze); the strong one keeps only character strokes, so plate text no longer
+# merges with the car body, lamps or a busy background; the fine kernel is for small plates.
+_EDGE_PASSES: list[tuple[str, int]] = [("weak", 13), ("strong", 13), ("strong", 6)]
+_TEXT_WEIGHT = 0.5  # score for a text-like middle row (see _text_transitions), against shape
 
 
 @dataclass(frozen=True)
@@ -71,12 +84,11 @@ def _hull_quad(contour: NDArray[np.int32], quad: F32) -> F32:
     hull = cv2.convexHull(contour).reshape(-1, 2).astype(np.float32)
     if len(hull) < 4:
         return quad
-    out = np.empty_like(quad)
     h = float(np.linalg.norm(quad[3] - quad[0]))
-    for i in range(4):
-        d = np.linalg.norm(hull - quad[i], axis=1)
-        j = int(np.argmin(d))
-        out[i] = hull[j] if d[j] < 0.35 * h else quad[i]
+    d = np.linalg.norm(hull[None, :, :] - quad[:, None, :], axis=2)  # corner x hull point
+    j = np.argmin(d, axis=1)
+    near = d[np.arange(4), j] < 0.35 * h
+    out = np.where(near[:, None], hull[j], quad).astype(np.float32)
     # reject degenerate snaps (corner collapsed), keep the rectangle then
     area_q = cv2.contourArea(quad)
     area_o = cv2.contourArea(out)
@@ -86,8 +98,14 @@ def _hull_quad(contour: NDArray[np.int32], quad: F32) -> F32:
 
 
 def _contour_candidates(
-    mask: U8, source: str, img_area: float, min_w: float, max_aspect: float = 8.0
+    mask: U8,
+    source: str,
+    img_area: float,
+    min_w: float,
+    max_aspect: float = 8.0,
+    too_tall: list[F32] | None = None,
 ) -> list[Candidate]:
+    """Plate-shaped regions of a mask; regions too tall or too ragged for a plate go to ``too_tall``."""
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     out: list[Candidate] = []
     for cnt in contours:
@@ -96,21 +114,74 @@ def _contour_candidates(
         area = cv2.contourArea(cnt)
         if area < 120 or area > 0.5 * img_area:
             continue
-        (rcx, rcy), (rw, rh), rang = cv2.minAreaRect(cnt)
-        quad, w, h = _rect_quad(((rcx, rcy), (rw, rh), rang))
+        rect = cv2.minAreaRect(cnt)
+        w, h = max(rect[1]), min(rect[1])
         if w < min_w or h < 7:
             continue
         aspect = w / max(h, 1e-3)
-        if not 1.5 <= aspect <= max_aspect:
-            continue
         fill = area / max(w * h, 1e-3)
-        if fill < 0.45:
+        if not 1.5 <= aspect <= max_aspect or fill < 0.45:
+            if too_tall is not None and aspect <= max_aspect and 14 <= h <= mask.shape[0] // 3:
+                too_tall.append(_rect_quad(rect)[0])
             continue
+        quad, w, h = _rect_quad(rect)
         quad = _hull_quad(np.asarray(cnt, np.int32), quad)
-        # plausibility: aspect close to 3.1 (single) or 2.0 (double), filled, not tiny
-        asp_pen = min(abs(np.log(aspect / 3.2)), abs(np.log(aspect / 2.0)))
-        score = fill - asp_pen + 0.1 * np.log(max(w, 1.0))
-        out.append(Candidate(quad, source, float(score)))
+        out.append(Candidate(quad, source, _shape_score(w, h, fill)))
+    return out
+
+
+def _shape_score(w: float, h: float, fill: float) -> float:
+    """Plausibility of a region's shape: aspect close to 3.2 (single) or 2.0 (double), filled, not tiny."""
+    aspect = w / max(h, 1e-3)
+    asp_pen = min(abs(np.log(aspect / 3.2)), abs(np.log(aspect / 2.0)))
+    return float(fill - asp_pen + 0.1 * np.log(max(w, 1.0)))
+
+
+def _edge_candidates(edges: U8, kw: int, img_area: float, min_w: float) -> list[Candidate]:
+    """Rows of dense vertical edges (plate characters, gaps up to ``kw`` px) in a binary edge map."""
+    m = cv2.morphologyEx(edges, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (kw, max(3, kw // 4))))
+    m = as_u8(cv2.morphologyEx(m, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (kw // 2, 3))))
+    merged: list[F32] = []
+    out = _contour_candidates(m, "edge", img_area, min_w, max_aspect=7.0, too_tall=merged)
+    merged += [c.quad for c in out if c.width < 4 * c.height and 14 <= c.height <= edges.shape[0] // 3]
+    return out + [s for q in merged for s in _split_rows(edges, q, kw, min_w)]
+
+
+def _runs(on: NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """[start, end) of each run of True."""
+    d = np.diff(np.concatenate([[0], on.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist(), strict=True))
+
+
+def _split_rows(edges: U8, quad: F32, kw: int, min_w: float) -> list[Candidate]:
+    """Bands of dense edges inside an edge region too tall or too ragged for one plate row.
+
+    Plate characters directly above a grille, a bumper edge or other text merge into one
+    region; the plate's margin leaves a row of few vertical edges between them.
+    """
+    w = round(float(np.linalg.norm(quad[1] - quad[0])))
+    h = round(float(np.linalg.norm(quad[3] - quad[0])))
+    if h < 14 or w < min_w or h > edges.shape[0] // 3:
+        return []
+    dst = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    m = cv2.getPerspectiveTransform(quad.astype(np.float32), dst)
+    crop = cv2.warpPerspective(edges, m, (w, h), flags=cv2.INTER_NEAREST)
+    prof = np.convolve(crop.mean(axis=1) / 255.0, np.ones(3) / 3, mode="same")
+    if prof.max() <= 0:
+        return []
+    inv = np.linalg.inv(m)
+    out: list[Candidate] = []
+    for r0, r1 in _runs(prof >= 0.5 * prof.max()):
+        if r1 - r0 < max(7, 0.15 * h) or r1 - r0 > 0.8 * h:
+            continue
+        cols = cv2.dilate(crop[r0:r1].max(axis=0).reshape(1, -1), np.ones((1, kw), np.uint8)).ravel() > 0
+        c0, c1 = max(_runs(cols), key=lambda r: r[1] - r[0])
+        c0, c1 = c0 + kw // 2, c1 - kw // 2
+        if c1 - c0 < min_w or not 1.5 <= (c1 - c0) / (r1 - r0) <= 7.0:
+            continue
+        pts = np.array([[[c0, r0], [c1, r0], [c1, r1], [c0, r1]]], np.float32)
+        sub = cv2.perspectiveTransform(pts, inv).reshape(4, 2).astype(np.float32)
+        out.append(Candidate(sub, "edge", _shape_score(c1 - c0, r1 - r0, 0.8)))
     return out
 
 
@@ -146,34 +217,66 @@ def find_candidates(image: U8, max_candidates: int = 14) -> list[Candidate]:
     otsu, _ = cv2.threshold(sob, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     hist = np.cumsum(cv2.calcHist([sob], [0], None, [256], [0, 256]).ravel())
     p90 = float(np.searchsorted(hist, 0.90 * hist[-1]))
-    _, edges = cv2.threshold(sob, max(12.0, min(otsu, p90)), 255, cv2.THRESH_BINARY)
-    kw = 13 * scale_k
-    m = cv2.morphologyEx(edges, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (kw, max(3, kw // 4))))
-    m = as_u8(cv2.morphologyEx(m, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (kw // 2, 3))))
-    for c in _contour_candidates(m, "edge", img_area, min_w, max_aspect=7.0):
-        cands.append(Candidate(c.quad, "edge", c.score - 0.3))
+    thresholds = {"weak": max(12.0, min(otsu, p90)), "strong": max(12.0, otsu, p90)}
+    done: set[tuple[float, int]] = set()
+    for which, kmul in _EDGE_PASSES:
+        thr, kw = thresholds[which], kmul * scale_k
+        if (thr, kw) in done:  # strong == weak on low-contrast photos
+            continue
+        done.add((thr, kw))
+        _, edges = cv2.threshold(sob, thr, 255, cv2.THRESH_BINARY)
+        for c in _edge_candidates(as_u8(edges), kw, img_area, min_w):
+            cands.append(Candidate(c.quad, "edge", c.score - 0.3))
     cands.sort(key=lambda c: -c.score)
-    kept = _suppress(cands)[:max_candidates]
+    # rank by how text-like the middle of each region is as well as by its shape
+    kept = [Candidate(c.quad, c.source, c.score + _text_bonus(gray, c)) for c in _suppress(cands)]
+    kept.sort(key=lambda c: -c.score)
+    kept = kept[:max_candidates]
     if f != 1.0:
         kept = [Candidate((c.quad / f).astype(np.float32), c.source, c.score) for c in kept]
     return kept
 
 
+def _text_transitions(gray: U8, quad: F32, out_h: int = 20) -> float:
+    """Median count of dark/light changes along the rows of the middle of a quad.
+
+    A plate row crosses two strokes or more per character; uniform paint, sky or a car body
+    crosses next to none.
+    """
+    top, right, bottom, left = np.linalg.norm(quad - np.roll(quad, -1, axis=0), axis=1).tolist()
+    w, h = (top + bottom) / 2, (left + right) / 2
+    out_w = int(min(200, max(16, round(out_h * w / max(h, 1e-3)))))
+    dst = np.array([[0, 0], [out_w, 0], [out_w, out_h], [0, out_h]], np.float32)
+    m = cv2.getPerspectiveTransform(quad.astype(np.float32), dst)
+    crop = cv2.warpPerspective(gray, m, (out_w, out_h), flags=cv2.INTER_LINEAR)
+    band = crop[out_h // 4 : out_h - out_h // 4]
+    if float(band.std()) < 8.0:
+        return 0.0
+    _, bw = cv2.threshold(band, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return float(np.median(np.count_nonzero(np.diff(bw.astype(np.int8), axis=1), axis=1)))
+
+
+def _text_bonus(gray: U8, c: Candidate) -> float:
+    t = _text_transitions(gray, c.quad)
+    return _TEXT_WEIGHT * (min(t, 12.0) - 6.0) / 6.0
+
+
 def _suppress(cands: list[Candidate]) -> list[Candidate]:
-    """Drop candidates nearly identical to a better one (same place and size)."""
-    kept: list[Candidate] = []
-    for c in cands:
-        cc = c.quad.mean(axis=0)
-        dup = False
-        for k in kept:
-            kc = k.quad.mean(axis=0)
-            if (
-                np.linalg.norm(cc - kc) < 0.15 * k.width
-                and 0.8 < c.width / max(k.width, 1e-3) < 1.25
-                and 0.8 < c.height / max(k.height, 1e-3) < 1.25
-            ):
-                dup = True
-                break
-        if not dup:
-            kept.append(c)
-    return kept
+    """Drop candidates nearly identical to a better one (same place and size); ``cands`` best first."""
+    if not cands:
+        return []
+    centre = np.array([c.quad.mean(axis=0) for c in cands], np.float32)
+    quads = np.stack([c.quad for c in cands])
+    width = (np.linalg.norm(quads[:, 1] - quads[:, 0], axis=1) + np.linalg.norm(quads[:, 2] - quads[:, 3], axis=1)) / 2
+    height = (np.linalg.norm(quads[:, 3] - quads[:, 0], axis=1) + np.linalg.norm(quads[:, 2] - quads[:, 1], axis=1)) / 2
+    keep: list[int] = []
+    for i in range(len(cands)):
+        if keep:
+            k = np.array(keep)
+            rw = width[i] / np.maximum(width[k], 1e-3)
+            rh = height[i] / np.maximum(height[k], 1e-3)
+            near = np.linalg.norm(centre[k] - centre[i], axis=1) < 0.15 * width[k]
+            if np.any(near & (rw > 0.8) & (rw < 1.25) & (rh > 0.8) & (rh < 1.25)):
+                continue
+        keep.append(i)
+    return [cands[i] for i in keep]

@@ -1,0 +1,71 @@
+"""Candidate detection on rendered scenes: the hard cases of real photos, built at test time."""
+
+from __future__ import annotations
+
+import random
+
+import cv2
+import numpy as np
+import pytest
+
+from plates.reading.detect import find_candidates
+from plates.reading.training.synth import PlateSpec, place_plate, render_plate
+
+
+def _box_iou(quad: np.ndarray, truth: np.ndarray) -> float:
+    (a1, b1), (a2, b2) = quad.min(axis=0), quad.max(axis=0)
+    (x1, y1), (x2, y2) = truth.min(axis=0), truth.max(axis=0)
+    inter = max(0.0, min(a2, x2) - max(a1, x1)) * max(0.0, min(b2, y2) - max(b1, y1))
+    return float(inter / ((a2 - a1) * (b2 - b1) + (x2 - x1) * (y2 - y1) - inter))
+
+
+def _scene(
+    spec: PlateSpec, body_bgr: tuple[int, int, int], seed: int, width: float = 110.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """A plate on a car body of the given colour, with lamps and a bumper line next to it."""
+    rng = random.Random(seed)
+    canvas = np.full((720, 960, 3), 170, np.uint8)
+    cv2.rectangle(canvas, (250, 250), (710, 520), body_bgr, -1)
+    cv2.rectangle(canvas, (270, 300), (380, 360), (40, 40, 200), -1)  # tail lamps
+    cv2.rectangle(canvas, (580, 300), (690, 360), (40, 40, 200), -1)
+    cv2.line(canvas, (250, 470), (710, 470), (30, 30, 30), 3)  # bumper
+    plate, corners = render_plate(spec, rng, scale=max(1.0, width / 440))
+    quad = place_plate(plate, corners, canvas, rng, width, (480.0, 400.0), max_angle=3.0, max_persp=0.02)
+    noise = np.random.default_rng(seed).normal(0, 3, canvas.shape)
+    return np.clip(canvas + noise, 0, 255).astype(np.uint8), quad
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_blue_plate_on_a_blue_car_is_a_candidate(seed: int) -> None:
+    img, truth = _scene(PlateSpec("晋E12345", "blue"), (200, 110, 20), seed)
+    assert max(_box_iou(c.quad, truth) for c in find_candidates(img)) >= 0.5
+
+
+@pytest.mark.parametrize(
+    ("spec", "body"),
+    [(PlateSpec("晋A1234警", "white"), (235, 235, 235)), (PlateSpec("粤Z1A23港", "black"), (25, 25, 25))],
+)
+def test_plate_without_plate_colour_is_found_by_its_characters(spec: PlateSpec, body: tuple[int, int, int]) -> None:
+    img, truth = _scene(spec, body, seed=4)
+    assert max(_box_iou(c.quad, truth) for c in find_candidates(img)) >= 0.5
+
+
+def test_text_ranks_above_a_plain_plate_shaped_patch() -> None:
+    img, truth = _scene(PlateSpec("晋E12345", "blue"), (170, 170, 170), seed=5)
+    decoy = np.array([[60, 600], [170, 600], [170, 635], [60, 635]], np.float32)
+    cv2.fillPoly(img, [decoy.astype(np.int32)], (200, 110, 20))
+    cands = find_candidates(img)
+    rank = {
+        name: next(i for i, c in enumerate(cands) if _box_iou(c.quad, q) >= 0.5)
+        for name, q in (("plate", truth), ("decoy", decoy))
+    }
+    assert rank["plate"] < rank["decoy"]
+
+
+def test_at_most_max_candidates_and_no_failure_on_tiny_or_flat_images() -> None:
+    rng = np.random.default_rng(0)
+    for shape in [(1, 1, 3), (12, 40, 3), (24, 94, 3), (400, 3000, 3)]:
+        assert find_candidates(rng.integers(0, 255, shape, dtype=np.uint8)) is not None
+        assert find_candidates(np.full(shape, 128, np.uint8)) == []
+    img, _ = _scene(PlateSpec("晋E12345", "blue"), (200, 110, 20), seed=6)
+    assert len(find_candidates(img, max_candidates=5)) <= 5
