@@ -330,13 +330,12 @@ def _create_entries(new: Sequence[NewEntry]) -> list[BlacklistEntry]:
     ]
     db.session.add_all(entries)
     db.session.flush()
-    for entry in entries:
-        audit.record(
-            "blacklist.list",
-            "blacklist_entry",
-            entry.id,
-            {"vehicle_id": entry.vehicle_id, "kind": entry.kind, "rule": entry.rule},
-        )
+    audit.record_many(
+        [
+            ("blacklist.list", "blacklist_entry", e.id, {"vehicle_id": e.vehicle_id, "kind": e.kind, "rule": e.rule})
+            for e in entries
+        ]
+    )
     events.emit_many("blacklist_listing", [(entry.id, entry_json(entry), None) for entry in entries])
     case_services.open_cases(entries)
     return entries

@@ -20,7 +20,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session, SessionTransaction
 
 from vehicle_enforce.cases.models import ChangeFeedItem
-from vehicle_enforce.core import events
+from vehicle_enforce.core import bulk, events
 from vehicle_enforce.core.errors import Invalid
 from vehicle_enforce.extensions import db
 
@@ -42,9 +42,10 @@ def _on_event(batch: Sequence[events.Event]) -> None:
         # Remember the (sub)transaction that took it: a savepoint rolled back releases it again.
         session = db.session()
         session.info[_LOCK_HELD] = session.get_nested_transaction() or session.get_transaction()
-    # The rows' ids are drawn at the next flush, inside this transaction and so after the lock.
-    db.session.add_all(
-        [ChangeFeedItem(kind=e.kind, object_id=str(e.object_id), payload=e.payload, at=e.occurred_at) for e in batch]
+    # Written now, in one bulk insert: the rows' ids are drawn inside this transaction, after the lock.
+    bulk.insert_rows(
+        ChangeFeedItem.__table__,
+        [{"kind": e.kind, "object_id": str(e.object_id), "payload": e.payload, "at": e.occurred_at} for e in batch],
     )
 
 

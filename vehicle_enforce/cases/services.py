@@ -133,8 +133,12 @@ def _record_many(specs: Sequence[ActionSpec]) -> list[CaseAction]:
     ]
     db.session.add_all(items)
     db.session.flush()
-    for (case, action, source, target, *_), item in zip(specs, items, strict=True):
-        audit.record(f"case.{action}", "case", case.id, {"from": source, "to": target, **item.fields})
+    audit.record_many(
+        [
+            (f"case.{action}", "case", case.id, {"from": source, "to": target, **item.fields})
+            for (case, action, source, target, *_), item in zip(specs, items, strict=True)
+        ]
+    )
     events.emit_many(
         "case_action", [(item.id, action_json(spec[0], item), None) for spec, item in zip(specs, items, strict=True)]
     )
