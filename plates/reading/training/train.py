@@ -122,6 +122,9 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--out", type=Path, default=Path("plates/reading/models/recognizer.onnx"))
     ap.add_argument("--ckpt", type=Path, default=Path(tempfile.gettempdir()) / "plate_recognizer.pt")
+    ap.add_argument("--snapshots", type=Path, default=None, help="also export step_NNNNN.onnx here")
+    ap.add_argument("--every", type=int, default=500, help="checkpoint/export interval in steps")
+    ap.add_argument("--max-minutes", type=float, default=0.0, help="safety stop (0: none)")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--export-only", action="store_true")
     args = ap.parse_args()
@@ -140,6 +143,8 @@ def main() -> None:
         return
 
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    if args.resume and args.ckpt.exists() and "opt" in state:
+        opt.load_state_dict(state["opt"])
     ctc = nn.CTCLoss(blank=BLANK, zero_infinity=True)
     loader = DataLoader(
         SynthStream(args.seed + start),
@@ -152,7 +157,7 @@ def main() -> None:
     t0 = time.time()
     run_loss, run_acc = 0.0, 0.0
     for step, (x, targets, lengths) in enumerate(loader, start=start):
-        if step >= args.steps:
+        if step >= args.steps or (args.max_minutes and time.time() - t0 > args.max_minutes * 60):
             break
         lr = args.lr * 0.5 * (1 + math.cos(math.pi * step / args.steps))
         if step < 200:
@@ -183,9 +188,11 @@ def main() -> None:
                 f"step {step} loss {run_loss:.3f} batch_exact {run_acc:.2f} lr {lr:.5f} {time.time() - t0:.0f}s",
                 flush=True,
             )
-        if step % 500 == 0 and step > start:
-            torch.save({"model": model.state_dict(), "step": step}, args.ckpt)
+        if step % args.every == 0 and step > start:
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step}, args.ckpt)
             export_onnx(model, args.out)
+            if args.snapshots:
+                export_onnx(model, args.snapshots / f"step_{step:05d}.onnx")
             model.train()
     torch.save({"model": model.state_dict(), "step": args.steps}, args.ckpt)
     export_onnx(model, args.out)
