@@ -70,6 +70,26 @@ def _pick_latin_font(rng: random.Random, fallback: tuple[str, int]) -> tuple[str
     return (rng.choices([p for p, _ in pairs], [wt for _, wt in pairs])[0], 0)
 
 
+@functools.lru_cache(maxsize=256)
+def _flat_top_three(font_path: str, index: int) -> U8:
+    """The GA 36 "3" has a flat top bar and a diagonal down to the lower bowl (like Ʒ).
+
+    Built from the font's own "3": its lower bowl is kept, its rounded top replaced.
+    """
+    g = _glyph("3", font_path, index).copy()
+    h, w = g.shape
+    col = g[:, w // 2] > 127
+    t = 1
+    while t < h // 3 and col[h - 1 - t]:  # stroke thickness: the bottom stroke's height
+        t += 1
+    t = max(4, t)
+    mid = int(h * 0.42)
+    g[:mid] = 0
+    cv2.rectangle(g, (0, 0), (w - 1, t - 1), 255, -1)
+    cv2.line(g, (w - 1 - t // 2, t // 2), (int(w * 0.42), mid + t // 2), 255, t)
+    return g
+
+
 @functools.lru_cache(maxsize=64)
 def _plate_one(flag: int, bar: int) -> U8:
     """The GA 36 "1": a plain vertical bar with a short flag at the top left (no foot)."""
@@ -160,6 +180,7 @@ def render_plate(spec: PlateSpec, rng: random.Random | None = None, scale: float
     latin_font = _pick_latin_font(rng, (font_path, font_idx))
     plain_one = rng.random() < 0.6  # draw "1" as the plate font's bar instead of the font's glyph
     one_shape = (rng.choice((0, 0, 8, 12, 16)), rng.randint(18, 30))
+    flat_three = rng.random() < 0.7  # the plate font's "3" has a flat top
     mix_fonts = rng.random() < 0.15  # now and then a character from another font (worn / replaced)
     w_mm, h_mm, boxes = _layout(spec)
     w, h = round(w_mm * scale), round(h_mm * scale)
@@ -220,7 +241,12 @@ def render_plate(spec: PlateSpec, rng: random.Random | None = None, scale: float
         fp, fi = (font_path, font_idx) if is_cjk else latin_font
         if mix_fonts and rng.random() < 0.3:
             fp, fi = _pick_cjk_font(rng) if is_cjk else _pick_latin_font(rng, (fp, fi))
-        g = _plate_one(*one_shape) if ch == "1" and plain_one else _glyph(ch, fp, fi)
+        if ch == "1" and plain_one:
+            g = _plate_one(*one_shape)
+        elif ch == "3" and flat_three:
+            g = _flat_top_three(fp, fi)
+        else:
+            g = _glyph(ch, fp, fi)
         gw = bw if (ch != "1" or is_cjk) else bw * g.shape[1] / g.shape[0] * bh / bw
         gw = min(bw, max(gw, bw * 0.25))
         tw, th = max(1, round(gw * scale)), max(1, round(bh * scale))

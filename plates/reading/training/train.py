@@ -124,6 +124,7 @@ def main() -> None:
     ap.add_argument("--ckpt", type=Path, default=Path(tempfile.gettempdir()) / "plate_recognizer.pt")
     ap.add_argument("--snapshots", type=Path, default=None, help="also export step_NNNNN.onnx here")
     ap.add_argument("--every", type=int, default=500, help="checkpoint/export interval in steps")
+    ap.add_argument("--stop-at", type=int, default=0, help="stop (and save) at this step; schedule still --steps")
     ap.add_argument("--max-minutes", type=float, default=0.0, help="safety stop (0: none)")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--export-only", action="store_true")
@@ -157,7 +158,9 @@ def main() -> None:
     t0 = time.time()
     run_loss, run_acc = 0.0, 0.0
     for step, (x, targets, lengths) in enumerate(loader, start=start):
-        if step >= args.steps or (args.max_minutes and time.time() - t0 > args.max_minutes * 60):
+        if step >= args.steps or (args.stop_at and step >= args.stop_at):
+            break
+        if args.max_minutes and time.time() - t0 > args.max_minutes * 60:
             break
         lr = args.lr * 0.5 * (1 + math.cos(math.pi * step / args.steps))
         if step < 200:
@@ -189,12 +192,12 @@ def main() -> None:
                 flush=True,
             )
         if step % args.every == 0 and step > start:
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step}, args.ckpt)
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step + 1}, args.ckpt)
             export_onnx(model, args.out)
             if args.snapshots:
                 export_onnx(model, args.snapshots / f"step_{step:05d}.onnx")
             model.train()
-    torch.save({"model": model.state_dict(), "step": args.steps}, args.ckpt)
+    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step}, args.ckpt)
     export_onnx(model, args.out)
     print(f"done in {time.time() - t0:.0f}s -> {args.out}", flush=True)
 
