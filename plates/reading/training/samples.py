@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -48,7 +49,23 @@ def make_sample(rng: random.Random) -> tuple[NDArray[np.uint8], str]:
     aspect = plate.shape[0] / plate.shape[1]
     cw, ch = round(width * 1.35), round(width * aspect * 1.9) + 10
     canvas = random_background(rng, ch, cw)
-    dst = place_plate(plate, corners, canvas, rng, width, (cw / 2, ch / 2), max_angle=6.0, max_persp=0.08)
+    dst = place_plate(plate, corners, canvas, rng, width, (cw / 2, ch / 2), max_angle=8.0, max_persp=0.08)
     canvas = photometric(canvas, rng)
     quad = _jitter_quad(dst, rng)
-    return warp_plate(canvas, quad, double=spec.double), spec.text
+    crop = warp_plate(canvas, quad, double=spec.double)
+    if rng.random() < 0.25:
+        crop = _low_res(crop, rng)
+    return crop, spec.text
+
+
+def _low_res(crop: NDArray[np.uint8], rng: random.Random) -> NDArray[np.uint8]:
+    """A crop stored small (e.g. 94x24) and compressed, then scaled back up to the input size."""
+    h, w = crop.shape[:2]
+    f = rng.uniform(0.45, 0.8)
+    small = cv2.resize(crop, (max(8, round(w * f)), max(4, round(h * f))), interpolation=cv2.INTER_AREA)
+    if rng.random() < 0.5:
+        ok, enc = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(20, 80)])
+        if ok:
+            small = cv2.imdecode(enc, cv2.IMREAD_COLOR)
+    interp = rng.choice((cv2.INTER_LINEAR, cv2.INTER_CUBIC, cv2.INTER_NEAREST))
+    return np.ascontiguousarray(cv2.resize(small, (w, h), interpolation=interp), dtype=np.uint8)

@@ -31,6 +31,8 @@ FONT_CANDIDATES = (
     ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
     ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc", 2),
 )
+#: How often each CJK font is picked: plate province characters are a bold sans (黑体-like).
+FONT_WEIGHTS = (5, 2, 3, 1)
 #: Narrow bold sans fonts for letters and digits (Debian: fonts-urw-base35, fonts-liberation,
 #: fonts-dejavu-core); the glyphs are stretched to the plate's character boxes anyway.
 LATIN_EXTRA = (
@@ -41,6 +43,8 @@ LATIN_EXTRA = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf",
     "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
 )
+#: Narrow squared fonts are closest to the GA 36 plate font; DejaVu's serifed "1" is not.
+LATIN_WEIGHTS = (5, 4, 2, 2, 1, 1)
 
 COLORS = ("blue", "yellow", "green", "yellow_green", "white", "black")
 
@@ -50,6 +54,54 @@ def available_fonts() -> list[tuple[str, int]]:
     if not found:
         raise FileNotFoundError("no CJK font found: apt-get install -y fonts-noto-cjk fonts-wqy-microhei")
     return found
+
+
+def _pick_cjk_font(rng: random.Random) -> tuple[str, int]:
+    pairs = [(f, wt) for f, wt in zip(FONT_CANDIDATES, FONT_WEIGHTS, strict=True) if Path(f[0]).exists()]
+    if not pairs:
+        return available_fonts()[0]
+    return rng.choices([f for f, _ in pairs], [wt for _, wt in pairs])[0]
+
+
+def _pick_latin_font(rng: random.Random, fallback: tuple[str, int]) -> tuple[str, int]:
+    pairs = [(p, wt) for p, wt in zip(LATIN_EXTRA, LATIN_WEIGHTS, strict=True) if Path(p).exists()]
+    if not pairs or rng.random() < 0.1:
+        return fallback
+    return (rng.choices([p for p, _ in pairs], [wt for _, wt in pairs])[0], 0)
+
+
+@functools.lru_cache(maxsize=256)
+def _flat_top_three(font_path: str, index: int) -> U8:
+    """The GA 36 "3" has a flat top bar and a diagonal down to the lower bowl (like Ʒ).
+
+    Built from the font's own "3": its lower bowl is kept, its rounded top replaced.
+    """
+    g = _glyph("3", font_path, index).copy()
+    h, w = g.shape
+    col = g[:, w // 2] > 127
+    t = 1
+    while t < h // 3 and col[h - 1 - t]:  # stroke thickness: the bottom stroke's height
+        t += 1
+    t = max(4, t)
+    mid = int(h * 0.42)
+    g[:mid] = 0
+    cv2.rectangle(g, (0, 0), (w - 1, t - 1), 255, -1)
+    cv2.line(g, (w - 1 - t // 2, t // 2), (int(w * 0.42), mid + t // 2), 255, t)
+    return g
+
+
+@functools.lru_cache(maxsize=64)
+def _plate_one(flag: int, bar: int) -> U8:
+    """The GA 36 "1": a plain vertical bar with a short flag at the top left (no foot)."""
+    h = 180
+    w = bar + flag
+    img = np.zeros((h, w), np.uint8)
+    img[:, flag:] = 255
+    if flag:
+        top, low = bar * 0.6 + flag * 0.5, bar * 1.3 + flag * 0.5
+        pts = np.array([[flag, 0], [flag, bar * 1.3], [0, low], [0, top]], np.int32)
+        cv2.fillPoly(img, [pts], 255)
+    return img
 
 
 @functools.lru_cache(maxsize=4096)
@@ -124,10 +176,12 @@ def _layout(spec: PlateSpec) -> tuple[int, int, list[tuple[float, float, float, 
 def render_plate(spec: PlateSpec, rng: random.Random | None = None, scale: float = 1.0) -> tuple[U8, F32]:
     """Render a flat plate (BGR) and return it with its 4 corners (tl, tr, br, bl)."""
     rng = rng or random.Random(0)
-    fonts = available_fonts()
-    font_path, font_idx = rng.choice(fonts)
-    latin = [p for p in LATIN_EXTRA if Path(p).exists()]
-    latin_font = (rng.choice(latin), 0) if latin and rng.random() < 0.75 else (font_path, font_idx)
+    font_path, font_idx = _pick_cjk_font(rng)
+    latin_font = _pick_latin_font(rng, (font_path, font_idx))
+    plain_one = rng.random() < 0.6  # draw "1" as the plate font's bar instead of the font's glyph
+    one_shape = (rng.choice((0, 0, 8, 12, 16)), rng.randint(18, 30))
+    flat_three = rng.random() < 0.7  # the plate font's "3" has a flat top
+    mix_fonts = rng.random() < 0.15  # now and then a character from another font (worn / replaced)
     w_mm, h_mm, boxes = _layout(spec)
     w, h = round(w_mm * scale), round(h_mm * scale)
     yy = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None, None]
@@ -185,13 +239,22 @@ def render_plate(spec: PlateSpec, rng: random.Random | None = None, scale: float
     for i, (ch, (bx, by, bw, bh)) in enumerate(zip(spec.text, boxes, strict=True)):
         is_cjk = ch not in LETTERS + DIGITS
         fp, fi = (font_path, font_idx) if is_cjk else latin_font
-        g = _glyph(ch, fp, fi)
+        if mix_fonts and rng.random() < 0.3:
+            fp, fi = _pick_cjk_font(rng) if is_cjk else _pick_latin_font(rng, (fp, fi))
+        if ch == "1" and plain_one:
+            g = _plate_one(*one_shape)
+        elif ch == "3" and flat_three:
+            g = _flat_top_three(fp, fi)
+        else:
+            g = _glyph(ch, fp, fi)
         gw = bw if (ch != "1" or is_cjk) else bw * g.shape[1] / g.shape[0] * bh / bw
         gw = min(bw, max(gw, bw * 0.25))
         tw, th = max(1, round(gw * scale)), max(1, round(bh * scale))
         gm = cv2.resize(g, (tw, th), interpolation=cv2.INTER_AREA)
-        if weight and th >= 40:
+        if weight and th >= 24:
             gm = cv2.dilate(gm, wk) if weight > 0 else cv2.erode(gm, wk)
+        elif weight and th >= 12:  # small plates: thicken/thin by re-weighting the antialiased ink
+            gm = as_u8(np.clip(gm.astype(np.float32) * (1.5 if weight > 0 else 0.75), 0, 255))
         mask = gm.astype(np.float32) / 255.0
         mask = np.clip(mask * stroke_gain, 0, 1)[:, :, None]
         x0 = max(0, round((bx + (bw - gw) / 2 + rng.uniform(-2, 2)) * scale))
@@ -240,13 +303,14 @@ def random_background(rng: random.Random, h: int, w: int) -> U8:
                 col,
                 rng.randint(1, 3),
             )
-    noise = nrng.normal(0, rng.uniform(2, 20), img.shape).astype(np.int16)
+    noise = np.empty(img.shape, np.int16)
+    cv2.setRNGSeed(rng.randrange(1 << 30))  # cv2.randn is much faster than numpy's normal
+    cv2.randn(noise, 0, rng.uniform(2, 20))
     return as_u8(np.clip(img.astype(np.int16) + noise, 0, 255))
 
 
 def photometric(img: U8, rng: random.Random) -> U8:
-    """Lighting, night/backlight, dirt, blur, noise and JPEG artefacts."""
-    nrng = np.random.default_rng(rng.randrange(1 << 30))
+    """Lighting, night/backlight, dirt, glare, blur, noise and JPEG artefacts."""
     h, w = img.shape[:2]
     mode = rng.random()
     gain = 1.0
@@ -276,6 +340,20 @@ def photometric(img: U8, rng: random.Random) -> U8:
             m = cv2.GaussianBlur(m, (0, 0), max(0.5, min(ax_) / 2)) * rng.uniform(0.3, 0.8)
             roi = out[y0:y1, x0:x1].astype(np.float32)
             out[y0:y1, x0:x1] = (roi * (1 - m[:, :, None]) + rng.uniform(30, 120) * m[:, :, None]).astype(np.uint8)
+    if rng.random() < 0.15:  # glare / reflection: a soft bright blob
+        m = np.zeros((h, w), np.float32)
+        cv2.ellipse(
+            m,
+            (rng.randrange(w), rng.randrange(h)),
+            (rng.randint(2, max(3, w // 4)), rng.randint(2, max(3, h // 2))),
+            rng.uniform(0, 180),
+            0,
+            360,
+            1.0,
+            -1,
+        )
+        m = cv2.GaussianBlur(m, (0, 0), max(1.0, min(h, w) / 8)) * rng.uniform(0.4, 0.9)
+        out = np.clip(out * (1 - m[:, :, None]) + 255 * m[:, :, None], 0, 255).astype(np.uint8)
     lut = (255.0 * (np.arange(256) / 255.0) ** rng.uniform(0.6, 1.6)).astype(np.uint8)
     out = as_u8(cv2.LUT(out, lut))
     r = rng.random()
@@ -290,7 +368,9 @@ def photometric(img: U8, rng: random.Random) -> U8:
         kern /= max(float(kern.sum()), 1e-6)
         out = as_u8(cv2.filter2D(out, -1, kern))
     if rng.random() < 0.6:
-        noise = nrng.normal(0, rng.uniform(1, 12), out.shape).astype(np.int16)
+        noise = np.empty(out.shape, np.int16)
+        cv2.setRNGSeed(rng.randrange(1 << 30))
+        cv2.randn(noise, 0, rng.uniform(1, 12))
         out = np.clip(out.astype(np.int16) + noise, 0, 255).astype(np.uint8)
     if rng.random() < 0.6:
         ok, enc = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(15, 90)])
@@ -335,18 +415,19 @@ def place_plate(
 
 
 def random_spec(rng: random.Random) -> PlateSpec:
+    # blue plates are by far the most common on the road; every layout keeps a fair share
     r = rng.random()
-    if r < 0.38:
+    if r < 0.52:
         color, double = "blue", False
-    elif r < 0.52:
-        color, double = "yellow", False
     elif r < 0.64:
+        color, double = "yellow", False
+    elif r < 0.72:
         color, double = "yellow", True
-    elif r < 0.77:
-        color, double = "green", False
     elif r < 0.84:
+        color, double = "green", False
+    elif r < 0.89:
         color, double = "yellow_green", False
-    elif r < 0.92:
+    elif r < 0.95:
         color, double = "white", False
     else:
         color, double = "black", False
