@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import weakref
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Integer, Table, event, inspect, text
 from sqlalchemy.dialects import sqlite
@@ -36,21 +36,31 @@ def insert_rows(table: Table, rows: Sequence[dict[str, Any]]) -> None:
         _executemany(table, columns, rows)
         return
     raw = db.session.connection().connection.driver_connection
-    json_at = [i for i, c in enumerate(columns) if _is_json(table, c)]
-    encoded: dict[int, str | None] = {}  # rows often share one payload (one per export target): encode it once
+    with raw.cursor() as cursor:
+        _copy_in(cursor, table.name, columns, _copy_values(table, columns, rows))
 
-    def values(row: dict[str, Any]) -> list[Any]:
-        out = [row.get(c) for c in columns]
+
+def _copy_values(
+    table: Table, columns: Sequence[str], rows: Iterable[dict[str, Any]], defaults: dict[str, Any] | None = None
+) -> Iterator[list[Any]]:
+    """Each row's values in `columns` order for COPY, JSON columns as JSON text.
+
+    Rows often share one payload (one per export target): it is encoded once. A value of `defaults`
+    stands in for a column the row lacks.
+    """
+    json_at = [i for i, c in enumerate(columns) if _is_json(table, c)]
+    fallback = defaults or {}
+    encoded: dict[int, str | None] = {}
+    for row in rows:
+        out = [row.get(c, fallback.get(c)) for c in columns] if fallback else [row.get(c) for c in columns]
         for i in json_at:
             value = out[i]
             text = encoded.get(id(value))
             if text is None:
+                # JSON as text: PostgreSQL parses it on COPY; psycopg's Json wrapper costs ~30 µs a value.
                 text = encoded[id(value)] = _json_text(value)
             out[i] = text
-        return out
-
-    with raw.cursor() as cursor:
-        _copy_in(cursor, table.name, columns, (values(row) for row in rows))
+        yield out
 
 
 def _is_json(table: Table, column: str) -> bool:
@@ -93,7 +103,7 @@ def _binary_types(cursor: Any, table: str, columns: Sequence[str]) -> list[str] 
         )
         types = dict(cursor.fetchall())
         wanted = [_BINARY_TYPES.get(types.get(c, "")) for c in columns]
-        known[key] = None if None in wanted else [t for t in wanted if t is not None]
+        known[key] = None if None in wanted else cast(list[str], wanted)
     return known[key]
 
 
@@ -167,11 +177,7 @@ def insert_rows_returning_ids(table: Table, rows: Sequence[dict[str, Any]]) -> l
         return []
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
-        result = db.session.execute(
-            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
-            {"table": table.name, "n": len(rows)},
-        )
-        ids = [int(v) for v in result.scalars()]
+        ids = _next_ids(db.session.connection(), table.name, "id", len(rows))
         insert_rows(table, [{"id": i, **r} for i, r in zip(ids, rows, strict=True)])
         return ids
     if dialect == "sqlite":
@@ -182,6 +188,15 @@ def insert_rows_returning_ids(table: Table, rows: Sequence[dict[str, Any]]) -> l
         return list(range(last - len(rows) + 1, last + 1))
     created = db.session.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True), list(rows))
     return [int(i) for (i,) in created]
+
+
+def _next_ids(connection: Any, table: str, column: str, n: int) -> list[int]:
+    """`n` new ids from the sequence behind `table.column` (PostgreSQL), in one query."""
+    result = connection.execute(
+        text("SELECT nextval(pg_get_serial_sequence(:table, :column)) FROM generate_series(1, :n)"),
+        {"table": table, "column": column, "n": n},
+    )
+    return [int(v) for v in result.scalars()]
 
 
 def _pg_copy_insert(
@@ -205,7 +220,6 @@ def _pg_copy_insert(
     columns = list(rows[0]) + list(defaults)
     names = ", ".join(f'"{c}"' for c in columns)
     stage = f"_stage_{table.name}"
-    json_columns = {c for c in columns if _is_json(table, c)}
     raw = db.session.connection().connection.driver_connection
     # Identifiers below come from the table's metadata, never from input; values go through COPY.
     with raw.cursor() as cur:
@@ -214,12 +228,7 @@ def _pg_copy_insert(
         create += f' FROM "{table.name}"'
         cur.execute(create + " WITH NO DATA")
         cur.execute(f'TRUNCATE "{stage}"')
-        # JSON as text: PostgreSQL parses it on COPY; psycopg's Json wrapper costs ~30 µs a value.
-        values = (
-            [_json_text(v[c]) if c in json_columns else v[c] for c in columns]
-            for v in ({**defaults, **row} for row in rows)
-        )
-        _copy_in(cur, stage, columns, values)
+        _copy_in(cur, stage, columns, _copy_values(table, columns, rows, defaults))
         sql = f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{stage}"'  # noqa: S608
         sql += f" ON CONFLICT ({', '.join(key)}) DO NOTHING"
         if returning:
@@ -239,15 +248,16 @@ RESERVE_IDS_FROM = 8
 
 
 @cache
-def _sequence_pk(cls: type) -> tuple[str, str] | None:
-    """(table, key) of a mapped class whose primary key is one integer column the database numbers."""
+def _sequence_pk(cls: type) -> tuple[str, str, str] | None:
+    """(table, column, attribute) of a mapped class whose primary key is one integer column the
+    database numbers; None otherwise."""
     mapper = inspect(cls)
     if len(mapper.primary_key) != 1 or len(mapper.tables) != 1:
         return None
     column = mapper.primary_key[0]
     if not isinstance(column.type, Integer) or column.autoincrement not in (True, "auto"):
         return None
-    return mapper.local_table.name, mapper.get_property_by_column(column).key
+    return mapper.local_table.name, column.name, mapper.get_property_by_column(column).key
 
 
 @event.listens_for(Session, "before_flush")
@@ -259,7 +269,7 @@ def _reserve_ids(session: Session, _ctx: Any, _instances: Any) -> None:
     text anew on each flush (~50 ms for a few hundred rows). With the ids taken from the table's
     sequence in one query, the ORM sends one short statement for all the rows (executemany,
     pipelined), whose parse psycopg caches. The set-wise listing rule (hundreds of entries, cases,
-    case actions, audit lines and notices in one flush) is what this is for.
+    case actions and notices in one flush) is what this is for.
     """
     if session.get_bind().dialect.name != "postgresql":
         return
@@ -267,16 +277,14 @@ def _reserve_ids(session: Session, _ctx: Any, _instances: Any) -> None:
     for obj in session.new:
         pending[type(obj)].append(obj)
     for cls, objects in pending.items():
-        if len(objects) < RESERVE_IDS_FROM:
-            continue
-        pk = _sequence_pk(cls)
+        pk = _sequence_pk(cls) if len(objects) >= RESERVE_IDS_FROM else None
         if pk is None:
             continue
-        table, key = pk
-        objects = [o for o in objects if getattr(o, key) is None]
-        ids = session.connection().execute(
-            text("SELECT nextval(pg_get_serial_sequence(:table, :column)) FROM generate_series(1, :n)"),
-            {"table": table, "column": inspect(cls).primary_key[0].name, "n": len(objects)},
-        )
-        for obj, new_id in zip(objects, ids.scalars(), strict=True):
-            setattr(obj, key, int(new_id))
+        table, column, key = pk
+        unnumbered = [o for o in objects if getattr(o, key) is None]
+        if len(unnumbered) < RESERVE_IDS_FROM:
+            continue
+        for obj, new_id in zip(
+            unnumbered, _next_ids(session.connection(), table, column, len(unnumbered)), strict=True
+        ):
+            setattr(obj, key, new_id)
