@@ -14,13 +14,20 @@ CHARS = PROVINCES + LETTERS + DIGITS + SPECIALS
 BLANK = 0
 NUM_CLASSES = len(CHARS) + 1
 
-_ALNUM = f"[{LETTERS}{DIGITS}]"
-_PLATE_PATTERNS = (
+_ALNUM = LETTERS + DIGITS
+
+#: The civil plate grammar: for each layout, the characters allowed at each position.
+PLATE_TEMPLATES: tuple[tuple[str, ...], ...] = (
     # ordinary 7-character plate (blue / yellow / white / black), incl. trailer, learner, police, HK/Macau
-    re.compile(rf"^[{PROVINCES}][{LETTERS}]{_ALNUM}{{4}}[{LETTERS}{DIGITS}警学挂港澳使领]$"),
-    # 8-character new-energy plate (small: D/F first; large: D/F last)
-    re.compile(rf"^[{PROVINCES}][{LETTERS}][DF]{_ALNUM}[{DIGITS}]{{4}}$"),
-    re.compile(rf"^[{PROVINCES}][{LETTERS}][{DIGITS}]{{5}}[DF]$"),
+    (PROVINCES, LETTERS, _ALNUM, _ALNUM, _ALNUM, _ALNUM, _ALNUM + SPECIALS),
+    # 8-character new-energy plate, small car: D/F third
+    (PROVINCES, LETTERS, "DF", _ALNUM, DIGITS, DIGITS, DIGITS, DIGITS),
+    # 8-character new-energy plate, large vehicle: D/F last
+    (PROVINCES, LETTERS, DIGITS, DIGITS, DIGITS, DIGITS, DIGITS, "DF"),
+)
+
+_PLATE_PATTERNS = tuple(
+    re.compile("^" + "".join(f"[{allowed}]" for allowed in template) + "$") for template in PLATE_TEMPLATES
 )
 
 

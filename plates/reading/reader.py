@@ -15,7 +15,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from plates.reading._np import as_u8
-from plates.reading.charset import is_valid_plate
 from plates.reading.color import classify_color
 from plates.reading.detect import Candidate, find_candidates
 from plates.reading.recognizer import DEFAULT_MODEL, Recognizer, TextResult
@@ -73,7 +72,10 @@ def _variants(c: Candidate) -> list[tuple[F32, bool]]:
         q = _expand(q, 0.2, 0.2, 0.03, 0.03)
     elif c.source == "green":  # the white-ish top of new-energy plates is often outside the mask
         out.append((_expand(q, 0.6, 0.08, 0.05, 0.05), False))
-    single = aspect >= 2.2 and not (c.source == "green" and aspect / 1.68 < 2.2)
+    # a blue region is a single-row plate however squat perspective makes it look
+    single = (aspect >= 2.2 or (c.source == "blue" and aspect >= 1.4)) and not (
+        c.source == "green" and aspect / 1.68 < 2.2
+    )
     if single:
         out.append((_expand(q, 0.08, 0.08, 0.05, 0.05), False))
     if aspect <= 2.8:
@@ -104,6 +106,22 @@ class PlateReader:
         self.recognizer = Recognizer(model_path or DEFAULT_MODEL)
         self.min_confidence = min_confidence
 
+    def _read_candidate(self, img: U8, cand: Candidate) -> tuple[TextResult, F32, bool] | None:
+        """The surest plate read of one candidate over its layouts."""
+        best: tuple[TextResult, F32, bool] | None = None
+        for quad, double in _variants(cand):
+            crop = warp_plate(img, quad, double)
+            if not _has_text(crop):
+                continue
+            res = self.recognizer.read_plates([crop])[0]
+            if res is None:
+                continue
+            if best is None or res.confidence > best[0].confidence:
+                best = (res, quad, double)
+            if best[0].confidence >= GOOD_ENOUGH:
+                break
+        return best
+
     def read(self, image: NDArray[np.uint8] | bytes) -> list[PlateReading]:
         img = _to_bgr(image)
         h, w = img.shape[:2]
@@ -118,18 +136,7 @@ class PlateReader:
             whole = np.array([[0, 0], [iw, 0], [iw, ih], [0, ih]], np.float32)
             cands.insert(0, Candidate(whole, "whole", 1.0))
         for cand in cands:
-            best: tuple[TextResult, F32, bool] | None = None
-            for quad, double in _variants(cand):
-                crop = warp_plate(img, quad, double)
-                if not _has_text(crop):
-                    continue
-                res = self.recognizer.read([crop])[0]
-                if not is_valid_plate(res.text):
-                    continue
-                if best is None or res.confidence > best[0].confidence:
-                    best = (res, quad, double)
-                if best[0].confidence >= GOOD_ENOUGH:
-                    break
+            best = self._read_candidate(img, cand)
             if best is not None and best[0].confidence >= self.min_confidence:
                 found.append(best)
         found.sort(key=lambda t: -t[0].confidence)

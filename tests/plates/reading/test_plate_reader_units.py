@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 from plates.reading.charset import BLANK, CHARS, NUM_CLASSES, is_valid_plate
+from plates.reading.detect import Candidate
 from plates.reading.evaluate import char_accuracy, levenshtein
-from plates.reading.recognizer import ctc_decode
+from plates.reading.reader import _variants
+from plates.reading.decode import ctc_decode, decode_plate, grammar_decode
 from plates.reading.rectify import INPUT_H, INPUT_W, order_corners, warp_plate
 from plates.reading.types import PlateReading
 
@@ -57,6 +59,78 @@ def test_ctc_decode_low_peak_gives_low_confidence() -> None:
     assert weak.confidence < strong.confidence
 
 
+def _frames(text: str, second: dict[int, tuple[str, float]] | None = None) -> np.ndarray:
+    """Logits spelling ``text`` one character per two frames (char, blank), optionally with a
+    runner-up class at character ``i`` (as logit)."""
+    seq: list[int] = []
+    for c in text:
+        seq += [CHARS.index(c) + 1, BLANK]
+    lg = _logits(seq)
+    for i, (c, logit) in (second or {}).items():
+        lg[CHARS.index(c) + 1, 2 * i] = logit
+    return lg
+
+
+def test_grammar_decode_replaces_a_class_the_position_forbids() -> None:
+    # "6" where only a letter may stand; "G" is the network's runner-up there
+    lg = _frames("湘6R0L16", {1: ("G", 5.0)})
+    assert ctc_decode(lg).text == "湘6R0L16"
+    for decode in (decode_plate, grammar_decode):
+        res = decode(lg)
+        assert res is not None
+        assert res.text == "湘GR0L16"
+        assert len(res.char_confidences) == 7
+        assert 0.9 < res.char_confidences[0] <= 1.0
+        # G holds against the other letters and the blank, though "6" outscored it
+        assert 0.5 < res.char_confidences[1] < res.char_confidences[0]
+
+
+def test_grammar_decode_keeps_a_read_that_is_already_a_plate() -> None:
+    lg = _frames("晋E12345", {3: ("7", 6.0)})
+    greedy = ctc_decode(lg)
+    assert greedy.text == "晋E12345"
+    for decode in (decode_plate, grammar_decode):
+        res = decode(lg)
+        assert res is not None and res.text == greedy.text
+
+
+def test_grammar_decode_restores_a_dropped_character_with_low_confidence() -> None:
+    # six characters read; the seventh has only weak evidence in a blank frame
+    lg = _frames("晋E1234")
+    lg = np.concatenate([lg, _logits([BLANK, BLANK])], axis=1)
+    lg[CHARS.index("5") + 1, -1] = 3.0
+    assert ctc_decode(lg).text == "晋E1234"
+    res = decode_plate(lg)
+    assert res is not None
+    assert res.text == "晋E12345"
+    assert res.confidence == res.char_confidences[-1] < 0.35  # the reader's threshold rejects it
+
+
+def test_grammar_decode_picks_the_new_energy_layout_for_eight_characters() -> None:
+    res = decode_plate(_frames("皖AD19789"))
+    assert res is not None and res.text == "皖AD19789"
+    # a small new-energy plate has D/F third: the runner-up F replaces the 5 read there (the
+    # large layout, D/F last, would need the 9 replaced by a class with no evidence at all)
+    res = decode_plate(_frames("皖A519789", {2: ("F", 6.0)}))
+    assert res is not None and res.text == "皖AF19789"
+
+
+def test_decode_plate_gives_up_on_reads_far_from_a_plate() -> None:
+    assert decode_plate(_frames("晋E1")) is None
+    assert decode_plate(_logits([BLANK] * 32)) is None
+
+
+def test_grammar_decode_always_returns_a_plate() -> None:
+    rng = np.random.default_rng(7)
+    for _ in range(30):
+        lg = rng.normal(0, 3, (NUM_CLASSES, 32)).astype(np.float32)
+        res = grammar_decode(lg)
+        assert res is not None
+        assert is_valid_plate(res.text)
+        assert len(res.char_confidences) == len(res.text)
+        assert all(0.0 <= c <= 1.0 for c in res.char_confidences)
+
+
 def test_order_corners_any_input_order() -> None:
     pts = np.array([[110, 60], [10, 20], [12, 58], [108, 22]], np.float32)
     q = order_corners(pts)
@@ -86,3 +160,12 @@ def test_plate_reading_is_frozen_and_serialisable() -> None:
     d = r.to_dict()
     assert d["plate"] == "晋E12345"
     assert len(d["corners"]) == 4  # type: ignore[arg-type]
+
+
+def test_a_squat_blue_region_is_also_read_as_one_row() -> None:
+    # perspective makes a blue plate's region look 2:1, the shape of a double-row plate; blue
+    # plates on the road are single-row, so the single layout is tried as well
+    quad = np.array([[0, 0], [58, 0], [58, 29], [0, 29]], np.float32)
+    layouts = [double for _, double in _variants(Candidate(quad, "blue", 1.0))]
+    assert False in layouts and True in layouts
+    assert [double for _, double in _variants(Candidate(quad, "yellow", 1.0))] == [True]

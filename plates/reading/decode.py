@@ -1,0 +1,225 @@
+"""CTC decoding of the recogniser's output, greedy and constrained by the plate grammar.
+
+The greedy read takes the most likely class in every frame. When that read is not a plate
+(``G`` read as ``6`` where only a letter may stand, a character dropped or doubled), the
+grammar decoder finds the most likely frame path whose text *is* a plate: a Viterbi search
+over the CTC topology (blanks between characters, repeats collapse) in which position ``k``
+of a layout may only emit the characters ``PLATE_TEMPLATES`` allows there.
+
+A character's confidence is the highest probability it reaches over the frames it occupies,
+taken among the classes the grammar allows at its position (and the blank): a character the
+grammar forced in against the network's belief keeps a low confidence, so the reader's
+confidence threshold still rejects a forced read of a non-plate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from plates.reading.charset import BLANK, CHARS, PLATE_TEMPLATES, is_valid_plate
+
+F32 = NDArray[np.float32]
+
+_INDEX = {c: i + 1 for i, c in enumerate(CHARS)}
+_TEMPLATE_IDS = tuple(tuple(np.array([_INDEX[c] for c in allowed]) for allowed in t) for t in PLATE_TEMPLATES)
+_LENGTHS = {len(t) for t in PLATE_TEMPLATES}
+_KEEP = 1e-4  # classes that never reach this probability cannot be on a plausible path
+_PER_POSITION = 3  # ... except the most likely few allowed at each position
+
+
+@dataclass(frozen=True)
+class TextResult:
+    text: str
+    char_confidences: tuple[float, ...]
+
+    @property
+    def confidence(self) -> float:
+        return min(self.char_confidences) if self.char_confidences else 0.0
+
+
+def softmax(logits: F32) -> F32:
+    """(classes, T) logits -> per-frame class probabilities."""
+    z = logits - logits.max(axis=0, keepdims=True)
+    p = np.exp(z)
+    p /= p.sum(axis=0, keepdims=True)
+    return p.astype(np.float32, copy=False)
+
+
+def ctc_decode(logits: F32) -> TextResult:
+    """Greedy CTC decode of (classes, T) logits with a confidence per character.
+
+    A character's confidence is the highest softmax probability it reaches over the frames
+    of its run.
+    """
+    p = softmax(logits)
+    best = p.argmax(axis=0)
+    chars: list[str] = []
+    confs: list[float] = []
+    prev = BLANK
+    for t, k in enumerate(best.tolist()):
+        if k != BLANK:
+            if k != prev:
+                chars.append(CHARS[k - 1])
+                confs.append(float(p[k, t]))
+            else:
+                confs[-1] = max(confs[-1], float(p[k, t]))
+        prev = k
+    return TextResult("".join(chars), tuple(confs))
+
+
+def _viterbi(logp: F32, allowed: NDArray[np.bool_]) -> tuple[float, list[tuple[int, int]]]:
+    """Best CTC path through a layout; (log score, [(position, class) per frame]).
+
+    ``logp`` is (classes, T); ``allowed`` is (positions, classes). A frame's state is either
+    "blank after k characters" (position -1 - k) or "emitting class c at position k".
+    """
+    n_pos, n_cls = allowed.shape
+    n_t = logp.shape[1]
+    neg = np.float32(-np.inf)
+    em = np.where(allowed[:, :, None], logp[None, :, :], neg)  # (positions, classes, T)
+    blank = logp[BLANK]
+    cst = np.full((n_pos, n_cls), neg, np.float32)
+    cst[0] = em[0, :, 0]
+    bst = np.full(n_pos + 1, neg, np.float32)
+    bst[0] = blank[0]
+    # back pointers: for char states 0 = stay, 1 = from blank, 2 = from the previous position's
+    # class in src; for blank states -1 = stay, else the class of the character it follows
+    how = np.zeros((n_t, n_pos, n_cls), np.int8)
+    src = np.zeros((n_t, n_pos, n_cls), np.int16)
+    bsrc = np.full((n_t, n_pos + 1), -1, np.int16)
+    cols = np.arange(n_cls)
+    for t in range(1, n_t):
+        prev = cst[:-1]
+        arg1 = prev.argmax(axis=1)[:, None]  # best two classes per position
+        top1 = np.take_along_axis(prev, arg1, axis=1)
+        same = cols[None, :] == arg1
+        second = np.where(same, neg, prev)
+        arg2 = second.argmax(axis=1)[:, None]
+        top2 = np.take_along_axis(second, arg2, axis=1)
+        from_prev = np.full((n_pos, n_cls), neg, np.float32)
+        from_prev[1:] = np.where(same, top2, top1)
+        prev_cls = np.zeros((n_pos, n_cls), np.int16)
+        prev_cls[1:] = np.where(same, arg2, arg1)
+        options = np.stack([cst, np.broadcast_to(bst[:-1, None], cst.shape), from_prev])
+        pick = options.argmax(axis=0)
+        how[t] = pick
+        src[t] = prev_cls
+        new_c = np.take_along_axis(options, pick[None], axis=0)[0] + em[:, :, t]
+        char_best = cst.max(axis=1)
+        char_arg = cst.argmax(axis=1)
+        new_b = bst.copy()
+        new_b[1:] = np.maximum(bst[1:], char_best)
+        bsrc[t, 1:] = np.where(char_best > bst[1:], char_arg, -1)
+        bst = new_b + blank[t]
+        cst = new_c
+    end_c = int(cst[-1].argmax())
+    score = float(max(bst[-1], cst[-1, end_c]))
+    if not np.isfinite(score):
+        return score, []
+    state = (n_pos - 1, end_c) if cst[-1, end_c] >= bst[-1] else (-1 - n_pos, 0)
+    path = [state]
+    for t in range(n_t - 1, 0, -1):
+        k, c = state
+        if k < 0:  # blank after -1 - k characters
+            b = int(bsrc[t, -1 - k])
+            state = (k, 0) if b < 0 else (-2 - k, b)
+        else:
+            h = int(how[t, k, c])
+            state = (k, c) if h == 0 else (-1 - k, 0) if h == 1 else (k - 1, int(src[t, k, c]))
+        path.append(state)
+    path.reverse()
+    return score, path
+
+
+def _substitute(p: F32, greedy: list[tuple[int, list[int]]]) -> tuple[float, TextResult] | None:
+    """Keep the greedy read's characters and frames; at each position take the best class the
+    layout allows there. (log score, reading) of the best layout of the read's length."""
+    best: tuple[float, TextResult] | None = None
+    for template in _TEMPLATE_IDS:
+        if len(template) != len(greedy):
+            continue
+        score = 0.0
+        chars: list[str] = []
+        confs: list[float] = []
+        for ids, (_, frames) in zip(template, greedy, strict=True):
+            sub = p[np.ix_(ids, frames)]  # allowed classes x the run's frames
+            k, t = np.unravel_index(int(sub.argmax()), sub.shape)
+            cls = int(ids[k])
+            score += float(np.log(max(float(sub[k, t]), 1e-30)))
+            chars.append(CHARS[cls - 1])
+            confs.append(float(sub[:, :].max(axis=0)[t] / (sub[:, t].sum() + p[BLANK, frames[t]])))
+        if best is None or score > best[0]:
+            best = (score, TextResult("".join(chars), tuple(confs)))
+    return best
+
+
+def _runs(p: F32) -> list[tuple[int, list[int]]]:
+    """Greedy CTC segmentation: (class, frames) of every emitted character."""
+    runs: list[tuple[int, list[int]]] = []
+    prev = BLANK
+    for t, k in enumerate(p.argmax(axis=0).tolist()):
+        if k != BLANK:
+            if k != prev:
+                runs.append((k, [t]))
+            else:
+                runs[-1][1].append(t)
+        prev = k
+    return runs
+
+
+def decode_plate(logits: F32) -> TextResult | None:
+    """The most likely reading of the crop that is a plate, or None.
+
+    The greedy read when it is a plate; else the greedy characters with disallowed classes
+    replaced when the length fits a layout; else (a character dropped or doubled) the full
+    grammar search, which is only tried for reads one character off a layout's length.
+    """
+    greedy = ctc_decode(logits)
+    if is_valid_plate(greedy.text):
+        return greedy
+    n = len(greedy.text)
+    if n in _LENGTHS:
+        sub = _substitute(softmax(logits), _runs(softmax(logits)))
+        return sub[1] if sub else None
+    if any(abs(n - m) == 1 for m in _LENGTHS):
+        return grammar_decode(logits)
+    return None
+
+
+def grammar_decode(logits: F32) -> TextResult | None:
+    """The most likely reading that is a plate, or None if no layout fits the frames."""
+    p = softmax(logits)
+    logp = np.log(np.maximum(p, 1e-30))
+    peak = p.max(axis=1)
+    best: tuple[float, TextResult] | None = None
+    for template in _TEMPLATE_IDS:
+        keep = peak >= _KEEP
+        for ids in template:
+            keep[ids[np.argsort(peak[ids])[-_PER_POSITION:]]] = True
+        keep[BLANK] = True
+        classes = np.flatnonzero(keep)
+        allowed = np.zeros((len(template), len(classes)), bool)
+        for k, ids in enumerate(template):
+            allowed[k] = np.isin(classes, ids)
+        allowed[:, classes == BLANK] = False
+        score, path = _viterbi(logp[classes], allowed)
+        if not path or (best is not None and score <= best[0]):
+            continue
+        chars: list[str] = []
+        confs: list[float] = []
+        for t, (k, c) in enumerate(path):
+            if k < 0:
+                continue
+            cls = int(classes[c])
+            ids = template[k]
+            conf = float(p[cls, t] / (p[ids, t].sum() + p[BLANK, t]))
+            if k == len(chars):
+                chars.append(CHARS[cls - 1])
+                confs.append(conf)
+            else:
+                confs[k] = max(confs[k], conf)
+        best = (score, TextResult("".join(chars), tuple(confs)))
+    return best[1] if best else None
