@@ -280,3 +280,94 @@ def _suppress(cands: list[Candidate]) -> list[Candidate]:
                 continue
         keep.append(i)
     return [cands[i] for i in keep]
+
+
+def refine_quad(image: U8, quad: F32) -> F32 | None:
+    """The plate's own outline around a rough quad, found by the plate's background colour.
+
+    Edge regions cover the characters, not the plate, and follow tilt badly; colour regions
+    stop at dirt or glare. The background colour is taken from the quad itself (the larger
+    side of an Otsu split of its middle: characters cover less of a plate than its ground),
+    then the region of that colour around the quad is traced and fitted like a colour mask.
+    None when no plate-shaped region of that colour contains the quad's centre.
+    """
+    q = quad.astype(np.float32)
+    wq = float(np.linalg.norm(q[1] - q[0]) + np.linalg.norm(q[2] - q[3])) / 2
+    hq = float(np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2
+    if wq < 12 or hq < 6:
+        return None
+    ih, iw = image.shape[:2]
+    c = q.mean(axis=0)
+    half = max(wq, 3 * hq) * 0.9
+    x0, x1 = max(0, int(c[0] - half)), min(iw, int(c[0] + half) + 1)
+    y0, y1 = max(0, int(c[1] - 1.5 * hq)), min(ih, int(c[1] + 1.5 * hq) + 1)
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return None
+    lab = cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_BGR2LAB).astype(np.float32)
+    core = _expand_quad(q - np.array([x0, y0], np.float32), -0.25, -0.1)  # the text band, no margins
+    inner = cv2.fillConvexPoly(np.zeros(lab.shape[:2], np.uint8), np.round(core).astype(np.int32), 1)
+    pix = lab[inner > 0]
+    if len(pix) < 30:
+        return None
+    split = _two_colours(pix)
+    if split is None:
+        return None
+    ground, text = split
+    weight = np.array([0.5, 1.0, 1.0], np.float32)  # lightness varies over a plate more than hue
+    gap = float(np.linalg.norm((ground - text) * weight))
+    dist = np.linalg.norm((lab - ground) * weight, axis=2)
+    nearer = dist < np.linalg.norm((lab - text) * weight, axis=2)
+    mask = as_u8((nearer & (dist <= max(8.0, 0.4 * gap))).astype(np.uint8) * 255)
+    mask = as_u8(cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))))
+    # close over the characters (about a third of the plate's height wide) to one region
+    fill = (max(3, round(hq / 2)) | 1, max(3, round(hq / 4)) | 1)
+    mask = as_u8(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, fill)))
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    centre = (float(c[0] - x0), float(c[1] - y0))
+    for cnt in contours:
+        if len(cnt) < 4 or cv2.pointPolygonTest(cnt, centre, False) < 0:
+            continue
+        rect = cv2.minAreaRect(cnt)
+        w, h = max(rect[1]), min(rect[1])
+        area = cv2.contourArea(cnt)
+        if not 1.5 <= w / max(h, 1e-3) <= 6.5 or area / max(w * h, 1e-3) < 0.5:
+            return None
+        if not 0.35 <= w * h / (wq * hq) <= 4.0:
+            return None
+        box, _, _ = _rect_quad(rect)
+        return (_hull_quad(np.asarray(cnt, np.int32), box) + np.array([x0, y0], np.float32)).astype(np.float32)
+    return None
+
+
+def _expand_quad(q: F32, dv: float, dh: float) -> F32:
+    """Grow (or with negative fractions shrink) a quad by fractions of its height and width."""
+    tl, tr, br, bl = q
+    r = (tr - tl + br - bl) / 2
+    d = (bl - tl + br - tr) / 2
+    return np.stack([tl - r * dh - d * dv, tr + r * dh - d * dv, br + r * dh + d * dv, bl - r * dh + d * dv]).astype(
+        np.float32
+    )
+
+
+def _two_colours(pix: F32) -> tuple[F32, F32] | None:
+    """(ground, text) Lab colours of a plate's text band.
+
+    Coloured plates (blue, yellow, green) carry white or black characters: the ground is the
+    more saturated side of a chroma split. Otherwise (white, black plates, night) the ground
+    is the larger side of a lightness split.
+    """
+    chroma = np.hypot(pix[:, 1] - 128, pix[:, 2] - 128)
+    lo, hi = np.percentile(chroma, [10, 90])
+    if hi - lo > 15:
+        values, ground_is_high = chroma, True
+    else:
+        values, ground_is_high = pix[:, 0], None
+    v8 = np.ascontiguousarray(np.clip(values, 0, 255).astype(np.uint8)).reshape(-1, 1)
+    thr, _ = cv2.threshold(v8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    high = values > thr
+    if high.all() or not high.any():
+        return None
+    if ground_is_high is None:
+        ground_is_high = bool(high.mean() >= 0.5)
+    g, t = (pix[high], pix[~high]) if ground_is_high else (pix[~high], pix[high])
+    return np.median(g, axis=0).astype(np.float32), np.median(t, axis=0).astype(np.float32)

@@ -2,8 +2,11 @@
 
 Pipeline: classical candidate detection (``detect``) -> perspective warp into the
 recogniser layout (single row, and double row for squarish candidates, ``rectify``) ->
-CTC recogniser (``recognizer``) -> plate grammar and confidence filter -> one reading per
-physical plate -> background colour (``color``).
+CTC recogniser (``recognizer``) decoded under the plate grammar (``decode``) -> confidence
+filter -> one reading per physical plate -> background colour (``color``). A candidate that
+shows characters but gives no read sure enough to keep is read once more from the plate's
+traced outline (``detect.refine_quad``): edge regions are axis-aligned boxes over the
+characters that cut off tilted plates' ends.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from numpy.typing import NDArray
 
 from plates.reading._np import as_u8
 from plates.reading.color import classify_color
-from plates.reading.detect import Candidate, find_candidates
+from plates.reading.decode import ctc_decode, decode_plate
+from plates.reading.detect import Candidate, find_candidates, refine_quad
 from plates.reading.recognizer import DEFAULT_MODEL, Recognizer, TextResult
 from plates.reading.rectify import warp_plate
 from plates.reading.types import PlateReading
@@ -27,6 +31,7 @@ F32 = NDArray[np.float32]
 MAX_SIDE = 1280
 MIN_CONFIDENCE = 0.35
 GOOD_ENOUGH = 0.85  # stop trying other layouts of a candidate once a read is this sure
+MIN_TEXT = 3  # greedy characters that make a candidate worth tracing its outline
 
 
 def _to_bgr(image: NDArray[np.uint8] | bytes) -> U8:
@@ -85,6 +90,17 @@ def _variants(c: Candidate) -> list[tuple[F32, bool]]:
     return out
 
 
+def _outline_variants(outline: F32) -> list[tuple[F32, bool]]:
+    """Layouts to try on a plate's traced outline (``detect.refine_quad``): it is the plate's
+    ground, so only a thin margin is added; squat outlines may be double-row plates."""
+    c = Candidate(outline, "outline", 0.0)
+    aspect = c.width / max(c.height, 1e-3)
+    out = [(_expand(outline, 0.04, 0.04, 0.02, 0.02), False)]
+    if aspect <= 2.8:
+        out.append((_expand(outline, 0.02, 0.02, 0.02, 0.02), True))
+    return out
+
+
 def _has_text(crop: U8) -> bool:
     """Cheap rejection of uniform regions: a plate row crosses many character strokes."""
     gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
@@ -107,19 +123,33 @@ class PlateReader:
         self.min_confidence = min_confidence
 
     def _read_candidate(self, img: U8, cand: Candidate) -> tuple[TextResult, F32, bool] | None:
-        """The surest plate read of one candidate over its layouts."""
+        """The surest plate read of one candidate over its layouts; when none is sure enough to
+        keep but one showed characters, the plate's traced outline is read instead."""
         best: tuple[TextResult, F32, bool] | None = None
+        texty: F32 | None = None  # a single-row quad that showed some characters
         for quad, double in _variants(cand):
             crop = warp_plate(img, quad, double)
             if not _has_text(crop):
                 continue
-            res = self.recognizer.read_plates([crop])[0]
+            logits = self.recognizer.logits([crop])[0]
+            if texty is None and not double and len(ctc_decode(logits).text) >= MIN_TEXT:
+                texty = quad
+            res = decode_plate(logits)
             if res is None:
                 continue
             if best is None or res.confidence > best[0].confidence:
                 best = (res, quad, double)
             if best[0].confidence >= GOOD_ENOUGH:
-                break
+                return best
+        if texty is None or (best is not None and best[0].confidence >= self.min_confidence):
+            return best
+        outline = refine_quad(img, texty)
+        if outline is None:
+            return best
+        for quad, double in _outline_variants(outline):
+            res = decode_plate(self.recognizer.logits([warp_plate(img, quad, double)])[0])
+            if res is not None and (best is None or res.confidence > best[0].confidence):
+                best = (res, quad, double)
         return best
 
     def read(self, image: NDArray[np.uint8] | bytes) -> list[PlateReading]:

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from plates.reading.detect import find_candidates
+from plates.reading.detect import find_candidates, refine_quad
 from plates.reading.training.synth import PlateSpec, place_plate, render_plate
 
 
@@ -69,3 +69,36 @@ def test_at_most_max_candidates_and_no_failure_on_tiny_or_flat_images() -> None:
         assert find_candidates(np.full(shape, 128, np.uint8)) == []
     img, _ = _scene(PlateSpec("晋E12345", "blue"), (200, 110, 20), seed=6)
     assert len(find_candidates(img, max_candidates=5)) <= 5
+
+
+def _tilted_scene(spec: PlateSpec, body_bgr: tuple[int, int, int], angle: float) -> tuple[np.ndarray, np.ndarray]:
+    rng = random.Random(5)
+    canvas = np.full((600, 800, 3), body_bgr, np.uint8)
+    plate, corners = render_plate(spec, rng, scale=0.5)
+    quad = place_plate(plate, corners, canvas, rng, 220.0, (400.0, 300.0), max_angle=0.0, max_persp=0.0)
+    rot = cv2.getRotationMatrix2D((400.0, 300.0), angle, 1.0)
+    canvas = cv2.warpAffine(canvas, rot, (800, 600), borderMode=cv2.BORDER_REPLICATE)
+    truth = cv2.transform(quad.reshape(-1, 1, 2), rot).reshape(4, 2)
+    return canvas, truth.astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    ("spec", "body"),
+    [(PlateSpec("晋E12345", "blue"), (200, 200, 205)), (PlateSpec("晋B5C203", "yellow"), (60, 60, 60))],
+)
+@pytest.mark.parametrize("angle", [0.0, 9.0, -14.0])
+def test_refine_traces_the_plate_around_a_rough_box(spec: PlateSpec, body: tuple[int, int, int], angle: float) -> None:
+    img, truth = _tilted_scene(spec, body, angle)
+    # an edge region's box: axis-aligned, over the characters only, cut short at the left
+    (x1, y1), (x2, y2) = truth.min(axis=0), truth.max(axis=0)
+    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    rough = np.array([[cx - 80, cy - 18], [cx + 105, cy - 18], [cx + 105, cy + 18], [cx - 80, cy + 18]], np.float32)
+    outline = refine_quad(img, rough)
+    assert outline is not None
+    assert np.abs(outline - truth).max() < 8.0, (outline, truth)
+
+
+def test_refine_gives_up_where_no_plate_coloured_region_is() -> None:
+    rng = np.random.default_rng(3)
+    noise = rng.integers(0, 256, (300, 400, 3), dtype=np.uint8)
+    assert refine_quad(noise, np.array([[100, 130], [300, 130], [300, 170], [100, 170]], np.float32)) is None

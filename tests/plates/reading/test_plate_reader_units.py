@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from plates.reading.charset import BLANK, CHARS, NUM_CLASSES, is_valid_plate
+from plates.reading.decode import ctc_decode, decode_plate, grammar_decode
 from plates.reading.detect import Candidate
 from plates.reading.evaluate import char_accuracy, levenshtein
 from plates.reading.reader import _variants
-from plates.reading.decode import ctc_decode, decode_plate, grammar_decode
 from plates.reading.rectify import INPUT_H, INPUT_W, order_corners, warp_plate
 from plates.reading.types import PlateReading
 
