@@ -47,10 +47,11 @@ def classify_color(plate: U8, n_chars: int) -> str:
     thr, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     bright_frac = float(np.count_nonzero(gray > thr)) / gray.size
     bright_text = bright_frac < 0.5
-    weak_blue = _frac(hsv, (95, 25, 30), (132, 255, 255))
     weak_yellow = _frac(hsv, (10, 30, 50), (35, 255, 255))
-    if bright_text:
-        return "blue" if weak_blue >= 0.12 else "black"
+    if bright_text:  # dark ground: a blue plate at night, or a black plate; judge the ground only
+        ground = (gray <= thr).reshape(-1)
+        weak_blue = cv2.inRange(hsv, (95, 25, 30), (132, 255, 255)).reshape(-1)[ground]
+        return "blue" if np.count_nonzero(weak_blue) >= 0.2 * max(1, len(weak_blue)) else "black"
     if weak_yellow >= 0.2:
         return "yellow"
     sat = float(hsv[:, :, 1].mean())

@@ -28,14 +28,7 @@ CASES = [
     ),
     PlateSpec("晋C12345D", "yellow_green"),
     PlateSpec("晋A1234警", "white"),
-    pytest.param(
-        PlateSpec("粤Z1A23港", "black"),
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="issue 6: since the 2026-11-29 recogniser this black plate is read cut short ('粤Z1A') "
-            "from the only candidate that covers it (a skewed edge quad); regression, not yet fixed",
-        ),
-    ),
+    PlateSpec("粤Z1A23港", "black"),
 ]
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from plates.reading.charset import BLANK, CHARS, NUM_CLASSES, is_valid_plate
+from plates.reading.color import classify_color
 from plates.reading.decode import ctc_decode, decode_plate, grammar_decode
 from plates.reading.detect import Candidate
 from plates.reading.evaluate import char_accuracy, levenshtein
@@ -169,3 +170,27 @@ def test_a_squat_blue_region_is_also_read_as_one_row() -> None:
     layouts = [double for _, double in _variants(Candidate(quad, "blue", 1.0))]
     assert False in layouts and True in layouts
     assert [double for _, double in _variants(Candidate(quad, "yellow", 1.0))] == [True]
+
+
+def _plate(ground_bgr: tuple[int, int, int], text_bgr: tuple[int, int, int]) -> np.ndarray:
+    crop = np.full((INPUT_H, INPUT_W, 3), ground_bgr, np.uint8)
+    for x in range(8, INPUT_W - 12, 16):  # seven stroke-like characters
+        crop[6:26, x : x + 5] = text_bgr
+        crop[6:9, x : x + 10] = text_bgr
+    return crop
+
+
+@pytest.mark.parametrize(
+    ("ground", "text", "colour"),
+    [
+        ((32, 30, 30), (255, 225, 200), "black"),  # bluish-white characters on a black plate
+        ((70, 20, 10), (200, 190, 185), "blue"),  # a blue plate at night: dark, still blue
+        ((180, 70, 20), (245, 245, 245), "blue"),
+        ((30, 190, 235), (20, 20, 20), "yellow"),
+        ((235, 235, 235), (20, 20, 20), "white"),
+    ],
+)
+def test_colour_is_judged_on_the_plate_ground(
+    ground: tuple[int, int, int], text: tuple[int, int, int], colour: str
+) -> None:
+    assert classify_color(_plate(ground, text), 7) == colour
