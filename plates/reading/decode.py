@@ -25,7 +25,6 @@ F32 = NDArray[np.float32]
 
 _INDEX = {c: i + 1 for i, c in enumerate(CHARS)}
 _TEMPLATE_IDS = tuple(tuple(np.array([_INDEX[c] for c in allowed]) for allowed in t) for t in PLATE_TEMPLATES)
-_LENGTHS = {len(t) for t in PLATE_TEMPLATES}
 _KEEP = 1e-4  # classes that never reach this probability cannot be on a plausible path
 _PER_POSITION = 3  # ... except the most likely few allowed at each position
 
@@ -134,11 +133,13 @@ def _viterbi(logp: F32, allowed: NDArray[np.bool_]) -> tuple[float, list[tuple[i
     return score, path
 
 
-def _substitute(p: F32, greedy: list[tuple[int, list[int]]]) -> tuple[float, TextResult] | None:
+def _substitute(
+    p: F32, greedy: list[tuple[int, list[int]]], templates: tuple[tuple[NDArray[np.int64], ...], ...]
+) -> tuple[float, TextResult] | None:
     """Keep the greedy read's characters and frames; at each position take the best class the
     layout allows there. (log score, reading) of the best layout of the read's length."""
     best: tuple[float, TextResult] | None = None
-    for template in _TEMPLATE_IDS:
+    for template in templates:
         if len(template) != len(greedy):
             continue
         score = 0.0
@@ -170,32 +171,40 @@ def _runs(p: F32) -> list[tuple[int, list[int]]]:
     return runs
 
 
-def decode_plate(logits: F32) -> TextResult | None:
-    """The most likely reading of the crop that is a plate, or None.
+def decode_plate(logits: F32, length: int | None = None) -> TextResult | None:
+    """The most likely reading of the crop that is a plate (of ``length`` characters if given), or None.
 
     The greedy read when it is a plate; else the greedy characters with disallowed classes
     replaced when the length fits a layout; else (a character dropped or doubled) the full
     grammar search, which is only tried for reads one character off a layout's length.
     """
+    templates = _templates(length)
+    lengths = {len(t) for t in templates}
     greedy = ctc_decode(logits)
-    if is_valid_plate(greedy.text):
+    if len(greedy.text) in lengths and is_valid_plate(greedy.text):
         return greedy
     n = len(greedy.text)
-    if n in _LENGTHS:
-        sub = _substitute(softmax(logits), _runs(softmax(logits)))
+    if n in lengths:
+        p = softmax(logits)
+        sub = _substitute(p, _runs(p), templates)
         return sub[1] if sub else None
-    if any(abs(n - m) == 1 for m in _LENGTHS):
-        return grammar_decode(logits)
+    if any(abs(n - m) == 1 for m in lengths):
+        return grammar_decode(logits, length)
     return None
 
 
-def grammar_decode(logits: F32) -> TextResult | None:
-    """The most likely reading that is a plate, or None if no layout fits the frames."""
+def _templates(length: int | None) -> tuple[tuple[NDArray[np.int64], ...], ...]:
+    return _TEMPLATE_IDS if length is None else tuple(t for t in _TEMPLATE_IDS if len(t) == length)
+
+
+def grammar_decode(logits: F32, length: int | None = None) -> TextResult | None:
+    """The most likely reading that is a plate (of ``length`` characters if given), or None if
+    no layout fits the frames."""
     p = softmax(logits)
     logp = np.log(np.maximum(p, 1e-30))
     peak = p.max(axis=1)
     best: tuple[float, TextResult] | None = None
-    for template in _TEMPLATE_IDS:
+    for template in _templates(length):
         keep = peak >= _KEEP
         for ids in template:
             keep[ids[np.argsort(peak[ids])[-_PER_POSITION:]]] = True

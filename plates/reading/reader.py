@@ -101,6 +101,15 @@ def _outline_variants(outline: F32) -> list[tuple[F32, bool]]:
     return out
 
 
+def _decode(crop: U8, logits: F32, double: bool) -> TextResult | None:
+    """The plate read of a crop; on a green plate (new-energy: eight characters) a seven-character
+    read has lost or merged a character, and the eight-character layouts are searched instead."""
+    res = decode_plate(logits)
+    if res is not None and len(res.text) == 7 and not double and classify_color(crop, 7) == "green":
+        return decode_plate(logits, 8)
+    return res
+
+
 def _has_text(crop: U8) -> bool:
     """Cheap rejection of uniform regions: a plate row crosses many character strokes."""
     gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
@@ -134,7 +143,7 @@ class PlateReader:
             logits = self.recognizer.logits([crop])[0]
             if texty is None and not double and len(ctc_decode(logits).text) >= MIN_TEXT:
                 texty = quad
-            res = decode_plate(logits)
+            res = _decode(crop, logits, double)
             if res is None:
                 continue
             if best is None or res.confidence > best[0].confidence:
@@ -147,7 +156,8 @@ class PlateReader:
         if outline is None:
             return best
         for quad, double in _outline_variants(outline):
-            res = decode_plate(self.recognizer.logits([warp_plate(img, quad, double)])[0])
+            crop = warp_plate(img, quad, double)
+            res = _decode(crop, self.recognizer.logits([crop])[0], double)
             if res is not None and (best is None or res.confidence > best[0].confidence):
                 best = (res, quad, double)
         return best

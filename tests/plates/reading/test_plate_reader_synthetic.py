@@ -20,12 +20,7 @@ CASES = [
     PlateSpec("晋K36952", "yellow"),
     PlateSpec("晋B5C203", "yellow", double=True),
     PlateSpec("晋M80716", "yellow", double=True),
-    pytest.param(
-        PlateSpec("晋AD12345", "green"),
-        marks=pytest.mark.xfail(
-            strict=True, reason="issue 6: the shipped recogniser still misreads this rendered layout"
-        ),
-    ),
+    PlateSpec("晋AD12345", "green"),
     PlateSpec("晋C12345D", "yellow_green"),
     PlateSpec("晋A1234警", "white"),
     PlateSpec("粤Z1A23港", "black"),

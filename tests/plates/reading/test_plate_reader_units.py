@@ -116,6 +116,19 @@ def test_grammar_decode_picks_the_new_energy_layout_for_eight_characters() -> No
     assert res is not None and res.text == "皖AF19789"
 
 
+def test_decode_plate_searches_the_eight_character_layouts_when_asked() -> None:
+    # "晋D12345" is a valid seven-character plate; on a green plate the weak "A" is the missing eighth
+    lg = _frames("晋AD12345")
+    a = CHARS.index("A") + 1
+    lg[a, 2] = 2.0
+    lg[BLANK, 2] = 8.0
+    seven = decode_plate(lg)
+    assert seven is not None and seven.text == "晋D12345"
+    res = decode_plate(lg, 8)
+    assert res is not None and res.text == "晋AD12345"
+    assert res.char_confidences[1] < 0.35 < min(res.char_confidences[:1] + res.char_confidences[2:])
+
+
 def test_decode_plate_gives_up_on_reads_far_from_a_plate() -> None:
     assert decode_plate(_frames("晋E1")) is None
     assert decode_plate(_logits([BLANK] * 32)) is None
