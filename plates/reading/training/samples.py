@@ -51,6 +51,12 @@ def make_sample(rng: random.Random) -> tuple[NDArray[np.uint8], str]:
     canvas = random_background(rng, ch, cw)
     dst = place_plate(plate, corners, canvas, rng, width, (cw / 2, ch / 2), max_angle=8.0, max_persp=0.08)
     canvas = photometric(canvas, rng)
+    if rng.random() < 0.2:
+        # an axis-aligned box around a tilted plate (a box-only detector or a hand-drawn label):
+        # the text is tilted in the crop and the box's corners show background
+        x0, y0 = dst.min(axis=0)
+        x1, y1 = dst.max(axis=0)
+        dst = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
     quad = _jitter_quad(dst, rng)
     crop = warp_plate(canvas, quad, double=spec.double)
     if rng.random() < 0.25:

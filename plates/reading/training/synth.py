@@ -42,9 +42,12 @@ LATIN_EXTRA = (
     "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
     "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf",
     "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+    "/usr/share/fonts/opentype/urw-base35/NimbusSansNarrow-Regular.otf",
+    "/usr/share/fonts/truetype/liberation/LiberationSansNarrow-Regular.ttf",
 )
 #: Narrow squared fonts are closest to the GA 36 plate font; DejaVu's serifed "1" is not.
-LATIN_WEIGHTS = (5, 4, 2, 2, 1, 1)
+#: The regular (non-bold) narrow faces give the thinner strokes many real plates show.
+LATIN_WEIGHTS = (5, 4, 2, 2, 1, 1, 3, 2)
 
 COLORS = ("blue", "yellow", "green", "yellow_green", "white", "black")
 
@@ -87,6 +90,38 @@ def _flat_top_three(font_path: str, index: int) -> U8:
     g[:mid] = 0
     cv2.rectangle(g, (0, 0), (w - 1, t - 1), 255, -1)
     cv2.line(g, (w - 1 - t // 2, t // 2), (int(w * 0.42), mid + t // 2), 255, t)
+    return g
+
+
+@functools.lru_cache(maxsize=64)
+def _plate_zero(stroke: int, end: float) -> U8:
+    """The GA 36 "0": a narrow ring with straight parallel sides and round ends (a stadium).
+
+    ``stroke`` is the stroke width at a height of 180 px, ``end`` stretches the round ends
+    vertically (1.0: semicircles).  Most fonts' "0" is an oval, which reads as "D" or "O".
+    """
+    h, w = 180, 90
+    r = w / 2
+    ry = r * end
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32) + 0.5
+    cy = np.clip(yy, ry, h - ry)  # nearest point on the straight middle part
+    d = np.sqrt((xx - r) ** 2 + ((yy - cy) * (r / ry)) ** 2)
+    ring = (d <= r) & (d >= r - stroke)
+    return np.ascontiguousarray(ring.astype(np.uint8) * 255)
+
+
+@functools.lru_cache(maxsize=64)
+def _plate_g(stroke: int, end: float) -> U8:
+    """The GA 36 "G": the stadium "0" opened on the upper right, with a bar in to the middle.
+
+    Its lower right is a straight vertical up to the bar, unlike the curled-in "6".
+    """
+    g = _plate_zero(stroke, end).copy()
+    h, w = g.shape
+    bar_y = int(h * 0.5)
+    g[int(w / 2 * end * 0.55) : bar_y, w // 2 :] = 0  # open the upper right side
+    g[bar_y : bar_y + stroke, int(w * 0.45) :] = 255  # the inward bar
+    g[bar_y:, w - stroke :] = 255  # straight right side below the bar
     return g
 
 
@@ -181,6 +216,11 @@ def render_plate(spec: PlateSpec, rng: random.Random | None = None, scale: float
     plain_one = rng.random() < 0.6  # draw "1" as the plate font's bar instead of the font's glyph
     one_shape = (rng.choice((0, 0, 8, 12, 16)), rng.randint(18, 30))
     flat_three = rng.random() < 0.7  # the plate font's "3" has a flat top
+    # Later style options come from a side stream seeded by (not drawn from) ``rng``, so adding
+    # them does not shift the main stream: seeded test photos keep their layout and noise.
+    style = random.Random(str(rng.getstate()[1]))
+    stadium_zero = style.random() < 0.6  # the plate font's "0" (and "G") has straight sides
+    zero_shape = (style.randint(15, 24), style.uniform(1.0, 1.5))
     mix_fonts = rng.random() < 0.15  # now and then a character from another font (worn / replaced)
     w_mm, h_mm, boxes = _layout(spec)
     w, h = round(w_mm * scale), round(h_mm * scale)
@@ -189,11 +229,12 @@ def render_plate(spec: PlateSpec, rng: random.Random | None = None, scale: float
     text_rgb: tuple[int, int, int]
     red = (200, 20, 20)
     if spec.color == "blue":
-        bg = np.array(_rgb(rng, (20, 70, 190), 30), np.float32)
+        # from deep blue to the lighter, cyan-tinted blue most cameras record
+        bg = np.array(_rgb(rng, style.choice(((20, 70, 190), (35, 105, 205), (45, 130, 215))), 25), np.float32)
         img = np.broadcast_to(bg, (h, w, 3)).copy()
         text_rgb = _rgb(rng, (240, 240, 240), 15)
     elif spec.color == "yellow":
-        bg = np.array(_rgb(rng, (235, 185, 30), 25), np.float32)
+        bg = np.array(_rgb(rng, style.choice(((235, 185, 30), (245, 215, 20))), 25), np.float32)
         img = np.broadcast_to(bg, (h, w, 3)).copy()
         text_rgb = _rgb(rng, (20, 20, 20), 15)
     elif spec.color == "green":
@@ -245,6 +286,10 @@ def render_plate(spec: PlateSpec, rng: random.Random | None = None, scale: float
             g = _plate_one(*one_shape)
         elif ch == "3" and flat_three:
             g = _flat_top_three(fp, fi)
+        elif ch == "0" and stadium_zero:
+            g = _plate_zero(*zero_shape)
+        elif ch == "G" and stadium_zero:
+            g = _plate_g(*zero_shape)
         else:
             g = _glyph(ch, fp, fi)
         gw = bw if (ch != "1" or is_cjk) else bw * g.shape[1] / g.shape[0] * bh / bw
