@@ -221,6 +221,12 @@ def render_plate(spec: PlateSpec, rng: random.Random | None = None, scale: float
     style = random.Random(str(rng.getstate()[1]))
     stadium_zero = style.random() < 0.6  # the plate font's "0" (and "G") has straight sides
     zero_shape = (style.randint(15, 24), style.uniform(1.0, 1.5))
+    # Real plates' province characters are a light-to-medium 黑体 with thin strokes; the bold
+    # faces drawn at plate size read as blobs (粤 taken for 鄂 or 琼, 浙 for 湘).
+    light_cjk = style.random() < 0.6
+    light_font = style.choice(
+        [f for f in FONT_CANDIDATES[1:3] if Path(f[0]).exists()] or available_fonts()[:1]
+    )  # Regular, WQY
     mix_fonts = rng.random() < 0.15  # now and then a character from another font (worn / replaced)
     w_mm, h_mm, boxes = _layout(spec)
     w, h = round(w_mm * scale), round(h_mm * scale)
@@ -282,6 +288,8 @@ def render_plate(spec: PlateSpec, rng: random.Random | None = None, scale: float
         fp, fi = (font_path, font_idx) if is_cjk else latin_font
         if mix_fonts and rng.random() < 0.3:
             fp, fi = _pick_cjk_font(rng) if is_cjk else _pick_latin_font(rng, (fp, fi))
+        if is_cjk and light_cjk:
+            fp, fi = light_font
         if ch == "1" and plain_one:
             g = _plate_one(*one_shape)
         elif ch == "3" and flat_three:
@@ -296,7 +304,9 @@ def render_plate(spec: PlateSpec, rng: random.Random | None = None, scale: float
         gw = min(bw, max(gw, bw * 0.25))
         tw, th = max(1, round(gw * scale)), max(1, round(bh * scale))
         gm = cv2.resize(g, (tw, th), interpolation=cv2.INTER_AREA)
-        if weight and th >= 24:
+        if is_cjk and light_cjk and weight > 0:
+            pass  # a light province character stays light
+        elif weight and th >= 24:
             gm = cv2.dilate(gm, wk) if weight > 0 else cv2.erode(gm, wk)
         elif weight and th >= 12:  # small plates: thicken/thin by re-weighting the antialiased ink
             gm = as_u8(np.clip(gm.astype(np.float32) * (1.5 if weight > 0 else 0.75), 0, 255))
