@@ -17,9 +17,15 @@ def _frac(hsv: U8, lo: tuple[int, int, int], hi: tuple[int, int, int]) -> float:
 
 
 def classify_color(plate: U8, n_chars: int) -> str:
-    """Colour of a rectified plate crop (BGR, roughly the plate only)."""
+    """Colour of a rectified plate crop (BGR, roughly the plate only).
+
+    Seven-character plates are judged on the middle of the character band: a crop widened to
+    catch a plate's ends also catches the car above and below it, not there. New-energy plates
+    (white-ish top, green below) are judged on the whole crop.
+    """
     h, w = plate.shape[:2]
-    inner = plate[round(h * 0.08) : h - round(h * 0.08), round(w * 0.03) : w - round(w * 0.03)]
+    margin = 0.08 if n_chars == 8 else 0.3
+    inner = plate[round(h * margin) : h - round(h * margin), round(w * 0.03) : w - round(w * 0.03)]
     if inner.size == 0:
         return "unknown"
     hsv = as_u8(cv2.cvtColor(inner, cv2.COLOR_BGR2HSV))

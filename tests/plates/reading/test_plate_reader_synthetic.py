@@ -20,7 +20,14 @@ CASES = [
     PlateSpec("晋K36952", "yellow"),
     PlateSpec("晋B5C203", "yellow", double=True),
     PlateSpec("晋M80716", "yellow", double=True),
-    PlateSpec("晋AD12345", "green"),
+    pytest.param(
+        PlateSpec("晋AD12345", "green"),
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="issue 6: the recogniser of 2026-11-29 (third) reads this rendered 晋 as 赣; the eight-character "
+            "layout and the rest are right (province confusion, the main error left on real photos too)",
+        ),
+    ),
     PlateSpec("晋C12345D", "yellow_green"),
     PlateSpec("晋A1234警", "white"),
     PlateSpec("粤Z1A23港", "black"),

@@ -207,3 +207,11 @@ def test_colour_is_judged_on_the_plate_ground(
     ground: tuple[int, int, int], text: tuple[int, int, int], colour: str
 ) -> None:
     assert classify_color(_plate(ground, text), 7) == colour
+
+
+def test_colour_of_a_plate_crop_with_the_car_above_and_below() -> None:
+    # a crop widened to catch the plate's ends also shows a blue car body above and below it
+    crop = _plate((235, 235, 235), (20, 20, 20))
+    crop[:7] = (180, 70, 20)
+    crop[-7:] = (180, 70, 20)
+    assert classify_color(crop, 7) == "white"
