@@ -286,9 +286,9 @@ def refine_quad(image: U8, quad: F32) -> F32 | None:
     """The plate's own outline around a rough quad, found by the plate's background colour.
 
     Edge regions cover the characters, not the plate, and follow tilt badly; colour regions
-    stop at dirt or glare. The background colour is taken from the quad itself (the larger
-    side of an Otsu split of its middle: characters cover less of a plate than its ground),
-    then the region of that colour around the quad is traced and fitted like a colour mask.
+    stop at dirt or glare. The ground and character colours are taken from the quad's text band
+    (``_two_colours``), then the region of the ground colour around the quad is traced and fitted
+    like a colour mask. Works at about 32 px of quad height (enough for the outline, and cheap).
     None when no plate-shaped region of that colour contains the quad's centre.
     """
     q = quad.astype(np.float32)
@@ -303,8 +303,14 @@ def refine_quad(image: U8, quad: F32) -> F32 | None:
     y0, y1 = max(0, int(c[1] - 1.5 * hq)), min(ih, int(c[1] + 1.5 * hq) + 1)
     if x1 - x0 < 8 or y1 - y0 < 8:
         return None
-    lab = cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_BGR2LAB).astype(np.float32)
-    core = _expand_quad(q - np.array([x0, y0], np.float32), -0.25, -0.1)  # the text band, no margins
+    s = min(1.0, 32.0 / hq)
+    roi = image[y0:y1, x0:x1]
+    if s < 1.0:
+        roi = as_u8(cv2.resize(roi, None, fx=s, fy=s, interpolation=cv2.INTER_AREA))
+    origin = np.array([x0, y0], np.float32)
+    q, c, wq, hq = (q - origin) * s, (c - origin) * s, wq * s, hq * s
+    lab = cv2.cvtColor(roi, cv2.COLOR_BGR2LAB).astype(np.float32)
+    core = _expand_quad(q, -0.25, -0.1)  # the text band, no margins
     inner = cv2.fillConvexPoly(np.zeros(lab.shape[:2], np.uint8), np.round(core).astype(np.int32), 1)
     pix = lab[inner > 0]
     if len(pix) < 30:
@@ -323,9 +329,8 @@ def refine_quad(image: U8, quad: F32) -> F32 | None:
     fill = (max(3, round(hq / 2)) | 1, max(3, round(hq / 4)) | 1)
     mask = as_u8(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, fill)))
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    centre = (float(c[0] - x0), float(c[1] - y0))
     for cnt in contours:
-        if len(cnt) < 4 or cv2.pointPolygonTest(cnt, centre, False) < 0:
+        if len(cnt) < 4 or cv2.pointPolygonTest(cnt, (float(c[0]), float(c[1])), False) < 0:
             continue
         rect = cv2.minAreaRect(cnt)
         w, h = max(rect[1]), min(rect[1])
@@ -335,7 +340,7 @@ def refine_quad(image: U8, quad: F32) -> F32 | None:
         if not 0.35 <= w * h / (wq * hq) <= 4.0:
             return None
         box, _, _ = _rect_quad(rect)
-        return (_hull_quad(np.asarray(cnt, np.int32), box) + np.array([x0, y0], np.float32)).astype(np.float32)
+        return (_hull_quad(np.asarray(cnt, np.int32), box) / s + origin).astype(np.float32)
     return None
 
 
