@@ -282,13 +282,13 @@ def _suppress(cands: list[Candidate]) -> list[Candidate]:
     return [cands[i] for i in keep]
 
 
-def refine_quad(image: U8, quad: F32) -> F32 | None:
+def refine_quad(image: U8, quad: F32, trace_height: float = 32.0) -> F32 | None:
     """The plate's own outline around a rough quad, found by the plate's background colour.
 
     Edge regions cover the characters, not the plate, and follow tilt badly; colour regions
     stop at dirt or glare. The ground and character colours are taken from the quad's text band
     (``_two_colours``), then the region of the ground colour around the quad is traced and fitted
-    like a colour mask. Works at about 32 px of quad height (enough for the outline, and cheap).
+    like a colour mask, at ``trace_height`` px of quad height at most (cheap; the fit changes with it).
     None when no plate-shaped region of that colour contains the quad's centre.
     """
     q = quad.astype(np.float32)
@@ -303,7 +303,7 @@ def refine_quad(image: U8, quad: F32) -> F32 | None:
     y0, y1 = max(0, int(c[1] - 1.5 * hq)), min(ih, int(c[1] + 1.5 * hq) + 1)
     if x1 - x0 < 8 or y1 - y0 < 8:
         return None
-    s = min(1.0, 32.0 / hq)
+    s = min(1.0, trace_height / hq)
     roi = image[y0:y1, x0:x1]
     if s < 1.0:
         roi = as_u8(cv2.resize(roi, None, fx=s, fy=s, interpolation=cv2.INTER_AREA))

@@ -31,6 +31,9 @@ F32 = NDArray[np.float32]
 MAX_SIDE = 1280
 MIN_CONFIDENCE = 0.35
 GOOD_ENOUGH = 0.85  # stop trying other layouts of a candidate once a read is this sure
+#: Plate heights (px) the outline is traced at: the fit of a traced outline changes with the
+#: resolution (dirt, frames and strokes merge or part), so it is traced twice and the surer read kept.
+TRACE_HEIGHTS = (32.0, 96.0)
 MIN_TEXT = 3  # greedy characters that make a candidate worth tracing its outline
 
 
@@ -152,14 +155,15 @@ class PlateReader:
                 return best
         if texty is None or (best is not None and best[0].confidence >= self.min_confidence):
             return best
-        outline = refine_quad(img, texty)
-        if outline is None:
-            return best
-        for quad, double in _outline_variants(outline):
-            crop = warp_plate(img, quad, double)
-            res = _decode(crop, self.recognizer.logits([crop])[0], double)
-            if res is not None and (best is None or res.confidence > best[0].confidence):
-                best = (res, quad, double)
+        for trace_height in TRACE_HEIGHTS:
+            outline = refine_quad(img, texty, trace_height)
+            if outline is None:
+                continue
+            for quad, double in _outline_variants(outline):
+                crop = warp_plate(img, quad, double)
+                res = _decode(crop, self.recognizer.logits([crop])[0], double)
+                if res is not None and (best is None or res.confidence > best[0].confidence):
+                    best = (res, quad, double)
         return best
 
     def read(self, image: NDArray[np.uint8] | bytes) -> list[PlateReading]:

@@ -87,13 +87,16 @@ def _tilted_scene(spec: PlateSpec, body_bgr: tuple[int, int, int], angle: float)
     [(PlateSpec("晋E12345", "blue"), (200, 200, 205)), (PlateSpec("晋B5C203", "yellow"), (60, 60, 60))],
 )
 @pytest.mark.parametrize("angle", [0.0, 9.0, -14.0])
-def test_refine_traces_the_plate_around_a_rough_box(spec: PlateSpec, body: tuple[int, int, int], angle: float) -> None:
+@pytest.mark.parametrize("trace_height", [32.0, 96.0])
+def test_refine_traces_the_plate_around_a_rough_box(
+    spec: PlateSpec, body: tuple[int, int, int], angle: float, trace_height: float
+) -> None:
     img, truth = _tilted_scene(spec, body, angle)
     # an edge region's box: axis-aligned, over the characters only, cut short at the left
     (x1, y1), (x2, y2) = truth.min(axis=0), truth.max(axis=0)
     cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
     rough = np.array([[cx - 80, cy - 18], [cx + 105, cy - 18], [cx + 105, cy + 18], [cx - 80, cy + 18]], np.float32)
-    outline = refine_quad(img, rough)
+    outline = refine_quad(img, rough, trace_height)
     assert outline is not None
     assert np.abs(outline - truth).max() < 8.0, (outline, truth)
 
