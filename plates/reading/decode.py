@@ -54,20 +54,12 @@ def ctc_decode(logits: F32) -> TextResult:
     A character's confidence is the highest softmax probability it reaches over the frames
     of its run.
     """
-    p = softmax(logits)
-    best = p.argmax(axis=0)
-    chars: list[str] = []
-    confs: list[float] = []
-    prev = BLANK
-    for t, k in enumerate(best.tolist()):
-        if k != BLANK:
-            if k != prev:
-                chars.append(CHARS[k - 1])
-                confs.append(float(p[k, t]))
-            else:
-                confs[-1] = max(confs[-1], float(p[k, t]))
-        prev = k
-    return TextResult("".join(chars), tuple(confs))
+    return _greedy(softmax(logits))
+
+
+def _greedy(p: F32) -> TextResult:
+    runs = _runs(p)
+    return TextResult("".join(CHARS[k - 1] for k, _ in runs), tuple(float(p[k, frames].max()) for k, frames in runs))
 
 
 def _viterbi(logp: F32, allowed: NDArray[np.bool_]) -> tuple[float, list[tuple[int, int]]]:
@@ -152,7 +144,7 @@ def _substitute(
             cls = int(ids[k])
             score += float(np.log(max(float(sub[k, t]), 1e-30)))
             chars.append(CHARS[cls - 1])
-            confs.append(float(sub[:, :].max(axis=0)[t] / (sub[:, t].sum() + p[BLANK, frames[t]])))
+            confs.append(float(sub[k, t] / (sub[:, t].sum() + p[BLANK, frames[t]])))
         if best is None or score > best[0]:
             best = (score, TextResult("".join(chars), tuple(confs)))
     return best
@@ -172,19 +164,20 @@ def _runs(p: F32) -> list[tuple[int, list[int]]]:
     return runs
 
 
-def decode_plate(logits: F32, length: int | None = None) -> TextResult | None:
+def decode_plate(logits: F32, length: int | None = None, greedy: TextResult | None = None) -> TextResult | None:
     """The most likely reading of the crop that is a plate (of ``length`` characters if given), or None.
 
-    The greedy read when it is a plate; else the greedy characters with disallowed classes
-    replaced when the length fits a layout; else (a character dropped or doubled) the full
-    grammar search, which is only tried for reads one character off a layout's length.
+    The greedy read (``greedy``, if the caller has it already) when it is a plate; else the greedy
+    characters with disallowed classes replaced when the length fits a layout; else (a character
+    dropped or doubled) the full grammar search, which is only tried for reads one character off a
+    layout's length.
     """
     templates = _templates(length)
     lengths = {len(t) for t in templates}
-    greedy = ctc_decode(logits)
-    if len(greedy.text) in lengths and is_valid_plate(greedy.text):
-        return greedy
+    greedy = ctc_decode(logits) if greedy is None else greedy
     n = len(greedy.text)
+    if n in lengths and is_valid_plate(greedy.text):
+        return greedy
     if n in lengths:
         p = softmax(logits)
         sub = _substitute(p, _runs(p), templates)

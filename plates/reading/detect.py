@@ -310,7 +310,7 @@ def refine_quad(image: U8, quad: F32, trace_height: float = 32.0) -> F32 | None:
     origin = np.array([x0, y0], np.float32)
     q, c, wq, hq = (q - origin) * s, (c - origin) * s, wq * s, hq * s
     lab = cv2.cvtColor(roi, cv2.COLOR_BGR2LAB).astype(np.float32)
-    core = _expand_quad(q, -0.25, -0.1)  # the text band, no margins
+    core = expand_quad(q, -0.25, -0.25, -0.1, -0.1)  # the text band, no margins
     inner = cv2.fillConvexPoly(np.zeros(lab.shape[:2], np.uint8), np.round(core).astype(np.int32), 1)
     pix = lab[inner > 0]
     if len(pix) < 30:
@@ -344,14 +344,15 @@ def refine_quad(image: U8, quad: F32, trace_height: float = 32.0) -> F32 | None:
     return None
 
 
-def _expand_quad(q: F32, dv: float, dh: float) -> F32:
-    """Grow (or with negative fractions shrink) a quad by fractions of its height and width."""
-    tl, tr, br, bl = q
+def expand_quad(quad: F32, top: float, bottom: float, left: float, right: float) -> F32:
+    """Grow (negative fractions: shrink) a quad (tl, tr, br, bl) on each side by fractions of its
+    height (top, bottom) and width (left, right)."""
+    tl, tr, br, bl = quad.astype(np.float32)
     r = (tr - tl + br - bl) / 2
     d = (bl - tl + br - tr) / 2
-    return np.stack([tl - r * dh - d * dv, tr + r * dh - d * dv, br + r * dh + d * dv, bl - r * dh + d * dv]).astype(
-        np.float32
-    )
+    return np.stack(
+        [tl - r * left - d * top, tr + r * right - d * top, br + r * right + d * bottom, bl - r * left + d * bottom]
+    ).astype(np.float32)
 
 
 def _two_colours(pix: F32) -> tuple[F32, F32] | None:

@@ -19,9 +19,9 @@ from numpy.typing import NDArray
 
 from plates.reading._np import as_u8
 from plates.reading.color import classify_color
-from plates.reading.decode import ctc_decode, decode_plate
-from plates.reading.detect import Candidate, find_candidates, refine_quad
-from plates.reading.recognizer import DEFAULT_MODEL, Recognizer, TextResult
+from plates.reading.decode import TextResult, ctc_decode, decode_plate
+from plates.reading.detect import Candidate, expand_quad, find_candidates, refine_quad
+from plates.reading.recognizer import DEFAULT_MODEL, Recognizer
 from plates.reading.rectify import warp_plate
 from plates.reading.types import PlateReading
 
@@ -56,15 +56,6 @@ def _to_bgr(image: NDArray[np.uint8] | bytes) -> U8:
     raise ValueError(f"unsupported image shape {arr.shape}")
 
 
-def _expand(quad: F32, top: float, bottom: float, left: float, right: float) -> F32:
-    tl, tr, br, bl = quad.astype(np.float32)
-    r = (tr - tl + br - bl) / 2
-    d = (bl - tl + br - tr) / 2
-    return np.stack(
-        [tl - r * left - d * top, tr + r * right - d * top, br + r * right + d * bottom, bl - r * left + d * bottom]
-    ).astype(np.float32)
-
-
 def _variants(c: Candidate) -> list[tuple[F32, bool]]:
     """(quad, double_row) layouts to try for one candidate, most likely first.
 
@@ -77,19 +68,19 @@ def _variants(c: Candidate) -> list[tuple[F32, bool]]:
         return [(c.quad, False)] if aspect >= 2.2 else [(c.quad, True), (c.quad, False)]
     q = c.quad
     if c.source == "edge":
-        q = _expand(q, 0.2, 0.2, 0.03, 0.03)
+        q = expand_quad(q, 0.2, 0.2, 0.03, 0.03)
     elif c.source == "green":  # the white-ish top of new-energy plates is often outside the mask
-        out.append((_expand(q, 0.6, 0.08, 0.05, 0.05), False))
+        out.append((expand_quad(q, 0.6, 0.08, 0.05, 0.05), False))
     # a blue region is a single-row plate however squat perspective makes it look
     single = (aspect >= 2.2 or (c.source == "blue" and aspect >= 1.4)) and not (
         c.source == "green" and aspect / 1.68 < 2.2
     )
     if single:
-        out.append((_expand(q, 0.08, 0.08, 0.05, 0.05), False))
+        out.append((expand_quad(q, 0.08, 0.08, 0.05, 0.05), False))
     if aspect <= 2.8:
-        out.append((_expand(q, 0.05, 0.05, 0.05, 0.05), True))
+        out.append((expand_quad(q, 0.05, 0.05, 0.05, 0.05), True))
     if single:
-        out.append((_expand(q, 0.12, 0.12, 0.12, 0.12), False))
+        out.append((expand_quad(q, 0.12, 0.12, 0.12, 0.12), False))
     return out
 
 
@@ -98,18 +89,18 @@ def _outline_variants(outline: F32) -> list[tuple[F32, bool]]:
     ground, so only a thin margin is added; squat outlines may be double-row plates."""
     c = Candidate(outline, "outline", 0.0)
     aspect = c.width / max(c.height, 1e-3)
-    out = [(_expand(outline, 0.04, 0.04, 0.02, 0.02), False)]
+    out = [(expand_quad(outline, 0.04, 0.04, 0.02, 0.02), False)]
     if aspect <= 2.8:
-        out.append((_expand(outline, 0.02, 0.02, 0.02, 0.02), True))
+        out.append((expand_quad(outline, 0.02, 0.02, 0.02, 0.02), True))
     return out
 
 
-def _decode(crop: U8, logits: F32, double: bool) -> TextResult | None:
+def _decode(crop: U8, logits: F32, double: bool, greedy: TextResult | None = None) -> TextResult | None:
     """The plate read of a crop; on a green plate (new-energy: eight characters) a seven-character
     read has lost or merged a character, and the eight-character layouts are searched instead."""
-    res = decode_plate(logits)
+    res = decode_plate(logits, greedy=greedy)
     if res is not None and len(res.text) == 7 and not double and classify_color(crop, 7) == "green":
-        return decode_plate(logits, 8)
+        return decode_plate(logits, 8, greedy)
     return res
 
 
@@ -144,9 +135,10 @@ class PlateReader:
             if not _has_text(crop):
                 continue
             logits = self.recognizer.logits([crop])[0]
-            if texty is None and not double and len(ctc_decode(logits).text) >= MIN_TEXT:
+            greedy = ctc_decode(logits)
+            if texty is None and not double and len(greedy.text) >= MIN_TEXT:
                 texty = quad
-            res = _decode(crop, logits, double)
+            res = _decode(crop, logits, double, greedy)
             if res is None:
                 continue
             if best is None or res.confidence > best[0].confidence:
@@ -192,7 +184,7 @@ class PlateReader:
             kept.append((res, quad, double))
         out: list[PlateReading] = []
         for res, quad, double in kept:
-            crop = warp_plate(img, quad, False) if not double else warp_plate(img, quad, True)
+            crop = warp_plate(img, quad, double)
             color = classify_color(crop, len(res.text))
             corners = tuple((float(x) / f, float(y) / f) for x, y in quad)
             out.append(PlateReading(res.text, color, res.confidence, res.char_confidences, corners))

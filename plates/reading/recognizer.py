@@ -9,7 +9,6 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from plates.reading.decode import TextResult, ctc_decode, decode_plate
 from plates.reading.rectify import to_blob
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "recognizer.onnx"
@@ -28,11 +27,3 @@ class Recognizer:
                 res = np.asarray(self._net.forward(), dtype=np.float32)
                 out.append(res.reshape(res.shape[1], -1))
         return out
-
-    def read(self, crops: list[NDArray[np.uint8]]) -> list[TextResult]:
-        """Greedy reads (any text)."""
-        return [ctc_decode(lg) for lg in self.logits(crops)]
-
-    def read_plates(self, crops: list[NDArray[np.uint8]]) -> list[TextResult | None]:
-        """The most likely plate-shaped read of each crop (None: no plate layout fits)."""
-        return [decode_plate(lg) for lg in self.logits(crops)]

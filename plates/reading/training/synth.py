@@ -59,6 +59,12 @@ def available_fonts() -> list[tuple[str, int]]:
     return found
 
 
+@functools.cache
+def _light_cjk_fonts() -> list[tuple[str, int]]:
+    """The regular-weight CJK faces (Noto Sans CJK Regular, WQY MicroHei) that are installed."""
+    return [f for f in FONT_CANDIDATES[1:3] if Path(f[0]).exists()] or available_fonts()[:1]
+
+
 def _pick_cjk_font(rng: random.Random) -> tuple[str, int]:
     pairs = [(f, wt) for f, wt in zip(FONT_CANDIDATES, FONT_WEIGHTS, strict=True) if Path(f[0]).exists()]
     if not pairs:
@@ -224,9 +230,7 @@ def render_plate(spec: PlateSpec, rng: random.Random | None = None, scale: float
     # Real plates' province characters are a light-to-medium 黑体 with thin strokes; the bold
     # faces drawn at plate size read as blobs (粤 taken for 鄂 or 琼, 浙 for 湘).
     light_cjk = style.random() < 0.6
-    light_font = style.choice(
-        [f for f in FONT_CANDIDATES[1:3] if Path(f[0]).exists()] or available_fonts()[:1]
-    )  # Regular, WQY
+    light_font = style.choice(_light_cjk_fonts())
     mix_fonts = rng.random() < 0.15  # now and then a character from another font (worn / replaced)
     w_mm, h_mm, boxes = _layout(spec)
     w, h = round(w_mm * scale), round(h_mm * scale)
@@ -304,12 +308,11 @@ def render_plate(spec: PlateSpec, rng: random.Random | None = None, scale: float
         gw = min(bw, max(gw, bw * 0.25))
         tw, th = max(1, round(gw * scale)), max(1, round(bh * scale))
         gm = cv2.resize(g, (tw, th), interpolation=cv2.INTER_AREA)
-        if is_cjk and light_cjk and weight > 0:
-            pass  # a light province character stays light
-        elif weight and th >= 24:
-            gm = cv2.dilate(gm, wk) if weight > 0 else cv2.erode(gm, wk)
-        elif weight and th >= 12:  # small plates: thicken/thin by re-weighting the antialiased ink
-            gm = as_u8(np.clip(gm.astype(np.float32) * (1.5 if weight > 0 else 0.75), 0, 255))
+        stroke = 0 if (is_cjk and light_cjk and weight > 0) else weight  # a light province character stays light
+        if stroke and th >= 24:
+            gm = cv2.dilate(gm, wk) if stroke > 0 else cv2.erode(gm, wk)
+        elif stroke and th >= 12:  # small plates: thicken/thin by re-weighting the antialiased ink
+            gm = as_u8(np.clip(gm.astype(np.float32) * (1.5 if stroke > 0 else 0.75), 0, 255))
         mask = gm.astype(np.float32) / 255.0
         mask = np.clip(mask * stroke_gain, 0, 1)[:, :, None]
         x0 = max(0, round((bx + (bw - gw) / 2 + rng.uniform(-2, 2)) * scale))
