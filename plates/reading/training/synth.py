@@ -117,18 +117,47 @@ def _plate_zero(stroke: int, end: float) -> U8:
 
 
 @functools.lru_cache(maxsize=64)
-def _plate_g(stroke: int, end: float) -> U8:
+def _plate_g(stroke: int, end: float, bar_x: float = 0.45) -> U8:
     """The GA 36 "G": the stadium "0" opened on the upper right, with a bar in to the middle.
 
-    Its lower right is a straight vertical up to the bar, unlike the curled-in "6".
+    Its lower right is a straight vertical up to the bar, unlike the curled-in "6"; ``bar_x``
+    is where the bar starts, as a share of the width (some plates' bar is a short spur).
     """
     g = _plate_zero(stroke, end).copy()
     h, w = g.shape
     bar_y = int(h * 0.5)
     g[int(w / 2 * end * 0.55) : bar_y, w // 2 :] = 0  # open the upper right side
-    g[bar_y : bar_y + stroke, int(w * 0.45) :] = 255  # the inward bar
+    g[bar_y : bar_y + stroke, int(w * bar_x) :] = 255  # the inward bar
     g[bar_y:, w - stroke :] = 255  # straight right side below the bar
     return g
+
+
+@functools.lru_cache(maxsize=64)
+def _plate_q(stroke: int, end: float) -> U8:
+    """The GA 36 "Q": the stadium "0" with a short diagonal tail across its lower right.
+
+    Fonts' "Q" is a round "O" with a tail; on plates it is the straight-sided "0" plus the tail,
+    which the recogniser otherwise takes for "0".
+    """
+    g = _plate_zero(stroke, end).copy()
+    h, w = g.shape
+    cv2.line(g, (int(w * 0.55), int(h * 0.72)), (w - 1 - stroke // 3, h - 1 - stroke // 3), 255, stroke, cv2.LINE_AA)
+    return g
+
+
+@functools.lru_cache(maxsize=64)
+def _plate_m(stroke: int, vertex: float) -> U8:
+    """The GA 36 "M": straight upright sides whose diagonals meet well above the baseline
+    (``vertex``: height of the meeting point as a share of the glyph), unlike most fonts' "M"
+    (meeting at the baseline), which the recogniser otherwise reads as "H"."""
+    h, w = 180, 100
+    img = np.zeros((h, w), np.uint8)
+    img[:, :stroke] = 255
+    img[:, w - stroke :] = 255
+    tip = (w // 2, int(h * vertex))
+    for x in (stroke // 2, w - 1 - stroke // 2):
+        cv2.line(img, (x, stroke // 2), tip, 255, max(2, int(stroke * 0.9)), cv2.LINE_AA)
+    return img
 
 
 @functools.lru_cache(maxsize=64)
@@ -231,6 +260,9 @@ def render_plate(spec: PlateSpec, rng: random.Random | None = None, scale: float
     # faces drawn at plate size read as blobs (粤 taken for 鄂 or 琼, 浙 for 湘).
     light_cjk = style.random() < 0.6
     light_font = style.choice(_light_cjk_fonts())
+    plate_mq = style.random() < 0.6  # the plate font's "M" (diagonals meet high) and "Q" (stadium)
+    m_shape = (style.randint(14, 22), style.uniform(0.5, 0.72))
+    g_bar = style.uniform(0.45, 0.65)
     mix_fonts = rng.random() < 0.15  # now and then a character from another font (worn / replaced)
     w_mm, h_mm, boxes = _layout(spec)
     w, h = round(w_mm * scale), round(h_mm * scale)
@@ -301,7 +333,11 @@ def render_plate(spec: PlateSpec, rng: random.Random | None = None, scale: float
         elif ch == "0" and stadium_zero:
             g = _plate_zero(*zero_shape)
         elif ch == "G" and stadium_zero:
-            g = _plate_g(*zero_shape)
+            g = _plate_g(*zero_shape, round(g_bar, 2) if plate_mq else 0.45)
+        elif ch == "Q" and plate_mq:
+            g = _plate_q(*zero_shape)
+        elif ch == "M" and plate_mq:
+            g = _plate_m(*m_shape)
         else:
             g = _glyph(ch, fp, fi)
         gw = bw if (ch != "1" or is_cjk) else bw * g.shape[1] / g.shape[0] * bh / bw
