@@ -17,6 +17,9 @@ from plates.reading.reader import read_plates
 from plates.reading.types import PlateReading
 
 ReadFn = Callable[[NDArray[np.uint8]], list[PlateReading]]
+#: Edits within which a reading counts as a misread of the labelled plate (for its colour)
+#: rather than a reading of another plate in the photo.
+NEAR_MISS = 2
 
 
 def levenshtein(a: str, b: str) -> int:
@@ -62,6 +65,22 @@ class ImageResult:
         return m is not None and m.color == self.color
 
     @property
+    def plate_reading(self) -> PlateReading | None:
+        """This plate's reading, right or misread: the exact one, else the reading closest to the
+        label if it is at most ``NEAR_MISS`` edits away (a misread of this plate, not another plate)."""
+        if self.matched is not None:
+            return self.matched
+        near = [(levenshtein(self.plate, r.plate), i) for i, r in enumerate(self.readings)]
+        d, i = min(near, default=(NEAR_MISS + 1, -1))
+        return self.readings[i] if d <= NEAR_MISS else None
+
+    @property
+    def plate_color_ok(self) -> bool:
+        """The plate's colour is right on its reading, even where a character is misread."""
+        m = self.plate_reading
+        return m is not None and m.color == self.color
+
+    @property
     def false_readings(self) -> int:
         """Readings that are not the labelled plate (may include other, unlabelled plates)."""
         return sum(1 for r in self.readings if r.plate != self.plate)
@@ -73,8 +92,9 @@ class ImageResult:
             out.append(f"error: {self.error}")
         if not self.exact:
             out.append(f"plate {self.plate} not read (got {got})")
-        elif not self.color_ok:
-            out.append(f"colour {self.color} read as {self.matched.color if self.matched else '?'}")
+        read = self.plate_reading
+        if read is not None and read.color != self.color:
+            out.append(f"colour {self.color} read as {read.color}")
         if self.false_readings:
             out.append(f"{self.false_readings} other reading(s): {got}")
         return out
@@ -93,6 +113,7 @@ class EvalReport:
             "exact": round(sum(r.exact for r in self.results) / n, 4) if n else 0.0,
             "char_accuracy": round(sum(r.char_accuracy for r in self.results) / n, 4) if n else 0.0,
             "color_accuracy": round(sum(r.color_ok for r in self.results) / n, 4) if n else 0.0,
+            "plate_color_accuracy": round(sum(r.plate_color_ok for r in self.results) / n, 4) if n else 0.0,
             "false_readings_per_image": round(sum(r.false_readings for r in self.results) / n, 4) if n else 0.0,
             "median_ms": round(statistics.median(ms), 2) if ms else 0.0,
             "p95_ms": round(ms[min(n - 1, int(np.ceil(0.95 * n)) - 1)], 2) if ms else 0.0,

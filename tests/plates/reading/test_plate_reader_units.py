@@ -11,7 +11,7 @@ from plates.reading.charset import BLANK, CHARS, NUM_CLASSES, is_valid_plate
 from plates.reading.color import classify_color
 from plates.reading.decode import ctc_decode, decode_plate, grammar_decode
 from plates.reading.detect import Candidate
-from plates.reading.evaluate import char_accuracy, levenshtein
+from plates.reading.evaluate import EvalReport, ImageResult, char_accuracy, levenshtein
 from plates.reading.reader import _variants
 from plates.reading.rectify import INPUT_H, INPUT_W, order_corners, warp_plate
 from plates.reading.types import PlateReading
@@ -165,6 +165,27 @@ def test_levenshtein_and_char_accuracy() -> None:
     assert char_accuracy("晋E12345", "晋E12345") == 1.0
     assert char_accuracy("晋E12345", "") == 0.0
     assert char_accuracy("晋E12345", "晋E12346") == pytest.approx(6 / 7)
+
+
+def _reading(plate: str, color: str) -> PlateReading:
+    return PlateReading(plate, color, 0.9, (0.9,) * len(plate), ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)))
+
+
+def test_plate_colour_is_judged_on_the_plates_reading_even_when_a_character_is_misread() -> None:
+    misread = ImageResult("a.jpg", "湘A5RM87", "blue", (_reading("湘A5RH87", "blue"),), 1.0)
+    assert not misread.exact and not misread.color_ok  # the strict measure: exact reads only
+    assert misread.plate_color_ok
+    wrong_colour = ImageResult("b.jpg", "湘A5RM87", "blue", (_reading("湘A5RH87", "yellow"),), 1.0)
+    assert not wrong_colour.plate_color_ok
+    assert "colour blue read as yellow" in wrong_colour.mistakes()
+    # three edits away is another plate (or no reading of this one): its colour does not count
+    other = ImageResult("c.jpg", "湘A5RM87", "blue", (_reading("湘A21A42", "blue"),), 1.0)
+    assert other.plate_reading is None and not other.plate_color_ok
+    # with the exact plate and a near miss both read, the exact one is the plate's reading
+    both = ImageResult("d.jpg", "湘A5RM87", "blue", (_reading("湘A5RH87", "yellow"), _reading("湘A5RM87", "blue")), 1.0)
+    assert both.plate_color_ok
+    summary = EvalReport([misread, wrong_colour, other, both]).summary
+    assert summary["color_accuracy"] == 0.25 and summary["plate_color_accuracy"] == 0.5
 
 
 def test_plate_reading_is_frozen_and_serialisable() -> None:
