@@ -34,6 +34,8 @@ GOOD_ENOUGH = 0.85  # stop trying other layouts of a candidate once a read is th
 #: Plate heights (px) the outline is traced at: the fit of a traced outline changes with the
 #: resolution (dirt, frames and strokes merge or part), so it is traced twice and the surer read kept.
 TRACE_HEIGHTS = (32.0, 96.0)
+#: A plate read this surely is not read again from the other candidates on it.
+SURE = 0.95
 MIN_TEXT = 3  # greedy characters that make a candidate worth tracing its outline
 
 
@@ -120,6 +122,16 @@ def _inside(q: F32, p: NDArray[np.float32]) -> bool:
     return cv2.pointPolygonTest(q.reshape(-1, 1, 2), (float(p[0]), float(p[1])), False) >= 0
 
 
+def _same_place(a: F32, b: F32) -> bool:
+    """Two quads are the same plate when either holds the other's centre."""
+    return _inside(a, b.mean(axis=0)) or _inside(b, a.mean(axis=0))
+
+
+def _covered(quad: F32, found: list[tuple[TextResult, F32, bool]]) -> bool:
+    """A candidate on a plate already read this surely need not be read again."""
+    return any(res.confidence >= SURE and _same_place(q, quad) for res, q, _ in found)
+
+
 class PlateReader:
     def __init__(self, model_path: str | None = None, min_confidence: float = MIN_CONFIDENCE) -> None:
         self.recognizer = Recognizer(model_path or DEFAULT_MODEL)
@@ -172,14 +184,15 @@ class PlateReader:
             whole = np.array([[0, 0], [iw, 0], [iw, ih], [0, ih]], np.float32)
             cands.insert(0, Candidate(whole, "whole", 1.0))
         for cand in cands:
+            if _covered(cand.quad, found):
+                continue
             best = self._read_candidate(img, cand)
             if best is not None and best[0].confidence >= self.min_confidence:
                 found.append(best)
         found.sort(key=lambda t: -t[0].confidence)
         kept: list[tuple[TextResult, F32, bool]] = []
         for res, quad, double in found:
-            c = quad.mean(axis=0)
-            if any(_inside(kq, c) or _inside(quad, kq.mean(axis=0)) or kr.text == res.text for kr, kq, _ in kept):
+            if any(_same_place(kq, quad) or kr.text == res.text for kr, kq, _ in kept):
                 continue
             kept.append((res, quad, double))
         out: list[PlateReading] = []
