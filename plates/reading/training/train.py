@@ -30,6 +30,14 @@ the real crops (measuring only, never trained on). Boxes / crops: phase 1 step 4
 7000 45/57 / 0.675, 7400 45/57 / 0.675. Snapshots do not depend on where a run stops (the schedule
 depends on ``--steps`` only).
 
+A fourth run, not shipped: from scratch on the synth of commit 9fb47de (adds the GA 36 "M" and "Q"
+and a shorter "G" bar), ``--steps 6000`` with the phase 1 options and ``--max-minutes 115``, which
+stopped it near step 5700 on a slower machine (1.1-1.3 s/step). Its snapshots read the labelled
+boxes / crops better than the shipped model (step 4500: 44/57 / 31/40; 5000 and 5500: 45/57 / 30/40;
+shipped: 43/57 / 27/40 with the same box crops, which differ from the crops measured above), and
+the real M and Q right, but the whole reader did worse on the 60 photos with them (exact 0.817,
+0.783, 0.783 against 0.833): the reader's outline tracing was tuned with the shipped model.
+
 The second model (phase 1's step-5000 snapshot) was shipped briefly; the first model
 (2026-11-29) was trained in three resumed phases on the synth of commits 847f3e8 / 819f971
 (6200 steps x 128 in all, lr 2e-3, about 73 min).
