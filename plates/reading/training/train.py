@@ -36,7 +36,8 @@ stopped it near step 5700 on a slower machine (1.1-1.3 s/step). Its snapshots re
 boxes / crops better than the shipped model (step 4500: 44/57 / 31/40; 5000 and 5500: 45/57 / 30/40;
 shipped: 43/57 / 27/40 with the same box crops, which differ from the crops measured above), and
 the real M and Q right, but the whole reader did worse on the 60 photos with them (exact 0.817,
-0.783, 0.783 against 0.833): the reader's outline tracing was tuned with the shipped model.
+0.783, 0.783 against 0.833); among its misses are d0037 and d0047, the two photos the outline
+tracing heights were chosen on with the shipped model.
 
 The second model (phase 1's step-5000 snapshot) was shipped briefly; the first model
 (2026-11-29) was trained in three resumed phases on the synth of commits 847f3e8 / 819f971
