@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from plates.reading import read_plates
+from plates.reading import reader as reader_mod
 from plates.reading.training.synth import PlateSpec, random_plate_text
 
 PhotoFactory = Callable[..., tuple[np.ndarray, list[np.ndarray]]]
@@ -117,3 +118,26 @@ def test_random_synthetic_plates_mostly_read(make_photo: PhotoFactory) -> None:
         readings = read_plates(img)
         hits += any(r.plate == spec.text and r.color == spec.color for r in readings)
     assert hits / n >= 0.8
+
+
+def test_a_surely_read_plate_is_not_read_again_from_its_other_candidates(
+    make_photo: PhotoFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    img, _ = make_photo([PlateSpec("晋E12345", "blue")], seed=21, widths=[260.0])
+    rd = reader_mod.PlateReader()
+    runs = 0
+    logits = rd.recognizer.logits
+
+    def counting(crops: list[np.ndarray]) -> list[np.ndarray]:
+        nonlocal runs
+        runs += len(crops)
+        return logits(crops)
+
+    monkeypatch.setattr(rd.recognizer, "logits", counting)
+    skipping = rd.read(img)
+    runs_skipping, runs = runs, 0
+    monkeypatch.setattr(reader_mod, "SURE", 2.0)  # never sure enough: every candidate is read
+    reading_all = rd.read(img)
+    assert [r.plate for r in skipping] == [r.plate for r in reading_all] == ["晋E12345"]
+    assert skipping[0].confidence >= 0.95
+    assert runs_skipping < runs
