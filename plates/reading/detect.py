@@ -49,13 +49,33 @@ class Candidate:
 
     @property
     def width(self) -> float:
-        q = self.quad
-        return float((np.linalg.norm(q[1] - q[0]) + np.linalg.norm(q[2] - q[3])) / 2)
+        return quad_size(self.quad)[0]
 
     @property
     def height(self) -> float:
-        q = self.quad
-        return float((np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2)
+        return quad_size(self.quad)[1]
+
+
+def quad_size(q: F32) -> tuple[float, float]:
+    """(width, height) of a quad (tl, tr, br, bl): the means of its opposite sides."""
+    return (
+        float((np.linalg.norm(q[1] - q[0]) + np.linalg.norm(q[2] - q[3])) / 2),
+        float((np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2),
+    )
+
+
+def row_transitions(gray: U8) -> float:
+    """Median count of dark/light changes along the rows of the middle half of a grey crop.
+
+    A plate row crosses two strokes or more per character; uniform paint, sky or a car body
+    crosses next to none (0 for a flat band).
+    """
+    h = gray.shape[0]
+    band = gray[h // 4 : h - h // 4]
+    if float(band.std()) < 8.0:
+        return 0.0
+    _, bw = cv2.threshold(band, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return float(np.median(np.count_nonzero(np.diff(bw.astype(np.int8), axis=1), axis=1)))
 
 
 def _rect_quad(rect: tuple[tuple[float, float], tuple[float, float], float]) -> tuple[F32, float, float]:
@@ -238,22 +258,12 @@ def find_candidates(image: U8, max_candidates: int = 14) -> list[Candidate]:
 
 
 def _text_transitions(gray: U8, quad: F32, out_h: int = 20) -> float:
-    """Median count of dark/light changes along the rows of the middle of a quad.
-
-    A plate row crosses two strokes or more per character; uniform paint, sky or a car body
-    crosses next to none.
-    """
-    top, right, bottom, left = np.linalg.norm(quad - np.roll(quad, -1, axis=0), axis=1).tolist()
-    w, h = (top + bottom) / 2, (left + right) / 2
+    """``row_transitions`` of a quad, warped to ``out_h`` px high."""
+    w, h = quad_size(quad)
     out_w = int(min(200, max(16, round(out_h * w / max(h, 1e-3)))))
     dst = np.array([[0, 0], [out_w, 0], [out_w, out_h], [0, out_h]], np.float32)
     m = cv2.getPerspectiveTransform(quad.astype(np.float32), dst)
-    crop = cv2.warpPerspective(gray, m, (out_w, out_h), flags=cv2.INTER_LINEAR)
-    band = crop[out_h // 4 : out_h - out_h // 4]
-    if float(band.std()) < 8.0:
-        return 0.0
-    _, bw = cv2.threshold(band, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    return float(np.median(np.count_nonzero(np.diff(bw.astype(np.int8), axis=1), axis=1)))
+    return row_transitions(as_u8(cv2.warpPerspective(gray, m, (out_w, out_h), flags=cv2.INTER_LINEAR)))
 
 
 def _text_bonus(gray: U8, c: Candidate) -> float:
@@ -292,8 +302,7 @@ def refine_quad(image: U8, quad: F32, trace_height: float = 32.0) -> F32 | None:
     None when no plate-shaped region of that colour contains the quad's centre.
     """
     q = quad.astype(np.float32)
-    wq = float(np.linalg.norm(q[1] - q[0]) + np.linalg.norm(q[2] - q[3])) / 2
-    hq = float(np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2
+    wq, hq = quad_size(q)
     if wq < 12 or hq < 6:
         return None
     ih, iw = image.shape[:2]

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from plates.reading._np import as_u8
 from plates.reading.color import classify_color
 from plates.reading.decode import TextResult, ctc_decode, decode_plate
-from plates.reading.detect import Candidate, expand_quad, find_candidates, refine_quad
+from plates.reading.detect import Candidate, expand_quad, find_candidates, quad_size, refine_quad, row_transitions
 from plates.reading.recognizer import DEFAULT_MODEL, Recognizer
 from plates.reading.rectify import warp_plate
 from plates.reading.types import PlateReading
@@ -89,8 +89,8 @@ def _variants(c: Candidate) -> list[tuple[F32, bool]]:
 def _outline_variants(outline: F32) -> list[tuple[F32, bool]]:
     """Layouts to try on a plate's traced outline (``detect.refine_quad``): it is the plate's
     ground, so only a thin margin is added; squat outlines may be double-row plates."""
-    c = Candidate(outline, "outline", 0.0)
-    aspect = c.width / max(c.height, 1e-3)
+    w, h = quad_size(outline)
+    aspect = w / max(h, 1e-3)
     out = [(expand_quad(outline, 0.04, 0.04, 0.02, 0.02), False)]
     if aspect <= 2.8:
         out.append((expand_quad(outline, 0.02, 0.02, 0.02, 0.02), True))
@@ -108,14 +108,7 @@ def _decode(crop: U8, logits: F32, double: bool, greedy: TextResult | None = Non
 
 def _has_text(crop: U8) -> bool:
     """Cheap rejection of uniform regions: a plate row crosses many character strokes."""
-    gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
-    h = gray.shape[0]
-    band = gray[h // 4 : h - h // 4]
-    if float(band.std()) < 8.0:
-        return False
-    _, bw = cv2.threshold(band, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    transitions = np.count_nonzero(np.diff(bw.astype(np.int8), axis=1), axis=1)
-    return float(np.median(transitions)) >= 6
+    return row_transitions(as_u8(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY))) >= 6
 
 
 def _inside(q: F32, p: NDArray[np.float32]) -> bool:
