@@ -51,6 +51,7 @@ Uses at most 2 CPU threads (1 for the model, 1 data worker).
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import random
 import tempfile
@@ -134,6 +135,46 @@ def greedy_decode(logits: torch.Tensor) -> list[str]:
     return out
 
 
+def load_onnx(model: PlateNet, path: Path) -> None:
+    """Start from an exported model (``models/recognizer.onnx``): its convolutions carry the
+    batch norms folded in, so each conv takes the folded weights and its batch norm becomes the
+    identity plus the folded bias. Train such a model with ``train_mode(model, frozen_norms=True)``:
+    batch statistics would undo the folding."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(path)).graph
+    weights = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    convs = [n for n in graph.node if n.op_type == "Conv"]
+    layers = [*model.features, None]
+    targets = [
+        (m, nxt if isinstance(nxt, nn.BatchNorm2d) else None)
+        for m, nxt in itertools.pairwise(layers)
+        if isinstance(m, nn.Conv2d)
+    ]
+    if len(convs) != len(targets):
+        raise ValueError(f"{path}: {len(convs)} convolutions, the model has {len(targets)}")
+    with torch.no_grad():
+        for node, (conv, norm) in zip(convs, targets, strict=True):
+            w, b = (torch.from_numpy(weights[name].copy()) for name in node.input[1:3])
+            conv.weight.copy_(w)
+            if norm is None:
+                conv.bias.copy_(b)
+                continue
+            norm.weight.fill_(1.0)
+            norm.bias.copy_(b)
+            norm.running_mean.zero_()
+            norm.running_var.fill_(1.0 - norm.eps)
+
+
+def train_mode(model: nn.Module, frozen_norms: bool) -> None:
+    model.train()
+    if frozen_norms:
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.eval()
+
+
 def export_onnx(model: nn.Module, path: Path) -> None:
     model.eval()
     dummy = torch.zeros(1, 3, INPUT_H, INPUT_W)
@@ -165,6 +206,7 @@ def main() -> None:
     ap.add_argument("--stop-at", type=int, default=0, help="stop (and save) at this step; schedule still --steps")
     ap.add_argument("--max-minutes", type=float, default=0.0, help="safety stop (0: none)")
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--init-onnx", type=Path, default=None, help="fine-tune from this exported model")
     ap.add_argument("--export-only", action="store_true")
     args = ap.parse_args()
 
@@ -177,6 +219,10 @@ def main() -> None:
         state = torch.load(args.ckpt, map_location="cpu")
         model.load_state_dict(state["model"])
         start = int(state.get("step", 0))
+    # a fine-tune from an exported model keeps its folded batch norms frozen, resumed or not
+    frozen = args.init_onnx is not None
+    if frozen and not (args.resume and args.ckpt.exists()):
+        load_onnx(model, args.init_onnx)
     if args.export_only:
         export_onnx(model, args.out)
         return
@@ -192,7 +238,7 @@ def main() -> None:
         collate_fn=collate,
         persistent_workers=args.workers > 0,
     )
-    model.train()
+    train_mode(model, frozen)
     t0 = time.time()
     run_loss, run_acc = 0.0, 0.0
     for step, (x, targets, lengths) in enumerate(loader, start=start):
@@ -234,7 +280,7 @@ def main() -> None:
             export_onnx(model, args.out)
             if args.snapshots:
                 export_onnx(model, args.snapshots / f"step_{step:05d}.onnx")
-            model.train()
+            train_mode(model, frozen)
     torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step}, args.ckpt)
     export_onnx(model, args.out)
     print(f"done in {time.time() - t0:.0f}s -> {args.out}", flush=True)
