@@ -14,6 +14,7 @@ middle row is, before the cap: only the first ``max_candidates`` reach the recog
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -58,9 +59,10 @@ class Candidate:
 
 def quad_size(q: F32) -> tuple[float, float]:
     """(width, height) of a quad (tl, tr, br, bl): the means of its opposite sides."""
+    (x0, y0), (x1, y1), (x2, y2), (x3, y3) = q.tolist()
     return (
-        float((np.linalg.norm(q[1] - q[0]) + np.linalg.norm(q[2] - q[3])) / 2),
-        float((np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2),
+        (math.hypot(x1 - x0, y1 - y0) + math.hypot(x2 - x3, y2 - y3)) / 2,
+        (math.hypot(x3 - x0, y3 - y0) + math.hypot(x2 - x1, y2 - y1)) / 2,
     )
 
 
@@ -82,7 +84,7 @@ def _rect_quad(rect: tuple[tuple[float, float], tuple[float, float], float]) -> 
     """minAreaRect -> quad ordered tl, tr, br, bl with the long side as the width."""
     pts = cv2.boxPoints(rect).astype(np.float32)
     e1, e2 = pts[1] - pts[0], pts[2] - pts[1]
-    n1, n2 = float(np.linalg.norm(e1)), float(np.linalg.norm(e2))
+    n1, n2 = math.hypot(*e1.tolist()), math.hypot(*e2.tolist())
     u, w, h = (e1 / max(n1, 1e-6), n1, n2) if n1 >= n2 else (e2 / max(n2, 1e-6), n2, n1)
     if u[0] < 0:
         u = -u
@@ -104,7 +106,7 @@ def _hull_quad(contour: NDArray[np.int32], quad: F32) -> F32:
     hull = cv2.convexHull(contour).reshape(-1, 2).astype(np.float32)
     if len(hull) < 4:
         return quad
-    h = float(np.linalg.norm(quad[3] - quad[0]))
+    h = math.hypot(*(quad[3] - quad[0]).tolist())
     d = np.linalg.norm(hull[None, :, :] - quad[:, None, :], axis=2)  # corner x hull point
     j = np.argmin(d, axis=1)
     near = d[np.arange(4), j] < 0.35 * h
@@ -179,8 +181,8 @@ def _split_rows(edges: U8, quad: F32, kw: int, min_w: float) -> list[Candidate]:
     Plate characters directly above a grille, a bumper edge or other text merge into one
     region; the plate's margin leaves a row of few vertical edges between them.
     """
-    w = round(float(np.linalg.norm(quad[1] - quad[0])))
-    h = round(float(np.linalg.norm(quad[3] - quad[0])))
+    w = round(math.hypot(*(quad[1] - quad[0]).tolist()))
+    h = round(math.hypot(*(quad[3] - quad[0]).tolist()))
     if h < 14 or w < min_w or h > edges.shape[0] // 3:
         return []
     dst = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
@@ -328,11 +330,11 @@ def refine_quad(image: U8, quad: F32, trace_height: float = 32.0) -> F32 | None:
     if split is None:
         return None
     ground, text = split
-    weight = np.array([0.5, 1.0, 1.0], np.float32)  # lightness varies over a plate more than hue
-    gap = float(np.linalg.norm((ground - text) * weight))
-    dist = np.linalg.norm((lab - ground) * weight, axis=2)
-    nearer = dist < np.linalg.norm((lab - text) * weight, axis=2)
-    mask = as_u8((nearer & (dist <= max(8.0, 0.4 * gap))).astype(np.uint8) * 255)
+    weight2 = np.array([0.25, 1.0, 1.0], np.float32)  # squared: lightness varies over a plate more than hue
+    gap2 = float(np.square(ground - text) @ weight2)
+    dist2 = np.square(lab - ground) @ weight2
+    nearer = dist2 < np.square(lab - text) @ weight2
+    mask = as_u8((nearer & (dist2 <= max(64.0, 0.16 * gap2))).astype(np.uint8) * 255)
     mask = as_u8(cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))))
     # close over the characters (about a third of the plate's height wide) to one region
     fill = (max(3, round(hq / 2)) | 1, max(3, round(hq / 4)) | 1)
