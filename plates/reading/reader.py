@@ -4,9 +4,10 @@ Pipeline: classical candidate detection (``detect``) -> perspective warp into th
 recogniser layout (single row, and double row for squarish candidates, ``rectify``) ->
 CTC recogniser (``recognizer``) decoded under the plate grammar (``decode``) -> confidence
 filter -> one reading per physical plate -> background colour (``color``). A candidate that
-shows characters but gives no read sure enough to keep is read once more from the plate's
-traced outline (``detect.refine_quad``): edge regions are axis-aligned boxes over the
-characters that cut off tilted plates' ends.
+shows characters but gives no sure read (``GOOD_ENOUGH``) is read once more from the plate's
+traced outline (``detect.refine_quad``) and the surer read kept: edge regions are axis-aligned
+boxes over the characters that cut off tilted plates' ends, and a cut-off end can still give a
+plate-shaped read of middling confidence.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ F32 = NDArray[np.float32]
 
 MAX_SIDE = 1280
 MIN_CONFIDENCE = 0.35
-GOOD_ENOUGH = 0.85  # stop trying other layouts of a candidate once a read is this sure
+#: Stop trying other layouts of a candidate once a read is this sure; a candidate read less
+#: surely is read from its traced outline too.
+GOOD_ENOUGH = 0.85
 #: Plate heights (px) the outline is traced at: the fit of a traced outline changes with the
 #: resolution (dirt, frames and strokes merge or part), so it is traced twice and the surer read kept.
 TRACE_HEIGHTS = (32.0, 96.0)
@@ -131,8 +134,8 @@ class PlateReader:
         self.min_confidence = min_confidence
 
     def _read_candidate(self, img: U8, cand: Candidate) -> tuple[TextResult, F32, bool] | None:
-        """The surest plate read of one candidate over its layouts; when none is sure enough to
-        keep but one showed characters, the plate's traced outline is read instead."""
+        """The surest plate read of one candidate over its layouts; when none is sure
+        (``GOOD_ENOUGH``) but one showed characters, the plate's traced outline is read too."""
         best: tuple[TextResult, F32, bool] | None = None
         texty: F32 | None = None  # a single-row quad that showed some characters
         for quad, double in _variants(cand):
@@ -150,7 +153,7 @@ class PlateReader:
                 best = (res, quad, double)
             if best[0].confidence >= GOOD_ENOUGH:
                 return best
-        if texty is None or (best is not None and best[0].confidence >= self.min_confidence):
+        if texty is None:
             return best
         for trace_height in TRACE_HEIGHTS:
             outline = refine_quad(img, texty, trace_height)

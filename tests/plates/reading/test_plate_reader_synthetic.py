@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from typing import Any
 
 import cv2
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 
 from plates.reading import read_plates
 from plates.reading import reader as reader_mod
+from plates.reading.decode import TextResult
 from plates.reading.training.synth import PlateSpec, random_plate_text
 
 PhotoFactory = Callable[..., tuple[np.ndarray, list[np.ndarray]]]
@@ -21,14 +23,7 @@ CASES = [
     PlateSpec("晋K36952", "yellow"),
     PlateSpec("晋B5C203", "yellow", double=True),
     PlateSpec("晋M80716", "yellow", double=True),
-    pytest.param(
-        PlateSpec("晋AD12345", "green"),
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="issue 6: the recogniser of 2026-11-29 (third) reads this rendered 晋 as 赣; the eight-character "
-            "layout and the rest are right (province confusion, the main error left on real photos too)",
-        ),
-    ),
+    PlateSpec("晋AD12345", "green"),
     PlateSpec("晋C12345D", "yellow_green"),
     PlateSpec("晋A1234警", "white"),
     PlateSpec("粤Z1A23港", "black"),
@@ -141,3 +136,31 @@ def test_a_surely_read_plate_is_not_read_again_from_its_other_candidates(
     assert [r.plate for r in skipping] == [r.plate for r in reading_all] == ["晋E12345"]
     assert skipping[0].confidence >= 0.95
     assert runs_skipping < runs
+
+
+def test_a_read_kept_but_not_sure_is_read_again_from_the_plates_outline(
+    make_photo: PhotoFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A candidate's layouts read at 0.6 (above the keep threshold, below GOOD_ENOUGH): the plate's
+    traced outline is read too and its surer read kept."""
+    img, _ = make_photo([PlateSpec("晋E12345", "blue")], seed=21, widths=[260.0])
+    traced: list[object] = []
+    refine = reader_mod.refine_quad
+    decode = reader_mod._decode
+
+    def tracing(*args: Any) -> Any:
+        traced.append(args)
+        return refine(*args)
+
+    def unsure_until_traced(crop: np.ndarray, logits: np.ndarray, double: bool, greedy: Any = None) -> Any:
+        res = decode(crop, logits, double, greedy)
+        if res is None or traced:
+            return res
+        return TextResult(res.text, tuple(min(c, 0.6) for c in res.char_confidences))
+
+    monkeypatch.setattr(reader_mod, "refine_quad", tracing)
+    monkeypatch.setattr(reader_mod, "_decode", unsure_until_traced)
+    readings = reader_mod.PlateReader().read(img)
+    assert traced
+    assert [r.plate for r in readings] == ["晋E12345"]
+    assert readings[0].confidence > 0.6
