@@ -26,7 +26,7 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from plates.reading.evaluate import load_labels  # noqa: E402
+from plates.reading.evaluate import load_labels, resize_photo  # noqa: E402
 from plates.reading.reader import PlateReader  # noqa: E402
 
 
@@ -48,9 +48,7 @@ def main() -> None:
         img = cv2.imread(str(args.dir / file), cv2.IMREAD_COLOR)
         if img is None:
             continue
-        s = side / max(img.shape[:2])
-        img = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
-        images.append((np.asarray(img, np.uint8), plate))
+        images.append((resize_photo(np.asarray(img, np.uint8), long_side=side), plate))
     reader.read(images[0][0])  # warm-up (model load, allocations)
     times: list[float] = []
     exact = 0

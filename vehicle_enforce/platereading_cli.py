@@ -39,11 +39,17 @@ def read_cmd(images: tuple[Path, ...]) -> None:
 @plates.command("eval")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--max-side", type=int, default=None, help="Downscale photos so the long side is at most this.")
-def eval_cmd(directory: Path, max_side: int | None) -> None:
+@click.option(
+    "--long-side",
+    type=int,
+    default=None,
+    help="Scale every photo, up or down, to this long side (the issue times 1280).",
+)
+def eval_cmd(directory: Path, max_side: int | None, long_side: int | None) -> None:
     """Evaluate on DIRECTORY/labels.csv: per-image mistakes, then one JSON summary line."""
     from plates.reading.evaluate import evaluate_dir
 
-    report = evaluate_dir(directory, max_side=max_side)
+    report = evaluate_dir(directory, max_side=max_side, long_side=long_side)
     for line in report.mistake_lines():
         click.echo(line)
     click.echo(json.dumps(report.summary, ensure_ascii=False))

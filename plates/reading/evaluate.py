@@ -128,8 +128,24 @@ def load_labels(path: Path) -> list[tuple[str, str, str]]:
         return [(row["file"], row["plate"], row.get("color") or "unknown") for row in csv.DictReader(fh)]
 
 
-def evaluate_dir(path: str | Path, read: ReadFn | None = None, max_side: int | None = None) -> EvalReport:
-    """Run the reader on every labelled image of ``path`` (only ``labels.csv`` rows are used)."""
+def resize_photo(
+    img: NDArray[np.uint8], max_side: int | None = None, long_side: int | None = None
+) -> NDArray[np.uint8]:
+    """``img`` scaled so its long side is ``long_side`` px (up or down), or at most ``max_side`` px."""
+    side = max(img.shape[:2])
+    target = long_side or (max_side if max_side and side > max_side else None)
+    if not target or target == side:
+        return img
+    s = target / side
+    interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
+    return np.asarray(cv2.resize(img, None, fx=s, fy=s, interpolation=interp), dtype=np.uint8)
+
+
+def evaluate_dir(
+    path: str | Path, read: ReadFn | None = None, max_side: int | None = None, long_side: int | None = None
+) -> EvalReport:
+    """Run the reader on every labelled image of ``path`` (only ``labels.csv`` rows are used), each
+    scaled by ``resize_photo`` first."""
     root = Path(path)
     fn: ReadFn = read or read_plates
     report = EvalReport()
@@ -138,9 +154,7 @@ def evaluate_dir(path: str | Path, read: ReadFn | None = None, max_side: int | N
         if img is None:
             report.results.append(ImageResult(file, plate, color, (), 0.0, "cannot read image"))
             continue
-        if max_side and max(img.shape[:2]) > max_side:
-            s = max_side / max(img.shape[:2])
-            img = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+        img = resize_photo(img, max_side, long_side)
         t0 = time.perf_counter()
         readings = fn(np.asarray(img, dtype=np.uint8))
         ms = (time.perf_counter() - t0) * 1000
