@@ -222,10 +222,12 @@ def find_candidates(image: U8, max_candidates: int = 14) -> list[Candidate]:
     h, w = small.shape[:2]
     img_area = float(h * w)
     min_w = max(20.0, 0.018 * max(h, w))
-    scale_k = max(1, round(max(h, w) / 640))
+    # structuring elements grow in proportion to the photo (1 at 640 px and below): a stepped
+    # factor made the same scene close gaps 1.3 times wider, relative to its size, at 960 px than at 640
+    scale_k = max(1.0, max(h, w) / 640)
     hsv = as_u8(cv2.cvtColor(small, cv2.COLOR_BGR2HSV))
     cands: list[Candidate] = []
-    k_close = cv2.getStructuringElement(cv2.MORPH_RECT, (3 + 4 * scale_k, 1 + 2 * scale_k))
+    k_close = cv2.getStructuringElement(cv2.MORPH_RECT, (round(3 + 4 * scale_k), round(1 + 2 * scale_k)))
     k_open = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
     for name, mask in color_masks(hsv):
         m = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, k_close)
@@ -242,7 +244,7 @@ def find_candidates(image: U8, max_candidates: int = 14) -> list[Candidate]:
     thresholds = {"weak": max(12.0, min(otsu, p90)), "strong": max(12.0, otsu, p90)}
     done: set[tuple[float, int]] = set()
     for which, kmul in _EDGE_PASSES:
-        thr, kw = thresholds[which], kmul * scale_k
+        thr, kw = thresholds[which], round(kmul * scale_k)
         if (thr, kw) in done:  # strong == weak on low-contrast photos
             continue
         done.add((thr, kw))
