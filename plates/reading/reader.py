@@ -12,6 +12,7 @@ plate-shaped read of middling confidence.
 
 from __future__ import annotations
 
+import os
 import threading
 
 import cv2
@@ -128,8 +129,21 @@ def _covered(quad: F32, found: list[tuple[TextResult, F32, bool]]) -> bool:
     return any(res.confidence >= SURE and _same_place(q, quad) for res, q, _ in found)
 
 
+def apply_thread_limit() -> None:
+    """Hold OpenCV to ``OMP_NUM_THREADS`` threads when it is set.
+
+    OpenCV's own thread pool (pthreads in the opencv-python wheels) ignores the variable, so
+    ``OMP_NUM_THREADS=1`` alone leaves warps, morphology and the recogniser on every core. The
+    pool is process-wide: this changes it for every OpenCV call in the process.
+    """
+    value = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if value.isdigit() and int(value) > 0:
+        cv2.setNumThreads(int(value))
+
+
 class PlateReader:
     def __init__(self, model_path: str | None = None, min_confidence: float = MIN_CONFIDENCE) -> None:
+        apply_thread_limit()
         self.recognizer = Recognizer(model_path or DEFAULT_MODEL)
         self.min_confidence = min_confidence
 

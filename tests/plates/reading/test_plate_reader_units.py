@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import cv2
 import numpy as np
 import pytest
 
@@ -12,7 +13,7 @@ from plates.reading.color import classify_color
 from plates.reading.decode import ctc_decode, decode_plate, grammar_decode
 from plates.reading.detect import Candidate
 from plates.reading.evaluate import EvalReport, ImageResult, char_accuracy, levenshtein
-from plates.reading.reader import _variants
+from plates.reading.reader import _variants, apply_thread_limit
 from plates.reading.rectify import INPUT_H, INPUT_W, order_corners, warp_plate
 from plates.reading.types import PlateReading
 
@@ -236,3 +237,17 @@ def test_colour_of_a_plate_crop_with_the_car_above_and_below() -> None:
     crop[:7] = (180, 70, 20)
     crop[-7:] = (180, 70, 20)
     assert classify_color(crop, 7) == "white"
+
+
+@pytest.mark.parametrize(("value", "expected"), [("1", 1), ("3", 3), ("", None), ("auto", None), ("0", None)])
+def test_omp_num_threads_holds_opencv_to_that_many_threads(
+    value: str, expected: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = cv2.getNumThreads()
+    try:
+        cv2.setNumThreads(2)
+        monkeypatch.setenv("OMP_NUM_THREADS", value)
+        apply_thread_limit()
+        assert cv2.getNumThreads() == (expected if expected is not None else 2)
+    finally:
+        cv2.setNumThreads(before)
