@@ -40,7 +40,7 @@ GOOD_ENOUGH = 0.85
 TRACE_HEIGHTS = (32.0, 96.0)
 #: A plate read this surely is not read again from the other candidates on it.
 SURE = 0.95
-MIN_TEXT = 3  # greedy characters that make a candidate worth tracing its outline
+MIN_TEXT = 3  # greedy characters that make a candidate worth more layouts and tracing its outline
 
 
 def _to_bgr(image: NDArray[np.uint8] | bytes) -> U8:
@@ -149,15 +149,21 @@ class PlateReader:
 
     def _read_candidate(self, img: U8, cand: Candidate) -> tuple[TextResult, F32, bool] | None:
         """The surest plate read of one candidate over its layouts; when none is sure
-        (``GOOD_ENOUGH``) but one showed characters, the plate's traced outline is read too."""
+        (``GOOD_ENOUGH``) but one showed characters, the plate's traced outline is read too.
+        A candidate whose likeliest layout shows fewer than ``MIN_TEXT`` characters is not read
+        further (on the real photos no such candidate ever gave a kept reading)."""
         best: tuple[TextResult, F32, bool] | None = None
         texty: F32 | None = None  # a single-row quad that showed some characters
+        first = True
         for quad, double in _variants(cand):
             crop = warp_plate(img, quad, double)
             if not _has_text(crop):
                 continue
             logits = self.recognizer.logits([crop])[0]
             greedy = ctc_decode(logits)
+            if first and len(greedy.text) < MIN_TEXT:
+                return None  # the likeliest layout shows too few characters for a plate
+            first = False
             if texty is None and not double and len(greedy.text) >= MIN_TEXT:
                 texty = quad
             res = _decode(crop, logits, double, greedy)

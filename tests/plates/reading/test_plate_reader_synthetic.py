@@ -13,6 +13,7 @@ import pytest
 from plates.reading import read_plates
 from plates.reading import reader as reader_mod
 from plates.reading.decode import TextResult
+from plates.reading.detect import Candidate
 from plates.reading.training.synth import PlateSpec, random_plate_text
 
 PhotoFactory = Callable[..., tuple[np.ndarray, list[np.ndarray]]]
@@ -164,3 +165,22 @@ def test_a_read_kept_but_not_sure_is_read_again_from_the_plates_outline(
     assert traced
     assert [r.plate for r in readings] == ["晋E12345"]
     assert readings[0].confidence > 0.6
+
+
+def test_a_candidate_whose_likeliest_layout_shows_no_characters_is_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Textured noise passes the stroke count but reads as no characters: its other layouts are not read."""
+    noise = cv2.GaussianBlur((np.random.default_rng(0).random((200, 400, 3)) * 255).astype(np.uint8), (3, 3), 0)
+    cand = Candidate(np.array([[100, 80], [300, 80], [300, 140], [100, 140]], np.float32), "blue", 1.0)
+    assert len(reader_mod._variants(cand)) > 1
+    rd = reader_mod.PlateReader()
+    runs = 0
+    logits = rd.recognizer.logits
+
+    def counting(crops: list[np.ndarray]) -> list[np.ndarray]:
+        nonlocal runs
+        runs += len(crops)
+        return logits(crops)
+
+    monkeypatch.setattr(rd.recognizer, "logits", counting)
+    assert rd._read_candidate(noise, cand) is None
+    assert runs == 1
