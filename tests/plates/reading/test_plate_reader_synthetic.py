@@ -116,27 +116,32 @@ def test_random_synthetic_plates_mostly_read(make_photo: PhotoFactory) -> None:
     assert hits / n >= 0.8
 
 
+def _reader_counting_runs(monkeypatch: pytest.MonkeyPatch) -> tuple[reader_mod.PlateReader, list[int]]:
+    """A reader whose recogniser runs are counted in the returned one-item list."""
+    rd = reader_mod.PlateReader()
+    runs = [0]
+    logits = rd.recognizer.logits
+
+    def counting(crops: list[np.ndarray]) -> list[np.ndarray]:
+        runs[0] += len(crops)
+        return logits(crops)
+
+    monkeypatch.setattr(rd.recognizer, "logits", counting)
+    return rd, runs
+
+
 def test_a_surely_read_plate_is_not_read_again_from_its_other_candidates(
     make_photo: PhotoFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     img, _ = make_photo([PlateSpec("晋E12345", "blue")], seed=21, widths=[260.0])
-    rd = reader_mod.PlateReader()
-    runs = 0
-    logits = rd.recognizer.logits
-
-    def counting(crops: list[np.ndarray]) -> list[np.ndarray]:
-        nonlocal runs
-        runs += len(crops)
-        return logits(crops)
-
-    monkeypatch.setattr(rd.recognizer, "logits", counting)
+    rd, runs = _reader_counting_runs(monkeypatch)
     skipping = rd.read(img)
-    runs_skipping, runs = runs, 0
+    runs_skipping, runs[0] = runs[0], 0
     monkeypatch.setattr(reader_mod, "SURE", 2.0)  # never sure enough: every candidate is read
     reading_all = rd.read(img)
     assert [r.plate for r in skipping] == [r.plate for r in reading_all] == ["晋E12345"]
     assert skipping[0].confidence >= 0.95
-    assert runs_skipping < runs
+    assert runs_skipping < runs[0]
 
 
 def test_a_read_kept_but_not_sure_is_read_again_from_the_plates_outline(
@@ -172,15 +177,6 @@ def test_a_candidate_whose_likeliest_layout_shows_no_characters_is_read_once(mon
     noise = cv2.GaussianBlur((np.random.default_rng(0).random((200, 400, 3)) * 255).astype(np.uint8), (3, 3), 0)
     cand = Candidate(np.array([[100, 80], [300, 80], [300, 140], [100, 140]], np.float32), "blue", 1.0)
     assert len(reader_mod._variants(cand)) > 1
-    rd = reader_mod.PlateReader()
-    runs = 0
-    logits = rd.recognizer.logits
-
-    def counting(crops: list[np.ndarray]) -> list[np.ndarray]:
-        nonlocal runs
-        runs += len(crops)
-        return logits(crops)
-
-    monkeypatch.setattr(rd.recognizer, "logits", counting)
+    rd, runs = _reader_counting_runs(monkeypatch)
     assert rd._read_candidate(noise, cand) is None
-    assert runs == 1
+    assert runs == [1]
