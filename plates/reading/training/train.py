@@ -19,8 +19,9 @@ the step-1500 checkpoint to the end of the same schedule::
         /tmp/ft5/snaps/step_01500.onnx --alpha 0.5 --out plates/reading/models/recognizer.onnx
 
 (run from a checkout of the third model, commit a4ea6b7 or earlier: ``--init-onnx`` reads it).
-Measured through the whole reader (``plates eval``; photos exact / characters / colour of each
-plate's reading, crops exact), against the third model's 0.85 / 0.940 / 0.95, 0.70:
+Measured through the whole reader of commit a4ea6b7 (``plates eval``; photos exact / characters /
+colour of each plate's reading, crops exact), against the third model's 0.85 / 0.940 / 0.95, 0.70
+(with the detection of commit 3b77d38 the third model reads 0.85 of the photos, the fifth 0.90):
 
 - the fine-tuned snapshots alone drift from the real photos as the fine-tune goes on: step 500
   0.867 / 0.919 / 0.917, 0.65; 1000 0.833 / 0.905 / 0.917, 0.625; 1500 0.833 / 0.931 / 0.95, 0.675;
