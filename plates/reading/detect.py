@@ -82,19 +82,28 @@ def row_transitions(gray: U8) -> float:
 
 def _rect_quad(rect: tuple[tuple[float, float], tuple[float, float], float]) -> tuple[F32, float, float]:
     """minAreaRect -> quad ordered tl, tr, br, bl with the long side as the width."""
-    pts = cv2.boxPoints(rect).astype(np.float32)
-    e1, e2 = pts[1] - pts[0], pts[2] - pts[1]
-    n1, n2 = math.hypot(*e1.tolist()), math.hypot(*e2.tolist())
-    u, w, h = (e1 / max(n1, 1e-6), n1, n2) if n1 >= n2 else (e2 / max(n2, 1e-6), n2, n1)
-    if u[0] < 0:
-        u = -u
-    v = np.array([-u[1], u[0]], np.float32)
-    if v[1] < 0:
-        v = -v
-    c = pts.mean(axis=0)
-    quad = np.stack(
-        [c - u * w / 2 - v * h / 2, c + u * w / 2 - v * h / 2, c + u * w / 2 + v * h / 2, c - u * w / 2 + v * h / 2]
-    ).astype(np.float32)
+    (x0, y0), (x1, y1), (x2, y2), (x3, y3) = cv2.boxPoints(rect).tolist()
+    n1, n2 = math.hypot(x1 - x0, y1 - y0), math.hypot(x2 - x1, y2 - y1)
+    if n1 >= n2:
+        ux, uy, w, h = (x1 - x0) / max(n1, 1e-6), (y1 - y0) / max(n1, 1e-6), n1, n2
+    else:
+        ux, uy, w, h = (x2 - x1) / max(n2, 1e-6), (y2 - y1) / max(n2, 1e-6), n2, n1
+    if ux < 0:
+        ux, uy = -ux, -uy
+    vx, vy = -uy, ux  # the long side's normal, pointing down
+    if vy < 0:
+        vx, vy = -vx, -vy
+    cx, cy = (x0 + x1 + x2 + x3) / 4, (y0 + y1 + y2 + y3) / 4
+    ax, ay, bx, by = ux * w / 2, uy * w / 2, vx * h / 2, vy * h / 2
+    quad = np.array(
+        [
+            [cx - ax - bx, cy - ay - by],
+            [cx + ax - bx, cy + ay - by],
+            [cx + ax + bx, cy + ay + by],
+            [cx - ax + bx, cy - ay + by],
+        ],
+        np.float32,
+    )
     return quad, w, h
 
 
