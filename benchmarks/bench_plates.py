@@ -38,8 +38,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1)
     args = ap.parse_args()
 
-    cv2.setNumThreads(1)
-    reader = PlateReader()
+    reader = PlateReader()  # holds OpenCV to OMP_NUM_THREADS (1 unless set) threads
     side = 1280  # photos as stations send them (long side 1280 px); --scale sets how many photos
     labels = load_labels(args.dir)
     labels = labels[: max(3, round(len(labels) * min(1.0, args.scale)))]

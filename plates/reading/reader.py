@@ -155,7 +155,7 @@ class PlateReader:
         no reading and saved a fifth of the recogniser runs."""
         best: tuple[TextResult, F32, bool] | None = None
         texty: F32 | None = None  # a single-row quad that showed some characters
-        barren: set[bool] = set()  # row layouts (double or not) whose likeliest quad showed too few characters
+        barren: set[bool] = set()  # row layouts (double or not) that showed too few characters
         for quad, double in _variants(cand):
             if double in barren:
                 continue
