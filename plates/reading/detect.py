@@ -332,10 +332,10 @@ def refine_quad(image: U8, quad: F32, trace_height: float = 32.0) -> F32 | None:
         roi = as_u8(cv2.resize(roi, None, fx=s, fy=s, interpolation=cv2.INTER_AREA))
     origin = np.array([x0, y0], np.float32)
     q, c, wq, hq = (q - origin) * s, (c - origin) * s, wq * s, hq * s
-    lab = cv2.cvtColor(roi, cv2.COLOR_BGR2LAB).astype(np.float32)
+    lab = as_u8(cv2.cvtColor(roi, cv2.COLOR_BGR2LAB))
     core = expand_quad(q, -0.25, -0.25, -0.1, -0.1)  # the text band, no margins
     inner = cv2.fillConvexPoly(np.zeros(lab.shape[:2], np.uint8), np.round(core).astype(np.int32), 1)
-    pix = lab[inner > 0]
+    pix = lab[inner > 0].astype(np.float32)
     if len(pix) < 30:
         return None
     split = _two_colours(pix)
@@ -344,8 +344,13 @@ def refine_quad(image: U8, quad: F32, trace_height: float = 32.0) -> F32 | None:
     ground, text = split
     weight2 = np.array([0.25, 1.0, 1.0], np.float32)  # squared: lightness varies over a plate more than hue
     gap2 = float(np.square(ground - text) @ weight2)
-    dist2 = np.square(lab - ground) @ weight2
-    nearer = dist2 < np.square(lab - text) @ weight2
+    # weighted squared distances of every Lab value (0-255 per channel) to the ground and the
+    # characters, looked up per pixel and summed over the channels
+    values = np.arange(256, dtype=np.float32)[:, None]
+    to_ground = np.square(values - ground) * weight2
+    to_text = np.square(values - text) * weight2
+    dist2 = _lut_sum(lab, to_ground)
+    nearer = _lut_sum(lab, to_ground - to_text) < 0
     mask = as_u8((nearer & (dist2 <= max(64.0, 0.16 * gap2))).astype(np.uint8) * 255)
     mask = as_u8(cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))))
     # close over the characters (about a third of the plate's height wide) to one region
@@ -365,6 +370,13 @@ def refine_quad(image: U8, quad: F32, trace_height: float = 32.0) -> F32 | None:
         box, _, _ = _rect_quad(rect)
         return (_hull_quad(np.asarray(cnt, np.int32), box) / s + origin).astype(np.float32)
     return None
+
+
+def _lut_sum(img: U8, table: F32) -> F32:
+    """Per pixel of a 3-channel uint8 image, the sum over its channels of ``table[value, channel]``
+    (``table``: 256 x 3)."""
+    looked = cv2.LUT(img, np.ascontiguousarray(table, np.float32).reshape(1, 256, 3))
+    return np.asarray(cv2.transform(looked, np.ones((1, 3), np.float32)), np.float32)
 
 
 def expand_quad(quad: F32, top: float, bottom: float, left: float, right: float) -> F32:
