@@ -83,23 +83,23 @@ def _viterbi(logp: F32, allowed: NDArray[np.bool_]) -> tuple[float, list[tuple[i
     src = np.zeros((n_t, n_pos, n_cls), np.int16)
     bsrc = np.full((n_t, n_pos + 1), -1, np.int16)
     cols = np.arange(n_cls)
+    rows = np.arange(n_pos - 1)
+    options = np.full((3, n_pos, n_cls), neg, np.float32)  # stay, from blank, from the previous position
     for t in range(1, n_t):
         prev = cst[:-1]
-        arg1 = prev.argmax(axis=1)[:, None]  # best two classes per position
-        top1 = np.take_along_axis(prev, arg1, axis=1)
-        same = cols[None, :] == arg1
+        arg1 = prev.argmax(axis=1)  # best two classes per position
+        top1 = prev[rows, arg1][:, None]
+        same = cols[None, :] == arg1[:, None]
         second = np.where(same, neg, prev)
-        arg2 = second.argmax(axis=1)[:, None]
-        top2 = np.take_along_axis(second, arg2, axis=1)
-        from_prev = np.full((n_pos, n_cls), neg, np.float32)
-        from_prev[1:] = np.where(same, top2, top1)
-        prev_cls = np.zeros((n_pos, n_cls), np.int16)
-        prev_cls[1:] = np.where(same, arg2, arg1)
-        options = np.stack([cst, np.broadcast_to(bst[:-1, None], cst.shape), from_prev])
+        arg2 = second.argmax(axis=1)
+        top2 = second[rows, arg2][:, None]
+        options[0] = cst
+        options[1] = bst[:-1, None]
+        options[2, 1:] = np.where(same, top2, top1)
         pick = options.argmax(axis=0)
         how[t] = pick
-        src[t] = prev_cls
-        new_c = np.take_along_axis(options, pick[None], axis=0)[0] + em[:, :, t]
+        src[t, 1:] = np.where(same, arg2[:, None], arg1[:, None])
+        new_c = options.max(axis=0) + em[:, :, t]
         char_best = cst.max(axis=1)
         char_arg = cst.argmax(axis=1)
         new_b = bst.copy()
