@@ -13,7 +13,7 @@ import pytest
 from plates.reading import read_plates
 from plates.reading import reader as reader_mod
 from plates.reading.decode import TextResult
-from plates.reading.detect import Candidate
+from plates.reading.detect import Candidate, find_candidates
 from plates.reading.training.synth import PlateSpec, random_plate_text
 
 PhotoFactory = Callable[..., tuple[np.ndarray, list[np.ndarray]]]
@@ -147,7 +147,7 @@ def test_a_surely_read_plate_is_not_read_again_from_its_other_candidates(
 def test_a_read_kept_but_not_sure_is_read_again_from_the_plates_outline(
     make_photo: PhotoFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A candidate's layouts read at 0.6 (above the keep threshold, below GOOD_ENOUGH): the plate's
+    """A candidate's layouts read at 0.6 (above the keep threshold, below SURE): the plate's
     traced outline is read too and its surer read kept."""
     img, _ = make_photo([PlateSpec("晋E12345", "blue")], seed=21, widths=[260.0])
     traced: list[object] = []
@@ -170,6 +170,33 @@ def test_a_read_kept_but_not_sure_is_read_again_from_the_plates_outline(
     assert traced
     assert [r.plate for r in readings] == ["晋E12345"]
     assert readings[0].confidence > 0.6
+
+
+def test_a_read_kept_but_below_sure_does_not_end_a_candidates_search(
+    make_photo: PhotoFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The candidate's first read of the plate comes at 0.9 (surer than the old stopping point,
+    0.85, but not SURE): its other layouts or its outline are read too and the surer read kept."""
+    img, _ = make_photo([PlateSpec("晋E12345", "blue")], seed=21, widths=[260.0])
+    rd = reader_mod.PlateReader()
+    cand = find_candidates(img)[0]
+    decode = reader_mod._decode
+    reads: list[float] = []
+
+    def first_read_unsure(crop: np.ndarray, logits: np.ndarray, double: bool, greedy: Any = None) -> Any:
+        res = decode(crop, logits, double, greedy)
+        if res is not None and not reads:
+            res = TextResult(res.text, tuple(min(c, 0.9) for c in res.char_confidences))
+        reads.append(0.0 if res is None else res.confidence)
+        return res
+
+    monkeypatch.setattr(reader_mod, "_decode", first_read_unsure)
+    best = rd._read_candidate(img, cand)
+    assert best is not None
+    assert reads[0] == pytest.approx(0.9)
+    assert len(reads) > 1
+    assert best[0].text == "晋E12345"
+    assert best[0].confidence > 0.9
 
 
 def test_a_candidate_whose_likeliest_layout_shows_no_characters_is_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
