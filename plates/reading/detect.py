@@ -182,8 +182,8 @@ def _edge_candidates(edges: U8, kw: int, img_area: float, min_w: float) -> list[
 
 def _runs(on: NDArray[np.bool_]) -> list[tuple[int, int]]:
     """[start, end) of each run of True."""
-    d = np.diff(np.concatenate([[0], on.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist(), strict=True))
+    edges = np.flatnonzero(np.diff(on.astype(np.int8), prepend=0, append=0)).tolist()
+    return list(zip(edges[::2], edges[1::2], strict=True))  # changes alternate: start, end, start, ...
 
 
 def _split_rows(edges: U8, quad: F32, kw: int, min_w: float) -> list[Candidate]:
@@ -202,7 +202,7 @@ def _split_rows(edges: U8, quad: F32, kw: int, min_w: float) -> list[Candidate]:
     prof = np.convolve(crop.mean(axis=1) / 255.0, np.ones(3) / 3, mode="same")
     if prof.max() <= 0:
         return []
-    inv = np.linalg.inv(m)
+    inv: NDArray[np.float64] | None = None
     out: list[Candidate] = []
     for r0, r1 in _runs(prof >= 0.5 * prof.max()):
         if r1 - r0 < max(7, 0.15 * h) or r1 - r0 > 0.8 * h:
@@ -213,6 +213,7 @@ def _split_rows(edges: U8, quad: F32, kw: int, min_w: float) -> list[Candidate]:
         if c1 - c0 < min_w or not 1.5 <= (c1 - c0) / (r1 - r0) <= 7.0:
             continue
         pts = np.array([[[c0, r0], [c1, r0], [c1, r1], [c0, r1]]], np.float32)
+        inv = np.linalg.inv(m) if inv is None else inv
         sub = cv2.perspectiveTransform(pts, inv).reshape(4, 2).astype(np.float32)
         out.append(Candidate(sub, "edge", _shape_score(c1 - c0, r1 - r0, 0.8)))
     return out
