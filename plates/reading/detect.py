@@ -295,15 +295,18 @@ def _suppress(cands: list[Candidate]) -> list[Candidate]:
     centre = quads.mean(axis=1)
     width = (np.linalg.norm(quads[:, 1] - quads[:, 0], axis=1) + np.linalg.norm(quads[:, 2] - quads[:, 3], axis=1)) / 2
     height = (np.linalg.norm(quads[:, 3] - quads[:, 0], axis=1) + np.linalg.norm(quads[:, 2] - quads[:, 1], axis=1)) / 2
-    # same[i, k]: candidate i is nearly candidate k (k's width sets the distance and the ratios)
-    rw = width[:, None] / np.maximum(width[None, :], 1e-3)
-    rh = height[:, None] / np.maximum(height[None, :], 1e-3)
-    near = np.linalg.norm(centre[None, :, :] - centre[:, None, :], axis=2) < 0.15 * width[None, :]
-    same = near & (rw > 0.8) & (rw < 1.25) & (rh > 0.8) & (rh < 1.25)
     keep: list[int] = []
-    for i in range(len(cands)):
-        if not keep or not same[i, keep].any():
-            keep.append(i)
+    block = 256  # rows compared at once: memory stays block x len(cands) on cluttered photos
+    for b0 in range(0, len(cands), block):
+        rows = slice(b0, b0 + block)
+        # same[i - b0, k]: candidate i is nearly candidate k (k's width sets the distance and ratios)
+        rw = width[rows, None] / np.maximum(width[None, :], 1e-3)
+        rh = height[rows, None] / np.maximum(height[None, :], 1e-3)
+        near = np.linalg.norm(centre[None, :, :] - centre[rows, None, :], axis=2) < 0.15 * width[None, :]
+        same = near & (rw > 0.8) & (rw < 1.25) & (rh > 0.8) & (rh < 1.25)
+        for i in range(b0, min(b0 + block, len(cands))):
+            if not keep or not same[i - b0, keep].any():
+                keep.append(i)
     return [cands[i] for i in keep]
 
 

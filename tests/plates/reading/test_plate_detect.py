@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from plates.reading.detect import find_candidates, refine_quad
+from plates.reading.detect import Candidate, _suppress, find_candidates, refine_quad
 from plates.reading.training.synth import PlateSpec, place_plate, render_plate
 
 
@@ -105,3 +105,20 @@ def test_refine_gives_up_where_no_plate_coloured_region_is() -> None:
     rng = np.random.default_rng(3)
     noise = rng.integers(0, 256, (300, 400, 3), dtype=np.uint8)
     assert refine_quad(noise, np.array([[100, 130], [300, 130], [300, 170], [100, 170]], np.float32)) is None
+
+
+def test_suppression_keeps_the_first_of_near_identical_candidates_however_far_apart_in_rank() -> None:
+    """600 candidates: 300 regions on a grid, then each again shifted by a pixel (ranked 300 later,
+    past the comparison block of 256 rows), then a region half the size on each: only the
+    duplicates go."""
+    grid = [(40.0 + 60 * (i % 20), 30.0 + 40 * (i // 20)) for i in range(300)]
+
+    def box(x: float, y: float, w: float, h: float) -> Candidate:
+        return Candidate(np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32), "edge", 0.0)
+
+    regions = [box(x, y, 50, 16) for x, y in grid]
+    shifted = [box(x + 1, y + 1, 50, 16) for x, y in grid]
+    smaller = [box(x, y, 25, 8) for x, y in grid]
+    kept = _suppress(regions + shifted + smaller)
+    assert len(kept) == 600
+    assert all(a is b for a, b in zip(kept, regions + smaller, strict=True))
