@@ -45,11 +45,24 @@ def read_cmd(images: tuple[Path, ...]) -> None:
     default=None,
     help="Scale every photo, up or down, to this long side (the issue times 1280).",
 )
-def eval_cmd(directory: Path, max_side: int | None, long_side: int | None) -> None:
+@click.option(
+    "--perturb",
+    is_flag=True,
+    help="Also read every photo under mild changes (scale, JPEG, exposure, blur, roll, framing): prints "
+    "the exact share under each and adds their mean to the summary as perturbed_exact.",
+)
+def eval_cmd(directory: Path, max_side: int | None, long_side: int | None, perturb: bool) -> None:
     """Evaluate on DIRECTORY/labels.csv: per-image mistakes, then one JSON summary line."""
-    from plates.reading.evaluate import evaluate_dir
+    from plates.reading.evaluate import evaluate_dir, evaluate_perturbed
 
     report = evaluate_dir(directory, max_side=max_side, long_side=long_side)
     for line in report.mistake_lines():
         click.echo(line)
-    click.echo(json.dumps(report.summary, ensure_ascii=False))
+    summary: dict[str, float | int] = dict(report.summary)
+    if perturb:
+        shares = evaluate_perturbed(directory, max_side=max_side, long_side=long_side)
+        for name, share in shares.items():
+            if name != "mean":
+                click.echo(f"perturbed {name}: exact {share}")
+        summary["perturbed_exact"] = shares["mean"]
+    click.echo(json.dumps(summary, ensure_ascii=False))

@@ -213,7 +213,8 @@ def _split_rows(edges: U8, quad: F32, kw: int, min_w: float) -> list[Candidate]:
         if c1 - c0 < min_w or not 1.5 <= (c1 - c0) / (r1 - r0) <= 7.0:
             continue
         pts = np.array([[[c0, r0], [c1, r0], [c1, r1], [c0, r1]]], np.float32)
-        inv = np.linalg.inv(m) if inv is None else inv
+        if inv is None:
+            inv = np.asarray(np.linalg.inv(m), np.float64)
         sub = cv2.perspectiveTransform(pts, inv).reshape(4, 2).astype(np.float32)
         out.append(Candidate(sub, "edge", _shape_score(c1 - c0, r1 - r0, 0.8)))
     return out

@@ -13,10 +13,12 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from plates.reading._np import U8, as_u8
 from plates.reading.reader import read_plates
 from plates.reading.types import PlateReading
 
-ReadFn = Callable[[NDArray[np.uint8]], list[PlateReading]]
+ReadFn = Callable[[U8], list[PlateReading]]
+Transform = Callable[[U8], U8]
 #: Edits within which a reading counts as a misread of the labelled plate (for its colour)
 #: rather than a reading of another plate in the photo.
 NEAR_MISS = 2
@@ -141,22 +143,90 @@ def resize_photo(
     return np.asarray(cv2.resize(img, None, fx=s, fy=s, interpolation=interp), dtype=np.uint8)
 
 
+def _scale(f: float) -> Transform:
+    return lambda img: as_u8(
+        cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
+    )
+
+
+def _jpeg(quality: int) -> Transform:
+    def encode(img: U8) -> U8:
+        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
+        return as_u8(cv2.imdecode(buf, cv2.IMREAD_COLOR)) if ok else img
+
+    return encode
+
+
+def _exposure(gain: float, offset: float) -> Transform:
+    return lambda img: as_u8(cv2.convertScaleAbs(img, alpha=gain, beta=offset))
+
+
+def _roll(degrees: float) -> Transform:
+    def rotate(img: U8) -> U8:
+        h, w = img.shape[:2]
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+        return as_u8(cv2.warpAffine(img, m, (w, h), borderMode=cv2.BORDER_REPLICATE))
+
+    return rotate
+
+
+def _reframe(share: float) -> Transform:
+    return lambda img: np.ascontiguousarray(img[round(img.shape[0] * share) :, round(img.shape[1] * share) :])
+
+
+#: Mild changes a station photo may undergo on its way (scale, re-encoding, exposure, a little
+#: blur, a slight roll, other framing). A reader tuned on a small labelled set can read a photo and
+#: miss its variants (a decision near a threshold flips), so the share read exactly over all the
+#: variants (``evaluate_perturbed``) says more about photos it has not seen than the set alone.
+PERTURBATIONS: dict[str, Transform] = {
+    "scale_0.8": _scale(0.8),
+    "scale_0.9": _scale(0.9),
+    "scale_1.1": _scale(1.1),
+    "jpeg_60": _jpeg(60),
+    "jpeg_80": _jpeg(80),
+    "darker": _exposure(0.8, 0.0),
+    "brighter": _exposure(1.1, 15.0),
+    "blur": lambda img: as_u8(cv2.GaussianBlur(img, (3, 3), 0)),
+    "roll_+2": _roll(2.0),
+    "roll_-2": _roll(-2.0),
+    "reframed": _reframe(0.03),
+}
+
+
 def evaluate_dir(
-    path: str | Path, read: ReadFn | None = None, max_side: int | None = None, long_side: int | None = None
+    path: str | Path,
+    read: ReadFn | None = None,
+    max_side: int | None = None,
+    long_side: int | None = None,
+    transform: Transform | None = None,
 ) -> EvalReport:
     """Run the reader on every labelled image of ``path`` (only ``labels.csv`` rows are used), each
-    scaled by ``resize_photo`` first."""
+    scaled by ``resize_photo`` first, then changed by ``transform`` if given."""
     root = Path(path)
     fn: ReadFn = read or read_plates
     report = EvalReport()
     for file, plate, color in load_labels(root):
-        img = cv2.imread(str(root / file), cv2.IMREAD_COLOR)
-        if img is None:
+        raw = cv2.imread(str(root / file), cv2.IMREAD_COLOR)
+        if raw is None:
             report.results.append(ImageResult(file, plate, color, (), 0.0, "cannot read image"))
             continue
-        img = resize_photo(img, max_side, long_side)
+        img = resize_photo(as_u8(raw), max_side, long_side)
+        if transform is not None:
+            img = transform(img)
         t0 = time.perf_counter()
-        readings = fn(np.asarray(img, dtype=np.uint8))
+        readings = fn(img)
         ms = (time.perf_counter() - t0) * 1000
         report.results.append(ImageResult(file, plate, color, tuple(readings), ms))
     return report
+
+
+def evaluate_perturbed(
+    path: str | Path, read: ReadFn | None = None, max_side: int | None = None, long_side: int | None = None
+) -> dict[str, float]:
+    """The exact share of ``path`` under each of ``PERTURBATIONS``, and their mean (``"mean"``)."""
+    out = {
+        name: float(evaluate_dir(path, read, max_side, long_side, transform).summary["exact"])
+        for name, transform in PERTURBATIONS.items()
+    }
+    out["mean"] = round(sum(out.values()) / len(PERTURBATIONS), 4)
+    return out

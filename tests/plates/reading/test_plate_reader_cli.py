@@ -53,3 +53,16 @@ def test_eval_lists_mistakes_and_ends_with_summary(tmp_path: Path, make_photo: P
     assert summary["median_ms"] > 0 and summary["p95_ms"] >= summary["median_ms"]
     assert any(line.startswith("empty.png:") and "晋A00000" in line for line in lines[:-1])
     assert not any(line.startswith("good.png:") for line in lines[:-1])
+
+
+def test_eval_perturb_adds_the_mean_exact_share_under_mild_changes(tmp_path: Path, make_photo: PhotoFactory) -> None:
+    good, _ = make_photo([PlateSpec("晋E12345", "blue")], seed=31, widths=[260.0])
+    _write(tmp_path, "good.png", good)
+    (tmp_path / "labels.csv").write_text("file,plate,color\ngood.png,晋E12345,blue\n", encoding="utf-8")
+    plain = CliRunner().invoke(plates, ["eval", str(tmp_path)])
+    assert "perturbed_exact" not in json.loads(plain.output.strip().splitlines()[-1])
+    res = CliRunner().invoke(plates, ["eval", "--perturb", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    lines = res.output.strip().splitlines()
+    assert json.loads(lines[-1])["perturbed_exact"] == 1.0
+    assert sum(line.startswith("perturbed ") for line in lines[:-1]) == 11
