@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -11,8 +10,7 @@ import numpy as np
 from plates.reading import read_plates
 from plates.reading.evaluate import PERTURBATIONS, evaluate_perturbed
 from plates.reading.training.synth import PlateSpec
-
-PhotoFactory = Callable[..., tuple[np.ndarray, list[np.ndarray]]]
+from tests.plates.reading.conftest import PhotoFactory
 
 
 def test_perturbations_change_a_photo_mildly_and_a_clear_plate_is_still_read(make_photo: PhotoFactory) -> None:

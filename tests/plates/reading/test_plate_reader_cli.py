@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -11,9 +10,8 @@ import numpy as np
 from click.testing import CliRunner
 
 from plates.reading.training.synth import PlateSpec
+from tests.plates.reading.conftest import PhotoFactory
 from vehicle_enforce.platereading_cli import plates
-
-PhotoFactory = Callable[..., tuple[np.ndarray, list[np.ndarray]]]
 
 
 def _write(tmp: Path, name: str, img: np.ndarray) -> Path:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from typing import Any
 
 import cv2
@@ -15,8 +14,7 @@ from plates.reading import reader as reader_mod
 from plates.reading.decode import TextResult
 from plates.reading.detect import Candidate, find_candidates
 from plates.reading.training.synth import PlateSpec, random_plate_text
-
-PhotoFactory = Callable[..., tuple[np.ndarray, list[np.ndarray]]]
+from tests.plates.reading.conftest import PhotoFactory
 
 CASES = [
     PlateSpec("晋E12345", "blue"),
