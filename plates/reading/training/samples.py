@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 
 from plates.reading.rectify import warp_plate
 from plates.reading.training.synth import (
+    PlateSpec,
     photometric,
     place_plate,
     random_background,
@@ -35,6 +36,29 @@ def _jitter_quad(quad: NDArray[np.float32], rng: random.Random) -> NDArray[np.fl
     return q
 
 
+def place_sample(
+    spec: PlateSpec, rng: random.Random
+) -> tuple[NDArray[np.uint8], NDArray[np.float32], NDArray[np.float64], float]:
+    """A plate of ``spec`` rendered into a small scene as a detector would box it: (scene, the
+    detector's quad, the plate-to-scene homography, the plate's render scale)."""
+    width = rng.uniform(45, 260) if rng.random() < 0.8 else rng.uniform(260, 480)
+    scale = float(np.clip(width / 440 * 1.5, 0.5, 1.0))
+    plate, corners = render_plate(spec, rng, scale=scale)
+    aspect = plate.shape[0] / plate.shape[1]
+    cw, ch = round(width * 1.35), round(width * aspect * 1.9) + 10
+    canvas = random_background(rng, ch, cw)
+    dst = place_plate(plate, corners, canvas, rng, width, (cw / 2, ch / 2), max_angle=8.0, max_persp=0.08)
+    canvas = photometric(canvas, rng)
+    homography = cv2.getPerspectiveTransform(corners, dst)
+    if rng.random() < 0.2:
+        # an axis-aligned box around a tilted plate (a box-only detector or a hand-drawn label):
+        # the text is tilted in the crop and the box's corners show background
+        x0, y0 = dst.min(axis=0)
+        x1, y1 = dst.max(axis=0)
+        dst = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
+    return canvas, _jitter_quad(dst, rng), homography, scale
+
+
 def make_sample(rng: random.Random) -> tuple[NDArray[np.uint8], str]:
     """One (crop, text) pair; text is "" for a negative (non-plate) crop."""
     if rng.random() < 0.08:
@@ -44,27 +68,14 @@ def make_sample(rng: random.Random) -> tuple[NDArray[np.uint8], str]:
         quad = _jitter_quad(quad, rng)
         return warp_plate(bg, quad, double=rng.random() < 0.2), ""
     spec = random_spec(rng)
-    width = rng.uniform(45, 260) if rng.random() < 0.8 else rng.uniform(260, 480)
-    plate, corners = render_plate(spec, rng, scale=float(np.clip(width / 440 * 1.5, 0.5, 1.0)))
-    aspect = plate.shape[0] / plate.shape[1]
-    cw, ch = round(width * 1.35), round(width * aspect * 1.9) + 10
-    canvas = random_background(rng, ch, cw)
-    dst = place_plate(plate, corners, canvas, rng, width, (cw / 2, ch / 2), max_angle=8.0, max_persp=0.08)
-    canvas = photometric(canvas, rng)
-    if rng.random() < 0.2:
-        # an axis-aligned box around a tilted plate (a box-only detector or a hand-drawn label):
-        # the text is tilted in the crop and the box's corners show background
-        x0, y0 = dst.min(axis=0)
-        x1, y1 = dst.max(axis=0)
-        dst = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
-    quad = _jitter_quad(dst, rng)
+    canvas, quad, _, _ = place_sample(spec, rng)
     crop = warp_plate(canvas, quad, double=spec.double)
     if rng.random() < 0.25:
-        crop = _low_res(crop, rng)
+        crop = low_res(crop, rng)
     return crop, spec.text
 
 
-def _low_res(crop: NDArray[np.uint8], rng: random.Random) -> NDArray[np.uint8]:
+def low_res(crop: NDArray[np.uint8], rng: random.Random) -> NDArray[np.uint8]:
     """A crop stored small (e.g. 94x24) and compressed, then scaled back up to the input size."""
     h, w = crop.shape[:2]
     f = rng.uniform(0.45, 0.8)
