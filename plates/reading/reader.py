@@ -3,7 +3,8 @@
 Pipeline: classical candidate detection (``detect``) -> perspective warp into the
 recogniser layout (single row, and double row for squarish candidates, ``rectify``) ->
 CTC recogniser (``recognizer``) decoded under the plate grammar (``decode``) -> confidence
-filter -> one reading per physical plate -> background colour (``color``). A candidate that
+filter -> one reading per physical plate -> a second read of the province character at twice
+the resolution (``province``, single-row plates) -> background colour (``color``). A candidate that
 shows characters but gives no sure read (``SURE``) is read once more from the plate's
 traced outline (``detect.refine_quad``) and the surer read kept: edge regions are axis-aligned
 boxes over the characters that cut off tilted plates' ends, and a cut-off end can still give a
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import os
 import threading
+from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -21,8 +24,10 @@ from numpy.typing import NDArray
 
 from plates.reading._np import as_u8
 from plates.reading.color import classify_color
-from plates.reading.decode import TextResult, ctc_decode, decode_plate
+from plates.reading.decode import TextResult, ctc_decode, decode_plate, softmax
 from plates.reading.detect import Candidate, expand_quad, find_candidates, quad_size, refine_quad, row_transitions
+from plates.reading.province import DEFAULT_MODEL as PROVINCE_MODEL
+from plates.reading.province import ProvinceClassifier
 from plates.reading.recognizer import DEFAULT_MODEL, Recognizer
 from plates.reading.rectify import warp_plate
 from plates.reading.types import PlateReading
@@ -123,9 +128,16 @@ def _same_place(a: F32, b: F32) -> bool:
     return _inside(a, b.mean(axis=0)) or _inside(b, a.mean(axis=0))
 
 
-def _covered(quad: F32, found: list[tuple[TextResult, F32, bool]]) -> bool:
+class _Read(NamedTuple):
+    res: TextResult
+    quad: F32
+    double: bool
+    logits: F32
+
+
+def _covered(quad: F32, found: list[_Read]) -> bool:
     """A candidate on a plate already read this surely need not be read again."""
-    return any(res.confidence >= SURE and _same_place(q, quad) for res, q, _ in found)
+    return any(r.res.confidence >= SURE and _same_place(r.quad, quad) for r in found)
 
 
 def apply_thread_limit() -> None:
@@ -141,18 +153,25 @@ def apply_thread_limit() -> None:
 
 
 class PlateReader:
-    def __init__(self, model_path: str | None = None, min_confidence: float = MIN_CONFIDENCE) -> None:
+    def __init__(
+        self,
+        model_path: str | None = None,
+        min_confidence: float = MIN_CONFIDENCE,
+        province_model: str | Path | None = PROVINCE_MODEL,
+    ) -> None:
+        """``province_model=None`` keeps the recogniser's own province reads."""
         apply_thread_limit()
         self.recognizer = Recognizer(model_path or DEFAULT_MODEL)
         self.min_confidence = min_confidence
+        self.province = None if province_model is None else ProvinceClassifier(province_model)
 
-    def _read_candidate(self, img: U8, cand: Candidate) -> tuple[TextResult, F32, bool] | None:
+    def _read_candidate(self, img: U8, cand: Candidate) -> _Read | None:
         """The surest plate read of one candidate over its layouts; when none is sure
         (``SURE``) but one showed characters, the plate's traced outline is read too.
         Once a layout shows fewer than ``MIN_TEXT`` characters, the candidate's later layouts of the
         same rows (single or double) are not read: on the 60 real photos and 40 crops this changed
         no reading and saved a fifth of the recogniser runs."""
-        best: tuple[TextResult, F32, bool] | None = None
+        best: _Read | None = None
         texty: F32 | None = None  # a single-row quad that showed some characters
         barren: set[bool] = set()  # row layouts (double or not) that showed too few characters
         for quad, double in _variants(cand):
@@ -170,9 +189,9 @@ class PlateReader:
             res = _decode(crop, logits, double, greedy)
             if res is None:
                 continue
-            if best is None or res.confidence > best[0].confidence:
-                best = (res, quad, double)
-            if best[0].confidence >= SURE:
+            if best is None or res.confidence > best.res.confidence:
+                best = _Read(res, quad, double, logits)
+            if best.res.confidence >= SURE:
                 return best
         if texty is None:
             return best
@@ -182,9 +201,10 @@ class PlateReader:
                 continue
             for quad, double in _outline_variants(outline):
                 crop = warp_plate(img, quad, double)
-                res = _decode(crop, self.recognizer.logits([crop])[0], double)
-                if res is not None and (best is None or res.confidence > best[0].confidence):
-                    best = (res, quad, double)
+                logits = self.recognizer.logits([crop])[0]
+                res = _decode(crop, logits, double)
+                if res is not None and (best is None or res.confidence > best.res.confidence):
+                    best = _Read(res, quad, double, logits)
         return best
 
     def read(self, image: NDArray[np.uint8] | bytes) -> list[PlateReading]:
@@ -194,7 +214,7 @@ class PlateReader:
         if max(h, w) > MAX_SIDE:
             f = MAX_SIDE / max(h, w)
             img = as_u8(cv2.resize(img, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA))
-        found: list[tuple[TextResult, F32, bool]] = []
+        found: list[_Read] = []
         cands = find_candidates(img)
         ih, iw = img.shape[:2]
         if 1.8 <= iw / ih <= 6.0 and ih <= 160:  # the photo is itself a plate crop
@@ -204,17 +224,19 @@ class PlateReader:
             if _covered(cand.quad, found):
                 continue
             best = self._read_candidate(img, cand)
-            if best is not None and best[0].confidence >= self.min_confidence:
+            if best is not None and best.res.confidence >= self.min_confidence:
                 found.append(best)
-        found.sort(key=lambda t: -t[0].confidence)
-        kept: list[tuple[TextResult, F32, bool]] = []
-        for res, quad, double in found:
-            if any(_same_place(kq, quad) or kr.text == res.text for kr, kq, _ in kept):
+        found.sort(key=lambda r: -r.res.confidence)
+        kept: list[_Read] = []
+        for r in found:
+            if any(_same_place(k.quad, r.quad) or k.res.text == r.res.text for k in kept):
                 continue
-            kept.append((res, quad, double))
+            kept.append(r)
         out: list[PlateReading] = []
-        for res, quad, double in kept:
+        for res, quad, double, logits in kept:
             crop = warp_plate(img, quad, double)
+            if self.province is not None and not double:
+                res = self.province.reread(img, quad, softmax(logits), res)
             color = classify_color(crop, len(res.text))
             corners = tuple((float(x) / f, float(y) / f) for x, y in quad)
             out.append(PlateReading(res.text, color, res.confidence, res.char_confidences, corners))
