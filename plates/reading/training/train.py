@@ -205,9 +205,10 @@ def train_mode(model: nn.Module, frozen_norms: bool) -> None:
                 m.eval()
 
 
-def export_onnx(model: nn.Module, path: Path) -> None:
+def export_onnx(model: nn.Module, path: Path, input_hw: tuple[int, int] = (INPUT_H, INPUT_W)) -> None:
+    """Export for ``cv2.dnn``: NCHW BGR input of ``input_hw``, any batch size."""
     model.eval()
-    dummy = torch.zeros(1, 3, INPUT_H, INPUT_W)
+    dummy = torch.zeros(1, 3, *input_hw)
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.onnx.export(
         model,

@@ -41,6 +41,7 @@ from torch import nn
 from plates.reading.charset import PROVINCES
 from plates.reading.province import WIN_H, WIN_W, to_blob
 from plates.reading.training.province_samples import generate
+from plates.reading.training.train import export_onnx
 
 
 def _block(cin: int, cout: int) -> list[nn.Module]:
@@ -68,21 +69,6 @@ class ProvinceNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out: torch.Tensor = self.features(x)
         return out
-
-
-def export_onnx(model: nn.Module, path: Path) -> None:
-    model.eval()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.onnx.export(
-        model,
-        (torch.zeros(1, 3, WIN_H, WIN_W),),
-        str(path),
-        input_names=["input"],
-        output_names=["logits"],
-        opset_version=11,
-        dynamo=False,
-        dynamic_axes={"input": {0: "n"}, "logits": {0: "n"}},
-    )
 
 
 def _generate(args: argparse.Namespace) -> None:
@@ -139,7 +125,7 @@ def _train(args: argparse.Namespace) -> None:
                 f"step {step}/{steps} loss {float(loss.detach()):.3f} val {acc:.4f} lr {lr:.5f} {elapsed:.0f}s",
                 flush=True,
             )
-    export_onnx(model, args.out)
+    export_onnx(model, args.out, (WIN_H, WIN_W))
     print(f"-> {args.out}", flush=True)
 
 
