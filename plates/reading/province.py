@@ -70,7 +70,7 @@ def province_centre(probs: F32) -> float:
     t = _peak(probs)
     letters = probs[_LETTER_IDS, t + 1 : t + 9].sum(axis=0)  # the area letter follows it
     pitch = 1 + int(letters.argmax()) if letters.size else 4
-    return (t + 0.5 + PEAK_TO_CENTRE * pitch) / n_t
+    return float((t + 0.5 + PEAK_TO_CENTRE * pitch) / n_t)
 
 
 class ProvinceClassifier:
@@ -84,7 +84,7 @@ class ProvinceClassifier:
             self._net.setInput(to_blob([window]))
             z = np.asarray(self._net.forward(), dtype=np.float32).reshape(-1)
         p = np.exp(z - z.max())
-        return (p / p.sum()).astype(np.float32)
+        return np.asarray(p / p.sum(), dtype=np.float32)
 
     def reread(self, image: U8, quad: F32, probs: F32, res: TextResult) -> TextResult:
         """``res`` (a single-row read of ``quad`` in ``image`` with (classes, T) ``probs``) with

@@ -49,7 +49,7 @@ def place_sample(
     canvas = random_background(rng, ch, cw)
     dst = place_plate(plate, corners, canvas, rng, width, (cw / 2, ch / 2), max_angle=8.0, max_persp=0.08)
     canvas = photometric(canvas, rng)
-    homography = cv2.getPerspectiveTransform(corners, dst)
+    homography = np.asarray(cv2.getPerspectiveTransform(corners, dst), np.float64)
     if rng.random() < 0.2:
         # an axis-aligned box around a tilted plate (a box-only detector or a hand-drawn label):
         # the text is tilted in the crop and the box's corners show background
