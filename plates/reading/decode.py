@@ -45,7 +45,7 @@ def softmax(logits: F32) -> F32:
     z = logits - logits.max(axis=0, keepdims=True)
     p = np.exp(z)
     p /= p.sum(axis=0, keepdims=True)
-    return p.astype(np.float32, copy=False)
+    return np.asarray(p, dtype=np.float32)
 
 
 def ctc_decode(logits: F32) -> TextResult:
@@ -139,7 +139,7 @@ def _substitute(
         chars: list[str] = []
         confs: list[float] = []
         for ids, (_, frames) in zip(template, greedy, strict=True):
-            sub = p[np.ix_(ids, frames)]  # allowed classes x the run's frames
+            sub = p[np.ix_(ids, np.asarray(frames))]  # allowed classes x the run's frames
             k, t = np.unravel_index(int(sub.argmax()), sub.shape)
             cls = int(ids[k])
             score += float(np.log(max(float(sub[k, t]), 1e-30)))

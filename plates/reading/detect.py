@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -82,7 +83,7 @@ def row_transitions(gray: U8) -> float:
     return float(statistics.median(np.count_nonzero(bw[:, 1:] != bw[:, :-1], axis=1).tolist()))
 
 
-def _rect_quad(rect: tuple[tuple[float, float], tuple[float, float], float]) -> tuple[F32, float, float]:
+def _rect_quad(rect: tuple[Sequence[float], Sequence[float], float]) -> tuple[F32, float, float]:
     """minAreaRect -> quad ordered tl, tr, br, bl with the long side as the width."""
     (x0, y0), (x1, y1), (x2, y2), (x3, y3) = cv2.boxPoints(rect).tolist()
     n1, n2 = math.hypot(x1 - x0, y1 - y0), math.hypot(x2 - x1, y2 - y1)
@@ -248,7 +249,7 @@ def find_candidates(image: U8, max_candidates: int = 14) -> list[Candidate]:
         cands += _contour_candidates(m, name, img_area, min_w)
 
     # vertical edges of characters (white/black plates, washed-out colours at night)
-    gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+    gray = as_u8(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY))
     blur = cv2.GaussianBlur(gray, (5, 5), 0)
     sob = cv2.convertScaleAbs(cv2.Sobel(blur, cv2.CV_16S, 1, 0, ksize=3))
     otsu, _ = cv2.threshold(sob, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)

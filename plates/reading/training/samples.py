@@ -82,7 +82,8 @@ def low_res(crop: NDArray[np.uint8], rng: random.Random) -> NDArray[np.uint8]:
     small = cv2.resize(crop, (max(8, round(w * f)), max(4, round(h * f))), interpolation=cv2.INTER_AREA)
     if rng.random() < 0.5:
         ok, enc = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(20, 80)])
-        if ok:
-            small = cv2.imdecode(enc, cv2.IMREAD_COLOR)
+        decoded = cv2.imdecode(enc, cv2.IMREAD_COLOR) if ok else None
+        if decoded is not None:
+            small = decoded
     interp = rng.choice((cv2.INTER_LINEAR, cv2.INTER_CUBIC, cv2.INTER_NEAREST))
     return np.ascontiguousarray(cv2.resize(small, (w, h), interpolation=interp), dtype=np.uint8)

@@ -399,7 +399,7 @@ def random_background(rng: random.Random, h: int, w: int) -> U8:
             )
     noise = np.empty(img.shape, np.int16)
     cv2.setRNGSeed(rng.randrange(1 << 30))  # cv2.randn is much faster than numpy's normal
-    cv2.randn(noise, 0, rng.uniform(2, 20))
+    cv2.randn(noise, 0, rng.uniform(2, 20))  # type: ignore[call-overload]  # scalars: the stubs lack them
     return as_u8(np.clip(img.astype(np.int16) + noise, 0, 255))
 
 
@@ -464,7 +464,7 @@ def photometric(img: U8, rng: random.Random) -> U8:
     if rng.random() < 0.6:
         noise = np.empty(out.shape, np.int16)
         cv2.setRNGSeed(rng.randrange(1 << 30))
-        cv2.randn(noise, 0, rng.uniform(1, 12))
+        cv2.randn(noise, 0, rng.uniform(1, 12))  # type: ignore[call-overload]  # as above
         out = np.clip(out.astype(np.int16) + noise, 0, 255).astype(np.uint8)
     if rng.random() < 0.6:
         ok, enc = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(15, 90)])

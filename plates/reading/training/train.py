@@ -189,8 +189,10 @@ def load_onnx(model: PlateNet, path: Path) -> None:
             w, b = (torch.from_numpy(weights[name].copy()) for name in node.input[1:3])
             conv.weight.copy_(w)
             if norm is None:
+                assert conv.bias is not None  # the classifier conv has a bias, the others a norm
                 conv.bias.copy_(b)
                 continue
+            assert norm.running_mean is not None and norm.running_var is not None
             norm.weight.fill_(1.0)
             norm.bias.copy_(b)
             norm.running_mean.zero_()
