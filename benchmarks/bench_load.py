@@ -14,6 +14,7 @@ import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import requests
 
@@ -46,7 +47,7 @@ def seed(url: str, vehicles: int) -> dict[str, str]:
     return tokens
 
 
-def run(base: str, tokens: dict, seconds: float, clients: int, max_requests: int) -> None:
+def run(base: str, tokens: dict[str, Any], seconds: float, clients: int, max_requests: int) -> None:
     plates = tokens["plates"]
     latencies: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, int] = defaultdict(int)

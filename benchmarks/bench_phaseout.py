@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Any
 
 from benchmarks._common import backends, parser, peak_rss_mb, report, scaled, summary_ms, temp_database
 
@@ -31,7 +33,7 @@ COLUMNS = (
 )
 
 
-def _vehicles(n: int, township_ids: list[int], rng: random.Random) -> tuple[list[tuple], list[int]]:
+def _vehicles(n: int, township_ids: Sequence[int], rng: random.Random) -> tuple[list[tuple[Any, ...]], list[int]]:
     """Rows for `n` vehicles and the 1-based positions of those eligible for the phase-out."""
     from vehicle_enforce.core.timeutil import now_utc
 
@@ -92,6 +94,7 @@ def _load(url: str, vehicles: int, actions: int) -> None:
         rows, eligible = _vehicles(vehicles, township_ids, rng)
         if engine.dialect.name == "postgresql":
             raw = conn.connection.driver_connection
+            assert raw is not None  # a checked-out connection always has its driver connection
             with raw.cursor() as cur, cur.copy(f"COPY vehicles ({', '.join(COLUMNS)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)

@@ -138,7 +138,8 @@ def run_import(url: str, csv_path: Path, instance: str) -> tuple[float, float, f
 def bench_reads(label: str, reads: list[tuple[str, str]]) -> None:
     from vehicle_enforce.vehicles.matching import match_plate
 
-    samples, cpu_samples, decisions = [], [], {}
+    samples, cpu_samples = [], []
+    decisions: dict[str, int] = {}
     for plate, colour in reads[:50]:  # warm the connection pool and caches
         match_plate(plate, colour)
     start = time.perf_counter()

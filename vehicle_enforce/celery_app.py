@@ -49,7 +49,7 @@ def _make_worker_celery() -> Celery | None:
         return None
     from vehicle_enforce import create_app
 
-    return create_app().extensions["celery"]  # type: ignore[no-any-return]
+    return create_app().extensions["celery"]
 
 
 celery = _make_worker_celery()

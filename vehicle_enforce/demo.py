@@ -10,6 +10,7 @@ import random
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import current_app
@@ -122,9 +123,9 @@ def load_demo(vehicles: int = 3000, seed: int = 2019) -> dict[str, str] | None:
             township=township,
             calibration_valid_until=date(2030, 12, 31) if kind == "remote_sensing" else None,
         )
-    for username, dept, display, township, station in USERS:
+    for username, dept, display, user_township, station in USERS:
         auth_services.create_user(
-            username, DEMO_PASSWORD, dept, display_name=display, township=township, station=station
+            username, DEMO_PASSWORD, dept, display_name=display, township=user_township, station=station
         )
     secrets: dict[str, str] = {}
     for name, dept, station in TOKENS:
@@ -148,7 +149,7 @@ def load_demo(vehicles: int = 3000, seed: int = 2019) -> dict[str, str] | None:
 
     seen: set[tuple[str, str]] = set()
     weights = [share for *_, share in MIX]
-    rows = []
+    rows: list[dict[str, Any]] = []
     while len(rows) < vehicles:
         vehicle_type, fuel, colour, _ = rng.choices(MIX, weights=weights)[0]
         plate = _plate(rng, vehicle_type, colour)

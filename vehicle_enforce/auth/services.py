@@ -36,7 +36,9 @@ def _department(value: str) -> Department:
 
 
 def township_by_name_or_code(value: str) -> Township:
-    township = db.session.scalar(select(Township).where((Township.name == value) | (Township.code == value)))
+    township: Township | None = db.session.scalar(
+        select(Township).where((Township.name == value) | (Township.code == value))
+    )
     if township is None:
         raise Invalid(f"unknown township '{value}'", {"township": "unknown township"})
     return township
@@ -93,7 +95,7 @@ _TOKEN_BY_DIGEST = select(ApiToken).where(ApiToken.token_hash == bindparam("dige
 
 def authenticate_token(secret: str) -> ApiToken | None:
     digest = _hash_token(secret)
-    token = db.session.scalar(_TOKEN_BY_DIGEST, {"digest": digest})
+    token: ApiToken | None = db.session.scalar(_TOKEN_BY_DIGEST, {"digest": digest})
     if token is None or token.revoked_at is not None:
         return None
     # The lookup is by digest; compare again in constant time so timing says nothing either way.
@@ -149,7 +151,7 @@ class LoginRefused(Exception):
 
 def check_login(username: str, password: str) -> User:
     """Verify a password, counting failures and locking the account after repeated ones."""
-    user = db.session.scalar(select(User).where(User.username == username))
+    user: User | None = db.session.scalar(select(User).where(User.username == username))
     now = now_utc()
     if user is None or not user.active:
         # Hash anyway so an unknown user costs the same time as a wrong password.

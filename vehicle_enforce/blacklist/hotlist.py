@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import Select, and_, bindparam, delete, select, text
+from sqlalchemy import CursorResult, Select, and_, bindparam, delete, select, text
 
 from plates import MatchResult
 from vehicle_enforce.auth.principal import Principal
@@ -221,5 +221,9 @@ def purge_misses(now: datetime | None = None) -> int:
     """Delete reads that were not hits and are older than HOTLIST_MISS_RETENTION_DAYS; return how many."""
     days = int(current_app.config.get("HOTLIST_MISS_RETENTION_DAYS", 30))
     cutoff = (now or now_utc()) - timedelta(days=days)
-    result = db.session.execute(delete(HotlistRead).where(HotlistRead.hit.is_(None), HotlistRead.seen_at < cutoff))
+    # A DML statement's result is a CursorResult (it has rowcount); Session.execute is typed as Result.
+    result = cast(
+        CursorResult[Any],
+        db.session.execute(delete(HotlistRead).where(HotlistRead.hit.is_(None), HotlistRead.seen_at < cutoff)),
+    )
     return int(result.rowcount or 0)

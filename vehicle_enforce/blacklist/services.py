@@ -76,7 +76,9 @@ def _number(value: Any) -> str:
 def _describe(item: dict[str, Any]) -> str:
     code = str(item.get("item"))
     name, unit = labels.label(code, "item"), ITEM_UNITS.get(code, "")
-    value, limit = item.get("value"), item.get("limit")
+    # Any: float() of a missing (None) or non-numeric value raises, and that is handled below.
+    value: Any = item.get("value")
+    limit: Any = item.get("limit")
     try:
         over = f"，超出 {float(value) - float(limit):.4g}{unit}"
     except (TypeError, ValueError):
@@ -244,9 +246,9 @@ def _list_by_repeats(
     for vehicle_id in listed:
         since = released.get(vehicle_id)
         by_day: dict[date, dict[str, Any]] = {}
-        for at, evidence in sorted(observations[vehicle_id], key=lambda o: o[0]):
+        for at, observed in sorted(observations[vehicle_id], key=lambda o: o[0]):
             if since is None or at > since:
-                by_day.setdefault(local_day(at), evidence)
+                by_day.setdefault(local_day(at), observed)
         window = _first_window(by_day, minimum, window_days) or []
         evidence = [by_day[d] for d in window]
         reason = f"{window_days}天内{minimum}个不同日期的有效检测超标，列入黑名单。" + " ".join(
@@ -257,7 +259,9 @@ def _list_by_repeats(
     del vehicles
 
 
-def _exceeding_passes(stmt: Select[Any], vehicle_ids: list[int], start: datetime, end: datetime) -> Select[Any]:
+def _exceeding_passes(
+    stmt: Select[*tuple[Any, ...]], vehicle_ids: list[int], start: datetime, end: datetime
+) -> Select[*tuple[Any, ...]]:
     return stmt.where(
         RemoteSensingPass.vehicle_id.in_(vehicle_ids),
         RemoteSensingPass.verdict == "exceed",
@@ -265,7 +269,9 @@ def _exceeding_passes(stmt: Select[Any], vehicle_ids: list[int], start: datetime
     )
 
 
-def _confirmed_captures(stmt: Select[Any], vehicle_ids: list[int], start: datetime, end: datetime) -> Select[Any]:
+def _confirmed_captures(
+    stmt: Select[*tuple[Any, ...]], vehicle_ids: list[int], start: datetime, end: datetime
+) -> Select[*tuple[Any, ...]]:
     return stmt.where(
         BlackSmokeCapture.vehicle_id.in_(vehicle_ids),
         BlackSmokeCapture.review_status == "confirmed",

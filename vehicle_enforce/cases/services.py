@@ -110,7 +110,7 @@ ActionSpec = tuple[Case, str, str | None, str, str | None, str, dict[str, Any]]
 
 
 def _record(
-    case: Case, action: str, source: str | None, target: str, department: str | None, actor: str, fields: dict
+    case: Case, action: str, source: str | None, target: str, department: str | None, actor: str, fields: dict[str, Any]
 ) -> CaseAction:
     return _record_many([(case, action, source, target, department, actor, fields)])[0]
 

@@ -17,7 +17,7 @@ from typing import Any, cast
 
 from sqlalchemy import Integer, Table, event, inspect, text
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapper, Session
 
 from vehicle_enforce.core import jsontext
 from vehicle_enforce.extensions import db
@@ -36,6 +36,7 @@ def insert_rows(table: Table, rows: Sequence[dict[str, Any]]) -> None:
         _executemany(table, columns, rows)
         return
     raw = db.session.connection().connection.driver_connection
+    assert raw is not None  # a checked-out connection always has its driver connection
     with raw.cursor() as cursor:
         _copy_in(cursor, table.name, columns, _copy_values(table, columns, rows))
 
@@ -64,7 +65,8 @@ def _copy_values(
 
 
 def _is_json(table: Table, column: str) -> bool:
-    return table.c[column].type._type_affinity.__name__ == "JSON"
+    affinity = table.c[column].type._type_affinity  # None only for the bare TypeEngine base class
+    return affinity is not None and affinity.__name__ == "JSON"
 
 
 #: Column types COPY sends in PostgreSQL's binary format (the values' Python types match them).
@@ -141,8 +143,8 @@ def insert_ignore_conflicts(
         return _pg_copy_insert(table, rows, key, returning)
     stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=list(key))
     if returning:
-        stmt = stmt.returning(*(table.c[name] for name in returning))
-        return list(db.session.execute(stmt, list(rows)).all())
+        returning_stmt = stmt.returning(*(table.c[name] for name in returning))
+        return list(db.session.execute(returning_stmt, list(rows)).all())
     db.session.execute(stmt, list(rows))
     return []
 
@@ -221,6 +223,7 @@ def _pg_copy_insert(
     names = ", ".join(f'"{c}"' for c in columns)
     stage = f"_stage_{table.name}"
     raw = db.session.connection().connection.driver_connection
+    assert raw is not None  # as in insert_rows
     # Identifiers below come from the table's metadata, never from input; values go through COPY.
     with raw.cursor() as cur:
         # Columns and types only (no defaults or constraints); kept per connection, emptied each use.
@@ -251,13 +254,14 @@ RESERVE_IDS_FROM = 8
 def _sequence_pk(cls: type) -> tuple[str, str, str] | None:
     """(table, column, attribute) of a mapped class whose primary key is one integer column the
     database numbers; None otherwise."""
-    mapper = inspect(cls)
+    mapper: Mapper[Any] = inspect(cls)
     if len(mapper.primary_key) != 1 or len(mapper.tables) != 1:
         return None
     column = mapper.primary_key[0]
     if not isinstance(column.type, Integer) or column.autoincrement not in (True, "auto"):
         return None
-    return mapper.local_table.name, column.name, mapper.get_property_by_column(column).key
+    table = cast(Table, mapper.local_table)  # typed FromClause; a declarative class maps a Table
+    return table.name, column.name, mapper.get_property_by_column(column).key
 
 
 @event.listens_for(Session, "before_flush")

@@ -84,7 +84,7 @@ def _pending() -> dict[str, Any]:
         region = current_app.config.get("REGION_CODE") or "000000"
         routes = [(name, frozenset(spec.get("kinds", ALL_KINDS))) for name, spec in targets().items()]
         pending = db.session.info[PENDING_KEY] = {"rows": [], "routes": routes, "region": region}
-    return pending  # type: ignore[no-any-return]
+    return pending
 
 
 @sa_event.listens_for(Session, "before_commit")

@@ -67,7 +67,7 @@ def load(rng: random.Random) -> None:
     for i in range(40):
         plate, colour = rng.choice(trucks)
         method = rng.choice(["free_acceleration", "lug_down", "ringelmann", "obd"])
-        readings: dict[str, Any] = {
+        readings_by_method: dict[str, dict[str, Any]] = {
             "free_acceleration": {"k_readings": [round(rng.uniform(0.2, 1.4), 2) for _ in range(4)]},
             "lug_down": {"k": round(rng.uniform(0.2, 1.0), 2), "nox_ppm": float(rng.randint(300, 1200))},
             "ringelmann": {"ringelmann": rng.choice([0, 1, 1, 2])},
@@ -77,7 +77,8 @@ def load(rng: random.Random) -> None:
                 "readiness_ok": rng.random() > 0.1,
                 "tampering": rng.random() < 0.05,
             },
-        }[method]
+        }
+        readings = readings_by_method[method]
         kind = "spot_check" if i % 4 == 0 else "roadside"
         services.record_test(
             services.TestIn(

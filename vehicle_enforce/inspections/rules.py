@@ -117,7 +117,8 @@ def change_rules(document: dict[str, Any], effective_from: date, note: str | Non
 
 
 def current_document(day: date) -> dict[str, Any]:
-    return _json_ready(rules_on(day).raw)
+    document: dict[str, Any] = _json_ready(rules_on(day).raw)  # raw is a JSON document (a dict)
+    return document
 
 
 def _json_ready(value: Any) -> Any:

@@ -298,8 +298,8 @@ def store_passes(
     for (item, station, device), key in zip(candidates, keys, strict=True):
         if key in first_of_key:
             continue  # the same record twice in one batch: answered from the first
+        assert item.record is not None
         rec = item.record
-        assert rec is not None
         day = local_day(rec.measured_at)
         calibrated = (station.calibration_valid_until is None or station.calibration_valid_until >= day) and (
             device is None or device.calibration_valid_until is None or device.calibration_valid_until >= day
@@ -486,7 +486,9 @@ def passes_query(f: PassFilter, principal: Principal) -> Select[Any]:
 
 
 def get_pass(pass_id: int, principal: Principal) -> RemoteSensingPass:
-    found = db.session.scalar(passes_query(PassFilter(), principal).where(RemoteSensingPass.id == pass_id))
+    found: RemoteSensingPass | None = db.session.scalar(
+        passes_query(PassFilter(), principal).where(RemoteSensingPass.id == pass_id)
+    )
     if found is None:
         raise NotFound(f"no pass {pass_id}")
     return found

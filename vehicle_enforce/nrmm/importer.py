@@ -7,6 +7,7 @@ error report and the good rows are stored.
 from __future__ import annotations
 
 import csv
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -75,7 +76,7 @@ def _read(path: Path) -> pd.DataFrame:
     raise Invalid("the file is neither UTF-8 nor GBK", {"file": "unknown encoding"})
 
 
-def _row(raw: dict[str, Any], sites: dict[str, int]) -> dict[str, Any]:
+def _row(raw: dict[Hashable, Any], sites: dict[str, int]) -> dict[str, Any]:
     def text(name: str) -> str | None:
         value = raw.get(name)
         return None if value is None or (isinstance(value, float)) or str(value).strip() == "" else str(value).strip()

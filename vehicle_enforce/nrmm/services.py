@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import random
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -105,7 +106,7 @@ def create_plan(month: str, seed: int | None, share: float, actor: str) -> Sampl
     return plan
 
 
-def sample(rows: list[Any], share: float, seed: int) -> list[int]:
+def sample(rows: Sequence[Any], share: float, seed: int) -> list[int]:
     """Stratified draw: largest-remainder allocation by township, then at least one per site."""
     if not rows:
         return []

@@ -44,7 +44,7 @@ def load(rng: random.Random) -> None:
                 destination=rng.choice(["河南省焦作市", "河北省邯郸市", "山西省长治市"])
                 if kind == "transferred_out"
                 else None,
-                evidence_files=[f"phaseout/{vehicle.plate}-证明.jpg"],
+                evidence_files=(f"phaseout/{vehicle.plate}-证明.jpg",),
             )
         )
         actions.append(action)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import io
 import logging
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from vehicle_enforce.core.spreadsheets import to_csv_bytes, to_xlsx_bytes
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +88,10 @@ def progress_chart(report: dict[str, Any], cumulative: pd.DataFrame, fmt: str = 
     font = _cjk_font()
     if font is None:
         log.warning("no CJK font found (install fonts-noto-cjk); chart labels use township codes")
-    rc = {"font.family": [font, "sans-serif"] if font else ["sans-serif"], "axes.unicode_minus": False}
+    rc: dict[RcKeyType, Any] = {
+        "font.family": [font, "sans-serif"] if font else ["sans-serif"],
+        "axes.unicode_minus": False,
+    }
     townships = report["townships"]
     start = date.fromisoformat(report["period_starts_on"])
     as_of = date.fromisoformat(report["as_of"])

@@ -262,10 +262,12 @@ def find_vehicle(vehicle_id: int | None, plate: str | None, plate_color: str | N
     if not plate or not plate_color:
         raise Invalid("name the vehicle by vehicle_id or by plate and plate_color", {"vehicle_id": "required"})
     normalised = normalize_plate(plate)
-    vehicle = db.session.scalar(select(Vehicle).where(Vehicle.plate == normalised, Vehicle.plate_color == plate_color))
-    if vehicle is None:
+    found: Vehicle | None = db.session.scalar(
+        select(Vehicle).where(Vehicle.plate == normalised, Vehicle.plate_color == plate_color)
+    )
+    if found is None:
         raise NotFound(f"no registered vehicle {normalised} ({plate_color})", {"plate": "not in the registry"})
-    return vehicle
+    return found
 
 
 def _same_action(action: PhaseoutAction, data: ActionIn) -> bool:
@@ -441,7 +443,7 @@ def _new_alert(
             db.session.add(alert)
             db.session.flush()
     except IntegrityError:
-        found = db.session.scalar(
+        found: SeenAgainAlert | None = db.session.scalar(
             select(SeenAgainAlert).where(
                 SeenAgainAlert.vehicle_id == action.vehicle_id,
                 SeenAgainAlert.seen_at == seen_at,
@@ -522,7 +524,7 @@ def alert_json(alert: SeenAgainAlert) -> dict[str, Any]:
 def choose_period(as_of: date, code: str | None = None) -> PhaseoutPeriod | None:
     """The named period, else the one running on `as_of`, else the latest started; None if none is set."""
     if code is not None:
-        period = db.session.scalar(select(PhaseoutPeriod).where(PhaseoutPeriod.code == code))
+        period: PhaseoutPeriod | None = db.session.scalar(select(PhaseoutPeriod).where(PhaseoutPeriod.code == code))
         if period is None:
             raise NotFound(f"no phase-out period '{code}'", {"period": "unknown period"})
         return period

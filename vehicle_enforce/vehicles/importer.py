@@ -546,7 +546,7 @@ class _ChunkImporter:
             return
         if stored is not None and stored["emission_standard"] is not None and not stored["emission_standard_inferred"]:
             return  # a known standard is kept when the file has none
-        merged = {
+        merged: dict[str, Any] = {
             n: values.get(n, stored[n] if stored else None) for n in ("vehicle_type", "fuel", "registration_date")
         }
         standard, inferred = resolve_emission_standard(
@@ -584,6 +584,7 @@ class _ChunkImporter:
                 _in(Owner.credit_code, codes[start : start + _IN_BATCH])
             )
             for owner_id, code, name, phone in db.session.execute(stmt):
+                assert code is not None  # selected by credit code
                 ids[code] = owner_id
                 row = wanted[code]
                 if row.owner_name != name or (row.phone and row.phone != phone):
@@ -591,7 +592,7 @@ class _ChunkImporter:
         missing = [code for code in codes if code not in ids]
         if missing:
             now = now_utc()
-            rows = [
+            new_owners = [
                 {
                     "kind": OwnerKind.enterprise.value,
                     "name": wanted[c].owner_name,
@@ -601,7 +602,7 @@ class _ChunkImporter:
                 }
                 for c in missing
             ]
-            ids.update(zip(missing, bulk.insert_rows_returning_ids(_OWNERS, rows), strict=True))
+            ids.update(zip(missing, bulk.insert_rows_returning_ids(_OWNERS, new_owners), strict=True))
         if renames:
             db.session.execute(update(Owner), renames)
         return ids

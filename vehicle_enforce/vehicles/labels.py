@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime
+from enum import StrEnum
 from functools import lru_cache
 from typing import Final
 
@@ -151,7 +152,7 @@ _CN_DIGITS: Final[dict[str, int]] = {"零": 0, "一": 1, "二": 2, "三": 3, "�
 _DATE_FORMATS: Final = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日")
 
 
-def _lookup(text: str, names: dict[str, str], values: type, what: str) -> str:
+def _lookup(text: str, names: dict[str, str], values: type[StrEnum], what: str) -> str:
     key = _key(text)
     canonical = [v.value for v in values]
     if key.lower() in canonical:

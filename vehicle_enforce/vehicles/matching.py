@@ -52,7 +52,9 @@ def candidate_query(dialect: str, extend: Callable[[Select[Any]], Select[Any]] |
         condition = Vehicle.plate_key == any_(bindparam("keys", type_=postgresql.ARRAY(String)))
     else:
         condition = Vehicle.plate_key.in_(bindparam("keys", expanding=True))
-    stmt = select(Vehicle.plate_key, Vehicle.id, Vehicle.plate, Vehicle.plate_color).where(condition)
+    stmt: Select[*tuple[Any, ...]] = select(Vehicle.plate_key, Vehicle.id, Vehicle.plate, Vehicle.plate_color).where(
+        condition
+    )
     return extend(stmt) if extend is not None else stmt
 
 

@@ -13,7 +13,7 @@ import logging
 import sys
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +44,7 @@ def reader() -> Callable[[Any], list[Any]] | None:
     except ImportError as exc:
         log.warning("plate reader unavailable (%s)", exc)
         return None
-    return read_plates  # type: ignore[no-any-return]
+    return read_plates
 
 
 def max_bytes() -> int:
@@ -151,7 +151,7 @@ def reading_json(reading: Any, match: MatchResult | None = None) -> dict[str, An
 
 
 def photo_read_json(result: PhotoRead) -> dict[str, Any]:
-    matches = result.matches or [None] * len(result.readings)
+    matches: Sequence[MatchResult | None] = result.matches or [None] * len(result.readings)
     return {
         "readings": [reading_json(r, m) for r, m in zip(result.readings, matches, strict=True)],
         "elapsed_ms": round(result.elapsed_ms, 1),

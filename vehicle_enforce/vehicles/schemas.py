@@ -21,9 +21,11 @@ class OwnerIn(Schema):
 
     kind: Literal["enterprise", "person"]
     name: str = Field(min_length=1, max_length=256)
-    credit_code: str | None = Field(None, max_length=32, description="统一社会信用代码; required for enterprises")
-    phone: str | None = Field(None, max_length=32)
-    address: str | None = Field(None, max_length=256)
+    credit_code: str | None = Field(
+        default=None, max_length=32, description="统一社会信用代码; required for enterprises"
+    )
+    phone: str | None = Field(default=None, max_length=32)
+    address: str | None = Field(default=None, max_length=256)
 
 
 class VehicleIn(Schema):

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
-from plates import PlateColor, normalize_plate, parse_color
+from plates import MatchResult, PlateColor, normalize_plate, parse_color
 from vehicle_enforce.auth.models import Township
 from vehicle_enforce.auth.services import township_by_name_or_code
 from vehicle_enforce.core import audit
@@ -314,7 +314,7 @@ def fleet_summary(owner_id: int) -> dict[str, Any]:
 # --- matching and link confirmation ------------------------------------------------------------------
 
 
-def match(plate: str, plate_color: str | None) -> matching.MatchResult:
+def match(plate: str, plate_color: str | None) -> MatchResult:
     """Decide which registered vehicle a plate read names (see plates.rank_candidates)."""
     try:
         colour = parse_color(plate_color)
