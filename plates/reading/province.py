@@ -91,8 +91,11 @@ class ProvinceClassifier:
         its province taken from the recogniser's and this classifier's beliefs multiplied;
         the province's confidence becomes the joint probability of the one kept."""
         t = _peak(probs)
-        rec = probs[_PROVINCE_IDS, t] / max(float(probs[_PROVINCE_IDS, t].sum()), 1e-9)
+        rec = probs[_PROVINCE_IDS, t]
         joint = rec * self.probabilities(province_window(image, quad, province_centre(probs)))
-        joint /= joint.sum()
+        total = float(joint.sum())
+        if not total > 0:  # no province belief left to join (underflow): keep the read
+            return res
+        joint /= total
         k = int(joint.argmax())
         return TextResult(PROVINCES[k] + res.text[1:], (float(joint[k]), *res.char_confidences[1:]))

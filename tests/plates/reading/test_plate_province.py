@@ -79,3 +79,11 @@ def test_a_sure_recogniser_is_not_overruled(classifier: ProvinceClassifier) -> N
     plate, corners, x = _flat_plate("粤A12345")
     probs = _torn("鄂", "鄂", x)
     assert classifier.reread(plate, corners, probs, TextResult("鄂A12345", (1.0,) * 7)).text == "鄂A12345"
+
+
+def test_a_read_without_province_belief_is_kept(classifier: ProvinceClassifier) -> None:
+    plate, corners, x = _flat_plate("粤A12345")
+    probs = _torn("鄂", "鄂", x)
+    probs[1 : 1 + len(PROVINCES)] = 0.0  # every province underflowed to zero
+    res = TextResult("鄂A12345", (0.7,) * 7)
+    assert classifier.reread(plate, corners, probs, res) == res
