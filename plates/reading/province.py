@@ -22,8 +22,8 @@ from numpy.typing import NDArray
 
 from plates.reading._np import as_u8
 from plates.reading.charset import CHARS, LETTERS, PROVINCES
-from plates.reading.decode import TextResult
-from plates.reading.rectify import INPUT_H, INPUT_W
+from plates.reading.decode import TextResult, softmax
+from plates.reading.rectify import INPUT_H, INPUT_W, to_blob
 
 U8 = NDArray[np.uint8]
 F32 = NDArray[np.float32]
@@ -51,23 +51,16 @@ def province_window(image: U8, quad: F32, x: float) -> U8:
     return as_u8(cv2.warpPerspective(image, m, (WIN_W, WIN_H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
 
 
-def to_blob(windows: list[U8]) -> F32:
-    """BGR uint8 windows -> NCHW float32 in [-1, 1], as the recogniser's input."""
-    arr = (np.stack(windows).astype(np.float32) - 127.5) / 127.5
-    return np.ascontiguousarray(arr.transpose(0, 3, 1, 2))
-
-
 def _peak(probs: F32) -> int:
     """The frame where the province character peaks: the most province-like frame of the
     read's first half."""
     return int(probs[_PROVINCE_IDS, : probs.shape[1] // 2].sum(axis=0).argmax())
 
 
-def province_centre(probs: F32) -> float:
-    """Where the province character's centre lies in a read of (classes, T) probabilities,
-    as a share of the layout's width."""
+def _centre(probs: F32, t: int) -> float:
+    """Where the province character peaking at frame ``t`` of a read of (classes, T)
+    probabilities has its centre, as a share of the layout's width."""
     n_t = probs.shape[1]
-    t = _peak(probs)
     letters = probs[_LETTER_IDS, t + 1 : t + 9].sum(axis=0)  # the area letter follows it
     pitch = 1 + int(letters.argmax()) if letters.size else 4
     return float((t + 0.5 + PEAK_TO_CENTRE * pitch) / n_t)
@@ -82,9 +75,8 @@ class ProvinceClassifier:
         """Probabilities over ``PROVINCES`` of one window."""
         with self._lock:  # a cv2.dnn.Net is not thread safe
             self._net.setInput(to_blob([window]))
-            z = np.asarray(self._net.forward(), dtype=np.float32).reshape(-1)
-        p = np.exp(z - z.max())
-        return np.asarray(p / p.sum(), dtype=np.float32)
+            z = np.asarray(self._net.forward(), dtype=np.float32).reshape(-1, 1)
+        return softmax(z)[:, 0]
 
     def reread(self, image: U8, quad: F32, probs: F32, res: TextResult) -> TextResult:
         """``res`` (a single-row read of ``quad`` in ``image`` with (classes, T) ``probs``) with
@@ -92,7 +84,7 @@ class ProvinceClassifier:
         the province's confidence becomes the joint probability of the one kept."""
         t = _peak(probs)
         rec = probs[_PROVINCE_IDS, t]
-        joint = rec * self.probabilities(province_window(image, quad, province_centre(probs)))
+        joint = rec * self.probabilities(province_window(image, quad, _centre(probs, t)))
         total = float(joint.sum())
         if not total > 0:  # no province belief left to join (underflow): keep the read
             return res

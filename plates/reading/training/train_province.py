@@ -39,7 +39,8 @@ import torch
 from torch import nn
 
 from plates.reading.charset import PROVINCES
-from plates.reading.province import WIN_H, WIN_W, to_blob
+from plates.reading.province import WIN_H, WIN_W
+from plates.reading.rectify import to_blob
 from plates.reading.training.province_samples import generate
 from plates.reading.training.train import export_onnx
 
