@@ -8,7 +8,9 @@ from the read's own quad warped at twice the resolution and centred where the re
 Its belief is multiplied with the recogniser's at that character (two readers of one glyph,
 each with its own errors) and the likeliest province kept.
 
-On single-row readings only: the double-row top row is laid out differently.
+Double-row plates (yellow truck rears) are read the same way from a window cut where GA 36 puts
+their province character, scaled so the character comes out about the size it has in a
+single-row window: the recogniser sees it squeezed into a 40 px strip with the area letter.
 """
 
 from __future__ import annotations
@@ -37,16 +39,31 @@ WIN_H = INPUT_H * SCALE
 #: its peak: median 0.54 (sd 0.12) on 400 synthetic plates read by the shipped recogniser. A
 #: share of the pitch, not of the layout, holds for loose and tight quads alike.
 PEAK_TO_CENTRE = 0.54
+#: A double-row read's quad warped to this many px (width, height): its province character, 80 x 60
+#: mm on a 440 x 220 mm plate, comes out about 24 x 35 px, the size of a single-row plate's
+#: (45 x 90 mm on 440 x 140 mm) in the single-row window at the quad margins the recogniser is
+#: trained with. (The character is wide on the plate: the window narrows it.)
+DOUBLE_LAYOUT = (145, 141)
+#: The double-row province character's centre in the read's quad (shares of its width and height):
+#: GA 36 puts it at (150, 45) mm on a 440 x 220 mm plate; the reader's double-row quads carry a
+#: margin of about 0.05 on every side. Fixed, not taken from the read: with two characters
+#: squeezed into the composed layout's 40 px top strip, the CTC peak places it worse (on
+#: synthetic plates sd 0.061 of the quad's width, against 0.039 for the fixed point).
+DOUBLE_CENTRE = ((0.05 + 150 / 440) / 1.1, (0.05 + 45 / 220) / 1.1)
 _PROVINCE_IDS = np.arange(1, len(PROVINCES) + 1)  # class ids: the provinces lead the charset
 _LETTER_IDS = np.array([CHARS.index(c) + 1 for c in LETTERS])
 
 
-def province_window(image: U8, quad: F32, x: float) -> U8:
-    """The ``WIN_H x WIN_W`` window of the single-row layout of ``quad``, warped at ``SCALE``
-    times the recogniser's size and centred at ``x`` (a share of the layout's width)."""
-    lw = INPUT_W * SCALE
-    dst = np.array([[0, 0], [lw, 0], [lw, WIN_H], [0, WIN_H]], np.float32)
+def province_window(
+    image: U8, quad: F32, x: float, y: float = 0.5, layout: tuple[int, int] = (INPUT_W * SCALE, WIN_H)
+) -> U8:
+    """The ``WIN_H x WIN_W`` window centred at (``x``, ``y``) (shares of the quad's width and
+    height) of ``quad`` warped to ``layout`` px (width, height): by default the single-row layout
+    at ``SCALE`` times the recogniser's size, whose full height the window spans."""
+    lw, lh = layout
+    dst = np.array([[0, 0], [lw, 0], [lw, lh], [0, lh]], np.float32)
     dst[:, 0] -= x * lw - WIN_W / 2
+    dst[:, 1] -= y * lh - WIN_H / 2
     m = cv2.getPerspectiveTransform(np.asarray(quad, np.float32), dst)
     return as_u8(cv2.warpPerspective(image, m, (WIN_W, WIN_H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
 
@@ -78,13 +95,17 @@ class ProvinceClassifier:
             z = np.asarray(self._net.forward(), dtype=np.float32).reshape(-1, 1)
         return softmax(z)[:, 0]
 
-    def reread(self, image: U8, quad: F32, probs: F32, res: TextResult) -> TextResult:
-        """``res`` (a single-row read of ``quad`` in ``image`` with (classes, T) ``probs``) with
-        its province taken from the recogniser's and this classifier's beliefs multiplied;
-        the province's confidence becomes the joint probability of the one kept."""
+    def reread(self, image: U8, quad: F32, probs: F32, res: TextResult, double: bool = False) -> TextResult:
+        """``res`` (a read of ``quad`` in ``image`` with (classes, T) ``probs``, of the double-row
+        layout if ``double``) with its province taken from the recogniser's and this classifier's
+        beliefs multiplied; the province's confidence becomes the joint probability of the one kept."""
         t = _peak(probs)
         rec = probs[_PROVINCE_IDS, t]
-        joint = rec * self.probabilities(province_window(image, quad, _centre(probs, t)))
+        if double:
+            window = province_window(image, quad, *DOUBLE_CENTRE, layout=DOUBLE_LAYOUT)
+        else:
+            window = province_window(image, quad, _centre(probs, t))
+        joint = rec * self.probabilities(window)
         total = float(joint.sum())
         if not total > 0:  # no province belief left to join (underflow): keep the read
             return res

@@ -4,7 +4,7 @@ Pipeline: classical candidate detection (``detect``) -> perspective warp into th
 recogniser layout (single row, and double row for squarish candidates, ``rectify``) ->
 CTC recogniser (``recognizer``) decoded under the plate grammar (``decode``) -> confidence
 filter -> one reading per physical plate -> a second read of the province character at twice
-the resolution (``province``, single-row plates) -> background colour (``color``). A candidate that
+the resolution (``province``) -> background colour (``color``). A candidate that
 shows characters but gives no sure read (``SURE``) is read once more from the plate's
 traced outline (``detect.refine_quad``) and the surer read kept: edge regions are axis-aligned
 boxes over the characters that cut off tilted plates' ends, and a cut-off end can still give a
@@ -235,8 +235,8 @@ class PlateReader:
         out: list[PlateReading] = []
         for res, quad, double, logits in kept:
             crop = warp_plate(img, quad, double)
-            if self.province is not None and not double:
-                res = self.province.reread(img, quad, softmax(logits), res)
+            if self.province is not None:
+                res = self.province.reread(img, quad, softmax(logits), res, double)
             color = classify_color(crop, len(res.text))
             corners = tuple((float(x) / f, float(y) / f) for x, y in quad)
             out.append(PlateReading(res.text, color, res.confidence, res.char_confidences, corners))
