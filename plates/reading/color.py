@@ -11,41 +11,71 @@ from plates.reading._np import as_u8
 U8 = NDArray[np.uint8]
 
 
-def _frac(hsv: U8, lo: tuple[int, int, int], hi: tuple[int, int, int]) -> float:
+HSV = tuple[int, int, int]
+# OpenCV HSV: H in [0, 180)
+_BLUE: tuple[HSV, HSV] = ((98, 60, 40), (130, 255, 255))
+_YELLOW: tuple[HSV, HSV] = ((11, 60, 60), (34, 255, 255))
+_GREEN: tuple[HSV, HSV] = ((35, 35, 60), (90, 255, 255))
+#: Green hues up to here lie nearer yellow than blue: the midpoint of the centres of the yellow
+#: and blue ranges.
+_YELLOW_BLUE_MIDPOINT = 68
+_SHARE = 0.18  # share of the judged part a ground colour must cover
+
+
+def _frac(hsv: U8, lo: HSV, hi: HSV) -> float:
     n = int(np.count_nonzero(cv2.inRange(hsv, lo, hi)))
     return float(n) / float(max(1, hsv.shape[0] * hsv.shape[1]))
 
 
-def classify_color(plate: U8, n_chars: int) -> str:
-    """Colour of a rectified plate crop (BGR, roughly the plate only).
-
-    Seven-character plates are judged on the middle of the character band: a crop widened to
-    catch a plate's ends also catches the car above and below it, not there. New-energy plates
-    (white-ish top, green below) are judged on the whole crop.
-    """
+def _judged_part(plate: U8, n_chars: int) -> U8 | None:
+    """The part of a rectified plate crop its colour is judged on: seven-character plates
+    on the middle of the character band (a crop widened to catch a plate's ends also catches the
+    car above and below it, not there); new-energy plates (white-ish top, green below) on the
+    whole crop."""
     h, w = plate.shape[:2]
     margin = 0.08 if n_chars == 8 else 0.3
     inner = plate[round(h * margin) : h - round(h * margin), round(w * 0.03) : w - round(w * 0.03)]
-    if inner.size == 0:
+    return inner if inner.size else None
+
+
+def green_ground(plate: U8) -> bool:
+    """Whether the character band of a plate crop is mostly green (more than blue and yellow, and
+    ``_SHARE`` of it at least): a new-energy plate, whatever number of characters it was read as."""
+    inner = _judged_part(plate, 7)
+    if inner is None:
+        return False
+    hsv = as_u8(cv2.cvtColor(inner, cv2.COLOR_BGR2HSV))
+    green = _frac(hsv, *_GREEN)
+    return green >= _SHARE and green > max(_frac(hsv, *_BLUE), _frac(hsv, *_YELLOW))
+
+
+def classify_color(plate: U8, n_chars: int) -> str:
+    """Colour of a rectified plate crop (BGR, roughly the plate only) read as ``n_chars`` characters.
+
+    GA 36 gives green grounds to new-energy plates only, which have eight characters: an
+    eight-character read is green or yellow-green, and on a shorter plate a green-looking ground
+    is a yellow or a blue plate under a colour cast (a lime yellow, a cyan blue); its green pixels
+    count for the nearer of the two hues.
+    """
+    inner = _judged_part(plate, n_chars)
+    if inner is None:
         return "unknown"
     hsv = as_u8(cv2.cvtColor(inner, cv2.COLOR_BGR2HSV))
-    blue = _frac(hsv, (98, 60, 40), (130, 255, 255))
-    yellow = _frac(hsv, (11, 60, 60), (34, 255, 255))
-    green = _frac(hsv, (35, 35, 60), (90, 255, 255))
-
     if n_chars == 8:
         third = hsv.shape[1] // 3
         left, right = hsv[:, :third], hsv[:, third:]
-        y_left = _frac(left, (11, 60, 60), (34, 255, 255))
-        g_left = _frac(left, (35, 35, 60), (90, 255, 255))
-        g_right = _frac(right, (35, 35, 60), (90, 255, 255))
+        y_left = _frac(left, *_YELLOW)
+        g_left = _frac(left, *_GREEN)
+        g_right = _frac(right, *_GREEN)
         if y_left > 0.2 and y_left > g_left and g_right > 0.15:
             return "yellow_green"
         return "green"
 
-    fr = {"blue": blue, "yellow": yellow, "green": green}
-    best = max(fr, key=lambda k: fr[k])
-    if fr[best] >= 0.18:
+    (g_lo, g_hi), mid = _GREEN, _YELLOW_BLUE_MIDPOINT
+    yellow = _frac(hsv, *_YELLOW) + _frac(hsv, g_lo, (mid - 1, *g_hi[1:]))
+    blue = _frac(hsv, *_BLUE) + _frac(hsv, (mid, *g_lo[1:]), g_hi)
+    best, share = ("yellow", yellow) if yellow > blue else ("blue", blue)
+    if share >= _SHARE:
         return best
 
     # washed out (night, backlight) or white/black plates: use text polarity

@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from plates.reading._np import as_u8
-from plates.reading.color import classify_color
+from plates.reading.color import classify_color, green_ground
 from plates.reading.decode import TextResult, ctc_decode, decode_plate, softmax
 from plates.reading.detect import Candidate, expand_quad, find_candidates, quad_size, refine_quad, row_transitions
 from plates.reading.province import DEFAULT_MODEL as PROVINCE_MODEL
@@ -109,7 +109,7 @@ def _decode(crop: U8, logits: F32, double: bool, greedy: TextResult | None = Non
     """The plate read of a crop; on a green plate (new-energy: eight characters) a seven-character
     read has lost or merged a character, and the eight-character layouts are searched instead."""
     res = decode_plate(logits, greedy=greedy)
-    if res is not None and len(res.text) == 7 and not double and classify_color(crop, 7) == "green":
+    if res is not None and len(res.text) == 7 and not double and green_ground(crop):
         return decode_plate(logits, 8, greedy)
     return res
 

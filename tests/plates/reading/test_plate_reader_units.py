@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from plates.reading.charset import BLANK, CHARS, NUM_CLASSES, is_valid_plate
-from plates.reading.color import classify_color
+from plates.reading.color import classify_color, green_ground
 from plates.reading.decode import ctc_decode, decode_plate, grammar_decode
 from plates.reading.detect import Candidate
 from plates.reading.evaluate import EvalReport, ImageResult, char_accuracy, levenshtein
@@ -223,12 +223,25 @@ def _plate(ground_bgr: tuple[int, int, int], text_bgr: tuple[int, int, int]) -> 
         ((180, 70, 20), (245, 245, 245), "blue"),
         ((30, 190, 235), (20, 20, 20), "yellow"),
         ((235, 235, 235), (20, 20, 20), "white"),
+        # GA 36 keeps green grounds for eight-character plates: a seven-character plate that looks
+        # green is a yellow or blue plate under a colour cast, whichever hue is nearer
+        ((30, 235, 190), (20, 20, 20), "yellow"),  # lime (hue 37 of 180)
+        ((200, 230, 30), (245, 245, 245), "blue"),  # cyan (hue 86)
     ],
 )
 def test_colour_is_judged_on_the_plate_ground(
     ground: tuple[int, int, int], text: tuple[int, int, int], colour: str
 ) -> None:
     assert classify_color(_plate(ground, text), 7) == colour
+
+
+def test_a_green_ground_is_green_on_an_eight_character_plate_only() -> None:
+    lime = _plate((30, 235, 190), (20, 20, 20))
+    assert green_ground(lime)
+    assert classify_color(lime, 8) == "green"
+    assert classify_color(lime, 7) == "yellow"
+    assert not green_ground(_plate((30, 190, 235), (20, 20, 20)))  # yellow
+    assert not green_ground(_plate((180, 70, 20), (245, 245, 245)))  # blue
 
 
 def test_colour_of_a_plate_crop_with_the_car_above_and_below() -> None:
