@@ -7,6 +7,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from plates.reading._np import as_u8
+from plates.text import FORM_COLORS, PlateColor, validate_plate
 
 U8 = NDArray[np.uint8]
 
@@ -92,3 +93,27 @@ def classify_color(plate: U8, n_chars: int) -> str:
         return "yellow"
     sat = float(hsv[:, :, 1].mean())
     return "white" if sat < 60 else "unknown"
+
+
+#: An ordinary plate is blue or yellow (``plates.text.FORM_COLORS``). A ground whose hue fits
+#: neither (washed out, night) was judged by its characters: light characters (``black``) are a
+#: blue plate's, dark ones (``white``, ``unknown``) a yellow plate's.
+_ORDINARY_BY_POLARITY = {"black": "blue", "white": "yellow", "unknown": "yellow"}
+
+
+def reading_color(plate: U8, text: str) -> str:
+    """Colour of a plate crop read as ``text``: its ground colour (``classify_color``) among the
+    colours GA 36 gives the read's form (``plates.text.FORM_COLORS``). A police (警), HK/Macau (港,
+    澳), trailer (挂) or coach (学) plate and a small or large new-energy plate have one colour
+    each; an ordinary plate is blue or yellow. A read that fits no form (使, 领) keeps the ground
+    colour."""
+    colour = classify_color(plate, len(text))
+    check = validate_plate(text, PlateColor.UNKNOWN)
+    if not check.ok or check.form is None:
+        return colour
+    allowed = FORM_COLORS[check.form]
+    if PlateColor(colour) in allowed:
+        return colour
+    if len(allowed) == 1:
+        return next(iter(allowed)).value
+    return _ORDINARY_BY_POLARITY.get(colour, colour)

@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from plates.reading._np import as_u8
-from plates.reading.color import classify_color, green_ground
+from plates.reading.color import green_ground, reading_color
 from plates.reading.decode import TextResult, ctc_decode, decode_plate, softmax
 from plates.reading.detect import Candidate, expand_quad, find_candidates, quad_size, refine_quad, row_transitions
 from plates.reading.province import DEFAULT_MODEL as PROVINCE_MODEL
@@ -237,7 +237,7 @@ class PlateReader:
             crop = warp_plate(img, quad, double)
             if self.province is not None:
                 res = self.province.reread(img, quad, softmax(logits), res, double)
-            color = classify_color(crop, len(res.text))
+            color = reading_color(crop, res.text)
             corners = tuple((float(x) / f, float(y) / f) for x, y in quad)
             out.append(PlateReading(res.text, color, res.confidence, res.char_confidences, corners))
         return out

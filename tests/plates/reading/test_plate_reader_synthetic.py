@@ -14,6 +14,7 @@ from plates.reading import reader as reader_mod
 from plates.reading.decode import TextResult
 from plates.reading.detect import Candidate, find_candidates
 from plates.reading.training.synth import PlateSpec, random_plate_text
+from plates.text import validate_plate
 from tests.plates.reading.conftest import PhotoFactory
 
 CASES = [
@@ -108,10 +109,14 @@ def test_random_synthetic_plates_mostly_read(make_photo: PhotoFactory) -> None:
         color = colors[i % len(colors)]
         double = color == "yellow" and i % 4 == 1
         spec = PlateSpec(random_plate_text(rng, color, double), color, double)
+        while not validate_plate(spec.text, spec.color).ok:  # forms GA 36 has: white plates end in 警, ...
+            spec = PlateSpec(random_plate_text(rng, color, double), color, double)
         img, _ = make_photo([spec], seed=100 + i, widths=[rng.uniform(160, 320)])
         readings = read_plates(img)
         hits += any(r.plate == spec.text and r.color == spec.color for r in readings)
-    assert hits / n >= 0.8
+    # measured 24/24; 22/24 before a reading's colour followed its form (a 警 plate read "unknown",
+    # a large new-energy plate "green")
+    assert hits / n >= 0.95
 
 
 def _reader_counting_runs(monkeypatch: pytest.MonkeyPatch) -> tuple[reader_mod.PlateReader, list[int]]:

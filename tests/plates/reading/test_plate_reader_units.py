@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from plates.reading.charset import BLANK, CHARS, NUM_CLASSES, is_valid_plate
-from plates.reading.color import classify_color, green_ground
+from plates.reading.color import classify_color, green_ground, reading_color
 from plates.reading.decode import ctc_decode, decode_plate, grammar_decode
 from plates.reading.detect import Candidate
 from plates.reading.evaluate import EvalReport, ImageResult, char_accuracy, levenshtein
@@ -242,6 +242,32 @@ def test_a_green_ground_is_green_on_an_eight_character_plate_only() -> None:
     assert classify_color(lime, 7) == "yellow"
     assert not green_ground(_plate((30, 190, 235), (20, 20, 20)))  # yellow
     assert not green_ground(_plate((180, 70, 20), (245, 245, 245)))  # blue
+
+
+@pytest.mark.parametrize(
+    ("ground", "text_bgr", "plate", "ground_colour", "colour"),
+    [
+        # the form fixes the colour: police white, HK/Macau black, trailer yellow, new energy
+        ((200, 120, 60), (20, 20, 20), "京A1234警", "blue", "white"),  # a white plate in blue light
+        ((70, 20, 10), (200, 190, 185), "粤Z1A23港", "blue", "black"),
+        ((180, 70, 20), (245, 245, 245), "晋E1234挂", "blue", "yellow"),
+        ((30, 190, 235), (20, 20, 20), "晋AD12345", "green", "green"),
+        ((60, 200, 80), (20, 20, 20), "晋C12345D", "green", "yellow_green"),
+        # an ordinary plate is blue or yellow: with no hue to go by, light characters make it blue,
+        # dark ones yellow
+        ((32, 30, 30), (255, 225, 200), "晋E12345", "black", "blue"),
+        ((235, 235, 235), (20, 20, 20), "晋E12345", "white", "yellow"),
+        ((180, 70, 20), (245, 245, 245), "晋E12345", "blue", "blue"),
+        # a form plates.text does not know (consulate 领) keeps the ground's colour
+        ((32, 30, 30), (255, 225, 200), "沪A1234领", "black", "black"),
+    ],
+)
+def test_a_readings_colour_is_one_its_form_allows(
+    ground: tuple[int, int, int], text_bgr: tuple[int, int, int], plate: str, ground_colour: str, colour: str
+) -> None:
+    crop = _plate(ground, text_bgr)
+    assert classify_color(crop, len(plate)) == ground_colour
+    assert reading_color(crop, plate) == colour
 
 
 def test_colour_of_a_plate_crop_with_the_car_above_and_below() -> None:
