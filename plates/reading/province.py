@@ -11,6 +11,8 @@ each with its own errors) and the likeliest province kept.
 Double-row plates (yellow truck rears) are read the same way from a window cut where GA 36 puts
 their province character, scaled so the character comes out about the size it has in a
 single-row window: the recogniser sees it squeezed into a 40 px strip with the area letter.
+They have their own classifier (``models/province_double.onnx``), trained with double-row
+windows among the single-row ones.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ U8 = NDArray[np.uint8]
 F32 = NDArray[np.float32]
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "province.onnx"
+DOUBLE_MODEL = Path(__file__).resolve().parent / "models" / "province_double.onnx"
 SCALE = 2
 WIN_W = 28 * SCALE  # about two character widths of a tightly framed plate
 WIN_H = INPUT_H * SCALE
@@ -84,15 +87,20 @@ def _centre(probs: F32, t: int) -> float:
 
 
 class ProvinceClassifier:
-    def __init__(self, model_path: Path | str = DEFAULT_MODEL) -> None:
-        self._net = cv2.dnn.readNetFromONNX(str(model_path))
+    def __init__(self, model_path: Path | str = DEFAULT_MODEL, double_model_path: Path | str = DOUBLE_MODEL) -> None:
+        """``model_path`` reads single-row plates' windows, ``double_model_path`` double-row ones'."""
+        self._nets = {
+            False: cv2.dnn.readNetFromONNX(str(model_path)),
+            True: cv2.dnn.readNetFromONNX(str(double_model_path)),
+        }
         self._lock = threading.Lock()
 
-    def probabilities(self, window: U8) -> F32:
-        """Probabilities over ``PROVINCES`` of one window."""
+    def probabilities(self, window: U8, double: bool = False) -> F32:
+        """Probabilities over ``PROVINCES`` of one window (of a double-row plate if ``double``)."""
+        net = self._nets[double]
         with self._lock:  # a cv2.dnn.Net is not thread safe
-            self._net.setInput(to_blob([window]))
-            z = np.asarray(self._net.forward(), dtype=np.float32).reshape(-1, 1)
+            net.setInput(to_blob([window]))
+            z = np.asarray(net.forward(), dtype=np.float32).reshape(-1, 1)
         return softmax(z)[:, 0]
 
     def reread(self, image: U8, quad: F32, probs: F32, res: TextResult, double: bool = False) -> TextResult:
@@ -105,7 +113,7 @@ class ProvinceClassifier:
             window = province_window(image, quad, *DOUBLE_CENTRE, layout=DOUBLE_LAYOUT)
         else:
             window = province_window(image, quad, _centre(probs, t))
-        joint = rec * self.probabilities(window)
+        joint = rec * self.probabilities(window, double)
         total = float(joint.sum())
         if not total > 0:  # no province belief left to join (underflow): keep the read
             return res

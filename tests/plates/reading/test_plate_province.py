@@ -127,10 +127,10 @@ def test_double_row_provinces_are_read_better_joined_than_by_the_recogniser_alon
     classifier: ProvinceClassifier,
 ) -> None:
     """Double-row plates as the recogniser is trained on them (loose and tight quads, lighting,
-    blur): its own province read against the joined one."""
+    blur): its own province read, the double-row classifier's and the joined one."""
     recogniser = Recognizer()
     rng = random.Random(4242)  # no training set used it
-    alone = joined = 0
+    alone = by_classifier = joined = 0
     n = 150
     for _ in range(n):
         spec = PlateSpec(random_plate_text(rng, "yellow", True), "yellow", True)
@@ -138,8 +138,10 @@ def test_double_row_provinces_are_read_better_joined_than_by_the_recogniser_alon
         probs = softmax(recogniser.logits([warp_plate(canvas, quad, True)])[0])
         ids = np.arange(1, len(PROVINCES) + 1)
         alone += PROVINCES[int(probs[ids, : probs.shape[1] // 2].max(axis=1).argmax())] == spec.text[0]
+        window = province_window(canvas, quad, *DOUBLE_CENTRE, layout=DOUBLE_LAYOUT)
+        by_classifier += PROVINCES[int(classifier.probabilities(window, double=True).argmax())] == spec.text[0]
         read = classifier.reread(canvas, quad, probs, TextResult("?" + spec.text[1:], (0.5,) * 7), double=True)
         joined += read.text[0] == spec.text[0]
-    # measured: alone 0.75, joined 0.87
-    assert joined / n >= alone / n + 0.05
-    assert joined / n >= 0.8
+    # measured: alone 0.75, classifier 0.94, joined 0.93 (with the single-row model: 0.83, 0.87)
+    assert by_classifier / n >= 0.9
+    assert joined / n >= alone / n + 0.1
