@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from plates.reading._np import as_u8
+from plates.reading.charset import SPECIALS
 from plates.reading.color import green_ground, reading_color
 from plates.reading.decode import TextResult, ctc_decode, decode_plate, softmax
 from plates.reading.detect import Candidate, expand_quad, find_candidates, quad_size, refine_quad, row_transitions
@@ -107,9 +108,11 @@ def _outline_variants(outline: F32) -> list[tuple[F32, bool]]:
 
 def _decode(crop: U8, logits: F32, double: bool, greedy: TextResult | None = None) -> TextResult | None:
     """The plate read of a crop; on a green plate (new-energy: eight characters) a seven-character
-    read has lost or merged a character, and the eight-character layouts are searched instead."""
+    read has lost or merged a character, and the eight-character layouts are searched instead,
+    unless the read ends in a special character (警, 港, 挂...): such a plate is no new-energy
+    plate, whatever colour its ground looks."""
     res = decode_plate(logits, greedy=greedy)
-    if res is not None and len(res.text) == 7 and not double and green_ground(crop):
+    if res is not None and len(res.text) == 7 and not double and res.text[-1] not in SPECIALS and green_ground(crop):
         return decode_plate(logits, 8, greedy)
     return res
 

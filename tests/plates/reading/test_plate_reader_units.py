@@ -13,7 +13,7 @@ from plates.reading.color import classify_color, green_ground, reading_color
 from plates.reading.decode import ctc_decode, decode_plate, grammar_decode
 from plates.reading.detect import Candidate
 from plates.reading.evaluate import EvalReport, ImageResult, char_accuracy, levenshtein
-from plates.reading.reader import _variants, apply_thread_limit
+from plates.reading.reader import _decode, _variants, apply_thread_limit
 from plates.reading.rectify import INPUT_H, INPUT_W, order_corners, warp_plate
 from plates.reading.types import PlateReading
 
@@ -268,6 +268,21 @@ def test_a_readings_colour_is_one_its_form_allows(
     crop = _plate(ground, text_bgr)
     assert classify_color(crop, len(plate)) == ground_colour
     assert reading_color(crop, plate) == colour
+
+
+def test_a_seven_character_read_on_a_green_ground_is_searched_as_new_energy_unless_it_has_a_suffix() -> None:
+    green = _plate((60, 200, 80), (20, 20, 20))  # a new-energy plate's ground, or a cast on a white plate
+    assert green_ground(green)
+    # "晋D12345" read, the "A" lost to the blank: on a green ground the eight-character layouts
+    # find the new-energy plate
+    lg = _frames("晋AD12345")
+    lg[CHARS.index("A") + 1, 2] = 7.8
+    lg[BLANK, 2] = 8.0
+    res = _decode(green, lg, double=False)
+    assert res is not None and res.text == "晋AD12345"
+    # a police plate's 警 (or 港, 挂...) says it is no new-energy plate: its read stands
+    res = _decode(green, _frames("京A1234警"), double=False)
+    assert res is not None and res.text == "京A1234警" and res.confidence > 0.9
 
 
 def test_colour_of_a_plate_crop_with_the_car_above_and_below() -> None:
