@@ -41,13 +41,16 @@ def _judged_part(plate: U8, n_chars: int) -> U8 | None:
 
 def green_ground(plate: U8) -> bool:
     """Whether the character band of a plate crop is mostly green (more than blue and yellow, and
-    ``_SHARE`` of it at least): a new-energy plate, whatever number of characters it was read as."""
+    ``_SHARE`` of it at least): a new-energy plate, whatever number of characters it was read as.
+    The hues between the green and the blue masks (a teal blue plate: hue 91-97) count for blue."""
     inner = _judged_part(plate, 7)
     if inner is None:
         return False
     hsv = as_u8(cv2.cvtColor(inner, cv2.COLOR_BGR2HSV))
     green = _frac(hsv, *_GREEN)
-    return green >= _SHARE and green > max(_frac(hsv, *_BLUE), _frac(hsv, *_YELLOW))
+    (b_lo, b_hi), g_hi = _BLUE, _GREEN[1]
+    blue = _frac(hsv, (g_hi[0] + 1, *b_lo[1:]), b_hi)
+    return green >= _SHARE and green > max(blue, _frac(hsv, *_YELLOW))
 
 
 def classify_color(plate: U8, n_chars: int) -> str:

@@ -270,6 +270,16 @@ def test_a_readings_colour_is_one_its_form_allows(
     assert reading_color(crop, plate) == colour
 
 
+def test_a_teal_blue_plate_is_not_a_green_ground() -> None:
+    """A blue plate under a cyan cast: most of its ground between the green and blue masks (hue
+    94), a third of it just inside the green one (86)."""
+    teal = _plate((160, 140, 20), (245, 245, 245))
+    teal[:, ::3] = np.where(teal[:, ::3] == (160, 140, 20), (140, 160, 20), teal[:, ::3])
+    assert not green_ground(teal)
+    assert classify_color(teal, 7) == "blue"
+    assert green_ground(_plate((60, 200, 80), (20, 20, 20)))
+
+
 def test_a_seven_character_read_on_a_green_ground_is_searched_as_new_energy_unless_it_has_a_suffix() -> None:
     green = _plate((60, 200, 80), (20, 20, 20))  # a new-energy plate's ground, or a cast on a white plate
     assert green_ground(green)
