@@ -110,10 +110,16 @@ def _decode(crop: U8, logits: F32, double: bool, greedy: TextResult | None = Non
     """The plate read of a crop; on a green plate (new-energy: eight characters) a seven-character
     read has lost or merged a character, and the eight-character layouts are searched instead,
     unless the read ends in a special character (警, 港, 挂...): such a plate is no new-energy
-    plate, whatever colour its ground looks."""
+    plate, whatever colour its ground looks. A sure (``SURE``) seven-character read also stands
+    when the eight-character layouts give no read the reader would keep (``MIN_CONFIDENCE``): a
+    yellow or blue plate under a green cast. A less sure one does not: on a real green plate
+    (d0009 made larger) it displaced the plate's own eight-character read."""
     res = decode_plate(logits, greedy=greedy)
     if res is not None and len(res.text) == 7 and not double and res.text[-1] not in SPECIALS and green_ground(crop):
-        return decode_plate(logits, 8, greedy)
+        eight = decode_plate(logits, 8, greedy)
+        if res.confidence >= SURE and (eight is None or eight.confidence < MIN_CONFIDENCE):
+            return res
+        return eight
     return res
 
 

@@ -280,7 +280,7 @@ def test_a_teal_blue_plate_is_not_a_green_ground() -> None:
     assert green_ground(_plate((60, 200, 80), (20, 20, 20)))
 
 
-def test_a_seven_character_read_on_a_green_ground_is_searched_as_new_energy_unless_it_has_a_suffix() -> None:
+def test_a_seven_character_read_on_a_green_ground_is_searched_as_new_energy_unless_it_has_a_suffix_or_is_sure() -> None:
     green = _plate((60, 200, 80), (20, 20, 20))  # a new-energy plate's ground, or a cast on a white plate
     assert green_ground(green)
     # "晋D12345" read, the "A" lost to the blank: on a green ground the eight-character layouts
@@ -293,6 +293,14 @@ def test_a_seven_character_read_on_a_green_ground_is_searched_as_new_energy_unle
     # a police plate's 警 (or 港, 挂...) says it is no new-energy plate: its read stands
     res = _decode(green, _frames("京A1234警"), double=False)
     assert res is not None and res.text == "京A1234警" and res.confidence > 0.9
+    # so does a sure read whose eight-character layouts need a character the frames do not show
+    # (a yellow or blue plate under a green cast)
+    res = _decode(green, _frames("晋E12345"), double=False)
+    assert res is not None and res.text == "晋E12345" and res.confidence > 0.95
+    # ... but a read less than sure is searched as new energy all the same (on the real photos a
+    # green plate's unsure seven-character misreads would otherwise displace its reads)
+    res = _decode(green, _frames("晋E12345", {3: ("7", 7.0)}), double=False)
+    assert res is not None and len(res.text) == 8
 
 
 def test_colour_of_a_plate_crop_with_the_car_above_and_below() -> None:
