@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from plates.reading._np import as_u8
-from plates.reading.charset import SPECIALS
+from plates.reading.charset import PROVINCES, SPECIALS
 from plates.reading.color import green_ground, reading_color
 from plates.reading.decode import TextResult, ctc_decode, decode_plate, softmax
 from plates.reading.detect import Candidate, expand_quad, find_candidates, quad_size, refine_quad, row_transitions
@@ -46,6 +46,10 @@ TRACE_HEIGHTS = (32.0, 96.0)
 #: plate "M" of d0031 as "H" at 0.88, and as "M" at 0.99 from a wider layout) keeps searching.
 SURE = 0.95
 MIN_TEXT = 3  # greedy characters that make a candidate worth more layouts and tracing its outline
+#: From a candidate over a double-row plate's lower row (GA 36: its characters span 27.5-412.5 x
+#: 90-200 mm of the 440 x 220 mm plate) to the whole plate with the double-row layout's margin of
+#: about 0.05: (top, bottom, left, right) shares for ``expand_quad``.
+LOWER_TO_PLATE = ((90 + 11) / 110, (20 + 11) / 110, (27.5 + 22) / 385, (27.5 + 22) / 385)
 
 
 def _to_bgr(image: NDArray[np.uint8] | bytes) -> U8:
@@ -123,6 +127,12 @@ def _decode(crop: U8, logits: F32, double: bool, greedy: TextResult | None = Non
     return res
 
 
+def _lower_row(text: str) -> bool:
+    """Whether a single-row read is what a double-row plate's lower row shows: its five serial
+    characters, no province."""
+    return len(text) == 5 and text[0] not in PROVINCES
+
+
 def _has_text(crop: U8) -> bool:
     """Cheap rejection of uniform regions: a plate row crosses many character strokes."""
     return row_transitions(as_u8(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY))) >= 6
@@ -182,6 +192,7 @@ class PlateReader:
         no reading and saved a fifth of the recogniser runs."""
         best: _Read | None = None
         texty: F32 | None = None  # a single-row quad that showed some characters
+        lower = False  # a single-row layout showed a double-row plate's lower row
         barren: set[bool] = set()  # row layouts (double or not) that showed too few characters
         for quad, double in _variants(cand):
             if double in barren:
@@ -195,12 +206,22 @@ class PlateReader:
                 barren.add(double)
             if texty is None and not double and len(greedy.text) >= MIN_TEXT:
                 texty = quad
+            lower = lower or (not double and _lower_row(greedy.text))
             res = _decode(crop, logits, double, greedy)
             if res is None:
                 continue
             if best is None or res.confidence > best.res.confidence:
                 best = _Read(res, quad, double, logits)
             if best.res.confidence >= SURE:
+                return best
+        if lower:
+            quad = expand_quad(cand.quad, *LOWER_TO_PLATE)
+            crop = warp_plate(img, quad, True)
+            logits = self.recognizer.logits([crop])[0]
+            res = _decode(crop, logits, True)
+            if res is not None and (best is None or res.confidence > best.res.confidence):
+                best = _Read(res, quad, True, logits)
+            if best is not None and best.res.confidence >= SURE:
                 return best
         if texty is None:
             return best
