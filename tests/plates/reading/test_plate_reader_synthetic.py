@@ -129,7 +129,7 @@ def test_double_row_truck_plates_are_read_with_their_colour() -> None:
         spec = PlateSpec(random_plate_text(rng, "yellow", True), "yellow", True)
         img, _ = render_scene([spec], rng, plate_widths=[rng.uniform(110, 260)], augment=True, max_angle=8)
         hits += any(r.plate == spec.text and r.color == "yellow" for r in read_plates(img))
-    assert hits / n >= 0.9  # measured 38/40
+    assert hits / n >= 0.9  # measured 39/40 (38/40 before the lower-row step)
 
 
 def test_a_double_row_plate_is_read_from_a_region_over_its_lower_row(monkeypatch: pytest.MonkeyPatch) -> None:
