@@ -72,11 +72,13 @@ def row_transitions(gray: U8) -> float:
     """Median count of dark/light changes along the rows of the middle half of a grey crop.
 
     A plate row crosses two strokes or more per character; uniform paint, sky or a car body
-    crosses next to none (0 for a flat band).
+    crosses next to none (0 for a flat band: grey levels varying by less than 8, or by less than
+    2 plus a fifth of the mean in a dark band, where a night plate's strokes differ by less).
     """
     h = gray.shape[0]
     band = gray[h // 4 : h - h // 4]
-    if float(cv2.meanStdDev(band)[1][0, 0]) < 8.0:
+    mean, std = (float(v[0, 0]) for v in cv2.meanStdDev(band))
+    if std < min(8.0, 2.0 + 0.2 * mean):
         return 0.0
     _, bw = cv2.threshold(band, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     # about a hundred calls per photo: numpy's median and diff cost more than the counting here

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from plates.reading.detect import Candidate, _suppress, find_candidates, refine_quad
+from plates.reading.detect import Candidate, _suppress, find_candidates, refine_quad, row_transitions
 from plates.reading.training.synth import PlateSpec, place_plate, render_plate
 
 
@@ -122,3 +122,23 @@ def test_suppression_keeps_the_first_of_near_identical_candidates_however_far_ap
     kept = _suppress(regions + shifted + smaller)
     assert len(kept) == 600
     assert all(a is b for a, b in zip(kept, regions + smaller, strict=True))
+
+
+def _stroke_rows(ground: int, ink: int, noise: float, seed: int = 0) -> np.ndarray:
+    """A 32 x 128 grey crop: seven characters' vertical strokes on a ground, plus noise."""
+    crop = np.full((32, 128), float(ground), np.float32)
+    for x in range(8, 116, 16):
+        crop[6:26, x : x + 4] = ink
+    crop += np.random.default_rng(seed).normal(0, noise, crop.shape)
+    return np.clip(crop, 0, 255).astype(np.uint8)
+
+
+def test_a_dark_plates_strokes_count_as_text_and_a_flat_dark_band_does_not() -> None:
+    # a blue plate at night: grey 14 with characters at 32 (band std 7.6, just under the
+    # fixed bar of 8 that used to reject it as uniform)
+    dark = _stroke_rows(14, 32, 1.0)
+    band = dark[8:24].astype(np.float32)
+    assert 6 < band.std() < 8 and band.mean() < 30
+    assert row_transitions(dark) >= 6
+    assert row_transitions(_stroke_rows(14, 14, 2.0)) == 0  # no strokes: noise on a dark ground
+    assert row_transitions(_stroke_rows(200, 205, 2.0)) == 0  # a bright flat band, as before
