@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 from plates.reading._np import as_u8
 from plates.reading.charset import CHARS, LETTERS, PROVINCES
 from plates.reading.decode import TextResult, softmax
-from plates.reading.rectify import INPUT_H, INPUT_W, to_blob
+from plates.reading.rectify import DOUBLE_BOXES_MM, DOUBLE_PLATE_MM, DOUBLE_QUAD_MARGIN, INPUT_H, INPUT_W, to_blob
 
 U8 = NDArray[np.uint8]
 F32 = NDArray[np.float32]
@@ -47,12 +47,21 @@ PEAK_TO_CENTRE = 0.54
 #: (45 x 90 mm on 440 x 140 mm) in the single-row window at the quad margins the recogniser is
 #: trained with. (The character is wide on the plate: the window narrows it.)
 DOUBLE_LAYOUT = (145, 141)
-#: The double-row province character's centre in the read's quad (shares of its width and height):
-#: GA 36 puts it at (150, 45) mm on a 440 x 220 mm plate; the reader's double-row quads carry a
-#: margin of about 0.05 on every side. Fixed, not taken from the read: with two characters
-#: squeezed into the composed layout's 40 px top strip, the CTC peak places it worse (on
-#: synthetic plates sd 0.061 of the quad's width, against 0.039 for the fixed point).
-DOUBLE_CENTRE = ((0.05 + 150 / 440) / 1.1, (0.05 + 45 / 220) / 1.1)
+
+
+def _double_province_centre() -> tuple[float, float]:
+    """The double-row province character's centre in the read's quad (shares of its width and
+    height): GA 36's box for it (at (150, 45) mm on the 440 x 220 mm plate) in a quad with the
+    reader's double-row margin."""
+    (w_mm, h_mm), (x, y, w, h) = DOUBLE_PLATE_MM, DOUBLE_BOXES_MM[0]
+    m = DOUBLE_QUAD_MARGIN
+    return (m + (x + w / 2) / w_mm) / (1 + 2 * m), (m + (y + h / 2) / h_mm) / (1 + 2 * m)
+
+
+#: Fixed, not taken from the read: with two characters squeezed into the composed layout's 40 px
+#: top strip, the CTC peak places it worse (on synthetic plates sd 0.061 of the quad's width,
+#: against 0.039 for the fixed point).
+DOUBLE_CENTRE = _double_province_centre()
 _PROVINCE_IDS = np.arange(1, len(PROVINCES) + 1)  # class ids: the provinces lead the charset
 _LETTER_IDS = np.array([CHARS.index(c) + 1 for c in LETTERS])
 

@@ -30,7 +30,7 @@ from plates.reading.detect import Candidate, expand_quad, find_candidates, quad_
 from plates.reading.province import DEFAULT_MODEL as PROVINCE_MODEL
 from plates.reading.province import ProvinceClassifier
 from plates.reading.recognizer import DEFAULT_MODEL, Recognizer
-from plates.reading.rectify import warp_plate
+from plates.reading.rectify import DOUBLE_BOXES_MM, DOUBLE_PLATE_MM, DOUBLE_QUAD_MARGIN, warp_plate
 from plates.reading.types import PlateReading
 
 U8 = NDArray[np.uint8]
@@ -46,10 +46,20 @@ TRACE_HEIGHTS = (32.0, 96.0)
 #: plate "M" of d0031 as "H" at 0.88, and as "M" at 0.99 from a wider layout) keeps searching.
 SURE = 0.95
 MIN_TEXT = 3  # greedy characters that make a candidate worth more layouts and tracing its outline
-#: From a candidate over a double-row plate's lower row (GA 36: its characters span 27.5-412.5 x
-#: 90-200 mm of the 440 x 220 mm plate) to the whole plate with the double-row layout's margin of
-#: about 0.05: (top, bottom, left, right) shares for ``expand_quad``.
-LOWER_TO_PLATE = ((90 + 11) / 110, (20 + 11) / 110, (27.5 + 22) / 385, (27.5 + 22) / 385)
+
+
+def _lower_to_plate() -> tuple[float, float, float, float]:
+    """(top, bottom, left, right) shares for ``expand_quad`` from a candidate over a double-row
+    plate's lower row (GA 36: its characters span 27.5-412.5 x 90-200 mm of the 440 x 220 mm
+    plate) to the whole plate with the reader's double-row margin."""
+    (w_mm, h_mm), lower = DOUBLE_PLATE_MM, DOUBLE_BOXES_MM[2:]
+    x0, y0 = lower[0][0], lower[0][1]
+    x1, y1 = lower[-1][0] + lower[-1][2], lower[-1][1] + lower[-1][3]
+    mx, my = DOUBLE_QUAD_MARGIN * w_mm, DOUBLE_QUAD_MARGIN * h_mm
+    return (y0 + my) / (y1 - y0), (h_mm - y1 + my) / (y1 - y0), (x0 + mx) / (x1 - x0), (w_mm - x1 + mx) / (x1 - x0)
+
+
+LOWER_TO_PLATE = _lower_to_plate()
 
 
 def _to_bgr(image: NDArray[np.uint8] | bytes) -> U8:

@@ -20,6 +20,18 @@ INPUT_H = 32
 _TOP_W = 40  # width of the top row in the composed double-row input
 _SPLIT = 0.36  # fraction of a double-row plate's height taken by the top row
 
+#: GA 36's double-row plate: its size and its character boxes (x, y, w, h), in mm: the top row's
+#: province and area letter, then the lower row's five characters. Synthetic plates are drawn by
+#: it; the reader places the province window and the whole plate around a lower row by it.
+DOUBLE_PLATE_MM = (440.0, 220.0)
+DOUBLE_BOXES_MM = (
+    (110.0, 15.0, 80.0, 60.0),
+    (250.0, 15.0, 80.0, 60.0),
+    *((27.5 + i * 80.0, 90.0, 65.0, 110.0) for i in range(5)),
+)
+#: The margin, as a share of the plate on every side, the reader's double-row quads carry about.
+DOUBLE_QUAD_MARGIN = 0.05
+
 
 def order_corners(pts: NDArray[np.floating]) -> NDArray[np.float32]:
     """Order 4 points as top-left, top-right, bottom-right, bottom-left."""

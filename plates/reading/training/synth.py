@@ -21,6 +21,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from plates.reading._np import as_f32, as_u8
 from plates.reading.charset import DIGITS, LETTERS, PROVINCES
+from plates.reading.rectify import DOUBLE_BOXES_MM, DOUBLE_PLATE_MM
 
 U8 = NDArray[np.uint8]
 F32 = NDArray[np.float32]
@@ -229,9 +230,8 @@ def _layout(spec: PlateSpec) -> tuple[int, int, list[tuple[float, float, float, 
     """Plate size (w, h) in mm and character boxes (x, y, w, h)."""
     n = len(spec.text)
     if spec.double:
-        boxes = [(110.0, 15.0, 80.0, 60.0), (250.0, 15.0, 80.0, 60.0)]
-        boxes += [(27.5 + i * 80.0, 90.0, 65.0, 110.0) for i in range(5)]
-        return 440, 220, boxes
+        w_mm, h_mm = DOUBLE_PLATE_MM
+        return round(w_mm), round(h_mm), list(DOUBLE_BOXES_MM)
     if n == 8:
         xs = [15.5, 67.5]
         x = 67.5 + 43 + 51
