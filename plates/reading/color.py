@@ -59,7 +59,9 @@ def classify_color(plate: U8, n_chars: int) -> str:
     GA 36 gives green grounds to new-energy plates only, which have eight characters: an
     eight-character read is green or yellow-green, and on a shorter plate a green-looking ground
     is a yellow or a blue plate under a colour cast (a lime yellow, a cyan blue); its green pixels
-    count for the nearer of the two hues.
+    count for the nearer of the two hues. This judges the ground alone: the reader gives a read
+    the colour of its form where the form has one (``reading_color``), so an eight-character read
+    is coloured by its layout, not by this hue split.
     """
     inner = _judged_part(plate, n_chars)
     if inner is None:
@@ -110,13 +112,11 @@ def reading_color(plate: U8, text: str) -> str:
     澳), trailer (挂) or coach (学) plate and a small or large new-energy plate have one colour
     each; an ordinary plate is blue or yellow. A read that fits no form (使, 领) keeps the ground
     colour."""
-    colour = classify_color(plate, len(text))
     check = validate_plate(text, PlateColor.UNKNOWN)
-    if not check.ok or check.form is None:
-        return colour
-    allowed = FORM_COLORS[check.form]
-    if PlateColor(colour) in allowed:
-        return colour
-    if len(allowed) == 1:
+    allowed = FORM_COLORS[check.form] if check.ok and check.form is not None else None
+    if allowed is not None and len(allowed) == 1:  # the form says it; the ground is not judged
         return next(iter(allowed)).value
+    colour = classify_color(plate, len(text))
+    if allowed is None or PlateColor(colour) in allowed:
+        return colour
     return _ORDINARY_BY_POLARITY.get(colour, colour)
