@@ -243,3 +243,39 @@ def test_repairs(app: Any, client: Any, auth_headers: Any, station_factory: Any,
     assert client.post("/api/v1/repairs", json={**body, "items": []}, headers=h).status_code == 422
     listed = client.get(f"/api/v1/repairs?vehicle_id={vid}", headers=auth_headers("police")).get_json()
     assert [r["repair_number"] for r in listed["results"]] == ["M-0001"]
+
+
+def test_list_filters_plate_station_and_local_days(client: Any, auth_headers: Any, station_factory: Any) -> None:
+    """The list filters the roadside, capture and repair endpoints share: the plate as typed
+    (normalised), the sending station's code, ``since`` / ``until`` as instants or as whole
+    Asia/Shanghai days, and the other fields by equality."""
+    station_factory("JC-RD-01", "roadside")
+    station_factory("JC-RD-02", "roadside")
+    posted = [  # report, station, plate, tested at, Ringelmann grade (1 passes, 2 exceeds)
+        ("RD-A", "JC-RD-01", "晋E12345", "2019-11-05T23:30:00+08:00", 0),
+        ("RD-B", "JC-RD-02", "晋E12345", "2019-11-06T00:30:00+08:00", 1),
+        ("RD-C", "JC-RD-01", "晋E54321", "2019-11-06T09:00:00+08:00", 2),
+    ]
+    for number, station, plate, at, grade in posted:
+        body = {"report_number": number, "kind": "roadside", "method": "ringelmann", "tested_at": at, "plate": plate}
+        res = client.post(
+            "/api/v1/roadside-tests",
+            json={**body, "plate_color": "yellow", "readings": {"ringelmann": grade}},
+            headers=auth_headers("station", station=station),
+        )
+        assert res.status_code == 201, res.get_json()
+
+    def numbers(query: str) -> list[str]:
+        res = client.get(f"/api/v1/roadside-tests?{query}", headers=auth_headers("police"))
+        assert res.status_code == 200, res.get_json()
+        return sorted(r["report_number"] for r in res.get_json()["results"])
+
+    assert numbers("plate=晋e 12345") == ["RD-A", "RD-B"]
+    assert numbers("station=JC-RD-01") == ["RD-A", "RD-C"]
+    assert numbers("since=2019-11-06") == ["RD-B", "RD-C"]  # from 00:00 that day, Beijing time
+    assert numbers("until=2019-11-05") == ["RD-A"]  # the whole day included
+    assert numbers("until=2019-11-06T00:30:00%2B08:00") == ["RD-A"]  # an instant: before it
+    assert numbers("verdict=exceed") == ["RD-C"]
+    assert numbers("station=JC-RD-01&since=2019-11-06&verdict=exceed") == ["RD-C"]
+    assert numbers("station=JC-RD-01&since=2019-11-06&verdict=pass") == []
+    assert numbers("station=JC-RD-09") == []

@@ -7,7 +7,7 @@ a concurrent post of the same batch) are read back by key and answered as stored
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,6 +15,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Select, and_, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute
 
 from plates import MatchResult, normalize_plate
 from remote_sensing import (
@@ -723,20 +724,39 @@ def record_test(data: TestIn, principal: Principal | None) -> tuple[RoadsideTest
     return test, False
 
 
-def tests_query(principal: Principal, **f: Any) -> Select[Any]:
-    stmt = select(RoadsideTest)
+def _station_records(
+    model: type[RoadsideTest | BlackSmokeCapture | Repair],
+    at: InstrumentedAttribute[datetime],
+    fields: tuple[str, ...],
+    principal: Principal,
+    f: Mapping[str, Any],
+) -> Select[Any]:
+    """The records of one kind that stations send, filtered as their list endpoints allow: the plate
+    (normalised), each of ``fields`` by equality, the sending station's code and ``since`` <= ``at``
+    < ``until``; scoped to the stations the caller may see."""
+    stmt = select(model)
     if f.get("plate"):
-        stmt = stmt.where(RoadsideTest.plate == normalize_plate(f["plate"]))
-    for name in ("plate_color", "kind", "method", "verdict", "report_number", "vehicle_id"):
+        stmt = stmt.where(model.plate == normalize_plate(f["plate"]))
+    for name in fields:
         if f.get(name) is not None:
-            stmt = stmt.where(getattr(RoadsideTest, name) == f[name])
+            stmt = stmt.where(getattr(model, name) == f[name])
     if f.get("station"):
-        stmt = stmt.where(RoadsideTest.station_id.in_(select(Station.id).where(Station.code == f["station"])))
+        stmt = stmt.where(model.station_id.in_(select(Station.id).where(Station.code == f["station"])))
     if f.get("since"):
-        stmt = stmt.where(RoadsideTest.tested_at >= f["since"])
+        stmt = stmt.where(at >= f["since"])
     if f.get("until"):
-        stmt = stmt.where(RoadsideTest.tested_at < f["until"])
-    return scope_to_caller(stmt, RoadsideTest.station_id, principal)
+        stmt = stmt.where(at < f["until"])
+    return scope_to_caller(stmt, model.station_id, principal)
+
+
+def tests_query(principal: Principal, **f: Any) -> Select[Any]:
+    return _station_records(
+        RoadsideTest,
+        RoadsideTest.tested_at,
+        ("plate_color", "kind", "method", "verdict", "report_number", "vehicle_id"),
+        principal,
+        f,
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -878,19 +898,13 @@ def review_capture(capture_id: int, decision: str, note: str | None, principal: 
 
 
 def captures_query(principal: Principal, **f: Any) -> Select[Any]:
-    stmt = select(BlackSmokeCapture)
-    if f.get("plate"):
-        stmt = stmt.where(BlackSmokeCapture.plate == normalize_plate(f["plate"]))
-    for name in ("plate_color", "review_status", "verdict", "vehicle_id"):
-        if f.get(name) is not None:
-            stmt = stmt.where(getattr(BlackSmokeCapture, name) == f[name])
-    if f.get("station"):
-        stmt = stmt.where(BlackSmokeCapture.station_id.in_(select(Station.id).where(Station.code == f["station"])))
-    if f.get("since"):
-        stmt = stmt.where(BlackSmokeCapture.captured_at >= f["since"])
-    if f.get("until"):
-        stmt = stmt.where(BlackSmokeCapture.captured_at < f["until"])
-    return scope_to_caller(stmt, BlackSmokeCapture.station_id, principal)
+    return _station_records(
+        BlackSmokeCapture,
+        BlackSmokeCapture.captured_at,
+        ("plate_color", "review_status", "verdict", "vehicle_id"),
+        principal,
+        f,
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -970,16 +984,4 @@ def record_repair(data: RepairIn, principal: Principal | None) -> tuple[Repair, 
 
 
 def repairs_query(principal: Principal, **f: Any) -> Select[Any]:
-    stmt = select(Repair)
-    if f.get("plate"):
-        stmt = stmt.where(Repair.plate == normalize_plate(f["plate"]))
-    for name in ("plate_color", "vehicle_id", "repair_number"):
-        if f.get(name) is not None:
-            stmt = stmt.where(getattr(Repair, name) == f[name])
-    if f.get("station"):
-        stmt = stmt.where(Repair.station_id.in_(select(Station.id).where(Station.code == f["station"])))
-    if f.get("since"):
-        stmt = stmt.where(Repair.repaired_at >= f["since"])
-    if f.get("until"):
-        stmt = stmt.where(Repair.repaired_at < f["until"])
-    return scope_to_caller(stmt, Repair.station_id, principal)
+    return _station_records(Repair, Repair.repaired_at, ("plate_color", "vehicle_id", "repair_number"), principal, f)
