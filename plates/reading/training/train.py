@@ -69,6 +69,14 @@ the real M and Q right, but the whole reader of that day did worse on the 60 pho
 (exact 0.817, 0.783, 0.783 against the third model's 0.833); among its misses are d0037 and d0047,
 the two photos the outline tracing heights were chosen on with the third model.
 
+A fifth-model fine-tune, not shipped and its sample code not kept (ninth session): the recipe
+above with ``--steps 1500`` on samples that also showed pressed-out characters (each casting a
+dark edge on the ground beside it, as the "1" of d0016 does) on 35% of plates and bloom around
+bright strokes (night plates: the "G" of d0057 read as "6") on 15% of scenes. Whole reader,
+photos / photos at 1280 px / crops with the right colour, against the fifth model's 56 / 53 /
+25: step 500 51 / 50 / 24, halfway to it 54 / 51 / 24; step 1000 53 / 48 / 23, halfway 53 / 51 /
+24. More "G" read as "6" on the crops, and none of the four photos it was aimed at read.
+
 The second model (phase 1's step-5000 snapshot) was shipped briefly; the first model
 (2026-11-29) was trained in three resumed phases on the synth of commits 847f3e8 / 819f971
 (6200 steps x 128 in all, lr 2e-3, about 73 min).
