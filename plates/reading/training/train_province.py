@@ -38,6 +38,13 @@ held-out) and on the real single-row plates it changes readings back and forth (
 provinces gained, 4 lost; one crop, dc0022's 豫, lost, which the crops floor forbids), so each
 kind of plate keeps its own model. Its one real double-row read that changes: d0016 made
 brighter, 鄂AK9331 -> 粤AK9331 (right).
+
+Not shipped (ninth session): a single-row model on twice the windows (seeds 1-4, 300 000) for 2.5
+epochs (``--epochs 2.5``, 2900 steps, 21 min): held-out 0.921, as the shipped model. On the real
+reads right apart from their province (photos / perturbed / crops): the classifier alone 46/56,
+508/576, 28/34 against the shipped model's 48/56, 506/576, 27/34; joined with the recogniser
+56/56, 548/576, 28/34 against 56/56, 545/576, 28/34, and the same joined as the mean of both
+models. A few reads in 576 either way: more of the same synthetic windows is not what limits it.
 """
 
 from __future__ import annotations
