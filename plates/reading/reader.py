@@ -86,6 +86,9 @@ def _variants(c: Candidate) -> list[tuple[F32, bool]]:
 
     Colour regions often stop short of the plate's ends (frame, dirt, glare), edge regions
     cover only the characters: both are widened; a wider second try catches cut-off ends.
+    Double-row layouts get a second width too, the region's own, without side margins: a
+    bright mark just beside the plate (a camera's timestamp beside d0016's last "1") falls in
+    the margins and is read with that character as "L" or "E".
     """
     aspect = c.width / max(c.height, 1e-3)
     out: list[tuple[F32, bool]] = []
@@ -106,6 +109,8 @@ def _variants(c: Candidate) -> list[tuple[F32, bool]]:
         out.append((expand_quad(q, 0.05, 0.05, 0.05, 0.05), True))
     if single:
         out.append((expand_quad(q, 0.12, 0.12, 0.12, 0.12), False))
+    if aspect <= 2.8:
+        out.append((expand_quad(q, 0.05, 0.05, 0.0, 0.0), True))  # last: reached only when no read was sure
     return out
 
 

@@ -154,6 +154,28 @@ def test_a_double_row_plate_is_read_from_a_region_over_its_lower_row(monkeypatch
     assert without is None or without.res.text != spec.text
 
 
+def test_a_double_row_plate_with_a_bright_mark_beside_it_is_read() -> None:
+    """A camera's timestamp printed just beside a truck plate's right end (d0016 of the real
+    photos: a white "20" beside its last "1") falls inside the double-row layout's side margins,
+    where the recogniser takes "1" and mark together for "L" or "E". The double-row plate is
+    read a second time without side margins. 60 augmented plates ending in "1", each boxed by
+    its own outline as a yellow region is: 59 read (54 with the margined layout alone)."""
+    rd = reader_mod.PlateReader()
+    hits = 0
+    n = 60
+    for seed in range(n):
+        rng = random.Random(300 + seed)
+        spec = PlateSpec(random_plate_text(rng, "yellow", True)[:6] + "1", "yellow", True)
+        img, quads = render_scene([spec], rng, plate_widths=[200.0], augment=True, max_angle=3)
+        quad = quads[0].astype(np.float32)
+        width, height = (float(np.linalg.norm(quad[i] - quad[0])) for i in (1, 3))
+        at = (int(quad[1][0] + 0.003 * width), int(quad[2][1] - 0.05 * height))  # the mark's lower left
+        cv2.putText(img, "20", at, cv2.FONT_HERSHEY_SIMPLEX, height / 45, (255, 255, 255), max(2, int(height / 25)))
+        best = rd._read_candidate(img, Candidate(quad, "yellow", 1.0))
+        hits += best is not None and best.res.text == spec.text and best.res.confidence >= reader_mod.MIN_CONFIDENCE
+    assert hits / n >= 0.95
+
+
 def _reader_counting_runs(monkeypatch: pytest.MonkeyPatch) -> tuple[reader_mod.PlateReader, list[int]]:
     """A reader whose recogniser runs are counted in the returned one-item list."""
     rd = reader_mod.PlateReader()

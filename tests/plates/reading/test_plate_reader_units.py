@@ -204,7 +204,10 @@ def test_a_squat_blue_region_is_also_read_as_one_row() -> None:
     quad = np.array([[0, 0], [58, 0], [58, 29], [0, 29]], np.float32)
     layouts = [double for _, double in _variants(Candidate(quad, "blue", 1.0))]
     assert False in layouts and True in layouts
-    assert [double for _, double in _variants(Candidate(quad, "yellow", 1.0))] == [True]
+    yellow = _variants(Candidate(quad, "yellow", 1.0))
+    assert [double for _, double in yellow] == [True, True]
+    # the second double-row layout has no side margins: the region's own ends
+    assert yellow[0][0][0, 0] < 0 and yellow[1][0][:, 0].tolist() == [0, 58, 58, 0]
 
 
 def _plate(ground_bgr: tuple[int, int, int], text_bgr: tuple[int, int, int]) -> np.ndarray:
