@@ -105,12 +105,13 @@ def _variants(c: Candidate) -> list[tuple[F32, bool]]:
     )
     if single:
         out.append((expand_quad(q, 0.08, 0.08, 0.05, 0.05), False))
+    m = DOUBLE_QUAD_MARGIN
     if aspect <= 2.8:
-        out.append((expand_quad(q, 0.05, 0.05, 0.05, 0.05), True))
+        out.append((expand_quad(q, m, m, m, m), True))
     if single:
         out.append((expand_quad(q, 0.12, 0.12, 0.12, 0.12), False))
     if aspect <= 2.8:
-        out.append((expand_quad(q, 0.05, 0.05, 0.0, 0.0), True))  # last: reached only when no read was sure
+        out.append((expand_quad(q, m, m, 0.0, 0.0), True))  # last: reached only when no read was sure
     return out
 
 
@@ -232,12 +233,7 @@ class PlateReader:
             if best.res.confidence >= SURE:
                 return best
         if lower:
-            quad = expand_quad(cand.quad, *LOWER_TO_PLATE)
-            crop = warp_plate(img, quad, True)
-            logits = self.recognizer.logits([crop])[0]
-            res = _decode(crop, logits, True)
-            if res is not None and (best is None or res.confidence > best.res.confidence):
-                best = _Read(res, quad, True, logits)
+            best = self._surer(img, expand_quad(cand.quad, *LOWER_TO_PLATE), True, best)
             if best is not None and best.res.confidence >= SURE:
                 return best
         if texty is None:
@@ -247,11 +243,16 @@ class PlateReader:
             if outline is None:
                 continue
             for quad, double in _outline_variants(outline):
-                crop = warp_plate(img, quad, double)
-                logits = self.recognizer.logits([crop])[0]
-                res = _decode(crop, logits, double)
-                if res is not None and (best is None or res.confidence > best.res.confidence):
-                    best = _Read(res, quad, double, logits)
+                best = self._surer(img, quad, double, best)
+        return best
+
+    def _surer(self, img: U8, quad: F32, double: bool, best: _Read | None) -> _Read | None:
+        """The read of ``quad`` (its double-row layout if ``double``) or ``best``, whichever is surer."""
+        crop = warp_plate(img, quad, double)
+        logits = self.recognizer.logits([crop])[0]
+        res = _decode(crop, logits, double)
+        if res is not None and (best is None or res.confidence > best.res.confidence):
+            return _Read(res, quad, double, logits)
         return best
 
     def read(self, image: NDArray[np.uint8] | bytes) -> list[PlateReading]:
