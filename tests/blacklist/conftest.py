@@ -114,3 +114,30 @@ def active_entries(vehicle_id: int) -> list[Any]:
             select(BlacklistEntry).where(BlacklistEntry.vehicle_id == vehicle_id, BlacklistEntry.status == "active")
         )
     )
+
+
+@pytest.fixture
+def post_repair(client: Any, auth_headers: Any, station_factory: Any) -> Callable[..., dict[str, Any]]:
+    """post(plate, when) stores an M站 repair through POST /api/v1/repairs; returns the stored record."""
+    station_factory("JC-M-01", "repair")
+
+    def post(plate: str, when: str, *, number: str | None = None, station: str = "JC-M-01") -> dict[str, Any]:
+        station_factory(station, "repair")
+        body = {
+            "repair_number": number or f"M{next(_ids):06d}",
+            "repaired_at": when,
+            "plate": plate,
+            "plate_color": "yellow",
+            "items": ["更换DPF"],
+        }
+        r = client.post("/api/v1/repairs", json=body, headers=auth_headers("station", station=station))
+        assert r.status_code in (200, 201), r.get_data(as_text=True)
+        return r.get_json()
+
+    return post
+
+
+def beijing_today() -> Any:
+    from vehicle_enforce.core.timeutil import local_day, now_utc
+
+    return local_day(now_utc())

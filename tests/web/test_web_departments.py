@@ -119,7 +119,11 @@ def test_transport_dashboard_and_repair_order(live_server, page, make_user, coun
     assert_chinese(page)
     screenshot(page, f"transport-phaseout-{backend.name}")
     page.goto(f"{live_server}/ops/cases/{county['case_id']}")
-    page.fill("input[name=due_date]", "2019-12-15")
+    from datetime import timedelta
+
+    from vehicle_enforce.core.timeutil import local_day, now_utc
+
+    page.fill("input[name=due_date]", (local_day(now_utc()) + timedelta(days=15)).isoformat())
     page.click("button:has-text('下达维修通知')")
     assert "维修中" in page.inner_text("#state")
     screenshot(page, f"transport-repair-order-{backend.name}")

@@ -138,7 +138,8 @@ def on_verdicts(batch: Sequence[VerdictEvent]) -> None:
 
     counted = [e for e in batch if e.valid and e.verdict in ("exceed", "fail")]
     candidates = sorted({e.vehicle_id for e in counted if e.source in EXCEEDING_SOURCES + TEST_SOURCES})
-    retests = [e for e in batch if e.valid and e.verdict == "pass" and e.source in ("inspection", "roadside")]
+    # Every valid I站 result or roadside test may decide a repaired vehicle's retest, passing or failing.
+    retests = [e for e in batch if e.valid and e.source in ("inspection", "roadside")]
     retested = {e.vehicle_id for e in retests}
     # A listed vehicle cannot be listed again (one active entry per vehicle, a unique index) and only a
     # retest changes it, so its exceedances need no lock: once a county's list is built, most exceeding
@@ -155,7 +156,7 @@ def on_verdicts(batch: Sequence[VerdictEvent]) -> None:
     for event in retests:
         entry = entries.get(event.vehicle_id)
         if entry is not None:
-            case_services.retest_passed(entry, event)
+            case_services.retest_recorded(entry, event)
     to_check = [v for v in candidates if v not in entries]
     if not to_check:
         return

@@ -39,7 +39,9 @@ class ActionIn(Schema):
     legal_basis: str | None = Field(default=None, max_length=256)
     due_date: date | None = None
     repair_station: str | None = Field(default=None, max_length=64)
+    repair_number: str | None = Field(default=None, max_length=64)
     report_number: str | None = Field(default=None, max_length=64)
+    station: str | None = Field(default=None, max_length=32)
     repaired_on: date | None = None
     passed: bool | None = None
     reason: str | None = Field(default=None, max_length=500)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from vehicle_enforce.blacklist.models import BlacklistEntry
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
+from vehicle_enforce.inspections.models import RoadsideTest
 from vehicle_enforce.vehicles.models import Vehicle
 
 BigId = BigInteger().with_variant(Integer, "sqlite")
@@ -55,9 +56,13 @@ class Case(db.Model):  # type: ignore[name-defined,misc]
     repair_report: Mapped[str | None] = mapped_column(String(64))
     repaired_on: Mapped[date | None] = mapped_column(Date)
     retest_report: Mapped[str | None] = mapped_column(String(64))
+    # The stored records the steps name: the M站 repair and the I站 result or roadside test that decided.
+    repair_id: Mapped[int | None] = mapped_column(ForeignKey("repairs.id"))
+    retest_id: Mapped[int | None] = mapped_column(ForeignKey("roadside_tests.id"))
 
     vehicle: Mapped[Vehicle] = relationship()
     entry: Mapped[BlacklistEntry] = relationship()
+    retest: Mapped[RoadsideTest | None] = relationship()
     actions: Mapped[list[CaseAction]] = relationship(order_by="CaseAction.id", back_populates="case")
 
 

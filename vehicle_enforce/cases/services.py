@@ -17,13 +17,15 @@ from sqlalchemy import select
 
 from vehicle_enforce.auth.principal import Principal
 from vehicle_enforce.blacklist.models import BlacklistEntry
+from vehicle_enforce.cases import records
 from vehicle_enforce.cases.models import OPEN_STATES, Case, CaseAction, CaseState
 from vehicle_enforce.cases.notify import notify
 from vehicle_enforce.core import audit, events
 from vehicle_enforce.core.errors import Conflict, Forbidden, Invalid, NotFound
-from vehicle_enforce.core.timeutil import format_local, now_utc
+from vehicle_enforce.core.timeutil import format_local, local_day, now_utc
 from vehicle_enforce.extensions import db
-from vehicle_enforce.inspections.models import Station
+from vehicle_enforce.inspections.hooks import REPAIR_LISTENERS
+from vehicle_enforce.inspections.models import Repair, RoadsideTest, Station
 
 S = CaseState
 DEFAULT_LEGAL_BASIS = "《中华人民共和国大气污染防治法》第一百一十三条、《中华人民共和国道路交通安全法》第九十条"
@@ -57,9 +59,8 @@ TRANSITIONS: dict[str, Transition] = {
     "record_retest": Transition(
         frozenset({"environment", "transport"}), frozenset({"inspection"}), frozenset({S.repaired}), None
     ),
-    "close_scrapped": Transition(
-        frozenset({"environment", "transport"}), frozenset(), frozenset(OPEN_STATES), S.closed_scrapped
-    ),
+    # Transport records scrapping and deregistration (the phase-out actions): only it closes a case so.
+    "close_scrapped": Transition(frozenset({"transport"}), frozenset(), frozenset(OPEN_STATES), S.closed_scrapped),
 }
 
 
@@ -200,22 +201,49 @@ def act(case_id: int, action: str, fields: dict[str, Any], principal: Principal)
         fields = {**fields, "legal_basis": case.legal_basis}
     elif action == "order_repair":
         _require(fields, "due_date")
+        today = local_day(now)
+        if fields["due_date"] < today:
+            raise Invalid(
+                "维修期限不能早于今天",
+                {"due_date": f"{fields['due_date'].isoformat()} 早于今天（北京时间 {today.isoformat()}）"},
+            )
         case.repair_due = fields["due_date"]
     elif action == "record_repair":
-        _require(fields, "repair_station", "report_number", "repaired_on")
-        case.repair_station = fields["repair_station"]
-        case.repair_report = fields["report_number"]
-        case.repaired_on = fields["repaired_on"]
+        repair = records.find_repair(case.vehicle_id, case.entry, fields, principal)
+        case.repair_id = repair.id
+        case.repair_station = repair.station.code
+        case.repair_report = repair.repair_number
+        case.repaired_on = local_day(repair.repaired_at)
+        fields = {
+            **fields,
+            "repair_id": repair.id,
+            "repair_station": repair.station.code,
+            "repair_number": repair.repair_number,
+            "repaired_at": repair.repaired_at,
+        }
     elif action == "record_retest":
-        if fields.get("passed") is None:
-            raise Invalid("missing fields for this action", {"passed": "required"})
-        _require(fields, "report_number")
-        case.retest_report = fields["report_number"]
-        target = S.closed_released if fields["passed"] else S.repair_ordered
+        test = records.find_retest(case, fields, principal)
+        case.retest_id = test.id
+        case.retest_report = test.report_number
+        target = S.closed_released if test.verdict == "pass" else S.repair_ordered
+        fields = {**fields, "retest": records.test_summary(test), "passed": test.verdict == "pass"}
+    elif action == "close_scrapped":
+        reason = str(fields.get("reason") or "").strip()
+        if not reason:
+            raise Invalid("报废/注销结案须填写说明", {"reason": "必填：结案说明"})
+        scrapping = records.scrapping_record(case.vehicle_id)
+        if scrapping is None:
+            raise Invalid(
+                "该车辆没有报废或注销记录：须先登记报废/注销（淘汰车辆处置）或车辆登记状态为报废/注销，才能结案",
+                {"vehicle_id": "没有报废或注销记录"},
+            )
+        fields = {**fields, "reason": reason, "scrapping": scrapping}
     assert target is not None
     case.state = target
     if action == "order_repair" or (action == "record_retest" and target == S.repair_ordered):
-        due = case.repair_due or (now + timedelta(days=deadline_days()["repair_ordered"])).date()
+        if action == "record_retest" or case.repair_due is None:  # a failed retest: a new repair period
+            case.repair_due = local_day(now + timedelta(days=deadline_days()["repair_ordered"]))
+        due = case.repair_due
         case.due_at = datetime.combine(due, datetime.max.time()).replace(tzinfo=now.tzinfo)
     else:
         case.due_at = _due(target, now)
@@ -262,14 +290,31 @@ def _notify_next(case: Case) -> None:
         )
 
 
-def retest_passed(entry: BlacklistEntry, event: Any) -> None:
-    """A passing I站 or roadside test of a repaired vehicle closes its case and releases it."""
+def retest_recorded(entry: BlacklistEntry, event: Any) -> None:
+    """An I站 result or roadside test of a repaired vehicle, dated after the repair, decides the retest:
+    a pass closes the case and releases the vehicle, a failure sends the case back to repair."""
     case = db.session.scalar(select(Case).where(Case.entry_id == entry.id))
     if case is None or case.state != S.repaired:
         return
+    test = db.session.get(RoadsideTest, event.record_id)
+    if test is None or records.retest_problem(test, case) is not None:
+        return
     from vehicle_enforce.auth.principal import SYSTEM
 
-    act(case.id, "record_retest", {"passed": True, "report_number": f"{event.source}:{event.record_id}"}, SYSTEM)
+    act(case.id, "record_retest", {"report_number": test.report_number, "station": test.station.code}, SYSTEM)
+
+
+def repair_posted(repair: Repair) -> None:
+    """An M站 repair of a vehicle whose case waits for its repair moves the case itself."""
+    if repair.vehicle_id is None:
+        return
+    case = db.session.scalar(select(Case).where(Case.vehicle_id == repair.vehicle_id, Case.state == S.repair_ordered))
+    if case is None or records.repair_problem(repair, case.entry) is not None:
+        return
+    from vehicle_enforce.auth.principal import SYSTEM
+
+    fields = {"repair_number": repair.repair_number, "repair_station": repair.station.code}
+    act(case.id, "record_repair", fields, SYSTEM)
 
 
 def close_for_release(entry: BlacklistEntry, action: str, fields: dict[str, Any]) -> None:
@@ -347,8 +392,10 @@ def case_json(case: Case, *, timeline: bool = False) -> dict[str, Any]:
             "repair_station": case.repair_station,
             "report_number": case.repair_report,
             "repaired_on": case.repaired_on.isoformat() if case.repaired_on else None,
+            "repair_id": case.repair_id,
         },
         "retest_report": case.retest_report,
+        "retest": records.test_summary(case.retest) if case.retest is not None else None,
     }
     if timeline:
         from vehicle_enforce.blacklist.services import entry_json
@@ -371,6 +418,8 @@ def _register_history() -> None:
 
 
 _register_history()
+if repair_posted not in REPAIR_LISTENERS:
+    REPAIR_LISTENERS.append(repair_posted)
 
 
 @events.subscribe

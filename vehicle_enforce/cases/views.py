@@ -23,7 +23,7 @@ bp = Blueprint("case_pages", __name__, url_prefix="/ops/cases")
 
 # Which actions each department's form offers (the service still checks every rule).
 FORM_ACTIONS = {
-    "environment": ["confirm", "record_retest", "close_scrapped"],
+    "environment": ["confirm", "record_retest"],
     "police": ["penalize"],
     "transport": ["order_repair", "record_repair", "record_retest", "close_scrapped"],
     "admin": list(services.TRANSITIONS),
@@ -92,7 +92,15 @@ def _zh(exc: ServiceError) -> str:
 def _fields(action: str) -> dict[str, Any]:
     form = request.form
     out: dict[str, Any] = {}
-    for name in ("decision_number", "legal_basis", "repair_station", "report_number", "reason"):
+    for name in (
+        "decision_number",
+        "legal_basis",
+        "repair_station",
+        "repair_number",
+        "report_number",
+        "station",
+        "reason",
+    ):
         if form.get(name, "").strip():
             out[name] = form[name].strip()
     for name in ("due_date", "repaired_on"):

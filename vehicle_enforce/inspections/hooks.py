@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 SourceKind = Literal["remote_sensing", "roadside", "spot_check", "black_smoke", "inspection"]
 
@@ -36,3 +36,13 @@ def notify_verdicts(events: Sequence[VerdictEvent]) -> None:
     batch = list(events)
     for listener in list(VERDICT_LISTENERS):
         listener(batch)
+
+
+# Called with each newly stored M站 repair (after flush, inside the transaction); the cases domain
+# appends a listener so an M站 posting moves the vehicle's case waiting for its repair.
+REPAIR_LISTENERS: list[Callable[[Any], None]] = []
+
+
+def notify_repair(repair: Any) -> None:
+    for listener in list(REPAIR_LISTENERS):
+        listener(repair)

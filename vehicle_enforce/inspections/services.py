@@ -38,7 +38,7 @@ from vehicle_enforce.core.errors import Conflict, Forbidden, Invalid, NotFound
 from vehicle_enforce.core.timeutil import local_day, now_utc, to_local
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import evidence
-from vehicle_enforce.inspections.hooks import VerdictEvent, notify_verdicts
+from vehicle_enforce.inspections.hooks import VerdictEvent, notify_repair, notify_verdicts
 from vehicle_enforce.inspections.models import (
     BlackSmokeCapture,
     Device,
@@ -980,6 +980,7 @@ def record_repair(data: RepairIn, principal: Principal | None) -> tuple[Repair, 
         repair.id,
         {"station": station.code, "repair_number": data.repair_number, "plate": plate, "items": data.items},
     )
+    notify_repair(repair)
     return repair, False
 
 
