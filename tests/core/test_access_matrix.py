@@ -203,3 +203,132 @@ SCOPED: set[tuple[str, str, str]] = set()
 
 def _scoped(method: str, rule: str, dept: str) -> bool:
     return (method, rule, dept) in SCOPED
+
+
+# --- Scope: every list and lookup, with each department's token, returns only the caller's rows --------
+
+OUR_TOWNSHIP, THEIR_TOWNSHIP = 9, 1  # 巴公镇 (the township probe token's), 南村镇
+THEIR_MARKERS = ("PIN-THEIRS", "工地-THEIRS", "晋E90001", "LSGTHZRS900000001")
+PERSONAL = ("91350100M000100Y43", "13912345678", "巴公镇工业园区八号院")
+OTHER_STATION_TEXT = "OTHER-STATION-EVIDENCE"
+
+
+def _seed_two_townships(client, env):
+    def post(url, body):
+        r = client.post(url, json=body, headers=env)
+        assert r.status_code in (200, 201), (url, r.get_data(as_text=True))
+        return r.get_json()
+
+    site = {
+        t: post("/api/v1/nrmm/sites", {"name": name, "kind": "construction", "township_id": t})["id"]
+        for t, name in ((OUR_TOWNSHIP, "工地-OURS"), (THEIR_TOWNSHIP, "工地-THEIRS"))
+    }
+    machine = {
+        t: post(
+            "/api/v1/nrmm/machines",
+            {
+                "pin": pin,
+                "machine_type": "excavator",
+                "emission_stage": 3,
+                "rated_power_kw": 75.0,
+                "site_id": site[t],
+                "registered_on": "2019-10-01",
+            },
+        )["id"]
+        for t, pin in ((OUR_TOWNSHIP, "PIN-OURS"), (THEIR_TOWNSHIP, "PIN-THEIRS"))
+    }
+    post("/api/v1/nrmm/sampling-plans", {"month": "2019-11", "seed": 3, "share": 1.0})
+    for t in (OUR_TOWNSHIP, THEIR_TOWNSHIP):
+        post(
+            "/api/v1/nrmm/spot-checks",
+            {"machine_id": machine[t], "checked_at": "2019-11-05T10:00:00+08:00", "k_readings": [0.1, 0.1, 0.1]},
+        )
+    truck = {"plate_color": "yellow", "vehicle_type": "heavy_truck", "fuel": "diesel", "emission_standard": 3}
+    owner = {"kind": "enterprise", "name": "某物流公司", "credit_code": PERSONAL[0], "phone": PERSONAL[1]}
+    ours = post(
+        "/api/v1/vehicles",
+        {
+            **truck,
+            "plate": "晋E10001",
+            "township": "巴公镇",
+            "owner": {**owner, "address": "山西省晋城市泽州县" + PERSONAL[2]},
+        },
+    )["id"]
+    post("/api/v1/vehicles", {**truck, "plate": "晋E90001", "vin": THEIR_MARKERS[3], "township": "南村镇"})
+    return site, machine, ours
+
+
+def _rows_outside(data, dept, theirs):
+    """Ids of `data` (walked recursively) that belong to the other township."""
+    found = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            number = isinstance(value, int) and not isinstance(value, bool)
+            other_township = key == "township_id" and number and value != OUR_TOWNSHIP
+            other_row = key in ("site_id", "machine_id") and number and value in theirs[key]
+            other_vehicle = key == "township" and isinstance(value, dict) and value.get("name") not in (None, "巴公镇")
+            if other_township or other_row or other_vehicle:
+                found.append((key, value))
+            else:
+                found.extend(_rows_outside(value, dept, theirs))
+    elif isinstance(data, list):
+        for item in data:
+            found.extend(_rows_outside(item, dept, theirs))
+    return found
+
+
+def _probe_paths(app):
+    """Every GET list and lookup route, lookups with each of the first few ids (both townships' rows)."""
+    for method, rule in api_routes(app):
+        if method != "GET" or rule.rule == "/api/v1/openapi.json":
+            continue
+        ints = [a for a in rule.arguments if type(rule._converters[a]).__name__ == "IntegerConverter"]
+        path = concrete(rule).replace("/sampling-plans/x", "/sampling-plans/2019-11")
+        if not ints:
+            yield rule.rule, path
+            continue
+        for value in range(1, 7):
+            yield rule.rule, concrete(rule).replace("999999", str(value))
+
+
+@pytest.mark.slow
+def test_every_list_and_lookup_stays_in_the_callers_scope(app, client, auth_headers, station_factory):
+    from vehicle_enforce.blacklist import services as blacklist
+    from vehicle_enforce.core import transaction
+
+    env = auth_headers("environment")
+    site, machine, our_vehicle = _seed_two_townships(client, env)
+    station_factory("JC-RS-02", name="另一遥感站")
+    evidence = [
+        {"source": "remote_sensing", "station": "JC-RS-02", "text": OTHER_STATION_TEXT, "measured_at": "2019-11-01"}
+    ]
+    blacklist._create_entry(our_vehicle, "rule", "remote_sensing_repeat", OTHER_STATION_TEXT, evidence, "system")
+    transaction.commit()
+    theirs = {"site_id": {site[THEIR_TOWNSHIP]}, "machine_id": {machine[THEIR_TOWNSHIP]}}
+    tokens = {dept: auth_headers(dept, station="JC-RS-01" if dept == "station" else None) for dept in sorted(ALL)}
+    problems, county_saw = [], set()
+    for _rule, path in _probe_paths(app):
+        for dept, headers in tokens.items():
+            r = client.get(path, headers=headers)
+            if r.status_code >= 500:
+                problems.append((path, dept, r.status_code))
+                continue
+            if r.status_code != 200 or not (r.is_json or r.mimetype.startswith("text/")):
+                continue
+            text = r.get_data(as_text=True)
+            if dept in ("environment", "admin"):
+                county_saw.update(m for m in (*THEIR_MARKERS, *PERSONAL, OTHER_STATION_TEXT) if m in text)
+            if dept == "township":
+                leaked = [m for m in THEIR_MARKERS if m in text]
+                leaked += _rows_outside(r.get_json(), dept, theirs) if r.is_json else []
+                if leaked:
+                    problems.append((path, dept, "another township's rows", leaked))
+            if dept in ("township", "station"):
+                shown = [m for m in PERSONAL if m in text]
+                if shown:
+                    problems.append((path, dept, "personal data unmasked", shown))
+            if dept == "station" and OTHER_STATION_TEXT in text:
+                problems.append((path, dept, "another station's evidence text"))
+    assert not problems, problems
+    # The probe is not vacuous: the county sees every record the township and station must not.
+    assert county_saw == {*THEIR_MARKERS, *PERSONAL, OTHER_STATION_TEXT}, county_saw

@@ -9,10 +9,11 @@ from flask import Blueprint, Response, jsonify, request
 from pydantic import AwareDatetime, Field
 from sqlalchemy import select
 
+from vehicle_enforce.auth import scope
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.principal import Principal, api_access, principal_or_401
 from vehicle_enforce.core import transaction
-from vehicle_enforce.core.errors import Forbidden, Invalid, NotFound
+from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.openapi import doc
 from vehicle_enforce.core.pagination import PageQuery, page, page_json
 from vehicle_enforce.core.schemas import Schema, parse_body, parse_query
@@ -77,12 +78,12 @@ class MachineQuery(PageQuery):
     overdue: bool | None = None
 
 
-def _township_scope(principal: Principal, site_id: int | None) -> None:
-    if principal.department != D.township or site_id is None:
-        return
-    site = db.session.get(Site, site_id)
-    if site is None or site.township_id != principal.township_id:
-        raise Forbidden("a township may act only on sites in its own township")
+def _site_in_scope(principal: Principal, site_id: int | None) -> None:
+    """A site named in a body must exist and be the caller's; a township must name one."""
+    if site_id is not None and not scope.visible(Site, site_id, principal):
+        raise Invalid("unknown site", {"site_id": "unknown site"})
+    if site_id is None and scope.allowed_townships(principal) is not None:
+        raise Invalid("a township acts only at sites of its own township", {"site_id": "required"})
 
 
 @bp.get("/machines")
@@ -95,11 +96,9 @@ def list_machines() -> Any:
         return jsonify(
             {"results": [services.machine_json(m) for m in services.overdue_registrations()], "next_cursor": None}
         )
-    stmt = select(Machine)
+    stmt = scope.scoped(select(Machine), Machine, principal)
     if q.site_id:
         stmt = stmt.where(Machine.site_id == q.site_id)
-    if principal.department == D.township:
-        stmt = stmt.join(Site, Site.id == Machine.site_id).where(Site.township_id == principal.township_id)
     rows, cursor = page(stmt, Machine.id, q)
     return jsonify(page_json(rows, cursor, services.machine_json))
 
@@ -110,7 +109,7 @@ def list_machines() -> Any:
 def register() -> Any:
     principal = principal_or_401()
     data = parse_body(MachineIn)
-    _township_scope(principal, data.site_id)
+    _site_in_scope(principal, data.site_id)
     machine = services.register_machine(data.model_dump(), principal.name)
     transaction.commit()
     return jsonify(services.machine_json(machine)), 201
@@ -123,7 +122,10 @@ def export_machines() -> Any:
     fmt = request.args.get("format", "json")
     if fmt not in ("json", "xlsx"):
         raise Invalid("format must be json or xlsx", {"format": "json or xlsx"})
-    rows = [services.machine_json(m) for m in db.session.scalars(select(Machine).order_by(Machine.id))]
+    rows = [
+        services.machine_json(m)
+        for m in db.session.scalars(scope.scoped(select(Machine), Machine).order_by(Machine.id))
+    ]
     if fmt == "json":
         return jsonify({"records": rows})
     import pandas as pd
@@ -140,9 +142,7 @@ def export_machines() -> Any:
 def list_sites() -> Any:
     principal = principal_or_401()
     q = parse_query(PageQuery)
-    stmt = select(Site)
-    if principal.department == D.township:
-        stmt = stmt.where(Site.township_id == principal.township_id)
+    stmt = scope.scoped(select(Site), Site, principal)
     rows, cursor = page(stmt, Site.id, q)
     return jsonify(page_json(rows, cursor, services.site_json))
 
@@ -170,7 +170,9 @@ def add_site() -> Any:
 @api_access(*ROLES)
 @doc("Monthly sampling plans", tags=["nrmm"])
 def list_plans() -> Any:
-    plans = db.session.scalars(select(SamplingPlan).order_by(SamplingPlan.month.desc())).all()
+    plans = db.session.scalars(
+        scope.scoped(select(SamplingPlan), SamplingPlan).order_by(SamplingPlan.month.desc())
+    ).all()
     return jsonify({"results": [services.plan_json(p) for p in plans], "next_cursor": None})
 
 
@@ -189,7 +191,7 @@ def create_plan() -> Any:
 @api_access(*ROLES)
 @doc("One month's plan with its machines and their status", tags=["nrmm"])
 def get_plan(month: str) -> Any:
-    plan = db.session.scalar(select(SamplingPlan).where(SamplingPlan.month == month))
+    plan = db.session.scalar(scope.scoped(select(SamplingPlan).where(SamplingPlan.month == month), SamplingPlan))
     if plan is None:
         raise NotFound(f"no plan for {month}")
     return jsonify(services.plan_json(plan, items=True))
@@ -209,7 +211,7 @@ def not_found(item_id: int) -> Any:
 @doc("Spot-check results with violations", query=PageQuery, tags=["nrmm"])
 def list_checks() -> Any:
     q = parse_query(PageQuery)
-    rows, cursor = page(select(SpotCheck), SpotCheck.id, q)
+    rows, cursor = page(scope.scoped(select(SpotCheck), SpotCheck), SpotCheck.id, q)
     return jsonify(page_json(rows, cursor, services.spot_check_json))
 
 
@@ -224,7 +226,6 @@ def list_checks() -> Any:
 def record_check() -> Any:
     principal = principal_or_401()
     data = parse_body(SpotCheckIn)
-    _township_scope(principal, data.site_id)
     check = services.record_spot_check(data.model_dump(), principal.name)
     transaction.commit()
     return jsonify(services.spot_check_json(check)), 201

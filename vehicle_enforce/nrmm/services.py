@@ -20,6 +20,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from remote_sensing import judge_nrmm
+from vehicle_enforce.auth import scope
 from vehicle_enforce.core import audit, events
 from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
 from vehicle_enforce.core.timeutil import local_day, now_utc
@@ -74,7 +75,8 @@ def move_machine(machine_id: int, site_id: int | None) -> Machine:
 
 def overdue_registrations(today: date | None = None) -> list[Machine]:
     """Machines registered more than 30 days after purchase or transfer-in (late registrations)."""
-    rows = db.session.scalars(select(Machine).where(Machine.acquired_on.is_not(None)).order_by(Machine.id))
+    stmt = scope.scoped(select(Machine).where(Machine.acquired_on.is_not(None)).order_by(Machine.id), Machine)
+    rows = db.session.scalars(stmt)
     return [m for m in rows if m.acquired_on and (m.registered_on - m.acquired_on).days > REGISTRATION_DAYS]
 
 
@@ -143,13 +145,23 @@ def record_spot_check(data: dict[str, Any], inspector: str) -> SpotCheck:
     machine = None
     if data.get("machine_id"):
         machine = db.session.get(Machine, data["machine_id"])
-        if machine is None:
+        if machine is None or not scope.visible(Machine, machine.id):
             raise Invalid("unknown machine", {"machine_id": "unknown machine"})
     elif data.get("pin"):
         machine = db.session.scalar(select(Machine).where(Machine.pin == data["pin"]))
+        if machine is not None and not scope.visible(Machine, machine.id):
+            # Not "unregistered": that would fine a registered machine. The county decides instead.
+            raise Invalid(
+                "this PIN is registered at a site outside your township; ask the environment department",
+                {"pin": "registered outside your township"},
+            )
     else:
         raise Invalid("give machine_id or the PIN found on site", {"pin": "required"})
+    if data.get("site_id") and not scope.visible(Site, data["site_id"]):
+        raise Invalid("unknown site", {"site_id": "unknown site"})
     site = db.session.get(Site, data["site_id"]) if data.get("site_id") else (machine.site if machine else None)
+    if site is None and scope.allowed_townships() is not None:
+        raise Invalid("a township records checks at a site of its township", {"site_id": "required"})
     power = machine.rated_power_kw if machine else data.get("rated_power_kw")
     if power is None:
         raise Invalid("rated power is needed to judge an unregistered machine", {"rated_power_kw": "required"})
@@ -201,9 +213,13 @@ def record_spot_check(data: dict[str, Any], inspector: str) -> SpotCheck:
 
 
 def mark_not_found(item_id: int) -> PlanItem:
-    item = db.session.get(PlanItem, item_id)
-    if item is None:
-        raise NotFound(f"plan item {item_id} not found")
+    """Record that a sampled machine was not found; a machine already checked stays checked."""
+    item = scope.get_or_404(PlanItem, item_id, what="plan item")
+    db.session.refresh(item, with_for_update=True)  # a spot check marking it checked meanwhile wins
+    if item.status == "checked":
+        raise Conflict("this machine has already been spot-checked", {"status": "checked"})
+    if item.status == "not_found":
+        return item  # a retried request changes nothing
     item.status = "not_found"
     audit.record("nrmm.not_found", "nrmm_plan_item", item.id)
     return item
@@ -267,8 +283,11 @@ def site_json(s: Site) -> dict[str, Any]:
 
 
 def plan_json(p: SamplingPlan, *, items: bool = False) -> dict[str, Any]:
+    """A plan as the caller may see it: a township sees and counts only its own township's items."""
+    allowed = scope.allowed_townships()
+    shown = [i for i in p.items if allowed is None or i.township_id in allowed]
     counts: dict[str, int] = defaultdict(int)
-    for item in p.items:
+    for item in shown:
         counts[item.status] += 1
     data: dict[str, Any] = {
         "id": p.id,
@@ -276,11 +295,11 @@ def plan_json(p: SamplingPlan, *, items: bool = False) -> dict[str, Any]:
         "seed": p.seed,
         "share": p.share,
         "population": p.population,
-        "size": len(p.items),
+        "size": len(shown),
         "status_counts": dict(counts),
     }
     if items:
         data["items"] = [
-            {"id": i.id, "machine_id": i.machine_id, "township_id": i.township_id, "status": i.status} for i in p.items
+            {"id": i.id, "machine_id": i.machine_id, "township_id": i.township_id, "status": i.status} for i in shown
         ]
     return data

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from vehicle_enforce.auth import scope
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
@@ -29,6 +30,7 @@ FIELD_ZH = {
     "machine_id": "机械编号不存在",
     "pin": "请填写机械编号或现场查到的PIN",
     "rated_power_kw": "未登记机械须填写额定功率",
+    "status": "该机械已完成抽测，不能再记为现场未找到",
 }
 
 
@@ -41,12 +43,15 @@ def _month() -> str:
 def registry() -> Any:
     principal = current_principal()
     after = request.args.get("after", type=int) or 0
-    rows = db.session.scalars(select(Machine).where(Machine.id > after).order_by(Machine.id).limit(101)).all()
+    stmt = scope.scoped(select(Machine), Machine).where(Machine.id > after)
+    rows = db.session.scalars(stmt.order_by(Machine.id).limit(101)).all()
     machines = [services.machine_json(m) for m in rows[:100]]
     next_after = rows[99].id if len(rows) > 100 else None
     month = _month()
     plan = db.session.scalar(select(SamplingPlan).where(SamplingPlan.month == month))
-    checks = db.session.scalars(select(SpotCheck).order_by(SpotCheck.id.desc()).limit(20)).all()
+    checks = db.session.scalars(
+        scope.scoped(select(SpotCheck), SpotCheck).order_by(SpotCheck.id.desc()).limit(20)
+    ).all()
     return render_template(
         "nrmm/registry.html",
         machines=machines,
