@@ -205,7 +205,10 @@ def test_township_users_see_only_their_township(client, auth_headers):
     assert [v["id"] for v in listed] == [ours]
     assert client.get(f"/api/v1/vehicles/{ours}", headers=bagong).status_code == 200
     refused = client.get(f"/api/v1/vehicles/{theirs}", headers=bagong)
-    assert refused.status_code == 403
+    missing = client.get("/api/v1/vehicles/999999", headers=bagong)
+    # Another township's vehicle answers exactly like a missing one: its existence is not confirmed.
+    assert refused.status_code == missing.status_code == 404
+    assert refused.json["error"]["code"] == missing.json["error"]["code"]
     assert client.get("/api/v1/vehicles?plate=晋E99999", headers=bagong).json["results"] == []
 
 

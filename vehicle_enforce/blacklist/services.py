@@ -413,7 +413,40 @@ def vehicle_history(vehicle_id: int) -> dict[str, Any]:
     entries = db.session.scalars(
         select(BlacklistEntry).where(BlacklistEntry.vehicle_id == vehicle_id).order_by(BlacklistEntry.id)
     )
-    return {"blacklist": [entry_json(e) for e in entries]}
+    own = _callers_station()
+    return {"blacklist": [entry_for_station(entry_json(e), own) for e in entries]}
+
+
+OTHER_STATION_REASON = "列入依据含其他站点的检测记录，详情请向生态环境部门查询"
+#: What a station sees of another station's evidence: when and what was exceeded, not where or by whom.
+OTHER_STATION_KEEP = ("source", "measured_at", "exceeded", "limit_set")
+
+
+def _callers_station() -> str | None:
+    """The calling station's code; None when the caller is not a station (it sees every evidence text)."""
+    from vehicle_enforce.auth.models import Department
+    from vehicle_enforce.auth.principal import current_principal
+
+    principal = current_principal()
+    if principal is None or principal.department != Department.station:
+        return None
+    station = db.session.get(Station, principal.station_id) if principal.station_id else None
+    return station.code if station is not None else ""
+
+
+def entry_for_station(data: dict[str, Any], station_code: str | None) -> dict[str, Any]:
+    """An entry as a station sees it: another station's evidence loses its text, place and record ids."""
+    if station_code is None:
+        return data
+    evidence = []
+    for item in data.get("evidence") or []:
+        if item.get("station") == station_code:
+            evidence.append(item)
+        else:
+            evidence.append({**{k: item.get(k) for k in OTHER_STATION_KEEP}, "other_station": True})
+    if any(e.get("other_station") for e in evidence):
+        data = {**data, "evidence": evidence, "reason": OTHER_STATION_REASON}
+    return data
 
 
 if on_verdicts not in VERDICT_LISTENERS:

@@ -13,8 +13,8 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from vehicle_enforce.auth.models import Department
-from vehicle_enforce.auth.principal import api_access, principal_or_401
-from vehicle_enforce.core import transaction
+from vehicle_enforce.auth.principal import api_access
+from vehicle_enforce.core import privacy, transaction
 from vehicle_enforce.core.errors import BadRequest
 from vehicle_enforce.core.openapi import doc
 from vehicle_enforce.core.pagination import page_json
@@ -39,20 +39,18 @@ MATCHERS = (Department.environment, Department.transport, Department.police, Dep
 OWNER_READERS = (Department.environment, Department.transport, Department.police)
 
 
-def _township_scope() -> int | None:
-    principal = principal_or_401()
-    return principal.township_id if principal.department == Department.township else None
-
-
 def owner_json(owner: Owner) -> dict[str, Any]:
-    return {
-        "id": owner.id,
-        "kind": owner.kind,
-        "name": owner.name,
-        "credit_code": owner.credit_code,
-        "phone": owner.phone,
-        "address": owner.address,
-    }
+    """An owner; credit code, phone and address are masked for roles that do not need them (PIPL)."""
+    return privacy.mask_fields(
+        {
+            "id": owner.id,
+            "kind": owner.kind,
+            "name": owner.name,
+            "credit_code": owner.credit_code,
+            "phone": owner.phone,
+            "address": owner.address,
+        }
+    )
 
 
 def vehicle_json(vehicle: Vehicle) -> dict[str, Any]:
@@ -95,7 +93,7 @@ def register_vehicle() -> Any:
 @doc("Find vehicles by plate (and colour), VIN, owner, township or status", query=VehicleQuery)
 def list_vehicles() -> Any:
     query = parse_query(VehicleQuery)
-    rows, cursor = services.list_vehicles(query, township_id=_township_scope())
+    rows, cursor = services.list_vehicles(query)
     return jsonify(page_json(rows, cursor, vehicle_json))
 
 
@@ -103,7 +101,7 @@ def list_vehicles() -> Any:
 @api_access(*READERS)
 @doc("A vehicle with its owner and its history (inspections, blacklist, cases) from the other domains")
 def get_vehicle(vehicle_id: int) -> Any:
-    vehicle = services.get_vehicle(vehicle_id, township_id=_township_scope())
+    vehicle = services.get_vehicle(vehicle_id)
     return jsonify({**vehicle_json(vehicle), "history": services.vehicle_history(vehicle.id)})
 
 

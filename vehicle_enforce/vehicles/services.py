@@ -17,8 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from plates import MatchResult, PlateColor, normalize_plate, parse_color
 from vehicle_enforce.auth.models import Township
 from vehicle_enforce.auth.services import township_by_name_or_code
-from vehicle_enforce.core import audit
-from vehicle_enforce.core.errors import Forbidden, Invalid, NotFound
+from vehicle_enforce.core import audit, privacy
+from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.pagination import page
 from vehicle_enforce.extensions import db
 from vehicle_enforce.vehicles import matching
@@ -192,7 +192,10 @@ def _resolve_owner(owner: OwnerIn, credit_code: str | None, current: Owner | Non
                 assert found is not None
                 return _update_owner(found, details)
             audit.record(
-                "owner.create", "owner", record.id, {"kind": record.kind, **details, "credit_code": credit_code}
+                "owner.create",
+                "owner",
+                record.id,
+                privacy.mask_details({"kind": record.kind, **details, "credit_code": credit_code}),
             )
             return record
         return _update_owner(found, details)
@@ -211,7 +214,7 @@ def _update_owner(record: Owner, details: dict[str, Any]) -> Owner:
         setattr(record, name, value)
     if changes:
         db.session.flush()
-        audit.record("owner.update", "owner", record.id, changes)
+        audit.record("owner.update", "owner", record.id, privacy.mask_details(changes))
     return record
 
 
@@ -223,19 +226,18 @@ def vehicle_by_plate(plate: str, plate_color: str) -> Vehicle | None:
     return db.session.scalar(select(Vehicle).where(Vehicle.plate == plate, Vehicle.plate_color == plate_color))
 
 
-def get_vehicle(vehicle_id: int, *, township_id: int | None = None) -> Vehicle:
-    """Return a vehicle; a township-scoped caller may only see vehicles of its township."""
-    vehicle = db.session.get(Vehicle, vehicle_id)
-    if vehicle is None:
-        raise NotFound(f"vehicle {vehicle_id} not found")
-    if township_id is not None and vehicle.township_id != township_id:
-        raise Forbidden("this vehicle is registered in another township")
-    return vehicle
+def get_vehicle(vehicle_id: int) -> Vehicle:
+    """Return a vehicle the caller may see; another township's vehicle is 404 like a missing one."""
+    from vehicle_enforce.auth import scope
+
+    return scope.get_or_404(Vehicle, vehicle_id, what="vehicle")
 
 
-def list_vehicles(query: VehicleQuery, *, township_id: int | None = None) -> tuple[list[Vehicle], str | None]:
+def list_vehicles(query: VehicleQuery) -> tuple[list[Vehicle], str | None]:
     """Vehicles by plate (any colour unless given), VIN, owner, township or status, keyset-paginated."""
-    stmt: Select[Any] = select(Vehicle)
+    from vehicle_enforce.auth import scope
+
+    stmt: Select[Any] = scope.scoped(select(Vehicle), Vehicle)
     if query.plate:
         stmt = stmt.where(Vehicle.plate == normalize_plate(query.plate))
     if query.plate_color:
@@ -248,8 +250,6 @@ def list_vehicles(query: VehicleQuery, *, township_id: int | None = None) -> tup
         stmt = stmt.where(Vehicle.status == query.status.value)
     if query.township:
         stmt = stmt.where(Vehicle.township_id == township_by_name_or_code(query.township).id)
-    if township_id is not None:
-        stmt = stmt.where(Vehicle.township_id == township_id)
     rows, cursor = page(stmt, Vehicle.id, query)
     return list(rows), cursor
 
