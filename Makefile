@@ -15,7 +15,8 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-## make run: set up, migrate the embedded SQLite default, load the demo data once, serve on :5000.
+## make run: set up, migrate the embedded SQLite default, load the demo data once, serve on :5000
+## (`serve` also runs the background job worker, `vehicle-enforce worker`, beside gunicorn).
 run: install
 	$(VE) db upgrade
 	$(VE) demo load

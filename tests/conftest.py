@@ -264,3 +264,11 @@ def auth_headers(app: Any, station_factory: Callable[..., Any]) -> Callable[...,
         return cache[key]
 
     return make
+
+
+@pytest.fixture
+def run_jobs(app: Any) -> Callable[[], int]:
+    """Run the background jobs queued so far, as `vehicle-enforce worker` would; nothing runs inline."""
+    from vehicle_enforce.core import tasks
+
+    return lambda: tasks.work_off(app)

@@ -1,6 +1,7 @@
 """Celery wiring for production (Redis broker); tasks run inside the Flask app context.
 
-Worker: `celery -A vehicle_enforce.celery_app:celery worker` with VE_BROKER_URL set.
+Worker: `celery -A vehicle_enforce.celery_app:celery worker --beat` with VE_BROKER_URL set (beat runs
+the exports and the sweep that queues lost jobs again).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from flask import Flask
 # The one place periodic work is declared (cron users run `vehicle-enforce export run` instead).
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "exports-every-minute": {"task": "exports.run", "schedule": 60.0},
+    # Jobs still pending after JOB_STALE_SECONDS (a lost message, a killed worker) are queued again.
+    "jobs-sweep-every-minute": {"task": "core.sweep_jobs", "schedule": 60.0},
 }
 
 

@@ -27,8 +27,26 @@ def main() -> None:
 @click.option("--workers", default=2, show_default=True, type=int)
 @click.option("--threads", default=4, show_default=True, type=int)
 @click.option("--debug", is_flag=True, help="Flask's development server with the debugger (never in production).")
-def serve(host: str, port: int, workers: int, threads: int, debug: bool) -> None:
-    """Serve the app with gunicorn (or the Flask debug server with --debug)."""
+@click.option(
+    "--job-worker/--no-job-worker",
+    default=True,
+    show_default=True,
+    help="Without VE_BROKER_URL, also run `vehicle-enforce worker` (the embedded job queue) beside the server.",
+)
+def serve(host: str, port: int, workers: int, threads: int, debug: bool, job_worker: bool) -> None:
+    """Serve the app with gunicorn (or the Flask debug server with --debug), and its job worker."""
+    from vehicle_enforce.core.jobs_cli import start_embedded_worker
+
+    background = start_embedded_worker() if job_worker else None
+    try:
+        _serve(host, port, workers, threads, debug)
+    finally:
+        if background is not None:
+            background.terminate()
+            background.wait(timeout=30)
+
+
+def _serve(host: str, port: int, workers: int, threads: int, debug: bool) -> None:
     if debug:
         create_app().run(host=host, port=port, debug=True)
         return
@@ -98,6 +116,10 @@ def _register_domain_commands() -> None:
 
     for group in (users, tokens, townships, stations, demo, import_group, phaseout, hotlist_group, export_group):
         main.add_command(group)
+    from vehicle_enforce.core.jobs_cli import jobs_command, worker
+
+    main.add_command(worker)
+    main.add_command(jobs_command)
     import_group.add_command(import_remote_sensing)
     import_group.add_command(import_nrmm)
     try:

@@ -16,7 +16,9 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # default: SQLite file in the instance folder
     "SECRET_KEY": None,  # default: a random key kept in the instance folder
     "EVIDENCE_PATH": None,  # default: <instance>/evidence
-    "BROKER_URL": None,  # Celery broker; with none, background work runs inline
+    "BROKER_URL": None,  # Celery broker; with none, jobs go on the embedded queue (huey, SQLite file)
+    "TASK_QUEUE_PATH": None,  # default: <instance>/tasks.sqlite3 (the embedded queue)
+    "JOB_STALE_SECONDS": 300,  # a job still pending this long is queued again by the sweep
     "RESULT_BACKEND": None,
     "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,  # fits a batch of 10,000 passes
     "RULES_FILE": None,  # override for remote-sensing rules and limits

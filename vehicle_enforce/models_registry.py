@@ -11,6 +11,7 @@ from vehicle_enforce.blacklist import services as blacklist_services  # noqa: F4
 from vehicle_enforce.cases import feed as cases_feed  # noqa: F401  (change-feed subscriber)
 from vehicle_enforce.cases import models as cases_models  # noqa: F401
 from vehicle_enforce.core import audit  # noqa: F401
+from vehicle_enforce.core import jobs as core_jobs  # noqa: F401
 from vehicle_enforce.exports import jobs as exports_jobs  # noqa: F401  (background task)
 from vehicle_enforce.exports import models as exports_models  # noqa: F401
 from vehicle_enforce.exports import outbox as exports_outbox  # noqa: F401  (outbox subscriber)

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -60,13 +61,51 @@ def test_serve_runs_gunicorn_and_answers_healthz(tmp_path):
         stderr=subprocess.STDOUT,
         text=True,
     )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
+    reader.start()
     try:
         response = wait_http(f"http://127.0.0.1:{port}/healthz", proc)
         assert response.status_code == 200 and response.json()["database"] == "ok"
+        # Without a broker, serve runs the embedded job worker beside gunicorn: a queued job gets done.
+        job = _queue_ping(env)
+        deadline = time.monotonic() + 120
+        while _job_status(env, job) != "done" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _job_status(env, job) == "done", "".join(lines)
     finally:
         proc.terminate()
-        output = proc.communicate(timeout=20)[0]
+        proc.wait(timeout=40)
+        reader.join(timeout=10)
+    output = "".join(lines)
     assert "gunicorn" in output.lower() or "Booting worker" in output
+    assert "worker: 2 thread(s) on" in output and "tasks.sqlite3" in output
+
+
+def _app_for(env: dict[str, str]):
+    from vehicle_enforce import create_app
+
+    return create_app({"DATABASE_URL": env["VE_DATABASE_URL"], "INSTANCE_PATH": env["VE_INSTANCE_PATH"]})
+
+
+def _queue_ping(env: dict[str, str]) -> int:
+    from vehicle_enforce.core import tasks, transaction
+
+    with _app_for(env).app_context():
+        job_id = tasks.run_later("core.ping", value="pong")
+        transaction.commit()
+        return job_id
+
+
+def _job_status(env: dict[str, str], job_id: int) -> str:
+    from vehicle_enforce.core.jobs import Job
+    from vehicle_enforce.extensions import db
+
+    app = _app_for(env)
+    with app.app_context():
+        status = db.session.get(Job, job_id).status
+        db.engine.dispose()
+        return status
 
 
 def test_celery_worker_runs_a_task_against_redis(tmp_path):
@@ -114,19 +153,3 @@ def test_celery_worker_runs_a_task_against_redis(tmp_path):
     finally:
         worker.terminate()
         worker.communicate(timeout=30)
-
-
-def test_without_a_broker_background_work_runs_inline(app):
-    from vehicle_enforce.core import tasks
-
-    calls = []
-    tasks.TASKS["test.collect"] = lambda value: calls.append(value)
-    try:
-        tasks.run_later("test.collect", value=7)
-        assert calls == []
-        from vehicle_enforce.core import transaction
-
-        transaction.commit()
-        assert calls == [7]
-    finally:
-        del tasks.TASKS["test.collect"]

@@ -28,7 +28,7 @@ def _photo(content: bytes) -> dict[str, str]:
 
 
 def test_unread_plate_is_read_from_its_photo_and_matched(
-    app: Any, post_passes: Any, base_pass: Any, vehicle_factory: Any, client: Any, auth_headers: Any
+    app: Any, post_passes: Any, base_pass: Any, vehicle_factory: Any, client: Any, auth_headers: Any, run_jobs: Any
 ) -> None:
     """The real reader on a rendered photo: the pass ends exactly as a direct read of that photo says."""
     reading = pytest.importorskip("plates.reading")
@@ -43,10 +43,13 @@ def test_unread_plate_is_read_from_its_photo_and_matched(
     hooks.VERDICT_LISTENERS.append(got.extend)
     try:
         res = post_passes(base_pass(plate="无车牌", plate_color="unknown", opacity_pct=45.0, photos=[_photo(jpeg)]))
+        (item,) = res.get_json()["results"]
+        assert (item["plate_status"], item["vehicle_id"]) == ("pending", None)  # the answer is given before the read
+        url = f"/api/v1/remote-sensing/passes/{item['id']}"
+        assert client.get(url, headers=auth_headers("environment")).get_json()["plate_status"] == "pending"
+        assert run_jobs() == 1  # the worker reads it, after the request
     finally:
         hooks.VERDICT_LISTENERS.remove(got.extend)
-    (item,) = res.get_json()["results"]
-    assert (item["plate_status"], item["vehicle_id"]) == ("pending", None)  # the answer is given before the read
     stored = client.get(f"/api/v1/remote-sensing/passes/{item['id']}", headers=auth_headers("environment")).get_json()
     if not confident:  # the reader could not read it well enough: the pass waits, counting toward nothing
         assert (stored["plate"], stored["plate_status"], stored["vehicle_id"], got) == ("", "pending", None, [])
@@ -67,7 +70,7 @@ class _StubReading:
 
 
 def test_wiring_low_confidence_read_goes_through_the_task_with_a_stub_reader(
-    app: Any, post_passes: Any, base_pass: Any, vehicle_factory: Any, client: Any, auth_headers: Any
+    app: Any, post_passes: Any, base_pass: Any, vehicle_factory: Any, client: Any, auth_headers: Any, run_jobs: Any
 ) -> None:
     """Wiring only: a stub reader injected through PLATE_READER_OVERRIDE (the real reader is tested above)."""
     from vehicle_enforce.core.audit import AuditEntry
@@ -95,6 +98,8 @@ def test_wiring_low_confidence_read_goes_through_the_task_with_a_stub_reader(
             ]
         }
         low, nophoto, sure = post_passes(body).get_json()["results"]
+        assert seen == []  # nothing is read inside the request
+        assert run_jobs() == 1
     finally:
         plate_reading.PLATE_READER_OVERRIDE = None
     assert seen == [photo]
@@ -106,10 +111,11 @@ def test_wiring_low_confidence_read_goes_through_the_task_with_a_stub_reader(
 
 
 def test_unreadable_photo_leaves_the_pass_pending(
-    app: Any, post_passes: Any, base_pass: Any, client: Any, auth_headers: Any
+    app: Any, post_passes: Any, base_pass: Any, client: Any, auth_headers: Any, run_jobs: Any
 ) -> None:
     pytest.importorskip("cv2")
     res = post_passes(base_pass(plate="", plate_color="unknown", photos=[_photo(b"\xff\xd8\xffnot really a jpeg")]))
+    assert run_jobs() == 1
     pid = res.get_json()["results"][0]["id"]
     detail = client.get(f"/api/v1/remote-sensing/passes/{pid}", headers=auth_headers("police")).get_json()
     assert (detail["plate_status"], detail["vehicle_id"]) == ("pending", None)

@@ -35,11 +35,26 @@ def live_server(app: Any) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    # The job worker beside the server, as `vehicle-enforce serve` runs one: pages answer before the work.
+    stop = threading.Event()
+    worker = threading.Thread(target=_job_worker, args=(app, stop), daemon=True)
+    worker.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
+        stop.set()
+        worker.join(timeout=30)
         server.shutdown()
         thread.join(timeout=10)
+
+
+def _job_worker(app: Any, stop: threading.Event) -> None:
+    from vehicle_enforce.core import tasks
+
+    while not stop.is_set():
+        with app.app_context():
+            if not tasks.work_off(app):
+                stop.wait(0.1)
 
 
 @pytest.fixture(scope="session")

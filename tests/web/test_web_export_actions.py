@@ -60,12 +60,15 @@ def _status_of(record_id: int) -> str:
     return db.session.get(ExportRecord, record_id).status
 
 
-def test_run_now_sends_what_is_queued(app, make_user, platform):
+def test_run_now_sends_what_is_queued(app, make_user, platform, run_jobs):
     emit_records(5)
     client = _client(app, make_user, "environment")
     text = client.post("/ops/exports/run", follow_redirects=True).get_data(as_text=True)
     assert "已启动一次上报" in text
+    assert statuses() == {"pending": 5}  # the page answers at once; the worker sends
+    assert run_jobs() == 1
     assert statuses() == {"acknowledged": 5}
+    text = client.get("/ops/exports/").get_data(as_text=True)
     # The national platform has no address configured here, so its 5 copies stay due.
     assert "应报 10 条，已确认 5 条，传输率 50.0%" in text
 
@@ -115,6 +118,12 @@ def test_environment_resends_a_rejected_record_in_the_browser(
     page.click("button:has-text('立即上报')")
     page.wait_for_load_state("networkidle")
     assert "已启动一次上报" in page.inner_text("main")
+    # The page answers at once; the job worker beside the server sends, and a refresh shows the result.
+    for _ in range(150):
+        if "平台拒收" in page.inner_text("#problems"):
+            break
+        page.wait_for_timeout(200)
+        page.reload()
     assert "平台拒收" in page.inner_text("#problems") and "案件办理" in page.inner_text("#problems")
     screenshot(page, f"environment-exports-rejected-{backend.name}")
     page.fill("#problems input[name=note]", "已核实并修正")

@@ -51,7 +51,7 @@ def _vehicles():
     return db.session.scalar(select(func.count()).select_from(Vehicle))
 
 
-def test_upload_imports_in_chunks_writing_progress_and_reports(app, make_user, monkeypatch):
+def test_upload_imports_in_chunks_writing_progress_and_reports(app, make_user, monkeypatch, run_jobs):
     from vehicle_enforce.vehicles import import_runs
 
     app.config["IMPORT_CHUNK_ROWS"] = 10
@@ -68,6 +68,9 @@ def test_upload_imports_in_chunks_writing_progress_and_reports(app, make_user, m
     response = _upload(client, csv_bytes())
     assert response.status_code == 302
     status_url = response.headers["Location"]
+    assert seen == [("queued", 0, 27)] and _vehicles() == 0  # the request only keeps the file and queues it
+    assert "排队中" in client.get(status_url).get_data(as_text=True)
+    assert run_jobs() == 1
     assert seen == [
         ("queued", 0, 27),
         ("running", 0, 27),
@@ -101,11 +104,13 @@ def test_a_running_import_page_shows_the_share_done_and_refreshes(app, make_user
     assert client.get("/ops/vehicles/import/..%2F..").status_code == 404
 
 
-def test_a_malformed_file_imports_nothing_and_says_why(app, make_user):
+def test_a_malformed_file_imports_nothing_and_says_why(app, make_user, run_jobs):
     client = _client(app, make_user, "transport")
     header = [h for h in HEADER if h != "燃料种类"]
     rows = [[c for h, c in zip(HEADER, r, strict=True) if h != "燃料种类"] for r in GOOD]
-    page = _upload(client, csv_bytes(rows, header), follow_redirects=True).get_data(as_text=True)
+    response = _upload(client, csv_bytes(rows, header))
+    assert run_jobs() == 1
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "文件有误，整个文件未导入" in page and "表头缺少必需的列" in page
     assert _vehicles() == 0
 
@@ -137,7 +142,10 @@ def test_transport_imports_a_file_in_the_browser(live_server, page, make_user, b
     page.set_input_files("input[name=file]", str(path))
     page.click("button:has-text('开始导入')")
     page.wait_for_load_state("networkidle")
-    assert "已完成" in page.inner_text("#import-state")
+    from playwright.sync_api import expect
+
+    # The job worker beside the server imports; the status page refreshes itself until it is done.
+    expect(page.locator("#import-state")).to_contain_text("已完成", timeout=60000)
     assert "新增 25 辆" in page.inner_text("#import-report")
     assert_chinese(page)
     screenshot(page, f"transport-vehicle-import-{backend.name}")

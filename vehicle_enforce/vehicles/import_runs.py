@@ -18,7 +18,7 @@ from typing import Any
 from flask import current_app
 
 from vehicle_enforce.auth.principal import Principal
-from vehicle_enforce.core import tasks
+from vehicle_enforce.core import jobs, tasks
 from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
@@ -66,18 +66,20 @@ def start(filename: str, data: bytes, principal: Principal) -> str:
     folder.mkdir(parents=True)
     source = folder / f"upload{suffix}"
     source.write_bytes(data)
+    total = importer.count_rows(source)
     _write_progress(
         run_id,
         id=run_id,
         filename=Path(filename).name,
         status="queued",
-        total=importer.count_rows(source),
+        total=total,
         done=0,
         started_by=principal.name,
         created_at=now_utc().isoformat(),
     )
     tasks.run_later(
         "vehicles.import_upload",
+        _total=total,
         run_id=run_id,
         user_id=principal.id,
         user_name=principal.name,
@@ -95,7 +97,8 @@ def import_upload(run_id: str, user_id: int | None, user_name: str, department: 
     def progress(rows: int) -> None:
         nonlocal done
         done += rows
-        _write_progress(run_id, done=done)
+        state = _write_progress(run_id, done=done)
+        jobs.progress(done, state.get("total"))
 
     _write_progress(run_id, status="running")
     try:

@@ -1,0 +1,176 @@
+"""Jobs: the durable record of every piece of background work, so a lost task is found and redone.
+
+`tasks.run_later()` adds a `Job` row in the caller's transaction, so the job exists exactly when the data
+it works on does. After the commit its id goes on the queue (Celery in production, huey with SQLite
+storage in the embedded default). A worker runs `execute(job_id)`: it marks the job running, runs the
+task, and marks it done or failed. The scheduled `sweep()` puts back on the queue every job still
+queued, or running without a sign of life, after `JOB_STALE_SECONDS`: a task lost with a killed worker
+or an unreachable broker is redone. Tasks are written to be safe to run twice (they check the state of
+the record they work on first).
+
+Tasks report progress with `progress(done, total)`; `vehicle-enforce jobs` and the pages read it.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import JSON, Integer, String, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from vehicle_enforce.core.timeutil import now_utc
+from vehicle_enforce.extensions import db
+
+log = logging.getLogger(__name__)
+
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+#: Finished jobs are kept this long for `vehicle-enforce jobs --all`, then the sweep deletes them.
+KEEP_DONE_DAYS = 7
+
+_current_job: contextvars.ContextVar[int | None] = contextvars.ContextVar("ve_current_job", default=None)
+
+
+class Job(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    kwargs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default=QUEUED, index=True)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int | None] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(512))
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    # Last sign of life (queued, started, progress): the sweep redoes jobs silent for too long.
+    updated_at: Mapped[datetime] = mapped_column(default=now_utc, index=True)
+
+
+def add(name: str, kwargs: dict[str, Any], total: int | None = None) -> Job:
+    """Record a job in the caller's transaction (it is queued once that transaction commits)."""
+    job = Job(name=name, kwargs=kwargs, status=QUEUED, done=0, total=total, attempts=0, updated_at=now_utc())
+    db.session.add(job)
+    db.session.flush()
+    return job
+
+
+def stale_after() -> timedelta:
+    return timedelta(seconds=float(current_app.config.get("JOB_STALE_SECONDS") or 300))
+
+
+def execute(job_id: int) -> Any:
+    """Run one job in this process: the worker's entry point for both queues."""
+    from vehicle_enforce.core import tasks
+
+    job = db.session.get(Job, job_id, with_for_update=True)
+    if job is None or job.status == DONE:
+        db.session.rollback()
+        return None
+    now = now_utc()
+    if job.status == RUNNING and job.updated_at > now - stale_after():
+        db.session.rollback()  # another worker has it and is alive
+        return None
+    job.status, job.attempts, job.started_at, job.updated_at, job.error = RUNNING, job.attempts + 1, now, now, None
+    name, kwargs = job.name, dict(job.kwargs or {})
+    db.session.commit()
+    token = _current_job.set(job_id)
+    try:
+        result = tasks.TASKS[name](**kwargs)
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        log.exception("job %s (%s) failed", job_id, name)
+        _finish(job_id, FAILED, error=f"{type(exc).__name__}: {exc}"[:512])
+        raise
+    finally:
+        _current_job.reset(token)
+    _finish(job_id, DONE)
+    return result
+
+
+def _finish(job_id: int, status: str, error: str | None = None) -> None:
+    job = db.session.get(Job, job_id)
+    if job is None:
+        return
+    job.status, job.error, job.finished_at, job.updated_at = status, error, now_utc(), now_utc()
+    if status == DONE and job.total is not None:
+        job.done = job.total
+    db.session.commit()
+
+
+def progress(done: int, total: int | None = None) -> None:
+    """Record rows done (and the total) of the running job; a no-op outside a job.
+
+    Written through a connection of its own, so it is visible while the task's transaction is open. On
+    SQLite that transaction may hold the only write lock (an import writes in one transaction), so there
+    the row is updated when the job ends and the page reads the import's own progress file meanwhile.
+    """
+    job_id = _current_job.get()
+    if job_id is None or db.engine.dialect.name == "sqlite":
+        return
+    values: dict[str, Any] = {"done": done, "updated_at": now_utc()}
+    if total is not None:
+        values["total"] = total
+    with db.engine.begin() as conn:
+        conn.execute(update(Job).where(Job.id == job_id).values(**values))
+
+
+def sweep() -> list[int]:
+    """Re-queue jobs still queued, or running without a sign of life, after `JOB_STALE_SECONDS`."""
+    from vehicle_enforce.core import tasks
+
+    cutoff = now_utc() - stale_after()
+    ids = list(
+        db.session.scalars(
+            select(Job.id).where(Job.status.in_((QUEUED, RUNNING)), Job.updated_at < cutoff).order_by(Job.id)
+        )
+    )
+    if ids:
+        db.session.execute(update(Job).where(Job.id.in_(ids)).values(status=QUEUED, updated_at=now_utc()))
+    old = now_utc() - timedelta(days=KEEP_DONE_DAYS)
+    db.session.execute(Job.__table__.delete().where(Job.status == DONE, Job.updated_at < old))
+    db.session.commit()
+    for job_id in ids:
+        log.warning("job %s was still pending after %s: queued again", job_id, stale_after())
+        tasks.enqueue(job_id)
+    return ids
+
+
+def retry(job_id: int) -> Job | None:
+    """Queue a failed job again (after its cause is fixed)."""
+    from vehicle_enforce.core import tasks
+
+    job = db.session.get(Job, job_id)
+    if job is None or job.status != FAILED:
+        return job
+    job.status, job.updated_at = QUEUED, now_utc()
+    db.session.commit()
+    tasks.enqueue(job_id)
+    return job
+
+
+def unfinished(include_done: bool = False) -> list[Job]:
+    stmt = select(Job).order_by(Job.id)
+    if not include_done:
+        stmt = stmt.where(Job.status != DONE)
+    return list(db.session.scalars(stmt))
+
+
+def job_json(job: Job) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "name": job.name,
+        "status": job.status,
+        "done": job.done,
+        "total": job.total,
+        "attempts": job.attempts,
+        "error": job.error,
+        "created_at": job.created_at.isoformat() if job.created_at else None,
+        "updated_at": job.updated_at.isoformat() if job.updated_at else None,
+    }
