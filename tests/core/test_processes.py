@@ -150,6 +150,24 @@ def test_celery_worker_runs_a_task_against_redis(tmp_path):
         value = f"pong-{time.time_ns()}"
         result = celery.send_task("core.ping", kwargs={"value": value})
         assert result.get(timeout=60) == value
+        # With a broker, a job recorded by a request goes to Celery after the commit, never inline.
+        from vehicle_enforce.core import tasks, transaction
+        from vehicle_enforce.core.jobs import Job
+        from vehicle_enforce.extensions import db
+
+        with app.app_context():
+            job_id = tasks.run_later("core.ping", value=value)
+            transaction.commit()
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                db.session.expire_all()
+                status = db.session.get(Job, job_id).status
+                db.session.commit()
+                if status == "done":
+                    break
+                time.sleep(0.2)
+            assert status == "done"
+            db.engine.dispose()
     finally:
         worker.terminate()
         worker.communicate(timeout=30)
