@@ -10,6 +10,7 @@ from flask import Blueprint, Response, jsonify
 from pydantic import Field
 from sqlalchemy import select
 
+from vehicle_enforce.auth import scope
 from vehicle_enforce.auth.models import Department
 from vehicle_enforce.auth.principal import Principal, api_access, principal_or_401
 from vehicle_enforce.auth.services import township_by_name_or_code
@@ -90,13 +91,14 @@ class HandleIn(Schema):
 
 
 def _township_scope(principal: Principal, requested: str | None) -> int | None:
-    """A township caller sees its own township only; others may name one."""
-    if principal.department == Department.township:
-        if principal.township_id is None:
-            raise Forbidden("this township account has no township")
-        if requested is not None and township_by_name_or_code(requested).id != principal.township_id:
+    """A township caller sees its own township only (`auth.scope` decides which); others may name one."""
+    allowed = scope.allowed_townships(principal)
+    if allowed is not None:
+        if len(allowed) != 1:
+            raise Forbidden("this account is not tied to one township")
+        if requested is not None and township_by_name_or_code(requested).id not in allowed:
             raise Forbidden("a township account sees its own township only")
-        return principal.township_id
+        return allowed[0]
     return township_by_name_or_code(requested).id if requested else None
 
 
@@ -130,6 +132,7 @@ def eligible() -> Any:
     query = parse_query(EligibleQuery)
     township_id = _township_scope(principal, query.township)
     stmt = services.eligible_query(current_rules(), township_id=township_id, reason=query.reason)
+    stmt = scope.scoped(stmt, Vehicle, principal)
     return jsonify(keyset_page(stmt, Vehicle.id, query, lambda row: _vehicle_json(row[0])))
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, render_template, request
 
+from vehicle_enforce.auth import scope
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
@@ -26,6 +27,7 @@ def dashboard() -> Any:
         as_of = date.fromisoformat(as_of_text)
     except ValueError:
         as_of = services.today_local()
-    township = principal.township_id if principal.department == D.township else None
+    allowed = scope.allowed_townships(principal)  # a township account without a township sees none
+    township = None if allowed is None else (allowed[0] if allowed else 0)
     progress = services.progress(as_of, township_id=township)
     return render_template("transport/phaseout.html", progress=progress, as_of=as_of.isoformat())
