@@ -31,6 +31,7 @@ class AlertIn(Schema):
     starts_at: AwareDatetime
     ends_at: AwareDatetime
     townships: list[int] | None = Field(default=None, max_length=50)
+    notice_no: str | None = Field(default=None, min_length=1, max_length=64)  # 通告文号: basis of road restrictions
 
 
 class AlertAction(Schema):
@@ -73,7 +74,9 @@ def active() -> Any:
 def issue() -> Any:
     principal = principal_or_401()
     data = parse_body(AlertIn)
-    alert = services.issue(data.level, data.starts_at, data.ends_at, data.townships, principal.name)
+    alert = services.issue(
+        data.level, data.starts_at, data.ends_at, data.townships, principal.name, notice_no=data.notice_no
+    )
     transaction.commit()
     return jsonify(services.alert_json(alert)), 201
 

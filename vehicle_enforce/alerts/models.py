@@ -22,6 +22,8 @@ class Alert(db.Model):  # type: ignore[name-defined,misc]
     ends_at: Mapped[datetime]
     lifted_at: Mapped[datetime | None]
     issued_by: Mapped[str] = mapped_column(String(128))
+    # The notice (通告) that publishes the alert and its measures: the legal basis of a road restriction.
+    notice_no: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
     history: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
 

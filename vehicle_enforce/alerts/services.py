@@ -22,7 +22,7 @@ from vehicle_enforce.core import audit
 from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
-from vehicle_enforce.vehicles.models import Vehicle
+from vehicle_enforce.vehicles.models import Owner, Vehicle
 
 LEVELS = ("blue", "yellow", "orange", "red")
 LEVEL_ZH = {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"}
@@ -34,22 +34,37 @@ def measures() -> dict[str, Any]:
     return json.loads(Path(path).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
-def issue(level: str, starts_at: datetime, ends_at: datetime, townships: list[int] | None, actor: str) -> Alert:
+def issue(
+    level: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    townships: list[int] | None,
+    actor: str,
+    notice_no: str | None = None,
+) -> Alert:
     if level not in LEVELS:
         raise Invalid("unknown level", {"level": "blue, yellow, orange or red"})
     if ends_at <= starts_at:
         raise Invalid("an alert must end after it starts", {"ends_at": "after starts_at"})
+    if notice_no is not None and len(notice_no) > 64:
+        raise Invalid("the notice number is longer than 64 characters", {"notice_no": "at most 64 characters"})
     alert = Alert(
         level=level,
         townships=townships,
         starts_at=starts_at,
         ends_at=ends_at,
         issued_by=actor,
+        notice_no=notice_no or None,
         history=[{"action": "issue", "level": level, "by": actor, "at": now_utc().isoformat()}],
     )
     db.session.add(alert)
     db.session.flush()
-    audit.record("alert.issue", "alert", alert.id, {"level": level, "starts_at": starts_at, "ends_at": ends_at})
+    audit.record(
+        "alert.issue",
+        "alert",
+        alert.id,
+        {"level": level, "starts_at": starts_at, "ends_at": ends_at, "notice_no": alert.notice_no},
+    )
     return alert
 
 
@@ -111,17 +126,50 @@ class Facts:
     daily_trips: int | None
 
 
+def _road_restriction(facts: Facts, alert: Alert, data: dict[str, Any]) -> dict[str, Any] | None:
+    """A level's road restriction (`road_vehicles` in the measures: trucks kept off the roads), or None.
+
+    Police penalise it on the alert's notice (`notice_no`); the shipped measures have none (the plan's
+    vehicle measures bind enterprises), a county that publishes one adds it to its measures file.
+    """
+    rule = data["levels"][alert.level].get("road_vehicles")
+    if not rule or facts.vehicle_type not in rule["types"] or facts.fuel not in rule["fuels"]:
+        return None
+    if facts.emission_standard is None or facts.emission_standard > rule["max_standard"]:
+        return None
+    standard = STANDARD_ZH[rule["max_standard"]]
+    notice = f"（{alert.notice_no}）" if alert.notice_no else "（未登记通告文号）"
+    return {
+        "alert_id": alert.id,
+        "level": alert.level,
+        "measure": f"{alert.level} road: {','.join(rule['fuels'])} {','.join(rule['types'])} <= {rule['max_standard']}",
+        "description_zh": f"{LEVEL_ZH[alert.level]}预警期间，国{standard}及以下重型货车禁止上路行驶{notice}",
+        "ends_at": alert.ends_at.isoformat(),
+        "road_restriction": True,
+        "notice_no": alert.notice_no,
+    }
+
+
 def restriction(facts: Facts, alerts: Sequence[Alert]) -> dict[str, Any] | None:
-    """The measure that restricts this vehicle under the strictest alert in force, or None."""
+    """The measure that restricts this vehicle under the strictest alert in force, or None.
+
+    A road restriction (police act on it) comes before an enterprise measure (advice at a checkpoint):
+    `road_restriction` says which it is.
+    """
     alert = strictest(alerts, facts.township_id)
     if alert is None:
         return None
     data = measures()
-    rule = data["levels"][alert.level].get("vehicles")
     exempt = data["exempt"]
-    if not rule or facts.fuel in exempt["fuels"] or facts.vehicle_type in exempt["vehicle_types"]:
+    if facts.fuel in exempt["fuels"] or facts.vehicle_type in exempt["vehicle_types"]:
         return None
     if facts.plate_color in exempt["plate_colors"]:
+        return None
+    road = _road_restriction(facts, alert, data)
+    if road is not None:
+        return road
+    rule = data["levels"][alert.level].get("vehicles")
+    if not rule:
         return None
     if facts.vehicle_type not in rule["types"] or facts.fuel not in rule["fuels"]:
         return None
@@ -139,6 +187,8 @@ def restriction(facts: Facts, alerts: Sequence[Alert]) -> dict[str, Any] | None:
         "measure": f"{alert.level}: {','.join(rule['fuels'])} {','.join(rule['types'])} <= {rule['max_standard']}",
         "description_zh": f"{level_zh}预警期间，国{standard}及以下重型货车停止运输（A级企业除外）",
         "ends_at": alert.ends_at.isoformat(),
+        "road_restriction": False,
+        "notice_no": alert.notice_no,
     }
 
 
@@ -188,6 +238,7 @@ def hotlist_restrictions(reads: Sequence[Any], vehicle_ids: Sequence[int | None]
 def record_gate(owner_id: int, rows: list[dict[str, Any]]) -> tuple[int, int]:
     """Store gate records idempotently on (enterprise, plate, direction, time); return (stored, duplicates)."""
     stored = duplicates = 0
+    stored_rows: list[dict[str, Any]] = []
     for row in rows:
         exists = db.session.scalar(
             select(GateRecord.id).where(
@@ -201,9 +252,40 @@ def record_gate(owner_id: int, rows: list[dict[str, Any]]) -> tuple[int, int]:
             duplicates += 1
             continue
         db.session.add(GateRecord(owner_id=owner_id, **row))
+        stored_rows.append(row)
         stored += 1
     db.session.flush()
+    _gate_sightings(owner_id, stored_rows)
     return stored, duplicates
+
+
+def _gate_sightings(owner_id: int, rows: Sequence[dict[str, Any]]) -> None:
+    """A gate record of a vehicle the registry holds as scrapped, deregistered or phased out raises
+    the seen-again alert (exact plate and colour: a gate record is linked to no vehicle otherwise)."""
+    from plates import normalize_plate
+    from vehicle_enforce.phaseout import services as phaseout_services
+
+    wanted = {(normalize_plate(r["plate"]), r["plate_color"]) for r in rows}
+    plates = sorted({p for p, _ in wanted if p})
+    if not plates:
+        return
+    found = {
+        (plate, colour): vid
+        for vid, plate, colour in db.session.execute(
+            select(Vehicle.id, Vehicle.plate, Vehicle.plate_color).where(
+                Vehicle.plate.in_(plates), Vehicle.status != "active"
+            )
+        )
+    }
+    if not found:
+        return
+    owner = db.session.get(Owner, owner_id)
+    where = f"{owner.name}门禁" if owner is not None else "企业门禁"
+    phaseout_services.check_seen_again(
+        (found[(normalize_plate(r["plate"]), r["plate_color"])], r["at"], "gate", where)
+        for r in rows
+        if (normalize_plate(r["plate"]), r["plate_color"]) in found
+    )
 
 
 def gate_report(alert: Alert) -> list[dict[str, Any]]:
@@ -251,6 +333,7 @@ def alert_json(a: Alert) -> dict[str, Any]:
         "ends_at": a.ends_at.isoformat(),
         "lifted_at": a.lifted_at.isoformat() if a.lifted_at else None,
         "issued_by": a.issued_by,
+        "notice_no": a.notice_no,
         "history": a.history,
     }
 

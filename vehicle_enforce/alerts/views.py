@@ -63,6 +63,7 @@ def issue() -> Any:
         _local_time(form.get("ends_at"), "结束时间"),
         _townships(form.getlist("townships")),
         principal.name,
+        notice_no=(form.get("notice_no") or "").strip() or None,
     )
     transaction.commit()
     flash(f"已发布{services.LEVEL_ZH[alert.level]}预警（编号 {alert.id}）", "info")
@@ -107,6 +108,7 @@ def _zh(exc: Exception) -> str:
         "level": "预警级别有误（升级须高于当前级别）",
         "ends_at": "结束时间须晚于开始时间（延长须晚于当前结束时间）",
         "action": "该预警已结束或已解除" if exc.status == 409 else "未知操作",
+        "notice_no": "通告文号不能超过64个字符",
     }.get(field, "预警不存在" if exc.status == 404 else "请求有误")
 
 

@@ -107,9 +107,12 @@ class SeenAgainAlert(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicles.id"))
-    action_id: Mapped[int] = mapped_column(ForeignKey("phaseout_actions.id"))
+    # None when the registry holds the vehicle as scrapped/deregistered without a phase-out action
+    # (imported so); `registry_status` then says which.
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("phaseout_actions.id"))
+    registry_status: Mapped[str | None] = mapped_column(String(16))
     seen_at: Mapped[datetime]
-    source: Mapped[str] = mapped_column(String(32))  # remote_sensing | roadside | checkpoint | ...
+    source: Mapped[str] = mapped_column(String(32))  # remote_sensing | roadside | checkpoint | gate | ...
     location: Mapped[str | None] = mapped_column(String(256))
     state: Mapped[str] = mapped_column(String(16), default=AlertState.open.value)
     handled_by: Mapped[str | None] = mapped_column(String(128))
@@ -119,4 +122,4 @@ class SeenAgainAlert(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
 
     vehicle: Mapped[Vehicle] = relationship()
-    action: Mapped[PhaseoutAction] = relationship()
+    action: Mapped[PhaseoutAction | None] = relationship()

@@ -36,6 +36,10 @@ from vehicle_enforce.phaseout.models import (
 from vehicle_enforce.phaseout.rules import Milestone, PhaseoutRules, current_rules
 from vehicle_enforce.vehicles.models import Fuel, Vehicle, VehicleStatus
 
+#: Registry statuses that say a vehicle is off the road for good: seen again, it raises an alert even
+#: without a phase-out action (a registry imported so), and it is not to be phased out.
+RETIRED = (VehicleStatus.scrapped.value, VehicleStatus.deregistered.value)
+
 
 def today_local() -> date:
     return now_utc().astimezone(SHANGHAI).date()
@@ -66,16 +70,25 @@ def eligible_clause(rules: PhaseoutRules) -> ColumnElement[bool]:
 
 
 def not_phased_out(as_of: date | None = None) -> ColumnElement[bool]:
-    """No phase-out action recorded for the vehicle (up to `as_of`, when given)."""
+    """Still to be phased out: no action recorded (up to `as_of`, when given) and not retired on paper.
+
+    A vehicle the registry holds as scrapped or deregistered without any action (imported so) is off
+    the road already: it is not to be phased out (and, seen again, it raises an alert).
+    """
     condition = PhaseoutAction.vehicle_id == Vehicle.id
     if as_of is not None:
         condition = and_(condition, PhaseoutAction.action_date <= as_of)
-    return ~exists().where(condition)
+    retired_on_paper = and_(Vehicle.status.in_(RETIRED), ~exists().where(PhaseoutAction.vehicle_id == Vehicle.id))
+    return and_(~exists().where(condition), ~retired_on_paper)
 
 
 def eligibility_of(vehicle: Vehicle, rules: PhaseoutRules | None = None) -> dict[str, Any] | None:
     """Why `vehicle` must be phased out (`reasons`, `inferred`), or None when it need not be."""
     rules = rules or current_rules()
+    if vehicle.status in RETIRED and not db.session.scalar(
+        select(exists().where(PhaseoutAction.vehicle_id == vehicle.id))
+    ):
+        return None  # the registry holds it as scrapped or deregistered (imported so): not to be phased out
     reasons: list[str] = []
     inferred = bool(vehicle.emission_standard_inferred)
     standard = vehicle.emission_standard
@@ -310,6 +323,11 @@ def record_action(data: ActionIn, *, actor: Principal | None = None) -> tuple[Ph
         if _same_action(existing, data):
             return existing, False
         raise _refuse_second_action(existing, data)
+    if vehicle.status in RETIRED:
+        raise Conflict(
+            f"the registry says vehicle {vehicle.plate} is {vehicle.status} already: it is not to be phased out",
+            {"vehicle_id": f"registry status {vehicle.status}"},
+        )
     if eligibility_of(vehicle) is None:
         raise Invalid(
             f"vehicle {vehicle.plate} is not subject to the phase-out (not a 国三-or-older diesel truck nor a "
@@ -389,10 +407,12 @@ def action_json(action: PhaseoutAction) -> dict[str, Any]:
 def check_seen_again(
     sightings: Iterable[tuple[int, datetime, str, str | None]], *, actor: Principal | None = None
 ) -> list[SeenAgainAlert]:
-    """Record an alert for each sighting of a phased-out vehicle after its action date; return those alerts.
+    """Record an alert for each sighting of a vehicle that should be off the road; return those alerts.
 
-    `sightings` are `(vehicle_id, seen_at (aware), source, location)` from remote-sensing stations and
-    checkpoints. A sighting reported again returns the alert already recorded. Two queries per batch.
+    That is a phased-out vehicle seen after its action date, or a vehicle the registry holds as scrapped
+    or deregistered without an action (imported so: any sighting). `sightings` are `(vehicle_id,
+    seen_at (aware), source, location)` from remote-sensing stations, tests, gate records and checkpoints.
+    A sighting reported again returns the alert already recorded. Two queries per batch.
     """
     items = [(vid, seen_at, source, location) for vid, seen_at, source, location in sightings if vid is not None]
     if not items:
@@ -400,27 +420,40 @@ def check_seen_again(
     for _vid, seen_at, _source, _location in items:
         if seen_at.tzinfo is None:
             raise ValueError("seen_at must be an aware datetime")
-    vehicle_ids = {vid for vid, *_ in items}
-    actions = {
-        a.vehicle_id: a
-        for a in db.session.scalars(select(PhaseoutAction).where(PhaseoutAction.vehicle_id.in_(vehicle_ids)))
-    }
-    if not actions:
+    vehicle_ids = sorted({vid for vid, *_ in items})
+    # One query, as many rows as vehicles that should be off the road (usually none).
+    actions: dict[int, PhaseoutAction] = {}
+    retired: dict[int, str] = {}
+    for vehicle_id, status, action in db.session.execute(
+        select(Vehicle.id, Vehicle.status, PhaseoutAction)
+        .outerjoin(PhaseoutAction, PhaseoutAction.vehicle_id == Vehicle.id)
+        .where(Vehicle.id.in_(vehicle_ids), or_(Vehicle.status.in_(RETIRED), PhaseoutAction.id.is_not(None)))
+    ):
+        if action is not None:
+            actions[vehicle_id] = action
+        else:
+            retired[vehicle_id] = status
+    if not actions and not retired:
         return []
     known = {
         (a.vehicle_id, a.seen_at, a.source): a
-        for a in db.session.scalars(select(SeenAgainAlert).where(SeenAgainAlert.vehicle_id.in_(actions.keys())))
+        for a in db.session.scalars(
+            select(SeenAgainAlert).where(SeenAgainAlert.vehicle_id.in_(sorted(actions.keys() | retired.keys())))
+        )
     }
     alerts: list[SeenAgainAlert] = []
     for vehicle_id, seen_at, source, location in items:
         action = actions.get(vehicle_id)
-        # On the action day itself the vehicle may still be driven to the scrapyard or across the border.
-        if action is None or local_day(seen_at) <= action.action_date:
+        status = retired.get(vehicle_id)
+        if action is None and status is None:
             continue
-        key = (vehicle_id, seen_at, source)
+        # On the action day itself the vehicle may still be driven to the scrapyard or across the border.
+        if action is not None and local_day(seen_at) <= action.action_date:
+            continue
+        key = (vehicle_id, seen_at, source[:32])
         alert = known.get(key)
         if alert is None:
-            alert = _new_alert(action, seen_at, source, location, actor)
+            alert = _new_alert(vehicle_id, action, status, seen_at, source, location, actor)
             known[key] = alert
         if alert not in alerts:
             alerts.append(alert)
@@ -428,11 +461,18 @@ def check_seen_again(
 
 
 def _new_alert(
-    action: PhaseoutAction, seen_at: datetime, source: str, location: str | None, actor: Principal | None
+    vehicle_id: int,
+    action: PhaseoutAction | None,
+    registry_status: str | None,
+    seen_at: datetime,
+    source: str,
+    location: str | None,
+    actor: Principal | None,
 ) -> SeenAgainAlert:
     alert = SeenAgainAlert(
-        vehicle_id=action.vehicle_id,
-        action_id=action.id,
+        vehicle_id=vehicle_id,
+        action_id=action.id if action is not None else None,
+        registry_status=registry_status,
         seen_at=seen_at,
         source=source[:32],
         location=location[:256] if location else None,
@@ -445,7 +485,7 @@ def _new_alert(
     except IntegrityError:
         found: SeenAgainAlert | None = db.session.scalar(
             select(SeenAgainAlert).where(
-                SeenAgainAlert.vehicle_id == action.vehicle_id,
+                SeenAgainAlert.vehicle_id == vehicle_id,
                 SeenAgainAlert.seen_at == seen_at,
                 SeenAgainAlert.source == alert.source,
             )
@@ -453,15 +493,17 @@ def _new_alert(
         if found is None:
             raise
         return found
+    vehicle = db.session.get(Vehicle, vehicle_id)
     audit.record(
         "phaseout.seen_again",
         "phaseout_seen_again_alert",
         alert.id,
         {
-            "vehicle_id": action.vehicle_id,
-            "plate": action.vehicle.plate,
-            "action": action.kind,
-            "action_date": action.action_date,
+            "vehicle_id": vehicle_id,
+            "plate": vehicle.plate if vehicle is not None else None,
+            "action": action.kind if action is not None else None,
+            "action_date": action.action_date if action is not None else None,
+            "registry_status": registry_status,
             "seen_at": seen_at,
             "source": source,
             "location": location,
@@ -505,8 +547,9 @@ def alert_json(alert: SeenAgainAlert) -> dict[str, Any]:
         "plate": alert.vehicle.plate,
         "plate_color": alert.vehicle.plate_color,
         "action_id": alert.action_id,
-        "action": alert.action.kind,
-        "action_date": alert.action.action_date.isoformat(),
+        "action": alert.action.kind if alert.action is not None else None,
+        "action_date": alert.action.action_date.isoformat() if alert.action is not None else None,
+        "registry_status": alert.registry_status,
         "seen_at": alert.seen_at.isoformat(),
         "source": alert.source,
         "location": alert.location,
