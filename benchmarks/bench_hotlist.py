@@ -158,7 +158,7 @@ def main() -> None:
                 started = time.perf_counter()
                 r = session.post(
                     base + "/api/v1/hotlist/check",
-                    json={"reads": reads},
+                    json={"reads": reads, "checkpoint": "BENCH-01"},
                     headers={"Authorization": f"Bearer {token}"},
                     timeout=60,
                 )

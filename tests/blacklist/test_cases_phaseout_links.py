@@ -28,7 +28,10 @@ def test_scrapping_closes_the_open_case_and_sightings_raise_seen_again(vehicle, 
     # ...and by a checkpoint camera.
     client.post(
         "/api/v1/hotlist/check",
-        json={"reads": [{"plate": "晋E12345", "plate_color": "yellow"}, {"plate": "晋E99999", "plate_color": "blue"}]},
+        json={
+            "reads": [{"plate": "晋E12345", "plate_color": "yellow"}, {"plate": "晋E99999", "plate_color": "blue"}],
+            "checkpoint": "G207-01",
+        },
         headers=auth_headers("police"),
     )
     sources = sorted(

@@ -22,7 +22,8 @@ def test_single_check_exact_probable_and_miss(listed_vehicle, client, auth_heade
     body = r.get_json()
     assert r.status_code == 200 and body["hit"] == "exact"
     assert body["entry"]["reason"].startswith("180天内") and body["case"]["state"] == "detected"
-    assert body["action"] == "stop_and_penalize"
+    # Evidence not yet confirmed by the environment bureau: police record the sighting and report it.
+    assert (body["action"], body["severity"]) == ("record_and_report", 1)
     # A camera misread (S for 5) is a probable hit, flagged so the officer checks the plate.
     body = client.get(
         "/api/v1/hotlist/check?plate=晋E1234S&plate_color=yellow&reason=卡口检查", headers=police
@@ -31,7 +32,7 @@ def test_single_check_exact_probable_and_miss(listed_vehicle, client, auth_heade
     body = client.get(
         "/api/v1/hotlist/check?plate=晋E1234B&plate_color=yellow&reason=卡口检查", headers=police
     ).get_json()
-    assert body == {**body, "hit": None, "entry": None, "case": None, "action": "none"}
+    assert body == {**body, "hit": None, "entry": None, "case": None, "action": "none", "severity": 0}
 
 
 def test_reason_is_required_and_only_police_check(listed_vehicle, client, auth_headers):
@@ -49,9 +50,14 @@ def test_batch_answers_in_input_order_and_every_lookup_is_recorded(listed_vehicl
         {"plate": "无车牌", "plate_color": "unknown"},
         {"plate": "晋E1234S", "plate_color": "yellow"},  # S/5: the listed truck, misread
     ]
-    r = client.post("/api/v1/hotlist/check", json={"reads": reads}, headers=auth_headers("police"))
+    r = client.post(
+        "/api/v1/hotlist/check", json={"reads": reads, "checkpoint": "G207-01"}, headers=auth_headers("police")
+    )
     results = r.get_json()["results"]
-    assert [x["hit"] for x in results] == [None, "exact", None, "probable"]
+    assert [x["index"] for x in results] == [0, 1, 2, 3]
+    assert [x["status"] for x in results] == ["ok", "ok", "invalid", "ok"]
+    assert [x.get("hit") for x in results] == [None, "exact", None, "probable"]
+    assert results[2]["error"]["field"] == "reads.2.plate" and "未识别" in results[2]["error"]["message"]
     single = client.get(
         "/api/v1/hotlist/check?plate=晋E12345&plate_color=yellow&reason=核对", headers=auth_headers("police")
     ).get_json()
@@ -65,6 +71,7 @@ def test_batch_answers_in_input_order_and_every_lookup_is_recorded(listed_vehicl
 
     lookup = db.session.scalars(select(HotlistLookup).where(HotlistLookup.mode == "batch")).one()
     assert (lookup.read_count, lookup.hit_count, lookup.department) == (4, 2, "police")
+    assert lookup.reason == "卡口抓拍比对（卡口 G207-01）"
     stored = list(
         db.session.scalars(select(HotlistRead).where(HotlistRead.lookup_id == lookup.id).order_by(HotlistRead.id))
     )
@@ -87,7 +94,9 @@ def test_misses_are_purged_after_retention_but_hits_are_kept(listed_vehicle, cli
         {"plate": "晋E12345", "plate_color": "yellow", "seen_at": old},
         {"plate": "晋E00002", "plate_color": "blue"},
     ]
-    client.post("/api/v1/hotlist/check", json={"reads": reads}, headers=auth_headers("police"))
+    client.post(
+        "/api/v1/hotlist/check", json={"reads": reads, "reason": "卡口抓拍比对"}, headers=auth_headers("police")
+    )
     result = runner.invoke(["hotlist", "purge"])
     assert result.exit_code == 0 and "purged 1" in result.output
     from sqlalchemy import select

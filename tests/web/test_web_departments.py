@@ -87,8 +87,28 @@ def test_police_lookup_hit_and_record_a_penalty(live_server, page, make_user, co
     page.click("button:has-text('查询')")
     result = page.inner_text("#result")
     assert "命中" in result and "拦截检查" in result
+    # The answer names the vehicle and links the case; the severity is in words.
+    assert "重型货车" in page.inner_text("#vehicle") and "国三" in page.inner_text("#vehicle")
+    assert "拦截" in page.inner_text("#action")
+    assert page.get_attribute("#result a[href^='/ops/cases/']", "href") == f"/ops/cases/{county['case_id']}"
     assert_chinese(page)
     screenshot(page, f"police-hotlist-hit-{backend.name}")
+    # The same characters under another colour: never 无需处理, the officer checks the plate.
+    page.fill("input[name=plate]", "晋E54321")
+    page.select_option("select[name=plate_color]", "blue")
+    page.fill("input[name=reason]", "G207卡口检查")
+    page.click("button:has-text('查询')")
+    assert "号牌颜色与黑名单车辆不同" in page.inner_text("#action")
+    assert "晋E54321" in page.inner_text("#other-colours") and "无需处理" not in page.inner_text("#result")
+    assert_chinese(page)
+    screenshot(page, f"police-hotlist-other-colour-{backend.name}")
+    # A text that cannot be a plate is refused with the reason, and the legend explains every answer.
+    page.fill("input[name=plate]", "晋E1234")
+    page.fill("input[name=reason]", "G207卡口检查")
+    page.click("button:has-text('查询')")
+    assert "车牌长度应为7位" in page.inner_text("main") and page.locator("#result").count() == 0
+    page.click("#legend summary")
+    assert "登记为已报废或已注销的车辆仍在行驶" in page.inner_text("#legend")
     page.goto(f"{live_server}/ops/cases/{county['case_id']}")
     page.fill("input[name=decision_number]", "晋E公交罚〔2019〕001号")
     page.click("button:has-text('录入处罚决定')")

@@ -16,8 +16,9 @@ from typing import Any, cast
 from flask import current_app
 from sqlalchemy import CursorResult, Select, and_, bindparam, delete, select, text
 
-from plates import MatchResult
+from plates import MatchResult, normalize_plate, parse_color, validate_plate
 from vehicle_enforce.auth.principal import Principal
+from vehicle_enforce.blacklist import answers
 from vehicle_enforce.blacklist.models import BlacklistEntry, HotlistLookup, HotlistRead
 from vehicle_enforce.cases.models import Case
 from vehicle_enforce.core import bulk
@@ -27,19 +28,24 @@ from vehicle_enforce.phaseout import services as phaseout_services
 from vehicle_enforce.vehicles.matching import match_many_with
 from vehicle_enforce.vehicles.models import Vehicle, VehicleStatus
 
-ACTIONS_ZH = {
-    "stop_and_penalize": "拦截检查，移交处罚",
-    "turn_back": "劝返，督促按期维修",
-    "verify_plate": "疑似号牌误识别，请核对号牌后处理",
-    "none": "无需处理",
+# What the officer does, from the one table in `answers` (kept under these names for older imports).
+ACTIONS_ZH = answers.ACTION_ZH
+# The situation a listed vehicle's case puts it in, by the case state (exact reads only).
+SITUATION_BY_STATE = {
+    "detected": "case_detected",
+    "confirmed": "case_police_act",
+    "penalized": "case_repair",
+    "repair_ordered": "case_repair",
+    "repaired": "case_repair",
 }
-# What the officer does, by the state of the vehicle's case.
-ACTION_BY_STATE = {
-    "detected": "stop_and_penalize",
-    "confirmed": "stop_and_penalize",
-    "penalized": "turn_back",
-    "repair_ordered": "turn_back",
-    "repaired": "turn_back",
+RETIRED = phaseout_services.RETIRED
+# Where the evidence of each listing source is filed (evidence.links_for object types).
+EVIDENCE_OBJECT = {
+    "remote_sensing": "remote_sensing_pass",
+    "roadside": "roadside_test",
+    "spot_check": "roadside_test",
+    "inspection": "roadside_test",
+    "black_smoke": "black_smoke_capture",
 }
 
 # Other domains (heavy-pollution alerts) add a `restriction` to each result through these hooks:
@@ -90,75 +96,332 @@ def _match_with_entries(reads: Sequence[Read]) -> tuple[list[MatchResult], dict[
     """Matches, and per candidate vehicle (status, entry id, reason, listed_at, rule, case id, state, due_at).
 
     One read: one round trip, the entry joined to the candidates. A batch: candidates first, then the
-    entries of the matched vehicles only; joining every candidate (about 4.5 per read) to the entries
-    cost 49 ms for 1,000 reads against 20 ms for the two queries.
+    entries of the matched vehicles and of the candidates of ambiguous reads only; joining every
+    candidate (about 4.5 per read) to the entries cost 49 ms for 1,000 reads against 20 ms for the two
+    queries.
     """
     pairs = [(r.plate, r.plate_color) for r in reads]
     if len(pairs) == 1:
         return match_many_with(pairs, _with_entry)
     matches, statuses = match_many_with(pairs, _with_status)
-    matched = sorted({m.match.vehicle_id for m in matches if m.match is not None})
+    wanted: set[int] = set()
+    for m in matches:
+        if m.match is not None:
+            wanted.add(m.match.vehicle_id)
+        elif m.decision == "ambiguous":
+            wanted.update(c.vehicle_id for c in m.candidates)
+    matched = sorted(wanted)
     entries = {row[0]: tuple(row[1:]) for row in db.session.execute(_ENTRIES_OF, {"ids": matched})} if matched else {}
     empty = (None,) * len(_ENTRY_COLUMNS)
     return matches, {vid: (status, *entries.get(vid, empty)) for vid, (status,) in statuses.items()}
 
 
-def check(reads: Sequence[Read], principal: Principal, *, reason: str | None, mode: str) -> list[dict[str, Any]]:
-    matches, vehicles = _match_with_entries(reads)
-    vehicle_ids = [m.match.vehicle_id if m.match is not None else None for m in matches]
-    restrictions: list[list[dict[str, Any] | None]] = [hook(reads, vehicle_ids) for hook in RESTRICTION_PROVIDERS]
-    now = now_utc()
-    # A checkpoint sighting of a vehicle the registry no longer holds as active (scrapped, deregistered,
-    # transferred out: recording a phase-out action sets that status) raises "scrapped but still driving".
-    phaseout_services.check_seen_again(
-        (vid, read.seen_at or now, "checkpoint", read.location)
-        for read, vid in zip(reads, vehicle_ids, strict=True)
-        if vid is not None and vehicles[vid][0] != VehicleStatus.active
-    )
-    results, stored = [], []
-    for index, (read, result, vehicle_id) in enumerate(zip(reads, matches, vehicle_ids, strict=True)):
-        row = vehicles[vehicle_id] if vehicle_id is not None else None
-        hit = result.decision if row is not None and row[1] is not None else None
-        entry = case = None
-        action = "none"
-        if row is not None and hit is not None:
-            _, entry_id, entry_reason, listed_at, rule, case_id, state, due_at = row
-            entry = {"id": entry_id, "reason": entry_reason, "listed_at": listed_at.isoformat(), "rule": rule}
-            case = (
-                {"id": case_id, "state": state, "due_at": due_at.isoformat() if due_at else None} if case_id else None
-            )
-            action = ACTION_BY_STATE.get(state or "detected", "stop_and_penalize")
-            if hit == "probable":
-                action = "verify_plate"
-        item: dict[str, Any] = {
-            "hit": hit,
-            "plate": read.plate,
-            "plate_color": read.plate_color,
-            "vehicle_id": vehicle_id,
-            "match_decision": result.decision,
-            "matched_plate": result.match.plate if result.match is not None else None,
-            "entry": entry,
-            "case": case,
-            "action": action,
-            "action_zh": ACTIONS_ZH[action],
-        }
-        for provided in restrictions:
-            if provided[index] is not None:
-                item["restriction"] = provided[index]
-        results.append(item)
-        stored.append(
+# Listed vehicles by their exact characters, any colour: the hotlist looks past the read colour (matching
+# and evidence linking stay colour-strict).
+_LISTED_BY_PLATE = (
+    select(Vehicle.plate, Vehicle.plate_color, Vehicle.id, BlacklistEntry.id, Case.id, Case.state)
+    .join(BlacklistEntry, and_(BlacklistEntry.vehicle_id == Vehicle.id, BlacklistEntry.status == "active"))
+    .outerjoin(Case, Case.entry_id == BlacklistEntry.id)
+    .where(Vehicle.plate.in_(bindparam("plates", expanding=True)))
+)
+
+
+def _listed_by_plate(plates: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    wanted = sorted({p for p in plates if p})
+    out: dict[str, list[dict[str, Any]]] = {}
+    if not wanted:
+        return out
+    for plate, colour, vehicle_id, entry_id, case_id, state in db.session.execute(_LISTED_BY_PLATE, {"plates": wanted}):
+        out.setdefault(plate, []).append(
             {
-                "plate": read.plate[:16],
-                "plate_color": (read.plate_color or "unknown")[:16],
-                "seen_at": read.seen_at or now,
-                "location": read.location,
-                "hit": hit,
-                "vehicle_id": vehicle_id if hit else None,
-                "entry_id": entry["id"] if entry else None,
+                "vehicle_id": vehicle_id,
+                "plate": plate,
+                "plate_color": colour,
+                "entry_id": entry_id,
+                "case_id": case_id,
+                "case_state": state,
             }
         )
-    _record(principal, reason, mode, stored)
+    for rows in out.values():
+        rows.sort(key=lambda r: (r["plate_color"], r["vehicle_id"]))
+    return out
+
+
+def plate_problem(plate: str | None) -> str | None:
+    """Why a read text cannot be a GA 36 plate (Chinese), or None when it can be one.
+
+    The colour is not judged here: a camera's colour misread must reach the other-colour check.
+    """
+    normal = normalize_plate(plate)
+    if not normal:
+        return f"号牌“{plate or ''}”为空或未识别，不是号牌号码，请人工核对号牌"
+    checked = validate_plate(normal, "unknown")
+    if not checked.ok:
+        return f"号牌“{plate}”不符合GA 36号牌规则：{checked.reason_zh}，请人工核对号牌"
+    return None
+
+
+def _known_colour(colour: str | None) -> str | None:
+    try:
+        parsed = parse_color(colour)
+    except ValueError:
+        return None
+    return None if parsed.value == "unknown" else parsed.value
+
+
+def _case_json(case_id: int | None, state: str | None, due_at: datetime | None) -> dict[str, Any] | None:
+    if case_id is None:
+        return None
+    return {
+        "id": case_id,
+        "state": state,
+        "due_at": due_at.isoformat() if due_at else None,
+        "url": f"/ops/cases/{case_id}",
+        "api_url": f"/api/v1/cases/{case_id}",
+    }
+
+
+def check(reads: Sequence[Read], principal: Principal, *, reason: str | None, mode: str) -> list[dict[str, Any]]:
+    """Answer every read: valid ones with the hotlist answer, texts that cannot be plates as invalid.
+
+    Each answer carries `status` ("ok" / "invalid") and, for valid reads, `action`, `severity`,
+    `action_zh` and `situations` from the one table in `answers`.
+    """
+    problems = [plate_problem(r.plate) for r in reads]
+    valid = [i for i, p in enumerate(problems) if p is None]
+    valid_reads = [reads[i] for i in valid]
+    matches, vehicles = _match_with_entries(valid_reads) if valid_reads else ([], {})
+    vehicle_ids = [m.match.vehicle_id if m.match is not None else None for m in matches]
+    restrictions: list[list[dict[str, Any] | None]] = (
+        [hook(valid_reads, vehicle_ids) for hook in RESTRICTION_PROVIDERS] if valid_reads else []
+    )
+    now = now_utc()
+    # A checkpoint sighting of a vehicle the registry no longer holds as active (scrapped, deregistered,
+    # transferred out; imported so or set by a phase-out action) raises "scrapped but still driving".
+    phaseout_services.check_seen_again(
+        (vid, read.seen_at or now, "checkpoint", read.location)
+        for read, vid in zip(valid_reads, vehicle_ids, strict=True)
+        if vid is not None and vehicles[vid][0] != VehicleStatus.active
+    )
+    normals = [normalize_plate(r.plate) for r in valid_reads]
+    known_colours = [_known_colour(r.plate_color) for r in valid_reads]
+    other_listed = _listed_by_plate([n for n, c in zip(normals, known_colours, strict=True) if c is not None])
+    answered: dict[int, dict[str, Any]] = {}
+    stored_by_index: dict[int, dict[str, Any]] = {}
+    detail_ids: set[int] = set()
+    for position, index in enumerate(valid):
+        read, result, vehicle_id = valid_reads[position], matches[position], vehicle_ids[position]
+        item, stored = _answer(
+            read,
+            result,
+            vehicle_id,
+            vehicles,
+            [provided[position] for provided in restrictions],
+            other_listed.get(normals[position], []),
+            known_colours[position],
+        )
+        item["index"] = index
+        if vehicle_id is not None and item["action"] != "none":
+            detail_ids.add(vehicle_id)
+        answered[index] = item
+        stored_by_index[index] = {**stored, "seen_at": read.seen_at or now}
+    _add_details([answered[i] for i in valid], detail_ids)
+    results, stored_rows = [], []
+    for index, read in enumerate(reads):
+        if index in answered:
+            results.append(answered[index])
+            stored_rows.append(stored_by_index[index])
+            continue
+        results.append(
+            {
+                "index": index,
+                "status": "invalid",
+                "plate": read.plate,
+                "plate_color": read.plate_color,
+                "error": {"field": f"reads.{index}.plate", "code": "not_a_plate", "message": problems[index]},
+            }
+        )
+        stored_rows.append({"plate": read.plate, "seen_at": read.seen_at or now, "hit": None, "vehicle_id": None})
+    _record(
+        principal,
+        reason,
+        mode,
+        [
+            {
+                "plate": (row["plate"] or "")[:16],
+                "plate_color": (read.plate_color or "unknown")[:16],
+                "seen_at": row["seen_at"],
+                "location": read.location,
+                "hit": row["hit"],
+                "vehicle_id": row["vehicle_id"] if row["hit"] else None,
+                "entry_id": row.get("entry_id"),
+            }
+            for read, row in zip(reads, stored_rows, strict=True)
+        ],
+    )
     return results
+
+
+def _answer(
+    read: Read,
+    result: MatchResult,
+    vehicle_id: int | None,
+    vehicles: dict[int, tuple[Any, ...]],
+    provided: list[dict[str, Any] | None],
+    listed_same_characters: list[dict[str, Any]],
+    read_colour: str | None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One valid read's answer and what the lookup record keeps of it."""
+    codes: list[str] = []
+    row = vehicles.get(vehicle_id) if vehicle_id is not None else None
+    hit = result.decision if row is not None and row[1] is not None else None
+    entry = case = None
+    if row is not None and row[0] in RETIRED:
+        codes.append("seen_again")
+    if row is not None and hit is not None:
+        _, entry_id, entry_reason, listed_at, rule, case_id, state, due_at = row
+        entry = {"id": entry_id, "reason": entry_reason, "listed_at": listed_at.isoformat(), "rule": rule}
+        case = _case_json(case_id, state, due_at)
+        codes.append("probable_hit" if hit == "probable" else SITUATION_BY_STATE.get(state or "", "case_detected"))
+    item: dict[str, Any] = {
+        "status": "ok",
+        "hit": hit,
+        "plate": read.plate,
+        "plate_color": read.plate_color,
+        "vehicle_id": vehicle_id,
+        "match_decision": result.decision,
+        "matched_plate": result.match.plate if result.match is not None else None,
+        "entry": entry,
+        "case": case,
+    }
+    stored_hit, stored_entry, stored_vehicle = hit, entry["id"] if entry else None, vehicle_id
+    if result.decision == "ambiguous":
+        candidates = []
+        for c in result.candidates:
+            c_row = vehicles.get(c.vehicle_id)
+            listed = c_row is not None and c_row[1] is not None
+            candidates.append(
+                {
+                    "vehicle_id": c.vehicle_id,
+                    "plate": c.plate,
+                    "plate_color": c.plate_color.value,
+                    "listed": listed,
+                    "case_state": c_row[6] if listed and c_row is not None else None,
+                    "case_id": c_row[5] if listed and c_row is not None else None,
+                }
+            )
+        item["candidates"] = candidates
+        listed_candidates = [c for c in candidates if c["listed"]]
+        if listed_candidates:
+            codes.append("ambiguous_listed")
+            stored_hit, stored_vehicle = "ambiguous", listed_candidates[0]["vehicle_id"]
+            stored_entry = vehicles[stored_vehicle][1]
+    others = [o for o in listed_same_characters if read_colour is not None and o["plate_color"] != read_colour]
+    if others:
+        shown = [{k: o[k] for k in ("vehicle_id", "plate", "plate_color", "case_id", "case_state")} for o in others]
+        if result.decision == "exact":
+            item["other_colours_listed"] = shown
+        else:
+            codes.append("colour_differs")
+            item["colour_differs"] = True
+            item["other_colours_listed"] = shown
+            if stored_hit is None:
+                stored_hit, stored_entry = "colour_differs", others[0]["entry_id"]
+                stored_vehicle = others[0]["vehicle_id"]
+    for restriction in provided:
+        if restriction is None:
+            continue
+        item["restriction"] = restriction
+        if restriction.get("road_restriction"):
+            codes.append("road_restriction" if restriction.get("notice_no") else "restriction_without_notice")
+        else:
+            codes.append("enterprise_restriction")
+    decided = answers.decide(codes)
+    item.update(
+        action=decided.action,
+        severity=decided.severity,
+        action_zh=decided.action_zh,
+        situations=list(decided.situations),
+    )
+    stored = {"plate": read.plate, "hit": stored_hit, "vehicle_id": stored_vehicle, "entry_id": stored_entry}
+    return item, stored
+
+
+def _add_details(items: list[dict[str, Any]], vehicle_ids: set[int]) -> None:
+    """Name the vehicle (type, emission standard, owner) and the listing's evidence with photo links."""
+    if not vehicle_ids:
+        return
+    from vehicle_enforce.inspections import evidence as evidence_files
+    from vehicle_enforce.vehicles.models import Owner
+
+    rows = db.session.execute(
+        select(
+            Vehicle.id,
+            Vehicle.plate,
+            Vehicle.plate_color,
+            Vehicle.vehicle_type,
+            Vehicle.fuel,
+            Vehicle.emission_standard,
+            Vehicle.emission_standard_inferred,
+            Vehicle.status,
+            Owner.name,
+        )
+        .outerjoin(Owner, Owner.id == Vehicle.owner_id)
+        .where(Vehicle.id.in_(sorted(vehicle_ids)))
+    ).all()
+    details = {
+        r[0]: {
+            "id": r[0],
+            "plate": r[1],
+            "plate_color": r[2],
+            "vehicle_type": r[3],
+            "fuel": r[4],
+            "emission_standard": r[5],
+            "emission_standard_inferred": bool(r[6]),
+            "status": r[7],
+            "owner_name": r[8],
+        }
+        for r in rows
+    }
+    entry_ids = sorted({i["entry"]["id"] for i in items if i.get("entry")})
+    evidence_of: dict[int, list[dict[str, Any]]] = {}
+    if entry_ids:
+        evidence_of = {
+            eid: list(ev or [])
+            for eid, ev in db.session.execute(
+                select(BlacklistEntry.id, BlacklistEntry.evidence).where(BlacklistEntry.id.in_(entry_ids))
+            )
+        }
+    wanted: dict[str, set[int]] = {}
+    for observations in evidence_of.values():
+        for o in observations:
+            kind = EVIDENCE_OBJECT.get(str(o.get("source")))
+            if kind is not None and o.get("record_id") is not None:
+                wanted.setdefault(kind, set()).add(int(o["record_id"]))
+    photos = {kind: evidence_files.links_for(kind, sorted(ids)) for kind, ids in wanted.items()}
+    for item in items:
+        vehicle_id = item.get("vehicle_id")
+        if vehicle_id in details and item["action"] != "none":
+            item["vehicle"] = details[vehicle_id]
+        if item.get("entry"):
+            item["evidence"] = [
+                {
+                    "source": o.get("source"),
+                    "record_id": o.get("record_id"),
+                    "measured_at": o.get("measured_at"),
+                    "station": o.get("station"),
+                    "station_name": o.get("station_name"),
+                    "exceeded": o.get("exceeded") or [],
+                    "text": o.get("text"),
+                    "photos": [
+                        p["url"]
+                        for p in photos.get(EVIDENCE_OBJECT.get(str(o.get("source")), ""), {}).get(
+                            int(o["record_id"]) if o.get("record_id") is not None else -1, []
+                        )
+                    ],
+                }
+                for o in evidence_of.get(item["entry"]["id"], [])
+            ]
 
 
 # PostgreSQL: the lookup and all its reads in one statement (one round trip whatever the batch size).

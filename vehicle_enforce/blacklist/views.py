@@ -11,7 +11,7 @@ from sqlalchemy import select
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
-from vehicle_enforce.blacklist import hotlist, services
+from vehicle_enforce.blacklist import answers, hotlist, services
 from vehicle_enforce.blacklist.models import BlacklistEntry, HotlistLookup, HotlistRead
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.labels import LABELS
@@ -28,8 +28,11 @@ def hotlist_page() -> Any:
     form = {"plate": "", "plate_color": "yellow", "reason": ""}
     if request.method == "POST":
         form = {k: request.form.get(k, "").strip() for k in form}
+        problem = hotlist.plate_problem(form["plate"]) if form["plate"] else None
         if not form["plate"] or not form["reason"]:
             flash("请填写号牌号码和查询事由", "error")
+        elif problem is not None:
+            flash(problem, "error")
         else:
             principal = current_principal()
             assert principal is not None
@@ -40,7 +43,15 @@ def hotlist_page() -> Any:
                 mode="single",
             )
             transaction.commit()
-    return render_template("police/hotlist.html", form=form, result=result, colors=LABELS["plate_color"])
+    return render_template(
+        "police/hotlist.html",
+        form=form,
+        result=result,
+        colors=LABELS["plate_color"],
+        situations=answers.SITUATIONS,
+        by_code=answers.BY_CODE,
+        severity_zh=answers.SEVERITY_ZH,
+    )
 
 
 @bp.get("/hits")

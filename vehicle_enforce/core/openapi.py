@@ -41,6 +41,7 @@ def doc(
     status: int = 200,
     tags: list[str] | None = None,
     multipart: dict[str, Any] | None = None,
+    description: str | None = None,
 ) -> Callable[[F], F]:
     def decorator(view: F) -> F:
         view.openapi = {  # type: ignore[attr-defined]
@@ -51,6 +52,7 @@ def doc(
             "status": status,
             "tags": tags,
             "multipart": multipart,
+            "description": description,
         }
         return view
 
@@ -103,6 +105,8 @@ def build_spec(app: Flask) -> dict[str, Any]:
                 "parameters": list(params),
                 "responses": _responses(meta, components, public="public" in departments),
             }
+            if meta.get("description"):
+                op["description"] = meta["description"]
             if departments and "public" not in departments:
                 op["security"] = [{"bearer": []}]
                 op["x-departments"] = departments
