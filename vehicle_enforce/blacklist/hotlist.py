@@ -385,13 +385,16 @@ def _add_details(items: list[dict[str, Any]], vehicle_ids: set[int]) -> None:
     }
     entry_ids = sorted({i["entry"]["id"] for i in items if i.get("entry")})
     evidence_of: dict[int, list[dict[str, Any]]] = {}
+    match_of: dict[int, Any] = {}
     if entry_ids:
-        evidence_of = {
-            eid: list(ev or [])
-            for eid, ev in db.session.execute(
-                select(BlacklistEntry.id, BlacklistEntry.evidence).where(BlacklistEntry.id.in_(entry_ids))
-            )
-        }
+        # `evidence_match` ("probable" when the listing rests on a probable plate match) is added to the
+        # entries by the match-review work (issue 24, section 2); answered here once the column exists.
+        match_column = getattr(BlacklistEntry, "evidence_match", None)
+        columns = [BlacklistEntry.id, BlacklistEntry.evidence] + ([match_column] if match_column is not None else [])
+        for eid, ev, *match in db.session.execute(select(*columns).where(BlacklistEntry.id.in_(entry_ids))):
+            evidence_of[eid] = list(ev or [])
+            if match:
+                match_of[eid] = match[0]
     wanted: dict[str, set[int]] = {}
     for observations in evidence_of.values():
         for o in observations:
@@ -404,6 +407,8 @@ def _add_details(items: list[dict[str, Any]], vehicle_ids: set[int]) -> None:
         if vehicle_id in details and item["action"] != "none":
             item["vehicle"] = details[vehicle_id]
         if item.get("entry"):
+            if item["entry"]["id"] in match_of:
+                item["evidence_match"] = match_of[item["entry"]["id"]]
             item["evidence"] = [
                 {
                     "source": o.get("source"),

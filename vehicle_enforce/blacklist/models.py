@@ -76,6 +76,6 @@ class HotlistRead(db.Model):  # type: ignore[name-defined,misc]
     plate_color: Mapped[str] = mapped_column(String(16))
     seen_at: Mapped[datetime] = mapped_column(index=True)
     location: Mapped[str | None] = mapped_column(String(256))
-    hit: Mapped[str | None] = mapped_column(String(16))  # exact | probable | None
+    hit: Mapped[str | None] = mapped_column(String(16))  # exact | probable | colour_differs | ambiguous | None
     vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("vehicles.id"))
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("blacklist_entries.id"))
