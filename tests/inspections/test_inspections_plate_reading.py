@@ -13,7 +13,7 @@ import pytest
 def _photo_jpeg(text: str, color: str) -> bytes:
     """A roadside photo with one plate, rendered now with the plate reader's own synthesiser."""
     cv2 = pytest.importorskip("cv2")
-    from plates.reading.training.synth import PlateSpec, render_scene
+    from tools.plates_training.synth import PlateSpec, render_scene
 
     img, _ = render_scene(
         [PlateSpec(text, color)], random.Random(11), plate_widths=[300.0], augment=False, max_angle=4.0

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from plates.reading.training.synth import PlateSpec, render_scene
+from tools.plates_training.synth import PlateSpec, render_scene
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SHARED_DIR = Path(os.environ.get("VE_SHARED_DIR", REPO_ROOT.parent / "shared"))

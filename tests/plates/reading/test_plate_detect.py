@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from plates.reading.detect import Candidate, _suppress, find_candidates, refine_quad, row_transitions
-from plates.reading.training.synth import PlateSpec, place_plate, render_plate
+from tools.plates_training.synth import PlateSpec, place_plate, render_plate
 
 
 def _box_iou(quad: np.ndarray, truth: np.ndarray) -> float:

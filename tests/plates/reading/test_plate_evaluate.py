@@ -9,8 +9,8 @@ import numpy as np
 
 from plates.reading import read_plates
 from plates.reading.evaluate import PERTURBATIONS, evaluate_perturbed
-from plates.reading.training.synth import PlateSpec
 from tests.plates.reading.conftest import PhotoFactory
+from tools.plates_training.synth import PlateSpec
 
 
 def test_perturbations_change_a_photo_mildly_and_a_clear_plate_is_still_read(make_photo: PhotoFactory) -> None:

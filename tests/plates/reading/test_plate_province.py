@@ -24,9 +24,9 @@ from plates.reading.province import (
 )
 from plates.reading.recognizer import Recognizer
 from plates.reading.rectify import INPUT_W, warp_plate
-from plates.reading.training.province_samples import generate
-from plates.reading.training.samples import place_sample
-from plates.reading.training.synth import PlateSpec, _layout, random_plate_text, render_plate
+from tools.plates_training.province_samples import generate
+from tools.plates_training.samples import place_sample
+from tools.plates_training.synth import PlateSpec, _layout, random_plate_text, render_plate
 
 
 @pytest.fixture(scope="module")

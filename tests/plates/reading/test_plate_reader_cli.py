@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 from click.testing import CliRunner
 
-from plates.reading.training.synth import PlateSpec
 from tests.plates.reading.conftest import PhotoFactory
+from tools.plates_training.synth import PlateSpec
 from vehicle_enforce.platereading_cli import plates
 
 

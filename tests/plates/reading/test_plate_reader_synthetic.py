@@ -13,9 +13,9 @@ from plates.reading import read_plates
 from plates.reading import reader as reader_mod
 from plates.reading.decode import TextResult
 from plates.reading.detect import Candidate, find_candidates
-from plates.reading.training.synth import PlateSpec, random_plate_text, render_scene
 from plates.text import validate_plate
 from tests.plates.reading.conftest import PhotoFactory
+from tools.plates_training.synth import PlateSpec, random_plate_text, render_scene
 
 CASES = [
     PlateSpec("晋E12345", "blue"),

@@ -11,11 +11,11 @@ to step 1500 with evaluations running beside it. The run was stopped after the s
 which does not depend on where it stops; step 2000 below comes from resuming it (``--resume``) from
 the step-1500 checkpoint to the end of the same schedule::
 
-    OMP_NUM_THREADS=1 .venv/bin/python -m plates.reading.training.train \
+    OMP_NUM_THREADS=1 .venv/bin/python -m tools.plates_training.train \
         --init-onnx plates/reading/models/recognizer.onnx --steps 2000 --batch 128 --lr 3e-4 \
         --threads 1 --workers 1 --ckpt /tmp/ft5/ckpt.pt --out /tmp/ft5/recognizer.onnx \
         --snapshots /tmp/ft5/snaps --every 250
-    .venv/bin/python -m plates.reading.training.interpolate plates/reading/models/recognizer.onnx \
+    .venv/bin/python -m tools.plates_training.interpolate plates/reading/models/recognizer.onnx \
         /tmp/ft5/snaps/step_01500.onnx --alpha 0.5 --out plates/reading/models/recognizer.onnx
 
 (run from a checkout of the third model, commit a4ea6b7 or earlier: ``--init-onnx`` reads it).
@@ -40,7 +40,7 @@ Phase 1, from scratch on the synth of commit 27380c0 (GA 36 "0"/"G", thin-stroke
 blues, axis-aligned boxes); the run was ended by the ``--max-minutes 78`` safety stop at step 5917
 of 6200 (lr there 1e-5); ``--stop-at 5917`` reproduces it without depending on the load::
 
-    OMP_NUM_THREADS=1 .venv/bin/python -m plates.reading.training.train --steps 6200 --batch 128 \
+    OMP_NUM_THREADS=1 .venv/bin/python -m tools.plates_training.train --steps 6200 --batch 128 \
         --lr 2e-3 --threads 1 --workers 1 --ckpt /tmp/ocr2/ckpt.pt --out /tmp/ocr2/recognizer.onnx \
         --snapshots /tmp/ocr2/snaps --every 500 --stop-at 5917
 
@@ -49,7 +49,7 @@ characters), a new cosine schedule over 7400 steps (lr 1.9e-4 at step 5917, fall
 third model is the step-6500 snapshot::
 
     cp /tmp/ocr2/ckpt.pt /tmp/ft/ckpt.pt
-    OMP_NUM_THREADS=1 .venv/bin/python -m plates.reading.training.train --steps 7400 --batch 128 \
+    OMP_NUM_THREADS=1 .venv/bin/python -m tools.plates_training.train --steps 7400 --batch 128 \
         --lr 2e-3 --threads 1 --workers 1 --resume --ckpt /tmp/ft/ckpt.pt --out /tmp/ft/recognizer.onnx \
         --snapshots /tmp/ft/snaps --every 500
     cp /tmp/ft/snaps/step_06500.onnx plates/reading/models/recognizer.onnx  # the third model
@@ -105,7 +105,7 @@ from torch.utils.data import DataLoader, IterableDataset
 
 from plates.reading.charset import BLANK, CHARS, NUM_CLASSES
 from plates.reading.rectify import INPUT_H, INPUT_W, to_blob
-from plates.reading.training.samples import make_sample
+from tools.plates_training.samples import make_sample
 
 CHAR_INDEX = {c: i + 1 for i, c in enumerate(CHARS)}
 

@@ -5,7 +5,7 @@ teaches but drifts from what made its starting model read real photos; the model
 between the two, weight by weight, keeps much of both. Both files must come from the same
 architecture and exporter (``train.export_onnx``): their initialisers are matched by name.
 
-    .venv/bin/python -m plates.reading.training.interpolate START.onnx TUNED.onnx --alpha 0.5 --out OUT.onnx
+    .venv/bin/python -m tools.plates_training.interpolate START.onnx TUNED.onnx --alpha 0.5 --out OUT.onnx
 """
 
 from __future__ import annotations

@@ -19,8 +19,8 @@ from numpy.typing import NDArray
 
 from plates.reading.charset import PROVINCES
 from plates.reading.province import DOUBLE_CENTRE, DOUBLE_LAYOUT, province_window
-from plates.reading.training.samples import low_res, place_sample
-from plates.reading.training.synth import PlateSpec, _layout, random_plate_text
+from tools.plates_training.samples import low_res, place_sample
+from tools.plates_training.synth import PlateSpec, _layout, random_plate_text
 
 U8 = NDArray[np.uint8]
 _SINGLE_COLORS = (

@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from plates.reading.rectify import warp_plate
-from plates.reading.training.synth import (
+from tools.plates_training.synth import (
     PlateSpec,
     photometric,
     place_plate,

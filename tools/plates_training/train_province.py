@@ -9,12 +9,12 @@ threads. Both shipped models were made on a 2-core machine from the repository r
 ``models/province.onnx`` (2026-11-29, seventh session), read on single-row plates, from
 single-row windows only::
 
-    OMP_NUM_THREADS=1 .venv/bin/python -m plates.reading.training.train_province generate \
+    OMP_NUM_THREADS=1 .venv/bin/python -m tools.plates_training.train_province generate \
         /tmp/prov/train1.npz --seed 1 --count 75000 &
-    OMP_NUM_THREADS=1 .venv/bin/python -m plates.reading.training.train_province generate \
+    OMP_NUM_THREADS=1 .venv/bin/python -m tools.plates_training.train_province generate \
         /tmp/prov/train2.npz --seed 2 --count 75000
     wait   # about 18 min for both (12 ms a sample on one core)
-    OMP_NUM_THREADS=2 .venv/bin/python -m plates.reading.training.train_province train \
+    OMP_NUM_THREADS=2 .venv/bin/python -m tools.plates_training.train_province train \
         /tmp/prov/train1.npz /tmp/prov/train2.npz --epochs 4 --threads 2 \
         --out plates/reading/models/province.onnx   # 2296 steps, about 36 min
 
@@ -62,8 +62,8 @@ from torch import nn
 from plates.reading.charset import PROVINCES
 from plates.reading.province import WIN_H, WIN_W
 from plates.reading.rectify import to_blob
-from plates.reading.training.province_samples import generate
-from plates.reading.training.train import export_onnx
+from tools.plates_training.province_samples import generate
+from tools.plates_training.train import export_onnx
 
 
 def _block(cin: int, cout: int) -> list[nn.Module]:
