@@ -51,16 +51,23 @@ def read_cmd(images: tuple[Path, ...]) -> None:
     help="Also read every photo under mild changes (scale, JPEG, exposure, blur, roll, framing): prints "
     "the exact share under each and adds their mean to the summary as perturbed_exact.",
 )
-def eval_cmd(directory: Path, max_side: int | None, long_side: int | None, perturb: bool) -> None:
+@click.option(
+    "--half",
+    type=click.Choice(["tuning", "validation"]),
+    default=None,
+    help="Only the photos of this half of the fixed split of the shared photos (plates/validation_split.csv).",
+)
+def eval_cmd(directory: Path, max_side: int | None, long_side: int | None, perturb: bool, half: str | None) -> None:
     """Evaluate on DIRECTORY/labels.csv: per-image mistakes, then one JSON summary line."""
-    from plates.reading.evaluate import evaluate_dir, evaluate_perturbed
+    from plates.reading.evaluate import evaluate_dir, evaluate_perturbed, split_files
 
-    report = evaluate_dir(directory, max_side=max_side, long_side=long_side)
+    only = split_files(half) if half else None
+    report = evaluate_dir(directory, max_side=max_side, long_side=long_side, only=only)
     for line in report.mistake_lines():
         click.echo(line)
     summary: dict[str, float | int] = dict(report.summary)
     if perturb:
-        shares = evaluate_perturbed(directory, max_side=max_side, long_side=long_side)
+        shares = evaluate_perturbed(directory, max_side=max_side, long_side=long_side, only=only)
         for name, share in shares.items():
             if name != "mean":
                 click.echo(f"perturbed {name}: exact {share}")

@@ -125,9 +125,24 @@ class EvalReport:
         return [f"{r.file}: {m}" for r in self.results for m in r.mistakes()]
 
 
-def load_labels(path: Path) -> list[tuple[str, str, str]]:
+#: The fixed split of the 60 shared photos into a tuning and a validation half (``plates/README.md``).
+SPLIT_FILE = Path(__file__).resolve().parents[1] / "validation_split.csv"
+HALVES = ("tuning", "validation")
+
+
+def split_files(half: str, split_file: Path = SPLIT_FILE) -> frozenset[str]:
+    """The photo files of one half (``HALVES``) of the fixed split."""
+    if half not in HALVES:
+        raise ValueError(f"half must be one of {HALVES}, not {half!r}")
+    with split_file.open(encoding="utf-8", newline="") as fh:
+        return frozenset(row["file"] for row in csv.DictReader(fh) if row["half"] == half)
+
+
+def load_labels(path: Path, only: frozenset[str] | None = None) -> list[tuple[str, str, str]]:
+    """(file, plate, colour) of every row of ``path/labels.csv`` (of the files in ``only`` if given)."""
     with (path / "labels.csv").open(encoding="utf-8", newline="") as fh:
-        return [(row["file"], row["plate"], row.get("color") or "unknown") for row in csv.DictReader(fh)]
+        rows = [(row["file"], row["plate"], row.get("color") or "unknown") for row in csv.DictReader(fh)]
+    return rows if only is None else [r for r in rows if r[0] in only]
 
 
 def resize_photo(
@@ -195,10 +210,10 @@ PERTURBATIONS: dict[str, Transform] = {
 
 
 def _labelled_photos(
-    root: Path, max_side: int | None, long_side: int | None
+    root: Path, max_side: int | None, long_side: int | None, only: frozenset[str] | None = None
 ) -> Iterator[tuple[str, str, str, U8 | None]]:
     """(file, plate, colour, photo scaled by ``resize_photo``, or None if it cannot be read) per label."""
-    for file, plate, color in load_labels(root):
+    for file, plate, color in load_labels(root, only):
         raw = cv2.imread(str(root / file), cv2.IMREAD_COLOR)
         yield file, plate, color, None if raw is None else resize_photo(as_u8(raw), max_side, long_side)
 
@@ -214,25 +229,33 @@ def _read_into(report: EvalReport, fn: ReadFn, file: str, plate: str, color: str
 
 
 def evaluate_dir(
-    path: str | Path, read: ReadFn | None = None, max_side: int | None = None, long_side: int | None = None
+    path: str | Path,
+    read: ReadFn | None = None,
+    max_side: int | None = None,
+    long_side: int | None = None,
+    only: frozenset[str] | None = None,
 ) -> EvalReport:
-    """Run the reader on every labelled image of ``path`` (only ``labels.csv`` rows are used), each
-    scaled by ``resize_photo`` first."""
+    """Run the reader on every labelled image of ``path`` (only ``labels.csv`` rows are used, and of
+    them only the files in ``only`` if given), each scaled by ``resize_photo`` first."""
     fn: ReadFn = read or read_plates
     report = EvalReport()
-    for file, plate, color, img in _labelled_photos(Path(path), max_side, long_side):
+    for file, plate, color, img in _labelled_photos(Path(path), max_side, long_side, only):
         _read_into(report, fn, file, plate, color, img)
     return report
 
 
 def evaluate_perturbed(
-    path: str | Path, read: ReadFn | None = None, max_side: int | None = None, long_side: int | None = None
+    path: str | Path,
+    read: ReadFn | None = None,
+    max_side: int | None = None,
+    long_side: int | None = None,
+    only: frozenset[str] | None = None,
 ) -> dict[str, float]:
-    """The exact share of ``path`` under each of ``PERTURBATIONS``, and their mean (``"mean"``).
-    Each photo is decoded once and read under every change."""
+    """The exact share of ``path`` (of the files in ``only`` if given) under each of
+    ``PERTURBATIONS``, and their mean (``"mean"``). Each photo is decoded once and read under every change."""
     fn: ReadFn = read or read_plates
     reports = {name: EvalReport() for name in PERTURBATIONS}
-    for file, plate, color, img in _labelled_photos(Path(path), max_side, long_side):
+    for file, plate, color, img in _labelled_photos(Path(path), max_side, long_side, only):
         for name, change in PERTURBATIONS.items():
             _read_into(reports[name], fn, file, plate, color, None if img is None else change(img))
     out = {name: float(report.summary["exact"]) for name, report in reports.items()}

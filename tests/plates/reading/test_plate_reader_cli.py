@@ -64,3 +64,33 @@ def test_eval_perturb_adds_the_mean_exact_share_under_mild_changes(tmp_path: Pat
     lines = res.output.strip().splitlines()
     assert json.loads(lines[-1])["perturbed_exact"] == 1.0
     assert sum(line.startswith("perturbed ") for line in lines[:-1]) == 11
+
+
+def test_eval_covers_the_listed_scenes_only_and_a_crops_folder_on_its_own(
+    tmp_path: Path, make_photo: PhotoFactory
+) -> None:
+    """A ``crops/`` subfolder is not mixed into its parent's evaluation; given itself, its crops are read."""
+    scene, _ = make_photo([PlateSpec("晋E12345", "blue")], seed=31, widths=[260.0])
+    _write(tmp_path, "scene.png", scene)
+    (tmp_path / "labels.csv").write_text("file,plate,color\nscene.png,晋E12345,blue\n", encoding="utf-8")
+    crops = tmp_path / "crops"
+    crops.mkdir()
+    plate, _ = make_photo([PlateSpec("晋K77Z21", "blue")], seed=32, widths=[260.0])
+    crop = cv2.resize(plate[420:540, 500:780], (94, 24))  # any small image stands for a crop here
+    _write(crops, "c1.png", crop)
+    (crops / "labels.csv").write_text("file,plate,color\nc1.png,晋K77Z21,blue\n", encoding="utf-8")
+    parent = json.loads(CliRunner().invoke(plates, ["eval", str(tmp_path)]).output.strip().splitlines()[-1])
+    assert parent["images"] == 1 and parent["exact"] == 1.0
+    alone = CliRunner().invoke(plates, ["eval", str(crops)])
+    assert alone.exit_code == 0, alone.output
+    assert json.loads(alone.output.strip().splitlines()[-1])["images"] == 1
+
+
+def test_eval_half_keeps_to_that_half_of_the_fixed_split(plates_dir: Path) -> None:
+    from plates.reading.evaluate import split_files
+
+    res = CliRunner().invoke(plates, ["eval", str(plates_dir), "--half", "validation", "--max-side", "320"])
+    assert res.exit_code == 0, res.output
+    mistakes = [line.split(":")[0] for line in res.output.strip().splitlines()[:-1]]
+    assert json.loads(res.output.strip().splitlines()[-1])["images"] == 30
+    assert set(mistakes) <= split_files("validation")
