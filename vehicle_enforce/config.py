@@ -22,7 +22,10 @@ DEFAULTS: dict[str, Any] = {
     "RESULT_BACKEND": None,
     "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,  # fits a batch of 10,000 passes
     "RULES_FILE": None,  # override for remote-sensing rules and limits
-    "PLATE_CONFIDENCE_THRESHOLD": 0.8,
+    "PLATE_CONFIDENCE_THRESHOLD": 0.8,  # judges the plate-read confidence a device reports with a pass
+    # judges our own plate reader's confidence (another scale): None = the value calibrated on the
+    # validation photos, plates.reading.reader.DOUBTFUL_BELOW (plates/README.md)
+    "PLATE_READER_CONFIDENCE_THRESHOLD": None,
     "PLATE_IMAGE_MAX_BYTES": 8 * 1024 * 1024,  # one uploaded photo to read a plate from
     "PLATE_IMAGE_MAX_PIXELS": 40_000_000,  # declared width x height, checked before decoding
     "HOTLIST_MISS_RETENTION_DAYS": 30,

@@ -37,8 +37,10 @@ def test_unread_plate_is_read_from_its_photo_and_matched(
 
     vid = vehicle_factory("晋E12345", "yellow")
     jpeg = _photo_jpeg("晋E12345", "yellow")
+    from plates.reading.reader import DOUBTFUL_BELOW
+
     direct = max(reading.read_plates(jpeg), key=lambda r: r.confidence, default=None)
-    confident = direct is not None and direct.confidence >= app.config["PLATE_CONFIDENCE_THRESHOLD"]
+    confident = direct is not None and direct.confidence >= DOUBTFUL_BELOW  # the reader's own threshold
     got: list[Any] = []
     hooks.VERDICT_LISTENERS.append(got.extend)
     try:
@@ -51,8 +53,16 @@ def test_unread_plate_is_read_from_its_photo_and_matched(
     finally:
         hooks.VERDICT_LISTENERS.remove(got.extend)
     stored = client.get(f"/api/v1/remote-sensing/passes/{item['id']}", headers=auth_headers("environment")).get_json()
-    if not confident:  # the reader could not read it well enough: the pass waits, counting toward nothing
+    if direct is None:  # nothing read: the pass waits, counting toward nothing
         assert (stored["plate"], stored["plate_status"], stored["vehicle_id"], got) == ("", "pending", None, [])
+        return
+    if not confident:  # a doubtful read is kept for review, and the pass waits, counting toward nothing
+        assert (stored["plate"], stored["plate_status"], stored["vehicle_id"], got) == (
+            normalize_plate(direct.plate),
+            "pending",
+            None,
+            [],
+        )
         return
     assert stored["plate"] == normalize_plate(direct.plate)
     if stored["plate"] == "晋E12345":
@@ -119,3 +129,55 @@ def test_unreadable_photo_leaves_the_pass_pending(
     pid = res.get_json()["results"][0]["id"]
     detail = client.get(f"/api/v1/remote-sensing/passes/{pid}", headers=auth_headers("police")).get_json()
     assert (detail["plate_status"], detail["vehicle_id"]) == ("pending", None)
+
+
+def test_a_read_below_the_readers_own_threshold_is_kept_as_doubtful_never_dropped(
+    app: Any, post_passes: Any, base_pass: Any, vehicle_factory: Any, client: Any, auth_headers: Any, run_jobs: Any
+) -> None:
+    """Shipped configuration: the reader's threshold is its calibrated one, not the one judging devices'
+    confidences. A read below it is doubtful: the pass keeps it (a pass without a plate takes it; one with
+    the device's read keeps that) and waits for review; a read between the two thresholds is acted on."""
+    from plates.reading.reader import DOUBTFUL_BELOW
+    from vehicle_enforce.core.audit import AuditEntry
+    from vehicle_enforce.extensions import db
+    from vehicle_enforce.vehicles import plate_reading
+
+    assert app.config["PLATE_READER_CONFIDENCE_THRESHOLD"] is None  # as shipped
+    assert plate_reading.reader_threshold() == DOUBTFUL_BELOW
+    device_threshold = app.config["PLATE_CONFIDENCE_THRESHOLD"]
+    assert device_threshold != DOUBTFUL_BELOW
+    doubtful = DOUBTFUL_BELOW - 0.05
+    vid = vehicle_factory("晋E8A123", "yellow")
+    photo = _photo(b"\xff\xd8\xff" + b"stub-photo")
+
+    plate_reading.PLATE_READER_OVERRIDE = lambda content: [_StubReading("晋E8A123", "yellow", doubtful)]
+    try:
+        body = {
+            "passes": [
+                base_pass(record_id="unread", plate="", plate_color="unknown", photos=[photo]),
+                base_pass(record_id="devread", plate="晋E8A1Z3", plate_confidence=0.5, photos=[photo]),
+            ]
+        }
+        unread, devread = post_passes(body).get_json()["results"]
+        assert run_jobs() == 2
+        between = (min(DOUBTFUL_BELOW, device_threshold) + max(DOUBTFUL_BELOW, device_threshold)) / 2
+        plate_reading.PLATE_READER_OVERRIDE = lambda content: [_StubReading("晋E8A123", "yellow", between)]
+        third_pass = base_pass(record_id="acted", plate="", plate_color="unknown", photos=[photo])
+        (acted,) = post_passes(third_pass).get_json()["results"]
+        assert run_jobs() == 1
+    finally:
+        plate_reading.PLATE_READER_OVERRIDE = None
+    headers = auth_headers("police")
+    first = client.get(f"/api/v1/remote-sensing/passes/{unread['id']}", headers=headers).get_json()
+    second = client.get(f"/api/v1/remote-sensing/passes/{devread['id']}", headers=headers).get_json()
+    assert (first["plate"], first["plate_status"], first["vehicle_id"]) == ("晋E8A123", "pending", None)
+    assert first["plate_confidence"] == pytest.approx(doubtful)
+    assert (second["plate"], second["plate_status"], second["vehicle_id"]) == ("晋E8A1Z3", "pending", None)
+    entries = db.session.query(AuditEntry).filter_by(action="remote_sensing.plate_read_doubtful").all()
+    assert len(entries) == 2
+    third = client.get(f"/api/v1/remote-sensing/passes/{acted['id']}", headers=headers).get_json()
+    if between >= DOUBTFUL_BELOW:  # as shipped: the reader's threshold lies below the devices'
+        assert (third["plate"], third["plate_status"], third["vehicle_id"]) == ("晋E8A123", "matched", vid)
+        assert db.session.query(AuditEntry).filter_by(action="remote_sensing.plate_read").count() == 1
+    else:
+        assert (third["plate_status"], third["vehicle_id"]) == ("pending", None)

@@ -50,6 +50,9 @@ def test_real_photo_returns_the_labelled_plate_and_its_registry_match(client, au
     assert 0 < reading["confidence"] <= 1
     assert len(reading["char_confidences"]) == len(plate)
     assert reading["confidence"] == pytest.approx(min(reading["char_confidences"]), abs=1e-3)
+    from plates.reading.reader import DOUBTFUL_BELOW  # the reader's own threshold, as shipped
+
+    assert all(r["doubtful"] == (r["confidence"] < DOUBTFUL_BELOW) for r in body["readings"])
     assert len(reading["corners"]) == 4 and all(len(p) == 2 for p in reading["corners"])
     assert reading["match"]["decision"] == "exact" and reading["match"]["vehicle_id"] == vid
     confidences = [r["confidence"] for r in body["readings"]]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 
 from plates import normalize_plate
@@ -37,7 +37,7 @@ def read_plate(pass_id: int) -> str:
         .where(EvidenceLink.object_type == "remote_sensing_pass", EvidenceLink.object_id == pass_id)
         .order_by(EvidenceLink.name)
     ).all()
-    threshold = float(current_app.config.get("PLATE_CONFIDENCE_THRESHOLD", 0.8))
+    threshold = plate_reading.reader_threshold()  # the reader's own, not the one for devices' confidences
     best = None
     for sha in shas:
         content, media = evidence.read(sha)
@@ -51,9 +51,11 @@ def read_plate(pass_id: int) -> str:
         for reading in readings:
             if best is None or reading.confidence > best.confidence:
                 best = reading
-    if best is None or best.confidence < threshold or not normalize_plate(best.plate):
-        log.info("pass %s: no confident plate read in %d photo(s); stays pending", pass_id, len(shas))
+    if best is None or not normalize_plate(best.plate):
+        log.info("pass %s: no plate read in %d photo(s); stays pending", pass_id, len(shas))
         return "pending"
+    if best.confidence < threshold:
+        return _doubtful(row, best, threshold)
     before = {"plate": row.plate, "plate_color": row.plate_color, "plate_confidence": row.plate_confidence}
     row.plate = normalize_plate(best.plate)
     if best.color and best.color != "unknown":
@@ -79,3 +81,28 @@ def read_plate(pass_id: int) -> str:
             ]
         )
     return row.plate_status
+
+
+def _doubtful(row: RemoteSensingPass, best: Any, threshold: float) -> str:
+    """A read below the reader's threshold is kept, never dropped: the pass stays pending (counts toward
+    nothing, waits for match review) as a device's low-confidence read does; a pass the device left
+    without a plate takes the read, one with the device's own read keeps it, and the audit log holds
+    the reader's read either way."""
+    read = {"plate": normalize_plate(best.plate), "plate_color": best.color, "plate_confidence": float(best.confidence)}
+    before = {"plate": row.plate, "plate_color": row.plate_color, "plate_confidence": row.plate_confidence}
+    if not row.plate:
+        row.plate = read["plate"]
+        if best.color and best.color != "unknown":
+            row.plate_color = best.color
+        row.plate_confidence = read["plate_confidence"]
+    row.plate_status = PlateStatus.pending.value
+    row.match_decision = "pending"
+    db.session.flush()
+    audit.record(
+        "remote_sensing.plate_read_doubtful",
+        "remote_sensing_pass",
+        row.id,
+        {"before": before, "read": read, "threshold": threshold},
+    )
+    log.info("pass %s: plate read %s below the reader's threshold; stays pending for review", row.id, read["plate"])
+    return "doubtful"

@@ -47,6 +47,17 @@ def reader() -> Callable[[Any], list[Any]] | None:
     return read_plates
 
 
+def reader_threshold() -> float:
+    """The confidence below which our reader's read is doubtful (for review, never dropped): its own
+    threshold, calibrated on the validation photos, apart from the one judging devices' confidences."""
+    configured = current_app.config.get("PLATE_READER_CONFIDENCE_THRESHOLD")
+    if configured is not None:
+        return float(configured)
+    from plates.reading.reader import DOUBTFUL_BELOW
+
+    return DOUBTFUL_BELOW
+
+
 def max_bytes() -> int:
     return int(current_app.config["PLATE_IMAGE_MAX_BYTES"])
 
@@ -142,6 +153,7 @@ def reading_json(reading: Any, match: MatchResult | None = None) -> dict[str, An
         "plate": reading.plate,
         "color": reading.color,
         "confidence": round(float(reading.confidence), 4),
+        "doubtful": float(reading.confidence) < reader_threshold(),
         "char_confidences": [round(float(c), 4) for c in reading.char_confidences],
         "corners": [[round(float(x), 1), round(float(y), 1)] for x, y in reading.corners],
     }

@@ -87,6 +87,10 @@ class PlateReadingOut(Schema):
     plate: str
     color: Literal["blue", "yellow", "green", "yellow_green", "white", "black", "unknown"]
     confidence: float = Field(description="the lowest per-character confidence, 0–1")
+    doubtful: bool = Field(
+        description="confidence below the reader's own threshold (calibrated on validation photos): "
+        "check the plate by eye before acting on it"
+    )
     char_confidences: list[float]
     corners: list[list[float]] = Field(description="[x, y] of top-left, top-right, bottom-right, bottom-left")
     match: MatchOut | None = Field(None, description="only with ?match=1")
