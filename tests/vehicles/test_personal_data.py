@@ -99,3 +99,35 @@ def test_a_station_does_not_read_another_stations_evidence(client, auth_headers,
     # The environment department sees every station's evidence.
     full = client.get(f"/api/v1/vehicles/{vehicle_id}", headers=auth_headers("environment")).json
     assert "他站记录乙" in json.dumps(full, ensure_ascii=False)
+
+
+def test_exported_files_and_logs_carry_no_owner_contact_data(
+    app, client, auth_headers, station_factory, vehicle_id, caplog, tmp_path
+):
+    """Everything that leaves the system as a file (the platforms' daily CSV/XLSX) and the logs."""
+    import logging
+
+    from sqlalchemy import select
+
+    from tests.inspections.conftest import _base_pass
+    from vehicle_enforce.exports import services as exports
+    from vehicle_enforce.exports.models import ExportRecord
+    from vehicle_enforce.extensions import db
+
+    caplog.set_level(logging.DEBUG)
+    station_factory("JC-RS-01", "remote_sensing")
+    station = auth_headers("station", station="JC-RS-01")
+    for i in range(3):
+        body = {"passes": [_base_pass(record_id=f"PII{i}", plate="晋E12345", opacity_pct=45.0)]}
+        assert client.post("/api/v1/remote-sensing/passes", json=body, headers=station).status_code == 201
+    payloads = json.dumps([r.payload for r in db.session.scalars(select(ExportRecord))], ensure_ascii=False)
+    days = set(db.session.scalars(select(ExportRecord.due_day)))
+    files = [f for day in sorted(days) for f in exports.daily_files(day, tmp_path)]
+    csv_text = "".join(p.read_text(encoding="utf-8-sig") for p in files if p.suffix == ".csv")
+    assert "晋E12345" in payloads and "晋E12345" in csv_text  # the records are there...
+    for secret in PERSONAL:
+        assert secret not in payloads and secret not in csv_text  # ...without the owner's contact data
+        assert secret not in caplog.text
+
+
+PERSONAL = (CREDIT_CODE, PHONE, ADDRESS)
