@@ -6,8 +6,8 @@ holds). A heavy-pollution alert gets its notice number (通告文号): a road re
 on the legal basis of a published notice.
 
 Revision ID: 1207a24
-Revises: 20261207_1250
-Create Date: 2026-12-07 13:05:00+00:00
+Revises: 20261207_1330
+Create Date: 2026-12-07 13:40:00+00:00
 """
 
 from collections.abc import Sequence
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "1207a24"
-down_revision: str | Sequence[str] | None = "20261207_1250"
+down_revision: str | Sequence[str] | None = "20261207_1330"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
