@@ -120,3 +120,26 @@ def test_a_text_file_is_refused_in_chinese_and_nothing_is_prefilled(operator):
     assert field(html, "photo_token") == ""
     html = client.post(PAGE, data={"action": "read"}, content_type="multipart/form-data").get_data(as_text=True)
     assert "号牌识别失败：请先选择照片" in html
+
+
+def test_a_doubtful_reading_is_marked_on_the_page(operator, photo):
+    """A reading below the reader's own threshold says so in Chinese; a sure one does not."""
+    from plates.reading.reader import DOUBTFUL_BELOW
+    from plates.reading.types import PlateReading
+    from vehicle_enforce.vehicles import plate_reading
+
+    corners = ((0.0, 0.0), (10.0, 0.0), (10.0, 3.0), (0.0, 3.0))
+    low = DOUBTFUL_BELOW / 2
+    readings = [
+        PlateReading("晋E12345", "blue", 0.99, (0.99,) * 7, corners),
+        PlateReading("晋E8A123", "yellow", low, (low,) * 7, corners),
+    ]
+    plate_reading.PLATE_READER_OVERRIDE = lambda content: readings
+    try:
+        html = read(operator(), photo[0])
+    finally:
+        plate_reading.PLATE_READER_OVERRIDE = None
+    items = re.findall(r"<li>(.*?)</li>", html, re.S)
+    sure = next(i for i in items if "晋E12345" in i or "E12345" in i)
+    doubtful = next(i for i in items if "8A123" in i)
+    assert "识别存疑" in doubtful and "识别存疑" not in sure
