@@ -66,9 +66,11 @@ def test_run_now_sends_what_is_queued(app, make_user, platform, run_jobs):
     text = client.post("/ops/exports/run", follow_redirects=True).get_data(as_text=True)
     assert "已启动一次上报" in text
     assert statuses() == {"pending": 5}  # the page answers at once; the worker sends
+    assert "最近一次“立即上报”：<strong>排队中</strong>" in text
     assert run_jobs() == 1
     assert statuses() == {"acknowledged": 5}
     text = client.get("/ops/exports/").get_data(as_text=True)
+    assert "最近一次“立即上报”：<strong>已完成</strong>" in text
     # The national platform has no address configured here, so its 5 copies stay due.
     assert "应报 10 条，已确认 5 条，传输率 50.0%" in text
 

@@ -155,6 +155,14 @@ def retry(job_id: int) -> Job | None:
     return job
 
 
+def latest(name: str) -> Job | None:
+    """The newest job of a task, for a page that shows how its last run is going."""
+    return db.session.scalar(select(Job).where(Job.name == name).order_by(Job.id.desc()).limit(1))
+
+
+STATUS_ZH = {QUEUED: "排队中", RUNNING: "运行中", DONE: "已完成", FAILED: "失败"}
+
+
 def unfinished(include_done: bool = False) -> list[Job]:
     stmt = select(Job).order_by(Job.id)
     if not include_done:

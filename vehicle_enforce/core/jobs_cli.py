@@ -11,7 +11,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-STATUS_ZH = {"queued": "排队中", "running": "运行中", "done": "已完成", "failed": "失败"}
+from vehicle_enforce.core.jobs import STATUS_ZH
 
 
 @click.command("worker")

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
-from vehicle_enforce.core import tasks, transaction
+from vehicle_enforce.core import jobs, tasks, transaction
 from vehicle_enforce.core.errors import ServiceError
-from vehicle_enforce.core.timeutil import local_day, now_utc
+from vehicle_enforce.core.timeutil import format_local, local_day, now_utc
 from vehicle_enforce.exports import services
 from vehicle_enforce.exports.models import ExportRecord
 from vehicle_enforce.extensions import db
@@ -27,10 +27,14 @@ def export_status() -> Any:
     problems = db.session.scalars(
         select(ExportRecord).where(ExportRecord.status.in_(["rejected", "failed"])).order_by(ExportRecord.id).limit(50)
     ).all()
+    job = jobs.latest("exports.run")
     return render_template(
         "exports/status.html",
         status=services.status(today - timedelta(days=6), today),
         problems=[services.record_json(r) for r in problems],
+        job=job,
+        job_status=jobs.STATUS_ZH.get(job.status, job.status) if job else None,
+        job_at=format_local(job.updated_at, "%Y-%m-%d %H:%M:%S") if job else None,
     )
 
 
