@@ -21,6 +21,8 @@ from typing import Any, Final
 from remote_sensing.types import SHANGHAI
 
 DEVICE_REASON_POLICIES: Final[frozenset[str]] = frozenset({"always", "when_unexplained", "never"})
+#: Top-level lists whose entries an override merges by ``name`` instead of replacing the list.
+NAMED_LISTS: Final[tuple[str, ...]] = ("limit_sets", "nrmm", "penalty_bases")
 
 
 class RulesError(ValueError):
@@ -170,6 +172,70 @@ class BlacklistRules:
     timezone: str
 
 
+PENALTY_DEPARTMENTS: Final[frozenset[str]] = frozenset({"police", "environment", "transport"})
+PENALTY_SUBJECTS: Final[frozenset[str]] = frozenset({"vehicle", "machinery"})
+
+
+@dataclass(frozen=True, slots=True)
+class PenaltyBasis:
+    """A legal basis for a penalty: the law and article, who may impose it and what it allows.
+
+    Either a fixed amount (``fixed_yuan``) or a range (``min_yuan``..``max_yuan``); ``warning`` says
+    whether a warning alone is allowed. Local rules (low-emission zones) are entries with ``local``
+    set and the regions they apply in.
+    """
+
+    name: str
+    law: str
+    article: str
+    offence: str
+    departments: tuple[str, ...]
+    applies_to: tuple[str, ...]
+    warning: bool
+    fixed_yuan: float | None
+    min_yuan: float | None
+    max_yuan: float | None
+    refers_from: tuple[str, ...] = ()
+    summary_procedure: str | None = None
+    designated: str | None = None
+    local: bool = False
+    regions: tuple[str, ...] | None = None
+    effective_from: date | None = None
+    effective_to: date | None = None
+
+    @property
+    def citation(self) -> str:
+        own = f"《{self.law}》{self.article}" if not self.law.startswith("《") else f"{self.law}{self.article}"
+        return "、".join([*self.refers_from, own])
+
+    def allowed_text(self) -> str:
+        """What the basis allows, in the words of a penalty decision (警告或 20–200 元罚款)."""
+        parts = ["警告"] if self.warning else []
+        if self.fixed_yuan is not None:
+            parts.append(f"罚款 {self.fixed_yuan:g} 元")
+        elif self.min_yuan is not None and self.max_yuan is not None:
+            parts.append(f"罚款 {self.min_yuan:g}–{self.max_yuan:g} 元")
+        return "或".join(parts)
+
+    def allows(self, amount: float | None, warning: bool) -> bool:
+        if warning:
+            return self.warning and not amount
+        if amount is None:
+            return False
+        if self.fixed_yuan is not None:
+            return amount == self.fixed_yuan
+        return self.min_yuan is not None and self.max_yuan is not None and self.min_yuan <= amount <= self.max_yuan
+
+    def in_force(self, on: date, region: str | None) -> bool:
+        if self.effective_from is not None and on < self.effective_from:
+            return False
+        if self.effective_to is not None and on >= self.effective_to:
+            return False
+        if self.regions is None:
+            return True
+        return region is not None and any(region_matches(r, region) for r in self.regions)
+
+
 @dataclass(frozen=True, slots=True)
 class RuleSet:
     """All rules loaded from one rules document."""
@@ -181,6 +247,11 @@ class RuleSet:
     obd: ObdRules
     blacklist: BlacklistRules
     raw: Mapping[str, Any]
+    penalty_bases: tuple[PenaltyBasis, ...] = ()
+
+    def penalty_basis(self, name: str) -> PenaltyBasis | None:
+        """The penalty basis called ``name``, or None."""
+        return next((b for b in self.penalty_bases if b.name == name), None)
 
     def limits_for(self, method: str, on: date | datetime | None = None, region: str | None = None) -> LimitSet:
         """Return the limit set for ``method`` in force on ``on`` in ``region``.
@@ -229,7 +300,7 @@ def _merge(base: Any, override: Any, where: str = "") -> Any:
         out = dict(base)
         for key, value in override.items():
             path = f"{where}.{key}" if where else str(key)
-            if key in ("limit_sets", "nrmm") and not where and isinstance(value, list):
+            if key in NAMED_LISTS and not where and isinstance(value, list):
                 out[key] = _merge_named(list(base.get(key, [])), value, path)
             elif key in out:
                 out[key] = _merge(out[key], value, path)
@@ -302,6 +373,9 @@ def _build(doc: Mapping[str, Any]) -> RuleSet:
             )
         )
 
+    bases = tuple(_penalty_basis(item, f"penalty_bases[{i}]") for i, item in enumerate(doc.get("penalty_bases", [])))
+    if len({b.name for b in bases}) != len(bases):
+        raise RulesError("penalty_bases: names must be unique")
     obd = doc.get("obd", {})
     bl = doc.get("blacklist", {})
     return RuleSet(
@@ -323,6 +397,62 @@ def _build(doc: Mapping[str, Any]) -> RuleSet:
             timezone=str(bl.get("timezone", "Asia/Shanghai")),
         ),
         raw=doc,
+        penalty_bases=bases,
+    )
+
+
+def _strings(value: object, where: str, allowed: frozenset[str] | None = None) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise RulesError(f"{where}: expected a list of names")
+    if allowed is not None and not set(value) <= allowed:
+        raise RulesError(f"{where}: each must be one of {sorted(allowed)}")
+    return tuple(value)
+
+
+def _penalty_basis(item: object, where: str) -> PenaltyBasis:
+    if not isinstance(item, dict):
+        raise RulesError(f"{where}: must be an object")
+    for key in ("name", "law", "article", "offence"):
+        if not isinstance(item.get(key), str) or not item[key]:
+            raise RulesError(f"{where}.{key} is required")
+    fixed = item.get("fixed_yuan")
+    lo, hi = item.get("min_yuan"), item.get("max_yuan")
+    warning = item.get("warning", False)
+    if not isinstance(warning, bool):
+        raise RulesError(f"{where}.warning must be true or false")
+    fixed_v = None if fixed is None else _number(fixed, f"{where}.fixed_yuan")
+    lo_v = None if lo is None else _number(lo, f"{where}.min_yuan")
+    hi_v = None if hi is None else _number(hi, f"{where}.max_yuan")
+    if fixed_v is not None and (lo_v is not None or hi_v is not None):
+        raise RulesError(f"{where}: give fixed_yuan or min_yuan/max_yuan, not both")
+    if fixed_v is None and (lo_v is None) != (hi_v is None):
+        raise RulesError(f"{where}: min_yuan and max_yuan go together")
+    if lo_v is not None and hi_v is not None and lo_v > hi_v:
+        raise RulesError(f"{where}: min_yuan is above max_yuan")
+    if fixed_v is None and lo_v is None and not warning:
+        raise RulesError(f"{where}: a basis allows a fine, a range or a warning")
+    local = bool(item.get("local", False))
+    regions = _regions(item.get("regions"), where)
+    if local and not regions:
+        raise RulesError(f"{where}: a local rule needs the regions it applies in")
+    return PenaltyBasis(
+        name=str(item["name"]),
+        law=str(item["law"]),
+        article=str(item["article"]),
+        offence=str(item["offence"]),
+        departments=_strings(item.get("departments"), f"{where}.departments", PENALTY_DEPARTMENTS),
+        applies_to=_strings(item.get("applies_to", ["vehicle"]), f"{where}.applies_to", PENALTY_SUBJECTS),
+        warning=warning,
+        fixed_yuan=fixed_v,
+        min_yuan=lo_v,
+        max_yuan=hi_v,
+        refers_from=_strings(item.get("refers_from", []), f"{where}.refers_from") if item.get("refers_from") else (),
+        summary_procedure=str(item["summary_procedure"]) if item.get("summary_procedure") else None,
+        designated=str(item["designated"]) if item.get("designated") else None,
+        local=local,
+        regions=regions,
+        effective_from=_date(item.get("effective_from"), f"{where}.effective_from"),
+        effective_to=_date(item.get("effective_to"), f"{where}.effective_to"),
     )
 
 

@@ -11,6 +11,24 @@ import pytest
 _ids = count(1)
 
 
+def _month(back: int) -> str:
+    """The month (YYYY-MM) `back` months before the month 40 days ago: days 1-20 of it lie in the past,
+    and days 1-31 of three months back still lie inside the 180-day listing window."""
+    from datetime import timedelta
+
+    from vehicle_enforce.core.timeutil import local_day, now_utc
+
+    day = local_day(now_utc()) - timedelta(days=40)
+    year, month = day.year, day.month - back
+    while month <= 0:
+        year, month = year - 1, month + 12
+    return f"{year:04d}-{month:02d}"
+
+
+# Recent months for test data: passes older than the listing window before today open no case.
+NOV, OCT, AUG = _month(0), _month(1), _month(3)
+
+
 def pass_body(plate: str, when: str, *, exceed: bool = True, valid: bool = True, **over: Any) -> dict[str, Any]:
     body = {
         "station": "JC-RS-01",

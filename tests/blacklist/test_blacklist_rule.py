@@ -6,93 +6,117 @@ import threading
 
 import pytest
 
-from tests.blacklist.conftest import active_entries, pass_body
+from tests.blacklist.conftest import AUG, NOV, active_entries, pass_body
 
 
 def test_two_exceeding_passes_on_different_days_list_the_vehicle(vehicle, post_pass):
     vid = vehicle()
-    post_pass("晋E12345", "2019-11-01T08:00:00+08:00")
+    post_pass("晋E12345", f"{NOV}-01T08:00:00+08:00")
     assert active_entries(vid) == []
-    post_pass("晋E12345", "2019-11-02T09:30:00+08:00")
+    post_pass("晋E12345", f"{NOV}-02T09:30:00+08:00")
     [entry] = active_entries(vid)
     assert entry.rule == "remote_sensing_repeat"
     assert len(entry.evidence) == 2
     # The entry explains itself: where, when, which limit, by how much.
-    assert "2019-11-01 08:00" in entry.reason and "2019-11-02 09:30" in entry.reason
+    assert f"{NOV}-01 08:00" in entry.reason and f"{NOV}-02 09:30" in entry.reason
     assert "不透光度 55%，超过限值 30%，超出 25%" in entry.reason
     assert "JC-RS-01" in entry.reason
 
 
 def test_same_local_day_counts_once(vehicle, post_pass):
     vid = vehicle()
-    post_pass("晋E12345", "2019-11-01T00:10:00+08:00")
-    post_pass("晋E12345", "2019-11-01T23:50:00+08:00")
+    post_pass("晋E12345", f"{NOV}-01T00:10:00+08:00")
+    post_pass("晋E12345", f"{NOV}-01T23:50:00+08:00")
     assert active_entries(vid) == []
 
 
 def test_days_are_asia_shanghai_calendar_days_not_utc(vehicle, post_pass):
     vid = vehicle()
     # 15:30 and 16:30 UTC on the same UTC day are 23:30 on 11-01 and 00:30 on 11-02 in Shanghai.
-    post_pass("晋E12345", "2019-11-01T15:30:00+00:00")
-    post_pass("晋E12345", "2019-11-01T16:30:00+00:00")
+    post_pass("晋E12345", f"{NOV}-01T15:30:00+00:00")
+    post_pass("晋E12345", f"{NOV}-01T16:30:00+00:00")
     assert len(active_entries(vid)) == 1
     other = vehicle("晋E54321")
     # 16:10 UTC on 11-01 and 15:50 UTC on 11-02 are 00:10 and 23:50 on 11-02 in Shanghai: one local day.
-    post_pass("晋E54321", "2019-11-01T16:10:00+00:00")
-    post_pass("晋E54321", "2019-11-02T15:50:00+00:00")
+    post_pass("晋E54321", f"{NOV}-01T16:10:00+00:00")
+    post_pass("晋E54321", f"{NOV}-02T15:50:00+00:00")
     assert active_entries(other) == []
 
 
 @pytest.mark.parametrize(("gap_days", "listed"), [(179, True), (180, True), (181, False)])
 def test_window_is_180_days_apart_at_most(vehicle, post_pass, gap_days, listed):
-    from datetime import date, timedelta
+    from datetime import timedelta
+
+    from vehicle_enforce.core.timeutil import local_day, now_utc, to_local
 
     vid = vehicle()
-    first = date(2019, 5, 1)
-    second = first + timedelta(days=gap_days)
-    post_pass("晋E12345", f"{first.isoformat()}T10:00:00+08:00")
-    post_pass("晋E12345", f"{second.isoformat()}T10:00:00+08:00")
+    # The second pass a minute ago: the first lies `gap_days` calendar days earlier (the first still
+    # inside the window before today when the gap is at most 180 days).
+    second = to_local(now_utc() - timedelta(minutes=1))
+    first = local_day(second) - timedelta(days=gap_days)
+    post_pass("晋E12345", f"{first.isoformat()}T00:00:00+08:00")
+    post_pass("晋E12345", second.isoformat())
     assert bool(active_entries(vid)) is listed
+
+
+@pytest.mark.parametrize(("age_days", "listed"), [(179, True), (180, True), (181, False), (400, False)])
+def test_passes_older_than_the_window_before_today_are_judged_but_open_no_case(
+    vehicle, post_pass, client, auth_headers, age_days, listed
+):
+    from datetime import timedelta
+
+    from tests.blacklist.conftest import beijing_today
+
+    vid = vehicle()
+    first = beijing_today() - timedelta(days=age_days)
+    stored = post_pass("晋E12345", f"{first.isoformat()}T10:00:00+08:00")
+    post_pass("晋E12345", f"{(first + timedelta(days=1)).isoformat()}T10:00:00+08:00")
+    # Stored and judged either way...
+    assert stored["verdict"] == "exceed"
+    # ...but only evidence inside the window before today lists the vehicle and opens a case.
+    assert bool(active_entries(vid)) is listed
+    cases = client.get(f"/api/v1/cases?vehicle_id={vid}", headers=auth_headers("environment")).get_json()
+    assert len(cases["results"]) == (1 if listed else 0)
 
 
 def test_back_filled_pass_counts_by_its_own_date(vehicle, post_pass):
     vid = vehicle()
-    post_pass("晋E12345", "2019-11-20T10:00:00+08:00")
-    post_pass("晋E12345", "2019-08-01T10:00:00+08:00")  # a back-fill 111 days earlier
+    post_pass("晋E12345", f"{NOV}-20T10:00:00+08:00")
+    post_pass("晋E12345", f"{AUG}-01T10:00:00+08:00")  # a back-fill 111 days earlier
     assert len(active_entries(vid)) == 1
 
 
 def test_invalid_and_passing_measurements_never_count(vehicle, post_pass):
     vid = vehicle()
-    post_pass("晋E12345", "2019-11-01T10:00:00+08:00", valid=False)  # exceeds, but wind 9 m/s: invalid
-    post_pass("晋E12345", "2019-11-02T10:00:00+08:00", exceed=False)
-    post_pass("晋E12345", "2019-11-03T10:00:00+08:00")
+    post_pass("晋E12345", f"{NOV}-01T10:00:00+08:00", valid=False)  # exceeds, but wind 9 m/s: invalid
+    post_pass("晋E12345", f"{NOV}-02T10:00:00+08:00", exceed=False)
+    post_pass("晋E12345", f"{NOV}-03T10:00:00+08:00")
     assert active_entries(vid) == []
-    post_pass("晋E12345", "2019-11-04T10:00:00+08:00")
+    post_pass("晋E12345", f"{NOV}-04T10:00:00+08:00")
     assert len(active_entries(vid)) == 1
 
 
 def test_one_failed_roadside_or_spot_test_lists(vehicle, post_test):
     vid = vehicle()
-    post_test("晋E12345", "2019-11-05T10:00:00+08:00", passed=True)
+    post_test("晋E12345", f"{NOV}-05T10:00:00+08:00", passed=True)
     assert active_entries(vid) == []
-    post_test("晋E12345", "2019-11-05T11:00:00+08:00", passed=False)
+    post_test("晋E12345", f"{NOV}-05T11:00:00+08:00", passed=False)
     [entry] = active_entries(vid)
     assert entry.rule == "roadside_fail" and "路检" in entry.reason and "林格曼黑度 3" in entry.reason
     other = vehicle("晋E54321")
-    post_test("晋E54321", "2019-11-05T12:00:00+08:00", passed=False, kind="spot_check")
+    post_test("晋E54321", f"{NOV}-05T12:00:00+08:00", passed=False, kind="spot_check")
     assert "入户抽测" in active_entries(other)[0].reason
 
 
 def test_black_smoke_counts_only_after_review(vehicle, post_pass, client, auth_headers, station_factory):
     vid = vehicle()
     station_factory("JC-BS-01", "remote_sensing")
-    post_pass("晋E12345", "2019-11-01T10:00:00+08:00")
+    post_pass("晋E12345", f"{NOV}-01T10:00:00+08:00")
     capture = client.post(
         "/api/v1/black-smoke/captures",
         json={
             "capture_id": "BS-1",
-            "captured_at": "2019-11-03T10:00:00+08:00",
+            "captured_at": f"{NOV}-03T10:00:00+08:00",
             "plate": "晋E12345",
             "plate_color": "yellow",
             "ringelmann": 3,
@@ -114,26 +138,25 @@ def test_black_smoke_counts_only_after_review(vehicle, post_pass, client, auth_h
 def test_listed_vehicle_is_not_listed_twice_and_history_is_kept(vehicle, post_pass, client, auth_headers):
     vid = vehicle()
     for day in (1, 2, 3, 4):
-        post_pass("晋E12345", f"2019-11-0{day}T10:00:00+08:00")
+        post_pass("晋E12345", f"{NOV}-0{day}T10:00:00+08:00")
     [entry] = active_entries(vid)
     env = auth_headers("environment")
     r = client.post(f"/api/v1/blacklist/{entry.id}/release", json={"reason": "复检合格，人工解除"}, headers=env)
     assert r.status_code == 200 and r.get_json()["status"] == "released"
-    # Pretend the release happened on 2019-11-06 (the passes below are historic back-fills).
+    # Pretend the release happened on the 6th (the passes below are historic back-fills).
     from datetime import datetime
 
-    from vehicle_enforce.core.timeutil import SHANGHAI
     from vehicle_enforce.extensions import db
 
     entry = db.session.merge(entry)
-    entry.released_at = datetime(2019, 11, 6, 12, 0, tzinfo=SHANGHAI)
+    entry.released_at = datetime.fromisoformat(f"{NOV}-06T12:00:00+08:00")
     db.session.commit()
     # Evidence from before the release was dealt with by its case: with one new exceedance it does
     # not relist...
-    post_pass("晋E12345", "2019-11-10T10:00:00+08:00")
+    post_pass("晋E12345", f"{NOV}-10T10:00:00+08:00")
     assert active_entries(vid) == []
     # ...two new ones on different days do.
-    post_pass("晋E12345", "2019-11-11T10:00:00+08:00")
+    post_pass("晋E12345", f"{NOV}-11T10:00:00+08:00")
     assert len(active_entries(vid)) == 1
     listing = client.get(f"/api/v1/blacklist?vehicle_id={vid}", headers=env).get_json()["results"]
     assert [e["status"] for e in listing] == ["released", "active"]
@@ -169,7 +192,7 @@ def test_two_stations_reporting_at_once_create_one_entry(app, vehicle, backend, 
     client = app.test_client()
     client.post(
         "/api/v1/remote-sensing/passes",
-        json=pass_body("晋E12345", "2019-11-01T10:00:00+08:00"),
+        json=pass_body("晋E12345", f"{NOV}-01T10:00:00+08:00"),
         headers=tokens["JC-RS-01"],
     )
     barrier = threading.Barrier(2)
@@ -183,8 +206,8 @@ def test_two_stations_reporting_at_once_create_one_entry(app, vehicle, backend, 
             statuses.append(c.post("/api/v1/remote-sensing/passes", json=body, headers=tokens[code]).status_code)
 
     threads = [
-        threading.Thread(target=send, args=("JC-RS-01", "2019-11-02T10:00:00+08:00")),
-        threading.Thread(target=send, args=("JC-RS-02", "2019-11-03T10:00:00+08:00")),
+        threading.Thread(target=send, args=("JC-RS-01", f"{NOV}-02T10:00:00+08:00")),
+        threading.Thread(target=send, args=("JC-RS-02", f"{NOV}-03T10:00:00+08:00")),
     ]
     for t in threads:
         t.start()
@@ -234,9 +257,9 @@ def test_a_batch_lists_many_vehicles_set_wise(app, backend, vehicle, client, aut
     headers = auth_headers("station", station="JC-RS-01")
     plates = [f"晋E{70000 + n}" for n in range(listed)]
     ids = [vehicle(p) for p in plates]
-    first = [pass_body(p, "2019-11-01T08:00:00+08:00") for p in plates]
+    first = [pass_body(p, f"{NOV}-01T08:00:00+08:00") for p in plates]
     assert client.post("/api/v1/remote-sensing/passes", json={"passes": first}, headers=headers).status_code == 201
-    second = [pass_body(p, "2019-11-02T08:00:00+08:00") for p in plates]
+    second = [pass_body(p, f"{NOV}-02T08:00:00+08:00") for p in plates]
     counts, res = _insert_statements(
         app, lambda: client.post("/api/v1/remote-sensing/passes", json={"passes": second}, headers=headers)
     )

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.blacklist.conftest import active_entries, beijing_today
+from tests.blacklist.conftest import NOV, OCT, active_entries, beijing_today
 
 
 def due_in(days: int = 15) -> str:
@@ -16,8 +16,8 @@ def due_in(days: int = 15) -> str:
 @pytest.fixture
 def listed(vehicle, post_pass, client, auth_headers):
     vid = vehicle()
-    post_pass("晋E12345", "2019-11-01T10:00:00+08:00")
-    post_pass("晋E12345", "2019-11-02T10:00:00+08:00")
+    post_pass("晋E12345", f"{NOV}-01T10:00:00+08:00")
+    post_pass("晋E12345", f"{NOV}-02T10:00:00+08:00")
     [case] = client.get(f"/api/v1/cases?vehicle_id={vid}", headers=auth_headers("environment")).get_json()["results"]
     return vid, case
 
@@ -31,7 +31,7 @@ def test_end_to_end_listing_penalty_repair_retest_release(listed, client, auth_h
     env, police, transport = auth_headers("environment"), auth_headers("police"), auth_headers("transport")
     assert case["state"] == "detected" and case["waiting_for"] == "environment"
     assert act(client, env, case["id"], "confirm").get_json()["state"] == "confirmed"
-    r = act(client, police, case["id"], "penalize", decision_number="晋E交罚2019-0001", amount_yuan=200)
+    r = act(client, police, case["id"], "penalize", decision_number="晋E交罚0001", amount_yuan=200)
     assert r.status_code == 200
     body = r.get_json()
     assert body["state"] == "penalized" and body["penalty"]["amount_yuan"] == 200.0
@@ -39,13 +39,13 @@ def test_end_to_end_listing_penalty_repair_retest_release(listed, client, auth_h
     r = act(client, transport, case["id"], "order_repair", due_date=due_in())
     assert r.get_json()["state"] == "repair_ordered"
     # The M站 posts its repair record: the case moves itself, naming the record.
-    repair = post_repair("晋E12345", "2019-11-15T10:00:00+08:00", number="M-77")
+    repair = post_repair("晋E12345", f"{NOV}-15T10:00:00+08:00", number="M-77")
     moved = client.get(f"/api/v1/cases/{case['id']}", headers=env).get_json()
     assert moved["state"] == "repaired"
     assert moved["repair"]["report_number"] == "M-77" and moved["repair"]["repair_id"] == repair["id"]
-    assert moved["repair"]["repair_station"] == "JC-M-01" and moved["repair"]["repaired_on"] == "2019-11-15"
+    assert moved["repair"]["repair_station"] == "JC-M-01" and moved["repair"]["repaired_on"] == f"{NOV}-15"
     # The I站 posts its passing retest result: the case closes and the vehicle is released.
-    test = post_test("晋E12345", "2019-11-16T10:00:00+08:00", passed=True, kind="inspection")
+    test = post_test("晋E12345", f"{NOV}-16T10:00:00+08:00", passed=True, kind="inspection")
     final = client.get(f"/api/v1/cases/{case['id']}", headers=env).get_json()
     assert final["state"] == "closed_released"
     assert final["retest_report"] == test["report_number"]
@@ -77,22 +77,22 @@ def _to_repaired(client, auth_headers, case_id, post_repair):
     act(client, env, case_id, "confirm")
     act(client, police, case_id, "penalize", decision_number="D1", amount_yuan=200)
     act(client, transport, case_id, "order_repair", due_date=due_in())
-    post_repair("晋E12345", "2019-11-15T10:00:00+08:00", number="M1")
+    post_repair("晋E12345", f"{NOV}-15T10:00:00+08:00", number="M1")
     assert client.get(f"/api/v1/cases/{case_id}", headers=env).get_json()["state"] == "repaired"
 
 
 def test_a_failing_i_station_result_reopens_repair(listed, client, auth_headers, post_test, post_repair):
     vid, case = listed
     _to_repaired(client, auth_headers, case["id"], post_repair)
-    test = post_test("晋E12345", "2019-11-16T10:00:00+08:00", passed=False, kind="inspection")
+    test = post_test("晋E12345", f"{NOV}-16T10:00:00+08:00", passed=False, kind="inspection")
     body = client.get(f"/api/v1/cases/{case['id']}", headers=auth_headers("environment")).get_json()
     assert body["state"] == "repair_ordered" and body["retest_report"] == test["report_number"]
     assert body["retest"]["verdict"] != "pass"
     assert body["repair"]["due_date"] >= beijing_today().isoformat()  # a new repair period from today
     assert len(active_entries(vid)) == 1
     # A second repair and a passing roadside test release it.
-    post_repair("晋E12345", "2019-11-18T10:00:00+08:00", number="M2")
-    post_test("晋E12345", "2019-11-19T10:00:00+08:00", passed=True, kind="roadside")
+    post_repair("晋E12345", f"{NOV}-18T10:00:00+08:00", number="M2")
+    post_test("晋E12345", f"{NOV}-19T10:00:00+08:00", passed=True, kind="roadside")
     final = client.get(f"/api/v1/cases/{case['id']}", headers=auth_headers("environment")).get_json()
     assert final["state"] == "closed_released" and active_entries(vid) == []
 
@@ -101,7 +101,7 @@ def test_record_retest_must_name_a_stored_test_after_the_repair(listed, client, 
     vid, case = listed
     env = auth_headers("environment")
     # Stored before the repair: not a retest.
-    early = post_test("晋E12345", "2019-11-14T10:00:00+08:00", passed=True, kind="inspection")
+    early = post_test("晋E12345", f"{NOV}-14T10:00:00+08:00", passed=True, kind="inspection")
     _to_repaired(client, auth_headers, case["id"], post_repair)
     made_up = act(client, env, case["id"], "record_retest", passed=True, report_number="I-DOES-NOT-EXIST")
     assert made_up.status_code == 422 and "report_number" in made_up.get_json()["error"]["fields"]
@@ -111,15 +111,15 @@ def test_record_retest_must_name_a_stored_test_after_the_repair(listed, client, 
     # A spot check can never release; another vehicle's report cannot either.
     from vehicle_enforce.core import transaction
 
-    spot = post_test("晋E12345", "2019-11-16T10:00:00+08:00", passed=True, kind="spot_check")
+    spot = post_test("晋E12345", f"{NOV}-16T10:00:00+08:00", passed=True, kind="spot_check")
     assert act(client, env, case["id"], "record_retest", report_number=spot["report_number"]).status_code == 422
-    other = post_test("晋E77777", "2019-11-16T11:00:00+08:00", passed=True, kind="inspection")
+    other = post_test("晋E77777", f"{NOV}-16T11:00:00+08:00", passed=True, kind="inspection")
     assert act(client, env, case["id"], "record_retest", report_number=other["report_number"]).status_code == 422
     transaction.commit()
     body = client.get(f"/api/v1/cases/{case['id']}", headers=env).get_json()
     assert body["state"] == "repaired" and len(active_entries(vid)) == 1
     # A stored I站 result after the repair decides as soon as it is posted.
-    good = post_test("晋E12345", "2019-11-17T10:00:00+08:00", passed=True, kind="inspection")
+    good = post_test("晋E12345", f"{NOV}-17T10:00:00+08:00", passed=True, kind="inspection")
     final = client.get(f"/api/v1/cases/{case['id']}", headers=env).get_json()
     assert final["state"] == "closed_released" and final["retest_report"] == good["report_number"]
 
@@ -132,17 +132,17 @@ def test_record_repair_must_name_a_stored_repair_of_the_vehicle(
     act(client, env, case["id"], "confirm")
     act(client, police, case["id"], "penalize", decision_number="D1", amount_yuan=200)
     # Stored while the case was not yet waiting for repair: named by hand later.
-    repair = post_repair("晋E12345", "2019-11-15T10:00:00+08:00", number="M-9")
+    repair = post_repair("晋E12345", f"{NOV}-15T10:00:00+08:00", number="M-9")
     vehicle("晋E66666")
-    post_repair("晋E66666", "2019-11-15T10:00:00+08:00", number="M-OTHER")
-    early = post_repair("晋E12345", "2019-10-01T10:00:00+08:00", number="M-EARLY")
+    post_repair("晋E66666", f"{NOV}-15T10:00:00+08:00", number="M-OTHER")
+    early = post_repair("晋E12345", f"{OCT}-01T10:00:00+08:00", number="M-EARLY")
     act(client, transport, case["id"], "order_repair", due_date=due_in())
     cases = [
-        ({"repair_station": "JC-M-99", "report_number": "NOPE", "repaired_on": "2019-11-15"}, "repair_number"),
+        ({"repair_station": "JC-M-99", "report_number": "NOPE", "repaired_on": f"{NOV}-15"}, "repair_number"),
         ({"repair_number": "M-OTHER"}, "repair_number"),  # another vehicle's repair
         ({"repair_number": "M-EARLY"}, "repair_number"),  # before the evidence of this case
         ({"repair_number": "M-9", "repaired_on": (beijing_today() + timedelta(days=3)).isoformat()}, "repaired_on"),
-        ({"repair_number": "M-9", "repaired_on": "2019-11-14"}, "repaired_on"),  # not the record's date
+        ({"repair_number": "M-9", "repaired_on": f"{NOV}-14"}, "repaired_on"),  # not the record's date
         ({}, "repair_number"),
     ]
     for fields, field in cases:
@@ -154,7 +154,7 @@ def test_record_repair_must_name_a_stored_repair_of_the_vehicle(
     station_factory("JC-M-02", "repair")
     other_station = auth_headers("station", station="JC-M-02")
     assert act(client, other_station, case["id"], "record_repair", repair_number="M-9").status_code == 422
-    r = act(client, transport, case["id"], "record_repair", repair_number="M-9", repaired_on="2019-11-15")
+    r = act(client, transport, case["id"], "record_repair", repair_number="M-9", repaired_on=f"{NOV}-15")
     assert r.status_code == 200, r.get_json()
     body = r.get_json()
     assert body["state"] == "repaired" and body["repair"]["repair_id"] == repair["id"]
@@ -189,7 +189,7 @@ def test_each_transition_is_refused_to_other_departments(listed, client, auth_he
 
 def test_actions_refused_to_the_wrong_department_at_every_step(listed, client, auth_headers, post_repair):
     _, case = listed
-    post_repair("晋E12345", "2019-11-20T10:00:00+08:00", number="M-20")
+    post_repair("晋E12345", f"{NOV}-20T10:00:00+08:00", number="M-20")
     env, police, transport = auth_headers("environment"), auth_headers("police"), auth_headers("transport")
     steps = [
         ("confirm", {}, env, [police, transport]),
@@ -298,8 +298,8 @@ def test_a_retest_stored_before_the_repair_was_recorded_is_named_by_hand(
     act(client, env, case["id"], "confirm")
     act(client, police, case["id"], "penalize", decision_number="D1", amount_yuan=200)
     # The repair and the I站 result arrive while the case still waits for the penalty to be served.
-    post_repair("晋E12345", "2019-11-15T10:00:00+08:00", number="M-5")
-    test = post_test("晋E12345", "2019-11-16T10:00:00+08:00", passed=True, kind="inspection")
+    post_repair("晋E12345", f"{NOV}-15T10:00:00+08:00", number="M-5")
+    test = post_test("晋E12345", f"{NOV}-16T10:00:00+08:00", passed=True, kind="inspection")
     act(client, transport, case["id"], "order_repair", due_date=due_in())
     assert act(client, transport, case["id"], "record_repair", repair_number="M-5").get_json()["state"] == "repaired"
     r = act(client, env, case["id"], "record_retest", report_number=test["report_number"], passed=False)

@@ -6,12 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.blacklist.conftest import NOV
+
 
 @pytest.fixture
 def listed_vehicle(vehicle, post_pass):
     vid = vehicle("晋E12345")
-    post_pass("晋E12345", "2019-11-01T10:00:00+08:00")
-    post_pass("晋E12345", "2019-11-02T10:00:00+08:00")
+    post_pass("晋E12345", f"{NOV}-01T10:00:00+08:00")
+    post_pass("晋E12345", f"{NOV}-02T10:00:00+08:00")
     vehicle("晋E1234B")  # a clean vehicle one real substitution away
     return vid
 

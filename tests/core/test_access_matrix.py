@@ -92,6 +92,7 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/cases/overdue"): frozenset({"environment", "police", "transport"}),
     ("GET", "/api/v1/inbox"): frozenset({"environment", "police", "transport"}),
     ("GET", "/api/v1/changes"): frozenset({"environment", "police", "transport"}),
+    ("GET", "/api/v1/penalty-bases"): frozenset({"environment", "police", "transport"}),
     ("GET", "/api/v1/phaseout/eligible"): frozenset({"transport", "environment", "township"}),
     ("GET", "/api/v1/phaseout/quotas"): frozenset({"transport", "environment", "township"}),
     ("POST", "/api/v1/phaseout/quotas"): frozenset({"transport"}),

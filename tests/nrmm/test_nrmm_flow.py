@@ -101,7 +101,9 @@ def test_each_violation_kind_with_penalty(client, env):
         headers=env,
     ).get_json()
     assert set(body["violations"]) == {"exceeding", "black_smoke", "below_zone_stage"}
+    # The spot check suggests the basis (art. 114, fixed 5,000 yuan); it imposes nothing itself.
     assert body["penalty_yuan"] == 5000.0 and "第一百一十四条" in body["legal_basis"]
+    assert body["penalty_suggested"] is True
     body = client.post(
         "/api/v1/nrmm/spot-checks",
         json={
@@ -115,6 +117,8 @@ def test_each_violation_kind_with_penalty(client, env):
         headers=env,
     ).get_json()
     assert body["violations"] == ["unregistered"]
+    # No national penalty basis covers a missing registration: nothing is suggested (never a made-up fine).
+    assert body["penalty_yuan"] is None and body["legal_basis"] is None and body["penalty_suggested"] is False
     clean = add_machine(client, env, "NEW-1", emission_stage=4, site_id=zone).get_json()["id"]
     body = client.post(
         "/api/v1/nrmm/spot-checks",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -20,7 +20,7 @@ from sqlalchemy import Select, func, select
 from vehicle_enforce.blacklist.models import BlacklistEntry
 from vehicle_enforce.core import audit, events, labels
 from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
-from vehicle_enforce.core.timeutil import format_local, local_day, now_utc
+from vehicle_enforce.core.timeutil import SHANGHAI, format_local, local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import rules as inspection_rules
 from vehicle_enforce.inspections.hooks import VERDICT_LISTENERS, VerdictEvent
@@ -205,14 +205,18 @@ def _list_by_repeats(
     back-filled passes count where they belong. Observations before the vehicle's last release were
     dealt with by that case and do not count again. Confirmed black-smoke captures count like passes.
     Only the times are read for every vehicle; the full records (for the evidence) only for vehicles
-    that are listed.
+    that are listed. Observations older than the window before now are stored and judged but open no
+    case: a listing must rest on evidence recent enough to act on.
     """
     if not vehicle_ids:
         return
+    # Days, like the window: the first day that still counts is `window_days` before today (Beijing).
+    cutoff = datetime.combine(local_day(now_utc()) - timedelta(days=window_days), time.min, SHANGHAI)
+    cutoff -= timedelta(microseconds=1)
     newest = max(e.measured_at for v in vehicle_ids for e in by_vehicle[v])
     oldest = min(e.measured_at for v in vehicle_ids for e in by_vehicle[v])
     start, end = oldest - timedelta(days=window_days + 1), newest + timedelta(days=window_days + 1)
-    released = dict(
+    released: dict[int, datetime] = dict(
         db.session.execute(
             select(BlacklistEntry.vehicle_id, func.max(BlacklistEntry.released_at))
             .where(BlacklistEntry.vehicle_id.in_(vehicle_ids), BlacklistEntry.status == "released")
@@ -230,7 +234,8 @@ def _list_by_repeats(
         )
     ):
         times[vehicle_id].append(at)
-    listed = [v for v in vehicle_ids if _first_window(_days_after(times[v], released.get(v)), minimum, window_days)]
+    since = {v: max(released[v], cutoff) if v in released else cutoff for v in vehicle_ids}
+    listed = [v for v in vehicle_ids if _first_window(_days_after(times[v], since[v]), minimum, window_days)]
     if not listed:
         return
     # Each new case names its vehicle: load them in one query (held here, so the identity map keeps
@@ -245,10 +250,9 @@ def _list_by_repeats(
         observations[c.vehicle_id].append((c.captured_at, _evidence_of_capture(c, station)))
     new: list[NewEntry] = []
     for vehicle_id in listed:
-        since = released.get(vehicle_id)
         by_day: dict[date, dict[str, Any]] = {}
         for at, observed in sorted(observations[vehicle_id], key=lambda o: o[0]):
-            if since is None or at > since:
+            if at > since[vehicle_id]:
                 by_day.setdefault(local_day(at), observed)
         window = _first_window(by_day, minimum, window_days) or []
         evidence = [by_day[d] for d in window]

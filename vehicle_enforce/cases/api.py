@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from flask import Blueprint, jsonify
 from pydantic import Field
@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.principal import api_access, principal_or_401
-from vehicle_enforce.cases import feed, services
+from vehicle_enforce.cases import feed, penalties, services
 from vehicle_enforce.cases.models import Case
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import NotFound
@@ -36,7 +36,9 @@ class ActionIn(Schema):
     action: str = Field(max_length=24)
     decision_number: str | None = Field(default=None, max_length=64)
     amount_yuan: Decimal | None = Field(default=None, ge=0, le=100000)
-    legal_basis: str | None = Field(default=None, max_length=256)
+    legal_basis: str | None = Field(default=None, max_length=256)  # ignored: the basis gives the citation
+    basis: str | None = Field(default=None, max_length=64)
+    warning: bool | None = None
     due_date: date | None = None
     repair_station: str | None = Field(default=None, max_length=64)
     repair_number: str | None = Field(default=None, max_length=64)
@@ -54,6 +56,10 @@ class FeedQuery(QuerySchema):
 
 class OverdueQuery(QuerySchema):
     department: D | None = None
+
+
+class BasisQuery(QuerySchema):
+    subject: Literal["vehicle", "machinery"] = "vehicle"
 
 
 @bp.get("/cases")
@@ -124,3 +130,11 @@ def inbox() -> Any:
 def changes() -> Any:
     q = parse_query(FeedQuery)
     return jsonify(feed.read(q.after, q.limit))
+
+
+@bp.get("/penalty-bases")
+@api_access(*READERS)
+@doc("Penalty bases in force (law, article, department, amount or range, warning)", query=BasisQuery, tags=["cases"])
+def penalty_bases() -> Any:
+    q = parse_query(BasisQuery)
+    return jsonify({"results": [penalties.basis_json(b) for b in penalties.bases_in_force(q.subject)]})

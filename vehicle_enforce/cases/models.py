@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vehicle_enforce.blacklist.models import BlacklistEntry
@@ -51,6 +51,9 @@ class Case(db.Model):  # type: ignore[name-defined,misc]
     decision_number: Mapped[str | None] = mapped_column(String(64))
     amount_yuan: Mapped[float | None] = mapped_column(Numeric(10, 2))
     legal_basis: Mapped[str | None] = mapped_column(String(256))
+    penalty_basis: Mapped[str | None] = mapped_column(String(64))  # name of the basis in the rules' penalty_bases
+    penalty_department: Mapped[str | None] = mapped_column(String(32))  # the department that imposed it
+    penalty_warning: Mapped[bool | None] = mapped_column(Boolean)  # a warning instead of a fine
     repair_due: Mapped[date | None] = mapped_column(Date)
     repair_station: Mapped[str | None] = mapped_column(String(64))
     repair_report: Mapped[str | None] = mapped_column(String(64))

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from vehicle_enforce.auth.principal import Principal
 from vehicle_enforce.blacklist.models import BlacklistEntry
-from vehicle_enforce.cases import records
+from vehicle_enforce.cases import penalties, records
 from vehicle_enforce.cases.models import OPEN_STATES, Case, CaseAction, CaseState
 from vehicle_enforce.cases.notify import notify
 from vehicle_enforce.core import audit, events
@@ -28,7 +28,6 @@ from vehicle_enforce.inspections.hooks import REPAIR_LISTENERS
 from vehicle_enforce.inspections.models import Repair, RoadsideTest, Station
 
 S = CaseState
-DEFAULT_LEGAL_BASIS = "《中华人民共和国大气污染防治法》第一百一十三条、《中华人民共和国道路交通安全法》第九十条"
 # Days each waiting step may take before the case is overdue (configurable as CASE_DEADLINE_DAYS).
 DEFAULT_DEADLINE_DAYS = {"detected": 3, "confirmed": 10, "penalized": 5, "repair_ordered": 15, "repaired": 10}
 # Which department the case waits for in each open state (the inbox and overdue lists use it).
@@ -51,7 +50,12 @@ class Transition:
 
 TRANSITIONS: dict[str, Transition] = {
     "confirm": Transition(frozenset({"environment"}), frozenset(), frozenset({S.detected}), S.confirmed),
-    "penalize": Transition(frozenset({"police"}), frozenset(), frozenset({S.confirmed}), S.penalized),
+    # Who may impose a penalty depends on its basis (penalty_bases in the rules): police for art. 90,
+    # environment for art. 114, the department a county designates for art. 121 para. 2;
+    # penalties.check_penalty refuses the other departments.
+    "penalize": Transition(
+        frozenset({"police", "environment", "transport"}), frozenset(), frozenset({S.confirmed}), S.penalized
+    ),
     "order_repair": Transition(frozenset({"transport"}), frozenset(), frozenset({S.penalized}), S.repair_ordered),
     "record_repair": Transition(
         frozenset({"transport"}), frozenset({"repair"}), frozenset({S.repair_ordered}), S.repaired
@@ -194,11 +198,20 @@ def act(case_id: int, action: str, fields: dict[str, Any], principal: Principal)
     target = transition.target
     now = now_utc()
     if action == "penalize":
-        _require(fields, "decision_number", "amount_yuan")
+        _require(fields, "decision_number")
+        basis = penalties.check_penalty(case, fields, principal)
         case.decision_number = fields["decision_number"]
-        case.amount_yuan = fields["amount_yuan"]
-        case.legal_basis = fields.get("legal_basis") or DEFAULT_LEGAL_BASIS
-        fields = {**fields, "legal_basis": case.legal_basis}
+        case.amount_yuan = None if fields.get("warning") else fields["amount_yuan"]
+        case.legal_basis = basis.citation
+        case.penalty_basis = basis.name
+        case.penalty_department = penalties.imposing_department(basis, principal)
+        case.penalty_warning = bool(fields.get("warning"))
+        fields = {
+            **fields,
+            "basis": basis.name,
+            "legal_basis": case.legal_basis,
+            "department": case.penalty_department,
+        }
     elif action == "order_repair":
         _require(fields, "due_date")
         today = local_day(now)
@@ -386,6 +399,9 @@ def case_json(case: Case, *, timeline: bool = False) -> dict[str, Any]:
             "decision_number": case.decision_number,
             "amount_yuan": float(case.amount_yuan) if case.amount_yuan is not None else None,
             "legal_basis": case.legal_basis,
+            "basis": case.penalty_basis,
+            "department": case.penalty_department,
+            "warning": case.penalty_warning,
         },
         "repair": {
             "due_date": case.repair_due.isoformat() if case.repair_due else None,

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
-from vehicle_enforce.cases import services
+from vehicle_enforce.cases import penalties, services
 from vehicle_enforce.cases.models import Case
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import ServiceError
@@ -79,7 +79,7 @@ def detail(case_id: int) -> Any:
         case=services.case_json(case, timeline=True),
         actions=actions,
         names=ACTION_NAMES,
-        legal_basis=services.DEFAULT_LEGAL_BASIS,
+        bases=[penalties.basis_json(b) for b in penalties.bases_in_force("vehicle")],
     )
 
 
@@ -110,6 +110,7 @@ def _fields(action: str) -> dict[str, Any]:
     if form.get("amount_yuan"):
         with contextlib.suppress(InvalidOperation):
             out["amount_yuan"] = Decimal(form["amount_yuan"])
-    if action == "record_retest" and form.get("passed") in ("1", "0"):
-        out["passed"] = form["passed"] == "1"
+    if action == "penalize" and form.get("warning") == "1":
+        out["warning"] = True
+        out.pop("amount_yuan", None)
     return out

@@ -19,7 +19,7 @@ from vehicle_enforce.core.timeutil import local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections.models import RuleChange
 
-NAMED_LISTS = ("limit_sets", "nrmm")
+NAMED_LISTS = ("limit_sets", "nrmm", "penalty_bases")
 
 
 def overlay(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from remote_sensing import judge_nrmm
+from remote_sensing.rules import PenaltyBasis
 from vehicle_enforce.auth import scope
 from vehicle_enforce.core import audit, events
 from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
@@ -28,8 +29,6 @@ from vehicle_enforce.extensions import db
 from vehicle_enforce.nrmm.models import Machine, PlanItem, SamplingPlan, Site, SiteMove, SpotCheck
 
 REGISTRATION_DAYS = 30
-PENALTY_ART_114 = 5000.0
-LEGAL_BASIS_114 = "《中华人民共和国大气污染防治法》第一百一十四条"
 STAGE_NAMES = {1: "国一", 2: "国二", 3: "国三", 4: "国四"}
 
 
@@ -197,9 +196,11 @@ def record_spot_check(data: dict[str, Any], inspector: str) -> SpotCheck:
         limit_set=verdict.limit_set,
         exceeded=[{"item": e.item, "value": e.value, "limit": e.limit} for e in verdict.exceeded],
         violations=violations,
-        penalty_yuan=PENALTY_ART_114 if violations else None,
-        legal_basis=LEGAL_BASIS_114 if violations else None,
     )
+    # The spot check only suggests a basis; the department the basis names imposes the penalty.
+    basis = suggested_basis(violations, local_day(data["checked_at"]))
+    check.penalty_yuan = basis.fixed_yuan if basis is not None else None
+    check.legal_basis = basis.citation if basis is not None else None
     db.session.add(check)
     db.session.flush()
     if machine is not None:
@@ -210,6 +211,25 @@ def record_spot_check(data: dict[str, Any], inspector: str) -> SpotCheck:
     audit.record("nrmm.spot_check", "nrmm_spot_check", check.id, {"violations": violations, "verdict": check.verdict})
     events.emit("nrmm_spot_check", check.id, spot_check_json(check))
     return check
+
+
+# Which penalty basis (the rules' penalty_bases) each violation suggests; a low-emission-zone violation
+# needs a local rule (an entry with `local` set that applies to machinery) configured by the county.
+VIOLATION_BASES = {"exceeding": "apl_114_1", "black_smoke": "apl_114_1"}
+
+
+def suggested_basis(violations: list[str], on: date) -> PenaltyBasis | None:
+    """The penalty basis a spot check suggests for its violations, or None when no basis covers them."""
+    from vehicle_enforce.cases.penalties import bases_in_force
+
+    bases = {b.name: b for b in bases_in_force("machinery", on)}
+    for violation in violations:
+        name = VIOLATION_BASES.get(violation)
+        if name in bases:
+            return bases[name]
+    if "below_zone_stage" in violations:
+        return next((b for b in bases.values() if b.local), None)
+    return None
 
 
 def mark_not_found(item_id: int) -> PlanItem:
@@ -266,6 +286,7 @@ def spot_check_json(c: SpotCheck) -> dict[str, Any]:
         "violations": c.violations,
         "penalty_yuan": c.penalty_yuan,
         "legal_basis": c.legal_basis,
+        "penalty_suggested": c.legal_basis is not None,  # suggested only: the basis's department imposes it
     }
 
 
