@@ -21,11 +21,13 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=app.config["LOG_LEVEL"])
 
     from vehicle_enforce import models_registry  # noqa: F401  (every model is mapped before use)
-    from vehicle_enforce.core import errors, sqlite, tasks  # noqa: F401
-    from vehicle_enforce.extensions import csrf, db
+    from vehicle_enforce.core import errors, security, sqlite, tasks  # noqa: F401
+    from vehicle_enforce.extensions import csrf, db, limiter
 
     db.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
+    security.init_app(app)
     errors.init_app(app)
     _register_blueprints(app)
     tasks.init_app(app)  # after the blueprints: every domain's background tasks are registered by then
@@ -53,7 +55,6 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
         rid = current_request_id()
         if rid:
             response.headers["X-Request-ID"] = rid
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
         if "started" in g:
             # W3C Server-Timing: the time the app spent on the request, as clients and proxies see it
             # (database included; the web server's own parsing and the network are not).

@@ -39,15 +39,25 @@ DEFAULTS: dict[str, Any] = {
     "LOG_LEVEL": "INFO",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
-    "SESSION_COOKIE_SECURE": False,  # set VE_SESSION_COOKIE_SECURE=true behind HTTPS
+    # None: Secure when VE_ENV=production or when the request came over HTTPS; true/false forces it.
+    "SESSION_COOKIE_SECURE": None,
+    "ENV": "development",  # VE_ENV=production: session cookies are always Secure
+    "SESSION_IDLE_TIMEOUT": 30 * 60,  # seconds without a request before a page session ends
+    "SESSION_MAX_LIFETIME": 12 * 3600,  # seconds after login when a page session ends regardless
+    # Flask-Limiter storage for the login limit: redis://127.0.0.1:6379/1 in production. memory:// counts
+    # in each gunicorn worker on its own; the account lockout in the database is the hard limit.
+    "RATELIMIT_STORAGE_URL": "memory://",
+    "LOGIN_FAILURE_LIMIT": "20 per 15 minutes",  # failed logins per client address
+    "PROXY_COUNT": 0,  # reverse proxies in front of the app whose X-Forwarded-* headers are trusted
     "WTF_CSRF_TIME_LIMIT": None,
     "JSON_SORT_KEYS": False,
 }
 
 
 def load(app: Flask, override: dict[str, Any] | None = None) -> None:
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
+    """Defaults win over Flask's own (MAX_CONTENT_LENGTH, SESSION_COOKIE_SAMESITE...); `VE_*` environment
+    variables win over the defaults, and a test or embedding override wins over both."""
+    app.config.update(DEFAULTS)
     app.config.from_prefixed_env("VE")
     if override:
         app.config.update(override)
@@ -60,6 +70,7 @@ def load(app: Flask, override: dict[str, Any] | None = None) -> None:
         app.config["SECRET_KEY"] = _instance_secret(instance)
     if not app.config["EVIDENCE_PATH"]:
         app.config["EVIDENCE_PATH"] = str(instance / "evidence")
+    app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE_URL"]
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["DATABASE_URL"])
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
 

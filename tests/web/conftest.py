@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import threading
@@ -30,8 +31,10 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture
 def live_server(app: Any) -> Iterator[str]:
-    """Serve the test app on a free loopback port in a thread (same database as the test)."""
-    app.config["WTF_CSRF_ENABLED"] = True
+    """Serve the test app on a free loopback port in a thread (same database as the test).
+
+    CSRF protection, security headers and the Content-Security-Policy are those that ship: app_config
+    sets no protection for tests that use this server."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -74,26 +77,47 @@ def browser() -> Iterator[Any]:
             instance.close()
 
 
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+#: Reports each Content-Security-Policy violation on the console, where `_watched` collects it.
+CSP_REPORTER = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline") +
+                " at " + e.sourceFile + ":" + e.lineNumber);
+});
+"""
+
+
+def csp_violations(messages: list[str]) -> list[str]:
+    return [m for m in messages if "CSP violation" in m or "Content Security Policy" in m]
+
+
+@contextlib.contextmanager
+def _watched(browser: Any, **options: Any) -> Iterator[Any]:
+    """A page whose test fails if the page broke the Content-Security-Policy or threw a script error."""
+    context = browser.new_context(locale="zh-CN", **options)
+    context.add_init_script(CSP_REPORTER)
     pg = context.new_page()
     pg.set_default_timeout(15000)
+    messages: list[str] = []
+    pg.on("console", lambda msg: messages.append(msg.text) if msg.type == "error" else None)
+    pg.on("pageerror", lambda exc: messages.append(f"script error: {exc}"))
     try:
         yield pg
     finally:
         context.close()
+    broken = csp_violations(messages) + [m for m in messages if m.startswith("script error")]
+    assert not broken, f"the page broke the Content-Security-Policy or its script failed: {broken}"
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    with _watched(browser, viewport={"width": 1280, "height": 900}) as pg:
+        yield pg
 
 
 @pytest.fixture
 def phone_page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True)
-    pg = context.new_page()
-    pg.set_default_timeout(15000)
-    try:
+    with _watched(browser, viewport={"width": 390, "height": 844}, is_mobile=True) as pg:
         yield pg
-    finally:
-        context.close()
 
 
 def screenshot(pg: Any, name: str) -> Path:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import g, has_request_context, request, session
+from flask import current_app, g, has_request_context, request, session
 
 from vehicle_enforce.auth.models import Department
 from vehicle_enforce.core.errors import Forbidden, Unauthorized
@@ -35,6 +35,11 @@ class Principal:
 SYSTEM = Principal(kind="system", id=None, name="system", department=None)
 PUBLIC = "public"
 ANY = "any"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+BEARER_ONLY = (
+    "this API call accepts 'Authorization: Bearer <token>' only: a page session may read the API, "
+    "never change data or run a recorded lookup"
+)
 
 
 def current_principal() -> Principal | None:
@@ -58,15 +63,39 @@ def _authenticate() -> Principal | None:
             raise Unauthorized("token is unknown or revoked")
         return Principal("token", token.id, token.name, token.department, token.township_id, token.station_id)
     user_id = session.get("user_id")
-    if user_id is not None:
-        user = services.active_user(int(user_id), session.get("auth_version"))
-        if user is not None:
-            return Principal("user", user.id, user.username, user.department, user.township_id, user.station_id)
-    return None
+    if user_id is None or not session_may_call():
+        return None
+    from vehicle_enforce.core import security
+
+    if not isinstance(user_id, int) or not security.page_session_current():
+        session.clear()
+        return None
+    user = services.active_user(user_id, session.get("session_version"))
+    if user is None:  # logged out elsewhere, password changed or account disabled
+        session.clear()
+        return None
+    return Principal("user", user.id, user.username, user.department, user.township_id, user.station_id)
 
 
-def api_access(*departments: str) -> Callable[[F], F]:
-    """Admit callers of the given departments (`admin` is always admitted; PUBLIC admits anyone)."""
+def session_may_call() -> bool:
+    """Whether the page-session cookie may authenticate this request.
+
+    Any page, and API reads; never an API call that changes data (a cross-site page could make the
+    browser send it with the cookie) nor a read the API records, such as a hotlist lookup.
+    """
+    if not request.path.startswith("/api/"):
+        return True
+    if request.method not in SAFE_METHODS:
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return not getattr(view, "api_bearer_only", False)
+
+
+def api_access(*departments: str, bearer_only: bool = False) -> Callable[[F], F]:
+    """Admit callers of the given departments (`admin` is always admitted; PUBLIC admits anyone).
+
+    `bearer_only`: a read that is recorded (a hotlist lookup) admits API tokens only, as writes do.
+    """
 
     allowed = frozenset(str(d) for d in departments)
 
@@ -78,6 +107,7 @@ def api_access(*departments: str) -> Callable[[F], F]:
             return view(*args, **kwargs)
 
         wrapper.api_departments = allowed  # type: ignore[attr-defined]
+        wrapper.api_bearer_only = bearer_only  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorator
@@ -87,6 +117,8 @@ def require(departments: Iterable[str]) -> Principal:
     allowed = set(departments)
     principal = current_principal()
     if principal is None:
+        if session.get("user_id") is not None and not session_may_call():
+            raise Unauthorized(BEARER_ONLY)
         raise Unauthorized("authentication required: send 'Authorization: Bearer <token>' or log in")
     if ANY in allowed or principal.department == Department.admin or principal.department in allowed:
         return principal

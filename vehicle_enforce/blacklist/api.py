@@ -131,7 +131,7 @@ def release(entry_id: int) -> Any:
 
 
 @bp.get("/hotlist/check")
-@api_access(D.police)
+@api_access(D.police, bearer_only=True)  # recorded: a page session cannot run it (cross-site requests)
 @doc(
     "Check one plate at a checkpoint (reason required and recorded)",
     query=CheckQuery,

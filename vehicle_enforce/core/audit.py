@@ -50,7 +50,11 @@ def current_request_id() -> str | None:
     if has_request_context():
         rid = getattr(g, "request_id", None)
         if rid is None:
-            rid = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+            from vehicle_enforce.core.security import valid_request_id
+
+            offered = request.headers.get("X-Request-ID")
+            # A client's id is kept only when short and plain; anything else is replaced, never refused.
+            rid = offered if valid_request_id(offered) else uuid.uuid4().hex
             g.request_id = rid
         return str(rid)
     return None

@@ -99,6 +99,8 @@ def init_app(app: Flask) -> None:
         message = exc.description or code
         if status == 413:
             message = "request body is larger than the limit"
+        if status == 429:
+            message = "请求过于频繁（登录失败次数过多），请稍后再试"
         return error_response(status, code, message)
 
     @app.errorhandler(Exception)
