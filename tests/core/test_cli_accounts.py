@@ -62,7 +62,7 @@ def test_login_locks_after_repeated_failures(runner, client):
 
 def test_township_user_needs_a_township(runner):
     result = runner.invoke(
-        args=["users", "create", "--username", "t", "--password", "12345678", "--department", "township"]
+        args=["users", "create", "--username", "t", "--password", "township-pass-9", "--department", "township"]
     )
     assert result.exit_code != 0 and "township" in result.output
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, jsonify
@@ -24,6 +25,7 @@ class TokenIn(Schema):
     department: Department
     township: str | None = None
     station: str | None = None
+    expires_at: datetime | None = None  # with a time zone; the token stops working then
 
 
 def token_json(token: ApiToken) -> dict[str, Any]:
@@ -36,6 +38,7 @@ def token_json(token: ApiToken) -> dict[str, Any]:
         "prefix": token.prefix,
         "created_at": token.created_at.isoformat(),
         "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
+        "expires_at": token.expires_at.isoformat() if token.expires_at else None,
     }
 
 
@@ -69,7 +72,9 @@ def list_tokens() -> Any:
 @doc("Create an API token; the secret is shown once", body=TokenIn, status=201, tags=["auth"])
 def create_token() -> Any:
     data = parse_body(TokenIn)
-    issued = services.create_token(data.name, data.department, township=data.township, station=data.station)
+    issued = services.create_token(
+        data.name, data.department, township=data.township, station=data.station, expires_at=data.expires_at
+    )
     transaction.commit()
     return jsonify({**token_json(issued.token), "token": issued.secret}), 201
 

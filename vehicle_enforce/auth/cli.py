@@ -47,6 +47,48 @@ def create_user(
     click.echo(f"created user {user.username} ({user.department})")
 
 
+@users.command("set-password")
+@click.option("--username", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@with_appcontext
+def set_password(username: str, password: str) -> None:
+    """Change a password; the account's open page sessions end."""
+    try:
+        services.set_password(services.user_by_username(username), password)
+    except ServiceError as exc:
+        _fail(exc)
+        return
+    transaction.commit()
+    click.echo(f"password of {username} changed; its sessions have ended")
+
+
+@users.command("disable")
+@click.argument("username")
+@with_appcontext
+def disable_user(username: str) -> None:
+    """Disable an account: it can no longer log in and its open sessions end."""
+    try:
+        services.set_active(services.user_by_username(username), False)
+    except ServiceError as exc:
+        _fail(exc)
+        return
+    transaction.commit()
+    click.echo(f"user {username} disabled; its sessions have ended")
+
+
+@users.command("enable")
+@click.argument("username")
+@with_appcontext
+def enable_user(username: str) -> None:
+    try:
+        services.set_active(services.user_by_username(username), True)
+    except ServiceError as exc:
+        _fail(exc)
+        return
+    transaction.commit()
+    click.echo(f"user {username} enabled")
+
+
 @click.group("tokens")
 def tokens() -> None:
     """API tokens for machines and other systems."""
@@ -57,11 +99,19 @@ def tokens() -> None:
 @click.option("--name", required=True)
 @click.option("--township")
 @click.option("--station", help="Station code (required for station tokens).")
+@click.option("--expires-days", type=click.IntRange(1, 3650), help="Days until the token stops working.")
 @with_appcontext
-def create_token(department: str, name: str, township: str | None, station: str | None) -> None:
+def create_token(
+    department: str, name: str, township: str | None, station: str | None, expires_days: int | None
+) -> None:
     """Create a token; its secret is printed once, as the last line."""
+    from datetime import timedelta
+
+    from vehicle_enforce.core.timeutil import now_utc
+
+    expires_at = now_utc() + timedelta(days=expires_days) if expires_days else None
     try:
-        issued = services.create_token(name, department, township=township, station=station)
+        issued = services.create_token(name, department, township=township, station=station, expires_at=expires_at)
     except ServiceError as exc:
         _fail(exc)
         return
@@ -75,6 +125,8 @@ def create_token(department: str, name: str, township: str | None, station: str 
 def list_tokens() -> None:
     for t in db.session.scalars(select(ApiToken).order_by(ApiToken.id)):
         state = "revoked" if t.revoked_at else "active"
+        if t.expires_at is not None and not t.revoked_at:
+            state = f"expires {t.expires_at.isoformat(timespec='minutes')}"
         click.echo(f"{t.id}\t{t.prefix}…\t{t.department}\t{t.name}\t{state}")
 
 

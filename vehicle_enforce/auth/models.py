@@ -55,6 +55,9 @@ class User(db.Model):  # type: ignore[name-defined,misc]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
+    # Page sessions carry the version they were opened with; logout, a password change or disabling the
+    # account increments it, which ends every session of the account on its next request.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
 
     township: Mapped[Township | None] = relationship()
@@ -73,4 +76,5 @@ class ApiToken(db.Model):  # type: ignore[name-defined,misc]
     prefix: Mapped[str] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
     revoked_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]  # None: valid until revoked
     last_used_at: Mapped[datetime | None]

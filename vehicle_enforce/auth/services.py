@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, case, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from vehicle_enforce.auth.models import ApiToken, Department, Township, User
@@ -20,6 +22,8 @@ from vehicle_enforce.extensions import db
 TOKEN_PREFIX = "ve_"  # noqa: S105  (a public marker, not a secret)
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
+MIN_PASSWORD_LENGTH = 10
+COMMON_PASSWORDS_FILE = Path(__file__).with_name("data") / "common_passwords.txt"
 
 
 def _hash_token(secret: str) -> str:
@@ -70,9 +74,20 @@ class IssuedToken:
     secret: str
 
 
-def create_token(name: str, department: str, *, township: str | None = None, station: str | None = None) -> IssuedToken:
-    """Create an API token; the secret is returned once and only its hash is stored."""
+def create_token(
+    name: str,
+    department: str,
+    *,
+    township: str | None = None,
+    station: str | None = None,
+    expires_at: datetime | None = None,
+) -> IssuedToken:
+    """Create an API token; the secret is returned once and only its hash is stored.
+
+    `expires_at` (aware): the token stops working then; None keeps it until revoked."""
     dept = _department(department)
+    if expires_at is not None and (expires_at.tzinfo is None or expires_at <= now_utc()):
+        raise Invalid("令牌有效期必须是将来的时间（含时区）", {"expires_at": "必须是将来的时间，并带时区"})
     township_id, station_id = _scope(dept, township, station)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
@@ -82,10 +97,16 @@ def create_token(name: str, department: str, *, township: str | None = None, sta
         station_id=station_id,
         token_hash=_hash_token(secret),
         prefix=secret[:10],
+        expires_at=expires_at,
     )
     db.session.add(token)
     db.session.flush()
-    audit.record("token.create", "api_token", token.id, {"name": name, "department": dept.value, "station": station})
+    audit.record(
+        "token.create",
+        "api_token",
+        token.id,
+        {"name": name, "department": dept.value, "station": station, "expires_at": expires_at},
+    )
     return IssuedToken(token, secret)
 
 
@@ -97,6 +118,8 @@ def authenticate_token(secret: str) -> ApiToken | None:
     digest = _hash_token(secret)
     token: ApiToken | None = db.session.scalar(_TOKEN_BY_DIGEST, {"digest": digest})
     if token is None or token.revoked_at is not None:
+        return None
+    if token.expires_at is not None and token.expires_at <= now_utc():
         return None
     # The lookup is by digest; compare again in constant time so timing says nothing either way.
     if not hmac.compare_digest(token.token_hash, digest):
@@ -124,8 +147,7 @@ def create_user(
     station: str | None = None,
 ) -> User:
     dept = _department(department)
-    if len(password) < 8:
-        raise Invalid("password too short", {"password": "at least 8 characters"})
+    check_password_rules(password, username)
     if db.session.scalar(select(User).where(User.username == username)) is not None:
         raise Conflict(f"user '{username}' exists", {"username": "already taken"})
     township_id, station_id = _scope(dept, township, station)
@@ -143,38 +165,143 @@ def create_user(
     return user
 
 
+def check_password_rules(password: str, username: str = "") -> None:
+    """At least MIN_PASSWORD_LENGTH characters, not a common password, not the username."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(f"密码至少需要{MIN_PASSWORD_LENGTH}个字符", {"password": f"至少{MIN_PASSWORD_LENGTH}个字符"})
+    lowered = password.lower()
+    if lowered in common_passwords() or (username and lowered == username.lower()) or len(set(password)) < 3:
+        raise Invalid("密码过于常见或容易猜到，请换一个", {"password": "过于常见或容易猜到"})
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def set_password(user: User, password: str) -> None:
+    """Change a password; every open page session of the account ends."""
+    check_password_rules(password, user.username)
+    user.password_hash = generate_password_hash(password)
+    end_sessions(user)
+    audit.record("user.password_change", "user", user.id, {"username": user.username})
+
+
+def set_active(user: User, active: bool) -> None:
+    """Enable or disable an account; disabling ends its sessions at once."""
+    if user.active == active:
+        return
+    user.active = active
+    if not active:
+        end_sessions(user)
+    audit.record("user.enable" if active else "user.disable", "user", user.id, {"username": user.username})
+
+
+def end_sessions(user: User) -> None:
+    """End every page session of the account (their version no longer matches)."""
+    db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(session_version=User.session_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(user, ["session_version"])
+
+
+def user_by_username(username: str) -> User:
+    user: User | None = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"用户 {username} 不存在", {"username": "不存在"})
+    return user
+
+
 class LoginRefused(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
 
 
-def check_login(username: str, password: str) -> User:
-    """Verify a password, counting failures and locking the account after repeated ones."""
+@dataclass(frozen=True)
+class LoginTry:
+    user: User | None  # None: unknown or disabled account (the password is still hashed)
+    count: int  # failed or open tries including this one; MAX_FAILED_LOGINS locks the account
+
+
+def begin_login(username: str) -> LoginTry:
+    """Reserve one password try for the account in one atomic UPDATE, before the password is checked.
+
+    The UPDATE admits the try only while the account is not locked, counts it, and locks the account
+    when the count reaches MAX_FAILED_LOGINS, all in one statement: parallel wrong passwords (each
+    waits for the row) get MAX_FAILED_LOGINS tries in total, never more. An expired lock starts a new
+    count. Commit before checking the password (`finish_login`) so other requests see the count.
+    """
+    if not _plain_username(username):  # no lookup: a NUL or an overlong name is no account's name
+        return LoginTry(None, 0)
     user: User | None = db.session.scalar(select(User).where(User.username == username))
-    now = now_utc()
     if user is None or not user.active:
+        return LoginTry(None, 0)
+    now = now_utc()
+    lock_expired = and_(User.locked_until.is_not(None), User.locked_until <= now)
+    count = case((lock_expired, 1), else_=User.failed_logins + 1)
+    row = db.session.execute(
+        update(User)
+        .where(User.id == user.id, or_(User.locked_until.is_(None), User.locked_until <= now))
+        .values(failed_logins=count, locked_until=case((count >= MAX_FAILED_LOGINS, now + LOCKOUT), else_=None))
+        .returning(User.failed_logins)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if row is None:
+        _audit_failure(username, user, "locked")
+        raise LoginRefused("locked")
+    return LoginTry(user, int(row[0]))
+
+
+def finish_login(attempt: LoginTry, username: str, password: str) -> User:
+    """Check the password of a reserved try: a right one clears the count, a wrong one is audited."""
+    user = attempt.user
+    if user is None:
         # Hash anyway so an unknown user costs the same time as a wrong password.
         check_password_hash(_DUMMY_HASH, password)
+        _audit_failure(username, None, "bad_credentials")
         raise LoginRefused("bad_credentials")
-    if user.locked_until is not None and user.locked_until > now:
-        raise LoginRefused("locked")
     if not check_password_hash(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + LOCKOUT
-            user.failed_logins = 0
+        _audit_failure(username, user, "bad_credentials")
+        if attempt.count >= MAX_FAILED_LOGINS:
             audit.record("user.lockout", "user", user.id, actor=_user_principal(user))
         raise LoginRefused("bad_credentials")
-    user.failed_logins = 0
-    user.locked_until = None
+    db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(failed_logins=0, locked_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(user, ["failed_logins", "locked_until"])
     audit.record("user.login", "user", user.id, actor=_user_principal(user))
     return user
 
 
-def active_user(user_id: int, _version: object = None) -> User | None:
+def _plain_username(username: str) -> bool:
+    return 0 < len(username) <= User.username.type.length and username.isprintable()
+
+
+def _audit_failure(username: str, user: User | None, reason: str) -> None:
+    from vehicle_enforce.auth.principal import Principal
+
+    anonymous = Principal("anonymous", None, "anonymous", None)
+    audit.record(
+        "user.login_failed",
+        "user",
+        user.id if user else None,
+        {"username": "".join(c for c in username[:64] if c.isprintable()), "reason": reason},
+        actor=anonymous,
+    )
+
+
+def active_user(user_id: int, version: object = None) -> User | None:
+    """The account of a page session, if it is still active and the session was not ended."""
     user = db.session.get(User, user_id)
-    if user is None or not user.active:
+    if user is None or not user.active or version != user.session_version:
         return None
     return user
 
