@@ -10,6 +10,7 @@ from vehicle_enforce.blacklist import models as blacklist_models  # noqa: F401
 from vehicle_enforce.blacklist import services as blacklist_services  # noqa: F401  (listing rule listener)
 from vehicle_enforce.cases import feed as cases_feed  # noqa: F401  (change-feed subscriber)
 from vehicle_enforce.cases import models as cases_models  # noqa: F401
+from vehicle_enforce.cases import workdays as cases_workdays  # noqa: F401  (holiday calendar)
 from vehicle_enforce.core import audit  # noqa: F401
 from vehicle_enforce.core import jobs as core_jobs  # noqa: F401
 from vehicle_enforce.exports import jobs as exports_jobs  # noqa: F401  (background task)

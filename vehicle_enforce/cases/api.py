@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.principal import api_access, principal_or_401
-from vehicle_enforce.cases import feed, penalties, services
+from vehicle_enforce.cases import feed, penalties, services, workdays
 from vehicle_enforce.cases.models import Case
 from vehicle_enforce.core import transaction
-from vehicle_enforce.core.errors import NotFound
+from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.openapi import doc
 from vehicle_enforce.core.pagination import PageQuery, page, page_json
 from vehicle_enforce.core.schemas import QuerySchema, Schema, parse_body, parse_query
@@ -56,6 +56,21 @@ class FeedQuery(QuerySchema):
 
 class OverdueQuery(QuerySchema):
     department: D | None = None
+
+
+class DeadlineQuery(QuerySchema):
+    start: date
+    working_days: int = Field(ge=0, le=60)
+
+
+class CalendarDayIn(Schema):
+    kind: Literal["holiday", "workday", "normal"]
+    name: str | None = Field(default=None, max_length=64)
+    note: str | None = Field(default=None, max_length=500)
+
+
+class CalendarYearIn(Schema):
+    source: str = Field(min_length=1, max_length=256)
 
 
 class BasisQuery(QuerySchema):
@@ -138,3 +153,56 @@ def changes() -> Any:
 def penalty_bases() -> Any:
     q = parse_query(BasisQuery)
     return jsonify({"results": [penalties.basis_json(b) for b in penalties.bases_in_force(q.subject)]})
+
+
+@bp.get("/calendar/<int:year>")
+@api_access(*READERS)
+@doc("The holiday calendar of a year: public holidays and 调休 working days (shipped and admin's)", tags=["calendar"])
+def calendar_year(year: int) -> Any:
+    if not 1990 <= year <= 2100:
+        raise NotFound(f"no calendar for year {year}")
+    return jsonify(workdays.year_json(year))
+
+
+@bp.put("/calendar/days/<day>")
+@api_access(D.admin)
+@doc("Correct one day of the holiday calendar (admin; audited)", body=CalendarDayIn, tags=["calendar"])
+def calendar_set_day(day: str) -> Any:
+    try:
+        parsed = date.fromisoformat(day)
+    except ValueError:
+        raise Invalid("日期格式不正确", {"day": "须为 YYYY-MM-DD"}) from None
+    data = parse_body(CalendarDayIn)
+    workdays.set_day(parsed, data.kind, data.name, data.note, principal_or_401().name)
+    transaction.commit()
+    return jsonify(workdays.year_json(parsed.year))
+
+
+@bp.post("/calendar/<int:year>/complete")
+@api_access(D.admin)
+@doc("Mark a year's State Council holiday notice as entered (admin; audited)", body=CalendarYearIn, tags=["calendar"])
+def calendar_complete_year(year: int) -> Any:
+    if not 1990 <= year <= 2100:
+        raise NotFound(f"no calendar for year {year}")
+    data = parse_body(CalendarYearIn)
+    workdays.mark_year_complete(year, data.source, principal_or_401().name)
+    transaction.commit()
+    return jsonify(workdays.year_json(year))
+
+
+@bp.get("/calendar/deadline")
+@api_access(*READERS)
+@doc("The day N working days after a start day (行政处罚法 第八十五条)", query=DeadlineQuery, tags=["calendar"])
+def calendar_deadline() -> Any:
+    q = parse_query(DeadlineQuery)
+    due, unsure = workdays.add_working_days(q.start, q.working_days)
+    answer: dict[str, Any] = {
+        "start": q.start.isoformat(),
+        "working_days": q.working_days,
+        "due": due.isoformat(),
+        "unsure_years": unsure,
+    }
+    if unsure:
+        years = "、".join(str(y) for y in unsure)
+        answer["warning"] = f"{years} 年的放假调休安排尚未录入，期限可能有误：请管理员录入国务院放假通知后再核对"
+    return jsonify(answer)

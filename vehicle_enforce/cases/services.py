@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,12 +17,12 @@ from sqlalchemy import select
 
 from vehicle_enforce.auth.principal import Principal
 from vehicle_enforce.blacklist.models import BlacklistEntry
-from vehicle_enforce.cases import penalties, records
+from vehicle_enforce.cases import penalties, records, workdays
 from vehicle_enforce.cases.models import OPEN_STATES, Case, CaseAction, CaseState
 from vehicle_enforce.cases.notify import notify
 from vehicle_enforce.core import audit, events
 from vehicle_enforce.core.errors import Conflict, Forbidden, Invalid, NotFound
-from vehicle_enforce.core.timeutil import format_local, local_day, now_utc
+from vehicle_enforce.core.timeutil import SHANGHAI, format_local, local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections.hooks import REPAIR_LISTENERS
 from vehicle_enforce.inspections.models import Repair, RoadsideTest, Station
@@ -73,8 +73,27 @@ def deadline_days() -> dict[str, int]:
 
 
 def _due(state: str, start: datetime) -> datetime | None:
+    """The deadline of a step: periods of up to seven days count working days (行政处罚法 第八十五条,
+    holidays and 调休 from the calendar) and end at the end of that Beijing day; longer ones count
+    calendar days."""
     days = deadline_days().get(state)
-    return start + timedelta(days=days) if days is not None else None
+    if days is None:
+        return None
+    if days <= WORKING_DAY_LIMIT:
+        return end_of_working_days(start, days)
+    return start + timedelta(days=days)
+
+
+WORKING_DAY_LIMIT = 7  # 行政处罚法 第八十五条: “二日”“三日”“五日”“七日” are working days
+
+
+def end_of_working_days(start: datetime, days: int) -> datetime:
+    due, _ = workdays.add_working_days(local_day(start), days)
+    return end_of_day(due)
+
+
+def end_of_day(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time.min, SHANGHAI) - timedelta(microseconds=1)
 
 
 def open_case(entry: BlacklistEntry) -> Case:
@@ -256,8 +275,7 @@ def act(case_id: int, action: str, fields: dict[str, Any], principal: Principal)
     if action == "order_repair" or (action == "record_retest" and target == S.repair_ordered):
         if action == "record_retest" or case.repair_due is None:  # a failed retest: a new repair period
             case.repair_due = local_day(now + timedelta(days=deadline_days()["repair_ordered"]))
-        due = case.repair_due
-        case.due_at = datetime.combine(due, datetime.max.time()).replace(tzinfo=now.tzinfo)
+        case.due_at = end_of_day(case.repair_due)
     else:
         case.due_at = _due(target, now)
     _record(case, action, source, target, principal.department, principal.name, fields)
