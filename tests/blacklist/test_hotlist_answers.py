@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.blacklist.conftest import pass_body
+from tests.blacklist.conftest import NOV, pass_body
 
 ROAD_MEASURES = {
     "levels": {
@@ -47,12 +47,12 @@ def check(client: Any, headers: dict[str, str], plate: str, colour: str | None =
 def county(vehicle, post_pass, client, auth_headers):
     """Helpers that put a vehicle in each situation through the HTTP API."""
     env, police = auth_headers("environment"), auth_headers("police")
-    days = iter(range(1, 28))
+    days = iter(range(1, 21))  # days 1-20 of NOV lie in the past, inside the listing window
 
     def listed(plate: str, colour: str = "yellow") -> tuple[int, int]:
         vid = vehicle(plate, colour)
         for _ in range(2):
-            post_pass(plate, f"2019-11-{next(days):02d}T10:00:00+08:00", plate_color=colour)
+            post_pass(plate, f"{NOV}-{next(days):02d}T10:00:00+08:00", plate_color=colour)
         [case] = client.get(f"/api/v1/cases?vehicle_id={vid}", headers=env).get_json()["results"]
         return vid, case["id"]
 
@@ -317,17 +317,17 @@ def test_a_vehicle_imported_as_scrapped_is_seen_again_everywhere(
     assert vid not in [v["id"] for v in eligible]
     r = client.post(
         "/api/v1/phaseout/actions",
-        json={"kind": "scrapped", "action_date": "2019-11-10", "vehicle_id": vid, "certificate_no": "BF-1"},
+        json={"kind": "scrapped", "action_date": f"{NOV}-05", "vehicle_id": vid, "certificate_no": "BF-1"},
         headers=auth_headers("transport"),
     )
     assert r.status_code == 409, r.get_data(as_text=True)
     # A pass, a roadside test, a gate record and a checkpoint check each raise the seen-again alert.
-    post_pass("晋E12345", "2019-11-20T10:00:00+08:00", exceed=False)
-    post_test("晋E12345", "2019-11-21T10:00:00+08:00", passed=True)
+    post_pass("晋E12345", f"{NOV}-10T10:00:00+08:00", exceed=False)
+    post_test("晋E12345", f"{NOV}-11T10:00:00+08:00", passed=True)
     owner = Owner(kind="enterprise", name="泽州县某焦化厂")
     db.session.add(owner)
     db.session.commit()
-    gate = {"plate": "晋E12345", "direction": "in", "at": "2019-11-22T09:00:00+08:00"}
+    gate = {"plate": "晋E12345", "direction": "in", "at": f"{NOV}-12T09:00:00+08:00"}
     r = client.post("/api/v1/alerts/gate-records", json={"owner_id": owner.id, "records": [gate]}, headers=env)
     assert r.status_code == 200, r.get_data(as_text=True)
     body = check(client, police, "晋E12345")
@@ -386,7 +386,7 @@ def test_a_hit_names_vehicle_case_and_evidence_with_photos(vehicle, client, auth
     content, _, _ = photo
     station_factory("JC-RS-01", "remote_sensing")
     vid = vehicle("晋E12345")
-    for day in ("2019-11-01", "2019-11-02"):
+    for day in (f"{NOV}-01", f"{NOV}-02"):
         body = pass_body("晋E12345", f"{day}T10:00:00+08:00")
         body["photos"] = [{"name": "plate.jpg", "content_base64": base64.b64encode(content).decode()}]
         r = client.post("/api/v1/remote-sensing/passes", json=body, headers=auth_headers("station", station="JC-RS-01"))
@@ -401,7 +401,7 @@ def test_a_hit_names_vehicle_case_and_evidence_with_photos(vehicle, client, auth
     }
     assert body["case"]["url"] == f"/ops/cases/{body['case']['id']}"
     first = body["evidence"][0]
-    assert first["station"] == "JC-RS-01" and first["measured_at"].startswith("2019-11-01")
+    assert first["station"] == "JC-RS-01" and first["measured_at"].startswith(f"{NOV}-01")
     assert first["exceeded"] and "不透光度" in first["text"]
     [url] = first["photos"]
     assert client.get(url, headers=auth_headers("police")).data == content
