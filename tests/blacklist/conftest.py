@@ -159,3 +159,32 @@ def beijing_today() -> Any:
     from vehicle_enforce.core.timeutil import local_day, now_utc
 
     return local_day(now_utc())
+
+
+# The summary procedure (当场处罚, 道路交通安全法 第一百零七条): one officer, the decision handed over.
+SUMMARY = {
+    "procedure": "summary",
+    "officers": [{"name": "张警官", "certificate_no": "14050001"}],
+    "served_to": "驾驶人 王某",
+}
+OFFICERS = [{"name": "李执法", "certificate_no": "14050101"}, {"name": "王执法", "certificate_no": "14050102"}]
+
+
+def penalize_general(client: Any, headers: dict[str, str], case_id: int, **fields: Any) -> Any:
+    """The general procedure through HTTP: prior notice, its service, the owner waives, the decision."""
+    told = {k: fields[k] for k in ("basis", "amount_yuan", "warning") if k in fields}
+
+    def act(action: str, **body: Any) -> Any:
+        r = client.post(
+            f"/api/v1/cases/{case_id}/actions", json={"action": action, "officers": OFFICERS, **body}, headers=headers
+        )
+        return r
+
+    for action, body in (
+        ("prior_notice", {**told, "facts": "遥感监测排放超标"}),
+        ("serve", {"document": "prior_notice", "method": "direct", "served_to": "车主"}),
+        ("record_answer", {"answer_kind": "waived"}),
+    ):
+        r = act(action, **body)
+        assert r.status_code == 200, (action, r.get_json())
+    return act("penalize", procedure="general", **fields)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.blacklist.conftest import beijing_today
+from tests.blacklist.conftest import SUMMARY, beijing_today, penalize_general
 
 
 @pytest.fixture
@@ -56,7 +56,9 @@ def test_penalties_outside_their_basis_are_refused_with_the_allowed_values(confi
 
 
 def test_a_penalty_inside_its_basis_is_accepted_with_the_right_department(confirmed, client, auth_headers):
-    r = act(client, auth_headers("police"), confirmed, "penalize", decision_number="晋E交罚002", amount_yuan=200)
+    r = act(
+        client, auth_headers("police"), confirmed, "penalize", decision_number="晋E交罚002", amount_yuan=200, **SUMMARY
+    )
     assert r.status_code == 200, r.get_json()
     penalty = r.get_json()["penalty"]
     assert penalty == {
@@ -72,7 +74,7 @@ def test_a_penalty_inside_its_basis_is_accepted_with_the_right_department(confir
 
 def test_environment_imposes_art_114_and_police_may_warn(vehicle, post_pass, confirmed, client, auth_headers):
     env = auth_headers("environment")
-    r = act(client, env, confirmed, "penalize", decision_number="晋E环罚003", basis="apl_114_1", amount_yuan=5000)
+    r = penalize_general(client, env, confirmed, decision_number="晋E环罚003", basis="apl_114_1", amount_yuan=5000)
     assert r.status_code == 200, r.get_json()
     assert r.get_json()["penalty"]["department"] == "environment"
     assert "第一百一十四条" in r.get_json()["penalty"]["legal_basis"]
@@ -83,7 +85,9 @@ def test_environment_imposes_art_114_and_police_may_warn(vehicle, post_pass, con
     post_pass("晋E22222", f"{(day + timedelta(days=1)).isoformat()}T10:00:00+08:00")
     [case] = client.get(f"/api/v1/cases?vehicle_id={vid}", headers=env).get_json()["results"]
     act(client, env, case["id"], "confirm")
-    r = act(client, auth_headers("police"), case["id"], "penalize", decision_number="晋E交罚004", warning=True)
+    r = act(
+        client, auth_headers("police"), case["id"], "penalize", decision_number="晋E交罚004", warning=True, **SUMMARY
+    )
     assert r.status_code == 200, r.get_json()
     assert r.get_json()["penalty"]["warning"] is True and r.get_json()["penalty"]["amount_yuan"] is None
 
@@ -120,14 +124,8 @@ def test_a_county_designates_the_department_and_adds_a_low_emission_zone_rule(co
     assert "apl_114_1" in bases
     r = act(client, auth_headers("police"), confirmed, "penalize", decision_number="X", basis="jc_lez", amount_yuan=600)
     assert r.status_code == 422 and "100–500" in r.get_json()["error"]["message"]
-    r = act(
-        client,
-        auth_headers("transport"),
-        confirmed,
-        "penalize",
-        decision_number="X",
-        basis="apl_121_2",
-        amount_yuan=20000,
+    r = penalize_general(
+        client, auth_headers("transport"), confirmed, decision_number="X", basis="apl_121_2", amount_yuan=20000
     )
     assert r.status_code == 200, r.get_json()
     assert r.get_json()["penalty"]["department"] == "transport"
@@ -186,8 +184,8 @@ def test_no_penalty_when_the_earliest_evidence_is_over_two_years_before_the_case
         [case] = client.get(f"/api/v1/cases?vehicle_id={vid}", headers=env).get_json()["results"]
         assert act(client, env, case["id"], "confirm").status_code == 200
         cases[vid] = case["id"]
-    r = act(client, police, cases[old_vid], "penalize", decision_number="D-old", amount_yuan=200)
+    r = act(client, police, cases[old_vid], "penalize", decision_number="D-old", amount_yuan=200, **SUMMARY)
     assert r.status_code == 422, r.get_json()
     assert "第三十六条" in r.get_json()["error"]["message"] and too_old.isoformat() in r.get_json()["error"]["message"]
-    r = act(client, police, cases[new_vid], "penalize", decision_number="D-new", amount_yuan=200)
+    r = act(client, police, cases[new_vid], "penalize", decision_number="D-new", amount_yuan=200, **SUMMARY)
     assert r.status_code == 200, r.get_json()

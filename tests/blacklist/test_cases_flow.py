@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.blacklist.conftest import NOV, OCT, active_entries, beijing_today
+from tests.blacklist.conftest import NOV, OCT, SUMMARY, active_entries, beijing_today
 
 
 def due_in(days: int = 15) -> str:
@@ -31,7 +31,7 @@ def test_end_to_end_listing_penalty_repair_retest_release(listed, client, auth_h
     env, police, transport = auth_headers("environment"), auth_headers("police"), auth_headers("transport")
     assert case["state"] == "detected" and case["waiting_for"] == "environment"
     assert act(client, env, case["id"], "confirm").get_json()["state"] == "confirmed"
-    r = act(client, police, case["id"], "penalize", decision_number="晋E交罚0001", amount_yuan=200)
+    r = act(client, police, case["id"], "penalize", decision_number="晋E交罚0001", amount_yuan=200, **SUMMARY)
     assert r.status_code == 200
     body = r.get_json()
     assert body["state"] == "penalized" and body["penalty"]["amount_yuan"] == 200.0
@@ -75,7 +75,7 @@ def test_end_to_end_listing_penalty_repair_retest_release(listed, client, auth_h
 def _to_repaired(client, auth_headers, case_id, post_repair):
     env, police, transport = auth_headers("environment"), auth_headers("police"), auth_headers("transport")
     act(client, env, case_id, "confirm")
-    act(client, police, case_id, "penalize", decision_number="D1", amount_yuan=200)
+    act(client, police, case_id, "penalize", decision_number="D1", amount_yuan=200, **SUMMARY)
     act(client, transport, case_id, "order_repair", due_date=due_in())
     post_repair("晋E12345", f"{NOV}-15T10:00:00+08:00", number="M1")
     assert client.get(f"/api/v1/cases/{case_id}", headers=env).get_json()["state"] == "repaired"
@@ -130,7 +130,7 @@ def test_record_repair_must_name_a_stored_repair_of_the_vehicle(
     _, case = listed
     env, police, transport = auth_headers("environment"), auth_headers("police"), auth_headers("transport")
     act(client, env, case["id"], "confirm")
-    act(client, police, case["id"], "penalize", decision_number="D1", amount_yuan=200)
+    act(client, police, case["id"], "penalize", decision_number="D1", amount_yuan=200, **SUMMARY)
     # Stored while the case was not yet waiting for repair: named by hand later.
     repair = post_repair("晋E12345", f"{NOV}-15T10:00:00+08:00", number="M-9")
     vehicle("晋E66666")
@@ -164,7 +164,7 @@ def test_order_repair_refuses_a_due_date_before_today(listed, client, auth_heade
     _, case = listed
     env, police, transport = auth_headers("environment"), auth_headers("police"), auth_headers("transport")
     act(client, env, case["id"], "confirm")
-    act(client, police, case["id"], "penalize", decision_number="D1", amount_yuan=200)
+    act(client, police, case["id"], "penalize", decision_number="D1", amount_yuan=200, **SUMMARY)
     yesterday = (beijing_today() - timedelta(days=1)).isoformat()
     r = act(client, transport, case["id"], "order_repair", due_date=yesterday)
     assert r.status_code == 422 and "due_date" in r.get_json()["error"]["fields"]
@@ -193,7 +193,7 @@ def test_actions_refused_to_the_wrong_department_at_every_step(listed, client, a
     env, police, transport = auth_headers("environment"), auth_headers("police"), auth_headers("transport")
     steps = [
         ("confirm", {}, env, [police, transport]),
-        ("penalize", {"decision_number": "D", "amount_yuan": 200}, police, [env, transport]),
+        ("penalize", {"decision_number": "D", "amount_yuan": 200, **SUMMARY}, police, [env, transport]),
         ("order_repair", {"due_date": due_in()}, transport, [env, police]),
         ("record_repair", {"repair_number": "M-20"}, transport, [env, police]),
     ]
@@ -206,7 +206,7 @@ def test_actions_refused_to_the_wrong_department_at_every_step(listed, client, a
 def test_wrong_state_is_409_and_missing_fields_422(listed, client, auth_headers):
     _, case = listed
     police, env = auth_headers("police"), auth_headers("environment")
-    r = act(client, police, case["id"], "penalize", decision_number="D", amount_yuan=200)
+    r = act(client, police, case["id"], "penalize", decision_number="D", amount_yuan=200, **SUMMARY)
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "conflict"
     act(client, env, case["id"], "confirm")
     r = act(client, police, case["id"], "penalize", amount_yuan=200)
@@ -248,7 +248,7 @@ def test_inboxes_overdue_lists_and_owner_notice(listed, client, auth_headers, ap
     assert client.get("/api/v1/inbox", headers=police).get_json()["waiting"] == []
     act(client, env, case["id"], "confirm")
     assert [c["id"] for c in client.get("/api/v1/inbox", headers=police).get_json()["waiting"]] == [case["id"]]
-    act(client, police, case["id"], "penalize", decision_number="D", amount_yuan=200)
+    act(client, police, case["id"], "penalize", decision_number="D", amount_yuan=200, **SUMMARY)
     due = beijing_today().isoformat()
     act(client, transport, case["id"], "order_repair", due_date=due)
     from vehicle_enforce.cases.models import Case
@@ -296,7 +296,7 @@ def test_a_retest_stored_before_the_repair_was_recorded_is_named_by_hand(
     vid, case = listed
     env, police, transport = auth_headers("environment"), auth_headers("police"), auth_headers("transport")
     act(client, env, case["id"], "confirm")
-    act(client, police, case["id"], "penalize", decision_number="D1", amount_yuan=200)
+    act(client, police, case["id"], "penalize", decision_number="D1", amount_yuan=200, **SUMMARY)
     # The repair and the I站 result arrive while the case still waits for the penalty to be served.
     post_repair("晋E12345", f"{NOV}-15T10:00:00+08:00", number="M-5")
     test = post_test("晋E12345", f"{NOV}-16T10:00:00+08:00", passed=True, kind="inspection")

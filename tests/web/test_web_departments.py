@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from tests.blacklist.conftest import SUMMARY
 from tests.web.conftest import login, screenshot
 
 pytestmark = pytest.mark.browser
@@ -114,6 +115,12 @@ def test_police_lookup_hit_and_record_a_penalty(live_server, page, make_user, co
     assert "登记为已报废或已注销的车辆仍在行驶" in page.inner_text("#legend")
     page.goto(f"{live_server}/ops/cases/{county['case_id']}")
     page.fill("input[name=decision_number]", "晋E公交罚〔2019〕001号")
+    # The summary procedure (当场处罚, 200 yuan): one officer with a certificate, the decision handed over.
+    form = "form:has(input[name=decision_number])"
+    page.select_option(f"{form} select[name=procedure]", "summary")
+    page.fill(f"{form} input[name=served_to]", "驾驶人 王某")
+    page.fill(f"{form} input[name=officer1_name]", "张警官")
+    page.fill(f"{form} input[name=officer1_cert]", "14050001")
     page.click("button:has-text('录入处罚决定')")
     assert "待下达维修" in page.inner_text("#state")
     screenshot(page, f"police-penalty-recorded-{backend.name}")
@@ -127,7 +134,7 @@ def test_transport_dashboard_and_repair_order(live_server, page, make_user, coun
     case_services.act(
         county["case_id"],
         "penalize",
-        {"decision_number": "D1", "amount_yuan": 200},
+        {"decision_number": "D1", "amount_yuan": 200, **SUMMARY},
         Principal("user", 2, "jiaojing", "police"),
     )
     transaction.commit()

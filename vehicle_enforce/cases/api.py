@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from flask import Blueprint, jsonify
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 from sqlalchemy import select
 
 from vehicle_enforce.auth.models import Department as D
@@ -32,6 +32,11 @@ class CaseQuery(PageQuery):
     overdue: bool | None = None
 
 
+class OfficerIn(Schema):
+    name: str = Field(min_length=1, max_length=32)
+    certificate_no: str = Field(min_length=1, max_length=32)  # 执法证号
+
+
 class ActionIn(Schema):
     action: str = Field(max_length=24)
     decision_number: str | None = Field(default=None, max_length=64)
@@ -47,6 +52,15 @@ class ActionIn(Schema):
     repaired_on: date | None = None
     passed: bool | None = None
     reason: str | None = Field(default=None, max_length=500)
+    procedure: Literal["summary", "general"] | None = None
+    officers: list[OfficerIn] | None = Field(default=None, max_length=10)
+    facts: str | None = Field(default=None, max_length=2000)
+    document: Literal["prior_notice", "decision"] | None = None
+    method: str | None = Field(default=None, max_length=16)
+    served_at: AwareDatetime | None = None
+    served_to: str | None = Field(default=None, max_length=128)
+    answer_kind: Literal["statement", "waived"] | None = None
+    answer: str | None = Field(default=None, max_length=4000)
 
 
 class FeedQuery(QuerySchema):
@@ -108,7 +122,8 @@ def get_case(case_id: int) -> Any:
 @bp.post("/cases/<int:case_id>/actions")
 @api_access(D.environment, D.police, D.transport, D.station)
 @doc(
-    "Move a case: confirm, penalize, order_repair, record_repair, record_retest, close_scrapped",
+    "Move a case: confirm, prior_notice, serve, record_answer, penalize, order_repair, record_repair, "
+    "record_retest, close_scrapped",
     body=ActionIn,
     tags=["cases"],
 )

@@ -85,6 +85,28 @@ class CaseAction(db.Model):  # type: ignore[name-defined,misc]
     case: Mapped[Case] = relationship(back_populates="actions")
 
 
+class CaseDocument(db.Model):  # type: ignore[name-defined,misc]
+    """A document of the penalty procedure (事先告知书, 处罚决定书), its service and the owner's answer."""
+
+    __tablename__ = "case_documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))  # prior_notice | decision
+    number: Mapped[str] = mapped_column(String(64))
+    department: Mapped[str] = mapped_column(String(32))
+    issued_by: Mapped[str] = mapped_column(String(128))
+    issued_at: Mapped[datetime] = mapped_column(default=now_utc)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)  # facts, basis, rights and periods
+    served_at: Mapped[datetime | None]
+    service_method: Mapped[str | None] = mapped_column(String(16))
+    served_to: Mapped[str | None] = mapped_column(String(128))
+    answer_due: Mapped[date | None] = mapped_column(Date)  # last day to state and defend (working days)
+    answered_at: Mapped[datetime | None]
+    answer_kind: Mapped[str | None] = mapped_column(String(16))  # statement | waived
+    answer: Mapped[str | None] = mapped_column(Text)
+
+
 class Notice(db.Model):  # type: ignore[name-defined,misc]
     """A notice to a department inbox or to a vehicle owner; every notice is stored."""
 

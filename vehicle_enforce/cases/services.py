@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from vehicle_enforce.auth.principal import Principal
 from vehicle_enforce.blacklist.models import BlacklistEntry
-from vehicle_enforce.cases import penalties, records, workdays
+from vehicle_enforce.cases import penalties, procedure, records, workdays
 from vehicle_enforce.cases.models import OPEN_STATES, Case, CaseAction, CaseState
 from vehicle_enforce.cases.notify import notify
 from vehicle_enforce.core import audit, events
@@ -45,7 +45,13 @@ class Transition:
     departments: frozenset[str]
     station_kinds: frozenset[str]  # station tokens of these kinds may act too
     sources: frozenset[str]
-    target: str | None  # None: decided by the fields (retest)
+    target: str | None  # None: decided by the fields (retest) or, for a procedure step, the state stays
+
+
+# Steps of the penalty procedure that record a document, its service or the owner's answer: the case
+# stays in its state (the department that would impose the penalty acts; the basis decides which).
+PENALTY_DEPARTMENTS = frozenset({"police", "environment", "transport"})
+PROCEDURE_STEPS = frozenset({"prior_notice", "record_answer", "serve"})
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -55,6 +61,14 @@ TRANSITIONS: dict[str, Transition] = {
     # penalties.check_penalty refuses the other departments.
     "penalize": Transition(
         frozenset({"police", "environment", "transport"}), frozenset(), frozenset({S.confirmed}), S.penalized
+    ),
+    "prior_notice": Transition(PENALTY_DEPARTMENTS, frozenset(), frozenset({S.confirmed}), None),
+    "record_answer": Transition(PENALTY_DEPARTMENTS, frozenset(), frozenset({S.confirmed}), None),
+    "serve": Transition(
+        PENALTY_DEPARTMENTS,
+        frozenset(),
+        frozenset({S.confirmed, S.penalized, S.repair_ordered, S.repaired}),
+        None,
     ),
     "order_repair": Transition(frozenset({"transport"}), frozenset(), frozenset({S.penalized}), S.repair_ordered),
     "record_repair": Transition(
@@ -216,20 +230,47 @@ def act(case_id: int, action: str, fields: dict[str, Any], principal: Principal)
     source = case.state
     target = transition.target
     now = now_utc()
-    if action == "penalize":
+    on_site = principal.kind != "system"
+    if action in PROCEDURE_STEPS:
+        target = source
+        officers = procedure.check_officers(fields, 2) if on_site else []
+        if action == "prior_notice":
+            basis = penalties.check_penalty(case, fields, principal)
+            department = penalties.imposing_department(basis, principal)
+            doc = procedure.issue_prior_notice(case, basis, fields, department, principal.name)
+        elif action == "serve":
+            doc = procedure.record_service(case, fields)
+        else:
+            doc = procedure.record_answer(case, fields)
+        fields = {**fields, "officers": officers, "document": procedure.document_json(doc)}
+    elif action == "penalize":
         _require(fields, "decision_number")
         basis = penalties.check_penalty(case, fields, principal)
+        kind = fields.get("procedure")
+        if kind not in ("summary", "general"):
+            raise Invalid(
+                "须注明适用简易程序（当场处罚）还是普通程序",
+                {"procedure": "须为 summary（简易程序）或 general（普通程序）"},
+            )
+        officers = procedure.check_officers(fields, 1 if kind == "summary" else 2) if on_site else []
+        if kind == "summary":
+            procedure.check_summary_procedure(basis, fields)
+        else:
+            procedure.check_general_procedure(case, basis, fields)
         case.decision_number = fields["decision_number"]
         case.amount_yuan = None if fields.get("warning") else fields["amount_yuan"]
         case.legal_basis = basis.citation
         case.penalty_basis = basis.name
         case.penalty_department = penalties.imposing_department(basis, principal)
         case.penalty_warning = bool(fields.get("warning"))
+        decision = procedure.issue_decision(case, basis, fields, kind, case.penalty_department, principal.name)
         fields = {
             **fields,
             "basis": basis.name,
             "legal_basis": case.legal_basis,
             "department": case.penalty_department,
+            "officers": officers,
+            "document": procedure.document_json(decision),
         }
     elif action == "order_repair":
         _require(fields, "due_date")
@@ -271,6 +312,9 @@ def act(case_id: int, action: str, fields: dict[str, Any], principal: Principal)
             )
         fields = {**fields, "reason": reason, "scrapping": scrapping}
     assert target is not None
+    if action in PROCEDURE_STEPS:  # a document of the procedure: the case waits as before
+        _record(case, action, source, target, principal.department, principal.name, fields)
+        return case
     case.state = target
     if action == "order_repair" or (action == "record_retest" and target == S.repair_ordered):
         if action == "record_retest" or case.repair_due is None:  # a failed retest: a new repair period
@@ -435,6 +479,7 @@ def case_json(case: Case, *, timeline: bool = False) -> dict[str, Any]:
         from vehicle_enforce.blacklist.services import entry_json
 
         data["entry"] = entry_json(case.entry)
+        data["documents"] = [procedure.document_json(d) for d in procedure.documents(case)]
         data["timeline"] = [action_json(case, a) for a in case.actions]
     return data
 

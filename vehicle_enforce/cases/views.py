@@ -13,7 +13,7 @@ from sqlalchemy import select
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
-from vehicle_enforce.cases import penalties, services
+from vehicle_enforce.cases import penalties, procedure, services
 from vehicle_enforce.cases.models import Case
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import ServiceError
@@ -23,13 +23,16 @@ bp = Blueprint("case_pages", __name__, url_prefix="/ops/cases")
 
 # Which actions each department's form offers (the service still checks every rule).
 FORM_ACTIONS = {
-    "environment": ["confirm", "record_retest"],
-    "police": ["penalize"],
+    "environment": ["confirm", "prior_notice", "serve", "record_answer", "penalize", "record_retest"],
+    "police": ["prior_notice", "serve", "record_answer", "penalize"],
     "transport": ["order_repair", "record_repair", "record_retest", "close_scrapped"],
     "admin": list(services.TRANSITIONS),
 }
 ACTION_NAMES = {
     "confirm": "确认证据",
+    "prior_notice": "事先告知",
+    "serve": "登记送达",
+    "record_answer": "记录陈述申辩",
     "penalize": "录入处罚决定",
     "order_repair": "下达维修通知",
     "record_repair": "登记维修",
@@ -80,6 +83,7 @@ def detail(case_id: int) -> Any:
         actions=actions,
         names=ACTION_NAMES,
         bases=[penalties.basis_json(b) for b in penalties.bases_in_force("vehicle")],
+        methods={k: v for k, v in procedure.SERVICE_METHODS.items() if k != "on_the_spot"},
     )
 
 
@@ -89,18 +93,14 @@ def _zh(exc: ServiceError) -> str:
     )
 
 
+SERVICE_METHODS = procedure.SERVICE_METHODS
+
+
 def _fields(action: str) -> dict[str, Any]:
     form = request.form
     out: dict[str, Any] = {}
-    for name in (
-        "decision_number",
-        "legal_basis",
-        "repair_station",
-        "repair_number",
-        "report_number",
-        "station",
-        "reason",
-    ):
+    names = ("decision_number", "basis", "repair_station", "repair_number", "report_number", "station", "reason")
+    for name in (*names, "procedure", "facts", "document", "method", "served_to", "answer_kind", "answer"):
         if form.get(name, "").strip():
             out[name] = form[name].strip()
     for name in ("due_date", "repaired_on"):
@@ -110,7 +110,12 @@ def _fields(action: str) -> dict[str, Any]:
     if form.get("amount_yuan"):
         with contextlib.suppress(InvalidOperation):
             out["amount_yuan"] = Decimal(form["amount_yuan"])
-    if action == "penalize" and form.get("warning") == "1":
+    officers = [
+        {"name": form.get(f"officer{i}_name", "").strip(), "certificate_no": form.get(f"officer{i}_cert", "").strip()}
+        for i in (1, 2)
+    ]
+    out["officers"] = [o for o in officers if o["name"] or o["certificate_no"]]
+    if action in ("penalize", "prior_notice") and form.get("warning") == "1":
         out["warning"] = True
         out.pop("amount_yuan", None)
     return out

@@ -1,0 +1,139 @@
+"""Due process (行政处罚法): officers on every on-site step, a prior notice before a penalty beyond the summary
+procedure, the owner's answer or the lapse of the period, service of each document, rights of appeal."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.blacklist.conftest import beijing_today
+
+TWO = [{"name": "李执法", "certificate_no": "14050101"}, {"name": "王执法", "certificate_no": "14050102"}]
+
+
+@pytest.fixture
+def confirmed(vehicle, post_pass, client, auth_headers):
+    vid = vehicle()
+    day = beijing_today() - timedelta(days=10)
+    post_pass("晋E12345", f"{day.isoformat()}T10:00:00+08:00")
+    post_pass("晋E12345", f"{(day + timedelta(days=1)).isoformat()}T10:00:00+08:00")
+    [case] = client.get(f"/api/v1/cases?vehicle_id={vid}", headers=auth_headers("environment")).get_json()["results"]
+    assert act(client, auth_headers("environment"), case["id"], "confirm").status_code == 200
+    return case["id"]
+
+
+def act(client, headers, case_id, action, **fields):
+    return client.post(f"/api/v1/cases/{case_id}/actions", json={"action": action, **fields}, headers=headers)
+
+
+def state(client, auth_headers, case_id):
+    return client.get(f"/api/v1/cases/{case_id}", headers=auth_headers("environment")).get_json()
+
+
+def test_a_penalty_beyond_the_summary_procedure_needs_a_served_prior_notice_and_an_answer(
+    confirmed, client, auth_headers
+):
+    env = auth_headers("environment")
+    decision = {"decision_number": "晋E环罚2026-01", "basis": "apl_114_1", "amount_yuan": 5000, "officers": TWO}
+    # No prior notice: refused, the case stays confirmed.
+    r = act(client, env, confirmed, "penalize", procedure="general", **decision)
+    assert r.status_code == 409 and "prior_notice" in r.get_json()["error"]["fields"]
+    assert "第四十四条" in r.get_json()["error"]["message"]
+    # 5,000 yuan is beyond the summary procedure.
+    r = act(client, env, confirmed, "penalize", procedure="summary", served_to="车主", **decision)
+    assert r.status_code == 422 and "procedure" in r.get_json()["error"]["fields"]
+    # The prior notice: facts, basis, proposed penalty, the right to state and defend; two officers.
+    notice = {"basis": "apl_114_1", "amount_yuan": 5000, "facts": "遥感监测两次超标，经核实未按规定加装污染控制装置"}
+    r = act(client, env, confirmed, "prior_notice", officers=TWO[:1], **notice)
+    assert r.status_code == 422 and "第四十二条" in r.get_json()["error"]["message"]
+    r = act(client, env, confirmed, "prior_notice", officers=TWO, **notice)
+    assert r.status_code == 200, r.get_json()
+    [doc] = r.get_json()["documents"]
+    assert doc["kind"] == "prior_notice" and "陈述和申辩" in doc["content"]["rights"]
+    assert doc["content"]["legal_basis"].endswith("第一百一十四条第一款") and doc["service"] is None
+    assert r.get_json()["state"] == "confirmed"
+    # Not yet served: still refused.
+    assert act(client, env, confirmed, "penalize", procedure="general", **decision).status_code == 409
+    # Served today: the period runs (3 working days), no answer yet: refused.
+    r = act(
+        client, env, confirmed, "serve", document="prior_notice", method="direct", served_to="车主 张某", officers=TWO
+    )
+    assert r.status_code == 200, r.get_json()
+    served = r.get_json()["documents"][0]
+    assert served["service"]["method_name"] == "直接送达" and served["service"]["served_to"] == "车主 张某"
+    assert served["answer_due"] > beijing_today().isoformat()
+    r = act(client, env, confirmed, "penalize", procedure="general", **decision)
+    assert r.status_code == 409 and served["answer_due"] in r.get_json()["error"]["message"]
+    # An amount the basis does not allow is refused whatever the notice said.
+    other = {**decision, "amount_yuan": 6000}
+    assert act(client, env, confirmed, "penalize", procedure="general", **other).status_code == 422
+    # The owner's statement recorded (two officers): now the decision, naming review and litigation rights.
+    r = act(client, env, confirmed, "record_answer", answer_kind="statement", answer="车辆已送修", officers=TWO)
+    assert r.status_code == 200, r.get_json()
+    r = act(client, env, confirmed, "penalize", procedure="general", **{**decision, "officers": TWO[:1]})
+    assert r.status_code == 422 and "officers" in r.get_json()["error"]["fields"]
+    r = act(client, env, confirmed, "penalize", procedure="general", **decision)
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert body["state"] == "penalized" and body["penalty"]["department"] == "environment"
+    decision_doc = next(d for d in body["documents"] if d["kind"] == "decision")
+    assert "六十日内" in decision_doc["content"]["rights"] and "六个月内" in decision_doc["content"]["rights"]
+    assert decision_doc["service"] is None
+    r = act(client, env, confirmed, "serve", document="decision", method="post", served_to="车主 张某", officers=TWO)
+    assert r.status_code == 200
+    assert next(d for d in r.get_json()["documents"] if d["kind"] == "decision")["service"]["method"] == "post"
+    assert body["timeline"][-1]["fields"]["officers"] == TWO
+
+
+def test_the_lapse_of_the_period_allows_the_decision(confirmed, client, auth_headers):
+    police = auth_headers("police")
+    notice = {"basis": "rtsl_90", "amount_yuan": 100, "facts": "驾驶排放检验不合格的机动车上道路行驶"}
+    assert act(client, police, confirmed, "prior_notice", officers=TWO, **notice).status_code == 200
+    r = act(client, police, confirmed, "serve", document="prior_notice", method="left", served_to="车主", officers=TWO)
+    assert r.status_code == 200
+    decision = {"decision_number": "晋E公交罚01", "amount_yuan": 100, "officers": TWO, "procedure": "general"}
+    assert act(client, police, confirmed, "penalize", **decision).status_code == 409
+    # The period lapses without an answer (moved back instead of waiting three working days).
+    from vehicle_enforce.cases.models import CaseDocument
+    from vehicle_enforce.core import transaction
+    from vehicle_enforce.extensions import db
+
+    doc = db.session.query(CaseDocument).filter_by(case_id=confirmed, kind="prior_notice").one()
+    doc.answer_due = beijing_today() - timedelta(days=1)
+    transaction.commit()
+    # Heavier than the notice told (200 > 100): refused, a new notice would be needed.
+    r = act(client, police, confirmed, "penalize", **{**decision, "amount_yuan": 200})
+    assert r.status_code == 409 and "amount_yuan" in r.get_json()["error"]["fields"]
+    r = act(client, police, confirmed, "penalize", **decision)
+    assert r.status_code == 200 and r.get_json()["state"] == "penalized"
+
+
+def test_the_summary_procedure_needs_one_officer_and_hands_the_decision_over(confirmed, client, auth_headers):
+    police = auth_headers("police")
+    base = {"decision_number": "晋E公交简01", "amount_yuan": 200, "procedure": "summary"}
+    r = act(client, police, confirmed, "penalize", **base, officers=TWO[:1])
+    assert r.status_code == 422 and "served_to" in r.get_json()["error"]["fields"]
+    r = act(client, police, confirmed, "penalize", **base, served_to="驾驶人 赵某")
+    assert r.status_code == 422 and "officers" in r.get_json()["error"]["fields"]
+    bad = [{"name": "李执法", "certificate_no": ""}]
+    assert act(client, police, confirmed, "penalize", **base, served_to="赵某", officers=bad).status_code == 422
+    r = act(client, police, confirmed, "penalize", **base, served_to="驾驶人 赵某", officers=TWO[:1])
+    assert r.status_code == 200, r.get_json()
+    [decision] = r.get_json()["documents"]
+    assert decision["service"]["method"] == "on_the_spot" and decision["content"]["procedure"] == "summary"
+
+
+def test_duplicate_certificates_are_not_two_officers(confirmed, client, auth_headers):
+    same = [TWO[0], {"name": "另一人", "certificate_no": TWO[0]["certificate_no"]}]
+    r = act(
+        client,
+        auth_headers("police"),
+        confirmed,
+        "prior_notice",
+        basis="rtsl_90",
+        amount_yuan=200,
+        facts="x",
+        officers=same,
+    )
+    assert r.status_code == 422 and "officers" in r.get_json()["error"]["fields"]
