@@ -93,6 +93,7 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/inbox"): frozenset({"environment", "police", "transport"}),
     ("GET", "/api/v1/changes"): frozenset({"environment", "police", "transport"}),
     ("GET", "/api/v1/penalty-bases"): frozenset({"environment", "police", "transport"}),
+    ("POST", "/api/v1/evidence-withdrawals"): frozenset({"environment"}),
     ("GET", "/api/v1/calendar/<int:year>"): frozenset({"environment", "police", "transport"}),
     ("PUT", "/api/v1/calendar/days/<day>"): frozenset({"admin"}),
     ("POST", "/api/v1/calendar/<int:year>/complete"): frozenset({"admin"}),

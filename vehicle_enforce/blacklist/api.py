@@ -184,3 +184,29 @@ def _batch_reason(data: BatchCheck) -> str:
 
 def _aware(value: datetime | None) -> datetime | None:
     return value
+
+
+class WithdrawalIn(Schema):
+    station: str = Field(min_length=1, max_length=32)
+    device: str | None = Field(default=None, max_length=64)
+    since: AwareDatetime
+    until: AwareDatetime
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+@bp.post("/evidence-withdrawals")
+@api_access(D.environment)
+@doc(
+    "Withdraw a station's or one device's passes over a period (e.g. a failed calibration found later)",
+    body=WithdrawalIn,
+    status=201,
+    tags=["blacklist"],
+)
+def post_withdrawal() -> Any:
+    from vehicle_enforce.blacklist import withdrawals
+
+    principal = principal_or_401()
+    data = parse_body(WithdrawalIn)
+    withdrawal = withdrawals.withdraw(data.station, data.device, data.since, data.until, data.reason, principal.name)
+    transaction.commit()
+    return jsonify(withdrawals.withdrawal_json(withdrawal)), 201

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
-from vehicle_enforce.blacklist.models import BlacklistEntry
+from vehicle_enforce.blacklist.models import BlacklistEntry, WithdrawnPass
 from vehicle_enforce.core import audit, events, labels
 from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
 from vehicle_enforce.core.timeutil import SHANGHAI, format_local, local_day, now_utc
@@ -267,10 +267,12 @@ def _list_by_repeats(
 def _exceeding_passes(
     stmt: Select[*tuple[Any, ...]], vehicle_ids: list[int], start: datetime, end: datetime
 ) -> Select[*tuple[Any, ...]]:
+    withdrawn = select(WithdrawnPass.pass_id).where(WithdrawnPass.pass_id == RemoteSensingPass.id).exists()
     return stmt.where(
         RemoteSensingPass.vehicle_id.in_(vehicle_ids),
         RemoteSensingPass.verdict == "exceed",
         RemoteSensingPass.measured_at.between(start, end),
+        ~withdrawn,  # withdrawn evidence (a faulty device) stays stored but counts toward nothing
     )
 
 
@@ -283,6 +285,28 @@ def _confirmed_captures(
         BlackSmokeCapture.verdict == "exceed",
         BlackSmokeCapture.captured_at.between(start, end),
     )
+
+
+def still_holds(vehicle_id: int, minimum: int, window_days: int) -> bool:
+    """Whether the repeat rule still lists a vehicle on the evidence that counts now (after a withdrawal):
+    valid exceeding passes and confirmed captures, after its last release and inside the window."""
+    cutoff = datetime.combine(local_day(now_utc()) - timedelta(days=window_days), time.min, SHANGHAI)
+    released = db.session.scalar(
+        select(func.max(BlacklistEntry.released_at)).where(
+            BlacklistEntry.vehicle_id == vehicle_id, BlacklistEntry.status == "released"
+        )
+    )
+    since = max(released, cutoff) if released is not None else cutoff
+    end = now_utc() + timedelta(days=1)
+    times = [
+        at
+        for (at,) in db.session.execute(
+            _exceeding_passes(select(RemoteSensingPass.measured_at), [vehicle_id], since, end).union_all(
+                _confirmed_captures(select(BlackSmokeCapture.captured_at), [vehicle_id], since, end)
+            )
+        )
+    ]
+    return _first_window(_days_after(times, since), minimum, window_days) is not None
 
 
 def _first_window(days: Iterable[date], minimum: int, window_days: int) -> list[date] | None:

@@ -403,6 +403,29 @@ def close_for_release(entry: BlacklistEntry, action: str, fields: dict[str, Any]
     _record(case, action, source, S.closed_released, "environment", entry.released_by or "system", fields)
 
 
+def case_of_entry(entry_id: int) -> Case | None:
+    return db.session.scalar(select(Case).where(Case.entry_id == entry_id))
+
+
+def open_evidence_withdrawn_task(case: Case, reason: str, actor: str) -> CaseAction:
+    """Evidence of a case past `detected` was withdrawn: never release silently. Environment reviews
+    what remains and police assess whether a penalty must be revoked; the task is a case action on the
+    change feed and a notice to both inboxes. (Shared by device withdrawals and match-review unlinks.)"""
+    item = _record(
+        case,
+        "evidence_withdrawn",
+        case.state,
+        case.state,
+        None,
+        actor,
+        {"reason": reason, "task": "环保部门复核剩余证据；公安交管部门评估是否须撤销或变更处罚决定"},
+    )
+    message = f"案件 {case.id}（{_plate(case)}）的证据已撤回：{reason}。请复核，必要时撤销或变更处罚决定。"
+    for department in ("environment", "police"):
+        notify(case.id, "department", department, "evidence_withdrawn", message)
+    return item
+
+
 def close_open_cases_for_vehicle(vehicle_id: int, reason: str) -> None:
     """Scrapping or deregistration ends the vehicle's open case (called by the phase-out domain)."""
     from vehicle_enforce.auth.principal import SYSTEM

@@ -20,6 +20,7 @@ from vehicle_enforce.core.timeutil import now_utc
 KINDS = frozenset(
     {
         "remote_sensing_pass",
+        "remote_sensing_pass_withdrawal",  # a correction: the pass was withdrawn as evidence
         "roadside_test",
         "black_smoke_capture",
         "blacklist_listing",

@@ -26,7 +26,14 @@ DEFAULT_TARGETS: dict[str, dict[str, Any]] = {
     "provincial": {"url": None, "kinds": ALL_KINDS, "batch_size": 500, "timeout": 10.0},
     "national": {
         "url": None,
-        "kinds": ["remote_sensing_pass", "roadside_test", "blacklist_listing", "blacklist_release", "case_action"],
+        "kinds": [
+            "remote_sensing_pass",
+            "remote_sensing_pass_withdrawal",
+            "roadside_test",
+            "blacklist_listing",
+            "blacklist_release",
+            "case_action",
+        ],
         "batch_size": 500,
         "timeout": 10.0,
     },
