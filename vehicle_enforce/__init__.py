@@ -81,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
     from vehicle_enforce.inspections import tasks as inspections_tasks  # noqa: F401  (registers its tasks)
     from vehicle_enforce.nrmm import api as nrmm_api
     from vehicle_enforce.phaseout import api as phaseout_api
+    from vehicle_enforce.reviews import api as reviews_api
     from vehicle_enforce.vehicles import api as vehicles_api
 
     # JSON APIs authenticate with bearer tokens, not cookies, so CSRF tokens do not apply to them.
@@ -95,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
         exports_api.bp,
         nrmm_api.bp,
         alerts_api.bp,
+        reviews_api.bp,
     )
     for bp in api_blueprints:
         csrf.exempt(bp)
@@ -115,6 +117,9 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     for bp in (nrmm_views.bp, export_views.bp, rule_views.bp, alert_views.bp, vehicle_views.bp):
         app.register_blueprint(bp)
+    from vehicle_enforce.reviews import views as review_views
+
+    app.register_blueprint(review_views.bp)
 
 
 def _instance_path(override: dict[str, Any] | None) -> str | None:

@@ -19,4 +19,5 @@ from vehicle_enforce.exports import outbox as exports_outbox  # noqa: F401  (out
 from vehicle_enforce.inspections import models as inspections_models  # noqa: F401
 from vehicle_enforce.nrmm import models as nrmm_models  # noqa: F401
 from vehicle_enforce.phaseout import models as phaseout_models  # noqa: F401
+from vehicle_enforce.reviews import models as reviews_models  # noqa: F401
 from vehicle_enforce.vehicles import models as vehicles_models  # noqa: F401

@@ -60,6 +60,10 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/alerts/enterprise-grades"): frozenset({"environment"}),
     ("POST", "/api/v1/alerts/gate-records"): frozenset({"environment"}),
     ("GET", "/api/v1/alerts/<int:alert_id>/report.<fmt>"): frozenset({"environment", "transport", "police"}),
+    # Match reviews (issue 24): environment decides, a station sees its own records
+    ("GET", "/api/v1/match-reviews"): frozenset({"environment", "station"}),
+    ("GET", "/api/v1/match-reviews/<int:review_id>"): frozenset({"environment", "station"}),
+    ("POST", "/api/v1/match-reviews/<int:review_id>"): frozenset({"environment"}),
     # Non-road machinery (issue 8)
     ("GET", "/api/v1/nrmm/machines"): frozenset({"environment", "housing", "township"}),
     ("POST", "/api/v1/nrmm/machines"): frozenset({"environment", "housing", "township"}),

@@ -127,6 +127,7 @@ HOME_LINKS = {
     "environment": [
         ("/ops/inspections/passes", "遥感检测记录"),
         ("/ops/inspections/black-smoke", "黑烟抓拍审核"),
+        ("/ops/match-reviews/", "号牌人工核对"),
         ("/ops/blacklist/", "黑名单"),
         ("/ops/cases/", "案件看板"),
         ("/ops/phaseout/", "国三淘汰进度"),

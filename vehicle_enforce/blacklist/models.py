@@ -40,9 +40,12 @@ class BlacklistEntry(db.Model):  # type: ignore[name-defined,misc]
     listed_by: Mapped[str] = mapped_column(String(128))
     reason: Mapped[str] = mapped_column(Text)  # plain Chinese words: what, where, when, which limit, by how much
     evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # How sure the evidence's plates are: exact | probable (a near match a person has not confirmed yet:
+    # the case cannot be confirmed) | confirmed (a person confirmed the near match).
+    evidence_match: Mapped[str] = mapped_column(String(16), default="exact", server_default="exact")
     released_at: Mapped[datetime | None]
     released_by: Mapped[str | None] = mapped_column(String(128))
-    release_kind: Mapped[str | None] = mapped_column(String(16))  # retest | manual | scrapped
+    release_kind: Mapped[str | None] = mapped_column(String(16))  # retest | manual | scrapped | withdrawn (evidence)
     release_reason: Mapped[str | None] = mapped_column(Text)
 
     vehicle: Mapped[Vehicle] = relationship()

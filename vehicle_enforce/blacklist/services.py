@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 
 from vehicle_enforce.blacklist.models import BlacklistEntry, WithdrawnPass
 from vehicle_enforce.core import audit, events, labels
@@ -90,6 +90,7 @@ def _evidence_of_pass(p: RemoteSensingPass, station: Station) -> dict[str, Any]:
     return {
         "source": "remote_sensing",
         "record_id": p.id,
+        "match_decision": p.match_decision,
         "device_record_id": p.record_id,
         "measured_at": p.measured_at.isoformat(),
         "station": station.code,
@@ -105,6 +106,7 @@ def _evidence_of_capture(c: BlackSmokeCapture, station: Station) -> dict[str, An
     return {
         "source": "black_smoke",
         "record_id": c.id,
+        "match_decision": c.match_decision,
         "measured_at": c.captured_at.isoformat(),
         "station": station.code,
         "station_name": station.name,
@@ -121,6 +123,7 @@ def _evidence_of_test(t: RoadsideTest, station: Station) -> dict[str, Any]:
     return {
         "source": t.kind,
         "record_id": t.id,
+        "match_decision": t.match_decision,
         "report_number": t.report_number,
         "measured_at": t.tested_at.isoformat(),
         "station": station.code,
@@ -219,7 +222,13 @@ def _list_by_repeats(
     released: dict[int, datetime] = dict(
         db.session.execute(
             select(BlacklistEntry.vehicle_id, func.max(BlacklistEntry.released_at))
-            .where(BlacklistEntry.vehicle_id.in_(vehicle_ids), BlacklistEntry.status == "released")
+            .where(
+                BlacklistEntry.vehicle_id.in_(vehicle_ids),
+                BlacklistEntry.status == "released",
+                # A listing released because its evidence was withdrawn dealt with nothing: the vehicle's
+                # other observations still count.
+                or_(BlacklistEntry.release_kind.is_(None), BlacklistEntry.release_kind != "withdrawn"),
+            )
             .group_by(BlacklistEntry.vehicle_id)
         ).all()
     )
@@ -323,6 +332,15 @@ def _days_after(times: Iterable[datetime], since: datetime | None) -> set[date]:
     return {local_day(at) for at in times if since is None or at > since}
 
 
+#: Added to the reason of a listing whose evidence rests on a near (probable) plate match.
+PROBABLE_NOTE = "注意：证据中的号牌为近似匹配（可能误识别），须经人工核对号牌确认后，案件方可确认。"
+
+
+def evidence_match(evidence: Sequence[dict[str, Any]]) -> str:
+    """`probable` when any piece of evidence names the vehicle only through a near plate match."""
+    return "probable" if any(e.get("match_decision") == "probable" for e in evidence) else "exact"
+
+
 @dataclass(frozen=True)
 class NewEntry:
     vehicle_id: int
@@ -356,8 +374,9 @@ def _create_entries(new: Sequence[NewEntry]) -> list[BlacklistEntry]:
             status="active",
             kind=n.kind,
             rule=n.rule,
-            reason=n.reason,
+            reason=n.reason + PROBABLE_NOTE if evidence_match(n.evidence) == "probable" else n.reason,
             evidence=n.evidence,
+            evidence_match=evidence_match(n.evidence),
             listed_by=n.listed_by,
             listed_at=listed_at,
         )
@@ -429,6 +448,7 @@ def entry_json(entry: BlacklistEntry) -> dict[str, Any]:
         "rule": entry.rule,
         "reason": entry.reason,
         "evidence": entry.evidence,
+        "evidence_match": entry.evidence_match,
         "listed_at": entry.listed_at.isoformat(),
         "listed_by": entry.listed_by,
         "released_at": entry.released_at.isoformat() if entry.released_at else None,

@@ -6,7 +6,7 @@ Each transition is allowed only to its department (403 otherwise), checked again
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -227,6 +227,11 @@ def act(case_id: int, action: str, fields: dict[str, Any], principal: Principal)
             f"case {case_id} is '{case.state}'; '{action}' needs one of {sorted(transition.sources)}",
             {"action": f"not allowed in state {case.state}"},
         )
+    if action == "confirm" and case.entry is not None and case.entry.evidence_match == "probable":
+        raise Conflict(
+            f"case {case_id} rests on a probable plate match: confirm the match in the match reviews first",
+            {"action": "证据号牌为近似匹配，须先在号牌核对中确认号牌，才能确认案件"},
+        )
     source = case.state
     target = transition.target
     now = now_utc()
@@ -441,15 +446,22 @@ def overdue(department: str | None, at: datetime | None = None) -> list[Case]:
     return list(db.session.scalars(stmt))
 
 
+#: Other domains add sections to a department's inbox: `provider(department) -> {key: value}`.
+INBOX_PROVIDERS: list[Callable[[str], dict[str, Any]]] = []
+
+
 def inbox(department: str) -> dict[str, Any]:
     states = [s for s, d in WAITING_FOR.items() if department in ("admin", d)]
     waiting = db.session.scalars(select(Case).where(Case.state.in_(states)).order_by(Case.due_at, Case.id).limit(200))
     late = overdue(department)
-    return {
+    data = {
         "department": department,
         "waiting": [case_json(c) for c in waiting],
         "overdue": [case_json(c) for c in late],
     }
+    for provider in INBOX_PROVIDERS:
+        data.update(provider(department))
+    return data
 
 
 def action_json(case: Case, item: CaseAction) -> dict[str, Any]:
@@ -475,6 +487,7 @@ def case_json(case: Case, *, timeline: bool = False) -> dict[str, Any]:
         "plate_color": case.vehicle.plate_color if case.vehicle else None,
         "entry_id": case.entry_id,
         "state": case.state,
+        "evidence_match": case.entry.evidence_match if case.entry is not None else None,
         "waiting_for": WAITING_FOR.get(case.state),
         "opened_at": case.opened_at.isoformat(),
         "due_at": case.due_at.isoformat() if case.due_at else None,

@@ -53,6 +53,7 @@ from vehicle_enforce.inspections.models import (
     TestMethod,
 )
 from vehicle_enforce.inspections.rules import RulesBook, region
+from vehicle_enforce.reviews import queue as review_queue
 from vehicle_enforce.vehicles.matching import match_many
 from vehicle_enforce.vehicles.models import Owner
 
@@ -345,8 +346,10 @@ def store_passes(
         new_items.append((item, station))
 
     to_match = [r for r in rows if r["plate_status"] is None]
+    results_by_row: dict[int, MatchResult] = {}
     for row, result in zip(to_match, match_many([(r["plate"], r["plate_color"]) for r in to_match]), strict=True):
         row.update(match_fields(result))
+        results_by_row[id(row)] = result
 
     inserted = insert_ignore_conflicts(
         RemoteSensingPass.__table__, rows, ["station_id", "record_id"], returning=("id", "station_id", "record_id")
@@ -383,6 +386,26 @@ def store_passes(
         if row["plate_status"] == PlateStatus.pending.value and item.uploads:
             tasks.run_later("inspections.read_plate", pass_id=pid)
     evidence.store(uploads)
+    review_queue.queue_many(
+        [
+            review_queue.review_row(
+                "remote_sensing_pass",
+                row["id"],
+                station_id=row["station_id"],
+                occurred_at=row["measured_at"],
+                verdict=row["verdict"],
+                plate=row["plate"],
+                plate_color=row["plate_color"],
+                confidence=row["plate_confidence"],
+                decision=row["match_decision"],
+                vehicle_id=row["vehicle_id"],
+                result=results_by_row.get(id(row)),
+            )
+            for row in fresh_rows.values()
+            if row["match_decision"] in review_queue.DOUBTFUL
+            and review_queue.counts("remote_sensing_pass", row["verdict"])
+        ]
+    )
     events.emit_many("remote_sensing_pass", stored_events)
     events.flush()  # the batch's export rows go in now, not while the listing rule holds vehicle locks
     notify_verdicts(verdict_events)
@@ -697,6 +720,21 @@ def record_test(data: TestIn, principal: Principal | None) -> tuple[RoadsideTest
             raise
         return again, True
     evidence.store([("roadside_test", test.id, up) for up in data.photos])
+    if review_queue.counts("roadside_test", test.verdict, test.kind):
+        confidence = data.plate_read.get("confidence") if data.plate_read else None
+        review_queue.queue(
+            "roadside_test",
+            test.id,
+            station_id=station.id,
+            occurred_at=test.tested_at,
+            verdict=test.verdict,
+            plate=plate,
+            plate_color=test.plate_color,
+            confidence=confidence if isinstance(confidence, int | float) else None,
+            decision=test.match_decision,
+            vehicle_id=test.vehicle_id,
+            result=match,
+        )
     details: dict[str, Any] = {
         "station": station.code,
         "report_number": data.report_number,
@@ -823,11 +861,8 @@ def record_capture(data: CaptureIn, principal: Principal | None) -> tuple[BlackS
     except NoLimitSetError:
         raise Invalid("no limit set is in force on that day", {"captured_at": "no limit set in force"}) from None
     plate = normalize_plate(data.plate)
-    fields = (
-        match_fields(match_many([(plate, data.plate_color)])[0])
-        if plate
-        else {"vehicle_id": None, "match_decision": "pending"}
-    )
+    match = match_many([(plate, data.plate_color)])[0] if plate else None
+    fields = match_fields(match) if match is not None else {"vehicle_id": None, "match_decision": "pending"}
     capture = BlackSmokeCapture(
         station_id=station.id,
         capture_id=data.capture_id,
@@ -856,6 +891,20 @@ def record_capture(data: CaptureIn, principal: Principal | None) -> tuple[BlackS
             raise
         return again, True
     evidence.store([("black_smoke_capture", capture.id, up) for up in data.uploads])
+    if review_queue.counts("black_smoke_capture", capture.verdict):
+        review_queue.queue(
+            "black_smoke_capture",
+            capture.id,
+            station_id=station.id,
+            occurred_at=capture.captured_at,
+            verdict=capture.verdict,
+            plate=plate,
+            plate_color=capture.plate_color,
+            confidence=None,
+            decision=capture.match_decision,
+            vehicle_id=capture.vehicle_id,
+            result=match,
+        )
     audit.record(
         "black_smoke.capture",
         "black_smoke_capture",
@@ -950,7 +999,8 @@ def record_repair(data: RepairIn, principal: Principal | None) -> tuple[Repair, 
         return existing, True
     _check_not_future(data.repaired_at, "repaired_at")
     plate = normalize_plate(data.plate)
-    fields = match_fields(match_many([(plate, data.plate_color)])[0])
+    match = match_many([(plate, data.plate_color)])[0]
+    fields = match_fields(match)
     repair = Repair(
         station_id=station.id,
         repair_number=data.repair_number,
@@ -974,6 +1024,19 @@ def record_repair(data: RepairIn, principal: Principal | None) -> tuple[Repair, 
         if again is None:
             raise
         return again, True
+    review_queue.queue(
+        "repair",
+        repair.id,
+        station_id=station.id,
+        occurred_at=repair.repaired_at,
+        verdict=None,
+        plate=plate,
+        plate_color=repair.plate_color,
+        confidence=None,
+        decision=repair.match_decision,
+        vehicle_id=repair.vehicle_id,
+        result=match,
+    )
     audit.record(
         "repair.record",
         "repair",

@@ -15,6 +15,7 @@ from vehicle_enforce.inspections import evidence
 from vehicle_enforce.inspections.hooks import VerdictEvent, notify_verdicts
 from vehicle_enforce.inspections.models import EvidenceFile, EvidenceLink, PlateStatus, RemoteSensingPass
 from vehicle_enforce.inspections.services import match_fields
+from vehicle_enforce.reviews import queue as review_queue
 from vehicle_enforce.vehicles import plate_reading
 from vehicle_enforce.vehicles.matching import match_plate
 
@@ -61,7 +62,8 @@ def read_plate(pass_id: int) -> str:
     if best.color and best.color != "unknown":
         row.plate_color = best.color
     row.plate_confidence = float(best.confidence)
-    fields = match_fields(match_plate(row.plate, row.plate_color))
+    result = match_plate(row.plate, row.plate_color)
+    fields = match_fields(result)
     row.vehicle_id = fields["vehicle_id"]
     row.match_decision = fields["match_decision"]
     row.plate_status = fields["plate_status"]
@@ -72,6 +74,20 @@ def read_plate(pass_id: int) -> str:
         row.id,
         {"before": before, "after": {"plate": row.plate, "plate_color": row.plate_color}, **fields},
     )
+    if review_queue.counts("remote_sensing_pass", row.verdict):
+        review_queue.reread(
+            "remote_sensing_pass",
+            row.id,
+            station_id=row.station_id,
+            occurred_at=row.measured_at,
+            verdict=row.verdict,
+            plate=row.plate,
+            plate_color=row.plate_color,
+            confidence=row.plate_confidence,
+            decision=row.match_decision,
+            vehicle_id=row.vehicle_id,
+            result=result,
+        )
     if row.vehicle_id is not None:
         notify_verdicts(
             [
