@@ -135,7 +135,18 @@ def report_file(alert_id: int, fmt: str) -> Any:
     if fmt != "xlsx":
         raise NotFound("report formats: json, xlsx")
     frame = pd.DataFrame(
-        rows, columns=["owner_id", "plate", "plate_color", "direction", "at", "emission_standard", "measure"]
+        rows,
+        columns=[
+            "owner_id",
+            "plate",
+            "plate_color",
+            "direction",
+            "at",
+            "emission_standard",
+            "standard_source",
+            "registered",
+            "measure",
+        ],
     )
     return Response(
         to_xlsx_bytes({"预警期间受限车辆": frame}),

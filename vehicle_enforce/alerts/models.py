@@ -50,3 +50,6 @@ class GateRecord(db.Model):  # type: ignore[name-defined,misc]
     emission_standard: Mapped[int | None] = mapped_column(SmallInteger)
     fuel: Mapped[str | None] = mapped_column(String(16))
     vehicle_type: Mapped[str | None] = mapped_column(String(32))
+    # The registered vehicle the plate names (colour-strict; exact, probable or confirmed by a person).
+    vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("vehicles.id"))
+    match_decision: Mapped[str | None] = mapped_column(String(16))  # None: stored before matching existed

@@ -236,9 +236,14 @@ def hotlist_restrictions(reads: Sequence[Any], vehicle_ids: Sequence[int | None]
 
 
 def record_gate(owner_id: int, rows: list[dict[str, Any]]) -> tuple[int, int]:
-    """Store gate records idempotently on (enterprise, plate, direction, time); return (stored, duplicates)."""
+    """Store gate records idempotently on (enterprise, plate, direction, time); return (stored, duplicates).
+
+    Each new record is matched to the registry (colour-strict, misread-tolerant); a doubtful match
+    (ambiguous or probable) of a record made while an alert was in force is queued for a person.
+    """
     stored = duplicates = 0
     stored_rows: list[dict[str, Any]] = []
+    added: list[GateRecord] = []
     for row in rows:
         exists = db.session.scalar(
             select(GateRecord.id).where(
@@ -251,12 +256,53 @@ def record_gate(owner_id: int, rows: list[dict[str, Any]]) -> tuple[int, int]:
         if exists is not None:
             duplicates += 1
             continue
-        db.session.add(GateRecord(owner_id=owner_id, **row))
+        record = GateRecord(owner_id=owner_id, **row)
+        db.session.add(record)
+        added.append(record)
         stored_rows.append(row)
         stored += 1
     db.session.flush()
+    if added:
+        _match_gate(added)
     _gate_sightings(owner_id, stored_rows)
     return stored, duplicates
+
+
+def _match_gate(records: Sequence[GateRecord]) -> None:
+    from vehicle_enforce.reviews import queue as review_queue
+    from vehicle_enforce.vehicles.matching import match_many
+
+    matches = match_many([(r.plate, r.plate_color) for r in records])
+    for record, match in zip(records, matches, strict=True):
+        chosen = match.match
+        record.vehicle_id = chosen.vehicle_id if chosen is not None else None
+        record.match_decision = match.decision
+    db.session.flush()
+    start, end = min(r.at for r in records), max(r.at for r in records)
+    alerts = db.session.scalars(select(Alert).where(Alert.starts_at <= end, Alert.ends_at > start)).all()
+
+    def during_alert(at: datetime) -> bool:
+        return any(a.starts_at <= at < a.ends_at and (a.lifted_at is None or a.lifted_at > at) for a in alerts)
+
+    review_queue.queue_many(
+        [
+            review_queue.review_row(
+                "gate_record",
+                record.id,
+                station_id=None,
+                occurred_at=record.at,
+                verdict=None,
+                plate=record.plate,
+                plate_color=record.plate_color,
+                confidence=None,
+                decision=match.decision,
+                vehicle_id=record.vehicle_id,
+                result=match,
+            )
+            for record, match in zip(records, matches, strict=True)
+            if match.decision in review_queue.DOUBTFUL and during_alert(record.at)
+        ]
+    )
 
 
 def _gate_sightings(owner_id: int, rows: Sequence[dict[str, Any]]) -> None:
@@ -289,20 +335,53 @@ def _gate_sightings(owner_id: int, rows: Sequence[dict[str, Any]]) -> None:
 
 
 def gate_report(alert: Alert) -> list[dict[str, Any]]:
-    """Restricted trucks that entered or left a key enterprise while the alert was in force."""
+    """Restricted trucks that entered or left a key enterprise while the alert was in force.
+
+    A record without an emission standard is judged by the registered vehicle's standard (and its
+    fuel and type when the record lacks them). A truck the registry does not hold, or whose standard
+    nobody knows, is listed as such: it may be restricted, and the report must not hide it.
+    """
     rows = db.session.scalars(
         select(GateRecord)
         .where(GateRecord.at >= alert.starts_at, GateRecord.at < alert.ends_at)
         .order_by(GateRecord.at)
     ).all()
     grades = {g.owner_id: g for g in db.session.scalars(select(EnterpriseGrade))}
+    ids = sorted({r.vehicle_id for r in rows if r.vehicle_id is not None})
+    vehicles = {v.id: v for v in db.session.scalars(select(Vehicle).where(Vehicle.id.in_(ids)))} if ids else {}
     out = []
     for r in rows:
         g = grades.get(r.owner_id)
+        vehicle = vehicles.get(r.vehicle_id) if r.vehicle_id is not None else None
+        standard, source = r.emission_standard, "gate" if r.emission_standard is not None else None
+        if standard is None and vehicle is not None and vehicle.emission_standard is not None:
+            standard = vehicle.emission_standard
+            source = "registry_inferred" if vehicle.emission_standard_inferred else "registry"
+        fuel = r.fuel or (vehicle.fuel if vehicle is not None else None)
+        vehicle_type = r.vehicle_type or (vehicle.vehicle_type if vehicle is not None else None) or "heavy_truck"
+        base = {
+            "owner_id": r.owner_id,
+            "plate": r.plate,
+            "plate_color": r.plate_color,
+            "direction": "进厂" if r.direction == "in" else "出厂",
+            "at": r.at.isoformat(),
+            "emission_standard": standard,
+            "standard_source": source,
+            "registered": vehicle is not None,
+            "vehicle_id": vehicle.id if vehicle is not None else None,
+            "match_decision": r.match_decision,
+        }
+        if standard is None:
+            if vehicle is None:
+                measure = "未登记车辆：闸口记录无排放标准，登记库中无此车（或号牌待人工核对），请核查是否为受限车辆"
+            else:
+                measure = "登记车辆排放标准不明，请核查是否为受限车辆"
+            out.append({**base, "measure": measure})
+            continue
         facts = Facts(
-            r.vehicle_type or "heavy_truck",
-            r.fuel,
-            r.emission_standard,
+            vehicle_type,
+            fuel,
+            standard,
             r.plate_color,
             None,
             g.grade if g else None,
@@ -310,17 +389,12 @@ def gate_report(alert: Alert) -> list[dict[str, Any]]:
         )
         found = restriction(facts, [alert])
         if found is not None:
-            out.append(
-                {
-                    "owner_id": r.owner_id,
-                    "plate": r.plate,
-                    "plate_color": r.plate_color,
-                    "direction": "进厂" if r.direction == "in" else "出厂",
-                    "at": r.at.isoformat(),
-                    "emission_standard": r.emission_standard,
-                    "measure": found["description_zh"],
-                }
-            )
+            measure = found["description_zh"]
+            if source in ("registry", "registry_inferred"):
+                measure += "（排放标准取自车辆登记库）"
+            if r.match_decision == "probable":
+                measure += "（号牌为近似匹配，待人工核对）"
+            out.append({**base, "measure": measure})
     return out
 
 

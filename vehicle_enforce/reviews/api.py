@@ -18,7 +18,7 @@ from vehicle_enforce.reviews.models import MatchReview, RecordKind
 
 bp = Blueprint("reviews_api", __name__, url_prefix="/api/v1")
 
-RecordKindName = Literal["remote_sensing_pass", "roadside_test", "black_smoke_capture", "repair"]
+RecordKindName = Literal["remote_sensing_pass", "roadside_test", "black_smoke_capture", "repair", "gate_record"]
 assert set(RecordKindName.__args__) == {k.value for k in RecordKind}  # type: ignore[attr-defined]
 
 

@@ -20,6 +20,7 @@ class RecordKind(enum.StrEnum):
     roadside_test = "roadside_test"  # roadside, depot spot and I站 tests
     black_smoke_capture = "black_smoke_capture"
     repair = "repair"  # M站 results
+    gate_record = "gate_record"  # a key enterprise's gate record made during an alert
 
 
 class ReviewState(enum.StrEnum):

@@ -2,7 +2,8 @@
 
 Only records that can change a listing, a case or a release are queued: exceeding or failed verdicts
 (remote-sensing passes, roadside and depot tests), black-smoke captures over the limit, every I站
-result (a pass releases, a fail sends back to repair) and every M站 repair. Other doubtful records keep
+result (a pass releases, a fail sends back to repair), every M站 repair and the gate records of key
+enterprises made while an alert was in force. Other doubtful records keep
 their match decision without a review. A record is doubtful when its plate is unread or read below the
 confidence threshold (`pending`), several vehicles fit it (`ambiguous`) or one fits only with a
 misread allowed (`probable`).
@@ -37,7 +38,7 @@ def counts(kind: str, verdict: str | None, test_kind: str | None = None) -> bool
         return verdict == "exceed"
     if kind == RecordKind.roadside_test:
         return test_kind == "inspection" or verdict in ("exceed", "fail")
-    return kind == RecordKind.repair
+    return kind in (RecordKind.repair, RecordKind.gate_record)  # gate records: the caller queues only during alerts
 
 
 def candidates_json(result: MatchResult | None) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from sqlalchemy import Select, func, select
 
 from plates import normalize_plate, parse_color, validate_plate
 from plates.strict import typed_plate_problem
+from vehicle_enforce.alerts.models import GateRecord
 from vehicle_enforce.auth.models import Department
 from vehicle_enforce.auth.principal import Principal
 from vehicle_enforce.blacklist.models import BlacklistEntry
@@ -49,12 +50,14 @@ MODELS: dict[str, type[Any]] = {
     RecordKind.roadside_test: RoadsideTest,
     RecordKind.black_smoke_capture: BlackSmokeCapture,
     RecordKind.repair: Repair,
+    RecordKind.gate_record: GateRecord,
 }
 KIND_ZH = {
     RecordKind.remote_sensing_pass: "遥感检测",
     RecordKind.roadside_test: "路检/抽测/I站检测",
     RecordKind.black_smoke_capture: "黑烟抓拍",
     RecordKind.repair: "M站维修记录",
+    RecordKind.gate_record: "预警期间企业闸口记录",
 }
 TEST_KIND_ZH = {"roadside": "路检", "spot_check": "入户抽测", "inspection": "I站检测"}
 DECISION_ZH = {"pending": "号牌未识别或置信度低", "ambiguous": "多辆车相近", "probable": "近似匹配（可能误识别）"}
@@ -69,6 +72,8 @@ def occurred_at(kind: str, record: Any) -> datetime:
         return record.tested_at  # type: ignore[no-any-return]
     if kind == RecordKind.black_smoke_capture:
         return record.captured_at  # type: ignore[no-any-return]
+    if kind == RecordKind.gate_record:
+        return record.at  # type: ignore[no-any-return]
     return record.repaired_at  # type: ignore[no-any-return]
 
 
