@@ -78,6 +78,7 @@ def _register_blueprints(app: Flask) -> None:
     from vehicle_enforce.exports import api as exports_api
     from vehicle_enforce.extensions import csrf
     from vehicle_enforce.inspections import api as inspections_api
+    from vehicle_enforce.inspections import health as inspections_health  # noqa: F401  (inbox section)
     from vehicle_enforce.inspections import tasks as inspections_tasks  # noqa: F401  (registers its tasks)
     from vehicle_enforce.nrmm import api as nrmm_api
     from vehicle_enforce.phaseout import api as phaseout_api

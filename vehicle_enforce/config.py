@@ -30,6 +30,8 @@ DEFAULTS: dict[str, Any] = {
     "PLATE_IMAGE_MAX_PIXELS": 40_000_000,  # declared width x height, checked before decoding
     "HOTLIST_MISS_RETENTION_DAYS": 30,
     "TRANSMISSION_RATE_THRESHOLD": 0.95,
+    "STATION_SILENT_MINUTES": 120,  # an automatic station silent this long in its operating hours is reported
+    "STATION_OPERATING_HOURS": (7, 19),  # Beijing time, [start hour, end hour)
     "EXPORT_TARGETS": None,  # {"provincial": {"url": ..., "token": ..., "batch_size": 500, "timeout": 10}}
     "EXPORT_BACKOFF_BASE": 30.0,
     "EXPORT_BACKOFF_MAX": 3600.0,
