@@ -110,6 +110,7 @@ LABELS: dict[str, dict[str, str]] = {
         "black_smoke": "冒黑烟",
         "unregistered": "未登记编码",
         "below_zone_stage": "低于禁用区排放阶段要求",
+        "alert_stage_stop": "重污染天气预警期间违规使用停用阶段机械",
     },
     "plan_item_status": {"pending": "待检", "checked": "已检", "not_found": "未找到"},
     "export_target": {"provincial": "省级平台", "national": "国家超标排放平台"},

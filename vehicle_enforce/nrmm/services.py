@@ -24,6 +24,7 @@ from remote_sensing.rules import PenaltyBasis
 from vehicle_enforce.auth import scope
 from vehicle_enforce.core import audit, events
 from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
+from vehicle_enforce.core.labels import label
 from vehicle_enforce.core.timeutil import local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.nrmm.models import Machine, PlanItem, SamplingPlan, Site, SiteMove, SpotCheck
@@ -184,6 +185,18 @@ def record_spot_check(data: dict[str, Any], inspector: str) -> SpotCheck:
     zone_minimum = site.zone_min_stage if site is not None and site.low_emission_zone else None
     if zone_minimum and not electric and (stage or 0) < zone_minimum:
         violations.append("below_zone_stage")
+    # The machinery measure of the alert in force (orange/red: 国二 and older stop) makes using one a violation.
+    from vehicle_enforce.alerts import services as alert_services
+
+    stopped = (
+        None
+        if electric
+        else alert_services.nrmm_stage_restricted(stage, site.township_id if site else None, data["checked_at"])
+    )
+    if stopped is not None:
+        violations.append("alert_stage_stop")
+    # The alert measure is enforced under the county's emergency plan: it suggests no penalty basis by
+    # itself (suggested_basis maps the emission violations only).
     check = SpotCheck(
         machine_id=machine.id if machine else None,
         pin=data.get("pin") or (machine.pin if machine else None),
@@ -210,6 +223,8 @@ def record_spot_check(data: dict[str, Any], inspector: str) -> SpotCheck:
             item.status = "checked"
     audit.record("nrmm.spot_check", "nrmm_spot_check", check.id, {"violations": violations, "verdict": check.verdict})
     events.emit("nrmm_spot_check", check.id, spot_check_json(check))
+    if stopped is not None:
+        audit.record("nrmm.alert_violation", "nrmm_spot_check", check.id, stopped)
     return check
 
 
@@ -284,6 +299,7 @@ def spot_check_json(c: SpotCheck) -> dict[str, Any]:
         "limit_set": c.limit_set,
         "exceeded": c.exceeded,
         "violations": c.violations,
+        "violations_zh": [label(v, "nrmm_violation") for v in c.violations],
         "penalty_yuan": c.penalty_yuan,
         "legal_basis": c.legal_basis,
         "penalty_suggested": c.legal_basis is not None,  # suggested only: the basis's department imposes it
