@@ -14,7 +14,7 @@ How it works, and why:
   whole import is one transaction, nothing of it is stored.
 * Owners: a row with a unified social credit code belongs to that enterprise (one owner record per
   code); a row without one belongs to a person, who is the vehicle's current owner when the name is the
-  same and a new owner record otherwise.
+  same, else the owner already holding that name and phone (rows of one file too), else a new owner.
 * One audit entry records the import (file name, SHA-256, counts); per-vehicle entries are written by
   the API, where each change is a person's action.
 """
@@ -608,13 +608,45 @@ class _ChunkImporter:
         return ids
 
     def _create_people(self, people: list[tuple[_Row, dict[str, Any]]]) -> None:
+        """Owners of rows without a credit code: the same name and phone are one owner (stored or new)."""
         if not people:
             return
+        keys = {(row.owner_name, row.phone) for row, _ in people if row.phone}
+        found: dict[tuple[str | None, str | None], int] = {}
+        names = sorted({name for name, _ in keys if name})
+        for start in range(0, len(names), _IN_BATCH):
+            stmt = (
+                select(Owner.id, Owner.name, Owner.phone)
+                .where(
+                    Owner.kind == OwnerKind.person.value,
+                    _in(Owner.name, names[start : start + _IN_BATCH]),
+                    Owner.phone.is_not(None),
+                )
+                .order_by(Owner.id)
+            )
+            for owner_id, name, phone in db.session.execute(stmt):
+                if (name, phone) in keys:
+                    found.setdefault((name, phone), owner_id)
         now = now_utc()
-        rows = [
-            {"kind": OwnerKind.person.value, "name": row.owner_name, "phone": row.phone, "created_at": now}
-            for row, _ in people
-        ]
+        creating: list[list[dict[str, Any]]] = []  # values of the rows each new owner gets
+        rows: list[dict[str, Any]] = []
+        new_by_key: dict[tuple[str | None, str | None], int] = {}
+        for row, values in people:
+            key = (row.owner_name, row.phone) if row.phone else None
+            if key is not None and key in found:
+                values["owner_id"] = found[key]
+            elif key is not None and key in new_by_key:
+                creating[new_by_key[key]].append(values)
+            else:
+                if key is not None:
+                    new_by_key[key] = len(creating)
+                creating.append([values])
+                rows.append(
+                    {"kind": OwnerKind.person.value, "name": row.owner_name, "phone": row.phone, "created_at": now}
+                )
+        if not rows:
+            return
         ids = bulk.insert_rows_returning_ids(_OWNERS, rows)
-        for owner_id, (_row, values) in zip(ids, people, strict=True):
-            values["owner_id"] = owner_id
+        for owner_id, group in zip(ids, creating, strict=True):
+            for values in group:
+                values["owner_id"] = owner_id

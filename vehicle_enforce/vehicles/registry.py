@@ -22,6 +22,7 @@ from datetime import date
 from typing import Final
 
 from plates import PlateColor, confusion_key, normalize_plate, parse_color, validate_plate
+from plates.strict import typed_plate_problem
 
 
 class FieldProblem(ValueError):
@@ -46,6 +47,9 @@ def clean_plate(plate: str, plate_color: str | PlateColor | None) -> tuple[str, 
         raise FieldProblem("plate_color", str(exc)) from None
     if colour is PlateColor.UNKNOWN:
         raise FieldProblem("plate_color", "the registry needs the plate colour (blue, yellow, green, ...)")
+    problem = typed_plate_problem(plate)
+    if problem is not None:  # never rewritten: I→1 / O→0 could make it another vehicle's plate
+        raise FieldProblem("plate", f"the serial holds I or O, which GA 36 plates never use ({problem})")
     normal = normalize_plate(plate)
     check = validate_plate(normal, colour)
     if not check.ok:

@@ -16,7 +16,8 @@ class OwnerIn(Schema):
     """The owner: an enterprise (upserted by its unified social credit code) or a person.
 
     A person has no national key we keep (ID card numbers are not stored), so a person is the vehicle's
-    current owner when the name is the same, else a new owner record.
+    current owner when the name is the same, else the owner with the same name and phone, else a new
+    owner record.
     """
 
     kind: Literal["enterprise", "person"]

@@ -201,6 +201,15 @@ def _resolve_owner(owner: OwnerIn, credit_code: str | None, current: Owner | Non
         return _update_owner(found, details)
     if current is not None and current.kind == OwnerKind.person and current.name == owner.name:
         return _update_owner(current, details)
+    if owner.phone:  # without a credit code, the same name and phone are one owner
+        same = db.session.scalar(
+            select(Owner)
+            .where(Owner.kind == OwnerKind.person.value, Owner.name == owner.name, Owner.phone == owner.phone)
+            .order_by(Owner.id)
+            .limit(1)
+        )
+        if same is not None:
+            return _update_owner(same, details)
     record = Owner(kind=OwnerKind.person.value, **details)
     db.session.add(record)
     db.session.flush()
