@@ -324,3 +324,38 @@ def test_bad_decisions_are_refused_naming_the_field_and_change_nothing(
     assert decide(client, env, 999999, action="unlink", reason="x").status_code == 404
     assert client.get("/api/v1/match-reviews?state=maybe", headers=env).status_code == 422
     assert client.get("/api/v1/match-reviews?kind=gate", headers=env).status_code == 422
+
+
+def test_a_probable_i_station_pass_releases_only_once_a_person_confirms_it_and_unlinking_it_opens_a_task(
+    vehicle, post_pass, post_test, post_repair, client, auth_headers
+):
+    from tests.blacklist.test_cases_flow import _to_repaired
+
+    env, police = auth_headers("environment"), auth_headers("police")
+    vid = vehicle("晋E12345")
+    post_pass("晋E12345", DAY1)
+    post_pass("晋E12345", DAY2)
+    [case] = case_of(client, env, vid)
+    _to_repaired(client, auth_headers, case["id"], post_repair)
+    retest = post_test("晋E1234S", "2019-11-16T10:00:00+08:00", passed=True, kind="inspection")
+    assert retest["match_decision"] == "probable" and retest["vehicle_id"] == vid
+    # Never a release on a possible misread: the case waits for the review.
+    assert client.get(f"/api/v1/cases/{case['id']}", headers=env).get_json()["state"] == "repaired"
+    assert len(active_entries(vid)) == 1
+    r = client.post(
+        f"/api/v1/cases/{case['id']}/actions",
+        json={"action": "record_retest", "report_number": retest["report_number"]},
+        headers=env,
+    )
+    assert r.status_code == 422 and "近似匹配" in str(r.get_json()["error"])
+    [review] = reviews(client, env, "kind=roadside_test")
+    assert review["record_id"] == retest["id"] and review["record_kind_zh"] == "I站检测"
+    assert decide(client, env, review["id"], action="confirm", vehicle_id=vid, reason="核对I站照片").status_code == 200
+    released = client.get(f"/api/v1/cases/{case['id']}", headers=env).get_json()
+    assert released["state"] == "closed_released" and active_entries(vid) == []
+    # The confirmation was wrong after all: the release stands until people decide, and they are told.
+    assert decide(client, env, review["id"], action="unlink", reason="复核：I站车辆为另一辆").status_code == 200
+    assert client.get(f"/api/v1/cases/{case['id']}", headers=env).get_json()["state"] == "closed_released"
+    for headers in (env, police):
+        [task] = client.get("/api/v1/inbox", headers=headers).get_json()["evidence_tasks"]
+        assert task["case_id"] == case["id"] and task["record_kind"] == "roadside_test"

@@ -126,6 +126,8 @@ def retest_problem(test: RoadsideTest, case: Any) -> str | None:
         return "只有I站检测结果或路检可以作为复检结果（入户抽测不能）"
     if test.verdict == "invalid":
         return f"报告 {test.report_number} 的检测无效，不能作为复检结果，须重新检测"
+    if test.match_decision == "probable":
+        return f"报告 {test.report_number} 的号牌为近似匹配（可能误识别），须先在号牌人工核对中确认"
     repaired_at = repair_time(case)
     if repaired_at is not None and test.tested_at <= repaired_at:
         tested, repaired = format_local(test.tested_at, MINUTE), format_local(repaired_at, MINUTE)

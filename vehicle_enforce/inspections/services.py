@@ -746,7 +746,10 @@ def record_test(data: TestIn, principal: Principal | None) -> tuple[RoadsideTest
         details["plate_corrected"] = normalize_plate(str(data.plate_read.get("plate") or "")) != plate
     audit.record(f"{data.kind}.test", "roadside_test", test.id, details)
     events.emit("roadside_test", test.id, test_json(test), station=station.code)
-    if test.vehicle_id is not None:
+    # A passing test releases a repaired vehicle; one that names it only through a near plate match waits
+    # for the person who reviews the match (never a release on a possible misread).
+    held = test.verdict == "pass" and test.match_decision == "probable"
+    if test.vehicle_id is not None and not held:
         notify_verdicts(
             [
                 VerdictEvent(

@@ -329,10 +329,12 @@ def decide(
     )
     if old_vehicle is not None and old_vehicle != new_vehicle:
         withdraw(old_vehicle, review.record_kind, record, why, principal)
-    if new_vehicle is not None and new_vehicle != old_vehicle:
+    if new_vehicle is not None:
+        # The listing rule (and the release by a passing retest) for the vehicle the record now names;
+        # it recounts from what is stored, so a record it has already counted changes nothing.
         event = _verdict_event(review.record_kind, record, new_vehicle)
         if event is not None:
-            notify_verdicts([event])  # the listing rule for the vehicle the record now names
+            notify_verdicts([event])
     if new_vehicle is not None and new_vehicle == old_vehicle:
         _evidence_confirmed(new_vehicle, review.record_kind, record)
     return review
@@ -409,11 +411,11 @@ def withdraw(vehicle_id: int, kind: str, record: Any, reason: str, principal: Pr
                 _count_again(vehicle_id, entry, source, record.id)
             elif case is not None:
                 cases.append((case, entry))
-    if kind == RecordKind.roadside_test:  # a retest that closed a case no longer names the vehicle
-        retested = db.session.scalars(
-            select(Case).where(Case.vehicle_id == vehicle_id, Case.retest_report == f"{record.kind}:{record.id}")
-        ).all()
-        cases.extend((case, None) for case in retested if all(case.id != c.id for c, _ in cases))
+    # A case step that names the record (the I站/roadside retest, the M站 repair) no longer names the vehicle.
+    step = {RecordKind.roadside_test: Case.retest_id, RecordKind.repair: Case.repair_id}.get(RecordKind(kind))
+    if step is not None:
+        named = db.session.scalars(select(Case).where(Case.vehicle_id == vehicle_id, step == record.id)).all()
+        cases.extend((case, None) for case in named if all(case.id != c.id for c, _ in cases))
     for case, entry in cases:
         message = (
             f"案件 {case.id}（{_plate(case)}，当前状态：{labels.label(case.state, 'case_state')}）"
