@@ -8,6 +8,7 @@ outbox rows commit or roll back with the records: a crash can neither lose an ex
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
@@ -49,6 +50,23 @@ def targets() -> dict[str, dict[str, Any]]:
 
 
 PENDING_KEY = "ve_export_outbox"
+#: Payload fields holding when a record's thing happened, by record kind (ISO 8601 with an offset).
+HAPPENED_FIELDS = ("measured_at", "tested_at", "captured_at", "checked_at")
+
+
+def happened_at(event: events.Event) -> datetime:
+    """The measured / tested / captured / checked time of the record, else when it was stored."""
+    for name in HAPPENED_FIELDS:
+        value = event.payload.get(name)
+        if not isinstance(value, str):
+            continue
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            continue
+        if parsed.tzinfo is not None:
+            return parsed.astimezone(UTC)
+    return event.occurred_at
 
 
 @events.subscribe
@@ -59,9 +77,12 @@ def _enqueue(batch: Sequence[events.Event]) -> None:
     if not names:
         return
     rows, region = pending["rows"], pending["region"]
-    occurred_at = batch[0].occurred_at
-    due_day = local_day(occurred_at)
+    stored_at = batch[0].occurred_at
     for event in batch:
+        # When the thing happened (measured, tested, captured, checked), not when it was stored: a
+        # back-filled pass carries its own time and counts for the transmission rate of its own day.
+        occurred_at = happened_at(event)
+        due_day = local_day(occurred_at)
         for name in names:
             rows.append(
                 {
@@ -76,8 +97,8 @@ def _enqueue(batch: Sequence[events.Event]) -> None:
                     "due_day": due_day,
                     "status": "pending",
                     "attempts": 0,
-                    "next_attempt_at": occurred_at,
-                    "created_at": occurred_at,
+                    "next_attempt_at": stored_at,
+                    "created_at": stored_at,
                 }
             )
 
