@@ -57,6 +57,12 @@ def test_environment_confirms_probable_matches_by_keyboard_and_click(
 
     make_user("huanbao1", "environment")
     login(page, live_server, "huanbao1", "browser-pass-1")
+    from vehicle_enforce.cases.models import Case
+
+    case_id = db.session.scalars(select(Case.id).where(Case.entry_id == entry.id)).one()
+    page.goto(f"{live_server}/ops/cases/{case_id}")
+    assert "近似匹配" in page.inner_text("#evidence-match")
+    page.goto(f"{live_server}/")
     page.click("text=号牌人工核对")
     assert page.inner_text("#open-count") == "2"
     card = page.locator(f"#review-{1}")
@@ -80,6 +86,8 @@ def test_environment_confirms_probable_matches_by_keyboard_and_click(
 
     db.session.expire_all()
     assert db.session.get(BlacklistEntry, entry.id).evidence_match == "confirmed"
+    page.goto(f"{live_server}/ops/cases/{case_id}")
+    assert "已经人工核对确认" in page.inner_text("#evidence-match")
 
 
 def test_a_bad_correction_is_refused_in_chinese_and_the_review_stays_open(
