@@ -387,14 +387,12 @@ def _add_details(items: list[dict[str, Any]], vehicle_ids: set[int]) -> None:
     evidence_of: dict[int, list[dict[str, Any]]] = {}
     match_of: dict[int, Any] = {}
     if entry_ids:
-        # `evidence_match` ("probable" when the listing rests on a probable plate match) is added to the
-        # entries by the match-review work (issue 24, section 2); answered here once the column exists.
-        match_column = getattr(BlacklistEntry, "evidence_match", None)
-        columns = [BlacklistEntry.id, BlacklistEntry.evidence] + ([match_column] if match_column is not None else [])
-        for eid, ev, *match in db.session.execute(select(*columns).where(BlacklistEntry.id.in_(entry_ids))):
+        # `evidence_match`: "probable" while the listing rests on a near plate match nobody has confirmed
+        # (police verify the plate), "confirmed" once a person has, else "exact" (reviews, issue 24).
+        columns = [BlacklistEntry.id, BlacklistEntry.evidence, BlacklistEntry.evidence_match]
+        for eid, ev, match in db.session.execute(select(*columns).where(BlacklistEntry.id.in_(entry_ids))):
             evidence_of[eid] = list(ev or [])
-            if match:
-                match_of[eid] = match[0]
+            match_of[eid] = match
     wanted: dict[str, set[int]] = {}
     for observations in evidence_of.values():
         for o in observations:
