@@ -358,3 +358,37 @@ def test_a_probable_i_station_pass_releases_only_once_a_person_confirms_it_and_u
     for headers in (env, police):
         [task] = client.get("/api/v1/inbox", headers=headers).get_json()["evidence_tasks"]
         assert task["case_id"] == case["id"] and task["record_kind"] == "roadside_test"
+
+
+def test_the_plate_reader_updates_or_closes_the_review_of_an_unread_pass(
+    vehicle, post_pass, client, auth_headers, run_jobs
+):
+    import base64
+
+    from plates.reading.reader import DOUBTFUL_BELOW
+    from tests.inspections.test_inspections_plate_reading import _StubReading
+    from vehicle_enforce.vehicles import plate_reading
+
+    env = auth_headers("environment")
+    vid = vehicle("晋E8A123")
+    photo = {"name": "plate.jpg", "content_base64": base64.b64encode(b"\xff\xd8\xff" + b"stub-photo").decode()}
+    plate_reading.PLATE_READER_OVERRIDE = lambda content: [_StubReading("晋E8A123", "yellow", DOUBTFUL_BELOW - 0.05)]
+    try:
+        doubtful = post_pass("", DAY1, plate_color="unknown", photos=[photo])
+        run_jobs()
+        [review] = reviews(client, env)
+        assert review["record_id"] == doubtful["id"] and review["match_decision"] == "pending"
+        assert review["plate"] == "晋E8A123" and review["candidates"][0]["vehicle_id"] == vid
+        plate_reading.PLATE_READER_OVERRIDE = lambda content: [_StubReading("晋E8A123", "yellow", 0.99)]
+        confident = post_pass("", DAY2, plate_color="unknown", photos=[photo])
+        assert {r["record_id"] for r in reviews(client, env)} == {doubtful["id"], confident["id"]}
+        run_jobs()
+    finally:
+        plate_reading.PLATE_READER_OVERRIDE = None
+    # The confident read matched exactly: its review is closed by the reader, and the vehicle is listed.
+    assert [r["record_id"] for r in reviews(client, env)] == [doubtful["id"]]
+    [closed] = reviews(client, env, "state=done")
+    assert closed["record_id"] == confident["id"] and closed["decision"]["action"] == "reread"
+    assert active_entries(vid) == []  # the doubtful pass counts toward nothing until a person confirms
+    assert decide(client, env, review["id"], action="confirm", vehicle_id=vid, reason="照片可辨").status_code == 200
+    assert len(active_entries(vid)) == 1

@@ -120,5 +120,20 @@ def _doubtful(row: RemoteSensingPass, best: Any, threshold: float) -> str:
         row.id,
         {"before": before, "read": read, "threshold": threshold},
     )
+    if review_queue.counts("remote_sensing_pass", row.verdict):
+        # The person reviewing it sees the reader's read and the vehicles near it.
+        review_queue.reread(
+            "remote_sensing_pass",
+            row.id,
+            station_id=row.station_id,
+            occurred_at=row.measured_at,
+            verdict=row.verdict,
+            plate=read["plate"],
+            plate_color=row.plate_color,
+            confidence=read["plate_confidence"],
+            decision="pending",
+            vehicle_id=None,
+            result=match_plate(read["plate"], row.plate_color),
+        )
     log.info("pass %s: plate read %s below the reader's threshold; stays pending for review", row.id, read["plate"])
     return "doubtful"
