@@ -24,7 +24,7 @@ def _vehicle(plate):
 
 
 def test_import_refuses_i_and_o_in_the_serial_and_keeps_one_owner_per_name_and_phone(
-    app, make_user, client, auth_headers
+    app, make_user, client, auth_headers, run_jobs
 ):
     from vehicle_enforce.extensions import db
     from vehicle_enforce.vehicles.models import Owner
@@ -55,6 +55,7 @@ def test_import_refuses_i_and_o_in_the_serial_and_keeps_one_owner_per_name_and_p
     ]
     response = _upload(web, csv_bytes(rows, PHONE_HEADER))
     assert response.status_code == 302
+    assert run_jobs() == 1
     status_url = response.headers["Location"]
     page = web.get(status_url).get_data(as_text=True)
     assert "新增 4 辆" in page and "有问题未导入 2 行" in page, page
