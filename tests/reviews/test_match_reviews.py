@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from tests.blacklist.conftest import active_entries
+from tests.blacklist.conftest import NOV, SUMMARY, active_entries
 
-DAY1, DAY2, DAY3 = "2019-11-01T10:00:00+08:00", "2019-11-02T10:00:00+08:00", "2019-11-03T10:00:00+08:00"
+DAY1, DAY2, DAY3 = (f"{NOV}-{day:02d}T10:00:00+08:00" for day in (1, 2, 3))  # recent: inside the listing window
 
 
 def reviews(client: Any, headers: dict[str, str], query: str = "state=open") -> list[dict[str, Any]]:
@@ -178,7 +178,7 @@ def test_unlinking_evidence_of_a_confirmed_case_opens_a_task_and_never_releases(
     assert r.status_code == 200, r.get_data(as_text=True)
     r = client.post(
         f"/api/v1/cases/{case['id']}/actions",
-        json={"action": "penalize", "decision_number": "晋E交罚-1", "amount_yuan": 200},
+        json={"action": "penalize", "decision_number": "晋E交罚-1", "amount_yuan": 200, **SUMMARY},
         headers=police,
     )
     assert r.status_code == 200
@@ -336,7 +336,7 @@ def test_a_probable_i_station_pass_releases_only_once_a_person_confirms_it_and_u
     post_pass("晋E12345", DAY2)
     [case] = case_of(client, env, vid)
     _to_repaired(client, auth_headers, case["id"], post_repair)
-    retest = post_test("晋E1234S", "2019-11-16T10:00:00+08:00", passed=True, kind="inspection")
+    retest = post_test("晋E1234S", f"{NOV}-16T10:00:00+08:00", passed=True, kind="inspection")
     assert retest["match_decision"] == "probable" and retest["vehicle_id"] == vid
     # Never a release on a possible misread: the case waits for the review.
     assert client.get(f"/api/v1/cases/{case['id']}", headers=env).get_json()["state"] == "repaired"

@@ -6,6 +6,7 @@ import base64
 
 import pytest
 
+from tests.blacklist.conftest import NOV
 from tests.web.conftest import login, screenshot
 from tests.web.test_web_departments import assert_chinese
 
@@ -49,8 +50,8 @@ def test_environment_confirms_probable_matches_by_keyboard_and_click(
     station_factory("JC-RS-01", "remote_sensing", name="泽州县遥感监测点")
     vid = vehicle_factory("晋E12345", "yellow")
     station = auth_headers("station", station="JC-RS-01")
-    first = _post_pass(client, station, "WEB-1", "2019-11-01T10:00:00+08:00", "晋E1234S", content)
-    second = _post_pass(client, station, "WEB-2", "2019-11-02T10:00:00+08:00", "晋E1234S")
+    first = _post_pass(client, station, "WEB-1", f"{NOV}-01T10:00:00+08:00", "晋E1234S", content)
+    second = _post_pass(client, station, "WEB-2", f"{NOV}-02T10:00:00+08:00", "晋E1234S")
     assert first["match_decision"] == second["match_decision"] == "probable"
     entry = db.session.scalars(select(BlacklistEntry).where(BlacklistEntry.vehicle_id == vid)).one()
     assert entry.evidence_match == "probable"
@@ -95,7 +96,7 @@ def test_a_bad_correction_is_refused_in_chinese_and_the_review_stays_open(
 ):
     station_factory("JC-RS-01", "remote_sensing")
     vehicle_factory("晋E12345", "yellow")
-    _post_pass(client, auth_headers("station", station="JC-RS-01"), "WEB-3", "2019-11-01T10:00:00+08:00", "晋E1234S")
+    _post_pass(client, auth_headers("station", station="JC-RS-01"), "WEB-3", f"{NOV}-01T10:00:00+08:00", "晋E1234S")
     make_user("huanbao2", "environment")
     login(page, live_server, "huanbao2", "browser-pass-1")
     page.goto(f"{live_server}/ops/match-reviews/")

@@ -24,4 +24,16 @@
       if (colour && button.dataset.color !== "unknown") { colour.value = button.dataset.color; }
     });
   });
+
+  // Match reviews: keys 1-9 confirm the first record's candidate of that number (not while typing).
+  if (document.querySelector("[data-review-keys]")) {
+    document.addEventListener("keydown", function (event) {
+      var target = event.target;
+      if (target && (target.tagName === "INPUT" || target.tagName === "SELECT" || target.tagName === "TEXTAREA")) { return; }
+      if (event.ctrlKey || event.altKey || event.metaKey || !/^[1-9]$/.test(event.key)) { return; }
+      var first = document.querySelector("section.review");
+      var button = first && first.querySelector('button.confirm[data-key="' + event.key + '"]');
+      if (button) { event.preventDefault(); button.click(); }
+    });
+  }
 })();
