@@ -26,7 +26,6 @@ from vehicle_enforce.auth.models import Department
 from vehicle_enforce.auth.principal import Principal
 from vehicle_enforce.blacklist.models import BlacklistEntry
 from vehicle_enforce.cases.models import Case, CaseState
-from vehicle_enforce.cases.notify import notify
 from vehicle_enforce.core import audit, labels
 from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.timeutil import format_local, now_utc, to_local
@@ -421,7 +420,7 @@ def withdraw(vehicle_id: int, kind: str, record: Any, reason: str, principal: Pr
             f"案件 {case.id}（{_plate(case)}，当前状态：{labels.label(case.state, 'case_state')}）"
             f"所依据的{what}已撤回：{reason}。请环保与交警核查，必要时撤销处罚。"
         )
-        open_task(case, entry, kind, record.id, message, reason)
+        open_task(case, entry, kind, record.id, message, reason, principal.name)
 
 
 def _plate(case: Case) -> str:
@@ -447,7 +446,7 @@ def _count_again(vehicle_id: int, released: BlacklistEntry, source: str, record_
 
 
 def open_task(
-    case: Case, entry: BlacklistEntry | None, kind: str, record_id: int, message: str, reason: str
+    case: Case, entry: BlacklistEntry | None, kind: str, record_id: int, message: str, reason: str, actor: str
 ) -> EvidenceTask:
     """An evidence-withdrawn task for environment and police; nothing is released or closed by it."""
     existing = db.session.scalar(
@@ -474,8 +473,12 @@ def open_task(
     db.session.add(task)
     db.session.flush()
     audit.record("evidence_task.open", "evidence_task", task.id, {"case_id": case.id, "record": [kind, record_id]})
-    for department in TASK_DEPARTMENTS:
-        notify(case.id, "department", department, "evidence_withdrawn", message)
+    # The shared step for withdrawn evidence (issue 25): a case action on the change feed and a notice to
+    # environment and police. The task row is what their inboxes list until it is dealt with.
+    from vehicle_enforce.cases import services as case_services
+
+    what = f"{KIND_ZH.get(kind, kind)}记录 {record_id} 的号牌经人工核对不属于本车（{reason}）"
+    case_services.open_evidence_withdrawn_task(case, what, actor)
     return task
 
 
