@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -40,6 +40,41 @@ MEASUREMENT_FLOATS: Final[tuple[str, ...]] = (
     "no_ppm",
     "opacity_pct",
 )
+
+#: Values a working instrument can report, per measurement (inclusive). A pass with a value outside
+#: them is judged ``invalid`` (reason ``implausible``), never valid: a broken sensor or a units mix-up
+#: must not clear or list a vehicle. Wide on purpose: the rules' validity ranges do the fine sorting.
+PHYSICAL_RANGES: Final[dict[str, tuple[float, float]]] = {
+    "speed_kmh": (0.0, 250.0),
+    "accel_ms2": (-15.0, 15.0),
+    "vsp_kw_t": (-100.0, 200.0),
+    "wind_ms": (0.0, 75.0),
+    "temperature_c": (-60.0, 70.0),
+    "humidity_pct": (0.0, 100.0),
+    "pressure_kpa": (30.0, 120.0),
+    "co2_pct": (0.0, 20.0),
+    "co_pct": (0.0, 15.0),
+    "hc_ppm": (0.0, 10_000.0),
+    "no_ppm": (0.0, 10_000.0),
+    "opacity_pct": (0.0, 100.0),
+}
+
+#: Measurement times a record may carry (outside them it is a typo or a broken clock).
+EARLIEST_MEASUREMENT: Final[datetime] = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_MEASUREMENT: Final[datetime] = datetime(2199, 12, 31, tzinfo=UTC)
+
+
+def implausible_fields(record: object) -> list[str]:
+    """The measurements of ``record`` outside :data:`PHYSICAL_RANGES` (NaN and infinities included)."""
+    out = []
+    for name, (lo, hi) in PHYSICAL_RANGES.items():
+        value = getattr(record, name, None)
+        if value is None:
+            continue
+        number = float(value)
+        if not lo <= number <= hi:  # False for NaN too
+            out.append(name)
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,24 @@ from datetime import date, datetime
 from typing import Final, Literal
 
 from remote_sensing.rules import RuleSet, default_rules
-from remote_sensing.types import PassRecord
+from remote_sensing.types import PHYSICAL_RANGES, PassRecord, implausible_fields
+
+#: Readings an opacimeter and a NOx analyser can give (GB 3847 / GB 36886 tests). Outside them (or
+#: NaN) a reading is refused: a test is never judged on an impossible value.
+K_RANGE: Final[tuple[float, float]] = (0.0, 20.0)
+NOX_RANGE: Final[tuple[float, float]] = (0.0, 10_000.0)
+POWER_RANGE_KW: Final[tuple[float, float]] = (0.0, 10_000.0)
+
+
+def _reading(value: object, what: str, bounds: tuple[float, float]) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{what} must be a number, got {value!r}")
+    number = float(value)
+    lo, hi = bounds
+    if not lo <= number <= hi:  # NaN fails too
+        raise ValueError(f"{what} must lie between {lo:g} and {hi:g}, got {value!r}")
+    return number
+
 
 VerdictName = Literal["pass", "exceed", "invalid", "fail"]
 
@@ -112,7 +129,8 @@ def judge_pass(
 ) -> Verdict:
     """Judge one remote-sensing pass (HJ 845): ``invalid`` beats ``exceed`` beats ``pass``.
 
-    Invalid reasons, in order: ``device`` (the device's own flag, see ``device_reason`` in the rules),
+    Invalid reasons, in order: ``implausible`` (a measurement outside the physical ranges of
+    ``PHYSICAL_RANGES``), ``device`` (the device's own flag, see ``device_reason`` in the rules),
     ``calibration`` (daily self-check or calibration not valid), then each failed validity range
     (``speed``, ``acceleration``, ``vsp``, ``wind``, ``co2`` by default). An unread plate keeps its verdict.
     """
@@ -130,6 +148,12 @@ def judge_pass(
             range_reasons.append(rng.reason)
 
     reasons: list[str] = []
+    implausible = implausible_fields(record)
+    for name in implausible:
+        lo, hi = PHYSICAL_RANGES[name]
+        checks.append(Check(f"implausible:{name}", float(getattr(record, name)), False, lo, hi))
+    if implausible:
+        reasons.append("implausible")
     device_invalid = record.device_valid is False
     if device_invalid and (
         validity.device_reason == "always" or (validity.device_reason == "when_unexplained" and not range_reasons)
@@ -176,7 +200,9 @@ def mean_of_last_three(k_readings: Sequence[float]) -> float:
     """Return the mean of the last three readings (GB 3847 free acceleration); needs three or more."""
     if len(k_readings) < 3:
         raise ValueError(f"free acceleration needs at least three k readings, got {len(k_readings)}")
-    last = [float(v) for v in k_readings[-3:]]
+    last = [_reading(v, "k", K_RANGE) for v in k_readings[-3:]]
+    for v in k_readings[:-3]:
+        _reading(v, "k", K_RANGE)
     return round(sum(last) / 3.0, 10)
 
 
@@ -215,12 +241,12 @@ def judge_free_acceleration(
     return _emission_verdict("free_acceleration", limit_set.name, {"k": k}, dict(limit_set.limits["free_acceleration"]))
 
 
-def _peak(values: float | Sequence[float], what: str) -> float:
+def _peak(values: float | Sequence[float], what: str, bounds: tuple[float, float]) -> float:
     if isinstance(values, int | float):
-        return float(values)
+        return _reading(values, what, bounds)
     if not values:
         raise ValueError(f"lug-down needs at least one {what} reading")
-    return max(float(v) for v in values)
+    return max(_reading(v, what, bounds) for v in values)
 
 
 def judge_lug_down(
@@ -234,7 +260,7 @@ def judge_lug_down(
     """Judge a GB 3847 lug-down test; with several load points the highest reading is judged."""
     rules = rules or default_rules()
     limit_set = rules.limits_for("lug_down", on, region)
-    values = {"k": _peak(k, "k"), "nox_ppm": _peak(nox_ppm, "NOx")}
+    values = {"k": _peak(k, "k", K_RANGE), "nox_ppm": _peak(nox_ppm, "NOx", NOX_RANGE)}
     return _emission_verdict("lug_down", limit_set.name, values, dict(limit_set.limits["lug_down"]))
 
 
@@ -301,7 +327,8 @@ def judge_nrmm(
     limit_set = rules.nrmm_limits_for(on, region)
     cls = emission_class.strip().upper()
     cls = _NRMM_CLASS_ALIASES.get(cls, cls)
-    k_limit, band = limit_set.k_limit(cls, float(rated_power_kw))
+    power = _reading(rated_power_kw, "rated power (kW)", POWER_RANGE_KW)
+    k_limit, band = limit_set.k_limit(cls, power)
     values = {"k": mean_of_last_three(k_readings)}
     limits = {"k": k_limit, "ringelmann": limit_set.ringelmann}
     if ringelmann is not None:

@@ -21,7 +21,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=app.config["LOG_LEVEL"])
 
     from vehicle_enforce import models_registry  # noqa: F401  (every model is mapped before use)
-    from vehicle_enforce.core import errors, security, sqlite, tasks  # noqa: F401
+    from vehicle_enforce.core import errors, inputs, security, sqlite, tasks  # noqa: F401
     from vehicle_enforce.extensions import csrf, db, limiter
 
     db.init_app(app)
@@ -29,6 +29,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+    inputs.init_app(app)  # before the blueprints: their <int:...> ids use its bounded converter
     _register_blueprints(app)
     tasks.init_app(app)  # after the blueprints: every domain's background tasks are registered by then
 

@@ -5,12 +5,20 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import fields
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
 from remote_sensing.readers.base import FIELD_RANGES, ReadItem, RowError, register_reader
-from remote_sensing.types import MEASUREMENT_FLOATS, PLATE_COLORS, UNREAD_PLATES, FieldError, PassRecord
+from remote_sensing.types import (
+    EARLIEST_MEASUREMENT,
+    LATEST_MEASUREMENT,
+    MEASUREMENT_FLOATS,
+    PLATE_COLORS,
+    UNREAD_PLATES,
+    FieldError,
+    PassRecord,
+)
 
 REQUIRED_TEXT: Final[tuple[str, ...]] = ("station", "record_id")
 OPTIONAL_TEXT: Final[tuple[str, ...]] = ("lane", "fuel", "device_verdict")
@@ -18,10 +26,25 @@ NUMBERS: Final[tuple[str, ...]] = ("plate_confidence", *MEASUREMENT_FLOATS)
 KNOWN_FIELDS: Final[frozenset[str]] = frozenset(f.name for f in fields(PassRecord))
 
 
+def _utc(when: datetime) -> datetime:
+    try:
+        return when.astimezone(UTC)
+    except OverflowError:  # year 1 with a positive offset, year 9999 with a negative one
+        return datetime.min.replace(tzinfo=UTC)
+
+
+def _code(value: Any) -> Any:
+    """Devices send ids and lanes as numbers or as text: an integer is its decimal text."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
 def parse_canonical(data: Mapping[str, Any]) -> PassRecord | list[FieldError]:
     """Validate a canonical pass dict; return the record or every field error found.
 
-    ``measured_at`` must be ISO 8601 with a UTC offset. Numbers must be JSON numbers (not strings);
+    ``measured_at`` must be ISO 8601 with a UTC offset, 2000-2199. Text ids (station, record_id, lane,
+    fuel, device_verdict) may come as integers. Measurements must be JSON numbers (not strings);
     optional fields may be null or absent. ``plate`` "" or "无车牌" is an unread plate (pending).
     """
     if not isinstance(data, Mapping):
@@ -33,7 +56,7 @@ def parse_canonical(data: Mapping[str, Any]) -> PassRecord | list[FieldError]:
         errors.append(FieldError(str(name), "unknown field"))
 
     for name in REQUIRED_TEXT:
-        value = data.get(name)
+        value = _code(data.get(name))
         if value is None:
             errors.append(FieldError(name, "is required"))
         elif not isinstance(value, str):
@@ -56,11 +79,13 @@ def parse_canonical(data: Mapping[str, Any]) -> PassRecord | list[FieldError]:
         else:
             if when.tzinfo is None or when.utcoffset() is None:
                 errors.append(FieldError("measured_at", "must include a UTC offset, e.g. +08:00"))
+            elif not EARLIEST_MEASUREMENT <= _utc(when) <= LATEST_MEASUREMENT:
+                errors.append(FieldError("measured_at", "must lie between 2000 and 2199"))
             else:
                 values["measured_at"] = when
 
     for name in OPTIONAL_TEXT:
-        value = data.get(name)
+        value = _code(data.get(name))
         if value is not None and not isinstance(value, str):
             errors.append(FieldError(name, "must be a string or null"))
         elif value is not None:

@@ -126,11 +126,13 @@ def api_routes(app):
 
 
 def concrete(rule) -> str:
+    from werkzeug.routing import IntegerConverter
+
     path = rule.rule
     for name in rule.arguments:
         converter = rule._converters[name]
         # An id no probe token has: probing /tokens/1/revoke must not revoke the admin's own token.
-        value = "999999" if type(converter).__name__ == "IntegerConverter" else "x"
+        value = "999999" if isinstance(converter, IntegerConverter) else "x"
         for pattern in (f"<int:{name}>", f"<string:{name}>", f"<path:{name}>", f"<{name}>"):
             path = path.replace(pattern, value)
     return path

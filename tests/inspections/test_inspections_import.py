@@ -105,4 +105,4 @@ def test_rows_for_unknown_stations_are_rejected_into_the_report(
     assert "stored 0" in result.output
     with report.open(encoding="utf-8-sig") as fh:
         problems = {r["problem"] for r in csv.DictReader(fh)}
-    assert "unknown station" in problems
+    assert "站点不存在" in problems  # the Chinese message of code unknown_station

@@ -52,7 +52,9 @@ def test_retried_batch_returns_same_results_marked_duplicate(base_pass: Any, app
     assert _count(RemoteSensingPass) == 10
     assert _count(AuditEntry) == audits  # a pure retry records nothing new
     assert all(not r["duplicate"] for r in first) and all(r["duplicate"] for r in second)
-    assert [{**r, "duplicate": None} for r in first] == [{**r, "duplicate": None} for r in second]
+    assert {r["status"] for r in first} == {"created"} and {r["status"] for r in second} == {"duplicate"}
+    same = [{**r, "duplicate": None, "status": None} for r in first]
+    assert same == [{**r, "duplicate": None, "status": None} for r in second]
 
 
 def test_same_record_twice_in_one_batch_is_stored_once(base_pass: Any, app: Any, post_passes: Any) -> None:
@@ -80,7 +82,8 @@ def test_station_token_may_post_only_for_its_station(
         headers=auth_headers("environment"),
     )
     ok, bad = res.get_json()["results"]
-    assert ok["station"] == "JC-RS-02" and bad["error"] == {"field": "station", "problem": "unknown station"}
+    assert ok["station"] == "JC-RS-02" and bad["status"] == "invalid"
+    assert (bad["error"]["field"], bad["error"]["code"]) == ("station", "unknown_station")
 
 
 def test_access_is_checked_before_the_body(base_pass: Any, client: Any, auth_headers: Any) -> None:
@@ -111,7 +114,8 @@ def test_future_times_refused_backfills_accepted(base_pass: Any, app: Any, post_
         }
     ).get_json()["results"]
     assert results[0]["verdict"] == "pass"
-    assert results[1]["error"] == {"field": "measured_at", "problem": "is more than 10 minutes in the future"}
+    assert results[1]["status"] == "invalid"
+    assert (results[1]["error"]["field"], results[1]["error"]["code"]) == ("measured_at", "future")
     assert results[2]["verdict"] == "pass"
 
 

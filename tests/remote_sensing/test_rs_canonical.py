@@ -73,7 +73,7 @@ COLOURS = "black, blue, green, unknown, white, yellow, yellow_green"
         ("measured_at", "yesterday", "must be an ISO 8601 date-time"),
         ("measured_at", ..., "is required"),
         ("station", "", "must not be empty"),
-        ("record_id", 12, "must be a string"),
+        ("record_id", 1.5, "must be a string"),
         ("ringelmann", 1.5, "must be an integer"),
         ("ringelmann", 6, "must be between 0 and 5"),
         ("plate_confidence", 1.2, "must be between 0 and 1"),

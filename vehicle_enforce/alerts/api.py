@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, Field
 from sqlalchemy import select
 
 from vehicle_enforce.alerts import services
-from vehicle_enforce.alerts.models import Alert, EnterpriseGrade
+from vehicle_enforce.alerts.models import Alert, EnterpriseGrade, GateRecord
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.principal import ANY, api_access, principal_or_401
 from vehicle_enforce.core import audit, transaction
@@ -47,6 +47,7 @@ class GradeIn(Schema):
 
 
 class GateRow(Schema):
+    stored_as = (GateRecord,)
     plate: str = Field(min_length=1, max_length=16)
     plate_color: str = Field(default="yellow", max_length=16)
     direction: Literal["in", "out"]
@@ -119,7 +120,7 @@ def gate_records() -> Any:
         raise Invalid("unknown enterprise", {"owner_id": "unknown owner"})
     stored, duplicates = services.record_gate(data.owner_id, [r.model_dump() for r in data.records])
     transaction.commit()
-    return jsonify({"stored": stored, "duplicates": duplicates})
+    return jsonify({"stored": stored, "duplicates": duplicates}), 201 if stored else 200
 
 
 @bp.get("/<int:alert_id>/report.<fmt>")

@@ -240,32 +240,21 @@ def record_gate(owner_id: int, rows: list[dict[str, Any]]) -> tuple[int, int]:
 
     Each new record is matched to the registry (colour-strict, misread-tolerant); a doubtful match
     (ambiguous or probable) of a record made while an alert was in force is queued for a person.
+    One INSERT ... ON CONFLICT DO NOTHING: a retry, or the same records posted twice at once, store
+    each record once and never fail on the unique key. Only the rows stored now are matched and sighted.
     """
-    stored = duplicates = 0
-    stored_rows: list[dict[str, Any]] = []
-    added: list[GateRecord] = []
-    for row in rows:
-        exists = db.session.scalar(
-            select(GateRecord.id).where(
-                GateRecord.owner_id == owner_id,
-                GateRecord.plate == row["plate"],
-                GateRecord.direction == row["direction"],
-                GateRecord.at == row["at"],
-            )
-        )
-        if exists is not None:
-            duplicates += 1
-            continue
-        record = GateRecord(owner_id=owner_id, **row)
-        db.session.add(record)
-        added.append(record)
-        stored_rows.append(row)
-        stored += 1
-    db.session.flush()
-    if added:
+    from vehicle_enforce.core.bulk import insert_ignore_conflicts
+
+    values = [{"owner_id": owner_id, **row} for row in rows]
+    inserted = insert_ignore_conflicts(
+        GateRecord.__table__, values, ["owner_id", "plate", "direction", "at"], returning=("id",)
+    )
+    if inserted:
+        added = list(db.session.scalars(select(GateRecord).where(GateRecord.id.in_([i for (i,) in inserted]))))
         _match_gate(added)
-    _gate_sightings(owner_id, stored_rows)
-    return stored, duplicates
+        db.session.flush()
+        _gate_sightings(owner_id, [{c: getattr(g, c) for c in rows[0]} for g in added])
+    return len(inserted), len(rows) - len(inserted)
 
 
 def _match_gate(records: Sequence[GateRecord]) -> None:

@@ -21,10 +21,11 @@ bp = Blueprint("auth_api", __name__, url_prefix="/api/v1")
 
 
 class TokenIn(Schema):
+    stored_as = (ApiToken,)
     name: str = Field(min_length=1, max_length=128)
     department: Department
-    township: str | None = None
-    station: str | None = None
+    township: str | None = Field(default=None, max_length=64)
+    station: str | None = Field(default=None, max_length=32)
     expires_at: datetime | None = None  # with a time zone; the token stops working then
 
 

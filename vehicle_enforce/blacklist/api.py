@@ -12,7 +12,7 @@ from sqlalchemy import select
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.principal import api_access, principal_or_401
 from vehicle_enforce.blacklist import answers, hotlist, services
-from vehicle_enforce.blacklist.models import BlacklistEntry
+from vehicle_enforce.blacklist.models import BlacklistEntry, HotlistLookup
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.openapi import doc
@@ -27,12 +27,13 @@ PlateColor = Literal["blue", "yellow", "green", "yellow_green", "white", "black"
 
 
 class ListQuery(PageQuery):
-    status: str | None = Field(default=None, pattern="^(active|released)$")
+    status: str | None = Field(default=None, max_length=16, pattern="^(active|released)$")
     plate: str | None = Field(default=None, max_length=16)
     vehicle_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
 class ManualListing(Schema):
+    stored_as = (Vehicle,)
     vehicle_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     plate: str | None = Field(default=None, max_length=16)
     plate_color: PlateColor | None = None
@@ -40,6 +41,7 @@ class ManualListing(Schema):
 
 
 class Release(Schema):
+    stored_as = (BlacklistEntry,)
     reason: str = Field(min_length=1, max_length=2000)
 
 
@@ -58,6 +60,7 @@ class ReadIn(BaseModel):
 
 
 class BatchCheck(Schema):
+    stored_as = (HotlistLookup,)
     reads: list[ReadIn] = Field(min_length=1, max_length=1000)
     # Why the lookup is made; a checkpoint camera's code counts as one (recorded as "卡口抓拍比对（卡口 …）").
     reason: str | None = Field(default=None, max_length=200)

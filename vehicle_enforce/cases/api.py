@@ -13,7 +13,7 @@ from sqlalchemy import select
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.principal import api_access, principal_or_401
 from vehicle_enforce.cases import feed, penalties, services, workdays
-from vehicle_enforce.cases.models import Case
+from vehicle_enforce.cases.models import Case, CaseAction
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.openapi import doc
@@ -38,6 +38,10 @@ class OfficerIn(Schema):
 
 
 class ActionIn(Schema):
+    stored_as = (
+        Case,
+        CaseAction,
+    )
     action: str = Field(max_length=24)
     decision_number: str | None = Field(default=None, max_length=64)
     amount_yuan: Decimal | None = Field(default=None, ge=0, le=100000)

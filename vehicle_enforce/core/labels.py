@@ -67,6 +67,7 @@ LABELS: dict[str, dict[str, str]] = {
         "readiness": "就绪状态",
     },
     "invalid_reason": {
+        "implausible": "测量值超出物理范围（仪器故障或单位错误）",
         "speed": "车速超出范围",
         "acceleration": "加速度超出范围",
         "vsp": "比功率超出范围",

@@ -22,7 +22,7 @@ class PageQuery(QuerySchema):
     """Query parameters every listing accepts; subclass it to add filters."""
 
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
-    cursor: str | None = None
+    cursor: str | None = Field(default=None, max_length=64)
 
 
 def encode_cursor(last_id: int) -> str:

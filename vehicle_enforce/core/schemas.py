@@ -5,24 +5,96 @@ Malformed JSON is a 400; wrong types, unknown fields and invalid values are a 42
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from datetime import date, datetime
+from typing import Any, ClassVar, TypeVar
 
+import annotated_types
 from flask import request
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from vehicle_enforce.core import jsontext
 from vehicle_enforce.core.errors import BadRequest, Invalid
+from vehicle_enforce.core.inputs import column_lengths, text_problems
 
 M = TypeVar("M", bound=BaseModel)
 
 
-class Schema(BaseModel):
+#: Dates a request may carry (a wider one is a typo or an attack; it must not overflow date arithmetic).
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2199, 12, 31)
+
+
+class _Bounded(BaseModel):
+    """Shared by body and query schemas.
+
+    `stored_as` names the models a schema's fields are stored in: every str field named like a
+    bounded String column of one of them gets that column's length as its max_length (a smaller one
+    declared on the field wins). Dates and times must lie between 1900 and 2199. A text field takes
+    an integer as its text.
+    """
+
+    stored_as: ClassVar[tuple[type, ...]] = ()
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if not cls.stored_as:
+            return
+        limits: dict[str, int] = {}
+        for model in cls.stored_as:
+            for name, length in column_lengths(model).items():
+                limits[name] = min(length, limits.get(name, length))
+        changed = False
+        for name, info in cls.model_fields.items():
+            limit = limits.get(name)
+            if limit is None or not _holds_text(info.annotation):
+                continue
+            current = max_length_of(info)
+            if current is None or current > limit:
+                info.metadata = [m for m in info.metadata if not isinstance(m, annotated_types.MaxLen)]
+                info.metadata.append(annotated_types.MaxLen(limit))
+                changed = True
+        if changed:
+            cls.model_rebuild(force=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _dates_in_range(cls, value: Any) -> Any:
+        if isinstance(value, date):
+            day = value.date() if isinstance(value, datetime) else value
+            if not EARLIEST <= day <= LATEST:
+                raise ValueError(f"date must lie between {EARLIEST.year} and {LATEST.year}")
+        return value
+
+
+def _holds_text(annotation: Any) -> bool:
+    import typing
+
+    if annotation is str:
+        return True
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) is dict:
+        args = args[1:]  # the values; keys are checked for characters, not length
+    return any(_holds_text(arg) for arg in args if arg is not type(None))
+
+
+def max_length_of(info: Any) -> int | None:
+    """The max_length a pydantic FieldInfo declares, or None."""
+    for m in info.metadata:
+        if isinstance(m, annotated_types.MaxLen):
+            return int(m.max_length)
+        if getattr(m, "max_length", None) is not None:
+            return int(m.max_length)
+    return None
+
+
+class Schema(_Bounded):
     """Base for request schemas: unknown fields are refused, types are not coerced."""
 
     model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
 
 
-class QuerySchema(BaseModel):
+class QuerySchema(_Bounded):
     """Query strings arrive as text, so values are coerced; unknown parameters are refused."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -56,9 +128,30 @@ def parse_body(model: type[M]) -> M:
     return validate(model, data)
 
 
+def refuse_hidden_characters(data: Any, prefix: str = "") -> None:
+    """422 naming each field whose text holds a control or bidi-override character."""
+    problems = text_problems(data, prefix.rstrip("."))
+    if problems:
+        raise Invalid("request has invalid characters", {k: msg for k, (_code, msg) in problems.items()})
+
+
+def numbers_as_codes(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    """Devices send ids, lanes and codes as numbers or as text: an integer for a text field is its
+    decimal text (a boolean is not)."""
+    out = data
+    for name, value in data.items():
+        if isinstance(value, int) and not isinstance(value, bool):
+            field = model.model_fields.get(name)
+            if field is not None and field.annotation in (str, str | None):
+                out = {**out, name: str(value)} if out is data else out | {name: str(value)}
+    return out
+
+
 def validate(model: type[M], data: Any, *, prefix: str = "") -> M:
     if not isinstance(data, dict):
         raise Invalid("request body must be a JSON object", {prefix.rstrip(".") or "body": "must be an object"})
+    refuse_hidden_characters(data, prefix)
+    data = numbers_as_codes(model, data)
     try:
         return model.model_validate_json(_dumps(data), strict=True)
     except ValidationError as exc:
@@ -71,6 +164,7 @@ def parse_query(model: type[M]) -> M:
     for key in request.args:
         values = request.args.getlist(key)
         data[key] = values[0] if len(values) == 1 else values
+    refuse_hidden_characters(data)
     try:
         return model.model_validate(data)
     except ValidationError as exc:

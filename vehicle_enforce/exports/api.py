@@ -39,6 +39,7 @@ class FailedQuery(PageQuery):
 
 
 class ResendIn(Schema):
+    stored_as = (ExportRecord,)
     note: str | None = Field(default=None, max_length=500)
 
 

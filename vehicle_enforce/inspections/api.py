@@ -12,8 +12,8 @@ from sqlalchemy import select
 from remote_sensing import PLATE_COLORS
 from vehicle_enforce.auth.models import Department
 from vehicle_enforce.auth.principal import api_access, principal_or_401
-from vehicle_enforce.core import jsontext, transaction
-from vehicle_enforce.core.errors import BadRequest, Invalid, NotFound, PayloadTooLarge
+from vehicle_enforce.core import batch, jsontext, transaction
+from vehicle_enforce.core.errors import BadRequest, Conflict, Invalid, NotFound, PayloadTooLarge, error_body
 from vehicle_enforce.core.openapi import doc
 from vehicle_enforce.core.pagination import PageQuery, page, page_json
 from vehicle_enforce.core.schemas import QuerySchema, Schema, parse_body, parse_query, raw_json_body, validate
@@ -74,8 +74,15 @@ class PassBatch(BaseModel):
     passes: list[CanonicalPass] = Field(min_length=1, max_length=services.MAX_BATCH)
 
 
+class ItemError(BaseModel):
+    field: str
+    code: str
+    message: str
+
+
 class PassResult(BaseModel):
     index: int
+    status: Literal["created", "duplicate", "conflict", "invalid"]
     id: int | None = None
     station: str | None = None
     record_id: str | None = None
@@ -86,7 +93,7 @@ class PassResult(BaseModel):
     match_decision: str | None = None
     plate_status: str | None = None
     duplicate: bool | None = None
-    error: dict[str, Any] | None = None
+    error: ItemError | None = None
 
 
 class PassResults(BaseModel):
@@ -140,6 +147,8 @@ Method = Literal["free_acceleration", "lug_down", "ringelmann", "obd"]
 class InspectionIn(Schema):
     """An I站 (periodic inspection / retest) result."""
 
+    stored_as = (RoadsideTest,)
+
     station: str | None = Field(default=None, max_length=32, description="defaults to the token's station")
     report_number: str = Field(min_length=1, max_length=64)
     method: Method
@@ -168,6 +177,7 @@ class TestQuery(ListQuery):
 
 
 class CaptureIn(Schema):
+    stored_as = (BlackSmokeCapture,)
     station: str | None = Field(default=None, max_length=32)
     capture_id: str = Field(min_length=1, max_length=64)
     captured_at: AwareDatetime
@@ -185,11 +195,13 @@ class CaptureQuery(ListQuery):
 
 
 class ReviewIn(Schema):
+    stored_as = (BlackSmokeCapture,)
     decision: Literal["confirm", "reject"]
     note: str | None = Field(default=None, max_length=2000)
 
 
 class RepairIn(Schema):
+    stored_as = (Repair,)
     station: str | None = Field(default=None, max_length=32)
     repair_number: str = Field(min_length=1, max_length=64)
     repaired_at: AwareDatetime
@@ -210,6 +222,7 @@ class RulesOn(QuerySchema):
 
 
 class RuleChangeIn(Schema):
+    stored_as = (RuleChange,)
     effective_from: date
     document: dict[str, Any] = Field(description="a rules override: limit_sets, validity, blacklist, obd ...")
     note: str | None = Field(default=None, max_length=2000)
@@ -290,12 +303,20 @@ def post_passes() -> Any:
         items = [services.parse_pass(0, body, _uploads_from_form("photos") if multipart else ())]
         single = True
     results = services.store_passes(items, principal=principal)
-    if single and "error" in results[0]:
+    if single and results[0]["status"] == batch.INVALID:
         err = results[0]["error"]
-        raise Invalid(f"{err['field']}: {err['problem']}", err.get("fields") or {err["field"]: err["problem"]})
+        raise Invalid(f"{err['field']}: {err['message']}", items[0].fields or {err["field"]: err["message"]})
+    if single and results[0]["status"] == batch.CONFLICT:
+        raise Conflict(
+            f"record {results[0]['record_id']} is already stored with other content",
+            {"record_id": results[0]["error"]["message"]},
+        )
+    status = batch.http_status(results)
+    if status == 422:  # every item refused: nothing to commit
+        body = error_body("invalid", "every item of the batch is invalid", {})
+        return jsonify({**body, "results": results}), 422
     transaction.commit()
-    stored = any(r.get("duplicate") is False for r in results)
-    return jsonify({"results": results}), 201 if stored else 200
+    return jsonify({"results": results}), status
 
 
 @bp.get("/remote-sensing/passes")

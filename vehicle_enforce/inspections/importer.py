@@ -50,11 +50,11 @@ def import_file(
             results = store_passes(items)
             transaction.commit()
             for (row_number, rec), result in zip(batch, results, strict=True):
-                if "error" in result:
+                if "error" in result:  # invalid, or a conflict with a stored pass of other content
                     counts["rejected"] += 1
                     err = result["error"]
-                    report.writerow([row_number, rec.record_id, "", err["field"], err["problem"], ""])
-                elif result["duplicate"]:
+                    report.writerow([row_number, rec.record_id, "", err["field"], err["message"], ""])
+                elif result["status"] == "duplicate":
                     counts["duplicate"] += 1
                 else:
                     counts["stored"] += 1

@@ -172,6 +172,9 @@ class RemoteSensingPass(db.Model):  # type: ignore[name-defined,misc]
     invalid_reasons: Mapped[list[str]] = mapped_column(JSON)
     # File names the vendor gave (plate photo, plume photo, video); bytes, when sent, are evidence_links.
     photo_names: Mapped[list[str]] = mapped_column(JSON)
+    # SHA-256 of the request item as posted (core/batch.payload_hash): a re-send with other content
+    # under the same record id is a conflict, not a duplicate. Null for passes stored before it existed.
+    payload_sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
 
     station: Mapped[Station] = relationship()
@@ -239,6 +242,7 @@ class BlackSmokeCapture(db.Model):  # type: ignore[name-defined,misc]
     reviewed_by: Mapped[str | None] = mapped_column(String(128))
     reviewed_at: Mapped[datetime | None]
     review_note: Mapped[str | None] = mapped_column(Text)
+    payload_sha256: Mapped[str | None] = mapped_column(String(64))  # as on remote_sensing_passes
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
 
     station: Mapped[Station] = relationship()
@@ -264,6 +268,7 @@ class Repair(db.Model):  # type: ignore[name-defined,misc]
     items: Mapped[list[str]] = mapped_column(JSON)  # work done, e.g. ["DPF replaced", "injector cleaned"]
     technician: Mapped[str | None] = mapped_column(String(128))
     note: Mapped[str | None] = mapped_column(Text)
+    payload_sha256: Mapped[str | None] = mapped_column(String(64))  # as on remote_sensing_passes
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
 
     station: Mapped[Station] = relationship()

@@ -8,8 +8,8 @@ a concurrent post of the same batch) are read back by key and answered as stored
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -32,9 +32,10 @@ from remote_sensing import (
 from remote_sensing.types import MEASUREMENT_FLOATS
 from vehicle_enforce.auth.models import Department
 from vehicle_enforce.auth.principal import Principal
-from vehicle_enforce.core import audit, events, tasks
+from vehicle_enforce.core import audit, batch, events, tasks
 from vehicle_enforce.core.bulk import insert_ignore_conflicts
 from vehicle_enforce.core.errors import Conflict, Forbidden, Invalid, NotFound
+from vehicle_enforce.core.inputs import column_length, text_problems
 from vehicle_enforce.core.timeutil import local_day, now_utc, to_local
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import evidence
@@ -42,6 +43,7 @@ from vehicle_enforce.inspections.hooks import VerdictEvent, notify_repair, notif
 from vehicle_enforce.inspections.models import (
     BlackSmokeCapture,
     Device,
+    EvidenceLink,
     PlateStatus,
     RemoteSensingPass,
     Repair,
@@ -91,7 +93,11 @@ def match_fields(result: MatchResult) -> dict[str, Any]:
 
 @dataclass
 class PassIn:
-    """One pass of a batch, parsed (record) or refused (error), with its photos and optional device."""
+    """One pass of a batch, parsed (record) or refused (error), with its photos and optional device.
+
+    `error` is the batch item error (`core/batch.error`); `fields` names every problem found (the
+    single-record answer lists them all). `payload_sha256` identifies the content as posted.
+    """
 
     index: int
     record: PassRecord | None = None
@@ -99,32 +105,80 @@ class PassIn:
     station_raw: str | None = None
     device: str | None = None
     uploads: list[evidence.Upload] = field(default_factory=list)
+    fields: dict[str, str] = field(default_factory=dict)
+    payload_sha256: str | None = None
 
 
-def refuse(index: int, field_name: str, problem: str, station: str | None = None, **more: str) -> PassIn:
-    return PassIn(index, error={"field": field_name, "problem": problem, **more}, station_raw=station)
+def refuse(index: int, field_name: str, problem: str, station: str | None = None, *, code: str | None = None) -> PassIn:
+    err = batch.error(field_name, code, problem) if code else batch.error_from_problem(field_name, problem)
+    return PassIn(index, error=err, station_raw=station, fields={field_name: err["message"]})
+
+
+#: Text fields of a posted pass → the column each is stored in (their lengths are the limits).
+PASS_TEXT_COLUMNS: dict[str, Any] = {
+    "station": Station.code,
+    "record_id": RemoteSensingPass.record_id,
+    "lane": RemoteSensingPass.lane,
+    "plate": RemoteSensingPass.plate,
+    "fuel": RemoteSensingPass.fuel,
+    "device_verdict": RemoteSensingPass.device_verdict,
+    "device": Device.code,
+}
+PHOTO_NAME_LENGTH = column_length(EvidenceLink.name)
+
+
+def _pass_text_problem(data: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    """(field, code, detail) for the first text that cannot be stored: hidden characters, or longer
+    than its column (the plate as it will be stored, i.e. normalised)."""
+    hidden = text_problems(data)
+    if hidden:
+        path, (code, _msg) = next(iter(hidden.items()))
+        return path, code, ""
+    for name, column in PASS_TEXT_COLUMNS.items():
+        value = data.get(name)
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            continue
+        stored = normalize_plate(value) if name == "plate" else value.strip()
+        limit = column_length(column)
+        if limit is not None and len(stored) > limit:
+            return name, "too_long", f"at most {limit} characters"
+    for i, photo in enumerate(data.get("photos") or []):
+        name = photo.get("name") if isinstance(photo, dict) else photo
+        if isinstance(name, str) and PHOTO_NAME_LENGTH and len(name.strip()) > PHOTO_NAME_LENGTH:
+            return f"photos.{i}", "too_long", f"at most {PHOTO_NAME_LENGTH} characters"
+    return None
 
 
 def parse_pass(index: int, data: Any, uploads: Sequence[evidence.Upload] = ()) -> PassIn:
     """Validate one posted pass (canonical JSON; photos as names or {"name", "content_base64"})."""
     if not isinstance(data, dict):
-        return refuse(index, "$", "must be an object")
+        return refuse(index, "$", "must be an object", code="invalid")
     data = dict(data)
     station_raw = data.get("station") if isinstance(data.get("station"), str) else None
+    text_problem = _pass_text_problem(data)
+    if text_problem is not None:
+        name, code, detail = text_problem
+        return refuse(index, name, detail or code, station_raw if name != "station" else None, code=code)
     device = data.pop("device", None)
+    if isinstance(device, int) and not isinstance(device, bool):
+        device = str(device)  # devices send their codes as numbers or text
     if device is not None and (not isinstance(device, str) or not device.strip()):
-        return refuse(index, "device", "must be a non-empty string or null", station_raw)
+        return refuse(index, "device", "must be a non-empty string or null", station_raw, code="not_a_string")
     files = list(uploads)
     names: list[str] = []
     photos = data.pop("photos", None) or []
     if not isinstance(photos, list):
-        return refuse(index, "photos", "must be a list", station_raw)
+        return refuse(index, "photos", "must be a list", station_raw, code="invalid")
     for i, photo in enumerate(photos):
         if isinstance(photo, str):
             names.append(photo)
             continue
         if not isinstance(photo, dict) or set(photo) - {"name", "content_base64"}:
-            return refuse(index, f"photos.{i}", 'must be a file name or {"name", "content_base64"}', station_raw)
+            return refuse(
+                index, f"photos.{i}", 'must be a file name or {"name", "content_base64"}', station_raw, code="invalid"
+            )
         name, content = photo.get("name"), photo.get("content_base64")
         if not isinstance(name, str) or not name.strip():
             return refuse(index, f"photos.{i}.name", "is required", station_raw)
@@ -132,7 +186,7 @@ def parse_pass(index: int, data: Any, uploads: Sequence[evidence.Upload] = ()) -
             return refuse(index, f"photos.{i}.content_base64", "is required", station_raw)
         raw = evidence.decode_base64(content)
         if raw is None or not raw:
-            return refuse(index, f"photos.{i}.content_base64", "is not base64 data", station_raw)
+            return refuse(index, f"photos.{i}.content_base64", "is not base64 data", station_raw, code="invalid")
         files.append(evidence.Upload(name.strip(), raw))
     data["photos"] = names + [f.name for f in files]
     parsed = parse_canonical(data)
@@ -140,12 +194,47 @@ def parse_pass(index: int, data: Any, uploads: Sequence[evidence.Upload] = ()) -
         first = parsed[0]
         return PassIn(
             index,
-            error={"field": first.field, "problem": first.problem, "fields": {e.field: e.problem for e in parsed}},
+            error=batch.error_from_problem(first.field, first.problem),
             station_raw=station_raw,
+            fields={e.field: e.problem for e in parsed},
         )
+    device = device.strip() if device else None
     return PassIn(
-        index, record=parsed, station_raw=station_raw, device=device.strip() if device else None, uploads=files
+        index,
+        record=parsed,
+        station_raw=station_raw,
+        device=device,
+        uploads=files,
+        payload_sha256=_pass_hash(parsed, device, files),
     )
+
+
+def _record_too_long(rec: PassRecord) -> tuple[str, str] | None:
+    """(field, problem) for the first text of a parsed record (any reader) its column cannot hold."""
+    for name, column in PASS_TEXT_COLUMNS.items():
+        value = getattr(rec, name, None)
+        if not isinstance(value, str):
+            continue
+        stored = normalize_plate(value) if name == "plate" else value
+        limit = column_length(column)
+        if limit is not None and len(stored) > limit:
+            return name, f"at most {limit} characters"
+        hidden = text_problems(stored)
+        if hidden:
+            return name, next(iter(hidden.values()))[0].replace("_", " ")
+    return None
+
+
+def _pass_hash(rec: PassRecord, device: str | None, files: Sequence[evidence.Upload]) -> str:
+    """The pass as posted, canonical: parsed values (so 1 and "1", "Z" and "+00:00" agree), the device
+    and the photos' content."""
+    import hashlib
+
+    payload = rec.to_canonical()
+    payload["measured_at"] = rec.measured_at.astimezone(UTC).isoformat()
+    payload["device"] = device
+    payload["photo_sha256"] = [hashlib.sha256(f.content).hexdigest() for f in files]
+    return batch.payload_hash(payload)
 
 
 def _verdict_json(v: Verdict) -> list[dict[str, Any]]:
@@ -156,6 +245,7 @@ def pass_result(index: int, row: Any, station_code: str, *, duplicate: bool) -> 
     """The per-pass answer (same shape for a new pass and for a retried one)."""
     return {
         "index": index,
+        "status": batch.DUPLICATE if duplicate else batch.CREATED,
         "id": row["id"],
         "station": station_code,
         "record_id": row["record_id"],
@@ -193,7 +283,7 @@ RESULT_COLUMNS = (
 def _existing(keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], dict[str, Any]]:
     """Stored passes by (station_id, record_id), 1,000 keys per query."""
     wanted = list(keys)
-    cols = [getattr(RemoteSensingPass, c) for c in RESULT_COLUMNS]
+    cols = [getattr(RemoteSensingPass, c) for c in (*RESULT_COLUMNS, "payload_sha256")]
     found: dict[tuple[int, str], dict[str, Any]] = {}
     for start in range(0, len(wanted), 1000):
         chunk = wanted[start : start + 1000]
@@ -260,13 +350,17 @@ def store_passes(
     candidates: list[tuple[PassIn, Station, Device | None]] = []
     for pos, item in enumerate(items):
         if item.record is None:
-            results[pos] = {"index": item.index, "error": item.error}
+            results[pos] = batch.invalid(item.index, item.error or batch.error("$", "invalid"))
             continue
         rec = item.record
         station = stations.get(rec.station)
-        problem: tuple[str, str] | None = None
+        problem: tuple[str, str] | None = _record_too_long(rec)
         device = None
-        if station is None:
+        if item.payload_sha256 is None:  # records from file readers: hashed here
+            item.payload_sha256 = _pass_hash(rec, item.device, item.uploads)
+        if problem is not None:
+            pass
+        elif station is None:
             problem = ("station", "unknown station")
         elif station.kind not in PASS_STATION_KINDS:
             problem = ("station", f"station {station.code} is not a remote-sensing station")
@@ -277,11 +371,9 @@ def store_passes(
             if device is None:
                 problem = ("device", f"unknown device at station {station.code}")
         if problem is not None:
-            results[pos] = {
-                "index": item.index,
-                "record_id": rec.record_id,
-                "error": {"field": problem[0], "problem": problem[1]},
-            }
+            results[pos] = batch.invalid(
+                item.index, batch.error_from_problem(problem[0], problem[1]), record_id=rec.record_id
+            )
             continue
         assert station is not None
         candidates.append((item, station, device))
@@ -309,11 +401,9 @@ def store_passes(
         try:
             verdict = _judge(rec, book, day, calibrated, area)
         except NoLimitSetError:
-            results[positions[id(item)]] = {
-                "index": item.index,
-                "record_id": rec.record_id,
-                "error": {"field": "measured_at", "problem": "no limit set is in force on that day"},
-            }
+            results[positions[id(item)]] = batch.invalid(
+                item.index, batch.error("measured_at", "no_limit_set"), record_id=rec.record_id
+            )
             continue
         first_of_key[key] = len(rows)
         plate = normalize_plate(rec.plate)
@@ -340,6 +430,7 @@ def store_passes(
                 "exceeded": _verdict_json(verdict),
                 "invalid_reasons": list(verdict.invalid_reasons),
                 "photo_names": list(rec.photos),
+                "payload_sha256": item.payload_sha256,
                 "created_at": now_utc(),
             }
         )
@@ -416,24 +507,28 @@ def store_passes(
         pos = positions[id(item)]
         if results[pos] is not None:
             continue
-        if key in fresh_rows and key not in counted:
-            results[pos] = pass_result(item.index, fresh_rows[key], code_by_id[key[0]], duplicate=False)
-            counted.add(key)
-        elif key in fresh_rows or key in stored:
-            results[pos] = pass_result(
-                item.index, fresh_rows.get(key) or stored[key], code_by_id[key[0]], duplicate=True
-            )
-        else:  # a duplicate of a batch item that was itself refused
+        row = fresh_rows.get(key) or stored.get(key)
+        if row is None:  # a duplicate of a batch item that was itself refused
+            results[pos] = batch.invalid(item.index, batch.error("record_id", "repeats_refused"), record_id=key[1])
+        elif row.get("payload_sha256") not in (None, item.payload_sha256):
             results[pos] = {
                 "index": item.index,
+                "status": batch.CONFLICT,
+                "id": row["id"],
                 "record_id": key[1],
-                "error": {"field": "record_id", "problem": "repeats a refused pass of this batch"},
+                "error": batch.error("record_id", "conflict"),
             }
+        elif key in fresh_rows and key not in counted:
+            results[pos] = pass_result(item.index, row, code_by_id[key[0]], duplicate=False)
+            counted.add(key)
+        else:
+            results[pos] = pass_result(item.index, row, code_by_id[key[0]], duplicate=True)
 
     summary = {
         "stored": len(fresh_rows),
-        "duplicate": sum(1 for r in results if r and r.get("duplicate")),
-        "rejected": sum(1 for r in results if r and "error" in r),
+        "duplicate": sum(1 for r in results if r and r.get("status") == batch.DUPLICATE),
+        "conflict": sum(1 for r in results if r and r.get("status") == batch.CONFLICT),
+        "rejected": sum(1 for r in results if r and r.get("status") == batch.INVALID),
         "stations": sorted({code_by_id[r["station_id"]] for r in fresh_rows.values()}),
     }
     if fresh_rows:
@@ -521,7 +616,7 @@ def get_pass(pass_id: int, principal: Principal) -> RemoteSensingPass:
 def pass_json(p: RemoteSensingPass, photos: list[dict[str, object]] | None = None) -> dict[str, Any]:
     row = {c: getattr(p, c) for c in RESULT_COLUMNS}
     data = pass_result(0, row, p.station.code, duplicate=False)
-    for key in ("index", "duplicate"):
+    for key in ("index", "status", "duplicate"):
         data.pop(key)
     data.update(
         {
@@ -705,9 +800,11 @@ def record_test(data: TestIn, principal: Principal | None) -> tuple[RoadsideTest
         turn_back=verdict.failed,
         note=data.note,
     )
-    db.session.add(test)
     try:
+        # Added inside the savepoint: when a concurrent post stored the same key first, the rollback
+        # to the savepoint also forgets the object, so the session stays usable for the re-read.
         with db.session.begin_nested():
+            db.session.add(test)
             db.session.flush()
     except IntegrityError:
         # A concurrent retry stored the same report first: answer with that one.
@@ -846,16 +943,37 @@ def capture_json(
     return data
 
 
+def _utc_text(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat()
+
+
+def _capture_hash(data: CaptureIn) -> str:
+    """The capture as posted (without the station, which is part of its key), photos by content."""
+    import hashlib
+
+    payload = {**asdict(data), "station": None, "captured_at": _utc_text(data.captured_at)}
+    payload["uploads"] = [[u.name, hashlib.sha256(u.content).hexdigest()] for u in data.uploads]
+    return batch.payload_hash(payload)
+
+
+def _same_content(stored: Any, digest: str, key: str, value: str) -> Any:
+    """`stored` when a re-send carries the same content (a retry); 409 when the key was reused."""
+    if stored.payload_sha256 is not None and stored.payload_sha256 != digest:
+        raise Conflict(f"{key} {value} is already stored with other content", {key: batch.MESSAGES["conflict"]})
+    return stored
+
+
 def record_capture(data: CaptureIn, principal: Principal | None) -> tuple[BlackSmokeCapture, bool]:
     """Store a camera hit in the review queue; it counts only once an officer confirms it."""
     station = station_for_post(data.station, principal, CAPTURE_STATION_KINDS)
+    digest = _capture_hash(data)
     existing = db.session.scalar(
         select(BlackSmokeCapture).where(
             BlackSmokeCapture.station_id == station.id, BlackSmokeCapture.capture_id == data.capture_id
         )
     )
     if existing is not None:
-        return existing, True
+        return _same_content(existing, digest, "capture_id", data.capture_id), True
     _check_not_future(data.captured_at, "captured_at")
     try:
         verdict = judge_ringelmann(
@@ -879,10 +997,13 @@ def record_capture(data: CaptureIn, principal: Principal | None) -> tuple[BlackS
         verdict=verdict.verdict,
         limit_set=verdict.limit_set,
         review_status=ReviewStatus.pending.value,
+        payload_sha256=digest,
     )
-    db.session.add(capture)
     try:
+        # Added inside the savepoint: when a concurrent post stored the same key first, the rollback
+        # to the savepoint also forgets the object, so the session stays usable for the re-read.
         with db.session.begin_nested():
+            db.session.add(capture)
             db.session.flush()
     except IntegrityError:
         again = db.session.scalar(
@@ -892,7 +1013,7 @@ def record_capture(data: CaptureIn, principal: Principal | None) -> tuple[BlackS
         )
         if again is None:
             raise
-        return again, True
+        return _same_content(again, digest, "capture_id", data.capture_id), True
     evidence.store([("black_smoke_capture", capture.id, up) for up in data.uploads])
     if review_queue.counts("black_smoke_capture", capture.verdict):
         review_queue.queue(
@@ -995,11 +1116,12 @@ def repair_json(r: Repair, *, duplicate: bool = False) -> dict[str, Any]:
 def record_repair(data: RepairIn, principal: Principal | None) -> tuple[Repair, bool]:
     """Store a repair posted by an M站 so the shared case sees it without retyping."""
     station = station_for_post(data.station, principal, {StationKind.repair.value})
+    digest = batch.payload_hash({**asdict(data), "station": None, "repaired_at": _utc_text(data.repaired_at)})
     existing = db.session.scalar(
         select(Repair).where(Repair.station_id == station.id, Repair.repair_number == data.repair_number)
     )
     if existing is not None:
-        return existing, True
+        return _same_content(existing, digest, "repair_number", data.repair_number), True
     _check_not_future(data.repaired_at, "repaired_at")
     plate = normalize_plate(data.plate)
     match = match_many([(plate, data.plate_color)])[0]
@@ -1015,10 +1137,13 @@ def record_repair(data: RepairIn, principal: Principal | None) -> tuple[Repair, 
         items=data.items,
         technician=data.technician,
         note=data.note,
+        payload_sha256=digest,
     )
-    db.session.add(repair)
     try:
+        # Added inside the savepoint: when a concurrent post stored the same key first, the rollback
+        # to the savepoint also forgets the object, so the session stays usable for the re-read.
         with db.session.begin_nested():
+            db.session.add(repair)
             db.session.flush()
     except IntegrityError:
         again = db.session.scalar(
@@ -1026,7 +1151,7 @@ def record_repair(data: RepairIn, principal: Principal | None) -> tuple[Repair, 
         )
         if again is None:
             raise
-        return again, True
+        return _same_content(again, digest, "repair_number", data.repair_number), True
     review_queue.queue(
         "repair",
         repair.id,

@@ -28,6 +28,7 @@ MachineType = Literal["excavator", "loader", "forklift", "crane", "roller", "bul
 
 
 class MachineIn(Schema):
+    stored_as = (Machine,)
     pin: str = Field(min_length=4, max_length=32)
     env_code: str | None = Field(default=None, max_length=32)
     machine_type: MachineType
@@ -47,6 +48,7 @@ class MachineIn(Schema):
 
 
 class SiteIn(Schema):
+    stored_as = (Site,)
     name: str = Field(min_length=1, max_length=128)
     kind: Literal["construction", "logistics", "mine", "factory", "other"]
     township_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
@@ -57,12 +59,14 @@ class SiteIn(Schema):
 
 
 class PlanIn(Schema):
+    stored_as = (SamplingPlan,)
     month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
     share: float = Field(default=0.10, ge=0.10, le=1.0)
 
 
 class SpotCheckIn(Schema):
+    stored_as = (SpotCheck,)
     machine_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     pin: str | None = Field(default=None, max_length=32)
     site_id: int | None = Field(default=None, ge=1, le=2**31 - 1)

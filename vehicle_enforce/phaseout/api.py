@@ -53,6 +53,10 @@ class QuotasQuery(QuerySchema):
 
 
 class ActionIn(Schema):
+    stored_as = (
+        PhaseoutAction,
+        Vehicle,
+    )
     kind: ActionKind
     action_date: date
     vehicle_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
@@ -87,6 +91,7 @@ class AlertsQuery(PageQuery):
 
 
 class HandleIn(Schema):
+    stored_as = (SeenAgainAlert,)
     note: str = Field(min_length=1, max_length=2000)
 
 

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from vehicle_enforce.core.pagination import PageQuery
 from vehicle_enforce.core.schemas import QuerySchema, Schema
-from vehicle_enforce.vehicles.models import Fuel, VehicleStatus, VehicleType, VehicleUse
+from vehicle_enforce.vehicles.models import Fuel, Owner, Vehicle, VehicleStatus, VehicleType, VehicleUse
 
 
 class OwnerIn(Schema):
@@ -19,6 +19,8 @@ class OwnerIn(Schema):
     current owner when the name is the same, else the owner with the same name and phone, else a new
     owner record.
     """
+
+    stored_as = (Owner,)
 
     kind: Literal["enterprise", "person"]
     name: str = Field(min_length=1, max_length=256)
@@ -31,6 +33,8 @@ class OwnerIn(Schema):
 
 class VehicleIn(Schema):
     """A vehicle record; a second POST with the same plate and colour updates the fields it sends."""
+
+    stored_as = (Vehicle,)
 
     plate: str = Field(min_length=1, max_length=32, examples=["晋E12345"])
     plate_color: str = Field(min_length=1, max_length=32, examples=["yellow"])

@@ -1,0 +1,30 @@
+"""Keep a hash of each idempotent record's request payload, so a re-send with other content is a conflict
+
+Revision ID: 26b1
+Revises: 20261207_1250
+Create Date: 2026-12-07 12:40:00+00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "26b1"
+down_revision: str | Sequence[str] | None = "20261207_1250"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+TABLES = ("remote_sensing_passes", "black_smoke_captures", "repairs")
+
+
+def upgrade() -> None:
+    # Nullable: records stored before this revision have no hash and re-sends of them stay duplicates.
+    for table in TABLES:
+        op.add_column(table, sa.Column("payload_sha256", sa.String(64), nullable=True))
+
+
+def downgrade() -> None:
+    for table in TABLES:
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("payload_sha256")
