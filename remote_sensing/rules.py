@@ -4,12 +4,18 @@ The default rule file is ``remote_sensing/data/default_rules.json``. :func:`load
 override (a JSON file or a dict) over it, so any part can be replaced without repeating the rest:
 mappings merge key by key, lists replace, except ``limit_sets`` and ``nrmm`` whose entries merge by
 ``name`` (an override entry with a known name replaces that entry's keys; a new name is added).
+
+Every number is checked when a document is built, so a broken book is refused before it can judge
+anything (:data:`RULE_RANGES`): limits and NRMM k limits finite and > 0 (Ringelmann limits 0-5),
+validity bounds finite with min <= max, NRMM power bands > 0 and increasing, ``min_exceeding_passes``
+an integer 1-100, ``window_days`` an integer 1-730, flags true or false.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -63,10 +69,52 @@ def _date(value: object, where: str) -> date | None:
     raise RulesError(f"{where}: expected an ISO date string, got {value!r}")
 
 
-def _number(value: object, where: str) -> float:
+#: Documented ranges of the rules' numbers (inclusive; ``None`` = open). Limits must be > 0.
+RULE_RANGES: Final[dict[str, tuple[float | None, float | None]]] = {
+    "limit": (0.0, 1e6),  # strictly above the minimum, see _limit
+    "ringelmann_limit": (0.0, 5.0),
+    "validity_bound": (-1e6, 1e6),
+    "power_band_kw": (0.0, 1e5),
+    "min_exceeding_passes": (1, 100),
+    "window_days": (1, 730),
+}
+
+
+def _number(value: object, where: str, kind: str | None = None) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise RulesError(f"{where}: expected a number, got {value!r}")
-    return float(value)
+    number = float(value)
+    if not math.isfinite(number):
+        raise RulesError(f"{where}: must be a finite number, got {value!r}")
+    if kind is not None:
+        lo, hi = RULE_RANGES[kind]
+        if (lo is not None and number < lo) or (hi is not None and number > hi):
+            raise RulesError(f"{where}: must lie between {lo:g} and {hi:g}, got {value!r}")
+    return number
+
+
+def _limit(value: object, where: str, item: str) -> float:
+    """A limit: finite and > 0 (a Ringelmann grade limit 0-5, where 0 is allowed)."""
+    if item == "ringelmann":
+        return _number(value, where, "ringelmann_limit")
+    number = _number(value, where, "limit")
+    if number <= 0:
+        raise RulesError(f"{where}: a limit must be greater than 0, got {value!r}")
+    return number
+
+
+def _integer(value: object, where: str, kind: str) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise RulesError(f"{where}: expected an integer, got {value!r}")
+    return int(_number(value, where, kind))
+
+
+def _flag(value: object, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise RulesError(f"{where}: expected true or false, got {value!r}")
+    return value
 
 
 def _regions(value: object, where: str) -> tuple[str, ...] | None:
@@ -333,8 +381,10 @@ def _build(doc: Mapping[str, Any]) -> RuleSet:
         limits = item.get("limits")
         if not isinstance(limits, dict):
             raise RulesError(f"{where}.limits must be an object")
+        if not all(isinstance(items, dict) for items in limits.values()):
+            raise RulesError(f"{where}.limits: each method maps items to limits")
         parsed = {
-            str(method): {str(k): _number(v, f"{where}.limits.{method}.{k}") for k, v in items.items()}
+            str(method): {str(k): _limit(v, f"{where}.limits.{method}.{k}", str(k)) for k, v in items.items()}
             for method, items in limits.items()
         }
         limit_sets.append(LimitSet(**_dated(item, where), limits=parsed))
@@ -343,15 +393,14 @@ def _build(doc: Mapping[str, Any]) -> RuleSet:
     ranges = []
     for reason, spec in rs_validity.get("ranges", {}).items():
         where = f"validity.remote_sensing.ranges.{reason}"
+        if not isinstance(spec, dict) or not isinstance(spec.get("field"), str):
+            raise RulesError(f"{where}: needs a field name")
         lo, hi = spec.get("min"), spec.get("max")
-        ranges.append(
-            ValidityRange(
-                reason=str(reason),
-                field=str(spec["field"]),
-                min=None if lo is None else _number(lo, where + ".min"),
-                max=None if hi is None else _number(hi, where + ".max"),
-            )
-        )
+        low = None if lo is None else _number(lo, where + ".min", "validity_bound")
+        high = None if hi is None else _number(hi, where + ".max", "validity_bound")
+        if low is not None and high is not None and low > high:
+            raise RulesError(f"{where}: min {low:g} is above max {high:g}")
+        ranges.append(ValidityRange(reason=str(reason), field=str(spec["field"]), min=low, max=high))
     policy = str(rs_validity.get("device_reason", "when_unexplained"))
     if policy not in DEVICE_REASON_POLICIES:
         raise RulesError(f"validity.remote_sensing.device_reason must be one of {sorted(DEVICE_REASON_POLICIES)}")
@@ -360,8 +409,10 @@ def _build(doc: Mapping[str, Any]) -> RuleSet:
     nrmm = []
     for i, item in enumerate(doc.get("nrmm", [])):
         where = f"nrmm[{i}]"
-        bands = tuple(_number(v, f"{where}.power_bands_kw") for v in item.get("power_bands_kw", []))
-        k = {str(c): tuple(_number(v, f"{where}.k.{c}") for v in row) for c, row in item.get("k", {}).items()}
+        bands = tuple(_number(v, f"{where}.power_bands_kw", "power_band_kw") for v in item.get("power_bands_kw", []))
+        if any(b <= 0 for b in bands) or list(bands) != sorted(set(bands)):
+            raise RulesError(f"{where}.power_bands_kw: must be increasing and above 0")
+        k = {str(c): tuple(_limit(v, f"{where}.k.{c}", "k") for v in row) for c, row in item.get("k", {}).items()}
         if any(len(row) != len(bands) + 1 for row in k.values()):
             raise RulesError(f"{where}: each class needs one k limit per power band ({len(bands) + 1})")
         nrmm.append(
@@ -369,7 +420,7 @@ def _build(doc: Mapping[str, Any]) -> RuleSet:
                 **_dated(item, where),
                 power_bands_kw=bands,
                 k=k,
-                ringelmann=_number(item.get("ringelmann"), f"{where}.ringelmann"),
+                ringelmann=_limit(item.get("ringelmann"), f"{where}.ringelmann", "ringelmann"),
             )
         )
 
@@ -378,6 +429,9 @@ def _build(doc: Mapping[str, Any]) -> RuleSet:
         raise RulesError("penalty_bases: names must be unique")
     obd = doc.get("obd", {})
     bl = doc.get("blacklist", {})
+    readiness = str(obd.get("readiness_incomplete", "invalid"))
+    if readiness not in ("invalid", "fail", "ignore"):
+        raise RulesError("obd.readiness_incomplete must be one of fail, ignore, invalid")
     return RuleSet(
         limit_sets=tuple(limit_sets),
         validity=validity,
@@ -385,15 +439,17 @@ def _build(doc: Mapping[str, Any]) -> RuleSet:
         nrmm=tuple(nrmm),
         obd=ObdRules(
             name=str(obd.get("name", "OBD")),
-            fail_on_mil_with_codes=bool(obd.get("fail_on_mil_with_codes", True)),
-            fail_on_tampering=bool(obd.get("fail_on_tampering", True)),
-            readiness_incomplete=str(obd.get("readiness_incomplete", "invalid")),
+            fail_on_mil_with_codes=_flag(obd.get("fail_on_mil_with_codes", True), "obd.fail_on_mil_with_codes"),
+            fail_on_tampering=_flag(obd.get("fail_on_tampering", True), "obd.fail_on_tampering"),
+            readiness_incomplete=readiness,
         ),
         blacklist=BlacklistRules(
-            min_exceeding_passes=int(bl.get("min_exceeding_passes", 2)),
-            window_days=int(bl.get("window_days", 180)),
-            distinct_days=bool(bl.get("distinct_days", True)),
-            roadside_fail_lists=bool(bl.get("roadside_fail_lists", True)),
+            min_exceeding_passes=_integer(
+                bl.get("min_exceeding_passes", 2), "blacklist.min_exceeding_passes", "min_exceeding_passes"
+            ),
+            window_days=_integer(bl.get("window_days", 180), "blacklist.window_days", "window_days"),
+            distinct_days=_flag(bl.get("distinct_days", True), "blacklist.distinct_days"),
+            roadside_fail_lists=_flag(bl.get("roadside_fail_lists", True), "blacklist.roadside_fail_lists"),
             timezone=str(bl.get("timezone", "Asia/Shanghai")),
         ),
         raw=doc,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pandas as pd
 from flask import Blueprint, Response, jsonify
@@ -30,7 +30,7 @@ class AlertIn(Schema):
     level: Level
     starts_at: AwareDatetime
     ends_at: AwareDatetime
-    townships: list[int] | None = Field(default=None, max_length=50)
+    townships: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] | None = Field(default=None, max_length=50)
     notice_no: str | None = Field(default=None, min_length=1, max_length=64)  # 通告文号: basis of road restrictions
 
 

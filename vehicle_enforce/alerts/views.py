@@ -13,6 +13,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from vehicle_enforce.alerts import services
+from vehicle_enforce.alerts.api import AlertAction, AlertIn
 from vehicle_enforce.alerts.models import Alert
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.models import Township
@@ -20,7 +21,7 @@ from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import ServiceError
-from vehicle_enforce.core.forms import FormError, refused_to_flash
+from vehicle_enforce.core.forms import FormError, parse_form, refused_to_flash
 from vehicle_enforce.core.timeutil import format_local, from_local_input, now_utc
 from vehicle_enforce.extensions import db
 
@@ -57,13 +58,19 @@ def issue() -> Any:
     principal = current_principal()
     assert principal is not None
     form = request.form
+    data = parse_form(
+        AlertIn,
+        {
+            "level": form.get("level", ""),
+            "starts_at": _local_time(form.get("starts_at"), "开始时间"),
+            "ends_at": _local_time(form.get("ends_at"), "结束时间"),
+            "townships": form.getlist("townships") or None,
+            "notice_no": (form.get("notice_no") or "").strip() or None,
+        },
+        FIELD_LABELS,
+    )
     alert = services.issue(
-        form.get("level", ""),
-        _local_time(form.get("starts_at"), "开始时间"),
-        _local_time(form.get("ends_at"), "结束时间"),
-        _townships(form.getlist("townships")),
-        principal.name,
-        notice_no=(form.get("notice_no") or "").strip() or None,
+        data.level, data.starts_at, data.ends_at, data.townships, principal.name, notice_no=data.notice_no
     )
     transaction.commit()
     flash(f"已发布{services.LEVEL_ZH[alert.level]}预警（编号 {alert.id}）", "info")
@@ -77,19 +84,27 @@ def act(alert_id: int) -> Any:
     principal = current_principal()
     assert principal is not None
     form = request.form
-    action = form.get("action", "")
     ends_at = _local_time(form.get("ends_at"), "结束时间") if form.get("ends_at") else None
-    services.act(alert_id, action, level=form.get("level") or None, ends_at=ends_at, actor=principal.name)
+    data = parse_form(
+        AlertAction,
+        {"action": form.get("action", ""), "level": form.get("level") or None, "ends_at": ends_at},
+        FIELD_LABELS,
+    )
+    action = data.action
+    services.act(alert_id, action, level=data.level, ends_at=data.ends_at, actor=principal.name)
     transaction.commit()
     flash(f"{ACTION_DONE.get(action, '已处理')}（编号 {alert_id}）", "info")
     return redirect(url_for("alert_pages.alerts"))
 
 
-def _townships(values: list[str]) -> list[int] | None:
-    try:
-        return [int(t) for t in values] or None
-    except ValueError:
-        raise FormError("乡镇选择有误") from None
+#: The page's names for the fields the schema may refuse.
+FIELD_LABELS = {
+    "level": "预警级别",
+    "starts_at": "开始时间",
+    "ends_at": "结束时间",
+    "townships": "乡镇",
+    "action": "操作",
+}
 
 
 def _local_time(value: str | None, what: str) -> datetime:

@@ -14,6 +14,7 @@ from vehicle_enforce.auth.principal import current_principal
 from vehicle_enforce.blacklist import answers, hotlist, services
 from vehicle_enforce.blacklist.models import BlacklistEntry, HotlistLookup, HotlistRead
 from vehicle_enforce.core import transaction
+from vehicle_enforce.core.forms import FormInvalid, parse_form
 from vehicle_enforce.core.labels import LABELS
 from vehicle_enforce.core.timeutil import SHANGHAI, local_day, now_utc
 from vehicle_enforce.extensions import db
@@ -36,13 +37,23 @@ def hotlist_page() -> Any:
         else:
             principal = current_principal()
             assert principal is not None
-            [result] = hotlist.check(
-                [hotlist.Read(form["plate"], form["plate_color"] or None)],
-                principal,
-                reason=form["reason"],
-                mode="single",
-            )
-            transaction.commit()
+            from vehicle_enforce.blacklist.api import BatchCheck
+
+            try:  # the API's own schema for hotlist checks: plate colours, lengths
+                data = parse_form(
+                    BatchCheck,
+                    {"reads": [{"plate": form["plate"], "plate_color": form["plate_color"] or None}]}
+                    | {"reason": form["reason"]},
+                    {"reads.0.plate": "号牌号码", "reads.0.plate_color": "号牌颜色", "reason": "查询事由"},
+                )
+            except FormInvalid as exc:
+                flash(f"未查询：{exc}", "error")
+            else:
+                read = data.reads[0]
+                [result] = hotlist.check(
+                    [hotlist.Read(read.plate, read.plate_color)], principal, reason=data.reason, mode="single"
+                )
+                transaction.commit()
     return render_template(
         "police/hotlist.html",
         form=form,

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -17,6 +14,7 @@ from vehicle_enforce.cases import penalties, procedure, services
 from vehicle_enforce.cases.models import Case
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import ServiceError
+from vehicle_enforce.core.forms import FormInvalid, parse_form
 from vehicle_enforce.extensions import db
 
 bp = Blueprint("case_pages", __name__, url_prefix="/ops/cases")
@@ -70,6 +68,9 @@ def detail(case_id: int) -> Any:
             transaction.commit()
             flash(f"已{ACTION_NAMES.get(action, action)}", "info")
             return redirect(url_for("case_pages.detail", case_id=case_id))
+        except FormInvalid as exc:
+            db.session.rollback()
+            flash(f"操作未完成：{exc}", "error")
         except ServiceError as exc:
             db.session.rollback()
             problems = "；".join(f"{k}：{v}" for k, v in exc.fields.items())
@@ -95,27 +96,48 @@ def _zh(exc: ServiceError) -> str:
 
 SERVICE_METHODS = procedure.SERVICE_METHODS
 
+#: The page's names for the fields the schema may refuse.
+FIELD_LABELS = {
+    "decision_number": "处罚决定书编号",
+    "amount_yuan": "罚款金额（元）",
+    "basis": "处罚依据",
+    "due_date": "整改期限",
+    "repair_station": "维修站",
+    "repair_number": "维修单号",
+    "report_number": "报告编号",
+    "station": "检测站",
+    "repaired_on": "维修日期",
+    "reason": "原因",
+    "procedure": "程序",
+    "facts": "违法事实",
+    "document": "文书",
+    "method": "送达方式",
+    "served_to": "受送达人",
+    "answer_kind": "陈述申辩",
+    "answer": "陈述申辩内容",
+    "officers": "执法人员",
+    **{f"officers.{i}.name": f"执法人员{i + 1}姓名" for i in range(2)},
+    **{f"officers.{i}.certificate_no": f"执法人员{i + 1}执法证号" for i in range(2)},
+}
+
 
 def _fields(action: str) -> dict[str, Any]:
+    """The form parsed by the API's own schema (ActionIn): ranges, lengths and dates as the API has them."""
+    from vehicle_enforce.cases.api import ActionIn
+
     form = request.form
-    out: dict[str, Any] = {}
-    names = ("decision_number", "basis", "repair_station", "repair_number", "report_number", "station", "reason")
-    for name in (*names, "procedure", "facts", "document", "method", "served_to", "answer_kind", "answer"):
-        if form.get(name, "").strip():
-            out[name] = form[name].strip()
-    for name in ("due_date", "repaired_on"):
-        if form.get(name):
-            with contextlib.suppress(ValueError):
-                out[name] = date.fromisoformat(form[name])
-    if form.get("amount_yuan"):
-        with contextlib.suppress(InvalidOperation):
-            out["amount_yuan"] = Decimal(form["amount_yuan"])
+    values: dict[str, Any] = {"action": action}
+    for name in FIELD_LABELS:
+        text = form.get(name, "").strip()
+        if text and "." not in name and name != "officers":
+            values[name] = text
     officers = [
         {"name": form.get(f"officer{i}_name", "").strip(), "certificate_no": form.get(f"officer{i}_cert", "").strip()}
         for i in (1, 2)
     ]
-    out["officers"] = [o for o in officers if o["name"] or o["certificate_no"]]
+    values["officers"] = [o for o in officers if o["name"] or o["certificate_no"]]
     if action in ("penalize", "prior_notice") and form.get("warning") == "1":
-        out["warning"] = True
-        out.pop("amount_yuan", None)
-    return out
+        values["warning"] = True  # a warning instead of a fine
+        values.pop("amount_yuan", None)
+    data = parse_form(ActionIn, values, FIELD_LABELS)
+    return data.model_dump(exclude={"action"}, exclude_none=True)

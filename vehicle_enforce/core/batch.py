@@ -19,32 +19,12 @@ from typing import Any, Literal
 
 import orjson
 
+from vehicle_enforce.core.messages import MESSAGES, message
+
+__all__ = ["MESSAGES", "error", "error_from_problem", "http_status", "invalid", "payload_hash"]
+
 Status = Literal["created", "duplicate", "conflict", "invalid"]
 CREATED, DUPLICATE, CONFLICT, INVALID = "created", "duplicate", "conflict", "invalid"
-
-#: Chinese message per machine code; `{detail}` is the English problem when there is one.
-MESSAGES: dict[str, str] = {
-    "required": "必填",
-    "not_a_string": "须为文本",
-    "not_a_number": "须为数字",
-    "not_finite": "须为有限的数字（不能是 NaN 或无穷大）",
-    "not_an_integer": "须为整数",
-    "out_of_range": "超出允许范围（{detail}）",
-    "too_long": "过长（{detail}）",
-    "empty": "不能为空",
-    "unknown_field": "未知字段",
-    "control_character": "含有不可见的控制字符（如 NUL），请删除后重新提交",
-    "bidi_character": "含有改变文字显示方向的字符，请删除后重新提交",
-    "bad_time": "时间格式有误（{detail}）",
-    "future": "时间晚于当前时间 10 分钟以上",
-    "unknown_station": "站点不存在",
-    "wrong_station_kind": "该站点不能提交此类记录（{detail}）",
-    "unknown_device": "设备不存在",
-    "no_limit_set": "该日期没有适用的限值标准",
-    "conflict": "该编号已存有内容不同的记录，未作修改",
-    "repeats_refused": "与本批次中被拒收的记录重复",
-    "invalid": "取值无效（{detail}）",
-}
 
 #: English problems of the framework-free readers → machine codes.
 _PROBLEM_CODES: tuple[tuple[str, str], ...] = (
@@ -77,8 +57,7 @@ def code_for(problem: str) -> str:
 
 def error(field: str, code: str, detail: str = "") -> dict[str, str]:
     """The `error` object of an item: field path, machine code, Chinese message."""
-    message = MESSAGES.get(code, MESSAGES["invalid"]).format(detail=detail or code)
-    return {"field": field, "code": code, "message": message}
+    return {"field": field, "code": code, "message": message(code, detail)}
 
 
 def error_from_problem(field: str, problem: str) -> dict[str, str]:

@@ -14,7 +14,6 @@ for all of them, checked before any service runs so the field is named in the an
 
 from __future__ import annotations
 
-import math
 import unicodedata
 from collections.abc import Mapping
 from typing import Any
@@ -23,17 +22,12 @@ from pydantic import Field
 from sqlalchemy import String
 from sqlalchemy.orm import InstrumentedAttribute
 
+from vehicle_enforce.core.messages import MESSAGES
+
 #: Allowed control characters (multi-line notes).
 ALLOWED_CONTROLS = frozenset("\t\n\r")
 #: Bidirectional embedding/override/isolate marks (Unicode TR9): refused in every text field.
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-#: Chinese message per machine code (one place until the error catalogue exists).
-MESSAGES = {
-    "control_character": "含有不可见的控制字符（如 NUL），请删除后重新提交",
-    "bidi_character": "含有改变文字显示方向的字符，请删除后重新提交",
-    "too_long": "过长，最多 {limit} 个字符",
-}
 
 
 def text_problem(value: str) -> tuple[str, str] | None:
@@ -93,22 +87,8 @@ def column_field(column: Any, **kwargs: Any) -> Any:
     return Field(**kwargs)
 
 
-def too_long(values: Mapping[str, Any], limits: Mapping[str, int], prefix: str = "") -> dict[str, tuple[str, str]]:
-    """Fields of `values` longer than their limit, as {path: (code, message)}."""
-    out: dict[str, tuple[str, str]] = {}
-    for name, limit in limits.items():
-        value = values.get(name)
-        if isinstance(value, str) and len(value.strip()) > limit:
-            out[f"{prefix}{name}"] = ("too_long", MESSAGES["too_long"].format(limit=limit))
-    return out
-
-
 #: Integers the database can hold (PostgreSQL INTEGER, the type of every id column).
 MAX_DB_INT = 2**31 - 1
-
-
-def finite(value: float) -> bool:
-    return math.isfinite(value)
 
 
 # --------------------------------------------------------------------------------------------------

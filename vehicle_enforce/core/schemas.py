@@ -91,13 +91,13 @@ def max_length_of(info: Any) -> int | None:
 class Schema(_Bounded):
     """Base for request schemas: unknown fields are refused, types are not coerced."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True, allow_inf_nan=False)
 
 
 class QuerySchema(_Bounded):
     """Query strings arrive as text, so values are coerced; unknown parameters are refused."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
 
 def field_errors(exc: ValidationError) -> dict[str, str]:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from flask import Blueprint, Response, jsonify, request
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import select
 
+from plates import normalize_plate
+from plates.text import validate_plate
 from remote_sensing import PLATE_COLORS
 from vehicle_enforce.auth.models import Department
 from vehicle_enforce.auth.principal import api_access, principal_or_401
@@ -115,13 +118,18 @@ class PassQuery(ListQuery):
     vehicle_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
+#: Readings an opacimeter / NOx analyser can give (remote_sensing.verdicts K_RANGE, NOX_RANGE).
+K = Annotated[float, Field(ge=0, le=20)]
+NOX = Annotated[float, Field(ge=0, le=10_000)]
+
+
 class FreeAcceleration(Schema):
-    k_readings: list[float] = Field(min_length=3, max_length=20)
+    k_readings: list[K] = Field(min_length=3, max_length=20)
 
 
 class LugDown(Schema):
-    k: float | list[float]
-    nox_ppm: float | list[float]
+    k: K | list[K]
+    nox_ppm: NOX | list[NOX]
 
 
 class Ringelmann(Schema):
@@ -158,6 +166,15 @@ class InspectionIn(Schema):
     readings: dict[str, Any] = Field(description="free_acceleration: k_readings (3+); lug_down: k, nox_ppm; ...")
     operator: str | None = Field(default=None, max_length=128)
     note: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("plate")
+    @classmethod
+    def _a_plate(cls, value: str) -> str:
+        """The vehicle is in front of the tester: its plate must be a plate (GA 36 length and characters)."""
+        check = validate_plate(normalize_plate(value), "unknown")
+        if not check.ok:
+            raise PydanticCustomError("plate_invalid", "{zh} ({en})", {"zh": check.reason_zh, "en": check.reason})
+        return value
 
 
 class RoadsideTestIn(InspectionIn):
@@ -556,3 +573,13 @@ def post_rule_change() -> Any:
     change = rules.change_rules(data.document, data.effective_from, data.note, principal.name)
     transaction.commit()
     return jsonify(rules.change_json(change)), 201
+
+
+@bp.post("/rules/changes/<int:change_id>/withdraw")
+@api_access(D.environment)
+@doc("Withdraw a rules change before it takes effect (environment only; audited)", tags=["rules"])
+def withdraw_rule_change(change_id: int) -> Any:
+    principal = principal_or_401()
+    change = rules.withdraw_change(change_id, principal.name)
+    transaction.commit()
+    return jsonify(rules.change_json(change))

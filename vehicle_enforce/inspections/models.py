@@ -278,7 +278,8 @@ class RuleChange(db.Model):  # type: ignore[name-defined,misc]
     """An environment-department change to limits, validity ranges or the listing rule, dated.
 
     `document` is a `remote_sensing.load_rules` override; the rules in force on a day are the defaults
-    with every change effective by that day merged over them in (effective_from, id) order.
+    with every change effective by that day (and not withdrawn) merged over them in (effective_from,
+    id) order.
     """
 
     __tablename__ = "rule_changes"
@@ -289,3 +290,6 @@ class RuleChange(db.Model):  # type: ignore[name-defined,misc]
     note: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    # A change withdrawn before it took effect stays listed (who, when) but never applies.
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_by: Mapped[str | None] = mapped_column(String(128))

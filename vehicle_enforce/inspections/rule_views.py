@@ -76,6 +76,18 @@ def change() -> Any:
     return redirect(url_for("rule_pages.settings", on=effective_from.isoformat()))
 
 
+@bp.post("/changes/<int:change_id>/withdraw")
+@page_access(D.environment)
+@refused_to_flash("撤回未完成", lambda exc: _zh(exc), "rule_pages.settings")
+def withdraw(change_id: int) -> Any:
+    principal = current_principal()
+    assert principal is not None
+    change = rules.withdraw_change(change_id, principal.name)
+    transaction.commit()
+    flash(f"已撤回自 {change.effective_from.isoformat()} 起生效的修改", "info")
+    return redirect(url_for("rule_pages.settings"))
+
+
 def _zh(exc: Exception) -> str:
     if not isinstance(exc, ServiceError):
         return str(exc)  # a FormError says what to fix
@@ -83,6 +95,10 @@ def _zh(exc: Exception) -> str:
         return "生效日期不能早于今天（已作出的判定不会按新规则重新判定）"
     if "document" in exc.fields:
         return f"规则不合法（{exc.fields['document']}）"
+    if exc.status == 409:
+        return "该修改已生效，不能撤回；如需更改请登记新的修改"
+    if exc.status == 404:
+        return "修改记录不存在"
     return "请求有误"
 
 

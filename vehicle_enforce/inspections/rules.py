@@ -14,7 +14,7 @@ from sqlalchemy import select
 from remote_sensing import RuleSet, load_rules
 from remote_sensing.rules import RulesError, default_rules_document
 from vehicle_enforce.core import audit
-from vehicle_enforce.core.errors import Invalid
+from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
 from vehicle_enforce.core.timeutil import local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections.models import RuleChange
@@ -72,7 +72,9 @@ class RulesBook:
 
     def __init__(self) -> None:
         self._changes = db.session.execute(
-            select(RuleChange.effective_from, RuleChange.document).order_by(RuleChange.effective_from, RuleChange.id)
+            select(RuleChange.effective_from, RuleChange.document)
+            .where(RuleChange.withdrawn_at.is_(None))
+            .order_by(RuleChange.effective_from, RuleChange.id)
         ).all()
         self._rules_file = current_app.config.get("RULES_FILE")
         self._by_day: dict[date, RuleSet] = {}
@@ -96,23 +98,69 @@ def region() -> str:
     return str(current_app.config.get("REGION_CODE") or "")
 
 
+def _check_book(changes: list[tuple[date, dict[str, Any]]], from_day: date) -> None:
+    """Build the rules as they will be judged on every day a change starts from `from_day` on (and on
+    `from_day` itself); raise Invalid naming the problem when one cannot be built."""
+    ordered = sorted(enumerate(changes), key=lambda c: (c[1][0], c[0]))
+    days = sorted({from_day} | {start for start, _doc in changes if start >= from_day})
+    rules_file = current_app.config.get("RULES_FILE")
+    for day in days:
+        docs = [doc for _i, (start, doc) in ordered if start <= day]
+        try:
+            _built(json.dumps(docs, sort_keys=True, ensure_ascii=False), rules_file)
+        except (RulesError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise Invalid(
+                f"rules document is not valid (rules from {day.isoformat()}): {exc}", {"document": str(exc)}
+            ) from None
+
+
+def _stored_changes(*, without: int | None = None) -> list[tuple[date, dict[str, Any]]]:
+    rows = db.session.execute(
+        select(RuleChange.id, RuleChange.effective_from, RuleChange.document)
+        .where(RuleChange.withdrawn_at.is_(None))
+        .order_by(RuleChange.effective_from, RuleChange.id)
+    ).all()
+    return [(start, doc) for cid, start, doc in rows if cid != without]
+
+
 def change_rules(document: dict[str, Any], effective_from: date, note: str | None, actor_name: str) -> RuleChange:
-    """Record a dated change; it must build into valid rules, and may not reach back before today."""
+    """Record a dated change; the whole book must build on every day it will judge (this change and
+    every later one), and it may not reach back before today."""
     today = local_day(now_utc())
     if effective_from < today:
         # Stored verdicts are never re-judged, so a change that reaches into the past would make the
         # record disagree with the rules it claims were in force.
         raise Invalid("a rules change cannot take effect in the past", {"effective_from": "must be today or later"})
-    try:
-        RulesBook().on(effective_from, extra=document)
-    except (RulesError, KeyError, TypeError, ValueError) as exc:
-        raise Invalid(f"rules document is not valid: {exc}", {"document": str(exc)}) from None
+    if not document:
+        raise Invalid("a rules change must change something", {"document": "is empty"})
+    _check_book([*_stored_changes(), (effective_from, document)], effective_from)
     change = RuleChange(effective_from=effective_from, document=document, note=note, created_by=actor_name)
     db.session.add(change)
     db.session.flush()
     audit.record(
         "rules.change", "rule_change", change.id, {"effective_from": effective_from, "document": document, "note": note}
     )
+    return change
+
+
+def withdraw_change(change_id: int, actor_name: str) -> RuleChange:
+    """Withdraw a change that has not taken effect yet (it stays listed, marked withdrawn)."""
+    change = db.session.get(RuleChange, change_id, with_for_update=True)
+    if change is None:
+        raise NotFound(f"no rules change {change_id}")
+    if change.withdrawn_at is not None:
+        return change  # a retried withdrawal changes nothing
+    today = local_day(now_utc())
+    if change.effective_from <= today:
+        raise Conflict(
+            "a rules change in force cannot be withdrawn; post a new change instead",
+            {"effective_from": "already in force"},
+        )
+    _check_book(_stored_changes(without=change.id), change.effective_from)
+    change.withdrawn_at = now_utc()
+    change.withdrawn_by = actor_name
+    db.session.flush()
+    audit.record("rules.withdraw", "rule_change", change.id, {"effective_from": change.effective_from})
     return change
 
 
@@ -139,4 +187,6 @@ def change_json(change: RuleChange) -> dict[str, Any]:
         "note": change.note,
         "created_by": change.created_by,
         "created_at": change.created_at.isoformat(),
+        "withdrawn_at": change.withdrawn_at.isoformat() if change.withdrawn_at else None,
+        "withdrawn_by": change.withdrawn_by,
     }

@@ -15,6 +15,8 @@ from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import BadRequest, ServiceError
+from vehicle_enforce.core.forms import FormInvalid, parse_form
+from vehicle_enforce.core.inputs import MAX_DB_INT
 from vehicle_enforce.core.labels import LABELS
 from vehicle_enforce.core.timeutil import SHANGHAI, now_utc
 from vehicle_enforce.extensions import db
@@ -36,6 +38,7 @@ def roadside_test() -> Any:
         select(Station).where(Station.kind.in_(["roadside", "spot_check"])).order_by(Station.code)
     ).all()
     result = history = photo_read = saved = None
+    errors: dict[str, str] = {}
     form = {
         k: request.form.get(k, "").strip()
         for k in (
@@ -58,32 +61,18 @@ def roadside_test() -> Any:
     elif request.method == "POST":
         try:
             photos, plate_read = _photo_for_test(form, principal)
-            if form["method"] == "ringelmann":
-                readings: dict[str, Any] = {"ringelmann": int(form["ringelmann"] or -1)}
-            else:
-                readings = {"k_readings": [float(form[k]) for k in ("k1", "k2", "k3", "k4") if form[k]]}
-            data = services.TestIn(
-                station=form["station"] or None,
-                report_number=form["report_number"] or _report_number(),
-                kind=form["kind"] or "roadside",
-                method=form["method"],
-                tested_at=now_utc(),
-                plate=form["plate"],
-                plate_color=form["plate_color"] or "yellow",
-                readings=readings,
-                owner_id=None,
-                location=None,
-                operator=principal.name,
-                note=None,
-                photos=photos,
-                plate_read=plate_read,
-            )
+            data = _test_from_form(form, principal.name)
+            data.photos, data.plate_read = photos, plate_read
             test, _ = services.record_test(data, principal)
             transaction.commit()
             result = services.test_json(test)
             history = _history(test.vehicle_id)
             saved = {"photo": bool(photos), "plate_read": plate_read}
             form["photo_token"] = ""
+        except FormInvalid as exc:
+            db.session.rollback()
+            errors = exc.fields
+            flash(f"检测记录未保存：{exc}", "error")
         except (ServiceError, ValueError) as exc:
             db.session.rollback()
             message = _photo_error(exc) or getattr(exc, "fields", None) or str(exc)
@@ -98,6 +87,59 @@ def roadside_test() -> Any:
         saved=saved,
         methods=METHODS,
         colors=LABELS["plate_color"],
+        errors=errors,
+    )
+
+
+#: The page's names for the fields the schema may refuse.
+FIELD_LABELS = {
+    "station": "站点",
+    "plate": "号牌",
+    "plate_color": "号牌颜色",
+    "method": "检测方法",
+    "kind": "检测类型",
+    "report_number": "报告编号",
+    "readings": "读数",
+    "readings.k_readings": "光吸收系数读数",
+    "readings.ringelmann": "林格曼黑度",
+    **{f"readings.k_readings.{i}": f"第{i + 1}次光吸收系数" for i in range(4)},
+}
+
+
+def _test_from_form(form: dict[str, str], operator: str) -> services.TestIn:
+    """The form parsed by the API's own schema (RoadsideTestIn, then the method's readings schema)."""
+    from vehicle_enforce.inspections.api import READINGS, RoadsideTestIn
+
+    if form["method"] == "ringelmann":
+        readings: dict[str, Any] = {"ringelmann": form["ringelmann"]} if form["ringelmann"] else {}
+    else:
+        readings = {"k_readings": [form[k] for k in ("k1", "k2", "k3", "k4") if form[k]]}
+    values: dict[str, Any] = {
+        "station": form["station"] or None,
+        "report_number": form["report_number"] or _report_number(),
+        "kind": form["kind"] or "roadside",
+        "method": form["method"],
+        "tested_at": now_utc(),
+        "plate": form["plate"],
+        "plate_color": form["plate_color"] or "yellow",
+        "readings": readings,
+        "operator": operator,
+    }
+    data = parse_form(RoadsideTestIn, values, FIELD_LABELS)
+    try:
+        parsed = parse_form(READINGS[data.method], readings, FIELD_LABELS)
+    except FormInvalid as exc:
+        raise FormInvalid({f"readings.{k}": v for k, v in exc.fields.items()}, FIELD_LABELS) from None
+    return services.TestIn(
+        station=data.station,
+        report_number=data.report_number,
+        kind=data.kind,
+        method=data.method,
+        tested_at=data.tested_at,
+        plate=data.plate,
+        plate_color=data.plate_color,
+        readings=parsed.model_dump(),
+        operator=data.operator,
     )
 
 
@@ -215,12 +257,23 @@ def black_smoke() -> Any:
     assert principal is not None
     if request.method == "POST":
         try:
-            services.review_capture(
-                int(request.form["capture_id"]), request.form["decision"], request.form.get("note") or None, principal
+            from vehicle_enforce.inspections.api import ReviewIn
+
+            capture_id = request.form.get("capture_id", "")
+            if not capture_id.isdigit() or not 1 <= int(capture_id) <= MAX_DB_INT:
+                raise FormInvalid({"capture_id": "记录不存在"}, {"capture_id": "抓拍记录"})
+            review = parse_form(
+                ReviewIn,
+                {"decision": request.form.get("decision", ""), "note": request.form.get("note") or None},
+                {"decision": "审核结论", "note": "备注"},
             )
+            services.review_capture(int(capture_id), review.decision, review.note, principal)
             transaction.commit()
             flash("审核结果已保存", "info")
-        except (ServiceError, KeyError, ValueError) as exc:
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(f"审核未保存：{'记录不存在' if exc.status == 404 else exc.message}", "error")
+        except FormInvalid as exc:
             db.session.rollback()
             flash(f"审核未保存：{exc}", "error")
         return redirect(url_for("inspection_pages.black_smoke"))

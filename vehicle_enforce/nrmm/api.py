@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from flask import Blueprint, Response, jsonify, request
 from pydantic import AwareDatetime, Field
@@ -71,7 +71,7 @@ class SpotCheckIn(Schema):
     pin: str | None = Field(default=None, max_length=32)
     site_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     checked_at: AwareDatetime
-    k_readings: list[float] = Field(min_length=3, max_length=10)
+    k_readings: list[Annotated[float, Field(ge=0, le=20)]] = Field(min_length=3, max_length=10)
     ringelmann: int | None = Field(default=None, ge=0, le=5)
     rated_power_kw: float | None = Field(default=None, gt=0, le=5000)
     emission_stage: int | None = Field(default=None, ge=1, le=4)

@@ -166,14 +166,17 @@ def record_spot_check(data: dict[str, Any], inspector: str) -> SpotCheck:
     if power is None:
         raise Invalid("rated power is needed to judge an unregistered machine", {"rated_power_kw": "required"})
     stage = machine.emission_stage if machine else data.get("emission_stage")
-    verdict = judge_nrmm(
-        data["k_readings"],
-        data.get("ringelmann"),
-        emission_class(stage, site),
-        power,
-        on=local_day(data["checked_at"]),
-        region=current_app.config.get("REGION_CODE"),
-    )
+    try:
+        verdict = judge_nrmm(
+            data["k_readings"],
+            data.get("ringelmann"),
+            emission_class(stage, site),
+            power,
+            on=local_day(data["checked_at"]),
+            region=current_app.config.get("REGION_CODE"),
+        )
+    except ValueError as exc:  # an impossible reading (negative, NaN, beyond the instrument)
+        raise Invalid(f"readings cannot be judged: {exc}", {"k_readings": str(exc)}) from None
     violations = []
     if any(e.item == "k" for e in verdict.exceeded):
         violations.append("exceeding")

@@ -18,7 +18,7 @@ from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import ServiceError
-from vehicle_enforce.core.forms import FormError, refused_to_flash
+from vehicle_enforce.core.forms import FormError, parse_form, refused_to_flash
 from vehicle_enforce.core.timeutil import format_local, from_local_input, local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.nrmm import services
@@ -100,32 +100,36 @@ def spot_check() -> Any:
     return redirect(url_for("nrmm_pages.registry") + "#checks")
 
 
+#: The page's names for the fields the schema may refuse.
+FIELD_LABELS = {
+    "machine_id": "机械编号",
+    "pin": "PIN",
+    "checked_at": "检测时间",
+    "k_readings": "光吸收系数读数",
+    **{f"k_readings.{i}": f"第{i + 1}次光吸收系数" for i in range(3)},
+    "ringelmann": "林格曼黑度",
+    "rated_power_kw": "额定功率",
+    "emission_stage": "排放阶段",
+}
+
+
 def _spot_check_fields(form: Any) -> dict[str, Any]:
-    def number(name: str, kind: type = float) -> Any:
-        text = (form.get(name) or "").strip()
-        if not text:
-            return None
-        try:
-            return kind(text)
-        except ValueError:
-            raise FormError(f"“{text}”不是有效的数字") from None
+    """The form parsed by the API's own schema (SpotCheckIn): finite readings in range, ids in range."""
+    from vehicle_enforce.nrmm.api import SpotCheckIn
 
     try:
         checked_at = from_local_input(form.get("checked_at") or "")
     except ValueError:
         raise FormError("请填写检测时间") from None
-    readings = [number(f"k{i}") for i in (1, 2, 3)]
-    if any(k is None or k < 0 for k in readings):
+    readings = [(form.get(f"k{i}") or "").strip() for i in (1, 2, 3)]
+    if not all(readings):
         raise FormError("请填写三次光吸收系数读数")
-    return {
-        "machine_id": number("machine_id", int),
-        "pin": (form.get("pin") or "").strip() or None,
-        "checked_at": checked_at,
-        "k_readings": readings,
-        "ringelmann": number("ringelmann", int),
-        "rated_power_kw": number("rated_power_kw"),
-        "emission_stage": number("emission_stage", int),
-    }
+    values: dict[str, Any] = {"checked_at": checked_at, "k_readings": readings}
+    for name in ("machine_id", "pin", "ringelmann", "rated_power_kw", "emission_stage"):
+        text = (form.get(name) or "").strip()
+        if text:
+            values[name] = text
+    return parse_form(SpotCheckIn, values, FIELD_LABELS).model_dump()
 
 
 def _zh(exc: Exception) -> str:
