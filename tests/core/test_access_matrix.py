@@ -52,6 +52,7 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/rules"): frozenset({"environment", "police", "transport", "township", "station"}),
     ("GET", "/api/v1/rules/changes"): frozenset({"environment", "police", "transport", "township", "station"}),
     ("POST", "/api/v1/rules/changes"): frozenset({"environment"}),
+    ("POST", "/api/v1/rules/changes/<int:change_id>/withdraw"): frozenset({"environment"}),
     # Phase-out (issue 7): the transport bureau runs it; environment and townships (their own) read it.
     # Heavy-pollution alerts (issue 11)
     ("GET", "/api/v1/alerts/active"): ANY,

@@ -13,6 +13,7 @@ import os
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import REPO_ROOT  # noqa: F401  (keeps the repo on sys.path for the app import)
 
@@ -97,8 +98,116 @@ def _check_one(case, department, fuzz_app):
     )
     if 400 <= response.status_code < 500:
         body = response.json()
-        assert set(body) == {"error"}, body
+        # A batch whose every item is invalid also carries its per-item `results` (core/batch.py).
+        assert set(body) == {"error"} or set(body) == {"error", "results"}, body
         assert {"code", "message", "fields"} <= set(body["error"]), body
         after = _row_counts(fuzz_app)
         changed = {t: (before[t], after[t]) for t in before if before[t] != after[t] and t != "audit_log"}
         assert not changed, f"rejected {case.method} {case.formatted_path} changed {changed}"
+
+
+# --------------------------------------------------------------------------------------------------
+# Pass batches: one bad item never sinks the batch (hardening issue #26)
+
+_GARBAGE = st.one_of(
+    st.text(max_size=80),
+    st.text(alphabet=st.sampled_from("\x00\x07\u202e\u2066晋E1 "), max_size=12),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),  # JSON numbers orjson reads
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.none(),
+    st.lists(st.integers(min_value=-(2**63), max_value=2**63 - 1), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(min_value=0, max_value=9), max_size=2),
+    st.just("x" * 300),
+)
+_FIELDS = [
+    "record_id",
+    "lane",
+    "plate",
+    "plate_color",
+    "plate_confidence",
+    "fuel",
+    "measured_at",
+    "speed_kmh",
+    "opacity_pct",
+    "no_ppm",
+    "ringelmann",
+    "device_valid",
+    "device_verdict",
+    "device",
+    "photos",
+    "station",
+]
+
+
+def _valid_pass(record_id: str) -> dict:
+    return {
+        "station": "JC-RS-01",
+        "record_id": record_id,
+        "measured_at": "2019-11-05T10:00:00+08:00",
+        "lane": "1",
+        "plate": "晋E12345",
+        "plate_color": "yellow",
+        "speed_kmh": 50.0,
+        "accel_ms2": 0.5,
+        "vsp_kw_t": 10.0,
+        "wind_ms": 2.0,
+        "co2_pct": 8.0,
+        "no_ppm": 500.0,
+        "opacity_pct": 10.0,
+        "ringelmann": 0,
+        "device_valid": True,
+    }
+
+
+_batches = st.lists(st.one_of(st.none(), st.tuples(st.sampled_from(_FIELDS), _GARBAGE)), min_size=1, max_size=8).map(
+    lambda items: list(enumerate(items))
+)
+
+
+@pytest.mark.slow
+def test_pass_batches_answer_every_item_and_never_fail(fuzz_app):
+    """Batches mixing valid passes with passes carrying garbage in one field (NUL, bidi marks,
+    over-long text, huge integers, NaN, wrong types): never a 5xx, one answer per item in order,
+    the HTTP status by the rule (201 any created, 422 all invalid, else 200), every refused item
+    naming its field, and exactly the created items stored."""
+    from sqlalchemy import func, select
+
+    from vehicle_enforce.extensions import db
+    from vehicle_enforce.inspections.models import RemoteSensingPass
+
+    client = fuzz_app.test_client()
+    headers = {"Authorization": f"Bearer {fuzz_app.config['FUZZ_TOKENS']['environment']}"}
+    counter = iter(range(10**9))
+
+    def stored() -> int:
+        with fuzz_app.app_context():
+            n = db.session.scalar(select(func.count()).select_from(RemoteSensingPass)) or 0
+            db.session.remove()
+        return int(n)
+
+    @settings(max_examples=max(EXAMPLES * 20, 50), deadline=None, suppress_health_check=list(HealthCheck))
+    @given(batch=_batches)
+    def check(batch):
+        passes = []
+        for _i, mutation in batch:
+            item = _valid_pass(f"F{next(counter)}")
+            if mutation is not None:
+                field, value = mutation
+                item[field] = value
+            passes.append(item)
+        before = stored()
+        res = client.post("/api/v1/remote-sensing/passes", json={"passes": passes}, headers=headers)
+        assert res.status_code < 500, res.get_data(as_text=True)[:500]
+        results = res.get_json()["results"]
+        assert [r["index"] for r in results] == list(range(len(passes)))
+        statuses = [r["status"] for r in results]
+        assert set(statuses) <= {"created", "duplicate", "conflict", "invalid"}
+        expected = 201 if "created" in statuses else 422 if set(statuses) == {"invalid"} else 200
+        assert res.status_code == expected, (statuses, res.status_code)
+        for r in results:
+            if r["status"] in ("invalid", "conflict"):
+                assert r["error"]["field"] and r["error"]["code"] and r["error"]["message"], r
+        assert stored() - before == statuses.count("created")
+
+    check()

@@ -95,7 +95,7 @@ def test_environment_issues_upgrades_and_lifts_an_alert(app, make_user):
     [
         ({"level": "orange", "starts_at": "", "ends_at": "2030-01-01T00:00"}, "请填写开始时间"),
         ({"level": "orange", "starts_at": "2030-01-02T00:00", "ends_at": "2030-01-01T00:00"}, "结束时间须晚于开始时间"),
-        ({"level": "purple", "starts_at": "2030-01-01T00:00", "ends_at": "2030-01-02T00:00"}, "预警级别有误"),
+        ({"level": "purple", "starts_at": "2030-01-01T00:00", "ends_at": "2030-01-02T00:00"}, "预警级别：不是可选的值"),
     ],
 )
 def test_refused_alerts_are_explained_and_not_stored(app, make_user, data, message):

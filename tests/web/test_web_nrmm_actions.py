@@ -98,7 +98,7 @@ def test_housing_marks_a_sampled_machine_not_found(app, make_user, machines):
     [
         ({"k3": ""}, "请填写三次光吸收系数读数"),
         ({"checked_at": ""}, "请填写检测时间"),
-        ({"machine_id": "abc"}, "不是有效的数字"),
+        ({"machine_id": "abc"}, "机械编号：须为整数"),
         ({"machine_id": "", "pin": ""}, "请填写机械编号或现场查到的PIN"),
         ({"machine_id": "", "pin": "UNKNOWN-PIN"}, "未登记机械须填写额定功率"),
         ({"machine_id": "999999"}, "机械编号不存在"),

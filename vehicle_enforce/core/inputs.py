@@ -91,6 +91,15 @@ def column_field(column: Any, **kwargs: Any) -> Any:
 MAX_DB_INT = 2**31 - 1
 
 
+def db_int(text: str | None) -> int | None:
+    """A page's query id (`?before=`, `?after=`): the integer when the database can hold it, else None."""
+    value = (text or "").strip()
+    if not value.isdecimal() or not value.isascii():
+        return None
+    number = int(value)
+    return number if 0 <= number <= MAX_DB_INT else None
+
+
 # --------------------------------------------------------------------------------------------------
 # Request-wide guards: ids in paths, text in query strings and forms
 

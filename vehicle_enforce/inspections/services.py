@@ -144,7 +144,8 @@ def _pass_text_problem(data: Mapping[str, Any]) -> tuple[str, str, str] | None:
         limit = column_length(column)
         if limit is not None and len(stored) > limit:
             return name, "too_long", f"at most {limit} characters"
-    for i, photo in enumerate(data.get("photos") or []):
+    photos = data.get("photos")
+    for i, photo in enumerate(photos if isinstance(photos, list) else []):
         name = photo.get("name") if isinstance(photo, dict) else photo
         if isinstance(name, str) and PHOTO_NAME_LENGTH and len(name.strip()) > PHOTO_NAME_LENGTH:
             return f"photos.{i}", "too_long", f"at most {PHOTO_NAME_LENGTH} characters"

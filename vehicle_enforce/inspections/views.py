@@ -16,7 +16,7 @@ from vehicle_enforce.auth.principal import current_principal
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import BadRequest, ServiceError
 from vehicle_enforce.core.forms import FormInvalid, parse_form
-from vehicle_enforce.core.inputs import MAX_DB_INT
+from vehicle_enforce.core.inputs import MAX_DB_INT, db_int
 from vehicle_enforce.core.labels import LABELS
 from vehicle_enforce.core.timeutil import SHANGHAI, now_utc
 from vehicle_enforce.extensions import db
@@ -237,7 +237,7 @@ def passes() -> Any:
         stmt = stmt.where(RemoteSensingPass.plate == plate)
     if verdict in ("pass", "exceed", "invalid"):
         stmt = stmt.where(RemoteSensingPass.verdict == verdict)
-    before = request.args.get("before", type=int)
+    before = db_int(request.args.get("before"))
     if before:
         stmt = stmt.where(RemoteSensingPass.id < before)
     rows = db.session.scalars(stmt.limit(50)).all()

@@ -19,6 +19,7 @@ from vehicle_enforce.auth.principal import current_principal
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import ServiceError
 from vehicle_enforce.core.forms import FormError, parse_form, refused_to_flash
+from vehicle_enforce.core.inputs import db_int
 from vehicle_enforce.core.timeutil import format_local, from_local_input, local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.nrmm import services
@@ -42,7 +43,7 @@ def _month() -> str:
 @page_access(D.environment, D.housing)
 def registry() -> Any:
     principal = current_principal()
-    after = request.args.get("after", type=int) or 0
+    after = db_int(request.args.get("after")) or 0
     stmt = scope.scoped(select(Machine), Machine).where(Machine.id > after)
     rows = db.session.scalars(stmt.order_by(Machine.id).limit(101)).all()
     machines = [services.machine_json(m) for m in rows[:100]]
