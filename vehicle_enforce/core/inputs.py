@@ -14,7 +14,7 @@ for all of them, checked before any service runs so the field is named in the an
 
 from __future__ import annotations
 
-import unicodedata
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,14 +30,19 @@ ALLOWED_CONTROLS = frozenset("\t\n\r")
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
+#: Control characters (Unicode category Cc: U+0000-001F and U+007F-009F) except tab, LF and CR,
+#: and the bidi marks: one compiled search (a 10,000-pass batch checks ~200,000 strings).
+_HIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f" + "".join(sorted(BIDI_CONTROLS)) + "]")
+
+
 def text_problem(value: str) -> tuple[str, str] | None:
     """(code, Chinese message) when `value` holds a character no stored text may hold, else None."""
-    for ch in value:
-        if ch in BIDI_CONTROLS:
-            return "bidi_character", MESSAGES["bidi_character"]
-        if unicodedata.category(ch) == "Cc" and ch not in ALLOWED_CONTROLS:
-            return "control_character", MESSAGES["control_character"]
-    return None
+    found = _HIDDEN.search(value)
+    if found is None:
+        return None
+    if found.group() in BIDI_CONTROLS:
+        return "bidi_character", MESSAGES["bidi_character"]
+    return "control_character", MESSAGES["control_character"]
 
 
 def text_problems(data: Any, prefix: str = "") -> dict[str, tuple[str, str]]:

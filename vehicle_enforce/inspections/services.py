@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from flask import current_app
@@ -35,7 +36,7 @@ from vehicle_enforce.auth.principal import Principal
 from vehicle_enforce.core import audit, batch, events, tasks
 from vehicle_enforce.core.bulk import insert_ignore_conflicts
 from vehicle_enforce.core.errors import Conflict, Forbidden, Invalid, NotFound
-from vehicle_enforce.core.inputs import column_length, text_problems
+from vehicle_enforce.core.inputs import column_length, text_problem, text_problems
 from vehicle_enforce.core.timeutil import local_day, now_utc, to_local
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import evidence
@@ -127,23 +128,38 @@ PASS_TEXT_COLUMNS: dict[str, Any] = {
 PHOTO_NAME_LENGTH = column_length(EvidenceLink.name)
 
 
+@cache
+def _pass_text_limits() -> dict[str, int]:
+    limits = {name: column_length(column) for name, column in PASS_TEXT_COLUMNS.items()}
+    return {name: limit for name, limit in limits.items() if limit is not None}
+
+
 def _pass_text_problem(data: Mapping[str, Any]) -> tuple[str, str, str] | None:
     """(field, code, detail) for the first text that cannot be stored: hidden characters, or longer
-    than its column (the plate as it will be stored, i.e. normalised)."""
-    hidden = text_problems(data)
-    if hidden:
-        path, (code, _msg) = next(iter(hidden.items()))
-        return path, code, ""
-    for name, column in PASS_TEXT_COLUMNS.items():
-        value = data.get(name)
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)
-        if not isinstance(value, str):
-            continue
-        stored = normalize_plate(value) if name == "plate" else value.strip()
-        limit = column_length(column)
-        if limit is not None and len(stored) > limit:
-            return name, "too_long", f"at most {limit} characters"
+    than its column (the plate as it will be stored, i.e. normalised). Flat and cheap: it runs on
+    every pass of a 10,000-pass batch."""
+    limits = _pass_text_limits()
+    for name, value in data.items():
+        if isinstance(value, str):
+            hidden = text_problem(value)
+            if hidden is not None:
+                return str(name), hidden[0], ""
+            limit = limits.get(name)
+            if limit is not None and len(value) > limit:
+                stored = normalize_plate(value) if name == "plate" else value.strip()
+                if len(stored) > limit:
+                    return str(name), "too_long", f"at most {limit} characters"
+        elif isinstance(value, int) and not isinstance(value, bool):
+            limit = limits.get(name)
+            if limit is not None and len(str(value)) > limit:
+                return str(name), "too_long", f"at most {limit} characters"
+        elif isinstance(value, list | dict):
+            found = text_problems(value, str(name))
+            if found:
+                path, (code, _msg) = next(iter(found.items()))
+                return path, code, ""
+        if not isinstance(name, str) or text_problem(name) is not None:
+            return "$", "control_character", ""
     photos = data.get("photos")
     for i, photo in enumerate(photos if isinstance(photos, list) else []):
         name = photo.get("name") if isinstance(photo, dict) else photo
