@@ -325,3 +325,45 @@ def test_concurrent_retries_store_each_pass_once(
     first, second = answers
     assert [r["id"] for r in first] == [r["id"] for r in second]
     assert all(a["duplicate"] != b["duplicate"] for a, b in zip(first, second, strict=True))
+
+
+def test_one_bad_item_never_sinks_the_batch(base_pass: Any, app: Any, post_passes: Any) -> None:
+    """Over-long ids, NUL bytes and bidi marks are invalid items naming the field; the rest is stored
+    (it used to be a 500 that stored nothing, and the station's retry failed the same way forever)."""
+    from vehicle_enforce.inspections.models import RemoteSensingPass
+
+    body = {
+        "passes": [
+            base_pass(record_id="ok"),
+            base_pass(record_id="x" * 65),
+            base_pass(record_id="nul", plate="晋E1\x002345"),
+            base_pass(record_id="bidi", plate="晋E\u202e54321"),
+            base_pass(record_id="long-fuel", fuel="d" * 17),
+            base_pass(record_id=20191105000001, lane=1),  # ids and lanes sent as numbers
+            base_pass(record_id="impossible", opacity_pct=180.0),
+        ]
+    }
+    res = post_passes(body)
+    assert res.status_code == 201
+    results = res.get_json()["results"]
+    assert [r["status"] for r in results] == ["created", "invalid", "invalid", "invalid", "invalid"] + ["created"] * 2
+    assert [(r["error"]["field"], r["error"]["code"]) for r in results[1:5]] == [
+        ("record_id", "too_long"),
+        ("plate", "control_character"),
+        ("plate", "bidi_character"),
+        ("fuel", "too_long"),
+    ]
+    assert all(r["error"]["message"] for r in results[1:5])
+    assert results[5]["record_id"] == "20191105000001"
+    assert (results[6]["verdict"], results[6]["invalid_reasons"]) == ("invalid", ["implausible"])
+    assert _count(RemoteSensingPass) == 3
+
+    all_bad = post_passes(
+        {"passes": [base_pass(record_id="y" * 70), base_pass(measured_at="0001-01-01T00:00:00+08:00")]}
+    )
+    assert all_bad.status_code == 422
+    answer = all_bad.get_json()
+    assert answer["error"]["code"] == "invalid" and [r["status"] for r in answer["results"]] == ["invalid"] * 2
+    single = post_passes(base_pass(record_id="z" * 70))
+    assert single.status_code == 422 and "record_id" in single.get_json()["error"]["fields"]
+    assert _count(RemoteSensingPass) == 3
