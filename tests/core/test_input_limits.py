@@ -140,6 +140,16 @@ def test_every_stored_text_of_a_pass_is_checked_against_its_column() -> None:
 HIDDEN = {"nul": "ab\x00cd", "bell": "ab\x07cd", "bidi": "晋E\u202e54321"}
 
 
+#: Path parameters that must be valid for the body to be read at all.
+PATH_VALUES = {"day": "2019-11-05", "fmt": "json"}
+
+
+def _concrete(rule: str) -> str:
+    """A path for `rule`: ids 1, known parameters a valid value, others "x"."""
+    path = re.sub(r"<int:[^>]+>", "1", rule)
+    return re.sub(r"<(?:[a-z]+:)?([^>]+)>", lambda m: PATH_VALUES.get(m.group(1), "x"), path)
+
+
 def _body_operations(app: Any) -> list[tuple[str, str, type]]:
     from vehicle_enforce.core.schemas import Schema
 
@@ -151,8 +161,7 @@ def _body_operations(app: Any) -> list[tuple[str, str, type]]:
         if not (isinstance(body, type) and issubclass(body, Schema)):
             continue
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS", "GET"}):
-            path = re.sub(r"<(?:int:)?[^>]+>", "1", rule.rule)
-            out.append((method, path, body))
+            out.append((method, _concrete(rule.rule), body))
     return out
 
 

@@ -27,6 +27,7 @@ Level = Literal["blue", "yellow", "orange", "red"]
 
 
 class AlertIn(Schema):
+    stored_as = (Alert,)
     level: Level
     starts_at: AwareDatetime
     ends_at: AwareDatetime

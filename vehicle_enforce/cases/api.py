@@ -82,12 +82,14 @@ class DeadlineQuery(QuerySchema):
 
 
 class CalendarDayIn(Schema):
+    stored_as = (workdays.CalendarOverride,)
     kind: Literal["holiday", "workday", "normal"]
     name: str | None = Field(default=None, max_length=64)
     note: str | None = Field(default=None, max_length=500)
 
 
 class CalendarYearIn(Schema):
+    stored_as = (workdays.CalendarYear,)
     source: str = Field(min_length=1, max_length=256)
 
 
