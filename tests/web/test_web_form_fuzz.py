@@ -66,19 +66,22 @@ def world(app: Any, make_user: Any, station_factory: Any, vehicle_factory: Any, 
     station_factory("JC-RD-01", "roadside")
     station_factory("JC-BS-01", "black_smoke")
     vehicle_factory()
+    from vehicle_enforce.core.timeutil import now_utc
+
+    recent = (now_utc() - timedelta(hours=2)).isoformat()  # penalties must come within two years
     env = auth_headers("environment")
     failed = {
         "report_number": "FUZZ-CASE",
         "kind": "roadside",
         "station": "JC-RD-01",
         "method": "free_acceleration",
-        "tested_at": "2019-11-05T10:00:00+08:00",
+        "tested_at": recent,
         "plate": "晋E12345",
         "plate_color": "yellow",
         "readings": {"k_readings": [1.5, 1.5, 1.5]},
     }
     assert client.post("/api/v1/roadside-tests", json=failed, headers=env).status_code == 201
-    capture = {"capture_id": "FUZZ-1", "captured_at": "2019-11-05T10:00:00+08:00", "plate": "晋E12345", "ringelmann": 3}
+    capture = {"capture_id": "FUZZ-1", "captured_at": recent, "plate": "晋E12345", "ringelmann": 3}
     bs = auth_headers("station", station="JC-BS-01")
     assert client.post("/api/v1/black-smoke/captures", json=capture, headers=bs).status_code == 201
     case_id = db.session.scalar(db.select(Case.id))
