@@ -19,6 +19,7 @@ NOT_STORED_AS_COLUMNS = {
     "vehicle_enforce.phaseout.api.QuotaItemIn": "the township is looked up by name",
     "vehicle_enforce.inspections.api.PhotoIn": "name bounded by evidence_links.name; content is bytes",
     "vehicle_enforce.inspections.api.Obd": "fault codes are stored inside the readings JSON",
+    "vehicle_enforce.cases.api.OfficerIn": "officers are stored inside the case action's JSON details",
 }
 #: Text fields bounded otherwise (base64 content is limited by the body size and decoded to bytes).
 UNBOUNDED_OK = {"content_base64"}
