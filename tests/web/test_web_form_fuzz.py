@@ -98,7 +98,11 @@ def world(app: Any, make_user: Any, station_factory: Any, vehicle_factory: Any, 
         session = app.test_client()
         session.post("/login", data={"username": username, "password": password})
         sessions[dept] = session
-    return {"sessions": sessions, "case_id": case_id, "capture_id": capture_id}
+    # The penalty basis a browser submits by default: the first one the case page offers the police.
+    page = sessions["police"].get(f"/ops/cases/{case_id}").get_data(as_text=True)
+    basis = re.search(r'<select name="basis"><option value="([^"]+)"', page)
+    assert basis is not None, "the case page offers no penalty basis"
+    return {"sessions": sessions, "case_id": case_id, "capture_id": capture_id, "basis": basis.group(1)}
 
 
 def _forms(world: dict[str, Any]) -> list[tuple[str, list[str], dict[str, str]]]:
@@ -127,7 +131,16 @@ def _forms(world: dict[str, Any]) -> list[tuple[str, list[str], dict[str, str]]]
         (
             f"/ops/cases/{world['case_id']}",
             ["police", "environment", "transport"],
-            {"action": "penalize", "decision_number": "JC-2019-001", "amount_yuan": "200", "legal_basis": "第113条"},
+            {
+                "action": "penalize",
+                "decision_number": "JC-2019-001",
+                "basis": world["basis"],
+                "amount_yuan": "200",
+                "procedure": "summary",  # 当场处罚: one officer, the decision handed over
+                "served_to": "驾驶人 王某",
+                "officer1_name": "张警官",
+                "officer1_cert": "14050001",
+            },
         ),
         (
             "/ops/nrmm/spot-checks",
