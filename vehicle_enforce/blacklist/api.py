@@ -12,7 +12,7 @@ from sqlalchemy import select
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.principal import api_access, principal_or_401
 from vehicle_enforce.blacklist import answers, hotlist, services
-from vehicle_enforce.blacklist.models import BlacklistEntry, HotlistLookup
+from vehicle_enforce.blacklist.models import BlacklistEntry, EvidenceWithdrawal, HotlistLookup
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.openapi import doc
@@ -190,6 +190,7 @@ def _aware(value: datetime | None) -> datetime | None:
 
 
 class WithdrawalIn(Schema):
+    stored_as = (EvidenceWithdrawal,)
     station: str = Field(min_length=1, max_length=32)
     device: str | None = Field(default=None, max_length=64)
     since: AwareDatetime
