@@ -2,7 +2,7 @@
 rule changes can be withdrawn before they take effect
 
 Revision ID: 26b1
-Revises: 20261207_1410
+Revises: i24b_1246
 Create Date: 2026-12-07 12:40:00+00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import vehicle_enforce.core.db
 
 revision: str = "26b1"
-down_revision: str | Sequence[str] | None = "20261207_1410"
+down_revision: str | Sequence[str] | None = "i24b_1246"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
