@@ -29,6 +29,7 @@ class ReviewQuery(PageQuery):
 
 
 class DecisionIn(Schema):
+    stored_as = (MatchReview,)
     action: Literal["confirm", "correct", "unlink"]
     reason: str = Field(min_length=1, max_length=500)
     vehicle_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
