@@ -21,7 +21,7 @@ from vehicle_enforce.auth.principal import Principal
 from vehicle_enforce.blacklist import answers
 from vehicle_enforce.blacklist.models import BlacklistEntry, HotlistLookup, HotlistRead
 from vehicle_enforce.cases.models import Case
-from vehicle_enforce.core import bulk
+from vehicle_enforce.core import batch, bulk
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.phaseout import services as phaseout_services
@@ -232,15 +232,9 @@ def check(reads: Sequence[Read], principal: Principal, *, reason: str | None, mo
             results.append(answered[index])
             stored_rows.append(stored_by_index[index])
             continue
-        results.append(
-            {
-                "index": index,
-                "status": "invalid",
-                "plate": read.plate,
-                "plate_color": read.plate_color,
-                "error": {"field": f"reads.{index}.plate", "code": "not_a_plate", "message": problems[index]},
-            }
-        )
+        field = f"reads.{index}.plate"
+        problem = {"field": field, "code": "not_a_plate", "message": problems[index]}
+        results.append(batch.invalid(index, problem, plate=read.plate, plate_color=read.plate_color))
         stored_rows.append({"plate": read.plate, "seen_at": read.seen_at or now, "hit": None, "vehicle_id": None})
     _record(
         principal,
