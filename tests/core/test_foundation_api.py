@@ -104,7 +104,7 @@ def test_bad_bodies_get_their_4xx_and_write_nothing(client, auth_headers, app):
     r = client.post("/api/v1/tokens", json=["a list"], headers=admin)
     assert r.status_code == 422
 
-    r = client.post("/api/v1/tokens", json={"name": 5, "department": "police"}, headers=admin)
+    r = client.post("/api/v1/tokens", json={"name": ["x"], "department": "police"}, headers=admin)
     assert r.status_code == 422 and "name" in error_of(r)["fields"]
 
     r = client.post("/api/v1/tokens", json={"name": "x", "department": "police", "colour": "red"}, headers=admin)
