@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from tests import passes
+
 _ids = count(1)
 
 
@@ -30,23 +32,9 @@ NOV, OCT, AUG = _month(0), _month(1), _month(3)
 
 
 def pass_body(plate: str, when: str, *, exceed: bool = True, valid: bool = True, **over: Any) -> dict[str, Any]:
-    body = {
-        "station": "JC-RS-01",
-        "record_id": f"BL{next(_ids):06d}",
-        "measured_at": when,
-        "plate": plate,
-        "plate_color": "yellow",
-        "plate_confidence": 0.95,
-        "speed_kmh": 50.0,
-        "accel_ms2": 0.5,
-        "vsp_kw_t": 10.0,
-        "wind_ms": 2.0 if valid else 9.0,
-        "co2_pct": 8.0,
-        "no_ppm": 500.0,
-        "opacity_pct": 55.0 if exceed else 10.0,
-        "ringelmann": 0,
-        "device_valid": True,
-    }
+    body = passes.pass_body(
+        f"BL{next(_ids):06d}", when, plate=plate, wind_ms=2.0 if valid else 9.0, opacity_pct=55.0 if exceed else 10.0
+    )
     body.update(over)
     return body
 
