@@ -176,3 +176,21 @@ def penalize_general(client: Any, headers: dict[str, str], case_id: int, **field
         r = act(action, **body)
         assert r.status_code == 200, (action, r.get_json())
     return act("penalize", procedure="general", **fields)
+
+
+def act(client: Any, headers: dict[str, str], case_id: int, action: str, **fields: Any) -> Any:
+    return client.post(f"/api/v1/cases/{case_id}/actions", json={"action": action, **fields}, headers=headers)
+
+
+@pytest.fixture
+def confirmed(vehicle: Any, post_pass: Any, client: Any, auth_headers: Any) -> int:
+    """A vehicle listed by two recent exceeding passes, its case confirmed by environment."""
+    from datetime import timedelta
+
+    vid = vehicle()
+    day = beijing_today() - timedelta(days=10)
+    post_pass("晋E12345", f"{day.isoformat()}T10:00:00+08:00")
+    post_pass("晋E12345", f"{(day + timedelta(days=1)).isoformat()}T10:00:00+08:00")
+    [case] = client.get(f"/api/v1/cases?vehicle_id={vid}", headers=auth_headers("environment")).get_json()["results"]
+    assert act(client, auth_headers("environment"), case["id"], "confirm").status_code == 200
+    return int(case["id"])
