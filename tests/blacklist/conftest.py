@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from tests import passes
+
 _ids = count(1)
 
 
@@ -30,23 +32,9 @@ NOV, OCT, AUG = _month(0), _month(1), _month(3)
 
 
 def pass_body(plate: str, when: str, *, exceed: bool = True, valid: bool = True, **over: Any) -> dict[str, Any]:
-    body = {
-        "station": "JC-RS-01",
-        "record_id": f"BL{next(_ids):06d}",
-        "measured_at": when,
-        "plate": plate,
-        "plate_color": "yellow",
-        "plate_confidence": 0.95,
-        "speed_kmh": 50.0,
-        "accel_ms2": 0.5,
-        "vsp_kw_t": 10.0,
-        "wind_ms": 2.0 if valid else 9.0,
-        "co2_pct": 8.0,
-        "no_ppm": 500.0,
-        "opacity_pct": 55.0 if exceed else 10.0,
-        "ringelmann": 0,
-        "device_valid": True,
-    }
+    body = passes.pass_body(
+        f"BL{next(_ids):06d}", when, plate=plate, wind_ms=2.0 if valid else 9.0, opacity_pct=55.0 if exceed else 10.0
+    )
     body.update(over)
     return body
 
@@ -188,3 +176,21 @@ def penalize_general(client: Any, headers: dict[str, str], case_id: int, **field
         r = act(action, **body)
         assert r.status_code == 200, (action, r.get_json())
     return act("penalize", procedure="general", **fields)
+
+
+def act(client: Any, headers: dict[str, str], case_id: int, action: str, **fields: Any) -> Any:
+    return client.post(f"/api/v1/cases/{case_id}/actions", json={"action": action, **fields}, headers=headers)
+
+
+@pytest.fixture
+def confirmed(vehicle: Any, post_pass: Any, client: Any, auth_headers: Any) -> int:
+    """A vehicle listed by two recent exceeding passes, its case confirmed by environment."""
+    from datetime import timedelta
+
+    vid = vehicle()
+    day = beijing_today() - timedelta(days=10)
+    post_pass("晋E12345", f"{day.isoformat()}T10:00:00+08:00")
+    post_pass("晋E12345", f"{(day + timedelta(days=1)).isoformat()}T10:00:00+08:00")
+    [case] = client.get(f"/api/v1/cases?vehicle_id={vid}", headers=auth_headers("environment")).get_json()["results"]
+    assert act(client, auth_headers("environment"), case["id"], "confirm").status_code == 200
+    return int(case["id"])

@@ -4,25 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
-from tests.blacklist.conftest import SUMMARY, beijing_today, penalize_general
-
-
-@pytest.fixture
-def confirmed(vehicle, post_pass, client, auth_headers):
-    """A vehicle listed by two recent exceeding passes, its case confirmed by environment."""
-    vid = vehicle()
-    day = beijing_today() - timedelta(days=10)
-    post_pass("晋E12345", f"{day.isoformat()}T10:00:00+08:00")
-    post_pass("晋E12345", f"{(day + timedelta(days=1)).isoformat()}T10:00:00+08:00")
-    [case] = client.get(f"/api/v1/cases?vehicle_id={vid}", headers=auth_headers("environment")).get_json()["results"]
-    assert act(client, auth_headers("environment"), case["id"], "confirm").status_code == 200
-    return case["id"]
-
-
-def act(client, headers, case_id, action, **fields):
-    return client.post(f"/api/v1/cases/{case_id}/actions", json={"action": action, **fields}, headers=headers)
+from tests.blacklist.conftest import SUMMARY, act, beijing_today, penalize_general
 
 
 def test_penalties_outside_their_basis_are_refused_with_the_allowed_values(confirmed, client, auth_headers):

@@ -5,26 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
-from tests.blacklist.conftest import beijing_today
+from tests.blacklist.conftest import act, beijing_today
 
 TWO = [{"name": "李执法", "certificate_no": "14050101"}, {"name": "王执法", "certificate_no": "14050102"}]
-
-
-@pytest.fixture
-def confirmed(vehicle, post_pass, client, auth_headers):
-    vid = vehicle()
-    day = beijing_today() - timedelta(days=10)
-    post_pass("晋E12345", f"{day.isoformat()}T10:00:00+08:00")
-    post_pass("晋E12345", f"{(day + timedelta(days=1)).isoformat()}T10:00:00+08:00")
-    [case] = client.get(f"/api/v1/cases?vehicle_id={vid}", headers=auth_headers("environment")).get_json()["results"]
-    assert act(client, auth_headers("environment"), case["id"], "confirm").status_code == 200
-    return case["id"]
-
-
-def act(client, headers, case_id, action, **fields):
-    return client.post(f"/api/v1/cases/{case_id}/actions", json={"action": action, **fields}, headers=headers)
 
 
 def state(client, auth_headers, case_id):

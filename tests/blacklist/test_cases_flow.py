@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.blacklist.conftest import NOV, OCT, SUMMARY, active_entries, beijing_today
+from tests.blacklist.conftest import NOV, OCT, SUMMARY, act, active_entries, beijing_today
 
 
 def due_in(days: int = 15) -> str:
@@ -20,10 +20,6 @@ def listed(vehicle, post_pass, client, auth_headers):
     post_pass("晋E12345", f"{NOV}-02T10:00:00+08:00")
     [case] = client.get(f"/api/v1/cases?vehicle_id={vid}", headers=auth_headers("environment")).get_json()["results"]
     return vid, case
-
-
-def act(client, headers, case_id, action, **fields):
-    return client.post(f"/api/v1/cases/{case_id}/actions", json={"action": action, **fields}, headers=headers)
 
 
 def test_end_to_end_listing_penalty_repair_retest_release(listed, client, auth_headers, post_test, post_repair):

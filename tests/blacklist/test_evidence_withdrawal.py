@@ -72,6 +72,13 @@ def test_a_device_withdrawal_releases_one_entry_and_opens_a_task_for_another(
     assert case_b["state"] == "confirmed" and case_b["timeline"][-1]["action"] == "evidence_withdrawn"
     notices = db.session.scalars(select(Notice).where(Notice.case_id == cases[b], Notice.kind == "evidence_withdrawn"))
     assert {n.recipient for n in notices} == {"environment", "police"}
+    # The task is an open evidence task in both inboxes, naming the withdrawn pass; the case action once.
+    for headers in (env, police):
+        tasks = client.get("/api/v1/inbox", headers=headers).get_json()["evidence_tasks"]
+        [task] = [t for t in tasks if t["case_id"] == cases[b]]
+        assert task["state"] == "open" and task["record_kind"] == "remote_sensing_pass"
+        assert task["kind"] == "evidence_withdrawn" and task["details"]["case_state"] == "confirmed"
+    assert [t["action"] for t in case_b["timeline"]].count("evidence_withdrawn") == 1
     # The passes stay stored, marked withdrawn.
     r = client.get(f"/api/v1/remote-sensing/passes/{stored[0]['id']}", headers=env)
     assert r.status_code == 200 and r.get_json()["verdict"] == "exceed"

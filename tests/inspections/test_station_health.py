@@ -6,30 +6,14 @@ from datetime import date, datetime
 
 import pytest
 
+from tests.passes import pass_body
 from vehicle_enforce.core.timeutil import SHANGHAI
 
 NOW = datetime(2019, 11, 1, 10, 0, tzinfo=SHANGHAI)  # a Friday morning, inside the default 07:00-19:00
 
 
 def _pass(client, headers, station, record_id, when, **over):
-    body = {
-        "station": station,
-        "record_id": record_id,
-        "measured_at": when,
-        "plate": "晋E12345",
-        "plate_color": "yellow",
-        "plate_confidence": 0.95,
-        "speed_kmh": 50.0,
-        "accel_ms2": 0.5,
-        "vsp_kw_t": 10.0,
-        "wind_ms": 2.0,
-        "co2_pct": 8.0,
-        "no_ppm": 500.0,
-        "opacity_pct": 10.0,
-        "ringelmann": 0,
-        "device_valid": True,
-        **over,
-    }
+    body = pass_body(record_id, when, station=station, **over)
     r = client.post("/api/v1/remote-sensing/passes", json=body, headers=headers)
     assert r.status_code in (200, 201), r.get_data(as_text=True)
 

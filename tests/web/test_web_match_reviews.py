@@ -7,6 +7,7 @@ import base64
 import pytest
 
 from tests.blacklist.conftest import NOV
+from tests.passes import pass_body
 from tests.web.conftest import login, screenshot
 from tests.web.test_web_departments import assert_chinese
 
@@ -14,23 +15,7 @@ pytestmark = pytest.mark.browser
 
 
 def _post_pass(client, headers, record_id, when, plate, photo_bytes=None):
-    body = {
-        "station": "JC-RS-01",
-        "record_id": record_id,
-        "measured_at": when,
-        "plate": plate,
-        "plate_color": "yellow",
-        "plate_confidence": 0.95,
-        "speed_kmh": 50.0,
-        "accel_ms2": 0.5,
-        "vsp_kw_t": 10.0,
-        "wind_ms": 2.0,
-        "co2_pct": 8.0,
-        "no_ppm": 500.0,
-        "opacity_pct": 55.0,
-        "ringelmann": 0,
-        "device_valid": True,
-    }
+    body = pass_body(record_id, when, plate=plate, opacity_pct=55.0)
     if photo_bytes is not None:
         body["photos"] = [{"name": f"{record_id}.jpg", "content_base64": base64.b64encode(photo_bytes).decode()}]
     r = client.post("/api/v1/remote-sensing/passes", json=body, headers=headers)

@@ -97,6 +97,9 @@ def withdraw(
 def recheck_listings(pass_ids: set[int], why: str, actor: str) -> dict[str, list[int]]:
     """Run the listing rule again for every active listing that rested on one of these passes."""
     from vehicle_enforce.cases import services as case_services
+    from vehicle_enforce.core import labels
+    from vehicle_enforce.reviews import services as review_services
+    from vehicle_enforce.reviews.models import RecordKind
 
     out: dict[str, list[int]] = {"released": [], "tasks": [], "still_listed": []}
     if not pass_ids:
@@ -124,7 +127,20 @@ def recheck_listings(pass_ids: set[int], why: str, actor: str) -> dict[str, list
             case_services.close_for_release(entry, "evidence_withdrawn", {"reason": why})
             out["released"].append(entry.id)
         else:
-            case_services.open_evidence_withdrawn_task(case, why, actor)
+            withdrawn = sorted(
+                ev["record_id"]
+                for ev in entry.evidence or []
+                if ev.get("source") == "remote_sensing" and ev.get("record_id") in pass_ids
+            )
+            plate = case.vehicle.plate if case.vehicle is not None else str(case.vehicle_id)
+            message = (
+                f"案件 {case.id}（{plate}，当前状态：{labels.label(case.state, 'case_state')}）"
+                f"所依据的遥感检测记录 {'、'.join(map(str, withdrawn))} 已撤回：{why}。"
+                "请环保与交警核查，必要时撤销处罚。"
+            )
+            review_services.open_task(
+                case, entry, RecordKind.remote_sensing_pass, withdrawn[0], message, why, actor, action_reason=why
+            )
             out["tasks"].append(case.id)
     return out
 

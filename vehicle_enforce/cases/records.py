@@ -84,20 +84,17 @@ def find_repair(vehicle_id: int, entry: BlacklistEntry, fields: dict[str, Any], 
         .join(Station, Station.id == Repair.station_id)
         .where(Repair.repair_number == str(number), Repair.vehicle_id == vehicle_id)
     )
-    if fields.get("repair_station"):
-        stmt = stmt.where(Station.code == fields["repair_station"])
-    scope = _station_scope(principal)
-    if scope is not None:
-        stmt = stmt.where(Repair.station_id == scope)
-    found = list(db.session.scalars(stmt))
-    if not found:
-        raise Invalid(
+    repair = _the_one(
+        stmt,
+        Repair.station_id,
+        fields.get("repair_station"),
+        principal,
+        (
             f"没有该车辆编号为 {number} 的维修记录：须由M站先上报维修记录（POST /api/v1/repairs），再登记维修",
             {"repair_number": "没有该车辆的这份维修记录"},
-        )
-    if len(found) > 1:
-        raise Invalid("多个M站有此编号的维修记录，请注明维修企业", {"repair_station": "必填：维修企业（M站）编号"})
-    repair = found[0]
+        ),
+        ("多个M站有此编号的维修记录，请注明维修企业", {"repair_station": "必填：维修企业（M站）编号"}),
+    )
     if repaired_on is not None and repaired_on != local_day(repair.repaired_at):
         raise Invalid(
             "维修日期与M站上报的维修记录不一致",
@@ -107,6 +104,29 @@ def find_repair(vehicle_id: int, entry: BlacklistEntry, fields: dict[str, Any], 
     if problem:
         raise Invalid(problem, {"repair_number": problem})
     return repair
+
+
+def _the_one(
+    stmt: Any,
+    station_id: Any,
+    station_code: Any,
+    principal: Principal,
+    missing: tuple[str, dict[str, str]],
+    many: tuple[str, dict[str, str]],
+) -> Any:
+    """The single record `stmt` finds, narrowed to the named station and the caller's own station;
+    a clear refusal when there is none or more than one."""
+    if station_code:
+        stmt = stmt.where(Station.code == station_code)
+    scope = _station_scope(principal)
+    if scope is not None:
+        stmt = stmt.where(station_id == scope)
+    found = list(db.session.scalars(stmt))
+    if not found:
+        raise Invalid(*missing)
+    if len(found) > 1:
+        raise Invalid(*many)
+    return found[0]
 
 
 def repair_time(case: Any) -> datetime | None:
@@ -149,20 +169,17 @@ def find_retest(case: Any, fields: dict[str, Any], principal: Principal) -> Road
             RoadsideTest.kind.in_(RETEST_KINDS),
         )
     )
-    if fields.get("station"):
-        stmt = stmt.where(Station.code == fields["station"])
-    scope = _station_scope(principal)
-    if scope is not None:
-        stmt = stmt.where(RoadsideTest.station_id == scope)
-    found = list(db.session.scalars(stmt))
-    if not found:
-        raise Invalid(
+    test = _the_one(
+        stmt,
+        RoadsideTest.station_id,
+        fields.get("station"),
+        principal,
+        (
             f"没有该车辆报告编号为 {number} 的I站检测结果或路检记录：须由检测站先上报，再登记复检",
             {"report_number": "没有该车辆的这份I站检测结果或路检记录"},
-        )
-    if len(found) > 1:
-        raise Invalid("多个检测站有此编号的报告，请注明检测站", {"station": "必填：检测站编号"})
-    test = found[0]
+        ),
+        ("多个检测站有此编号的报告，请注明检测站", {"station": "必填：检测站编号"}),
+    )
     problem = retest_problem(test, case)
     if problem:
         raise Invalid(problem, {"report_number": problem})

@@ -415,7 +415,8 @@ def case_of_entry(entry_id: int) -> Case | None:
 def open_evidence_withdrawn_task(case: Case, reason: str, actor: str) -> CaseAction:
     """Evidence of a case past `detected` was withdrawn: never release silently. Environment reviews
     what remains and police assess whether a penalty must be revoked; the task is a case action on the
-    change feed and a notice to both inboxes. (Shared by device withdrawals and match-review unlinks.)"""
+    change feed and a notice to both inboxes. Called only through `reviews.services.open_task`, which also
+    stores the EvidenceTask row the inboxes list (device withdrawals and match-review unlinks alike)."""
     item = _record(
         case,
         "evidence_withdrawn",

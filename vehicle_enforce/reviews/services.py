@@ -446,9 +446,20 @@ def _count_again(vehicle_id: int, released: BlacklistEntry, source: str, record_
 
 
 def open_task(
-    case: Case, entry: BlacklistEntry | None, kind: str, record_id: int, message: str, reason: str, actor: str
+    case: Case,
+    entry: BlacklistEntry | None,
+    kind: str,
+    record_id: int,
+    message: str,
+    reason: str,
+    actor: str,
+    action_reason: str | None = None,
 ) -> EvidenceTask:
-    """An evidence-withdrawn task for environment and police; nothing is released or closed by it."""
+    """An evidence-withdrawn task for environment and police; nothing is released or closed by it.
+
+    The single entry point for withdrawn evidence of a case past `detected` (match-review unlinks and
+    device withdrawals): the task row the inboxes list, plus the case action and notices, once per
+    (case, record). `action_reason` is the case action's text (default: the plate was not this vehicle's)."""
     existing = db.session.scalar(
         select(EvidenceTask).where(
             EvidenceTask.case_id == case.id,
@@ -477,7 +488,7 @@ def open_task(
     # environment and police. The task row is what their inboxes list until it is dealt with.
     from vehicle_enforce.cases import services as case_services
 
-    what = f"{KIND_ZH.get(kind, kind)}记录 {record_id} 的号牌经人工核对不属于本车（{reason}）"
+    what = action_reason or f"{KIND_ZH.get(kind, kind)}记录 {record_id} 的号牌经人工核对不属于本车（{reason}）"
     case_services.open_evidence_withdrawn_task(case, what, actor)
     return task
 
