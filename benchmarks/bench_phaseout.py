@@ -1,7 +1,7 @@
 """Phase-out progress for 20 townships over 1,000,000 vehicles and 100,000 actions (issue 7: under 1 s on PostgreSQL).
 
 ``PYTHONPATH=. python benchmarks/bench_phaseout.py --scale 1.0`` loads the registry with COPY (PostgreSQL)
-or executemany (SQLite), then times `services.progress` and the JSON endpoint. Printing only; no thresholds.
+or executemany (SQLite), then times `progress.progress` and the JSON endpoint. Printing only; no thresholds.
 """
 
 from __future__ import annotations
@@ -158,7 +158,7 @@ def run(kind: str, scale: float, repeats: int) -> None:
     from vehicle_enforce import create_app
     from vehicle_enforce.auth import services as auth_services
     from vehicle_enforce.core import transaction
-    from vehicle_enforce.phaseout import services
+    from vehicle_enforce.phaseout import progress
 
     vehicles, actions = scaled(1_000_000, scale, 100), scaled(100_000, scale, 10)
     with temp_database(kind) as url:
@@ -172,7 +172,7 @@ def run(kind: str, scale: float, repeats: int) -> None:
             samples = []
             for _ in range(repeats):
                 t0 = time.perf_counter()
-                result = services.progress(date(2019, 12, 31))
+                result = progress.progress(date(2019, 12, 31))
                 samples.append(time.perf_counter() - t0)
             client = app.test_client()
             http = []
@@ -191,7 +191,7 @@ def run(kind: str, scale: float, repeats: int) -> None:
             county_done=result["county"]["done"],
             load_s=loaded,
         )
-        print("  services.progress:", summary_ms(samples))
+        print("  progress.progress:", summary_ms(samples))
         print("  GET /api/v1/phaseout/progress:", summary_ms(http))
         print(f"  peak RSS {peak_rss_mb():.0f} MB")
 

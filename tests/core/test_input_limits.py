@@ -17,8 +17,8 @@ NOT_STORED_AS_COLUMNS = {
     "vehicle_enforce.vehicles.schemas.MatchIn": "a lookup: the plate is matched, not stored",
     "vehicle_enforce.phaseout.api.QuotasIn": "period and township name rows of other tables",
     "vehicle_enforce.phaseout.api.QuotaItemIn": "the township is looked up by name",
-    "vehicle_enforce.inspections.api.PhotoIn": "name bounded by evidence_links.name; content is bytes",
-    "vehicle_enforce.inspections.api.Obd": "fault codes are stored inside the readings JSON",
+    "vehicle_enforce.inspections.schemas.PhotoIn": "name bounded by evidence_links.name; content is bytes",
+    "vehicle_enforce.inspections.schemas.Obd": "fault codes are stored inside the readings JSON",
     "vehicle_enforce.cases.api.OfficerIn": "officers are stored inside the case action's JSON details",
 }
 #: Text fields bounded otherwise (base64 content is limited by the body size and decoded to bytes).
@@ -125,7 +125,7 @@ def test_every_stored_text_of_a_pass_is_checked_against_its_column() -> None:
     from remote_sensing import PassRecord
     from vehicle_enforce.core.inputs import column_lengths
     from vehicle_enforce.inspections.models import RemoteSensingPass
-    from vehicle_enforce.inspections.services import PASS_TEXT_COLUMNS
+    from vehicle_enforce.inspections.passes import PASS_TEXT_COLUMNS
 
     text = {f.name for f in fields(PassRecord) if f.type in ("str", "str | None")}
     bounded = set(column_lengths(RemoteSensingPass))

@@ -294,7 +294,7 @@ def test_concurrent_retries_store_each_pass_once(
     import threading
 
     from vehicle_enforce.core import transaction
-    from vehicle_enforce.inspections import services
+    from vehicle_enforce.inspections import passes
     from vehicle_enforce.inspections.models import RemoteSensingPass
 
     if backend.name != "postgresql":
@@ -308,9 +308,9 @@ def test_concurrent_retries_store_each_pass_once(
     def post() -> None:
         try:
             with app.app_context():
-                items = [services.parse_pass(i, p) for i, p in enumerate(batch)]
+                items = [passes.parse_pass(i, p) for i, p in enumerate(batch)]
                 barrier.wait()
-                answers.append(services.store_passes(items))
+                answers.append(passes.store_passes(items))
                 transaction.commit()
         except BaseException as exc:  # reported below; a thread cannot fail the test itself
             errors.append(exc)

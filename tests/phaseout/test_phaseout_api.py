@@ -149,10 +149,10 @@ def test_exports_and_charts(client, auth_headers, county):
 def test_seen_again_listing_and_handling(client, auth_headers, county):
     from vehicle_enforce.core import transaction
     from vehicle_enforce.core.timeutil import SHANGHAI
-    from vehicle_enforce.phaseout import services
+    from vehicle_enforce.phaseout import sightings
 
     _scrap(client, auth_headers("transport"), county.vehicles["china3"], day="2019-10-01")
-    services.check_seen_again(
+    sightings.check_seen_again(
         [(county.vehicles["china3"], datetime(2019, 11, 5, 9, 0, tzinfo=SHANGHAI), "remote_sensing", "JC-RS-01")]
     )
     transaction.commit()
@@ -169,11 +169,11 @@ def test_seen_again_listing_and_handling(client, auth_headers, county):
 
 def test_cli_report_writes_the_workbook(runner, county, tmp_path):
     from vehicle_enforce.core import transaction
-    from vehicle_enforce.phaseout import services
+    from vehicle_enforce.phaseout import actions, quotas
 
-    services.set_quotas("2019-2020", [services.QuotaIn("bagong", 10)])
-    services.record_action(
-        services.ActionIn(
+    quotas.set_quotas("2019-2020", [quotas.QuotaIn("bagong", 10)])
+    actions.record_action(
+        actions.ActionIn(
             kind="scrapped", action_date=date(2019, 11, 1), vehicle_id=county.vehicles["b2"], certificate_no="BF-9"
         )
     )
@@ -194,7 +194,7 @@ def test_concurrent_retries_record_one_action(app, backend, county):
         pytest.skip("SQLite serialises writers; the race needs PostgreSQL")
     from vehicle_enforce.core import transaction
     from vehicle_enforce.extensions import db
-    from vehicle_enforce.phaseout import services
+    from vehicle_enforce.phaseout import actions
     from vehicle_enforce.phaseout.models import PhaseoutAction
 
     barrier = threading.Barrier(4)
@@ -204,8 +204,8 @@ def test_concurrent_retries_record_one_action(app, backend, county):
         with app.app_context():
             barrier.wait()
             try:
-                action, _created = services.record_action(
-                    services.ActionIn(
+                action, _created = actions.record_action(
+                    actions.ActionIn(
                         kind="scrapped",
                         action_date=date(2019, 11, 1),
                         vehicle_id=county.vehicles["b4"],

@@ -13,23 +13,23 @@ ELIGIBLE = {"china3", "inferred", "lean_burn", "converted", "tractor", "b1", "b2
 
 
 def _action(county, label, kind, day, **kwargs):
-    from vehicle_enforce.phaseout import services
+    from vehicle_enforce.phaseout import actions
 
     if kind == "scrapped":
         kwargs.setdefault("certificate_no", f"BF-{label}")
     if kind == "transferred_out":
         kwargs.setdefault("destination", "河南省焦作市")
-    return services.record_action(
-        services.ActionIn(kind=kind, action_date=day, vehicle_id=county.vehicles[label], **kwargs)
+    return actions.record_action(
+        actions.ActionIn(kind=kind, action_date=day, vehicle_id=county.vehicles[label], **kwargs)
     )
 
 
 def _small_county_actions(county):
     from vehicle_enforce.core import transaction
-    from vehicle_enforce.phaseout import services
+    from vehicle_enforce.phaseout import quotas
 
-    services.set_quotas(
-        "2019-2020", [services.QuotaIn("bagong", 10), services.QuotaIn("高都镇", 5)], starts_on=date(2019, 1, 1)
+    quotas.set_quotas(
+        "2019-2020", [quotas.QuotaIn("bagong", 10), quotas.QuotaIn("高都镇", 5)], starts_on=date(2019, 1, 1)
     )
     _action(county, "china3", "scrapped", date(2019, 10, 1))
     _action(county, "inferred", "deregistered", date(2019, 11, 20))
@@ -42,29 +42,29 @@ def _small_county_actions(county):
 
 def test_eligibility_follows_the_registry(app, county):
     from vehicle_enforce.extensions import db
-    from vehicle_enforce.phaseout import services
+    from vehicle_enforce.phaseout import eligibility
     from vehicle_enforce.phaseout.rules import current_rules
     from vehicle_enforce.vehicles.models import Vehicle
 
-    found = {v.id for v in db.session.scalars(services.eligible_query(current_rules()))}
+    found = {v.id for v in db.session.scalars(eligibility.eligible_query(current_rules()))}
     assert found == {county.vehicles[label] for label in ELIGIBLE}
     inferred = db.session.get(Vehicle, county.vehicles["inferred"])
-    assert services.eligibility_of(inferred) == {"reasons": ["china3_diesel"], "inferred": True}
+    assert eligibility.eligibility_of(inferred) == {"reasons": ["china3_diesel"], "inferred": True}
     china3 = db.session.get(Vehicle, county.vehicles["china3"])
-    assert services.eligibility_of(china3) == {"reasons": ["china3_diesel"], "inferred": False}
+    assert eligibility.eligibility_of(china3) == {"reasons": ["china3_diesel"], "inferred": False}
     gas = db.session.get(Vehicle, county.vehicles["lean_burn"])
-    assert services.eligibility_of(gas)["reasons"] == ["lean_burn_gas"]
-    gas_only = {v.id for v in db.session.scalars(services.eligible_query(current_rules(), reason="gas"))}
+    assert eligibility.eligibility_of(gas)["reasons"] == ["lean_burn_gas"]
+    gas_only = {v.id for v in db.session.scalars(eligibility.eligible_query(current_rules(), reason="gas"))}
     assert gas_only == {county.vehicles["lean_burn"], county.vehicles["converted"]}
 
 
 def test_light_trucks_join_when_configured(app, county):
     from vehicle_enforce.extensions import db
-    from vehicle_enforce.phaseout import services
+    from vehicle_enforce.phaseout import eligibility
     from vehicle_enforce.phaseout.rules import current_rules
 
     app.config["PHASEOUT_RULES"] = {"include_light_trucks": True}
-    found = {v.id for v in db.session.scalars(services.eligible_query(current_rules()))}
+    found = {v.id for v in db.session.scalars(eligibility.eligible_query(current_rules()))}
     assert county.vehicles["light"] in found
 
 
@@ -73,7 +73,7 @@ def test_an_action_takes_the_vehicle_off_the_list_and_is_audited(app, county):
     from vehicle_enforce.core.audit import AuditEntry
     from vehicle_enforce.core.events import _SUBSCRIBERS
     from vehicle_enforce.extensions import db
-    from vehicle_enforce.phaseout import services
+    from vehicle_enforce.phaseout import eligibility
     from vehicle_enforce.phaseout.rules import current_rules
     from vehicle_enforce.vehicles.models import Vehicle
 
@@ -86,7 +86,9 @@ def test_an_action_takes_the_vehicle_off_the_list_and_is_audited(app, county):
         _SUBSCRIBERS.remove(seen.extend)
     assert created
     assert db.session.get(Vehicle, county.vehicles["china3"]).status == "scrapped"
-    assert county.vehicles["china3"] not in {v.id for v in db.session.scalars(services.eligible_query(current_rules()))}
+    assert county.vehicles["china3"] not in {
+        v.id for v in db.session.scalars(eligibility.eligible_query(current_rules()))
+    }
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "phaseout.action"))
     assert entry.changes["vehicle_status"] == ["active", "scrapped"]
     assert [(e.kind, e.object_id) for e in seen] == [("phaseout_action", action.id)]
@@ -96,7 +98,7 @@ def test_duplicate_and_contradictory_actions_are_refused(app, county):
     from vehicle_enforce.core import transaction
     from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
     from vehicle_enforce.extensions import db
-    from vehicle_enforce.phaseout import services
+    from vehicle_enforce.phaseout import actions
     from vehicle_enforce.phaseout.models import PhaseoutAction
     from vehicle_enforce.vehicles.models import Vehicle
 
@@ -120,7 +122,7 @@ def test_duplicate_and_contradictory_actions_are_refused(app, county):
         _action(county, "b1", "deregistered", date(2999, 1, 1))
     assert "action_date" in future.value.fields
     with pytest.raises(NotFound):
-        services.record_action(services.ActionIn(kind="deregistered", action_date=date(2019, 1, 1), vehicle_id=999999))
+        actions.record_action(actions.ActionIn(kind="deregistered", action_date=date(2019, 1, 1), vehicle_id=999999))
     # The registry already says deregistered: scrapping contradicts it.
     db.session.get(Vehicle, county.vehicles["b3"]).status = "deregistered"
     transaction.commit()
@@ -131,19 +133,19 @@ def test_duplicate_and_contradictory_actions_are_refused(app, county):
 
 
 def test_action_by_plate_and_colour(app, county):
-    from vehicle_enforce.phaseout import services
+    from vehicle_enforce.phaseout import actions
 
-    action, created = services.record_action(
-        services.ActionIn(kind="deregistered", action_date=date(2019, 11, 1), plate="晋e·10002", plate_color="yellow")
+    action, created = actions.record_action(
+        actions.ActionIn(kind="deregistered", action_date=date(2019, 11, 1), plate="晋e·10002", plate_color="yellow")
     )
     assert created and action.vehicle_id == county.vehicles["inferred"]
 
 
 def test_progress_of_the_small_county(app, county):
-    from vehicle_enforce.phaseout import services
+    from vehicle_enforce.phaseout import progress
 
     _small_county_actions(county)
-    report = services.progress(date(2019, 12, 10))
+    report = progress.progress(date(2019, 12, 10))
     rows = {r["township_code"]: r for r in report["townships"]}
     # 巴公镇: quota 10, target 40% → 4; done by 12-10: 10-01, 11-20, 11-27, 12-04 (the 12-20 one is later).
     # Last 28 days (11-13..12-10): 3 actions → 0.75/week; 21 days to 12-31 → 4 + 0.75 * 3 = 6.25 ≥ 4.
@@ -175,18 +177,18 @@ def test_progress_of_the_small_county(app, county):
 
 def test_milestones_move_on_after_their_date(app, county):
     from vehicle_enforce.core import transaction
-    from vehicle_enforce.phaseout import services
+    from vehicle_enforce.phaseout import progress, quotas
 
     _small_county_actions(county)
-    report = services.progress(date(2020, 3, 1))
+    report = progress.progress(date(2020, 3, 1))
     assert report["next_milestone"]["due"] == "2020-12-31"
     bagong = next(r for r in report["townships"] if r["township_code"] == "bagong")
     # 100% of 10 by 2020-12-31; no action in the last four weeks → projection stays at 5.
     assert (bagong["done"], bagong["milestone_target"], bagong["on_track"]) == (5, 10, False)
     # The transport department moves the milestones; the change is audited and used.
-    services.set_quotas("2019-2020", [], milestones=[(date(2019, 12, 31), 40), (date(2021, 6, 30), 80)])
+    quotas.set_quotas("2019-2020", [], milestones=[(date(2019, 12, 31), 40), (date(2021, 6, 30), 80)])
     transaction.commit()
-    report = services.progress(date(2020, 3, 1))
+    report = progress.progress(date(2020, 3, 1))
     assert report["next_milestone"] == {"due": "2021-06-30", "percent": 80.0, "source": "transport"}
     bagong = next(r for r in report["townships"] if r["township_code"] == "bagong")
     assert bagong["milestone_target"] == 8
@@ -197,34 +199,34 @@ def test_quota_changes_are_audited_and_retries_change_nothing(app, county):
     from vehicle_enforce.core.audit import AuditEntry
     from vehicle_enforce.core.errors import Invalid
     from vehicle_enforce.extensions import db
-    from vehicle_enforce.phaseout import services
+    from vehicle_enforce.phaseout import quotas
 
     def quota_entries():
         return db.session.scalars(select(AuditEntry).where(AuditEntry.action == "phaseout.quota_set")).all()
 
-    services.set_quotas("2019-2020", [services.QuotaIn("bagong", 10)])
+    quotas.set_quotas("2019-2020", [quotas.QuotaIn("bagong", 10)])
     transaction.commit()
-    services.set_quotas("2019-2020", [services.QuotaIn("bagong", 10)])
+    quotas.set_quotas("2019-2020", [quotas.QuotaIn("bagong", 10)])
     transaction.commit()
     assert len(quota_entries()) == 1
-    services.set_quotas("2019-2020", [services.QuotaIn("巴公镇", 12)])
+    quotas.set_quotas("2019-2020", [quotas.QuotaIn("巴公镇", 12)])
     transaction.commit()
     assert [e.changes["quota"] for e in quota_entries()] == [[None, 10], [10, 12]]
     with pytest.raises(Invalid) as unknown:
-        services.set_quotas("2019-2020", [services.QuotaIn("nowhere", 1)])
+        quotas.set_quotas("2019-2020", [quotas.QuotaIn("nowhere", 1)])
     assert "quotas.0.township" in unknown.value.fields
     db.session.rollback()
     with pytest.raises(Invalid):
-        services.set_quotas("2021", [], starts_on=date(2021, 1, 1), milestones=[(date(2021, 6, 1), 0)])
+        quotas.set_quotas("2021", [], starts_on=date(2021, 1, 1), milestones=[(date(2021, 6, 1), 0)])
     db.session.rollback()
     with pytest.raises(Invalid, match="start date"):
-        services.set_quotas("2021", [])
+        quotas.set_quotas("2021", [])
 
 
 def test_empty_database_reports_zeros(app):
-    from vehicle_enforce.phaseout import services
+    from vehicle_enforce.phaseout import progress
 
-    report = services.progress(date(2019, 12, 31))
+    report = progress.progress(date(2019, 12, 31))
     assert report["period"] is None
     assert report["county"]["done"] == 0 and report["county"]["percent"] is None
     assert all(r["done"] == 0 and r["percent"] is None for r in report["townships"])
@@ -236,7 +238,7 @@ def test_seen_again_after_phase_out_opens_one_alert(app, county):
     from vehicle_enforce.core.errors import Conflict
     from vehicle_enforce.core.timeutil import SHANGHAI
     from vehicle_enforce.extensions import db
-    from vehicle_enforce.phaseout import services
+    from vehicle_enforce.phaseout import sightings
     from vehicle_enforce.phaseout.models import SeenAgainAlert
 
     _action(county, "china3", "scrapped", date(2019, 10, 1))
@@ -244,23 +246,23 @@ def test_seen_again_after_phase_out_opens_one_alert(app, county):
     scrapped = county.vehicles["china3"]
     same_day = datetime(2019, 10, 1, 23, 30, tzinfo=SHANGHAI)
     later = datetime(2019, 11, 5, 9, 15, tzinfo=SHANGHAI)
-    sightings = [
+    seen = [
         (scrapped, same_day, "remote_sensing", "JC-RS-01"),
         (scrapped, later, "remote_sensing", "JC-RS-01"),
         (county.vehicles["b1"], later, "checkpoint", "JC-RD-01"),  # never phased out
     ]
-    alerts = services.check_seen_again(sightings)
+    alerts = sightings.check_seen_again(seen)
     transaction.commit()
     assert [(a.vehicle_id, a.state) for a in alerts] == [(scrapped, "open")]
-    again = services.check_seen_again(sightings)
+    again = sightings.check_seen_again(seen)
     transaction.commit()
     assert [a.id for a in again] == [alerts[0].id]
     assert db.session.scalar(select(func.count()).select_from(SeenAgainAlert)) == 1
     assert db.session.scalar(select(func.count()).where(AuditEntry.action == "phaseout.seen_again")) == 1
 
-    handled = services.handle_alert(alerts[0].id, "已移交交警查处")
+    handled = sightings.handle_alert(alerts[0].id, "已移交交警查处")
     transaction.commit()
     assert handled.state == "handled" and handled.handled_by == "system"
-    assert services.handle_alert(alerts[0].id, "已移交交警查处").id == handled.id
+    assert sightings.handle_alert(alerts[0].id, "已移交交警查处").id == handled.id
     with pytest.raises(Conflict):
-        services.handle_alert(alerts[0].id, "另一个处理意见")
+        sightings.handle_alert(alerts[0].id, "另一个处理意见")

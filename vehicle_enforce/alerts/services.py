@@ -298,7 +298,7 @@ def _gate_sightings(owner_id: int, rows: Sequence[dict[str, Any]]) -> None:
     """A gate record of a vehicle the registry holds as scrapped, deregistered or phased out raises
     the seen-again alert (exact plate and colour: a gate record is linked to no vehicle otherwise)."""
     from plates import normalize_plate
-    from vehicle_enforce.phaseout import services as phaseout_services
+    from vehicle_enforce.phaseout import sightings as phaseout_sightings
 
     wanted = {(normalize_plate(r["plate"]), r["plate_color"]) for r in rows}
     plates = sorted({p for p, _ in wanted if p})
@@ -316,7 +316,7 @@ def _gate_sightings(owner_id: int, rows: Sequence[dict[str, Any]]) -> None:
         return
     owner = db.session.get(Owner, owner_id)
     where = f"{owner.name}门禁" if owner is not None else "企业门禁"
-    phaseout_services.check_seen_again(
+    phaseout_sightings.check_seen_again(
         (found[(normalize_plate(r["plate"]), r["plate_color"])], r["at"], "gate", where)
         for r in rows
         if (normalize_plate(r["plate"]), r["plate_color"]) in found

@@ -24,7 +24,8 @@ from vehicle_enforce.cases.models import Case
 from vehicle_enforce.core import batch, bulk
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
-from vehicle_enforce.phaseout import services as phaseout_services
+from vehicle_enforce.phaseout import eligibility as phaseout_eligibility
+from vehicle_enforce.phaseout import sightings as phaseout_sightings
 from vehicle_enforce.vehicles.matching import match_many_with
 from vehicle_enforce.vehicles.models import Vehicle, VehicleStatus
 
@@ -38,7 +39,7 @@ SITUATION_BY_STATE = {
     "repair_ordered": "case_repair",
     "repaired": "case_repair",
 }
-RETIRED = phaseout_services.RETIRED
+RETIRED = phaseout_eligibility.RETIRED
 # Where the evidence of each listing source is filed (evidence.links_for object types).
 EVIDENCE_OBJECT = {
     "remote_sensing": "remote_sensing_pass",
@@ -198,7 +199,7 @@ def check(reads: Sequence[Read], principal: Principal, *, reason: str | None, mo
     now = now_utc()
     # A checkpoint sighting of a vehicle the registry no longer holds as active (scrapped, deregistered,
     # transferred out; imported so or set by a phase-out action) raises "scrapped but still driving".
-    phaseout_services.check_seen_again(
+    phaseout_sightings.check_seen_again(
         (vid, read.seen_at or now, "checkpoint", read.location)
         for read, vid in zip(valid_reads, vehicle_ids, strict=True)
         if vid is not None and vehicles[vid][0] != VehicleStatus.active

@@ -3,246 +3,45 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Annotated, Any, Literal
+from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
-from pydantic import AwareDatetime, BaseModel, Field, field_validator
-from pydantic_core import PydanticCustomError
 from sqlalchemy import select
 
-from plates import normalize_plate
-from plates.text import validate_plate
-from remote_sensing import PLATE_COLORS
 from vehicle_enforce.auth.models import Department
 from vehicle_enforce.auth.principal import api_access, principal_or_401
 from vehicle_enforce.core import batch, jsontext, transaction
 from vehicle_enforce.core.errors import BadRequest, Conflict, Invalid, NotFound, PayloadTooLarge, error_body
 from vehicle_enforce.core.openapi import doc
 from vehicle_enforce.core.pagination import PageQuery, page, page_json
-from vehicle_enforce.core.schemas import QuerySchema, Schema, parse_body, parse_query, raw_json_body, validate
+from vehicle_enforce.core.schemas import parse_body, parse_query, raw_json_body, validate
 from vehicle_enforce.core.timeutil import SHANGHAI, local_day, now_utc
 from vehicle_enforce.extensions import db
-from vehicle_enforce.inspections import evidence, rules, services
+from vehicle_enforce.inspections import captures, evidence, passes, queries, repairs, roadside, rules
 from vehicle_enforce.inspections.models import BlackSmokeCapture, RemoteSensingPass, Repair, RoadsideTest, RuleChange
+from vehicle_enforce.inspections.schemas import (
+    READINGS,
+    CaptureIn,
+    CaptureQuery,
+    InspectionIn,
+    ListQuery,
+    PassBatch,
+    PassQuery,
+    PassResults,
+    RepairIn,
+    RepairQuery,
+    ReviewIn,
+    RoadsideTestIn,
+    RuleChangeIn,
+    RulesOn,
+    TestQuery,
+)
 
 bp = Blueprint("inspections_api", __name__, url_prefix="/api/v1")
 
 D = Department
 READERS = (D.environment, D.police, D.transport, D.township, D.station)
 EVIDENCE_READERS = (D.environment, D.police)
-PlateColor = Literal["blue", "yellow", "green", "yellow_green", "white", "black", "unknown"]
-assert set(PlateColor.__args__) == set(PLATE_COLORS)  # type: ignore[attr-defined]
-
-
-# --------------------------------------------------------------------------------------------------
-# Schemas
-
-
-class PhotoIn(Schema):
-    name: str = Field(min_length=1, max_length=128)
-    content_base64: str
-
-
-class CanonicalPass(BaseModel):
-    """A pass in the canonical HJ 845 shape (validated field by field; see the contract)."""
-
-    station: str
-    record_id: str
-    measured_at: AwareDatetime
-    device: str | None = None
-    lane: str | None = None
-    plate: str | None = None
-    plate_color: PlateColor | None = None
-    plate_confidence: float | None = Field(default=None, ge=0, le=1)
-    fuel: str | None = None
-    speed_kmh: float | None = None
-    accel_ms2: float | None = None
-    vsp_kw_t: float | None = None
-    wind_ms: float | None = None
-    temperature_c: float | None = None
-    humidity_pct: float | None = None
-    pressure_kpa: float | None = None
-    co2_pct: float | None = None
-    co_pct: float | None = None
-    hc_ppm: float | None = None
-    no_ppm: float | None = None
-    opacity_pct: float | None = None
-    ringelmann: int | None = Field(default=None, ge=0, le=5)
-    device_valid: bool | None = None
-    device_verdict: str | None = None
-    photos: list[str | PhotoIn] = []
-
-
-class PassBatch(BaseModel):
-    passes: list[CanonicalPass] = Field(min_length=1, max_length=services.MAX_BATCH)
-
-
-class ItemError(BaseModel):
-    field: str
-    code: str
-    message: str
-
-
-class PassResult(BaseModel):
-    index: int
-    status: Literal["created", "duplicate", "conflict", "invalid"]
-    id: int | None = None
-    station: str | None = None
-    record_id: str | None = None
-    verdict: Literal["pass", "exceed", "invalid"] | None = None
-    exceeded: list[dict[str, Any]] | None = None
-    invalid_reasons: list[str] | None = None
-    vehicle_id: int | None = None
-    match_decision: str | None = None
-    plate_status: str | None = None
-    duplicate: bool | None = None
-    error: ItemError | None = None
-
-
-class PassResults(BaseModel):
-    results: list[PassResult]
-
-
-class ListQuery(PageQuery):
-    plate: str | None = Field(default=None, max_length=16)
-    plate_color: PlateColor | None = None
-    station: str | None = Field(default=None, max_length=32)
-    since: AwareDatetime | date | None = None
-    until: AwareDatetime | date | None = None
-
-
-class PassQuery(ListQuery):
-    record_id: str | None = Field(default=None, max_length=64)
-    verdict: Literal["pass", "exceed", "invalid"] | None = None
-    plate_status: Literal["matched", "ambiguous", "unregistered", "pending"] | None = None
-    vehicle_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-
-
-#: Readings an opacimeter / NOx analyser can give (remote_sensing.verdicts K_RANGE, NOX_RANGE).
-K = Annotated[float, Field(ge=0, le=20)]
-NOX = Annotated[float, Field(ge=0, le=10_000)]
-
-
-class FreeAcceleration(Schema):
-    k_readings: list[K] = Field(min_length=3, max_length=20)
-
-
-class LugDown(Schema):
-    k: K | list[K]
-    nox_ppm: NOX | list[NOX]
-
-
-class Ringelmann(Schema):
-    ringelmann: int = Field(ge=0, le=5)
-
-
-class Obd(Schema):
-    mil_on: bool
-    fault_codes: list[str] = Field(default_factory=list, max_length=100)
-    readiness_ok: bool
-    tampering: bool
-
-
-READINGS: dict[str, type[Schema]] = {
-    "free_acceleration": FreeAcceleration,
-    "lug_down": LugDown,
-    "ringelmann": Ringelmann,
-    "obd": Obd,
-}
-Method = Literal["free_acceleration", "lug_down", "ringelmann", "obd"]
-
-
-class InspectionIn(Schema):
-    """An I站 (periodic inspection / retest) result."""
-
-    stored_as = (RoadsideTest,)
-
-    station: str | None = Field(default=None, max_length=32, description="defaults to the token's station")
-    report_number: str = Field(min_length=1, max_length=64)
-    method: Method
-    tested_at: AwareDatetime
-    plate: str = Field(min_length=1, max_length=16)
-    plate_color: PlateColor
-    readings: dict[str, Any] = Field(description="free_acceleration: k_readings (3+); lug_down: k, nox_ppm; ...")
-    operator: str | None = Field(default=None, max_length=128)
-    note: str | None = Field(default=None, max_length=2000)
-
-    @field_validator("plate")
-    @classmethod
-    def _a_plate(cls, value: str) -> str:
-        """The vehicle is in front of the tester: its plate must be a plate (GA 36 length and characters)."""
-        check = validate_plate(normalize_plate(value), "unknown")
-        if not check.ok:
-            raise PydanticCustomError("plate_invalid", "{zh} ({en})", {"zh": check.reason_zh, "en": check.reason})
-        return value
-
-
-class RoadsideTestIn(InspectionIn):
-    """A roadside (路检) or depot spot (入户抽测) test."""
-
-    kind: Literal["roadside", "spot_check"]
-    owner_id: int | None = Field(default=None, description="the fleet or owner visited (spot tests)")
-    location: str | None = Field(default=None, max_length=256)
-
-
-class TestQuery(ListQuery):
-    kind: Literal["roadside", "spot_check", "inspection"] | None = None
-    method: Method | None = None
-    verdict: Literal["pass", "exceed", "fail", "invalid"] | None = None
-    report_number: str | None = Field(default=None, max_length=64)
-    vehicle_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-
-
-class CaptureIn(Schema):
-    stored_as = (BlackSmokeCapture,)
-    station: str | None = Field(default=None, max_length=32)
-    capture_id: str = Field(min_length=1, max_length=64)
-    captured_at: AwareDatetime
-    site: str | None = Field(default=None, max_length=256)
-    plate: str = Field(default="", max_length=16)
-    plate_color: PlateColor = "unknown"
-    ringelmann: int = Field(ge=0, le=5)
-    photos: list[PhotoIn] = Field(default_factory=list, max_length=10, description="photos and the video clip")
-
-
-class CaptureQuery(ListQuery):
-    review_status: Literal["pending", "confirmed", "rejected"] | None = None
-    verdict: Literal["pass", "exceed"] | None = None
-    vehicle_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-
-
-class ReviewIn(Schema):
-    stored_as = (BlackSmokeCapture,)
-    decision: Literal["confirm", "reject"]
-    note: str | None = Field(default=None, max_length=2000)
-
-
-class RepairIn(Schema):
-    stored_as = (Repair,)
-    station: str | None = Field(default=None, max_length=32)
-    repair_number: str = Field(min_length=1, max_length=64)
-    repaired_at: AwareDatetime
-    plate: str = Field(min_length=1, max_length=16)
-    plate_color: PlateColor
-    items: list[str] = Field(min_length=1, max_length=50)
-    technician: str | None = Field(default=None, max_length=128)
-    note: str | None = Field(default=None, max_length=2000)
-
-
-class RepairQuery(ListQuery):
-    repair_number: str | None = Field(default=None, max_length=64)
-    vehicle_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-
-
-class RulesOn(QuerySchema):
-    on: date | None = None
-
-
-class RuleChangeIn(Schema):
-    stored_as = (RuleChange,)
-    effective_from: date
-    document: dict[str, Any] = Field(description="a rules override: limit_sets, validity, blacklist, obd ...")
-    note: str | None = Field(default=None, max_length=2000)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -308,18 +107,18 @@ def post_passes() -> Any:
         raw = body["passes"]
         if not isinstance(raw, list) or not raw:
             raise Invalid("passes must be a non-empty list", {"passes": "must be a non-empty list"})
-        if len(raw) > services.MAX_BATCH:
+        if len(raw) > passes.MAX_BATCH:
             raise PayloadTooLarge(
-                f"at most {services.MAX_BATCH} passes per request", {"passes": f"more than {services.MAX_BATCH}"}
+                f"at most {passes.MAX_BATCH} passes per request", {"passes": f"more than {passes.MAX_BATCH}"}
             )
         items = [
-            services.parse_pass(i, p, _uploads_from_form(f"photos.{i}") if multipart else ()) for i, p in enumerate(raw)
+            passes.parse_pass(i, p, _uploads_from_form(f"photos.{i}") if multipart else ()) for i, p in enumerate(raw)
         ]
         single = False
     else:
-        items = [services.parse_pass(0, body, _uploads_from_form("photos") if multipart else ())]
+        items = [passes.parse_pass(0, body, _uploads_from_form("photos") if multipart else ())]
         single = True
-    results = services.store_passes(items, principal=principal)
+    results = passes.store_passes(items, principal=principal)
     if single and results[0]["status"] == batch.INVALID:
         err = results[0]["error"]
         raise Invalid(f"{err['field']}: {err['message']}", items[0].fields or {err["field"]: err["message"]})
@@ -346,8 +145,8 @@ def post_passes() -> Any:
 def list_passes() -> Any:
     q = parse_query(PassQuery)
     principal = principal_or_401()
-    stmt = services.passes_query(services.PassFilter(**_filters(q)), principal)
-    return jsonify(page_json(*page(stmt, RemoteSensingPass.id, q), services.pass_json))
+    stmt = queries.passes_query(queries.PassFilter(**_filters(q)), principal)
+    return jsonify(page_json(*page(stmt, RemoteSensingPass.id, q), passes.pass_json))
 
 
 @bp.get("/remote-sensing/passes/<int:pass_id>")
@@ -355,13 +154,13 @@ def list_passes() -> Any:
 @doc("One pass with its measurements, verdict and evidence photos", tags=["remote-sensing"])
 def get_pass(pass_id: int) -> Any:
     principal = principal_or_401()
-    found = services.get_pass(pass_id, principal)
+    found = queries.get_pass(pass_id, principal)
     photos = (
         evidence.links_for("remote_sensing_pass", [found.id])[found.id]
         if principal.department in EVIDENCE_READERS or principal.department == D.admin
         else None
     )
-    return jsonify(services.pass_json(found, photos))
+    return jsonify(passes.pass_json(found, photos))
 
 
 @bp.get("/evidence/<sha256>")
@@ -384,7 +183,7 @@ def _readings(method: str, readings: dict[str, Any]) -> dict[str, Any]:
 
 def _post_test(data: InspectionIn, kind: str) -> Any:
     principal = principal_or_401()
-    test_in = services.TestIn(
+    test_in = roadside.TestIn(
         station=data.station,
         report_number=data.report_number,
         kind=kind,
@@ -398,9 +197,9 @@ def _post_test(data: InspectionIn, kind: str) -> Any:
         operator=data.operator,
         note=data.note,
     )
-    test, duplicate = services.record_test(test_in, principal)
+    test, duplicate = roadside.record_test(test_in, principal)
     transaction.commit()
-    return jsonify(services.test_json(test, duplicate=duplicate)), 200 if duplicate else 201
+    return jsonify(roadside.test_json(test, duplicate=duplicate)), 200 if duplicate else 201
 
 
 @bp.post("/roadside-tests")
@@ -426,9 +225,9 @@ def post_inspection_result() -> Any:
 def _list_tests(kinds: tuple[str, ...]) -> Any:
     q = parse_query(TestQuery)
     filters = _filters(q)
-    stmt = services.tests_query(principal_or_401(), **filters)
+    stmt = queries.tests_query(principal_or_401(), **filters)
     stmt = stmt.where(RoadsideTest.kind.in_(kinds))
-    return jsonify(page_json(*page(stmt, RoadsideTest.id, q), services.test_json))
+    return jsonify(page_json(*page(stmt, RoadsideTest.id, q), roadside.test_json))
 
 
 @bp.get("/roadside-tests")
@@ -461,8 +260,8 @@ def post_capture() -> Any:
         if not content:
             raise Invalid("a photo is not base64 data", {f"photos.{i}.content_base64": "is not base64 data"})
         uploads.append(evidence.Upload(photo.name, content))
-    capture, duplicate = services.record_capture(
-        services.CaptureIn(
+    capture, duplicate = captures.record_capture(
+        captures.CaptureIn(
             station=data.station,
             capture_id=data.capture_id,
             captured_at=data.captured_at,
@@ -475,7 +274,7 @@ def post_capture() -> Any:
         principal,
     )
     transaction.commit()
-    return jsonify(services.capture_json(capture, duplicate=duplicate)), 200 if duplicate else 201
+    return jsonify(captures.capture_json(capture, duplicate=duplicate)), 200 if duplicate else 201
 
 
 @bp.get("/black-smoke/captures")
@@ -483,8 +282,8 @@ def post_capture() -> Any:
 @doc("List captures; ?review_status=pending is the review queue", query=CaptureQuery, tags=["black-smoke"])
 def list_captures() -> Any:
     q = parse_query(CaptureQuery)
-    stmt = services.captures_query(principal_or_401(), **_filters(q))
-    return jsonify(page_json(*page(stmt, BlackSmokeCapture.id, q), services.capture_json))
+    stmt = queries.captures_query(principal_or_401(), **_filters(q))
+    return jsonify(page_json(*page(stmt, BlackSmokeCapture.id, q), captures.capture_json))
 
 
 @bp.get("/black-smoke/captures/<int:capture_id>")
@@ -492,7 +291,7 @@ def list_captures() -> Any:
 @doc("One capture with its evidence", tags=["black-smoke"])
 def get_capture(capture_id: int) -> Any:
     principal = principal_or_401()
-    found = db.session.scalar(services.captures_query(principal).where(BlackSmokeCapture.id == capture_id))
+    found = db.session.scalar(queries.captures_query(principal).where(BlackSmokeCapture.id == capture_id))
     if found is None:
         raise NotFound(f"no black-smoke capture {capture_id}")
     photos = (
@@ -500,7 +299,7 @@ def get_capture(capture_id: int) -> Any:
         if principal.department in (*EVIDENCE_READERS, D.admin)
         else None
     )
-    return jsonify(services.capture_json(found, photos=photos))
+    return jsonify(captures.capture_json(found, photos=photos))
 
 
 @bp.post("/black-smoke/captures/<int:capture_id>/review")
@@ -509,9 +308,9 @@ def get_capture(capture_id: int) -> Any:
 def review_capture(capture_id: int) -> Any:
     principal = principal_or_401()
     data = parse_body(ReviewIn)
-    capture = services.review_capture(capture_id, data.decision, data.note, principal)
+    capture = captures.review_capture(capture_id, data.decision, data.note, principal)
     transaction.commit()
-    return jsonify(services.capture_json(capture))
+    return jsonify(captures.capture_json(capture))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -524,9 +323,9 @@ def review_capture(capture_id: int) -> Any:
 def post_repair() -> Any:
     principal = principal_or_401()
     data = parse_body(RepairIn)
-    repair, duplicate = services.record_repair(services.RepairIn(**data.model_dump()), principal)
+    repair, duplicate = repairs.record_repair(repairs.RepairIn(**data.model_dump()), principal)
     transaction.commit()
-    return jsonify(services.repair_json(repair, duplicate=duplicate)), 200 if duplicate else 201
+    return jsonify(repairs.repair_json(repair, duplicate=duplicate)), 200 if duplicate else 201
 
 
 @bp.get("/repairs")
@@ -534,8 +333,8 @@ def post_repair() -> Any:
 @doc("List repairs", query=RepairQuery, tags=["repairs"])
 def list_repairs() -> Any:
     q = parse_query(RepairQuery)
-    stmt = services.repairs_query(principal_or_401(), **_filters(q))
-    return jsonify(page_json(*page(stmt, Repair.id, q), services.repair_json))
+    stmt = queries.repairs_query(principal_or_401(), **_filters(q))
+    return jsonify(page_json(*page(stmt, Repair.id, q), repairs.repair_json))
 
 
 # --------------------------------------------------------------------------------------------------

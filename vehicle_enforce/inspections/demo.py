@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from vehicle_enforce.core.timeutil import SHANGHAI, now_utc
 from vehicle_enforce.extensions import db
-from vehicle_enforce.inspections import services
+from vehicle_enforce.inspections import captures, passes, repairs, roadside
 from vehicle_enforce.vehicles.models import Vehicle
 
 PASSES_PER_STATION = 600
@@ -62,8 +62,8 @@ def load(rng: random.Random) -> None:
         items = []
         for i in range(PASSES_PER_STATION):
             plate, colour = rng.choice(trucks)
-            items.append(services.parse_pass(i, _pass(rng, station, i, plate, colour)))
-        services.store_passes(items)
+            items.append(passes.parse_pass(i, _pass(rng, station, i, plate, colour)))
+        passes.store_passes(items)
     for i in range(40):
         plate, colour = rng.choice(trucks)
         method = rng.choice(["free_acceleration", "lug_down", "ringelmann", "obd"])
@@ -80,8 +80,8 @@ def load(rng: random.Random) -> None:
         }
         readings = readings_by_method[method]
         kind = "spot_check" if i % 4 == 0 else "roadside"
-        services.record_test(
-            services.TestIn(
+        roadside.record_test(
+            roadside.TestIn(
                 station="JC-SC-01" if kind == "spot_check" else "JC-RD-01",
                 report_number=f"ZZ{'RH' if kind == 'spot_check' else 'LJ'}{i:06d}",  # 泽州 入户 / 路检
                 kind=kind,
@@ -96,8 +96,8 @@ def load(rng: random.Random) -> None:
         )
     for i in range(12):
         plate, colour = rng.choice(trucks)
-        services.record_capture(
-            services.CaptureIn(
+        captures.record_capture(
+            captures.CaptureIn(
                 station="JC-RD-01",
                 capture_id=f"ZZHY{i:06d}",  # 黑烟
                 captured_at=_when(rng, days=7),
@@ -109,8 +109,8 @@ def load(rng: random.Random) -> None:
             None,
         )
     plate, colour = rng.choice(trucks)
-    services.record_repair(
-        services.RepairIn(
+    repairs.record_repair(
+        repairs.RepairIn(
             station="JC-M-01",
             repair_number="ZZWX000001",  # 维修
             repaired_at=_when(rng, days=3),

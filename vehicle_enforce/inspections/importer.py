@@ -13,7 +13,7 @@ from tqdm import tqdm
 from remote_sensing import PassRecord, RowError, open_reader
 from remote_sensing.readers import LayoutError
 from vehicle_enforce.core import transaction
-from vehicle_enforce.inspections.services import PassIn, store_passes
+from vehicle_enforce.inspections.passes import PassIn, store_passes
 
 
 class ImportRefused(Exception):

@@ -14,7 +14,7 @@ from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import evidence
 from vehicle_enforce.inspections.hooks import VerdictEvent, notify_verdicts
 from vehicle_enforce.inspections.models import EvidenceFile, EvidenceLink, PlateStatus, RemoteSensingPass
-from vehicle_enforce.inspections.services import match_fields
+from vehicle_enforce.inspections.posting import match_fields
 from vehicle_enforce.reviews import queue as review_queue
 from vehicle_enforce.vehicles import plate_reading
 from vehicle_enforce.vehicles.matching import match_plate

@@ -20,7 +20,7 @@ from vehicle_enforce.core.inputs import MAX_DB_INT, db_int
 from vehicle_enforce.core.labels import LABELS
 from vehicle_enforce.core.timeutil import SHANGHAI, now_utc
 from vehicle_enforce.extensions import db
-from vehicle_enforce.inspections import evidence, services
+from vehicle_enforce.inspections import captures, evidence, roadside
 from vehicle_enforce.inspections.models import BlackSmokeCapture, RemoteSensingPass, Station
 from vehicle_enforce.vehicles import plate_reading
 
@@ -63,9 +63,9 @@ def roadside_test() -> Any:
             photos, plate_read = _photo_for_test(form, principal)
             data = _test_from_form(form, principal.name)
             data.photos, data.plate_read = photos, plate_read
-            test, _ = services.record_test(data, principal)
+            test, _ = roadside.record_test(data, principal)
             transaction.commit()
-            result = services.test_json(test)
+            result = roadside.test_json(test)
             history = _history(test.vehicle_id)
             saved = {"photo": bool(photos), "plate_read": plate_read}
             form["photo_token"] = ""
@@ -106,9 +106,9 @@ FIELD_LABELS = {
 }
 
 
-def _test_from_form(form: dict[str, str], operator: str) -> services.TestIn:
+def _test_from_form(form: dict[str, str], operator: str) -> roadside.TestIn:
     """The form parsed by the API's own schema (RoadsideTestIn, then the method's readings schema)."""
-    from vehicle_enforce.inspections.api import READINGS, RoadsideTestIn
+    from vehicle_enforce.inspections.schemas import READINGS, RoadsideTestIn
 
     if form["method"] == "ringelmann":
         readings: dict[str, Any] = {"ringelmann": form["ringelmann"]} if form["ringelmann"] else {}
@@ -130,7 +130,7 @@ def _test_from_form(form: dict[str, str], operator: str) -> services.TestIn:
         parsed = parse_form(READINGS[data.method], readings, FIELD_LABELS)
     except FormInvalid as exc:
         raise FormInvalid({f"readings.{k}": v for k, v in exc.fields.items()}, FIELD_LABELS) from None
-    return services.TestIn(
+    return roadside.TestIn(
         station=data.station,
         report_number=data.report_number,
         kind=data.kind,
@@ -257,7 +257,7 @@ def black_smoke() -> Any:
     assert principal is not None
     if request.method == "POST":
         try:
-            from vehicle_enforce.inspections.api import ReviewIn
+            from vehicle_enforce.inspections.schemas import ReviewIn
 
             capture_id = request.form.get("capture_id", "")
             if not capture_id.isdigit() or not 1 <= int(capture_id) <= MAX_DB_INT:
@@ -267,7 +267,7 @@ def black_smoke() -> Any:
                 {"decision": request.form.get("decision", ""), "note": request.form.get("note") or None},
                 {"decision": "审核结论", "note": "备注"},
             )
-            services.review_capture(int(capture_id), review.decision, review.note, principal)
+            captures.review_capture(int(capture_id), review.decision, review.note, principal)
             transaction.commit()
             flash("审核结果已保存", "info")
         except ServiceError as exc:

@@ -19,7 +19,8 @@ from vehicle_enforce.core.errors import Forbidden
 from vehicle_enforce.core.openapi import doc
 from vehicle_enforce.core.pagination import PageQuery, keyset_page
 from vehicle_enforce.core.schemas import QuerySchema, Schema, parse_body, parse_query
-from vehicle_enforce.phaseout import reports, services
+from vehicle_enforce.phaseout import actions, eligibility, quotas, reports, sightings
+from vehicle_enforce.phaseout import progress as phaseout_progress
 from vehicle_enforce.phaseout.models import ActionKind, AlertState, PhaseoutAction, SeenAgainAlert
 from vehicle_enforce.phaseout.rules import current_rules
 from vehicle_enforce.vehicles.models import Vehicle
@@ -108,7 +109,7 @@ def _township_scope(principal: Principal, requested: str | None) -> int | None:
 
 
 def _vehicle_json(vehicle: Vehicle) -> dict[str, Any]:
-    why = services.eligibility_of(vehicle) or {"reasons": [], "inferred": False}
+    why = eligibility.eligibility_of(vehicle) or {"reasons": [], "inferred": False}
     return {
         "id": vehicle.id,
         "plate": vehicle.plate,
@@ -136,7 +137,7 @@ def eligible() -> Any:
     principal = principal_or_401()
     query = parse_query(EligibleQuery)
     township_id = _township_scope(principal, query.township)
-    stmt = services.eligible_query(current_rules(), township_id=township_id, reason=query.reason)
+    stmt = eligibility.eligible_query(current_rules(), township_id=township_id, reason=query.reason)
     stmt = scope.scoped(stmt, Vehicle, principal)
     return jsonify(keyset_page(stmt, Vehicle.id, query, lambda row: _vehicle_json(row[0])))
 
@@ -145,7 +146,7 @@ def _quotas_json(period: Any, township_id: int | None = None) -> dict[str, Any]:
     return {
         "period": period.code,
         "starts_on": period.starts_on.isoformat(),
-        "milestones": [m.as_json() for m in services.milestones_of(period, current_rules())],
+        "milestones": [m.as_json() for m in quotas.milestones_of(period, current_rules())],
         "quotas": [
             {
                 "township_id": q.township_id,
@@ -166,7 +167,7 @@ def list_quotas() -> Any:
     principal = principal_or_401()
     query = parse_query(QuotasQuery)
     township_id = _township_scope(principal, None)
-    periods = services.list_periods()
+    periods = quotas.list_periods()
     if query.period is not None:
         periods = [p for p in periods if p.code == query.period]
     return jsonify({"results": [_quotas_json(p, township_id) for p in periods], "next_cursor": None})
@@ -178,9 +179,9 @@ def list_quotas() -> Any:
 def set_quotas() -> Any:
     principal_or_401()
     data = parse_body(QuotasIn)
-    period = services.set_quotas(
+    period = quotas.set_quotas(
         data.period,
-        [services.QuotaIn(q.township, q.quota) for q in data.quotas],
+        [quotas.QuotaIn(q.township, q.quota) for q in data.quotas],
         starts_on=data.starts_on,
         milestones=[(m.due, m.percent) for m in data.milestones] if data.milestones is not None else None,
     )
@@ -198,8 +199,8 @@ def set_quotas() -> Any:
 def record_action() -> Any:
     principal_or_401()
     data = parse_body(ActionIn)
-    action, created = services.record_action(
-        services.ActionIn(
+    action, created = actions.record_action(
+        actions.ActionIn(
             kind=data.kind.value,
             action_date=data.action_date,
             vehicle_id=data.vehicle_id,
@@ -213,7 +214,7 @@ def record_action() -> Any:
         )
     )
     transaction.commit()
-    return jsonify(services.action_json(action)), 201 if created else 200
+    return jsonify(actions.action_json(action)), 201 if created else 200
 
 
 @bp.get("/actions")
@@ -226,15 +227,15 @@ def list_actions() -> Any:
     stmt = select(PhaseoutAction)
     if township_id is not None:
         stmt = stmt.where(PhaseoutAction.township_id == township_id)
-    return jsonify(keyset_page(stmt, PhaseoutAction.id, query, lambda row: services.action_json(row[0])))
+    return jsonify(keyset_page(stmt, PhaseoutAction.id, query, lambda row: actions.action_json(row[0])))
 
 
 def _progress_report() -> dict[str, Any]:
     principal = principal_or_401()
     query = parse_query(ProgressQuery)
     township_id = _township_scope(principal, None)
-    as_of = query.as_of or services.today_local()
-    return services.progress(as_of, period_code=query.period, township_id=township_id)
+    as_of = query.as_of or eligibility.today_local()
+    return phaseout_progress.progress(as_of, period_code=query.period, township_id=township_id)
 
 
 def _download(body: bytes, mimetype: str, filename: str) -> Response:
@@ -272,8 +273,10 @@ def _chart(fmt: str) -> Response:
     principal = principal_or_401()
     query = parse_query(ProgressQuery)
     township_id = _township_scope(principal, None)
-    as_of = query.as_of or services.today_local()
-    report, cumulative = services.cumulative_by_township(as_of, period_code=query.period, township_id=township_id)
+    as_of = query.as_of or eligibility.today_local()
+    report, cumulative = phaseout_progress.cumulative_by_township(
+        as_of, period_code=query.period, township_id=township_id
+    )
     mimetype = "image/png" if fmt == "png" else "image/svg+xml"
     return Response(reports.progress_chart(report, cumulative, fmt), mimetype=mimetype)
 
@@ -301,7 +304,7 @@ def seen_again() -> Any:
     stmt = select(SeenAgainAlert)
     if query.state is not None:
         stmt = stmt.where(SeenAgainAlert.state == query.state.value)
-    return jsonify(keyset_page(stmt, SeenAgainAlert.id, query, lambda row: services.alert_json(row[0])))
+    return jsonify(keyset_page(stmt, SeenAgainAlert.id, query, lambda row: sightings.alert_json(row[0])))
 
 
 @bp.post("/seen-again/<int:alert_id>/handle")
@@ -310,6 +313,6 @@ def seen_again() -> Any:
 def handle_seen_again(alert_id: int) -> Any:
     principal_or_401()
     data = parse_body(HandleIn)
-    alert = services.handle_alert(alert_id, data.note)
+    alert = sightings.handle_alert(alert_id, data.note)
     transaction.commit()
-    return jsonify(services.alert_json(alert))
+    return jsonify(sightings.alert_json(alert))

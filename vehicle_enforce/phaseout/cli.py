@@ -8,7 +8,8 @@ import click
 from flask.cli import with_appcontext
 
 from vehicle_enforce.core.errors import ServiceError
-from vehicle_enforce.phaseout import reports, services
+from vehicle_enforce.phaseout import eligibility, reports
+from vehicle_enforce.phaseout import progress as phaseout_progress
 
 
 @click.group("phaseout")
@@ -23,12 +24,12 @@ def phaseout() -> None:
 @with_appcontext
 def report(as_of: object, period: str | None, out: Path) -> None:
     """Write the progress report per township and for the county."""
-    day = as_of.date() if as_of else services.today_local()  # type: ignore[attr-defined]
+    day = as_of.date() if as_of else eligibility.today_local()  # type: ignore[attr-defined]
     suffix = out.suffix.lower()
     if suffix not in {".xlsx", ".csv", ".png", ".svg"}:
         raise click.BadParameter("the file must end in .xlsx, .csv, .png or .svg", param_hint="--out")
     try:
-        progress, cumulative = services.cumulative_by_township(day, period_code=period)
+        progress, cumulative = phaseout_progress.cumulative_by_township(day, period_code=period)
     except ServiceError as exc:
         raise click.ClickException(exc.message) from None
     if suffix == ".xlsx":

@@ -10,8 +10,11 @@ from sqlalchemy import func, select
 from vehicle_enforce.auth.models import Township
 from vehicle_enforce.core.timeutil import SHANGHAI
 from vehicle_enforce.extensions import db
-from vehicle_enforce.phaseout import services
+from vehicle_enforce.phaseout import eligibility
+from vehicle_enforce.phaseout.actions import ActionIn, record_action
+from vehicle_enforce.phaseout.quotas import QuotaIn, set_quotas
 from vehicle_enforce.phaseout.rules import current_rules
+from vehicle_enforce.phaseout.sightings import check_seen_again
 from vehicle_enforce.vehicles.models import Vehicle
 
 KINDS = [("scrapped", 0.7), ("deregistered", 0.2), ("transferred_out", 0.1)]
@@ -19,24 +22,24 @@ KINDS = [("scrapped", 0.7), ("deregistered", 0.2), ("transferred_out", 0.1)]
 
 def load(rng: random.Random) -> None:
     rules = current_rules()
-    eligible = db.session.scalars(services.eligible_query(rules).order_by(Vehicle.id)).all()
+    eligible = db.session.scalars(eligibility.eligible_query(rules).order_by(Vehicle.id)).all()
     per_township = dict(
         db.session.execute(
             select(Vehicle.township_id, func.count())
-            .where(services.eligible_clause(rules))
+            .where(eligibility.eligible_clause(rules))
             .group_by(Vehicle.township_id)
         ).all()
     )
     townships = db.session.scalars(select(Township).order_by(Township.id)).all()
     # Quotas a little under each township's stock, as the county would assign them.
-    quotas = [services.QuotaIn(t.code, int(per_township.get(t.id, 0) * 0.8)) for t in townships]
-    services.set_quotas(rules.default_period, quotas)
+    quotas = [QuotaIn(t.code, int(per_township.get(t.id, 0) * 0.8)) for t in townships]
+    set_quotas(rules.default_period, quotas)
     start = date(2019, 6, 1)
     actions = []
     for vehicle in rng.sample(list(eligible), k=int(len(eligible) * 0.35)):
         kind = rng.choices([k for k, _ in KINDS], weights=[w for _, w in KINDS])[0]
-        action, _ = services.record_action(
-            services.ActionIn(
+        action, _ = record_action(
+            ActionIn(
                 kind=kind,
                 action_date=start + timedelta(days=int(rng.triangular(0, 210, 180))),
                 vehicle_id=vehicle.id,
@@ -57,4 +60,4 @@ def load(rng: random.Random) -> None:
         )
         for a in actions[:2]
     ]
-    services.check_seen_again(sightings)
+    check_seen_again(sightings)

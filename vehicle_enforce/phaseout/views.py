@@ -10,7 +10,8 @@ from vehicle_enforce.auth import scope
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
-from vehicle_enforce.phaseout import services
+from vehicle_enforce.phaseout import eligibility
+from vehicle_enforce.phaseout import progress as phaseout_progress
 
 bp = Blueprint("phaseout_pages", __name__, url_prefix="/ops/phaseout")
 
@@ -22,12 +23,12 @@ def dashboard() -> Any:
 
     principal = current_principal()
     assert principal is not None
-    as_of_text = request.args.get("as_of") or services.today_local().isoformat()
+    as_of_text = request.args.get("as_of") or eligibility.today_local().isoformat()
     try:
         as_of = date.fromisoformat(as_of_text)
     except ValueError:
-        as_of = services.today_local()
+        as_of = eligibility.today_local()
     allowed = scope.allowed_townships(principal)  # a township account without a township sees none
     township = None if allowed is None else (allowed[0] if allowed else 0)
-    progress = services.progress(as_of, township_id=township)
+    progress = phaseout_progress.progress(as_of, township_id=township)
     return render_template("transport/phaseout.html", progress=progress, as_of=as_of.isoformat())

@@ -1,0 +1,200 @@
+"""Black-smoke camera captures: stored for review, counted once an officer confirms (flush, never
+commit)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from plates import normalize_plate
+from remote_sensing import (
+    NoLimitSetError,
+    judge_ringelmann,
+)
+from vehicle_enforce.auth.principal import Principal
+from vehicle_enforce.core import audit, batch, events
+from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
+from vehicle_enforce.core.timeutil import local_day, now_utc, to_local
+from vehicle_enforce.extensions import db
+from vehicle_enforce.inspections import evidence
+from vehicle_enforce.inspections.hooks import VerdictEvent, notify_verdicts
+from vehicle_enforce.inspections.models import (
+    BlackSmokeCapture,
+    ReviewStatus,
+    StationKind,
+)
+from vehicle_enforce.inspections.posting import (
+    check_not_future,
+    match_fields,
+    same_content,
+    station_for_post,
+    utc_text,
+)
+from vehicle_enforce.inspections.rules import RulesBook, region
+from vehicle_enforce.reviews import queue as review_queue
+from vehicle_enforce.vehicles.matching import match_many
+
+# --------------------------------------------------------------------------------------------------
+# Black-smoke camera captures
+
+
+@dataclass
+class CaptureIn:
+    station: str | None
+    capture_id: str
+    captured_at: datetime
+    plate: str
+    plate_color: str
+    ringelmann: int
+    site: str | None = None
+    uploads: list[evidence.Upload] = field(default_factory=list)
+
+
+CAPTURE_STATION_KINDS = {StationKind.black_smoke.value, StationKind.remote_sensing.value, StationKind.roadside.value}
+
+
+def capture_json(
+    c: BlackSmokeCapture, *, duplicate: bool = False, photos: list[dict[str, object]] | None = None
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": c.id,
+        "station": c.station.code,
+        "capture_id": c.capture_id,
+        "captured_at": to_local(c.captured_at).isoformat(),
+        "site": c.site,
+        "plate": c.plate,
+        "plate_color": c.plate_color,
+        "vehicle_id": c.vehicle_id,
+        "match_decision": c.match_decision,
+        "ringelmann": c.ringelmann,
+        "verdict": c.verdict,
+        "limit_set": c.limit_set,
+        "review_status": c.review_status,
+        "reviewed_by": c.reviewed_by,
+        "reviewed_at": to_local(c.reviewed_at).isoformat() if c.reviewed_at else None,
+        "review_note": c.review_note,
+        "duplicate": duplicate,
+    }
+    if photos is not None:
+        data["photos"] = photos
+    return data
+
+
+def _capture_hash(data: CaptureIn) -> str:
+    """The capture as posted (without the station, which is part of its key), photos by content."""
+    import hashlib
+
+    payload = {**asdict(data), "station": None, "captured_at": utc_text(data.captured_at)}
+    payload["uploads"] = [[u.name, hashlib.sha256(u.content).hexdigest()] for u in data.uploads]
+    return batch.payload_hash(payload)
+
+
+def record_capture(data: CaptureIn, principal: Principal | None) -> tuple[BlackSmokeCapture, bool]:
+    """Store a camera hit in the review queue; it counts only once an officer confirms it."""
+    station = station_for_post(data.station, principal, CAPTURE_STATION_KINDS)
+    digest = _capture_hash(data)
+    existing = db.session.scalar(
+        select(BlackSmokeCapture).where(
+            BlackSmokeCapture.station_id == station.id, BlackSmokeCapture.capture_id == data.capture_id
+        )
+    )
+    if existing is not None:
+        return same_content(existing, digest, "capture_id", data.capture_id), True
+    check_not_future(data.captured_at, "captured_at")
+    try:
+        verdict = judge_ringelmann(
+            data.ringelmann, RulesBook().on(local_day(data.captured_at)), on=data.captured_at, region=region() or None
+        )
+    except NoLimitSetError:
+        raise Invalid("no limit set is in force on that day", {"captured_at": "no limit set in force"}) from None
+    plate = normalize_plate(data.plate)
+    match = match_many([(plate, data.plate_color)])[0] if plate else None
+    fields = match_fields(match) if match is not None else {"vehicle_id": None, "match_decision": "pending"}
+    capture = BlackSmokeCapture(
+        station_id=station.id,
+        capture_id=data.capture_id,
+        captured_at=data.captured_at,
+        site=data.site or station.location,
+        plate=plate,
+        plate_color=data.plate_color,
+        vehicle_id=fields["vehicle_id"],
+        match_decision=fields["match_decision"],
+        ringelmann=data.ringelmann,
+        verdict=verdict.verdict,
+        limit_set=verdict.limit_set,
+        review_status=ReviewStatus.pending.value,
+        payload_sha256=digest,
+    )
+    try:
+        # Added inside the savepoint: when a concurrent post stored the same key first, the rollback
+        # to the savepoint also forgets the object, so the session stays usable for the re-read.
+        with db.session.begin_nested():
+            db.session.add(capture)
+            db.session.flush()
+    except IntegrityError:
+        again = db.session.scalar(
+            select(BlackSmokeCapture).where(
+                BlackSmokeCapture.station_id == station.id, BlackSmokeCapture.capture_id == data.capture_id
+            )
+        )
+        if again is None:
+            raise
+        return same_content(again, digest, "capture_id", data.capture_id), True
+    evidence.store([("black_smoke_capture", capture.id, up) for up in data.uploads])
+    if review_queue.counts("black_smoke_capture", capture.verdict):
+        review_queue.queue(
+            "black_smoke_capture",
+            capture.id,
+            station_id=station.id,
+            occurred_at=capture.captured_at,
+            verdict=capture.verdict,
+            plate=plate,
+            plate_color=capture.plate_color,
+            confidence=None,
+            decision=capture.match_decision,
+            vehicle_id=capture.vehicle_id,
+            result=match,
+        )
+    audit.record(
+        "black_smoke.capture",
+        "black_smoke_capture",
+        capture.id,
+        {"station": station.code, "capture_id": data.capture_id, "plate": plate, "ringelmann": data.ringelmann},
+    )
+    return capture, False
+
+
+def review_capture(capture_id: int, decision: str, note: str | None, principal: Principal) -> BlackSmokeCapture:
+    """An environment officer confirms or rejects a pending capture; confirmed ones count."""
+    capture = db.session.get(BlackSmokeCapture, capture_id, with_for_update=True)
+    if capture is None:
+        raise NotFound(f"no black-smoke capture {capture_id}")
+    status = ReviewStatus.confirmed.value if decision == "confirm" else ReviewStatus.rejected.value
+    if capture.review_status != ReviewStatus.pending.value:
+        if capture.review_status == status:
+            return capture  # a retried review changes nothing
+        raise Conflict(
+            f"capture {capture_id} was already {capture.review_status}",
+            {"decision": f"already {capture.review_status}"},
+        )
+    capture.review_status = status
+    capture.reviewed_by = principal.name
+    capture.reviewed_at = now_utc()
+    capture.review_note = note
+    db.session.flush()
+    audit.record(f"black_smoke.{status}", "black_smoke_capture", capture.id, {"review_status": status, "note": note})
+    if status == ReviewStatus.confirmed.value:
+        events.emit("black_smoke_capture", capture.id, capture_json(capture), station=capture.station.code)
+        if capture.vehicle_id is not None:
+            notify_verdicts(
+                [
+                    VerdictEvent(
+                        "black_smoke", capture.id, capture.vehicle_id, capture.captured_at, capture.verdict, True
+                    )
+                ]
+            )
+    return capture

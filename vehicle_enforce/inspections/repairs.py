@@ -1,0 +1,124 @@
+"""Repairs posted by M站s, so the shared case sees them without retyping (flush, never commit)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from plates import normalize_plate
+from vehicle_enforce.auth.principal import Principal
+from vehicle_enforce.core import audit, batch
+from vehicle_enforce.core.timeutil import to_local
+from vehicle_enforce.extensions import db
+from vehicle_enforce.inspections.hooks import notify_repair
+from vehicle_enforce.inspections.models import (
+    Repair,
+    StationKind,
+)
+from vehicle_enforce.inspections.posting import (
+    check_not_future,
+    match_fields,
+    same_content,
+    station_for_post,
+    utc_text,
+)
+from vehicle_enforce.reviews import queue as review_queue
+from vehicle_enforce.vehicles.matching import match_many
+
+# --------------------------------------------------------------------------------------------------
+# Repairs (M站)
+
+
+@dataclass
+class RepairIn:
+    station: str | None
+    repair_number: str
+    repaired_at: datetime
+    plate: str
+    plate_color: str
+    items: list[str]
+    technician: str | None = None
+    note: str | None = None
+
+
+def repair_json(r: Repair, *, duplicate: bool = False) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "station": r.station.code,
+        "repair_number": r.repair_number,
+        "repaired_at": to_local(r.repaired_at).isoformat(),
+        "plate": r.plate,
+        "plate_color": r.plate_color,
+        "vehicle_id": r.vehicle_id,
+        "match_decision": r.match_decision,
+        "items": r.items,
+        "technician": r.technician,
+        "note": r.note,
+        "duplicate": duplicate,
+    }
+
+
+def record_repair(data: RepairIn, principal: Principal | None) -> tuple[Repair, bool]:
+    """Store a repair posted by an M站 so the shared case sees it without retyping."""
+    station = station_for_post(data.station, principal, {StationKind.repair.value})
+    digest = batch.payload_hash({**asdict(data), "station": None, "repaired_at": utc_text(data.repaired_at)})
+    existing = db.session.scalar(
+        select(Repair).where(Repair.station_id == station.id, Repair.repair_number == data.repair_number)
+    )
+    if existing is not None:
+        return same_content(existing, digest, "repair_number", data.repair_number), True
+    check_not_future(data.repaired_at, "repaired_at")
+    plate = normalize_plate(data.plate)
+    match = match_many([(plate, data.plate_color)])[0]
+    fields = match_fields(match)
+    repair = Repair(
+        station_id=station.id,
+        repair_number=data.repair_number,
+        repaired_at=data.repaired_at,
+        plate=plate,
+        plate_color=data.plate_color,
+        vehicle_id=fields["vehicle_id"],
+        match_decision=fields["match_decision"],
+        items=data.items,
+        technician=data.technician,
+        note=data.note,
+        payload_sha256=digest,
+    )
+    try:
+        # Added inside the savepoint: when a concurrent post stored the same key first, the rollback
+        # to the savepoint also forgets the object, so the session stays usable for the re-read.
+        with db.session.begin_nested():
+            db.session.add(repair)
+            db.session.flush()
+    except IntegrityError:
+        again = db.session.scalar(
+            select(Repair).where(Repair.station_id == station.id, Repair.repair_number == data.repair_number)
+        )
+        if again is None:
+            raise
+        return same_content(again, digest, "repair_number", data.repair_number), True
+    review_queue.queue(
+        "repair",
+        repair.id,
+        station_id=station.id,
+        occurred_at=repair.repaired_at,
+        verdict=None,
+        plate=plate,
+        plate_color=repair.plate_color,
+        confidence=None,
+        decision=repair.match_decision,
+        vehicle_id=repair.vehicle_id,
+        result=match,
+    )
+    audit.record(
+        "repair.record",
+        "repair",
+        repair.id,
+        {"station": station.code, "repair_number": data.repair_number, "plate": plate, "items": data.items},
+    )
+    notify_repair(repair)
+    return repair, False

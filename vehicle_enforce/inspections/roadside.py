@@ -1,0 +1,242 @@
+"""Roadside, spot and I站 tests: judge with the limit set of the day, match and store (flush, never
+commit)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from plates import normalize_plate
+from remote_sensing import (
+    NoLimitSetError,
+    Verdict,
+    judge_free_acceleration,
+    judge_lug_down,
+    judge_obd,
+    judge_ringelmann,
+)
+from vehicle_enforce.auth.principal import Principal
+from vehicle_enforce.core import audit, events
+from vehicle_enforce.core.errors import Conflict, Invalid
+from vehicle_enforce.core.timeutil import local_day, to_local
+from vehicle_enforce.extensions import db
+from vehicle_enforce.inspections import evidence
+from vehicle_enforce.inspections.hooks import VerdictEvent, notify_verdicts
+from vehicle_enforce.inspections.models import (
+    RoadsideTest,
+    StationKind,
+    TestKind,
+    TestMethod,
+)
+from vehicle_enforce.inspections.posting import (
+    check_not_future,
+    match_fields,
+    station_for_post,
+    verdict_json,
+)
+from vehicle_enforce.inspections.rules import RulesBook, region
+from vehicle_enforce.reviews import queue as review_queue
+from vehicle_enforce.vehicles.matching import match_many
+from vehicle_enforce.vehicles.models import Owner
+
+# --------------------------------------------------------------------------------------------------
+# Roadside, spot and I站 tests
+
+
+@dataclass
+class TestIn:
+    station: str | None
+    report_number: str
+    kind: str
+    method: str
+    tested_at: datetime
+    plate: str
+    plate_color: str
+    readings: dict[str, Any]
+    owner_id: int | None = None
+    location: str | None = None
+    operator: str | None = None
+    note: str | None = None
+    photos: list[evidence.Upload] = field(default_factory=list)  # kept as the test's evidence
+    plate_read: dict[str, Any] | None = None  # what the reader said, when the plate came from a photo
+
+
+TEST_STATION_KINDS = {
+    TestKind.roadside.value: {StationKind.roadside.value, StationKind.remote_sensing.value},
+    TestKind.spot_check.value: {StationKind.spot_check.value, StationKind.roadside.value},
+    TestKind.inspection.value: {StationKind.inspection.value},
+}
+TEST_SOURCES = {
+    TestKind.roadside.value: "roadside",
+    TestKind.spot_check.value: "spot_check",
+    TestKind.inspection.value: "inspection",
+}
+
+
+def judge_test(method: str, readings: dict[str, Any], on: datetime) -> Verdict:
+    """Judge a test with the limit set in force on its day (GB 3847 methods, OBD check)."""
+    rules = RulesBook().on(local_day(on))
+    area = region() or None
+    try:
+        if method == TestMethod.free_acceleration:
+            return judge_free_acceleration(readings["k_readings"], rules, on=on, region=area)
+        if method == TestMethod.lug_down:
+            return judge_lug_down(readings["k"], readings["nox_ppm"], rules, on=on, region=area)
+        if method == TestMethod.ringelmann:
+            return judge_ringelmann(readings["ringelmann"], rules, on=on, region=area)
+        return judge_obd(
+            readings["mil_on"], readings.get("fault_codes", []), readings["readiness_ok"], readings["tampering"], rules
+        )
+    except NoLimitSetError:
+        raise Invalid("no limit set is in force on that day", {"tested_at": "no limit set in force"}) from None
+    except ValueError as exc:
+        raise Invalid(str(exc), {"readings": str(exc)}) from None
+
+
+def test_json(t: RoadsideTest, *, duplicate: bool = False) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "station": t.station.code,
+        "report_number": t.report_number,
+        "kind": t.kind,
+        "method": t.method,
+        "tested_at": to_local(t.tested_at).isoformat(),
+        "plate": t.plate,
+        "plate_color": t.plate_color,
+        "vehicle_id": t.vehicle_id,
+        "match_decision": t.match_decision,
+        "owner_id": t.owner_id,
+        "location": t.location,
+        "operator": t.operator,
+        "readings": t.readings,
+        "verdict": t.verdict,
+        "limit_set": t.limit_set,
+        "exceeded": t.exceeded,
+        "invalid_reasons": t.invalid_reasons,
+        "values": t.judged_values,
+        "turn_back": t.turn_back,
+        "message": _operator_message(t),
+        "note": t.note,
+        "duplicate": duplicate,
+    }
+
+
+def _operator_message(t: RoadsideTest) -> str:
+    from vehicle_enforce.core.labels import label, limit_set
+
+    if t.turn_back:
+        items = "、".join(f"{label(e['item'], 'item')} {e['value']:g} > {e['limit']:g}" for e in t.exceeded)
+        return f"不合格，须劝返：{items}（{limit_set(t.limit_set)}）"
+    if t.verdict == "invalid":
+        return f"检测无效，须重新检测：{'、'.join(label(r, 'invalid_reason') for r in t.invalid_reasons)}"
+    return f"合格（{limit_set(t.limit_set)}）"
+
+
+def record_test(data: TestIn, principal: Principal | None) -> tuple[RoadsideTest, bool]:
+    """Judge and store a roadside/spot/I站 test; a repeated report number returns the stored test."""
+    station = station_for_post(data.station, principal, TEST_STATION_KINDS[data.kind])
+    existing = db.session.scalar(
+        select(RoadsideTest).where(
+            RoadsideTest.station_id == station.id, RoadsideTest.report_number == data.report_number
+        )
+    )
+    if existing is not None:
+        if existing.kind != data.kind or existing.method != data.method or existing.readings != data.readings:
+            raise Conflict(
+                f"report {data.report_number} at {station.code} is already stored with other content",
+                {"report_number": "already used for a different test"},
+            )
+        return existing, True
+    check_not_future(data.tested_at, "tested_at")
+    if data.owner_id is not None and db.session.get(Owner, data.owner_id) is None:
+        raise Invalid("unknown owner", {"owner_id": "no such owner"})
+    verdict = judge_test(data.method, data.readings, data.tested_at)
+    plate = normalize_plate(data.plate)
+    match = match_many([(plate, data.plate_color)])[0]
+    fields = match_fields(match)
+    test = RoadsideTest(
+        station_id=station.id,
+        report_number=data.report_number,
+        kind=data.kind,
+        method=data.method,
+        tested_at=data.tested_at,
+        plate=plate,
+        plate_color=data.plate_color,
+        vehicle_id=fields["vehicle_id"],
+        match_decision=fields["match_decision"],
+        owner_id=data.owner_id,
+        location=data.location,
+        operator=data.operator,
+        readings=data.readings,
+        verdict=verdict.verdict,
+        limit_set=verdict.limit_set,
+        exceeded=verdict_json(verdict),
+        invalid_reasons=list(verdict.invalid_reasons),
+        judged_values=dict(verdict.values),
+        turn_back=verdict.failed,
+        note=data.note,
+    )
+    try:
+        # Added inside the savepoint: when a concurrent post stored the same key first, the rollback
+        # to the savepoint also forgets the object, so the session stays usable for the re-read.
+        with db.session.begin_nested():
+            db.session.add(test)
+            db.session.flush()
+    except IntegrityError:
+        # A concurrent retry stored the same report first: answer with that one.
+        again = db.session.scalar(
+            select(RoadsideTest).where(
+                RoadsideTest.station_id == station.id, RoadsideTest.report_number == data.report_number
+            )
+        )
+        if again is None:
+            raise
+        return again, True
+    evidence.store([("roadside_test", test.id, up) for up in data.photos])
+    if review_queue.counts("roadside_test", test.verdict, test.kind):
+        confidence = data.plate_read.get("confidence") if data.plate_read else None
+        review_queue.queue(
+            "roadside_test",
+            test.id,
+            station_id=station.id,
+            occurred_at=test.tested_at,
+            verdict=test.verdict,
+            plate=plate,
+            plate_color=test.plate_color,
+            confidence=confidence if isinstance(confidence, int | float) else None,
+            decision=test.match_decision,
+            vehicle_id=test.vehicle_id,
+            result=match,
+        )
+    details: dict[str, Any] = {
+        "station": station.code,
+        "report_number": data.report_number,
+        "plate": plate,
+        "verdict": verdict.verdict,
+    }
+    if data.plate_read is not None:  # the operator confirmed or corrected a plate read from the photo
+        details["plate_read"] = data.plate_read
+        details["plate_corrected"] = normalize_plate(str(data.plate_read.get("plate") or "")) != plate
+    audit.record(f"{data.kind}.test", "roadside_test", test.id, details)
+    events.emit("roadside_test", test.id, test_json(test), station=station.code)
+    # A passing test releases a repaired vehicle; one that names it only through a near plate match waits
+    # for the person who reviews the match (never a release on a possible misread).
+    held = test.verdict == "pass" and test.match_decision == "probable"
+    if test.vehicle_id is not None and not held:
+        notify_verdicts(
+            [
+                VerdictEvent(
+                    TEST_SOURCES[data.kind],  # type: ignore[arg-type]
+                    test.id,
+                    test.vehicle_id,
+                    test.tested_at,
+                    test.verdict,
+                    test.verdict != "invalid",
+                )
+            ]
+        )
+    return test, False

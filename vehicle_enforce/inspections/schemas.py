@@ -1,0 +1,231 @@
+"""Request and answer schemas of the inspections API (passes, tests, captures, repairs, rules)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from plates import normalize_plate
+from plates.text import validate_plate
+from remote_sensing import PLATE_COLORS
+from vehicle_enforce.core.pagination import PageQuery
+from vehicle_enforce.core.schemas import QuerySchema, Schema
+from vehicle_enforce.inspections.models import BlackSmokeCapture, Repair, RoadsideTest, RuleChange
+from vehicle_enforce.inspections.passes import MAX_BATCH
+
+PlateColor = Literal["blue", "yellow", "green", "yellow_green", "white", "black", "unknown"]
+assert set(PlateColor.__args__) == set(PLATE_COLORS)  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------------------------------
+# Schemas
+
+
+class PhotoIn(Schema):
+    name: str = Field(min_length=1, max_length=128)
+    content_base64: str
+
+
+class CanonicalPass(BaseModel):
+    """A pass in the canonical HJ 845 shape (validated field by field; see the contract)."""
+
+    station: str
+    record_id: str
+    measured_at: AwareDatetime
+    device: str | None = None
+    lane: str | None = None
+    plate: str | None = None
+    plate_color: PlateColor | None = None
+    plate_confidence: float | None = Field(default=None, ge=0, le=1)
+    fuel: str | None = None
+    speed_kmh: float | None = None
+    accel_ms2: float | None = None
+    vsp_kw_t: float | None = None
+    wind_ms: float | None = None
+    temperature_c: float | None = None
+    humidity_pct: float | None = None
+    pressure_kpa: float | None = None
+    co2_pct: float | None = None
+    co_pct: float | None = None
+    hc_ppm: float | None = None
+    no_ppm: float | None = None
+    opacity_pct: float | None = None
+    ringelmann: int | None = Field(default=None, ge=0, le=5)
+    device_valid: bool | None = None
+    device_verdict: str | None = None
+    photos: list[str | PhotoIn] = []
+
+
+class PassBatch(BaseModel):
+    passes: list[CanonicalPass] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class ItemError(BaseModel):
+    field: str
+    code: str
+    message: str
+
+
+class PassResult(BaseModel):
+    index: int
+    status: Literal["created", "duplicate", "conflict", "invalid"]
+    id: int | None = None
+    station: str | None = None
+    record_id: str | None = None
+    verdict: Literal["pass", "exceed", "invalid"] | None = None
+    exceeded: list[dict[str, Any]] | None = None
+    invalid_reasons: list[str] | None = None
+    vehicle_id: int | None = None
+    match_decision: str | None = None
+    plate_status: str | None = None
+    duplicate: bool | None = None
+    error: ItemError | None = None
+
+
+class PassResults(BaseModel):
+    results: list[PassResult]
+
+
+class ListQuery(PageQuery):
+    plate: str | None = Field(default=None, max_length=16)
+    plate_color: PlateColor | None = None
+    station: str | None = Field(default=None, max_length=32)
+    since: AwareDatetime | date | None = None
+    until: AwareDatetime | date | None = None
+
+
+class PassQuery(ListQuery):
+    record_id: str | None = Field(default=None, max_length=64)
+    verdict: Literal["pass", "exceed", "invalid"] | None = None
+    plate_status: Literal["matched", "ambiguous", "unregistered", "pending"] | None = None
+    vehicle_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+#: Readings an opacimeter / NOx analyser can give (remote_sensing.verdicts K_RANGE, NOX_RANGE).
+K = Annotated[float, Field(ge=0, le=20)]
+NOX = Annotated[float, Field(ge=0, le=10_000)]
+
+
+class FreeAcceleration(Schema):
+    k_readings: list[K] = Field(min_length=3, max_length=20)
+
+
+class LugDown(Schema):
+    k: K | list[K]
+    nox_ppm: NOX | list[NOX]
+
+
+class Ringelmann(Schema):
+    ringelmann: int = Field(ge=0, le=5)
+
+
+class Obd(Schema):
+    mil_on: bool
+    fault_codes: list[str] = Field(default_factory=list, max_length=100)
+    readiness_ok: bool
+    tampering: bool
+
+
+READINGS: dict[str, type[Schema]] = {
+    "free_acceleration": FreeAcceleration,
+    "lug_down": LugDown,
+    "ringelmann": Ringelmann,
+    "obd": Obd,
+}
+Method = Literal["free_acceleration", "lug_down", "ringelmann", "obd"]
+
+
+class InspectionIn(Schema):
+    """An I站 (periodic inspection / retest) result."""
+
+    stored_as = (RoadsideTest,)
+
+    station: str | None = Field(default=None, max_length=32, description="defaults to the token's station")
+    report_number: str = Field(min_length=1, max_length=64)
+    method: Method
+    tested_at: AwareDatetime
+    plate: str = Field(min_length=1, max_length=16)
+    plate_color: PlateColor
+    readings: dict[str, Any] = Field(description="free_acceleration: k_readings (3+); lug_down: k, nox_ppm; ...")
+    operator: str | None = Field(default=None, max_length=128)
+    note: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("plate")
+    @classmethod
+    def _a_plate(cls, value: str) -> str:
+        """The vehicle is in front of the tester: its plate must be a plate (GA 36 length and characters)."""
+        check = validate_plate(normalize_plate(value), "unknown")
+        if not check.ok:
+            raise PydanticCustomError("plate_invalid", "{zh} ({en})", {"zh": check.reason_zh, "en": check.reason})
+        return value
+
+
+class RoadsideTestIn(InspectionIn):
+    """A roadside (路检) or depot spot (入户抽测) test."""
+
+    kind: Literal["roadside", "spot_check"]
+    owner_id: int | None = Field(default=None, description="the fleet or owner visited (spot tests)")
+    location: str | None = Field(default=None, max_length=256)
+
+
+class TestQuery(ListQuery):
+    kind: Literal["roadside", "spot_check", "inspection"] | None = None
+    method: Method | None = None
+    verdict: Literal["pass", "exceed", "fail", "invalid"] | None = None
+    report_number: str | None = Field(default=None, max_length=64)
+    vehicle_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+class CaptureIn(Schema):
+    stored_as = (BlackSmokeCapture,)
+    station: str | None = Field(default=None, max_length=32)
+    capture_id: str = Field(min_length=1, max_length=64)
+    captured_at: AwareDatetime
+    site: str | None = Field(default=None, max_length=256)
+    plate: str = Field(default="", max_length=16)
+    plate_color: PlateColor = "unknown"
+    ringelmann: int = Field(ge=0, le=5)
+    photos: list[PhotoIn] = Field(default_factory=list, max_length=10, description="photos and the video clip")
+
+
+class CaptureQuery(ListQuery):
+    review_status: Literal["pending", "confirmed", "rejected"] | None = None
+    verdict: Literal["pass", "exceed"] | None = None
+    vehicle_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+class ReviewIn(Schema):
+    stored_as = (BlackSmokeCapture,)
+    decision: Literal["confirm", "reject"]
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class RepairIn(Schema):
+    stored_as = (Repair,)
+    station: str | None = Field(default=None, max_length=32)
+    repair_number: str = Field(min_length=1, max_length=64)
+    repaired_at: AwareDatetime
+    plate: str = Field(min_length=1, max_length=16)
+    plate_color: PlateColor
+    items: list[str] = Field(min_length=1, max_length=50)
+    technician: str | None = Field(default=None, max_length=128)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class RepairQuery(ListQuery):
+    repair_number: str | None = Field(default=None, max_length=64)
+    vehicle_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+class RulesOn(QuerySchema):
+    on: date | None = None
+
+
+class RuleChangeIn(Schema):
+    stored_as = (RuleChange,)
+    effective_from: date
+    document: dict[str, Any] = Field(description="a rules override: limit_sets, validity, blacklist, obd ...")
+    note: str | None = Field(default=None, max_length=2000)

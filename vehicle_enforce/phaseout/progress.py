@@ -1,0 +1,158 @@
+"""Phase-out progress: done / quota / on-track per township and county.
+
+Plain functions: they flush, never commit, and raise `core.errors` refusals. Counting runs in SQL
+(grouped aggregates), never as a Python loop over vehicles or actions.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+
+from vehicle_enforce.auth.models import Township
+from vehicle_enforce.core.errors import NotFound
+from vehicle_enforce.extensions import db
+from vehicle_enforce.phaseout.eligibility import (
+    eligible_clause,
+    not_phased_out,
+)
+from vehicle_enforce.phaseout.models import (
+    PhaseoutAction,
+    PhaseoutPeriod,
+)
+from vehicle_enforce.phaseout.quotas import list_periods, milestones_of, quotas_of
+from vehicle_enforce.phaseout.rules import Milestone, current_rules
+from vehicle_enforce.vehicles.models import Vehicle
+
+# --- progress ----------------------------------------------------------------------------------
+
+
+def choose_period(as_of: date, code: str | None = None) -> PhaseoutPeriod | None:
+    """The named period, else the one running on `as_of`, else the latest started; None if none is set."""
+    if code is not None:
+        period: PhaseoutPeriod | None = db.session.scalar(select(PhaseoutPeriod).where(PhaseoutPeriod.code == code))
+        if period is None:
+            raise NotFound(f"no phase-out period '{code}'", {"period": "unknown period"})
+        return period
+    periods = list_periods()
+    rules = current_rules()
+    running = [p for p in periods if p.starts_on <= as_of <= milestones_of(p, rules)[-1].due]
+    started = [p for p in periods if p.starts_on <= as_of]
+    chosen = running or started or periods
+    return chosen[-1] if chosen else None
+
+
+def _row(
+    done: int, recent: int, quota: int, remaining: int, milestone: Milestone, as_of: date, weeks: float
+) -> dict[str, Any]:
+    target = math.ceil(quota * milestone.percent / 100)
+    weekly_rate = recent / weeks if weeks > 0 else 0.0
+    days_left = max(0, (milestone.due - as_of).days)
+    projected = done + weekly_rate * days_left / 7
+    return {
+        "done": done,
+        "quota": quota,
+        "percent": round(100 * done / quota, 1) if quota else None,
+        "eligible_remaining": remaining,
+        "milestone_target": target,
+        "weekly_rate": round(weekly_rate, 2),
+        "projected_at_milestone": round(projected, 1),
+        "on_track": (projected >= target) if quota else None,
+    }
+
+
+def progress(as_of: date, *, period_code: str | None = None, township_id: int | None = None) -> dict[str, Any]:
+    """Done / quota / percent / on-track per township and for the county, as of the end of `as_of`."""
+    rules = current_rules()
+    period = choose_period(as_of, period_code)
+    milestones = milestones_of(period, rules)
+    starts_on = period.starts_on if period is not None else rules.default_period_start
+    upcoming = [m for m in milestones if m.due >= as_of]
+    milestone = upcoming[0] if upcoming else milestones[-1]
+    quotas = quotas_of(period) if period is not None else {}
+
+    # The trailing rate window, shortened when the period began less than `rate_weeks` ago.
+    window_days = max(0, min(rules.rate_weeks * 7, (as_of - starts_on).days + 1))
+    recent_from = as_of - timedelta(days=window_days)
+    counted = and_(PhaseoutAction.action_date >= starts_on, PhaseoutAction.action_date <= as_of)
+    done_rows = db.session.execute(
+        select(
+            PhaseoutAction.township_id,
+            func.count(),
+            func.sum(case((PhaseoutAction.action_date > recent_from, 1), else_=0)),
+        )
+        .where(counted)
+        .group_by(PhaseoutAction.township_id)
+    ).all()
+    done = {tid: (int(n), int(r or 0)) for tid, n, r in done_rows}
+    remaining = dict(
+        db.session.execute(
+            select(Vehicle.township_id, func.count())
+            .where(eligible_clause(rules), not_phased_out(as_of))
+            .group_by(Vehicle.township_id)
+        ).all()
+    )
+
+    townships = db.session.scalars(select(Township).order_by(Township.id)).all()
+    weeks = window_days / 7
+    rows = []
+    for t in townships:
+        if township_id is not None and t.id != township_id:
+            continue
+        if not t.active and t.id not in quotas and t.id not in done:
+            continue
+        n, recent = done.get(t.id, (0, 0))
+        rows.append(
+            {
+                "township_id": t.id,
+                "township_code": t.code,
+                "township": t.name,
+                **_row(n, recent, quotas.get(t.id, 0), int(remaining.get(t.id, 0)), milestone, as_of, weeks),
+            }
+        )
+    county = None
+    if township_id is None:
+        county = _row(
+            sum(n for n, _ in done.values()),
+            sum(r for _, r in done.values()),
+            sum(quotas.values()),
+            int(sum(remaining.values())),
+            milestone,
+            as_of,
+            weeks,
+        )
+    return {
+        "as_of": as_of.isoformat(),
+        "period": period.code if period is not None else None,
+        "period_starts_on": starts_on.isoformat(),
+        "milestones": [m.as_json() for m in milestones],
+        "next_milestone": milestone.as_json(),
+        "rate_window_days": window_days,
+        "townships": rows,
+        "county": county,
+    }
+
+
+def cumulative_by_township(
+    as_of: date, *, period_code: str | None = None, township_id: int | None = None
+) -> tuple[dict[str, Any], Any]:
+    """Progress plus a frame of cumulative actions per (township, date) since the period start (for charts)."""
+    import pandas as pd
+
+    report = progress(as_of, period_code=period_code, township_id=township_id)
+    starts_on = date.fromisoformat(report["period_starts_on"])
+    rows = db.session.execute(
+        select(PhaseoutAction.township_id, PhaseoutAction.action_date, func.count())
+        .where(PhaseoutAction.action_date >= starts_on, PhaseoutAction.action_date <= as_of)
+        .group_by(PhaseoutAction.township_id, PhaseoutAction.action_date)
+    ).all()
+    frame = pd.DataFrame(rows, columns=["township_id", "action_date", "count"])
+    if not frame.empty:
+        frame = frame.sort_values(["township_id", "action_date"])
+        frame["cumulative"] = frame.groupby("township_id")["count"].cumsum()
+    else:
+        frame["cumulative"] = pd.Series(dtype="int64")
+    return report, frame
