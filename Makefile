@@ -23,14 +23,16 @@ run: install
 	@echo "serving on http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/api/docs)"
 	$(VE) serve --host $(HOST) --port $(PORT)
 
-## make test: set up, lint, then the whole suite on SQLite and PostgreSQL (browser tests included).
+## make test: set up, lint, type-check, then the whole suite on SQLite and PostgreSQL (browser tests included).
 test: install browser-deps
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 browser-deps:
 	@bash scripts/ensure-browser.sh

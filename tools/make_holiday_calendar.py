@@ -17,6 +17,7 @@ running into an incomplete year say so.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -41,7 +42,7 @@ NAMES = {h.value: h.chinese for h in Holiday}
 NAMES["Anti-Fascist 70th Day"] = "抗战胜利70周年纪念日"
 
 
-def _days(year: int):
+def _days(year: int) -> Iterator[date]:
     day = date(year, 1, 1)
     while day.year == year:
         yield day

@@ -22,12 +22,12 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
 def celery_init_app(app: Flask) -> Celery:
     from vehicle_enforce.core import tasks
 
-    class FlaskTask(Task):  # type: ignore[misc]
+    class FlaskTask(Task[Any, Any]):
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
             with app.app_context():
                 return tasks.run_now(self.name, *args, **kwargs)
 
-    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app: Celery = Celery(app.name, task_cls=FlaskTask)
     celery_app.conf.update(
         broker_url=app.config["BROKER_URL"],
         result_backend=app.config.get("RESULT_BACKEND") or app.config["BROKER_URL"],
@@ -52,7 +52,8 @@ def _make_worker_celery() -> Celery | None:
         return None
     from vehicle_enforce import create_app
 
-    return create_app().extensions["celery"]
+    worker_celery: Celery = create_app().extensions["celery"]  # set by celery_init_app above
+    return worker_celery
 
 
 celery = _make_worker_celery()

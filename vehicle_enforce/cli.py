@@ -52,7 +52,7 @@ def _serve(host: str, port: int, workers: int, threads: int, debug: bool) -> Non
         return
     from gunicorn.app.base import BaseApplication
 
-    class _Server(BaseApplication):  # type: ignore[misc]
+    class _Server(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)

@@ -228,13 +228,13 @@ def check(reads: Sequence[Read], principal: Principal, *, reason: str | None, mo
         stored_by_index[index] = {**stored, "seen_at": read.seen_at or now}
     _add_details([answered[i] for i in valid], detail_ids)
     results, stored_rows = [], []
-    for index, read in enumerate(reads):
-        if index in answered:
+    for index, (read, message) in enumerate(zip(reads, problems, strict=True)):
+        if message is None:
             results.append(answered[index])
             stored_rows.append(stored_by_index[index])
             continue
         field = f"reads.{index}.plate"
-        problem = {"field": field, "code": "not_a_plate", "message": problems[index]}
+        problem = {"field": field, "code": "not_a_plate", "message": message}
         results.append(batch.invalid(index, problem, plate=read.plate, plate_color=read.plate_color))
         stored_rows.append({"plate": read.plate, "seen_at": read.seen_at or now, "hit": None, "vehicle_id": None})
     _record(
@@ -289,9 +289,10 @@ def _answer(
         "entry": entry,
         "case": case,
     }
-    stored_hit, stored_entry, stored_vehicle = hit, entry["id"] if entry else None, vehicle_id
+    stored_hit: str | None = hit
+    stored_entry, stored_vehicle = entry["id"] if entry else None, vehicle_id
     if result.decision == "ambiguous":
-        candidates = []
+        candidates: list[dict[str, Any]] = []
         for c in result.candidates:
             c_row = vehicles.get(c.vehicle_id)
             listed = c_row is not None and c_row[1] is not None
@@ -384,8 +385,8 @@ def _add_details(items: list[dict[str, Any]], vehicle_ids: set[int]) -> None:
     if entry_ids:
         # `evidence_match`: "probable" while the listing rests on a near plate match nobody has confirmed
         # (police verify the plate), "confirmed" once a person has, else "exact" (reviews, issue 24).
-        columns = [BlacklistEntry.id, BlacklistEntry.evidence, BlacklistEntry.evidence_match]
-        for eid, ev, match in db.session.execute(select(*columns).where(BlacklistEntry.id.in_(entry_ids))):
+        query = select(BlacklistEntry.id, BlacklistEntry.evidence, BlacklistEntry.evidence_match)
+        for eid, ev, match in db.session.execute(query.where(BlacklistEntry.id.in_(entry_ids))):
             evidence_of[eid] = list(ev or [])
             match_of[eid] = match
     wanted: dict[str, set[int]] = {}

@@ -219,8 +219,9 @@ def _list_by_repeats(
     newest = max(e.measured_at for v in vehicle_ids for e in by_vehicle[v])
     oldest = min(e.measured_at for v in vehicle_ids for e in by_vehicle[v])
     start, end = oldest - timedelta(days=window_days + 1), newest + timedelta(days=window_days + 1)
-    released: dict[int, datetime] = dict(
-        db.session.execute(
+    released: dict[int, datetime] = {
+        vehicle_id: at
+        for vehicle_id, at in db.session.execute(
             select(BlacklistEntry.vehicle_id, func.max(BlacklistEntry.released_at))
             .where(
                 BlacklistEntry.vehicle_id.in_(vehicle_ids),
@@ -230,8 +231,9 @@ def _list_by_repeats(
                 or_(BlacklistEntry.release_kind.is_(None), BlacklistEntry.release_kind != "withdrawn"),
             )
             .group_by(BlacklistEntry.vehicle_id)
-        ).all()
-    )
+        )
+        if at is not None
+    }
     times: dict[int, list[datetime]] = defaultdict(list)
     for vehicle_id, at in db.session.execute(
         _exceeding_passes(

@@ -8,7 +8,7 @@ record for a case or refuse with a Chinese message naming the field and saying w
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 
@@ -24,6 +24,7 @@ from vehicle_enforce.vehicles.models import Vehicle
 RETEST_KINDS = ("inspection", "roadside")
 SCRAPPING_KINDS = ("scrapped", "deregistered")
 MINUTE = "%Y-%m-%d %H:%M"
+Record = TypeVar("Record", Repair, RoadsideTest)
 
 
 def latest_evidence_at(entry: BlacklistEntry) -> datetime:
@@ -85,6 +86,7 @@ def find_repair(vehicle_id: int, entry: BlacklistEntry, fields: dict[str, Any], 
         .where(Repair.repair_number == str(number), Repair.vehicle_id == vehicle_id)
     )
     repair = _the_one(
+        Repair,
         stmt,
         Repair.station_id,
         fields.get("repair_station"),
@@ -107,21 +109,22 @@ def find_repair(vehicle_id: int, entry: BlacklistEntry, fields: dict[str, Any], 
 
 
 def _the_one(
+    model: type[Record],
     stmt: Any,
     station_id: Any,
     station_code: Any,
     principal: Principal,
     missing: tuple[str, dict[str, str]],
     many: tuple[str, dict[str, str]],
-) -> Any:
-    """The single record `stmt` finds, narrowed to the named station and the caller's own station;
+) -> Record:
+    """The single `model` record `stmt` finds, narrowed to the named station and the caller's own station;
     a clear refusal when there is none or more than one."""
     if station_code:
         stmt = stmt.where(Station.code == station_code)
     scope = _station_scope(principal)
     if scope is not None:
         stmt = stmt.where(station_id == scope)
-    found = list(db.session.scalars(stmt))
+    found: list[Record] = list(db.session.scalars(stmt))
     if not found:
         raise Invalid(*missing)
     if len(found) > 1:
@@ -170,6 +173,7 @@ def find_retest(case: Any, fields: dict[str, Any], principal: Principal) -> Road
         )
     )
     test = _the_one(
+        RoadsideTest,
         stmt,
         RoadsideTest.station_id,
         fields.get("station"),

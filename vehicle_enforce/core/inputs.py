@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 from sqlalchemy import String
 from sqlalchemy.orm import InstrumentedAttribute
 
 from vehicle_enforce.core.messages import MESSAGES
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 #: Allowed control characters (multi-line notes).
 ALLOWED_CONTROLS = frozenset("\t\n\r")
@@ -109,7 +112,7 @@ def db_int(text: str | None) -> int | None:
 # Request-wide guards: ids in paths, text in query strings and forms
 
 
-def init_app(app: Any) -> None:
+def init_app(app: Flask) -> None:
     """Ids above the database's integer range never reach a query (404: no such record can exist);
     a query parameter or form field with a control or bidi character is refused before any view."""
     from flask import request

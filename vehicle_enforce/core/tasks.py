@@ -57,12 +57,12 @@ def _embedded_queue(app: Flask) -> Any:
 
     huey = SqliteHuey("vehicle-enforce", filename=str(queue_path(app)), results=False, utc=True)
 
-    @huey.task(name="core.run_job")
+    @huey.task(name="core.run_job")  # type: ignore[untyped-decorator]  # huey ships no type information
     def run_job(job_id: int) -> None:
         with app.app_context():
             jobs.execute(job_id)
 
-    @huey.periodic_task(crontab(minute="*"), name="core.sweep_jobs")
+    @huey.periodic_task(crontab(minute="*"), name="core.sweep_jobs")  # type: ignore[untyped-decorator]  # as above
     def sweep_jobs() -> None:
         with app.app_context():
             jobs.sweep()

@@ -133,8 +133,8 @@ def _pass_text_problem(data: Mapping[str, Any]) -> tuple[str, str, str] | None:
             return "$", "control_character", ""
     photos = data.get("photos")
     for i, photo in enumerate(photos if isinstance(photos, list) else []):
-        name = photo.get("name") if isinstance(photo, dict) else photo
-        if isinstance(name, str) and PHOTO_NAME_LENGTH and len(name.strip()) > PHOTO_NAME_LENGTH:
+        photo_name = photo.get("name") if isinstance(photo, dict) else photo
+        if isinstance(photo_name, str) and PHOTO_NAME_LENGTH and len(photo_name.strip()) > PHOTO_NAME_LENGTH:
             return f"photos.{i}", "too_long", f"at most {PHOTO_NAME_LENGTH} characters"
     return None
 
@@ -147,8 +147,8 @@ def parse_pass(index: int, data: Any, uploads: Sequence[evidence.Upload] = ()) -
     station_raw = data.get("station") if isinstance(data.get("station"), str) else None
     text_problem = _pass_text_problem(data)
     if text_problem is not None:
-        name, code, detail = text_problem
-        return refuse(index, name, detail or code, station_raw if name != "station" else None, code=code)
+        field, code, detail = text_problem
+        return refuse(index, field, detail or code, station_raw if field != "station" else None, code=code)
     device = data.pop("device", None)
     if isinstance(device, int) and not isinstance(device, bool):
         device = str(device)  # devices send their codes as numbers or text
@@ -491,22 +491,22 @@ def store_passes(
         pos = positions[id(item)]
         if results[pos] is not None:
             continue
-        row = fresh_rows.get(key) or stored.get(key)
-        if row is None:  # a duplicate of a batch item that was itself refused
+        kept = fresh_rows.get(key) or stored.get(key)
+        if kept is None:  # a duplicate of a batch item that was itself refused
             results[pos] = batch.invalid(item.index, batch.error("record_id", "repeats_refused"), record_id=key[1])
-        elif row.get("payload_sha256") not in (None, item.payload_sha256):
+        elif kept.get("payload_sha256") not in (None, item.payload_sha256):
             results[pos] = {
                 "index": item.index,
                 "status": batch.CONFLICT,
-                "id": row["id"],
+                "id": kept["id"],
                 "record_id": key[1],
                 "error": batch.error("record_id", "conflict"),
             }
         elif key in fresh_rows and key not in counted:
-            results[pos] = pass_result(item.index, row, code_by_id[key[0]], duplicate=False)
+            results[pos] = pass_result(item.index, kept, code_by_id[key[0]], duplicate=False)
             counted.add(key)
         else:
-            results[pos] = pass_result(item.index, row, code_by_id[key[0]], duplicate=True)
+            results[pos] = pass_result(item.index, kept, code_by_id[key[0]], duplicate=True)
 
     summary = {
         "stored": len(fresh_rows),

@@ -50,6 +50,10 @@ def check_seen_again(
     # One query, as many rows as vehicles that should be off the road (usually none).
     actions: dict[int, PhaseoutAction] = {}
     retired: dict[int, str] = {}
+    # Either may be missing: the outer join gives no action for a vehicle only the registry holds as
+    # retired, and the loop over sightings below looks both up per vehicle.
+    action: PhaseoutAction | None
+    status: str | None
     for vehicle_id, status, action in db.session.execute(
         select(Vehicle.id, Vehicle.status, PhaseoutAction)
         .outerjoin(PhaseoutAction, PhaseoutAction.vehicle_id == Vehicle.id)

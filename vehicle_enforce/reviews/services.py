@@ -51,7 +51,7 @@ MODELS: dict[str, type[Any]] = {
     RecordKind.repair: Repair,
     RecordKind.gate_record: GateRecord,
 }
-KIND_ZH = {
+KIND_ZH: dict[str, str] = {
     RecordKind.remote_sensing_pass: "遥感检测",
     RecordKind.roadside_test: "路检/抽测/I站检测",
     RecordKind.black_smoke_capture: "黑烟抓拍",
@@ -292,10 +292,10 @@ def decide(
     elif chosen == ReviewAction.correct:
         assert plate is not None and plate_color is not None
         record.plate, record.plate_color = plate, plate_color
-        vehicle = db.session.scalar(select(Vehicle).where(Vehicle.plate == plate, Vehicle.plate_color == plate_color))
-        if vehicle is not None:
-            vehicle_services.confirm_match(review.record_kind, record.id, vehicle.id, why)
-            new_vehicle, decision = vehicle.id, "confirmed"
+        found = db.session.scalar(select(Vehicle).where(Vehicle.plate == plate, Vehicle.plate_color == plate_color))
+        if found is not None:
+            vehicle_services.confirm_match(review.record_kind, record.id, found.id, why)
+            new_vehicle, decision = found.id, "confirmed"
         else:
             new_vehicle, decision = None, "none"
     else:
@@ -415,12 +415,12 @@ def withdraw(vehicle_id: int, kind: str, record: Any, reason: str, principal: Pr
     if step is not None:
         named = db.session.scalars(select(Case).where(Case.vehicle_id == vehicle_id, step == record.id)).all()
         cases.extend((case, None) for case in named if all(case.id != c.id for c, _ in cases))
-    for case, entry in cases:
+    for case, listing in cases:
         message = (
             f"案件 {case.id}（{_plate(case)}，当前状态：{labels.label(case.state, 'case_state')}）"
             f"所依据的{what}已撤回：{reason}。请环保与交警核查，必要时撤销处罚。"
         )
-        open_task(case, entry, kind, record.id, message, reason, principal.name)
+        open_task(case, listing, kind, record.id, message, reason, principal.name)
 
 
 def _plate(case: Case) -> str:

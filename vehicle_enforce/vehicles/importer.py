@@ -209,7 +209,7 @@ def import_vehicles(
     mapping: str | Path | None = None,
     encoding: str = "auto",
     errors_out: str | Path | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
     chunk_rows: int = CHUNK_ROWS,
     actor: Any = None,
 ) -> ImportReport:
