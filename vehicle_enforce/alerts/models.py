@@ -9,10 +9,10 @@ from sqlalchemy import JSON, ForeignKey, Integer, SmallInteger, String, UniqueCo
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vehicle_enforce.core.timeutil import now_utc
-from vehicle_enforce.extensions import db
+from vehicle_enforce.extensions import Model
 
 
-class Alert(db.Model):  # type: ignore[name-defined,misc]
+class Alert(Model):
     __tablename__ = "pollution_alerts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -28,7 +28,7 @@ class Alert(db.Model):  # type: ignore[name-defined,misc]
     history: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
 
 
-class EnterpriseGrade(db.Model):  # type: ignore[name-defined,misc]
+class EnterpriseGrade(Model):
     __tablename__ = "enterprise_grades"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -37,7 +37,7 @@ class EnterpriseGrade(db.Model):  # type: ignore[name-defined,misc]
     daily_truck_trips: Mapped[int] = mapped_column(Integer)
 
 
-class GateRecord(db.Model):  # type: ignore[name-defined,misc]
+class GateRecord(Model):
     __tablename__ = "gate_records"
     __table_args__ = (UniqueConstraint("owner_id", "plate", "direction", "at"),)
 

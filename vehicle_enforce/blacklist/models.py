@@ -9,13 +9,13 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Tex
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vehicle_enforce.core.timeutil import now_utc
-from vehicle_enforce.extensions import db
+from vehicle_enforce.extensions import Model
 from vehicle_enforce.vehicles.models import Vehicle
 
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
-class BlacklistEntry(db.Model):  # type: ignore[name-defined,misc]
+class BlacklistEntry(Model):
     """One listing of a vehicle; released entries stay as history (nothing is deleted)."""
 
     __tablename__ = "blacklist_entries"
@@ -51,7 +51,7 @@ class BlacklistEntry(db.Model):  # type: ignore[name-defined,misc]
     vehicle: Mapped[Vehicle] = relationship()
 
 
-class HotlistLookup(db.Model):  # type: ignore[name-defined,misc]
+class HotlistLookup(Model):
     """Who looked up which plates, when and why (accountability for police lookups)."""
 
     __tablename__ = "hotlist_lookups"
@@ -68,7 +68,7 @@ class HotlistLookup(db.Model):  # type: ignore[name-defined,misc]
     hit_count: Mapped[int] = mapped_column(Integer)
 
 
-class HotlistRead(db.Model):  # type: ignore[name-defined,misc]
+class HotlistRead(Model):
     """One plate of a lookup; reads that were not hits are purged after the retention period."""
 
     __tablename__ = "hotlist_reads"
@@ -84,7 +84,7 @@ class HotlistRead(db.Model):  # type: ignore[name-defined,misc]
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("blacklist_entries.id"))
 
 
-class EvidenceWithdrawal(db.Model):  # type: ignore[name-defined,misc]
+class EvidenceWithdrawal(Model):
     """Environment withdrew a station's or one device's passes over a period (e.g. a failed calibration)."""
 
     __tablename__ = "evidence_withdrawals"
@@ -100,7 +100,7 @@ class EvidenceWithdrawal(db.Model):  # type: ignore[name-defined,misc]
     outcome: Mapped[dict[str, Any]] = mapped_column(JSON)  # passes, released entries, tasks opened
 
 
-class WithdrawnPass(db.Model):  # type: ignore[name-defined,misc]
+class WithdrawnPass(Model):
     """A pass withdrawn as evidence: it stays stored and judged, and counts toward no listing."""
 
     __tablename__ = "withdrawn_passes"

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vehicle_enforce.blacklist.models import BlacklistEntry
 from vehicle_enforce.core.timeutil import now_utc
-from vehicle_enforce.extensions import db
+from vehicle_enforce.extensions import Model
 from vehicle_enforce.inspections.models import RoadsideTest
 from vehicle_enforce.vehicles.models import Vehicle
 
@@ -37,7 +37,7 @@ OPEN_STATES = (
 )
 
 
-class Case(db.Model):  # type: ignore[name-defined,misc]
+class Case(Model):
     __tablename__ = "cases"
     __table_args__ = (Index("ix_cases_state_due", "state", "due_at"),)
 
@@ -69,7 +69,7 @@ class Case(db.Model):  # type: ignore[name-defined,misc]
     actions: Mapped[list[CaseAction]] = relationship(order_by="CaseAction.id", back_populates="case")
 
 
-class CaseAction(db.Model):  # type: ignore[name-defined,misc]
+class CaseAction(Model):
     __tablename__ = "case_actions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -85,7 +85,7 @@ class CaseAction(db.Model):  # type: ignore[name-defined,misc]
     case: Mapped[Case] = relationship(back_populates="actions")
 
 
-class CaseDocument(db.Model):  # type: ignore[name-defined,misc]
+class CaseDocument(Model):
     """A document of the penalty procedure (事先告知书, 处罚决定书), its service and the owner's answer."""
 
     __tablename__ = "case_documents"
@@ -107,7 +107,7 @@ class CaseDocument(db.Model):  # type: ignore[name-defined,misc]
     answer: Mapped[str | None] = mapped_column(Text)
 
 
-class Notice(db.Model):  # type: ignore[name-defined,misc]
+class Notice(Model):
     """A notice to a department inbox or to a vehicle owner; every notice is stored."""
 
     __tablename__ = "notices"
@@ -124,7 +124,7 @@ class Notice(db.Model):  # type: ignore[name-defined,misc]
     send_error: Mapped[str | None] = mapped_column(Text)
 
 
-class ChangeFeedItem(db.Model):  # type: ignore[name-defined,misc]
+class ChangeFeedItem(Model):
     """Listings, releases and case actions in the order other departments' systems follow them."""
 
     __tablename__ = "change_feed"

@@ -21,12 +21,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from vehicle_enforce.core import audit
 from vehicle_enforce.core.errors import Invalid
 from vehicle_enforce.core.timeutil import now_utc
-from vehicle_enforce.extensions import db
+from vehicle_enforce.extensions import Model, db
 
 KINDS = ("holiday", "workday", "normal")  # normal: an override back to the plain weekday/weekend rule
 
 
-class CalendarOverride(db.Model):  # type: ignore[name-defined,misc]
+class CalendarOverride(Model):
     """Admin's correction of one day of the shipped holiday calendar."""
 
     __tablename__ = "calendar_overrides"
@@ -39,7 +39,7 @@ class CalendarOverride(db.Model):  # type: ignore[name-defined,misc]
     changed_at: Mapped[datetime] = mapped_column(default=now_utc)
 
 
-class CalendarYear(db.Model):  # type: ignore[name-defined,misc]
+class CalendarYear(Model):
     """A year whose State Council holiday notice admin has entered (beyond the shipped years)."""
 
     __tablename__ = "calendar_years"

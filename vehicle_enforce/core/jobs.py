@@ -23,7 +23,7 @@ from sqlalchemy import JSON, Integer, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vehicle_enforce.core.timeutil import now_utc
-from vehicle_enforce.extensions import db
+from vehicle_enforce.extensions import Model, db
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ KEEP_DONE_DAYS = 7
 _current_job: contextvars.ContextVar[int | None] = contextvars.ContextVar("ve_current_job", default=None)
 
 
-class Job(db.Model):  # type: ignore[name-defined,misc]
+class Job(Model):
     __tablename__ = "jobs"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -9,12 +9,12 @@ from sqlalchemy import JSON, BigInteger, Date, Index, Integer, String, Text, Uni
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vehicle_enforce.core.timeutil import now_utc
-from vehicle_enforce.extensions import db
+from vehicle_enforce.extensions import Model
 
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
-class ExportRecord(db.Model):  # type: ignore[name-defined,misc]
+class ExportRecord(Model):
     __tablename__ = "export_records"
     __table_args__ = (
         UniqueConstraint("target", "idempotency_key"),

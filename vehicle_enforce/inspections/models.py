@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vehicle_enforce.auth.models import Township
 from vehicle_enforce.core.timeutil import now_utc
-from vehicle_enforce.extensions import db
+from vehicle_enforce.extensions import Model
 
 # Passes are the high-volume table: 64-bit ids on PostgreSQL, SQLite needs INTEGER for its rowid alias.
 BigId = BigInteger().with_variant(Integer, "sqlite")
@@ -65,7 +65,7 @@ class ReviewStatus(enum.StrEnum):
     rejected = "rejected"
 
 
-class Station(db.Model):  # type: ignore[name-defined,misc]
+class Station(Model):
     __tablename__ = "stations"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -83,7 +83,7 @@ class Station(db.Model):  # type: ignore[name-defined,misc]
     devices: Mapped[list[Device]] = relationship(back_populates="station")
 
 
-class Device(db.Model):  # type: ignore[name-defined,misc]
+class Device(Model):
     __tablename__ = "devices"
     __table_args__ = (UniqueConstraint("station_id", "code"),)
 
@@ -96,7 +96,7 @@ class Device(db.Model):  # type: ignore[name-defined,misc]
     station: Mapped[Station] = relationship(back_populates="devices")
 
 
-class EvidenceFile(db.Model):  # type: ignore[name-defined,misc]
+class EvidenceFile(Model):
     """A photo or video stored once on disk under EVIDENCE_PATH, addressed by its SHA-256."""
 
     __tablename__ = "evidence_files"
@@ -108,7 +108,7 @@ class EvidenceFile(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
 
 
-class EvidenceLink(db.Model):  # type: ignore[name-defined,misc]
+class EvidenceLink(Model):
     """Which record an evidence file belongs to, under the name the sender gave it."""
 
     __tablename__ = "evidence_links"
@@ -126,7 +126,7 @@ class EvidenceLink(db.Model):  # type: ignore[name-defined,misc]
     file: Mapped[EvidenceFile] = relationship()
 
 
-class RemoteSensingPass(db.Model):  # type: ignore[name-defined,misc]
+class RemoteSensingPass(Model):
     """One vehicle pass through a remote-sensing site with its verdict (HJ 845-2017 record)."""
 
     __tablename__ = "remote_sensing_passes"
@@ -180,7 +180,7 @@ class RemoteSensingPass(db.Model):  # type: ignore[name-defined,misc]
     station: Mapped[Station] = relationship()
 
 
-class RoadsideTest(db.Model):  # type: ignore[name-defined,misc]
+class RoadsideTest(Model):
     """A roadside (路检), depot spot (入户抽测) or I站 inspection test of one vehicle."""
 
     __tablename__ = "roadside_tests"
@@ -216,7 +216,7 @@ class RoadsideTest(db.Model):  # type: ignore[name-defined,misc]
     station: Mapped[Station] = relationship()
 
 
-class BlackSmokeCapture(db.Model):  # type: ignore[name-defined,misc]
+class BlackSmokeCapture(Model):
     """A black-smoke camera hit; it counts as an exceedance only after an officer confirms it."""
 
     __tablename__ = "black_smoke_captures"
@@ -248,7 +248,7 @@ class BlackSmokeCapture(db.Model):  # type: ignore[name-defined,misc]
     station: Mapped[Station] = relationship()
 
 
-class Repair(db.Model):  # type: ignore[name-defined,misc]
+class Repair(Model):
     """A repair done at an accredited repair station (M站), posted by that station."""
 
     __tablename__ = "repairs"
@@ -274,7 +274,7 @@ class Repair(db.Model):  # type: ignore[name-defined,misc]
     station: Mapped[Station] = relationship()
 
 
-class RuleChange(db.Model):  # type: ignore[name-defined,misc]
+class RuleChange(Model):
     """An environment-department change to limits, validity ranges or the listing rule, dated.
 
     `document` is a `remote_sensing.load_rules` override; the rules in force on a day are the defaults

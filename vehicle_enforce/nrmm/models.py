@@ -9,10 +9,10 @@ from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vehicle_enforce.core.timeutil import now_utc
-from vehicle_enforce.extensions import db
+from vehicle_enforce.extensions import Model
 
 
-class Site(db.Model):  # type: ignore[name-defined,misc]
+class Site(Model):
     __tablename__ = "nrmm_sites"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -25,7 +25,7 @@ class Site(db.Model):  # type: ignore[name-defined,misc]
     zone_class: Mapped[str | None] = mapped_column(String(4))  # GB 36886 class required in the zone, e.g. III
 
 
-class Machine(db.Model):  # type: ignore[name-defined,misc]
+class Machine(Model):
     __tablename__ = "nrmm_machines"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -51,7 +51,7 @@ class Machine(db.Model):  # type: ignore[name-defined,misc]
     site: Mapped[Site | None] = relationship()
 
 
-class SiteMove(db.Model):  # type: ignore[name-defined,misc]
+class SiteMove(Model):
     __tablename__ = "nrmm_site_moves"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -61,7 +61,7 @@ class SiteMove(db.Model):  # type: ignore[name-defined,misc]
     moved_at: Mapped[datetime] = mapped_column(default=now_utc)
 
 
-class SamplingPlan(db.Model):  # type: ignore[name-defined,misc]
+class SamplingPlan(Model):
     __tablename__ = "nrmm_sampling_plans"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -75,7 +75,7 @@ class SamplingPlan(db.Model):  # type: ignore[name-defined,misc]
     items: Mapped[list[PlanItem]] = relationship(order_by="PlanItem.id", back_populates="plan")
 
 
-class PlanItem(db.Model):  # type: ignore[name-defined,misc]
+class PlanItem(Model):
     __tablename__ = "nrmm_plan_items"
     __table_args__ = (UniqueConstraint("plan_id", "machine_id"),)
 
@@ -89,7 +89,7 @@ class PlanItem(db.Model):  # type: ignore[name-defined,misc]
     plan: Mapped[SamplingPlan] = relationship(back_populates="items")
 
 
-class SpotCheck(db.Model):  # type: ignore[name-defined,misc]
+class SpotCheck(Model):
     __tablename__ = "nrmm_spot_checks"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

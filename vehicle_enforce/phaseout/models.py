@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vehicle_enforce.auth.models import Township
 from vehicle_enforce.core.timeutil import now_utc
-from vehicle_enforce.extensions import db
+from vehicle_enforce.extensions import Model
 from vehicle_enforce.vehicles.models import Vehicle
 
 
@@ -34,7 +34,7 @@ class AlertState(enum.StrEnum):
     handled = "handled"
 
 
-class PhaseoutPeriod(db.Model):  # type: ignore[name-defined,misc]
+class PhaseoutPeriod(Model):
     """A task period (e.g. "2019-2020") counted from `starts_on`, with its milestones."""
 
     __tablename__ = "phaseout_periods"
@@ -50,7 +50,7 @@ class PhaseoutPeriod(db.Model):  # type: ignore[name-defined,misc]
     quotas: Mapped[list[PhaseoutQuota]] = relationship(back_populates="period")
 
 
-class PhaseoutQuota(db.Model):  # type: ignore[name-defined,misc]
+class PhaseoutQuota(Model):
     """How many vehicles a township must phase out in a period."""
 
     __tablename__ = "phaseout_quotas"
@@ -66,7 +66,7 @@ class PhaseoutQuota(db.Model):  # type: ignore[name-defined,misc]
     township: Mapped[Township] = relationship()
 
 
-class PhaseoutAction(db.Model):  # type: ignore[name-defined,misc]
+class PhaseoutAction(Model):
     """The one recorded way a vehicle leaves the phase-out list: scrapped, deregistered or transferred out."""
 
     __tablename__ = "phaseout_actions"
@@ -95,7 +95,7 @@ class PhaseoutAction(db.Model):  # type: ignore[name-defined,misc]
     township: Mapped[Township | None] = relationship()
 
 
-class SeenAgainAlert(db.Model):  # type: ignore[name-defined,misc]
+class SeenAgainAlert(Model):
     """A phased-out vehicle seen on the road again: a case for the environment and police departments."""
 
     __tablename__ = "phaseout_seen_again_alerts"

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, Stri
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vehicle_enforce.core.timeutil import now_utc
-from vehicle_enforce.extensions import db
+from vehicle_enforce.extensions import Model
 
 
 class RecordKind(enum.StrEnum):
@@ -35,7 +35,7 @@ class ReviewAction(enum.StrEnum):
     reread = "reread"  # the plate reader later read the photo and matched exactly (system)
 
 
-class MatchReview(db.Model):  # type: ignore[name-defined,misc]
+class MatchReview(Model):
     """A doubtful plate match (pending, ambiguous or probable) waiting for, or decided by, a person."""
 
     __tablename__ = "match_reviews"
@@ -68,7 +68,7 @@ class MatchReview(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
 
 
-class EvidenceTask(db.Model):  # type: ignore[name-defined,misc]
+class EvidenceTask(Model):
     """Evidence a case rests on was withdrawn after the case moved on: people must decide what follows.
 
     Opened for environment and police (a penalty may need revoking); never closes a case or releases a

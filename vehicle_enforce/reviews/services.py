@@ -469,7 +469,7 @@ def open_task(
         )
     )
     if existing is not None:
-        return existing  # type: ignore[no-any-return]
+        return existing
     task = EvidenceTask(
         kind="evidence_withdrawn",
         case_id=case.id,

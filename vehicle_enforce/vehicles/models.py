@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vehicle_enforce.auth.models import Township
 from vehicle_enforce.core.timeutil import now_utc
-from vehicle_enforce.extensions import db
+from vehicle_enforce.extensions import Model
 
 
 class VehicleType(enum.StrEnum):
@@ -52,7 +52,7 @@ class OwnerKind(enum.StrEnum):
     enterprise = "enterprise"
 
 
-class Owner(db.Model):  # type: ignore[name-defined,misc]
+class Owner(Model):
     __tablename__ = "owners"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -68,7 +68,7 @@ class Owner(db.Model):  # type: ignore[name-defined,misc]
     vehicles: Mapped[list[Vehicle]] = relationship(back_populates="owner")
 
 
-class Vehicle(db.Model):  # type: ignore[name-defined,misc]
+class Vehicle(Model):
     __tablename__ = "vehicles"
     __table_args__ = (
         UniqueConstraint("plate", "plate_color"),
