@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import ServiceError
+from vehicle_enforce.core.imports import ImportRefused, progress_bar
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import importer
 from vehicle_enforce.inspections import stations as station_services
@@ -112,11 +113,18 @@ def import_remote_sensing(
         raise click.ClickException(f"unknown station {station}")
     errors_path = errors_path or file.with_name(file.name + ".errors.csv")
     try:
-        counts = importer.import_file(
-            file, fmt, station=station, errors_path=errors_path, batch_size=batch_size, **options
-        )
-    except importer.ImportRefused as exc:
-        raise click.ClickException(str(exc)) from None
+        with progress_bar(file) as bar:
+            counts = importer.import_file(
+                file,
+                fmt,
+                station=station,
+                errors_path=errors_path,
+                batch_size=batch_size,
+                progress=bar.update,
+                **options,
+            )
+    except ImportRefused as exc:
+        raise click.ClickException(exc.message) from None
     click.echo(
         f"read {counts['read']}  stored {counts['stored']}  duplicate {counts['duplicate']}  "
         f"invalid {counts['invalid']}  rejected {counts['rejected']}"
