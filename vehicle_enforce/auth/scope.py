@@ -25,9 +25,9 @@ from sqlalchemy import ColumnElement, Select, false, select
 from vehicle_enforce.auth.models import Department
 from vehicle_enforce.auth.principal import SYSTEM, Principal, current_principal
 from vehicle_enforce.core.errors import NotFound
-from vehicle_enforce.extensions import db
+from vehicle_enforce.extensions import Model, db
 
-T = TypeVar("T")
+T = TypeVar("T", bound=Model)
 
 #: entity → (allowed township ids as a list) → SQL condition "the row belongs to one of them".
 TOWNSHIP_OF: dict[type, Callable[[list[int]], ColumnElement[bool]]] = {}
@@ -91,9 +91,9 @@ def scoped(stmt: Select[Any], entity: type, principal: Principal | None = None) 
     return stmt if where is None else stmt.where(where)
 
 
-def visible(entity: type, row_id: int, principal: Principal | None = None) -> bool:
+def visible(entity: type[Model], row_id: int, principal: Principal | None = None) -> bool:
     """Whether the row `row_id` of `entity` exists and is in the caller's scope."""
-    pk = entity.__mapper__.primary_key[0]  # type: ignore[attr-defined]
+    pk = entity.__mapper__.primary_key[0]
     return db.session.scalar(scoped(select(pk).where(pk == row_id), entity, principal)) is not None
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -32,9 +32,14 @@ def stations() -> None:
 @click.option("--calibration-valid-until", type=click.DateTime(formats=["%Y-%m-%d"]))
 @with_appcontext
 def create_station(
-    code: str, kind: str, name: str, township: str | None, location: str | None, calibration_valid_until: object
+    code: str,
+    kind: str,
+    name: str,
+    township: str | None,
+    location: str | None,
+    calibration_valid_until: datetime | None,
 ) -> None:
-    valid = calibration_valid_until.date() if calibration_valid_until else None  # type: ignore[attr-defined]
+    valid = calibration_valid_until.date() if calibration_valid_until else None
     try:
         station = station_services.create_station(
             code=code, kind=kind, name=name, township=township, location=location, calibration_valid_until=valid
@@ -59,9 +64,9 @@ def list_stations() -> None:
 @click.option("--model")
 @click.option("--calibration-valid-until", type=click.DateTime(formats=["%Y-%m-%d"]))
 @with_appcontext
-def add_device(station: str, code: str, model: str | None, calibration_valid_until: object) -> None:
+def add_device(station: str, code: str, model: str | None, calibration_valid_until: datetime | None) -> None:
     """Register a device at a station."""
-    valid = calibration_valid_until.date() if calibration_valid_until else None  # type: ignore[attr-defined]
+    valid = calibration_valid_until.date() if calibration_valid_until else None
     try:
         station_services.add_device(station=station, code=code, model=model, calibration_valid_until=valid)
     except ServiceError as exc:
@@ -75,10 +80,10 @@ def add_device(station: str, code: str, model: str | None, calibration_valid_unt
 @click.option("--device", help="A device code; without it the station's own calibration is set")
 @click.option("--valid-until", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
 @with_appcontext
-def calibrate(station: str, device: str | None, valid_until: object) -> None:
+def calibrate(station: str, device: str | None, valid_until: datetime) -> None:
     """Record a calibration: passes measured after its last valid day are invalid."""
     try:
-        station_services.set_calibration(station=station, device=device, valid_until=valid_until.date())  # type: ignore[attr-defined]
+        station_services.set_calibration(station=station, device=device, valid_until=valid_until.date())
     except ServiceError as exc:
         raise click.ClickException(exc.message) from None
     transaction.commit()

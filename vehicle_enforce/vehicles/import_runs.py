@@ -41,7 +41,8 @@ def read_progress(run_id: str) -> dict[str, Any]:
     path = run_dir(run_id) / "progress.json"
     if not path.is_file():
         raise NotFound("no such import")
-    return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    progress: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return progress
 
 
 def _write_progress(run_id: str, **changes: Any) -> dict[str, Any]:

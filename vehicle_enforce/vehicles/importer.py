@@ -348,13 +348,12 @@ class _ChunkImporter:
             if row.credit_code:
                 values["owner_id"] = enterprises[row.credit_code]
             elif row.owner_name:
-                same_person = (
+                if (
                     stored is not None
                     and stored["owner_kind"] == OwnerKind.person.value
                     and stored["owner_name"] == row.owner_name
-                )
-                if same_person:
-                    values["owner_id"] = stored["owner_id"]  # type: ignore[index]
+                ):  # the same person
+                    values["owner_id"] = stored["owner_id"]
                 else:
                     new_people.append((row, values))
             self._standard(values, stored, row.standard_given)
