@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from typing import Any
 
@@ -125,7 +126,6 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _instance_path(override: dict[str, Any] | None) -> str | None:
-    import os
 
     if override and override.get("INSTANCE_PATH"):
         return str(override["INSTANCE_PATH"])

@@ -10,6 +10,17 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from vehicle_enforce import create_app
+from vehicle_enforce.auth.cli import tokens, townships, users
+from vehicle_enforce.blacklist.cli import hotlist_group
+from vehicle_enforce.core import migrate
+from vehicle_enforce.core.jobs_cli import jobs_command, start_embedded_worker, worker
+from vehicle_enforce.demo import demo
+from vehicle_enforce.exports.cli import export_group
+from vehicle_enforce.inspections.cli import import_remote_sensing, stations
+from vehicle_enforce.nrmm.cli import import_nrmm
+from vehicle_enforce.phaseout.cli import phaseout
+from vehicle_enforce.platereading_cli import plates
+from vehicle_enforce.vehicles.cli import import_group
 
 
 def _create_app(*_args: Any, **_kwargs: Any) -> Any:
@@ -35,7 +46,6 @@ def main() -> None:
 )
 def serve(host: str, port: int, workers: int, threads: int, debug: bool, job_worker: bool) -> None:
     """Serve the app with gunicorn (or the Flask debug server with --debug), and its job worker."""
-    from vehicle_enforce.core.jobs_cli import start_embedded_worker
 
     background = start_embedded_worker() if job_worker else None
     try:
@@ -78,7 +88,6 @@ def db_group() -> None:
 @with_appcontext
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION."""
-    from vehicle_enforce.core import migrate
 
     migrate.upgrade(current_app.config["SQLALCHEMY_DATABASE_URI"], revision)
     click.echo("database is at the latest revision")
@@ -89,7 +98,6 @@ def db_upgrade(revision: str) -> None:
 @with_appcontext
 def db_downgrade(revision: str) -> None:
     """Revert migrations down to REVISION (e.g. base)."""
-    from vehicle_enforce.core import migrate
 
     migrate.downgrade(current_app.config["SQLALCHEMY_DATABASE_URI"], revision)
 
@@ -98,35 +106,19 @@ def db_downgrade(revision: str) -> None:
 @with_appcontext
 def db_check() -> None:
     """Fail if the models differ from the migrated schema."""
-    from vehicle_enforce.core import migrate
 
     migrate.check(current_app.config["SQLALCHEMY_DATABASE_URI"])
     click.echo("models and migrations agree")
 
 
 def _register_domain_commands() -> None:
-    from vehicle_enforce.auth.cli import tokens, townships, users
-    from vehicle_enforce.blacklist.cli import hotlist_group
-    from vehicle_enforce.demo import demo
-    from vehicle_enforce.exports.cli import export_group
-    from vehicle_enforce.inspections.cli import import_remote_sensing, stations
-    from vehicle_enforce.nrmm.cli import import_nrmm
-    from vehicle_enforce.phaseout.cli import phaseout
-    from vehicle_enforce.vehicles.cli import import_group
-
     for group in (users, tokens, townships, stations, demo, import_group, phaseout, hotlist_group, export_group):
         main.add_command(group)
-    from vehicle_enforce.core.jobs_cli import jobs_command, worker
-
     main.add_command(worker)
     main.add_command(jobs_command)
+    main.add_command(plates)
     import_group.add_command(import_remote_sensing)
     import_group.add_command(import_nrmm)
-    try:
-        from vehicle_enforce.platereading_cli import plates
-    except ImportError:  # the plate reader is optional until its module lands
-        return
-    main.add_command(plates)
 
 
 _register_domain_commands()

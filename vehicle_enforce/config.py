@@ -12,6 +12,8 @@ from typing import Any
 
 from flask import Flask
 
+from vehicle_enforce.core import jsontext
+
 DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # default: SQLite file in the instance folder
     "SECRET_KEY": None,  # default: a random key kept in the instance folder
@@ -86,7 +88,6 @@ def normalise_database_url(url: str) -> str:
 
 
 def engine_options(url: str) -> dict[str, Any]:
-    from vehicle_enforce.core import jsontext
 
     # JSON columns (evidence, audit changes, feed payloads) encoded and decoded by orjson.
     json = {"json_serializer": jsontext.dumps, "json_deserializer": jsontext.loads}

@@ -22,6 +22,10 @@ from vehicle_enforce.auth.models import Department, Township, User
 from vehicle_enforce.core import transaction
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import stations as station_services
+from vehicle_enforce.inspections.demo import load as inspections
+from vehicle_enforce.nrmm.demo import load as nrmm
+from vehicle_enforce.phaseout.demo import load as phaseout
+from vehicle_enforce.vehicles.demo import load as vehicles
 from vehicle_enforce.vehicles.models import Owner, Vehicle
 from vehicle_enforce.vehicles.registry import plate_key
 
@@ -197,10 +201,6 @@ def _extend_demo(rng: random.Random) -> None:
 
 def _domain_loaders() -> list[Callable[[random.Random], None]]:
     # One line per domain that has demo data: `from vehicle_enforce.<domain>.demo import load as <domain>`.
-    from vehicle_enforce.inspections.demo import load as inspections
-    from vehicle_enforce.nrmm.demo import load as nrmm
-    from vehicle_enforce.phaseout.demo import load as phaseout
-    from vehicle_enforce.vehicles.demo import load as vehicles
 
     return [vehicles, inspections, phaseout, nrmm]
 

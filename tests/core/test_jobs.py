@@ -96,11 +96,11 @@ def test_a_lost_job_is_queued_again_by_the_sweep(app, collect, run_jobs):
     transaction.commit()
     app.extensions["huey"].flush()  # the queued message is lost (a broker restart, a killed worker)
     assert run_jobs() == 0
-    assert jobs.sweep() == []  # not yet stale
+    assert tasks.sweep() == []  # not yet stale
     job = _job(job_id)
     job.updated_at = now_utc() - jobs.stale_after() * 2
     transaction.commit()
-    assert jobs.sweep() == [job_id]
+    assert tasks.sweep() == [job_id]
     assert run_jobs() == 1 and collect == [3] and _job(job_id).status == "done"
 
 

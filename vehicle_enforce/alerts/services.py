@@ -17,11 +17,16 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import bindparam, select
 
+from plates import normalize_plate
 from vehicle_enforce.alerts.models import Alert, EnterpriseGrade, GateRecord
 from vehicle_enforce.core import audit
+from vehicle_enforce.core.bulk import insert_ignore_conflicts
 from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
+from vehicle_enforce.phaseout import sightings as phaseout_sightings
+from vehicle_enforce.reviews import queue as review_queue
+from vehicle_enforce.vehicles.matching import match_many
 from vehicle_enforce.vehicles.models import Owner, Vehicle
 
 LEVELS = ("blue", "yellow", "orange", "red")
@@ -31,8 +36,7 @@ STANDARD_ZH = "〇一二三四五六"
 
 def measures() -> dict[str, Any]:
     path = current_app.config.get("ALERT_MEASURES_FILE") or Path(__file__).with_name("measures.json")
-    loaded: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
-    return loaded
+    return json.loads(Path(path).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
 def issue(
@@ -244,7 +248,6 @@ def record_gate(owner_id: int, rows: list[dict[str, Any]]) -> tuple[int, int]:
     One INSERT ... ON CONFLICT DO NOTHING: a retry, or the same records posted twice at once, store
     each record once and never fail on the unique key. Only the rows stored now are matched and sighted.
     """
-    from vehicle_enforce.core.bulk import insert_ignore_conflicts
 
     values = [{"owner_id": owner_id, **row} for row in rows]
     inserted = insert_ignore_conflicts(
@@ -259,8 +262,6 @@ def record_gate(owner_id: int, rows: list[dict[str, Any]]) -> tuple[int, int]:
 
 
 def _match_gate(records: Sequence[GateRecord]) -> None:
-    from vehicle_enforce.reviews import queue as review_queue
-    from vehicle_enforce.vehicles.matching import match_many
 
     matches = match_many([(r.plate, r.plate_color) for r in records])
     for record, match in zip(records, matches, strict=True):
@@ -298,8 +299,6 @@ def _match_gate(records: Sequence[GateRecord]) -> None:
 def _gate_sightings(owner_id: int, rows: Sequence[dict[str, Any]]) -> None:
     """A gate record of a vehicle the registry holds as scrapped, deregistered or phased out raises
     the seen-again alert (exact plate and colour: a gate record is linked to no vehicle otherwise)."""
-    from plates import normalize_plate
-    from vehicle_enforce.phaseout import sightings as phaseout_sightings
 
     wanted = {(normalize_plate(r["plate"]), r["plate_color"]) for r in rows}
     plates = sorted({p for p, _ in wanted if p})

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from vehicle_enforce.auth import services
 from vehicle_enforce.auth.models import ApiToken, Department, Township
-from vehicle_enforce.core import transaction
+from vehicle_enforce.core import audit, transaction
 from vehicle_enforce.core.errors import ServiceError
+from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
 
 DEPARTMENTS = click.Choice([d.value for d in Department])
@@ -105,9 +108,6 @@ def create_token(
     department: str, name: str, township: str | None, station: str | None, expires_days: int | None
 ) -> None:
     """Create a token; its secret is printed once, as the last line."""
-    from datetime import timedelta
-
-    from vehicle_enforce.core.timeutil import now_utc
 
     expires_at = now_utc() + timedelta(days=expires_days) if expires_days else None
     try:
@@ -159,7 +159,6 @@ def list_townships() -> None:
 @click.option("--name", required=True)
 @with_appcontext
 def add_township(code: str, name: str) -> None:
-    from vehicle_enforce.core import audit
 
     township = Township(code=code, name=name, active=True)
     db.session.add(township)

@@ -23,19 +23,20 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, false, select
 
 from vehicle_enforce.auth.models import Department
-from vehicle_enforce.auth.principal import SYSTEM, Principal, current_principal
+from vehicle_enforce.auth.principal import current_principal
+from vehicle_enforce.core.actors import SYSTEM, Actor
 from vehicle_enforce.core.errors import NotFound
-from vehicle_enforce.extensions import Model, db
+from vehicle_enforce.extensions import db
+from vehicle_enforce.nrmm.models import Machine, PlanItem, SamplingPlan, Site, SpotCheck
+from vehicle_enforce.vehicles.models import Vehicle
 
-T = TypeVar("T", bound=Model)
+T = TypeVar("T")
 
 #: entity → (allowed township ids as a list) → SQL condition "the row belongs to one of them".
 TOWNSHIP_OF: dict[type, Callable[[list[int]], ColumnElement[bool]]] = {}
 
 
 def _register() -> None:
-    from vehicle_enforce.nrmm.models import Machine, PlanItem, SamplingPlan, Site, SpotCheck
-    from vehicle_enforce.vehicles.models import Vehicle
 
     def sites_of(ids: list[int]) -> Any:
         return select(Site.id).where(Site.township_id.in_(ids))
@@ -56,14 +57,14 @@ def _register() -> None:
     )
 
 
-def caller(principal: Principal | None = None) -> Principal:
+def caller(principal: Actor | None = None) -> Actor:
     """The principal to scope for: the given one, the request's, or the system outside a request."""
     if principal is not None:
         return principal
     return current_principal() or SYSTEM
 
 
-def allowed_townships(principal: Principal | None = None) -> list[int] | None:
+def allowed_townships(principal: Actor | None = None) -> list[int] | None:
     """Township ids the caller may see; None when the caller sees the whole county."""
     p = caller(principal)
     if p.department == Department.township:
@@ -71,7 +72,7 @@ def allowed_townships(principal: Principal | None = None) -> list[int] | None:
     return None
 
 
-def condition(entity: type, principal: Principal | None = None) -> ColumnElement[bool] | None:
+def condition(entity: type, principal: Actor | None = None) -> ColumnElement[bool] | None:
     """The WHERE condition restricting `entity` to the caller, or None for an unrestricted caller."""
     ids = allowed_townships(principal)
     if ids is None:
@@ -85,19 +86,19 @@ def condition(entity: type, principal: Principal | None = None) -> ColumnElement
     return TOWNSHIP_OF[entity](ids)
 
 
-def scoped(stmt: Select[Any], entity: type, principal: Principal | None = None) -> Select[Any]:
+def scoped(stmt: Select[Any], entity: type, principal: Actor | None = None) -> Select[Any]:
     """`stmt` restricted to the rows of `entity` the caller may see."""
     where = condition(entity, principal)
     return stmt if where is None else stmt.where(where)
 
 
-def visible(entity: type[Model], row_id: int, principal: Principal | None = None) -> bool:
+def visible(entity: type, row_id: int, principal: Actor | None = None) -> bool:
     """Whether the row `row_id` of `entity` exists and is in the caller's scope."""
-    pk = entity.__mapper__.primary_key[0]
+    pk = entity.__mapper__.primary_key[0]  # type: ignore[attr-defined]
     return db.session.scalar(scoped(select(pk).where(pk == row_id), entity, principal)) is not None
 
 
-def get_or_404(entity: type[T], row_id: int, principal: Principal | None = None, *, what: str | None = None) -> T:
+def get_or_404(entity: type[T], row_id: int, principal: Actor | None = None, *, what: str | None = None) -> T:
     """The row, or 404 when it is missing or outside the caller's scope (the two are not told apart)."""
     row = db.session.get(entity, row_id)
     if row is None or (allowed_townships(principal) is not None and not visible(entity, row_id, principal)):

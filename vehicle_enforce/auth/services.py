@@ -15,9 +15,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from vehicle_enforce.auth.models import ApiToken, Department, Township, User
 from vehicle_enforce.core import audit
+from vehicle_enforce.core.actors import ANONYMOUS, Actor
 from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
+from vehicle_enforce.inspections.models import Station
 
 TOKEN_PREFIX = "ve_"  # noqa: S105  (a public marker, not a secret)
 MAX_FAILED_LOGINS = 5
@@ -49,8 +51,6 @@ def township_by_name_or_code(value: str) -> Township:
 
 
 def _scope(department: Department, township: str | None, station: str | None) -> tuple[int | None, int | None]:
-    from vehicle_enforce.inspections.models import Station
-
     township_id = station_id = None
     if department == Department.township:
         if not township:
@@ -268,7 +268,7 @@ def finish_login(attempt: LoginTry, username: str, password: str) -> User:
     if not check_password_hash(user.password_hash, password):
         _audit_failure(username, user, "bad_credentials")
         if attempt.count >= MAX_FAILED_LOGINS:
-            audit.record("user.lockout", "user", user.id, actor=_user_principal(user))
+            audit.record("user.lockout", "user", user.id, actor=user_actor(user))
         raise LoginRefused("bad_credentials")
     db.session.execute(
         update(User)
@@ -277,7 +277,7 @@ def finish_login(attempt: LoginTry, username: str, password: str) -> User:
         .execution_options(synchronize_session=False)
     )
     db.session.expire(user, ["failed_logins", "locked_until"])
-    audit.record("user.login", "user", user.id, actor=_user_principal(user))
+    audit.record("user.login", "user", user.id, actor=user_actor(user))
     return user
 
 
@@ -286,15 +286,12 @@ def _plain_username(username: str) -> bool:
 
 
 def _audit_failure(username: str, user: User | None, reason: str) -> None:
-    from vehicle_enforce.auth.principal import Principal
-
-    anonymous = Principal("anonymous", None, "anonymous", None)
     audit.record(
         "user.login_failed",
         "user",
         user.id if user else None,
         {"username": "".join(c for c in username[:64] if c.isprintable()), "reason": reason},
-        actor=anonymous,
+        actor=ANONYMOUS,
     )
 
 
@@ -306,10 +303,9 @@ def active_user(user_id: int, version: object = None) -> User | None:
     return user
 
 
-def _user_principal(user: User) -> object:
-    from vehicle_enforce.auth.principal import Principal
-
-    return Principal("user", user.id, user.username, user.department, user.township_id, user.station_id)
+def user_actor(user: User) -> Actor:
+    """The actor a logged-in person acts as."""
+    return Actor("user", user.id, user.username, user.department, user.township_id, user.station_id)
 
 
 _DUMMY_HASH = generate_password_hash("not-a-real-password")

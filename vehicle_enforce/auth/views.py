@@ -8,10 +8,11 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
 
 from vehicle_enforce.auth import services
-from vehicle_enforce.auth.models import DEPARTMENT_NAMES_ZH, Department
+from vehicle_enforce.auth.models import DEPARTMENT_NAMES_ZH, Department, User
 from vehicle_enforce.auth.principal import current_principal
+from vehicle_enforce.cases import services as case_services
 from vehicle_enforce.core import audit, security, transaction
-from vehicle_enforce.extensions import limiter
+from vehicle_enforce.extensions import db, limiter
 
 bp = Blueprint("auth", __name__)
 
@@ -71,9 +72,6 @@ def safe_next(target: str) -> str | None:
 def logout() -> Any:
     principal = current_principal()
     if principal is not None and principal.kind == "user" and principal.id is not None:
-        from vehicle_enforce.auth.models import User
-        from vehicle_enforce.extensions import db
-
         user = db.session.get(User, principal.id)
         if user is not None:
             services.end_sessions(user)  # the cookie, even if kept, no longer opens a session
@@ -93,8 +91,6 @@ def home() -> Any:
     links = HOME_LINKS.get(principal.department or "", [])
     waiting = overdue = None
     if principal.department in ("environment", "police", "transport"):
-        from vehicle_enforce.cases import services as case_services
-
         box = case_services.inbox(principal.department)
         waiting, overdue = len(box["waiting"]), len(box["overdue"])
     return render_template(

@@ -11,13 +11,14 @@ from sqlalchemy import select
 
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.principal import api_access, principal_or_401
-from vehicle_enforce.blacklist import answers, hotlist, services
+from vehicle_enforce.blacklist import answers, hotlist, services, withdrawals
 from vehicle_enforce.blacklist.models import BlacklistEntry, EvidenceWithdrawal, HotlistLookup
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.openapi import doc
 from vehicle_enforce.core.pagination import PageQuery, page, page_json
 from vehicle_enforce.core.schemas import QuerySchema, Schema, parse_body, parse_query
+from vehicle_enforce.extensions import db
 from vehicle_enforce.vehicles.models import Vehicle
 
 bp = Blueprint("blacklist_api", __name__, url_prefix="/api/v1")
@@ -91,7 +92,6 @@ def list_entries() -> Any:
 @api_access(*READERS)
 @doc("One blacklist entry with its evidence", tags=["blacklist"])
 def get_entry(entry_id: int) -> Any:
-    from vehicle_enforce.extensions import db
 
     entry = db.session.get(BlacklistEntry, entry_id)
     if entry is None:
@@ -112,7 +112,6 @@ def list_manually() -> Any:
 
 
 def _vehicle_by_plate(plate: str | None, colour: str | None) -> int:
-    from vehicle_enforce.extensions import db
 
     if not plate or not colour:
         raise Invalid("give vehicle_id, or plate and plate_color", {"vehicle_id": "required"})
@@ -207,7 +206,6 @@ class WithdrawalIn(Schema):
     tags=["blacklist"],
 )
 def post_withdrawal() -> Any:
-    from vehicle_enforce.blacklist import withdrawals
 
     principal = principal_or_401()
     data = parse_body(WithdrawalIn)

@@ -17,17 +17,18 @@ from flask import current_app
 from sqlalchemy import CursorResult, Select, and_, bindparam, delete, select, text
 
 from plates import MatchResult, normalize_plate, parse_color, validate_plate
-from vehicle_enforce.auth.principal import Principal
 from vehicle_enforce.blacklist import answers
 from vehicle_enforce.blacklist.models import BlacklistEntry, HotlistLookup, HotlistRead
 from vehicle_enforce.cases.models import Case
 from vehicle_enforce.core import batch, bulk
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
+from vehicle_enforce.inspections import evidence as evidence_files
 from vehicle_enforce.phaseout import eligibility as phaseout_eligibility
 from vehicle_enforce.phaseout import sightings as phaseout_sightings
 from vehicle_enforce.vehicles.matching import match_many_with
-from vehicle_enforce.vehicles.models import Vehicle, VehicleStatus
+from vehicle_enforce.vehicles.models import Owner, Vehicle, VehicleStatus
 
 # What the officer does, from the one table in `answers` (kept under these names for older imports).
 ACTIONS_ZH = answers.ACTION_ZH
@@ -182,7 +183,7 @@ def _case_json(case_id: int | None, state: str | None, due_at: datetime | None) 
     }
 
 
-def check(reads: Sequence[Read], principal: Principal, *, reason: str | None, mode: str) -> list[dict[str, Any]]:
+def check(reads: Sequence[Read], principal: Actor, *, reason: str | None, mode: str) -> list[dict[str, Any]]:
     """Answer every read: valid ones with the hotlist answer, texts that cannot be plates as invalid.
 
     Each answer carries `status` ("ok" / "invalid") and, for valid reads, `action`, `severity`,
@@ -347,8 +348,6 @@ def _add_details(items: list[dict[str, Any]], vehicle_ids: set[int]) -> None:
     """Name the vehicle (type, emission standard, owner) and the listing's evidence with photo links."""
     if not vehicle_ids:
         return
-    from vehicle_enforce.inspections import evidence as evidence_files
-    from vehicle_enforce.vehicles.models import Owner
 
     rows = db.session.execute(
         select(
@@ -449,7 +448,7 @@ _PG_RECORD = text(
 )
 
 
-def _record(principal: Principal, reason: str | None, mode: str, reads: list[dict[str, Any]]) -> None:
+def _record(principal: Actor, reason: str | None, mode: str, reads: list[dict[str, Any]]) -> None:
     lookup = {
         "at": now_utc(),
         "actor_kind": principal.kind,

@@ -17,6 +17,8 @@ from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 
+from vehicle_enforce.auth.models import Department
+from vehicle_enforce.auth.principal import current_principal
 from vehicle_enforce.blacklist.models import BlacklistEntry, WithdrawnPass
 from vehicle_enforce.core import audit, events, labels
 from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
@@ -137,7 +139,7 @@ def _evidence_of_test(t: RoadsideTest, station: Station) -> dict[str, Any]:
 
 def on_verdicts(batch: Sequence[VerdictEvent]) -> None:
     """Listing rule and automatic release, run for every batch of new verdicts."""
-    from vehicle_enforce.cases import services as case_services
+    from vehicle_enforce.cases import services as case_services  # FIXME (circles): a signal
 
     counted = [e for e in batch if e.valid and e.verdict in ("exceed", "fail")]
     candidates = sorted({e.vehicle_id for e in counted if e.source in EXCEEDING_SOURCES + TEST_SOURCES})
@@ -365,7 +367,7 @@ def _create_entries(new: Sequence[NewEntry]) -> list[BlacklistEntry]:
     A batch of passes can list hundreds of vehicles while the rule holds their locks; a flush per
     entry would cost several database round trips for each.
     """
-    from vehicle_enforce.cases import services as case_services
+    from vehicle_enforce.cases import services as case_services  # FIXME (circles): a signal
 
     if not new:
         return []
@@ -426,7 +428,7 @@ def release(entry: BlacklistEntry, kind: str, reason: str, actor_name: str) -> B
 
 
 def release_manually(entry_id: int, reason: str, actor_name: str) -> BlacklistEntry:
-    from vehicle_enforce.cases import services as case_services
+    from vehicle_enforce.cases import services as case_services  # FIXME (circles): a signal
 
     entry = db.session.get(BlacklistEntry, entry_id)
     if entry is None:
@@ -474,8 +476,6 @@ OTHER_STATION_KEEP = ("source", "measured_at", "exceeded", "limit_set")
 
 def _callers_station() -> str | None:
     """The calling station's code; None when the caller is not a station (it sees every evidence text)."""
-    from vehicle_enforce.auth.models import Department
-    from vehicle_enforce.auth.principal import current_principal
 
     principal = current_principal()
     if principal is None or principal.department != Department.station:

@@ -12,6 +12,7 @@ from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
 from vehicle_enforce.blacklist import answers, hotlist, services
+from vehicle_enforce.blacklist.api import BatchCheck
 from vehicle_enforce.blacklist.models import BlacklistEntry, HotlistLookup, HotlistRead
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.forms import FormInvalid, parse_form
@@ -37,7 +38,6 @@ def hotlist_page() -> Any:
         else:
             principal = current_principal()
             assert principal is not None
-            from vehicle_enforce.blacklist.api import BatchCheck
 
             try:  # the API's own schema for hotlist checks: plate colours, lengths
                 data = parse_form(

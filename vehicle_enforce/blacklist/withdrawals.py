@@ -16,12 +16,14 @@ from sqlalchemy import select
 
 from vehicle_enforce.blacklist import services as blacklist_services
 from vehicle_enforce.blacklist.models import BlacklistEntry, EvidenceWithdrawal, WithdrawnPass
-from vehicle_enforce.core import audit, bulk, events
+from vehicle_enforce.core import audit, bulk, events, labels
 from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.timeutil import format_local, local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import rules as inspection_rules
 from vehicle_enforce.inspections.models import Device, RemoteSensingPass, Station
+from vehicle_enforce.reviews import services as review_services
+from vehicle_enforce.reviews.models import RecordKind
 
 
 def withdraw(
@@ -96,10 +98,7 @@ def withdraw(
 
 def recheck_listings(pass_ids: set[int], why: str, actor: str) -> dict[str, list[int]]:
     """Run the listing rule again for every active listing that rested on one of these passes."""
-    from vehicle_enforce.cases import services as case_services
-    from vehicle_enforce.core import labels
-    from vehicle_enforce.reviews import services as review_services
-    from vehicle_enforce.reviews.models import RecordKind
+    from vehicle_enforce.cases import services as case_services  # FIXME (circles): a signal
 
     out: dict[str, list[int]] = {"released": [], "tasks": [], "still_listed": []}
     if not pass_ids:

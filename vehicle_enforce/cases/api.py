@@ -19,6 +19,7 @@ from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.openapi import doc
 from vehicle_enforce.core.pagination import PageQuery, page, page_json
 from vehicle_enforce.core.schemas import QuerySchema, Schema, parse_body, parse_query
+from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
 
 bp = Blueprint("cases_api", __name__, url_prefix="/api/v1")
@@ -108,8 +109,6 @@ def list_cases() -> Any:
     if q.vehicle_id:
         stmt = stmt.where(Case.vehicle_id == q.vehicle_id)
     if q.overdue:
-        from vehicle_enforce.core.timeutil import now_utc
-
         stmt = stmt.where(Case.due_at < now_utc(), Case.state.in_(list(services.WAITING_FOR)))
     rows, cursor = page(stmt, Case.id, q)
     return jsonify(page_json(rows, cursor, services.case_json))

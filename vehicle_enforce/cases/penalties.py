@@ -12,7 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from remote_sensing.rules import PenaltyBasis
-from vehicle_enforce.auth.principal import Principal
+from vehicle_enforce.cases import records
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Forbidden, Invalid
 from vehicle_enforce.core.timeutil import format_local, local_day, now_utc
 from vehicle_enforce.inspections import rules as inspection_rules
@@ -60,13 +61,13 @@ def check_limitation(earliest: datetime, opened_at: datetime) -> None:
         )
 
 
-def imposing_department(basis: PenaltyBasis, principal: Principal) -> str:
+def imposing_department(basis: PenaltyBasis, principal: Actor) -> str:
     if principal.department in basis.departments:
         return str(principal.department)
     return basis.departments[0]
 
 
-def check_authority(basis: PenaltyBasis, principal: Principal) -> None:
+def check_authority(basis: PenaltyBasis, principal: Actor) -> None:
     if principal.kind == "system" or principal.department == "admin":
         return
     if principal.department not in basis.departments:
@@ -92,9 +93,8 @@ def check_amount(basis: PenaltyBasis, amount: Decimal | float | None, warning: b
     )
 
 
-def check_penalty(case: Any, fields: dict[str, Any], principal: Principal) -> PenaltyBasis:
+def check_penalty(case: Any, fields: dict[str, Any], principal: Actor) -> PenaltyBasis:
     """The basis of a case's penalty, after every check (limitation, authority, amount), or a refusal."""
-    from vehicle_enforce.cases import records
 
     check_limitation(records.earliest_evidence_at(case.entry), case.opened_at)
     basis = find_basis(str(fields.get("basis") or DEFAULT_VEHICLE_BASIS), "vehicle")

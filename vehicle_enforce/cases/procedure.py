@@ -18,9 +18,11 @@ from flask import current_app
 from sqlalchemy import select
 
 from remote_sensing.rules import PenaltyBasis
+from vehicle_enforce.cases import workdays
 from vehicle_enforce.cases.models import Case, CaseDocument
 from vehicle_enforce.core.errors import Conflict, Invalid
 from vehicle_enforce.core.timeutil import format_local, local_day, now_utc
+from vehicle_enforce.extensions import db
 
 # Working days the owner has to state and defend after the prior notice is served (configurable).
 DEFAULT_STATEMENT_DAYS = 3
@@ -69,7 +71,6 @@ def check_officers(fields: dict[str, Any], minimum: int) -> list[dict[str, str]]
 
 
 def documents(case: Case, kind: str | None = None) -> list[CaseDocument]:
-    from vehicle_enforce.extensions import db
 
     stmt = select(CaseDocument).where(CaseDocument.case_id == case.id)
     if kind:
@@ -85,7 +86,6 @@ def _number(case: Case, kind: str) -> str:
 def issue_prior_notice(
     case: Case, basis: PenaltyBasis, fields: dict[str, Any], department: str, actor: str
 ) -> CaseDocument:
-    from vehicle_enforce.extensions import db
 
     facts = str(fields.get("facts") or "").strip()
     if not facts:
@@ -116,7 +116,6 @@ def issue_prior_notice(
 
 def record_service(case: Case, fields: dict[str, Any]) -> CaseDocument:
     """Record how, when and to whom a document was served; a served prior notice starts the period."""
-    from vehicle_enforce.cases import workdays
 
     kind = fields.get("document") or "prior_notice"
     if kind not in ("prior_notice", "decision"):
@@ -210,7 +209,6 @@ def check_summary_procedure(basis: PenaltyBasis, fields: dict[str, Any]) -> None
 def issue_decision(
     case: Case, basis: PenaltyBasis, fields: dict[str, Any], procedure: str, department: str, actor: str
 ) -> CaseDocument:
-    from vehicle_enforce.extensions import db
 
     doc = CaseDocument(
         case_id=case.id,

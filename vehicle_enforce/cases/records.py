@@ -12,12 +12,13 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 
-from vehicle_enforce.auth.principal import Principal
 from vehicle_enforce.blacklist.models import BlacklistEntry
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Invalid
 from vehicle_enforce.core.timeutil import SHANGHAI, format_local, local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections.models import Repair, RoadsideTest, Station
+from vehicle_enforce.phaseout.models import PhaseoutAction
 from vehicle_enforce.vehicles.models import Vehicle
 
 # Only these tests can decide a retest: an I站 result or a roadside test (a spot check suggests only).
@@ -51,7 +52,7 @@ def _parse(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
-def _station_scope(principal: Principal) -> int | None:
+def _station_scope(principal: Actor) -> int | None:
     """A station token may name only its own station's records."""
     return principal.station_id if principal.department == "station" else None
 
@@ -67,7 +68,7 @@ def repair_problem(repair: Repair, entry: BlacklistEntry) -> str | None:
     return None
 
 
-def find_repair(vehicle_id: int, entry: BlacklistEntry, fields: dict[str, Any], principal: Principal) -> Repair:
+def find_repair(vehicle_id: int, entry: BlacklistEntry, fields: dict[str, Any], principal: Actor) -> Repair:
     """The stored M站 repair the caller names (`repair_number`, optionally `repair_station`), or 422."""
     number = fields.get("repair_number") or fields.get("report_number")
     if not number:
@@ -113,7 +114,7 @@ def _the_one(
     stmt: Any,
     station_id: Any,
     station_code: Any,
-    principal: Principal,
+    principal: Actor,
     missing: tuple[str, dict[str, str]],
     many: tuple[str, dict[str, str]],
 ) -> Record:
@@ -158,7 +159,7 @@ def retest_problem(test: RoadsideTest, case: Any) -> str | None:
     return None
 
 
-def find_retest(case: Any, fields: dict[str, Any], principal: Principal) -> RoadsideTest:
+def find_retest(case: Any, fields: dict[str, Any], principal: Actor) -> RoadsideTest:
     """The stored I站 result or roadside test the caller names (`report_number`, optionally `station`)."""
     number = fields.get("report_number")
     if not number:
@@ -198,7 +199,6 @@ def find_retest(case: Any, fields: dict[str, Any], principal: Principal) -> Road
 
 def scrapping_record(vehicle_id: int) -> dict[str, Any] | None:
     """The recorded scrapping or deregistration of a vehicle (phase-out action or registry status)."""
-    from vehicle_enforce.phaseout.models import PhaseoutAction
 
     action = db.session.scalar(
         select(PhaseoutAction).where(PhaseoutAction.vehicle_id == vehicle_id, PhaseoutAction.kind.in_(SCRAPPING_KINDS))

@@ -15,12 +15,13 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from vehicle_enforce.auth.principal import Principal
+from vehicle_enforce.blacklist import services as blacklist_services
 from vehicle_enforce.blacklist.models import BlacklistEntry
 from vehicle_enforce.cases import penalties, procedure, records, workdays
 from vehicle_enforce.cases.models import OPEN_STATES, Case, CaseAction, CaseState
 from vehicle_enforce.cases.notify import notify
 from vehicle_enforce.core import audit, events
+from vehicle_enforce.core.actors import SYSTEM, Actor
 from vehicle_enforce.core.errors import Conflict, Forbidden, Invalid, NotFound
 from vehicle_enforce.core.timeutil import SHANGHAI, format_local, local_day, now_utc
 from vehicle_enforce.extensions import db
@@ -195,7 +196,7 @@ def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _authorise(transition: Transition, principal: Principal) -> None:
+def _authorise(transition: Transition, principal: Actor) -> None:
     if principal.kind == "system":  # automatic steps (a passing retest, scrapping) act for no department
         return
     if principal.department in transition.departments or principal.department == "admin":
@@ -213,7 +214,7 @@ def _require(fields: dict[str, Any], *names: str) -> None:
         raise Invalid("missing fields for this action", missing)
 
 
-def act(case_id: int, action: str, fields: dict[str, Any], principal: Principal) -> Case:
+def act(case_id: int, action: str, fields: dict[str, Any], principal: Actor) -> Case:
     """Apply one action to a case for `principal`; raise 403/404/409/422 as the rules say."""
     transition = TRANSITIONS.get(action)
     if transition is None:
@@ -336,8 +337,6 @@ def act(case_id: int, action: str, fields: dict[str, Any], principal: Principal)
 
 
 def _close(case: Case, target: str, actor: str, reason: str) -> None:
-    from vehicle_enforce.blacklist import services as blacklist_services
-
     case.closed_at = now_utc()
     case.due_at = None
     entry = db.session.get(BlacklistEntry, case.entry_id)
@@ -379,8 +378,6 @@ def retest_recorded(entry: BlacklistEntry, event: Any) -> None:
     test = db.session.get(RoadsideTest, event.record_id)
     if test is None or records.retest_problem(test, case) is not None:
         return
-    from vehicle_enforce.auth.principal import SYSTEM
-
     act(case.id, "record_retest", {"report_number": test.report_number, "station": test.station.code}, SYSTEM)
 
 
@@ -391,8 +388,6 @@ def repair_posted(repair: Repair) -> None:
     case = db.session.scalar(select(Case).where(Case.vehicle_id == repair.vehicle_id, Case.state == S.repair_ordered))
     if case is None or records.repair_problem(repair, case.entry) is not None:
         return
-    from vehicle_enforce.auth.principal import SYSTEM
-
     fields = {"repair_number": repair.repair_number, "repair_station": repair.station.code}
     act(case.id, "record_repair", fields, SYSTEM)
 
@@ -434,8 +429,6 @@ def open_evidence_withdrawn_task(case: Case, reason: str, actor: str) -> CaseAct
 
 def close_open_cases_for_vehicle(vehicle_id: int, reason: str) -> None:
     """Scrapping or deregistration ends the vehicle's open case (called by the phase-out domain)."""
-    from vehicle_enforce.auth.principal import SYSTEM
-
     for case in db.session.scalars(select(Case).where(Case.vehicle_id == vehicle_id, Case.state.in_(OPEN_STATES))):
         act(case.id, "close_scrapped", {"reason": reason}, SYSTEM)
 
@@ -513,9 +506,7 @@ def case_json(case: Case, *, timeline: bool = False) -> dict[str, Any]:
         "retest": records.test_summary(case.retest) if case.retest is not None else None,
     }
     if timeline:
-        from vehicle_enforce.blacklist.services import entry_json
-
-        data["entry"] = entry_json(case.entry)
+        data["entry"] = blacklist_services.entry_json(case.entry)
         data["documents"] = [procedure.document_json(d) for d in procedure.documents(case)]
         data["timeline"] = [action_json(case, a) for a in case.actions]
     return data

@@ -11,6 +11,7 @@ from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
 from vehicle_enforce.cases import penalties, procedure, services
+from vehicle_enforce.cases.api import ActionIn
 from vehicle_enforce.cases.models import Case
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import ServiceError
@@ -123,7 +124,6 @@ FIELD_LABELS = {
 
 def _fields(action: str) -> dict[str, Any]:
     """The form parsed by the API's own schema (ActionIn): ranges, lengths and dates as the API has them."""
-    from vehicle_enforce.cases.api import ActionIn
 
     form = request.form
     values: dict[str, Any] = {"action": action}

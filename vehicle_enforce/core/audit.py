@@ -15,6 +15,9 @@ from flask import g, has_request_context, request
 from sqlalchemy import JSON, BigInteger, Integer, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from vehicle_enforce.core import actors, bulk
+from vehicle_enforce.core.actors import Actor
+from vehicle_enforce.core.security import valid_request_id
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import Model, db
 
@@ -50,8 +53,6 @@ def current_request_id() -> str | None:
     if has_request_context():
         rid = getattr(g, "request_id", None)
         if rid is None:
-            from vehicle_enforce.core.security import valid_request_id
-
             offered = request.headers.get("X-Request-ID")
             # A client's id is kept only when short and plain; anything else is replaced, never refused.
             rid = offered if valid_request_id(offered) else uuid.uuid4().hex
@@ -66,13 +67,11 @@ def record(
     object_id: Any = None,
     changes: dict[str, Any] | None = None,
     *,
-    actor: Any = None,
+    actor: Actor | None = None,
     session: Session | None = None,
 ) -> AuditEntry:
-    """Add an audit entry for `actor` (default: the request's principal, else the system)."""
-    from vehicle_enforce.auth.principal import SYSTEM, current_principal
-
-    who = actor or current_principal() or SYSTEM
+    """Add an audit entry for `actor` (default: the request's authenticated caller, else the system)."""
+    who = actor or actors.of_request() or actors.SYSTEM
     entry = AuditEntry(
         actor_kind=who.kind,
         actor_id=who.id,
@@ -88,18 +87,15 @@ def record(
     return entry
 
 
-def record_many(changes: Sequence[tuple[str, str, Any, dict[str, Any] | None]], *, actor: Any = None) -> None:
+def record_many(changes: Sequence[tuple[str, str, Any, dict[str, Any] | None]], *, actor: Actor | None = None) -> None:
     """Audit a set of changes, (action, object type, object id, changes) each, in one bulk insert.
 
     For the set-wise paths (the listing rule lists hundreds of vehicles in one batch of passes): the
     rows go straight to the table in the caller's transaction instead of one ORM object each.
     """
-    from vehicle_enforce.auth.principal import SYSTEM, current_principal
-    from vehicle_enforce.core import bulk
-
     if not changes:
         return
-    who = actor or current_principal() or SYSTEM
+    who = actor or actors.of_request() or actors.SYSTEM
     at, request_id = now_utc(), current_request_id()
     bulk.insert_rows(
         AuditEntry.__table__,

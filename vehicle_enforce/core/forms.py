@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from flask import flash, redirect, url_for
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from vehicle_enforce.core.errors import ServiceError
+from vehicle_enforce.core.messages import pydantic_message
 from vehicle_enforce.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -43,9 +44,6 @@ def parse_form(model: type[M], data: Mapping[str, Any], labels: Mapping[str, str
     columns, ranges, finite numbers, dates 1900-2199). Refusals name each field in Chinese
     (`labels` gives the page's names for the fields).
     """
-    from pydantic import ValidationError
-
-    from vehicle_enforce.core.messages import pydantic_message
 
     try:
         return model.model_validate(dict(data), strict=False)
@@ -71,6 +69,6 @@ def refused_to_flash(failed: str, explain: Callable[[Exception], str], back: str
                 flash(f"{failed}：{explain(exc)}", "error")
                 return redirect(url_for(back))
 
-        return cast(F, wrapper)
+        return wrapper  # type: ignore[return-value]
 
     return decorator

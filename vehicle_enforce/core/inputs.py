@@ -18,16 +18,17 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from flask import render_template_string, request
 from pydantic import Field
 from sqlalchemy import String
 from sqlalchemy.orm import InstrumentedAttribute
+from werkzeug.routing import IntegerConverter
 
+from vehicle_enforce.core.errors import Invalid
 from vehicle_enforce.core.messages import MESSAGES
 
 if TYPE_CHECKING:
     from flask import Flask
-
-    from vehicle_enforce.extensions import Model
 
 #: Allowed control characters (multi-line notes).
 ALLOWED_CONTROLS = frozenset("\t\n\r")
@@ -66,9 +67,8 @@ def _walk(value: Any, path: str, found: dict[str, tuple[str, str]]) -> None:
     elif isinstance(value, Mapping):
         for key, item in value.items():
             where = f"{path}.{key}" if path else str(key)
-            key_problem = text_problem(key) if isinstance(key, str) else None
-            if key_problem is not None:
-                found.setdefault(path or "body", key_problem)
+            if isinstance(key, str) and text_problem(key) is not None:
+                found.setdefault(path or "body", text_problem(key))  # type: ignore[arg-type]
                 continue
             _walk(item, where, found)
     elif isinstance(value, list | tuple):
@@ -84,9 +84,10 @@ def column_length(column: Any) -> int | None:
     return None
 
 
-def column_lengths(model: type[Model]) -> dict[str, int]:
+def column_lengths(model: type) -> dict[str, int]:
     """{column name: limit} for the bounded String columns of a mapped class."""
-    return {c.name: int(c.type.length) for c in model.__table__.columns if isinstance(c.type, String) and c.type.length}
+    table = model.__table__  # type: ignore[attr-defined]
+    return {c.name: int(c.type.length) for c in table.columns if isinstance(c.type, String) and c.type.length}
 
 
 def column_field(column: Any, **kwargs: Any) -> Any:
@@ -117,10 +118,6 @@ def db_int(text: str | None) -> int | None:
 def init_app(app: Flask) -> None:
     """Ids above the database's integer range never reach a query (404: no such record can exist);
     a query parameter or form field with a control or bidi character is refused before any view."""
-    from flask import request
-    from werkzeug.routing import IntegerConverter
-
-    from vehicle_enforce.core.errors import Invalid
 
     class _BoundedInt(IntegerConverter):
         def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
@@ -150,7 +147,6 @@ def init_app(app: Flask) -> None:
         return None
 
     def _refused_page(fields: dict[str, str]) -> Any:
-        from flask import render_template_string
 
         body = render_template_string(
             "<!doctype html><html lang=zh-CN><meta charset=utf-8><title>提交未保存</title>"

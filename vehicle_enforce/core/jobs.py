@@ -2,8 +2,8 @@
 
 `tasks.run_later()` adds a `Job` row in the caller's transaction, so the job exists exactly when the data
 it works on does. After the commit its id goes on the queue (Celery in production, huey with SQLite
-storage in the embedded default). A worker runs `execute(job_id)`: it marks the job running, runs the
-task, and marks it done or failed. The scheduled `sweep()` puts back on the queue every job still
+storage in the embedded default). A worker runs `tasks.execute(job_id)`: it marks the job running, runs the
+task, and marks it done or failed. The scheduled `tasks.sweep()` puts back on the queue every job still
 queued, or running without a sign of life, after `JOB_STALE_SECONDS`: a task lost with a killed worker
 or an unreachable broker is redone. Tasks are written to be safe to run twice (they check the state of
 the record they work on first).
@@ -13,8 +13,10 @@ Tasks report progress with `progress(done, total)`; `vehicle-enforce jobs` and t
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -60,48 +62,18 @@ def add(name: str, kwargs: dict[str, Any], total: int | None = None) -> Job:
     return job
 
 
-def stale_after() -> timedelta:
-    return timedelta(seconds=float(current_app.config.get("JOB_STALE_SECONDS") or 300))
-
-
-def execute(job_id: int) -> Any:
-    """Run one job in this process: the worker's entry point for both queues."""
-    from vehicle_enforce.core import tasks
-
-    job = db.session.get(Job, job_id, with_for_update=True)
-    if job is None or job.status == DONE:
-        db.session.rollback()
-        return None
-    now = now_utc()
-    if job.status == RUNNING and job.updated_at > now - stale_after():
-        db.session.rollback()  # another worker has it and is alive
-        return None
-    job.status, job.attempts, job.started_at, job.updated_at, job.error = RUNNING, job.attempts + 1, now, now, None
-    name, kwargs = job.name, dict(job.kwargs or {})
-    db.session.commit()
+@contextlib.contextmanager
+def running(job_id: int) -> Iterator[None]:
+    """Mark `job_id` as the job this context runs, for `progress()`."""
     token = _current_job.set(job_id)
     try:
-        result = tasks.TASKS[name](**kwargs)
-        db.session.commit()
-    except Exception as exc:
-        db.session.rollback()
-        log.exception("job %s (%s) failed", job_id, name)
-        _finish(job_id, FAILED, error=f"{type(exc).__name__}: {exc}"[:512])
-        raise
+        yield
     finally:
         _current_job.reset(token)
-    _finish(job_id, DONE)
-    return result
 
 
-def _finish(job_id: int, status: str, error: str | None = None) -> None:
-    job = db.session.get(Job, job_id)
-    if job is None:
-        return
-    job.status, job.error, job.finished_at, job.updated_at = status, error, now_utc(), now_utc()
-    if status == DONE and job.total is not None:
-        job.done = job.total
-    db.session.commit()
+def stale_after() -> timedelta:
+    return timedelta(seconds=float(current_app.config.get("JOB_STALE_SECONDS") or 300))
 
 
 def progress(done: int, total: int | None = None) -> None:
@@ -119,40 +91,6 @@ def progress(done: int, total: int | None = None) -> None:
         values["total"] = total
     with db.engine.begin() as conn:
         conn.execute(update(Job).where(Job.id == job_id).values(**values))
-
-
-def sweep() -> list[int]:
-    """Re-queue jobs still queued, or running without a sign of life, after `JOB_STALE_SECONDS`."""
-    from vehicle_enforce.core import tasks
-
-    cutoff = now_utc() - stale_after()
-    ids = list(
-        db.session.scalars(
-            select(Job.id).where(Job.status.in_((QUEUED, RUNNING)), Job.updated_at < cutoff).order_by(Job.id)
-        )
-    )
-    if ids:
-        db.session.execute(update(Job).where(Job.id.in_(ids)).values(status=QUEUED, updated_at=now_utc()))
-    old = now_utc() - timedelta(days=KEEP_DONE_DAYS)
-    db.session.execute(Job.__table__.delete().where(Job.status == DONE, Job.updated_at < old))
-    db.session.commit()
-    for job_id in ids:
-        log.warning("job %s was still pending after %s: queued again", job_id, stale_after())
-        tasks.enqueue(job_id)
-    return ids
-
-
-def retry(job_id: int) -> Job | None:
-    """Queue a failed job again (after its cause is fixed)."""
-    from vehicle_enforce.core import tasks
-
-    job = db.session.get(Job, job_id)
-    if job is None or job.status != FAILED:
-        return job
-    job.status, job.updated_at = QUEUED, now_utc()
-    db.session.commit()
-    tasks.enqueue(job_id)
-    return job
 
 
 def latest(name: str) -> Job | None:

@@ -11,7 +11,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from vehicle_enforce.core import jobs, tasks
 from vehicle_enforce.core.jobs import STATUS_ZH
+from vehicle_enforce.core.timeutil import format_local
 
 
 @click.command("worker")
@@ -20,15 +22,12 @@ from vehicle_enforce.core.jobs import STATUS_ZH
 @with_appcontext
 def worker(workers: int, burst: bool) -> None:
     """Run background jobs from the embedded queue (huey, SQLite storage); `serve` starts one."""
-    from vehicle_enforce.core import jobs, tasks
-
-    # current_app is a LocalProxy, which Flask types as the app itself.
-    app = current_app._get_current_object()  # type: ignore[attr-defined]  # see above
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     if app.extensions.get("celery") is not None:
         raise click.ClickException(
             "VE_BROKER_URL is set: run `celery -A vehicle_enforce.celery_app:celery worker --beat` instead"
         )
-    requeued = jobs.sweep()  # jobs left behind by a worker that died are stale by now or soon
+    requeued = tasks.sweep()  # jobs left behind by a worker that died are stale by now or soon
     if requeued:
         click.echo(f"queued again {len(requeued)} job(s) left pending: {requeued}")
     if burst:
@@ -46,11 +45,8 @@ def worker(workers: int, burst: bool) -> None:
 @with_appcontext
 def jobs_command(show_all: bool, retry_id: int | None) -> None:
     """List running, queued and failed background jobs with their progress (rows done / total)."""
-    from vehicle_enforce.core import jobs
-    from vehicle_enforce.core.timeutil import format_local
-
     if retry_id is not None:
-        job = jobs.retry(retry_id)
+        job = tasks.retry(retry_id)
         if job is None:
             raise click.ClickException(f"任务 {retry_id} 不存在")
         click.echo(f"任务 {job.id}：{STATUS_ZH.get(job.status, job.status)}")

@@ -11,14 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from vehicle_enforce.auth.models import Department
-from vehicle_enforce.auth.principal import Principal, current_principal
+from vehicle_enforce.auth.principal import current_principal
+from vehicle_enforce.core.actors import Actor
 
 #: Roles whose work needs owners' contact data (notices, penalties, phase-out).
 PERSONAL_DATA_ROLES = frozenset({Department.environment, Department.transport, Department.police, Department.admin})
 PERSONAL_FIELDS = ("credit_code", "phone", "address")
 
 
-def sees_personal_data(principal: Principal | None = None) -> bool:
+def sees_personal_data(principal: Actor | None = None) -> bool:
     """Whether the caller's role needs owners' personal data (the system, outside a request, does)."""
     p = principal if principal is not None else current_principal()
     if p is None or p.kind == "system":
@@ -50,7 +51,7 @@ def mask_address(value: str | None) -> str | None:
 MASKS = {"credit_code": mask_credit_code, "phone": mask_phone, "address": mask_address}
 
 
-def mask_fields(data: dict[str, Any], *, principal: Principal | None = None, force: bool = False) -> dict[str, Any]:
+def mask_fields(data: dict[str, Any], *, principal: Actor | None = None, force: bool = False) -> dict[str, Any]:
     """`data` with its personal fields masked unless the caller's role needs them (always when `force`)."""
     if not force and sees_personal_data(principal):
         return data

@@ -5,6 +5,7 @@ Malformed JSON is a 400; wrong types, unknown fields and invalid values are a 42
 
 from __future__ import annotations
 
+import typing
 from datetime import date, datetime
 from typing import Any, ClassVar, TypeVar
 
@@ -68,7 +69,6 @@ class _Bounded(BaseModel):
 
 
 def _holds_text(annotation: Any) -> bool:
-    import typing
 
     if annotation is str:
         return True

@@ -1,7 +1,7 @@
 """Background work: plain functions, queued after the commit, run by a worker, never inside the request.
 
 A task is an ordinary function registered with `@background_task`. `run_later(name, **kwargs)` records a
-`jobs.Job` in the caller's transaction; once it commits, the job's id goes on the queue:
+`Job` in the caller's transaction; once it commits, the job's id goes on the queue:
 
 * production (VE_BROKER_URL set): Celery, with `celery -A vehicle_enforce.celery_app:celery worker` and
   beat (which also runs the sweep);
@@ -9,7 +9,7 @@ A task is an ordinary function registered with `@background_task`. `run_later(na
   `vehicle-enforce worker`, which `vehicle-enforce serve` (and so `make run`) starts beside gunicorn.
 
 Nothing runs inline: a request answers as soon as its data is committed, and a task that fails, or is
-lost with its worker, never turns a saved request into an error. `jobs.sweep()` (every minute) queues
+lost with its worker, never turns a saved request into an error. `sweep()` (every minute) queues
 again what is still pending after `JOB_STALE_SECONDS`. Tasks take ids, never ORM objects, and must be
 safe to run twice.
 """
@@ -18,10 +18,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app, g, has_request_context
+from sqlalchemy import select, update
+
+from vehicle_enforce.core import jobs
+from vehicle_enforce.core.jobs import DONE, FAILED, QUEUED, RUNNING, Job
+from vehicle_enforce.core.timeutil import now_utc
+from vehicle_enforce.extensions import db
+
+if TYPE_CHECKING:
+    from celery import Celery
 
 TASKS: dict[str, Callable[..., Any]] = {}
 log = logging.getLogger(__name__)
@@ -38,8 +48,6 @@ def background_task(name: str) -> Callable[[Callable[..., Any]], Callable[..., A
 def init_app(app: Flask) -> None:
     app.extensions["ve_pending_tasks"] = []
     if app.config.get("BROKER_URL"):
-        from vehicle_enforce.celery_app import celery_init_app
-
         celery_init_app(app)
     else:
         app.extensions["huey"] = _embedded_queue(app)
@@ -53,19 +61,17 @@ def _embedded_queue(app: Flask) -> Any:
     """huey with SQLite storage: a maintained queue that needs no server, for the embedded default."""
     from huey import SqliteHuey, crontab
 
-    from vehicle_enforce.core import jobs
-
     huey = SqliteHuey("vehicle-enforce", filename=str(queue_path(app)), results=False, utc=True)
 
     @huey.task(name="core.run_job")  # type: ignore[untyped-decorator]  # huey ships no type information
     def run_job(job_id: int) -> None:
         with app.app_context():
-            jobs.execute(job_id)
+            execute(job_id)
 
     @huey.periodic_task(crontab(minute="*"), name="core.sweep_jobs")  # type: ignore[untyped-decorator]  # as above
     def sweep_jobs() -> None:
         with app.app_context():
-            jobs.sweep()
+            sweep()
 
     huey.ve_run_job = run_job
     return huey
@@ -73,8 +79,6 @@ def _embedded_queue(app: Flask) -> Any:
 
 def run_later(name: str, /, _total: int | None = None, **kwargs: Any) -> int:
     """Record task `name` as a job in the caller's transaction; it is queued once that commits."""
-    from vehicle_enforce.core import jobs
-
     if name not in TASKS:
         raise KeyError(f"unknown background task {name!r}")
     for value in kwargs.values():
@@ -89,10 +93,8 @@ def _pending() -> list[int]:
     if has_request_context():
         if "ve_tasks" not in g:
             g.ve_tasks = []
-        in_request: list[int] = g.ve_tasks
-        return in_request
-    in_app: list[int] = current_app.extensions["ve_pending_tasks"]
-    return in_app
+        return g.ve_tasks  # type: ignore[no-any-return]
+    return current_app.extensions["ve_pending_tasks"]  # type: ignore[no-any-return]
 
 
 def flush_pending() -> int:
@@ -140,8 +142,6 @@ def work_off(app: Flask | None = None, limit: int | None = None) -> int:
 
 def run_now(name: str, *args: Any, **kwargs: Any) -> Any:
     """Run a task in this process in its own transaction (the Celery worker's entry point)."""
-    from vehicle_enforce.extensions import db
-
     try:
         result = TASKS[name](*args, **kwargs)
         db.session.commit()
@@ -150,6 +150,107 @@ def run_now(name: str, *args: Any, **kwargs: Any) -> Any:
         current_app.logger.exception("background task %s failed", name)
         raise
     return result
+
+
+def execute(job_id: int) -> Any:
+    """Run one job in this process: the worker's entry point for both queues."""
+    job = db.session.get(Job, job_id, with_for_update=True)
+    if job is None or job.status == DONE:
+        db.session.rollback()
+        return None
+    now = now_utc()
+    if job.status == RUNNING and job.updated_at > now - jobs.stale_after():
+        db.session.rollback()  # another worker has it and is alive
+        return None
+    job.status, job.attempts, job.started_at, job.updated_at, job.error = RUNNING, job.attempts + 1, now, now, None
+    name, kwargs = job.name, dict(job.kwargs or {})
+    db.session.commit()
+    try:
+        with jobs.running(job_id):
+            result = TASKS[name](**kwargs)
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        log.exception("job %s (%s) failed", job_id, name)
+        _finish(job_id, FAILED, error=f"{type(exc).__name__}: {exc}"[:512])
+        raise
+    _finish(job_id, DONE)
+    return result
+
+
+def _finish(job_id: int, status: str, error: str | None = None) -> None:
+    job = db.session.get(Job, job_id)
+    if job is None:
+        return
+    job.status, job.error, job.finished_at, job.updated_at = status, error, now_utc(), now_utc()
+    if status == DONE and job.total is not None:
+        job.done = job.total
+    db.session.commit()
+
+
+def sweep() -> list[int]:
+    """Re-queue jobs still queued, or running without a sign of life, after `JOB_STALE_SECONDS`."""
+    cutoff = now_utc() - jobs.stale_after()
+    ids = list(
+        db.session.scalars(
+            select(Job.id).where(Job.status.in_((QUEUED, RUNNING)), Job.updated_at < cutoff).order_by(Job.id)
+        )
+    )
+    if ids:
+        db.session.execute(update(Job).where(Job.id.in_(ids)).values(status=QUEUED, updated_at=now_utc()))
+    old = now_utc() - timedelta(days=jobs.KEEP_DONE_DAYS)
+    db.session.execute(Job.__table__.delete().where(Job.status == DONE, Job.updated_at < old))
+    db.session.commit()
+    for job_id in ids:
+        log.warning("job %s was still pending after %s: queued again", job_id, jobs.stale_after())
+        enqueue(job_id)
+    return ids
+
+
+def retry(job_id: int) -> Job | None:
+    """Queue a failed job again (after its cause is fixed)."""
+    job = db.session.get(Job, job_id)
+    if job is None or job.status != FAILED:
+        return job
+    job.status, job.updated_at = QUEUED, now_utc()
+    db.session.commit()
+    enqueue(job_id)
+    return job
+
+
+# The one place periodic work is declared (cron users run `vehicle-enforce export run` instead).
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "exports-every-minute": {"task": "exports.run", "schedule": 60.0},
+    # Jobs still pending after JOB_STALE_SECONDS (a lost message, a killed worker) are queued again.
+    "jobs-sweep-every-minute": {"task": "core.sweep_jobs", "schedule": 60.0},
+}
+
+
+def celery_init_app(app: Flask) -> Celery:
+    """Celery for production (Redis broker); its tasks run `run_now` inside the Flask app context."""
+    from celery import Celery, Task  # only with a broker: the embedded default never loads Celery
+
+    class FlaskTask(Task[Any, Any]):
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            with app.app_context():
+                return run_now(self.name, *args, **kwargs)
+
+    celery_app: Celery = Celery(app.name, task_cls=FlaskTask)
+    celery_app.conf.update(
+        broker_url=app.config["BROKER_URL"],
+        result_backend=app.config.get("RESULT_BACKEND") or app.config["BROKER_URL"],
+        task_ignore_result=False,
+        task_acks_late=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        beat_schedule=BEAT_SCHEDULE,
+        timezone="Asia/Shanghai",
+    )
+    for name, func in TASKS.items():
+        celery_app.task(name=name)(func)
+    celery_app.set_default()
+    app.extensions["celery"] = celery_app
+    return celery_app
 
 
 @background_task("core.ping")
@@ -161,14 +262,10 @@ def ping(value: str = "pong") -> str:
 @background_task("core.run_job")
 def run_job(job_id: int) -> Any:
     """Celery's entry point for a recorded job."""
-    from vehicle_enforce.core import jobs
-
-    return jobs.execute(job_id)
+    return execute(job_id)
 
 
 @background_task("core.sweep_jobs")
 def sweep_jobs() -> list[int]:
     """Celery beat's entry point for the sweep."""
-    from vehicle_enforce.core import jobs
-
-    return jobs.sweep()
+    return sweep()

@@ -3,6 +3,7 @@ commit)."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -86,7 +87,6 @@ def capture_json(
 
 def _capture_hash(data: CaptureIn) -> str:
     """The capture as posted (without the station, which is part of its key), photos by content."""
-    import hashlib
 
     payload = {**asdict(data), "station": None, "captured_at": utc_text(data.captured_at)}
     payload["uploads"] = [[u.name, hashlib.sha256(u.content).hexdigest()] for u in data.uploads]

@@ -7,6 +7,7 @@ concurrent post of the same batch) are read back by key and answered as stored, 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -216,7 +217,6 @@ def _record_too_long(rec: PassRecord) -> tuple[str, str] | None:
 def _pass_hash(rec: PassRecord, device: str | None, files: Sequence[evidence.Upload]) -> str:
     """The pass as posted, canonical: parsed values (so 1 and "1", "Z" and "+00:00" agree), the device
     and the photos' content."""
-    import hashlib
 
     payload = rec.to_canonical()
     payload["measured_at"] = rec.measured_at.astimezone(UTC).isoformat()
@@ -332,7 +332,6 @@ def store_passes(
     results: list[dict[str, Any] | None] = [None] * len(items)
     latest = now_utc() + FUTURE_TOLERANCE
     candidates: list[tuple[PassIn, Station, Device | None]] = []
-    keys: list[tuple[int, str]] = []  # (station id, record id) of each candidate
     for pos, item in enumerate(items):
         if item.record is None:
             results[pos] = batch.invalid(item.index, item.error or batch.error("$", "invalid"))
@@ -362,8 +361,8 @@ def store_passes(
             continue
         assert station is not None
         candidates.append((item, station, device))
-        keys.append((station.id, rec.record_id))
 
+    keys = [(st.id, it.record.record_id) for it, st, _ in candidates]  # type: ignore[union-attr]
     # Stored passes are found by the insert itself (ON CONFLICT skips them) and read back afterwards,
     # so a fresh batch costs no lookup; a retried one is judged again but answered from storage.
     stored: dict[tuple[int, str], dict[str, Any]] = {}

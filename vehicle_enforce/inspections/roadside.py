@@ -22,10 +22,11 @@ from remote_sensing import (
 from vehicle_enforce.auth.principal import Principal
 from vehicle_enforce.core import audit, events
 from vehicle_enforce.core.errors import Conflict, Invalid
+from vehicle_enforce.core.labels import label, limit_set
 from vehicle_enforce.core.timeutil import local_day, to_local
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import evidence
-from vehicle_enforce.inspections.hooks import SourceKind, VerdictEvent, notify_verdicts
+from vehicle_enforce.inspections.hooks import VerdictEvent, notify_verdicts
 from vehicle_enforce.inspections.models import (
     RoadsideTest,
     StationKind,
@@ -70,7 +71,7 @@ TEST_STATION_KINDS = {
     TestKind.spot_check.value: {StationKind.spot_check.value, StationKind.roadside.value},
     TestKind.inspection.value: {StationKind.inspection.value},
 }
-TEST_SOURCES: dict[str, SourceKind] = {
+TEST_SOURCES = {
     TestKind.roadside.value: "roadside",
     TestKind.spot_check.value: "spot_check",
     TestKind.inspection.value: "inspection",
@@ -126,7 +127,6 @@ def test_json(t: RoadsideTest, *, duplicate: bool = False) -> dict[str, Any]:
 
 
 def _operator_message(t: RoadsideTest) -> str:
-    from vehicle_enforce.core.labels import label, limit_set
 
     if t.turn_back:
         items = "、".join(f"{label(e['item'], 'item')} {e['value']:g} > {e['limit']:g}" for e in t.exceeded)
@@ -230,7 +230,7 @@ def record_test(data: TestIn, principal: Principal | None) -> tuple[RoadsideTest
         notify_verdicts(
             [
                 VerdictEvent(
-                    TEST_SOURCES[data.kind],
+                    TEST_SOURCES[data.kind],  # type: ignore[arg-type]
                     test.id,
                     test.vehicle_id,
                     test.tested_at,

@@ -22,7 +22,9 @@ from vehicle_enforce.core.timeutil import SHANGHAI, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import captures, evidence, roadside
 from vehicle_enforce.inspections.models import BlackSmokeCapture, RemoteSensingPass, Station
+from vehicle_enforce.inspections.schemas import READINGS, ReviewIn, RoadsideTestIn
 from vehicle_enforce.vehicles import plate_reading
+from vehicle_enforce.vehicles import services as vehicle_services
 
 bp = Blueprint("inspection_pages", __name__, url_prefix="/ops/inspections")
 
@@ -108,7 +110,6 @@ FIELD_LABELS = {
 
 def _test_from_form(form: dict[str, str], operator: str) -> roadside.TestIn:
     """The form parsed by the API's own schema (RoadsideTestIn, then the method's readings schema)."""
-    from vehicle_enforce.inspections.schemas import READINGS, RoadsideTestIn
 
     if form["method"] == "ringelmann":
         readings: dict[str, Any] = {"ringelmann": form["ringelmann"]} if form["ringelmann"] else {}
@@ -150,8 +151,7 @@ PHOTO_TOKEN_MAX_AGE = 24 * 3600
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    # create_app always sets SECRET_KEY; Flask types it optional.
-    return URLSafeTimedSerializer(current_app.secret_key, salt=PHOTO_SALT)  # type: ignore[arg-type]  # see above
+    return URLSafeTimedSerializer(current_app.secret_key, salt=PHOTO_SALT)  # type: ignore[arg-type]
 
 
 def _uploaded_photo() -> bytes | None:
@@ -223,7 +223,6 @@ def _report_number() -> str:
 def _history(vehicle_id: int | None) -> dict[str, Any] | None:
     if vehicle_id is None:
         return None
-    from vehicle_enforce.vehicles import services as vehicle_services
 
     return vehicle_services.vehicle_history(vehicle_id)
 
@@ -258,8 +257,6 @@ def black_smoke() -> Any:
     assert principal is not None
     if request.method == "POST":
         try:
-            from vehicle_enforce.inspections.schemas import ReviewIn
-
             capture_id = request.form.get("capture_id", "")
             if not capture_id.isdigit() or not 1 <= int(capture_id) <= MAX_DB_INT:
                 raise FormInvalid({"capture_id": "记录不存在"}, {"capture_id": "抓拍记录"})

@@ -11,9 +11,10 @@ from sqlalchemy import select
 
 from vehicle_enforce.auth import scope
 from vehicle_enforce.auth.models import Department as D
-from vehicle_enforce.auth.principal import Principal, api_access, principal_or_401
-from vehicle_enforce.core import transaction
-from vehicle_enforce.core.errors import Invalid, NotFound
+from vehicle_enforce.auth.principal import api_access, principal_or_401
+from vehicle_enforce.core import audit, transaction
+from vehicle_enforce.core.actors import Actor
+from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
 from vehicle_enforce.core.openapi import doc
 from vehicle_enforce.core.pagination import PageQuery, page, page_json
 from vehicle_enforce.core.schemas import Schema, parse_body, parse_query
@@ -82,7 +83,7 @@ class MachineQuery(PageQuery):
     overdue: bool | None = None
 
 
-def _site_in_scope(principal: Principal, site_id: int | None) -> None:
+def _site_in_scope(principal: Actor, site_id: int | None) -> None:
     """A site named in a body must exist and be the caller's; a township must name one."""
     if site_id is not None and not scope.visible(Site, site_id, principal):
         raise Invalid("unknown site", {"site_id": "unknown site"})
@@ -157,13 +158,10 @@ def list_sites() -> Any:
 def add_site() -> Any:
     data = parse_body(SiteIn)
     if db.session.scalar(select(Site.id).where(Site.name == data.name)) is not None:
-        from vehicle_enforce.core.errors import Conflict
-
         raise Conflict("a site with that name exists", {"name": "already exists"})
     site = Site(**data.model_dump())
     db.session.add(site)
     db.session.flush()
-    from vehicle_enforce.core import audit
 
     audit.record("nrmm.site", "nrmm_site", site.id, data.model_dump())
     transaction.commit()

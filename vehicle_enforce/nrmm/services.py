@@ -21,7 +21,9 @@ from sqlalchemy import func, select
 
 from remote_sensing import judge_nrmm
 from remote_sensing.rules import PenaltyBasis
+from vehicle_enforce.alerts import services as alert_services
 from vehicle_enforce.auth import scope
+from vehicle_enforce.cases.penalties import bases_in_force
 from vehicle_enforce.core import audit, events
 from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
 from vehicle_enforce.core.labels import label
@@ -189,7 +191,6 @@ def record_spot_check(data: dict[str, Any], inspector: str) -> SpotCheck:
     if zone_minimum and not electric and (stage or 0) < zone_minimum:
         violations.append("below_zone_stage")
     # The machinery measure of the alert in force (orange/red: 国二 and older stop) makes using one a violation.
-    from vehicle_enforce.alerts import services as alert_services
 
     stopped = (
         None
@@ -238,7 +239,6 @@ VIOLATION_BASES = {"exceeding": "apl_114_1", "black_smoke": "apl_114_1"}
 
 def suggested_basis(violations: list[str], on: date) -> PenaltyBasis | None:
     """The penalty basis a spot check suggests for its violations, or None when no basis covers them."""
-    from vehicle_enforce.cases.penalties import bases_in_force
 
     bases = {b.name: b for b in bases_in_force("machinery", on)}
     for violation in violations:

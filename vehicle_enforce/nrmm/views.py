@@ -23,6 +23,7 @@ from vehicle_enforce.core.inputs import db_int
 from vehicle_enforce.core.timeutil import format_local, from_local_input, local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.nrmm import services
+from vehicle_enforce.nrmm.api import SpotCheckIn
 from vehicle_enforce.nrmm.models import Machine, SamplingPlan, SpotCheck
 
 bp = Blueprint("nrmm_pages", __name__, url_prefix="/ops/nrmm")
@@ -116,7 +117,6 @@ FIELD_LABELS = {
 
 def _spot_check_fields(form: Any) -> dict[str, Any]:
     """The form parsed by the API's own schema (SpotCheckIn): finite readings in range, ids in range."""
-    from vehicle_enforce.nrmm.api import SpotCheckIn
 
     try:
         checked_at = from_local_input(form.get("checked_at") or "")

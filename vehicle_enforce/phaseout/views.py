@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, render_template, request
@@ -19,7 +20,6 @@ bp = Blueprint("phaseout_pages", __name__, url_prefix="/ops/phaseout")
 @bp.get("/")
 @page_access(D.transport, D.environment, D.township)
 def dashboard() -> Any:
-    from datetime import date
 
     principal = current_principal()
     assert principal is not None

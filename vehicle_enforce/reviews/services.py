@@ -23,10 +23,12 @@ from plates import normalize_plate, parse_color, validate_plate
 from plates.strict import typed_plate_problem
 from vehicle_enforce.alerts.models import GateRecord
 from vehicle_enforce.auth.models import Department
-from vehicle_enforce.auth.principal import Principal
+from vehicle_enforce.blacklist import services as blacklist_services
 from vehicle_enforce.blacklist.models import BlacklistEntry
+from vehicle_enforce.cases import services as case_services
 from vehicle_enforce.cases.models import Case, CaseState
 from vehicle_enforce.core import audit, labels
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.timeutil import format_local, now_utc, to_local
 from vehicle_enforce.extensions import db
@@ -42,6 +44,7 @@ from vehicle_enforce.inspections.models import (
     Station,
 )
 from vehicle_enforce.reviews.models import EvidenceTask, MatchReview, RecordKind, ReviewAction, ReviewState
+from vehicle_enforce.vehicles import services as vehicle_services
 from vehicle_enforce.vehicles.models import Vehicle
 
 MODELS: dict[str, type[Any]] = {
@@ -64,16 +67,16 @@ ACTION_ZH = {"confirm": "确认车辆", "correct": "更正号牌", "unlink": "�
 TASK_DEPARTMENTS = ["environment", "police"]
 
 
-def occurred_at(record: RemoteSensingPass | RoadsideTest | BlackSmokeCapture | GateRecord | Repair) -> datetime:
-    if isinstance(record, RemoteSensingPass):
-        return record.measured_at
-    if isinstance(record, RoadsideTest):
-        return record.tested_at
-    if isinstance(record, BlackSmokeCapture):
-        return record.captured_at
-    if isinstance(record, GateRecord):
-        return record.at
-    return record.repaired_at
+def occurred_at(kind: str, record: Any) -> datetime:
+    if kind == RecordKind.remote_sensing_pass:
+        return record.measured_at  # type: ignore[no-any-return]
+    if kind == RecordKind.roadside_test:
+        return record.tested_at  # type: ignore[no-any-return]
+    if kind == RecordKind.black_smoke_capture:
+        return record.captured_at  # type: ignore[no-any-return]
+    if kind == RecordKind.gate_record:
+        return record.at  # type: ignore[no-any-return]
+    return record.repaired_at  # type: ignore[no-any-return]
 
 
 def evidence_source(kind: str, record: Any) -> str | None:
@@ -83,8 +86,7 @@ def evidence_source(kind: str, record: Any) -> str | None:
     if kind == RecordKind.black_smoke_capture:
         return "black_smoke"
     if kind == RecordKind.roadside_test:
-        test: RoadsideTest = record
-        return test.kind
+        return record.kind  # type: ignore[no-any-return]
     return None
 
 
@@ -107,7 +109,7 @@ def _verdict_event(kind: str, record: Any, vehicle_id: int) -> VerdictEvent | No
 # Listing
 
 
-def reviews_query(principal: Principal, *, state: str | None, kind: str | None, station: str | None) -> Select[Any]:
+def reviews_query(principal: Actor, *, state: str | None, kind: str | None, station: str | None) -> Select[Any]:
     """Reviews filtered by state, record kind and station code; a station sees only its own records."""
     stmt = select(MatchReview)
     if state:
@@ -121,13 +123,13 @@ def reviews_query(principal: Principal, *, state: str | None, kind: str | None, 
     return stmt
 
 
-def get_review(review_id: int, principal: Principal) -> MatchReview:
-    found: MatchReview | None = db.session.scalar(
+def get_review(review_id: int, principal: Actor) -> MatchReview:
+    found = db.session.scalar(
         reviews_query(principal, state=None, kind=None, station=None).where(MatchReview.id == review_id)
     )
     if found is None:
         raise NotFound(f"no match review {review_id}")
-    return found
+    return found  # type: ignore[no-any-return]
 
 
 def photos(kind: str, record_id: int) -> list[dict[str, Any]]:
@@ -248,7 +250,7 @@ def _corrected_plate(plate: str | None, plate_color: str | None) -> tuple[str, s
 def decide(
     review_id: int,
     action: str,
-    principal: Principal,
+    principal: Actor,
     *,
     reason: str | None,
     vehicle_id: int | None = None,
@@ -256,7 +258,6 @@ def decide(
     plate_color: str | None = None,
 ) -> MatchReview:
     """Apply a person's decision to a review and its record; a retried identical decision changes nothing."""
-    from vehicle_enforce.vehicles import services as vehicle_services
 
     try:
         chosen = ReviewAction(action)
@@ -391,13 +392,11 @@ def _evidence_confirmed(vehicle_id: int, kind: str, record: Any) -> None:
             )
 
 
-def withdraw(vehicle_id: int, kind: str, record: Any, reason: str, principal: Principal) -> None:
+def withdraw(vehicle_id: int, kind: str, record: Any, reason: str, principal: Actor) -> None:
     """`record` no longer names `vehicle_id`: deal with every listing and case that rested on it."""
-    from vehicle_enforce.blacklist import services as blacklist_services
-    from vehicle_enforce.cases import services as case_services
 
     source = evidence_source(kind, record)
-    what = f"{KIND_ZH.get(kind, kind)}记录 {record.id}（{format_local(occurred_at(record), '%Y-%m-%d %H:%M')}）"
+    what = f"{KIND_ZH.get(kind, kind)}记录 {record.id}（{format_local(occurred_at(kind, record), '%Y-%m-%d %H:%M')}）"
     cases: list[tuple[Case, BlacklistEntry | None]] = []
     if source is not None:
         for entry in _entries_resting_on(vehicle_id, source, record.id):
@@ -487,7 +486,6 @@ def open_task(
     audit.record("evidence_task.open", "evidence_task", task.id, {"case_id": case.id, "record": [kind, record_id]})
     # The shared step for withdrawn evidence (issue 25): a case action on the change feed and a notice to
     # environment and police. The task row is what their inboxes list until it is dealt with.
-    from vehicle_enforce.cases import services as case_services
 
     what = action_reason or f"{KIND_ZH.get(kind, kind)}记录 {record_id} 的号牌经人工核对不属于本车（{reason}）"
     case_services.open_evidence_withdrawn_task(case, what, actor)

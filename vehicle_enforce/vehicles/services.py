@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 
 from plates import MatchResult, PlateColor, normalize_plate, parse_color
+from vehicle_enforce.auth import scope
 from vehicle_enforce.auth.models import Township
 from vehicle_enforce.auth.services import township_by_name_or_code
 from vehicle_enforce.core import audit, privacy
@@ -237,14 +238,12 @@ def vehicle_by_plate(plate: str, plate_color: str) -> Vehicle | None:
 
 def get_vehicle(vehicle_id: int) -> Vehicle:
     """Return a vehicle the caller may see; another township's vehicle is 404 like a missing one."""
-    from vehicle_enforce.auth import scope
 
     return scope.get_or_404(Vehicle, vehicle_id, what="vehicle")
 
 
 def list_vehicles(query: VehicleQuery) -> tuple[list[Vehicle], str | None]:
     """Vehicles by plate (any colour unless given), VIN, owner, township or status, keyset-paginated."""
-    from vehicle_enforce.auth import scope
 
     stmt: Select[Any] = scope.scoped(select(Vehicle), Vehicle)
     if query.plate:
@@ -301,7 +300,6 @@ def list_owners(query: OwnerQuery) -> tuple[list[Owner], str | None]:
 
 def fleet_summary(owner_id: int) -> dict[str, Any]:
     """Count an owner's vehicles by status and by emission standard (what depot checks look at)."""
-    from sqlalchemy import func
 
     by_status = dict(
         db.session.execute(
