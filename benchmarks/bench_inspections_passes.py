@@ -154,7 +154,9 @@ def copy_same_rows(url: str) -> tuple[float, int]:
         with conn.cursor() as cur, cur.copy(f"COPY {TABLE} TO STDOUT (FORMAT binary)") as out:
             for chunk in out:
                 buf.write(chunk)
-        rows = conn.execute("SELECT count(*) FROM remote_sensing_passes").fetchone()[0]  # type: ignore[index]
+        counted = conn.execute("SELECT count(*) FROM remote_sensing_passes").fetchone()
+        assert counted is not None  # count(*) always answers one row
+        rows = counted[0]
         # CASCADE: rows that point at passes (withdrawals, reviews, ...) go too; only the COPY is timed here.
         conn.execute("TRUNCATE remote_sensing_passes CASCADE")
         conn.commit()

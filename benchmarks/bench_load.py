@@ -21,7 +21,7 @@ import requests
 from benchmarks._common import gunicorn, parser, percentile, report, scaled, temp_database
 
 
-def seed(url: str, vehicles: int) -> dict[str, str]:
+def seed(url: str, vehicles: int) -> dict[str, Any]:
     """Registry, a station and tokens; returns the tokens by role."""
     from vehicle_enforce import create_app
     from vehicle_enforce.auth import services
@@ -31,7 +31,7 @@ def seed(url: str, vehicles: int) -> dict[str, str]:
     app = create_app({"DATABASE_URL": url})
     with app.app_context():
         load_demo(vehicles=vehicles)
-        tokens = {
+        tokens: dict[str, Any] = {
             "station": services.create_token("load-station", "station", station="JC-RS-01").secret,
             "police": services.create_token("load-police", "police").secret,
         }
@@ -43,7 +43,7 @@ def seed(url: str, vehicles: int) -> dict[str, str]:
         from vehicle_enforce.vehicles.models import Vehicle
 
         plates = db.session.execute(select(Vehicle.plate, Vehicle.plate_color).limit(2000)).all()
-    tokens["plates"] = [tuple(p) for p in plates]  # type: ignore[assignment]
+    tokens["plates"] = [tuple(p) for p in plates]
     return tokens
 
 

@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import requests
+from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import text
 
 from benchmarks._common import REPO_ROOT, backends, gunicorn, parser, report, scaled, summary_ms, temp_database
@@ -175,10 +176,10 @@ def bench_http(label: str, base: str, token: str, reads: list[tuple[str, str]]) 
     report(label, reads=len(reads), reads_per_s=len(reads) / elapsed)
 
 
-def query_plan(db: object, dialect: str) -> str:
+def query_plan(db: SQLAlchemy, dialect: str) -> str:
     sql = "SELECT id, plate, plate_color FROM vehicles WHERE plate_key = 'E12345'"
     prefix = "EXPLAIN QUERY PLAN " if dialect == "sqlite" else "EXPLAIN "
-    rows = db.session.execute(text(prefix + sql)).all()  # type: ignore[attr-defined]
+    rows = db.session.execute(text(prefix + sql)).all()
     return " | ".join(str(r[-1]) for r in rows)
 
 

@@ -7,6 +7,7 @@ from logging.config import fileConfig
 
 from alembic import context
 from sqlalchemy import engine_from_config, pool
+from sqlalchemy.schema import SchemaItem
 
 from vehicle_enforce import models_registry  # noqa: F401  (maps every table)
 from vehicle_enforce.config import normalise_database_url
@@ -23,7 +24,9 @@ config.set_main_option("sqlalchemy.url", normalise_database_url(url).replace("%"
 target_metadata = Base.metadata
 
 
-def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
+def include_object(
+    obj: SchemaItem, name: str | None, type_: str, reflected: bool, compare_to: SchemaItem | None
+) -> bool:
     # Never let autogenerate propose dropping a table that exists only in the database.
     return not (type_ == "table" and reflected and compare_to is None)
 

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import REPO_ROOT  # noqa: F401  (keeps the repo on sys.path for the app import)
+from tests.passes import pass_body
 
 EXAMPLES = int(os.environ.get("VE_FUZZ_EXAMPLES", "5"))
 DEPARTMENTS = ["environment", "police", "transport", "housing", "township", "station", "admin"]
@@ -141,23 +142,7 @@ _FIELDS = [
 
 
 def _valid_pass(record_id: str) -> dict:
-    return {
-        "station": "JC-RS-01",
-        "record_id": record_id,
-        "measured_at": "2019-11-05T10:00:00+08:00",
-        "lane": "1",
-        "plate": "晋E12345",
-        "plate_color": "yellow",
-        "speed_kmh": 50.0,
-        "accel_ms2": 0.5,
-        "vsp_kw_t": 10.0,
-        "wind_ms": 2.0,
-        "co2_pct": 8.0,
-        "no_ppm": 500.0,
-        "opacity_pct": 10.0,
-        "ringelmann": 0,
-        "device_valid": True,
-    }
+    return pass_body(record_id, "2019-11-05T10:00:00+08:00", lane="1")
 
 
 _batches = st.lists(st.one_of(st.none(), st.tuples(st.sampled_from(_FIELDS), _GARBAGE)), min_size=1, max_size=8).map(

@@ -3,6 +3,8 @@ transmission-rate day is that day (Beijing), not the day the record was stored."
 
 from __future__ import annotations
 
+from tests.passes import pass_body
+
 
 def test_a_backfilled_pass_and_test_count_for_the_day_they_happened(client, auth_headers, station_factory, app):
     station_factory("JC-RS-01", "remote_sensing")
@@ -11,19 +13,7 @@ def test_a_backfilled_pass_and_test_count_for_the_day_they_happened(client, auth
     # 23:30 Beijing on 1 November is 15:30 UTC: the day is the Beijing day, 2019-11-01.
     r = client.post(
         "/api/v1/remote-sensing/passes",
-        json={
-            "station": "JC-RS-01",
-            "record_id": "LATE-1",
-            "measured_at": "2019-11-01T23:30:00+08:00",
-            "plate": "晋E12345",
-            "plate_color": "yellow",
-            "speed_kmh": 50.0,
-            "accel_ms2": 0.5,
-            "vsp_kw_t": 10.0,
-            "wind_ms": 2.0,
-            "co2_pct": 8.0,
-            "opacity_pct": 10.0,
-        },
+        json=pass_body("LATE-1", "2019-11-01T23:30:00+08:00"),
         headers=auth_headers("station", station="JC-RS-01"),
     )
     assert r.status_code in (200, 201), r.get_data(as_text=True)

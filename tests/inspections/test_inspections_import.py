@@ -106,3 +106,19 @@ def test_rows_for_unknown_stations_are_rejected_into_the_report(
     with report.open(encoding="utf-8-sig") as fh:
         problems = {r["problem"] for r in csv.DictReader(fh)}
     assert "站点不存在" in problems  # the Chinese message of code unknown_station
+
+
+def test_error_report_defuses_formulas_from_the_vendor_file(
+    app: Any, runner: Any, shared_dir: Path, tmp_path: Path, rs_stations: None
+) -> None:
+    lines = (shared_dir / "data/remote_sensing/vendor_a_hj845.csv").read_bytes().decode("gbk").splitlines()
+    header, first = lines[0], lines[1].split(",")
+    first[header.split(",").index("CLSD")] = "=1+2"  # the speed cell carries a formula
+    source = tmp_path / "formula.csv"
+    source.write_text(f"{header}\n{','.join(first)}\n", encoding="utf-8")
+    report = tmp_path / "errors.csv"
+    result = runner.invoke(["import", "remote-sensing", str(source), "--format", "hj845-csv", "--errors", str(report)])
+    assert result.exit_code == 0, result.output
+    with report.open(encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["raw"] for r in rows] == ["'=1+2"]

@@ -139,6 +139,27 @@ def test_access_and_export(client, auth_headers, env):
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
 
 
+def test_survey_workbook_reads_numbers_and_a_refused_row_leaves_the_others(runner, client, env, tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["环保登记编码", "PIN", "机械类型", "排放阶段", "额定功率"])
+    sheet.append(["E-001", "WB1", "挖掘机", "国三", 75.5])
+    sheet.append(["E-001", "WB2", "装载机", "国三", 55])  # the registration code is taken by the row above
+    sheet.append(["E-003", 1003, "叉车", "国四", 30.0])
+    source = tmp_path / "survey.xlsx"
+    book.save(source)
+    result = runner.invoke(["import", "nrmm", str(source), "--errors-out", str(tmp_path / "err.csv")])
+    assert result.exit_code == 0 and "created 2" in result.output and "rejected 1" in result.output, result.output
+    assert "3,env_code" in (tmp_path / "err.csv").read_text(encoding="utf-8-sig")
+    machines = client.get("/api/v1/nrmm/machines", headers=env).get_json()["results"]
+    assert sorted((m["pin"], m["env_code"], m["rated_power_kw"]) for m in machines) == [
+        ("1003", "E-003", 30.0),
+        ("WB1", "E-001", 75.5),
+    ]
+
+
 def test_survey_import_upserts_by_pin_and_reports_bad_rows(runner, client, env, tmp_path):
     add_site(client, env, "巴公镇某工地")
     header = "PIN,机械类型,品牌,排放阶段,额定功率,所在工地,购置日期,登记日期\n"

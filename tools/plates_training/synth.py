@@ -223,7 +223,8 @@ def random_plate_text(rng: random.Random, color: str, double: bool = False) -> s
 
 
 def _rgb(rng: random.Random, base: tuple[int, int, int], jitter: int = 25) -> tuple[int, int, int]:
-    return tuple(int(np.clip(c + rng.randint(-jitter, jitter), 0, 255)) for c in base)  # type: ignore[return-value]
+    r, g, b = (int(np.clip(c + rng.randint(-jitter, jitter), 0, 255)) for c in base)
+    return r, g, b
 
 
 def _layout(spec: PlateSpec) -> tuple[int, int, list[tuple[float, float, float, float]]]:

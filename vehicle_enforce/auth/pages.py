@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import redirect, render_template, request, url_for
 
@@ -33,7 +33,6 @@ def page_access(*departments: str) -> Callable[[F], F]:
                 return render_template("forbidden.html"), 403
             return view(*args, **kwargs)
 
-        wrapper.page_departments = allowed  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
+        return cast(F, wrapper)
 
     return decorator

@@ -26,11 +26,11 @@ from vehicle_enforce.auth.models import Department
 from vehicle_enforce.auth.principal import current_principal
 from vehicle_enforce.core.actors import SYSTEM, Actor
 from vehicle_enforce.core.errors import NotFound
-from vehicle_enforce.extensions import db
+from vehicle_enforce.extensions import Model, db
 from vehicle_enforce.nrmm.models import Machine, PlanItem, SamplingPlan, Site, SpotCheck
 from vehicle_enforce.vehicles.models import Vehicle
 
-T = TypeVar("T")
+T = TypeVar("T", bound=Model)
 
 #: entity → (allowed township ids as a list) → SQL condition "the row belongs to one of them".
 TOWNSHIP_OF: dict[type, Callable[[list[int]], ColumnElement[bool]]] = {}
@@ -92,9 +92,9 @@ def scoped(stmt: Select[Any], entity: type, principal: Actor | None = None) -> S
     return stmt if where is None else stmt.where(where)
 
 
-def visible(entity: type, row_id: int, principal: Actor | None = None) -> bool:
+def visible(entity: type[Model], row_id: int, principal: Actor | None = None) -> bool:
     """Whether the row `row_id` of `entity` exists and is in the caller's scope."""
-    pk = entity.__mapper__.primary_key[0]  # type: ignore[attr-defined]
+    pk = entity.__mapper__.primary_key[0]
     return db.session.scalar(scoped(select(pk).where(pk == row_id), entity, principal)) is not None
 
 

@@ -27,7 +27,8 @@ def _sender() -> Callable[[Notice], None]:
     if not path:
         return logging_sender
     module, _, name = str(path).rpartition(".")
-    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+    sender: Callable[[Notice], None] = getattr(importlib.import_module(module), name)
+    return sender
 
 
 def notify(case_id: int | None, recipient_kind: str, recipient: str, kind: str, message: str) -> Notice:

@@ -166,7 +166,8 @@ def _executemany(table: Table, columns: list[str], rows: Sequence[dict[str, Any]
             if values[i] is not None:
                 values[i] = proc(values[i])
         params.append(values)
-    cursor = db.session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    # dbapi_connection is None only after the connection was closed; the session holds this one open.
+    cursor = db.session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]  # see above
     try:
         cursor.executemany(sql, params)
     finally:

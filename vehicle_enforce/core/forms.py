@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import flash, redirect, url_for
 from pydantic import BaseModel, ValidationError
@@ -69,6 +69,6 @@ def refused_to_flash(failed: str, explain: Callable[[Exception], str], back: str
                 flash(f"{failed}：{explain(exc)}", "error")
                 return redirect(url_for(back))
 
-        return wrapper  # type: ignore[return-value]
+        return cast(F, wrapper)
 
     return decorator

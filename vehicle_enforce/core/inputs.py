@@ -30,6 +30,8 @@ from vehicle_enforce.core.messages import MESSAGES
 if TYPE_CHECKING:
     from flask import Flask
 
+    from vehicle_enforce.extensions import Model
+
 #: Allowed control characters (multi-line notes).
 ALLOWED_CONTROLS = frozenset("\t\n\r")
 #: Bidirectional embedding/override/isolate marks (Unicode TR9): refused in every text field.
@@ -67,8 +69,9 @@ def _walk(value: Any, path: str, found: dict[str, tuple[str, str]]) -> None:
     elif isinstance(value, Mapping):
         for key, item in value.items():
             where = f"{path}.{key}" if path else str(key)
-            if isinstance(key, str) and text_problem(key) is not None:
-                found.setdefault(path or "body", text_problem(key))  # type: ignore[arg-type]
+            key_problem = text_problem(key) if isinstance(key, str) else None
+            if key_problem is not None:
+                found.setdefault(path or "body", key_problem)
                 continue
             _walk(item, where, found)
     elif isinstance(value, list | tuple):
@@ -84,10 +87,9 @@ def column_length(column: Any) -> int | None:
     return None
 
 
-def column_lengths(model: type) -> dict[str, int]:
+def column_lengths(model: type[Model]) -> dict[str, int]:
     """{column name: limit} for the bounded String columns of a mapped class."""
-    table = model.__table__  # type: ignore[attr-defined]
-    return {c.name: int(c.type.length) for c in table.columns if isinstance(c.type, String) and c.type.length}
+    return {c.name: int(c.type.length) for c in model.__table__.columns if isinstance(c.type, String) and c.type.length}
 
 
 def column_field(column: Any, **kwargs: Any) -> Any:

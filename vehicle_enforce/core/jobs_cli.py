@@ -22,7 +22,8 @@ from vehicle_enforce.core.timeutil import format_local
 @with_appcontext
 def worker(workers: int, burst: bool) -> None:
     """Run background jobs from the embedded queue (huey, SQLite storage); `serve` starts one."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # current_app is a LocalProxy, which Flask types as the app itself.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # see above
     if app.extensions.get("celery") is not None:
         raise click.ClickException(
             "VE_BROKER_URL is set: run `celery -A vehicle_enforce.celery_app:celery worker --beat` instead"

@@ -44,7 +44,7 @@ def doc(
     description: str | None = None,
 ) -> Callable[[F], F]:
     def decorator(view: F) -> F:
-        view.openapi = {  # type: ignore[attr-defined]
+        view.openapi = {  # type: ignore[attr-defined]  # a mark on the view, read back by the document builder
             "summary": summary,
             "body": body,
             "query": query,

@@ -83,7 +83,8 @@ def init_app(app: Flask) -> None:
     proxies = int(app.config.get("PROXY_COUNT") or 0)
     if proxies > 0:
         # Client address, scheme and host from X-Forwarded-* set by that many proxies; never otherwise.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
+        # Wrapping app.wsgi_app is how Flask documents WSGI middleware; mypy sees a method replaced.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]  # see above
 
     @app.after_request
     def _security_headers(response: Response) -> Response:

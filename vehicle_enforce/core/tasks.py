@@ -93,8 +93,10 @@ def _pending() -> list[int]:
     if has_request_context():
         if "ve_tasks" not in g:
             g.ve_tasks = []
-        return g.ve_tasks  # type: ignore[no-any-return]
-    return current_app.extensions["ve_pending_tasks"]  # type: ignore[no-any-return]
+        in_request: list[int] = g.ve_tasks
+        return in_request
+    in_app: list[int] = current_app.extensions["ve_pending_tasks"]
+    return in_app
 
 
 def flush_pending() -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import ServiceError
+from vehicle_enforce.core.imports import ImportRefused, progress_bar
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import importer
 from vehicle_enforce.inspections import stations as station_services
@@ -31,9 +32,14 @@ def stations() -> None:
 @click.option("--calibration-valid-until", type=click.DateTime(formats=["%Y-%m-%d"]))
 @with_appcontext
 def create_station(
-    code: str, kind: str, name: str, township: str | None, location: str | None, calibration_valid_until: object
+    code: str,
+    kind: str,
+    name: str,
+    township: str | None,
+    location: str | None,
+    calibration_valid_until: datetime | None,
 ) -> None:
-    valid = calibration_valid_until.date() if calibration_valid_until else None  # type: ignore[attr-defined]
+    valid = calibration_valid_until.date() if calibration_valid_until else None
     try:
         station = station_services.create_station(
             code=code, kind=kind, name=name, township=township, location=location, calibration_valid_until=valid
@@ -58,9 +64,9 @@ def list_stations() -> None:
 @click.option("--model")
 @click.option("--calibration-valid-until", type=click.DateTime(formats=["%Y-%m-%d"]))
 @with_appcontext
-def add_device(station: str, code: str, model: str | None, calibration_valid_until: object) -> None:
+def add_device(station: str, code: str, model: str | None, calibration_valid_until: datetime | None) -> None:
     """Register a device at a station."""
-    valid = calibration_valid_until.date() if calibration_valid_until else None  # type: ignore[attr-defined]
+    valid = calibration_valid_until.date() if calibration_valid_until else None
     try:
         station_services.add_device(station=station, code=code, model=model, calibration_valid_until=valid)
     except ServiceError as exc:
@@ -74,10 +80,10 @@ def add_device(station: str, code: str, model: str | None, calibration_valid_unt
 @click.option("--device", help="A device code; without it the station's own calibration is set")
 @click.option("--valid-until", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
 @with_appcontext
-def calibrate(station: str, device: str | None, valid_until: object) -> None:
+def calibrate(station: str, device: str | None, valid_until: datetime) -> None:
     """Record a calibration: passes measured after its last valid day are invalid."""
     try:
-        station_services.set_calibration(station=station, device=device, valid_until=valid_until.date())  # type: ignore[attr-defined]
+        station_services.set_calibration(station=station, device=device, valid_until=valid_until.date())
     except ServiceError as exc:
         raise click.ClickException(exc.message) from None
     transaction.commit()
@@ -112,11 +118,18 @@ def import_remote_sensing(
         raise click.ClickException(f"unknown station {station}")
     errors_path = errors_path or file.with_name(file.name + ".errors.csv")
     try:
-        counts = importer.import_file(
-            file, fmt, station=station, errors_path=errors_path, batch_size=batch_size, **options
-        )
-    except importer.ImportRefused as exc:
-        raise click.ClickException(str(exc)) from None
+        with progress_bar(file) as bar:
+            counts = importer.import_file(
+                file,
+                fmt,
+                station=station,
+                errors_path=errors_path,
+                batch_size=batch_size,
+                progress=bar.update,
+                **options,
+            )
+    except ImportRefused as exc:
+        raise click.ClickException(exc.message) from None
     click.echo(
         f"read {counts['read']}  stored {counts['stored']}  duplicate {counts['duplicate']}  "
         f"invalid {counts['invalid']}  rejected {counts['rejected']}"

@@ -1,24 +1,21 @@
-"""File imports of remote-sensing passes: stream a vendor file, store it in committed batches, report rejects."""
+"""File imports of remote-sensing passes: stream a vendor file, store it in committed batches, report rejects.
+
+The vendor layouts are read by `remote_sensing` readers; the refusal, the error report (formula guard
+included) and the progress callback are the shared ones of `core.imports`.
+"""
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from remote_sensing import PassRecord, RowError, open_reader
 from remote_sensing.readers import LayoutError
 from vehicle_enforce.core import transaction
+from vehicle_enforce.core.imports import ErrorReport, ImportRefused, Progress
 from vehicle_enforce.inspections.passes import PassIn, store_passes
-
-
-class ImportRefused(Exception):
-    """The file as a whole cannot be read (unknown layout, unreadable encoding)."""
-
 
 ERROR_COLUMNS = ["row", "record_id", "column", "field", "problem", "raw"]
 
@@ -27,47 +24,56 @@ def _rows(path: Path, fmt: str, options: dict[str, Any]) -> Iterator[tuple[int, 
     try:
         yield from open_reader(path, fmt, **options)
     except LayoutError as exc:
-        raise ImportRefused(f"{path.name}: {exc}") from None
+        raise ImportRefused(f"{path.name}: {exc}", {"file": "unknown layout"}) from None
     except UnicodeDecodeError as exc:
-        raise ImportRefused(f"{path.name}: cannot decode ({exc.reason}); try --encoding") from None
+        raise ImportRefused(
+            f"{path.name}: cannot decode ({exc.reason}); try --encoding", {"file": "encoding"}
+        ) from None
 
 
 def import_file(
-    path: Path, fmt: str, *, station: str | None, errors_path: Path, batch_size: int = 5000, **options: Any
+    path: Path,
+    fmt: str,
+    *,
+    station: str | None,
+    errors_path: Path,
+    batch_size: int = 5000,
+    progress: Progress | None = None,
+    **options: Any,
 ) -> dict[str, int]:
     """Import `path`; every batch commits on its own, so an interrupted import can simply be rerun."""
     counts = {"read": 0, "stored": 0, "duplicate": 0, "invalid": 0, "rejected": 0}
     batch: list[tuple[int, PassRecord]] = []
-    with (
-        errors_path.open("w", encoding="utf-8-sig", newline="") as fh,
-        tqdm(desc=f"import {path.name}", unit=" rows", disable=None) as bar,
-    ):
-        report = csv.writer(fh)
-        report.writerow(ERROR_COLUMNS)
+    report = ErrorReport(errors_path, ERROR_COLUMNS)
 
-        def flush() -> None:
-            items = [PassIn(i, record=rec) for i, (_, rec) in enumerate(batch)]
-            results = store_passes(items)
-            transaction.commit()
-            for (row_number, rec), result in zip(batch, results, strict=True):
-                if "error" in result:  # invalid, or a conflict with a stored pass of other content
-                    counts["rejected"] += 1
-                    err = result["error"]
-                    report.writerow([row_number, rec.record_id, "", err["field"], err["message"], ""])
-                elif result["status"] == "duplicate":
-                    counts["duplicate"] += 1
-                else:
-                    counts["stored"] += 1
-                    counts["invalid"] += result["verdict"] == "invalid"
-            bar.update(len(batch))
-            batch.clear()
+    def done(rows: int) -> None:
+        if progress is not None:
+            progress(rows)
 
+    def flush() -> None:
+        items = [PassIn(i, record=rec) for i, (_, rec) in enumerate(batch)]
+        results = store_passes(items)
+        transaction.commit()
+        for (row_number, rec), result in zip(batch, results, strict=True):
+            if "error" in result:  # invalid, or a conflict with a stored pass of other content
+                counts["rejected"] += 1
+                err = result["error"]
+                report.add(row_number, rec.record_id, "", err["field"], err["message"], "")
+            elif result["status"] == "duplicate":
+                counts["duplicate"] += 1
+            else:
+                counts["stored"] += 1
+                counts["invalid"] += result["verdict"] == "invalid"
+        done(len(batch))
+        batch.clear()
+
+    try:
         for row_number, item in _rows(path, fmt, options):
             counts["read"] += 1
             if isinstance(item, RowError):
                 counts["rejected"] += 1
-                report.writerow([row_number, "", item.column or "", item.field or "", item.problem, item.raw])
-                bar.update(1)
+                report.add(row_number, "", item.column or "", item.field or "", item.problem, item.raw)
+                done(1)
                 continue
             if station is not None:
                 item = dataclasses.replace(item, station=station)
@@ -76,4 +82,6 @@ def import_file(
                 flush()
         if batch:
             flush()
+    finally:
+        report.close()
     return counts

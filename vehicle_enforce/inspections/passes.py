@@ -332,6 +332,7 @@ def store_passes(
     results: list[dict[str, Any] | None] = [None] * len(items)
     latest = now_utc() + FUTURE_TOLERANCE
     candidates: list[tuple[PassIn, Station, Device | None]] = []
+    keys: list[tuple[int, str]] = []  # (station id, record id) of each candidate
     for pos, item in enumerate(items):
         if item.record is None:
             results[pos] = batch.invalid(item.index, item.error or batch.error("$", "invalid"))
@@ -361,8 +362,8 @@ def store_passes(
             continue
         assert station is not None
         candidates.append((item, station, device))
+        keys.append((station.id, rec.record_id))
 
-    keys = [(st.id, it.record.record_id) for it, st, _ in candidates]  # type: ignore[union-attr]
     # Stored passes are found by the insert itself (ON CONFLICT skips them) and read back afterwards,
     # so a fresh batch costs no lookup; a retried one is judged again but answered from storage.
     stored: dict[tuple[int, str], dict[str, Any]] = {}

@@ -54,9 +54,8 @@ def verdict_json(v: Verdict) -> list[dict[str, Any]]:
 
 def station_for_post(code: str | None, principal: Principal | None, kinds: set[str]) -> Station:
     """The station a record is posted for: a station token's own; others must name a known station."""
-    own = principal is not None and principal.department == Department.station
-    if own:
-        station = db.session.get(Station, principal.station_id) if principal.station_id else None  # type: ignore[union-attr]
+    if principal is not None and principal.department == Department.station:
+        station = db.session.get(Station, principal.station_id) if principal.station_id else None
         if station is None or (code is not None and code != station.code):
             raise Forbidden(
                 "a station token may post only for its own station", {"station": "not this token's station"}

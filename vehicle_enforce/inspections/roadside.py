@@ -26,7 +26,7 @@ from vehicle_enforce.core.labels import label, limit_set
 from vehicle_enforce.core.timeutil import local_day, to_local
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import evidence
-from vehicle_enforce.inspections.hooks import VerdictEvent, notify_verdicts
+from vehicle_enforce.inspections.hooks import SourceKind, VerdictEvent, notify_verdicts
 from vehicle_enforce.inspections.models import (
     RoadsideTest,
     StationKind,
@@ -71,7 +71,7 @@ TEST_STATION_KINDS = {
     TestKind.spot_check.value: {StationKind.spot_check.value, StationKind.roadside.value},
     TestKind.inspection.value: {StationKind.inspection.value},
 }
-TEST_SOURCES = {
+TEST_SOURCES: dict[str, SourceKind] = {
     TestKind.roadside.value: "roadside",
     TestKind.spot_check.value: "spot_check",
     TestKind.inspection.value: "inspection",
@@ -230,7 +230,7 @@ def record_test(data: TestIn, principal: Principal | None) -> tuple[RoadsideTest
         notify_verdicts(
             [
                 VerdictEvent(
-                    TEST_SOURCES[data.kind],  # type: ignore[arg-type]
+                    TEST_SOURCES[data.kind],
                     test.id,
                     test.vehicle_id,
                     test.tested_at,

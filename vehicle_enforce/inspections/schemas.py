@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AwareDatetime, BaseModel, Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -17,7 +17,7 @@ from vehicle_enforce.inspections.models import BlackSmokeCapture, Repair, Roadsi
 from vehicle_enforce.inspections.passes import MAX_BATCH
 
 PlateColor = Literal["blue", "yellow", "green", "yellow_green", "white", "black", "unknown"]
-assert set(PlateColor.__args__) == set(PLATE_COLORS)  # type: ignore[attr-defined]
+assert set(get_args(PlateColor)) == set(PLATE_COLORS)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -151,7 +151,8 @@ PHOTO_TOKEN_MAX_AGE = 24 * 3600
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt=PHOTO_SALT)  # type: ignore[arg-type]
+    # create_app always sets SECRET_KEY; Flask types it optional.
+    return URLSafeTimedSerializer(current_app.secret_key, salt=PHOTO_SALT)  # type: ignore[arg-type]  # see above
 
 
 def _uploaded_photo() -> bytes | None:

@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import ServiceError
+from vehicle_enforce.core.imports import progress_bar
 from vehicle_enforce.nrmm import importer
 
 
@@ -19,8 +20,11 @@ from vehicle_enforce.nrmm import importer
 def import_nrmm(file: Path, errors_out: Path | None) -> None:
     """Import a machinery survey spreadsheet (CSV or XLSX), upserting by PIN."""
     try:
-        result = importer.import_file(file, "cli", errors_out or file.with_suffix(".errors.csv"))
+        with progress_bar(file) as bar:
+            result = importer.import_file(
+                file, "cli", errors_out or file.with_suffix(".errors.csv"), progress=bar.update
+            )
     except ServiceError as exc:
         raise click.ClickException(f"{exc.message}: {exc.fields}") from None
     transaction.commit()
-    click.echo(f"read {result.read}, created {result.created}, updated {result.updated}, rejected {len(result.errors)}")
+    click.echo(f"read {result.read}, created {result.created}, updated {result.updated}, rejected {result.rejected}")

@@ -1,24 +1,22 @@
 """Import the machinery survey spreadsheets (CSV UTF-8/GBK or XLSX): upsert by PIN, per-row errors.
 
 A file missing a required column imports nothing; a bad row is reported (row, column, problem) in the
-error report and the good rows are stored.
+error report and the good rows are stored, each in its own savepoint. Reading, the refusal, the error
+report and the savepoint are the shared ones of `core.imports`.
 """
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import select
 
 from vehicle_enforce.core import audit
-from vehicle_enforce.core.errors import Invalid, ServiceError
-from vehicle_enforce.core.spreadsheets import guard_cell
+from vehicle_enforce.core.errors import ServiceError
+from vehicle_enforce.core.imports import ErrorReport, ImportRefused, Progress, cell_text, open_table, row_savepoint
 from vehicle_enforce.extensions import db
 from vehicle_enforce.nrmm import services
 from vehicle_enforce.nrmm.models import Machine, Site
@@ -62,24 +60,15 @@ class ImportResult:
     read: int = 0
     created: int = 0
     updated: int = 0
-    errors: list[tuple[int, str, str]] = field(default_factory=list)
+    rejected: int = 0
 
 
-def _read(path: Path) -> pd.DataFrame:
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return pd.read_excel(path, dtype=str)
-    for encoding in ("utf-8-sig", "gbk"):
-        try:
-            return pd.read_csv(path, dtype=str, encoding=encoding)
-        except UnicodeDecodeError:
-            continue
-    raise Invalid("the file is neither UTF-8 nor GBK", {"file": "unknown encoding"})
+ERROR_HEADER = ("row", "column", "problem")
 
 
-def _row(raw: dict[Hashable, Any], sites: dict[str, int]) -> dict[str, Any]:
+def _row(raw: dict[str, Any], sites: dict[str, int]) -> dict[str, Any]:
     def text(name: str) -> str | None:
-        value = raw.get(name)
-        return None if value is None or (isinstance(value, float)) or str(value).strip() == "" else str(value).strip()
+        return cell_text(raw.get(name)) or None
 
     out: dict[str, Any] = {
         k: text(k) for k in ("env_code", "brand", "model", "engine_model", "engine_maker", "engine_number")
@@ -112,36 +101,56 @@ def _row(raw: dict[Hashable, Any], sites: dict[str, int]) -> dict[str, Any]:
     return out
 
 
-def import_file(path: Path, actor: str, errors_out: Path | None = None) -> ImportResult:
-    frame = _read(path).rename(columns=lambda c: COLUMNS.get(str(c).strip(), str(c).strip()))
-    missing = [c for c in REQUIRED if c not in frame.columns]
+def import_file(
+    path: Path, actor: str, errors_out: Path | None = None, *, progress: Progress | None = None
+) -> ImportResult:
+    table = open_table(path)
+    columns = {h: COLUMNS.get(h.strip(), h.strip()) for h in table.header}
+    missing = [c for c in REQUIRED if c not in columns.values()]
     if missing:
-        raise Invalid("the file lacks required columns", {c: "missing column" for c in missing})
+        raise ImportRefused("the file lacks required columns", {c: "missing column" for c in missing})
     sites = dict(db.session.execute(select(Site.name, Site.id)).all())
     existing = {m.pin: m for m in db.session.scalars(select(Machine))}
     result = ImportResult()
-    for number, raw in enumerate(frame.to_dict("records"), start=2):
-        result.read += 1
-        try:
-            data = _row(raw, sites)
-        except ValueError as exc:
-            column, _, problem = str(exc).partition("|")
-            result.errors.append((number, column, problem))
-            continue
-        machine = existing.get(data["pin"])
-        try:
-            if machine is None:
-                existing[data["pin"]] = services.register_machine(data, actor)
-                result.created += 1
-            else:
-                for key, value in data.items():
-                    if value is not None and key != "env_code":
-                        setattr(machine, key, value)
-                result.updated += 1
-        except ServiceError as exc:
-            for column, problem in (exc.fields or {"row": exc.message}).items():
-                result.errors.append((number, column, problem))
-    db.session.flush()
+    errors = ErrorReport(errors_out, ERROR_HEADER)
+    try:
+        for chunk in table.chunks:
+            for number, cells in chunk:
+                result.read += 1
+                raw = {columns[h]: v for h, v in cells.items()}
+                try:
+                    data = _row(raw, sites)
+                except ValueError as exc:
+                    column, _, problem = str(exc).partition("|")
+                    result.rejected += 1
+                    errors.add(number, column, problem)
+                    continue
+                pin = data["pin"]
+                try:
+                    with row_savepoint():
+                        machine = existing.get(pin)
+                        if machine is None:
+                            machine = services.register_machine(data, actor)
+                        else:
+                            for key, value in data.items():
+                                if value is not None and key != "env_code":
+                                    setattr(machine, key, value)
+                except ServiceError as exc:
+                    result.rejected += 1
+                    for column, problem in (exc.fields or {"row": exc.message}).items():
+                        errors.add(number, column, problem)
+                    continue
+                if pin in existing:
+                    result.updated += 1
+                else:
+                    existing[pin] = machine
+                    result.created += 1
+            if progress is not None:
+                progress(len(chunk))
+    except Exception:
+        errors.close(discard=True)
+        raise
+    errors.close()
     audit.record(
         "nrmm.import",
         "nrmm_machine",
@@ -151,12 +160,7 @@ def import_file(path: Path, actor: str, errors_out: Path | None = None) -> Impor
             "read": result.read,
             "created": result.created,
             "updated": result.updated,
-            "rejected": len(result.errors),
+            "rejected": result.rejected,
         },
     )
-    if errors_out is not None and result.errors:
-        with errors_out.open("w", encoding="utf-8-sig", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["row", "column", "problem"])
-            writer.writerows([guard_cell(v) for v in row] for row in result.errors)
     return result

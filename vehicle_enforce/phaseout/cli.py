@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -22,9 +23,9 @@ def phaseout() -> None:
 @click.option("--period", help="Task period code (default: the one running on --as-of)")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help=".xlsx, .csv, .png or .svg")
 @with_appcontext
-def report(as_of: object, period: str | None, out: Path) -> None:
+def report(as_of: datetime | None, period: str | None, out: Path) -> None:
     """Write the progress report per township and for the county."""
-    day = as_of.date() if as_of else eligibility.today_local()  # type: ignore[attr-defined]
+    day = as_of.date() if as_of else eligibility.today_local()
     suffix = out.suffix.lower()
     if suffix not in {".xlsx", ".csv", ".png", ".svg"}:
         raise click.BadParameter("the file must end in .xlsx, .csv, .png or .svg", param_hint="--out")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from flask import Blueprint, jsonify
 from pydantic import Field
@@ -19,7 +19,7 @@ from vehicle_enforce.reviews.models import MatchReview, RecordKind
 bp = Blueprint("reviews_api", __name__, url_prefix="/api/v1")
 
 RecordKindName = Literal["remote_sensing_pass", "roadside_test", "black_smoke_capture", "repair", "gate_record"]
-assert set(RecordKindName.__args__) == {k.value for k in RecordKind}  # type: ignore[attr-defined]
+assert set(get_args(RecordKindName)) == {k.value for k in RecordKind}
 
 
 class ReviewQuery(PageQuery):

@@ -67,16 +67,16 @@ ACTION_ZH = {"confirm": "确认车辆", "correct": "更正号牌", "unlink": "�
 TASK_DEPARTMENTS = ["environment", "police"]
 
 
-def occurred_at(kind: str, record: Any) -> datetime:
-    if kind == RecordKind.remote_sensing_pass:
-        return record.measured_at  # type: ignore[no-any-return]
-    if kind == RecordKind.roadside_test:
-        return record.tested_at  # type: ignore[no-any-return]
-    if kind == RecordKind.black_smoke_capture:
-        return record.captured_at  # type: ignore[no-any-return]
-    if kind == RecordKind.gate_record:
-        return record.at  # type: ignore[no-any-return]
-    return record.repaired_at  # type: ignore[no-any-return]
+def occurred_at(record: RemoteSensingPass | RoadsideTest | BlackSmokeCapture | GateRecord | Repair) -> datetime:
+    if isinstance(record, RemoteSensingPass):
+        return record.measured_at
+    if isinstance(record, RoadsideTest):
+        return record.tested_at
+    if isinstance(record, BlackSmokeCapture):
+        return record.captured_at
+    if isinstance(record, GateRecord):
+        return record.at
+    return record.repaired_at
 
 
 def evidence_source(kind: str, record: Any) -> str | None:
@@ -86,7 +86,8 @@ def evidence_source(kind: str, record: Any) -> str | None:
     if kind == RecordKind.black_smoke_capture:
         return "black_smoke"
     if kind == RecordKind.roadside_test:
-        return record.kind  # type: ignore[no-any-return]
+        test: RoadsideTest = record
+        return test.kind
     return None
 
 
@@ -124,12 +125,12 @@ def reviews_query(principal: Actor, *, state: str | None, kind: str | None, stat
 
 
 def get_review(review_id: int, principal: Actor) -> MatchReview:
-    found = db.session.scalar(
+    found: MatchReview | None = db.session.scalar(
         reviews_query(principal, state=None, kind=None, station=None).where(MatchReview.id == review_id)
     )
     if found is None:
         raise NotFound(f"no match review {review_id}")
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def photos(kind: str, record_id: int) -> list[dict[str, Any]]:
@@ -396,7 +397,7 @@ def withdraw(vehicle_id: int, kind: str, record: Any, reason: str, principal: Ac
     """`record` no longer names `vehicle_id`: deal with every listing and case that rested on it."""
 
     source = evidence_source(kind, record)
-    what = f"{KIND_ZH.get(kind, kind)}记录 {record.id}（{format_local(occurred_at(kind, record), '%Y-%m-%d %H:%M')}）"
+    what = f"{KIND_ZH.get(kind, kind)}记录 {record.id}（{format_local(occurred_at(record), '%Y-%m-%d %H:%M')}）"
     cases: list[tuple[Case, BlacklistEntry | None]] = []
     if source is not None:
         for entry in _entries_resting_on(vehicle_id, source, record.id):

@@ -7,15 +7,14 @@
 from __future__ import annotations
 
 import getpass
-import sys
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
-from tqdm import tqdm
 
 from vehicle_enforce.core import actors, transaction
 from vehicle_enforce.core.errors import ServiceError
+from vehicle_enforce.core.imports import progress_bar
 from vehicle_enforce.extensions import db
 from vehicle_enforce.vehicles import importer
 
@@ -42,9 +41,8 @@ def import_vehicles(
     file: Path, mapping: Path | None, encoding: str, errors_out: Path | None, dry_run: bool, progress: bool | None
 ) -> None:
     """Import vehicles from a CSV (UTF-8 or GBK) or XLSX export; re-importing updates, never duplicates."""
-    show = sys.stderr.isatty() if progress is None else progress
     actor = actors.system(f"cli:{getpass.getuser()}")
-    with tqdm(total=importer.count_rows(file), unit=" rows", disable=not show, file=sys.stderr) as bar:
+    with progress_bar(file, progress) as bar:
         try:
             report = importer.import_vehicles(
                 file, mapping=mapping, encoding=encoding, errors_out=errors_out, progress=bar.update, actor=actor

@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import current_app
 
-from vehicle_enforce.core import jobs, tasks
+from vehicle_enforce.core import imports, jobs, tasks
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.timeutil import now_utc
@@ -41,7 +41,8 @@ def read_progress(run_id: str) -> dict[str, Any]:
     path = run_dir(run_id) / "progress.json"
     if not path.is_file():
         raise NotFound("no such import")
-    return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    progress: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return progress
 
 
 def _write_progress(run_id: str, **changes: Any) -> dict[str, Any]:
@@ -66,7 +67,7 @@ def start(filename: str, data: bytes, principal: Actor) -> str:
     folder.mkdir(parents=True)
     source = folder / f"upload{suffix}"
     source.write_bytes(data)
-    total = importer.count_rows(source)
+    total = imports.count_rows(source)
     _write_progress(
         run_id,
         id=run_id,
@@ -106,10 +107,10 @@ def import_upload(run_id: str, user_id: int | None, user_name: str, department: 
             source,
             errors_out=run_dir(run_id) / "errors.csv",
             progress=progress,
-            chunk_rows=int(current_app.config.get("IMPORT_CHUNK_ROWS") or importer.CHUNK_ROWS),
+            chunk_rows=int(current_app.config.get("IMPORT_CHUNK_ROWS") or imports.CHUNK_ROWS),
             actor=Actor("user", user_id, user_name, department),
         )
-    except importer.ImportRefused as exc:
+    except imports.ImportRefused as exc:
         db.session.rollback()  # a malformed file imports nothing, not even the chunks before the fault
         _write_progress(run_id, status="refused", problem=exc.message, reason=next(iter(exc.fields.values()), None))
         return read_progress(run_id)

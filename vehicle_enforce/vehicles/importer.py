@@ -2,9 +2,10 @@
 
 How it works, and why:
 
-* The file is read in chunks (pandas for CSV, openpyxl read-only for XLSX), so memory stays bounded
-  whatever the file size. Each chunk costs one query for the vehicles already registered under its
-  plates and one for its enterprise owners, then bulk inserts and bulk updates: no query per row.
+* The file is read in chunks (`core.imports.open_table`: pandas for CSV, openpyxl read-only for
+  XLSX), so memory stays bounded whatever the file size. Each chunk costs one query for the vehicles
+  already registered under its plates and one for its enterprise owners, then bulk inserts and bulk
+  updates: no query per row.
 * Upsert by plate + colour: re-importing the same or a newer export updates vehicles, never
   duplicates them. A cell left empty keeps the stored value (an export that lacks a value says nothing
   new); an empty emission standard is inferred from the registration date unless a known one is stored.
@@ -21,25 +22,28 @@ How it works, and why:
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import json
-import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import Any, Final
 
-import pandas as pd
 from sqlalchemy import String, any_, bindparam, literal, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from plates import color_from_code
-from remote_sensing.readers.hj845_csv import detect_encoding
 from vehicle_enforce.auth.models import Township
 from vehicle_enforce.core import audit, bulk
-from vehicle_enforce.core.errors import Invalid
-from vehicle_enforce.core.spreadsheets import guard_cell
+from vehicle_enforce.core.imports import (
+    CHUNK_ROWS,
+    ErrorReport,
+    ImportRefused,
+    Progress,
+    RawRow,
+    cell_text,
+    open_table,
+    sha256_file,
+)
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.vehicles import labels
@@ -76,7 +80,6 @@ REQUIRED: Final = ("plate", "plate_color", "vehicle_type", "fuel")
 #: Numeric plate-colour codes in exports are read with this plates.COLOR_SCHEMES scheme unless the
 #: mapping says otherwise: GA style 1 blue, 2 yellow, 3 white, 4 black, 5 green, 6 yellow-green.
 DEFAULT_COLOR_SCHEME: Final = "vendor_b"
-CHUNK_ROWS: Final = 20_000
 _IN_BATCH: Final = 5_000  # plates per IN (...) list: under SQLite's and PostgreSQL's parameter limits
 ERROR_HEADER: Final = ("行号 row", "列 column", "值 value", "问题 problem")
 
@@ -99,10 +102,6 @@ _VEHICLE_FIELDS: Final = (
 
 
 _OWNERS = Owner.__table__
-
-
-class ImportRefused(Invalid):
-    """The file as a whole cannot be imported; nothing of it was stored."""
 
 
 @dataclass
@@ -176,63 +175,33 @@ class ImportReport:
         }
 
 
-class _ErrorReport:
-    """Writes rejected rows as they come (bounded memory); creates the file only for the first error."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fh: IO[str] | None = None
-        self._writer: Any = None
-        self.rows = 0
-
-    def add(self, row: int, column: str, value: Any, problem: str) -> None:
-        if self._writer is None:
-            self._fh = self.path.open("w", encoding="utf-8-sig", newline="")
-            self._writer = csv.writer(self._fh)
-            self._writer.writerow(ERROR_HEADER)
-        self._writer.writerow([row, guard_cell(column), guard_cell("" if value is None else str(value)), problem])
-
-    def close(self, *, discard: bool = False) -> Path | None:
-        if self._fh is not None:
-            self._fh.close()
-        if discard and self._fh is not None:
-            self.path.unlink(missing_ok=True)
-            return None
-        return self.path if self._fh is not None else None
-
-
-RawRow = tuple[int, dict[str, Any]]  # (row number in the file, header → cell)
-
-
 def import_vehicles(
     path: str | Path,
     *,
     mapping: str | Path | None = None,
     encoding: str = "auto",
     errors_out: str | Path | None = None,
-    progress: Callable[[int], object] | None = None,
+    progress: Progress | None = None,
     chunk_rows: int = CHUNK_ROWS,
     actor: Any = None,
 ) -> ImportReport:
     """Import a vehicle file inside the caller's transaction (flush, never commit); see the module doc."""
     source = Path(path)
-    if not source.is_file():
-        raise ImportRefused(f"no such file: {source}", {"file": "not found"})
     report = ImportReport()
-    errors = _ErrorReport(Path(errors_out) if errors_out else source.with_name(source.stem + ".errors.csv"))
+    errors = ErrorReport(
+        Path(errors_out) if errors_out else source.with_name(source.stem + ".errors.csv"), ERROR_HEADER
+    )
     try:
-        header, chunks, report.encoding = _open(source, encoding, chunk_rows)
-        resolved = Mapping.load(mapping, header)
+        table = open_table(source, encoding=encoding, chunk_rows=chunk_rows)
+        report.encoding = table.encoding
+        resolved = Mapping.load(mapping, table.header)
         report.columns = resolved.columns
         importer = _ChunkImporter(resolved, errors, report)
-        for chunk in chunks:
+        for chunk in table.chunks:
             importer.run(chunk)
             report.rows += len(chunk)
             if progress is not None:
                 progress(len(chunk))
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        errors.close(discard=True)
-        raise ImportRefused(f"malformed file, nothing imported: {_short(exc)}", {"file": "malformed"}) from None
     except Exception:
         errors.close(discard=True)
         raise
@@ -241,107 +210,10 @@ def import_vehicles(
         "vehicle.import",
         "vehicle_import",
         None,
-        {"file": source.name, "sha256": _sha256(source), **report.as_dict(), "columns": report.columns},
+        {"file": source.name, "sha256": sha256_file(source), **report.as_dict(), "columns": report.columns},
         actor=actor,
     )
     return report
-
-
-def count_rows(path: str | Path) -> int | None:
-    """Estimate the data rows of a file for the progress bar (lines minus the header for CSV)."""
-    source = Path(path)
-    if source.suffix.lower() in (".xlsx", ".xlsm"):
-        return None
-    lines = 0
-    with source.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            lines += block.count(b"\n")
-    return max(0, lines - 1)
-
-
-def _short(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-# --- reading -----------------------------------------------------------------------------------------
-
-
-def _open(source: Path, encoding: str, chunk_rows: int) -> tuple[list[str], Iterator[list[RawRow]], str | None]:
-    suffix = source.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        header, chunks = _open_xlsx(source, chunk_rows)
-        return header, chunks, None
-    if suffix not in (".csv", ".txt"):
-        raise ImportRefused(f"unsupported file type '{suffix}': use CSV or XLSX", {"file": "unsupported type"})
-    enc = detect_encoding(source) if encoding == "auto" else encoding
-    if enc.lower().replace("-", "") in ("gbk", "gb2312"):
-        enc = "gb18030"  # GBK exports often carry the odd GB18030-only character
-    try:
-        header = [str(c) for c in pd.read_csv(source, nrows=0, encoding=enc, dtype=str).columns]
-    except LookupError:
-        raise ImportRefused(f"unknown encoding '{encoding}'", {"encoding": "use auto, utf-8 or gbk"}) from None
-    return header, _csv_chunks(source, enc, chunk_rows), enc
-
-
-def _csv_chunks(source: Path, enc: str, chunk_rows: int) -> Iterator[list[RawRow]]:
-    with pd.read_csv(
-        source,
-        dtype=str,
-        keep_default_na=False,
-        na_filter=False,
-        encoding=enc,
-        chunksize=chunk_rows,
-        on_bad_lines="error",
-    ) as reader:
-        start = 2  # row 1 is the header
-        for frame in reader:
-            columns = [str(c) for c in frame.columns]
-            cells = [frame[c].tolist() for c in frame.columns]  # column lists: far faster than row iteration
-            rows = [dict(zip(columns, values, strict=True)) for values in zip(*cells, strict=True)]
-            yield [(start + i, row) for i, row in enumerate(rows)]
-            start += len(rows)
-
-
-def _open_xlsx(source: Path, chunk_rows: int) -> tuple[list[str], Iterator[list[RawRow]]]:
-
-    import openpyxl
-
-    try:
-        workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise ImportRefused(f"not a readable XLSX workbook: {_short(exc)}", {"file": "malformed"}) from None
-    sheet = workbook.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    first = next(rows, None)
-    if first is None:
-        workbook.close()
-        raise ImportRefused("the workbook's first sheet is empty", {"file": "empty"})
-    header = ["" if c is None else str(c).strip() for c in first]
-
-    def chunks() -> Iterator[list[RawRow]]:
-        try:
-            batch: list[RawRow] = []
-            for number, values in enumerate(rows, start=2):
-                if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-                    continue  # blank rows Excel keeps around
-                batch.append((number, dict(zip(header, values, strict=False))))
-                if len(batch) >= chunk_rows:
-                    yield batch
-                    batch = []
-            if batch:
-                yield batch
-        finally:
-            workbook.close()
-
-    return header, chunks()
 
 
 def _in(column: Any, values: list[str]) -> Any:
@@ -352,14 +224,6 @@ def _in(column: Any, values: list[str]) -> Any:
 
 
 # --- one chunk ---------------------------------------------------------------------------------------
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # spreadsheet numbers: colour code 2.0 → "2"
-    return str(value).strip()
 
 
 @dataclass
@@ -375,7 +239,7 @@ class _Row:
 
 
 class _ChunkImporter:
-    def __init__(self, mapping: Mapping, errors: _ErrorReport, report: ImportReport) -> None:
+    def __init__(self, mapping: Mapping, errors: ErrorReport, report: ImportReport) -> None:
         self.mapping = mapping
         self.errors = errors
         self.report = report
@@ -390,7 +254,7 @@ class _ChunkImporter:
         problems: list[tuple[str, Any, str]] = []  # (field, value, problem)
         cells = {name: raw.get(column) for name, column in self.mapping.columns.items()}
         # CSV cells are already text; only spreadsheet cells need converting.
-        texts = {name: v.strip() if type(v) is str else _text(v) for name, v in cells.items()}
+        texts = {name: v.strip() if type(v) is str else cell_text(v) for name, v in cells.items()}
 
         def attempt(name: str, func: Callable[[Any], Any]) -> Any:
             if not texts.get(name):
@@ -484,13 +348,12 @@ class _ChunkImporter:
             if row.credit_code:
                 values["owner_id"] = enterprises[row.credit_code]
             elif row.owner_name:
-                same_person = (
+                if (
                     stored is not None
                     and stored["owner_kind"] == OwnerKind.person.value
                     and stored["owner_name"] == row.owner_name
-                )
-                if same_person:
-                    values["owner_id"] = stored["owner_id"]  # type: ignore[index]
+                ):  # the same person
+                    values["owner_id"] = stored["owner_id"]
                 else:
                     new_people.append((row, values))
             self._standard(values, stored, row.standard_given)
