@@ -30,8 +30,6 @@ from vehicle_enforce.phaseout import sightings as phaseout_sightings
 from vehicle_enforce.vehicles.matching import match_many_with
 from vehicle_enforce.vehicles.models import Owner, Vehicle, VehicleStatus
 
-# What the officer does, from the one table in `answers` (kept under these names for older imports).
-ACTIONS_ZH = answers.ACTION_ZH
 # The situation a listed vehicle's case puts it in, by the case state (exact reads only).
 SITUATION_BY_STATE = {
     "detected": "case_detected",

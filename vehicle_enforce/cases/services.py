@@ -111,10 +111,6 @@ def end_of_day(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time.min, SHANGHAI) - timedelta(microseconds=1)
 
 
-def open_case(entry: BlacklistEntry) -> Case:
-    return open_cases([entry])[0]
-
-
 def open_cases(entries: Sequence[BlacklistEntry]) -> list[Case]:
     """A new case for each new blacklist entry, written set-wise (one INSERT per table for the set).
 

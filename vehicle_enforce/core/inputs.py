@@ -32,8 +32,6 @@ if TYPE_CHECKING:
 
     from vehicle_enforce.extensions import Model
 
-#: Allowed control characters (multi-line notes).
-ALLOWED_CONTROLS = frozenset("\t\n\r")
 #: Bidirectional embedding/override/isolate marks (Unicode TR9): refused in every text field.
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 

@@ -106,17 +106,3 @@ def unfinished(include_done: bool = False) -> list[Job]:
     if not include_done:
         stmt = stmt.where(Job.status != DONE)
     return list(db.session.scalars(stmt))
-
-
-def job_json(job: Job) -> dict[str, Any]:
-    return {
-        "id": job.id,
-        "name": job.name,
-        "status": job.status,
-        "done": job.done,
-        "total": job.total,
-        "attempts": job.attempts,
-        "error": job.error,
-        "created_at": job.created_at.isoformat() if job.created_at else None,
-        "updated_at": job.updated_at.isoformat() if job.updated_at else None,
-    }

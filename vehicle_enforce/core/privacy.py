@@ -16,7 +16,6 @@ from vehicle_enforce.core.actors import Actor
 
 #: Roles whose work needs owners' contact data (notices, penalties, phase-out).
 PERSONAL_DATA_ROLES = frozenset({Department.environment, Department.transport, Department.police, Department.admin})
-PERSONAL_FIELDS = ("credit_code", "phone", "address")
 
 
 def sees_personal_data(principal: Actor | None = None) -> bool:

@@ -46,11 +46,6 @@ def station_by_code(code: str) -> Station | None:
     return db.session.scalar(select(Station).where(Station.code == code))
 
 
-def is_calibrated(station: Station, on: date) -> bool:
-    """A station with no calibration record counts as calibrated."""
-    return station.calibration_valid_until is None or station.calibration_valid_until >= on
-
-
 def _station_or_invalid(code: str) -> Station:
     station = station_by_code(code)
     if station is None:

@@ -25,11 +25,11 @@ from vehicle_enforce.alerts import services as alert_services
 from vehicle_enforce.auth import scope
 from vehicle_enforce.cases.penalties import bases_in_force
 from vehicle_enforce.core import audit, events
-from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
+from vehicle_enforce.core.errors import Conflict, Invalid
 from vehicle_enforce.core.labels import label
 from vehicle_enforce.core.timeutil import local_day, now_utc
 from vehicle_enforce.extensions import db
-from vehicle_enforce.nrmm.models import Machine, PlanItem, SamplingPlan, Site, SiteMove, SpotCheck
+from vehicle_enforce.nrmm.models import Machine, PlanItem, SamplingPlan, Site, SpotCheck
 
 REGISTRATION_DAYS = 30
 STAGE_NAMES = {1: "国一", 2: "国二", 3: "国三", 4: "国四"}
@@ -60,18 +60,6 @@ def register_machine(data: dict[str, Any], actor: str) -> Machine:
         {"env_code": code, "pin": machine.pin},
     )
     events.emit("nrmm_registration", machine.id, machine_json(machine))
-    return machine
-
-
-def move_machine(machine_id: int, site_id: int | None) -> Machine:
-    machine = db.session.get(Machine, machine_id)
-    if machine is None:
-        raise NotFound(f"machine {machine_id} not found")
-    if site_id is not None and db.session.get(Site, site_id) is None:
-        raise Invalid("unknown site", {"site_id": "unknown site"})
-    db.session.add(SiteMove(machine_id=machine.id, from_site_id=machine.site_id, to_site_id=site_id))
-    machine.site_id = site_id
-    audit.record("nrmm.move", "nrmm_machine", machine.id, {"to_site": site_id})
     return machine
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -284,10 +283,6 @@ def get_owner(owner_id: int) -> Owner:
     return owner
 
 
-def owner_by_credit_code(credit_code: str) -> Owner | None:
-    return db.session.scalar(select(Owner).where(Owner.credit_code == credit_code.strip().upper()))
-
-
 def list_owners(query: OwnerQuery) -> tuple[list[Owner], str | None]:
     stmt: Select[Any] = select(Owner)
     if query.credit_code:
@@ -358,18 +353,4 @@ def confirm_match(object_type: str, object_id: int, vehicle_id: int, reason: str
             "reason": reason.strip(),
         },
     )
-    return vehicle
-
-
-def set_status(vehicle_id: int, status: str, *, reason: str, on: date | None = None) -> Vehicle:
-    """Change a vehicle's registration status (scrapped, deregistered...), audited with the reason."""
-    try:
-        value = VehicleStatus(status).value
-    except ValueError:
-        raise Invalid("unknown status", {"status": ", ".join(s.value for s in VehicleStatus)}) from None
-    vehicle = get_vehicle(vehicle_id)
-    if vehicle.status != value:
-        old, vehicle.status = vehicle.status, value
-        db.session.flush()
-        audit.record("vehicle.status", "vehicle", vehicle.id, {"status": [old, value], "reason": reason, "on": on})
     return vehicle
