@@ -63,47 +63,42 @@ def _test_body(**over: Any) -> dict[str, Any]:
     }
 
 
-def test_parallel_roadside_tests(app: Any, pg_only: None, station_factory: Any, auth_headers: Any) -> None:
-    station_factory("JC-RD-01", "roadside")
-    headers = auth_headers("station", station="JC-RD-01")
-    answers = _parallel(app, lambda c: c.post("/api/v1/roadside-tests", json=_test_body(), headers=headers))
-    _one_created(answers, lambda b: b["id"])
+CAPTURE = {"capture_id": "CAP-RACE", "captured_at": WHEN, "plate": "晋E12345", "plate_color": "yellow", "ringelmann": 2}
+REPAIR = {
+    "repair_number": "M-RACE",
+    "repaired_at": WHEN,
+    "plate": "晋E12345",
+    "plate_color": "yellow",
+    "items": ["DPF"],
+}
 
 
-def test_parallel_black_smoke_captures(app: Any, pg_only: None, station_factory: Any, auth_headers: Any) -> None:
-    station_factory("JC-BS-01", "black_smoke")
-    headers = auth_headers("station", station="JC-BS-01")
-    body = {
-        "capture_id": "CAP-RACE",
-        "captured_at": WHEN,
-        "plate": "晋E12345",
-        "plate_color": "yellow",
-        "ringelmann": 2,
-    }
-    answers = _parallel(app, lambda c: c.post("/api/v1/black-smoke/captures", json=body, headers=headers))
-    _one_created(answers, lambda b: b["id"])
-
-
-def test_parallel_repairs(app: Any, pg_only: None, station_factory: Any, auth_headers: Any) -> None:
-    station_factory("JC-M-01", "repair")
-    headers = auth_headers("station", station="JC-M-01")
-    body = {
-        "repair_number": "M-RACE",
-        "repaired_at": WHEN,
-        "plate": "晋E12345",
-        "plate_color": "yellow",
-        "items": ["DPF replaced"],
-    }
-    answers = _parallel(app, lambda c: c.post("/api/v1/repairs", json=body, headers=headers))
-    _one_created(answers, lambda b: b["id"])
-
-
-def test_parallel_single_passes(app: Any, pg_only: None, station_factory: Any, auth_headers: Any) -> None:
+def _pass_body() -> dict[str, Any]:
     from tests.inspections.conftest import _base_pass
 
-    station_factory("JC-RS-01", "remote_sensing")
-    headers = auth_headers("station", station="JC-RS-01")
-    answers = _parallel(app, lambda c: c.post("/api/v1/remote-sensing/passes", json=_base_pass(), headers=headers))
+    return _base_pass()
+
+
+#: What a station posts: (its station code and kind, the route, the body).
+POSTS: dict[str, tuple[str, str, str, Callable[[], dict[str, Any]]]] = {
+    "roadside_test": ("JC-RD-01", "roadside", "/api/v1/roadside-tests", _test_body),
+    "black_smoke_capture": ("JC-BS-01", "black_smoke", "/api/v1/black-smoke/captures", lambda: CAPTURE),
+    "repair": ("JC-M-01", "repair", "/api/v1/repairs", lambda: REPAIR),
+    "single_pass": ("JC-RS-01", "remote_sensing", "/api/v1/remote-sensing/passes", _pass_body),
+}
+
+
+@pytest.mark.parametrize("what", sorted(POSTS))
+def test_parallel_identical_posts_store_one_record(
+    app: Any, pg_only: None, station_factory: Any, auth_headers: Any, what: str
+) -> None:
+    code, kind, url, body = POSTS[what]
+    station_factory(code, kind)
+    headers = auth_headers("station", station=code)
+    answers = _parallel(app, lambda c: c.post(url, json=body(), headers=headers))
+    if what != "single_pass":
+        _one_created(answers, lambda b: b["id"])
+        return
     _one_created(answers, lambda b: b["results"][0]["id"])
     assert sorted(b["results"][0]["status"] for _, b in answers) == ["created"] + ["duplicate"] * (PARALLEL - 1)
 
@@ -153,21 +148,12 @@ def test_conflicting_resends_are_409_not_duplicates(client: Any, station_factory
     assert first["status"] == "conflict" and first["error"]["code"] == "conflict"
     assert second["status"] == "created"
 
-    bs = auth_headers("station", station="JC-BS-01")
-    capture = {"capture_id": "C1", "captured_at": WHEN, "plate": "晋E12345", "plate_color": "yellow", "ringelmann": 2}
-    assert client.post("/api/v1/black-smoke/captures", json=capture, headers=bs).status_code == 201
-    assert client.post("/api/v1/black-smoke/captures", json=capture, headers=bs).status_code == 200
-    changed = client.post("/api/v1/black-smoke/captures", json={**capture, "ringelmann": 4}, headers=bs)
-    assert changed.status_code == 409 and "capture_id" in changed.get_json()["error"]["fields"]
-
-    m = auth_headers("station", station="JC-M-01")
-    repair = {
-        "repair_number": "M1",
-        "repaired_at": WHEN,
-        "plate": "晋E12345",
-        "plate_color": "yellow",
-        "items": ["DPF"],
-    }
-    assert client.post("/api/v1/repairs", json=repair, headers=m).status_code == 201
-    assert client.post("/api/v1/repairs", json=repair, headers=m).status_code == 200
-    assert client.post("/api/v1/repairs", json={**repair, "items": ["EGR"]}, headers=m).status_code == 409
+    resends = (("black_smoke_capture", "ringelmann", 4, "capture_id"), ("repair", "items", ["EGR"], "repair_number"))
+    for what, field, value, key in resends:
+        code, _kind, url, body = POSTS[what]
+        headers = auth_headers("station", station=code)
+        assert client.post(url, json=body(), headers=headers).status_code == 201
+        assert client.post(url, json=body(), headers=headers).status_code == 200
+        changed = client.post(url, json={**body(), field: value}, headers=headers)
+        assert changed.status_code == 409, what
+        assert set(changed.get_json()["error"]["fields"]) == {key}
