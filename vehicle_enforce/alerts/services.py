@@ -278,19 +278,7 @@ def _match_gate(records: Sequence[GateRecord]) -> None:
 
     review_queue.queue_many(
         [
-            review_queue.review_row(
-                "gate_record",
-                record.id,
-                station_id=None,
-                occurred_at=record.at,
-                verdict=None,
-                plate=record.plate,
-                plate_color=record.plate_color,
-                confidence=None,
-                decision=match.decision,
-                vehicle_id=record.vehicle_id,
-                result=match,
-            )
+            review_queue.review_of("gate_record", record, record.at, match)
             for record, match in zip(records, matches, strict=True)
             if match.decision in review_queue.DOUBTFUL and during_alert(record.at)
         ]

@@ -8,9 +8,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-
 from plates import normalize_plate
 from remote_sensing import (
     NoLimitSetError,
@@ -29,10 +26,12 @@ from vehicle_enforce.inspections.models import (
     StationKind,
 )
 from vehicle_enforce.inspections.posting import (
+    add_once,
     check_not_future,
     match_fields,
     same_content,
     station_for_post,
+    stored_by_key,
     utc_text,
 )
 from vehicle_enforce.inspections.rules import RulesBook, region
@@ -97,11 +96,7 @@ def record_capture(data: CaptureIn, principal: Principal | None) -> tuple[BlackS
     """Store a camera hit in the review queue; it counts only once an officer confirms it."""
     station = station_for_post(data.station, principal, CAPTURE_STATION_KINDS)
     digest = _capture_hash(data)
-    existing = db.session.scalar(
-        select(BlackSmokeCapture).where(
-            BlackSmokeCapture.station_id == station.id, BlackSmokeCapture.capture_id == data.capture_id
-        )
-    )
+    existing = stored_by_key(BlackSmokeCapture, BlackSmokeCapture.capture_id, station.id, data.capture_id)
     if existing is not None:
         return same_content(existing, digest, "capture_id", data.capture_id), True
     check_not_future(data.captured_at, "captured_at")
@@ -129,36 +124,12 @@ def record_capture(data: CaptureIn, principal: Principal | None) -> tuple[BlackS
         review_status=ReviewStatus.pending.value,
         payload_sha256=digest,
     )
-    try:
-        # Added inside the savepoint: when a concurrent post stored the same key first, the rollback
-        # to the savepoint also forgets the object, so the session stays usable for the re-read.
-        with db.session.begin_nested():
-            db.session.add(capture)
-            db.session.flush()
-    except IntegrityError:
-        again = db.session.scalar(
-            select(BlackSmokeCapture).where(
-                BlackSmokeCapture.station_id == station.id, BlackSmokeCapture.capture_id == data.capture_id
-            )
-        )
-        if again is None:
-            raise
+    again = add_once(capture, BlackSmokeCapture.capture_id)
+    if again is not None:
         return same_content(again, digest, "capture_id", data.capture_id), True
     evidence.store([("black_smoke_capture", capture.id, up) for up in data.uploads])
     if review_queue.counts("black_smoke_capture", capture.verdict):
-        review_queue.queue(
-            "black_smoke_capture",
-            capture.id,
-            station_id=station.id,
-            occurred_at=capture.captured_at,
-            verdict=capture.verdict,
-            plate=plate,
-            plate_color=capture.plate_color,
-            confidence=None,
-            decision=capture.match_decision,
-            vehicle_id=capture.vehicle_id,
-            result=match,
-        )
+        review_queue.queue(review_queue.review_of("black_smoke_capture", capture, capture.captured_at, match))
     audit.record(
         "black_smoke.capture",
         "black_smoke_capture",

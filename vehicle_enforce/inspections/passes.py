@@ -464,19 +464,7 @@ def store_passes(
     evidence.store(uploads)
     review_queue.queue_many(
         [
-            review_queue.review_row(
-                "remote_sensing_pass",
-                row["id"],
-                station_id=row["station_id"],
-                occurred_at=row["measured_at"],
-                verdict=row["verdict"],
-                plate=row["plate"],
-                plate_color=row["plate_color"],
-                confidence=row["plate_confidence"],
-                decision=row["match_decision"],
-                vehicle_id=row["vehicle_id"],
-                result=results_by_row.get(id(row)),
-            )
+            review_queue.review_of("remote_sensing_pass", row, row["measured_at"], results_by_row.get(id(row)))
             for row in fresh_rows.values()
             if row["match_decision"] in review_queue.DOUBTFUL
             and review_queue.counts("remote_sensing_pass", row["verdict"])

@@ -4,9 +4,11 @@ future-time check and the answer to a re-sent key (flush, never commit)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute
 
 from plates import MatchResult
 from remote_sensing import (
@@ -18,10 +20,7 @@ from vehicle_enforce.core import batch
 from vehicle_enforce.core.errors import Conflict, Forbidden, Invalid
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
-from vehicle_enforce.inspections.models import (
-    PlateStatus,
-    Station,
-)
+from vehicle_enforce.inspections.models import BlackSmokeCapture, PlateStatus, Repair, RoadsideTest, Station
 
 FUTURE_TOLERANCE = timedelta(minutes=10)
 
@@ -88,3 +87,28 @@ def same_content(stored: Any, digest: str, key: str, value: str) -> Any:
     if stored.payload_sha256 is not None and stored.payload_sha256 != digest:
         raise Conflict(f"{key} {value} is already stored with other content", {key: batch.MESSAGES["conflict"]})
     return stored
+
+
+Posted = TypeVar("Posted", RoadsideTest, BlackSmokeCapture, Repair)
+
+
+def stored_by_key(model: type[Posted], key: InstrumentedAttribute[str], station_id: int, value: str) -> Posted | None:
+    """The record a station already posted under this key (its report, capture or repair number)."""
+    found: Posted | None = db.session.scalar(select(model).where(model.station_id == station_id, key == value))
+    return found
+
+
+def add_once(record: Posted, key: InstrumentedAttribute[str]) -> Posted | None:
+    """Store a new record in a savepoint; None when it went in, else the record a concurrent post of
+    the same station and key stored first (the rollback to the savepoint also forgets ours, so the
+    session stays usable for the re-read)."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(record)
+            db.session.flush()
+    except IntegrityError:
+        again = stored_by_key(type(record), key, record.station_id, getattr(record, key.key))
+        if again is None:
+            raise
+        return again
+    return None

@@ -6,24 +6,22 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-
 from plates import normalize_plate
 from vehicle_enforce.auth.principal import Principal
 from vehicle_enforce.core import audit, batch
 from vehicle_enforce.core.timeutil import to_local
-from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections.hooks import notify_repair
 from vehicle_enforce.inspections.models import (
     Repair,
     StationKind,
 )
 from vehicle_enforce.inspections.posting import (
+    add_once,
     check_not_future,
     match_fields,
     same_content,
     station_for_post,
+    stored_by_key,
     utc_text,
 )
 from vehicle_enforce.reviews import queue as review_queue
@@ -66,9 +64,7 @@ def record_repair(data: RepairIn, principal: Principal | None) -> tuple[Repair, 
     """Store a repair posted by an M站 so the shared case sees it without retyping."""
     station = station_for_post(data.station, principal, {StationKind.repair.value})
     digest = batch.payload_hash({**asdict(data), "station": None, "repaired_at": utc_text(data.repaired_at)})
-    existing = db.session.scalar(
-        select(Repair).where(Repair.station_id == station.id, Repair.repair_number == data.repair_number)
-    )
+    existing = stored_by_key(Repair, Repair.repair_number, station.id, data.repair_number)
     if existing is not None:
         return same_content(existing, digest, "repair_number", data.repair_number), True
     check_not_future(data.repaired_at, "repaired_at")
@@ -88,32 +84,10 @@ def record_repair(data: RepairIn, principal: Principal | None) -> tuple[Repair, 
         note=data.note,
         payload_sha256=digest,
     )
-    try:
-        # Added inside the savepoint: when a concurrent post stored the same key first, the rollback
-        # to the savepoint also forgets the object, so the session stays usable for the re-read.
-        with db.session.begin_nested():
-            db.session.add(repair)
-            db.session.flush()
-    except IntegrityError:
-        again = db.session.scalar(
-            select(Repair).where(Repair.station_id == station.id, Repair.repair_number == data.repair_number)
-        )
-        if again is None:
-            raise
+    again = add_once(repair, Repair.repair_number)
+    if again is not None:
         return same_content(again, digest, "repair_number", data.repair_number), True
-    review_queue.queue(
-        "repair",
-        repair.id,
-        station_id=station.id,
-        occurred_at=repair.repaired_at,
-        verdict=None,
-        plate=plate,
-        plate_color=repair.plate_color,
-        confidence=None,
-        decision=repair.match_decision,
-        vehicle_id=repair.vehicle_id,
-        result=match,
-    )
+    review_queue.queue(review_queue.review_of("repair", repair, repair.repaired_at, match))
     audit.record(
         "repair.record",
         "repair",

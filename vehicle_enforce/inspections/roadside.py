@@ -7,9 +7,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-
 from plates import normalize_plate
 from remote_sensing import (
     NoLimitSetError,
@@ -34,9 +31,11 @@ from vehicle_enforce.inspections.models import (
     TestMethod,
 )
 from vehicle_enforce.inspections.posting import (
+    add_once,
     check_not_future,
     match_fields,
     station_for_post,
+    stored_by_key,
     verdict_json,
 )
 from vehicle_enforce.inspections.rules import RulesBook, region
@@ -139,11 +138,7 @@ def _operator_message(t: RoadsideTest) -> str:
 def record_test(data: TestIn, principal: Principal | None) -> tuple[RoadsideTest, bool]:
     """Judge and store a roadside/spot/I站 test; a repeated report number returns the stored test."""
     station = station_for_post(data.station, principal, TEST_STATION_KINDS[data.kind])
-    existing = db.session.scalar(
-        select(RoadsideTest).where(
-            RoadsideTest.station_id == station.id, RoadsideTest.report_number == data.report_number
-        )
-    )
+    existing = stored_by_key(RoadsideTest, RoadsideTest.report_number, station.id, data.report_number)
     if existing is not None:
         if existing.kind != data.kind or existing.method != data.method or existing.readings != data.readings:
             raise Conflict(
@@ -180,38 +175,14 @@ def record_test(data: TestIn, principal: Principal | None) -> tuple[RoadsideTest
         turn_back=verdict.failed,
         note=data.note,
     )
-    try:
-        # Added inside the savepoint: when a concurrent post stored the same key first, the rollback
-        # to the savepoint also forgets the object, so the session stays usable for the re-read.
-        with db.session.begin_nested():
-            db.session.add(test)
-            db.session.flush()
-    except IntegrityError:
-        # A concurrent retry stored the same report first: answer with that one.
-        again = db.session.scalar(
-            select(RoadsideTest).where(
-                RoadsideTest.station_id == station.id, RoadsideTest.report_number == data.report_number
-            )
-        )
-        if again is None:
-            raise
+    again = add_once(test, RoadsideTest.report_number)
+    if again is not None:  # a concurrent retry stored the same report first: answer with that one
         return again, True
     evidence.store([("roadside_test", test.id, up) for up in data.photos])
     if review_queue.counts("roadside_test", test.verdict, test.kind):
         confidence = data.plate_read.get("confidence") if data.plate_read else None
-        review_queue.queue(
-            "roadside_test",
-            test.id,
-            station_id=station.id,
-            occurred_at=test.tested_at,
-            verdict=test.verdict,
-            plate=plate,
-            plate_color=test.plate_color,
-            confidence=confidence if isinstance(confidence, int | float) else None,
-            decision=test.match_decision,
-            vehicle_id=test.vehicle_id,
-            result=match,
-        )
+        confidence = confidence if isinstance(confidence, int | float) else None
+        review_queue.queue(review_queue.review_of("roadside_test", test, test.tested_at, match, confidence=confidence))
     details: dict[str, Any] = {
         "station": station.code,
         "report_number": data.report_number,

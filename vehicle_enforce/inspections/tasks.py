@@ -75,19 +75,7 @@ def read_plate(pass_id: int) -> str:
         {"before": before, "after": {"plate": row.plate, "plate_color": row.plate_color}, **fields},
     )
     if review_queue.counts("remote_sensing_pass", row.verdict):
-        review_queue.reread(
-            "remote_sensing_pass",
-            row.id,
-            station_id=row.station_id,
-            occurred_at=row.measured_at,
-            verdict=row.verdict,
-            plate=row.plate,
-            plate_color=row.plate_color,
-            confidence=row.plate_confidence,
-            decision=row.match_decision,
-            vehicle_id=row.vehicle_id,
-            result=result,
-        )
+        review_queue.reread(review_queue.review_of("remote_sensing_pass", row, row.measured_at, result))
     if row.vehicle_id is not None:
         notify_verdicts(
             [
@@ -123,17 +111,16 @@ def _doubtful(row: RemoteSensingPass, best: Any, threshold: float) -> str:
     if review_queue.counts("remote_sensing_pass", row.verdict):
         # The person reviewing it sees the reader's read and the vehicles near it.
         review_queue.reread(
-            "remote_sensing_pass",
-            row.id,
-            station_id=row.station_id,
-            occurred_at=row.measured_at,
-            verdict=row.verdict,
-            plate=read["plate"],
-            plate_color=row.plate_color,
-            confidence=read["plate_confidence"],
-            decision="pending",
-            vehicle_id=None,
-            result=match_plate(read["plate"], row.plate_color),
+            review_queue.review_of(
+                "remote_sensing_pass",
+                row,
+                row.measured_at,
+                match_plate(read["plate"], row.plate_color),
+                plate=read["plate"],
+                confidence=read["plate_confidence"],
+                decision="pending",
+                vehicle_id=None,
+            )
         )
     log.info("pass %s: plate read %s below the reader's threshold; stays pending for review", row.id, read["plate"])
     return "doubtful"

@@ -14,7 +14,7 @@ models, so every domain can queue without import cycles.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -100,20 +100,49 @@ def queue_many(rows: Sequence[dict[str, Any]]) -> int:
     return len(inserted)
 
 
-def queue(kind: str, record_id: int, **fields: Any) -> int:
-    return queue_many([review_row(kind, record_id, **fields)])
+def review_of(
+    kind: str, record: Any, occurred_at: datetime, result: MatchResult | None, **fields: Any
+) -> dict[str, Any]:
+    """The review row (review_row) of a stored record: a model, or a row mapping with the same names.
+
+    Its id, station, verdict, plate, confidence and match decision are the record's; `fields` overrides
+    any of them (e.g. a fresh read the record does not hold).
+    """
+    values = record if isinstance(record, Mapping) else {}
+
+    def get(name: str) -> Any:
+        return values.get(name) if values else getattr(record, name, None)
+
+    given: dict[str, Any] = {
+        "station_id": get("station_id"),
+        "occurred_at": occurred_at,
+        "verdict": get("verdict"),
+        "plate": get("plate"),
+        "plate_color": get("plate_color"),
+        "confidence": get("plate_confidence"),
+        "decision": get("match_decision"),
+        "vehicle_id": get("vehicle_id"),
+        "result": result,
+    }
+    return review_row(kind, get("id"), **{**given, **fields})
 
 
-def reread(kind: str, record_id: int, **fields: Any) -> None:
+def queue(row: dict[str, Any]) -> int:
+    """Queue one record's review row (review_of), when its match is doubtful."""
+    return queue_many([row])
+
+
+def reread(row: dict[str, Any]) -> None:
     """The plate of a record was read again (by the reader): update or close its open review.
 
     An exact match closes the review (decided by the system, audited); a still doubtful one updates
     what the person sees, or queues the record if it was not queued yet.
     """
     review = db.session.scalar(
-        select(MatchReview).where(MatchReview.record_kind == str(kind), MatchReview.record_id == record_id)
+        select(MatchReview).where(
+            MatchReview.record_kind == row["record_kind"], MatchReview.record_id == row["record_id"]
+        )
     )
-    row = review_row(kind, record_id, **fields)
     if review is None:
         queue_many([row])
         return
