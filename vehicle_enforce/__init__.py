@@ -34,15 +34,17 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     tasks.init_app(app)  # after the blueprints: every domain's background tasks are registered by then
 
+    from vehicle_enforce import labels
     from vehicle_enforce.auth.principal import current_principal
-    from vehicle_enforce.core import labels
     from vehicle_enforce.core.timeutil import format_local
+    from vehicle_enforce.inspections.models import limit_set_zh
+    from vehicle_enforce.vehicles.models import emission_standard_zh
 
     app.jinja_env.globals["current_principal"] = current_principal
     app.jinja_env.filters["local"] = format_local
     app.jinja_env.filters["label"] = labels.label
-    app.jinja_env.filters["standard"] = labels.emission_standard
-    app.jinja_env.filters["limit_set"] = labels.limit_set
+    app.jinja_env.filters["standard"] = emission_standard_zh
+    app.jinja_env.filters["limit_set"] = limit_set_zh
     app.jinja_env.filters["without_cursor"] = lambda args: {k: v for k, v in args.items() if k != "cursor"}
     app.jinja_env.filters["with_cursor"] = lambda args, cursor: {**args, "cursor": cursor}
 

@@ -11,6 +11,21 @@ from sqlalchemy.orm import Mapped, mapped_column
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import Model
 
+#: Chinese labels of the alert levels and actions.
+ALERT_LEVEL_ZH: dict[str, str] = {
+    "blue": "蓝色预警",
+    "yellow": "黄色预警",
+    "orange": "橙色预警",
+    "red": "红色预警",
+}
+
+ALERT_ACTION_ZH: dict[str, str] = {
+    "issue": "发布",
+    "extend": "延长",
+    "upgrade": "升级",
+    "lift": "解除",
+}
+
 
 class Alert(Model):
     __tablename__ = "pollution_alerts"

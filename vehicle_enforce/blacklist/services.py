@@ -20,25 +20,23 @@ from sqlalchemy import Select, func, or_, select
 from vehicle_enforce.auth.models import Department
 from vehicle_enforce.auth.principal import current_principal
 from vehicle_enforce.blacklist.models import BlacklistEntry, WithdrawnPass
-from vehicle_enforce.core import audit, events, labels
+from vehicle_enforce.core import audit, events
 from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
 from vehicle_enforce.core.timeutil import SHANGHAI, format_local, local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import rules as inspection_rules
 from vehicle_enforce.inspections.hooks import VERDICT_LISTENERS, VerdictEvent
-from vehicle_enforce.inspections.models import BlackSmokeCapture, RemoteSensingPass, RoadsideTest, Station
+from vehicle_enforce.inspections.models import (
+    ITEM_UNITS,
+    ITEM_ZH,
+    BlackSmokeCapture,
+    RemoteSensingPass,
+    RoadsideTest,
+    Station,
+    limit_set_zh,
+)
 from vehicle_enforce.vehicles.models import Vehicle
 
-# Units of the exceeded items in listing reasons (their names come from core.labels).
-ITEM_UNITS = {
-    "opacity": "%",
-    "ringelmann": "级",
-    "no": "ppm",
-    "k": "m⁻¹",
-    "k_mean": "m⁻¹",
-    "nox": "ppm",
-    "nox_ppm": "ppm",
-}
 EXCEEDING_SOURCES = ("remote_sensing", "black_smoke")
 TEST_SOURCES = ("roadside", "spot_check")
 
@@ -77,7 +75,7 @@ def _number(value: Any) -> str:
 
 def _describe(item: dict[str, Any]) -> str:
     code = str(item.get("item"))
-    name, unit = labels.label(code, "item"), ITEM_UNITS.get(code, "")
+    name, unit = ITEM_ZH.get(code, code), ITEM_UNITS.get(code, "")
     # Any: float() of a missing (None) or non-numeric value raises, and that is handled below.
     value: Any = item.get("value")
     limit: Any = item.get("limit")
@@ -133,7 +131,7 @@ def _evidence_of_test(t: RoadsideTest, station: Station) -> dict[str, Any]:
         "exceeded": t.exceeded,
         "limit_set": t.limit_set,
         "text": f"{format_local(t.tested_at, '%Y-%m-%d %H:%M')} 在{station.name}（{station.code}）{kind}"
-        f"（报告 {t.report_number}，{labels.limit_set(t.limit_set)}）：{items}",
+        f"（报告 {t.report_number}，{limit_set_zh(t.limit_set)}）：{items}",
     }
 
 

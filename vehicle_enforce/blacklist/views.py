@@ -16,9 +16,9 @@ from vehicle_enforce.blacklist.api import BatchCheck
 from vehicle_enforce.blacklist.models import BlacklistEntry, HotlistLookup, HotlistRead
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.forms import FormInvalid, parse_form
-from vehicle_enforce.core.labels import LABELS
 from vehicle_enforce.core.timeutil import SHANGHAI, local_day, now_utc
 from vehicle_enforce.extensions import db
+from vehicle_enforce.vehicles.models import PLATE_COLOR_ZH
 
 bp = Blueprint("police_pages", __name__, url_prefix="/ops/police")
 
@@ -58,7 +58,7 @@ def hotlist_page() -> Any:
         "police/hotlist.html",
         form=form,
         result=result,
-        colors=LABELS["plate_color"],
+        colors=PLATE_COLOR_ZH,
         situations=answers.SITUATIONS,
         by_code=answers.BY_CODE,
         severity_zh=answers.SEVERITY_ZH,

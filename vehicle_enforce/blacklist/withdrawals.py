@@ -14,9 +14,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from vehicle_enforce import labels
 from vehicle_enforce.blacklist import services as blacklist_services
 from vehicle_enforce.blacklist.models import BlacklistEntry, EvidenceWithdrawal, WithdrawnPass
-from vehicle_enforce.core import audit, bulk, events, labels
+from vehicle_enforce.core import audit, bulk, events
 from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.timeutil import format_local, local_day, now_utc
 from vehicle_enforce.extensions import db

@@ -28,6 +28,18 @@ class CaseState(enum.StrEnum):
     closed_scrapped = "closed_scrapped"
 
 
+#: Chinese labels of the case states (pages, notices, messages).
+CASE_STATE_ZH: dict[str, str] = {
+    "detected": "待确认",
+    "confirmed": "待处罚",
+    "penalized": "待下达维修",
+    "repair_ordered": "维修中",
+    "repaired": "待复检",
+    "closed_released": "已结案（解除）",
+    "closed_scrapped": "已结案（报废）",
+}
+
+
 OPEN_STATES = (
     CaseState.detected,
     CaseState.confirmed,

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from remote_sensing.rules import PenaltyBasis
+from vehicle_enforce.auth.models import DEPARTMENT_NAMES_ZH, Department
 from vehicle_enforce.cases import records
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Forbidden, Invalid
@@ -22,7 +23,6 @@ from vehicle_enforce.inspections import rules as inspection_rules
 # checks (大气污染防治法 art. 113 refers to 道路交通安全法 art. 90).
 DEFAULT_VEHICLE_BASIS = "rtsl_90"
 LIMITATION_YEARS = 2  # 行政处罚法 第三十六条
-DEPARTMENT_ZH = {"police": "公安交管部门", "environment": "生态环境部门", "transport": "交通运输部门"}
 
 
 def bases_in_force(subject: str, on: date | None = None) -> list[PenaltyBasis]:
@@ -71,7 +71,7 @@ def check_authority(basis: PenaltyBasis, principal: Actor) -> None:
     if principal.kind == "system" or principal.department == "admin":
         return
     if principal.department not in basis.departments:
-        who = "、".join(DEPARTMENT_ZH.get(d, d) for d in basis.departments)
+        who = "、".join(f"{DEPARTMENT_NAMES_ZH[Department(d)]}部门" for d in basis.departments)
         raise Forbidden(
             f"{basis.citation} 的处罚由{who}作出，本部门无权处罚",
             {"basis": f"由{who}处罚"},

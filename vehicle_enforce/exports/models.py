@@ -14,6 +14,33 @@ from vehicle_enforce.extensions import Model
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
+#: Chinese labels of the export targets, record kinds and states.
+EXPORT_TARGET_ZH: dict[str, str] = {
+    "provincial": "省级平台",
+    "national": "国家超标排放平台",
+}
+
+EXPORT_KIND_ZH: dict[str, str] = {
+    "remote_sensing_pass": "遥感检测",
+    "roadside_test": "路检/抽测",
+    "black_smoke_capture": "黑烟抓拍",
+    "blacklist_listing": "列入黑名单",
+    "blacklist_release": "移出黑名单",
+    "case_action": "案件办理",
+    "nrmm_registration": "非道路机械登记",
+    "nrmm_spot_check": "非道路机械抽测",
+    "phaseout_action": "国三淘汰",
+}
+
+EXPORT_STATUS_ZH: dict[str, str] = {
+    "pending": "待上报",
+    "sent": "已发送",
+    "acknowledged": "已确认",
+    "failed": "上报失败",
+    "rejected": "平台拒收",
+}
+
+
 class ExportRecord(Model):
     __tablename__ = "export_records"
     __table_args__ = (

@@ -65,6 +65,90 @@ class ReviewStatus(enum.StrEnum):
     rejected = "rejected"
 
 
+#: Chinese labels of the inspection vocabularies (pages, listing reasons, the rules page).
+VERDICT_ZH: dict[str, str] = {
+    "pass": "合格",
+    "exceed": "超标",
+    "invalid": "无效",
+}
+
+#: Measured items by name.
+ITEM_ZH: dict[str, str] = {
+    "opacity": "不透光度",
+    "ringelmann": "林格曼黑度",
+    "no": "NO",
+    "k": "光吸收系数",
+    "k_mean": "光吸收系数",
+    "nox": "NOx",
+    "nox_ppm": "NOx",
+    "obd": "OBD",
+    "mil": "故障指示灯",
+    "tampering": "篡改",
+    "readiness": "就绪状态",
+}
+
+#: Units of the measured items (listing reasons, the rules page).
+ITEM_UNITS: dict[str, str] = {
+    "opacity": "%",
+    "ringelmann": "级",
+    "no": "ppm",
+    "k": "m⁻¹",
+    "k_mean": "m⁻¹",
+    "nox": "ppm",
+    "nox_ppm": "ppm",
+}
+#: A limit on the rules page: the item with its unit (光吸收系数 k（m⁻¹）).
+LIMIT_ITEM_ZH: dict[str, str] = {
+    code: f"{'光吸收系数 k' if code == 'k' else ITEM_ZH[code]}（{ITEM_UNITS[code]}）"
+    for code in ("k", "nox_ppm", "ringelmann", "opacity", "no")
+}
+
+#: Why a pass is invalid.
+INVALID_REASON_ZH: dict[str, str] = {
+    "implausible": "测量值超出物理范围（仪器故障或单位错误）",
+    "speed": "车速超出范围",
+    "acceleration": "加速度超出范围",
+    "vsp": "比功率超出范围",
+    "wind": "风速过大",
+    "co2": "CO2浓度过低",
+    "device": "设备判定无效",
+    "calibration": "设备校准过期",
+    "readiness": "就绪状态未完成",
+}
+
+STATION_KIND_ZH: dict[str, str] = {
+    "remote_sensing": "遥感监测",
+    "roadside": "路检",
+    "spot_check": "入户抽测",
+    "inspection": "检测站（I站）",
+    "repair": "维修站（M站）",
+}
+
+TEST_METHOD_ZH: dict[str, str] = {
+    "free_acceleration": "自由加速法",
+    "lug_down": "加载减速法",
+    "ringelmann": "林格曼黑度法",
+    "remote_sensing": "遥感检测",
+}
+
+#: The validity ranges of a remote-sensing pass, with units.
+VALIDITY_RANGE_ZH: dict[str, str] = {
+    "speed": "车速（km/h）",
+    "acceleration": "加速度（m/s²）",
+    "vsp": "比功率（kW/t）",
+    "wind": "风速（m/s）",
+    "co2": "CO2浓度（%）",
+}
+
+
+def limit_set_zh(name: str | None) -> str:
+    """`GB3847-2018 limit b` -> `GB 3847-2018 限值b`; HJ 845 remote-sensing sets likewise."""
+    if not name:
+        return ""
+    text = name.replace("GB3847", "GB 3847").replace("GB36886", "GB 36886").replace("HJ845", "HJ 845")
+    return text.replace(" limit a", " 限值a").replace(" limit b", " 限值b").replace(" remote sensing", " 遥感限值")
+
+
 class Station(Model):
     __tablename__ = "stations"
 

@@ -19,16 +19,18 @@ from remote_sensing import (
 from vehicle_enforce.auth.principal import Principal
 from vehicle_enforce.core import audit, events
 from vehicle_enforce.core.errors import Conflict, Invalid
-from vehicle_enforce.core.labels import label, limit_set
 from vehicle_enforce.core.timeutil import local_day, to_local
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import evidence
 from vehicle_enforce.inspections.hooks import SourceKind, VerdictEvent, notify_verdicts
 from vehicle_enforce.inspections.models import (
+    INVALID_REASON_ZH,
+    ITEM_ZH,
     RoadsideTest,
     StationKind,
     TestKind,
     TestMethod,
+    limit_set_zh,
 )
 from vehicle_enforce.inspections.posting import (
     add_once,
@@ -128,11 +130,11 @@ def test_json(t: RoadsideTest, *, duplicate: bool = False) -> dict[str, Any]:
 def _operator_message(t: RoadsideTest) -> str:
 
     if t.turn_back:
-        items = "、".join(f"{label(e['item'], 'item')} {e['value']:g} > {e['limit']:g}" for e in t.exceeded)
-        return f"不合格，须劝返：{items}（{limit_set(t.limit_set)}）"
+        items = "、".join(f"{ITEM_ZH.get(e['item'], e['item'])} {e['value']:g} > {e['limit']:g}" for e in t.exceeded)
+        return f"不合格，须劝返：{items}（{limit_set_zh(t.limit_set)}）"
     if t.verdict == "invalid":
-        return f"检测无效，须重新检测：{'、'.join(label(r, 'invalid_reason') for r in t.invalid_reasons)}"
-    return f"合格（{limit_set(t.limit_set)}）"
+        return f"检测无效，须重新检测：{'、'.join(INVALID_REASON_ZH.get(r, r) for r in t.invalid_reasons)}"
+    return f"合格（{limit_set_zh(t.limit_set)}）"
 
 
 def record_test(data: TestIn, principal: Principal | None) -> tuple[RoadsideTest, bool]:

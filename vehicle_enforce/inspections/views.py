@@ -17,7 +17,6 @@ from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import BadRequest, ServiceError
 from vehicle_enforce.core.forms import FormInvalid, parse_form
 from vehicle_enforce.core.inputs import MAX_DB_INT, db_int
-from vehicle_enforce.core.labels import LABELS
 from vehicle_enforce.core.timeutil import SHANGHAI, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import captures, evidence, roadside
@@ -25,6 +24,7 @@ from vehicle_enforce.inspections.models import BlackSmokeCapture, RemoteSensingP
 from vehicle_enforce.inspections.schemas import READINGS, ReviewIn, RoadsideTestIn
 from vehicle_enforce.vehicles import plate_reading
 from vehicle_enforce.vehicles import services as vehicle_services
+from vehicle_enforce.vehicles.models import PLATE_COLOR_ZH
 
 bp = Blueprint("inspection_pages", __name__, url_prefix="/ops/inspections")
 
@@ -88,7 +88,7 @@ def roadside_test() -> Any:
         photo_read=photo_read,
         saved=saved,
         methods=METHODS,
-        colors=LABELS["plate_color"],
+        colors=PLATE_COLOR_ZH,
         errors=errors,
     )
 
@@ -194,7 +194,7 @@ def _read_photo(form: dict[str, str], principal: Any) -> dict[str, Any] | None:
     form["photo_token"] = _serializer().dumps(token)
     if best is not None:
         form["plate"] = normalize_plate(best.plate) or best.plate
-        if best.color in LABELS["plate_color"] and best.color != "unknown":
+        if best.color in PLATE_COLOR_ZH and best.color != "unknown":
             form["plate_color"] = best.color
     return plate_reading.photo_read_json(read)
 

@@ -11,6 +11,21 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import Model
 
+#: Chinese labels of the spot-check violations and plan item states.
+NRMM_VIOLATION_ZH: dict[str, str] = {
+    "exceeding": "排放超标",
+    "black_smoke": "冒黑烟",
+    "unregistered": "未登记编码",
+    "below_zone_stage": "低于禁用区排放阶段要求",
+    "alert_stage_stop": "重污染天气预警期间违规使用停用阶段机械",
+}
+
+PLAN_ITEM_STATUS_ZH: dict[str, str] = {
+    "pending": "待检",
+    "checked": "已检",
+    "not_found": "未找到",
+}
+
 
 class Site(Model):
     __tablename__ = "nrmm_sites"

@@ -26,10 +26,9 @@ from vehicle_enforce.auth import scope
 from vehicle_enforce.cases.penalties import bases_in_force
 from vehicle_enforce.core import audit, events
 from vehicle_enforce.core.errors import Conflict, Invalid
-from vehicle_enforce.core.labels import label
 from vehicle_enforce.core.timeutil import local_day, now_utc
 from vehicle_enforce.extensions import db
-from vehicle_enforce.nrmm.models import Machine, PlanItem, SamplingPlan, Site, SpotCheck
+from vehicle_enforce.nrmm.models import NRMM_VIOLATION_ZH, Machine, PlanItem, SamplingPlan, Site, SpotCheck
 
 REGISTRATION_DAYS = 30
 STAGE_NAMES = {1: "国一", 2: "国二", 3: "国三", 4: "国四"}
@@ -290,7 +289,7 @@ def spot_check_json(c: SpotCheck) -> dict[str, Any]:
         "limit_set": c.limit_set,
         "exceeded": c.exceeded,
         "violations": c.violations,
-        "violations_zh": [label(v, "nrmm_violation") for v in c.violations],
+        "violations_zh": [NRMM_VIOLATION_ZH.get(v, v) for v in c.violations],
         "penalty_yuan": c.penalty_yuan,
         "legal_basis": c.legal_basis,
         "penalty_suggested": c.legal_basis is not None,  # suggested only: the basis's department imposes it

@@ -26,8 +26,8 @@ from vehicle_enforce.auth.models import Department
 from vehicle_enforce.blacklist import services as blacklist_services
 from vehicle_enforce.blacklist.models import BlacklistEntry
 from vehicle_enforce.cases import services as case_services
-from vehicle_enforce.cases.models import Case, CaseState
-from vehicle_enforce.core import audit, labels
+from vehicle_enforce.cases.models import CASE_STATE_ZH, Case, CaseState
+from vehicle_enforce.core import audit
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.timeutil import format_local, now_utc, to_local
@@ -418,7 +418,7 @@ def withdraw(vehicle_id: int, kind: str, record: Any, reason: str, principal: Ac
         cases.extend((case, None) for case in named if all(case.id != c.id for c, _ in cases))
     for case, listing in cases:
         message = (
-            f"案件 {case.id}（{_plate(case)}，当前状态：{labels.label(case.state, 'case_state')}）"
+            f"案件 {case.id}（{_plate(case)}，当前状态：{CASE_STATE_ZH.get(case.state, case.state)}）"
             f"所依据的{what}已撤回：{reason}。请环保与交警核查，必要时撤销处罚。"
         )
         open_task(case, listing, kind, record.id, message, reason, principal.name)

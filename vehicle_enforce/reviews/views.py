@@ -12,10 +12,10 @@ from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import ServiceError
-from vehicle_enforce.core.labels import LABELS
 from vehicle_enforce.extensions import db
 from vehicle_enforce.reviews import services
 from vehicle_enforce.reviews.models import MatchReview
+from vehicle_enforce.vehicles.models import PLATE_COLOR_ZH
 
 bp = Blueprint("review_pages", __name__, url_prefix="/ops/match-reviews")
 
@@ -62,5 +62,5 @@ def reviews_page() -> Any:
         "environment/match_reviews.html",
         reviews=[services.review_json(r) for r in rows],
         open_count=services.open_count(),
-        colors=LABELS["plate_color"],
+        colors=PLATE_COLOR_ZH,
     )

@@ -94,6 +94,15 @@ class LinkStatus(enum.StrEnum):
     confirmed = "confirmed"  # linked by a person (audited by services.confirm_match)
 
 
+#: Chinese labels of the match decisions stored with a record.
+LINK_STATUS_ZH: dict[str, str] = {
+    "exact": "精确匹配",
+    "probable": "疑似匹配",
+    "ambiguous": "待人工确认",
+    "none": "未匹配",
+}
+
+
 def link_for(result: MatchResult) -> tuple[int | None, LinkStatus]:
     """Return (vehicle_id to store, link status) for a match: only exact and probable matches link."""
     candidate = result.match

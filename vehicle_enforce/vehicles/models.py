@@ -47,6 +47,53 @@ class VehicleStatus(enum.StrEnum):
     transferred_out = "transferred_out"
 
 
+#: Chinese labels of the registry's vocabularies (pages and notices).
+VEHICLE_TYPE_ZH: dict[str, str] = {
+    "heavy_truck": "重型货车",
+    "medium_truck": "中型货车",
+    "light_truck": "轻型货车",
+    "tractor": "牵引车",
+    "trailer": "挂车",
+    "bus": "公交车",
+    "coach": "教练车",
+    "car": "小型汽车",
+    "special": "专项作业车",
+}
+
+FUEL_ZH: dict[str, str] = {
+    "diesel": "柴油",
+    "gasoline": "汽油",
+    "natural_gas": "天然气",
+    "lpg": "液化石油气",
+    "hybrid": "混合动力",
+    "electric": "纯电动",
+    "other": "其他",
+}
+
+VEHICLE_STATUS_ZH: dict[str, str] = {
+    "active": "在用",
+    "scrapped": "已报废",
+    "deregistered": "已注销",
+    "transferred_out": "已转出",
+}
+
+#: Plate colours as the plate reader and the registry name them.
+PLATE_COLOR_ZH: dict[str, str] = {
+    "blue": "蓝牌",
+    "yellow": "黄牌",
+    "green": "绿牌",
+    "yellow_green": "黄绿牌",
+    "white": "白牌",
+    "black": "黑牌",
+    "unknown": "未知",
+}
+
+
+def emission_standard_zh(value: int | None) -> str:
+    """China emission stage as the pages write it: 3 -> 国三."""
+    return "未知" if value is None else f"国{'〇一二三四五六'[value]}" if 0 <= value <= 6 else str(value)
+
+
 class OwnerKind(enum.StrEnum):
     person = "person"
     enterprise = "enterprise"
