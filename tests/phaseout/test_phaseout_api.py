@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
+from vehicle_enforce.core.actors import SYSTEM
+
 QUOTAS = {
     "period": "2019-2020",
     "starts_on": "2019-01-01",
@@ -175,7 +177,8 @@ def test_cli_report_writes_the_workbook(runner, county, tmp_path):
     actions.record_action(
         actions.ActionIn(
             kind="scrapped", action_date=date(2019, 11, 1), vehicle_id=county.vehicles["b2"], certificate_no="BF-9"
-        )
+        ),
+        actor=SYSTEM,
     )
     transaction.commit()
     out = tmp_path / "report.xlsx"
@@ -210,7 +213,8 @@ def test_concurrent_retries_record_one_action(app, backend, county):
                         action_date=date(2019, 11, 1),
                         vehicle_id=county.vehicles["b4"],
                         certificate_no="BF-4",
-                    )
+                    ),
+                    actor=SYSTEM,
                 )
                 transaction.commit()
                 outcomes.append(action.id)

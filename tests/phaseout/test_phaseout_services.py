@@ -8,6 +8,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from vehicle_enforce.core.actors import SYSTEM
+
 # The vehicles of tests/phaseout/conftest.py that must be phased out, worked out by hand.
 ELIGIBLE = {"china3", "inferred", "lean_burn", "converted", "tractor", "b1", "b2", "b3", "b4", "b5", "b6"}
 
@@ -20,7 +22,7 @@ def _action(county, label, kind, day, **kwargs):
     if kind == "transferred_out":
         kwargs.setdefault("destination", "河南省焦作市")
     return actions.record_action(
-        actions.ActionIn(kind=kind, action_date=day, vehicle_id=county.vehicles[label], **kwargs)
+        actions.ActionIn(kind=kind, action_date=day, vehicle_id=county.vehicles[label], **kwargs), actor=SYSTEM
     )
 
 
@@ -122,7 +124,9 @@ def test_duplicate_and_contradictory_actions_are_refused(app, county):
         _action(county, "b1", "deregistered", date(2999, 1, 1))
     assert "action_date" in future.value.fields
     with pytest.raises(NotFound):
-        actions.record_action(actions.ActionIn(kind="deregistered", action_date=date(2019, 1, 1), vehicle_id=999999))
+        actions.record_action(
+            actions.ActionIn(kind="deregistered", action_date=date(2019, 1, 1), vehicle_id=999999), actor=SYSTEM
+        )
     # The registry already says deregistered: scrapping contradicts it.
     db.session.get(Vehicle, county.vehicles["b3"]).status = "deregistered"
     transaction.commit()
@@ -136,7 +140,8 @@ def test_action_by_plate_and_colour(app, county):
     from vehicle_enforce.phaseout import actions
 
     action, created = actions.record_action(
-        actions.ActionIn(kind="deregistered", action_date=date(2019, 11, 1), plate="晋e·10002", plate_color="yellow")
+        actions.ActionIn(kind="deregistered", action_date=date(2019, 11, 1), plate="晋e·10002", plate_color="yellow"),
+        actor=SYSTEM,
     )
     assert created and action.vehicle_id == county.vehicles["inferred"]
 
@@ -260,9 +265,9 @@ def test_seen_again_after_phase_out_opens_one_alert(app, county):
     assert db.session.scalar(select(func.count()).select_from(SeenAgainAlert)) == 1
     assert db.session.scalar(select(func.count()).where(AuditEntry.action == "phaseout.seen_again")) == 1
 
-    handled = sightings.handle_alert(alerts[0].id, "已移交交警查处")
+    handled = sightings.handle_alert(alerts[0].id, "已移交交警查处", actor=SYSTEM)
     transaction.commit()
     assert handled.state == "handled" and handled.handled_by == "system"
-    assert sightings.handle_alert(alerts[0].id, "已移交交警查处").id == handled.id
+    assert sightings.handle_alert(alerts[0].id, "已移交交警查处", actor=SYSTEM).id == handled.id
     with pytest.raises(Conflict):
-        sightings.handle_alert(alerts[0].id, "另一个处理意见")
+        sightings.handle_alert(alerts[0].id, "另一个处理意见", actor=SYSTEM)

@@ -7,13 +7,12 @@ from typing import Annotated, Any, Literal
 import pandas as pd
 from flask import Blueprint, Response, jsonify
 from pydantic import AwareDatetime, Field
-from sqlalchemy import select
 
 from vehicle_enforce.alerts import services
-from vehicle_enforce.alerts.models import Alert, EnterpriseGrade, GateRecord
+from vehicle_enforce.alerts.models import Alert, GateRecord
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.principal import ANY, api_access, principal_or_401
-from vehicle_enforce.core import audit, transaction
+from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.openapi import doc
 from vehicle_enforce.core.schemas import Schema, parse_body
@@ -98,16 +97,9 @@ def alert_action(alert_id: int) -> Any:
 @api_access(D.environment)
 @doc("Set a key enterprise's grade (A/B/C) and daily truck trips", body=GradeIn, tags=["alerts"])
 def set_grade() -> Any:
+    principal = principal_or_401()
     data = parse_body(GradeIn)
-    if db.session.get(Owner, data.owner_id) is None:
-        raise Invalid("unknown enterprise", {"owner_id": "unknown owner"})
-    grade = db.session.scalar(select(EnterpriseGrade).where(EnterpriseGrade.owner_id == data.owner_id))
-    if grade is None:
-        grade = EnterpriseGrade(owner_id=data.owner_id, grade=data.grade, daily_truck_trips=data.daily_truck_trips)
-        db.session.add(grade)
-    grade.grade, grade.daily_truck_trips = data.grade, data.daily_truck_trips
-    db.session.flush()
-    audit.record("alert.grade", "enterprise_grade", grade.id, data.model_dump())
+    services.set_grade(data.owner_id, data.grade, data.daily_truck_trips, actor=principal)
     transaction.commit()
     return jsonify(data.model_dump())
 

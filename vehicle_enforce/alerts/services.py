@@ -20,6 +20,7 @@ from sqlalchemy import bindparam, select
 from plates import normalize_plate
 from vehicle_enforce.alerts.models import Alert, EnterpriseGrade, GateRecord
 from vehicle_enforce.core import audit
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.bulk import insert_ignore_conflicts
 from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
 from vehicle_enforce.core.timeutil import now_utc
@@ -110,6 +111,21 @@ def act(alert_id: int, action: str, *, level: str | None, ends_at: datetime | No
 
 # Built once: every hotlist check asks for the alerts in force.
 _IN_FORCE = select(Alert).where(Alert.starts_at <= bindparam("at"), Alert.ends_at > bindparam("at"))
+
+
+def set_grade(owner_id: int, grade: str, daily_truck_trips: int, *, actor: Actor) -> EnterpriseGrade:
+    """Set a key enterprise's grade (A/B/C) and daily truck trips, audited."""
+    if db.session.get(Owner, owner_id) is None:
+        raise Invalid("unknown enterprise", {"owner_id": "unknown owner"})
+    row = db.session.scalar(select(EnterpriseGrade).where(EnterpriseGrade.owner_id == owner_id))
+    if row is None:
+        row = EnterpriseGrade(owner_id=owner_id, grade=grade, daily_truck_trips=daily_truck_trips)
+        db.session.add(row)
+    row.grade, row.daily_truck_trips = grade, daily_truck_trips
+    db.session.flush()
+    changes = {"owner_id": owner_id, "grade": grade, "daily_truck_trips": daily_truck_trips}
+    audit.record("alert.grade", "enterprise_grade", row.id, changes, actor=actor)
+    return row
 
 
 def in_force(at: datetime) -> list[Alert]:

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from vehicle_enforce.auth import scope
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.principal import api_access, principal_or_401
-from vehicle_enforce.core import audit, transaction
+from vehicle_enforce.core import transaction
 from vehicle_enforce.core.actors import Actor
-from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
+from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.openapi import doc
 from vehicle_enforce.core.pagination import PageQuery, page, page_json
 from vehicle_enforce.core.schemas import Schema, parse_body, parse_query
@@ -156,14 +156,9 @@ def list_sites() -> Any:
 @api_access(D.environment, D.housing)
 @doc("Add a site", body=SiteIn, status=201, tags=["nrmm"])
 def add_site() -> Any:
+    principal = principal_or_401()
     data = parse_body(SiteIn)
-    if db.session.scalar(select(Site.id).where(Site.name == data.name)) is not None:
-        raise Conflict("a site with that name exists", {"name": "already exists"})
-    site = Site(**data.model_dump())
-    db.session.add(site)
-    db.session.flush()
-
-    audit.record("nrmm.site", "nrmm_site", site.id, data.model_dump())
+    site = services.add_site(data.model_dump(), actor=principal)
     transaction.commit()
     return jsonify(services.site_json(site)), 201
 

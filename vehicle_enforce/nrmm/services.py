@@ -25,6 +25,7 @@ from vehicle_enforce.alerts import services as alert_services
 from vehicle_enforce.auth import scope
 from vehicle_enforce.cases.penalties import bases_in_force
 from vehicle_enforce.core import audit, events
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Conflict, Invalid
 from vehicle_enforce.core.timeutil import local_day, now_utc
 from vehicle_enforce.extensions import db
@@ -39,6 +40,17 @@ def next_env_code() -> str:
     fmt = current_app.config.get("NRMM_CODE_FORMAT") or "{region}-NR-{seq:06d}"
     seq = (db.session.scalar(select(func.max(Machine.id))) or 0) + 1
     return str(fmt).format(region=current_app.config.get("REGION_CODE") or "000000", seq=seq)
+
+
+def add_site(data: dict[str, Any], *, actor: Actor) -> Site:
+    """Add a site (a construction site, a depot...) under a name not yet taken, audited."""
+    if db.session.scalar(select(Site.id).where(Site.name == data["name"])) is not None:
+        raise Conflict("a site with that name exists", {"name": "already exists"})
+    site = Site(**data)
+    db.session.add(site)
+    db.session.flush()
+    audit.record("nrmm.site", "nrmm_site", site.id, data, actor=actor)
+    return site
 
 
 def register_machine(data: dict[str, Any], actor: str) -> Machine:

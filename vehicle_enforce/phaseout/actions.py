@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from plates import normalize_plate
-from vehicle_enforce.auth.principal import Principal, current_principal
 from vehicle_enforce.core import audit
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
 from vehicle_enforce.core.events import emit
 from vehicle_enforce.extensions import db
@@ -28,6 +28,7 @@ from vehicle_enforce.phaseout.models import (
     ActionKind,
     PhaseoutAction,
 )
+from vehicle_enforce.vehicles import services as vehicle_services
 from vehicle_enforce.vehicles.models import Vehicle, VehicleStatus
 
 # --- phase-out actions -------------------------------------------------------------------------
@@ -83,7 +84,7 @@ def _refuse_second_action(action: PhaseoutAction, data: ActionIn) -> Conflict:
     )
 
 
-def record_action(data: ActionIn, *, actor: Principal | None = None) -> tuple[PhaseoutAction, bool]:
+def record_action(data: ActionIn, *, actor: Actor) -> tuple[PhaseoutAction, bool]:
     """Record a phase-out action; return it and whether it is new (an identical retry returns the first)."""
     fields: dict[str, str] = {}
     if data.kind not in set(ActionKind):
@@ -122,7 +123,6 @@ def record_action(data: ActionIn, *, actor: Principal | None = None) -> tuple[Ph
             {"kind": f"vehicle is {vehicle.status}"},
         )
 
-    who = actor or current_principal()
     action = PhaseoutAction(
         vehicle_id=vehicle.id,
         township_id=vehicle.township_id,
@@ -134,7 +134,7 @@ def record_action(data: ActionIn, *, actor: Principal | None = None) -> tuple[Ph
         evidence_files=list(data.evidence_files),
         note=data.note,
         previous_status=vehicle.status,
-        recorded_by=who.name if who else "system",
+        recorded_by=actor.name,
     )
     try:
         # A concurrent request may record the same vehicle first; the unique key decides, the loser re-reads.
@@ -148,9 +148,7 @@ def record_action(data: ActionIn, *, actor: Principal | None = None) -> tuple[Ph
         if _same_action(winner, data):
             return winner, False
         raise _refuse_second_action(winner, data) from None
-    old_status = vehicle.status
-    vehicle.status = data.kind
-    db.session.flush()
+    old_status = vehicle_services.retire(vehicle, data.kind)
     payload = action_json(action)
     audit.record(
         "phaseout.action",

@@ -197,7 +197,7 @@ def set_quotas() -> Any:
     status=201,
 )
 def record_action() -> Any:
-    principal_or_401()
+    principal = principal_or_401()
     data = parse_body(ActionIn)
     action, created = actions.record_action(
         actions.ActionIn(
@@ -211,7 +211,8 @@ def record_action() -> Any:
             subsidy_amount=data.subsidy_amount,
             evidence_files=tuple(data.evidence_files),
             note=data.note,
-        )
+        ),
+        actor=principal,
     )
     transaction.commit()
     return jsonify(actions.action_json(action)), 201 if created else 200
@@ -311,8 +312,8 @@ def seen_again() -> Any:
 @api_access(*ALERT_HANDLERS)
 @doc("Mark a seen-again alert handled, recording who handled it", body=HandleIn)
 def handle_seen_again(alert_id: int) -> Any:
-    principal_or_401()
+    principal = principal_or_401()
     data = parse_body(HandleIn)
-    alert = sightings.handle_alert(alert_id, data.note)
+    alert = sightings.handle_alert(alert_id, data.note, actor=principal)
     transaction.commit()
     return jsonify(sightings.alert_json(alert))

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 
 from vehicle_enforce.auth.models import Township
+from vehicle_enforce.core.actors import SYSTEM
 from vehicle_enforce.core.timeutil import SHANGHAI
 from vehicle_enforce.extensions import db
 from vehicle_enforce.phaseout import eligibility
@@ -48,7 +49,8 @@ def load(rng: random.Random) -> None:
                 if kind == "transferred_out"
                 else None,
                 evidence_files=(f"phaseout/{vehicle.plate}-证明.jpg",),
-            )
+            ),
+            actor=SYSTEM,
         )
         actions.append(action)
     sightings = [

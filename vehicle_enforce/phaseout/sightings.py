@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from vehicle_enforce.auth.principal import Principal, current_principal
 from vehicle_enforce.core import audit
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Conflict, NotFound
 from vehicle_enforce.core.timeutil import local_day, now_utc
 from vehicle_enforce.extensions import db
@@ -31,7 +31,7 @@ from vehicle_enforce.vehicles.models import Vehicle
 
 
 def check_seen_again(
-    sightings: Iterable[tuple[int, datetime, str, str | None]], *, actor: Principal | None = None
+    sightings: Iterable[tuple[int, datetime, str, str | None]], *, actor: Actor | None = None
 ) -> list[SeenAgainAlert]:
     """Record an alert for each sighting of a vehicle that should be off the road; return those alerts.
 
@@ -97,7 +97,7 @@ def _new_alert(
     seen_at: datetime,
     source: str,
     location: str | None,
-    actor: Principal | None,
+    actor: Actor | None,
 ) -> SeenAgainAlert:
     alert = SeenAgainAlert(
         vehicle_id=vehicle_id,
@@ -143,20 +143,19 @@ def _new_alert(
     return alert
 
 
-def handle_alert(alert_id: int, note: str, *, actor: Principal | None = None) -> SeenAgainAlert:
+def handle_alert(alert_id: int, note: str, *, actor: Actor) -> SeenAgainAlert:
     """Close an open alert, recording who handled it; a retry by the same handler changes nothing."""
     alert = db.session.get(SeenAgainAlert, alert_id)
     if alert is None:
         raise NotFound(f"no seen-again alert {alert_id}")
-    who = actor or current_principal()
-    name = who.name if who else "system"
+    name = actor.name
     if alert.state == AlertState.handled:
         if alert.handled_by == name and alert.handling_note == note:
             return alert
         raise Conflict(f"alert {alert_id} was already handled by {alert.handled_by}", {"state": "already handled"})
     alert.state = AlertState.handled.value
     alert.handled_by = name
-    alert.handled_department = who.department if who else None
+    alert.handled_department = actor.department
     alert.handled_at = now_utc()
     alert.handling_note = note
     db.session.flush()

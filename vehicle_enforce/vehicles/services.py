@@ -235,6 +235,14 @@ def vehicle_by_plate(plate: str, plate_color: str) -> Vehicle | None:
     return db.session.scalar(select(Vehicle).where(Vehicle.plate == plate, Vehicle.plate_color == plate_color))
 
 
+def retire(vehicle: Vehicle, status: str) -> str:
+    """Set the registration status a recorded phase-out action gives a vehicle (scrapped, deregistered,
+    transferred out); the caller audits the action. Returns the status it had."""
+    old, vehicle.status = vehicle.status, VehicleStatus(status).value
+    db.session.flush()
+    return old
+
+
 def get_vehicle(vehicle_id: int) -> Vehicle:
     """Return a vehicle the caller may see; another township's vehicle is 404 like a missing one."""
 
