@@ -7,10 +7,12 @@ PostgreSQL missing: the tests are skipped with a message, except in CI (CI=true)
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,47 @@ SHARED = Path(os.environ.get("VE_SHARED_DIR", REPO_ROOT.parent / "shared"))
 PG_ADMIN_URL = os.environ.get("VE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 BACKENDS = [b for b in os.environ.get("VE_TEST_DATABASES", "sqlite,postgresql").split(",") if b]
+
+
+#: What `make test` also runs on SQLite (VE_TEST_SQLITE=marked): what the embedded default ships, i.e. the
+#: migrations, the demo and CLI, one full enforcement loop, a browser login, and the tests of every
+#: dialect-specific branch (COPY/upserts, locks, the feed, matching, importers, jobs, exports, reviews).
+#: `make test-all` runs every test on both databases. A single test joins with `@pytest.mark.sqlite`.
+SQLITE_SET = (
+    "tests/core/test_migrations.py",
+    "tests/core/test_bulk.py",
+    "tests/core/test_jobs.py",
+    "tests/core/test_audit_log.py",
+    "tests/core/test_security_config.py",
+    "tests/core/test_cli_accounts.py",
+    "tests/phaseout/test_phaseout_demo.py",
+    "tests/blacklist/test_cases_flow.py::test_end_to_end_listing_penalty_repair_retest_release",
+    "tests/blacklist/test_blacklist_rule.py",
+    "tests/blacklist/test_hotlist_and_feed.py",
+    "tests/reviews/test_match_reviews.py",
+    "tests/vehicles/test_vehicles_match.py",
+    "tests/vehicles/test_vehicles_import.py",
+    "tests/inspections/test_inspections_import.py",
+    "tests/inspections/test_inspections_pass_api.py",
+    "tests/exports/test_exports_delivery.py",
+    "tests/web/test_web_login.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.startswith(SQLITE_SET):
+            item.add_marker(pytest.mark.sqlite)
+    if os.environ.get("VE_TEST_SQLITE", "all") != "marked":
+        return
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        on_sqlite = params is not None and params.params.get("backend") == "sqlite"
+        (dropped if on_sqlite and item.get_closest_marker("sqlite") is None else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def service_unavailable(what: str, exc: BaseException) -> None:
@@ -170,6 +213,18 @@ def _empty_pg(url: str, keep: frozenset[str]) -> None:
     engine.dispose()
 
 
+def needs_commits(request: pytest.FixtureRequest) -> bool:
+    """Tests that see their data from another connection, thread or process, or build apps of their own."""
+    return request.node.get_closest_marker("commits") is not None or bool(
+        COMMITTING_FIXTURES.intersection(request.fixturenames)
+    )
+
+
+#: Fixtures that imply real commits: a server thread (and its job worker) answers from its own
+#: connections, and `app_config` is asked for by tests that build a second app on the test database.
+COMMITTING_FIXTURES = frozenset({"live_server", "app_config"})
+
+
 @pytest.fixture
 def app_config(backend: Backend, tmp_path: Path, request: pytest.FixtureRequest) -> dict[str, Any]:
     config: dict[str, Any] = {
@@ -186,12 +241,137 @@ def app_config(backend: Backend, tmp_path: Path, request: pytest.FixtureRequest)
     return config
 
 
+@dataclass
+class SharedApp:
+    """The app of one backend for the whole session, and what a test may change on it."""
+
+    app: Any
+    config: dict[str, Any]
+    limiter_state: dict[str, Any]
+    #: PostgreSQL: one statement that sets every identity back to the table's highest id (sequences are
+    #: not transactional, so a rolled-back test would otherwise move the next test's ids).
+    restart_ids: str | None = None
+
+
+@pytest.fixture(scope="session")
+def shared_app(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedApp]:
+    """One app per backend and session; each test runs in a transaction of its own that is rolled back."""
+    from sqlalchemy import event
+
+    from vehicle_enforce import create_app
+    from vehicle_enforce.extensions import db, limiter
+
+    folder = tmp_path_factory.mktemp(f"app-{backend.name}")
+    application = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": backend.url_for_test(folder),
+            "INSTANCE_PATH": str(folder / "instance"),
+            "SECRET_KEY": "test-secret",
+            "BROKER_URL": None,
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+    with application.app_context():
+        engine = db.engine
+    if backend.name == "sqlite":
+        # pysqlite begins a transaction only before a write, so a SAVEPOINT could begin (and its RELEASE
+        # end) the test's outer transaction: begin explicitly instead (SQLAlchemy's documented recipe).
+        @event.listens_for(engine, "connect")
+        def _no_implicit_begin(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _explicit_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN")
+
+    restart_ids = _restart_ids_statement(engine) if backend.name == "postgresql" else None
+    try:
+        yield SharedApp(application, copy.deepcopy(dict(application.config)), dict(vars(limiter)), restart_ids)
+    finally:
+        engine.dispose()
+
+
+def _restart_ids_statement(engine: Any) -> str | None:
+    from vehicle_enforce.core.db import Base
+
+    calls = []
+    with engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            for column in table.primary_key.columns:
+                sequence = conn.execute(
+                    text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": table.name, "c": column.name}
+                ).scalar()
+                if sequence:
+                    calls.append(
+                        f'setval(\'{sequence}\', coalesce((SELECT max("{column.name}") FROM "{table.name}"), 0) + 1,'
+                        " false)"
+                    )
+    return "SELECT " + ", ".join(calls) if calls else None
+
+
+def _joined_session_class(shared: Any, connection: Any) -> type:
+    """A Flask-SQLAlchemy session that, for the shared app, runs on the test's connection."""
+    from flask import current_app, has_app_context
+    from flask_sqlalchemy.session import Session
+
+    class JoinedSession(Session):
+        def get_bind(self, mapper: Any = None, clause: Any = None, bind: Any = None, **kwargs: Any) -> Any:
+            if bind is None and has_app_context() and current_app._get_current_object() is shared:
+                return connection
+            return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+    return JoinedSession
+
+
+@contextmanager
+def _rolled_back(shared: SharedApp) -> Iterator[Any]:
+    """The shared app inside one outer transaction; commits inside release savepoints; all rolled back."""
+    from vehicle_enforce.extensions import db, limiter
+
+    application = shared.app
+    vars(limiter).clear()
+    vars(limiter).update(shared.limiter_state)  # an app built by another test re-initialised it
+    limiter.reset()
+    ctx = application.app_context()
+    ctx.push()
+    connection = db.engine.connect()
+    outer = connection.begin()
+    if shared.restart_ids:
+        connection.exec_driver_sql(shared.restart_ids)
+    sessions = db.session
+    db.session = db._make_scoped_session(
+        {
+            "class_": _joined_session_class(application, connection),
+            "join_transaction_mode": "create_savepoint",
+        }
+    )
+    try:
+        yield application
+    finally:
+        db.session.remove()
+        db.session = sessions
+        outer.rollback()
+        connection.close()
+        ctx.pop()
+        application.extensions["huey"].flush()
+        application.extensions["ve_pending_tasks"].clear()
+        application.config.clear()
+        application.config.update(copy.deepcopy(shared.config))
+
+
 @pytest.fixture
-def app(backend: Backend, app_config: dict[str, Any]) -> Iterator[Any]:
+def app(backend: Backend, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The test's app. Most tests share one app per backend and run in a transaction that is rolled back;
+    tests marked `commits` (or using live_server/app_config) get their own app and a real reset."""
+    if not needs_commits(request):
+        with _rolled_back(request.getfixturevalue("shared_app")) as application:
+            yield application
+        return
     from vehicle_enforce import create_app
     from vehicle_enforce.extensions import db
 
-    application = create_app(app_config)
+    application = create_app(request.getfixturevalue("app_config"))
     ctx = application.app_context()
     ctx.push()
     try:

@@ -180,6 +180,7 @@ def test_manual_listing_needs_environment_and_a_reason(vehicle, client, auth_hea
     assert r.status_code == 409
 
 
+@pytest.mark.commits
 @pytest.mark.slow
 def test_two_stations_reporting_at_once_create_one_entry(app, vehicle, backend, auth_headers, station_factory):
     """Two concurrent requests, each bringing the second exceeding day: exactly one entry."""

@@ -123,6 +123,7 @@ def test_change_feed_follows_listings_and_actions_without_repeats(listed_vehicle
     assert client.get("/api/v1/changes?after=garbage!", headers=env).status_code == 422
 
 
+@pytest.mark.commits
 @pytest.mark.slow
 def test_feed_never_skips_a_transaction_that_commits_late(app, backend):
     """T1 writes a feed row and stays open; T2 must wait for it, so a reader never passes T1's row."""

@@ -39,6 +39,7 @@ def test_application_cannot_change_an_audit_entry(app):
     db.session.rollback()
 
 
+@pytest.mark.commits
 def test_database_refuses_update_and_delete_of_audit_rows(app):
     from vehicle_enforce.core import audit
     from vehicle_enforce.extensions import db

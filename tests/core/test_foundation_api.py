@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import func, select
 
 
@@ -21,6 +22,7 @@ def test_healthz_checks_the_database(client):
     assert response.headers["X-Request-ID"]
 
 
+@pytest.mark.commits
 def test_healthz_reports_an_unreachable_database(app, client):
     from vehicle_enforce.extensions import db
 

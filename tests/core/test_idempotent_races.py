@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 
+# Real threads, each with its own connection: the posts commit for real.
+pytestmark = pytest.mark.commits
+
 PARALLEL = 10
 WHEN = "2019-11-05T10:00:00+08:00"
 

@@ -165,6 +165,7 @@ def _wait(predicate, proc, timeout: float, what: str):
     raise AssertionError(f"timed out waiting for {what}: {proc.communicate()[0][-3000:]}")
 
 
+@pytest.mark.commits
 @pytest.mark.slow
 def test_kill_9_the_worker_mid_import_and_the_job_completes_after_a_restart(app, runner):
     from vehicle_enforce.auth.principal import Principal

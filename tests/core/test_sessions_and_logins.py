@@ -158,6 +158,7 @@ def test_login_limit_in_redis_is_shared_by_workers(app, app_config, monkeypatch,
             client.delete(key)
 
 
+@pytest.mark.commits
 def test_parallel_wrong_passwords_get_no_more_tries_than_the_lockout_allows(app, user):
     """40 wrong passwords at once: the account is locked after MAX_FAILED_LOGINS checked passwords."""
     from vehicle_enforce.auth import services

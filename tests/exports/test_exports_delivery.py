@@ -144,6 +144,7 @@ def test_transmission_rate_and_alarm(app, receiver, client, auth_headers):
     )
 
 
+@pytest.mark.commits
 def test_two_senders_at_once_never_send_a_record_twice(app, receiver, backend):
     if backend.name != "postgresql":
         pytest.skip("SQLite serialises writers; the claim race needs PostgreSQL")
@@ -165,6 +166,7 @@ def test_two_senders_at_once_never_send_a_record_twice(app, receiver, backend):
     assert stats["unique_keys"] == 400 and stats["duplicates"] == 0
 
 
+@pytest.mark.commits
 @pytest.mark.slow
 def test_killed_sender_loses_nothing_and_resends_at_most_the_batch_in_flight(app, app_config, receiver, backend):
     url, _ = receiver(delay=0.15)

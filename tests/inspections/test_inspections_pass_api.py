@@ -287,6 +287,7 @@ def test_station_callers_see_only_their_station(
     )
 
 
+@pytest.mark.commits
 def test_concurrent_retries_store_each_pass_once(
     app: Any, backend: Any, rs_station: Any, base_pass: Any, vehicle_factory: Any
 ) -> None:

@@ -192,6 +192,7 @@ def test_cli_report_writes_the_workbook(runner, county, tmp_path):
     assert bad.exit_code != 0
 
 
+@pytest.mark.commits
 def test_concurrent_retries_record_one_action(app, backend, county):
     if backend.name != "postgresql":
         pytest.skip("SQLite serialises writers; the race needs PostgreSQL")

@@ -245,6 +245,7 @@ def test_owner_fleet_and_person_owners(client, auth_headers):
     assert client.get(f"/api/v1/owners/{owner_id}", headers=auth_headers("township")).status_code == 403
 
 
+@pytest.mark.commits
 def test_concurrent_registrations_of_one_plate_make_one_vehicle(app, backend, auth_headers):
     if backend.name != "postgresql":
         pytest.skip("SQLite serialises writers; the race only exists on PostgreSQL")
