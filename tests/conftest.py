@@ -1,7 +1,14 @@
 """Test fixtures: the app on SQLite and on PostgreSQL, clients, tokens and the shared test data.
 
-Every test that uses `app` runs on both databases. The schema is built by the Alembic migrations, once
-per backend and session; each test then gets a fresh copy (SQLite) or emptied tables (PostgreSQL).
+Every test that uses `app` runs on PostgreSQL, and on SQLite too under `make test-all` (`make test` runs
+on SQLite only SQLITE_SET and tests marked `sqlite`). The schema is built by the Alembic migrations, once
+per backend and session. Most tests then share one app per backend and run inside one outer transaction
+that is rolled back at the end: the session joins it with `join_transaction_mode="create_savepoint"`, so
+a commit in the code under test releases a savepoint and a rollback returns to it (SQLAlchemy's "joining
+a session into an external transaction" recipe). Tests whose data must really be committed (threads,
+processes or other connections reading it, a second app on the test database, live_server) are marked
+`commits` (live_server and app_config imply it): they get their own app on a fresh copy (SQLite) or
+emptied tables (PostgreSQL), as every test did before.
 PostgreSQL missing: the tests are skipped with a message, except in CI (CI=true) where they fail.
 """
 
@@ -355,7 +362,8 @@ def _rolled_back(shared: SharedApp) -> Iterator[Any]:
         connection.close()
         ctx.pop()
         application.extensions["huey"].flush()
-        application.extensions["ve_pending_tasks"].clear()
+        for waiting in ("ve_pending_tasks", "ve_after_commit"):  # work a rolled-back commit had queued
+            application.extensions.get(waiting, []).clear()
         application.config.clear()
         application.config.update(copy.deepcopy(shared.config))
 
