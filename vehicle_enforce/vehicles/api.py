@@ -12,9 +12,10 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
+from vehicle_enforce.auth import privacy
 from vehicle_enforce.auth.models import Department
 from vehicle_enforce.auth.principal import api_access
-from vehicle_enforce.core import privacy, transaction
+from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import BadRequest
 from vehicle_enforce.core.openapi import doc
 from vehicle_enforce.core.pagination import page_json

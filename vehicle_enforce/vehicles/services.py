@@ -14,10 +14,10 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 
 from plates import MatchResult, PlateColor, normalize_plate, parse_color
-from vehicle_enforce.auth import scope
+from vehicle_enforce.auth import privacy, scope
 from vehicle_enforce.auth.models import Township
 from vehicle_enforce.auth.services import township_by_name_or_code
-from vehicle_enforce.core import audit, privacy
+from vehicle_enforce.core import audit
 from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.pagination import page
 from vehicle_enforce.extensions import db
