@@ -27,6 +27,9 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
+#: Every API response a test makes is checked against the recorded golden keys (no client breaks).
+pytest_plugins = ["tests.api.golden_keys"]
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("VE_SHARED_DIR", REPO_ROOT.parent / "shared"))
 PG_ADMIN_URL = os.environ.get("VE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
