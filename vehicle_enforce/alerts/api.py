@@ -14,8 +14,8 @@ from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.principal import ANY, api_access, principal_or_401
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import Invalid, NotFound
-from vehicle_enforce.core.openapi import doc
-from vehicle_enforce.core.schemas import Schema, parse_body
+from vehicle_enforce.core.openapi import Out, json_body, operation
+from vehicle_enforce.core.schemas import Schema
 from vehicle_enforce.core.spreadsheets import to_xlsx_bytes
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
@@ -62,19 +62,73 @@ class GateIn(Schema):
     records: list[GateRow] = Field(min_length=1, max_length=5000)
 
 
+class AlertOut(Out):
+    id: int
+    level: Level
+    townships: list[int] | None
+    starts_at: str
+    ends_at: str
+    lifted_at: str | None
+    issued_by: str | None
+    notice_no: str | None
+    history: list[Any] | None
+
+
+class AlertList(Out):
+    results: list[AlertOut]
+
+
+class GradeOut(Out):
+    owner_id: int
+    grade: Literal["A", "B", "C"]
+    daily_truck_trips: int
+
+
+class GateOut(Out):
+    stored: int
+    duplicates: int
+
+
+_ALERT_EXAMPLE = {
+    "id": 1,
+    "level": "orange",
+    "townships": None,
+    "starts_at": "2019-11-05T00:00:00+00:00",
+    "ends_at": "2019-11-08T00:00:00+00:00",
+    "lifted_at": None,
+    "issued_by": "huanbao",
+    "notice_no": "泽环预警〔2019〕3号",
+    "history": [],
+}
+
+
 @bp.get("/active")
 @api_access(ANY)
-@doc("Alerts in force now", tags=["alerts"])
+@operation(
+    "当前生效的预警 / Alerts in force now", resp={200: AlertList}, examples={"response": {"results": [_ALERT_EXAMPLE]}}
+)
 def active() -> Any:
     return jsonify({"results": [services.alert_json(a) for a in services.in_force(now_utc())]})
 
 
 @bp.post("")
 @api_access(D.environment)
-@doc("Issue an alert (environment)", body=AlertIn, status=201, tags=["alerts"])
+@operation(
+    "发布重污染预警（生态环境） / Issue an alert (environment)",
+    json=AlertIn,
+    resp={201: AlertOut},
+    examples={
+        "request": {
+            "level": "orange",
+            "starts_at": "2019-11-05T08:00:00+08:00",
+            "ends_at": "2019-11-08T08:00:00+08:00",
+        },
+        "response": _ALERT_EXAMPLE,
+    },
+)
 def issue() -> Any:
     principal = principal_or_401()
-    data = parse_body(AlertIn)
+    data = json_body(AlertIn)
     alert = services.issue(
         data.level, data.starts_at, data.ends_at, data.townships, principal.name, notice_no=data.notice_no
     )
@@ -84,10 +138,15 @@ def issue() -> Any:
 
 @bp.post("/<int:alert_id>/actions")
 @api_access(D.environment)
-@doc("Extend, upgrade or lift an alert early", body=AlertAction, tags=["alerts"])
+@operation(
+    "延长、升级或提前解除预警 / Extend, upgrade or lift an alert early",
+    json=AlertAction,
+    resp={200: AlertOut},
+    examples={"request": {"action": "upgrade", "level": "red"}, "response": _ALERT_EXAMPLE},
+)
 def alert_action(alert_id: int) -> Any:
     principal = principal_or_401()
-    data = parse_body(AlertAction)
+    data = json_body(AlertAction)
     alert = services.act(alert_id, data.action, level=data.level, ends_at=data.ends_at, actor=principal.name)
     transaction.commit()
     return jsonify(services.alert_json(alert))
@@ -95,10 +154,15 @@ def alert_action(alert_id: int) -> Any:
 
 @bp.post("/enterprise-grades")
 @api_access(D.environment)
-@doc("Set a key enterprise's grade (A/B/C) and daily truck trips", body=GradeIn, tags=["alerts"])
+@operation(
+    "设定重点企业绩效分级（A/B/C）与日均货车趟次 / Set a key enterprise's grade (A/B/C) and daily truck trips",
+    json=GradeIn,
+    resp={200: GradeOut},
+    examples={"request": {"owner_id": 1, "grade": "B", "daily_truck_trips": 40}},
+)
 def set_grade() -> Any:
     principal = principal_or_401()
-    data = parse_body(GradeIn)
+    data = json_body(GradeIn)
     services.set_grade(data.owner_id, data.grade, data.daily_truck_trips, actor=principal)
     transaction.commit()
     return jsonify(data.model_dump())
@@ -106,9 +170,14 @@ def set_grade() -> Any:
 
 @bp.post("/gate-records")
 @api_access(D.environment)
-@doc("Post an enterprise gate system's records (idempotent)", body=GateIn, tags=["alerts"])
+@operation(
+    "上传企业门禁系统记录（幂等） / Post an enterprise gate system's records (idempotent)",
+    json=GateIn,
+    resp={201: GateOut, 200: GateOut},
+    examples={"response": {"stored": 2, "duplicates": 0}},
+)
 def gate_records() -> Any:
-    data = parse_body(GateIn)
+    data = json_body(GateIn)
     if db.session.get(Owner, data.owner_id) is None:
         raise Invalid("unknown enterprise", {"owner_id": "unknown owner"})
     stored, duplicates = services.record_gate(data.owner_id, [r.model_dump() for r in data.records])
@@ -118,7 +187,7 @@ def gate_records() -> Any:
 
 @bp.get("/<int:alert_id>/report.<fmt>")
 @api_access(D.environment, D.transport, D.police)
-@doc("The restricted-truck report as json or xlsx", tags=["alerts"])
+@operation("预警期间受限车辆报表（json 或 xlsx） / The restricted-truck report as json or xlsx", resp={200: None})
 def report_file(alert_id: int, fmt: str) -> Any:
     alert = db.session.get(Alert, alert_id)
     if alert is None:

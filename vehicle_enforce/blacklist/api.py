@@ -15,9 +15,9 @@ from vehicle_enforce.blacklist import answers, hotlist, services, withdrawals
 from vehicle_enforce.blacklist.models import BlacklistEntry, EvidenceWithdrawal, HotlistLookup
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import Invalid, NotFound
-from vehicle_enforce.core.openapi import doc
+from vehicle_enforce.core.openapi import Listing, Out, Page, json_body, operation, query_args
 from vehicle_enforce.core.pagination import PageQuery, page, page_json
-from vehicle_enforce.core.schemas import QuerySchema, Schema, parse_body, parse_query
+from vehicle_enforce.core.schemas import QuerySchema, Schema, parse_batch
 from vehicle_enforce.extensions import db
 from vehicle_enforce.vehicles.models import Vehicle
 
@@ -70,13 +70,13 @@ class BatchCheck(Schema):
 
 @bp.get("/blacklist")
 @api_access(*READERS)
-@doc(
-    "Blacklist entries (active and released), newest listing rules explained in words",
+@operation(
+    "黑名单记录（在列与已解除） / Blacklist entries (active and released), newest listing rules explained in words",
     query=ListQuery,
-    tags=["blacklist"],
+    resp={200: Page},
 )
 def list_entries() -> Any:
-    q = parse_query(ListQuery)
+    q = query_args(ListQuery)
     stmt = select(BlacklistEntry)
     if q.status:
         stmt = stmt.where(BlacklistEntry.status == q.status)
@@ -90,7 +90,7 @@ def list_entries() -> Any:
 
 @bp.get("/blacklist/<int:entry_id>")
 @api_access(*READERS)
-@doc("One blacklist entry with its evidence", tags=["blacklist"])
+@operation("单条黑名单记录及其证据 / One blacklist entry with its evidence", resp={200: Out})
 def get_entry(entry_id: int) -> Any:
 
     entry = db.session.get(BlacklistEntry, entry_id)
@@ -101,10 +101,14 @@ def get_entry(entry_id: int) -> Any:
 
 @bp.post("/blacklist")
 @api_access(D.environment)
-@doc("List a vehicle by hand (environment, reason required)", body=ManualListing, status=201, tags=["blacklist"])
+@operation(
+    "人工列入黑名单（生态环境，须写明理由） / List a vehicle by hand (environment, reason required)",
+    json=ManualListing,
+    resp={201: Out},
+)
 def list_manually() -> Any:
     principal = principal_or_401()
-    data = parse_body(ManualListing)
+    data = json_body(ManualListing)
     vehicle_id = data.vehicle_id or _vehicle_by_plate(data.plate, data.plate_color)
     entry = services.list_manually(vehicle_id, data.reason, principal.name)
     transaction.commit()
@@ -123,10 +127,15 @@ def _vehicle_by_plate(plate: str | None, colour: str | None) -> int:
 
 @bp.post("/blacklist/<int:entry_id>/release")
 @api_access(D.environment)
-@doc("Release an entry by hand (environment, reason required); its case is closed", body=Release, tags=["blacklist"])
+@operation(
+    "人工解除黑名单（生态环境，须写明理由），其案件随之关闭 / "
+    "Release an entry by hand (environment, reason required); its case is closed",
+    json=Release,
+    resp={200: Out},
+)
 def release(entry_id: int) -> Any:
     principal = principal_or_401()
-    data = parse_body(Release)
+    data = json_body(Release)
     entry = services.release_manually(entry_id, data.reason, principal.name)
     transaction.commit()
     return jsonify(services.entry_json(entry))
@@ -134,16 +143,16 @@ def release(entry_id: int) -> Any:
 
 @bp.get("/hotlist/check")
 @api_access(D.police, bearer_only=True)  # recorded: a page session cannot run it (cross-site requests)
-@doc(
-    "Check one plate at a checkpoint (reason required and recorded)",
+@operation(
+    "卡口查询单个号牌（须写明事由并记录） / Check one plate at a checkpoint (reason required and recorded)",
     query=CheckQuery,
-    tags=["hotlist"],
     description="A text that cannot be a GA 36 plate gets 422 naming what is wrong.\n\n"
     + answers.openapi_description(),
+    resp={200: Out},
 )
 def check_one() -> Any:
     principal = principal_or_401()
-    q = parse_query(CheckQuery)
+    q = query_args(CheckQuery)
     problem = hotlist.plate_problem(q.plate)
     if problem is not None:
         raise Invalid(problem, {"plate": problem})
@@ -156,16 +165,18 @@ def check_one() -> Any:
 
 @bp.post("/hotlist/check")
 @api_access(D.police)
-@doc(
+@operation(
+    "卡口批量比对（至多 1,000 条，须写明事由或卡口编号并记录） / "
     "Check a checkpoint camera's batch of up to 1,000 reads (reason or checkpoint code required and recorded)",
-    body=BatchCheck,
-    tags=["hotlist"],
+    body_schema=BatchCheck,
+    batch=True,
     description="Each item of `results` carries `index` and `status`: `ok` with the answer below, or `invalid` "
     "with `error` {field, code, message} for a text that cannot be a GA 36 plate.\n\n" + answers.openapi_description(),
+    resp={200: Listing},
 )
 def check_batch() -> Any:
     principal = principal_or_401()
-    data = parse_body(BatchCheck)
+    data = parse_batch(BatchCheck)  # one pass over the raw body; the answer is not validated again
     reason = _batch_reason(data)
     reads = [hotlist.Read(r.plate, r.plate_color, _aware(r.seen_at), r.location) for r in data.reads]
     results = hotlist.check(reads, principal, reason=reason, mode="batch")
@@ -199,16 +210,16 @@ class WithdrawalIn(Schema):
 
 @bp.post("/evidence-withdrawals")
 @api_access(D.environment)
-@doc(
+@operation(
+    "撤回某站点或某设备一段时间内的检测记录 / "
     "Withdraw a station's or one device's passes over a period (e.g. a failed calibration found later)",
-    body=WithdrawalIn,
-    status=201,
-    tags=["blacklist"],
+    json=WithdrawalIn,
+    resp={201: Out},
 )
 def post_withdrawal() -> Any:
 
     principal = principal_or_401()
-    data = parse_body(WithdrawalIn)
+    data = json_body(WithdrawalIn)
     withdrawal = withdrawals.withdraw(data.station, data.device, data.since, data.until, data.reason, principal.name)
     transaction.commit()
     return jsonify(withdrawals.withdrawal_json(withdrawal)), 201

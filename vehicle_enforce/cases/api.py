@@ -16,9 +16,9 @@ from vehicle_enforce.cases import feed, penalties, services, workdays
 from vehicle_enforce.cases.models import Case, CaseAction
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import Invalid, NotFound
-from vehicle_enforce.core.openapi import doc
+from vehicle_enforce.core.openapi import Listing, Out, json_body, operation, query_args
 from vehicle_enforce.core.pagination import PageQuery, page, page_json
-from vehicle_enforce.core.schemas import QuerySchema, Schema, parse_body, parse_query
+from vehicle_enforce.core.schemas import QuerySchema, Schema
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
 
@@ -98,11 +98,61 @@ class BasisQuery(QuerySchema):
     subject: Literal["vehicle", "machinery"] = "vehicle"
 
 
+class Penalty(Out):
+    decision_number: str | None
+    amount_yuan: float | None
+    legal_basis: str | None
+
+
+class CaseOut(Out):
+    """A joint-enforcement case: its state, whose step it waits for, its penalty and repair."""
+
+    id: int
+    vehicle_id: int | None
+    plate: str | None
+    plate_color: str | None
+    entry_id: int | None
+    state: str
+    waiting_for: str | None
+    opened_at: str
+    due_at: str | None
+    overdue: bool
+    closed_at: str | None
+    penalty: Penalty
+    repair: dict[str, Any]
+
+
+class CasePage(Out):
+    results: list[CaseOut]
+    next_cursor: str | None
+
+
+class CaseList(Out):
+    results: list[CaseOut]
+
+
+class Change(Out):
+    id: int
+    kind: str
+    object_id: str
+    at: str
+    payload: dict[str, Any]
+
+
+class FeedOut(Out):
+    changes: list[Change]
+    next_cursor: str | None
+
+
 @bp.get("/cases")
 @api_access(*READERS)
-@doc("Cases with filters (state, vehicle, overdue)", query=CaseQuery, tags=["cases"])
+@operation(
+    "案件列表（按状态、车辆、逾期筛选） / Cases with filters (state, vehicle, overdue)",
+    query=CaseQuery,
+    resp={200: CasePage},
+)
 def list_cases() -> Any:
-    q = parse_query(CaseQuery)
+    q = query_args(CaseQuery)
     stmt = select(Case)
     if q.state:
         stmt = stmt.where(Case.state == q.state)
@@ -116,7 +166,7 @@ def list_cases() -> Any:
 
 @bp.get("/cases/<int:case_id>")
 @api_access(*READERS)
-@doc("One case with its timeline and evidence", tags=["cases"])
+@operation("单个案件及其时间线与证据 / One case with its timeline and evidence", resp={200: CaseOut})
 def get_case(case_id: int) -> Any:
     case = db.session.get(Case, case_id)
     if case is None:
@@ -126,15 +176,16 @@ def get_case(case_id: int) -> Any:
 
 @bp.post("/cases/<int:case_id>/actions")
 @api_access(D.environment, D.police, D.transport, D.station)
-@doc(
+@operation(
+    "推进案件（确认、事先告知、送达、陈述申辩、处罚、责令维修、维修、复检） / "
     "Move a case: confirm, prior_notice, serve, record_answer, penalize, order_repair, record_repair, "
     "record_retest, close_scrapped",
-    body=ActionIn,
-    tags=["cases"],
+    json=ActionIn,
+    resp={200: CaseOut},
 )
 def case_action(case_id: int) -> Any:
     principal = principal_or_401()
-    data = parse_body(ActionIn)
+    data = json_body(ActionIn)
     fields = data.model_dump(exclude={"action"}, exclude_none=True)
     case = services.act(case_id, data.action, fields, principal)
     transaction.commit()
@@ -143,17 +194,24 @@ def case_action(case_id: int) -> Any:
 
 @bp.get("/cases/overdue")
 @api_access(*READERS)
-@doc("Overdue cases, for one department's steps or all", query=OverdueQuery, tags=["cases"])
+@operation(
+    "逾期案件（本部门环节或全部） / Overdue cases, for one department's steps or all",
+    query=OverdueQuery,
+    resp={200: CaseList},
+)
 def overdue_cases() -> Any:
     principal = principal_or_401()
-    q = parse_query(OverdueQuery)
+    q = query_args(OverdueQuery)
     department = q.department.value if q.department else principal.department
     return jsonify({"results": [services.case_json(c) for c in services.overdue(department)]})
 
 
 @bp.get("/inbox")
 @api_access(*READERS)
-@doc("What waits for the caller's department: cases to act on and overdue steps", tags=["cases"])
+@operation(
+    "本部门待办：待处理案件与逾期环节 / What waits for the caller's department: cases to act on and overdue steps",
+    resp={200: Out},
+)
 def inbox() -> Any:
     principal = principal_or_401()
     return jsonify(services.inbox(principal.department or "admin"))
@@ -161,23 +219,37 @@ def inbox() -> Any:
 
 @bp.get("/changes")
 @api_access(*READERS)
-@doc("Change feed of listings, releases and case actions; follow next_cursor", query=FeedQuery, tags=["cases"])
+@operation(
+    "列入、解除与案件变化的变更流（按 next_cursor 续取） / "
+    "Change feed of listings, releases and case actions; follow next_cursor",
+    query=FeedQuery,
+    resp={200: FeedOut},
+)
 def changes() -> Any:
-    q = parse_query(FeedQuery)
+    q = query_args(FeedQuery)
     return jsonify(feed.read(q.after, q.limit))
 
 
 @bp.get("/penalty-bases")
 @api_access(*READERS)
-@doc("Penalty bases in force (law, article, department, amount or range, warning)", query=BasisQuery, tags=["cases"])
+@operation(
+    "现行处罚依据（法律、条款、部门、金额或幅度、警告） / "
+    "Penalty bases in force (law, article, department, amount or range, warning)",
+    query=BasisQuery,
+    resp={200: Listing},
+)
 def penalty_bases() -> Any:
-    q = parse_query(BasisQuery)
+    q = query_args(BasisQuery)
     return jsonify({"results": [penalties.basis_json(b) for b in penalties.bases_in_force(q.subject)]})
 
 
 @bp.get("/calendar/<int:year>")
 @api_access(*READERS)
-@doc("The holiday calendar of a year: public holidays and 调休 working days (shipped and admin's)", tags=["calendar"])
+@operation(
+    "某年节假日日历（法定节假日与调休上班日） / "
+    "The holiday calendar of a year: public holidays and 调休 working days (shipped and admin's)",
+    resp={200: Out},
+)
 def calendar_year(year: int) -> Any:
     if not 1990 <= year <= 2100:
         raise NotFound(f"no calendar for year {year}")
@@ -186,13 +258,17 @@ def calendar_year(year: int) -> Any:
 
 @bp.put("/calendar/days/<day>")
 @api_access(D.admin)
-@doc("Correct one day of the holiday calendar (admin; audited)", body=CalendarDayIn, tags=["calendar"])
+@operation(
+    "更正节假日日历中的某一天（管理员，留痕） / Correct one day of the holiday calendar (admin; audited)",
+    json=CalendarDayIn,
+    resp={200: Out},
+)
 def calendar_set_day(day: str) -> Any:
     try:
         parsed = date.fromisoformat(day)
     except ValueError:
         raise Invalid("日期格式不正确", {"day": "须为 YYYY-MM-DD"}) from None
-    data = parse_body(CalendarDayIn)
+    data = json_body(CalendarDayIn)
     workdays.set_day(parsed, data.kind, data.name, data.note, principal_or_401().name)
     transaction.commit()
     return jsonify(workdays.year_json(parsed.year))
@@ -200,11 +276,16 @@ def calendar_set_day(day: str) -> Any:
 
 @bp.post("/calendar/<int:year>/complete")
 @api_access(D.admin)
-@doc("Mark a year's State Council holiday notice as entered (admin; audited)", body=CalendarYearIn, tags=["calendar"])
+@operation(
+    "标记某年国务院放假通知已录入（管理员，留痕） / "
+    "Mark a year's State Council holiday notice as entered (admin; audited)",
+    json=CalendarYearIn,
+    resp={200: Out},
+)
 def calendar_complete_year(year: int) -> Any:
     if not 1990 <= year <= 2100:
         raise NotFound(f"no calendar for year {year}")
-    data = parse_body(CalendarYearIn)
+    data = json_body(CalendarYearIn)
     workdays.mark_year_complete(year, data.source, principal_or_401().name)
     transaction.commit()
     return jsonify(workdays.year_json(year))
@@ -212,9 +293,13 @@ def calendar_complete_year(year: int) -> Any:
 
 @bp.get("/calendar/deadline")
 @api_access(*READERS)
-@doc("The day N working days after a start day (行政处罚法 第八十五条)", query=DeadlineQuery, tags=["calendar"])
+@operation(
+    "起算日后第 N 个工作日（行政处罚法第八十五条） / The day N working days after a start day (行政处罚法 第八十五条)",
+    query=DeadlineQuery,
+    resp={200: Out},
+)
 def calendar_deadline() -> Any:
-    q = parse_query(DeadlineQuery)
+    q = query_args(DeadlineQuery)
     due, unsure = workdays.add_working_days(q.start, q.working_days)
     answer: dict[str, Any] = {
         "start": q.start.isoformat(),

@@ -1,23 +1,34 @@
-"""Health check, the OpenAPI document and its docs page."""
+"""Health check, the OpenAPI document and its docs page (Swagger UI served from the installed wheel)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, render_template
+import swagger_ui_bundle
+from flask import Blueprint, abort, current_app, jsonify, render_template, send_from_directory
 from sqlalchemy import text
 
 from vehicle_enforce.auth.principal import PUBLIC, api_access
-from vehicle_enforce.core.openapi import build_spec, doc
+from vehicle_enforce.core.openapi import Out, build_spec, operation
 from vehicle_enforce.extensions import db
 
 api = Blueprint("core", __name__)
+
+
+class HealthOut(Out):
+    status: str  # ok | error
+    database: str  # ok | unreachable
+
+
 pages = Blueprint("docs", __name__, template_folder="../templates")
 
 
 @api.get("/healthz")
 @api_access(PUBLIC)
-@doc("Health check: the service and its database answer", tags=["system"])
+@operation(
+    "健康检查：服务与数据库是否正常 / Health check: the service and its database answer",
+    resp={200: HealthOut, 503: HealthOut},
+)
 def healthz() -> Any:
     try:
         db.session.execute(text("SELECT 1"))
@@ -29,7 +40,7 @@ def healthz() -> Any:
 
 @api.get("/api/v1/openapi.json")
 @api_access(PUBLIC)
-@doc("This OpenAPI document", tags=["system"])
+@operation("本 OpenAPI 文档 / This OpenAPI document", resp={200: Out})
 def openapi_json() -> Any:
     spec = current_app.extensions.get("ve_openapi")
     if spec is None:
@@ -37,7 +48,20 @@ def openapi_json() -> Any:
     return jsonify(spec)
 
 
+#: Swagger UI's files the docs page loads, from the `swagger-ui-bundle` wheel (no CDN).
+DOCS_ASSETS = frozenset(
+    {"swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "favicon-32x32.png"}
+)
+
+
 @pages.get("/api/docs")
 def api_docs() -> str:
     spec = current_app.extensions.get("ve_openapi") or build_spec(current_app)
     return render_template("api_docs.html", spec=spec)
+
+
+@pages.get("/api/docs/assets/<name>")
+def api_docs_asset(name: str) -> Any:
+    if name not in DOCS_ASSETS:
+        abort(404)
+    return send_from_directory(swagger_ui_bundle.swagger_ui_path, name, max_age=86400)

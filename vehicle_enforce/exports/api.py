@@ -12,9 +12,9 @@ from sqlalchemy import select
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.principal import api_access
 from vehicle_enforce.core import transaction
-from vehicle_enforce.core.openapi import doc
+from vehicle_enforce.core.openapi import Listing, Out, Page, json_body, operation, query_args
 from vehicle_enforce.core.pagination import PageQuery, page, page_json
-from vehicle_enforce.core.schemas import QuerySchema, Schema, parse_body, parse_query
+from vehicle_enforce.core.schemas import QuerySchema, Schema
 from vehicle_enforce.core.timeutil import local_day, now_utc
 from vehicle_enforce.exports import services
 from vehicle_enforce.exports.models import ExportRecord
@@ -43,15 +43,34 @@ class ResendIn(Schema):
     note: str | None = Field(default=None, max_length=500)
 
 
+class Rate(Out):
+    due: int
+    acknowledged: int
+    rate: float | None
+    alarm: bool
+
+
+class StatusOut(Out):
+    since: str
+    until: str
+    threshold: float
+    total: Rate
+    by_day: list[Rate]
+    by_station: list[Rate]
+    by_kind: list[Rate]
+    by_target: list[Rate]
+
+
 @bp.get("/status")
 @api_access(*READERS)
-@doc(
+@operation(
+    "传输率（已确认/应传）按日、站点、记录类型，含告警 / "
     "Transmission rate (acknowledged / due) per day, station and record type, with the alarm",
     query=StatusQuery,
-    tags=["exports"],
+    resp={200: StatusOut},
 )
 def status() -> Any:
-    q = parse_query(StatusQuery)
+    q = query_args(StatusQuery)
     until = q.until or local_day(now_utc())
     since = q.since or until - timedelta(days=6)
     return jsonify(services.status(since, until, q.target))
@@ -59,21 +78,26 @@ def status() -> Any:
 
 @bp.get("/missing")
 @api_access(*READERS)
-@doc("Reconciliation: records of a day not yet acknowledged by the platform", query=MissingQuery, tags=["exports"])
+@operation(
+    "对账：某日尚未被平台确认的记录 / Reconciliation: records of a day not yet acknowledged by the platform",
+    query=MissingQuery,
+    resp={200: Listing},
+)
 def missing() -> Any:
-    q = parse_query(MissingQuery)
+    q = query_args(MissingQuery)
     return jsonify({"results": services.missing(q.day, q.target)})
 
 
 @bp.get("/failed")
 @api_access(*READERS)
-@doc(
+@operation(
+    "省平台拒收或多次重试失败、待人工处理的记录 / "
     "Records the platform rejected or that failed every retry, for a person to fix and resend",
     query=FailedQuery,
-    tags=["exports"],
+    resp={200: Page},
 )
 def failed() -> Any:
-    q = parse_query(FailedQuery)
+    q = query_args(FailedQuery)
     stmt = select(ExportRecord).where(ExportRecord.status.in_(["rejected", "failed"]))
     if q.target:
         stmt = stmt.where(ExportRecord.target == q.target)
@@ -83,9 +107,9 @@ def failed() -> Any:
 
 @bp.post("/<int:record_id>/resend")
 @api_access(D.environment)
-@doc("Queue a rejected or failed record again", body=ResendIn, tags=["exports"])
+@operation("重新排队发送被拒或失败的记录 / Queue a rejected or failed record again", json=ResendIn, resp={200: Out})
 def resend(record_id: int) -> Any:
-    data = parse_body(ResendIn)
+    data = json_body(ResendIn)
     record = services.resend(record_id, data.note)
     transaction.commit()
     return jsonify(services.record_json(record))

@@ -12,9 +12,9 @@ from vehicle_enforce.auth.models import Department
 from vehicle_enforce.auth.principal import api_access, principal_or_401
 from vehicle_enforce.core import batch, jsontext, transaction
 from vehicle_enforce.core.errors import BadRequest, Conflict, Invalid, NotFound, PayloadTooLarge, error_body
-from vehicle_enforce.core.openapi import doc
+from vehicle_enforce.core.openapi import Out, Page, json_body, operation, query_args
 from vehicle_enforce.core.pagination import PageQuery, page, page_json
-from vehicle_enforce.core.schemas import parse_body, parse_query, raw_json_body, validate
+from vehicle_enforce.core.schemas import raw_json_body, validate
 from vehicle_enforce.core.timeutil import SHANGHAI, local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import captures, evidence, passes, queries, repairs, roadside, rules
@@ -88,13 +88,19 @@ def _json_or_multipart() -> Any:
 # Remote-sensing passes
 
 
+class RulesOut(Out):
+    on: str
+    rules: dict[str, Any]
+
+
 @bp.post("/remote-sensing/passes")
 @api_access(D.station, D.environment)
-@doc(
+@operation(
+    "上传遥感检测记录（单条或批量，至多 10,000 条） / "
     "Post one pass or {passes: [...]} (up to 10,000): judged, matched, stored once per (station, record_id)",
-    body=PassBatch,
-    response=PassResults,
-    tags=["remote-sensing"],
+    body_schema=PassBatch,
+    batch=True,
+    resp={201: PassResults, 200: PassResults},
 )
 def post_passes() -> Any:
     principal = principal_or_401()
@@ -137,13 +143,13 @@ def post_passes() -> Any:
 
 @bp.get("/remote-sensing/passes")
 @api_access(*READERS)
-@doc(
-    "List passes (filters: plate, plate_color, station, record_id, verdict, since, until)",
+@operation(
+    "遥感检测记录列表 / List passes (filters: plate, plate_color, station, record_id, verdict, since, until)",
     query=PassQuery,
-    tags=["remote-sensing"],
+    resp={200: Page},
 )
 def list_passes() -> Any:
-    q = parse_query(PassQuery)
+    q = query_args(PassQuery)
     principal = principal_or_401()
     stmt = queries.passes_query(queries.PassFilter(**_filters(q)), principal)
     return jsonify(page_json(*page(stmt, RemoteSensingPass.id, q), passes.pass_json))
@@ -151,7 +157,10 @@ def list_passes() -> Any:
 
 @bp.get("/remote-sensing/passes/<int:pass_id>")
 @api_access(*READERS)
-@doc("One pass with its measurements, verdict and evidence photos", tags=["remote-sensing"])
+@operation(
+    "单条遥感检测记录（测量值、判定、证据照片） / One pass with its measurements, verdict and evidence photos",
+    resp={200: Out},
+)
 def get_pass(pass_id: int) -> Any:
     principal = principal_or_401()
     found = queries.get_pass(pass_id, principal)
@@ -165,7 +174,11 @@ def get_pass(pass_id: int) -> Any:
 
 @bp.get("/evidence/<sha256>")
 @api_access(*EVIDENCE_READERS)
-@doc("An evidence photo or video by its SHA-256 (environment and police only)", tags=["evidence"])
+@operation(
+    "按 SHA-256 取证据照片或视频（仅生态环境、公安） / "
+    "An evidence photo or video by its SHA-256 (environment and police only)",
+    resp={200: None},
+)
 def get_evidence(sha256: str) -> Any:
     content, media_type = evidence.read(sha256)
     response = Response(content, mimetype=media_type)
@@ -204,26 +217,30 @@ def _post_test(data: InspectionIn, kind: str) -> Any:
 
 @bp.post("/roadside-tests")
 @api_access(D.station, D.environment, D.police)
-@doc(
+@operation(
+    "录入路检或入户抽测结果（当即答复是否劝返） / "
     "Record a roadside or spot test; the answer says at once whether to turn the vehicle back",
-    body=RoadsideTestIn,
-    status=201,
-    tags=["tests"],
+    json=RoadsideTestIn,
+    resp={201: Out, 200: Out},
 )
 def post_roadside_test() -> Any:
-    data = parse_body(RoadsideTestIn)
+    data = json_body(RoadsideTestIn)
     return _post_test(data, data.kind)
 
 
 @bp.post("/inspection-results")
 @api_access(D.station, D.environment)
-@doc("Post an I站 inspection / retest result", body=InspectionIn, status=201, tags=["tests"])
+@operation(
+    "上传 I 站检验或复检结果 / Post an I站 inspection / retest result",
+    json=InspectionIn,
+    resp={201: Out, 200: Out},
+)
 def post_inspection_result() -> Any:
-    return _post_test(parse_body(InspectionIn), "inspection")
+    return _post_test(json_body(InspectionIn), "inspection")
 
 
 def _list_tests(kinds: tuple[str, ...]) -> Any:
-    q = parse_query(TestQuery)
+    q = query_args(TestQuery)
     filters = _filters(q)
     stmt = queries.tests_query(principal_or_401(), **filters)
     stmt = stmt.where(RoadsideTest.kind.in_(kinds))
@@ -232,14 +249,14 @@ def _list_tests(kinds: tuple[str, ...]) -> Any:
 
 @bp.get("/roadside-tests")
 @api_access(*READERS)
-@doc("List roadside and spot tests", query=TestQuery, tags=["tests"])
+@operation("路检与入户抽测列表 / List roadside and spot tests", query=TestQuery, resp={200: Page})
 def list_roadside_tests() -> Any:
     return _list_tests(("roadside", "spot_check", "inspection"))
 
 
 @bp.get("/inspection-results")
 @api_access(*READERS)
-@doc("List I站 inspection results", query=TestQuery, tags=["tests"])
+@operation("I 站检验结果列表 / List I站 inspection results", query=TestQuery, resp={200: Page})
 def list_inspection_results() -> Any:
     return _list_tests(("inspection",))
 
@@ -250,10 +267,14 @@ def list_inspection_results() -> Any:
 
 @bp.post("/black-smoke/captures")
 @api_access(D.station, D.environment)
-@doc("Post a black-smoke camera capture; it waits for review", body=CaptureIn, status=201, tags=["black-smoke"])
+@operation(
+    "上传黑烟抓拍记录（待审核） / Post a black-smoke camera capture; it waits for review",
+    json=CaptureIn,
+    resp={201: Out, 200: Out},
+)
 def post_capture() -> Any:
     principal = principal_or_401()
-    data = parse_body(CaptureIn)
+    data = json_body(CaptureIn)
     uploads = []
     for i, photo in enumerate(data.photos):
         content = evidence.decode_base64(photo.content_base64)
@@ -279,16 +300,20 @@ def post_capture() -> Any:
 
 @bp.get("/black-smoke/captures")
 @api_access(*READERS)
-@doc("List captures; ?review_status=pending is the review queue", query=CaptureQuery, tags=["black-smoke"])
+@operation(
+    "黑烟抓拍列表（review_status=pending 为待审队列） / List captures; ?review_status=pending is the review queue",
+    query=CaptureQuery,
+    resp={200: Page},
+)
 def list_captures() -> Any:
-    q = parse_query(CaptureQuery)
+    q = query_args(CaptureQuery)
     stmt = queries.captures_query(principal_or_401(), **_filters(q))
     return jsonify(page_json(*page(stmt, BlackSmokeCapture.id, q), captures.capture_json))
 
 
 @bp.get("/black-smoke/captures/<int:capture_id>")
 @api_access(*READERS)
-@doc("One capture with its evidence", tags=["black-smoke"])
+@operation("单条黑烟抓拍及其证据 / One capture with its evidence", resp={200: Out})
 def get_capture(capture_id: int) -> Any:
     principal = principal_or_401()
     found = db.session.scalar(queries.captures_query(principal).where(BlackSmokeCapture.id == capture_id))
@@ -304,10 +329,14 @@ def get_capture(capture_id: int) -> Any:
 
 @bp.post("/black-smoke/captures/<int:capture_id>/review")
 @api_access(D.environment)
-@doc("Confirm or reject a capture (environment officers; audited)", body=ReviewIn, tags=["black-smoke"])
+@operation(
+    "确认或驳回黑烟抓拍（生态环境执法人员，留痕） / Confirm or reject a capture (environment officers; audited)",
+    json=ReviewIn,
+    resp={200: Out},
+)
 def review_capture(capture_id: int) -> Any:
     principal = principal_or_401()
-    data = parse_body(ReviewIn)
+    data = json_body(ReviewIn)
     capture = captures.review_capture(capture_id, data.decision, data.note, principal)
     transaction.commit()
     return jsonify(captures.capture_json(capture))
@@ -319,10 +348,10 @@ def review_capture(capture_id: int) -> Any:
 
 @bp.post("/repairs")
 @api_access(D.station, D.environment, D.transport)
-@doc("Post a repair done at an M站", body=RepairIn, status=201, tags=["repairs"])
+@operation("上传 M 站维修记录 / Post a repair done at an M站", json=RepairIn, resp={201: Out, 200: Out})
 def post_repair() -> Any:
     principal = principal_or_401()
-    data = parse_body(RepairIn)
+    data = json_body(RepairIn)
     repair, duplicate = repairs.record_repair(repairs.RepairIn(**data.model_dump()), principal)
     transaction.commit()
     return jsonify(repairs.repair_json(repair, duplicate=duplicate)), 200 if duplicate else 201
@@ -330,9 +359,9 @@ def post_repair() -> Any:
 
 @bp.get("/repairs")
 @api_access(*READERS)
-@doc("List repairs", query=RepairQuery, tags=["repairs"])
+@operation("维修记录列表 / List repairs", query=RepairQuery, resp={200: Page})
 def list_repairs() -> Any:
-    q = parse_query(RepairQuery)
+    q = query_args(RepairQuery)
     stmt = queries.repairs_query(principal_or_401(), **_filters(q))
     return jsonify(page_json(*page(stmt, Repair.id, q), repairs.repair_json))
 
@@ -343,32 +372,36 @@ def list_repairs() -> Any:
 
 @bp.get("/rules")
 @api_access(*READERS)
-@doc("The rules and limits in force on a day (?on=YYYY-MM-DD, default today)", query=RulesOn, tags=["rules"])
+@operation(
+    "某日生效的规则与限值 / The rules and limits in force on a day (?on=YYYY-MM-DD, default today)",
+    query=RulesOn,
+    resp={200: RulesOut},
+)
 def get_rules() -> Any:
-    q = parse_query(RulesOn)
+    q = query_args(RulesOn)
     day = q.on or local_day(now_utc())
     return jsonify({"on": day.isoformat(), "rules": rules.current_document(day)})
 
 
 @bp.get("/rules/changes")
 @api_access(*READERS)
-@doc("Dated rule changes, oldest first", query=PageQuery, tags=["rules"])
+@operation("按日期生效的规则变更（由早到晚） / Dated rule changes, oldest first", query=PageQuery, resp={200: Page})
 def list_rule_changes() -> Any:
-    q = parse_query(PageQuery)
+    q = query_args(PageQuery)
     return jsonify(page_json(*page(select(RuleChange), RuleChange.id, q), rules.change_json))
 
 
 @bp.post("/rules/changes")
 @api_access(D.environment)
-@doc(
+@operation(
+    "自某日起变更限值、有效范围或列入规则（仅生态环境，留痕） / "
     "Change limits, validity ranges or the listing rule from a date (environment only; audited)",
-    body=RuleChangeIn,
-    status=201,
-    tags=["rules"],
+    json=RuleChangeIn,
+    resp={201: Out, 200: Out},
 )
 def post_rule_change() -> Any:
     principal = principal_or_401()
-    data = parse_body(RuleChangeIn)
+    data = json_body(RuleChangeIn)
     change = rules.change_rules(data.document, data.effective_from, data.note, principal.name)
     transaction.commit()
     return jsonify(rules.change_json(change)), 201
@@ -376,7 +409,11 @@ def post_rule_change() -> Any:
 
 @bp.post("/rules/changes/<int:change_id>/withdraw")
 @api_access(D.environment)
-@doc("Withdraw a rules change before it takes effect (environment only; audited)", tags=["rules"])
+@operation(
+    "在生效前撤回规则变更（仅生态环境，留痕） / "
+    "Withdraw a rules change before it takes effect (environment only; audited)",
+    resp={200: Out},
+)
 def withdraw_rule_change(change_id: int) -> Any:
     principal = principal_or_401()
     change = rules.withdraw_change(change_id, principal.name)

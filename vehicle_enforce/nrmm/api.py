@@ -15,9 +15,9 @@ from vehicle_enforce.auth.principal import api_access, principal_or_401
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Invalid, NotFound
-from vehicle_enforce.core.openapi import doc
+from vehicle_enforce.core.openapi import Out, Page, json_body, operation, query_args
 from vehicle_enforce.core.pagination import PageQuery, page, page_json
-from vehicle_enforce.core.schemas import Schema, parse_body, parse_query
+from vehicle_enforce.core.schemas import Schema
 from vehicle_enforce.core.spreadsheets import to_xlsx_bytes
 from vehicle_enforce.extensions import db
 from vehicle_enforce.nrmm import services
@@ -91,12 +91,21 @@ def _site_in_scope(principal: Actor, site_id: int | None) -> None:
         raise Invalid("a township acts only at sites of its own township", {"site_id": "required"})
 
 
+class NotFoundOut(Out):
+    id: int
+    status: str
+
+
 @bp.get("/machines")
 @api_access(*ROLES)
-@doc("Registered machines (township users see their township's sites)", query=MachineQuery, tags=["nrmm"])
+@operation(
+    "已登记的非道路移动机械 / Registered machines (township users see their township's sites)",
+    query=MachineQuery,
+    resp={200: Page},
+)
 def list_machines() -> Any:
     principal = principal_or_401()
-    q = parse_query(MachineQuery)
+    q = query_args(MachineQuery)
     if q.overdue:
         return jsonify(
             {"results": [services.machine_json(m) for m in services.overdue_registrations()], "next_cursor": None}
@@ -110,10 +119,14 @@ def list_machines() -> Any:
 
 @bp.post("/machines")
 @api_access(*ROLES)
-@doc("Register a machine (code issued by the platform or generated here)", body=MachineIn, status=201, tags=["nrmm"])
+@operation(
+    "登记非道路移动机械 / Register a machine (code issued by the platform or generated here)",
+    json=MachineIn,
+    resp={201: Out},
+)
 def register() -> Any:
     principal = principal_or_401()
-    data = parse_body(MachineIn)
+    data = json_body(MachineIn)
     _site_in_scope(principal, data.site_id)
     machine = services.register_machine(data.model_dump(), principal.name)
     transaction.commit()
@@ -122,7 +135,10 @@ def register() -> Any:
 
 @bp.get("/machines/export")
 @api_access(D.environment, D.housing)
-@doc("Registrations in the national NRMM platform format (?format=json|xlsx)", tags=["nrmm"])
+@operation(
+    "按国家非道路移动机械平台格式导出登记信息 / Registrations in the national NRMM platform format (?format=json|xlsx)",
+    resp={200: None},
+)
 def export_machines() -> Any:
     fmt = request.args.get("format", "json")
     if fmt not in ("json", "xlsx"):
@@ -143,10 +159,10 @@ def export_machines() -> Any:
 
 @bp.get("/sites")
 @api_access(*ROLES)
-@doc("Sites and their low-emission zone settings", query=PageQuery, tags=["nrmm"])
+@operation("施工场地及其低排放区设置 / Sites and their low-emission zone settings", query=PageQuery, resp={200: Page})
 def list_sites() -> Any:
     principal = principal_or_401()
-    q = parse_query(PageQuery)
+    q = query_args(PageQuery)
     stmt = scope.scoped(select(Site), Site, principal)
     rows, cursor = page(stmt, Site.id, q)
     return jsonify(page_json(rows, cursor, services.site_json))
@@ -154,10 +170,10 @@ def list_sites() -> Any:
 
 @bp.post("/sites")
 @api_access(D.environment, D.housing)
-@doc("Add a site", body=SiteIn, status=201, tags=["nrmm"])
+@operation("新增施工场地 / Add a site", json=SiteIn, resp={201: Out})
 def add_site() -> Any:
     principal = principal_or_401()
-    data = parse_body(SiteIn)
+    data = json_body(SiteIn)
     site = services.add_site(data.model_dump(), actor=principal)
     transaction.commit()
     return jsonify(services.site_json(site)), 201
@@ -165,7 +181,7 @@ def add_site() -> Any:
 
 @bp.get("/sampling-plans")
 @api_access(*ROLES)
-@doc("Monthly sampling plans", tags=["nrmm"])
+@operation("月度抽查计划列表 / Monthly sampling plans", resp={200: Page})
 def list_plans() -> Any:
     plans = db.session.scalars(
         scope.scoped(select(SamplingPlan), SamplingPlan).order_by(SamplingPlan.month.desc())
@@ -175,10 +191,14 @@ def list_plans() -> Any:
 
 @bp.post("/sampling-plans")
 @api_access(D.environment)
-@doc("Draw a month's sampling plan (share ≥ 10%, recorded seed)", body=PlanIn, status=201, tags=["nrmm"])
+@operation(
+    "生成某月抽查计划（比例不低于 10%，记录随机种子） / Draw a month's sampling plan (share ≥ 10%, recorded seed)",
+    json=PlanIn,
+    resp={201: Out},
+)
 def create_plan() -> Any:
     principal = principal_or_401()
-    data = parse_body(PlanIn)
+    data = json_body(PlanIn)
     plan = services.create_plan(data.month, data.seed, data.share, principal.name)
     transaction.commit()
     return jsonify(services.plan_json(plan, items=True)), 201
@@ -186,7 +206,7 @@ def create_plan() -> Any:
 
 @bp.get("/sampling-plans/<month>")
 @api_access(*ROLES)
-@doc("One month's plan with its machines and their status", tags=["nrmm"])
+@operation("某月抽查计划及其机械与进度 / One month's plan with its machines and their status", resp={200: Out})
 def get_plan(month: str) -> Any:
     plan = db.session.scalar(scope.scoped(select(SamplingPlan).where(SamplingPlan.month == month), SamplingPlan))
     if plan is None:
@@ -196,7 +216,7 @@ def get_plan(month: str) -> Any:
 
 @bp.post("/sampling-plans/items/<int:item_id>/not-found")
 @api_access(*ROLES)
-@doc("Record that a sampled machine was not found", tags=["nrmm"])
+@operation("记录抽中的机械未找到 / Record that a sampled machine was not found", resp={200: NotFoundOut})
 def not_found(item_id: int) -> Any:
     item = services.mark_not_found(item_id)
     transaction.commit()
@@ -205,24 +225,24 @@ def not_found(item_id: int) -> Any:
 
 @bp.get("/spot-checks")
 @api_access(*ROLES)
-@doc("Spot-check results with violations", query=PageQuery, tags=["nrmm"])
+@operation("抽查结果与违法情形 / Spot-check results with violations", query=PageQuery, resp={200: Page})
 def list_checks() -> Any:
-    q = parse_query(PageQuery)
+    q = query_args(PageQuery)
     rows, cursor = page(scope.scoped(select(SpotCheck), SpotCheck), SpotCheck.id, q)
     return jsonify(page_json(rows, cursor, services.spot_check_json))
 
 
 @bp.post("/spot-checks")
 @api_access(*ROLES)
-@doc(
+@operation(
+    "录入抽查结果（自由加速烟度、林格曼黑度），违法情形附第一百一十四条处罚 / "
     "Record a spot check (free acceleration k, Ringelmann); violations carry art. 114 penalties",
-    body=SpotCheckIn,
-    status=201,
-    tags=["nrmm"],
+    json=SpotCheckIn,
+    resp={201: Out},
 )
 def record_check() -> Any:
     principal = principal_or_401()
-    data = parse_body(SpotCheckIn)
+    data = json_body(SpotCheckIn)
     check = services.record_spot_check(data.model_dump(), principal.name)
     transaction.commit()
     return jsonify(services.spot_check_json(check)), 201

@@ -16,9 +16,9 @@ from vehicle_enforce.auth.principal import Principal, api_access, principal_or_4
 from vehicle_enforce.auth.services import township_by_name_or_code
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import Forbidden
-from vehicle_enforce.core.openapi import doc
+from vehicle_enforce.core.openapi import Out, Page, json_body, operation, query_args
 from vehicle_enforce.core.pagination import PageQuery, keyset_page
-from vehicle_enforce.core.schemas import QuerySchema, Schema, parse_body, parse_query
+from vehicle_enforce.core.schemas import QuerySchema, Schema
 from vehicle_enforce.phaseout import actions, eligibility, quotas, reports, sightings
 from vehicle_enforce.phaseout import progress as phaseout_progress
 from vehicle_enforce.phaseout.models import ActionKind, AlertState, PhaseoutAction, SeenAgainAlert
@@ -130,12 +130,15 @@ def _vehicle_json(vehicle: Vehicle) -> dict[str, Any]:
 
 @bp.get("/eligible")
 @api_access(*READERS)
-@doc(
-    "Vehicles that must still be phased out (国三-or-older diesel trucks, lean-burn/converted gas)", query=EligibleQuery
+@operation(
+    "仍须淘汰的车辆（国三及以下柴油货车、稀薄燃烧/改装燃气车） / "
+    "Vehicles that must still be phased out (国三-or-older diesel trucks, lean-burn/converted gas)",
+    query=EligibleQuery,
+    resp={200: Page},
 )
 def eligible() -> Any:
     principal = principal_or_401()
-    query = parse_query(EligibleQuery)
+    query = query_args(EligibleQuery)
     township_id = _township_scope(principal, query.township)
     stmt = eligibility.eligible_query(current_rules(), township_id=township_id, reason=query.reason)
     stmt = scope.scoped(stmt, Vehicle, principal)
@@ -162,10 +165,14 @@ def _quotas_json(period: Any, township_id: int | None = None) -> dict[str, Any]:
 
 @bp.get("/quotas")
 @api_access(*READERS)
-@doc("Phase-out periods with their milestones and township quotas", query=QuotasQuery)
+@operation(
+    "淘汰周期及其节点目标与乡镇任务 / Phase-out periods with their milestones and township quotas",
+    query=QuotasQuery,
+    resp={200: Page},
+)
 def list_quotas() -> Any:
     principal = principal_or_401()
-    query = parse_query(QuotasQuery)
+    query = query_args(QuotasQuery)
     township_id = _township_scope(principal, None)
     periods = quotas.list_periods()
     if query.period is not None:
@@ -175,10 +182,15 @@ def list_quotas() -> Any:
 
 @bp.post("/quotas")
 @api_access(Department.transport)
-@doc("Set a period's start, milestones and township quotas (unchanged values are left alone)", body=QuotasIn)
+@operation(
+    "设定周期起始、节点目标与乡镇任务 / "
+    "Set a period's start, milestones and township quotas (unchanged values are left alone)",
+    json=QuotasIn,
+    resp={200: Out},
+)
 def set_quotas() -> Any:
     principal_or_401()
-    data = parse_body(QuotasIn)
+    data = json_body(QuotasIn)
     period = quotas.set_quotas(
         data.period,
         [quotas.QuotaIn(q.township, q.quota) for q in data.quotas],
@@ -191,14 +203,15 @@ def set_quotas() -> Any:
 
 @bp.post("/actions")
 @api_access(Department.transport)
-@doc(
+@operation(
+    "记录淘汰措施（报废、注销、转出），重试返回首次结果 / "
     "Record a phase-out action (scrapped / deregistered / transferred out); a retry returns the first",
-    body=ActionIn,
-    status=201,
+    json=ActionIn,
+    resp={201: Out, 200: Out},
 )
 def record_action() -> Any:
     principal = principal_or_401()
-    data = parse_body(ActionIn)
+    data = json_body(ActionIn)
     action, created = actions.record_action(
         actions.ActionIn(
             kind=data.kind.value,
@@ -220,10 +233,10 @@ def record_action() -> Any:
 
 @bp.get("/actions")
 @api_access(*READERS)
-@doc("Recorded phase-out actions", query=ActionsQuery)
+@operation("已记录的淘汰措施 / Recorded phase-out actions", query=ActionsQuery, resp={200: Page})
 def list_actions() -> Any:
     principal = principal_or_401()
-    query = parse_query(ActionsQuery)
+    query = query_args(ActionsQuery)
     township_id = _township_scope(principal, query.township)
     stmt = select(PhaseoutAction)
     if township_id is not None:
@@ -233,7 +246,7 @@ def list_actions() -> Any:
 
 def _progress_report() -> dict[str, Any]:
     principal = principal_or_401()
-    query = parse_query(ProgressQuery)
+    query = query_args(ProgressQuery)
     township_id = _township_scope(principal, None)
     as_of = query.as_of or eligibility.today_local()
     return phaseout_progress.progress(as_of, period_code=query.period, township_id=township_id)
@@ -245,14 +258,23 @@ def _download(body: bytes, mimetype: str, filename: str) -> Response:
 
 @bp.get("/progress")
 @api_access(*READERS)
-@doc("Done / quota / percent / on track per township and for the county", query=ProgressQuery)
+@operation(
+    "各乡镇与全县淘汰进度（完成数、任务数、百分比、是否按期） / "
+    "Done / quota / percent / on track per township and for the county",
+    query=ProgressQuery,
+    resp={200: Out},
+)
 def progress() -> Any:
     return jsonify(_progress_report())
 
 
 @bp.get("/progress.csv")
 @api_access(*READERS)
-@doc("Progress as CSV (UTF-8 with BOM for Excel)", query=ProgressQuery)
+@operation(
+    "淘汰进度 CSV（带 BOM 的 UTF-8，便于 Excel） / Progress as CSV (UTF-8 with BOM for Excel)",
+    query=ProgressQuery,
+    resp={200: None},
+)
 def progress_csv() -> Any:
     report = _progress_report()
     return _download(reports.progress_csv(report), "text/csv", f"phaseout-progress-{report['as_of']}.csv")
@@ -260,7 +282,7 @@ def progress_csv() -> Any:
 
 @bp.get("/progress.xlsx")
 @api_access(*READERS)
-@doc("Progress as an Excel workbook", query=ProgressQuery)
+@operation("淘汰进度 Excel 工作簿 / Progress as an Excel workbook", query=ProgressQuery, resp={200: None})
 def progress_xlsx() -> Any:
     report = _progress_report()
     return _download(
@@ -272,7 +294,7 @@ def progress_xlsx() -> Any:
 
 def _chart(fmt: str) -> Response:
     principal = principal_or_401()
-    query = parse_query(ProgressQuery)
+    query = query_args(ProgressQuery)
     township_id = _township_scope(principal, None)
     as_of = query.as_of or eligibility.today_local()
     report, cumulative = phaseout_progress.cumulative_by_township(
@@ -284,24 +306,36 @@ def _chart(fmt: str) -> Response:
 
 @bp.get("/progress/chart.png")
 @api_access(*READERS)
-@doc("Cumulative progress against the milestone line per township (PNG)", query=ProgressQuery)
+@operation(
+    "各乡镇累计进度与节点目标对比图（PNG） / Cumulative progress against the milestone line per township (PNG)",
+    query=ProgressQuery,
+    resp={200: None},
+)
 def progress_chart_png() -> Any:
     return _chart("png")
 
 
 @bp.get("/progress/chart.svg")
 @api_access(*READERS)
-@doc("Cumulative progress against the milestone line per township (SVG)", query=ProgressQuery)
+@operation(
+    "各乡镇累计进度与节点目标对比图（SVG） / Cumulative progress against the milestone line per township (SVG)",
+    query=ProgressQuery,
+    resp={200: None},
+)
 def progress_chart_svg() -> Any:
     return _chart("svg")
 
 
 @bp.get("/seen-again")
 @api_access(*ALERT_READERS)
-@doc("Phased-out vehicles seen again on the road (open first by id)", query=AlertsQuery)
+@operation(
+    "已淘汰车辆再次上路的告警 / Phased-out vehicles seen again on the road (open first by id)",
+    query=AlertsQuery,
+    resp={200: Page},
+)
 def seen_again() -> Any:
     principal_or_401()
-    query = parse_query(AlertsQuery)
+    query = query_args(AlertsQuery)
     stmt = select(SeenAgainAlert)
     if query.state is not None:
         stmt = stmt.where(SeenAgainAlert.state == query.state.value)
@@ -310,10 +344,14 @@ def seen_again() -> Any:
 
 @bp.post("/seen-again/<int:alert_id>/handle")
 @api_access(*ALERT_HANDLERS)
-@doc("Mark a seen-again alert handled, recording who handled it", body=HandleIn)
+@operation(
+    "标记再次上路告警已处理（记录处理人） / Mark a seen-again alert handled, recording who handled it",
+    json=HandleIn,
+    resp={200: Out},
+)
 def handle_seen_again(alert_id: int) -> Any:
     principal = principal_or_401()
-    data = parse_body(HandleIn)
+    data = json_body(HandleIn)
     alert = sightings.handle_alert(alert_id, data.note, actor=principal)
     transaction.commit()
     return jsonify(sightings.alert_json(alert))

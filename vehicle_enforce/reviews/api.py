@@ -10,9 +10,9 @@ from pydantic import Field
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.principal import api_access, principal_or_401
 from vehicle_enforce.core import transaction
-from vehicle_enforce.core.openapi import doc
+from vehicle_enforce.core.openapi import Out, json_body, operation, query_args
 from vehicle_enforce.core.pagination import PageQuery, page, page_json
-from vehicle_enforce.core.schemas import Schema, parse_body, parse_query
+from vehicle_enforce.core.schemas import Schema
 from vehicle_enforce.reviews import services
 from vehicle_enforce.reviews.models import MatchReview, RecordKind
 
@@ -37,17 +37,43 @@ class DecisionIn(Schema):
     plate_color: str | None = Field(default=None, min_length=1, max_length=16)
 
 
+class ReviewOut(Out):
+    """A doubtful plate match of one record, with the candidates and (when done) the decision."""
+
+    id: int
+    record_kind: RecordKindName
+    record_id: int
+    record_kind_zh: str | None
+    station: str | None
+    occurred_at: str
+    plate: str | None
+    plate_color: str | None
+    match_decision: str | None
+    vehicle_id: int | None
+    candidates: list[Any] | None
+    state: str
+    decision: dict[str, Any] | None
+    record: dict[str, Any]
+    created_at: str
+
+
+class ReviewPage(Out):
+    results: list[ReviewOut]
+    next_cursor: str | None
+
+
 @bp.get("/match-reviews")
 @api_access(D.environment, D.station)
-@doc(
+@operation(
+    "可疑号牌匹配复核队列 / "
     "Doubtful plate matches (pending, ambiguous, probable) of records that can change a listing, a case or "
     "a release; filter by state (open|done), kind and station; a station token sees its own records",
     query=ReviewQuery,
-    tags=["match reviews"],
+    resp={200: ReviewPage},
 )
 def list_reviews() -> Any:
     principal = principal_or_401()
-    q = parse_query(ReviewQuery)
+    q = query_args(ReviewQuery)
     stmt = services.reviews_query(principal, state=q.state, kind=q.kind, station=q.station)
     rows, cursor = page(stmt, MatchReview.id, q)
     return jsonify(page_json(rows, cursor, services.review_json))
@@ -55,23 +81,27 @@ def list_reviews() -> Any:
 
 @bp.get("/match-reviews/<int:review_id>")
 @api_access(D.environment, D.station)
-@doc("One match review with the record's photos and the candidates", tags=["match reviews"])
+@operation(
+    "单条匹配复核（含照片与候选车辆） / One match review with the record's photos and the candidates",
+    resp={200: ReviewOut},
+)
 def get_review(review_id: int) -> Any:
     return jsonify(services.review_json(services.get_review(review_id, principal_or_401())))
 
 
 @bp.post("/match-reviews/<int:review_id>")
 @api_access(D.environment)
-@doc(
+@operation(
+    "处理匹配复核：确认车辆、更正号牌或解除关联 / "
     "Decide a match review: confirm the vehicle (vehicle_id), correct the plate (plate, plate_color) or "
     "unlink the record; a reason is required. Re-runs the listing rule; withdrawn evidence releases a "
     "listing whose case is still detected, or opens an evidence-withdrawn task for later cases",
-    body=DecisionIn,
-    tags=["match reviews"],
+    json=DecisionIn,
+    resp={200: ReviewOut},
 )
 def decide(review_id: int) -> Any:
     principal = principal_or_401()
-    data = parse_body(DecisionIn)
+    data = json_body(DecisionIn)
     review = services.decide(
         review_id,
         data.action,

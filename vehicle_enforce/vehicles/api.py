@@ -17,9 +17,8 @@ from vehicle_enforce.auth.models import Department
 from vehicle_enforce.auth.principal import api_access
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import BadRequest
-from vehicle_enforce.core.openapi import doc
+from vehicle_enforce.core.openapi import Out, Page, json_body, operation, query_args
 from vehicle_enforce.core.pagination import page_json
-from vehicle_enforce.core.schemas import parse_body, parse_query
 from vehicle_enforce.vehicles import matching, plate_reading, services
 from vehicle_enforce.vehicles.models import Owner, Vehicle
 from vehicle_enforce.vehicles.schemas import (
@@ -54,6 +53,28 @@ def owner_json(owner: Owner) -> dict[str, Any]:
     )
 
 
+class VehicleOut(Out):
+    """A registered vehicle (owner's personal data masked for stations and townships)."""
+
+    id: int
+    plate: str
+    plate_color: str
+    vin: str | None
+    vehicle_type: str | None
+    fuel: str | None
+    emission_standard: int | None
+    registration_date: str | None
+    status: str
+    owner: dict[str, Any] | None
+    township: dict[str, Any] | None
+    updated_at: str | None
+
+
+class VehiclePage(Out):
+    results: list[VehicleOut]
+    next_cursor: str | None
+
+
 def vehicle_json(vehicle: Vehicle) -> dict[str, Any]:
     return {
         "id": vehicle.id,
@@ -78,9 +99,13 @@ def vehicle_json(vehicle: Vehicle) -> dict[str, Any]:
 
 @bp.post("/vehicles")
 @api_access(*WRITERS)
-@doc("Register a vehicle, or update the one with the same plate and colour", body=VehicleIn, status=201)
+@operation(
+    "登记车辆（同号牌同颜色则更新） / Register a vehicle, or update the one with the same plate and colour",
+    json=VehicleIn,
+    resp={201: VehicleOut, 200: VehicleOut},
+)
 def register_vehicle() -> Any:
-    data = parse_body(VehicleIn)
+    data = json_body(VehicleIn)
     result = services.register_vehicle(data)
     body = vehicle_json(result.vehicle)
     transaction.commit()
@@ -91,16 +116,24 @@ def register_vehicle() -> Any:
 
 @bp.get("/vehicles")
 @api_access(*READERS)
-@doc("Find vehicles by plate (and colour), VIN, owner, township or status", query=VehicleQuery)
+@operation(
+    "按号牌、VIN、车主、乡镇或状态查找车辆 / Find vehicles by plate (and colour), VIN, owner, township or status",
+    query=VehicleQuery,
+    resp={200: VehiclePage},
+)
 def list_vehicles() -> Any:
-    query = parse_query(VehicleQuery)
+    query = query_args(VehicleQuery)
     rows, cursor = services.list_vehicles(query)
     return jsonify(page_json(rows, cursor, vehicle_json))
 
 
 @bp.get("/vehicles/<int:vehicle_id>")
 @api_access(*READERS)
-@doc("A vehicle with its owner and its history (inspections, blacklist, cases) from the other domains")
+@operation(
+    "车辆及其车主与各领域历史 / "
+    "A vehicle with its owner and its history (inspections, blacklist, cases) from the other domains",
+    resp={200: VehicleOut},
+)
 def get_vehicle(vehicle_id: int) -> Any:
     vehicle = services.get_vehicle(vehicle_id)
     return jsonify({**vehicle_json(vehicle), "history": services.vehicle_history(vehicle.id)})
@@ -108,9 +141,13 @@ def get_vehicle(vehicle_id: int) -> Any:
 
 @bp.post("/vehicles/match")
 @api_access(*MATCHERS)
-@doc("Match a plate read to registered vehicles: exact, probable, ambiguous or none", body=MatchIn, response=MatchOut)
+@operation(
+    "将号牌识别结果匹配到登记车辆 / Match a plate read to registered vehicles: exact, probable, ambiguous or none",
+    json=MatchIn,
+    resp={200: MatchOut},
+)
 def match_vehicle() -> Any:
-    data = parse_body(MatchIn)
+    data = json_body(MatchIn)
     return jsonify(matching.match_json(services.match(data.plate, data.plate_color)))
 
 
@@ -125,15 +162,15 @@ MULTIPART_SLACK = 64 * 1024
 
 @bp.post("/plates/read")
 @api_access(*MATCHERS)
-@doc(
+@operation(
+    "识别照片中的全部号牌（可选同时匹配车辆） / "
     "Read every licence plate in a camera photo (multipart field `image`); ?match=1 also matches each",
     query=PlateReadQuery,
     multipart=PHOTO_FORM,
-    response=PlateReadOut,
-    tags=["plates"],
+    resp={200: PlateReadOut},
 )
 def read_plates() -> Any:
-    query = parse_query(PlateReadQuery)
+    query = query_args(PlateReadQuery)
     limit = plate_reading.max_bytes()
     if (request.content_length or 0) > limit + MULTIPART_SLACK:  # refuse before parsing the body
         raise plate_reading.too_large(limit)
@@ -147,15 +184,22 @@ def read_plates() -> Any:
 
 @bp.get("/owners")
 @api_access(*OWNER_READERS)
-@doc("Find owners by unified social credit code or name", query=OwnerQuery)
+@operation(
+    "按统一社会信用代码或名称查找车主 / Find owners by unified social credit code or name",
+    query=OwnerQuery,
+    resp={200: Page},
+)
 def list_owners() -> Any:
-    rows, cursor = services.list_owners(parse_query(OwnerQuery))
+    rows, cursor = services.list_owners(query_args(OwnerQuery))
     return jsonify(page_json(rows, cursor, owner_json))
 
 
 @bp.get("/owners/<int:owner_id>")
 @api_access(*OWNER_READERS)
-@doc("An owner with its fleet counts (list the vehicles with GET /vehicles?owner_id=)")
+@operation(
+    "车主及其车队数量 / An owner with its fleet counts (list the vehicles with GET /vehicles?owner_id=)",
+    resp={200: Out},
+)
 def get_owner(owner_id: int) -> Any:
     owner = services.get_owner(owner_id)
     return jsonify({**owner_json(owner), "fleet": services.fleet_summary(owner.id)})

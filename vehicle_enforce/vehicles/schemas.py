@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from vehicle_enforce.core.openapi import Out
 from vehicle_enforce.core.pagination import PageQuery
 from vehicle_enforce.core.schemas import QuerySchema, Schema
 from vehicle_enforce.vehicles.models import Fuel, Owner, Vehicle, VehicleStatus, VehicleType, VehicleUse
@@ -70,14 +71,14 @@ class MatchIn(Schema):
     plate_color: str | None = Field(None, max_length=32, examples=["yellow"])
 
 
-class MatchCandidateOut(Schema):
+class MatchCandidateOut(Out):
     vehicle_id: int
     plate: str
     plate_color: str
     score: float
 
 
-class MatchOut(Schema):
+class MatchOut(Out):
     decision: Literal["exact", "probable", "ambiguous", "none"]
     read: str
     vehicle_id: int | None
@@ -88,7 +89,7 @@ class PlateReadQuery(QuerySchema):
     match: bool = Field(False, description="also match each reading to the registry (?match=1)")
 
 
-class PlateReadingOut(Schema):
+class PlateReadingOut(Out):
     plate: str
     color: Literal["blue", "yellow", "green", "yellow_green", "white", "black", "unknown"]
     confidence: float = Field(description="the lowest per-character confidence, 0–1")
@@ -101,6 +102,6 @@ class PlateReadingOut(Schema):
     match: MatchOut | None = Field(None, description="only with ?match=1")
 
 
-class PlateReadOut(Schema):
+class PlateReadOut(Out):
     readings: list[PlateReadingOut] = Field(description="most confident first; empty when no plate was found")
     elapsed_ms: float
