@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import Response, make_response
 
@@ -47,7 +47,6 @@ def renamed_keys(since: date, **old_to_new: str) -> Callable[[F], F]:
                 deprecate(response, since)
             return response
 
-        wrapper.deprecated_keys = dict(old_to_new)  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
+        return cast(F, wrapper)
 
     return decorator

@@ -28,7 +28,7 @@ import copy
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 from flask import Flask, request
 from pydantic import BaseModel, ConfigDict, PlainSerializer
@@ -174,21 +174,23 @@ def operation(
             "batch": batch,
             "description": description,
         }
-        return validated  # type: ignore[no-any-return]
+        return cast(F, validated)
 
     return decorator
 
 
 def json_body(model: type[M]) -> M:
     """The request body `operation(json=model)` validated."""
-    value = request.context.json  # type: ignore[attr-defined]
+    context: Any = getattr(request, "context", None)  # set by spectree for a declared operation
+    value = context.json if context is not None else None
     assert isinstance(value, model)
     return value
 
 
 def query_args(model: type[M]) -> M:
     """The query string `operation(query=model)` validated."""
-    value = request.context.query  # type: ignore[attr-defined]
+    context: Any = getattr(request, "context", None)
+    value = context.query if context is not None else None
     assert isinstance(value, model)
     return value
 
