@@ -22,17 +22,21 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=app.config["LOG_LEVEL"])
 
     from vehicle_enforce import models_registry  # noqa: F401  (every model is mapped before use)
-    from vehicle_enforce.core import errors, inputs, security, sqlite, tasks  # noqa: F401
+    from vehicle_enforce.core import audit, bulk, errors, inputs, security, sqlite, tasks
     from vehicle_enforce.extensions import csrf, db, limiter
 
     db.init_app(app)
+    sqlite.init_app(app)  # SQLite pragmas on every new connection
+    audit.init_app(app)  # the audit log refuses edits
+    bulk.init_app(app)  # ids reserved for many new rows (PostgreSQL)
     csrf.init_app(app)
     limiter.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     inputs.init_app(app)  # before the blueprints: their <int:...> ids use its bounded converter
     _register_blueprints(app)
-    tasks.init_app(app)  # after the blueprints: every domain's background tasks are registered by then
+    _init_domains(app)
+    tasks.init_app(app)  # after the domains: every background task is registered by then
 
     from vehicle_enforce import labels
     from vehicle_enforce.auth.principal import current_principal
@@ -72,6 +76,35 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def _init_domains(app: Flask) -> None:
+    """Each domain connects its signal receivers, tasks and session hooks (vehicle_enforce/signals.py).
+
+    Receivers run in the order connected here: on new verdicts the listing rule (blacklist) runs before
+    phase-out's seen-again check; on stored records the export outbox queues before the change feed.
+    Connecting is idempotent, so building the app twice connects nothing twice.
+    """
+    from vehicle_enforce.alerts import wiring as alerts_wiring
+    from vehicle_enforce.blacklist import wiring as blacklist_wiring
+    from vehicle_enforce.cases import wiring as cases_wiring
+    from vehicle_enforce.exports import wiring as exports_wiring
+    from vehicle_enforce.inspections import wiring as inspections_wiring
+    from vehicle_enforce.phaseout import wiring as phaseout_wiring
+    from vehicle_enforce.reviews import wiring as reviews_wiring
+    from vehicle_enforce.vehicles import wiring as vehicles_wiring
+
+    for domain in (
+        vehicles_wiring,
+        inspections_wiring,
+        exports_wiring,
+        blacklist_wiring,
+        cases_wiring,
+        phaseout_wiring,
+        reviews_wiring,
+        alerts_wiring,
+    ):
+        domain.init_app(app)
+
+
 def _register_blueprints(app: Flask) -> None:
     from vehicle_enforce.alerts import api as alerts_api
     from vehicle_enforce.auth import api as auth_api
@@ -82,8 +115,6 @@ def _register_blueprints(app: Flask) -> None:
     from vehicle_enforce.exports import api as exports_api
     from vehicle_enforce.extensions import csrf
     from vehicle_enforce.inspections import api as inspections_api
-    from vehicle_enforce.inspections import health as inspections_health  # noqa: F401  (inbox section)
-    from vehicle_enforce.inspections import tasks as inspections_tasks  # noqa: F401  (registers its tasks)
     from vehicle_enforce.nrmm import api as nrmm_api
     from vehicle_enforce.phaseout import api as phaseout_api
     from vehicle_enforce.reviews import api as reviews_api

@@ -1,21 +1,17 @@
 """Import every domain's models so Alembic and the test suite see the whole schema.
 
-Add a line here when a domain gains a models module.
+Add a line here when a domain gains a models module. Models only: nothing is wired by importing this
+(signal receivers, tasks and session hooks are connected by each domain's `init_app`, from `create_app`).
 """
 
 from vehicle_enforce.alerts import models as alerts_models  # noqa: F401
-from vehicle_enforce.alerts import services as alerts_services  # noqa: F401  (hotlist restriction hook)
 from vehicle_enforce.auth import models as auth_models  # noqa: F401
 from vehicle_enforce.blacklist import models as blacklist_models  # noqa: F401
-from vehicle_enforce.blacklist import services as blacklist_services  # noqa: F401  (listing rule listener)
-from vehicle_enforce.cases import feed as cases_feed  # noqa: F401  (change-feed subscriber)
 from vehicle_enforce.cases import models as cases_models  # noqa: F401
-from vehicle_enforce.cases import workdays as cases_workdays  # noqa: F401  (holiday calendar)
-from vehicle_enforce.core import audit  # noqa: F401
-from vehicle_enforce.core import jobs as core_jobs  # noqa: F401
-from vehicle_enforce.exports import jobs as exports_jobs  # noqa: F401  (background task)
+from vehicle_enforce.cases import workdays as cases_workdays  # noqa: F401  (holiday calendar tables)
+from vehicle_enforce.core import audit  # noqa: F401  (audit log table)
+from vehicle_enforce.core import jobs as core_jobs  # noqa: F401  (jobs table)
 from vehicle_enforce.exports import models as exports_models  # noqa: F401
-from vehicle_enforce.exports import outbox as exports_outbox  # noqa: F401  (outbox subscriber)
 from vehicle_enforce.inspections import models as inspections_models  # noqa: F401
 from vehicle_enforce.nrmm import models as nrmm_models  # noqa: F401
 from vehicle_enforce.phaseout import models as phaseout_models  # noqa: F401

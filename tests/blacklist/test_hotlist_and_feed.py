@@ -131,20 +131,19 @@ def test_feed_never_skips_a_transaction_that_commits_late(app, backend):
         pytest.skip("SQLite serialises writers: the id order is the commit order")
     import threading
 
-    from vehicle_enforce import create_app
+    from vehicle_enforce import create_app, signals
     from vehicle_enforce.cases import feed
-    from vehicle_enforce.core import events
     from vehicle_enforce.extensions import db
 
     other = create_app({"DATABASE_URL": backend.template, "INSTANCE_PATH": app.instance_path})
     late_ctx = other.app_context()
     late_ctx.push()
-    events.emit("case_action", "late", {"n": 1})  # T1: written, not committed
+    signals.send_record("case_action", "late", {"n": 1})  # T1: written, not committed
     done = threading.Event()
 
     def early_writer() -> None:
         with other.app_context():
-            events.emit("case_action", "early", {"n": 2})
+            signals.send_record("case_action", "early", {"n": 2})
             db.session.commit()
             db.session.remove()
         done.set()

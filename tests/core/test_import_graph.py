@@ -24,6 +24,7 @@ LAZY_IMPORTS: dict[tuple[str, str, str], str] = {
     # composition root imports the domains when the app is built, not when the package is imported.
     ("vehicle_enforce", "create_app", "vehicle_enforce"): "the app factory imports every domain when it builds the app",
     ("vehicle_enforce", "_register_blueprints", "vehicle_enforce"): "the app factory's blueprint list",
+    ("vehicle_enforce", "_init_domains", "vehicle_enforce"): "the app factory's list of domain init_apps",
     ("vehicle_enforce.cli", "_serve", "*"): "gunicorn and the WSGI app: only `serve` loads them (the app per worker)",
     # Heavy optional libraries, loaded by the one path that needs them (start-up time and memory of
     # every process, the web workers and the CLI, would otherwise pay for them).
@@ -41,15 +42,8 @@ LAZY_IMPORTS: dict[tuple[str, str, str], str] = {
 # FIXME (circles, 2026-12-07): empty this as the signals (issue #28) and the module split land.
 PENDING: dict[tuple[str, str, str], str] = {
     ("vehicle_enforce.blacklist.services", "on_verdicts", "vehicle_enforce"): "blacklist -> cases: a signal",
-    ("vehicle_enforce.blacklist.services", "_create_entries", "vehicle_enforce"): "blacklist -> cases: a signal",
     ("vehicle_enforce.blacklist.services", "release_manually", "vehicle_enforce"): "blacklist -> cases: a signal",
     ("vehicle_enforce.blacklist.withdrawals", "recheck_listings", "vehicle_enforce"): "blacklist -> cases: a signal",
-    ("vehicle_enforce.alerts.services", "_register_hotlist_hook", "vehicle_enforce"): "a registry: init_app",
-    ("vehicle_enforce.blacklist.services", "_register_history", "vehicle_enforce"): "a registry: init_app",
-    ("vehicle_enforce.cases.services", "_register_history", "vehicle_enforce"): "a registry: init_app",
-    ("vehicle_enforce.inspections.health", "_register_inbox", "vehicle_enforce"): "a registry: init_app",
-    ("vehicle_enforce.reviews.services", "_register_inbox", "vehicle_enforce"): "a registry: init_app",
-    ("vehicle_enforce.phaseout.sightings", "_register_listener", "vehicle_enforce"): "a registry: init_app",
 }
 
 

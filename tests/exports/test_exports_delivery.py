@@ -49,10 +49,11 @@ def configure(app: Any, url: str, batch_size: int = 50, timeout: float = 5.0) ->
 
 
 def emit_records(n: int, kind: str = "remote_sensing_pass") -> None:
-    from vehicle_enforce.core import events, transaction
+    from vehicle_enforce import signals
+    from vehicle_enforce.core import transaction
 
     for i in range(n):
-        events.emit(kind, i + 1, {"record_id": f"R{i + 1}", "verdict": "exceed"}, station="JC-RS-01")
+        signals.send_record(kind, i + 1, {"record_id": f"R{i + 1}", "verdict": "exceed"}, station="JC-RS-01")
     transaction.commit()
 
 
@@ -78,16 +79,16 @@ def drain(max_runs: int = 200) -> None:
 
 
 def test_records_are_queued_with_the_transaction_that_stores_them(app):
-    from vehicle_enforce.core import events
+    from vehicle_enforce import signals
     from vehicle_enforce.extensions import db
 
-    events.emit("remote_sensing_pass", 1, {"x": 1}, station="JC-RS-01")
+    signals.send_record("remote_sensing_pass", 1, {"x": 1}, station="JC-RS-01")
     db.session.rollback()  # the record was not stored: nothing may be exported
     assert statuses() == {}
     emit_records(3)
     assert statuses() == {"pending": 3}
     assert statuses("national") == {"pending": 3}
-    events.emit("phaseout_action", 9, {"x": 1})
+    signals.send_record("phaseout_action", 9, {"x": 1})
     db.session.commit()
     assert statuses("national") == {"pending": 3}  # the national platform does not take phase-out actions
     assert statuses() == {"pending": 4}

@@ -6,14 +6,15 @@ from sqlalchemy import select
 
 
 def test_resend_failed_requeues_failed_records_only(app):
-    from vehicle_enforce.core import events, transaction
+    from vehicle_enforce import signals
+    from vehicle_enforce.core import transaction
     from vehicle_enforce.core.audit import AuditEntry
     from vehicle_enforce.exports import services
     from vehicle_enforce.exports.models import ExportRecord
     from vehicle_enforce.extensions import db
 
     for i in range(4):
-        events.emit("remote_sensing_pass", i + 1, {"record_id": f"R{i + 1}"}, station="JC-RS-01")
+        signals.send_record("remote_sensing_pass", i + 1, {"record_id": f"R{i + 1}"}, station="JC-RS-01")
     transaction.commit()
     rows = db.session.scalars(select(ExportRecord).where(ExportRecord.target == "provincial").order_by(ExportRecord.id))
     records = rows.all()

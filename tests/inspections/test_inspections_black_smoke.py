@@ -33,14 +33,13 @@ def capture(client: Any, auth_headers: Any, station_factory: Any) -> Any:
 def test_capture_review_flow(app: Any, capture: Any, client: Any, auth_headers: Any, vehicle_factory: Any) -> None:
     from sqlalchemy import select
 
+    from vehicle_enforce import signals
     from vehicle_enforce.core.audit import AuditEntry
     from vehicle_enforce.extensions import db
-    from vehicle_enforce.inspections import hooks
 
     vid = vehicle_factory()
     got: list[Any] = []
-    hooks.VERDICT_LISTENERS.append(got.extend)
-    try:
+    with signals.verdicts_stored.connected_to(lambda _sender, verdicts: got.extend(verdicts)):
         first = capture("C1").get_json()
         assert (first["review_status"], first["verdict"], first["vehicle_id"]) == ("pending", "exceed", vid)
         assert got == []  # pending captures count toward nothing
@@ -55,8 +54,6 @@ def test_capture_review_flow(app: Any, capture: Any, client: Any, auth_headers: 
         assert res.status_code == 200 and res.get_json()["review_status"] == "confirmed"
         assert client.post(url, json={"decision": "confirm"}, headers=env).status_code == 200  # retry: no change
         assert client.post(url, json={"decision": "reject"}, headers=env).status_code == 409
-    finally:
-        hooks.VERDICT_LISTENERS.remove(got.extend)
     assert [(e.source, e.record_id, e.vehicle_id, e.verdict) for e in got] == [
         ("black_smoke", first["id"], vid, "exceed")
     ]
@@ -69,20 +66,17 @@ def test_capture_review_flow(app: Any, capture: Any, client: Any, auth_headers: 
 def test_rejected_capture_never_counts(
     app: Any, capture: Any, client: Any, auth_headers: Any, vehicle_factory: Any
 ) -> None:
-    from vehicle_enforce.inspections import hooks
+    from vehicle_enforce import signals
 
     vehicle_factory()
     got: list[Any] = []
-    hooks.VERDICT_LISTENERS.append(got.extend)
-    try:
+    with signals.verdicts_stored.connected_to(lambda _sender, verdicts: got.extend(verdicts)):
         cid = capture("C9").get_json()["id"]
         res = client.post(
             f"/api/v1/black-smoke/captures/{cid}/review",
             json={"decision": "reject"},
             headers=auth_headers("environment"),
         )
-    finally:
-        hooks.VERDICT_LISTENERS.remove(got.extend)
     assert res.get_json()["review_status"] == "rejected" and got == []
 
 

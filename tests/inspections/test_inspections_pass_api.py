@@ -149,12 +149,11 @@ def test_plates_match_ambiguous_stay_unlinked_unread_is_pending(
 def test_verdict_listeners_get_linked_passes_in_one_call(
     base_pass: Any, app: Any, post_passes: Any, vehicle_factory: Any
 ) -> None:
-    from vehicle_enforce.inspections import hooks
+    from vehicle_enforce import signals
 
     vid = vehicle_factory()
     calls: list[list[Any]] = []
-    hooks.VERDICT_LISTENERS.append(calls.append)
-    try:
+    with signals.verdicts_stored.connected_to(lambda _sender, verdicts: calls.append(verdicts)):
         post_passes(
             {
                 "passes": [
@@ -165,8 +164,6 @@ def test_verdict_listeners_get_linked_passes_in_one_call(
             }
         )
         post_passes({"passes": [base_pass(record_id="1", opacity_pct=50.0)]})  # duplicate: no new verdict
-    finally:
-        hooks.VERDICT_LISTENERS.remove(calls.append)
     assert len(calls) == 1
     assert [(e.source, e.vehicle_id, e.verdict, e.valid) for e in calls[0]] == [
         ("remote_sensing", vid, "exceed", True),
@@ -177,7 +174,7 @@ def test_verdict_listeners_get_linked_passes_in_one_call(
 def test_listener_failure_rolls_the_batch_back(
     base_pass: Any, app: Any, post_passes: Any, vehicle_factory: Any
 ) -> None:
-    from vehicle_enforce.inspections import hooks
+    from vehicle_enforce import signals
     from vehicle_enforce.inspections.models import RemoteSensingPass
 
     vehicle_factory()
@@ -185,11 +182,8 @@ def test_listener_failure_rolls_the_batch_back(
     def broken(_events: Any) -> None:
         raise RuntimeError("listener failed")
 
-    hooks.VERDICT_LISTENERS.append(broken)
-    try:
+    with signals.verdicts_stored.connected_to(lambda _sender, verdicts: broken(verdicts)):
         assert post_passes(base_pass()).status_code == 500
-    finally:
-        hooks.VERDICT_LISTENERS.remove(broken)
     from vehicle_enforce.extensions import db
 
     db.session.rollback()  # what the request teardown does; the test shares the app context

@@ -33,7 +33,7 @@ def test_unread_plate_is_read_from_its_photo_and_matched(
     """The real reader on a rendered photo: the pass ends exactly as a direct read of that photo says."""
     reading = pytest.importorskip("plates.reading")
     from plates import normalize_plate
-    from vehicle_enforce.inspections import hooks
+    from vehicle_enforce import signals
 
     vid = vehicle_factory("晋E12345", "yellow")
     jpeg = _photo_jpeg("晋E12345", "yellow")
@@ -42,16 +42,13 @@ def test_unread_plate_is_read_from_its_photo_and_matched(
     direct = max(reading.read_plates(jpeg), key=lambda r: r.confidence, default=None)
     confident = direct is not None and direct.confidence >= DOUBTFUL_BELOW  # the reader's own threshold
     got: list[Any] = []
-    hooks.VERDICT_LISTENERS.append(got.extend)
-    try:
+    with signals.verdicts_stored.connected_to(lambda _sender, verdicts: got.extend(verdicts)):
         res = post_passes(base_pass(plate="无车牌", plate_color="unknown", opacity_pct=45.0, photos=[_photo(jpeg)]))
         (item,) = res.get_json()["results"]
         assert (item["plate_status"], item["vehicle_id"]) == ("pending", None)  # the answer is given before the read
         url = f"/api/v1/remote-sensing/passes/{item['id']}"
         assert client.get(url, headers=auth_headers("environment")).get_json()["plate_status"] == "pending"
         assert run_jobs() == 1  # the worker reads it, after the request
-    finally:
-        hooks.VERDICT_LISTENERS.remove(got.extend)
     stored = client.get(f"/api/v1/remote-sensing/passes/{item['id']}", headers=auth_headers("environment")).get_json()
     if direct is None:  # nothing read: the pass waits, counting toward nothing
         assert (stored["plate"], stored["plate_status"], stored["vehicle_id"], got) == ("", "pending", None, [])

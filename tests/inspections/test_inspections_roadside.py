@@ -126,21 +126,18 @@ def test_same_report_is_idempotent_and_different_content_conflicts(app: Any, roa
 def test_failed_test_is_audited_emitted_and_reaches_listeners(app: Any, roadside: Any, vehicle_factory: Any) -> None:
     from sqlalchemy import select
 
-    from vehicle_enforce.core import events
+    from vehicle_enforce import signals
     from vehicle_enforce.core.audit import AuditEntry
     from vehicle_enforce.extensions import db
-    from vehicle_enforce.inspections import hooks
 
     vid = vehicle_factory()
     got: list[Any] = []
     emitted: list[Any] = []
-    hooks.VERDICT_LISTENERS.append(got.extend)
-    events._SUBSCRIBERS.append(emitted.extend)
-    try:
+    with (
+        signals.verdicts_stored.connected_to(lambda _sender, verdicts: got.extend(verdicts)),
+        signals.records_stored.connected_to(lambda _kind, records: emitted.extend(records)),
+    ):
         body = roadside("ringelmann", {"ringelmann": 3}).get_json()
-    finally:
-        hooks.VERDICT_LISTENERS.remove(got.extend)
-        events._SUBSCRIBERS.remove(emitted.extend)
     assert [(e.source, e.record_id, e.vehicle_id, e.verdict) for e in got] == [("roadside", body["id"], vid, "exceed")]
     own = [(e.kind, e.object_id, e.station) for e in emitted if e.kind == "roadside_test"]
     assert own == [("roadside_test", body["id"], "JC-RD-01")]
@@ -196,13 +193,12 @@ def test_station_token_scope_and_kind(roadside: Any, client: Any, auth_headers: 
 def test_inspection_result_from_i_station(
     app: Any, client: Any, auth_headers: Any, station_factory: Any, vehicle_factory: Any
 ) -> None:
-    from vehicle_enforce.inspections import hooks
+    from vehicle_enforce import signals
 
     vid = vehicle_factory()
     station_factory("JC-I-01", "inspection")
     got: list[Any] = []
-    hooks.VERDICT_LISTENERS.append(got.extend)
-    try:
+    with signals.verdicts_stored.connected_to(lambda _sender, verdicts: got.extend(verdicts)):
         res = client.post(
             "/api/v1/inspection-results",
             json={
@@ -215,8 +211,6 @@ def test_inspection_result_from_i_station(
             },
             headers=auth_headers("station", station="JC-I-01"),
         )
-    finally:
-        hooks.VERDICT_LISTENERS.remove(got.extend)
     body = res.get_json()
     assert res.status_code == 201 and body["kind"] == "inspection" and body["verdict"] == "pass"
     assert [(e.source, e.vehicle_id, e.verdict, e.valid) for e in got] == [("inspection", vid, "pass", True)]

@@ -71,21 +71,18 @@ def test_light_trucks_join_when_configured(app, county):
 
 
 def test_an_action_takes_the_vehicle_off_the_list_and_is_audited(app, county):
+    from vehicle_enforce import signals
     from vehicle_enforce.core import transaction
     from vehicle_enforce.core.audit import AuditEntry
-    from vehicle_enforce.core.events import _SUBSCRIBERS
     from vehicle_enforce.extensions import db
     from vehicle_enforce.phaseout import eligibility
     from vehicle_enforce.phaseout.rules import current_rules
     from vehicle_enforce.vehicles.models import Vehicle
 
     seen = []
-    _SUBSCRIBERS.append(seen.extend)
-    try:
+    with signals.records_stored.connected_to(lambda _kind, records: seen.extend(records)):
         action, created = _action(county, "china3", "scrapped", date(2019, 10, 1))
         transaction.commit()
-    finally:
-        _SUBSCRIBERS.remove(seen.extend)
     assert created
     assert db.session.get(Vehicle, county.vehicles["china3"]).status == "scrapped"
     assert county.vehicles["china3"] not in {

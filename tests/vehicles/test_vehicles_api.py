@@ -212,19 +212,16 @@ def test_township_users_see_only_their_township(client, auth_headers):
     assert client.get("/api/v1/vehicles?plate=晋E99999", headers=bagong).json["results"] == []
 
 
-def test_history_providers_add_sections(client, auth_headers):
-    from vehicle_enforce.vehicles import services
+def test_history_receivers_add_sections(client, auth_headers):
+    from vehicle_enforce import signals
 
     vid = client.post("/api/v1/vehicles", json=body(), headers=auth_headers("environment")).json["id"]
 
-    def inspections(vehicle_id):
+    def inspections(_sender, *, vehicle_id):
         return {"inspections": [{"vehicle_id": vehicle_id, "verdict": "exceed"}]}
 
-    services.HISTORY_PROVIDERS.append(inspections)
-    try:
+    with signals.vehicle_history_wanted.connected_to(inspections):
         detail = client.get(f"/api/v1/vehicles/{vid}", headers=auth_headers("police")).json
-    finally:
-        services.HISTORY_PROVIDERS.remove(inspections)
     assert detail["history"]["inspections"] == [{"vehicle_id": vid, "verdict": "exceed"}]
     assert detail["history"]["blacklist"] == [] and detail["history"]["cases"] == []
 

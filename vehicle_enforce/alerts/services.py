@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import bindparam, select
 
 from plates import normalize_plate
+from vehicle_enforce import signals
 from vehicle_enforce.alerts.models import Alert, EnterpriseGrade, GateRecord
 from vehicle_enforce.core import audit
 from vehicle_enforce.core.actors import Actor
@@ -25,7 +26,6 @@ from vehicle_enforce.core.bulk import insert_ignore_conflicts
 from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
-from vehicle_enforce.phaseout import sightings as phaseout_sightings
 from vehicle_enforce.reviews import queue as review_queue
 from vehicle_enforce.vehicles.matching import match_many
 from vehicle_enforce.vehicles.models import Owner, Vehicle
@@ -321,11 +321,12 @@ def _gate_sightings(owner_id: int, rows: Sequence[dict[str, Any]]) -> None:
         return
     owner = db.session.get(Owner, owner_id)
     where = f"{owner.name}门禁" if owner is not None else "企业门禁"
-    phaseout_sightings.check_seen_again(
+    sightings = [
         (found[(normalize_plate(r["plate"]), r["plate_color"])], r["at"], "gate", where)
         for r in rows
         if (normalize_plate(r["plate"]), r["plate_color"]) in found
-    )
+    ]
+    signals.vehicle_seen.send("alerts", sightings=sightings)
 
 
 def gate_report(alert: Alert) -> list[dict[str, Any]]:
@@ -404,13 +405,3 @@ def alert_json(a: Alert) -> dict[str, Any]:
         "notice_no": a.notice_no,
         "history": a.history,
     }
-
-
-def _register_hotlist_hook() -> None:
-    from vehicle_enforce.blacklist.hotlist import RESTRICTION_PROVIDERS
-
-    if hotlist_restrictions not in RESTRICTION_PROVIDERS:
-        RESTRICTION_PROVIDERS.append(hotlist_restrictions)
-
-
-_register_hotlist_hook()

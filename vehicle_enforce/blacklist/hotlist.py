@@ -8,7 +8,7 @@ size (see _match_with_entries), and writes the lookup with one statement. Every 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -17,6 +17,7 @@ from flask import current_app
 from sqlalchemy import CursorResult, Select, and_, bindparam, delete, select, text
 
 from plates import MatchResult, normalize_plate, parse_color, validate_plate
+from vehicle_enforce import signals
 from vehicle_enforce.blacklist import answers
 from vehicle_enforce.blacklist.models import BlacklistEntry, HotlistLookup, HotlistRead
 from vehicle_enforce.cases.models import Case
@@ -26,7 +27,6 @@ from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import evidence as evidence_files
 from vehicle_enforce.phaseout import eligibility as phaseout_eligibility
-from vehicle_enforce.phaseout import sightings as phaseout_sightings
 from vehicle_enforce.vehicles.matching import match_many_with
 from vehicle_enforce.vehicles.models import Owner, Vehicle, VehicleStatus
 
@@ -47,10 +47,6 @@ EVIDENCE_OBJECT = {
     "inspection": "roadside_test",
     "black_smoke": "black_smoke_capture",
 }
-
-# Other domains (heavy-pollution alerts) add a `restriction` to each result through these hooks:
-# `hook(reads: list[Read], vehicle_ids: list[int | None]) -> list[dict | None]`.
-RESTRICTION_PROVIDERS: list[Callable[[Sequence[Read], Sequence[int | None]], list[dict[str, Any] | None]]] = []
 
 
 @dataclass(frozen=True)
@@ -192,17 +188,23 @@ def check(reads: Sequence[Read], principal: Actor, *, reason: str | None, mode: 
     valid_reads = [reads[i] for i in valid]
     matches, vehicles = _match_with_entries(valid_reads) if valid_reads else ([], {})
     vehicle_ids = [m.match.vehicle_id if m.match is not None else None for m in matches]
+    # Other domains (heavy-pollution alerts) add a `restriction` to each result: each receiver of
+    # `signals.hotlist_answering` returns one (a dict or None) per read.
     restrictions: list[list[dict[str, Any] | None]] = (
-        [hook(valid_reads, vehicle_ids) for hook in RESTRICTION_PROVIDERS] if valid_reads else []
+        signals.answers(signals.hotlist_answering, "blacklist", reads=valid_reads, vehicle_ids=vehicle_ids)
+        if valid_reads
+        else []
     )
     now = now_utc()
     # A checkpoint sighting of a vehicle the registry no longer holds as active (scrapped, deregistered,
     # transferred out; imported so or set by a phase-out action) raises "scrapped but still driving".
-    phaseout_sightings.check_seen_again(
+    sightings = [
         (vid, read.seen_at or now, "checkpoint", read.location)
         for read, vid in zip(valid_reads, vehicle_ids, strict=True)
         if vid is not None and vehicles[vid][0] != VehicleStatus.active
-    )
+    ]
+    if sightings:
+        signals.vehicle_seen.send("blacklist", sightings=sightings)
     normals = [normalize_plate(r.plate) for r in valid_reads]
     known_colours = [_known_colour(r.plate_color) for r in valid_reads]
     other_listed = _listed_by_plate([n for n, c in zip(normals, known_colours, strict=True) if c is not None])

@@ -1,7 +1,7 @@
 """The listing rule, manual listing and release (flush, never commit).
 
-The rule runs on every new verdict in the storing transaction (a listener on
-`inspections.hooks.VERDICT_LISTENERS`). It is race-free: the vehicles concerned are locked
+The rule runs on every new verdict in the storing transaction (a `signals.verdicts_stored` receiver,
+connected by `blacklist.wiring`). It is race-free: the vehicles concerned are locked
 (`SELECT ... FOR UPDATE` on PostgreSQL) before their evidence is counted, so two stations reporting the
 same vehicle at the same moment are serialised and the second sees the first's pass and entry; a
 partial unique index (one active entry per vehicle) is the last guard.
@@ -17,15 +17,15 @@ from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 
+from vehicle_enforce import signals
 from vehicle_enforce.auth.models import Department
 from vehicle_enforce.auth.principal import current_principal
 from vehicle_enforce.blacklist.models import BlacklistEntry, WithdrawnPass
-from vehicle_enforce.core import audit, events
+from vehicle_enforce.core import audit
 from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
 from vehicle_enforce.core.timeutil import SHANGHAI, format_local, local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import rules as inspection_rules
-from vehicle_enforce.inspections.hooks import VERDICT_LISTENERS, VerdictEvent
 from vehicle_enforce.inspections.models import (
     ITEM_UNITS,
     ITEM_ZH,
@@ -35,6 +35,7 @@ from vehicle_enforce.inspections.models import (
     Station,
     limit_set_zh,
 )
+from vehicle_enforce.signals import VerdictEvent
 from vehicle_enforce.vehicles.models import Vehicle
 
 EXCEEDING_SOURCES = ("remote_sensing", "black_smoke")
@@ -363,10 +364,9 @@ def _create_entries(new: Sequence[NewEntry]) -> list[BlacklistEntry]:
     """List vehicles set-wise: the entries, their audit lines, feed events and cases in one INSERT per table.
 
     A batch of passes can list hundreds of vehicles while the rule holds their locks; a flush per
-    entry would cost several database round trips for each.
+    entry would cost several database round trips for each. The cases open through
+    `signals.vehicle_listed`, sent once for the set.
     """
-    from vehicle_enforce.cases import services as case_services  # FIXME (circles): a signal
-
     if not new:
         return []
     listed_at = now_utc()
@@ -392,8 +392,8 @@ def _create_entries(new: Sequence[NewEntry]) -> list[BlacklistEntry]:
             for e in entries
         ]
     )
-    events.emit_many("blacklist_listing", [(entry.id, entry_json(entry), None) for entry in entries])
-    case_services.open_cases(entries)
+    signals.send_records("blacklist_listing", [(entry.id, entry_json(entry), None) for entry in entries])
+    signals.vehicle_listed.send("blacklist", entries=entries)
     return entries
 
 
@@ -421,7 +421,7 @@ def release(entry: BlacklistEntry, kind: str, reason: str, actor_name: str) -> B
     entry.release_reason = reason.strip()
     db.session.flush()
     audit.record("blacklist.release", "blacklist_entry", entry.id, {"kind": kind, "reason": entry.release_reason})
-    events.emit("blacklist_release", entry.id, entry_json(entry))
+    signals.send_record("blacklist_release", entry.id, entry_json(entry))
     return entry
 
 
@@ -495,17 +495,3 @@ def entry_for_station(data: dict[str, Any], station_code: str | None) -> dict[st
     if any(e.get("other_station") for e in evidence):
         data = {**data, "evidence": evidence, "reason": OTHER_STATION_REASON}
     return data
-
-
-if on_verdicts not in VERDICT_LISTENERS:
-    VERDICT_LISTENERS.append(on_verdicts)
-
-
-def _register_history() -> None:
-    from vehicle_enforce.vehicles.services import HISTORY_PROVIDERS
-
-    if vehicle_history not in HISTORY_PROVIDERS:
-        HISTORY_PROVIDERS.append(vehicle_history)
-
-
-_register_history()

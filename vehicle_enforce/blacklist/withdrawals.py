@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from vehicle_enforce import labels
+from vehicle_enforce import labels, signals
 from vehicle_enforce.blacklist import services as blacklist_services
 from vehicle_enforce.blacklist.models import BlacklistEntry, EvidenceWithdrawal, WithdrawnPass
-from vehicle_enforce.core import audit, bulk, events
+from vehicle_enforce.core import audit, bulk
 from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.timeutil import format_local, local_day, now_utc
 from vehicle_enforce.extensions import db
@@ -69,7 +69,7 @@ def withdraw(
     what = f"{station.name}（{station.code}）" + (f"设备 {device.code}" if device else "")
     period = f"{format_local(since, '%Y-%m-%d %H:%M')} 至 {format_local(until, '%Y-%m-%d %H:%M')}"
     # The export sends each withdrawn pass as a correction of the record it sent before.
-    events.emit_many(
+    signals.send_records(
         "remote_sensing_pass_withdrawal",
         [
             (

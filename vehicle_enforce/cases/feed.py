@@ -1,6 +1,6 @@
 """The change feed: listings, releases and case actions, for other departments' systems to follow.
 
-Rows are written by a `core.events` subscriber in the transaction that makes the change. Feed writers
+Rows are written by a `signals.records_stored` receiver in the transaction that makes the change. Feed writers
 take one transaction-scoped advisory lock on PostgreSQL (SQLite serialises writers anyway), so a row's
 id is taken only after every earlier feed writer has committed or rolled back: the id order is the
 commit order, and a reader that has seen id N can never later find a committed row below N. A
@@ -15,12 +15,12 @@ import base64
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import event as sa_event
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, SessionTransaction
 
+from vehicle_enforce import signals
 from vehicle_enforce.cases.models import ChangeFeedItem
-from vehicle_enforce.core import bulk, events
+from vehicle_enforce.core import bulk
 from vehicle_enforce.core.errors import Invalid
 from vehicle_enforce.extensions import db
 
@@ -31,10 +31,8 @@ FEED_LOCK = 7_231_904  # advisory lock key shared by every feed writer
 _LOCK_HELD = "ve_feed_lock_held"
 
 
-@events.subscribe
-def _on_event(batch: Sequence[events.Event]) -> None:
-    if batch[0].kind not in FEED_KINDS:
-        return
+def write(batch: Sequence[signals.Record]) -> None:
+    """Append a batch of stored records of one feed kind to the feed, after every earlier writer."""
     # The lock lasts until the transaction ends: take it once per transaction, not once per row (a
     # batch of passes that lists hundreds of vehicles writes two feed rows for each).
     if not db.session.info.get(_LOCK_HELD) and db.session.get_bind().dialect.name == "postgresql":
@@ -49,8 +47,7 @@ def _on_event(batch: Sequence[events.Event]) -> None:
     )
 
 
-@sa_event.listens_for(Session, "after_transaction_end")
-def _lock_released(session: Session, transaction: SessionTransaction) -> None:
+def lock_released(session: Session, transaction: SessionTransaction) -> None:
     if session.info.get(_LOCK_HELD) is transaction:  # it may have released the lock: take it again next time
         session.info.pop(_LOCK_HELD, None)
 

@@ -6,7 +6,7 @@ Each transition is allowed only to its department (403 otherwise), checked again
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -15,17 +15,17 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from vehicle_enforce import signals
 from vehicle_enforce.blacklist import services as blacklist_services
 from vehicle_enforce.blacklist.models import BlacklistEntry
 from vehicle_enforce.cases import penalties, procedure, records, workdays
 from vehicle_enforce.cases.models import OPEN_STATES, Case, CaseAction, CaseState
 from vehicle_enforce.cases.notify import notify
-from vehicle_enforce.core import audit, events
+from vehicle_enforce.core import audit
 from vehicle_enforce.core.actors import SYSTEM, Actor
 from vehicle_enforce.core.errors import Conflict, Forbidden, Invalid, NotFound
 from vehicle_enforce.core.timeutil import SHANGHAI, format_local, local_day, now_utc
 from vehicle_enforce.extensions import db
-from vehicle_enforce.inspections.hooks import REPAIR_LISTENERS
 from vehicle_enforce.inspections.models import Repair, RoadsideTest, Station
 
 S = CaseState
@@ -174,7 +174,7 @@ def _record_many(specs: Sequence[ActionSpec]) -> list[CaseAction]:
             for (case, action, source, target, *_), item in zip(specs, items, strict=True)
         ]
     )
-    events.emit_many(
+    signals.send_records(
         "case_action", [(item.id, action_json(spec[0], item), None) for spec, item in zip(specs, items, strict=True)]
     )
     return items
@@ -436,10 +436,6 @@ def overdue(department: str | None, at: datetime | None = None) -> list[Case]:
     return list(db.session.scalars(stmt))
 
 
-#: Other domains add sections to a department's inbox: `provider(department) -> {key: value}`.
-INBOX_PROVIDERS: list[Callable[[str], dict[str, Any]]] = []
-
-
 def inbox(department: str) -> dict[str, Any]:
     states = [s for s, d in WAITING_FOR.items() if department in ("admin", d)]
     waiting = db.session.scalars(select(Case).where(Case.state.in_(states)).order_by(Case.due_at, Case.id).limit(200))
@@ -449,8 +445,9 @@ def inbox(department: str) -> dict[str, Any]:
         "waiting": [case_json(c) for c in waiting],
         "overdue": [case_json(c) for c in late],
     }
-    for provider in INBOX_PROVIDERS:
-        data.update(provider(department))
+    # Other domains add their sections (station health, match reviews...): `signals.inbox_wanted`.
+    for sections in signals.answers(signals.inbox_wanted, "cases", department=department):
+        data.update(sections)
     return data
 
 
@@ -513,20 +510,7 @@ def vehicle_history(vehicle_id: int) -> dict[str, Any]:
     return {"cases": [case_json(c) for c in cases]}
 
 
-def _register_history() -> None:
-    from vehicle_enforce.vehicles.services import HISTORY_PROVIDERS
-
-    if vehicle_history not in HISTORY_PROVIDERS:
-        HISTORY_PROVIDERS.append(vehicle_history)
-
-
-_register_history()
-if repair_posted not in REPAIR_LISTENERS:
-    REPAIR_LISTENERS.append(repair_posted)
-
-
-@events.subscribe
-def _on_phaseout(batch: Sequence[events.Event]) -> None:
+def on_phaseout(batch: Sequence[signals.Record]) -> None:
     """Scrapping or deregistration (a phase-out action) ends the vehicle's open case."""
     for event in batch:
         if event.kind == "phaseout_action" and event.payload.get("kind") in ("scrapped", "deregistered"):

@@ -12,11 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from flask import g, has_request_context, request
-from sqlalchemy import JSON, BigInteger, Integer, String, event
+from sqlalchemy import JSON, BigInteger, Integer, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from vehicle_enforce.core import actors, bulk
 from vehicle_enforce.core.actors import Actor
+from vehicle_enforce.core.db import listen
 from vehicle_enforce.core.security import valid_request_id
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import Model, db
@@ -42,7 +43,11 @@ class AuditImmutable(Exception):
     """Raised when code tries to change or delete an audit entry."""
 
 
-@event.listens_for(Session, "before_flush")
+def init_app(_app: Any) -> None:
+    """Guard the audit log against edits in every session."""
+    listen(Session, "before_flush", _refuse_audit_changes)
+
+
 def _refuse_audit_changes(session: Session, _ctx: Any, _instances: Any) -> None:
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, AuditEntry):

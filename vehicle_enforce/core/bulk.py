@@ -15,11 +15,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Integer, Table, event, inspect, text
+from sqlalchemy import Integer, Table, inspect, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Mapper, Session
 
 from vehicle_enforce.core import jsontext
+from vehicle_enforce.core.db import listen
 from vehicle_enforce.extensions import db
 
 
@@ -265,7 +266,11 @@ def _sequence_pk(cls: type) -> tuple[str, str, str] | None:
     return table.name, column.name, mapper.get_property_by_column(column).key
 
 
-@event.listens_for(Session, "before_flush")
+def init_app(_app: Any) -> None:
+    """Reserve ids for many new rows before each flush (PostgreSQL)."""
+    listen(Session, "before_flush", _reserve_ids)
+
+
 def _reserve_ids(session: Session, _ctx: Any, _instances: Any) -> None:
     """Give many new objects of one class their ids before the flush writes them (PostgreSQL).
 

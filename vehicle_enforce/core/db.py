@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import DateTime, MetaData
+from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
@@ -48,3 +51,9 @@ class Base(DeclarativeBase):
         metadata=MetaData(naming_convention=NAMING_CONVENTION),
         type_annotation_map={datetime: UTCDateTime()},
     )
+
+
+def listen(target: Any, identifier: str, fn: Callable[..., Any]) -> None:
+    """Attach a SQLAlchemy event hook once (from an `init_app`): attaching it again changes nothing."""
+    if not sa_event.contains(target, identifier, fn):
+        sa_event.listen(target, identifier, fn)

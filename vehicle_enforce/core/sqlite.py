@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from vehicle_enforce.core.db import listen
 
-@event.listens_for(Engine, "connect")
+
+def init_app(_app: Any) -> None:
+    """Set the pragmas on every new SQLite connection."""
+    listen(Engine, "connect", _sqlite_pragmas)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     module = type(dbapi_connection).__module__
     if not module.startswith("sqlite3"):

@@ -1,7 +1,8 @@
 """Background work: plain functions, queued after the commit, run by a worker, never inside the request.
 
-A task is an ordinary function registered with `@background_task`. `run_later(name, **kwargs)` records a
-`Job` in the caller's transaction; once it commits, the job's id goes on the queue:
+A task is an ordinary function that its domain's `init_app` registers by name (`register`).
+`run_later(name, **kwargs)` records a `Job` in the caller's transaction; once it commits, the job's
+id goes on the queue:
 
 * production (VE_BROKER_URL set): Celery, with `celery -A vehicle_enforce.celery_app:celery worker` and
   beat (which also runs the sweep);
@@ -37,15 +38,16 @@ TASKS: dict[str, Callable[..., Any]] = {}
 log = logging.getLogger(__name__)
 
 
-def background_task(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
-        TASKS[name] = func
-        return func
-
-    return decorator
+def register(name: str, func: Callable[..., Any]) -> None:
+    """Make `func` runnable as background task `name` (from a domain's `init_app`; again is harmless)."""
+    TASKS[name] = func
 
 
 def init_app(app: Flask) -> None:
+    """Start the queue; call after every domain's `init_app`, so Celery sees every registered task."""
+    register("core.ping", ping)
+    register("core.run_job", run_job)
+    register("core.sweep_jobs", sweep_jobs)
     app.extensions["ve_pending_tasks"] = []
     if app.config.get("BROKER_URL"):
         celery_init_app(app)
@@ -255,19 +257,16 @@ def celery_init_app(app: Flask) -> Celery:
     return celery_app
 
 
-@background_task("core.ping")
 def ping(value: str = "pong") -> str:
     """A trivial task that proves the worker wiring end to end."""
     return value
 
 
-@background_task("core.run_job")
 def run_job(job_id: int) -> Any:
     """Celery's entry point for a recorded job."""
     return execute(job_id)
 
 
-@background_task("core.sweep_jobs")
 def sweep_jobs() -> list[int]:
     """Celery beat's entry point for the sweep."""
     return sweep()

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from vehicle_enforce.core.tasks import background_task
 from vehicle_enforce.exports import sender
 
 
-@background_task("exports.run")
 def run_exports() -> list[dict[str, object]]:
     return [s.as_dict() for s in sender.run()]

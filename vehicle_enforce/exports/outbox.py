@@ -1,6 +1,6 @@
 """Queue every exportable record for each configured target, in the transaction that stores it.
 
-A `core.events` subscriber collects the rows on the session and writes them in one bulk insert just
+A `signals.records_stored` receiver collects the rows on the session and writes them in one bulk insert just
 before the session commits (COPY on PostgreSQL), so a 10,000-pass batch costs one statement, and the
 outbox rows commit or roll back with the records: a crash can neither lose an export nor invent one.
 """
@@ -12,15 +12,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
-from vehicle_enforce.core import bulk, events
+from vehicle_enforce import signals
+from vehicle_enforce.core import bulk
 from vehicle_enforce.core.timeutil import local_day
 from vehicle_enforce.exports.models import ExportRecord
 from vehicle_enforce.extensions import db
 
-ALL_KINDS = sorted(events.KINDS)
+ALL_KINDS = sorted(signals.RECORD_KINDS)
 DEFAULT_TARGETS: dict[str, dict[str, Any]] = {
     # The provincial platform takes every record type; the national over-emission platform takes the
     # measurements, listings and enforcement steps. URLs are per deployment (VE_EXPORT_TARGETS).
@@ -54,7 +54,7 @@ PENDING_KEY = "ve_export_outbox"
 HAPPENED_FIELDS = ("measured_at", "tested_at", "captured_at", "checked_at")
 
 
-def happened_at(event: events.Event) -> datetime:
+def happened_at(event: signals.Record) -> datetime:
     """The measured / tested / captured / checked time of the record, else when it was stored."""
     for name in HAPPENED_FIELDS:
         value = event.payload.get(name)
@@ -69,10 +69,10 @@ def happened_at(event: events.Event) -> datetime:
     return event.occurred_at
 
 
-@events.subscribe
-def _enqueue(batch: Sequence[events.Event]) -> None:
+def on_records_stored(kind: str, *, records: Sequence[signals.Record]) -> None:
+    """Queue the stored records for every target that takes their kind (written at commit)."""
+    batch = records  # one kind, stored at one time (signals.send_records)
     pending = _pending()
-    kind = batch[0].kind  # a batch is one kind, stored at one time (events.emit_many)
     names = [name for name, kinds in pending["routes"] if kind in kinds]
     if not names:
         return
@@ -115,8 +115,8 @@ def _pending() -> dict[str, Any]:
     return pending
 
 
-@sa_event.listens_for(Session, "before_commit")
-def _write_outbox(session: Session) -> None:
+def write_outbox(session: Session) -> None:
+    """Write the queued rows in one bulk insert (the session's `before_commit`)."""
     pending = session.info.pop(PENDING_KEY, None)
     if not pending or not pending["rows"]:
         return
@@ -124,11 +124,10 @@ def _write_outbox(session: Session) -> None:
     bulk.insert_rows(ExportRecord.__table__, rows)
 
 
-@events.on_flush
-def _flush() -> None:
-    _write_outbox(db.session())
+def write_now(_sender: str) -> None:
+    """Write the rows queued so far now (`signals.bulk_writes_due`: before the sender takes locks)."""
+    write_outbox(db.session())
 
 
-@sa_event.listens_for(Session, "after_soft_rollback")
-def _forget_outbox(session: Session, _previous: object) -> None:
+def forget_outbox(session: Session, _previous: object) -> None:
     session.info.pop(PENDING_KEY, None)

@@ -13,13 +13,13 @@ from remote_sensing import (
     NoLimitSetError,
     judge_ringelmann,
 )
+from vehicle_enforce import signals
 from vehicle_enforce.auth.principal import Principal
-from vehicle_enforce.core import audit, batch, events
+from vehicle_enforce.core import audit, batch
 from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
 from vehicle_enforce.core.timeutil import local_day, now_utc, to_local
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import evidence
-from vehicle_enforce.inspections.hooks import VerdictEvent, notify_verdicts
 from vehicle_enforce.inspections.models import (
     BlackSmokeCapture,
     ReviewStatus,
@@ -36,6 +36,7 @@ from vehicle_enforce.inspections.posting import (
 )
 from vehicle_enforce.inspections.rules import RulesBook, region
 from vehicle_enforce.reviews import queue as review_queue
+from vehicle_enforce.signals import VerdictEvent
 from vehicle_enforce.vehicles.matching import match_many
 
 # --------------------------------------------------------------------------------------------------
@@ -159,13 +160,14 @@ def review_capture(capture_id: int, decision: str, note: str | None, principal: 
     db.session.flush()
     audit.record(f"black_smoke.{status}", "black_smoke_capture", capture.id, {"review_status": status, "note": note})
     if status == ReviewStatus.confirmed.value:
-        events.emit("black_smoke_capture", capture.id, capture_json(capture), station=capture.station.code)
+        signals.send_record("black_smoke_capture", capture.id, capture_json(capture), station=capture.station.code)
         if capture.vehicle_id is not None:
-            notify_verdicts(
+            signals.send_verdicts(
+                "inspections",
                 [
                     VerdictEvent(
                         "black_smoke", capture.id, capture.vehicle_id, capture.captured_at, capture.verdict, True
                     )
-                ]
+                ],
             )
     return capture

@@ -114,17 +114,7 @@ def station_health(now: datetime | None = None) -> list[dict[str, Any]]:
     return out
 
 
-def _inbox(department: str) -> dict[str, Any]:
+def inbox_sections(department: str) -> dict[str, Any]:
     if department not in ("environment", "admin"):
         return {}
     return {"station_health": station_health()}
-
-
-def _register_inbox() -> None:
-    from vehicle_enforce.cases.services import INBOX_PROVIDERS
-
-    if _inbox not in INBOX_PROVIDERS:
-        INBOX_PROVIDERS.append(_inbox)
-
-
-_register_inbox()

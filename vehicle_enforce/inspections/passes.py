@@ -26,16 +26,16 @@ from remote_sensing import (
     parse_canonical,
 )
 from remote_sensing.types import MEASUREMENT_FLOATS
+from vehicle_enforce import signals
 from vehicle_enforce.auth.models import Department
 from vehicle_enforce.auth.principal import Principal
-from vehicle_enforce.core import audit, batch, events, tasks
+from vehicle_enforce.core import audit, batch, tasks
 from vehicle_enforce.core.bulk import insert_ignore_conflicts
 from vehicle_enforce.core.errors import Forbidden, Invalid
 from vehicle_enforce.core.inputs import column_length, text_problem, text_problems
 from vehicle_enforce.core.timeutil import local_day, now_utc, to_local
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import evidence
-from vehicle_enforce.inspections.hooks import VerdictEvent, notify_verdicts
 from vehicle_enforce.inspections.models import (
     Device,
     EvidenceLink,
@@ -51,6 +51,7 @@ from vehicle_enforce.inspections.posting import (
 )
 from vehicle_enforce.inspections.rules import RulesBook, region
 from vehicle_enforce.reviews import queue as review_queue
+from vehicle_enforce.signals import VerdictEvent
 from vehicle_enforce.vehicles.matching import match_many
 
 MAX_BATCH = 10_000
@@ -470,9 +471,10 @@ def store_passes(
             and review_queue.counts("remote_sensing_pass", row["verdict"])
         ]
     )
-    events.emit_many("remote_sensing_pass", stored_events)
-    events.flush()  # the batch's export rows go in now, not while the listing rule holds vehicle locks
-    notify_verdicts(verdict_events)
+    signals.send_records("remote_sensing_pass", stored_events)
+    # The batch's export rows go in now, not while the listing rule holds vehicle locks.
+    signals.bulk_writes_due.send("inspections")
+    signals.send_verdicts("inspections", verdict_events)
 
     code_by_id = {s.id: s.code for s in stations.values()}
     counted: set[tuple[int, str]] = set()

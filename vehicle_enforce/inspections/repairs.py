@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from plates import normalize_plate
+from vehicle_enforce import signals
 from vehicle_enforce.auth.principal import Principal
 from vehicle_enforce.core import audit, batch
 from vehicle_enforce.core.timeutil import to_local
-from vehicle_enforce.inspections.hooks import notify_repair
 from vehicle_enforce.inspections.models import (
     Repair,
     StationKind,
@@ -94,5 +94,5 @@ def record_repair(data: RepairIn, principal: Principal | None) -> tuple[Repair, 
         repair.id,
         {"station": station.code, "repair_number": data.repair_number, "plate": plate, "items": data.items},
     )
-    notify_repair(repair)
+    signals.repair_stored.send("inspections", repair=repair)
     return repair, False

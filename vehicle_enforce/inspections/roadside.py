@@ -16,13 +16,13 @@ from remote_sensing import (
     judge_obd,
     judge_ringelmann,
 )
+from vehicle_enforce import signals
 from vehicle_enforce.auth.principal import Principal
-from vehicle_enforce.core import audit, events
+from vehicle_enforce.core import audit
 from vehicle_enforce.core.errors import Conflict, Invalid
 from vehicle_enforce.core.timeutil import local_day, to_local
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import evidence
-from vehicle_enforce.inspections.hooks import SourceKind, VerdictEvent, notify_verdicts
 from vehicle_enforce.inspections.models import (
     INVALID_REASON_ZH,
     ITEM_ZH,
@@ -42,6 +42,7 @@ from vehicle_enforce.inspections.posting import (
 )
 from vehicle_enforce.inspections.rules import RulesBook, region
 from vehicle_enforce.reviews import queue as review_queue
+from vehicle_enforce.signals import SourceKind, VerdictEvent
 from vehicle_enforce.vehicles.matching import match_many
 from vehicle_enforce.vehicles.models import Owner
 
@@ -195,12 +196,13 @@ def record_test(data: TestIn, principal: Principal | None) -> tuple[RoadsideTest
         details["plate_read"] = data.plate_read
         details["plate_corrected"] = normalize_plate(str(data.plate_read.get("plate") or "")) != plate
     audit.record(f"{data.kind}.test", "roadside_test", test.id, details)
-    events.emit("roadside_test", test.id, test_json(test), station=station.code)
+    signals.send_record("roadside_test", test.id, test_json(test), station=station.code)
     # A passing test releases a repaired vehicle; one that names it only through a near plate match waits
     # for the person who reviews the match (never a release on a possible misread).
     held = test.verdict == "pass" and test.match_decision == "probable"
     if test.vehicle_id is not None and not held:
-        notify_verdicts(
+        signals.send_verdicts(
+            "inspections",
             [
                 VerdictEvent(
                     TEST_SOURCES[data.kind],
@@ -210,6 +212,6 @@ def record_test(data: TestIn, principal: Principal | None) -> tuple[RoadsideTest
                     test.verdict,
                     test.verdict != "invalid",
                 )
-            ]
+            ],
         )
     return test, False

@@ -8,11 +8,10 @@ from typing import Any
 from sqlalchemy import select
 
 from plates import normalize_plate
+from vehicle_enforce import signals
 from vehicle_enforce.core import audit
-from vehicle_enforce.core.tasks import background_task
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import evidence
-from vehicle_enforce.inspections.hooks import VerdictEvent, notify_verdicts
 from vehicle_enforce.inspections.models import EvidenceFile, EvidenceLink, PlateStatus, RemoteSensingPass
 from vehicle_enforce.inspections.posting import match_fields
 from vehicle_enforce.reviews import queue as review_queue
@@ -22,7 +21,6 @@ from vehicle_enforce.vehicles.matching import match_plate
 log = logging.getLogger(__name__)
 
 
-@background_task("inspections.read_plate")
 def read_plate(pass_id: int) -> str:
     """Read the plate of a pending pass from its photos; link it when the read is confident enough."""
     row = db.session.get(RemoteSensingPass, pass_id, with_for_update=True)
@@ -77,12 +75,13 @@ def read_plate(pass_id: int) -> str:
     if review_queue.counts("remote_sensing_pass", row.verdict):
         review_queue.reread(review_queue.review_of("remote_sensing_pass", row, row.measured_at, result))
     if row.vehicle_id is not None:
-        notify_verdicts(
+        signals.send_verdicts(
+            "inspections",
             [
-                VerdictEvent(
+                signals.VerdictEvent(
                     "remote_sensing", row.id, row.vehicle_id, row.measured_at, row.verdict, row.verdict != "invalid"
                 )
-            ]
+            ],
         )
     return row.plate_status
 

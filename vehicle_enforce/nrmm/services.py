@@ -21,10 +21,11 @@ from sqlalchemy import func, select
 
 from remote_sensing import judge_nrmm
 from remote_sensing.rules import PenaltyBasis
+from vehicle_enforce import signals
 from vehicle_enforce.alerts import services as alert_services
 from vehicle_enforce.auth import scope
 from vehicle_enforce.cases.penalties import bases_in_force
-from vehicle_enforce.core import audit, events
+from vehicle_enforce.core import audit
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Conflict, Invalid
 from vehicle_enforce.core.timeutil import local_day, now_utc
@@ -70,7 +71,7 @@ def register_machine(data: dict[str, Any], actor: str) -> Machine:
         machine.id,
         {"env_code": code, "pin": machine.pin},
     )
-    events.emit("nrmm_registration", machine.id, machine_json(machine))
+    signals.send_record("nrmm_registration", machine.id, machine_json(machine))
     return machine
 
 
@@ -225,7 +226,7 @@ def record_spot_check(data: dict[str, Any], inspector: str) -> SpotCheck:
         ):
             item.status = "checked"
     audit.record("nrmm.spot_check", "nrmm_spot_check", check.id, {"violations": violations, "verdict": check.verdict})
-    events.emit("nrmm_spot_check", check.id, spot_check_json(check))
+    signals.send_record("nrmm_spot_check", check.id, spot_check_json(check))
     if stopped is not None:
         audit.record("nrmm.alert_violation", "nrmm_spot_check", check.id, stopped)
     return check

@@ -14,10 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from plates import normalize_plate
+from vehicle_enforce import signals
 from vehicle_enforce.core import audit
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
-from vehicle_enforce.core.events import emit
 from vehicle_enforce.extensions import db
 from vehicle_enforce.phaseout.eligibility import (
     RETIRED,
@@ -157,7 +157,7 @@ def record_action(data: ActionIn, *, actor: Actor) -> tuple[PhaseoutAction, bool
         {**payload, "vehicle_status": [old_status, data.kind]},
         actor=actor,
     )
-    emit("phaseout_action", action.id, payload)
+    signals.send_record("phaseout_action", action.id, payload)
     return action, True
 
 

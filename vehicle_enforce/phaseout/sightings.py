@@ -5,7 +5,7 @@ Plain functions: they flush, never commit, and raise `core.errors` refusals.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -188,18 +188,3 @@ def alert_json(alert: SeenAgainAlert) -> dict[str, Any]:
         "handled_at": alert.handled_at.isoformat() if alert.handled_at else None,
         "handling_note": alert.handling_note,
     }
-
-
-def _on_verdicts(batch: Sequence[Any]) -> None:
-    """Remote-sensing and roadside sightings of phased-out vehicles raise 'scrapped but still driving'."""
-    check_seen_again((e.vehicle_id, e.measured_at, e.source, None) for e in batch)
-
-
-def _register_listener() -> None:
-    from vehicle_enforce.inspections.hooks import VERDICT_LISTENERS
-
-    if _on_verdicts not in VERDICT_LISTENERS:
-        VERDICT_LISTENERS.append(_on_verdicts)
-
-
-_register_listener()

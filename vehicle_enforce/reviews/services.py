@@ -21,6 +21,7 @@ from sqlalchemy import Select, func, select
 
 from plates import normalize_plate, parse_color, validate_plate
 from plates.strict import typed_plate_problem
+from vehicle_enforce import signals
 from vehicle_enforce.alerts.models import GateRecord
 from vehicle_enforce.auth.models import Department
 from vehicle_enforce.blacklist import services as blacklist_services
@@ -32,7 +33,6 @@ from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.timeutil import format_local, now_utc, to_local
 from vehicle_enforce.extensions import db
-from vehicle_enforce.inspections.hooks import VerdictEvent, notify_verdicts
 from vehicle_enforce.inspections.models import (
     BlackSmokeCapture,
     EvidenceLink,
@@ -44,6 +44,7 @@ from vehicle_enforce.inspections.models import (
     Station,
 )
 from vehicle_enforce.reviews.models import EvidenceTask, MatchReview, RecordKind, ReviewAction, ReviewState
+from vehicle_enforce.signals import VerdictEvent
 from vehicle_enforce.vehicles import services as vehicle_services
 from vehicle_enforce.vehicles.models import Vehicle
 
@@ -336,7 +337,7 @@ def decide(
         # it recounts from what is stored, so a record it has already counted changes nothing.
         event = _verdict_event(review.record_kind, record, new_vehicle)
         if event is not None:
-            notify_verdicts([event])
+            signals.send_verdicts("reviews", [event])
     if new_vehicle is not None and new_vehicle == old_vehicle:
         _evidence_confirmed(new_vehicle, review.record_kind, record)
     return review
@@ -442,8 +443,7 @@ def _count_again(vehicle_id: int, released: BlacklistEntry, source: str, record_
             continue
         verdict = "fail" if item.get("source") in ("roadside", "spot_check") else "exceed"
         events.append(VerdictEvent(item["source"], item["record_id"], vehicle_id, at, verdict, True))
-    if events:
-        notify_verdicts(events)
+    signals.send_verdicts("reviews", events)
 
 
 def open_task(
@@ -514,18 +514,8 @@ def open_tasks(department: str) -> list[EvidenceTask]:
     return [t for t in rows if department == "admin" or department in (t.departments or [])]
 
 
-def _inbox(department: str) -> dict[str, Any]:
+def inbox_sections(department: str) -> dict[str, Any]:
     data: dict[str, Any] = {"evidence_tasks": [task_json(t) for t in open_tasks(department)]}
     if department in ("environment", "admin"):
         data["match_reviews_open"] = open_count()
     return data
-
-
-def _register_inbox() -> None:
-    from vehicle_enforce.cases.services import INBOX_PROVIDERS
-
-    if _inbox not in INBOX_PROVIDERS:
-        INBOX_PROVIDERS.append(_inbox)
-
-
-_register_inbox()

@@ -89,7 +89,6 @@ def start(filename: str, data: bytes, principal: Actor) -> str:
     return run_id
 
 
-@tasks.background_task("vehicles.import_upload")
 def import_upload(run_id: str, user_id: int | None, user_name: str, department: str | None) -> dict[str, Any]:
     """Run one uploaded import, writing rows done after every chunk; the task runner commits."""
     source = next(run_dir(run_id).glob("upload.*"))

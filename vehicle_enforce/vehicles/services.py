@@ -6,7 +6,6 @@ transaction. Pure checks (plate, VIN, credit code, emission inference) live in `
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +13,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 
 from plates import MatchResult, PlateColor, normalize_plate, parse_color
+from vehicle_enforce import signals
 from vehicle_enforce.auth import privacy, scope
 from vehicle_enforce.auth.models import Township
 from vehicle_enforce.auth.services import township_by_name_or_code
@@ -32,11 +32,6 @@ from vehicle_enforce.vehicles.registry import (
     resolve_emission_standard,
 )
 from vehicle_enforce.vehicles.schemas import OwnerIn, OwnerQuery, VehicleIn, VehicleQuery
-
-#: Other domains append a function here (at import time) that returns their history sections for a
-#: vehicle, e.g. `{"inspections": [...]}`; GET /api/v1/vehicles/<id> merges them. Vehicles imports none
-#: of them, so the dependency points the right way.
-HISTORY_PROVIDERS: list[Callable[[int], dict[str, Any]]] = []
 
 # Fields a POST may send that are copied to the vehicle as they are.
 _PLAIN_FIELDS = ("vehicle_type", "fuel", "registration_date", "use", "status", "lean_burn", "gas_converted")
@@ -277,10 +272,14 @@ def _query_colour(value: str) -> str:
 
 
 def vehicle_history(vehicle_id: int) -> dict[str, Any]:
-    """Merge the history sections other domains provide (inspections, blacklist, cases...)."""
+    """Merge the history sections other domains answer (`signals.vehicle_history_wanted`).
+
+    Each domain's receiver returns its sections, e.g. `{"blacklist": [...]}`; vehicles imports none of
+    them, so the dependency points the right way.
+    """
     sections: dict[str, Any] = {}
-    for provider in HISTORY_PROVIDERS:
-        sections.update(provider(vehicle_id))
+    for part in signals.answers(signals.vehicle_history_wanted, "vehicles", vehicle_id=vehicle_id):
+        sections.update(part)
     return sections
 
 

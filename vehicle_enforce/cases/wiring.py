@@ -1,0 +1,48 @@
+"""What cases connects when the app is built: a case per listing, the change feed, repairs, scrapping."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from vehicle_enforce import signals
+from vehicle_enforce.cases import feed, services
+from vehicle_enforce.core.db import listen
+
+
+def init_app(_app: Flask) -> None:
+    signals.connect(signals.vehicle_listed, open_cases)
+    signals.connect(signals.records_stored, write_feed)
+    signals.connect(signals.records_stored, close_for_phaseout)
+    signals.connect(signals.repair_stored, record_repair)
+    signals.connect(signals.vehicle_history_wanted, history)
+    listen(Session, "after_transaction_end", feed.lock_released)
+
+
+def open_cases(_sender: str, *, entries: Sequence[Any]) -> None:
+    """Every new blacklist entry opens its case, in the listing's transaction."""
+    services.open_cases(entries)
+
+
+def write_feed(kind: str, *, records: Sequence[signals.Record]) -> None:
+    """Listings, releases and case actions go on the change feed other departments follow."""
+    if kind in feed.FEED_KINDS:
+        feed.write(records)
+
+
+def close_for_phaseout(kind: str, *, records: Sequence[signals.Record]) -> None:
+    """A vehicle scrapped or deregistered by a phase-out action has its open case closed."""
+    if kind == "phaseout_action":
+        services.on_phaseout(records)
+
+
+def record_repair(_sender: str, *, repair: Any) -> None:
+    """An M站 repair moves the case that waits for it."""
+    services.repair_posted(repair)
+
+
+def history(_sender: str, *, vehicle_id: int) -> dict[str, Any]:
+    return services.vehicle_history(vehicle_id)
