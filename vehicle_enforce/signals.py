@@ -151,6 +151,12 @@ vehicle_seen = Signal(
     "them; sightings: list of (vehicle_id, seen_at (aware), source, location).",
 )
 
+vehicle_retired = Signal(
+    "vehicle-retired",
+    doc="A phase-out action scrapped or deregistered a vehicle. sender: the domain; vehicle_id: int; "
+    "action: 'scrapped' or 'deregistered'.",
+)
+
 
 # -- Questions other domains answer (each receiver returns its part) ---------------------------------
 
@@ -185,6 +191,7 @@ ALL: tuple[Signal, ...] = (
     repair_stored,
     vehicle_listed,
     vehicle_seen,
+    vehicle_retired,
     vehicle_history_wanted,
     inbox_wanted,
     hotlist_answering,

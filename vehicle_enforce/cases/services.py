@@ -508,10 +508,3 @@ def case_json(case: Case, *, timeline: bool = False) -> dict[str, Any]:
 def vehicle_history(vehicle_id: int) -> dict[str, Any]:
     cases = db.session.scalars(select(Case).where(Case.vehicle_id == vehicle_id).order_by(Case.id))
     return {"cases": [case_json(c) for c in cases]}
-
-
-def on_phaseout(batch: Sequence[signals.Record]) -> None:
-    """Scrapping or deregistration (a phase-out action) ends the vehicle's open case."""
-    for event in batch:
-        if event.kind == "phaseout_action" and event.payload.get("kind") in ("scrapped", "deregistered"):
-            close_open_cases_for_vehicle(int(event.payload["vehicle_id"]), f"phaseout:{event.payload['kind']}")

@@ -16,7 +16,7 @@ from vehicle_enforce.core.db import listen
 def init_app(_app: Flask) -> None:
     signals.connect(signals.vehicle_listed, open_cases)
     signals.connect(signals.records_stored, write_feed)
-    signals.connect(signals.records_stored, close_for_phaseout)
+    signals.connect(signals.vehicle_retired, close_for_retirement)
     signals.connect(signals.repair_stored, record_repair)
     signals.connect(signals.vehicle_history_wanted, history)
     listen(Session, "after_transaction_end", feed.lock_released)
@@ -33,10 +33,9 @@ def write_feed(kind: str, *, records: Sequence[signals.Record]) -> None:
         feed.write(records)
 
 
-def close_for_phaseout(kind: str, *, records: Sequence[signals.Record]) -> None:
+def close_for_retirement(_sender: str, *, vehicle_id: int, action: str) -> None:
     """A vehicle scrapped or deregistered by a phase-out action has its open case closed."""
-    if kind == "phaseout_action":
-        services.on_phaseout(records)
+    services.close_open_cases_for_vehicle(vehicle_id, f"phaseout:{action}")
 
 
 def record_repair(_sender: str, *, repair: Any) -> None:

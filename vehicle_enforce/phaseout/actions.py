@@ -158,6 +158,8 @@ def record_action(data: ActionIn, *, actor: Actor) -> tuple[PhaseoutAction, bool
         actor=actor,
     )
     signals.send_record("phaseout_action", action.id, payload)
+    if data.kind in RETIRED:
+        signals.vehicle_retired.send("phaseout", vehicle_id=vehicle.id, action=data.kind)
     return action, True
 
 
