@@ -44,13 +44,13 @@ def main() -> None:
                     )
             conn.commit()
         from vehicle_enforce import create_app
-        from vehicle_enforce.core import transaction
+        from vehicle_enforce.core import actors, transaction
         from vehicle_enforce.nrmm import services
 
         app = create_app({"DATABASE_URL": url})
         with app.app_context():
             started = time.perf_counter()
-            plan = services.create_plan("2019-11", 2019, 0.10, "bench")
+            plan = services.create_plan("2019-11", 2019, 0.10, actors.system("bench"))
             transaction.commit()
             elapsed = time.perf_counter() - started
             size = len(plan.items)

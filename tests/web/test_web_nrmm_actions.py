@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from tests.web.conftest import login, screenshot
 from tests.web.test_web_departments import assert_chinese
+from vehicle_enforce.core.actors import SYSTEM
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def machines(app):
                 "rated_power_kw": 75.0,
                 "registered_on": __import__("datetime").date(2019, 10, 1),
             },
-            "环境局",
+            SYSTEM,
         )
         ids.append(m.id)
     transaction.commit()

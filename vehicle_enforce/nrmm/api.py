@@ -108,7 +108,10 @@ def list_machines() -> Any:
     q = query_args(MachineQuery)
     if q.overdue:
         return jsonify(
-            {"results": [services.machine_json(m) for m in services.overdue_registrations()], "next_cursor": None}
+            {
+                "results": [services.machine_json(m) for m in services.overdue_registrations(principal)],
+                "next_cursor": None,
+            }
         )
     stmt = scope.scoped(select(Machine), Machine, principal)
     if q.site_id:
@@ -128,7 +131,7 @@ def register() -> Any:
     principal = principal_or_401()
     data = json_body(MachineIn)
     _site_in_scope(principal, data.site_id)
-    machine = services.register_machine(data.model_dump(), principal.name)
+    machine = services.register_machine(data.model_dump(), principal)
     transaction.commit()
     return jsonify(services.machine_json(machine)), 201
 
@@ -140,12 +143,13 @@ def register() -> Any:
     resp={200: None},
 )
 def export_machines() -> Any:
+    principal = principal_or_401()
     fmt = request.args.get("format", "json")
     if fmt not in ("json", "xlsx"):
         raise Invalid("format must be json or xlsx", {"format": "json or xlsx"})
     rows = [
         services.machine_json(m)
-        for m in db.session.scalars(scope.scoped(select(Machine), Machine).order_by(Machine.id))
+        for m in db.session.scalars(scope.scoped(select(Machine), Machine, principal).order_by(Machine.id))
     ]
     if fmt == "json":
         return jsonify({"records": rows})
@@ -183,10 +187,11 @@ def add_site() -> Any:
 @api_access(*ROLES)
 @operation("月度抽查计划列表 / Monthly sampling plans", resp={200: Page})
 def list_plans() -> Any:
+    principal = principal_or_401()
     plans = db.session.scalars(
-        scope.scoped(select(SamplingPlan), SamplingPlan).order_by(SamplingPlan.month.desc())
+        scope.scoped(select(SamplingPlan), SamplingPlan, principal).order_by(SamplingPlan.month.desc())
     ).all()
-    return jsonify({"results": [services.plan_json(p) for p in plans], "next_cursor": None})
+    return jsonify({"results": [services.plan_json(p, principal) for p in plans], "next_cursor": None})
 
 
 @bp.post("/sampling-plans")
@@ -199,26 +204,30 @@ def list_plans() -> Any:
 def create_plan() -> Any:
     principal = principal_or_401()
     data = json_body(PlanIn)
-    plan = services.create_plan(data.month, data.seed, data.share, principal.name)
+    plan = services.create_plan(data.month, data.seed, data.share, principal)
     transaction.commit()
-    return jsonify(services.plan_json(plan, items=True)), 201
+    return jsonify(services.plan_json(plan, principal, items=True)), 201
 
 
 @bp.get("/sampling-plans/<month>")
 @api_access(*ROLES)
 @operation("某月抽查计划及其机械与进度 / One month's plan with its machines and their status", resp={200: Out})
 def get_plan(month: str) -> Any:
-    plan = db.session.scalar(scope.scoped(select(SamplingPlan).where(SamplingPlan.month == month), SamplingPlan))
+    principal = principal_or_401()
+    plan = db.session.scalar(
+        scope.scoped(select(SamplingPlan).where(SamplingPlan.month == month), SamplingPlan, principal)
+    )
     if plan is None:
         raise NotFound(f"no plan for {month}")
-    return jsonify(services.plan_json(plan, items=True))
+    return jsonify(services.plan_json(plan, principal, items=True))
 
 
 @bp.post("/sampling-plans/items/<int:item_id>/not-found")
 @api_access(*ROLES)
 @operation("记录抽中的机械未找到 / Record that a sampled machine was not found", resp={200: NotFoundOut})
 def not_found(item_id: int) -> Any:
-    item = services.mark_not_found(item_id)
+    principal = principal_or_401()
+    item = services.mark_not_found(item_id, principal)
     transaction.commit()
     return jsonify({"id": item.id, "status": item.status})
 
@@ -227,8 +236,9 @@ def not_found(item_id: int) -> Any:
 @api_access(*ROLES)
 @operation("抽查结果与违法情形 / Spot-check results with violations", query=PageQuery, resp={200: Page})
 def list_checks() -> Any:
+    principal = principal_or_401()
     q = query_args(PageQuery)
-    rows, cursor = page(scope.scoped(select(SpotCheck), SpotCheck), SpotCheck.id, q)
+    rows, cursor = page(scope.scoped(select(SpotCheck), SpotCheck, principal), SpotCheck.id, q)
     return jsonify(page_json(rows, cursor, services.spot_check_json))
 
 
@@ -243,6 +253,6 @@ def list_checks() -> Any:
 def record_check() -> Any:
     principal = principal_or_401()
     data = json_body(SpotCheckIn)
-    check = services.record_spot_check(data.model_dump(), principal.name)
+    check = services.record_spot_check(data.model_dump(), principal)
     transaction.commit()
     return jsonify(services.spot_check_json(check)), 201

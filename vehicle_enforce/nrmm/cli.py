@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
-from vehicle_enforce.core import transaction
+from vehicle_enforce.core import actors, transaction
 from vehicle_enforce.core.errors import ServiceError
 from vehicle_enforce.core.imports import progress_bar
 from vehicle_enforce.nrmm import importer
@@ -22,7 +23,10 @@ def import_nrmm(file: Path, errors_out: Path | None) -> None:
     try:
         with progress_bar(file) as bar:
             result = importer.import_file(
-                file, "cli", errors_out or file.with_suffix(".errors.csv"), progress=bar.update
+                file,
+                actors.system(f"cli:{getpass.getuser()}"),
+                errors_out or file.with_suffix(".errors.csv"),
+                progress=bar.update,
             )
     except ServiceError as exc:
         raise click.ClickException(f"{exc.message}: {exc.fields}") from None

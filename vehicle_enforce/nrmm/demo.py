@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from vehicle_enforce.auth.models import Township
+from vehicle_enforce.core import actors
 from vehicle_enforce.extensions import db
 from vehicle_enforce.nrmm import services
 from vehicle_enforce.nrmm.models import Machine, Site
@@ -50,4 +51,4 @@ def load(rng: random.Random) -> None:
             }
         )
     db.session.execute(Machine.__table__.insert(), rows)
-    services.create_plan("2019-11", 2019, 0.10, "demo")
+    services.create_plan("2019-11", 2019, 0.10, actors.system("demo"))

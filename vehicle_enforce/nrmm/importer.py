@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from vehicle_enforce.core import audit
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import ServiceError
 from vehicle_enforce.core.imports import ErrorReport, ImportRefused, Progress, cell_text, open_table, row_savepoint
 from vehicle_enforce.extensions import db
@@ -102,7 +103,7 @@ def _row(raw: dict[str, Any], sites: dict[str, int]) -> dict[str, Any]:
 
 
 def import_file(
-    path: Path, actor: str, errors_out: Path | None = None, *, progress: Progress | None = None
+    path: Path, actor: Actor, errors_out: Path | None = None, *, progress: Progress | None = None
 ) -> ImportResult:
     table = open_table(path)
     columns = {h: COLUMNS.get(h.strip(), h.strip()) for h in table.header}
@@ -162,5 +163,6 @@ def import_file(
             "updated": result.updated,
             "rejected": result.rejected,
         },
+        actor=actor,
     )
     return result

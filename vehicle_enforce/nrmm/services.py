@@ -54,7 +54,7 @@ def add_site(data: dict[str, Any], *, actor: Actor) -> Site:
     return site
 
 
-def register_machine(data: dict[str, Any], actor: str) -> Machine:
+def register_machine(data: dict[str, Any], actor: Actor) -> Machine:
     if data.get("fuel") != "electric" and data.get("emission_stage") not in (1, 2, 3, 4):
         raise Invalid("emission stage 1–4 is required for fuelled machines", {"emission_stage": "1–4 (国一…国四)"})
     if db.session.scalar(select(Machine.id).where(Machine.pin == data["pin"])) is not None:
@@ -70,19 +70,20 @@ def register_machine(data: dict[str, Any], actor: str) -> Machine:
         "nrmm_machine",
         machine.id,
         {"env_code": code, "pin": machine.pin},
+        actor=actor,
     )
     signals.send_record("nrmm_registration", machine.id, machine_json(machine))
     return machine
 
 
-def overdue_registrations(today: date | None = None) -> list[Machine]:
+def overdue_registrations(viewer: Actor, today: date | None = None) -> list[Machine]:
     """Machines registered more than 30 days after purchase or transfer-in (late registrations)."""
-    stmt = scope.scoped(select(Machine).where(Machine.acquired_on.is_not(None)).order_by(Machine.id), Machine)
+    stmt = scope.scoped(select(Machine).where(Machine.acquired_on.is_not(None)).order_by(Machine.id), Machine, viewer)
     rows = db.session.scalars(stmt)
     return [m for m in rows if m.acquired_on and (m.registered_on - m.acquired_on).days > REGISTRATION_DAYS]
 
 
-def create_plan(month: str, seed: int | None, share: float, actor: str) -> SamplingPlan:
+def create_plan(month: str, seed: int | None, share: float, actor: Actor) -> SamplingPlan:
     try:
         first = date.fromisoformat(month + "-01")
     except ValueError:
@@ -97,7 +98,7 @@ def create_plan(month: str, seed: int | None, share: float, actor: str) -> Sampl
         .order_by(Machine.id)
     ).all()
     chosen = sample(rows, share, seed)
-    plan = SamplingPlan(month=month, seed=seed, share=share, population=len(rows), created_by=actor)
+    plan = SamplingPlan(month=month, seed=seed, share=share, population=len(rows), created_by=actor.name)
     db.session.add(plan)
     db.session.flush()
     township_of = {r[0]: r[2] for r in rows}
@@ -106,7 +107,9 @@ def create_plan(month: str, seed: int | None, share: float, actor: str) -> Sampl
             PlanItem.__table__.insert(),
             [{"plan_id": plan.id, "machine_id": m, "township_id": township_of[m], "status": "pending"} for m in chosen],
         )
-    audit.record("nrmm.plan", "nrmm_sampling_plan", plan.id, {"month": month, "seed": seed, "size": len(chosen)})
+    audit.record(
+        "nrmm.plan", "nrmm_sampling_plan", plan.id, {"month": month, "seed": seed, "size": len(chosen)}, actor=actor
+    )
     return plan
 
 
@@ -143,15 +146,15 @@ def emission_class(stage: int | None, site: Site | None) -> str:
     return "I" if (stage or 0) <= 1 else "II"
 
 
-def record_spot_check(data: dict[str, Any], inspector: str) -> SpotCheck:
+def record_spot_check(data: dict[str, Any], actor: Actor) -> SpotCheck:
     machine = None
     if data.get("machine_id"):
         machine = db.session.get(Machine, data["machine_id"])
-        if machine is None or not scope.visible(Machine, machine.id):
+        if machine is None or not scope.visible(Machine, machine.id, actor):
             raise Invalid("unknown machine", {"machine_id": "unknown machine"})
     elif data.get("pin"):
         machine = db.session.scalar(select(Machine).where(Machine.pin == data["pin"]))
-        if machine is not None and not scope.visible(Machine, machine.id):
+        if machine is not None and not scope.visible(Machine, machine.id, actor):
             # Not "unregistered": that would fine a registered machine. The county decides instead.
             raise Invalid(
                 "this PIN is registered at a site outside your township; ask the environment department",
@@ -159,10 +162,10 @@ def record_spot_check(data: dict[str, Any], inspector: str) -> SpotCheck:
             )
     else:
         raise Invalid("give machine_id or the PIN found on site", {"pin": "required"})
-    if data.get("site_id") and not scope.visible(Site, data["site_id"]):
+    if data.get("site_id") and not scope.visible(Site, data["site_id"], actor):
         raise Invalid("unknown site", {"site_id": "unknown site"})
     site = db.session.get(Site, data["site_id"]) if data.get("site_id") else (machine.site if machine else None)
-    if site is None and scope.allowed_townships() is not None:
+    if site is None and scope.allowed_townships(actor) is not None:
         raise Invalid("a township records checks at a site of its township", {"site_id": "required"})
     power = machine.rated_power_kw if machine else data.get("rated_power_kw")
     if power is None:
@@ -206,7 +209,7 @@ def record_spot_check(data: dict[str, Any], inspector: str) -> SpotCheck:
         pin=data.get("pin") or (machine.pin if machine else None),
         site_id=site.id if site else None,
         checked_at=data["checked_at"],
-        inspector=inspector,
+        inspector=actor.name,
         k_readings=list(data["k_readings"]),
         ringelmann=data.get("ringelmann"),
         verdict=verdict.verdict,
@@ -225,10 +228,16 @@ def record_spot_check(data: dict[str, Any], inspector: str) -> SpotCheck:
             select(PlanItem).where(PlanItem.machine_id == machine.id, PlanItem.status == "pending")
         ):
             item.status = "checked"
-    audit.record("nrmm.spot_check", "nrmm_spot_check", check.id, {"violations": violations, "verdict": check.verdict})
+    audit.record(
+        "nrmm.spot_check",
+        "nrmm_spot_check",
+        check.id,
+        {"violations": violations, "verdict": check.verdict},
+        actor=actor,
+    )
     signals.send_record("nrmm_spot_check", check.id, spot_check_json(check))
     if stopped is not None:
-        audit.record("nrmm.alert_violation", "nrmm_spot_check", check.id, stopped)
+        audit.record("nrmm.alert_violation", "nrmm_spot_check", check.id, stopped, actor=actor)
     return check
 
 
@@ -250,16 +259,16 @@ def suggested_basis(violations: list[str], on: date) -> PenaltyBasis | None:
     return None
 
 
-def mark_not_found(item_id: int) -> PlanItem:
+def mark_not_found(item_id: int, actor: Actor) -> PlanItem:
     """Record that a sampled machine was not found; a machine already checked stays checked."""
-    item = scope.get_or_404(PlanItem, item_id, what="plan item")
+    item = scope.get_or_404(PlanItem, item_id, actor, what="plan item")
     db.session.refresh(item, with_for_update=True)  # a spot check marking it checked meanwhile wins
     if item.status == "checked":
         raise Conflict("this machine has already been spot-checked", {"status": "checked"})
     if item.status == "not_found":
         return item  # a retried request changes nothing
     item.status = "not_found"
-    audit.record("nrmm.not_found", "nrmm_plan_item", item.id)
+    audit.record("nrmm.not_found", "nrmm_plan_item", item.id, actor=actor)
     return item
 
 
@@ -322,9 +331,9 @@ def site_json(s: Site) -> dict[str, Any]:
     }
 
 
-def plan_json(p: SamplingPlan, *, items: bool = False) -> dict[str, Any]:
+def plan_json(p: SamplingPlan, viewer: Actor, *, items: bool = False) -> dict[str, Any]:
     """A plan as the caller may see it: a township sees and counts only its own township's items."""
-    allowed = scope.allowed_townships()
+    allowed = scope.allowed_townships(viewer)
     shown = [i for i in p.items if allowed is None or i.township_id in allowed]
     counts: dict[str, int] = defaultdict(int)
     for item in shown:

@@ -44,22 +44,23 @@ def _month() -> str:
 @page_access(D.environment, D.housing)
 def registry() -> Any:
     principal = current_principal()
+    assert principal is not None  # page_access admitted a person
     after = db_int(request.args.get("after")) or 0
-    stmt = scope.scoped(select(Machine), Machine).where(Machine.id > after)
+    stmt = scope.scoped(select(Machine), Machine, principal).where(Machine.id > after)
     rows = db.session.scalars(stmt.order_by(Machine.id).limit(101)).all()
     machines = [services.machine_json(m) for m in rows[:100]]
     next_after = rows[99].id if len(rows) > 100 else None
     month = _month()
     plan = db.session.scalar(select(SamplingPlan).where(SamplingPlan.month == month))
     checks = db.session.scalars(
-        scope.scoped(select(SpotCheck), SpotCheck).order_by(SpotCheck.id.desc()).limit(20)
+        scope.scoped(select(SpotCheck), SpotCheck, principal).order_by(SpotCheck.id.desc()).limit(20)
     ).all()
     return render_template(
         "nrmm/registry.html",
         machines=machines,
         next_after=next_after,
         month=month,
-        plan=services.plan_json(plan, items=True) if plan else None,
+        plan=services.plan_json(plan, principal, items=True) if plan else None,
         checks=[{**services.spot_check_json(c), "at": format_local(c.checked_at, "%Y-%m-%d %H:%M")} for c in checks],
         can_plan=principal is not None and principal.department in (D.environment, D.admin),
         machine=request.args.get("machine", ""),
@@ -73,7 +74,7 @@ def registry() -> Any:
 def draw_plan() -> Any:
     principal = current_principal()
     assert principal is not None
-    plan = services.create_plan(_month(), None, 0.10, principal.name)
+    plan = services.create_plan(_month(), None, 0.10, principal)
     transaction.commit()
     flash(f"已生成 {plan.month} 抽测计划：抽取 {len(plan.items)} 台，随机种子 {plan.seed}", "info")
     return redirect(url_for("nrmm_pages.registry"))
@@ -83,7 +84,9 @@ def draw_plan() -> Any:
 @page_access(D.environment, D.housing)
 @refused_to_flash("未保存", lambda exc: _zh(exc), "nrmm_pages.registry")
 def not_found(item_id: int) -> Any:
-    item = services.mark_not_found(item_id)
+    principal = current_principal()
+    assert principal is not None
+    item = services.mark_not_found(item_id, principal)
     transaction.commit()
     flash(f"已记录机械 {item.machine_id} 现场未找到", "info")
     return redirect(url_for("nrmm_pages.registry"))
@@ -95,7 +98,7 @@ def not_found(item_id: int) -> Any:
 def spot_check() -> Any:
     principal = current_principal()
     assert principal is not None
-    check = services.record_spot_check(_spot_check_fields(request.form), principal.name)
+    check = services.record_spot_check(_spot_check_fields(request.form), principal)
     transaction.commit()
     verdict = {"pass": "合格", "exceed": "超标", "invalid": "无效"}.get(check.verdict, check.verdict)
     flash(f"已保存抽测结果：{verdict}" + ("，存在违法行为，请依法处罚" if check.violations else ""), "info")
