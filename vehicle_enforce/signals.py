@@ -144,6 +144,19 @@ vehicle_listed = Signal(
     doc="Vehicles were put on the blacklist. sender: the domain; entries: list[BlacklistEntry] (flushed).",
 )
 
+listing_retested = Signal(
+    "listing-retested",
+    doc="Valid I站 results or roadside tests of listed vehicles were stored. sender: the domain; retests: "
+    "list of (active BlacklistEntry, VerdictEvent), in the order stored.",
+)
+
+listing_released = Signal(
+    "listing-released",
+    doc="The blacklist released an entry itself (by hand, or its evidence was withdrawn), not as a case "
+    "step. sender: the domain; entry: the released BlacklistEntry; action: the case action to record "
+    "('manual_release', 'evidence_withdrawn'); fields: that action's fields.",
+)
+
 vehicle_seen = Signal(
     "vehicle-seen",
     doc="Vehicles the registry no longer holds as active were seen on the road (a checkpoint read, a "
@@ -190,6 +203,8 @@ ALL: tuple[Signal, ...] = (
     verdicts_stored,
     repair_stored,
     vehicle_listed,
+    listing_retested,
+    listing_released,
     vehicle_seen,
     vehicle_retired,
     vehicle_history_wanted,

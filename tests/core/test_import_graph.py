@@ -39,12 +39,8 @@ LAZY_IMPORTS: dict[tuple[str, str, str], str] = {
 }
 
 #: Local imports still to remove, each with what removes it; an entry whose import is gone must go too.
-# FIXME (circles, 2026-12-07): empty this as the signals (issue #28) and the module split land.
-PENDING: dict[tuple[str, str, str], str] = {
-    ("vehicle_enforce.blacklist.services", "on_verdicts", "vehicle_enforce"): "blacklist -> cases: a signal",
-    ("vehicle_enforce.blacklist.services", "release_manually", "vehicle_enforce"): "blacklist -> cases: a signal",
-    ("vehicle_enforce.blacklist.withdrawals", "recheck_listings", "vehicle_enforce"): "blacklist -> cases: a signal",
-}
+#: Empty since the blacklist tells cases through signals (listing_retested, listing_released).
+PENDING: dict[tuple[str, str, str], str] = {}
 
 
 def _modules() -> dict[str, Path]:

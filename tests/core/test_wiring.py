@@ -27,6 +27,8 @@ EXPECTED_RECEIVERS = {
     "verdicts_stored": ["blacklist.wiring.apply_listing_rule", "phaseout.wiring.verdicts_seen"],
     "repair_stored": ["cases.wiring.record_repair"],
     "vehicle_listed": ["cases.wiring.open_cases"],
+    "listing_retested": ["cases.wiring.record_retests"],
+    "listing_released": ["cases.wiring.close_released"],
     "vehicle_seen": ["phaseout.wiring.vehicles_seen"],
     "vehicle_retired": ["cases.wiring.close_for_retirement"],
     "vehicle_history_wanted": ["blacklist.wiring.history", "cases.wiring.history"],

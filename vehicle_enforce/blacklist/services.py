@@ -138,8 +138,6 @@ def _evidence_of_test(t: RoadsideTest, station: Station) -> dict[str, Any]:
 
 def on_verdicts(batch: Sequence[VerdictEvent]) -> None:
     """Listing rule and automatic release, run for every batch of new verdicts."""
-    from vehicle_enforce.cases import services as case_services  # FIXME (circles): a signal
-
     counted = [e for e in batch if e.valid and e.verdict in ("exceed", "fail")]
     candidates = sorted({e.vehicle_id for e in counted if e.source in EXCEEDING_SOURCES + TEST_SOURCES})
     # Every valid I站 result or roadside test may decide a repaired vehicle's retest, passing or failing.
@@ -157,10 +155,9 @@ def on_verdicts(batch: Sequence[VerdictEvent]) -> None:
         return
     _lock_vehicles(involved)
     entries = active_entries(involved)
-    for event in retests:
-        entry = entries.get(event.vehicle_id)
-        if entry is not None:
-            case_services.retest_recorded(entry, event)
+    retested_entries = [(entries[e.vehicle_id], e) for e in retests if e.vehicle_id in entries]
+    if retested_entries:  # the case decides what a retest of its listed vehicle means
+        signals.listing_retested.send("blacklist", retests=retested_entries)
     to_check = [v for v in candidates if v not in entries]
     if not to_check:
         return
@@ -426,15 +423,13 @@ def release(entry: BlacklistEntry, kind: str, reason: str, actor_name: str) -> B
 
 
 def release_manually(entry_id: int, reason: str, actor_name: str) -> BlacklistEntry:
-    from vehicle_enforce.cases import services as case_services  # FIXME (circles): a signal
-
     entry = db.session.get(BlacklistEntry, entry_id)
     if entry is None:
         raise NotFound(f"blacklist entry {entry_id} not found")
     _lock_vehicles([entry.vehicle_id])
     db.session.refresh(entry)
     release(entry, "manual", reason, actor_name)
-    case_services.close_for_release(entry, "manual_release", {"reason": reason})
+    signals.listing_released.send("blacklist", entry=entry, action="manual_release", fields={"reason": reason})
     return entry
 
 

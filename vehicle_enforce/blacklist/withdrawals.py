@@ -17,6 +17,7 @@ from sqlalchemy import select
 from vehicle_enforce import labels, signals
 from vehicle_enforce.blacklist import services as blacklist_services
 from vehicle_enforce.blacklist.models import BlacklistEntry, EvidenceWithdrawal, WithdrawnPass
+from vehicle_enforce.cases.models import Case
 from vehicle_enforce.core import audit, bulk
 from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.timeutil import format_local, local_day, now_utc
@@ -99,8 +100,6 @@ def withdraw(
 
 def recheck_listings(pass_ids: set[int], why: str, actor: str) -> dict[str, list[int]]:
     """Run the listing rule again for every active listing that rested on one of these passes."""
-    from vehicle_enforce.cases import services as case_services  # FIXME (circles): a signal
-
     out: dict[str, list[int]] = {"released": [], "tasks": [], "still_listed": []}
     if not pass_ids:
         return out
@@ -121,10 +120,11 @@ def recheck_listings(pass_ids: set[int], why: str, actor: str) -> dict[str, list
         if blacklist_services.still_holds(entry.vehicle_id, rules.min_exceeding_passes, rules.window_days):
             out["still_listed"].append(entry.id)
             continue
-        case = case_services.case_of_entry(entry.id)
+        case = db.session.scalar(select(Case).where(Case.entry_id == entry.id))
         if case is None or case.state == "detected":
             blacklist_services.release(entry, "withdrawn", why, actor)
-            case_services.close_for_release(entry, "evidence_withdrawn", {"reason": why})
+            fields = {"reason": why}
+            signals.listing_released.send("blacklist", entry=entry, action="evidence_withdrawn", fields=fields)
             out["released"].append(entry.id)
         else:
             withdrawn = sorted(

@@ -399,10 +399,6 @@ def close_for_release(entry: BlacklistEntry, action: str, fields: dict[str, Any]
     _record(case, action, source, S.closed_released, "environment", entry.released_by or "system", fields)
 
 
-def case_of_entry(entry_id: int) -> Case | None:
-    return db.session.scalar(select(Case).where(Case.entry_id == entry_id))
-
-
 def open_evidence_withdrawn_task(case: Case, reason: str, actor: str) -> CaseAction:
     """Evidence of a case past `detected` was withdrawn: never release silently. Environment reviews
     what remains and police assess whether a penalty must be revoked; the task is a case action on the

@@ -15,6 +15,8 @@ from vehicle_enforce.core.db import listen
 
 def init_app(_app: Flask) -> None:
     signals.connect(signals.vehicle_listed, open_cases)
+    signals.connect(signals.listing_retested, record_retests)
+    signals.connect(signals.listing_released, close_released)
     signals.connect(signals.records_stored, write_feed)
     signals.connect(signals.vehicle_retired, close_for_retirement)
     signals.connect(signals.repair_stored, record_repair)
@@ -25,6 +27,17 @@ def init_app(_app: Flask) -> None:
 def open_cases(_sender: str, *, entries: Sequence[Any]) -> None:
     """Every new blacklist entry opens its case, in the listing's transaction."""
     services.open_cases(entries)
+
+
+def record_retests(_sender: str, *, retests: Sequence[tuple[Any, signals.VerdictEvent]]) -> None:
+    """A retest of a repaired vehicle dated after its repair closes the case or sends it back to repair."""
+    for entry, verdict in retests:
+        services.retest_recorded(entry, verdict)
+
+
+def close_released(_sender: str, *, entry: Any, action: str, fields: dict[str, Any]) -> None:
+    """An entry released by hand or for withdrawn evidence closes its open case."""
+    services.close_for_release(entry, action, fields)
 
 
 def write_feed(kind: str, *, records: Sequence[signals.Record]) -> None:
