@@ -5,6 +5,7 @@ Malformed JSON is a 400; wrong types, unknown fields and invalid values are a 42
 
 from __future__ import annotations
 
+import re
 import typing
 from datetime import date, datetime
 from typing import Any, ClassVar, TypeVar
@@ -159,16 +160,24 @@ def validate(model: type[M], data: Any, *, prefix: str = "") -> M:
         raise Invalid("request has invalid fields", errors) from None
 
 
+#: JSON escapes that may decode to a character no stored text may hold (`core/inputs.py`): C0/C1
+#: controls (`\b`, `\f`, `\u0000`-`\u001f`, `\u007f`-`\u009f`) and bidi marks. Matching more than
+#: that (tab, a literal backslash before `b`) only sends a body down the ordinary path.
+_HIDDEN_ESCAPE = re.compile(
+    rb"\\(?:[bf]|u(?:00[01][0-9a-fA-F]|007[fF]|00[89][0-9a-fA-F]|061[cC]|200[eEfF]|202[a-eA-E]|206[6-9]))"
+)
+
+
 def parse_batch(model: type[M]) -> M:
-    """A large body (a batch of passes or plate reads) validated in one pass over its raw bytes.
+    """A large body (a batch of plate reads) validated in one pass over its raw bytes.
 
     pydantic's `validate_json` reads the bytes straight into the model: no decoded copy, no second
-    encoding. A body whose text may hold a control or bidi character (any escape `\\u`, or the
-    character itself), or that the one pass refuses, takes the ordinary path (`parse_body`), which
-    names every field in the same error shape: the fast path never changes an answer.
+    encoding. A body that may hold a control or bidi character (the character itself, or an escape of
+    one), or that the one pass refuses, takes the ordinary path (`parse_body`), which names every field
+    in the same error shape: the fast path never changes an answer.
     """
     raw = request.get_data(cache=True)
-    if request.is_json and b"\\u" not in raw:
+    if request.is_json and _HIDDEN_ESCAPE.search(raw) is None:
         text = raw.decode("utf-8", errors="replace")
         if text_problems(text) == {}:
             try:
