@@ -150,11 +150,19 @@ listing_retested = Signal(
     "list of (active BlacklistEntry, VerdictEvent), in the order stored.",
 )
 
+listing_evidence_withdrawn = Signal(
+    "listing-evidence-withdrawn",
+    doc="An active entry no longer holds: passes it rested on were withdrawn as evidence (vehicle locked). "
+    "sender: the domain; entry: the BlacklistEntry; pass_ids: the withdrawn pass ids it cited; why: the "
+    "reason; actor: who withdrew them (a name). Cases answers what it did: ('released', entry id) after "
+    "releasing the entry with its case, or ('tasks', case id) after opening a review task.",
+)
+
 listing_released = Signal(
     "listing-released",
-    doc="The blacklist released an entry itself (by hand, or its evidence was withdrawn), not as a case "
-    "step. sender: the domain; entry: the released BlacklistEntry; action: the case action to record "
-    "('manual_release', 'evidence_withdrawn'); fields: that action's fields.",
+    doc="The blacklist released an entry itself (by hand), not as a case step. sender: the domain; entry: "
+    "the released BlacklistEntry; action: the case action to record ('manual_release'); fields: that "
+    "action's fields.",
 )
 
 vehicle_seen = Signal(
@@ -204,6 +212,7 @@ ALL: tuple[Signal, ...] = (
     repair_stored,
     vehicle_listed,
     listing_retested,
+    listing_evidence_withdrawn,
     listing_released,
     vehicle_seen,
     vehicle_retired,

@@ -14,18 +14,15 @@ from typing import Any
 
 from sqlalchemy import select
 
-from vehicle_enforce import labels, signals
+from vehicle_enforce import signals
 from vehicle_enforce.blacklist import services as blacklist_services
 from vehicle_enforce.blacklist.models import BlacklistEntry, EvidenceWithdrawal, WithdrawnPass
-from vehicle_enforce.cases.models import Case
 from vehicle_enforce.core import audit, bulk
 from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.timeutil import format_local, local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import rules as inspection_rules
 from vehicle_enforce.inspections.models import Device, RemoteSensingPass, Station
-from vehicle_enforce.reviews import services as review_services
-from vehicle_enforce.reviews.models import RecordKind
 
 
 def withdraw(
@@ -120,28 +117,16 @@ def recheck_listings(pass_ids: set[int], why: str, actor: str) -> dict[str, list
         if blacklist_services.still_holds(entry.vehicle_id, rules.min_exceeding_passes, rules.window_days):
             out["still_listed"].append(entry.id)
             continue
-        case = db.session.scalar(select(Case).where(Case.entry_id == entry.id))
-        if case is None or case.state == "detected":
-            blacklist_services.release(entry, "withdrawn", why, actor)
-            fields = {"reason": why}
-            signals.listing_released.send("blacklist", entry=entry, action="evidence_withdrawn", fields=fields)
-            out["released"].append(entry.id)
-        else:
-            withdrawn = sorted(
-                ev["record_id"]
-                for ev in entry.evidence or []
-                if ev.get("source") == "remote_sensing" and ev.get("record_id") in pass_ids
-            )
-            plate = case.vehicle.plate if case.vehicle is not None else str(case.vehicle_id)
-            message = (
-                f"案件 {case.id}（{plate}，当前状态：{labels.label(case.state, 'case_state')}）"
-                f"所依据的遥感检测记录 {'、'.join(map(str, withdrawn))} 已撤回：{why}。"
-                "请环保与交警核查，必要时撤销处罚。"
-            )
-            review_services.open_task(
-                case, entry, RecordKind.remote_sensing_pass, withdrawn[0], message, why, actor, action_reason=why
-            )
-            out["tasks"].append(case.id)
+        withdrawn = sorted(
+            ev["record_id"]
+            for ev in entry.evidence or []
+            if ev.get("source") == "remote_sensing" and ev.get("record_id") in pass_ids
+        )
+        # The case decides: released with it while the evidence is unconfirmed, else a review task.
+        for outcome, ident in signals.answers(
+            signals.listing_evidence_withdrawn, "blacklist", entry=entry, pass_ids=withdrawn, why=why, actor=actor
+        ):
+            out[outcome].append(ident)
     return out
 
 

@@ -9,7 +9,8 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from vehicle_enforce import signals
-from vehicle_enforce.cases import feed, services
+from vehicle_enforce.blacklist.models import BlacklistEntry
+from vehicle_enforce.cases import feed, services, withdrawn
 from vehicle_enforce.core.db import listen
 
 
@@ -17,6 +18,7 @@ def init_app(_app: Flask) -> None:
     signals.connect(signals.vehicle_listed, open_cases)
     signals.connect(signals.listing_retested, record_retests)
     signals.connect(signals.listing_released, close_released)
+    signals.connect(signals.listing_evidence_withdrawn, evidence_withdrawn)
     signals.connect(signals.records_stored, write_feed)
     signals.connect(signals.vehicle_retired, close_for_retirement)
     signals.connect(signals.repair_stored, record_repair)
@@ -33,6 +35,13 @@ def record_retests(_sender: str, *, retests: Sequence[tuple[Any, signals.Verdict
     """A retest of a repaired vehicle dated after its repair closes the case or sends it back to repair."""
     for entry, verdict in retests:
         services.retest_recorded(entry, verdict)
+
+
+def evidence_withdrawn(
+    _sender: str, *, entry: BlacklistEntry, pass_ids: Sequence[int], why: str, actor: str
+) -> tuple[str, int]:
+    """Withdrawn evidence under a listing: released with its case, or a review task once the case went on."""
+    return withdrawn.evidence_withdrawn(entry, pass_ids, why, actor)
 
 
 def close_released(_sender: str, *, entry: Any, action: str, fields: dict[str, Any]) -> None:
