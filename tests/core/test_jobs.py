@@ -168,14 +168,14 @@ def _wait(predicate, proc, timeout: float, what: str):
 @pytest.mark.commits
 @pytest.mark.slow
 def test_kill_9_the_worker_mid_import_and_the_job_completes_after_a_restart(app, runner):
-    from vehicle_enforce.auth.principal import Principal
     from vehicle_enforce.core import transaction
+    from vehicle_enforce.core.actors import Actor
     from vehicle_enforce.core.jobs import Job
     from vehicle_enforce.extensions import db
     from vehicle_enforce.vehicles import import_runs
     from vehicle_enforce.vehicles.models import Vehicle
 
-    run_id = import_runs.start("大文件.csv", _big_csv(), Principal("user", None, "交通局", "transport"))
+    run_id = import_runs.start("大文件.csv", _big_csv(), Actor("user", None, "交通局", "transport"))
     transaction.commit()
     job_id = db.session.scalar(select(Job.id).where(Job.name == "vehicles.import_upload"))
     progress = Path(app.instance_path) / "imports" / run_id / "progress.json"

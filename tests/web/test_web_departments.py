@@ -15,10 +15,10 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def county(app, station_factory):
     """Stations, one registered truck and one listed truck whose case the environment bureau confirmed."""
-    from vehicle_enforce.auth.principal import Principal
     from vehicle_enforce.blacklist import services as blacklist_services
     from vehicle_enforce.cases import services as case_services
     from vehicle_enforce.core import transaction
+    from vehicle_enforce.core.actors import Actor
     from vehicle_enforce.extensions import db
     from vehicle_enforce.vehicles.models import Vehicle
     from vehicle_enforce.vehicles.registry import plate_key
@@ -42,7 +42,7 @@ def county(app, station_factory):
     case = db.session.scalars(
         __import__("sqlalchemy").select(case_services.Case).where(case_services.Case.entry_id == entry.id)
     ).one()
-    case_services.act(case.id, "confirm", {}, Principal("user", 1, "huanbao", "environment"))
+    case_services.act(case.id, "confirm", {}, Actor("user", 1, "huanbao", "environment"))
     transaction.commit()
     return {"vehicles": ids, "case_id": case.id}
 
@@ -127,15 +127,15 @@ def test_police_lookup_hit_and_record_a_penalty(live_server, page, make_user, co
 
 
 def test_transport_dashboard_and_repair_order(live_server, page, make_user, county, backend, app):
-    from vehicle_enforce.auth.principal import Principal
     from vehicle_enforce.cases import services as case_services
     from vehicle_enforce.core import transaction
+    from vehicle_enforce.core.actors import Actor
 
     case_services.act(
         county["case_id"],
         "penalize",
         {"decision_number": "D1", "amount_yuan": 200, **SUMMARY},
-        Principal("user", 2, "jiaojing", "police"),
+        Actor("user", 2, "jiaojing", "police"),
     )
     transaction.commit()
     make_user("jiaotong", "transport")

@@ -21,8 +21,6 @@ from vehicle_enforce.core.errors import Forbidden, Unauthorized
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-# FIXME (circles, 2026-12-07): the old name of `core.actors.Actor`, until inspections and phaseout use it.
-Principal = Actor
 PUBLIC = "public"
 ANY = "any"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

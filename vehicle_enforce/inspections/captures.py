@@ -14,8 +14,8 @@ from remote_sensing import (
     judge_ringelmann,
 )
 from vehicle_enforce import signals
-from vehicle_enforce.auth.principal import Principal
 from vehicle_enforce.core import audit, batch
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
 from vehicle_enforce.core.timeutil import local_day, now_utc, to_local
 from vehicle_enforce.extensions import db
@@ -93,7 +93,7 @@ def _capture_hash(data: CaptureIn) -> str:
     return batch.payload_hash(payload)
 
 
-def record_capture(data: CaptureIn, principal: Principal | None) -> tuple[BlackSmokeCapture, bool]:
+def record_capture(data: CaptureIn, principal: Actor | None) -> tuple[BlackSmokeCapture, bool]:
     """Store a camera hit in the review queue; it counts only once an officer confirms it."""
     station = station_for_post(data.station, principal, CAPTURE_STATION_KINDS)
     digest = _capture_hash(data)
@@ -140,7 +140,7 @@ def record_capture(data: CaptureIn, principal: Principal | None) -> tuple[BlackS
     return capture, False
 
 
-def review_capture(capture_id: int, decision: str, note: str | None, principal: Principal) -> BlackSmokeCapture:
+def review_capture(capture_id: int, decision: str, note: str | None, principal: Actor) -> BlackSmokeCapture:
     """An environment officer confirms or rejects a pending capture; confirmed ones count."""
     capture = db.session.get(BlackSmokeCapture, capture_id, with_for_update=True)
     if capture is None:

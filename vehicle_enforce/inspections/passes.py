@@ -28,8 +28,8 @@ from remote_sensing import (
 from remote_sensing.types import MEASUREMENT_FLOATS
 from vehicle_enforce import signals
 from vehicle_enforce.auth.models import Department
-from vehicle_enforce.auth.principal import Principal
 from vehicle_enforce.core import audit, batch, tasks
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.bulk import insert_ignore_conflicts
 from vehicle_enforce.core.errors import Forbidden, Invalid
 from vehicle_enforce.core.inputs import column_length, text_problem, text_problems
@@ -286,7 +286,7 @@ def _existing(keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], dict[str
     return found
 
 
-def _check_station_scope(items: Sequence[PassIn], principal: Principal | None, stations: dict[str, Station]) -> None:
+def _check_station_scope(items: Sequence[PassIn], principal: Actor | None, stations: dict[str, Station]) -> None:
     """A station token may post only for its own station; anything else refuses the whole request."""
     if principal is None or principal.department != Department.station:
         return
@@ -304,7 +304,7 @@ def _check_station_scope(items: Sequence[PassIn], principal: Principal | None, s
 
 
 def store_passes(
-    items: Sequence[PassIn], *, principal: Principal | None = None, reread_threshold: float | None = None
+    items: Sequence[PassIn], *, principal: Actor | None = None, reread_threshold: float | None = None
 ) -> list[dict[str, Any]]:
     """Judge, match and store a batch of passes; answer one result per item in input order."""
     if len(items) > MAX_BATCH:

@@ -15,8 +15,8 @@ from remote_sensing import (
     Verdict,
 )
 from vehicle_enforce.auth.models import Department
-from vehicle_enforce.auth.principal import Principal
 from vehicle_enforce.core import batch
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Conflict, Forbidden, Invalid
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
@@ -51,7 +51,7 @@ def verdict_json(v: Verdict) -> list[dict[str, Any]]:
     return [{"item": e.item, "value": e.value, "limit": e.limit} for e in v.exceeded]
 
 
-def station_for_post(code: str | None, principal: Principal | None, kinds: set[str]) -> Station:
+def station_for_post(code: str | None, principal: Actor | None, kinds: set[str]) -> Station:
     """The station a record is posted for: a station token's own; others must name a known station."""
     if principal is not None and principal.department == Department.station:
         station = db.session.get(Station, principal.station_id) if principal.station_id else None

@@ -12,7 +12,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from plates import normalize_plate
 from vehicle_enforce.auth.models import Department
-from vehicle_enforce.auth.principal import Principal
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import NotFound
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections.models import (
@@ -27,7 +27,7 @@ from vehicle_enforce.inspections.models import (
 # Listings and scoping
 
 
-def scope_to_caller(stmt: Select[Any], station_column: Any, principal: Principal) -> Select[Any]:
+def scope_to_caller(stmt: Select[Any], station_column: Any, principal: Actor) -> Select[Any]:
     """Station callers see their station's records, township callers their township's stations'."""
     if principal.department == Department.station:
         return stmt.where(station_column == (principal.station_id or -1))
@@ -51,7 +51,7 @@ class PassFilter:
     until: datetime | None = None
 
 
-def passes_query(f: PassFilter, principal: Principal) -> Select[Any]:
+def passes_query(f: PassFilter, principal: Actor) -> Select[Any]:
     stmt = select(RemoteSensingPass)
     if f.plate:
         stmt = stmt.where(RemoteSensingPass.plate == normalize_plate(f.plate))
@@ -74,7 +74,7 @@ def passes_query(f: PassFilter, principal: Principal) -> Select[Any]:
     return scope_to_caller(stmt, RemoteSensingPass.station_id, principal)
 
 
-def get_pass(pass_id: int, principal: Principal) -> RemoteSensingPass:
+def get_pass(pass_id: int, principal: Actor) -> RemoteSensingPass:
     found: RemoteSensingPass | None = db.session.scalar(
         passes_query(PassFilter(), principal).where(RemoteSensingPass.id == pass_id)
     )
@@ -87,7 +87,7 @@ def _station_records(
     model: type[RoadsideTest | BlackSmokeCapture | Repair],
     at: InstrumentedAttribute[datetime],
     fields: tuple[str, ...],
-    principal: Principal,
+    principal: Actor,
     f: Mapping[str, Any],
 ) -> Select[Any]:
     """The records of one kind that stations send, filtered as their list endpoints allow: the plate
@@ -108,7 +108,7 @@ def _station_records(
     return scope_to_caller(stmt, model.station_id, principal)
 
 
-def tests_query(principal: Principal, **f: Any) -> Select[Any]:
+def tests_query(principal: Actor, **f: Any) -> Select[Any]:
     return _station_records(
         RoadsideTest,
         RoadsideTest.tested_at,
@@ -118,7 +118,7 @@ def tests_query(principal: Principal, **f: Any) -> Select[Any]:
     )
 
 
-def captures_query(principal: Principal, **f: Any) -> Select[Any]:
+def captures_query(principal: Actor, **f: Any) -> Select[Any]:
     return _station_records(
         BlackSmokeCapture,
         BlackSmokeCapture.captured_at,
@@ -128,5 +128,5 @@ def captures_query(principal: Principal, **f: Any) -> Select[Any]:
     )
 
 
-def repairs_query(principal: Principal, **f: Any) -> Select[Any]:
+def repairs_query(principal: Actor, **f: Any) -> Select[Any]:
     return _station_records(Repair, Repair.repaired_at, ("plate_color", "vehicle_id", "repair_number"), principal, f)

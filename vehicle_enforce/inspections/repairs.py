@@ -8,8 +8,8 @@ from typing import Any
 
 from plates import normalize_plate
 from vehicle_enforce import signals
-from vehicle_enforce.auth.principal import Principal
 from vehicle_enforce.core import audit, batch
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.timeutil import to_local
 from vehicle_enforce.inspections.models import (
     Repair,
@@ -60,7 +60,7 @@ def repair_json(r: Repair, *, duplicate: bool = False) -> dict[str, Any]:
     }
 
 
-def record_repair(data: RepairIn, principal: Principal | None) -> tuple[Repair, bool]:
+def record_repair(data: RepairIn, principal: Actor | None) -> tuple[Repair, bool]:
     """Store a repair posted by an M站 so the shared case sees it without retyping."""
     station = station_for_post(data.station, principal, {StationKind.repair.value})
     digest = batch.payload_hash({**asdict(data), "station": None, "repaired_at": utc_text(data.repaired_at)})

@@ -17,8 +17,8 @@ from remote_sensing import (
     judge_ringelmann,
 )
 from vehicle_enforce import signals
-from vehicle_enforce.auth.principal import Principal
 from vehicle_enforce.core import audit
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Conflict, Invalid
 from vehicle_enforce.core.timeutil import local_day, to_local
 from vehicle_enforce.extensions import db
@@ -138,7 +138,7 @@ def _operator_message(t: RoadsideTest) -> str:
     return f"合格（{limit_set_zh(t.limit_set)}）"
 
 
-def record_test(data: TestIn, principal: Principal | None) -> tuple[RoadsideTest, bool]:
+def record_test(data: TestIn, principal: Actor | None) -> tuple[RoadsideTest, bool]:
     """Judge and store a roadside/spot/I站 test; a repeated report number returns the stored test."""
     station = station_for_post(data.station, principal, TEST_STATION_KINDS[data.kind])
     existing = stored_by_key(RoadsideTest, RoadsideTest.report_number, station.id, data.report_number)

@@ -12,9 +12,10 @@ from sqlalchemy import select
 
 from vehicle_enforce.auth import scope
 from vehicle_enforce.auth.models import Department
-from vehicle_enforce.auth.principal import Principal, api_access, principal_or_401
+from vehicle_enforce.auth.principal import api_access, principal_or_401
 from vehicle_enforce.auth.services import township_by_name_or_code
 from vehicle_enforce.core import transaction
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Forbidden
 from vehicle_enforce.core.openapi import Out, Page, json_body, operation, query_args
 from vehicle_enforce.core.pagination import PageQuery, keyset_page
@@ -96,7 +97,7 @@ class HandleIn(Schema):
     note: str = Field(min_length=1, max_length=2000)
 
 
-def _township_scope(principal: Principal, requested: str | None) -> int | None:
+def _township_scope(principal: Actor, requested: str | None) -> int | None:
     """A township caller sees its own township only (`auth.scope` decides which); others may name one."""
     allowed = scope.allowed_townships(principal)
     if allowed is not None:
