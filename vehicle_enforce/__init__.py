@@ -14,7 +14,10 @@ from vehicle_enforce import config
 
 def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     """Build the application: configuration, extensions, then each domain's blueprints in order."""
-    app = Flask(__name__, instance_relative_config=True, instance_path=_instance_path(config_override))
+    from vehicle_enforce.core import transaction
+
+    # Its requests are one transaction each, committed or rolled back by the answer (core/transaction.py).
+    app = transaction.Flask(__name__, instance_relative_config=True, instance_path=_instance_path(config_override))
     from vehicle_enforce.core.jsontext import JSONProvider
 
     app.json = JSONProvider(app)
@@ -23,10 +26,12 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
 
     from vehicle_enforce import models_registry  # noqa: F401  (every model is mapped before use)
     from vehicle_enforce.core import audit, bulk, errors, inputs, security, sqlite, tasks
+    from vehicle_enforce.core import db as core_db
     from vehicle_enforce.extensions import csrf, db, limiter
 
     db.init_app(app)
     sqlite.init_app(app)  # SQLite pragmas on every new connection
+    core_db.init_app(app)  # UTC columns hold UTC from assignment: answers are built before the commit
     audit.init_app(app)  # the audit log refuses edits
     bulk.init_app(app)  # ids reserved for many new rows (PostgreSQL)
     csrf.init_app(app)

@@ -215,8 +215,8 @@ def demo() -> None:
 @with_appcontext
 def load_command(vehicles: int) -> None:
     """Load the demo county once and print the logins."""
-    secrets = load_demo(vehicles)
-    transaction.commit()
+    with transaction.atomic():
+        secrets = load_demo(vehicles)
     if secrets is None:
         click.echo("demo data already loaded")
     else:

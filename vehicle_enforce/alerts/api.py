@@ -12,7 +12,6 @@ from vehicle_enforce.alerts import services
 from vehicle_enforce.alerts.models import Alert, GateRecord
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.principal import ANY, api_access, principal_or_401
-from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.openapi import Out, json_body, operation
 from vehicle_enforce.core.schemas import Schema
@@ -132,7 +131,6 @@ def issue() -> Any:
     alert = services.issue(
         data.level, data.starts_at, data.ends_at, data.townships, principal.name, notice_no=data.notice_no
     )
-    transaction.commit()
     return jsonify(services.alert_json(alert)), 201
 
 
@@ -148,7 +146,6 @@ def alert_action(alert_id: int) -> Any:
     principal = principal_or_401()
     data = json_body(AlertAction)
     alert = services.act(alert_id, data.action, level=data.level, ends_at=data.ends_at, actor=principal.name)
-    transaction.commit()
     return jsonify(services.alert_json(alert))
 
 
@@ -164,7 +161,6 @@ def set_grade() -> Any:
     principal = principal_or_401()
     data = json_body(GradeIn)
     services.set_grade(data.owner_id, data.grade, data.daily_truck_trips, actor=principal)
-    transaction.commit()
     return jsonify(data.model_dump())
 
 
@@ -181,7 +177,6 @@ def gate_records() -> Any:
     if db.session.get(Owner, data.owner_id) is None:
         raise Invalid("unknown enterprise", {"owner_id": "unknown owner"})
     stored, duplicates = services.record_gate(data.owner_id, [r.model_dump() for r in data.records])
-    transaction.commit()
     return jsonify({"stored": stored, "duplicates": duplicates}), 201 if stored else 200
 
 

@@ -19,7 +19,6 @@ from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.models import Township
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
-from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import ServiceError
 from vehicle_enforce.core.forms import FormError, parse_form, refused_to_flash
 from vehicle_enforce.core.timeutil import format_local, from_local_input, now_utc
@@ -72,7 +71,6 @@ def issue() -> Any:
     alert = services.issue(
         data.level, data.starts_at, data.ends_at, data.townships, principal.name, notice_no=data.notice_no
     )
-    transaction.commit()
     flash(f"已发布{services.LEVEL_ZH[alert.level]}预警（编号 {alert.id}）", "info")
     return redirect(url_for("alert_pages.alerts"))
 
@@ -92,7 +90,6 @@ def act(alert_id: int) -> Any:
     )
     action = data.action
     services.act(alert_id, action, level=data.level, ends_at=data.ends_at, actor=principal.name)
-    transaction.commit()
     flash(f"{ACTION_DONE.get(action, '已处理')}（编号 {alert_id}）", "info")
     return redirect(url_for("alert_pages.alerts"))
 

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from vehicle_enforce.auth import services
 from vehicle_enforce.auth.models import ApiToken, Department
 from vehicle_enforce.auth.principal import ANY, api_access, principal_or_401
-from vehicle_enforce.core import transaction
 from vehicle_enforce.core.openapi import IsoTime, Out, json_body, operation
 from vehicle_enforce.core.schemas import Schema
 from vehicle_enforce.extensions import db
@@ -135,7 +134,6 @@ def create_token() -> Any:
     issued = services.create_token(
         data.name, data.department, township=data.township, station=data.station, expires_at=data.expires_at
     )
-    transaction.commit()
     return jsonify({**token_json(issued.token), "token": issued.secret}), 201
 
 
@@ -144,5 +142,4 @@ def create_token() -> Any:
 @operation("吊销接口令牌 / Revoke an API token", resp={200: TokenOut}, examples={"response": _TOKEN_EXAMPLE})
 def revoke_token(token_id: int) -> Any:
     token = services.revoke_token(token_id)
-    transaction.commit()
     return jsonify(token_json(token))

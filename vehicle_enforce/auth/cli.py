@@ -36,6 +36,7 @@ def users() -> None:
 @click.option("--township", help="Township name or code (required for township accounts).")
 @click.option("--station", help="Station code (required for station operators).")
 @with_appcontext
+@transaction.atomic()
 def create_user(
     username: str, password: str, department: str, display_name: str | None, township: str | None, station: str | None
 ) -> None:
@@ -46,7 +47,6 @@ def create_user(
     except ServiceError as exc:
         _fail(exc)
         return
-    transaction.commit()
     click.echo(f"created user {user.username} ({user.department})")
 
 
@@ -54,6 +54,7 @@ def create_user(
 @click.option("--username", required=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @with_appcontext
+@transaction.atomic()
 def set_password(username: str, password: str) -> None:
     """Change a password; the account's open page sessions end."""
     try:
@@ -61,13 +62,13 @@ def set_password(username: str, password: str) -> None:
     except ServiceError as exc:
         _fail(exc)
         return
-    transaction.commit()
     click.echo(f"password of {username} changed; its sessions have ended")
 
 
 @users.command("disable")
 @click.argument("username")
 @with_appcontext
+@transaction.atomic()
 def disable_user(username: str) -> None:
     """Disable an account: it can no longer log in and its open sessions end."""
     try:
@@ -75,20 +76,19 @@ def disable_user(username: str) -> None:
     except ServiceError as exc:
         _fail(exc)
         return
-    transaction.commit()
     click.echo(f"user {username} disabled; its sessions have ended")
 
 
 @users.command("enable")
 @click.argument("username")
 @with_appcontext
+@transaction.atomic()
 def enable_user(username: str) -> None:
     try:
         services.set_active(services.user_by_username(username), True)
     except ServiceError as exc:
         _fail(exc)
         return
-    transaction.commit()
     click.echo(f"user {username} enabled")
 
 
@@ -104,6 +104,7 @@ def tokens() -> None:
 @click.option("--station", help="Station code (required for station tokens).")
 @click.option("--expires-days", type=click.IntRange(1, 3650), help="Days until the token stops working.")
 @with_appcontext
+@transaction.atomic()
 def create_token(
     department: str, name: str, township: str | None, station: str | None, expires_days: int | None
 ) -> None:
@@ -115,7 +116,6 @@ def create_token(
     except ServiceError as exc:
         _fail(exc)
         return
-    transaction.commit()
     click.echo(f"token {issued.token.id} '{name}' for {department} created; store it now, it is not shown again:")
     click.echo(issued.secret)
 
@@ -133,12 +133,12 @@ def list_tokens() -> None:
 @tokens.command("revoke")
 @click.argument("token_id", type=int)
 @with_appcontext
+@transaction.atomic()
 def revoke_token(token_id: int) -> None:
     try:
         services.revoke_token(token_id)
     except ServiceError as exc:
         _fail(exc)
-    transaction.commit()
     click.echo(f"token {token_id} revoked")
 
 
@@ -158,11 +158,11 @@ def list_townships() -> None:
 @click.option("--code", required=True)
 @click.option("--name", required=True)
 @with_appcontext
+@transaction.atomic()
 def add_township(code: str, name: str) -> None:
 
     township = Township(code=code, name=name, active=True)
     db.session.add(township)
     db.session.flush()
     audit.record("township.create", "township", township.id, {"code": code, "name": name})
-    transaction.commit()
     click.echo(f"added township {code} {name}")

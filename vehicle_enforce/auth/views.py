@@ -41,13 +41,12 @@ def login() -> Any:
         password = request.form.get("password", "")
         try:
             attempt = services.begin_login(username)
-            transaction.commit()  # the reserved try counts before the (slow) password check
+            transaction.checkpoint()  # the reserved try counts before the (slow) password check
             user = services.finish_login(attempt, username, password)
         except services.LoginRefused as refused:
-            transaction.commit()  # keep the failure count and its audit entry
+            transaction.checkpoint()  # keep the failure count and its audit entry (the 401 rolls back)
             flash(LOGIN_MESSAGES[refused.reason], "error")
             return render_template("login.html", username=username), 401
-        transaction.commit()
         security.start_page_session(user.id, user.session_version)
         return redirect(safe_next(request.args.get("next", "")) or url_for("auth.home"))
     return render_template("login.html", username="")
@@ -76,7 +75,6 @@ def logout() -> Any:
         if user is not None:
             services.end_sessions(user)  # the cookie, even if kept, no longer opens a session
             audit.record("user.logout", "user", user.id)
-            transaction.commit()
     session.clear()
     flash("已退出登录", "info")
     return redirect(url_for("auth.login"))

@@ -13,7 +13,6 @@ from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.principal import api_access, principal_or_401
 from vehicle_enforce.blacklist import answers, hotlist, services, withdrawals
 from vehicle_enforce.blacklist.models import BlacklistEntry, EvidenceWithdrawal, HotlistLookup
-from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.openapi import Listing, Out, Page, json_body, operation, query_args
 from vehicle_enforce.core.pagination import PageQuery, page, page_json
@@ -111,7 +110,6 @@ def list_manually() -> Any:
     data = json_body(ManualListing)
     vehicle_id = data.vehicle_id or _vehicle_by_plate(data.plate, data.plate_color)
     entry = services.list_manually(vehicle_id, data.reason, principal.name)
-    transaction.commit()
     return jsonify(services.entry_json(entry)), 201
 
 
@@ -137,7 +135,6 @@ def release(entry_id: int) -> Any:
     principal = principal_or_401()
     data = json_body(Release)
     entry = services.release_manually(entry_id, data.reason, principal.name)
-    transaction.commit()
     return jsonify(services.entry_json(entry))
 
 
@@ -159,7 +156,6 @@ def check_one() -> Any:
     [result] = hotlist.check(
         [hotlist.Read(q.plate, q.plate_color, None, q.location)], principal, reason=q.reason, mode="single"
     )
-    transaction.commit()
     return jsonify(result)
 
 
@@ -180,7 +176,6 @@ def check_batch() -> Any:
     reason = _batch_reason(data)
     reads = [hotlist.Read(r.plate, r.plate_color, _aware(r.seen_at), r.location) for r in data.reads]
     results = hotlist.check(reads, principal, reason=reason, mode="batch")
-    transaction.commit()
     return jsonify({"results": results})
 
 
@@ -221,5 +216,4 @@ def post_withdrawal() -> Any:
     principal = principal_or_401()
     data = json_body(WithdrawalIn)
     withdrawal = withdrawals.withdraw(data.station, data.device, data.since, data.until, data.reason, principal.name)
-    transaction.commit()
     return jsonify(withdrawals.withdrawal_json(withdrawal)), 201

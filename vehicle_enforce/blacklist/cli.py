@@ -16,8 +16,8 @@ def hotlist_group() -> None:
 
 @hotlist_group.command("purge")
 @with_appcontext
+@transaction.atomic()
 def purge() -> None:
     """Delete looked-up plates that were not hits, past the retention period (run daily from cron)."""
     removed = hotlist.purge_misses()
-    transaction.commit()
     click.echo(f"purged {removed} non-hit reads")

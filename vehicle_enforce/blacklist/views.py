@@ -14,7 +14,6 @@ from vehicle_enforce.auth.principal import current_principal
 from vehicle_enforce.blacklist import answers, hotlist, services
 from vehicle_enforce.blacklist.api import BatchCheck
 from vehicle_enforce.blacklist.models import BlacklistEntry, HotlistLookup, HotlistRead
-from vehicle_enforce.core import transaction
 from vehicle_enforce.core.forms import FormInvalid, parse_form
 from vehicle_enforce.core.timeutil import SHANGHAI, local_day, now_utc
 from vehicle_enforce.extensions import db
@@ -53,7 +52,6 @@ def hotlist_page() -> Any:
                 [result] = hotlist.check(
                     [hotlist.Read(read.plate, read.plate_color)], principal, reason=data.reason, mode="single"
                 )
-                transaction.commit()
     return render_template(
         "police/hotlist.html",
         form=form,

@@ -14,7 +14,6 @@ from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.principal import api_access, principal_or_401
 from vehicle_enforce.cases import feed, penalties, services, workdays
 from vehicle_enforce.cases.models import Case, CaseAction
-from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.openapi import Listing, Out, json_body, operation, query_args
 from vehicle_enforce.core.pagination import PageQuery, page, page_json
@@ -188,7 +187,6 @@ def case_action(case_id: int) -> Any:
     data = json_body(ActionIn)
     fields = data.model_dump(exclude={"action"}, exclude_none=True)
     case = services.act(case_id, data.action, fields, principal)
-    transaction.commit()
     return jsonify(services.case_json(case, timeline=True))
 
 
@@ -270,7 +268,6 @@ def calendar_set_day(day: str) -> Any:
         raise Invalid("日期格式不正确", {"day": "须为 YYYY-MM-DD"}) from None
     data = json_body(CalendarDayIn)
     workdays.set_day(parsed, data.kind, data.name, data.note, principal_or_401().name)
-    transaction.commit()
     return jsonify(workdays.year_json(parsed.year))
 
 
@@ -287,7 +284,6 @@ def calendar_complete_year(year: int) -> Any:
         raise NotFound(f"no calendar for year {year}")
     data = json_body(CalendarYearIn)
     workdays.mark_year_complete(year, data.source, principal_or_401().name)
-    transaction.commit()
     return jsonify(workdays.year_json(year))
 
 

@@ -13,7 +13,6 @@ from vehicle_enforce.auth.principal import current_principal
 from vehicle_enforce.cases import penalties, procedure, services
 from vehicle_enforce.cases.api import ActionIn
 from vehicle_enforce.cases.models import Case
-from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import ServiceError
 from vehicle_enforce.core.forms import FormInvalid, parse_form
 from vehicle_enforce.extensions import db
@@ -66,7 +65,6 @@ def detail(case_id: int) -> Any:
         action = request.form.get("action", "")
         try:
             services.act(case_id, action, _fields(action), principal)
-            transaction.commit()
             flash(f"已{ACTION_NAMES.get(action, action)}", "info")
             return redirect(url_for("case_pages.detail", case_id=case_id))
         except FormInvalid as exc:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import DateTime, MetaData
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy.orm import DeclarativeBase, Mapper, registry
 from sqlalchemy.types import TypeDecorator
 
 # Named constraints let Alembic drop and alter them by name on every backend.
@@ -57,3 +57,30 @@ def listen(target: Any, identifier: str, fn: Callable[..., Any]) -> None:
     """Attach a SQLAlchemy event hook once (from an `init_app`): attaching it again changes nothing."""
     if not sa_event.contains(target, identifier, fn):
         sa_event.listen(target, identifier, fn)
+
+
+def init_app(_app: Any) -> None:
+    """Hold UTC columns' values in UTC from the moment they are set (see `_utc_on_assignment`)."""
+    listen(Mapper, "mapper_configured", _utc_on_assignment)
+    for mapper in Base.registry.mappers:
+        if mapper.configured:  # mapped and configured before this app was built (another app, a test)
+            _utc_on_assignment(mapper, mapper.class_)
+
+
+def _utc_on_assignment(mapper: Mapper[Any], cls: type) -> None:
+    """Convert aware datetimes set on UTC columns to UTC, as the database gives them back.
+
+    Answers are built before the request's commit (`core/transaction.py`), so an object's values must
+    already be what a reload would give: an `expires_at` given as +08:00 reads back as UTC either way.
+    """
+    for prop in mapper.column_attrs:
+        if any(isinstance(col.type, UTCDateTime) for col in prop.columns):
+            attribute = getattr(cls, prop.key)
+            if not sa_event.contains(attribute, "set", _to_utc):
+                sa_event.listen(attribute, "set", _to_utc, retval=True)
+
+
+def _to_utc(_target: Any, value: Any, _old: Any, _initiator: Any) -> Any:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC)
+    return value

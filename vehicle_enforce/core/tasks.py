@@ -23,10 +23,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, current_app, g, has_request_context
+from flask import Flask, current_app
 from sqlalchemy import select, update
 
-from vehicle_enforce.core import jobs
+from vehicle_enforce.core import jobs, transaction
 from vehicle_enforce.core.jobs import DONE, FAILED, QUEUED, RUNNING, Job
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
@@ -48,7 +48,6 @@ def init_app(app: Flask) -> None:
     register("core.ping", ping)
     register("core.run_job", run_job)
     register("core.sweep_jobs", sweep_jobs)
-    app.extensions["ve_pending_tasks"] = []
     if app.config.get("BROKER_URL"):
         celery_init_app(app)
     else:
@@ -87,31 +86,14 @@ def run_later(name: str, /, _total: int | None = None, **kwargs: Any) -> int:
         if hasattr(value, "_sa_instance_state"):
             raise TypeError("pass ids to background tasks, not ORM objects")
     job = jobs.add(name, kwargs, total=_total)
-    _pending().append(job.id)
-    return job.id
-
-
-def _pending() -> list[int]:
-    if has_request_context():
-        if "ve_tasks" not in g:
-            g.ve_tasks = []
-        in_request: list[int] = g.ve_tasks
-        return in_request
-    in_app: list[int] = current_app.extensions["ve_pending_tasks"]
-    return in_app
-
-
-def flush_pending() -> int:
-    """Queue every job recorded by the committed transaction. Never raises: the data is saved, and a
-    job that could not be queued now is queued again by the sweep."""
-    pending = _pending()
-    ids, pending[:] = list(pending), []
-    for job_id in ids:
-        enqueue(job_id)
-    return len(ids)
+    job_id: int = job.id
+    transaction.on_commit(lambda: enqueue(job_id))
+    return job_id
 
 
 def enqueue(job_id: int) -> bool:
+    """Put a job on the queue. Never raises: a job that could not be queued now is queued again by the
+    sweep."""
     try:
         celery = current_app.extensions.get("celery")
         if celery is not None:
@@ -122,10 +104,6 @@ def enqueue(job_id: int) -> bool:
         log.exception("job %s could not be queued now; the sweep queues it again", job_id)
         return False
     return True
-
-
-def discard_pending() -> None:
-    _pending().clear()
 
 
 def work_off(app: Flask | None = None, limit: int | None = None) -> int:
@@ -147,34 +125,31 @@ def work_off(app: Flask | None = None, limit: int | None = None) -> int:
 def run_now(name: str, *args: Any, **kwargs: Any) -> Any:
     """Run a task in this process in its own transaction (the Celery worker's entry point)."""
     try:
-        result = TASKS[name](*args, **kwargs)
-        db.session.commit()
+        with transaction.atomic():
+            return TASKS[name](*args, **kwargs)
     except Exception:
-        db.session.rollback()
         current_app.logger.exception("background task %s failed", name)
         raise
-    return result
 
 
 def execute(job_id: int) -> Any:
-    """Run one job in this process: the worker's entry point for both queues."""
-    job = db.session.get(Job, job_id, with_for_update=True)
-    if job is None or job.status == DONE:
-        db.session.rollback()
-        return None
-    now = now_utc()
-    if job.status == RUNNING and job.updated_at > now - jobs.stale_after():
-        db.session.rollback()  # another worker has it and is alive
-        return None
-    job.status, job.attempts, job.started_at, job.updated_at, job.error = RUNNING, job.attempts + 1, now, now, None
-    name, kwargs = job.name, dict(job.kwargs or {})
-    db.session.commit()
+    """Run one job in this process: the worker's entry point for both queues.
+
+    Three transactions: the claim (marked running), the task itself, and the outcome (done or failed).
+    """
+    with transaction.atomic():
+        job = db.session.get(Job, job_id, with_for_update=True)
+        if job is None or job.status == DONE:
+            return None
+        now = now_utc()
+        if job.status == RUNNING and job.updated_at > now - jobs.stale_after():
+            return None  # another worker has it and is alive
+        job.status, job.attempts, job.started_at, job.updated_at, job.error = RUNNING, job.attempts + 1, now, now, None
+        name, kwargs = job.name, dict(job.kwargs or {})
     try:
-        with jobs.running(job_id):
+        with jobs.running(job_id), transaction.atomic():
             result = TASKS[name](**kwargs)
-        db.session.commit()
     except Exception as exc:
-        db.session.rollback()
         log.exception("job %s (%s) failed", job_id, name)
         _finish(job_id, FAILED, error=f"{type(exc).__name__}: {exc}"[:512])
         raise
@@ -182,6 +157,7 @@ def execute(job_id: int) -> Any:
     return result
 
 
+@transaction.atomic()
 def _finish(job_id: int, status: str, error: str | None = None) -> None:
     job = db.session.get(Job, job_id)
     if job is None:
@@ -189,22 +165,21 @@ def _finish(job_id: int, status: str, error: str | None = None) -> None:
     job.status, job.error, job.finished_at, job.updated_at = status, error, now_utc(), now_utc()
     if status == DONE and job.total is not None:
         job.done = job.total
-    db.session.commit()
 
 
 def sweep() -> list[int]:
     """Re-queue jobs still queued, or running without a sign of life, after `JOB_STALE_SECONDS`."""
     cutoff = now_utc() - jobs.stale_after()
-    ids = list(
-        db.session.scalars(
-            select(Job.id).where(Job.status.in_((QUEUED, RUNNING)), Job.updated_at < cutoff).order_by(Job.id)
+    with transaction.atomic():
+        ids = list(
+            db.session.scalars(
+                select(Job.id).where(Job.status.in_((QUEUED, RUNNING)), Job.updated_at < cutoff).order_by(Job.id)
+            )
         )
-    )
-    if ids:
-        db.session.execute(update(Job).where(Job.id.in_(ids)).values(status=QUEUED, updated_at=now_utc()))
-    old = now_utc() - timedelta(days=jobs.KEEP_DONE_DAYS)
-    db.session.execute(Job.__table__.delete().where(Job.status == DONE, Job.updated_at < old))
-    db.session.commit()
+        if ids:
+            db.session.execute(update(Job).where(Job.id.in_(ids)).values(status=QUEUED, updated_at=now_utc()))
+        old = now_utc() - timedelta(days=jobs.KEEP_DONE_DAYS)
+        db.session.execute(Job.__table__.delete().where(Job.status == DONE, Job.updated_at < old))
     for job_id in ids:
         log.warning("job %s was still pending after %s: queued again", job_id, jobs.stale_after())
         enqueue(job_id)
@@ -213,11 +188,11 @@ def sweep() -> list[int]:
 
 def retry(job_id: int) -> Job | None:
     """Queue a failed job again (after its cause is fixed)."""
-    job = db.session.get(Job, job_id)
-    if job is None or job.status != FAILED:
-        return job
-    job.status, job.updated_at = QUEUED, now_utc()
-    db.session.commit()
+    with transaction.atomic():
+        job = db.session.get(Job, job_id)
+        if job is None or job.status != FAILED:
+            return job
+        job.status, job.updated_at = QUEUED, now_utc()
     enqueue(job_id)
     return job
 

@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.principal import api_access
-from vehicle_enforce.core import transaction
 from vehicle_enforce.core.openapi import Listing, Out, Page, json_body, operation, query_args
 from vehicle_enforce.core.pagination import PageQuery, page, page_json
 from vehicle_enforce.core.schemas import QuerySchema, Schema
@@ -111,5 +110,4 @@ def failed() -> Any:
 def resend(record_id: int) -> Any:
     data = json_body(ResendIn)
     record = services.resend(record_id, data.note)
-    transaction.commit()
     return jsonify(services.record_json(record))

@@ -30,6 +30,7 @@ def export_group() -> None:
 @click.option("--until", type=click.DateTime(), help="Replay: records that occurred before (local time).")
 @click.option("--retry-failed", is_flag=True, help="Also resend records that failed every retry.")
 @with_appcontext
+@transaction.atomic()  # the sender checkpoints each claim and batch; this commits the rest
 def run(target: str | None, dry_run: bool, since: datetime | None, until: datetime | None, retry_failed: bool) -> None:
     """Send one pass of queued records; prints a JSON summary per target."""
     started = datetime.now(UTC)
@@ -46,9 +47,9 @@ def run(target: str | None, dry_run: bool, since: datetime | None, until: dateti
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--target", default="provincial", show_default=True)
 @with_appcontext
+@transaction.atomic()
 def files(day: datetime, out_dir: Path, target: str) -> None:
     """Write the day's records as CSV and XLSX, one pair per record type."""
     written = services.daily_files(date(day.year, day.month, day.day), out_dir, target)
-    transaction.commit()
     for path in written:
         click.echo(str(path))

@@ -21,6 +21,7 @@ import requests
 from flask import current_app
 from sqlalchemy import or_, select, update
 
+from vehicle_enforce.core import transaction
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.exports.models import ExportRecord
 from vehicle_enforce.exports.outbox import targets
@@ -88,14 +89,14 @@ def claim(
         stmt = stmt.with_for_update(skip_locked=True)
     ids = list(db.session.scalars(stmt))
     if not ids:
-        db.session.commit()
+        transaction.checkpoint()
         return []
     db.session.execute(
         update(ExportRecord)
         .where(ExportRecord.id.in_(ids))
         .values(claimed_by=sender_id, lease_until=lease, status="sent", sent_at=now)
     )
-    db.session.commit()
+    transaction.checkpoint()  # the claim is durable before sending: another sender skips these records
     return list(db.session.scalars(select(ExportRecord).where(ExportRecord.id.in_(ids)).order_by(ExportRecord.id)))
 
 
@@ -210,6 +211,6 @@ def run(
                 summary.batches += 1
                 summary.sent += len(records)
                 send_batch(name, spec, records, summary, session)
-                db.session.commit()
+                transaction.checkpoint()  # each batch's outcome is kept before the next is claimed
         log.info("export run %s: %s", name, summary.as_dict())
     return summaries

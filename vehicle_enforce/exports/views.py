@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
-from vehicle_enforce.core import jobs, tasks, transaction
+from vehicle_enforce.core import jobs, tasks
 from vehicle_enforce.core.errors import ServiceError
 from vehicle_enforce.core.timeutil import format_local, local_day, now_utc
 from vehicle_enforce.exports import services
@@ -43,7 +43,6 @@ def export_status() -> Any:
 def resend(record_id: int) -> Any:
     try:
         services.resend(record_id, request.form.get("note", "").strip() or None)
-        transaction.commit()
     except ServiceError as exc:
         db.session.rollback()
         flash(
@@ -58,7 +57,6 @@ def resend(record_id: int) -> Any:
 @page_access(D.environment)
 def resend_failed() -> Any:
     records = services.resend_failed(request.form.get("note", "").strip() or None)
-    transaction.commit()
     flash(f"已将 {len(records)} 条上报失败的记录重新排队", "info")
     return redirect(url_for("export_pages.export_status"))
 
@@ -68,6 +66,5 @@ def resend_failed() -> Any:
 def run_now() -> Any:
     # The same task Celery beat runs every minute; without a broker it runs here, after the commit.
     tasks.run_later("exports.run")
-    transaction.commit()
     flash("已启动一次上报，结果见下表（如未更新请稍后刷新）", "info")
     return redirect(url_for("export_pages.export_status"))

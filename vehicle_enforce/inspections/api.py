@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from vehicle_enforce.auth.models import Department
 from vehicle_enforce.auth.principal import api_access, principal_or_401
-from vehicle_enforce.core import batch, jsontext, transaction
+from vehicle_enforce.core import batch, jsontext
 from vehicle_enforce.core.errors import BadRequest, Conflict, Invalid, NotFound, PayloadTooLarge, error_body
 from vehicle_enforce.core.openapi import Out, Page, json_body, operation, query_args
 from vehicle_enforce.core.pagination import PageQuery, page, page_json
@@ -137,7 +137,6 @@ def post_passes() -> Any:
     if status == 422:  # every item refused: nothing to commit
         body = error_body("invalid", "every item of the batch is invalid", {})
         return jsonify({**body, "results": results}), 422
-    transaction.commit()
     return jsonify({"results": results}), status
 
 
@@ -211,7 +210,6 @@ def _post_test(data: InspectionIn, kind: str) -> Any:
         note=data.note,
     )
     test, duplicate = roadside.record_test(test_in, principal)
-    transaction.commit()
     return jsonify(roadside.test_json(test, duplicate=duplicate)), 200 if duplicate else 201
 
 
@@ -294,7 +292,6 @@ def post_capture() -> Any:
         ),
         principal,
     )
-    transaction.commit()
     return jsonify(captures.capture_json(capture, duplicate=duplicate)), 200 if duplicate else 201
 
 
@@ -338,7 +335,6 @@ def review_capture(capture_id: int) -> Any:
     principal = principal_or_401()
     data = json_body(ReviewIn)
     capture = captures.review_capture(capture_id, data.decision, data.note, principal)
-    transaction.commit()
     return jsonify(captures.capture_json(capture))
 
 
@@ -353,7 +349,6 @@ def post_repair() -> Any:
     principal = principal_or_401()
     data = json_body(RepairIn)
     repair, duplicate = repairs.record_repair(repairs.RepairIn(**data.model_dump()), principal)
-    transaction.commit()
     return jsonify(repairs.repair_json(repair, duplicate=duplicate)), 200 if duplicate else 201
 
 
@@ -403,7 +398,6 @@ def post_rule_change() -> Any:
     principal = principal_or_401()
     data = json_body(RuleChangeIn)
     change = rules.change_rules(data.document, data.effective_from, data.note, principal.name)
-    transaction.commit()
     return jsonify(rules.change_json(change)), 201
 
 
@@ -417,5 +411,4 @@ def post_rule_change() -> Any:
 def withdraw_rule_change(change_id: int) -> Any:
     principal = principal_or_401()
     change = rules.withdraw_change(change_id, principal.name)
-    transaction.commit()
     return jsonify(rules.change_json(change))

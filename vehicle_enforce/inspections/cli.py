@@ -31,6 +31,7 @@ def stations() -> None:
 @click.option("--location")
 @click.option("--calibration-valid-until", type=click.DateTime(formats=["%Y-%m-%d"]))
 @with_appcontext
+@transaction.atomic()
 def create_station(
     code: str,
     kind: str,
@@ -46,7 +47,6 @@ def create_station(
         )
     except ServiceError as exc:
         raise click.ClickException(exc.message) from None
-    transaction.commit()
     click.echo(f"created station {station.code} ({station.kind})")
 
 
@@ -64,6 +64,7 @@ def list_stations() -> None:
 @click.option("--model")
 @click.option("--calibration-valid-until", type=click.DateTime(formats=["%Y-%m-%d"]))
 @with_appcontext
+@transaction.atomic()
 def add_device(station: str, code: str, model: str | None, calibration_valid_until: datetime | None) -> None:
     """Register a device at a station."""
     valid = calibration_valid_until.date() if calibration_valid_until else None
@@ -71,7 +72,6 @@ def add_device(station: str, code: str, model: str | None, calibration_valid_unt
         station_services.add_device(station=station, code=code, model=model, calibration_valid_until=valid)
     except ServiceError as exc:
         raise click.ClickException(exc.message) from None
-    transaction.commit()
     click.echo(f"added device {code} at {station}")
 
 
@@ -80,13 +80,13 @@ def add_device(station: str, code: str, model: str | None, calibration_valid_unt
 @click.option("--device", help="A device code; without it the station's own calibration is set")
 @click.option("--valid-until", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
 @with_appcontext
+@transaction.atomic()
 def calibrate(station: str, device: str | None, valid_until: datetime) -> None:
     """Record a calibration: passes measured after its last valid day are invalid."""
     try:
         station_services.set_calibration(station=station, device=device, valid_until=valid_until.date())
     except ServiceError as exc:
         raise click.ClickException(exc.message) from None
-    transaction.commit()
     click.echo(f"calibration of {device or station} valid until {valid_until:%Y-%m-%d}")
 
 
@@ -99,6 +99,7 @@ def calibrate(station: str, device: str | None, valid_until: datetime) -> None:
 @click.option("--speed-unit", type=click.Choice(["km/h", "m/s"]), help="hj845-csv: unit of the speed column")
 @click.option("--encoding", help="hj845-csv: file encoding (default: detect UTF-8 / GBK)")
 @with_appcontext
+@transaction.atomic()  # the importer checkpoints each batch; this commits the last
 def import_remote_sensing(
     file: Path,
     fmt: str,

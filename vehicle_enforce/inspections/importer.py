@@ -53,7 +53,7 @@ def import_file(
     def flush() -> None:
         items = [PassIn(i, record=rec) for i, (_, rec) in enumerate(batch)]
         results = store_passes(items)
-        transaction.commit()
+        transaction.checkpoint()  # each batch is durable: an interrupted import is simply rerun
         for (row_number, rec), result in zip(batch, results, strict=True):
             if "error" in result:  # invalid, or a conflict with a stored pass of other content
                 counts["rejected"] += 1

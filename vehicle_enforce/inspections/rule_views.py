@@ -17,7 +17,6 @@ from werkzeug.datastructures import MultiDict
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
-from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import ServiceError
 from vehicle_enforce.core.forms import FormError, refused_to_flash
 from vehicle_enforce.core.timeutil import format_local, local_day, now_utc
@@ -71,7 +70,6 @@ def change() -> Any:
     except ValueError:
         raise FormError("请填写生效日期") from None
     rules.change_rules(PARSERS[section](form), effective_from, reason, principal.name)
-    transaction.commit()
     flash(f"已保存{SECTIONS[section]}的修改，自 {effective_from.isoformat()} 起生效", "info")
     return redirect(url_for("rule_pages.settings", on=effective_from.isoformat()))
 
@@ -83,7 +81,6 @@ def withdraw(change_id: int) -> Any:
     principal = current_principal()
     assert principal is not None
     change = rules.withdraw_change(change_id, principal.name)
-    transaction.commit()
     flash(f"已撤回自 {change.effective_from.isoformat()} 起生效的修改", "info")
     return redirect(url_for("rule_pages.settings"))
 

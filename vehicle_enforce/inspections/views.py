@@ -13,7 +13,6 @@ from plates import normalize_plate
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
-from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import BadRequest, ServiceError
 from vehicle_enforce.core.forms import FormInvalid, parse_form
 from vehicle_enforce.core.inputs import MAX_DB_INT, db_int
@@ -66,7 +65,6 @@ def roadside_test() -> Any:
             data = _test_from_form(form, principal.name)
             data.photos, data.plate_read = photos, plate_read
             test, _ = roadside.record_test(data, principal)
-            transaction.commit()
             result = roadside.test_json(test)
             history = _history(test.vehicle_id)
             saved = {"photo": bool(photos), "plate_read": plate_read}
@@ -267,7 +265,6 @@ def black_smoke() -> Any:
                 {"decision": "审核结论", "note": "备注"},
             )
             captures.review_capture(int(capture_id), review.decision, review.note, principal)
-            transaction.commit()
             flash("审核结果已保存", "info")
         except ServiceError as exc:
             db.session.rollback()

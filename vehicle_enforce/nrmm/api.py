@@ -12,7 +12,6 @@ from sqlalchemy import select
 from vehicle_enforce.auth import scope
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.principal import api_access, principal_or_401
-from vehicle_enforce.core import transaction
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.openapi import Out, Page, json_body, operation, query_args
@@ -132,7 +131,6 @@ def register() -> Any:
     data = json_body(MachineIn)
     _site_in_scope(principal, data.site_id)
     machine = services.register_machine(data.model_dump(), principal)
-    transaction.commit()
     return jsonify(services.machine_json(machine)), 201
 
 
@@ -179,7 +177,6 @@ def add_site() -> Any:
     principal = principal_or_401()
     data = json_body(SiteIn)
     site = services.add_site(data.model_dump(), actor=principal)
-    transaction.commit()
     return jsonify(services.site_json(site)), 201
 
 
@@ -205,7 +202,6 @@ def create_plan() -> Any:
     principal = principal_or_401()
     data = json_body(PlanIn)
     plan = services.create_plan(data.month, data.seed, data.share, principal)
-    transaction.commit()
     return jsonify(services.plan_json(plan, principal, items=True)), 201
 
 
@@ -228,7 +224,6 @@ def get_plan(month: str) -> Any:
 def not_found(item_id: int) -> Any:
     principal = principal_or_401()
     item = services.mark_not_found(item_id, principal)
-    transaction.commit()
     return jsonify({"id": item.id, "status": item.status})
 
 
@@ -254,5 +249,4 @@ def record_check() -> Any:
     principal = principal_or_401()
     data = json_body(SpotCheckIn)
     check = services.record_spot_check(data.model_dump(), principal)
-    transaction.commit()
     return jsonify(services.spot_check_json(check)), 201

@@ -18,6 +18,7 @@ from vehicle_enforce.nrmm import importer
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--errors-out", type=click.Path(dir_okay=False, path_type=Path), help="CSV of rejected rows")
 @with_appcontext
+@transaction.atomic()
 def import_nrmm(file: Path, errors_out: Path | None) -> None:
     """Import a machinery survey spreadsheet (CSV or XLSX), upserting by PIN."""
     try:
@@ -30,5 +31,4 @@ def import_nrmm(file: Path, errors_out: Path | None) -> None:
             )
     except ServiceError as exc:
         raise click.ClickException(f"{exc.message}: {exc.fields}") from None
-    transaction.commit()
     click.echo(f"read {result.read}, created {result.created}, updated {result.updated}, rejected {result.rejected}")

@@ -16,7 +16,6 @@ from vehicle_enforce.auth import scope
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
-from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import ServiceError
 from vehicle_enforce.core.forms import FormError, parse_form, refused_to_flash
 from vehicle_enforce.core.inputs import db_int
@@ -75,7 +74,6 @@ def draw_plan() -> Any:
     principal = current_principal()
     assert principal is not None
     plan = services.create_plan(_month(), None, 0.10, principal)
-    transaction.commit()
     flash(f"已生成 {plan.month} 抽测计划：抽取 {len(plan.items)} 台，随机种子 {plan.seed}", "info")
     return redirect(url_for("nrmm_pages.registry"))
 
@@ -87,7 +85,6 @@ def not_found(item_id: int) -> Any:
     principal = current_principal()
     assert principal is not None
     item = services.mark_not_found(item_id, principal)
-    transaction.commit()
     flash(f"已记录机械 {item.machine_id} 现场未找到", "info")
     return redirect(url_for("nrmm_pages.registry"))
 
@@ -99,7 +96,6 @@ def spot_check() -> Any:
     principal = current_principal()
     assert principal is not None
     check = services.record_spot_check(_spot_check_fields(request.form), principal)
-    transaction.commit()
     verdict = {"pass": "合格", "exceed": "超标", "invalid": "无效"}.get(check.verdict, check.verdict)
     flash(f"已保存抽测结果：{verdict}" + ("，存在违法行为，请依法处罚" if check.violations else ""), "info")
     return redirect(url_for("nrmm_pages.registry") + "#checks")

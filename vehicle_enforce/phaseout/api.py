@@ -14,7 +14,6 @@ from vehicle_enforce.auth import scope
 from vehicle_enforce.auth.models import Department
 from vehicle_enforce.auth.principal import api_access, principal_or_401
 from vehicle_enforce.auth.services import township_by_name_or_code
-from vehicle_enforce.core import transaction
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Forbidden
 from vehicle_enforce.core.openapi import Out, Page, json_body, operation, query_args
@@ -198,7 +197,6 @@ def set_quotas() -> Any:
         starts_on=data.starts_on,
         milestones=[(m.due, m.percent) for m in data.milestones] if data.milestones is not None else None,
     )
-    transaction.commit()
     return jsonify(_quotas_json(period))
 
 
@@ -228,7 +226,6 @@ def record_action() -> Any:
         ),
         actor=principal,
     )
-    transaction.commit()
     return jsonify(actions.action_json(action)), 201 if created else 200
 
 
@@ -354,5 +351,4 @@ def handle_seen_again(alert_id: int) -> Any:
     principal = principal_or_401()
     data = json_body(HandleIn)
     alert = sightings.handle_alert(alert_id, data.note, actor=principal)
-    transaction.commit()
     return jsonify(sightings.alert_json(alert))

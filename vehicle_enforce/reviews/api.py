@@ -9,7 +9,6 @@ from pydantic import Field
 
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.principal import api_access, principal_or_401
-from vehicle_enforce.core import transaction
 from vehicle_enforce.core.openapi import Out, json_body, operation, query_args
 from vehicle_enforce.core.pagination import PageQuery, page, page_json
 from vehicle_enforce.core.schemas import Schema
@@ -111,5 +110,4 @@ def decide(review_id: int) -> Any:
         plate=data.plate,
         plate_color=data.plate_color,
     )
-    transaction.commit()
     return jsonify(services.review_json(review))

@@ -10,7 +10,6 @@ from sqlalchemy import select
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
-from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import ServiceError
 from vehicle_enforce.extensions import db
 from vehicle_enforce.reviews import services
@@ -47,7 +46,6 @@ def reviews_page() -> Any:
                 plate=form.get("plate") or None,
                 plate_color=form.get("plate_color") or None,
             )
-            transaction.commit()
             what = f"{services.KIND_ZH.get(review.record_kind)} {review.plate or '无车牌'}"
             flash(f"{ACTION_DONE_ZH.get(action, '已处理')}：{what}", "info")
         except ServiceError as exc:

@@ -15,7 +15,6 @@ from flask import Blueprint, jsonify, request
 from vehicle_enforce.auth import privacy
 from vehicle_enforce.auth.models import Department
 from vehicle_enforce.auth.principal import api_access
-from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import BadRequest
 from vehicle_enforce.core.openapi import Out, Page, json_body, operation, query_args
 from vehicle_enforce.core.pagination import page_json
@@ -108,7 +107,6 @@ def register_vehicle() -> Any:
     data = json_body(VehicleIn)
     result = services.register_vehicle(data)
     body = vehicle_json(result.vehicle)
-    transaction.commit()
     return jsonify({**body, "created": result.created, "changed": sorted(result.changes)}), (
         201 if result.created else 200
     )

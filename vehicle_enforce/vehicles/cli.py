@@ -15,7 +15,6 @@ from flask.cli import with_appcontext
 from vehicle_enforce.core import actors, transaction
 from vehicle_enforce.core.errors import ServiceError
 from vehicle_enforce.core.imports import progress_bar
-from vehicle_enforce.extensions import db
 from vehicle_enforce.vehicles import importer
 
 import_group = click.Group("import", help="Import files from other systems (vehicle registry, ...).")
@@ -37,6 +36,7 @@ import_group = click.Group("import", help="Import files from other systems (vehi
 @click.option("--dry-run", is_flag=True, help="Check every row and write the error report, but store nothing.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
 @with_appcontext
+@transaction.atomic()
 def import_vehicles(
     file: Path, mapping: Path | None, encoding: str, errors_out: Path | None, dry_run: bool, progress: bool | None
 ) -> None:
@@ -48,12 +48,9 @@ def import_vehicles(
                 file, mapping=mapping, encoding=encoding, errors_out=errors_out, progress=bar.update, actor=actor
             )
         except ServiceError as exc:
-            db.session.rollback()
-            raise click.ClickException(exc.message) from None
+            raise click.ClickException(exc.message) from None  # @atomic rolls back
     if dry_run:
-        db.session.rollback()
-    else:
-        transaction.commit()
+        transaction.rollback()
     verb = "checked (dry run, nothing stored)" if dry_run else "imported"
     click.echo(
         f"{verb} {report.rows} rows: {report.created} created, {report.updated} updated, "

@@ -17,11 +17,10 @@ from typing import Any
 
 from flask import current_app
 
-from vehicle_enforce.core import imports, jobs, tasks
+from vehicle_enforce.core import imports, jobs, tasks, transaction
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.timeutil import now_utc
-from vehicle_enforce.extensions import db
 from vehicle_enforce.vehicles import importer
 
 SUFFIXES = (".csv", ".xlsx")
@@ -110,14 +109,14 @@ def import_upload(run_id: str, user_id: int | None, user_name: str, department: 
             actor=Actor("user", user_id, user_name, department),
         )
     except imports.ImportRefused as exc:
-        db.session.rollback()  # a malformed file imports nothing, not even the chunks before the fault
+        transaction.rollback()  # a malformed file imports nothing, not even the chunks before the fault
         _write_progress(run_id, status="refused", problem=exc.message, reason=next(iter(exc.fields.values()), None))
         return read_progress(run_id)
     except Exception as exc:
         _write_progress(run_id, status="failed", problem=type(exc).__name__)
         raise
-    # The task is the transaction boundary: commit before telling the page the rows are in.
-    db.session.commit()
+    # Commit before telling the page the rows are in (the job runner's own commit would come after).
+    transaction.checkpoint()
     result = report.as_dict()
     result["errors_path"] = bool(report.errors_path)
     return _write_progress(run_id, status="done", done=report.rows, total=report.rows, report=result)

@@ -9,7 +9,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
-from vehicle_enforce.core import transaction
 from vehicle_enforce.core.errors import NotFound, ServiceError
 from vehicle_enforce.vehicles import import_runs
 
@@ -33,8 +32,6 @@ def upload() -> Any:
                 "error",
             )
             return render_template("vehicles/import.html"), 422
-        # Commit runs the queued import: inline without a broker (the redirect waits for it), else on a worker.
-        transaction.commit()
         return redirect(url_for("vehicle_pages.import_status", run_id=run_id))
     return render_template("vehicles/import.html")
 
