@@ -183,8 +183,9 @@ vehicle_retired = Signal(
 
 vehicle_history_wanted = Signal(
     "vehicle-history-wanted",
-    doc="A vehicle's history page is built. sender: the domain; vehicle_id: int. Each receiver returns "
-    "its sections, {name: value}.",
+    doc="A vehicle's history page is built. sender: the domain; vehicle_id: int; viewer: the Actor it is "
+    "shown to (a station sees less of other stations' evidence). Each receiver returns its sections, "
+    "{name: value}.",
 )
 
 inbox_wanted = Signal(

@@ -217,7 +217,7 @@ def test_history_receivers_add_sections(client, auth_headers):
 
     vid = client.post("/api/v1/vehicles", json=body(), headers=auth_headers("environment")).json["id"]
 
-    def inspections(_sender, *, vehicle_id):
+    def inspections(_sender, *, vehicle_id, viewer):
         return {"inspections": [{"vehicle_id": vehicle_id, "verdict": "exceed"}]}
 
     with signals.vehicle_history_wanted.connected_to(inspections):

@@ -19,9 +19,9 @@ from sqlalchemy import Select, func, or_, select
 
 from vehicle_enforce import signals
 from vehicle_enforce.auth.models import Department
-from vehicle_enforce.auth.principal import current_principal
 from vehicle_enforce.blacklist.models import BlacklistEntry, WithdrawnPass
 from vehicle_enforce.core import audit
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
 from vehicle_enforce.core.timeutil import SHANGHAI, format_local, local_day, now_utc
 from vehicle_enforce.extensions import db
@@ -454,11 +454,11 @@ def entry_json(entry: BlacklistEntry) -> dict[str, Any]:
     }
 
 
-def vehicle_history(vehicle_id: int) -> dict[str, Any]:
+def vehicle_history(vehicle_id: int, viewer: Actor) -> dict[str, Any]:
     entries = db.session.scalars(
         select(BlacklistEntry).where(BlacklistEntry.vehicle_id == vehicle_id).order_by(BlacklistEntry.id)
     )
-    own = _callers_station()
+    own = _viewers_station(viewer)
     return {"blacklist": [entry_for_station(entry_json(e), own) for e in entries]}
 
 
@@ -467,13 +467,11 @@ OTHER_STATION_REASON = "列入依据含其他站点的检测记录，详情请�
 OTHER_STATION_KEEP = ("source", "measured_at", "exceeded", "limit_set")
 
 
-def _callers_station() -> str | None:
-    """The calling station's code; None when the caller is not a station (it sees every evidence text)."""
-
-    principal = current_principal()
-    if principal is None or principal.department != Department.station:
+def _viewers_station(viewer: Actor) -> str | None:
+    """The viewing station's code; None when the viewer is not a station (it sees every evidence text)."""
+    if viewer.department != Department.station:
         return None
-    station = db.session.get(Station, principal.station_id) if principal.station_id else None
+    station = db.session.get(Station, viewer.station_id) if viewer.station_id else None
     return station.code if station is not None else ""
 
 

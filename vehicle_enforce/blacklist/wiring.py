@@ -9,6 +9,7 @@ from flask import Flask
 
 from vehicle_enforce import signals
 from vehicle_enforce.blacklist import services
+from vehicle_enforce.core.actors import Actor
 
 
 def init_app(_app: Flask) -> None:
@@ -21,5 +22,5 @@ def apply_listing_rule(_sender: str, *, verdicts: Sequence[signals.VerdictEvent]
     services.on_verdicts(verdicts)
 
 
-def history(_sender: str, *, vehicle_id: int) -> dict[str, Any]:
-    return services.vehicle_history(vehicle_id)
+def history(_sender: str, *, vehicle_id: int, viewer: Actor) -> dict[str, Any]:
+    return services.vehicle_history(vehicle_id, viewer)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from vehicle_enforce import signals
 from vehicle_enforce.blacklist.models import BlacklistEntry
 from vehicle_enforce.cases import feed, services, withdrawn
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.db import listen
 
 
@@ -65,5 +66,5 @@ def record_repair(_sender: str, *, repair: Any) -> None:
     services.repair_posted(repair)
 
 
-def history(_sender: str, *, vehicle_id: int) -> dict[str, Any]:
+def history(_sender: str, *, vehicle_id: int, viewer: Actor) -> dict[str, Any]:
     return services.vehicle_history(vehicle_id)

@@ -13,6 +13,7 @@ from plates import normalize_plate
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import BadRequest, ServiceError
 from vehicle_enforce.core.forms import FormInvalid, parse_form
 from vehicle_enforce.core.inputs import MAX_DB_INT, db_int
@@ -66,7 +67,7 @@ def roadside_test() -> Any:
             data.photos, data.plate_read = photos, plate_read
             test, _ = roadside.record_test(data, principal)
             result = roadside.test_json(test)
-            history = _history(test.vehicle_id)
+            history = _history(test.vehicle_id, principal)
             saved = {"photo": bool(photos), "plate_read": plate_read}
             form["photo_token"] = ""
         except FormInvalid as exc:
@@ -219,11 +220,11 @@ def _report_number() -> str:
     return "WEB-" + datetime.now(SHANGHAI).strftime("%Y%m%d%H%M%S%f")[:-3]
 
 
-def _history(vehicle_id: int | None) -> dict[str, Any] | None:
+def _history(vehicle_id: int | None, viewer: Actor) -> dict[str, Any] | None:
     if vehicle_id is None:
         return None
 
-    return vehicle_services.vehicle_history(vehicle_id)
+    return vehicle_services.vehicle_history(vehicle_id, viewer)
 
 
 @bp.get("/passes")

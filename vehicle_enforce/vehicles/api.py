@@ -14,7 +14,7 @@ from flask import Blueprint, jsonify, request
 
 from vehicle_enforce.auth import privacy
 from vehicle_enforce.auth.models import Department
-from vehicle_enforce.auth.principal import api_access
+from vehicle_enforce.auth.principal import api_access, principal_or_401
 from vehicle_enforce.core.errors import BadRequest
 from vehicle_enforce.core.openapi import Out, Page, json_body, operation, query_args
 from vehicle_enforce.core.pagination import page_json
@@ -133,8 +133,9 @@ def list_vehicles() -> Any:
     resp={200: VehicleOut},
 )
 def get_vehicle(vehicle_id: int) -> Any:
+    principal = principal_or_401()
     vehicle = services.get_vehicle(vehicle_id)
-    return jsonify({**vehicle_json(vehicle), "history": services.vehicle_history(vehicle.id)})
+    return jsonify({**vehicle_json(vehicle), "history": services.vehicle_history(vehicle.id, principal)})
 
 
 @bp.post("/vehicles/match")

@@ -18,6 +18,7 @@ from vehicle_enforce.auth import privacy, scope
 from vehicle_enforce.auth.models import Township
 from vehicle_enforce.auth.services import township_by_name_or_code
 from vehicle_enforce.core import audit
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.pagination import page
 from vehicle_enforce.extensions import db
@@ -271,14 +272,14 @@ def _query_colour(value: str) -> str:
         raise Invalid("unknown plate colour", {"plate_color": str(exc)}) from None
 
 
-def vehicle_history(vehicle_id: int) -> dict[str, Any]:
+def vehicle_history(vehicle_id: int, viewer: Actor) -> dict[str, Any]:
     """Merge the history sections other domains answer (`signals.vehicle_history_wanted`).
 
     Each domain's receiver returns its sections, e.g. `{"blacklist": [...]}`; vehicles imports none of
     them, so the dependency points the right way.
     """
     sections: dict[str, Any] = {}
-    for part in signals.answers(signals.vehicle_history_wanted, "vehicles", vehicle_id=vehicle_id):
+    for part in signals.answers(signals.vehicle_history_wanted, "vehicles", vehicle_id=vehicle_id, viewer=viewer):
         sections.update(part)
     return sections
 
