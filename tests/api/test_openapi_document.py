@@ -29,6 +29,20 @@ def test_the_document_is_valid_openapi_3_1(spec: dict[str, Any]) -> None:
     validate(spec)  # raises on the first structural or schema error
 
 
+def test_every_app_built_in_one_process_serves_the_same_valid_document(app_config: dict[str, Any]) -> None:
+    """A second app (a worker beside the web app, the tests' two backends) must not get a broken document."""
+    from vehicle_enforce import create_app
+
+    documents = []
+    for _ in range(2):
+        with create_app(dict(app_config)).test_client() as client:
+            response = client.get("/api/v1/openapi.json")
+            assert response.status_code == 200
+            documents.append(response.get_json())
+    validate(documents[1])
+    assert documents[0] == documents[1]
+
+
 def test_every_route_is_documented_with_openapi_path_syntax(spec: dict[str, Any], app: Any) -> None:
     documented = {(path, method) for path, method, _ in _operations(spec)}
     for rule in app.url_map.iter_rules():

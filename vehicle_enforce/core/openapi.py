@@ -248,8 +248,15 @@ def _path_parameters(rule: Any) -> list[dict[str, Any]]:
 
 def build_spec(app: Flask) -> dict[str, Any]:
     """The OpenAPI 3.1 document of every route under /api/v1 (and /healthz)."""
-    with app.app_context():
-        generated = copy.deepcopy(spec._generate_spec())
+    # spectree lifts nested models out of `$defs` by deleting them from its own model store, so a second
+    # generation (a second app in one process: tests, `create_app` twice) would point at schemas that no
+    # longer exist. Generate from a copy of the store and put the untouched store back.
+    models = copy.deepcopy(spec.models)
+    try:
+        with app.app_context():
+            generated = copy.deepcopy(spec._generate_spec())
+    finally:
+        spec.models = models
     components: dict[str, Any] = dict(generated["components"]["schemas"])
     components["Error"] = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
     components.update(components["Error"].pop("$defs", {}))
