@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import timedelta
+from typing import ParamSpec
 
 import click
 from flask.cli import with_appcontext
@@ -15,12 +18,26 @@ from vehicle_enforce.core.errors import ServiceError
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
 
+P = ParamSpec("P")
 DEPARTMENTS = click.Choice([d.value for d in Department])
 
 
 def _fail(exc: ServiceError) -> None:
     detail = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
     raise click.ClickException(f"{exc.message}" + (f" ({detail})" if detail else ""))
+
+
+def _refusals(command: Callable[P, None]) -> Callable[P, None]:
+    """A service refusal ends the command with its message and fields (exit status 1)."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            command(*args, **kwargs)
+        except ServiceError as exc:
+            _fail(exc)
+
+    return run
 
 
 @click.group("users")
@@ -36,17 +53,14 @@ def users() -> None:
 @click.option("--township", help="Township name or code (required for township accounts).")
 @click.option("--station", help="Station code (required for station operators).")
 @with_appcontext
+@_refusals
 @transaction.atomic()
 def create_user(
     username: str, password: str, department: str, display_name: str | None, township: str | None, station: str | None
 ) -> None:
-    try:
-        user = services.create_user(
-            username, password, department, display_name=display_name, township=township, station=station
-        )
-    except ServiceError as exc:
-        _fail(exc)
-        return
+    user = services.create_user(
+        username, password, department, display_name=display_name, township=township, station=station
+    )
     click.echo(f"created user {user.username} ({user.department})")
 
 
@@ -54,41 +68,32 @@ def create_user(
 @click.option("--username", required=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @with_appcontext
+@_refusals
 @transaction.atomic()
 def set_password(username: str, password: str) -> None:
     """Change a password; the account's open page sessions end."""
-    try:
-        services.set_password(services.user_by_username(username), password)
-    except ServiceError as exc:
-        _fail(exc)
-        return
+    services.set_password(services.user_by_username(username), password)
     click.echo(f"password of {username} changed; its sessions have ended")
 
 
 @users.command("disable")
 @click.argument("username")
 @with_appcontext
+@_refusals
 @transaction.atomic()
 def disable_user(username: str) -> None:
     """Disable an account: it can no longer log in and its open sessions end."""
-    try:
-        services.set_active(services.user_by_username(username), False)
-    except ServiceError as exc:
-        _fail(exc)
-        return
+    services.set_active(services.user_by_username(username), False)
     click.echo(f"user {username} disabled; its sessions have ended")
 
 
 @users.command("enable")
 @click.argument("username")
 @with_appcontext
+@_refusals
 @transaction.atomic()
 def enable_user(username: str) -> None:
-    try:
-        services.set_active(services.user_by_username(username), True)
-    except ServiceError as exc:
-        _fail(exc)
-        return
+    services.set_active(services.user_by_username(username), True)
     click.echo(f"user {username} enabled")
 
 
@@ -104,6 +109,7 @@ def tokens() -> None:
 @click.option("--station", help="Station code (required for station tokens).")
 @click.option("--expires-days", type=click.IntRange(1, 3650), help="Days until the token stops working.")
 @with_appcontext
+@_refusals
 @transaction.atomic()
 def create_token(
     department: str, name: str, township: str | None, station: str | None, expires_days: int | None
@@ -111,11 +117,7 @@ def create_token(
     """Create a token; its secret is printed once, as the last line."""
 
     expires_at = now_utc() + timedelta(days=expires_days) if expires_days else None
-    try:
-        issued = services.create_token(name, department, township=township, station=station, expires_at=expires_at)
-    except ServiceError as exc:
-        _fail(exc)
-        return
+    issued = services.create_token(name, department, township=township, station=station, expires_at=expires_at)
     click.echo(f"token {issued.token.id} '{name}' for {department} created; store it now, it is not shown again:")
     click.echo(issued.secret)
 
@@ -133,12 +135,10 @@ def list_tokens() -> None:
 @tokens.command("revoke")
 @click.argument("token_id", type=int)
 @with_appcontext
+@_refusals
 @transaction.atomic()
 def revoke_token(token_id: int) -> None:
-    try:
-        services.revoke_token(token_id)
-    except ServiceError as exc:
-        _fail(exc)
+    services.revoke_token(token_id)
     click.echo(f"token {token_id} revoked")
 
 
