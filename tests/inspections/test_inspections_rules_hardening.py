@@ -120,7 +120,7 @@ def test_rules_page_refuses_non_finite_and_out_of_range_numbers(app: Any, make_p
             },
             follow_redirects=True,
         )
-        assert res.status_code == 200 and '<div class="flash error">' in res.get_data(as_text=True), value
+        assert res.status_code == 422 and '<div class="flash error">' in res.get_data(as_text=True), value
     for days in ("0", "731", "nan"):
         res = client.post(
             "/ops/rules/changes",

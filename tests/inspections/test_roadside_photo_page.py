@@ -43,7 +43,7 @@ def field(html, name):
     return found.group(1) if found else None
 
 
-def save(client, plate, colour, token, **extra):
+def save(client, plate, colour, token, status=200, **extra):
     data = {
         "action": "save",
         "station": "JC-RD-01",
@@ -56,7 +56,7 @@ def save(client, plate, colour, token, **extra):
         **extra,
     }
     response = client.post(PAGE, data=data, content_type="multipart/form-data")
-    assert response.status_code == 200
+    assert response.status_code == status
     return response.get_data(as_text=True)
 
 
@@ -95,9 +95,9 @@ def test_a_photo_token_works_only_for_who_uploaded_it(operator, photo):
     token = field(read(operator("luce"), content), "photo_token")
     other = operator("zhandian")
 
-    html = save(other, plate, colour, token)
+    html = save(other, plate, colour, token, status=400)  # refused: the page is drawn again, with why
     assert "检测记录未保存" in html and "请重新上传照片" in html
-    html = save(other, plate, colour, token[:-4] + "AAAA")
+    html = save(other, plate, colour, token[:-4] + "AAAA", status=400)
     assert "检测记录未保存" in html
     from vehicle_enforce.extensions import db
     from vehicle_enforce.inspections.models import RoadsideTest

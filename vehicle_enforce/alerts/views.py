@@ -19,13 +19,22 @@ from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.models import Township
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
-from vehicle_enforce.core.errors import ServiceError
-from vehicle_enforce.core.forms import FormError, parse_form, refused_to_flash
+from vehicle_enforce.core.forms import field_refused, parse_form, refused_redraws
 from vehicle_enforce.core.timeutil import format_local, from_local_input, now_utc
 from vehicle_enforce.extensions import db
 
 bp = Blueprint("alert_pages", __name__, url_prefix="/ops/alerts")
 ACTION_DONE = {"lift": "已解除预警", "extend": "已延长预警", "upgrade": "已升级预警"}
+
+#: The page's names for the fields the schema may refuse.
+FIELD_LABELS = {
+    "level": "预警级别",
+    "starts_at": "开始时间",
+    "ends_at": "结束时间",
+    "townships": "乡镇",
+    "action": "操作",
+    "notice_no": "通告文号",
+}
 
 
 @bp.get("/")
@@ -52,7 +61,7 @@ def alerts() -> Any:
 
 @bp.post("/")
 @page_access(D.environment)
-@refused_to_flash("预警未发布", lambda exc: _zh(exc), "alert_pages.alerts")
+@refused_redraws(alerts, "预警未发布", FIELD_LABELS)
 def issue() -> Any:
     principal = current_principal()
     assert principal is not None
@@ -61,8 +70,8 @@ def issue() -> Any:
         AlertIn,
         {
             "level": form.get("level", ""),
-            "starts_at": _local_time(form.get("starts_at"), "开始时间"),
-            "ends_at": _local_time(form.get("ends_at"), "结束时间"),
+            "starts_at": _local_time(form.get("starts_at"), "starts_at"),
+            "ends_at": _local_time(form.get("ends_at"), "ends_at"),
             "townships": form.getlist("townships") or None,
             "notice_no": (form.get("notice_no") or "").strip() or None,
         },
@@ -77,12 +86,12 @@ def issue() -> Any:
 
 @bp.post("/<int:alert_id>/actions")
 @page_access(D.environment)
-@refused_to_flash("操作未完成", lambda exc: _zh(exc), "alert_pages.alerts")
+@refused_redraws(alerts, "操作未完成", FIELD_LABELS)
 def act(alert_id: int) -> Any:
     principal = current_principal()
     assert principal is not None
     form = request.form
-    ends_at = _local_time(form.get("ends_at"), "结束时间") if form.get("ends_at") else None
+    ends_at = _local_time(form.get("ends_at"), "ends_at") if form.get("ends_at") else None
     data = parse_form(
         AlertAction,
         {"action": form.get("action", ""), "level": form.get("level") or None, "ends_at": ends_at},
@@ -94,34 +103,12 @@ def act(alert_id: int) -> Any:
     return redirect(url_for("alert_pages.alerts"))
 
 
-#: The page's names for the fields the schema may refuse.
-FIELD_LABELS = {
-    "level": "预警级别",
-    "starts_at": "开始时间",
-    "ends_at": "结束时间",
-    "townships": "乡镇",
-    "action": "操作",
-}
-
-
-def _local_time(value: str | None, what: str) -> datetime:
+def _local_time(value: str | None, field: str) -> datetime:
     """A `datetime-local` form value, read as Asia/Shanghai wall-clock time."""
     try:
         return from_local_input(value or "")
     except ValueError:
-        raise FormError(f"请填写{what}") from None
-
-
-def _zh(exc: Exception) -> str:
-    if not isinstance(exc, ServiceError):
-        return str(exc)  # a FormError says what to fix
-    field = next(iter(exc.fields), "")
-    return {
-        "level": "预警级别有误（升级须高于当前级别）",
-        "ends_at": "结束时间须晚于开始时间（延长须晚于当前结束时间）",
-        "action": "该预警已结束或已解除" if exc.status == 409 else "未知操作",
-        "notice_no": "通告文号不能超过64个字符",
-    }.get(field, "预警不存在" if exc.status == 404 else "请求有误")
+        raise field_refused(field, f"请填写{FIELD_LABELS[field]}", FIELD_LABELS[field]) from None
 
 
 def _row(a: Alert, names: dict[int, str], now: datetime, in_force: list[Alert]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Any
 
-from flask import Blueprint, flash, render_template, request
+from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
 from vehicle_enforce.auth.models import Department as D
@@ -14,47 +14,54 @@ from vehicle_enforce.auth.principal import current_principal
 from vehicle_enforce.blacklist import answers, hotlist, services
 from vehicle_enforce.blacklist.api import BatchCheck
 from vehicle_enforce.blacklist.models import BlacklistEntry, HotlistLookup, HotlistRead
-from vehicle_enforce.core.forms import FormInvalid, parse_form
+from vehicle_enforce.core.forms import FormInvalid, parse_form, refused_redraws
 from vehicle_enforce.core.timeutil import SHANGHAI, local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.vehicles.models import PLATE_COLOR_ZH
 
 bp = Blueprint("police_pages", __name__, url_prefix="/ops/police")
+LABELS_ZH = {"plate": "号牌号码", "plate_color": "号牌颜色", "reason": "查询事由"}
 
 
-@bp.route("/hotlist", methods=["GET", "POST"])
+@bp.get("/hotlist")
 @page_access(D.police)
 def hotlist_page() -> Any:
-    result = None
-    form = {"plate": "", "plate_color": "yellow", "reason": ""}
-    if request.method == "POST":
-        form = {k: request.form.get(k, "").strip() for k in form}
-        problem = hotlist.plate_problem(form["plate"]) if form["plate"] else None
-        if not form["plate"] or not form["reason"]:
-            flash("请填写号牌号码和查询事由", "error")
-        elif problem is not None:
-            flash(problem, "error")
-        else:
-            principal = current_principal()
-            assert principal is not None
+    return _hotlist_page(None)
 
-            try:  # the API's own schema for hotlist checks: plate colours, lengths
-                data = parse_form(
-                    BatchCheck,
-                    {"reads": [{"plate": form["plate"], "plate_color": form["plate_color"] or None}]}
-                    | {"reason": form["reason"]},
-                    {"reads.0.plate": "号牌号码", "reads.0.plate_color": "号牌颜色", "reason": "查询事由"},
-                )
-            except FormInvalid as exc:
-                flash(f"未查询：{exc}", "error")
-            else:
-                read = data.reads[0]
-                [result] = hotlist.check(
-                    [hotlist.Read(read.plate, read.plate_color)], principal, reason=data.reason, mode="single"
-                )
+
+@bp.post("/hotlist")
+@page_access(D.police)
+@refused_redraws(hotlist_page, "未查询", LABELS_ZH)
+def check_plate() -> Any:
+    """One lookup, recorded with its reason (the API's own schema for hotlist checks: colours, lengths)."""
+    principal = current_principal()
+    assert principal is not None
+    form = _form()
+    problems = {k: "必填" for k in ("plate", "reason") if not form[k]}
+    if form["plate"] and (problem := hotlist.plate_problem(form["plate"])) is not None:
+        problems["plate"] = problem
+    if problems:
+        raise FormInvalid(problems, LABELS_ZH)
+    data = parse_form(
+        BatchCheck,
+        {"reads": [{"plate": form["plate"], "plate_color": form["plate_color"] or None}], "reason": form["reason"]},
+        {"reads.0.plate": "号牌号码", "reads.0.plate_color": "号牌颜色", "reason": "查询事由"},
+    )
+    read = data.reads[0]
+    [result] = hotlist.check([hotlist.Read(read.plate, read.plate_color)], principal, reason=data.reason, mode="single")
+    return _hotlist_page(result)
+
+
+def _form() -> dict[str, str]:
+    return {k: request.form.get(k, "").strip() for k in ("plate", "plate_color", "reason")} | (
+        {} if request.method == "POST" else {"plate_color": "yellow"}
+    )
+
+
+def _hotlist_page(result: dict[str, Any] | None) -> Any:
     return render_template(
         "police/hotlist.html",
-        form=form,
+        form=_form(),
         result=result,
         colors=PLATE_COLOR_ZH,
         situations=answers.SITUATIONS,

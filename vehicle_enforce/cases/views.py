@@ -13,8 +13,7 @@ from vehicle_enforce.auth.principal import current_principal
 from vehicle_enforce.cases import penalties, procedure, services
 from vehicle_enforce.cases.api import ActionIn
 from vehicle_enforce.cases.models import Case
-from vehicle_enforce.core.errors import ServiceError
-from vehicle_enforce.core.forms import FormInvalid, parse_form
+from vehicle_enforce.core.forms import parse_form, refused_redraws
 from vehicle_enforce.extensions import db
 
 bp = Blueprint("case_pages", __name__, url_prefix="/ops/cases")
@@ -53,7 +52,7 @@ def board() -> Any:
     return render_template("cases/board.html", cases=cases, state=state)
 
 
-@bp.route("/<int:case_id>", methods=["GET", "POST"])
+@bp.get("/<int:case_id>")
 @page_access(D.environment, D.police, D.transport)
 def detail(case_id: int) -> Any:
     principal = current_principal()
@@ -61,19 +60,6 @@ def detail(case_id: int) -> Any:
     case = db.session.get(Case, case_id)
     if case is None:
         return render_template("forbidden.html"), 404
-    if request.method == "POST":
-        action = request.form.get("action", "")
-        try:
-            services.act(case_id, action, _fields(action), principal)
-            flash(f"已{ACTION_NAMES.get(action, action)}", "info")
-            return redirect(url_for("case_pages.detail", case_id=case_id))
-        except FormInvalid as exc:
-            db.session.rollback()
-            flash(f"操作未完成：{exc}", "error")
-        except ServiceError as exc:
-            db.session.rollback()
-            problems = "；".join(f"{k}：{v}" for k, v in exc.fields.items())
-            flash(f"操作未完成：{_zh(exc)}{('（' + problems + '）') if problems else ''}", "error")
     actions = [
         a for a in FORM_ACTIONS.get(principal.department or "", []) if case.state in services.TRANSITIONS[a].sources
     ]
@@ -84,12 +70,6 @@ def detail(case_id: int) -> Any:
         names=ACTION_NAMES,
         bases=[penalties.basis_json(b) for b in penalties.bases_in_force("vehicle")],
         methods={k: v for k, v in procedure.SERVICE_METHODS.items() if k != "on_the_spot"},
-    )
-
-
-def _zh(exc: ServiceError) -> str:
-    return {403: "本部门无权执行此操作", 409: "案件当前状态不允许此操作", 422: "填写内容有误", 404: "案件不存在"}.get(
-        exc.status, "请求有误"
     )
 
 
@@ -139,3 +119,17 @@ def _fields(action: str) -> dict[str, Any]:
         values.pop("amount_yuan", None)
     data = parse_form(ActionIn, values, FIELD_LABELS)
     return data.model_dump(exclude={"action"}, exclude_none=True)
+
+
+@bp.post("/<int:case_id>")
+@page_access(D.environment, D.police, D.transport)
+@refused_redraws(
+    detail, "操作未完成", {**FIELD_LABELS, "action": "操作", "warning": "警告", "prior_notice": "事先告知书"}
+)
+def act(case_id: int) -> Any:
+    principal = current_principal()
+    assert principal is not None
+    action = request.form.get("action", "")
+    services.act(case_id, action, _fields(action), principal)
+    flash(f"已{ACTION_NAMES.get(action, action)}", "info")
+    return redirect(url_for("case_pages.detail", case_id=case_id))

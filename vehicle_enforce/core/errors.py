@@ -1,14 +1,21 @@
-"""Domain errors and the JSON error shape every API answer uses.
+"""Domain errors, the JSON error shape every API answer uses, and the one page error handler.
 
-`{"error": {"code": "...", "message": "...", "fields": {"field": "problem"}}}`
+API: `{"error": {"code": "...", "message": "...", "fields": {"field": "problem"}}}`.
+Pages: a refused form (`FormError`, `ServiceError`) is drawn again with the Chinese message beside each
+field (`handle_refusal`; see `core/forms.py` for how a page declares its form).
 """
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, flash, g, jsonify, make_response, request
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
+
+from vehicle_enforce.core import messages
 
 
 class ServiceError(Exception):
@@ -17,10 +24,14 @@ class ServiceError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, message: str, fields: dict[str, str] | None = None, *, codes: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
+        # Field → catalogue code (`core/messages.MESSAGES`), for a problem whose text is not fixed.
+        self.codes = dict(codes or {})
 
 
 class BadRequest(ServiceError):
@@ -57,6 +68,23 @@ class Invalid(ServiceError):
     status, code = 422, "invalid"
 
 
+class FormError(ValueError):
+    """A form value that cannot be read; `fields` maps each field to its problem, in Chinese."""
+
+    def __init__(self, message: str, fields: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.fields = dict(fields or {})
+
+
+class FormInvalid(FormError):
+    """Form values the operation's schema refuses; `fields` maps each field to its Chinese problem."""
+
+    def __init__(self, fields: dict[str, str], labels: Mapping[str, str] | None = None) -> None:
+        names = labels or {}
+        super().__init__("；".join(f"{names.get(k, k)}：{v}" for k, v in fields.items()), fields)
+        self.labels = dict(names)
+
+
 def error_body(code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
@@ -85,10 +113,64 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz" or not request.accept_mimetypes.accept_html
 
 
+def refusal_of(endpoint: str | None, app: Flask) -> tuple[Callable[..., Any], str, dict[str, str]] | None:
+    view = app.view_functions.get(endpoint or "")
+    return getattr(view, "ve_refusal", None)
+
+
+def handle_refusal(exc: FormError | ServiceError, app: Flask) -> Response | None:
+    """The page error handler: draw the form's page again with the Chinese messages (None: not a form)."""
+    declared = refusal_of(request.endpoint, app)
+    if declared is None or request.method != "POST":
+        return None
+    page, failed, labels = declared
+    fields, general = messages.page_messages(exc)
+    labels = {**labels, **getattr(exc, "labels", {})}
+    # A field the page has no name for is not prefixed with its key: the flash stays Chinese.
+    problems = [f"{labels[k]}：{v}" if k in labels and not v.startswith(labels[k]) else v for k, v in fields.items()]
+    flash(f"{failed}：{'；'.join([*([general] if general else []), *problems])}", "error")
+    g.form_errors = fields
+    wanted = inspect.signature(page).parameters
+    args = {k: v for k, v in (request.view_args or {}).items() if k in wanted}
+    response = make_response(page(**args))
+    status = exc.status if isinstance(exc, ServiceError) and 400 <= exc.status < 500 else 422
+    if response.status_code < 400:
+        response.status_code = status
+    return response
+
+
+def field_error(name: str, when: bool = True) -> Markup:
+    """The refusal's message for field `name`, to put beside its control (nothing when none)."""
+    errors = g.get("form_errors") or {}
+    if not when or name not in errors:
+        return Markup("")
+    return Markup(' <span class="field-error" role="alert" data-field="{}">{}</span>').format(name, errors[name])
+
+
+def submitted(name: str, default: Any = "") -> Any:
+    """What was typed into `name` when the page is drawn again after a refusal, else `default`."""
+    if g.get("form_errors") is None:
+        return default
+    return request.form.get(name, default)
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.globals["field_error"] = field_error
+    app.jinja_env.globals["submitted"] = submitted
+
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError) -> Response:
+        page = handle_refusal(exc, app)  # a page form's refusal (only page POST views declare one)
+        if page is not None:
+            return page
         return error_response(exc.status, exc.code, exc.message, exc.fields)
+
+    @app.errorhandler(FormError)
+    def _form_error(exc: FormError) -> Any:
+        page = handle_refusal(exc, app)
+        if page is not None:
+            return page
+        return error_response(422, "invalid", str(exc), exc.fields)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:

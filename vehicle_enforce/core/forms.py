@@ -1,39 +1,40 @@
-"""Server-rendered form handling shared by the pages: unreadable input and refused actions.
+"""Page forms: parse with the API's schema, and one error handler for every refused submission.
 
-A page's POST handler reads the form, calls the service, commits, flashes what was done and
-redirects. When the input cannot be read (`FormError`, raised by the page's own parsing) or the service
-refuses (`ServiceError`), `refused_to_flash` rolls the transaction back, flashes the reason in Chinese
-and sends the user back to the page: nothing half-done is stored.
+A page's POST view reads the form (`parse_form`, the schema of the same API operation), calls the
+service and redirects. It does not catch refusals: it declares the page that shows its form with
+`@refused_redraws(page, "<what was not done>")`. When the view raises `FormError` (the form cannot be
+read) or a `ServiceError` (the service refuses), the request's transaction rolls back
+(`core/transaction.py`) and `core.errors.handle_refusal`, the one page error handler:
+
+1. turns the error into Chinese through the catalogue (`core/messages.page_messages`): one message per
+   field, keyed by the error's code, and a message for what belongs to no field;
+2. draws the form's page again (answer 422, or the error's own 4xx) with `g.form_errors`: templates put
+   `{{ field_error("name") }}` beside each control, and `{{ submitted("name", default) }}` keeps what
+   was typed;
+3. flashes "<what was not done>：<every problem>", so nothing is lost for a field the page does not show.
+
+No view keeps its own table of messages; a new form page gets all of this by declaring its page.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
-from flask import flash, redirect, url_for
 from pydantic import BaseModel, ValidationError
 
-from vehicle_enforce.core.errors import ServiceError
+from vehicle_enforce.core.errors import FormError, FormInvalid
 from vehicle_enforce.core.messages import pydantic_message
-from vehicle_enforce.extensions import db
+
+__all__ = ["FormError", "FormInvalid", "field_refused", "parse_form", "refused_redraws"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 M = TypeVar("M", bound="BaseModel")
 
 
-class FormError(ValueError):
-    """A form value that cannot be read (its message is shown to the user, in Chinese)."""
-
-
-class FormInvalid(FormError):
-    """Form values the operation's schema refuses; `fields` maps each field to its Chinese problem."""
-
-    def __init__(self, fields: dict[str, str], labels: Mapping[str, str] | None = None) -> None:
-        self.fields = fields
-        names = labels or {}
-        super().__init__("；".join(f"{names.get(k, k)}：{v}" for k, v in fields.items()))
+def field_refused(field: str, problem: str, label: str | None = None) -> FormInvalid:
+    """One field of the form refused, with its Chinese problem (and the page's name for the field)."""
+    return FormInvalid({field: problem}, {field: label} if label else None)
 
 
 def parse_form(model: type[M], data: Mapping[str, Any], labels: Mapping[str, str] | None = None) -> M:
@@ -44,7 +45,6 @@ def parse_form(model: type[M], data: Mapping[str, Any], labels: Mapping[str, str
     columns, ranges, finite numbers, dates 1900-2199). Refusals name each field in Chinese
     (`labels` gives the page's names for the fields).
     """
-
     try:
         return model.model_validate(dict(data), strict=False)
     except ValidationError as exc:
@@ -55,20 +55,16 @@ def parse_form(model: type[M], data: Mapping[str, Any], labels: Mapping[str, str
         raise FormInvalid(fields, labels) from None
 
 
-def refused_to_flash(failed: str, explain: Callable[[Exception], str], back: str) -> Callable[[F], F]:
-    """Turn FormError / ServiceError in the view into a rollback, "<failed>：<explain(exc)>" and a
-    redirect to the endpoint `back`."""
+def refused_redraws(page: Callable[..., Any], failed: str, labels: Mapping[str, str] | None = None) -> Callable[[F], F]:
+    """Declare the page that shows this POST view's form, and what a refusal did not do ("修改未保存").
+
+    `labels` names the fields as the page does, for the flash. The view raises; `handle_refusal` draws
+    `page` again (called with the view's URL arguments it takes) with the messages beside the fields.
+    """
 
     def decorator(view: F) -> F:
-        @functools.wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return view(*args, **kwargs)
-            except (FormError, ServiceError) as exc:
-                db.session.rollback()
-                flash(f"{failed}：{explain(exc)}", "error")
-                return redirect(url_for(back))
-
-        return cast(F, wrapper)
+        # A marker on the function, read by core.errors.refusal_of (functions take any attribute).
+        view.ve_refusal = (page, failed, dict(labels or {}))  # type: ignore[attr-defined]
+        return view
 
     return decorator

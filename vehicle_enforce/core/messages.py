@@ -1,7 +1,9 @@
-"""Chinese messages for refused input, in one place (until the error catalogue replaces them).
+"""The Chinese catalogue: every message a refusal shows, in one place.
 
 Keyed by machine code: the codes of batch item errors (`core/batch.py`), of hidden characters and
-lengths (`core/inputs.py`), and pydantic's error types for page forms (`core/forms.py`).
+lengths (`core/inputs.py`), pydantic's error types for page forms (`core/forms.py`), the error codes of
+`core/errors.ServiceError` and the field problems services raise (`page_messages`, used by the one page
+error handler, `core.errors.handle_refusal`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ MESSAGES: dict[str, str] = {
     "conflict": "该编号已存有内容不同的记录，未作修改",
     "repeats_refused": "与本批次中被拒收的记录重复",
     "invalid": "取值无效（{detail}）",
+    "rules_not_buildable": "规则不合法：按修改后的规则无法判定，请检查限值标准和各项数值",
 }
 
 #: pydantic error type → Chinese message (page forms); `ctx` values fill the braces.
@@ -81,3 +84,92 @@ def pydantic_message(err: dict[str, Any]) -> str:
         return template.format(**(err.get("ctx") or {}))
     except (KeyError, IndexError):
         return template
+
+
+#: `ServiceError.code` → Chinese, for a refusal that names no field or a field problem not listed below.
+CODE_MESSAGES: dict[str, str] = {
+    "bad_request": "请求有误，请刷新页面后重试",
+    "unauthorized": "请先登录",
+    "forbidden": "本部门无权执行此操作",
+    "not_found": "记录不存在",
+    "conflict": "记录当前的状态不允许此操作，未作修改",
+    "payload_too_large": "文件过大",
+    "unsupported_media_type": "文件格式不支持",
+    "invalid": "填写内容有误",
+}
+
+#: A service's field problem → Chinese. Services name each refused field with a short, fixed problem text
+#: (what API clients see in `error.fields`); that text is the code. `(field, problem)` when the same
+#: problem needs other words on another field, `problem` alone otherwise.
+FIELD_PROBLEMS: dict[tuple[str, str] | str, str] = {
+    # alerts
+    ("level", "blue, yellow, orange or red"): "预警级别须为蓝色、黄色、橙色或红色",
+    ("ends_at", "after starts_at"): "结束时间须晚于开始时间",
+    ("notice_no", "at most 64 characters"): "通告文号不能超过64个字符",
+    ("action", "alert ended"): "该预警已结束或已解除",
+    ("ends_at", "later than the current end"): "延长须晚于当前结束时间",
+    ("level", "higher than the current level"): "预警级别有误（升级须高于当前级别）",
+    ("action", "extend, upgrade or lift"): "未知操作",
+    # rules
+    ("effective_from", "must be today or later"): "生效日期不能早于今天（已作出的判定不会按新规则重新判定）",
+    ("effective_from", "already in force"): "该修改已生效，不能撤回；如需更改请登记新的修改",
+    ("document", "is empty"): "修改内容为空",
+    # non-road machinery
+    ("month", "already planned"): "本月计划已生成",
+    ("month", "YYYY-MM"): "月份格式须为 YYYY-MM",
+    ("machine_id", "unknown machine"): "机械编号不存在",
+    ("pin", "required"): "请填写机械编号或现场查到的PIN",
+    ("pin", "already registered"): "该PIN已登记",
+    ("rated_power_kw", "required"): "未登记机械须填写额定功率",
+    ("site_id", "required"): "须选择本乡镇的工地",
+    ("site_id", "unknown site"): "工地不存在",
+    ("status", "checked"): "该机械已完成抽测，不能再记为现场未找到",
+    # exports
+    ("status", "only failed or rejected records are resent"): "只有上报失败或被拒收的记录可以重新上报",
+    # uploads: vehicle files and photos
+    ("file", "empty"): "文件为空",
+    ("file", "csv or xlsx"): "只能导入 CSV 或 XLSX 文件",
+    ("image", "field required"): "请先选择照片",
+    ("image", "not a JPEG, PNG, BMP or WebP image"): "只能上传 JPEG、PNG、BMP 或 WebP 格式的照片",
+    ("image", "could not be decoded"): "照片无法识别为图像文件",
+    ("image", "too many pixels"): "照片像素过多",
+    "required": "必填",
+    "unknown field": "未知字段",
+}
+
+
+def has_chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def field_problem(code: str, field: str, problem: str, catalogue_code: str | None = None) -> str:
+    """A refused field's problem in Chinese: its catalogue code, its fixed problem text, the service's own
+    Chinese words, or the error code's message (never the English text)."""
+    if catalogue_code is not None:
+        return message(catalogue_code)
+    known = FIELD_PROBLEMS.get((field, problem)) or FIELD_PROBLEMS.get(problem)
+    if known is not None:
+        return known
+    if problem.startswith("larger than ") and problem.endswith(" bytes"):
+        return f"文件过大（上限 {int(problem.split()[2]) // (1024 * 1024)} MB）"
+    if has_chinese(problem):
+        return problem
+    return CODE_MESSAGES.get(code, CODE_MESSAGES["invalid"])
+
+
+def page_messages(exc: Exception) -> tuple[dict[str, str], str | None]:
+    """A refusal on a page, in Chinese: (message per field, the message that belongs to no field).
+
+    `exc` is a `core.errors.FormError` (already Chinese) or `ServiceError` (code, fields, and codes
+    for problems whose text is not fixed).
+    """
+    fields = dict(getattr(exc, "fields", {}) or {})
+    code = getattr(exc, "code", None)
+    if code is None:  # a FormError: the page's own Chinese words
+        return fields, None if fields else str(exc)
+    codes = getattr(exc, "codes", {}) or {}
+    zh = {name: field_problem(code, name, str(problem), codes.get(name)) for name, problem in fields.items()}
+    text = str(getattr(exc, "message", "") or "")
+    if has_chinese(text):
+        return zh, text
+    return zh, None if zh else CODE_MESSAGES.get(code, CODE_MESSAGES["invalid"])

@@ -79,7 +79,10 @@ def resend(record_id: int, note: str | None = None) -> ExportRecord:
     if record is None:
         raise NotFound(f"export record {record_id} not found")
     if record.status not in ("rejected", "failed"):
-        raise Conflict(f"record is '{record.status}'; only rejected or failed records are resent")
+        raise Conflict(
+            f"record is '{record.status}'; only rejected or failed records are resent",
+            {"status": "only failed or rejected records are resent"},
+        )
     previous = record.status
     record.status, record.attempts, record.last_error = "pending", 0, None
     record.next_attempt_at = func.now()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.core import jobs, tasks
-from vehicle_enforce.core.errors import ServiceError
+from vehicle_enforce.core.forms import refused_redraws
 from vehicle_enforce.core.timeutil import format_local, local_day, now_utc
 from vehicle_enforce.exports import services
 from vehicle_enforce.exports.models import ExportRecord
@@ -40,21 +40,16 @@ def export_status() -> Any:
 
 @bp.post("/<int:record_id>/resend")
 @page_access(D.environment)
+@refused_redraws(export_status, "未重新上报", {"note": "处理说明", "status": "状态"})
 def resend(record_id: int) -> Any:
-    try:
-        services.resend(record_id, request.form.get("note", "").strip() or None)
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(
-            "未重新上报：" + ("记录不存在" if exc.status == 404 else "只有上报失败或被拒收的记录可以重新上报"), "error"
-        )
-        return redirect(url_for("export_pages.export_status"))
+    services.resend(record_id, request.form.get("note", "").strip() or None)
     flash(f"记录 {record_id} 已重新排队上报", "info")
     return redirect(url_for("export_pages.export_status"))
 
 
 @bp.post("/resend-failed")
 @page_access(D.environment)
+@refused_redraws(export_status, "未重新排队", {"note": "处理说明"})
 def resend_failed() -> Any:
     records = services.resend_failed(request.form.get("note", "").strip() or None)
     flash(f"已将 {len(records)} 条上报失败的记录重新排队", "info")
@@ -63,6 +58,7 @@ def resend_failed() -> Any:
 
 @bp.post("/run")
 @page_access(D.environment)
+@refused_redraws(export_status, "未启动上报")
 def run_now() -> Any:
     # The same task Celery beat runs every minute; without a broker it runs here, after the commit.
     tasks.run_later("exports.run")

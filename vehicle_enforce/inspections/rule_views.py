@@ -17,8 +17,7 @@ from werkzeug.datastructures import MultiDict
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
-from vehicle_enforce.core.errors import ServiceError
-from vehicle_enforce.core.forms import FormError, refused_to_flash
+from vehicle_enforce.core.forms import field_refused, refused_redraws
 from vehicle_enforce.core.timeutil import format_local, local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import rules
@@ -54,7 +53,7 @@ def settings() -> Any:
 
 @bp.post("/changes")
 @page_access(D.environment)
-@refused_to_flash("修改未保存", lambda exc: _zh(exc), "rule_pages.settings")
+@refused_redraws(settings, "修改未保存", {"effective_from": "生效日期", "reason": "修改原因", "document": "规则"})
 def change() -> Any:
     principal = current_principal()
     assert principal is not None
@@ -62,13 +61,13 @@ def change() -> Any:
     section = form.get("section", "")
     reason = form.get("reason", "").strip()
     if section not in SECTIONS:
-        raise FormError("未知的设置项")
+        raise field_refused("section", "未知的设置项", "设置项")
     if not reason:
-        raise FormError("请填写修改原因")
+        raise field_refused("reason", "请填写修改原因", "修改原因")
     try:
         effective_from = date.fromisoformat(form.get("effective_from", ""))
     except ValueError:
-        raise FormError("请填写生效日期") from None
+        raise field_refused("effective_from", "请填写生效日期", "生效日期") from None
     rules.change_rules(PARSERS[section](form), effective_from, reason, principal.name)
     flash(f"已保存{SECTIONS[section]}的修改，自 {effective_from.isoformat()} 起生效", "info")
     return redirect(url_for("rule_pages.settings", on=effective_from.isoformat()))
@@ -76,7 +75,7 @@ def change() -> Any:
 
 @bp.post("/changes/<int:change_id>/withdraw")
 @page_access(D.environment)
-@refused_to_flash("撤回未完成", lambda exc: _zh(exc), "rule_pages.settings")
+@refused_redraws(settings, "撤回未完成", {"effective_from": "生效日期"})
 def withdraw(change_id: int) -> Any:
     principal = current_principal()
     assert principal is not None
@@ -85,30 +84,16 @@ def withdraw(change_id: int) -> Any:
     return redirect(url_for("rule_pages.settings"))
 
 
-def _zh(exc: Exception) -> str:
-    if not isinstance(exc, ServiceError):
-        return str(exc)  # a FormError says what to fix
-    if "effective_from" in exc.fields:
-        return "生效日期不能早于今天（已作出的判定不会按新规则重新判定）"
-    if "document" in exc.fields:
-        return f"规则不合法（{exc.fields['document']}）"
-    if exc.status == 409:
-        return "该修改已生效，不能撤回；如需更改请登记新的修改"
-    if exc.status == 404:
-        return "修改记录不存在"
-    return "请求有误"
-
-
-def _number(value: str | None, *, blank: bool = False) -> float | int | None:
+def _number(field: str, value: str | None, *, blank: bool = False) -> float | int | None:
     text = (value or "").strip()
     if not text:
         if blank:
             return None
-        raise FormError("数值不能为空")
+        raise field_refused(field, "数值不能为空")
     try:
         number = float(text)
     except ValueError:
-        raise FormError(f"“{text}”不是数字") from None
+        raise field_refused(field, f"“{text}”不是数字") from None
     return int(number) if number.is_integer() and "." not in text else number
 
 
@@ -118,10 +103,10 @@ def _limits(form: MultiDict[str, str]) -> dict[str, Any]:
     for key, value in form.items():
         if key.startswith("limit|"):
             _, method, item = key.split("|", 2)
-            limits.setdefault(method, {})[item] = _number(value)
+            limits.setdefault(method, {})[item] = _number(key, value)
     name = form.get("set_name", "")
     if not name or not limits:
-        raise FormError("请选择限值标准并填写限值")
+        raise field_refused("set_name", "请选择限值标准并填写限值", "限值标准")
     return {"limit_sets": [{"name": name, "limits": limits}]}
 
 
@@ -132,17 +117,20 @@ def _validity(form: MultiDict[str, str]) -> dict[str, Any]:
         if key.startswith("range|"):
             _, name, bound = key.split("|", 2)
             if bound not in ("min", "max"):
-                raise FormError("未知的范围字段")
-            ranges.setdefault(name, {})[bound] = _number(value, blank=True)
+                raise field_refused(key, "未知的范围字段")
+            ranges.setdefault(name, {})[bound] = _number(key, value, blank=True)
     if not ranges:
-        raise FormError("请填写有效性范围")
+        raise field_refused("ranges", "请填写有效性范围", "有效性范围")
     return {"validity": {"remote_sensing": {"ranges": ranges}}}
 
 
 def _listing(form: MultiDict[str, str]) -> dict[str, Any]:
-    passes, days = _number(form.get("min_exceeding_passes")), _number(form.get("window_days"))
-    if not isinstance(passes, int) or not isinstance(days, int):
-        raise FormError("次数和天数须为整数")
+    passes = _number("min_exceeding_passes", form.get("min_exceeding_passes"))
+    days = _number("window_days", form.get("window_days"))
+    if not isinstance(passes, int):
+        raise field_refused("min_exceeding_passes", "次数须为整数", "超标次数")
+    if not isinstance(days, int):
+        raise field_refused("window_days", "天数须为整数", "统计天数")
     return {
         "blacklist": {
             "min_exceeding_passes": passes,

@@ -110,7 +110,9 @@ def _check_book(changes: list[tuple[date, dict[str, Any]]], from_day: date) -> N
             _built(json.dumps(docs, sort_keys=True, ensure_ascii=False), rules_file)
         except (RulesError, KeyError, TypeError, ValueError, AttributeError) as exc:
             raise Invalid(
-                f"rules document is not valid (rules from {day.isoformat()}): {exc}", {"document": str(exc)}
+                f"rules document is not valid (rules from {day.isoformat()}): {exc}",
+                {"document": str(exc)},
+                codes={"document": "rules_not_buildable"},  # the library's English detail stays in the API
             ) from None
 
 

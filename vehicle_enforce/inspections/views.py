@@ -15,8 +15,9 @@ from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import BadRequest, ServiceError
-from vehicle_enforce.core.forms import FormInvalid, parse_form
-from vehicle_enforce.core.inputs import MAX_DB_INT, db_int
+from vehicle_enforce.core.forms import FormInvalid, field_refused, parse_form, refused_redraws
+from vehicle_enforce.core.inputs import db_int
+from vehicle_enforce.core.messages import page_messages
 from vehicle_enforce.core.timeutil import SHANGHAI, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import captures, evidence, roadside
@@ -29,68 +30,6 @@ from vehicle_enforce.vehicles.models import PLATE_COLOR_ZH
 bp = Blueprint("inspection_pages", __name__, url_prefix="/ops/inspections")
 
 METHODS = {"free_acceleration": "自由加速法", "ringelmann": "林格曼黑度法"}
-
-
-@bp.route("/roadside-test", methods=["GET", "POST"])
-@page_access(D.station, D.environment, D.police)
-def roadside_test() -> Any:
-    principal = current_principal()
-    assert principal is not None
-    stations = db.session.scalars(
-        select(Station).where(Station.kind.in_(["roadside", "spot_check"])).order_by(Station.code)
-    ).all()
-    result = history = photo_read = saved = None
-    errors: dict[str, str] = {}
-    form = {
-        k: request.form.get(k, "").strip()
-        for k in (
-            "station",
-            "plate",
-            "plate_color",
-            "method",
-            "k1",
-            "k2",
-            "k3",
-            "k4",
-            "ringelmann",
-            "report_number",
-            "kind",
-            "photo_token",
-        )
-    }
-    if request.method == "POST" and request.form.get("action") == "read":
-        photo_read = _read_photo(form, principal)
-    elif request.method == "POST":
-        try:
-            photos, plate_read = _photo_for_test(form, principal)
-            data = _test_from_form(form, principal.name)
-            data.photos, data.plate_read = photos, plate_read
-            test, _ = roadside.record_test(data, principal)
-            result = roadside.test_json(test)
-            history = _history(test.vehicle_id, principal)
-            saved = {"photo": bool(photos), "plate_read": plate_read}
-            form["photo_token"] = ""
-        except FormInvalid as exc:
-            db.session.rollback()
-            errors = exc.fields
-            flash(f"检测记录未保存：{exc}", "error")
-        except (ServiceError, ValueError) as exc:
-            db.session.rollback()
-            message = _photo_error(exc) or getattr(exc, "fields", None) or str(exc)
-            flash(f"检测记录未保存：{message}", "error")
-    return render_template(
-        "station/roadside_test.html",
-        stations=stations,
-        form=form,
-        result=result,
-        history=history,
-        photo_read=photo_read,
-        saved=saved,
-        methods=METHODS,
-        colors=PLATE_COLOR_ZH,
-        errors=errors,
-    )
-
 
 #: The page's names for the fields the schema may refuse.
 FIELD_LABELS = {
@@ -107,9 +46,59 @@ FIELD_LABELS = {
 }
 
 
+FORM_FIELDS: tuple[str, ...] = ("station", "plate", "plate_color", "method", "k1", "k2", "k3", "k4", "ringelmann")
+FORM_FIELDS += ("report_number", "kind", "photo_token")
+
+
+@bp.get("/roadside-test")
+@page_access(D.station, D.environment, D.police)
+def roadside_test() -> Any:
+    """The test entry form (drawn again, with what was typed, when a submission is refused)."""
+    return _roadside_page(_form())
+
+
+@bp.post("/roadside-test")
+@page_access(D.station, D.environment, D.police)
+@refused_redraws(roadside_test, "检测记录未保存", {**FIELD_LABELS, "photo": "照片", "image": "照片"})
+def record_roadside_test() -> Any:
+    principal = current_principal()
+    assert principal is not None
+    form = _form()
+    if request.form.get("action") == "read":
+        return _roadside_page(form, photo_read=_read_photo(form, principal))
+    photos, plate_read = _photo_for_test(form, principal)
+    data = _test_from_form(form, principal.name)
+    data.photos, data.plate_read = photos, plate_read
+    test, _ = roadside.record_test(data, principal)
+    form["photo_token"] = ""
+    return _roadside_page(
+        form,
+        result=roadside.test_json(test),
+        history=_history(test.vehicle_id, principal),
+        saved={"photo": bool(photos), "plate_read": plate_read},
+    )
+
+
+def _form() -> dict[str, str]:
+    return {k: request.form.get(k, "").strip() for k in FORM_FIELDS}
+
+
+def _roadside_page(form: dict[str, str], **shown: Any) -> Any:
+    stations = db.session.scalars(
+        select(Station).where(Station.kind.in_(["roadside", "spot_check"])).order_by(Station.code)
+    ).all()
+    return render_template(
+        "station/roadside_test.html",
+        stations=stations,
+        form=form,
+        methods=METHODS,
+        colors=PLATE_COLOR_ZH,
+        **{"result": None, "history": None, "photo_read": None, "saved": None, **shown},
+    )
+
+
 def _test_from_form(form: dict[str, str], operator: str) -> roadside.TestIn:
     """The form parsed by the API's own schema (RoadsideTestIn, then the method's readings schema)."""
-
     if form["method"] == "ringelmann":
         readings: dict[str, Any] = {"ringelmann": form["ringelmann"]} if form["ringelmann"] else {}
     else:
@@ -159,30 +148,14 @@ def _uploaded_photo() -> bytes | None:
     return upload.read(plate_reading.max_bytes() + 1) if upload is not None else None
 
 
-def _photo_error(exc: Exception) -> str | None:
-    """The operator's words for a refused photo, or None when the error is not about the photo."""
-    fields = getattr(exc, "fields", None) or {}
-    if "photo" in fields:  # the photo read earlier cannot be found again
-        return str(fields["photo"])
-    if plate_reading.FIELD not in fields:
-        return None
-    code = getattr(exc, "code", "")
-    if code == "payload_too_large":
-        return f"照片过大（上限 {plate_reading.max_bytes() // (1024 * 1024)} MB）"
-    if code == "unsupported_media_type":
-        return "只能上传 JPEG、PNG、BMP 或 WebP 格式的照片"
-    if fields[plate_reading.FIELD] == "field required":
-        return "请先选择照片"
-    return "照片无法识别为图像文件"
-
-
 def _read_photo(form: dict[str, str], principal: Any) -> dict[str, Any] | None:
     """Read the uploaded photo, keep it for the test, prefill plate and colour with the best reading."""
     content = _uploaded_photo()
     try:
         read = plate_reading.read_photo(content, match=True)
-    except ServiceError as exc:
-        flash(f"号牌识别失败：{_photo_error(exc) or exc.message}", "error")
+    except ServiceError as exc:  # not a refusal of the test: the page stays as it was, with the reason
+        fields, general = page_messages(exc)
+        flash(f"号牌识别失败：{'；'.join(fields.values()) or general}", "error")
         return None
     assert content is not None
     best = read.best
@@ -223,7 +196,6 @@ def _report_number() -> str:
 def _history(vehicle_id: int | None, viewer: Actor) -> dict[str, Any] | None:
     if vehicle_id is None:
         return None
-
     return vehicle_services.vehicle_history(vehicle_id, viewer)
 
 
@@ -250,31 +222,29 @@ def passes() -> Any:
     )
 
 
-@bp.route("/black-smoke", methods=["GET", "POST"])
+@bp.get("/black-smoke")
 @page_access(D.environment)
 def black_smoke() -> Any:
-    principal = current_principal()
-    assert principal is not None
-    if request.method == "POST":
-        try:
-            capture_id = request.form.get("capture_id", "")
-            if not capture_id.isdigit() or not 1 <= int(capture_id) <= MAX_DB_INT:
-                raise FormInvalid({"capture_id": "记录不存在"}, {"capture_id": "抓拍记录"})
-            review = parse_form(
-                ReviewIn,
-                {"decision": request.form.get("decision", ""), "note": request.form.get("note") or None},
-                {"decision": "审核结论", "note": "备注"},
-            )
-            captures.review_capture(int(capture_id), review.decision, review.note, principal)
-            flash("审核结果已保存", "info")
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(f"审核未保存：{'记录不存在' if exc.status == 404 else exc.message}", "error")
-        except FormInvalid as exc:
-            db.session.rollback()
-            flash(f"审核未保存：{exc}", "error")
-        return redirect(url_for("inspection_pages.black_smoke"))
     pending = db.session.scalars(
         select(BlackSmokeCapture).where(BlackSmokeCapture.review_status == "pending").order_by(BlackSmokeCapture.id)
     ).all()
     return render_template("environment/black_smoke.html", pending=pending)
+
+
+@bp.post("/black-smoke")
+@page_access(D.environment)
+@refused_redraws(black_smoke, "审核未保存", {"capture_id": "抓拍记录", "decision": "审核结论", "note": "备注"})
+def review_black_smoke() -> Any:
+    principal = current_principal()
+    assert principal is not None
+    capture_id = db_int(request.form.get("capture_id"))
+    if not capture_id:
+        raise field_refused("capture_id", "记录不存在")
+    review = parse_form(
+        ReviewIn,
+        {"decision": request.form.get("decision", ""), "note": request.form.get("note") or None},
+        {"decision": "审核结论", "note": "备注"},
+    )
+    captures.review_capture(capture_id, review.decision, review.note, principal)
+    flash("审核结果已保存", "info")
+    return redirect(url_for("inspection_pages.black_smoke"))

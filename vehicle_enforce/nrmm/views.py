@@ -16,8 +16,7 @@ from vehicle_enforce.auth import scope
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
-from vehicle_enforce.core.errors import ServiceError
-from vehicle_enforce.core.forms import FormError, parse_form, refused_to_flash
+from vehicle_enforce.core.forms import field_refused, parse_form, refused_redraws
 from vehicle_enforce.core.inputs import db_int
 from vehicle_enforce.core.timeutil import format_local, from_local_input, local_day, now_utc
 from vehicle_enforce.extensions import db
@@ -26,12 +25,19 @@ from vehicle_enforce.nrmm.api import SpotCheckIn
 from vehicle_enforce.nrmm.models import Machine, SamplingPlan, SpotCheck
 
 bp = Blueprint("nrmm_pages", __name__, url_prefix="/ops/nrmm")
-FIELD_ZH = {
-    "month": "本月计划已生成",
-    "machine_id": "机械编号不存在",
-    "pin": "请填写机械编号或现场查到的PIN",
-    "rated_power_kw": "未登记机械须填写额定功率",
-    "status": "该机械已完成抽测，不能再记为现场未找到",
+
+#: The page's names for the fields the schema may refuse.
+FIELD_LABELS = {
+    "machine_id": "机械编号",
+    "pin": "PIN",
+    "checked_at": "检测时间",
+    "k_readings": "光吸收系数读数",
+    **{f"k_readings.{i}": f"第{i + 1}次光吸收系数" for i in range(3)},
+    "ringelmann": "林格曼黑度",
+    "rated_power_kw": "额定功率",
+    "emission_stage": "排放阶段",
+    "status": "抽测状态",
+    "site_id": "工地",
 }
 
 
@@ -69,7 +75,7 @@ def registry() -> Any:
 
 @bp.post("/plan")
 @page_access(D.environment)
-@refused_to_flash("抽测计划未生成", lambda exc: _zh(exc), "nrmm_pages.registry")
+@refused_redraws(registry, "抽测计划未生成", FIELD_LABELS)
 def draw_plan() -> Any:
     principal = current_principal()
     assert principal is not None
@@ -80,7 +86,7 @@ def draw_plan() -> Any:
 
 @bp.post("/plan/items/<int:item_id>/not-found")
 @page_access(D.environment, D.housing)
-@refused_to_flash("未保存", lambda exc: _zh(exc), "nrmm_pages.registry")
+@refused_redraws(registry, "未保存", FIELD_LABELS)
 def not_found(item_id: int) -> Any:
     principal = current_principal()
     assert principal is not None
@@ -91,7 +97,7 @@ def not_found(item_id: int) -> Any:
 
 @bp.post("/spot-checks")
 @page_access(D.environment, D.housing)
-@refused_to_flash("抽测结果未保存", lambda exc: _zh(exc), "nrmm_pages.registry")
+@refused_redraws(registry, "抽测结果未保存", FIELD_LABELS)
 def spot_check() -> Any:
     principal = current_principal()
     assert principal is not None
@@ -101,39 +107,19 @@ def spot_check() -> Any:
     return redirect(url_for("nrmm_pages.registry") + "#checks")
 
 
-#: The page's names for the fields the schema may refuse.
-FIELD_LABELS = {
-    "machine_id": "机械编号",
-    "pin": "PIN",
-    "checked_at": "检测时间",
-    "k_readings": "光吸收系数读数",
-    **{f"k_readings.{i}": f"第{i + 1}次光吸收系数" for i in range(3)},
-    "ringelmann": "林格曼黑度",
-    "rated_power_kw": "额定功率",
-    "emission_stage": "排放阶段",
-}
-
-
 def _spot_check_fields(form: Any) -> dict[str, Any]:
     """The form parsed by the API's own schema (SpotCheckIn): finite readings in range, ids in range."""
 
     try:
         checked_at = from_local_input(form.get("checked_at") or "")
     except ValueError:
-        raise FormError("请填写检测时间") from None
+        raise field_refused("checked_at", "请填写检测时间") from None
     readings = [(form.get(f"k{i}") or "").strip() for i in (1, 2, 3)]
     if not all(readings):
-        raise FormError("请填写三次光吸收系数读数")
+        raise field_refused("k_readings", "请填写三次光吸收系数读数")
     values: dict[str, Any] = {"checked_at": checked_at, "k_readings": readings}
     for name in ("machine_id", "pin", "ringelmann", "rated_power_kw", "emission_stage"):
         text = (form.get(name) or "").strip()
         if text:
             values[name] = text
     return parse_form(SpotCheckIn, values, FIELD_LABELS).model_dump()
-
-
-def _zh(exc: Exception) -> str:
-    if not isinstance(exc, ServiceError):
-        return str(exc)  # a FormError says what to fix
-    field = next(iter(exc.fields), "")
-    return FIELD_ZH.get(field, "记录不存在" if exc.status == 404 else "请求有误")

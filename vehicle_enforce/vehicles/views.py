@@ -4,36 +4,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
-from vehicle_enforce.core.errors import NotFound, ServiceError
+from vehicle_enforce.core.errors import NotFound
+from vehicle_enforce.core.forms import refused_redraws
 from vehicle_enforce.vehicles import import_runs
 
 bp = Blueprint("vehicle_pages", __name__, url_prefix="/ops/vehicles")
 IMPORTERS = (D.environment, D.transport)  # the departments that may add vehicles through the API
 
 
-@bp.route("/import", methods=["GET", "POST"])
+@bp.get("/import")
 @page_access(*IMPORTERS)
 def upload() -> Any:
-    if request.method == "POST":
-        principal = current_principal()
-        assert principal is not None
-        file = request.files.get("file")
-        filename, data = (file.filename or "", file.read()) if file else ("", b"")
-        try:
-            run_id = import_runs.start(filename, data, principal)
-        except ServiceError as exc:
-            flash(
-                "未开始导入：" + ("文件为空" if exc.fields.get("file") == "empty" else "只能导入 CSV 或 XLSX 文件"),
-                "error",
-            )
-            return render_template("vehicles/import.html"), 422
-        return redirect(url_for("vehicle_pages.import_status", run_id=run_id))
     return render_template("vehicles/import.html")
+
+
+@bp.post("/import")
+@page_access(*IMPORTERS)
+@refused_redraws(upload, "未开始导入", {"file": "数据文件"})
+def start_import() -> Any:
+    principal = current_principal()
+    assert principal is not None
+    file = request.files.get("file")
+    filename, data = (file.filename or "", file.read()) if file else ("", b"")
+    run_id = import_runs.start(filename, data, principal)  # runs after the commit, on the job worker
+    return redirect(url_for("vehicle_pages.import_status", run_id=run_id))
 
 
 @bp.get("/import/<run_id>")
