@@ -64,7 +64,7 @@ def refused_redraws(page: Callable[..., Any], failed: str, labels: Mapping[str, 
 
     def decorator(view: F) -> F:
         # A marker on the function, read by core.errors.refusal_of (functions take any attribute).
-        view.ve_refusal = (page, failed, dict(labels or {}))  # type: ignore[attr-defined]
+        view.ve_refusal = (page, failed, dict(labels or {}))  # type: ignore[attr-defined]  # a marker, see above
         return view
 
     return decorator
