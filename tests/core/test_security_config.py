@@ -7,7 +7,6 @@ VE_ENV; the in-process apps are built by `create_app` with a database and an ins
 from __future__ import annotations
 
 import contextlib
-import inspect
 import os
 import re
 import socket
@@ -287,16 +286,48 @@ def test_every_unsafe_api_call_refuses_the_page_session_cookie(shipped):
         assert _audit_count() == before
 
 
-def test_every_api_read_that_writes_is_bearer_only(shipped):
-    """A GET view that commits (a recorded lookup) must be declared bearer-only, or a cross-site page
-    could make an officer's browser run it."""
-    writing = []
-    for endpoint, _url in _rules(shipped, api=True, method="GET"):
-        view = shipped.view_functions[endpoint]
-        if "commit(" in inspect.getsource(inspect.unwrap(view)):
-            writing.append(endpoint)
-            assert getattr(view, "api_bearer_only", False), f"{endpoint} writes on GET but admits page sessions"
-    assert "blacklist_api.check_one" in writing
+#: Query strings that make a GET do its full work (a recorded lookup writes only with a complete query).
+FULL_QUERIES = {"blacklist_api.check_one": "plate=晋E12345&plate_color=yellow&reason=查验"}
+
+
+def _row_counts() -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    from vehicle_enforce.core.db import Base
+    from vehicle_enforce.extensions import db
+
+    counts = {
+        t.name: int(db.session.scalar(select(func.count()).select_from(t)) or 0) for t in Base.metadata.sorted_tables
+    }
+    db.session.remove()
+    return counts
+
+
+def test_no_api_read_writes_on_a_page_session(shipped):
+    """A GET that writes (a recorded lookup) must be bearer-only, or a cross-site page could make an
+    officer's browser run it. Walk every API GET with a logged-in page session: nothing may be written.
+    Checked by behaviour (row counts), not by reading the view's source: views do not commit themselves."""
+    from vehicle_enforce.auth import services
+    from vehicle_enforce.core import transaction
+
+    admin = shipped.test_client()
+    with shipped.app_context():
+        csrf_login(admin, "shipped-admin", ADMIN_PASSWORD)
+        routes = _rules(shipped, api=True, method="GET")
+        before = _row_counts()
+        for endpoint, url in routes:
+            query = FULL_QUERIES.get(endpoint)
+            admin.get(f"{url}?{query}" if query else url)
+        assert _row_counts() == before
+        # The walk can fail: the same full lookups with a bearer token do write.
+        issued = services.create_token("shipped-police", "police")
+        transaction.commit()
+        bearer = {"Authorization": f"Bearer {issued.secret}"}
+        before = _row_counts()
+        for endpoint, query in FULL_QUERIES.items():
+            url = dict(routes)[endpoint]
+            assert shipped.test_client().get(f"{url}?{query}", headers=bearer).status_code == 200, endpoint
+        assert _row_counts() != before
 
 
 def test_every_get_route_answers_with_security_headers(shipped):
