@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import logging
+import os
+import re
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -65,17 +67,33 @@ def progress_xlsx(report: dict[str, Any]) -> bytes:
     return to_xlsx_bytes({"淘汰进度": progress_frame(report), "说明": header_frame(report)})
 
 
+CJK_FONTS = ("Noto Sans CJK SC", "Noto Serif CJK SC", "WenQuanYi Zen Hei", "SimHei", "Source Han Sans SC")
+#: File names of those fonts, for a font cache written before the fonts were installed.
+CJK_FONT_FILES = re.compile(r"(NotoSansCJK|NotoSerifCJK|wqy-zenhei|simhei|SourceHanSans)", re.IGNORECASE)
+
+
 def _cjk_font() -> str | None:
-    """Name of an installed CJK font (fonts-noto-cjk), or None (labels then fall back to English and township codes)."""
+    """Name of an installed CJK font (fonts-noto-cjk), or None (labels then fall back to English and township codes).
+
+    matplotlib keeps its font list in a cache written the first time it ran; fonts installed after that
+    are not in it. When none of the known fonts is listed, look for their files on the system and add them.
+    """
     from matplotlib import font_manager
 
-    for name in ("Noto Sans CJK SC", "Noto Serif CJK SC", "WenQuanYi Zen Hei", "SimHei", "Source Han Sans SC"):
-        try:
-            font_manager.findfont(font_manager.FontProperties(family=name), fallback_to_default=False)
-        except ValueError:
-            continue
-        return name
-    return None
+    found = _listed_cjk_font()
+    if found is None:
+        for path in font_manager.findSystemFonts():
+            if CJK_FONT_FILES.search(os.path.basename(path)):
+                font_manager.fontManager.addfont(path)
+        found = _listed_cjk_font()
+    return found
+
+
+def _listed_cjk_font() -> str | None:
+    from matplotlib import font_manager
+
+    listed = {entry.name for entry in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in listed), None)
 
 
 def progress_chart(report: dict[str, Any], cumulative: pd.DataFrame, fmt: str = "png") -> bytes:
