@@ -166,8 +166,21 @@ def _seeded(url: str) -> frozenset[str]:
             for t in Base.metadata.sorted_tables
             if conn.execute(text(f'SELECT count(*) FROM "{t.name}"')).scalar()
         }
+        # The last seeded key of each seeded table with one integer key: rows a committing test adds
+        # beyond it are deleted by the reset (seeded rows themselves stay, with their sequences).
+        _SEEDED_UP_TO[url] = {
+            t.name: int(conn.execute(text(f'SELECT max("{key.name}") FROM "{t.name}"')).scalar() or 0)
+            for t in Base.metadata.sorted_tables
+            if t.name in names
+            and len(key_columns := list(t.primary_key.columns)) == 1
+            and (key := key_columns[0]).type.python_type is int
+        }
     engine.dispose()
     return frozenset(names)
+
+
+#: Per database URL: seeded table -> its highest seeded primary key (see `_seeded`).
+_SEEDED_UP_TO: dict[str, dict[str, int]] = {}
 
 
 def create_pg_database(prefix: str = "ve_test") -> str:
@@ -213,13 +226,17 @@ def _empty_pg(url: str, keep: frozenset[str]) -> None:
     from vehicle_enforce.core.db import Base
 
     tables = [t.name for t in Base.metadata.sorted_tables if t.name not in keep]
-    if not tables:
-        return
+    seeded = {t.name: t for t in Base.metadata.sorted_tables if t.name in keep}
     engine = create_engine(url)
     with engine.begin() as conn:
         # The audit log refuses TRUNCATE through a trigger; emptying a test database bypasses triggers.
         conn.execute(text("SET LOCAL session_replication_role = replica"))
-        conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        if tables:
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        # Seeded tables (townships, ...) keep their seed but lose what a committing test added.
+        for name, up_to in _SEEDED_UP_TO.get(url, {}).items():
+            key = next(iter(seeded[name].primary_key.columns)).name
+            conn.execute(text(f'DELETE FROM "{name}" WHERE "{key}" > :up_to'), {"up_to": up_to})
     engine.dispose()
 
 
