@@ -124,7 +124,8 @@ def test_the_page_cannot_overwrite_a_checked_item(client, app, world):
     page = app.test_client()
     page.post("/login", data={"username": "u-environment", "password": "long-enough-pass-1"})
     r = page.post(f"/ops/nrmm/plan/items/{world['items'][THEIRS]}/not-found", follow_redirects=True)
-    assert r.status_code == 200 and "该机械已完成抽测，不能再记为现场未找到" in r.get_data(as_text=True)
+    assert r.status_code == 409, r.status_code  # refused: the page is drawn again with the reason
+    assert "该机械已完成抽测，不能再记为现场未找到" in r.get_data(as_text=True)
     env = world["env"]
     statuses = {
         i["id"]: i["status"] for i in client.get("/api/v1/nrmm/sampling-plans/2019-11", headers=env).get_json()["items"]
