@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute
 
-from plates import MatchResult
+from plates import MatchResult, normalize_plate
 from remote_sensing import (
     Verdict,
 )
@@ -21,6 +21,7 @@ from vehicle_enforce.core.errors import Conflict, Forbidden, Invalid
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections.models import BlackSmokeCapture, PlateStatus, Repair, RoadsideTest, Station
+from vehicle_enforce.vehicles.matching import match_many
 
 FUTURE_TOLERANCE = timedelta(minutes=10)
 
@@ -45,6 +46,13 @@ def match_fields(result: MatchResult) -> dict[str, Any]:
         "match_decision": result.decision,
         "plate_status": plate_status(result.decision),
     }
+
+
+def match_posted(plate_text: str, plate_color: str) -> tuple[str, MatchResult, dict[str, Any]]:
+    """A posted record's plate: normalised, matched to the register, and its vehicle/decision fields."""
+    plate = normalize_plate(plate_text)
+    match = match_many([(plate, plate_color)])[0]
+    return plate, match, match_fields(match)
 
 
 def verdict_json(v: Verdict) -> list[dict[str, Any]]:

@@ -6,7 +6,6 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from plates import normalize_plate
 from vehicle_enforce import signals
 from vehicle_enforce.core import audit, batch
 from vehicle_enforce.core.actors import Actor
@@ -18,14 +17,13 @@ from vehicle_enforce.inspections.models import (
 from vehicle_enforce.inspections.posting import (
     add_once,
     check_not_future,
-    match_fields,
+    match_posted,
     same_content,
     station_for_post,
     stored_by_key,
     utc_text,
 )
 from vehicle_enforce.reviews import queue as review_queue
-from vehicle_enforce.vehicles.matching import match_many
 
 # --------------------------------------------------------------------------------------------------
 # Repairs (M站)
@@ -68,9 +66,7 @@ def record_repair(data: RepairIn, principal: Actor | None) -> tuple[Repair, bool
     if existing is not None:
         return same_content(existing, digest, "repair_number", data.repair_number), True
     check_not_future(data.repaired_at, "repaired_at")
-    plate = normalize_plate(data.plate)
-    match = match_many([(plate, data.plate_color)])[0]
-    fields = match_fields(match)
+    plate, match, fields = match_posted(data.plate, data.plate_color)
     repair = Repair(
         station_id=station.id,
         repair_number=data.repair_number,

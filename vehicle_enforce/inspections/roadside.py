@@ -35,7 +35,7 @@ from vehicle_enforce.inspections.models import (
 from vehicle_enforce.inspections.posting import (
     add_once,
     check_not_future,
-    match_fields,
+    match_posted,
     station_for_post,
     stored_by_key,
     verdict_json,
@@ -43,7 +43,6 @@ from vehicle_enforce.inspections.posting import (
 from vehicle_enforce.inspections.rules import RulesBook, region
 from vehicle_enforce.reviews import queue as review_queue
 from vehicle_enforce.signals import SourceKind, VerdictEvent
-from vehicle_enforce.vehicles.matching import match_many
 from vehicle_enforce.vehicles.models import Owner
 
 # --------------------------------------------------------------------------------------------------
@@ -153,9 +152,7 @@ def record_test(data: TestIn, principal: Actor | None) -> tuple[RoadsideTest, bo
     if data.owner_id is not None and db.session.get(Owner, data.owner_id) is None:
         raise Invalid("unknown owner", {"owner_id": "no such owner"})
     verdict = judge_test(data.method, data.readings, data.tested_at)
-    plate = normalize_plate(data.plate)
-    match = match_many([(plate, data.plate_color)])[0]
-    fields = match_fields(match)
+    plate, match, fields = match_posted(data.plate, data.plate_color)
     test = RoadsideTest(
         station_id=station.id,
         report_number=data.report_number,
