@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Install what the test suite needs from Debian when it is missing (needs root and apt):
-# chromium for the Playwright browser tests, and the fonts the synthetic plate renderer uses
-# (plates/reading/training/synth.py: CJK and narrow Latin fonts). Rendered test plates depend on the
-# fonts found, so every machine that runs the tests gets the same set.
+# chromium for the Playwright browser tests, the fonts the synthetic plate renderer uses
+# (plates/reading/training/synth.py: CJK and narrow Latin fonts; rendered test plates depend on the
+# fonts found, so every machine that runs the tests gets the same set), and nginx and systemd, whose
+# `nginx -t` and `systemd-analyze verify` check the deployment kit in deploy/ (tests/deploy/).
+# Installing nginx starts no server where policy-rc.d forbids it (containers); elsewhere the Debian
+# default site may start on port 80 and can be stopped with `systemctl disable --now nginx`.
 set -euo pipefail
-PACKAGES=(chromium fonts-noto-cjk fonts-wqy-microhei fonts-liberation fonts-urw-base35)
+PACKAGES=(chromium fonts-noto-cjk fonts-wqy-microhei fonts-liberation fonts-urw-base35 nginx systemd)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -14,10 +17,10 @@ if [ ${#missing[@]} -eq 0 ]; then
 fi
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "missing Debian packages ${missing[*]} cannot be installed here (needs root and apt-get);" \
-       "browser and rendered-plate tests will fail in CI and be skipped elsewhere" >&2
+       "browser, rendered-plate and deployment-kit tests will fail in CI and be skipped elsewhere" >&2
   exit 0
 fi
-echo "installing ${missing[*]} for the browser and plate tests..."
+echo "installing ${missing[*]} for the browser, plate and deployment-kit tests..."
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/dev/null
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
