@@ -117,6 +117,7 @@ def _register_blueprints(app: Flask) -> None:
     from vehicle_enforce.blacklist import api as blacklist_api
     from vehicle_enforce.cases import api as cases_api
     from vehicle_enforce.core import views as core_views
+    from vehicle_enforce.enforcement import api as enforcement_api
     from vehicle_enforce.exports import api as exports_api
     from vehicle_enforce.extensions import csrf
     from vehicle_enforce.inspections import api as inspections_api
@@ -134,6 +135,7 @@ def _register_blueprints(app: Flask) -> None:
         phaseout_api.bp,
         blacklist_api.bp,
         cases_api.bp,
+        enforcement_api.bp,
         exports_api.bp,
         nrmm_api.bp,
         alerts_api.bp,
@@ -147,6 +149,7 @@ def _register_blueprints(app: Flask) -> None:
     from vehicle_enforce.alerts import views as alert_views
     from vehicle_enforce.blacklist import views as blacklist_views
     from vehicle_enforce.cases import views as case_views
+    from vehicle_enforce.enforcement import views as enforcement_views
     from vehicle_enforce.exports import views as export_views
     from vehicle_enforce.inspections import rule_views
     from vehicle_enforce.inspections import views as inspection_views
@@ -154,7 +157,7 @@ def _register_blueprints(app: Flask) -> None:
     from vehicle_enforce.phaseout import views as phaseout_views
     from vehicle_enforce.vehicles import views as vehicle_views
 
-    for bp in (blacklist_views.bp, blacklist_views.env_bp, case_views.bp, inspection_views.bp, phaseout_views.bp):
+    for bp in (enforcement_views.bp, blacklist_views.bp, case_views.bp, inspection_views.bp, phaseout_views.bp):
         app.register_blueprint(bp)
     for bp in (nrmm_views.bp, export_views.bp, rule_views.bp, alert_views.bp, vehicle_views.bp):
         app.register_blueprint(bp)

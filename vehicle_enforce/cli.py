@@ -11,10 +11,10 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from vehicle_enforce import create_app
 from vehicle_enforce.auth.cli import tokens, townships, users
-from vehicle_enforce.blacklist.cli import hotlist_group
 from vehicle_enforce.core import migrate
 from vehicle_enforce.core.jobs_cli import jobs_command, start_embedded_worker, worker
 from vehicle_enforce.demo import demo
+from vehicle_enforce.enforcement.cli import hotlist_group
 from vehicle_enforce.exports.cli import export_group
 from vehicle_enforce.inspections.cli import import_remote_sensing, stations
 from vehicle_enforce.nrmm.cli import import_nrmm

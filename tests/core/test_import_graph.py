@@ -224,14 +224,12 @@ def test_function_local_imports_are_listed_with_a_reason() -> None:
     assert not stale, f"LAZY_IMPORTS entries with no local import left: {stale}"
 
 
-#: Blacklist modules that read cases' tables. The hotlist answers a checkpoint's batch with one SQL join
-#: of entries and cases (milliseconds per read); every other reaction goes through a signal.
-# FIXME (circles, 2026-12-07): one enforcement read module for the hotlist would end this exception.
-BLACKLIST_READS_CASES = {("vehicle_enforce.blacklist.hotlist", "vehicle_enforce.cases.models")}
-
-
 def test_blacklist_never_imports_cases() -> None:
-    """Cases may import the blacklist; the blacklist tells cases what happened through signals."""
+    """Cases may import the blacklist; the blacklist tells cases what happened through signals.
+
+    The reads that answer from entries and cases together (the police hotlist) live in `enforcement`,
+    above both, so no blacklist module imports cases, not even for a join.
+    """
     wrong = []
     for module, path in MODULES.items():
         if not module.startswith("vehicle_enforce.blacklist"):
@@ -239,8 +237,22 @@ def test_blacklist_never_imports_cases() -> None:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         nodes = [n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)]
         for target in sorted({t for n in nodes for t in _targets(module, n)}):
-            if target.startswith("vehicle_enforce.cases") and (module, target) not in BLACKLIST_READS_CASES:
+            if target.startswith("vehicle_enforce.cases"):
                 wrong.append(f"{module} imports {target}")
             if target == "vehicle_enforce.labels":  # the pages' table imports every domain's labels
                 wrong.append(f"{module} imports {target} (use the domain's own labels)")
     assert not wrong, "the blacklist must not import cases (send a signal instead):\n" + "\n".join(wrong)
+
+
+def test_enforcement_sits_above_blacklist_and_cases() -> None:
+    """`enforcement` reads both domains; neither imports it back (the dependency stays one-way)."""
+    graph = import_graph()
+    assert "vehicle_enforce.cases.models" in graph["vehicle_enforce.enforcement.hotlist"]
+    wrong = [
+        f"{module} imports {target}"
+        for module, targets in graph.items()
+        if module.startswith(("vehicle_enforce.blacklist", "vehicle_enforce.cases"))
+        for target in sorted(targets)
+        if target.startswith("vehicle_enforce.enforcement")
+    ]
+    assert not wrong, "blacklist and cases must not import enforcement:\n" + "\n".join(wrong)

@@ -287,7 +287,7 @@ def test_every_unsafe_api_call_refuses_the_page_session_cookie(shipped):
 
 
 #: Query strings that make a GET do its full work (a recorded lookup writes only with a complete query).
-FULL_QUERIES = {"blacklist_api.check_one": "plate=晋E12345&plate_color=yellow&reason=查验"}
+FULL_QUERIES = {"hotlist_api.check_one": "plate=晋E12345&plate_color=yellow&reason=查验"}
 
 
 def _row_counts() -> dict[str, int]:

@@ -1,1 +1,1 @@
-"""The high-emitter blacklist (listing rule, manual listing and release) and the police hotlist."""
+"""The high-emitter blacklist (listing rule, manual listing and release); the hotlist lives in `enforcement`."""

@@ -1,22 +1,21 @@
-"""JSON API: the blacklist (environment lists and releases by hand) and the police hotlist."""
+"""JSON API: the blacklist (environment lists and releases by hand) and evidence withdrawals."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from flask import Blueprint, jsonify
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, Field
 from sqlalchemy import select
 
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.principal import api_access, principal_or_401
-from vehicle_enforce.blacklist import answers, hotlist, services, withdrawals
-from vehicle_enforce.blacklist.models import BlacklistEntry, EvidenceWithdrawal, HotlistLookup
+from vehicle_enforce.blacklist import services, withdrawals
+from vehicle_enforce.blacklist.models import BlacklistEntry, EvidenceWithdrawal
 from vehicle_enforce.core.errors import Invalid, NotFound
-from vehicle_enforce.core.openapi import Listing, Out, Page, json_body, operation, query_args
+from vehicle_enforce.core.openapi import Out, Page, json_body, operation, query_args
 from vehicle_enforce.core.pagination import PageQuery, page, page_json
-from vehicle_enforce.core.schemas import QuerySchema, Schema, parse_batch
+from vehicle_enforce.core.schemas import Schema
 from vehicle_enforce.extensions import db
 from vehicle_enforce.vehicles.models import Vehicle
 
@@ -43,28 +42,6 @@ class ManualListing(Schema):
 class Release(Schema):
     stored_as = (BlacklistEntry,)
     reason: str = Field(min_length=1, max_length=2000)
-
-
-class CheckQuery(QuerySchema):
-    plate: str = Field(min_length=1, max_length=16)
-    plate_color: PlateColor | None = None
-    reason: str = Field(min_length=1, max_length=256)
-    location: str | None = Field(default=None, max_length=256)
-
-
-class ReadIn(BaseModel):
-    plate: str = Field(max_length=16)
-    plate_color: PlateColor | None = None
-    seen_at: AwareDatetime | None = None
-    location: str | None = Field(default=None, max_length=256)
-
-
-class BatchCheck(Schema):
-    stored_as = (HotlistLookup,)
-    reads: list[ReadIn] = Field(min_length=1, max_length=1000)
-    # Why the lookup is made; a checkpoint camera's code counts as one (recorded as "卡口抓拍比对（卡口 …）").
-    reason: str | None = Field(default=None, max_length=200)
-    checkpoint: str | None = Field(default=None, min_length=1, max_length=48)
 
 
 @bp.get("/blacklist")
@@ -136,62 +113,6 @@ def release(entry_id: int) -> Any:
     data = json_body(Release)
     entry = services.release_manually(entry_id, data.reason, principal.name)
     return jsonify(services.entry_json(entry))
-
-
-@bp.get("/hotlist/check")
-@api_access(D.police, bearer_only=True)  # recorded: a page session cannot run it (cross-site requests)
-@operation(
-    "卡口查询单个号牌（须写明事由并记录） / Check one plate at a checkpoint (reason required and recorded)",
-    query=CheckQuery,
-    description="A text that cannot be a GA 36 plate gets 422 naming what is wrong.\n\n"
-    + answers.openapi_description(),
-    resp={200: Out},
-)
-def check_one() -> Any:
-    principal = principal_or_401()
-    q = query_args(CheckQuery)
-    problem = hotlist.plate_problem(q.plate)
-    if problem is not None:
-        raise Invalid(problem, {"plate": problem})
-    [result] = hotlist.check(
-        [hotlist.Read(q.plate, q.plate_color, None, q.location)], principal, reason=q.reason, mode="single"
-    )
-    return jsonify(result)
-
-
-@bp.post("/hotlist/check")
-@api_access(D.police)
-@operation(
-    "卡口批量比对（至多 1,000 条，须写明事由或卡口编号并记录） / "
-    "Check a checkpoint camera's batch of up to 1,000 reads (reason or checkpoint code required and recorded)",
-    body_schema=BatchCheck,
-    batch=True,
-    description="Each item of `results` carries `index` and `status`: `ok` with the answer below, or `invalid` "
-    "with `error` {field, code, message} for a text that cannot be a GA 36 plate.\n\n" + answers.openapi_description(),
-    resp={200: Listing},
-)
-def check_batch() -> Any:
-    principal = principal_or_401()
-    data = parse_batch(BatchCheck)  # one pass over the raw body; the answer is not validated again
-    reason = _batch_reason(data)
-    reads = [hotlist.Read(r.plate, r.plate_color, _aware(r.seen_at), r.location) for r in data.reads]
-    results = hotlist.check(reads, principal, reason=reason, mode="batch")
-    return jsonify({"results": results})
-
-
-def _batch_reason(data: BatchCheck) -> str:
-    reason = (data.reason or "").strip()
-    checkpoint = (data.checkpoint or "").strip()
-    if not reason and not checkpoint:
-        message = "批量比对须说明查询事由（reason）或卡口编号（checkpoint）"
-        raise Invalid(message, {"reason": message})
-    if checkpoint:
-        return f"{reason or '卡口抓拍比对'}（卡口 {checkpoint}）"
-    return reason
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    return value
 
 
 class WithdrawalIn(Schema):

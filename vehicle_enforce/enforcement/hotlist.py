@@ -191,7 +191,7 @@ def check(reads: Sequence[Read], principal: Actor, *, reason: str | None, mode: 
     # Other domains (heavy-pollution alerts) add a `restriction` to each result: each receiver of
     # `signals.hotlist_answering` returns one (a dict or None) per read.
     restrictions: list[list[dict[str, Any] | None]] = (
-        signals.answers(signals.hotlist_answering, "blacklist", reads=valid_reads, vehicle_ids=vehicle_ids)
+        signals.answers(signals.hotlist_answering, "enforcement", reads=valid_reads, vehicle_ids=vehicle_ids)
         if valid_reads
         else []
     )
@@ -204,7 +204,7 @@ def check(reads: Sequence[Read], principal: Actor, *, reason: str | None, mode: 
         if vid is not None and vehicles[vid][0] != VehicleStatus.active
     ]
     if sightings:
-        signals.vehicle_seen.send("blacklist", sightings=sightings)
+        signals.vehicle_seen.send("enforcement", sightings=sightings)
     normals = [normalize_plate(r.plate) for r in valid_reads]
     known_colours = [_known_colour(r.plate_color) for r in valid_reads]
     other_listed = _listed_by_plate([n for n, c in zip(normals, known_colours, strict=True) if c is not None])

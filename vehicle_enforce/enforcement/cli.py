@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from vehicle_enforce.blacklist import hotlist
 from vehicle_enforce.core import transaction
+from vehicle_enforce.enforcement import hotlist
 
 
 @click.group("hotlist")
