@@ -10,13 +10,13 @@ import pytest
 
 
 def register(plate, colour):
-    from vehicle_enforce.core import transaction
+    from vehicle_enforce.core import actors, transaction
     from vehicle_enforce.core.schemas import validate
     from vehicle_enforce.vehicles import services
     from vehicle_enforce.vehicles.schemas import VehicleIn
 
     data = validate(VehicleIn, {"plate": plate, "plate_color": colour, "vehicle_type": "heavy_truck", "fuel": "diesel"})
-    vehicle = services.register_vehicle(data).vehicle
+    vehicle = services.register_vehicle(data, actor=actors.system("test")).vehicle
     transaction.commit()
     return vehicle.id
 

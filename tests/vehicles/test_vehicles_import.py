@@ -183,6 +183,7 @@ def test_missing_required_column_imports_nothing(runner, tmp_path):
 
 
 def test_malformed_line_after_good_chunks_imports_nothing(app, tmp_path):
+    from vehicle_enforce.core.actors import SYSTEM
     from vehicle_enforce.core.imports import ImportRefused
     from vehicle_enforce.extensions import db
     from vehicle_enforce.vehicles import importer
@@ -192,7 +193,7 @@ def test_malformed_line_after_good_chunks_imports_nothing(app, tmp_path):
     with source.open("a", encoding="utf-8") as fh:
         fh.write("晋E99999,黄色,,重型货车,柴油,国三,2012-05-04,营运,王五,,巴公镇,extra,fields\n")
     with pytest.raises(ImportRefused, match="malformed"):
-        importer.import_vehicles(source, chunk_rows=1)
+        importer.import_vehicles(source, chunk_rows=1, actor=SYSTEM)
     db.session.rollback()
     assert count(Vehicle) == 0
     assert not (tmp_path / "v.errors.csv").exists()

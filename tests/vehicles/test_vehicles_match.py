@@ -9,13 +9,13 @@ from sqlalchemy import select, text
 
 
 def register(plate, colour="yellow", vehicle_type="heavy_truck"):
-    from vehicle_enforce.core import transaction
+    from vehicle_enforce.core import actors, transaction
     from vehicle_enforce.core.schemas import validate
     from vehicle_enforce.vehicles import services
     from vehicle_enforce.vehicles.schemas import VehicleIn
 
     data = validate(VehicleIn, {"plate": plate, "plate_color": colour, "vehicle_type": vehicle_type, "fuel": "diesel"})
-    vehicle = services.register_vehicle(data).vehicle
+    vehicle = services.register_vehicle(data, actor=actors.system("test")).vehicle
     transaction.commit()
     return vehicle.id
 
@@ -80,16 +80,19 @@ def test_link_status_marks_probable_and_withholds_ambiguous(app):
 
 
 def test_confirm_match_audits_and_validates(app):
+    from vehicle_enforce.core import actors
     from vehicle_enforce.core.audit import AuditEntry
     from vehicle_enforce.core.errors import Invalid
     from vehicle_enforce.extensions import db
     from vehicle_enforce.vehicles import services
 
     vid = register("晋E1238S")
-    vehicle = services.confirm_match("remote_sensing_pass", 42, vid, "plate photo shows 8, not B")
+    reviewer = actors.Actor("user", 7, "张伟", "environment")
+    vehicle = services.confirm_match("remote_sensing_pass", 42, vid, "plate photo shows 8, not B", actor=reviewer)
     assert vehicle.id == vid
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "vehicle.match_confirm"))
     assert (entry.object_type, entry.object_id) == ("remote_sensing_pass", "42")
+    assert (entry.actor_id, entry.actor_name) == (7, "张伟")
     assert entry.changes == {
         "vehicle_id": vid,
         "plate": "晋E1238S",
@@ -97,7 +100,7 @@ def test_confirm_match_audits_and_validates(app):
         "reason": "plate photo shows 8, not B",
     }
     with pytest.raises(Invalid) as missing:
-        services.confirm_match("remote_sensing_pass", 43, 999999, " ")
+        services.confirm_match("remote_sensing_pass", 43, 999999, " ", actor=reviewer)
     assert set(missing.value.fields) == {"vehicle_id", "reason"}
 
 

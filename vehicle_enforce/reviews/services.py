@@ -291,14 +291,14 @@ def decide(
     new_vehicle: int | None
     if chosen == ReviewAction.confirm:
         assert vehicle_id is not None
-        vehicle = vehicle_services.confirm_match(review.record_kind, record.id, vehicle_id, why)
+        vehicle = vehicle_services.confirm_match(review.record_kind, record.id, vehicle_id, why, actor=principal)
         new_vehicle, decision = vehicle.id, "confirmed"
     elif chosen == ReviewAction.correct:
         assert plate is not None and plate_color is not None
         record.plate, record.plate_color = plate, plate_color
         found = db.session.scalar(select(Vehicle).where(Vehicle.plate == plate, Vehicle.plate_color == plate_color))
         if found is not None:
-            vehicle_services.confirm_match(review.record_kind, record.id, found.id, why)
+            vehicle_services.confirm_match(review.record_kind, record.id, found.id, why, actor=principal)
             new_vehicle, decision = found.id, "confirmed"
         else:
             new_vehicle, decision = None, "none"

@@ -15,18 +15,26 @@ from flask import Blueprint, jsonify, request
 from vehicle_enforce.auth import privacy
 from vehicle_enforce.auth.models import Department
 from vehicle_enforce.auth.principal import api_access, principal_or_401
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import BadRequest
-from vehicle_enforce.core.openapi import Out, Page, json_body, operation, query_args
+from vehicle_enforce.core.openapi import json_body, operation, query_args
 from vehicle_enforce.core.pagination import page_json
 from vehicle_enforce.vehicles import matching, plate_reading, services
 from vehicle_enforce.vehicles.models import Owner, Vehicle
 from vehicle_enforce.vehicles.schemas import (
     MatchIn,
     MatchOut,
+    OwnerDetailOut,
+    OwnerOut,
+    OwnerPage,
     OwnerQuery,
     PlateReadOut,
     PlateReadQuery,
+    RegistrationOut,
+    VehicleDetailOut,
     VehicleIn,
+    VehicleOut,
+    VehiclePage,
     VehicleQuery,
 )
 
@@ -38,62 +46,69 @@ MATCHERS = (Department.environment, Department.transport, Department.police, Dep
 OWNER_READERS = (Department.environment, Department.transport, Department.police)
 
 
-def owner_json(owner: Owner) -> dict[str, Any]:
-    """An owner; credit code, phone and address are masked for roles that do not need them (PIPL)."""
-    return privacy.mask_fields(
-        {
-            "id": owner.id,
-            "kind": owner.kind,
-            "name": owner.name,
-            "credit_code": owner.credit_code,
-            "phone": owner.phone,
-            "address": owner.address,
-        }
-    )
+def owner_body(owner: Owner, viewer: Actor) -> dict[str, Any]:
+    """An owner as `viewer` may see it: personal fields masked unless the role needs them (PIPL)."""
+    return privacy.mask_fields(OwnerOut.model_validate(owner).model_dump(mode="json"), principal=viewer)
 
 
-class VehicleOut(Out):
-    """A registered vehicle (owner's personal data masked for stations and townships)."""
-
-    id: int
-    plate: str
-    plate_color: str
-    vin: str | None
-    vehicle_type: str | None
-    fuel: str | None
-    emission_standard: int | None
-    registration_date: str | None
-    status: str
-    owner: dict[str, Any] | None
-    township: dict[str, Any] | None
-    updated_at: str | None
+def vehicle_body(vehicle: Vehicle, viewer: Actor) -> dict[str, Any]:
+    body = VehicleOut.model_validate(vehicle).model_dump(mode="json")
+    if vehicle.owner is not None:
+        body["owner"] = owner_body(vehicle.owner, viewer)
+    return body
 
 
-class VehiclePage(Out):
-    results: list[VehicleOut]
-    next_cursor: str | None
-
-
-def vehicle_json(vehicle: Vehicle) -> dict[str, Any]:
-    return {
-        "id": vehicle.id,
-        "plate": vehicle.plate,
-        "plate_color": vehicle.plate_color,
-        "vin": vehicle.vin,
-        "vin_warning": vehicle.vin_warning,
-        "vehicle_type": vehicle.vehicle_type,
-        "fuel": vehicle.fuel,
-        "emission_standard": vehicle.emission_standard,
-        "emission_standard_inferred": vehicle.emission_standard_inferred,
-        "registration_date": vehicle.registration_date.isoformat() if vehicle.registration_date else None,
-        "use": vehicle.use,
-        "lean_burn": vehicle.lean_burn,
-        "gas_converted": vehicle.gas_converted,
-        "status": vehicle.status,
-        "owner": owner_json(vehicle.owner) if vehicle.owner else None,
-        "township": {"code": vehicle.township.code, "name": vehicle.township.name} if vehicle.township else None,
-        "updated_at": vehicle.updated_at.isoformat() if vehicle.updated_at else None,
-    }
+_OWNER_EXAMPLE = {
+    "id": 31,
+    "kind": "enterprise",
+    "name": "泽州县晋通运输有限公司",
+    "credit_code": "91140525MA0K3X7Q2B",
+    "phone": "0356-3021888",
+    "address": "山西省晋城市泽州县巴公镇工业园区 8 号",
+}
+_VEHICLE_EXAMPLE = {
+    "id": 1024,
+    "plate": "晋E12345",
+    "plate_color": "yellow",
+    "vin": "LZZ1CLVB7JD123456",
+    "vin_warning": None,
+    "vehicle_type": "heavy_truck",
+    "fuel": "diesel",
+    "emission_standard": 5,
+    "emission_standard_inferred": False,
+    "registration_date": "2018-06-15",
+    "use": "operating",
+    "lean_burn": False,
+    "gas_converted": False,
+    "status": "active",
+    "owner": _OWNER_EXAMPLE,
+    "township": {"code": "140525101", "name": "巴公镇"},
+    "updated_at": "2026-12-07T02:15:30.123456+00:00",
+}
+_VEHICLE_REQUEST = {
+    "plate": "晋E12345",
+    "plate_color": "yellow",
+    "vin": "LZZ1CLVB7JD123456",
+    "vehicle_type": "heavy_truck",
+    "fuel": "diesel",
+    "emission_standard": 5,
+    "registration_date": "2018-06-15",
+    "use": "operating",
+    "owner": {
+        "kind": "enterprise",
+        "name": "泽州县晋通运输有限公司",
+        "credit_code": "91140525MA0K3X7Q2B",
+        "phone": "0356-3021888",
+        "address": "山西省晋城市泽州县巴公镇工业园区 8 号",
+    },
+    "township": "巴公镇",
+}
+_MATCH_EXAMPLE = {
+    "decision": "probable",
+    "read": "晋E1234S",
+    "vehicle_id": 1024,
+    "candidates": [{"vehicle_id": 1024, "plate": "晋E12345", "plate_color": "yellow", "score": 0.912}],
+}
 
 
 @bp.post("/vehicles")
@@ -101,12 +116,14 @@ def vehicle_json(vehicle: Vehicle) -> dict[str, Any]:
 @operation(
     "登记车辆（同号牌同颜色则更新） / Register a vehicle, or update the one with the same plate and colour",
     json=VehicleIn,
-    resp={201: VehicleOut, 200: VehicleOut},
+    resp={201: RegistrationOut, 200: RegistrationOut},
+    examples={"request": _VEHICLE_REQUEST, "response": {**_VEHICLE_EXAMPLE, "created": True, "changed": []}},
 )
 def register_vehicle() -> Any:
+    principal = principal_or_401()
     data = json_body(VehicleIn)
-    result = services.register_vehicle(data)
-    body = vehicle_json(result.vehicle)
+    result = services.register_vehicle(data, actor=principal)
+    body = vehicle_body(result.vehicle, principal)
     return jsonify({**body, "created": result.created, "changed": sorted(result.changes)}), (
         201 if result.created else 200
     )
@@ -118,11 +135,13 @@ def register_vehicle() -> Any:
     "按号牌、VIN、车主、乡镇或状态查找车辆 / Find vehicles by plate (and colour), VIN, owner, township or status",
     query=VehicleQuery,
     resp={200: VehiclePage},
+    examples={"response": {"results": [_VEHICLE_EXAMPLE], "next_cursor": None}},
 )
 def list_vehicles() -> Any:
+    principal = principal_or_401()
     query = query_args(VehicleQuery)
-    rows, cursor = services.list_vehicles(query)
-    return jsonify(page_json(rows, cursor, vehicle_json))
+    rows, cursor = services.list_vehicles(query, actor=principal)
+    return jsonify(page_json(rows, cursor, lambda v: vehicle_body(v, principal)))
 
 
 @bp.get("/vehicles/<int:vehicle_id>")
@@ -130,12 +149,14 @@ def list_vehicles() -> Any:
 @operation(
     "车辆及其车主与各领域历史 / "
     "A vehicle with its owner and its history (inspections, blacklist, cases) from the other domains",
-    resp={200: VehicleOut},
+    resp={200: VehicleDetailOut},
+    examples={"response": {**_VEHICLE_EXAMPLE, "history": {"blacklist": [], "cases": []}}},
 )
 def get_vehicle(vehicle_id: int) -> Any:
     principal = principal_or_401()
-    vehicle = services.get_vehicle(vehicle_id)
-    return jsonify({**vehicle_json(vehicle), "history": services.vehicle_history(vehicle.id, principal)})
+    vehicle = services.get_vehicle(vehicle_id, actor=principal)
+    body = vehicle_body(vehicle, principal)
+    return jsonify({**body, "history": services.vehicle_history(vehicle.id, principal)})
 
 
 @bp.post("/vehicles/match")
@@ -144,10 +165,10 @@ def get_vehicle(vehicle_id: int) -> Any:
     "将号牌识别结果匹配到登记车辆 / Match a plate read to registered vehicles: exact, probable, ambiguous or none",
     json=MatchIn,
     resp={200: MatchOut},
+    examples={"request": {"plate": "晋E1234S", "plate_color": "yellow"}, "response": _MATCH_EXAMPLE},
 )
 def match_vehicle() -> Any:
-    data = json_body(MatchIn)
-    return jsonify(matching.match_json(services.match(data.plate, data.plate_color)))
+    return jsonify(matching.match_json(services.match(json_body(MatchIn))))
 
 
 PHOTO_FORM = {
@@ -167,6 +188,21 @@ MULTIPART_SLACK = 64 * 1024
     query=PlateReadQuery,
     multipart=PHOTO_FORM,
     resp={200: PlateReadOut},
+    examples={
+        "response": {
+            "readings": [
+                {
+                    "plate": "晋EA1234D",
+                    "color": "green",
+                    "confidence": 0.9731,
+                    "doubtful": False,
+                    "char_confidences": [0.9731, 0.9962, 0.9988, 0.9975, 0.9991, 0.9969, 0.9984, 0.9958],
+                    "corners": [[412.0, 605.5], [618.0, 601.0], [619.5, 668.0], [413.0, 672.5]],
+                }
+            ],
+            "elapsed_ms": 184.2,
+        }
+    },
 )
 def read_plates() -> Any:
     query = query_args(PlateReadQuery)
@@ -186,19 +222,32 @@ def read_plates() -> Any:
 @operation(
     "按统一社会信用代码或名称查找车主 / Find owners by unified social credit code or name",
     query=OwnerQuery,
-    resp={200: Page},
+    resp={200: OwnerPage},
+    examples={"response": {"results": [_OWNER_EXAMPLE], "next_cursor": None}},
 )
 def list_owners() -> Any:
+    principal = principal_or_401()
     rows, cursor = services.list_owners(query_args(OwnerQuery))
-    return jsonify(page_json(rows, cursor, owner_json))
+    return jsonify(page_json(rows, cursor, lambda o: owner_body(o, principal)))
 
 
 @bp.get("/owners/<int:owner_id>")
 @api_access(*OWNER_READERS)
 @operation(
     "车主及其车队数量 / An owner with its fleet counts (list the vehicles with GET /vehicles?owner_id=)",
-    resp={200: Out},
+    resp={200: OwnerDetailOut},
+    examples={
+        "response": {
+            **_OWNER_EXAMPLE,
+            "fleet": {
+                "vehicles": 12,
+                "by_status": {"active": 10, "scrapped": 2},
+                "active_by_emission_standard": {"3": 2, "5": 6, "6": 2},
+            },
+        }
+    },
 )
 def get_owner(owner_id: int) -> Any:
+    principal = principal_or_401()
     owner = services.get_owner(owner_id)
-    return jsonify({**owner_json(owner), "fleet": services.fleet_summary(owner.id)})
+    return jsonify({**owner_body(owner, principal), "fleet": services.fleet_summary(owner.id)})

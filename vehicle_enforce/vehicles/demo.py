@@ -12,6 +12,7 @@ from datetime import date
 
 from sqlalchemy import select, update
 
+from vehicle_enforce.core import actors
 from vehicle_enforce.extensions import db
 from vehicle_enforce.vehicles import services
 from vehicle_enforce.vehicles.models import Vehicle
@@ -51,7 +52,8 @@ def load(rng: random.Random) -> None:
             kind="enterprise",
             name="泽州县示范运输有限公司",
             credit_code=_CODE_BODY + credit_code_check_char(_CODE_BODY),
-        )
+        ),
+        actor=actors.system("demo"),
     )
     # Re-plate existing demo vehicles rather than add new ones: `demo load --vehicles N` keeps N vehicles.
     taken: set[int] = set()

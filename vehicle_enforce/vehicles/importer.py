@@ -34,6 +34,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from plates import color_from_code
 from vehicle_enforce.auth.models import Township
 from vehicle_enforce.core import audit, bulk
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.imports import (
     CHUNK_ROWS,
     ErrorReport,
@@ -183,7 +184,7 @@ def import_vehicles(
     errors_out: str | Path | None = None,
     progress: Progress | None = None,
     chunk_rows: int = CHUNK_ROWS,
-    actor: Any = None,
+    actor: Actor,
 ) -> ImportReport:
     """Import a vehicle file inside the caller's transaction (flush, never commit); see the module doc."""
     source = Path(path)

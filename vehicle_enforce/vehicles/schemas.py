@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
-from vehicle_enforce.core.openapi import Out
+from vehicle_enforce.core.openapi import IsoTime, Out
 from vehicle_enforce.core.pagination import PageQuery
 from vehicle_enforce.core.schemas import QuerySchema, Schema
 from vehicle_enforce.vehicles.models import Fuel, Owner, Vehicle, VehicleStatus, VehicleType, VehicleUse
@@ -105,3 +105,73 @@ class PlateReadingOut(Out):
 class PlateReadOut(Out):
     readings: list[PlateReadingOut] = Field(description="most confident first; empty when no plate was found")
     elapsed_ms: float
+
+
+# --- answers -----------------------------------------------------------------------------------------
+
+
+class OwnerOut(Out):
+    """An owner; credit code, phone and address are masked for roles that do not need them (PIPL)."""
+
+    id: int
+    kind: str
+    name: str
+    credit_code: str | None
+    phone: str | None
+    address: str | None
+
+
+class OwnerPage(Out):
+    results: list[OwnerOut]
+    next_cursor: str | None
+
+
+class FleetOut(Out):
+    vehicles: int
+    by_status: dict[str, int]
+    active_by_emission_standard: dict[str, int] = Field(description="国0–国6 as 0–6, or unknown")
+
+
+class OwnerDetailOut(OwnerOut):
+    fleet: FleetOut
+
+
+class TownshipRef(Out):
+    code: str
+    name: str
+
+
+class VehicleOut(Out):
+    """A registered vehicle (owner's personal data masked for stations and townships)."""
+
+    id: int
+    plate: str
+    plate_color: str
+    vin: str | None
+    vin_warning: str | None
+    vehicle_type: str | None
+    fuel: str | None
+    emission_standard: int | None
+    emission_standard_inferred: bool
+    registration_date: date | None
+    use: str | None
+    lean_burn: bool
+    gas_converted: bool
+    status: str
+    owner: OwnerOut | None
+    township: TownshipRef | None
+    updated_at: IsoTime | None
+
+
+class RegistrationOut(VehicleOut):
+    created: bool
+    changed: list[str] = Field(description="the fields this request changed (empty when created or unchanged)")
+
+
+class VehicleDetailOut(VehicleOut):
+    history: dict[str, Any] = Field(description="sections answered by the other domains (blacklist, cases, ...)")
+
+
+class VehiclePage(Out):
+    results: list[VehicleOut]
+    next_cursor: str | None

@@ -32,7 +32,7 @@ from vehicle_enforce.vehicles.registry import (
     plate_key,
     resolve_emission_standard,
 )
-from vehicle_enforce.vehicles.schemas import OwnerIn, OwnerQuery, VehicleIn, VehicleQuery
+from vehicle_enforce.vehicles.schemas import MatchIn, OwnerIn, OwnerQuery, VehicleIn, VehicleQuery
 
 # Fields a POST may send that are copied to the vehicle as they are.
 _PLAIN_FIELDS = ("vehicle_type", "fuel", "registration_date", "use", "status", "lean_burn", "gas_converted")
@@ -52,7 +52,7 @@ def _value(v: Any) -> Any:
     return v.value if hasattr(v, "value") else v
 
 
-def register_vehicle(data: VehicleIn) -> Registration:
+def register_vehicle(data: VehicleIn, *, actor: Actor) -> Registration:
     """Create the vehicle, or update the one with the same plate and colour with the fields sent.
 
     Idempotent: sending the same body twice changes nothing the second time (no audit entry either).
@@ -89,15 +89,21 @@ def register_vehicle(data: VehicleIn) -> Registration:
 
     vehicle = vehicle_by_plate(plate, colour)
     if vehicle is not None:
-        changes = _apply(vehicle, data, vin, vin_warning, credit_code, township, created=False)
+        changes = _apply(vehicle, data, vin, vin_warning, credit_code, township, created=False, actor=actor)
         if changes:
             db.session.flush()
-            audit.record("vehicle.update", "vehicle", vehicle.id, {"plate": plate, "plate_color": colour, **changes})
+            audit.record(
+                "vehicle.update",
+                "vehicle",
+                vehicle.id,
+                {"plate": plate, "plate_color": colour, **changes},
+                actor=actor,
+            )
         return Registration(vehicle, False, changes)
     vehicle = Vehicle(plate=plate, plate_color=colour, plate_key=plate_key(plate))
     try:
         with db.session.begin_nested():
-            values = _apply(vehicle, data, vin, vin_warning, credit_code, township, created=True)
+            values = _apply(vehicle, data, vin, vin_warning, credit_code, township, created=True, actor=actor)
             db.session.add(vehicle)
             db.session.flush()
     except IntegrityError:
@@ -105,9 +111,15 @@ def register_vehicle(data: VehicleIn) -> Registration:
         # savepoint dropped our half (owner included), so this becomes an update of theirs.
         if vehicle_by_plate(plate, colour) is None:
             raise
-        return register_vehicle(data)
+        return register_vehicle(data, actor=actor)
     created_values = {name: new for name, (_old, new) in values.items()}
-    audit.record("vehicle.create", "vehicle", vehicle.id, {"plate": plate, "plate_color": colour, **created_values})
+    audit.record(
+        "vehicle.create",
+        "vehicle",
+        vehicle.id,
+        {"plate": plate, "plate_color": colour, **created_values},
+        actor=actor,
+    )
     return Registration(vehicle, True, {})
 
 
@@ -120,6 +132,7 @@ def _apply(
     township: Township | None,
     *,
     created: bool,
+    actor: Actor,
 ) -> dict[str, list[Any]]:
     """Set the sent fields on `vehicle`; return what changed as {field: [old, new]}."""
     sent = data.model_fields_set
@@ -134,7 +147,7 @@ def _apply(
     if township is not None:
         new["township_id"] = township.id
     if data.owner is not None:
-        new["owner_id"] = _resolve_owner(data.owner, credit_code, None if created else vehicle.owner).id
+        new["owner_id"] = _resolve_owner(data.owner, credit_code, None if created else vehicle.owner, actor=actor).id
     merged = {n: new.get(n, getattr(vehicle, n)) for n in ("vehicle_type", "fuel", "registration_date")}
     keeps_known = not created and vehicle.emission_standard is not None and not vehicle.emission_standard_inferred
     if "emission_standard" in sent or not keeps_known:
@@ -161,7 +174,7 @@ def _owner_credit_code(owner: OwnerIn) -> str | None:
     return code
 
 
-def upsert_owner(owner: OwnerIn, *, current: Owner | None = None) -> Owner:
+def upsert_owner(owner: OwnerIn, *, actor: Actor, current: Owner | None = None) -> Owner:
     """Return the owner record for `owner`: enterprises by credit code, people as described in OwnerIn.
 
     Used by the registry and by other domains (depot spot tests, NRMM, phase-out) that name an owner.
@@ -170,10 +183,10 @@ def upsert_owner(owner: OwnerIn, *, current: Owner | None = None) -> Owner:
         code = _owner_credit_code(owner)
     except FieldProblem as problem:
         raise Invalid("owner has invalid fields", {f"owner.{problem.field}": problem.message}) from None
-    return _resolve_owner(owner, code, current)
+    return _resolve_owner(owner, code, current, actor=actor)
 
 
-def _resolve_owner(owner: OwnerIn, credit_code: str | None, current: Owner | None) -> Owner:
+def _resolve_owner(owner: OwnerIn, credit_code: str | None, current: Owner | None, *, actor: Actor) -> Owner:
     details = {"name": owner.name, "phone": owner.phone, "address": owner.address}
     if credit_code is not None:
         found = db.session.scalar(select(Owner).where(Owner.credit_code == credit_code))
@@ -186,17 +199,18 @@ def _resolve_owner(owner: OwnerIn, credit_code: str | None, current: Owner | Non
             except IntegrityError:  # registered concurrently (the savepoint dropped ours): use that one
                 found = db.session.scalar(select(Owner).where(Owner.credit_code == credit_code))
                 assert found is not None
-                return _update_owner(found, details)
+                return _update_owner(found, details, actor=actor)
             audit.record(
                 "owner.create",
                 "owner",
                 record.id,
                 privacy.mask_details({"kind": record.kind, **details, "credit_code": credit_code}),
+                actor=actor,
             )
             return record
-        return _update_owner(found, details)
+        return _update_owner(found, details, actor=actor)
     if current is not None and current.kind == OwnerKind.person and current.name == owner.name:
-        return _update_owner(current, details)
+        return _update_owner(current, details, actor=actor)
     if owner.phone:  # without a credit code, the same name and phone are one owner
         same = db.session.scalar(
             select(Owner)
@@ -205,21 +219,21 @@ def _resolve_owner(owner: OwnerIn, credit_code: str | None, current: Owner | Non
             .limit(1)
         )
         if same is not None:
-            return _update_owner(same, details)
+            return _update_owner(same, details, actor=actor)
     record = Owner(kind=OwnerKind.person.value, **details)
     db.session.add(record)
     db.session.flush()
-    audit.record("owner.create", "owner", record.id, {"kind": record.kind, "name": owner.name})
+    audit.record("owner.create", "owner", record.id, {"kind": record.kind, "name": owner.name}, actor=actor)
     return record
 
 
-def _update_owner(record: Owner, details: dict[str, Any]) -> Owner:
+def _update_owner(record: Owner, details: dict[str, Any], *, actor: Actor) -> Owner:
     changes = {k: [getattr(record, k), v] for k, v in details.items() if v is not None and getattr(record, k) != v}
     for name, (_old, value) in changes.items():
         setattr(record, name, value)
     if changes:
         db.session.flush()
-        audit.record("owner.update", "owner", record.id, privacy.mask_details(changes))
+        audit.record("owner.update", "owner", record.id, privacy.mask_details(changes), actor=actor)
     return record
 
 
@@ -239,16 +253,16 @@ def retire(vehicle: Vehicle, status: str) -> str:
     return old
 
 
-def get_vehicle(vehicle_id: int) -> Vehicle:
-    """Return a vehicle the caller may see; another township's vehicle is 404 like a missing one."""
+def get_vehicle(vehicle_id: int, *, actor: Actor) -> Vehicle:
+    """Return a vehicle `actor` may see; another township's vehicle is 404 like a missing one."""
 
-    return scope.get_or_404(Vehicle, vehicle_id, what="vehicle")
+    return scope.get_or_404(Vehicle, vehicle_id, actor, what="vehicle")
 
 
-def list_vehicles(query: VehicleQuery) -> tuple[list[Vehicle], str | None]:
+def list_vehicles(query: VehicleQuery, *, actor: Actor) -> tuple[list[Vehicle], str | None]:
     """Vehicles by plate (any colour unless given), VIN, owner, township or status, keyset-paginated."""
 
-    stmt: Select[Any] = scope.scoped(select(Vehicle), Vehicle)
+    stmt: Select[Any] = scope.scoped(select(Vehicle), Vehicle, actor)
     if query.plate:
         stmt = stmt.where(Vehicle.plate == normalize_plate(query.plate))
     if query.plate_color:
@@ -324,16 +338,16 @@ def fleet_summary(owner_id: int) -> dict[str, Any]:
 # --- matching and link confirmation ------------------------------------------------------------------
 
 
-def match(plate: str, plate_color: str | None) -> MatchResult:
+def match(data: MatchIn) -> MatchResult:
     """Decide which registered vehicle a plate read names (see plates.rank_candidates)."""
     try:
-        colour = parse_color(plate_color)
+        colour = parse_color(data.plate_color)
     except ValueError as exc:
         raise Invalid("unknown plate colour", {"plate_color": str(exc)}) from None
-    return matching.match_plate(plate, colour.value if colour is not PlateColor.UNKNOWN else None)
+    return matching.match_plate(data.plate, colour.value if colour is not PlateColor.UNKNOWN else None)
 
 
-def confirm_match(object_type: str, object_id: int, vehicle_id: int, reason: str) -> Vehicle:
+def confirm_match(object_type: str, object_id: int, vehicle_id: int, reason: str, *, actor: Actor) -> Vehicle:
     """Record that a person confirmed which vehicle a record (e.g. an ambiguous pass) belongs to.
 
     Validates the vehicle and the reason and writes the audit entry; the calling domain sets its own
@@ -360,5 +374,6 @@ def confirm_match(object_type: str, object_id: int, vehicle_id: int, reason: str
             "plate_color": vehicle.plate_color,
             "reason": reason.strip(),
         },
+        actor=actor,
     )
     return vehicle
