@@ -46,11 +46,12 @@ def main() -> None:
         from vehicle_enforce import create_app
         from vehicle_enforce.core import actors, transaction
         from vehicle_enforce.nrmm import services
+        from vehicle_enforce.nrmm.schemas import PlanIn
 
         app = create_app({"DATABASE_URL": url})
         with app.app_context():
             started = time.perf_counter()
-            plan = services.create_plan("2019-11", 2019, 0.10, actors.system("bench"))
+            plan = services.create_plan(PlanIn(month="2019-11", seed=2019), actor=actors.system("bench"))
             transaction.commit()
             elapsed = time.perf_counter() - started
             size = len(plan.items)

@@ -140,14 +140,21 @@ def every_form(app: Any, world: dict[str, Any], station_factory: Any, auth_heade
     from vehicle_enforce.exports.models import ExportRecord
     from vehicle_enforce.extensions import db
     from vehicle_enforce.nrmm import services as nrmm_services
+    from vehicle_enforce.nrmm.schemas import MachineIn
 
     env = world["sessions"]["environment"]
     alert_services.issue("orange", now_utc() - timedelta(hours=1), now_utc() + timedelta(days=1), None, "环境局")
     for i in range(3):
         nrmm_services.register_machine(
-            {"pin": f"PIN-FORM-{i}", "machine_type": "excavator", "emission_stage": 2, "fuel": "diesel"}
-            | {"rated_power_kw": 75.0, "registered_on": now_utc().date()},
-            SYSTEM,
+            MachineIn(
+                pin=f"PIN-FORM-{i}",
+                machine_type="excavator",
+                emission_stage=2,
+                fuel="diesel",
+                rated_power_kw=75.0,
+                registered_on=now_utc().date(),
+            ),
+            actor=SYSTEM,
         )
     transaction.commit()
     tomorrow = (local_day(now_utc()) + timedelta(days=1)).isoformat()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import func, select
 
@@ -14,19 +16,20 @@ from vehicle_enforce.core.actors import SYSTEM
 def machines(app):
     from vehicle_enforce.core import transaction
     from vehicle_enforce.nrmm import services
+    from vehicle_enforce.nrmm.schemas import MachineIn
 
     ids = []
     for i in range(12):
         m = services.register_machine(
-            {
-                "pin": f"PIN-WEB-{i:03d}",
-                "machine_type": "excavator",
-                "emission_stage": 2,
-                "fuel": "diesel",
-                "rated_power_kw": 75.0,
-                "registered_on": __import__("datetime").date(2019, 10, 1),
-            },
-            SYSTEM,
+            MachineIn(
+                pin=f"PIN-WEB-{i:03d}",
+                machine_type="excavator",
+                emission_stage=2,
+                fuel="diesel",
+                rated_power_kw=75.0,
+                registered_on=date(2019, 10, 1),
+            ),
+            actor=SYSTEM,
         )
         ids.append(m.id)
     transaction.commit()

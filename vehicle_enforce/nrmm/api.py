@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
-from pydantic import AwareDatetime, Field
 from sqlalchemy import select
 
 from vehicle_enforce.auth import scope
@@ -14,72 +12,32 @@ from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.principal import api_access, principal_or_401
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Invalid, NotFound
-from vehicle_enforce.core.openapi import Out, Page, json_body, operation, query_args
+from vehicle_enforce.core.openapi import json_body, operation, query_args
 from vehicle_enforce.core.pagination import PageQuery, page, page_json
-from vehicle_enforce.core.schemas import Schema
 from vehicle_enforce.core.spreadsheets import to_xlsx_bytes
 from vehicle_enforce.extensions import db
 from vehicle_enforce.nrmm import services
 from vehicle_enforce.nrmm.models import Machine, SamplingPlan, Site, SpotCheck
+from vehicle_enforce.nrmm.schemas import (
+    MachineExport,
+    MachineIn,
+    MachineOut,
+    MachinePage,
+    MachineQuery,
+    NotFoundOut,
+    PlanDetailOut,
+    PlanIn,
+    PlanPage,
+    SiteIn,
+    SiteOut,
+    SitePage,
+    SpotCheckIn,
+    SpotCheckOut,
+    SpotCheckPage,
+)
 
 bp = Blueprint("nrmm_api", __name__, url_prefix="/api/v1/nrmm")
 ROLES = (D.environment, D.housing, D.township)
-MachineType = Literal["excavator", "loader", "forklift", "crane", "roller", "bulldozer", "paver", "grader", "other"]
-
-
-class MachineIn(Schema):
-    stored_as = (Machine,)
-    pin: str = Field(min_length=4, max_length=32)
-    env_code: str | None = Field(default=None, max_length=32)
-    machine_type: MachineType
-    brand: str | None = Field(default=None, max_length=64)
-    model: str | None = Field(default=None, max_length=64)
-    production_date: date | None = None
-    emission_stage: int | None = Field(default=None, ge=1, le=4)
-    fuel: Literal["diesel", "gasoline", "natural_gas", "electric", "other"] = "diesel"
-    engine_model: str | None = Field(default=None, max_length=64)
-    engine_maker: str | None = Field(default=None, max_length=64)
-    engine_number: str | None = Field(default=None, max_length=64)
-    rated_power_kw: float = Field(gt=0, le=5000)
-    owner_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    site_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    acquired_on: date | None = None
-    registered_on: date | None = None
-
-
-class SiteIn(Schema):
-    stored_as = (Site,)
-    name: str = Field(min_length=1, max_length=128)
-    kind: Literal["construction", "logistics", "mine", "factory", "other"]
-    township_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    location: str | None = Field(default=None, max_length=256)
-    low_emission_zone: bool = False
-    zone_min_stage: int | None = Field(default=None, ge=1, le=4)
-    zone_class: Literal["I", "II", "III"] | None = None
-
-
-class PlanIn(Schema):
-    stored_as = (SamplingPlan,)
-    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
-    seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
-    share: float = Field(default=0.10, ge=0.10, le=1.0)
-
-
-class SpotCheckIn(Schema):
-    stored_as = (SpotCheck,)
-    machine_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    pin: str | None = Field(default=None, max_length=32)
-    site_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    checked_at: AwareDatetime
-    k_readings: list[Annotated[float, Field(ge=0, le=20)]] = Field(min_length=3, max_length=10)
-    ringelmann: int | None = Field(default=None, ge=0, le=5)
-    rated_power_kw: float | None = Field(default=None, gt=0, le=5000)
-    emission_stage: int | None = Field(default=None, ge=1, le=4)
-
-
-class MachineQuery(PageQuery):
-    site_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    overdue: bool | None = None
 
 
 def _site_in_scope(principal: Actor, site_id: int | None) -> None:
@@ -90,9 +48,89 @@ def _site_in_scope(principal: Actor, site_id: int | None) -> None:
         raise Invalid("a township acts only at sites of its own township", {"site_id": "required"})
 
 
-class NotFoundOut(Out):
-    id: int
-    status: str
+_MACHINE = {
+    "id": 57,
+    "env_code": "140525-NR-000057",
+    "pin": "CAT0320GKZF12345",
+    "machine_type": "excavator",
+    "brand": "卡特彼勒",
+    "model": "320GC",
+    "production_date": "2019-04-18",
+    "emission_stage": 3,
+    "emission_stage_name": "国三",
+    "fuel": "diesel",
+    "engine_model": "C4.4",
+    "engine_maker": "珀金斯",
+    "engine_number": "DJA12345",
+    "rated_power_kw": 90.0,
+    "owner_id": 31,
+    "site_id": 4,
+    "acquired_on": "2024-03-02",
+    "registered_on": "2024-03-20",
+    "status": "active",
+}
+_MACHINE_REQUEST = {
+    "pin": "CAT0320GKZF12345",
+    "machine_type": "excavator",
+    "brand": "卡特彼勒",
+    "model": "320GC",
+    "production_date": "2019-04-18",
+    "emission_stage": 3,
+    "fuel": "diesel",
+    "engine_model": "C4.4",
+    "engine_maker": "珀金斯",
+    "engine_number": "DJA12345",
+    "rated_power_kw": 90.0,
+    "owner_id": 31,
+    "site_id": 4,
+    "acquired_on": "2024-03-02",
+}
+_SITE = {
+    "id": 4,
+    "name": "巴公镇污水处理厂扩建工地",
+    "kind": "construction",
+    "township_id": 2,
+    "location": "泽州县巴公镇东四义村南",
+    "low_emission_zone": True,
+    "zone_min_stage": 3,
+    "zone_class": "III",
+}
+_SPOT_CHECK = {
+    "id": 210,
+    "machine_id": 57,
+    "pin": "CAT0320GKZF12345",
+    "site_id": 4,
+    "checked_at": "2026-12-07T02:30:00+00:00",
+    "inspector": "王建国",
+    "k_readings": [0.82, 0.79, 0.85],
+    "ringelmann": 1,
+    "verdict": "pass",
+    "limit_set": "GB 36886-2018 III类 (P≥37kW)",
+    "exceeded": [],
+    "violations": [],
+    "violations_zh": [],
+    "penalty_yuan": None,
+    "legal_basis": None,
+    "penalty_suggested": False,
+}
+_PLAN = {
+    "id": 12,
+    "month": "2026-12",
+    "seed": 20261201,
+    "share": 0.1,
+    "population": 240,
+    "size": 26,
+    "status_counts": {"pending": 20, "checked": 5, "not_found": 1},
+}
+_PLAN_DETAIL = {
+    **_PLAN,
+    "size": 2,
+    "status_counts": {"pending": 1, "checked": 1},
+    "items": [
+        {"id": 301, "machine_id": 57, "township_id": 2, "status": "checked"},
+        {"id": 302, "machine_id": 88, "township_id": 5, "status": "pending"},
+    ],
+}
 
 
 @bp.get("/machines")
@@ -100,7 +138,8 @@ class NotFoundOut(Out):
 @operation(
     "已登记的非道路移动机械 / Registered machines (township users see their township's sites)",
     query=MachineQuery,
-    resp={200: Page},
+    resp={200: MachinePage},
+    examples={"response": {"results": [_MACHINE], "next_cursor": None}},
 )
 def list_machines() -> Any:
     principal = principal_or_401()
@@ -108,7 +147,7 @@ def list_machines() -> Any:
     if q.overdue:
         return jsonify(
             {
-                "results": [services.machine_json(m) for m in services.overdue_registrations(principal)],
+                "results": [services.machine_json(m) for m in services.overdue_registrations(actor=principal)],
                 "next_cursor": None,
             }
         )
@@ -124,13 +163,14 @@ def list_machines() -> Any:
 @operation(
     "登记非道路移动机械 / Register a machine (code issued by the platform or generated here)",
     json=MachineIn,
-    resp={201: Out},
+    resp={201: MachineOut},
+    examples={"request": _MACHINE_REQUEST, "response": _MACHINE},
 )
 def register() -> Any:
     principal = principal_or_401()
     data = json_body(MachineIn)
     _site_in_scope(principal, data.site_id)
-    machine = services.register_machine(data.model_dump(), principal)
+    machine = services.register_machine(data, actor=principal)
     return jsonify(services.machine_json(machine)), 201
 
 
@@ -138,7 +178,9 @@ def register() -> Any:
 @api_access(D.environment, D.housing)
 @operation(
     "按国家非道路移动机械平台格式导出登记信息 / Registrations in the national NRMM platform format (?format=json|xlsx)",
-    resp={200: None},
+    resp={200: MachineExport},
+    batch=True,  # every registration at once (or an XLSX file): the answer is not validated again
+    examples={"response": {"records": [_MACHINE]}},
 )
 def export_machines() -> Any:
     principal = principal_or_401()
@@ -161,7 +203,12 @@ def export_machines() -> Any:
 
 @bp.get("/sites")
 @api_access(*ROLES)
-@operation("施工场地及其低排放区设置 / Sites and their low-emission zone settings", query=PageQuery, resp={200: Page})
+@operation(
+    "施工场地及其低排放区设置 / Sites and their low-emission zone settings",
+    query=PageQuery,
+    resp={200: SitePage},
+    examples={"response": {"results": [_SITE], "next_cursor": None}},
+)
 def list_sites() -> Any:
     principal = principal_or_401()
     q = query_args(PageQuery)
@@ -172,17 +219,26 @@ def list_sites() -> Any:
 
 @bp.post("/sites")
 @api_access(D.environment, D.housing)
-@operation("新增施工场地 / Add a site", json=SiteIn, resp={201: Out})
+@operation(
+    "新增施工场地 / Add a site",
+    json=SiteIn,
+    resp={201: SiteOut},
+    examples={"request": {k: v for k, v in _SITE.items() if k != "id"}, "response": _SITE},
+)
 def add_site() -> Any:
     principal = principal_or_401()
     data = json_body(SiteIn)
-    site = services.add_site(data.model_dump(), actor=principal)
+    site = services.add_site(data, actor=principal)
     return jsonify(services.site_json(site)), 201
 
 
 @bp.get("/sampling-plans")
 @api_access(*ROLES)
-@operation("月度抽查计划列表 / Monthly sampling plans", resp={200: Page})
+@operation(
+    "月度抽查计划列表 / Monthly sampling plans",
+    resp={200: PlanPage},
+    examples={"response": {"results": [_PLAN], "next_cursor": None}},
+)
 def list_plans() -> Any:
     principal = principal_or_401()
     plans = db.session.scalars(
@@ -196,18 +252,23 @@ def list_plans() -> Any:
 @operation(
     "生成某月抽查计划（比例不低于 10%，记录随机种子） / Draw a month's sampling plan (share ≥ 10%, recorded seed)",
     json=PlanIn,
-    resp={201: Out},
+    resp={201: PlanDetailOut},
+    examples={"request": {"month": "2026-12", "seed": 20261201, "share": 0.1}, "response": _PLAN_DETAIL},
 )
 def create_plan() -> Any:
     principal = principal_or_401()
     data = json_body(PlanIn)
-    plan = services.create_plan(data.month, data.seed, data.share, principal)
+    plan = services.create_plan(data, actor=principal)
     return jsonify(services.plan_json(plan, principal, items=True)), 201
 
 
 @bp.get("/sampling-plans/<month>")
 @api_access(*ROLES)
-@operation("某月抽查计划及其机械与进度 / One month's plan with its machines and their status", resp={200: Out})
+@operation(
+    "某月抽查计划及其机械与进度 / One month's plan with its machines and their status",
+    resp={200: PlanDetailOut},
+    examples={"response": _PLAN_DETAIL},
+)
 def get_plan(month: str) -> Any:
     principal = principal_or_401()
     plan = db.session.scalar(
@@ -220,16 +281,25 @@ def get_plan(month: str) -> Any:
 
 @bp.post("/sampling-plans/items/<int:item_id>/not-found")
 @api_access(*ROLES)
-@operation("记录抽中的机械未找到 / Record that a sampled machine was not found", resp={200: NotFoundOut})
+@operation(
+    "记录抽中的机械未找到 / Record that a sampled machine was not found",
+    resp={200: NotFoundOut},
+    examples={"response": {"id": 302, "status": "not_found"}},
+)
 def not_found(item_id: int) -> Any:
     principal = principal_or_401()
-    item = services.mark_not_found(item_id, principal)
+    item = services.mark_not_found(item_id, actor=principal)
     return jsonify({"id": item.id, "status": item.status})
 
 
 @bp.get("/spot-checks")
 @api_access(*ROLES)
-@operation("抽查结果与违法情形 / Spot-check results with violations", query=PageQuery, resp={200: Page})
+@operation(
+    "抽查结果与违法情形 / Spot-check results with violations",
+    query=PageQuery,
+    resp={200: SpotCheckPage},
+    examples={"response": {"results": [_SPOT_CHECK], "next_cursor": None}},
+)
 def list_checks() -> Any:
     principal = principal_or_401()
     q = query_args(PageQuery)
@@ -243,10 +313,20 @@ def list_checks() -> Any:
     "录入抽查结果（自由加速烟度、林格曼黑度），违法情形附第一百一十四条处罚 / "
     "Record a spot check (free acceleration k, Ringelmann); violations carry art. 114 penalties",
     json=SpotCheckIn,
-    resp={201: Out},
+    resp={201: SpotCheckOut},
+    examples={
+        "request": {
+            "machine_id": 57,
+            "site_id": 4,
+            "checked_at": "2026-12-07T10:30:00+08:00",
+            "k_readings": [0.82, 0.79, 0.85],
+            "ringelmann": 1,
+        },
+        "response": _SPOT_CHECK,
+    },
 )
 def record_check() -> Any:
     principal = principal_or_401()
     data = json_body(SpotCheckIn)
-    check = services.record_spot_check(data.model_dump(), principal)
+    check = services.record_spot_check(data, actor=principal)
     return jsonify(services.spot_check_json(check)), 201

@@ -12,6 +12,7 @@ from vehicle_enforce.core import actors
 from vehicle_enforce.extensions import db
 from vehicle_enforce.nrmm import services
 from vehicle_enforce.nrmm.models import Machine, Site
+from vehicle_enforce.nrmm.schemas import PlanIn
 
 TYPES = ["excavator", "loader", "forklift", "crane", "roller", "bulldozer"]
 
@@ -51,4 +52,4 @@ def load(rng: random.Random) -> None:
             }
         )
     db.session.execute(Machine.__table__.insert(), rows)
-    services.create_plan("2019-11", 2019, 0.10, actors.system("demo"))
+    services.create_plan(PlanIn(month="2019-11", seed=2019), actor=actors.system("demo"))

@@ -21,6 +21,7 @@ from vehicle_enforce.core.imports import ErrorReport, ImportRefused, Progress, c
 from vehicle_enforce.extensions import db
 from vehicle_enforce.nrmm import services
 from vehicle_enforce.nrmm.models import Machine, Site
+from vehicle_enforce.nrmm.schemas import MachineIn
 
 COLUMNS = {
     "环保登记编码": "env_code",
@@ -102,6 +103,15 @@ def _row(raw: dict[str, Any], sites: dict[str, int]) -> dict[str, Any]:
     return out
 
 
+def _machine_in(data: dict[str, Any]) -> MachineIn:
+    """A new machine's row in the registration schema the API validates with.
+
+    Built without the API's field checks: a survey keeps the rules `_row` applies to it (surveys carry
+    PINs shorter than the API accepts); the registration rules of `services.register_machine` apply.
+    """
+    return MachineIn.model_construct(**data)
+
+
 def import_file(
     path: Path, actor: Actor, errors_out: Path | None = None, *, progress: Progress | None = None
 ) -> ImportResult:
@@ -131,7 +141,7 @@ def import_file(
                     with row_savepoint():
                         machine = existing.get(pin)
                         if machine is None:
-                            machine = services.register_machine(data, actor)
+                            machine = services.register_machine(_machine_in(data), actor=actor)
                         else:
                             for key, value in data.items():
                                 if value is not None and key != "env_code":

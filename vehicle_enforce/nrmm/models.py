@@ -20,6 +20,9 @@ NRMM_VIOLATION_ZH: dict[str, str] = {
     "alert_stage_stop": "重污染天气预警期间违规使用停用阶段机械",
 }
 
+#: The national platform's names of the emission stages (no stage: an electric machine).
+STAGE_NAMES = {1: "国一", 2: "国二", 3: "国三", 4: "国四"}
+
 PLAN_ITEM_STATUS_ZH: dict[str, str] = {
     "pending": "待检",
     "checked": "已检",
@@ -64,6 +67,10 @@ class Machine(Model):
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
 
     site: Mapped[Site | None] = relationship()
+
+    @property
+    def emission_stage_name(self) -> str:
+        return STAGE_NAMES.get(self.emission_stage or 0, "电动")
 
 
 class SiteMove(Model):
@@ -121,3 +128,12 @@ class SpotCheck(Model):
     violations: Mapped[list[str]] = mapped_column(JSON)  # exceeding | black_smoke | unregistered | below_zone_stage
     penalty_yuan: Mapped[float | None] = mapped_column(Float)
     legal_basis: Mapped[str | None] = mapped_column(String(256))
+
+    @property
+    def violations_zh(self) -> list[str]:
+        return [NRMM_VIOLATION_ZH.get(v, v) for v in self.violations]
+
+    @property
+    def penalty_suggested(self) -> bool:
+        """Suggested only: the department the basis names imposes the penalty."""
+        return self.legal_basis is not None

@@ -30,10 +30,19 @@ from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Conflict, Invalid
 from vehicle_enforce.core.timeutil import local_day, now_utc
 from vehicle_enforce.extensions import db
-from vehicle_enforce.nrmm.models import NRMM_VIOLATION_ZH, Machine, PlanItem, SamplingPlan, Site, SpotCheck
+from vehicle_enforce.nrmm.models import Machine, PlanItem, SamplingPlan, Site, SpotCheck
+from vehicle_enforce.nrmm.schemas import (
+    MachineIn,
+    MachineOut,
+    PlanIn,
+    SiteIn,
+    SiteOut,
+    SpotCheckIn,
+    SpotCheckOut,
+    dump,
+)
 
 REGISTRATION_DAYS = 30
-STAGE_NAMES = {1: "国一", 2: "国二", 3: "国三", 4: "国四"}
 
 
 def next_env_code() -> str:
@@ -43,26 +52,28 @@ def next_env_code() -> str:
     return str(fmt).format(region=current_app.config.get("REGION_CODE") or "000000", seq=seq)
 
 
-def add_site(data: dict[str, Any], *, actor: Actor) -> Site:
+def add_site(data: SiteIn, *, actor: Actor) -> Site:
     """Add a site (a construction site, a depot...) under a name not yet taken, audited."""
-    if db.session.scalar(select(Site.id).where(Site.name == data["name"])) is not None:
+    if db.session.scalar(select(Site.id).where(Site.name == data.name)) is not None:
         raise Conflict("a site with that name exists", {"name": "already exists"})
-    site = Site(**data)
+    values = data.model_dump()
+    site = Site(**values)
     db.session.add(site)
     db.session.flush()
-    audit.record("nrmm.site", "nrmm_site", site.id, data, actor=actor)
+    audit.record("nrmm.site", "nrmm_site", site.id, values, actor=actor)
     return site
 
 
-def register_machine(data: dict[str, Any], actor: Actor) -> Machine:
-    if data.get("fuel") != "electric" and data.get("emission_stage") not in (1, 2, 3, 4):
+def register_machine(data: MachineIn, *, actor: Actor) -> Machine:
+    if data.fuel != "electric" and data.emission_stage not in (1, 2, 3, 4):
         raise Invalid("emission stage 1–4 is required for fuelled machines", {"emission_stage": "1–4 (国一…国四)"})
-    if db.session.scalar(select(Machine.id).where(Machine.pin == data["pin"])) is not None:
-        raise Conflict(f"a machine with PIN {data['pin']} is registered", {"pin": "already registered"})
-    code = data.get("env_code") or next_env_code()
+    if db.session.scalar(select(Machine.id).where(Machine.pin == data.pin)) is not None:
+        raise Conflict(f"a machine with PIN {data.pin} is registered", {"pin": "already registered"})
+    code = data.env_code or next_env_code()
     if db.session.scalar(select(Machine.id).where(Machine.env_code == code)) is not None:
         raise Conflict(f"registration code {code} is taken", {"env_code": "already used"})
-    machine = Machine(**{**data, "env_code": code, "registered_on": data.get("registered_on") or local_day(now_utc())})
+    registered_on = data.registered_on or local_day(now_utc())
+    machine = Machine(**{**data.model_dump(), "env_code": code, "registered_on": registered_on})
     db.session.add(machine)
     db.session.flush()
     audit.record(
@@ -76,21 +87,22 @@ def register_machine(data: dict[str, Any], actor: Actor) -> Machine:
     return machine
 
 
-def overdue_registrations(viewer: Actor, today: date | None = None) -> list[Machine]:
-    """Machines registered more than 30 days after purchase or transfer-in (late registrations)."""
-    stmt = scope.scoped(select(Machine).where(Machine.acquired_on.is_not(None)).order_by(Machine.id), Machine, viewer)
+def overdue_registrations(*, actor: Actor) -> list[Machine]:
+    """Machines `actor` may see registered more than 30 days after purchase or transfer-in (late)."""
+    stmt = scope.scoped(select(Machine).where(Machine.acquired_on.is_not(None)).order_by(Machine.id), Machine, actor)
     rows = db.session.scalars(stmt)
     return [m for m in rows if m.acquired_on and (m.registered_on - m.acquired_on).days > REGISTRATION_DAYS]
 
 
-def create_plan(month: str, seed: int | None, share: float, actor: Actor) -> SamplingPlan:
+def create_plan(data: PlanIn, *, actor: Actor) -> SamplingPlan:
+    month, share = data.month, data.share
     try:
         first = date.fromisoformat(month + "-01")
     except ValueError:
         raise Invalid("month must be YYYY-MM", {"month": "YYYY-MM"}) from None
     if db.session.scalar(select(SamplingPlan.id).where(SamplingPlan.month == month)) is not None:
         raise Conflict(f"the plan for {month} exists", {"month": "already planned"})
-    seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+    seed = data.seed if data.seed is not None else random.SystemRandom().randrange(2**31)
     rows = db.session.execute(
         select(Machine.id, Machine.site_id, Site.township_id)
         .outerjoin(Site, Site.id == Machine.site_id)
@@ -146,14 +158,14 @@ def emission_class(stage: int | None, site: Site | None) -> str:
     return "I" if (stage or 0) <= 1 else "II"
 
 
-def record_spot_check(data: dict[str, Any], actor: Actor) -> SpotCheck:
+def record_spot_check(data: SpotCheckIn, *, actor: Actor) -> SpotCheck:
     machine = None
-    if data.get("machine_id"):
-        machine = db.session.get(Machine, data["machine_id"])
+    if data.machine_id:
+        machine = db.session.get(Machine, data.machine_id)
         if machine is None or not scope.visible(Machine, machine.id, actor):
             raise Invalid("unknown machine", {"machine_id": "unknown machine"})
-    elif data.get("pin"):
-        machine = db.session.scalar(select(Machine).where(Machine.pin == data["pin"]))
+    elif data.pin:
+        machine = db.session.scalar(select(Machine).where(Machine.pin == data.pin))
         if machine is not None and not scope.visible(Machine, machine.id, actor):
             # Not "unregistered": that would fine a registered machine. The county decides instead.
             raise Invalid(
@@ -162,22 +174,22 @@ def record_spot_check(data: dict[str, Any], actor: Actor) -> SpotCheck:
             )
     else:
         raise Invalid("give machine_id or the PIN found on site", {"pin": "required"})
-    if data.get("site_id") and not scope.visible(Site, data["site_id"], actor):
+    if data.site_id and not scope.visible(Site, data.site_id, actor):
         raise Invalid("unknown site", {"site_id": "unknown site"})
-    site = db.session.get(Site, data["site_id"]) if data.get("site_id") else (machine.site if machine else None)
+    site = db.session.get(Site, data.site_id) if data.site_id else (machine.site if machine else None)
     if site is None and scope.allowed_townships(actor) is not None:
         raise Invalid("a township records checks at a site of its township", {"site_id": "required"})
-    power = machine.rated_power_kw if machine else data.get("rated_power_kw")
+    power = machine.rated_power_kw if machine else data.rated_power_kw
     if power is None:
         raise Invalid("rated power is needed to judge an unregistered machine", {"rated_power_kw": "required"})
-    stage = machine.emission_stage if machine else data.get("emission_stage")
+    stage = machine.emission_stage if machine else data.emission_stage
     try:
         verdict = judge_nrmm(
-            data["k_readings"],
-            data.get("ringelmann"),
+            data.k_readings,
+            data.ringelmann,
             emission_class(stage, site),
             power,
-            on=local_day(data["checked_at"]),
+            on=local_day(data.checked_at),
             region=current_app.config.get("REGION_CODE"),
         )
     except ValueError as exc:  # an impossible reading (negative, NaN, beyond the instrument)
@@ -198,7 +210,7 @@ def record_spot_check(data: dict[str, Any], actor: Actor) -> SpotCheck:
     stopped = (
         None
         if electric
-        else alert_services.nrmm_stage_restricted(stage, site.township_id if site else None, data["checked_at"])
+        else alert_services.nrmm_stage_restricted(stage, site.township_id if site else None, data.checked_at)
     )
     if stopped is not None:
         violations.append("alert_stage_stop")
@@ -206,19 +218,19 @@ def record_spot_check(data: dict[str, Any], actor: Actor) -> SpotCheck:
     # itself (suggested_basis maps the emission violations only).
     check = SpotCheck(
         machine_id=machine.id if machine else None,
-        pin=data.get("pin") or (machine.pin if machine else None),
+        pin=data.pin or (machine.pin if machine else None),
         site_id=site.id if site else None,
-        checked_at=data["checked_at"],
+        checked_at=data.checked_at,
         inspector=actor.name,
-        k_readings=list(data["k_readings"]),
-        ringelmann=data.get("ringelmann"),
+        k_readings=list(data.k_readings),
+        ringelmann=data.ringelmann,
         verdict=verdict.verdict,
         limit_set=verdict.limit_set,
         exceeded=[{"item": e.item, "value": e.value, "limit": e.limit} for e in verdict.exceeded],
         violations=violations,
     )
     # The spot check only suggests a basis; the department the basis names imposes the penalty.
-    basis = suggested_basis(violations, local_day(data["checked_at"]))
+    basis = suggested_basis(violations, local_day(data.checked_at))
     check.penalty_yuan = basis.fixed_yuan if basis is not None else None
     check.legal_basis = basis.citation if basis is not None else None
     db.session.add(check)
@@ -259,7 +271,7 @@ def suggested_basis(violations: list[str], on: date) -> PenaltyBasis | None:
     return None
 
 
-def mark_not_found(item_id: int, actor: Actor) -> PlanItem:
+def mark_not_found(item_id: int, *, actor: Actor) -> PlanItem:
     """Record that a sampled machine was not found; a machine already checked stays checked."""
     item = scope.get_or_404(PlanItem, item_id, actor, what="plan item")
     db.session.refresh(item, with_for_update=True)  # a spot check marking it checked meanwhile wins
@@ -273,62 +285,16 @@ def mark_not_found(item_id: int, actor: Actor) -> PlanItem:
 
 
 def machine_json(m: Machine) -> dict[str, Any]:
-    """A registration in the national NRMM platform's terms (环保登记编码, PIN, 排放阶段...)."""
-    return {
-        "id": m.id,
-        "env_code": m.env_code,
-        "pin": m.pin,
-        "machine_type": m.machine_type,
-        "brand": m.brand,
-        "model": m.model,
-        "production_date": m.production_date.isoformat() if m.production_date else None,
-        "emission_stage": m.emission_stage,
-        "emission_stage_name": STAGE_NAMES.get(m.emission_stage or 0, "电动"),
-        "fuel": m.fuel,
-        "engine_model": m.engine_model,
-        "engine_maker": m.engine_maker,
-        "engine_number": m.engine_number,
-        "rated_power_kw": m.rated_power_kw,
-        "owner_id": m.owner_id,
-        "site_id": m.site_id,
-        "acquired_on": m.acquired_on.isoformat() if m.acquired_on else None,
-        "registered_on": m.registered_on.isoformat(),
-        "status": m.status,
-    }
+    """A registration as the API, the export, the pages and the change feed write it (`MachineOut`)."""
+    return dump(MachineOut, m)
 
 
 def spot_check_json(c: SpotCheck) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "machine_id": c.machine_id,
-        "pin": c.pin,
-        "site_id": c.site_id,
-        "checked_at": c.checked_at.isoformat(),
-        "inspector": c.inspector,
-        "k_readings": c.k_readings,
-        "ringelmann": c.ringelmann,
-        "verdict": c.verdict,
-        "limit_set": c.limit_set,
-        "exceeded": c.exceeded,
-        "violations": c.violations,
-        "violations_zh": [NRMM_VIOLATION_ZH.get(v, v) for v in c.violations],
-        "penalty_yuan": c.penalty_yuan,
-        "legal_basis": c.legal_basis,
-        "penalty_suggested": c.legal_basis is not None,  # suggested only: the basis's department imposes it
-    }
+    return dump(SpotCheckOut, c)
 
 
 def site_json(s: Site) -> dict[str, Any]:
-    return {
-        "id": s.id,
-        "name": s.name,
-        "kind": s.kind,
-        "township_id": s.township_id,
-        "location": s.location,
-        "low_emission_zone": s.low_emission_zone,
-        "zone_min_stage": s.zone_min_stage,
-        "zone_class": s.zone_class,
-    }
+    return dump(SiteOut, s)
 
 
 def plan_json(p: SamplingPlan, viewer: Actor, *, items: bool = False) -> dict[str, Any]:

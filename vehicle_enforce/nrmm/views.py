@@ -21,8 +21,8 @@ from vehicle_enforce.core.inputs import db_int
 from vehicle_enforce.core.timeutil import format_local, from_local_input, local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.nrmm import services
-from vehicle_enforce.nrmm.api import SpotCheckIn
 from vehicle_enforce.nrmm.models import Machine, SamplingPlan, SpotCheck
+from vehicle_enforce.nrmm.schemas import PlanIn, SpotCheckIn
 
 bp = Blueprint("nrmm_pages", __name__, url_prefix="/ops/nrmm")
 
@@ -79,7 +79,7 @@ def registry() -> Any:
 def draw_plan() -> Any:
     principal = current_principal()
     assert principal is not None
-    plan = services.create_plan(_month(), None, 0.10, principal)
+    plan = services.create_plan(PlanIn(month=_month()), actor=principal)
     flash(f"已生成 {plan.month} 抽测计划：抽取 {len(plan.items)} 台，随机种子 {plan.seed}", "info")
     return redirect(url_for("nrmm_pages.registry"))
 
@@ -90,7 +90,7 @@ def draw_plan() -> Any:
 def not_found(item_id: int) -> Any:
     principal = current_principal()
     assert principal is not None
-    item = services.mark_not_found(item_id, principal)
+    item = services.mark_not_found(item_id, actor=principal)
     flash(f"已记录机械 {item.machine_id} 现场未找到", "info")
     return redirect(url_for("nrmm_pages.registry"))
 
@@ -101,13 +101,13 @@ def not_found(item_id: int) -> Any:
 def spot_check() -> Any:
     principal = current_principal()
     assert principal is not None
-    check = services.record_spot_check(_spot_check_fields(request.form), principal)
+    check = services.record_spot_check(_spot_check_fields(request.form), actor=principal)
     verdict = {"pass": "合格", "exceed": "超标", "invalid": "无效"}.get(check.verdict, check.verdict)
     flash(f"已保存抽测结果：{verdict}" + ("，存在违法行为，请依法处罚" if check.violations else ""), "info")
     return redirect(url_for("nrmm_pages.registry") + "#checks")
 
 
-def _spot_check_fields(form: Any) -> dict[str, Any]:
+def _spot_check_fields(form: Any) -> SpotCheckIn:
     """The form parsed by the API's own schema (SpotCheckIn): finite readings in range, ids in range."""
 
     try:
@@ -122,4 +122,4 @@ def _spot_check_fields(form: Any) -> dict[str, Any]:
         text = (form.get(name) or "").strip()
         if text:
             values[name] = text
-    return parse_form(SpotCheckIn, values, FIELD_LABELS).model_dump()
+    return parse_form(SpotCheckIn, values, FIELD_LABELS)
