@@ -26,8 +26,12 @@ def facts(**over):
 
 def make_alert(level, start, end, townships=None):
     from vehicle_enforce.alerts import services
+    from vehicle_enforce.alerts.schemas import AlertIn
+    from vehicle_enforce.core.actors import system
 
-    return services.issue(level, start, end, townships, "环境局")
+    return services.issue(
+        AlertIn(level=level, starts_at=start, ends_at=end, townships=townships), actor=system("环境局")
+    )
 
 
 @pytest.fixture

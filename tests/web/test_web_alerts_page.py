@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 
 from tests.web.conftest import login, screenshot
 from tests.web.test_web_departments import ALLOWED, ENGLISH
+from vehicle_enforce.alerts.schemas import AlertIn
+from vehicle_enforce.core.actors import system
 
 
 def _client(app, make_user, department):
@@ -51,7 +53,9 @@ def test_other_departments_cannot_issue_or_lift(app, make_user, department):
     from vehicle_enforce.core import transaction
     from vehicle_enforce.core.timeutil import now_utc
 
-    alert = services.issue("orange", now_utc(), now_utc() + timedelta(hours=6), None, "环境局")
+    alert = services.issue(
+        AlertIn(level="orange", starts_at=now_utc(), ends_at=now_utc() + timedelta(hours=6)), actor=system("环境局")
+    )
     transaction.commit()
     client = _client(app, make_user, department)
     issued = client.post("/ops/alerts/", data={"level": "red", "starts_at": _local(0), "ends_at": _local(5)})
@@ -113,7 +117,10 @@ def test_lifting_an_ended_alert_is_refused(app, make_user):
     from vehicle_enforce.core import transaction
     from vehicle_enforce.core.timeutil import now_utc
 
-    alert = services.issue("red", now_utc() - timedelta(days=2), now_utc() - timedelta(days=1), None, "环境局")
+    alert = services.issue(
+        AlertIn(level="red", starts_at=now_utc() - timedelta(days=2), ends_at=now_utc() - timedelta(days=1)),
+        actor=system("环境局"),
+    )
     transaction.commit()
     client = _client(app, make_user, "environment")
     text = client.post(f"/ops/alerts/{alert.id}/actions", data={"action": "lift"}, follow_redirects=True).get_data(

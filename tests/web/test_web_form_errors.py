@@ -134,8 +134,9 @@ def every_form(app: Any, world: dict[str, Any], station_factory: Any, auth_heade
     from sqlalchemy import update
 
     from vehicle_enforce.alerts import services as alert_services
+    from vehicle_enforce.alerts.schemas import AlertIn
     from vehicle_enforce.core import transaction
-    from vehicle_enforce.core.actors import SYSTEM
+    from vehicle_enforce.core.actors import SYSTEM, system
     from vehicle_enforce.core.timeutil import local_day, now_utc
     from vehicle_enforce.exports.models import ExportRecord
     from vehicle_enforce.extensions import db
@@ -143,7 +144,10 @@ def every_form(app: Any, world: dict[str, Any], station_factory: Any, auth_heade
     from vehicle_enforce.nrmm.schemas import MachineIn
 
     env = world["sessions"]["environment"]
-    alert_services.issue("orange", now_utc() - timedelta(hours=1), now_utc() + timedelta(days=1), None, "环境局")
+    alert_services.issue(
+        AlertIn(level="orange", starts_at=now_utc() - timedelta(hours=1), ends_at=now_utc() + timedelta(days=1)),
+        actor=system("环境局"),
+    )
     for i in range(3):
         nrmm_services.register_machine(
             MachineIn(

@@ -20,6 +20,7 @@ from sqlalchemy import bindparam, select
 from plates import normalize_plate
 from vehicle_enforce import signals
 from vehicle_enforce.alerts.models import Alert, EnterpriseGrade, GateRecord
+from vehicle_enforce.alerts.schemas import AlertAction, AlertIn, AlertOut, GateIn, GradeIn
 from vehicle_enforce.core import audit
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.bulk import insert_ignore_conflicts
@@ -41,14 +42,9 @@ def measures() -> dict[str, Any]:
     return loaded
 
 
-def issue(
-    level: str,
-    starts_at: datetime,
-    ends_at: datetime,
-    townships: list[int] | None,
-    actor: str,
-    notice_no: str | None = None,
-) -> Alert:
+def issue(data: AlertIn, *, actor: Actor) -> Alert:
+    """Issue an alert for the county (or the listed townships), audited as `actor`."""
+    level, starts_at, ends_at, notice_no = data.level, data.starts_at, data.ends_at, data.notice_no
     if level not in LEVELS:
         raise Invalid("unknown level", {"level": "blue, yellow, orange or red"})
     if ends_at <= starts_at:
@@ -57,12 +53,12 @@ def issue(
         raise Invalid("the notice number is longer than 64 characters", {"notice_no": "at most 64 characters"})
     alert = Alert(
         level=level,
-        townships=townships,
+        townships=data.townships,
         starts_at=starts_at,
         ends_at=ends_at,
-        issued_by=actor,
+        issued_by=actor.name,
         notice_no=notice_no or None,
-        history=[{"action": "issue", "level": level, "by": actor, "at": now_utc().isoformat()}],
+        history=[{"action": "issue", "level": level, "by": actor.name, "at": now_utc().isoformat()}],
     )
     db.session.add(alert)
     db.session.flush()
@@ -71,11 +67,14 @@ def issue(
         "alert",
         alert.id,
         {"level": level, "starts_at": starts_at, "ends_at": ends_at, "notice_no": alert.notice_no},
+        actor=actor,
     )
     return alert
 
 
-def act(alert_id: int, action: str, *, level: str | None, ends_at: datetime | None, actor: str) -> Alert:
+def act(alert_id: int, data: AlertAction, *, actor: Actor) -> Alert:
+    """Extend, upgrade or lift an alert in force, audited as `actor`."""
+    action, level, ends_at = data.action, data.level, data.ends_at
     alert = db.session.get(Alert, alert_id)
     if alert is None:
         raise NotFound(f"alert {alert_id} not found")
@@ -101,11 +100,11 @@ def act(alert_id: int, action: str, *, level: str | None, ends_at: datetime | No
             "action": action,
             "level": alert.level,
             "ends_at": alert.ends_at.isoformat(),
-            "by": actor,
+            "by": actor.name,
             "at": now.isoformat(),
         },
     ]
-    audit.record(f"alert.{action}", "alert", alert.id, {"level": alert.level, "ends_at": alert.ends_at})
+    audit.record(f"alert.{action}", "alert", alert.id, {"level": alert.level, "ends_at": alert.ends_at}, actor=actor)
     return alert
 
 
@@ -113,8 +112,9 @@ def act(alert_id: int, action: str, *, level: str | None, ends_at: datetime | No
 _IN_FORCE = select(Alert).where(Alert.starts_at <= bindparam("at"), Alert.ends_at > bindparam("at"))
 
 
-def set_grade(owner_id: int, grade: str, daily_truck_trips: int, *, actor: Actor) -> EnterpriseGrade:
+def set_grade(data: GradeIn, *, actor: Actor) -> EnterpriseGrade:
     """Set a key enterprise's grade (A/B/C) and daily truck trips, audited."""
+    owner_id, grade, daily_truck_trips = data.owner_id, data.grade, data.daily_truck_trips
     if db.session.get(Owner, owner_id) is None:
         raise Invalid("unknown enterprise", {"owner_id": "unknown owner"})
     row = db.session.scalar(select(EnterpriseGrade).where(EnterpriseGrade.owner_id == owner_id))
@@ -257,7 +257,7 @@ def hotlist_restrictions(reads: Sequence[Any], vehicle_ids: Sequence[int | None]
     return [restriction(facts[v], alerts) if v is not None and v in facts else None for v in vehicle_ids]
 
 
-def record_gate(owner_id: int, rows: list[dict[str, Any]]) -> tuple[int, int]:
+def record_gate(data: GateIn) -> tuple[int, int]:
     """Store gate records idempotently on (enterprise, plate, direction, time); return (stored, duplicates).
 
     Each new record is matched to the registry (colour-strict, misread-tolerant); a doubtful match
@@ -266,6 +266,9 @@ def record_gate(owner_id: int, rows: list[dict[str, Any]]) -> tuple[int, int]:
     each record once and never fail on the unique key. Only the rows stored now are matched and sighted.
     """
 
+    if db.session.get(Owner, data.owner_id) is None:
+        raise Invalid("unknown enterprise", {"owner_id": "unknown owner"})
+    owner_id, rows = data.owner_id, [r.model_dump() for r in data.records]
     values = [{"owner_id": owner_id, **row} for row in rows]
     inserted = insert_ignore_conflicts(
         GateRecord.__table__, values, ["owner_id", "plate", "direction", "at"], returning=("id",)
@@ -394,14 +397,5 @@ def gate_report(alert: Alert) -> list[dict[str, Any]]:
 
 
 def alert_json(a: Alert) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "level": a.level,
-        "townships": a.townships,
-        "starts_at": a.starts_at.isoformat(),
-        "ends_at": a.ends_at.isoformat(),
-        "lifted_at": a.lifted_at.isoformat() if a.lifted_at else None,
-        "issued_by": a.issued_by,
-        "notice_no": a.notice_no,
-        "history": a.history,
-    }
+    """An alert as the API writes it (`AlertOut`)."""
+    return AlertOut.model_validate(a).model_dump(mode="json")

@@ -13,8 +13,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from vehicle_enforce.alerts import services
-from vehicle_enforce.alerts.api import AlertAction, AlertIn
 from vehicle_enforce.alerts.models import Alert
+from vehicle_enforce.alerts.schemas import AlertAction, AlertIn
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.models import Township
 from vehicle_enforce.auth.pages import page_access
@@ -77,9 +77,7 @@ def issue() -> Any:
         },
         FIELD_LABELS,
     )
-    alert = services.issue(
-        data.level, data.starts_at, data.ends_at, data.townships, principal.name, notice_no=data.notice_no
-    )
+    alert = services.issue(data, actor=principal)
     flash(f"已发布{services.LEVEL_ZH[alert.level]}预警（编号 {alert.id}）", "info")
     return redirect(url_for("alert_pages.alerts"))
 
@@ -97,9 +95,8 @@ def act(alert_id: int) -> Any:
         {"action": form.get("action", ""), "level": form.get("level") or None, "ends_at": ends_at},
         FIELD_LABELS,
     )
-    action = data.action
-    services.act(alert_id, action, level=data.level, ends_at=data.ends_at, actor=principal.name)
-    flash(f"{ACTION_DONE.get(action, '已处理')}（编号 {alert_id}）", "info")
+    services.act(alert_id, data, actor=principal)
+    flash(f"{ACTION_DONE.get(data.action, '已处理')}（编号 {alert_id}）", "info")
     return redirect(url_for("alert_pages.alerts"))
 
 
