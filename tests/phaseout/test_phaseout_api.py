@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from vehicle_enforce.core.actors import SYSTEM
+from vehicle_enforce.phaseout.models import ActionKind
+from vehicle_enforce.phaseout.schemas import ActionIn, QuotaItemIn, QuotasIn
 
 QUOTAS = {
     "period": "2019-2020",
@@ -155,7 +157,8 @@ def test_seen_again_listing_and_handling(client, auth_headers, county):
 
     _scrap(client, auth_headers("transport"), county.vehicles["china3"], day="2019-10-01")
     sightings.check_seen_again(
-        [(county.vehicles["china3"], datetime(2019, 11, 5, 9, 0, tzinfo=SHANGHAI), "remote_sensing", "JC-RS-01")]
+        [(county.vehicles["china3"], datetime(2019, 11, 5, 9, 0, tzinfo=SHANGHAI), "remote_sensing", "JC-RS-01")],
+        actor=SYSTEM,
     )
     transaction.commit()
     police = auth_headers("police")
@@ -173,10 +176,13 @@ def test_cli_report_writes_the_workbook(runner, county, tmp_path):
     from vehicle_enforce.core import transaction
     from vehicle_enforce.phaseout import actions, quotas
 
-    quotas.set_quotas("2019-2020", [quotas.QuotaIn("bagong", 10)])
+    quotas.set_quotas(QuotasIn(period="2019-2020", quotas=[QuotaItemIn(township="bagong", quota=10)]), actor=SYSTEM)
     actions.record_action(
-        actions.ActionIn(
-            kind="scrapped", action_date=date(2019, 11, 1), vehicle_id=county.vehicles["b2"], certificate_no="BF-9"
+        ActionIn(
+            kind=ActionKind.scrapped,
+            action_date=date(2019, 11, 1),
+            vehicle_id=county.vehicles["b2"],
+            certificate_no="BF-9",
         ),
         actor=SYSTEM,
     )
@@ -209,8 +215,8 @@ def test_concurrent_retries_record_one_action(app, backend, county):
             barrier.wait()
             try:
                 action, _created = actions.record_action(
-                    actions.ActionIn(
-                        kind="scrapped",
+                    ActionIn(
+                        kind=ActionKind.scrapped,
                         action_date=date(2019, 11, 1),
                         vehicle_id=county.vehicles["b4"],
                         certificate_no="BF-4",

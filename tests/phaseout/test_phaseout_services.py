@@ -9,6 +9,26 @@ import pytest
 from sqlalchemy import func, select
 
 from vehicle_enforce.core.actors import SYSTEM
+from vehicle_enforce.phaseout.models import ActionKind
+from vehicle_enforce.phaseout.schemas import ActionIn, HandleIn, MilestoneIn, QuotaItemIn, QuotasIn
+
+
+def _quotas(period, quotas=(), starts_on=None, milestones=None):
+    """The phase-out quotas of `period` as the transport department sets them (QuotasIn), as the system."""
+    from vehicle_enforce.phaseout import quotas as phaseout_quotas
+
+    return phaseout_quotas.set_quotas(
+        QuotasIn(
+            period=period,
+            starts_on=starts_on,
+            milestones=[MilestoneIn(due=due, percent=percent) for due, percent in milestones]
+            if milestones is not None
+            else None,
+            quotas=[QuotaItemIn(township=township, quota=quota) for township, quota in quotas],
+        ),
+        actor=SYSTEM,
+    )
+
 
 # The vehicles of tests/phaseout/conftest.py that must be phased out, worked out by hand.
 ELIGIBLE = {"china3", "inferred", "lean_burn", "converted", "tractor", "b1", "b2", "b3", "b4", "b5", "b6"}
@@ -22,17 +42,14 @@ def _action(county, label, kind, day, **kwargs):
     if kind == "transferred_out":
         kwargs.setdefault("destination", "河南省焦作市")
     return actions.record_action(
-        actions.ActionIn(kind=kind, action_date=day, vehicle_id=county.vehicles[label], **kwargs), actor=SYSTEM
+        ActionIn(kind=ActionKind(kind), action_date=day, vehicle_id=county.vehicles[label], **kwargs), actor=SYSTEM
     )
 
 
 def _small_county_actions(county):
     from vehicle_enforce.core import transaction
-    from vehicle_enforce.phaseout import quotas
 
-    quotas.set_quotas(
-        "2019-2020", [quotas.QuotaIn("bagong", 10), quotas.QuotaIn("高都镇", 5)], starts_on=date(2019, 1, 1)
-    )
+    _quotas("2019-2020", [("bagong", 10), ("高都镇", 5)], starts_on=date(2019, 1, 1))
     _action(county, "china3", "scrapped", date(2019, 10, 1))
     _action(county, "inferred", "deregistered", date(2019, 11, 20))
     _action(county, "b1", "transferred_out", date(2019, 11, 27))
@@ -118,11 +135,11 @@ def test_duplicate_and_contradictory_actions_are_refused(app, county):
     with pytest.raises(Invalid, match="not subject"):
         _action(county, "china4", "deregistered", date(2019, 10, 1))
     with pytest.raises(Invalid) as future:
-        _action(county, "b1", "deregistered", date(2999, 1, 1))
+        _action(county, "b1", "deregistered", date(2199, 1, 1))
     assert "action_date" in future.value.fields
     with pytest.raises(NotFound):
         actions.record_action(
-            actions.ActionIn(kind="deregistered", action_date=date(2019, 1, 1), vehicle_id=999999), actor=SYSTEM
+            ActionIn(kind=ActionKind.deregistered, action_date=date(2019, 1, 1), vehicle_id=999999), actor=SYSTEM
         )
     # The registry already says deregistered: scrapping contradicts it.
     db.session.get(Vehicle, county.vehicles["b3"]).status = "deregistered"
@@ -137,7 +154,7 @@ def test_action_by_plate_and_colour(app, county):
     from vehicle_enforce.phaseout import actions
 
     action, created = actions.record_action(
-        actions.ActionIn(kind="deregistered", action_date=date(2019, 11, 1), plate="晋e·10002", plate_color="yellow"),
+        ActionIn(kind=ActionKind.deregistered, action_date=date(2019, 11, 1), plate="晋e·10002", plate_color="yellow"),
         actor=SYSTEM,
     )
     assert created and action.vehicle_id == county.vehicles["inferred"]
@@ -179,7 +196,7 @@ def test_progress_of_the_small_county(app, county):
 
 def test_milestones_move_on_after_their_date(app, county):
     from vehicle_enforce.core import transaction
-    from vehicle_enforce.phaseout import progress, quotas
+    from vehicle_enforce.phaseout import progress
 
     _small_county_actions(county)
     report = progress.progress(date(2020, 3, 1))
@@ -188,7 +205,7 @@ def test_milestones_move_on_after_their_date(app, county):
     # 100% of 10 by 2020-12-31; no action in the last four weeks → projection stays at 5.
     assert (bagong["done"], bagong["milestone_target"], bagong["on_track"]) == (5, 10, False)
     # The transport department moves the milestones; the change is audited and used.
-    quotas.set_quotas("2019-2020", [], milestones=[(date(2019, 12, 31), 40), (date(2021, 6, 30), 80)])
+    _quotas("2019-2020", milestones=[(date(2019, 12, 31), 40.0), (date(2021, 6, 30), 80.0)])
     transaction.commit()
     report = progress.progress(date(2020, 3, 1))
     assert report["next_milestone"] == {"due": "2021-06-30", "percent": 80.0, "source": "transport"}
@@ -201,28 +218,27 @@ def test_quota_changes_are_audited_and_retries_change_nothing(app, county):
     from vehicle_enforce.core.audit import AuditEntry
     from vehicle_enforce.core.errors import Invalid
     from vehicle_enforce.extensions import db
-    from vehicle_enforce.phaseout import quotas
 
     def quota_entries():
         return db.session.scalars(select(AuditEntry).where(AuditEntry.action == "phaseout.quota_set")).all()
 
-    quotas.set_quotas("2019-2020", [quotas.QuotaIn("bagong", 10)])
+    _quotas("2019-2020", [("bagong", 10)])
     transaction.commit()
-    quotas.set_quotas("2019-2020", [quotas.QuotaIn("bagong", 10)])
+    _quotas("2019-2020", [("bagong", 10)])
     transaction.commit()
     assert len(quota_entries()) == 1
-    quotas.set_quotas("2019-2020", [quotas.QuotaIn("巴公镇", 12)])
+    _quotas("2019-2020", [("巴公镇", 12)])
     transaction.commit()
     assert [e.changes["quota"] for e in quota_entries()] == [[None, 10], [10, 12]]
     with pytest.raises(Invalid) as unknown:
-        quotas.set_quotas("2019-2020", [quotas.QuotaIn("nowhere", 1)])
+        _quotas("2019-2020", [("nowhere", 1)])
     assert "quotas.0.township" in unknown.value.fields
     db.session.rollback()
     with pytest.raises(Invalid):
-        quotas.set_quotas("2021", [], starts_on=date(2021, 1, 1), milestones=[(date(2021, 6, 1), 0)])
+        _quotas("2021", starts_on=date(2021, 1, 1), milestones=[(date(2021, 6, 1), 0.0)])
     db.session.rollback()
     with pytest.raises(Invalid, match="start date"):
-        quotas.set_quotas("2021", [])
+        _quotas("2021")
 
 
 def test_empty_database_reports_zeros(app):
@@ -253,18 +269,18 @@ def test_seen_again_after_phase_out_opens_one_alert(app, county):
         (scrapped, later, "remote_sensing", "JC-RS-01"),
         (county.vehicles["b1"], later, "checkpoint", "JC-RD-01"),  # never phased out
     ]
-    alerts = sightings.check_seen_again(seen)
+    alerts = sightings.check_seen_again(seen, actor=SYSTEM)
     transaction.commit()
     assert [(a.vehicle_id, a.state) for a in alerts] == [(scrapped, "open")]
-    again = sightings.check_seen_again(seen)
+    again = sightings.check_seen_again(seen, actor=SYSTEM)
     transaction.commit()
     assert [a.id for a in again] == [alerts[0].id]
     assert db.session.scalar(select(func.count()).select_from(SeenAgainAlert)) == 1
     assert db.session.scalar(select(func.count()).where(AuditEntry.action == "phaseout.seen_again")) == 1
 
-    handled = sightings.handle_alert(alerts[0].id, "已移交交警查处", actor=SYSTEM)
+    handled = sightings.handle_alert(alerts[0].id, HandleIn(note="已移交交警查处"), actor=SYSTEM)
     transaction.commit()
     assert handled.state == "handled" and handled.handled_by == "system"
-    assert sightings.handle_alert(alerts[0].id, "已移交交警查处", actor=SYSTEM).id == handled.id
+    assert sightings.handle_alert(alerts[0].id, HandleIn(note="已移交交警查处"), actor=SYSTEM).id == handled.id
     with pytest.raises(Conflict):
-        sightings.handle_alert(alerts[0].id, "另一个处理意见", actor=SYSTEM)
+        sightings.handle_alert(alerts[0].id, HandleIn(note="另一个处理意见"), actor=SYSTEM)

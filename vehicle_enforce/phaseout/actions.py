@@ -5,9 +5,6 @@ Plain functions: they flush, never commit, and raise `core.errors` refusals.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -28,24 +25,11 @@ from vehicle_enforce.phaseout.models import (
     ActionKind,
     PhaseoutAction,
 )
+from vehicle_enforce.phaseout.schemas import ActionIn, ActionOut
 from vehicle_enforce.vehicles import services as vehicle_services
 from vehicle_enforce.vehicles.models import Vehicle, VehicleStatus
 
 # --- phase-out actions -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ActionIn:
-    kind: str
-    action_date: date
-    vehicle_id: int | None = None
-    plate: str | None = None
-    plate_color: str | None = None
-    certificate_no: str | None = None
-    destination: str | None = None
-    subsidy_amount: Decimal | None = None
-    evidence_files: tuple[str, ...] = ()
-    note: str | None = None
 
 
 def find_vehicle(vehicle_id: int | None, plate: str | None, plate_color: str | None) -> Vehicle:
@@ -126,7 +110,7 @@ def record_action(data: ActionIn, *, actor: Actor) -> tuple[PhaseoutAction, bool
     action = PhaseoutAction(
         vehicle_id=vehicle.id,
         township_id=vehicle.township_id,
-        kind=data.kind,
+        kind=data.kind.value,
         action_date=data.action_date,
         certificate_no=data.certificate_no or None,
         destination=data.destination or None,
@@ -148,36 +132,21 @@ def record_action(data: ActionIn, *, actor: Actor) -> tuple[PhaseoutAction, bool
         if _same_action(winner, data):
             return winner, False
         raise _refuse_second_action(winner, data) from None
-    old_status = vehicle_services.retire(vehicle, data.kind)
+    old_status = vehicle_services.retire(vehicle, data.kind.value)
     payload = action_json(action)
     audit.record(
         "phaseout.action",
         "phaseout_action",
         action.id,
-        {**payload, "vehicle_status": [old_status, data.kind]},
+        {**payload, "vehicle_status": [old_status, data.kind.value]},
         actor=actor,
     )
     signals.send_record("phaseout_action", action.id, payload)
     if data.kind in RETIRED:
-        signals.vehicle_retired.send("phaseout", vehicle_id=vehicle.id, action=data.kind)
+        signals.vehicle_retired.send("phaseout", vehicle_id=vehicle.id, action=data.kind.value)
     return action, True
 
 
 def action_json(action: PhaseoutAction) -> dict[str, Any]:
-    vehicle = action.vehicle
-    return {
-        "id": action.id,
-        "vehicle_id": action.vehicle_id,
-        "plate": vehicle.plate,
-        "plate_color": vehicle.plate_color,
-        "township_id": action.township_id,
-        "kind": action.kind,
-        "action_date": action.action_date.isoformat(),
-        "certificate_no": action.certificate_no,
-        "destination": action.destination,
-        "subsidy_amount": None if action.subsidy_amount is None else str(action.subsidy_amount),
-        "evidence_files": list(action.evidence_files or []),
-        "note": action.note,
-        "recorded_by": action.recorded_by,
-        "created_at": action.created_at.isoformat(),
-    }
+    """An action as the API writes it (`ActionOut`); also the audit entry's and the outbox record's payload."""
+    return ActionOut.of(action).model_dump(mode="json")

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any
 
 from flask import Blueprint, Response, jsonify
-from pydantic import Field
 from sqlalchemy import select
 
 from vehicle_enforce.auth import scope
@@ -16,13 +13,31 @@ from vehicle_enforce.auth.principal import api_access, principal_or_401
 from vehicle_enforce.auth.services import township_by_name_or_code
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Forbidden
-from vehicle_enforce.core.openapi import Out, Page, json_body, operation, query_args
-from vehicle_enforce.core.pagination import PageQuery, keyset_page
-from vehicle_enforce.core.schemas import QuerySchema, Schema
+from vehicle_enforce.core.openapi import json_body, operation, query_args
+from vehicle_enforce.core.pagination import keyset_page
 from vehicle_enforce.phaseout import actions, eligibility, quotas, reports, sightings
 from vehicle_enforce.phaseout import progress as phaseout_progress
-from vehicle_enforce.phaseout.models import ActionKind, AlertState, PhaseoutAction, SeenAgainAlert
+from vehicle_enforce.phaseout.models import PhaseoutAction, SeenAgainAlert
 from vehicle_enforce.phaseout.rules import current_rules
+from vehicle_enforce.phaseout.schemas import (
+    ActionIn,
+    ActionOut,
+    ActionPage,
+    ActionsQuery,
+    AlertsQuery,
+    EligiblePage,
+    EligibleQuery,
+    EligibleVehicleOut,
+    HandleIn,
+    PeriodList,
+    PeriodOut,
+    ProgressOut,
+    ProgressQuery,
+    QuotasIn,
+    QuotasQuery,
+    SeenAgainOut,
+    SeenAgainPage,
+)
 from vehicle_enforce.vehicles.models import Vehicle
 
 bp = Blueprint("phaseout_api", __name__, url_prefix="/api/v1/phaseout")
@@ -32,68 +47,79 @@ ALERT_READERS = (Department.environment, Department.police, Department.transport
 ALERT_HANDLERS = (Department.environment, Department.police)
 
 
-class MilestoneIn(Schema):
-    due: date
-    percent: float = Field(ge=0, le=100, description="share of the quota, above 0")
-
-
-class QuotaItemIn(Schema):
-    township: str = Field(min_length=1, max_length=64, description="township code or name")
-    quota: int = Field(ge=0, le=1_000_000)
-
-
-class QuotasIn(Schema):
-    period: str = Field(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z_-]+$")
-    starts_on: date | None = None
-    milestones: list[MilestoneIn] | None = Field(default=None, max_length=20)
-    quotas: list[QuotaItemIn] = Field(default_factory=list, max_length=500)
-
-
-class QuotasQuery(QuerySchema):
-    period: str | None = Field(default=None, max_length=32)
-
-
-class ActionIn(Schema):
-    stored_as = (
-        PhaseoutAction,
-        Vehicle,
-    )
-    kind: ActionKind
-    action_date: date
-    vehicle_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    plate: str | None = Field(default=None, min_length=1, max_length=16)
-    plate_color: str | None = Field(default=None, min_length=1, max_length=16)
-    certificate_no: str | None = Field(default=None, max_length=64)
-    destination: str | None = Field(default=None, max_length=128)
-    subsidy_amount: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
-    # Names of evidence files already stored (photos of the certificate, the deregistration slip...).
-    evidence_files: list[Annotated[str, Field(min_length=1, max_length=256)]] = Field(
-        default_factory=list, max_length=20
-    )
-    note: str | None = Field(default=None, max_length=2000)
-
-
-class EligibleQuery(PageQuery):
-    township: str | None = Field(default=None, max_length=64)
-    reason: Literal["diesel", "gas"] | None = None
-
-
-class ActionsQuery(PageQuery):
-    township: str | None = Field(default=None, max_length=64)
-
-
-class ProgressQuery(QuerySchema):
-    as_of: date | None = None
-    period: str | None = Field(default=None, max_length=32)
-
-
-class AlertsQuery(PageQuery):
-    state: AlertState | None = None
-
-
-class HandleIn(Schema):
-    stored_as = (SeenAgainAlert,)
-    note: str = Field(min_length=1, max_length=2000)
+_VEHICLE = {
+    "id": 301,
+    "plate": "晋E12345",
+    "plate_color": "yellow",
+    "vehicle_type": "heavy_truck",
+    "fuel": "diesel",
+    "emission_standard": 3,
+    "registration_date": "2011-04-18",
+    "lean_burn": None,
+    "gas_converted": None,
+    "township_id": 3,
+    "owner_id": 12,
+    "status": "active",
+    "reasons": ["china3_diesel"],
+    "standard_inferred": False,
+}
+_MILESTONES = [
+    {"due": "2019-12-31", "percent": 40.0, "source": "transport"},
+    {"due": "2020-12-31", "percent": 100.0, "source": "transport"},
+]
+_PERIOD = {
+    "period": "2019-2020",
+    "starts_on": "2019-01-01",
+    "milestones": _MILESTONES,
+    "quotas": [
+        {"township_id": 3, "township_code": "bagong", "township": "巴公镇", "quota": 120},
+        {"township_id": 5, "township_code": "gaodu", "township": "高都镇", "quota": 80},
+    ],
+}
+_ACTION = {
+    "id": 41,
+    "vehicle_id": 301,
+    "plate": "晋E12345",
+    "plate_color": "yellow",
+    "township_id": 3,
+    "kind": "scrapped",
+    "action_date": "2019-10-15",
+    "certificate_no": "1405251234567890",
+    "destination": None,
+    "subsidy_amount": "18000.00",
+    "evidence_files": ["phaseout/晋E12345-报废证明.jpg"],
+    "note": "车主自愿提前报废",
+    "recorded_by": "泽州县交通运输局 李强",
+    "created_at": "2019-10-15T02:30:00+00:00",
+}
+_PROGRESS_ROW = {
+    "done": 52,
+    "quota": 120,
+    "percent": 43.3,
+    "eligible_remaining": 70,
+    "milestone_target": 48,
+    "weekly_rate": 3.25,
+    "projected_at_milestone": 60.5,
+    "on_track": True,
+}
+_SEEN_AGAIN = {
+    "id": 7,
+    "vehicle_id": 301,
+    "plate": "晋E12345",
+    "plate_color": "yellow",
+    "action_id": 41,
+    "action": "scrapped",
+    "action_date": "2019-10-15",
+    "registry_status": "scrapped",
+    "seen_at": "2019-10-24T00:05:00+00:00",
+    "source": "remote_sensing",
+    "location": "JC-RS-01",
+    "state": "handled",
+    "handled_by": "泽州县公安交警大队 赵刚",
+    "handled_department": "police",
+    "handled_at": "2019-10-24T03:40:00+00:00",
+    "handling_note": "已移交交警查处",
+}
 
 
 def _township_scope(principal: Actor, requested: str | None) -> int | None:
@@ -108,33 +134,14 @@ def _township_scope(principal: Actor, requested: str | None) -> int | None:
     return township_by_name_or_code(requested).id if requested else None
 
 
-def _vehicle_json(vehicle: Vehicle) -> dict[str, Any]:
-    why = eligibility.eligibility_of(vehicle) or {"reasons": [], "inferred": False}
-    return {
-        "id": vehicle.id,
-        "plate": vehicle.plate,
-        "plate_color": vehicle.plate_color,
-        "vehicle_type": vehicle.vehicle_type,
-        "fuel": vehicle.fuel,
-        "emission_standard": vehicle.emission_standard,
-        "registration_date": vehicle.registration_date.isoformat() if vehicle.registration_date else None,
-        "lean_burn": vehicle.lean_burn,
-        "gas_converted": vehicle.gas_converted,
-        "township_id": vehicle.township_id,
-        "owner_id": vehicle.owner_id,
-        "status": vehicle.status,
-        "reasons": why["reasons"],
-        "standard_inferred": why["inferred"],
-    }
-
-
 @bp.get("/eligible")
 @api_access(*READERS)
 @operation(
     "仍须淘汰的车辆（国三及以下柴油货车、稀薄燃烧/改装燃气车） / "
     "Vehicles that must still be phased out (国三-or-older diesel trucks, lean-burn/converted gas)",
     query=EligibleQuery,
-    resp={200: Page},
+    resp={200: EligiblePage},
+    examples={"response": {"results": [_VEHICLE], "next_cursor": "eyJpZCI6IDMwMX0"}},
 )
 def eligible() -> Any:
     principal = principal_or_401()
@@ -142,25 +149,9 @@ def eligible() -> Any:
     township_id = _township_scope(principal, query.township)
     stmt = eligibility.eligible_query(current_rules(), township_id=township_id, reason=query.reason)
     stmt = scope.scoped(stmt, Vehicle, principal)
-    return jsonify(keyset_page(stmt, Vehicle.id, query, lambda row: _vehicle_json(row[0])))
-
-
-def _quotas_json(period: Any, township_id: int | None = None) -> dict[str, Any]:
-    return {
-        "period": period.code,
-        "starts_on": period.starts_on.isoformat(),
-        "milestones": [m.as_json() for m in quotas.milestones_of(period, current_rules())],
-        "quotas": [
-            {
-                "township_id": q.township_id,
-                "township_code": q.township.code,
-                "township": q.township.name,
-                "quota": q.quota,
-            }
-            for q in sorted(period.quotas, key=lambda q: q.township_id)
-            if township_id is None or q.township_id == township_id
-        ],
-    }
+    return jsonify(
+        keyset_page(stmt, Vehicle.id, query, lambda row: EligibleVehicleOut.of(row[0]).model_dump(mode="json"))
+    )
 
 
 @bp.get("/quotas")
@@ -168,7 +159,8 @@ def _quotas_json(period: Any, township_id: int | None = None) -> dict[str, Any]:
 @operation(
     "淘汰周期及其节点目标与乡镇任务 / Phase-out periods with their milestones and township quotas",
     query=QuotasQuery,
-    resp={200: Page},
+    resp={200: PeriodList},
+    examples={"response": {"results": [_PERIOD], "next_cursor": None}},
 )
 def list_quotas() -> Any:
     principal = principal_or_401()
@@ -177,7 +169,11 @@ def list_quotas() -> Any:
     periods = quotas.list_periods()
     if query.period is not None:
         periods = [p for p in periods if p.code == query.period]
-    return jsonify({"results": [_quotas_json(p, township_id) for p in periods], "next_cursor": None})
+    return jsonify(
+        PeriodList(results=[quotas.period_out(p, township_id) for p in periods], next_cursor=None).model_dump(
+            mode="json"
+        )
+    )
 
 
 @bp.post("/quotas")
@@ -186,18 +182,21 @@ def list_quotas() -> Any:
     "设定周期起始、节点目标与乡镇任务 / "
     "Set a period's start, milestones and township quotas (unchanged values are left alone)",
     json=QuotasIn,
-    resp={200: Out},
+    resp={200: PeriodOut},
+    examples={
+        "request": {
+            "period": "2019-2020",
+            "starts_on": "2019-01-01",
+            "milestones": [{"due": "2019-12-31", "percent": 40}, {"due": "2020-12-31", "percent": 100}],
+            "quotas": [{"township": "bagong", "quota": 120}, {"township": "高都镇", "quota": 80}],
+        },
+        "response": _PERIOD,
+    },
 )
 def set_quotas() -> Any:
-    principal_or_401()
-    data = json_body(QuotasIn)
-    period = quotas.set_quotas(
-        data.period,
-        [quotas.QuotaIn(q.township, q.quota) for q in data.quotas],
-        starts_on=data.starts_on,
-        milestones=[(m.due, m.percent) for m in data.milestones] if data.milestones is not None else None,
-    )
-    return jsonify(_quotas_json(period))
+    principal = principal_or_401()
+    period = quotas.set_quotas(json_body(QuotasIn), actor=principal)
+    return jsonify(quotas.period_out(period).model_dump(mode="json"))
 
 
 @bp.post("/actions")
@@ -206,32 +205,35 @@ def set_quotas() -> Any:
     "记录淘汰措施（报废、注销、转出），重试返回首次结果 / "
     "Record a phase-out action (scrapped / deregistered / transferred out); a retry returns the first",
     json=ActionIn,
-    resp={201: Out, 200: Out},
+    resp={201: ActionOut, 200: ActionOut},
+    examples={
+        "request": {
+            "kind": "scrapped",
+            "action_date": "2019-10-15",
+            "plate": "晋E12345",
+            "plate_color": "yellow",
+            "certificate_no": "1405251234567890",
+            "subsidy_amount": "18000.00",
+            "evidence_files": ["phaseout/晋E12345-报废证明.jpg"],
+            "note": "车主自愿提前报废",
+        },
+        "response": _ACTION,
+    },
 )
 def record_action() -> Any:
     principal = principal_or_401()
-    data = json_body(ActionIn)
-    action, created = actions.record_action(
-        actions.ActionIn(
-            kind=data.kind.value,
-            action_date=data.action_date,
-            vehicle_id=data.vehicle_id,
-            plate=data.plate,
-            plate_color=data.plate_color,
-            certificate_no=data.certificate_no,
-            destination=data.destination,
-            subsidy_amount=data.subsidy_amount,
-            evidence_files=tuple(data.evidence_files),
-            note=data.note,
-        ),
-        actor=principal,
-    )
+    action, created = actions.record_action(json_body(ActionIn), actor=principal)
     return jsonify(actions.action_json(action)), 201 if created else 200
 
 
 @bp.get("/actions")
 @api_access(*READERS)
-@operation("已记录的淘汰措施 / Recorded phase-out actions", query=ActionsQuery, resp={200: Page})
+@operation(
+    "已记录的淘汰措施 / Recorded phase-out actions",
+    query=ActionsQuery,
+    resp={200: ActionPage},
+    examples={"response": {"results": [_ACTION], "next_cursor": None}},
+)
 def list_actions() -> Any:
     principal = principal_or_401()
     query = query_args(ActionsQuery)
@@ -260,7 +262,19 @@ def _download(body: bytes, mimetype: str, filename: str) -> Response:
     "各乡镇与全县淘汰进度（完成数、任务数、百分比、是否按期） / "
     "Done / quota / percent / on track per township and for the county",
     query=ProgressQuery,
-    resp={200: Out},
+    resp={200: ProgressOut},
+    examples={
+        "response": {
+            "as_of": "2019-10-31",
+            "period": "2019-2020",
+            "period_starts_on": "2019-01-01",
+            "milestones": _MILESTONES,
+            "next_milestone": _MILESTONES[0],
+            "rate_window_days": 28,
+            "townships": [{"township_id": 3, "township_code": "bagong", "township": "巴公镇", **_PROGRESS_ROW}],
+            "county": _PROGRESS_ROW,
+        }
+    },
 )
 def progress() -> Any:
     return jsonify(_progress_report())
@@ -329,7 +343,8 @@ def progress_chart_svg() -> Any:
 @operation(
     "已淘汰车辆再次上路的告警 / Phased-out vehicles seen again on the road (open first by id)",
     query=AlertsQuery,
-    resp={200: Page},
+    resp={200: SeenAgainPage},
+    examples={"response": {"results": [_SEEN_AGAIN], "next_cursor": None}},
 )
 def seen_again() -> Any:
     principal_or_401()
@@ -345,10 +360,11 @@ def seen_again() -> Any:
 @operation(
     "标记再次上路告警已处理（记录处理人） / Mark a seen-again alert handled, recording who handled it",
     json=HandleIn,
-    resp={200: Out},
+    resp={200: SeenAgainOut},
+    examples={"request": {"note": "已移交交警查处"}, "response": _SEEN_AGAIN},
 )
 def handle_seen_again(alert_id: int) -> Any:
     principal = principal_or_401()
     data = json_body(HandleIn)
-    alert = sightings.handle_alert(alert_id, data.note, actor=principal)
+    alert = sightings.handle_alert(alert_id, data, actor=principal)
     return jsonify(sightings.alert_json(alert))

@@ -6,7 +6,6 @@ Plain functions: they flush, never commit, and raise `core.errors` refusals.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -14,6 +13,7 @@ from sqlalchemy import select
 
 from vehicle_enforce.auth.services import township_by_name_or_code
 from vehicle_enforce.core import audit
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Invalid
 from vehicle_enforce.extensions import db
 from vehicle_enforce.phaseout.models import (
@@ -21,14 +21,9 @@ from vehicle_enforce.phaseout.models import (
     PhaseoutQuota,
 )
 from vehicle_enforce.phaseout.rules import Milestone, PhaseoutRules, current_rules
+from vehicle_enforce.phaseout.schemas import MilestoneOut, PeriodOut, QuotaOut, QuotasIn
 
 # --- periods, milestones and quotas ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class QuotaIn:
-    township: str
-    quota: int
 
 
 def milestones_of(period: PhaseoutPeriod | None, rules: PhaseoutRules) -> list[Milestone]:
@@ -59,14 +54,10 @@ def _check_milestones(milestones: Sequence[Milestone], starts_on: date) -> None:
         previous = m
 
 
-def set_quotas(
-    period_code: str,
-    quotas: Sequence[QuotaIn],
-    *,
-    starts_on: date | None = None,
-    milestones: Sequence[tuple[date, float]] | None = None,
-) -> PhaseoutPeriod:
+def set_quotas(data: QuotasIn, *, actor: Actor) -> PhaseoutPeriod:
     """Create or update a period and the quotas named; unchanged values write nothing (safe to retry)."""
+    period_code, quotas, starts_on = data.period, data.quotas, data.starts_on
+    milestones = [(m.due, m.percent) for m in data.milestones] if data.milestones is not None else None
     rules = current_rules()
     period = db.session.scalar(select(PhaseoutPeriod).where(PhaseoutPeriod.code == period_code))
     new_milestones = (
@@ -89,6 +80,7 @@ def set_quotas(
             "phaseout_period",
             period.id,
             {"code": period_code, "starts_on": starts_on, "milestones": period.milestones},
+            actor=actor,
         )
     else:
         changes: dict[str, Any] = {}
@@ -103,7 +95,9 @@ def set_quotas(
             changes["milestones"] = [period.milestones, as_json]
             period.milestones = as_json
         if changes:
-            audit.record("phaseout.period_update", "phaseout_period", period.id, {"code": period_code, **changes})
+            audit.record(
+                "phaseout.period_update", "phaseout_period", period.id, {"code": period_code, **changes}, actor=actor
+            )
 
     seen: set[int] = set()
     existing = {
@@ -129,6 +123,7 @@ def set_quotas(
                 "phaseout_quota",
                 row.id,
                 {"period": period_code, "township": township.name, "quota": [None, item.quota]},
+                actor=actor,
             )
         elif row.quota != item.quota:
             audit.record(
@@ -136,6 +131,7 @@ def set_quotas(
                 "phaseout_quota",
                 row.id,
                 {"period": period_code, "township": township.name, "quota": [row.quota, item.quota]},
+                actor=actor,
             )
             row.quota = item.quota
     db.session.flush()
@@ -151,3 +147,17 @@ def quotas_of(period: PhaseoutPeriod) -> dict[int, int]:
         select(PhaseoutQuota.township_id, PhaseoutQuota.quota).where(PhaseoutQuota.period_id == period.id)
     )
     return {township_id: quota for township_id, quota in rows}
+
+
+def period_out(period: PhaseoutPeriod, township_id: int | None = None) -> PeriodOut:
+    """A period as the API answers it: its milestones and the quotas (of `township_id` only, when given)."""
+    return PeriodOut(
+        period=period.code,
+        starts_on=period.starts_on,
+        milestones=[MilestoneOut.model_validate(m) for m in milestones_of(period, current_rules())],
+        quotas=[
+            QuotaOut(township_id=q.township_id, township_code=q.township.code, township=q.township.name, quota=q.quota)
+            for q in sorted(period.quotas, key=lambda q: q.township_id)
+            if township_id is None or q.township_id == township_id
+        ],
+    )

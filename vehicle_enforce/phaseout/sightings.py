@@ -25,13 +25,14 @@ from vehicle_enforce.phaseout.models import (
     PhaseoutAction,
     SeenAgainAlert,
 )
+from vehicle_enforce.phaseout.schemas import HandleIn, SeenAgainOut
 from vehicle_enforce.vehicles.models import Vehicle
 
 # --- seen again after phase-out ----------------------------------------------------------------
 
 
 def check_seen_again(
-    sightings: Iterable[tuple[int, datetime, str, str | None]], *, actor: Actor | None = None
+    sightings: Iterable[tuple[int, datetime, str, str | None]], *, actor: Actor
 ) -> list[SeenAgainAlert]:
     """Record an alert for each sighting of a vehicle that should be off the road; return those alerts.
 
@@ -97,7 +98,7 @@ def _new_alert(
     seen_at: datetime,
     source: str,
     location: str | None,
-    actor: Actor | None,
+    actor: Actor,
 ) -> SeenAgainAlert:
     alert = SeenAgainAlert(
         vehicle_id=vehicle_id,
@@ -143,8 +144,9 @@ def _new_alert(
     return alert
 
 
-def handle_alert(alert_id: int, note: str, *, actor: Actor) -> SeenAgainAlert:
+def handle_alert(alert_id: int, data: HandleIn, *, actor: Actor) -> SeenAgainAlert:
     """Close an open alert, recording who handled it; a retry by the same handler changes nothing."""
+    note = data.note
     alert = db.session.get(SeenAgainAlert, alert_id)
     if alert is None:
         raise NotFound(f"no seen-again alert {alert_id}")
@@ -170,21 +172,5 @@ def handle_alert(alert_id: int, note: str, *, actor: Actor) -> SeenAgainAlert:
 
 
 def alert_json(alert: SeenAgainAlert) -> dict[str, Any]:
-    return {
-        "id": alert.id,
-        "vehicle_id": alert.vehicle_id,
-        "plate": alert.vehicle.plate,
-        "plate_color": alert.vehicle.plate_color,
-        "action_id": alert.action_id,
-        "action": alert.action.kind if alert.action is not None else None,
-        "action_date": alert.action.action_date.isoformat() if alert.action is not None else None,
-        "registry_status": alert.registry_status,
-        "seen_at": alert.seen_at.isoformat(),
-        "source": alert.source,
-        "location": alert.location,
-        "state": alert.state,
-        "handled_by": alert.handled_by,
-        "handled_department": alert.handled_department,
-        "handled_at": alert.handled_at.isoformat() if alert.handled_at else None,
-        "handling_note": alert.handling_note,
-    }
+    """A seen-again alert as the API writes it (`SeenAgainOut`)."""
+    return SeenAgainOut.of(alert).model_dump(mode="json")
