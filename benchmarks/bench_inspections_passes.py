@@ -45,7 +45,7 @@ def seed(url: str, vehicles: int) -> str:
     os.environ["VE_DATABASE_URL"] = url
     from vehicle_enforce import create_app
     from vehicle_enforce.auth import services as auth_services
-    from vehicle_enforce.core import transaction
+    from vehicle_enforce.core import actors, transaction
     from vehicle_enforce.extensions import db
     from vehicle_enforce.inspections import stations
     from vehicle_enforce.vehicles.models import Vehicle
@@ -53,7 +53,7 @@ def seed(url: str, vehicles: int) -> str:
 
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": tempfile.mkdtemp(prefix="ve-bench-")})
     with app.app_context():
-        stations.create_station(code="JC-RS-01", kind="remote_sensing", name="bench")
+        stations.create_station(code="JC-RS-01", kind="remote_sensing", name="bench", actor=actors.system("bench"))
         secret = auth_services.create_token("bench", "station", station="JC-RS-01").secret
         rows = [
             {

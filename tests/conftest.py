@@ -443,14 +443,16 @@ def db_session(app: Any) -> Any:
 
 @pytest.fixture
 def station_factory(app: Any) -> Callable[..., Any]:
-    from vehicle_enforce.core import transaction
+    from vehicle_enforce.core import actors, transaction
     from vehicle_enforce.inspections import stations
 
     def make(code: str = "JC-RS-01", kind: str = "remote_sensing", **kwargs: Any) -> Any:
         found = stations.station_by_code(code)
         if found is not None:
             return found
-        station = stations.create_station(code=code, kind=kind, name=kwargs.pop("name", code), **kwargs)
+        station = stations.create_station(
+            code=code, kind=kind, name=kwargs.pop("name", code), actor=actors.system("test"), **kwargs
+        )
         transaction.commit()
         return station
 

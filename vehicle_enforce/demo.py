@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from vehicle_enforce.auth import services as auth_services
 from vehicle_enforce.auth.models import Department, Township, User
-from vehicle_enforce.core import transaction
+from vehicle_enforce.core import actors, transaction
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import stations as station_services
 from vehicle_enforce.inspections.demo import load as inspections
@@ -126,6 +126,7 @@ def load_demo(vehicles: int = 3000, seed: int = 2019) -> dict[str, str] | None:
             name=name,
             township=township,
             calibration_valid_until=date(2030, 12, 31) if kind == "remote_sensing" else None,
+            actor=actors.system("cli:demo"),
         )
     for username, dept, display, user_township, station in USERS:
         auth_services.create_user(

@@ -97,7 +97,7 @@ def test_a_device_withdrawal_releases_one_entry_and_opens_a_task_for_another(
 
 def test_a_device_withdrawal_touches_only_that_devices_passes(vehicle, post_pass, client, auth_headers, app):
     from vehicle_enforce.blacklist.models import WithdrawnPass
-    from vehicle_enforce.core import transaction
+    from vehicle_enforce.core import actors, transaction
     from vehicle_enforce.extensions import db
     from vehicle_enforce.inspections import stations
 
@@ -105,8 +105,8 @@ def test_a_device_withdrawal_touches_only_that_devices_passes(vehicle, post_pass
     vid = vehicle("晋E20001")
     day = beijing_today() - timedelta(days=5)
     post_pass("晋E20001", f"{day.isoformat()}T09:00:00+08:00")  # creates the station JC-RS-01
-    stations.add_device(station="JC-RS-01", code="DEV-A")
-    stations.add_device(station="JC-RS-01", code="DEV-B")
+    stations.add_device(station="JC-RS-01", code="DEV-A", actor=actors.system("test"))
+    stations.add_device(station="JC-RS-01", code="DEV-B", actor=actors.system("test"))
     transaction.commit()
     on_a = post_pass("晋E20001", f"{(day + timedelta(days=1)).isoformat()}T09:00:00+08:00", device="DEV-A")
     on_b = post_pass("晋E20001", f"{(day + timedelta(days=2)).isoformat()}T09:00:00+08:00", device="DEV-B")

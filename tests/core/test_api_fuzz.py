@@ -27,7 +27,7 @@ def fuzz_app(tmp_path_factory):
     """One app on a migrated SQLite file, with one token per department (shared by all examples)."""
     from vehicle_enforce import create_app
     from vehicle_enforce.auth import services
-    from vehicle_enforce.core import migrate, transaction
+    from vehicle_enforce.core import actors, migrate, transaction
     from vehicle_enforce.inspections import stations
 
     folder = tmp_path_factory.mktemp("fuzz")
@@ -43,7 +43,9 @@ def fuzz_app(tmp_path_factory):
         }
     )
     with app.app_context():
-        stations.create_station(code="JC-RS-01", kind="remote_sensing", name="fuzz station")
+        stations.create_station(
+            code="JC-RS-01", kind="remote_sensing", name="fuzz station", actor=actors.system("test")
+        )
         tokens = {}
         for dept in DEPARTMENTS:
             kwargs = {"station": "JC-RS-01"} if dept == "station" else {}

@@ -288,7 +288,7 @@ def test_concurrent_retries_store_each_pass_once(
     """Two sessions post the same batch at once (real threads on PostgreSQL): nothing is stored twice."""
     import threading
 
-    from vehicle_enforce.core import transaction
+    from vehicle_enforce.core import actors, transaction
     from vehicle_enforce.inspections import passes
     from vehicle_enforce.inspections.models import RemoteSensingPass
 
@@ -305,7 +305,7 @@ def test_concurrent_retries_store_each_pass_once(
             with app.app_context():
                 items = [passes.parse_pass(i, p) for i, p in enumerate(batch)]
                 barrier.wait()
-                answers.append(passes.store_passes(items))
+                answers.append(passes.store_passes(items, actor=actors.system("test")))
                 transaction.commit()
         except BaseException as exc:  # reported below; a thread cannot fail the test itself
             errors.append(exc)

@@ -20,7 +20,7 @@ def _pass(client, headers, station, record_id, when, **over):
 
 @pytest.fixture
 def county(app, client, auth_headers, station_factory, monkeypatch):
-    from vehicle_enforce.core import transaction
+    from vehicle_enforce.core import actors, transaction
     from vehicle_enforce.extensions import db
     from vehicle_enforce.inspections import health, stations
 
@@ -29,8 +29,12 @@ def county(app, client, auth_headers, station_factory, monkeypatch):
     busy = station_factory("JC-RS-02", "remote_sensing", calibration_valid_until=date(2020, 6, 1))
     never = station_factory("JC-BS-01", "black_smoke")
     station_factory("JC-RD-01", "roadside")  # manual stations post when officers test: never "silent"
-    stations.add_device(station="JC-RS-02", code="DEV-1", calibration_valid_until=date(2019, 10, 30))
-    stations.add_device(station="JC-RS-02", code="DEV-2", calibration_valid_until=date(2019, 12, 31))
+    stations.add_device(
+        station="JC-RS-02", code="DEV-1", calibration_valid_until=date(2019, 10, 30), actor=actors.system("test")
+    )
+    stations.add_device(
+        station="JC-RS-02", code="DEV-2", calibration_valid_until=date(2019, 12, 31), actor=actors.system("test")
+    )
     for station in (quiet, busy, never):
         station.created_at = datetime(2019, 10, 1, tzinfo=SHANGHAI)
     db.session.flush()

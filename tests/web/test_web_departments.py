@@ -192,10 +192,11 @@ def test_environment_reviews_and_follows_cases(live_server, page, make_user, cou
 def test_page_access_by_department(app, make_user, department, path, expected):
     kwargs = {"station": "JC-RD-01"} if department == "station" else {}
     if department == "station":
+        from vehicle_enforce.core import actors
         from vehicle_enforce.inspections import stations
 
         if stations.station_by_code("JC-RD-01") is None:
-            stations.create_station(code="JC-RD-01", kind="roadside", name="路检站")
+            stations.create_station(code="JC-RD-01", kind="roadside", name="路检站", actor=actors.system("test"))
     username, password = make_user(f"u-{department}", department, **kwargs)
     client = app.test_client()
     client.post("/login", data={"username": username, "password": password})

@@ -20,10 +20,10 @@ def _tomorrow():
 def _client(app, make_user, department):
     kwargs = {}
     if department == "station":
-        from vehicle_enforce.core import transaction
+        from vehicle_enforce.core import actors, transaction
         from vehicle_enforce.inspections import stations
 
-        stations.create_station(code="JC-RD-01", kind="roadside", name="路检站")
+        stations.create_station(code="JC-RD-01", kind="roadside", name="路检站", actor=actors.system("test"))
         transaction.commit()
         kwargs["station"] = "JC-RD-01"
     username, password = make_user(f"u-{department}", department, **kwargs)

@@ -14,13 +14,13 @@ from vehicle_enforce.core import batch, jsontext
 from vehicle_enforce.core.errors import BadRequest, Conflict, Invalid, NotFound, PayloadTooLarge, error_body
 from vehicle_enforce.core.openapi import Out, Page, json_body, operation, query_args
 from vehicle_enforce.core.pagination import PageQuery, page, page_json
-from vehicle_enforce.core.schemas import raw_json_body, validate
+from vehicle_enforce.core.schemas import raw_json_body
 from vehicle_enforce.core.timeutil import SHANGHAI, local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import captures, evidence, passes, queries, repairs, roadside, rules
 from vehicle_enforce.inspections.models import BlackSmokeCapture, RemoteSensingPass, Repair, RoadsideTest, RuleChange
 from vehicle_enforce.inspections.schemas import (
-    READINGS,
+    MAX_BATCH,
     CaptureIn,
     CaptureQuery,
     InspectionIn,
@@ -113,10 +113,8 @@ def post_passes() -> Any:
         raw = body["passes"]
         if not isinstance(raw, list) or not raw:
             raise Invalid("passes must be a non-empty list", {"passes": "must be a non-empty list"})
-        if len(raw) > passes.MAX_BATCH:
-            raise PayloadTooLarge(
-                f"at most {passes.MAX_BATCH} passes per request", {"passes": f"more than {passes.MAX_BATCH}"}
-            )
+        if len(raw) > MAX_BATCH:
+            raise PayloadTooLarge(f"at most {MAX_BATCH} passes per request", {"passes": f"more than {MAX_BATCH}"})
         items = [
             passes.parse_pass(i, p, _uploads_from_form(f"photos.{i}") if multipart else ()) for i, p in enumerate(raw)
         ]
@@ -124,7 +122,7 @@ def post_passes() -> Any:
     else:
         items = [passes.parse_pass(0, body, _uploads_from_form("photos") if multipart else ())]
         single = True
-    results = passes.store_passes(items, principal=principal)
+    results = passes.store_passes(items, actor=principal)
     if single and results[0]["status"] == batch.INVALID:
         err = results[0]["error"]
         raise Invalid(f"{err['field']}: {err['message']}", items[0].fields or {err["field"]: err["message"]})
@@ -189,27 +187,8 @@ def get_evidence(sha256: str) -> Any:
 # Roadside, spot and I站 tests
 
 
-def _readings(method: str, readings: dict[str, Any]) -> dict[str, Any]:
-    return validate(READINGS[method], readings, prefix="readings.").model_dump()
-
-
-def _post_test(data: InspectionIn, kind: str) -> Any:
-    principal = principal_or_401()
-    test_in = roadside.TestIn(
-        station=data.station,
-        report_number=data.report_number,
-        kind=kind,
-        method=data.method,
-        tested_at=data.tested_at,
-        plate=data.plate,
-        plate_color=data.plate_color,
-        readings=_readings(data.method, data.readings),
-        owner_id=getattr(data, "owner_id", None),
-        location=getattr(data, "location", None),
-        operator=data.operator,
-        note=data.note,
-    )
-    test, duplicate = roadside.record_test(test_in, principal)
+def _post_test(data: InspectionIn) -> Any:
+    test, duplicate = roadside.record_test(data, actor=principal_or_401())
     return jsonify(roadside.test_json(test, duplicate=duplicate)), 200 if duplicate else 201
 
 
@@ -222,8 +201,7 @@ def _post_test(data: InspectionIn, kind: str) -> Any:
     resp={201: Out, 200: Out},
 )
 def post_roadside_test() -> Any:
-    data = json_body(RoadsideTestIn)
-    return _post_test(data, data.kind)
+    return _post_test(json_body(RoadsideTestIn))
 
 
 @bp.post("/inspection-results")
@@ -234,7 +212,7 @@ def post_roadside_test() -> Any:
     resp={201: Out, 200: Out},
 )
 def post_inspection_result() -> Any:
-    return _post_test(json_body(InspectionIn), "inspection")
+    return _post_test(json_body(InspectionIn))
 
 
 def _list_tests(kinds: tuple[str, ...]) -> Any:
@@ -271,27 +249,7 @@ def list_inspection_results() -> Any:
     resp={201: Out, 200: Out},
 )
 def post_capture() -> Any:
-    principal = principal_or_401()
-    data = json_body(CaptureIn)
-    uploads = []
-    for i, photo in enumerate(data.photos):
-        content = evidence.decode_base64(photo.content_base64)
-        if not content:
-            raise Invalid("a photo is not base64 data", {f"photos.{i}.content_base64": "is not base64 data"})
-        uploads.append(evidence.Upload(photo.name, content))
-    capture, duplicate = captures.record_capture(
-        captures.CaptureIn(
-            station=data.station,
-            capture_id=data.capture_id,
-            captured_at=data.captured_at,
-            plate=data.plate,
-            plate_color=data.plate_color,
-            ringelmann=data.ringelmann,
-            site=data.site,
-            uploads=uploads,
-        ),
-        principal,
-    )
+    capture, duplicate = captures.record_capture(json_body(CaptureIn), actor=principal_or_401())
     return jsonify(captures.capture_json(capture, duplicate=duplicate)), 200 if duplicate else 201
 
 
@@ -332,9 +290,7 @@ def get_capture(capture_id: int) -> Any:
     resp={200: Out},
 )
 def review_capture(capture_id: int) -> Any:
-    principal = principal_or_401()
-    data = json_body(ReviewIn)
-    capture = captures.review_capture(capture_id, data.decision, data.note, principal)
+    capture = captures.review_capture(capture_id, json_body(ReviewIn), actor=principal_or_401())
     return jsonify(captures.capture_json(capture))
 
 
@@ -346,9 +302,7 @@ def review_capture(capture_id: int) -> Any:
 @api_access(D.station, D.environment, D.transport)
 @operation("上传 M 站维修记录 / Post a repair done at an M站", json=RepairIn, resp={201: Out, 200: Out})
 def post_repair() -> Any:
-    principal = principal_or_401()
-    data = json_body(RepairIn)
-    repair, duplicate = repairs.record_repair(repairs.RepairIn(**data.model_dump()), principal)
+    repair, duplicate = repairs.record_repair(json_body(RepairIn), actor=principal_or_401())
     return jsonify(repairs.repair_json(repair, duplicate=duplicate)), 200 if duplicate else 201
 
 
@@ -395,9 +349,7 @@ def list_rule_changes() -> Any:
     resp={201: Out, 200: Out},
 )
 def post_rule_change() -> Any:
-    principal = principal_or_401()
-    data = json_body(RuleChangeIn)
-    change = rules.change_rules(data.document, data.effective_from, data.note, principal.name)
+    change = rules.change_rules(json_body(RuleChangeIn), actor=principal_or_401())
     return jsonify(rules.change_json(change)), 201
 
 
@@ -409,6 +361,5 @@ def post_rule_change() -> Any:
     resp={200: Out},
 )
 def withdraw_rule_change(change_id: int) -> Any:
-    principal = principal_or_401()
-    change = rules.withdraw_change(change_id, principal.name)
+    change = rules.withdraw_change(change_id, actor=principal_or_401())
     return jsonify(rules.change_json(change))

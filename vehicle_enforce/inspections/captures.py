@@ -4,8 +4,6 @@ commit)."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from typing import Any
 
 from plates import normalize_plate
@@ -35,24 +33,13 @@ from vehicle_enforce.inspections.posting import (
     utc_text,
 )
 from vehicle_enforce.inspections.rules import RulesBook, region
+from vehicle_enforce.inspections.schemas import CaptureIn, ReviewIn
 from vehicle_enforce.reviews import queue as review_queue
 from vehicle_enforce.signals import VerdictEvent
 from vehicle_enforce.vehicles.matching import match_many
 
 # --------------------------------------------------------------------------------------------------
 # Black-smoke camera captures
-
-
-@dataclass
-class CaptureIn:
-    station: str | None
-    capture_id: str
-    captured_at: datetime
-    plate: str
-    plate_color: str
-    ringelmann: int
-    site: str | None = None
-    uploads: list[evidence.Upload] = field(default_factory=list)
 
 
 CAPTURE_STATION_KINDS = {StationKind.black_smoke.value, StationKind.remote_sensing.value, StationKind.roadside.value}
@@ -85,18 +72,37 @@ def capture_json(
     return data
 
 
-def _capture_hash(data: CaptureIn) -> str:
-    """The capture as posted (without the station, which is part of its key), photos by content."""
+def _uploads(data: CaptureIn) -> list[evidence.Upload]:
+    """The capture's photos and clip, decoded (a photo that is not base64 is refused, naming it)."""
+    uploads = []
+    for i, photo in enumerate(data.photos):
+        content = evidence.decode_base64(photo.content_base64)
+        if not content:
+            raise Invalid("a photo is not base64 data", {f"photos.{i}.content_base64": "is not base64 data"})
+        uploads.append(evidence.Upload(photo.name, content))
+    return uploads
 
-    payload = {**asdict(data), "station": None, "captured_at": utc_text(data.captured_at)}
-    payload["uploads"] = [[u.name, hashlib.sha256(u.content).hexdigest()] for u in data.uploads]
+
+def _capture_hash(data: CaptureIn, uploads: list[evidence.Upload]) -> str:
+    """The capture as posted (without the station, which is part of its key), photos by content."""
+    payload = {
+        "station": None,
+        "capture_id": data.capture_id,
+        "captured_at": utc_text(data.captured_at),
+        "plate": data.plate,
+        "plate_color": data.plate_color,
+        "ringelmann": data.ringelmann,
+        "site": data.site,
+        "uploads": [[u.name, hashlib.sha256(u.content).hexdigest()] for u in uploads],
+    }
     return batch.payload_hash(payload)
 
 
-def record_capture(data: CaptureIn, principal: Actor | None) -> tuple[BlackSmokeCapture, bool]:
+def record_capture(data: CaptureIn, *, actor: Actor) -> tuple[BlackSmokeCapture, bool]:
     """Store a camera hit in the review queue; it counts only once an officer confirms it."""
-    station = station_for_post(data.station, principal, CAPTURE_STATION_KINDS)
-    digest = _capture_hash(data)
+    uploads = _uploads(data)
+    station = station_for_post(data.station, actor, CAPTURE_STATION_KINDS)
+    digest = _capture_hash(data, uploads)
     existing = stored_by_key(BlackSmokeCapture, BlackSmokeCapture.capture_id, station.id, data.capture_id)
     if existing is not None:
         return same_content(existing, digest, "capture_id", data.capture_id), True
@@ -128,7 +134,7 @@ def record_capture(data: CaptureIn, principal: Actor | None) -> tuple[BlackSmoke
     again = add_once(capture, BlackSmokeCapture.capture_id)
     if again is not None:
         return same_content(again, digest, "capture_id", data.capture_id), True
-    evidence.store([("black_smoke_capture", capture.id, up) for up in data.uploads])
+    evidence.store([("black_smoke_capture", capture.id, up) for up in uploads])
     if review_queue.counts("black_smoke_capture", capture.verdict):
         review_queue.queue(review_queue.review_of("black_smoke_capture", capture, capture.captured_at, match))
     audit.record(
@@ -136,15 +142,17 @@ def record_capture(data: CaptureIn, principal: Actor | None) -> tuple[BlackSmoke
         "black_smoke_capture",
         capture.id,
         {"station": station.code, "capture_id": data.capture_id, "plate": plate, "ringelmann": data.ringelmann},
+        actor=actor,
     )
     return capture, False
 
 
-def review_capture(capture_id: int, decision: str, note: str | None, principal: Actor) -> BlackSmokeCapture:
+def review_capture(capture_id: int, data: ReviewIn, *, actor: Actor) -> BlackSmokeCapture:
     """An environment officer confirms or rejects a pending capture; confirmed ones count."""
     capture = db.session.get(BlackSmokeCapture, capture_id, with_for_update=True)
     if capture is None:
         raise NotFound(f"no black-smoke capture {capture_id}")
+    decision, note = data.decision, data.note
     status = ReviewStatus.confirmed.value if decision == "confirm" else ReviewStatus.rejected.value
     if capture.review_status != ReviewStatus.pending.value:
         if capture.review_status == status:
@@ -154,11 +162,13 @@ def review_capture(capture_id: int, decision: str, note: str | None, principal: 
             {"decision": f"already {capture.review_status}"},
         )
     capture.review_status = status
-    capture.reviewed_by = principal.name
+    capture.reviewed_by = actor.name
     capture.reviewed_at = now_utc()
     capture.review_note = note
     db.session.flush()
-    audit.record(f"black_smoke.{status}", "black_smoke_capture", capture.id, {"review_status": status, "note": note})
+    audit.record(
+        f"black_smoke.{status}", "black_smoke_capture", capture.id, {"review_status": status, "note": note}, actor=actor
+    )
     if status == ReviewStatus.confirmed.value:
         signals.send_record("black_smoke_capture", capture.id, capture_json(capture), station=capture.station.code)
         if capture.vehicle_id is not None:

@@ -9,7 +9,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from vehicle_enforce.core import transaction
+from vehicle_enforce.core import actors, transaction
 from vehicle_enforce.core.errors import ServiceError
 from vehicle_enforce.core.imports import ImportRefused, progress_bar
 from vehicle_enforce.extensions import db
@@ -43,7 +43,13 @@ def create_station(
     valid = calibration_valid_until.date() if calibration_valid_until else None
     try:
         station = station_services.create_station(
-            code=code, kind=kind, name=name, township=township, location=location, calibration_valid_until=valid
+            code=code,
+            kind=kind,
+            name=name,
+            township=township,
+            location=location,
+            calibration_valid_until=valid,
+            actor=actors.system("cli:stations create"),
         )
     except ServiceError as exc:
         raise click.ClickException(exc.message) from None
@@ -69,7 +75,13 @@ def add_device(station: str, code: str, model: str | None, calibration_valid_unt
     """Register a device at a station."""
     valid = calibration_valid_until.date() if calibration_valid_until else None
     try:
-        station_services.add_device(station=station, code=code, model=model, calibration_valid_until=valid)
+        station_services.add_device(
+            station=station,
+            code=code,
+            model=model,
+            calibration_valid_until=valid,
+            actor=actors.system("cli:stations add-device"),
+        )
     except ServiceError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"added device {code} at {station}")
@@ -84,7 +96,12 @@ def add_device(station: str, code: str, model: str | None, calibration_valid_unt
 def calibrate(station: str, device: str | None, valid_until: datetime) -> None:
     """Record a calibration: passes measured after its last valid day are invalid."""
     try:
-        station_services.set_calibration(station=station, device=device, valid_until=valid_until.date())
+        station_services.set_calibration(
+            station=station,
+            device=device,
+            valid_until=valid_until.date(),
+            actor=actors.system("cli:stations calibrate"),
+        )
     except ServiceError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"calibration of {device or station} valid until {valid_until:%Y-%m-%d}")
@@ -127,6 +144,7 @@ def import_remote_sensing(
                 errors_path=errors_path,
                 batch_size=batch_size,
                 progress=bar.update,
+                actor=actors.system("cli:import remote-sensing"),
                 **options,
             )
     except ImportRefused as exc:

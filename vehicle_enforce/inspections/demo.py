@@ -8,12 +8,15 @@ from typing import Any
 
 from sqlalchemy import select
 
+from vehicle_enforce.core import actors
 from vehicle_enforce.core.timeutil import SHANGHAI, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import captures, passes, repairs, roadside
+from vehicle_enforce.inspections.schemas import CaptureIn, RepairIn, RoadsideTestIn
 from vehicle_enforce.vehicles.models import Vehicle
 
 PASSES_PER_STATION = 600
+DEMO = actors.system("cli:demo")
 
 
 def _when(rng: random.Random, days: int = 30) -> datetime:
@@ -63,7 +66,7 @@ def load(rng: random.Random) -> None:
         for i in range(PASSES_PER_STATION):
             plate, colour = rng.choice(trucks)
             items.append(passes.parse_pass(i, _pass(rng, station, i, plate, colour)))
-        passes.store_passes(items)
+        passes.store_passes(items, actor=DEMO)
     for i in range(40):
         plate, colour = rng.choice(trucks)
         method = rng.choice(["free_acceleration", "lug_down", "ringelmann", "obd"])
@@ -81,43 +84,49 @@ def load(rng: random.Random) -> None:
         readings = readings_by_method[method]
         kind = "spot_check" if i % 4 == 0 else "roadside"
         roadside.record_test(
-            roadside.TestIn(
-                station="JC-SC-01" if kind == "spot_check" else "JC-RD-01",
-                report_number=f"ZZ{'RH' if kind == 'spot_check' else 'LJ'}{i:06d}",  # 泽州 入户 / 路检
-                kind=kind,
-                method=method,
-                tested_at=_when(rng),
-                plate=plate,
-                plate_color=colour,
-                readings=readings,
-                operator="环境局执法员",
+            RoadsideTestIn.model_validate(
+                {
+                    "station": "JC-SC-01" if kind == "spot_check" else "JC-RD-01",
+                    "report_number": f"ZZ{'RH' if kind == 'spot_check' else 'LJ'}{i:06d}",  # 泽州 入户 / 路检
+                    "kind": kind,
+                    "method": method,
+                    "tested_at": _when(rng),
+                    "plate": plate,
+                    "plate_color": colour,
+                    "readings": readings,
+                    "operator": "环境局执法员",
+                }
             ),
-            None,
+            actor=DEMO,
         )
     for i in range(12):
         plate, colour = rng.choice(trucks)
         captures.record_capture(
-            captures.CaptureIn(
-                station="JC-RD-01",
-                capture_id=f"ZZHY{i:06d}",  # 黑烟
-                captured_at=_when(rng, days=7),
-                plate=plate,
-                plate_color=colour,
-                ringelmann=rng.choice([2, 3, 4]),
-                site="G207 柴油货车联合执法站卡口",
+            CaptureIn.model_validate(
+                {
+                    "station": "JC-RD-01",
+                    "capture_id": f"ZZHY{i:06d}",  # 黑烟
+                    "captured_at": _when(rng, days=7),
+                    "plate": plate,
+                    "plate_color": colour,
+                    "ringelmann": rng.choice([2, 3, 4]),
+                    "site": "G207 柴油货车联合执法站卡口",
+                }
             ),
-            None,
+            actor=DEMO,
         )
     plate, colour = rng.choice(trucks)
     repairs.record_repair(
-        repairs.RepairIn(
-            station="JC-M-01",
-            repair_number="ZZWX000001",  # 维修
-            repaired_at=_when(rng, days=3),
-            plate=plate,
-            plate_color=colour,
-            items=["更换DPF", "清洗喷油器", "更换空气滤清器"],
-            technician="王师傅",
+        RepairIn.model_validate(
+            {
+                "station": "JC-M-01",
+                "repair_number": "ZZWX000001",  # 维修
+                "repaired_at": _when(rng, days=3),
+                "plate": plate,
+                "plate_color": colour,
+                "items": ["更换DPF", "清洗喷油器", "更换空气滤清器"],
+                "technician": "王师傅",
+            }
         ),
-        None,
+        actor=DEMO,
     )

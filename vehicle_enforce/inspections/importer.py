@@ -14,6 +14,7 @@ from typing import Any
 from remote_sensing import PassRecord, RowError, open_reader
 from remote_sensing.readers import LayoutError
 from vehicle_enforce.core import transaction
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.imports import ErrorReport, ImportRefused, Progress
 from vehicle_enforce.inspections.passes import PassIn, store_passes
 
@@ -39,6 +40,7 @@ def import_file(
     errors_path: Path,
     batch_size: int = 5000,
     progress: Progress | None = None,
+    actor: Actor,
     **options: Any,
 ) -> dict[str, int]:
     """Import `path`; every batch commits on its own, so an interrupted import can simply be rerun."""
@@ -52,7 +54,7 @@ def import_file(
 
     def flush() -> None:
         items = [PassIn(i, record=rec) for i, (_, rec) in enumerate(batch)]
-        results = store_passes(items)
+        results = store_passes(items, actor=actor)
         transaction.checkpoint()  # each batch is durable: an interrupted import is simply rerun
         for (row_number, rec), result in zip(batch, results, strict=True):
             if "error" in result:  # invalid, or a conflict with a stored pass of other content

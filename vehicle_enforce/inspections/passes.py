@@ -50,12 +50,10 @@ from vehicle_enforce.inspections.posting import (
     verdict_json,
 )
 from vehicle_enforce.inspections.rules import RulesBook, region
+from vehicle_enforce.inspections.schemas import MAX_BATCH
 from vehicle_enforce.reviews import queue as review_queue
 from vehicle_enforce.signals import VerdictEvent
 from vehicle_enforce.vehicles.matching import match_many
-
-MAX_BATCH = 10_000
-
 
 MEASUREMENTS = (*MEASUREMENT_FLOATS, "ringelmann")
 PASS_STATION_KINDS = frozenset({StationKind.remote_sensing.value})
@@ -286,11 +284,11 @@ def _existing(keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], dict[str
     return found
 
 
-def _check_station_scope(items: Sequence[PassIn], principal: Actor | None, stations: dict[str, Station]) -> None:
+def _check_station_scope(items: Sequence[PassIn], actor: Actor, stations: dict[str, Station]) -> None:
     """A station token may post only for its own station; anything else refuses the whole request."""
-    if principal is None or principal.department != Department.station:
+    if actor.department != Department.station:
         return
-    own = db.session.get(Station, principal.station_id) if principal.station_id else None
+    own = db.session.get(Station, actor.station_id) if actor.station_id else None
     for item in items:
         code = item.record.station if item.record is not None else item.station_raw
         if code is None:
@@ -304,9 +302,9 @@ def _check_station_scope(items: Sequence[PassIn], principal: Actor | None, stati
 
 
 def store_passes(
-    items: Sequence[PassIn], *, principal: Actor | None = None, reread_threshold: float | None = None
+    items: Sequence[PassIn], *, actor: Actor, reread_threshold: float | None = None
 ) -> list[dict[str, Any]]:
-    """Judge, match and store a batch of passes; answer one result per item in input order."""
+    """Judge, match and store a batch of passes for `actor`; answer one result per item in input order."""
     if len(items) > MAX_BATCH:
         raise Invalid(f"at most {MAX_BATCH} passes per request", {"passes": f"more than {MAX_BATCH} items"})
     threshold = (
@@ -316,7 +314,7 @@ def store_passes(
     )
     codes = {i.record.station for i in items if i.record is not None} | {i.station_raw for i in items if i.station_raw}
     stations = {s.code: s for s in db.session.scalars(select(Station).where(Station.code.in_(codes)))} if codes else {}
-    _check_station_scope(items, principal, stations)
+    _check_station_scope(items, actor, stations)
 
     devices: dict[tuple[int, str], Device] = {}
     wanted_devices = {
@@ -507,7 +505,7 @@ def store_passes(
         "stations": sorted({code_by_id[r["station_id"]] for r in fresh_rows.values()}),
     }
     if fresh_rows:
-        audit.record("remote_sensing.store_passes", "remote_sensing_pass", None, summary)
+        audit.record("remote_sensing.store_passes", "remote_sensing_pass", None, summary, actor=actor)
     return [r for r in results if r is not None]
 
 

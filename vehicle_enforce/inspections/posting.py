@@ -59,10 +59,10 @@ def verdict_json(v: Verdict) -> list[dict[str, Any]]:
     return [{"item": e.item, "value": e.value, "limit": e.limit} for e in v.exceeded]
 
 
-def station_for_post(code: str | None, principal: Actor | None, kinds: set[str]) -> Station:
+def station_for_post(code: str | None, actor: Actor, kinds: set[str]) -> Station:
     """The station a record is posted for: a station token's own; others must name a known station."""
-    if principal is not None and principal.department == Department.station:
-        station = db.session.get(Station, principal.station_id) if principal.station_id else None
+    if actor.department == Department.station:
+        station = db.session.get(Station, actor.station_id) if actor.station_id else None
         if station is None or (code is not None and code != station.code):
             raise Forbidden(
                 "a station token may post only for its own station", {"station": "not this token's station"}

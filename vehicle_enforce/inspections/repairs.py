@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from datetime import datetime
 from typing import Any
 
 from vehicle_enforce import signals
@@ -23,22 +21,11 @@ from vehicle_enforce.inspections.posting import (
     stored_by_key,
     utc_text,
 )
+from vehicle_enforce.inspections.schemas import RepairIn
 from vehicle_enforce.reviews import queue as review_queue
 
 # --------------------------------------------------------------------------------------------------
 # Repairs (M站)
-
-
-@dataclass
-class RepairIn:
-    station: str | None
-    repair_number: str
-    repaired_at: datetime
-    plate: str
-    plate_color: str
-    items: list[str]
-    technician: str | None = None
-    note: str | None = None
 
 
 def repair_json(r: Repair, *, duplicate: bool = False) -> dict[str, Any]:
@@ -58,10 +45,10 @@ def repair_json(r: Repair, *, duplicate: bool = False) -> dict[str, Any]:
     }
 
 
-def record_repair(data: RepairIn, principal: Actor | None) -> tuple[Repair, bool]:
+def record_repair(data: RepairIn, *, actor: Actor) -> tuple[Repair, bool]:
     """Store a repair posted by an M站 so the shared case sees it without retyping."""
-    station = station_for_post(data.station, principal, {StationKind.repair.value})
-    digest = batch.payload_hash({**asdict(data), "station": None, "repaired_at": utc_text(data.repaired_at)})
+    station = station_for_post(data.station, actor, {StationKind.repair.value})
+    digest = batch.payload_hash({**data.model_dump(), "station": None, "repaired_at": utc_text(data.repaired_at)})
     existing = stored_by_key(Repair, Repair.repair_number, station.id, data.repair_number)
     if existing is not None:
         return same_content(existing, digest, "repair_number", data.repair_number), True
@@ -89,6 +76,7 @@ def record_repair(data: RepairIn, principal: Actor | None) -> tuple[Repair, bool
         "repair",
         repair.id,
         {"station": station.code, "repair_number": data.repair_number, "plate": plate, "items": data.items},
+        actor=actor,
     )
     signals.repair_stored.send("inspections", repair=repair)
     return repair, False

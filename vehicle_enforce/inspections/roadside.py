@@ -3,7 +3,7 @@ commit)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ from vehicle_enforce import signals
 from vehicle_enforce.core import audit
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Conflict, Invalid
+from vehicle_enforce.core.schemas import validate
 from vehicle_enforce.core.timeutil import local_day, to_local
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import evidence
@@ -41,30 +42,13 @@ from vehicle_enforce.inspections.posting import (
     verdict_json,
 )
 from vehicle_enforce.inspections.rules import RulesBook, region
+from vehicle_enforce.inspections.schemas import READINGS, InspectionIn, RoadsideTestIn
 from vehicle_enforce.reviews import queue as review_queue
 from vehicle_enforce.signals import SourceKind, VerdictEvent
 from vehicle_enforce.vehicles.models import Owner
 
 # --------------------------------------------------------------------------------------------------
 # Roadside, spot and I站 tests
-
-
-@dataclass
-class TestIn:
-    station: str | None
-    report_number: str
-    kind: str
-    method: str
-    tested_at: datetime
-    plate: str
-    plate_color: str
-    readings: dict[str, Any]
-    owner_id: int | None = None
-    location: str | None = None
-    operator: str | None = None
-    note: str | None = None
-    photos: list[evidence.Upload] = field(default_factory=list)  # kept as the test's evidence
-    plate_read: dict[str, Any] | None = None  # what the reader said, when the plate came from a photo
 
 
 TEST_STATION_KINDS = {
@@ -137,36 +121,51 @@ def _operator_message(t: RoadsideTest) -> str:
     return f"合格（{limit_set_zh(t.limit_set)}）"
 
 
-def record_test(data: TestIn, principal: Actor | None) -> tuple[RoadsideTest, bool]:
-    """Judge and store a roadside/spot/I站 test; a repeated report number returns the stored test."""
-    station = station_for_post(data.station, principal, TEST_STATION_KINDS[data.kind])
+def record_test(
+    data: InspectionIn,
+    *,
+    actor: Actor,
+    photos: Sequence[evidence.Upload] = (),
+    plate_read: dict[str, Any] | None = None,
+) -> tuple[RoadsideTest, bool]:
+    """Judge and store a roadside/spot test (`RoadsideTestIn`) or an I站 result (`InspectionIn`); a
+    repeated report number returns the stored test.
+
+    `photos` are kept as the test's evidence; `plate_read` is what the plate reader said when the
+    plate came from a photo (the page's read-then-confirm flow).
+    """
+    kind = data.kind if isinstance(data, RoadsideTestIn) else TestKind.inspection.value
+    owner_id = data.owner_id if isinstance(data, RoadsideTestIn) else None
+    location = data.location if isinstance(data, RoadsideTestIn) else None
+    readings = validate(READINGS[data.method], data.readings, prefix="readings.").model_dump()
+    station = station_for_post(data.station, actor, TEST_STATION_KINDS[kind])
     existing = stored_by_key(RoadsideTest, RoadsideTest.report_number, station.id, data.report_number)
     if existing is not None:
-        if existing.kind != data.kind or existing.method != data.method or existing.readings != data.readings:
+        if existing.kind != kind or existing.method != data.method or existing.readings != readings:
             raise Conflict(
                 f"report {data.report_number} at {station.code} is already stored with other content",
                 {"report_number": "already used for a different test"},
             )
         return existing, True
     check_not_future(data.tested_at, "tested_at")
-    if data.owner_id is not None and db.session.get(Owner, data.owner_id) is None:
+    if owner_id is not None and db.session.get(Owner, owner_id) is None:
         raise Invalid("unknown owner", {"owner_id": "no such owner"})
-    verdict = judge_test(data.method, data.readings, data.tested_at)
+    verdict = judge_test(data.method, readings, data.tested_at)
     plate, match, fields = match_posted(data.plate, data.plate_color)
     test = RoadsideTest(
         station_id=station.id,
         report_number=data.report_number,
-        kind=data.kind,
+        kind=kind,
         method=data.method,
         tested_at=data.tested_at,
         plate=plate,
         plate_color=data.plate_color,
         vehicle_id=fields["vehicle_id"],
         match_decision=fields["match_decision"],
-        owner_id=data.owner_id,
-        location=data.location,
+        owner_id=owner_id,
+        location=location,
         operator=data.operator,
-        readings=data.readings,
+        readings=readings,
         verdict=verdict.verdict,
         limit_set=verdict.limit_set,
         exceeded=verdict_json(verdict),
@@ -178,9 +177,9 @@ def record_test(data: TestIn, principal: Actor | None) -> tuple[RoadsideTest, bo
     again = add_once(test, RoadsideTest.report_number)
     if again is not None:  # a concurrent retry stored the same report first: answer with that one
         return again, True
-    evidence.store([("roadside_test", test.id, up) for up in data.photos])
+    evidence.store([("roadside_test", test.id, up) for up in photos])
     if review_queue.counts("roadside_test", test.verdict, test.kind):
-        confidence = data.plate_read.get("confidence") if data.plate_read else None
+        confidence = plate_read.get("confidence") if plate_read else None
         confidence = confidence if isinstance(confidence, int | float) else None
         review_queue.queue(review_queue.review_of("roadside_test", test, test.tested_at, match, confidence=confidence))
     details: dict[str, Any] = {
@@ -189,10 +188,10 @@ def record_test(data: TestIn, principal: Actor | None) -> tuple[RoadsideTest, bo
         "plate": plate,
         "verdict": verdict.verdict,
     }
-    if data.plate_read is not None:  # the operator confirmed or corrected a plate read from the photo
-        details["plate_read"] = data.plate_read
-        details["plate_corrected"] = normalize_plate(str(data.plate_read.get("plate") or "")) != plate
-    audit.record(f"{data.kind}.test", "roadside_test", test.id, details)
+    if plate_read is not None:  # the operator confirmed or corrected a plate read from the photo
+        details["plate_read"] = plate_read
+        details["plate_corrected"] = normalize_plate(str(plate_read.get("plate") or "")) != plate
+    audit.record(f"{kind}.test", "roadside_test", test.id, details, actor=actor)
     signals.send_record("roadside_test", test.id, test_json(test), station=station.code)
     # A passing test releases a repaired vehicle; one that names it only through a near plate match waits
     # for the person who reviews the match (never a release on a possible misread).
@@ -202,7 +201,7 @@ def record_test(data: TestIn, principal: Actor | None) -> tuple[RoadsideTest, bo
             "inspections",
             [
                 VerdictEvent(
-                    TEST_SOURCES[data.kind],
+                    TEST_SOURCES[kind],
                     test.id,
                     test.vehicle_id,
                     test.tested_at,

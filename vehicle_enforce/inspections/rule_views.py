@@ -17,11 +17,12 @@ from werkzeug.datastructures import MultiDict
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
-from vehicle_enforce.core.forms import field_refused, refused_redraws
+from vehicle_enforce.core.forms import field_refused, parse_form, refused_redraws
 from vehicle_enforce.core.timeutil import format_local, local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import rules
 from vehicle_enforce.inspections.models import RuleChange
+from vehicle_enforce.inspections.schemas import RuleChangeIn
 
 bp = Blueprint("rule_pages", __name__, url_prefix="/ops/rules")
 READERS = (D.environment, D.police, D.transport, D.township, D.station)
@@ -53,7 +54,9 @@ def settings() -> Any:
 
 @bp.post("/changes")
 @page_access(D.environment)
-@refused_redraws(settings, "修改未保存", {"effective_from": "生效日期", "reason": "修改原因", "document": "规则"})
+@refused_redraws(
+    settings, "修改未保存", {"effective_from": "生效日期", "reason": "修改原因", "note": "修改原因", "document": "规则"}
+)
 def change() -> Any:
     principal = current_principal()
     assert principal is not None
@@ -68,7 +71,12 @@ def change() -> Any:
         effective_from = date.fromisoformat(form.get("effective_from", ""))
     except ValueError:
         raise field_refused("effective_from", "请填写生效日期", "生效日期") from None
-    rules.change_rules(PARSERS[section](form), effective_from, reason, principal.name)
+    data = parse_form(
+        RuleChangeIn,
+        {"effective_from": effective_from, "document": PARSERS[section](form), "note": reason},
+        {"effective_from": "生效日期", "document": "规则", "note": "修改原因"},
+    )
+    rules.change_rules(data, actor=principal)
     flash(f"已保存{SECTIONS[section]}的修改，自 {effective_from.isoformat()} 起生效", "info")
     return redirect(url_for("rule_pages.settings", on=effective_from.isoformat()))
 
@@ -79,7 +87,7 @@ def change() -> Any:
 def withdraw(change_id: int) -> Any:
     principal = current_principal()
     assert principal is not None
-    change = rules.withdraw_change(change_id, principal.name)
+    change = rules.withdraw_change(change_id, actor=principal)
     flash(f"已撤回自 {change.effective_from.isoformat()} 起生效的修改", "info")
     return redirect(url_for("rule_pages.settings"))
 

@@ -14,10 +14,12 @@ from sqlalchemy import select
 from remote_sensing import RuleSet, load_rules
 from remote_sensing.rules import RulesError, default_rules_document
 from vehicle_enforce.core import audit
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
 from vehicle_enforce.core.timeutil import local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections.models import RuleChange
+from vehicle_enforce.inspections.schemas import RuleChangeIn
 
 NAMED_LISTS = ("limit_sets", "nrmm", "penalty_bases")
 
@@ -125,9 +127,10 @@ def _stored_changes(*, without: int | None = None) -> list[tuple[date, dict[str,
     return [(start, doc) for cid, start, doc in rows if cid != without]
 
 
-def change_rules(document: dict[str, Any], effective_from: date, note: str | None, actor_name: str) -> RuleChange:
+def change_rules(data: RuleChangeIn, *, actor: Actor) -> RuleChange:
     """Record a dated change; the whole book must build on every day it will judge (this change and
     every later one), and it may not reach back before today."""
+    document, effective_from, note = data.document, data.effective_from, data.note
     today = local_day(now_utc())
     if effective_from < today:
         # Stored verdicts are never re-judged, so a change that reaches into the past would make the
@@ -136,16 +139,20 @@ def change_rules(document: dict[str, Any], effective_from: date, note: str | Non
     if not document:
         raise Invalid("a rules change must change something", {"document": "is empty"})
     _check_book([*_stored_changes(), (effective_from, document)], effective_from)
-    change = RuleChange(effective_from=effective_from, document=document, note=note, created_by=actor_name)
+    change = RuleChange(effective_from=effective_from, document=document, note=note, created_by=actor.name)
     db.session.add(change)
     db.session.flush()
     audit.record(
-        "rules.change", "rule_change", change.id, {"effective_from": effective_from, "document": document, "note": note}
+        "rules.change",
+        "rule_change",
+        change.id,
+        {"effective_from": effective_from, "document": document, "note": note},
+        actor=actor,
     )
     return change
 
 
-def withdraw_change(change_id: int, actor_name: str) -> RuleChange:
+def withdraw_change(change_id: int, *, actor: Actor) -> RuleChange:
     """Withdraw a change that has not taken effect yet (it stays listed, marked withdrawn)."""
     change = db.session.get(RuleChange, change_id, with_for_update=True)
     if change is None:
@@ -160,9 +167,9 @@ def withdraw_change(change_id: int, actor_name: str) -> RuleChange:
         )
     _check_book(_stored_changes(without=change.id), change.effective_from)
     change.withdrawn_at = now_utc()
-    change.withdrawn_by = actor_name
+    change.withdrawn_by = actor.name
     db.session.flush()
-    audit.record("rules.withdraw", "rule_change", change.id, {"effective_from": change.effective_from})
+    audit.record("rules.withdraw", "rule_change", change.id, {"effective_from": change.effective_from}, actor=actor)
     return change
 
 

@@ -14,7 +14,9 @@ from remote_sensing import PLATE_COLORS
 from vehicle_enforce.core.pagination import PageQuery
 from vehicle_enforce.core.schemas import QuerySchema, Schema
 from vehicle_enforce.inspections.models import BlackSmokeCapture, Repair, RoadsideTest, RuleChange
-from vehicle_enforce.inspections.passes import MAX_BATCH
+
+#: Passes one request may carry.
+MAX_BATCH = 10_000
 
 PlateColor = Literal["blue", "yellow", "green", "yellow_green", "white", "black", "unknown"]
 assert set(get_args(PlateColor)) == set(PLATE_COLORS)

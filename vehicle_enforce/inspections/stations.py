@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from vehicle_enforce.auth.services import township_by_name_or_code
 from vehicle_enforce.core import audit
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Conflict, Invalid
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections.models import Device, Station, StationKind
@@ -21,6 +22,7 @@ def create_station(
     township: str | None = None,
     location: str | None = None,
     calibration_valid_until: date | None = None,
+    actor: Actor,
 ) -> Station:
     try:
         kind = StationKind(kind).value
@@ -38,7 +40,7 @@ def create_station(
     )
     db.session.add(station)
     db.session.flush()
-    audit.record("station.create", "station", station.id, {"code": code, "kind": kind, "name": name})
+    audit.record("station.create", "station", station.id, {"code": code, "kind": kind, "name": name}, actor=actor)
     return station
 
 
@@ -54,7 +56,12 @@ def _station_or_invalid(code: str) -> Station:
 
 
 def add_device(
-    *, station: str, code: str, model: str | None = None, calibration_valid_until: date | None = None
+    *,
+    station: str,
+    code: str,
+    model: str | None = None,
+    calibration_valid_until: date | None = None,
+    actor: Actor,
 ) -> Device:
     """Register a device (analyser, camera) at a station; its own calibration also decides validity."""
     owner = _station_or_invalid(station)
@@ -64,12 +71,16 @@ def add_device(
     db.session.add(device)
     db.session.flush()
     audit.record(
-        "device.create", "device", device.id, {"station": station, "code": code, "valid_until": calibration_valid_until}
+        "device.create",
+        "device",
+        device.id,
+        {"station": station, "code": code, "valid_until": calibration_valid_until},
+        actor=actor,
     )
     return device
 
 
-def set_calibration(*, station: str, valid_until: date, device: str | None = None) -> Station | Device:
+def set_calibration(*, station: str, valid_until: date, device: str | None = None, actor: Actor) -> Station | Device:
     """Record a new calibration (valid-until day) for a station or one of its devices (audited)."""
     owner = _station_or_invalid(station)
     target: Station | Device = owner
@@ -86,5 +97,6 @@ def set_calibration(*, station: str, valid_until: date, device: str | None = Non
         "device" if device else "station",
         target.id,
         {"station": station, "device": device, "before": before, "after": valid_until},
+        actor=actor,
     )
     return target

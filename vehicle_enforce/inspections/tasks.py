@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from plates import normalize_plate
 from vehicle_enforce import signals
-from vehicle_enforce.core import audit
+from vehicle_enforce.core import actors, audit
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import evidence
 from vehicle_enforce.inspections.models import EvidenceFile, EvidenceLink, PlateStatus, RemoteSensingPass
@@ -19,6 +19,9 @@ from vehicle_enforce.vehicles import plate_reading
 from vehicle_enforce.vehicles.matching import match_plate
 
 log = logging.getLogger(__name__)
+
+#: Who the background plate reader acts as in the audit log.
+READER = actors.system("task:read_plate")
 
 
 def read_plate(pass_id: int) -> str:
@@ -71,6 +74,7 @@ def read_plate(pass_id: int) -> str:
         "remote_sensing_pass",
         row.id,
         {"before": before, "after": {"plate": row.plate, "plate_color": row.plate_color}, **fields},
+        actor=READER,
     )
     if review_queue.counts("remote_sensing_pass", row.verdict):
         review_queue.reread(review_queue.review_of("remote_sensing_pass", row, row.measured_at, result))
@@ -106,6 +110,7 @@ def _doubtful(row: RemoteSensingPass, best: Any, threshold: float) -> str:
         "remote_sensing_pass",
         row.id,
         {"before": before, "read": read, "threshold": threshold},
+        actor=READER,
     )
     if review_queue.counts("remote_sensing_pass", row.verdict):
         # The person reviewing it sees the reader's read and the vehicles near it.

@@ -67,9 +67,9 @@ def record_roadside_test() -> Any:
     if request.form.get("action") == "read":
         return _roadside_page(form, photo_read=_read_photo(form, principal))
     photos, plate_read = _photo_for_test(form, principal)
-    data = _test_from_form(form, principal.name)
-    data.photos, data.plate_read = photos, plate_read
-    test, _ = roadside.record_test(data, principal)
+    test, _ = roadside.record_test(
+        _test_from_form(form, principal.name), actor=principal, photos=photos, plate_read=plate_read
+    )
     form["photo_token"] = ""
     return _roadside_page(
         form,
@@ -97,7 +97,7 @@ def _roadside_page(form: dict[str, str], **shown: Any) -> Any:
     )
 
 
-def _test_from_form(form: dict[str, str], operator: str) -> roadside.TestIn:
+def _test_from_form(form: dict[str, str], operator: str) -> RoadsideTestIn:
     """The form parsed by the API's own schema (RoadsideTestIn, then the method's readings schema)."""
     if form["method"] == "ringelmann":
         readings: dict[str, Any] = {"ringelmann": form["ringelmann"]} if form["ringelmann"] else {}
@@ -119,17 +119,7 @@ def _test_from_form(form: dict[str, str], operator: str) -> roadside.TestIn:
         parsed = parse_form(READINGS[data.method], readings, FIELD_LABELS)
     except FormInvalid as exc:
         raise FormInvalid({f"readings.{k}": v for k, v in exc.fields.items()}, FIELD_LABELS) from None
-    return roadside.TestIn(
-        station=data.station,
-        report_number=data.report_number,
-        kind=data.kind,
-        method=data.method,
-        tested_at=data.tested_at,
-        plate=data.plate,
-        plate_color=data.plate_color,
-        readings=parsed.model_dump(),
-        operator=data.operator,
-    )
+    return data.model_copy(update={"readings": parsed.model_dump()})
 
 
 # The photo read before the test is sent travels in the form as a signed token (its SHA-256 in the
@@ -245,6 +235,6 @@ def review_black_smoke() -> Any:
         {"decision": request.form.get("decision", ""), "note": request.form.get("note") or None},
         {"decision": "审核结论", "note": "备注"},
     )
-    captures.review_capture(capture_id, review.decision, review.note, principal)
+    captures.review_capture(capture_id, review, actor=principal)
     flash("审核结果已保存", "info")
     return redirect(url_for("inspection_pages.black_smoke"))
