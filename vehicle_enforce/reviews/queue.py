@@ -21,13 +21,17 @@ from typing import Any
 from sqlalchemy import select
 
 from plates import MatchResult
-from vehicle_enforce.core import audit
+from vehicle_enforce.core import actors, audit
 from vehicle_enforce.core.bulk import insert_ignore_conflicts
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.reviews.models import MatchReview, RecordKind, ReviewAction, ReviewState
 
 DOUBTFUL = frozenset({"pending", "ambiguous", "probable"})
+
+#: Who opens and closes reviews by itself: the queue, on the match decision a record was stored with or
+#: re-read to. Nobody chose to queue a record, so the audit names the queue, not the caller that stored it.
+QUEUE = actors.system("reviews:queue")
 
 
 def counts(kind: str, verdict: str | None, test_kind: str | None = None) -> bool:
@@ -95,7 +99,8 @@ def queue_many(rows: Sequence[dict[str, Any]]) -> int:
         MatchReview.__table__, wanted, ["record_kind", "record_id"], returning=("id", "record_kind", "record_id")
     )
     audit.record_many(
-        [("match_review.open", "match_review", rid, {"record_kind": k, "record_id": r}) for rid, k, r in inserted]
+        [("match_review.open", "match_review", rid, {"record_kind": k, "record_id": r}) for rid, k, r in inserted],
+        actor=QUEUE,
     )
     return len(inserted)
 
@@ -155,8 +160,8 @@ def reread(row: dict[str, Any]) -> None:
     review.state = ReviewState.done.value
     review.action = ReviewAction.reread.value
     review.decided_vehicle_id = row["vehicle_id"]
-    review.decided_by = "system"
+    review.decided_by = "system"  # what the page shows; the audit entry names the queue (QUEUE)
     review.decided_at = now_utc()
     review.reason = f"号牌自动重新识别为 {row['plate']}，{row['match_decision']}"
     db.session.flush()
-    audit.record("match_review.reread", "match_review", review.id, {"decision": row["match_decision"]})
+    audit.record("match_review.reread", "match_review", review.id, {"decision": row["match_decision"]}, actor=QUEUE)

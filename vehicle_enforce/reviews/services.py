@@ -44,6 +44,7 @@ from vehicle_enforce.inspections.models import (
     Station,
 )
 from vehicle_enforce.reviews.models import EvidenceTask, MatchReview, RecordKind, ReviewAction, ReviewState
+from vehicle_enforce.reviews.schemas import DecisionIn, ReviewQuery
 from vehicle_enforce.signals import VerdictEvent
 from vehicle_enforce.vehicles import services as vehicle_services
 from vehicle_enforce.vehicles.models import Vehicle
@@ -111,24 +112,28 @@ def _verdict_event(kind: str, record: Any, vehicle_id: int) -> VerdictEvent | No
 # Listing
 
 
-def reviews_query(principal: Actor, *, state: str | None, kind: str | None, station: str | None) -> Select[Any]:
-    """Reviews filtered by state, record kind and station code; a station sees only its own records."""
+def _visible(actor: Actor) -> Select[Any]:
+    """The reviews `actor` may see: a station sees only its own records."""
     stmt = select(MatchReview)
-    if state:
-        stmt = stmt.where(MatchReview.state == state)
-    if kind:
-        stmt = stmt.where(MatchReview.record_kind == kind)
-    if station:
-        stmt = stmt.where(MatchReview.station_id.in_(select(Station.id).where(Station.code == station)))
-    if principal.department == Department.station:
-        stmt = stmt.where(MatchReview.station_id == (principal.station_id or -1))
+    if actor.department == Department.station:
+        stmt = stmt.where(MatchReview.station_id == (actor.station_id or -1))
     return stmt
 
 
-def get_review(review_id: int, principal: Actor) -> MatchReview:
-    found: MatchReview | None = db.session.scalar(
-        reviews_query(principal, state=None, kind=None, station=None).where(MatchReview.id == review_id)
-    )
+def reviews_query(query: ReviewQuery, *, actor: Actor) -> Select[Any]:
+    """Reviews filtered by state, record kind and station code, as `actor` may see them."""
+    stmt = _visible(actor)
+    if query.state:
+        stmt = stmt.where(MatchReview.state == query.state)
+    if query.kind:
+        stmt = stmt.where(MatchReview.record_kind == query.kind)
+    if query.station:
+        stmt = stmt.where(MatchReview.station_id.in_(select(Station.id).where(Station.code == query.station)))
+    return stmt
+
+
+def get_review(review_id: int, *, actor: Actor) -> MatchReview:
+    found: MatchReview | None = db.session.scalar(_visible(actor).where(MatchReview.id == review_id))
     if found is None:
         raise NotFound(f"no match review {review_id}")
     return found
@@ -249,18 +254,11 @@ def _corrected_plate(plate: str | None, plate_color: str | None) -> tuple[str, s
     return normal, colour
 
 
-def decide(
-    review_id: int,
-    action: str,
-    principal: Actor,
-    *,
-    reason: str | None,
-    vehicle_id: int | None = None,
-    plate: str | None = None,
-    plate_color: str | None = None,
-) -> MatchReview:
+def decide(review_id: int, data: DecisionIn, *, actor: Actor) -> MatchReview:
     """Apply a person's decision to a review and its record; a retried identical decision changes nothing."""
 
+    action, reason, vehicle_id = data.action, data.reason, data.vehicle_id
+    plate, plate_color = data.plate, data.plate_color
     try:
         chosen = ReviewAction(action)
     except ValueError:
@@ -291,14 +289,14 @@ def decide(
     new_vehicle: int | None
     if chosen == ReviewAction.confirm:
         assert vehicle_id is not None
-        vehicle = vehicle_services.confirm_match(review.record_kind, record.id, vehicle_id, why, actor=principal)
+        vehicle = vehicle_services.confirm_match(review.record_kind, record.id, vehicle_id, why, actor=actor)
         new_vehicle, decision = vehicle.id, "confirmed"
     elif chosen == ReviewAction.correct:
         assert plate is not None and plate_color is not None
         record.plate, record.plate_color = plate, plate_color
         found = db.session.scalar(select(Vehicle).where(Vehicle.plate == plate, Vehicle.plate_color == plate_color))
         if found is not None:
-            vehicle_services.confirm_match(review.record_kind, record.id, found.id, why, actor=principal)
+            vehicle_services.confirm_match(review.record_kind, record.id, found.id, why, actor=actor)
             new_vehicle, decision = found.id, "confirmed"
         else:
             new_vehicle, decision = None, "none"
@@ -314,8 +312,8 @@ def decide(
     review.decided_plate = plate if chosen == ReviewAction.correct else None
     review.decided_plate_color = plate_color if chosen == ReviewAction.correct else None
     review.reason = why
-    review.decided_by = principal.name
-    review.decided_department = principal.department
+    review.decided_by = actor.name
+    review.decided_department = actor.department
     review.decided_at = now_utc()
     db.session.flush()
     audit.record(
@@ -329,9 +327,10 @@ def decide(
             "match_decision": decision,
             "reason": why,
         },
+        actor=actor,
     )
     if old_vehicle is not None and old_vehicle != new_vehicle:
-        withdraw(old_vehicle, review.record_kind, record, why, principal)
+        withdraw(old_vehicle, review.record_kind, record, why, actor=actor)
     if new_vehicle is not None:
         # The listing rule (and the release by a passing retest) for the vehicle the record now names;
         # it recounts from what is stored, so a record it has already counted changes nothing.
@@ -339,7 +338,7 @@ def decide(
         if event is not None:
             signals.send_verdicts("reviews", [event])
     if new_vehicle is not None and new_vehicle == old_vehicle:
-        _evidence_confirmed(new_vehicle, review.record_kind, record)
+        _evidence_confirmed(new_vehicle, review.record_kind, record, actor=actor)
     return review
 
 
@@ -367,7 +366,7 @@ def _record_of_evidence(item: dict[str, Any]) -> tuple[str, int] | None:
     return None
 
 
-def _evidence_confirmed(vehicle_id: int, kind: str, record: Any) -> None:
+def _evidence_confirmed(vehicle_id: int, kind: str, record: Any, *, actor: Actor) -> None:
     """A person confirmed a near match for the vehicle it already named: its listings may stop being probable."""
     source = evidence_source(kind, record)
     if source is None:
@@ -391,10 +390,11 @@ def _evidence_confirmed(vehicle_id: int, kind: str, record: Any) -> None:
                 "blacklist_entry",
                 entry.id,
                 {"evidence_match": ["probable", "confirmed"], "record": [kind, record.id]},
+                actor=actor,
             )
 
 
-def withdraw(vehicle_id: int, kind: str, record: Any, reason: str, principal: Actor) -> None:
+def withdraw(vehicle_id: int, kind: str, record: Any, reason: str, *, actor: Actor) -> None:
     """`record` no longer names `vehicle_id`: deal with every listing and case that rested on it."""
 
     source = evidence_source(kind, record)
@@ -405,7 +405,7 @@ def withdraw(vehicle_id: int, kind: str, record: Any, reason: str, principal: Ac
             case = db.session.scalar(select(Case).where(Case.entry_id == entry.id))
             if entry.status == "active" and (case is None or case.state == CaseState.detected):
                 text = f"证据撤回：{what}的号牌经人工核对不属于本车（{reason}）"
-                blacklist_services.release(entry, "withdrawn", text, principal.name)
+                blacklist_services.release(entry, "withdrawn", text, actor.name)
                 case_services.close_for_release(
                     entry, "evidence_withdrawn", {"record_kind": kind, "record_id": record.id, "reason": reason}
                 )
@@ -422,7 +422,7 @@ def withdraw(vehicle_id: int, kind: str, record: Any, reason: str, principal: Ac
             f"案件 {case.id}（{_plate(case)}，当前状态：{CASE_STATE_ZH.get(case.state, case.state)}）"
             f"所依据的{what}已撤回：{reason}。请环保与交警核查，必要时撤销处罚。"
         )
-        open_task(case, listing, kind, record.id, message, reason, principal.name)
+        open_task(case, listing, kind, record.id, message, reason, actor.name)
 
 
 def _plate(case: Case) -> str:

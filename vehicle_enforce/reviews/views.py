@@ -10,11 +10,12 @@ from sqlalchemy import select
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
-from vehicle_enforce.core.forms import field_refused, refused_redraws
+from vehicle_enforce.core.forms import field_refused, parse_form, refused_redraws
 from vehicle_enforce.core.inputs import db_int
 from vehicle_enforce.extensions import db
 from vehicle_enforce.reviews import services
 from vehicle_enforce.reviews.models import MatchReview
+from vehicle_enforce.reviews.schemas import DecisionIn
 from vehicle_enforce.vehicles.models import PLATE_COLOR_ZH
 
 bp = Blueprint("review_pages", __name__, url_prefix="/ops/match-reviews")
@@ -49,19 +50,12 @@ def decide() -> Any:
     principal = current_principal()
     assert principal is not None
     form = request.form
-    review_id, vehicle_id = db_int(form.get("review_id")), db_int(form.get("vehicle_id"))
-    if review_id is None or (form.get("vehicle_id") and vehicle_id is None):
+    review_id = db_int(form.get("review_id"))
+    if review_id is None:
         raise field_refused("review_id", "请求不完整，请刷新页面后重试")
     action = form.get("action", "")
-    review = services.decide(
-        review_id,
-        action,
-        principal,
-        reason=form.get("reason"),
-        vehicle_id=vehicle_id,
-        plate=form.get("plate") or None,
-        plate_color=form.get("plate_color") or None,
-    )
+    values = {name: form[name] for name in ("action", "reason", "vehicle_id", "plate", "plate_color") if form.get(name)}
+    review = services.decide(review_id, parse_form(DecisionIn, values, FIELD_LABELS), actor=principal)
     what = f"{services.KIND_ZH.get(review.record_kind)} {review.plate or '无车牌'}"
     flash(f"{ACTION_DONE_ZH.get(action, '已处理')}：{what}", "info")
     return redirect(url_for("review_pages.reviews_page"))
