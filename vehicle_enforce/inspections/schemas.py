@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args, get_type_hints
 
-from pydantic import AwareDatetime, BaseModel, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, Field, create_model, field_validator
 from pydantic_core import PydanticCustomError
 
 from plates import normalize_plate
 from plates.text import validate_plate
-from remote_sensing import PLATE_COLORS
+from remote_sensing import PLATE_COLORS, PassRecord
+from remote_sensing.readers.base import FIELD_RANGES
 from vehicle_enforce.core.pagination import PageQuery
 from vehicle_enforce.core.schemas import QuerySchema, Schema
 from vehicle_enforce.inspections.models import BlackSmokeCapture, Repair, RoadsideTest, RuleChange
@@ -31,38 +33,51 @@ class PhotoIn(Schema):
     content_base64: str
 
 
-class CanonicalPass(BaseModel):
-    """A pass in the canonical HJ 845 shape (validated field by field; see the contract)."""
+# Remote-sensing passes: the canonical record is declared once, by the pure library
+# (`remote_sensing.types.PassRecord`, which `parse_canonical` builds); the API's model derives from it.
 
-    station: str
-    record_id: str
-    measured_at: AwareDatetime
-    device: str | None = None
-    lane: str | None = None
-    plate: str | None = None
-    plate_color: PlateColor | None = None
-    plate_confidence: float | None = Field(default=None, ge=0, le=1)
-    fuel: str | None = None
-    speed_kmh: float | None = None
-    accel_ms2: float | None = None
-    vsp_kw_t: float | None = None
-    wind_ms: float | None = None
-    temperature_c: float | None = None
-    humidity_pct: float | None = None
-    pressure_kpa: float | None = None
-    co2_pct: float | None = None
-    co_pct: float | None = None
-    hc_ppm: float | None = None
-    no_ppm: float | None = None
-    opacity_pct: float | None = None
-    ringelmann: int | None = Field(default=None, ge=0, le=5)
-    device_valid: bool | None = None
-    device_verdict: str | None = None
-    photos: list[str | PhotoIn] = []
+#: How the JSON API narrows a PassRecord field (types the library keeps plain, and JSON shapes).
+_PASS_FIELD_TYPES: dict[str, Any] = {
+    "measured_at": AwareDatetime,
+    "plate": str | None,  # "" / "无车牌" / null: the plate was not read
+    "plate_color": PlateColor | None,
+    "photos": list[str | PhotoIn],
+}
+
+
+def _pass_fields() -> dict[str, Any]:
+    """`PassRecord`'s fields as pydantic fields: required where the record requires them, bounded by the
+    library's FIELD_RANGES, plus `device` (the station's registered device, a service notion)."""
+    hints = get_type_hints(PassRecord)
+    declared: dict[str, Any] = {}
+    for f in dataclasses.fields(PassRecord):
+        if not f.init:
+            continue
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        annotation = _PASS_FIELD_TYPES.get(f.name, hints[f.name])
+        if f.name == "photos":
+            declared[f.name] = (annotation, Field(default_factory=list))
+            continue
+        if not required:
+            annotation = annotation | None
+        lo, hi = FIELD_RANGES.get(f.name, (None, None))
+        if f.name == "ringelmann" and lo is not None and hi is not None:
+            lo, hi = int(lo), int(hi)
+        declared[f.name] = (annotation, Field(... if required else None, ge=lo, le=hi))
+    declared["device"] = (str | None, Field(default=None, description="the device's code at its station"))
+    return declared
+
+
+CanonicalPass: type[BaseModel] = create_model(
+    "CanonicalPass",
+    __doc__="A pass in the canonical HJ 845 shape (remote_sensing.PassRecord; validated field by field).",
+    **_pass_fields(),
+)
 
 
 class PassBatch(BaseModel):
-    passes: list[CanonicalPass] = Field(min_length=1, max_length=MAX_BATCH)
+    # CanonicalPass is built from PassRecord at import, so mypy cannot see it as a class.
+    passes: list[CanonicalPass] = Field(min_length=1, max_length=MAX_BATCH)  # type: ignore[valid-type]  # see above
 
 
 class ItemError(BaseModel):
