@@ -424,9 +424,9 @@ class CliRunner:
         self._runner = app.test_cli_runner()
 
     def invoke(self, args: list[str], **kwargs: Any) -> Any:
-        from vehicle_enforce.cli import main
+        from vehicle_enforce.cli import build_cli
 
-        return self._runner.invoke(main, args=args, **kwargs)
+        return self._runner.invoke(build_cli(), args=args, **kwargs)
 
 
 @pytest.fixture

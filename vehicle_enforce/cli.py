@@ -1,8 +1,15 @@
-"""The `vehicle-enforce` command: a Flask CLI that loads the app, with one group per domain."""
+"""The `vehicle-enforce` command: a Flask CLI that loads the app, with one group per domain.
+
+Importing this module attaches nothing: `build_cli()` builds the root command and `add_commands` attaches
+every command to it, in the order of `COMMANDS`; the entry point (`main`) builds it on each run.
+`create_app` does not attach them to `app.cli`: every web worker would import the CLI's modules (Alembic,
+the demo data) for a `flask` command nobody runs.
+"""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -20,19 +27,31 @@ from vehicle_enforce.inspections.cli import import_remote_sensing, stations
 from vehicle_enforce.nrmm.cli import import_nrmm
 from vehicle_enforce.phaseout.cli import phaseout
 from vehicle_enforce.platereading_cli import plates
-from vehicle_enforce.vehicles.cli import import_group
+from vehicle_enforce.vehicles.cli import import_vehicles
 
 
 def _create_app(*_args: Any, **_kwargs: Any) -> Any:
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False)
-def main() -> None:
-    """vehicle-enforce: 机动车排放执法平台."""
+def build_cli() -> FlaskGroup:
+    """The root `vehicle-enforce` command with every domain's commands (a new one on each call)."""
+    root = FlaskGroup(
+        name="vehicle-enforce",
+        help="vehicle-enforce: 机动车排放执法平台.",
+        create_app=_create_app,
+        add_default_commands=False,
+    )
+    add_commands(root)
+    return root
 
 
-@main.command("serve")
+def main(args: Sequence[str] | None = None) -> Any:
+    """The console script `vehicle-enforce` (pyproject.toml) and `python -m vehicle_enforce`."""
+    return build_cli().main(args=args)
+
+
+@click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
@@ -44,6 +63,9 @@ def main() -> None:
     show_default=True,
     help="Without VE_BROKER_URL, also run `vehicle-enforce worker` (the embedded job queue) beside the server.",
 )
+# The app is built in the server's main process too: a bad configuration fails before any worker starts,
+# and the workers it forks find every module imported (a worker answers within a second of booting).
+@with_appcontext
 def serve(host: str, port: int, workers: int, threads: int, debug: bool, job_worker: bool) -> None:
     """Serve the app with gunicorn (or the Flask debug server with --debug), and its job worker."""
 
@@ -78,7 +100,7 @@ def _serve(host: str, port: int, workers: int, threads: int, debug: bool) -> Non
     _Server().run()
 
 
-@main.group("db")
+@click.group("db")
 def db_group() -> None:
     """Database schema (Alembic migrations)."""
 
@@ -111,17 +133,38 @@ def db_check() -> None:
     click.echo("models and migrations agree")
 
 
-def _register_domain_commands() -> None:
-    for group in (users, tokens, townships, stations, demo, import_group, phaseout, hotlist_group, export_group):
-        main.add_command(group)
-    main.add_command(worker)
-    main.add_command(jobs_command)
-    main.add_command(plates)
-    import_group.add_command(import_remote_sensing)
-    import_group.add_command(import_nrmm)
+def import_group() -> click.Group:
+    """`vehicle-enforce import ...`: every domain's importer under one group (a new group on each call)."""
+    return click.Group(
+        "import",
+        help="Import files from other systems (vehicle registry, remote sensing, machinery).",
+        commands=[import_vehicles, import_remote_sensing, import_nrmm],
+    )
 
 
-_register_domain_commands()
+#: Every command but `import` (built by `import_group`), in the order they are attached.
+COMMANDS: tuple[click.Command, ...] = (
+    serve,
+    db_group,
+    users,
+    tokens,
+    townships,
+    stations,
+    demo,
+    phaseout,
+    hotlist_group,
+    export_group,
+    worker,
+    jobs_command,
+    plates,
+)
+
+
+def add_commands(group: click.Group) -> None:
+    """Attach every command to `group` (the root command `build_cli` makes)."""
+    for command in COMMANDS:
+        group.add_command(command)
+    group.add_command(import_group())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,4 +1,5 @@
-"""The wiring is explicit: every signal receiver, task and session hook comes from a domain's `init_app`.
+"""The wiring is explicit: every signal receiver, task and session hook comes from a domain's `init_app`,
+every command from `vehicle_enforce.cli.add_commands`, the Celery app from the worker's entry point.
 
 Building the app twice connects each exactly once, and importing every module connects nothing.
 """
@@ -81,6 +82,26 @@ def hooks() -> dict[tuple[str, str], list[str]]:
     return found
 
 
+# The commands of `vehicle-enforce`, and of the `import` group.
+EXPECTED_COMMANDS = {
+    "db",
+    "demo",
+    "export",
+    "hotlist",
+    "import",
+    "jobs",
+    "phaseout",
+    "plates",
+    "serve",
+    "stations",
+    "tokens",
+    "townships",
+    "users",
+    "worker",
+}
+EXPECTED_IMPORTERS = {"vehicles", "remote-sensing", "nrmm"}
+
+
 def test_building_the_app_twice_connects_each_receiver_once(tmp_path: Path) -> None:
     from vehicle_enforce import create_app
     from vehicle_enforce.core import tasks
@@ -90,6 +111,16 @@ def test_building_the_app_twice_connects_each_receiver_once(tmp_path: Path) -> N
         assert receivers() == EXPECTED_RECEIVERS
         assert set(tasks.TASKS) >= EXPECTED_TASKS
         assert hooks() == EXPECTED_HOOKS
+
+
+def test_the_entry_point_builds_every_command_each_time() -> None:
+    from vehicle_enforce.cli import build_cli
+
+    first, second = build_cli(), build_cli()
+    assert first is not second
+    for root in (first, second):
+        assert set(root.commands) == EXPECTED_COMMANDS
+        assert set(root.commands["import"].commands) == EXPECTED_IMPORTERS  # type: ignore[attr-defined]
 
 
 def test_importing_every_module_connects_nothing(tmp_path: Path) -> None:
@@ -110,10 +141,13 @@ def test_importing_every_module_connects_nothing(tmp_path: Path) -> None:
             "tasks": sorted(tasks.TASKS),
             "hooks": [list(k) for k in test_wiring.hooks()],
             "modules": len([m for m in sys.modules if m.startswith("vehicle_enforce.")]),
+            **test_wiring.commands_and_celery(),
         }}))
         """
     )
-    env = {k: v for k, v in os.environ.items() if k != "VE_BROKER_URL"}  # celery_app builds an app with it
+    # With a broker configured, as the Celery worker runs: importing `celery_app` must still build nothing
+    # (the port is closed: nothing may need the broker either).
+    env = {**os.environ, "VE_BROKER_URL": "redis://127.0.0.1:9/15"}
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout.strip().splitlines()[-1])
@@ -121,6 +155,47 @@ def test_importing_every_module_connects_nothing(tmp_path: Path) -> None:
     assert found["receivers"] == {name: [] for name in EXPECTED_RECEIVERS}
     assert found["tasks"] == []
     assert found["hooks"] == []
+    assert found["groups"] >= 8  # the walk saw the domains' command groups
+    assert found["attached"] == []
+    assert found["root_commands"] == []
+    assert found["celery_tasks"] == []
+    assert found["flask_apps"] == 0
+
+
+def commands_and_celery() -> dict[str, Any]:
+    """What importing has attached: commands added to a group from outside the module defining it, commands
+    of any root command (`FlaskGroup`), Celery tasks of ours, and Flask apps built."""
+    import gc
+
+    import click
+    from celery import _state
+    from flask import Flask
+    from flask.cli import FlaskGroup
+
+    groups, attached, root_commands = 0, [], []
+    for module_name, module in list(sys.modules.items()):
+        if not module_name.startswith("vehicle_enforce"):
+            continue
+        for value in list(vars(module).values()):
+            if isinstance(value, FlaskGroup):
+                root_commands += sorted(value.commands)
+            if not isinstance(value, click.Group) or getattr(value.callback, "__module__", None) != module_name:
+                continue  # a group is checked once, in the module that defines it
+            groups += 1
+            for name, command in value.commands.items():
+                if getattr(command.callback, "__module__", None) != module_name:
+                    attached.append(f"{module_name}.{value.name} {name}")
+    celery_tasks = sorted(
+        name for celery in _state._get_active_apps() for name in celery.tasks if not name.startswith("celery.")
+    )
+    apps = sum(1 for obj in gc.get_objects() if isinstance(obj, Flask))
+    return {
+        "groups": groups,
+        "attached": attached,
+        "root_commands": root_commands,
+        "celery_tasks": celery_tasks,
+        "flask_apps": apps,
+    }
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_RECEIVERS))

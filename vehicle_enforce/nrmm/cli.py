@@ -1,4 +1,4 @@
-"""`vehicle-enforce import nrmm FILE` (attached to the shared `import` group)."""
+"""`vehicle-enforce import nrmm FILE` (in the `import` group that `vehicle_enforce.cli` builds)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """`vehicle-enforce import vehicles FILE`: load the vehicle administration's export.
 
-`import_group` is the shared `import` command group; other domains add their importers to it
-(`import_group.add_command(...)`, e.g. `import remote-sensing`).
+`vehicle_enforce.cli.import_group` puts it beside the other domains' importers (`import remote-sensing`, ...).
 """
 
 from __future__ import annotations
@@ -17,10 +16,8 @@ from vehicle_enforce.core.errors import ServiceError
 from vehicle_enforce.core.imports import progress_bar
 from vehicle_enforce.vehicles import importer
 
-import_group = click.Group("import", help="Import files from other systems (vehicle registry, ...).")
 
-
-@import_group.command("vehicles")
+@click.command("vehicles")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--mapping",
