@@ -175,7 +175,7 @@ def test_kill_9_the_worker_mid_import_and_the_job_completes_after_a_restart(app,
     from vehicle_enforce.vehicles import import_runs
     from vehicle_enforce.vehicles.models import Vehicle
 
-    run_id = import_runs.start("大文件.csv", _big_csv(), Actor("user", None, "交通局", "transport"))
+    run_id = import_runs.start("大文件.csv", _big_csv(), actor=Actor("user", None, "交通局", "transport"))
     transaction.commit()
     job_id = db.session.scalar(select(Job.id).where(Job.name == "vehicles.import_upload"))
     progress = Path(app.instance_path) / "imports" / run_id / "progress.json"

@@ -244,7 +244,7 @@ def list_plans() -> Any:
     plans = db.session.scalars(
         scope.scoped(select(SamplingPlan), SamplingPlan, principal).order_by(SamplingPlan.month.desc())
     ).all()
-    return jsonify({"results": [services.plan_json(p, principal) for p in plans], "next_cursor": None})
+    return jsonify({"results": [services.plan_json(p, actor=principal) for p in plans], "next_cursor": None})
 
 
 @bp.post("/sampling-plans")
@@ -259,7 +259,7 @@ def create_plan() -> Any:
     principal = principal_or_401()
     data = json_body(PlanIn)
     plan = services.create_plan(data, actor=principal)
-    return jsonify(services.plan_json(plan, principal, items=True)), 201
+    return jsonify(services.plan_json(plan, actor=principal, items=True)), 201
 
 
 @bp.get("/sampling-plans/<month>")
@@ -276,7 +276,7 @@ def get_plan(month: str) -> Any:
     )
     if plan is None:
         raise NotFound(f"no plan for {month}")
-    return jsonify(services.plan_json(plan, principal, items=True))
+    return jsonify(services.plan_json(plan, actor=principal, items=True))
 
 
 @bp.post("/sampling-plans/items/<int:item_id>/not-found")

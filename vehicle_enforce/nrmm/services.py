@@ -34,7 +34,9 @@ from vehicle_enforce.nrmm.models import Machine, PlanItem, SamplingPlan, Site, S
 from vehicle_enforce.nrmm.schemas import (
     MachineIn,
     MachineOut,
+    PlanDetailOut,
     PlanIn,
+    PlanOut,
     SiteIn,
     SiteOut,
     SpotCheckIn,
@@ -297,14 +299,14 @@ def site_json(s: Site) -> dict[str, Any]:
     return dump(SiteOut, s)
 
 
-def plan_json(p: SamplingPlan, viewer: Actor, *, items: bool = False) -> dict[str, Any]:
-    """A plan as the caller may see it: a township sees and counts only its own township's items."""
-    allowed = scope.allowed_townships(viewer)
+def plan_json(p: SamplingPlan, *, actor: Actor, items: bool = False) -> dict[str, Any]:
+    """A plan as `actor` may see it: a township sees and counts only its own township's items."""
+    allowed = scope.allowed_townships(actor)
     shown = [i for i in p.items if allowed is None or i.township_id in allowed]
     counts: dict[str, int] = defaultdict(int)
     for item in shown:
         counts[item.status] += 1
-    data: dict[str, Any] = {
+    values = {
         "id": p.id,
         "month": p.month,
         "seed": p.seed,
@@ -314,7 +316,5 @@ def plan_json(p: SamplingPlan, viewer: Actor, *, items: bool = False) -> dict[st
         "status_counts": dict(counts),
     }
     if items:
-        data["items"] = [
-            {"id": i.id, "machine_id": i.machine_id, "township_id": i.township_id, "status": i.status} for i in shown
-        ]
-    return data
+        return dump(PlanDetailOut, {**values, "items": shown})
+    return dump(PlanOut, values)

@@ -65,7 +65,7 @@ def registry() -> Any:
         machines=machines,
         next_after=next_after,
         month=month,
-        plan=services.plan_json(plan, principal, items=True) if plan else None,
+        plan=services.plan_json(plan, actor=principal, items=True) if plan else None,
         checks=[{**services.spot_check_json(c), "at": format_local(c.checked_at, "%Y-%m-%d %H:%M")} for c in checks],
         can_plan=principal is not None and principal.department in (D.environment, D.admin),
         machine=request.args.get("machine", ""),

@@ -54,7 +54,7 @@ def _write_progress(run_id: str, **changes: Any) -> dict[str, Any]:
     return state
 
 
-def start(filename: str, data: bytes, principal: Actor) -> str:
+def start(filename: str, data: bytes, *, actor: Actor) -> str:
     """Keep the upload, record it as queued and queue the import (it runs after the caller's commit)."""
     suffix = Path(filename).suffix.lower()
     if suffix not in SUFFIXES:
@@ -74,16 +74,16 @@ def start(filename: str, data: bytes, principal: Actor) -> str:
         status="queued",
         total=total,
         done=0,
-        started_by=principal.name,
+        started_by=actor.name,
         created_at=now_utc().isoformat(),
     )
     tasks.run_later(
         "vehicles.import_upload",
         _total=total,
         run_id=run_id,
-        user_id=principal.id,
-        user_name=principal.name,
-        department=principal.department,
+        user_id=actor.id,
+        user_name=actor.name,
+        department=actor.department,
     )
     return run_id
 

@@ -31,7 +31,7 @@ def start_import() -> Any:
     assert principal is not None
     file = request.files.get("file")
     filename, data = (file.filename or "", file.read()) if file else ("", b"")
-    run_id = import_runs.start(filename, data, principal)  # runs after the commit, on the job worker
+    run_id = import_runs.start(filename, data, actor=principal)  # runs after the commit, on the job worker
     return redirect(url_for("vehicle_pages.import_status", run_id=run_id))
 
 
