@@ -141,7 +141,8 @@ repair_stored = Signal(
 
 vehicle_listed = Signal(
     "vehicle-listed",
-    doc="Vehicles were put on the blacklist. sender: the domain; entries: list[BlacklistEntry] (flushed).",
+    doc="Vehicles were put on the blacklist. sender: the domain; entries: list[BlacklistEntry] (flushed); "
+    "actor: the Actor who listed them (the system for the listing rule).",
 )
 
 listing_retested = Signal(
@@ -154,7 +155,7 @@ listing_evidence_withdrawn = Signal(
     "listing-evidence-withdrawn",
     doc="An active entry no longer holds: passes it rested on were withdrawn as evidence (vehicle locked). "
     "sender: the domain; entry: the BlacklistEntry; pass_ids: the withdrawn pass ids it cited; why: the "
-    "reason; actor: who withdrew them (a name). Cases answers what it did: ('released', entry id) after "
+    "reason; actor: the Actor who withdrew them. Cases answers what it did: ('released', entry id) after "
     "releasing the entry with its case, or ('tasks', case id) after opening a review task.",
 )
 
@@ -162,7 +163,7 @@ listing_released = Signal(
     "listing-released",
     doc="The blacklist released an entry itself (by hand), not as a case step. sender: the domain; entry: "
     "the released BlacklistEntry; action: the case action to record ('manual_release'); fields: that "
-    "action's fields.",
+    "action's fields; actor: the Actor who released it.",
 )
 
 vehicle_seen = Signal(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 
@@ -16,7 +17,9 @@ pytestmark = pytest.mark.browser
 def county(app, station_factory):
     """Stations, one registered truck and one listed truck whose case the environment bureau confirmed."""
     from vehicle_enforce.blacklist import services as blacklist_services
+    from vehicle_enforce.blacklist.schemas import ManualListing
     from vehicle_enforce.cases import services as case_services
+    from vehicle_enforce.cases.schemas import ActionIn
     from vehicle_enforce.core import transaction
     from vehicle_enforce.core.actors import Actor
     from vehicle_enforce.extensions import db
@@ -38,11 +41,14 @@ def county(app, station_factory):
         db.session.add(v)
         db.session.flush()
         ids[p] = v.id
-    entry = blacklist_services.list_manually(ids["晋E54321"], "群众举报冒黑烟，遥感复核超标", "环境局执法员")
+    entry = blacklist_services.list_manually(
+        ManualListing(vehicle_id=ids["晋E54321"], reason="群众举报冒黑烟，遥感复核超标"),
+        actor=Actor("user", 1, "环境局执法员", "environment"),
+    )
     case = db.session.scalars(
         __import__("sqlalchemy").select(case_services.Case).where(case_services.Case.entry_id == entry.id)
     ).one()
-    case_services.act(case.id, "confirm", {}, Actor("user", 1, "huanbao", "environment"))
+    case_services.act(case.id, ActionIn(action="confirm"), actor=Actor("user", 1, "huanbao", "environment"))
     transaction.commit()
     return {"vehicles": ids, "case_id": case.id}
 
@@ -128,14 +134,14 @@ def test_police_lookup_hit_and_record_a_penalty(live_server, page, make_user, co
 
 def test_transport_dashboard_and_repair_order(live_server, page, make_user, county, backend, app):
     from vehicle_enforce.cases import services as case_services
+    from vehicle_enforce.cases.schemas import ActionIn
     from vehicle_enforce.core import transaction
     from vehicle_enforce.core.actors import Actor
 
     case_services.act(
         county["case_id"],
-        "penalize",
-        {"decision_number": "D1", "amount_yuan": 200, **SUMMARY},
-        Actor("user", 2, "jiaojing", "police"),
+        ActionIn(action="penalize", decision_number="D1", amount_yuan=Decimal(200), **SUMMARY),
+        actor=Actor("user", 2, "jiaojing", "police"),
     )
     transaction.commit()
     make_user("jiaotong", "transport")

@@ -2,46 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from flask import Blueprint, jsonify
-from pydantic import AwareDatetime, Field
 from sqlalchemy import select
 
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.principal import api_access, principal_or_401
 from vehicle_enforce.blacklist import services, withdrawals
-from vehicle_enforce.blacklist.models import BlacklistEntry, EvidenceWithdrawal
-from vehicle_enforce.core.errors import Invalid, NotFound
+from vehicle_enforce.blacklist.models import BlacklistEntry
+from vehicle_enforce.blacklist.schemas import ListQuery, ManualListing, Release, WithdrawalIn
+from vehicle_enforce.core.errors import NotFound
 from vehicle_enforce.core.openapi import Out, Page, json_body, operation, query_args
-from vehicle_enforce.core.pagination import PageQuery, page, page_json
-from vehicle_enforce.core.schemas import Schema
+from vehicle_enforce.core.pagination import page, page_json
 from vehicle_enforce.extensions import db
 from vehicle_enforce.vehicles.models import Vehicle
 
 bp = Blueprint("blacklist_api", __name__, url_prefix="/api/v1")
 
 READERS = (D.environment, D.police, D.transport)
-PlateColor = Literal["blue", "yellow", "green", "yellow_green", "white", "black", "unknown"]
-
-
-class ListQuery(PageQuery):
-    status: str | None = Field(default=None, max_length=16, pattern="^(active|released)$")
-    plate: str | None = Field(default=None, max_length=16)
-    vehicle_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-
-
-class ManualListing(Schema):
-    stored_as = (Vehicle,)
-    vehicle_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    plate: str | None = Field(default=None, max_length=16)
-    plate_color: PlateColor | None = None
-    reason: str = Field(min_length=1, max_length=2000)
-
-
-class Release(Schema):
-    stored_as = (BlacklistEntry,)
-    reason: str = Field(min_length=1, max_length=2000)
 
 
 @bp.get("/blacklist")
@@ -83,21 +62,8 @@ def get_entry(entry_id: int) -> Any:
     resp={201: Out},
 )
 def list_manually() -> Any:
-    principal = principal_or_401()
-    data = json_body(ManualListing)
-    vehicle_id = data.vehicle_id or _vehicle_by_plate(data.plate, data.plate_color)
-    entry = services.list_manually(vehicle_id, data.reason, principal.name)
+    entry = services.list_manually(json_body(ManualListing), actor=principal_or_401())
     return jsonify(services.entry_json(entry)), 201
-
-
-def _vehicle_by_plate(plate: str | None, colour: str | None) -> int:
-
-    if not plate or not colour:
-        raise Invalid("give vehicle_id, or plate and plate_color", {"vehicle_id": "required"})
-    vehicle_id = db.session.scalar(select(Vehicle.id).where(Vehicle.plate == plate, Vehicle.plate_color == colour))
-    if vehicle_id is None:
-        raise NotFound("no registered vehicle with that plate and colour", {"plate": "unknown vehicle"})
-    return int(vehicle_id)
 
 
 @bp.post("/blacklist/<int:entry_id>/release")
@@ -109,19 +75,8 @@ def _vehicle_by_plate(plate: str | None, colour: str | None) -> int:
     resp={200: Out},
 )
 def release(entry_id: int) -> Any:
-    principal = principal_or_401()
-    data = json_body(Release)
-    entry = services.release_manually(entry_id, data.reason, principal.name)
+    entry = services.release_manually(entry_id, json_body(Release), actor=principal_or_401())
     return jsonify(services.entry_json(entry))
-
-
-class WithdrawalIn(Schema):
-    stored_as = (EvidenceWithdrawal,)
-    station: str = Field(min_length=1, max_length=32)
-    device: str | None = Field(default=None, max_length=64)
-    since: AwareDatetime
-    until: AwareDatetime
-    reason: str = Field(min_length=1, max_length=1000)
 
 
 @bp.post("/evidence-withdrawals")
@@ -133,8 +88,5 @@ class WithdrawalIn(Schema):
     resp={201: Out},
 )
 def post_withdrawal() -> Any:
-
-    principal = principal_or_401()
-    data = json_body(WithdrawalIn)
-    withdrawal = withdrawals.withdraw(data.station, data.device, data.since, data.until, data.reason, principal.name)
+    withdrawal = withdrawals.withdraw(json_body(WithdrawalIn), actor=principal_or_401())
     return jsonify(withdrawals.withdrawal_json(withdrawal)), 201

@@ -20,7 +20,8 @@ from sqlalchemy import Select, func, or_, select
 from vehicle_enforce import signals
 from vehicle_enforce.auth.models import Department
 from vehicle_enforce.blacklist.models import BlacklistEntry, WithdrawnPass
-from vehicle_enforce.core import audit
+from vehicle_enforce.blacklist.schemas import ManualListing, Release
+from vehicle_enforce.core import actors, audit
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
 from vehicle_enforce.core.timeutil import SHANGHAI, format_local, local_day, now_utc
@@ -38,6 +39,9 @@ from vehicle_enforce.inspections.models import (
 from vehicle_enforce.signals import VerdictEvent
 from vehicle_enforce.vehicles.models import Vehicle
 
+#: Who lists by the rule: the system (entries say `listed_by` "system"; the audit line keeps the request id
+#: of the post whose verdicts triggered it).
+RULE = actors.SYSTEM
 EXCEEDING_SOURCES = ("remote_sensing", "black_smoke")
 TEST_SOURCES = ("roadside", "spot_check")
 
@@ -193,8 +197,8 @@ def _list_by_tests(vehicle_ids: list[int], by_vehicle: dict[int, list[VerdictEve
         evidence = [_evidence_of_test(test, station)]
         kind = "入户抽测" if test.kind == "spot_check" else "路检"
         reason = f"{kind}不合格即列入黑名单。{evidence[0]['text']}"
-        new.append(NewEntry(test.vehicle_id, "rule", "roadside_fail", reason, evidence, "system"))
-    _create_entries(new)
+        new.append(NewEntry(test.vehicle_id, "rule", "roadside_fail", reason, evidence, RULE.name))
+    _create_entries(new, actor=RULE)
 
 
 def _list_by_repeats(
@@ -268,8 +272,8 @@ def _list_by_repeats(
         reason = f"{window_days}天内{minimum}个不同日期的有效检测超标，列入黑名单。" + " ".join(
             f"{n + 1}. {e['text']}。" for n, e in enumerate(evidence)
         )
-        new.append(NewEntry(vehicle_id, "rule", "remote_sensing_repeat", reason, evidence, "system"))
-    _create_entries(new)
+        new.append(NewEntry(vehicle_id, "rule", "remote_sensing_repeat", reason, evidence, RULE.name))
+    _create_entries(new, actor=RULE)
     del vehicles
 
 
@@ -354,10 +358,11 @@ class NewEntry:
 def _create_entry(
     vehicle_id: int, kind: str, rule: str | None, reason: str, evidence: list[dict[str, Any]], listed_by: str
 ) -> BlacklistEntry:
-    return _create_entries([NewEntry(vehicle_id, kind, rule, reason, evidence, listed_by)])[0]
+    """One listing made by the rule (tests seed rule listings with it)."""
+    return _create_entries([NewEntry(vehicle_id, kind, rule, reason, evidence, listed_by)], actor=RULE)[0]
 
 
-def _create_entries(new: Sequence[NewEntry]) -> list[BlacklistEntry]:
+def _create_entries(new: Sequence[NewEntry], *, actor: Actor) -> list[BlacklistEntry]:
     """List vehicles set-wise: the entries, their audit lines, feed events and cases in one INSERT per table.
 
     A batch of passes can list hundreds of vehicles while the rule holds their locks; a flush per
@@ -387,49 +392,66 @@ def _create_entries(new: Sequence[NewEntry]) -> list[BlacklistEntry]:
         [
             ("blacklist.list", "blacklist_entry", e.id, {"vehicle_id": e.vehicle_id, "kind": e.kind, "rule": e.rule})
             for e in entries
-        ]
+        ],
+        actor=actor,
     )
     signals.send_records("blacklist_listing", [(entry.id, entry_json(entry), None) for entry in entries])
-    signals.vehicle_listed.send("blacklist", entries=entries)
+    signals.vehicle_listed.send("blacklist", entries=entries, actor=actor)
     return entries
 
 
-def list_manually(vehicle_id: int, reason: str, actor_name: str) -> BlacklistEntry:
-    if not reason.strip():
+def list_manually(data: ManualListing, *, actor: Actor) -> BlacklistEntry:
+    """List a vehicle by hand (by id, or by plate and colour) for `actor`, with the reason given."""
+    vehicle_id = data.vehicle_id or _vehicle_by_plate(data.plate, data.plate_color)
+    if not data.reason.strip():
         raise Invalid("a reason is required", {"reason": "required"})
     if db.session.get(Vehicle, vehicle_id) is None:
         raise NotFound(f"vehicle {vehicle_id} not found", {"vehicle_id": "unknown vehicle"})
     _lock_vehicles([vehicle_id])
     if active_entries([vehicle_id]):
         raise Conflict("the vehicle is already on the blacklist", {"vehicle_id": "already listed"})
-    return _create_entry(vehicle_id, "manual", None, f"人工列入：{reason.strip()}", [], actor_name)
+    new = NewEntry(vehicle_id, "manual", None, f"人工列入：{data.reason.strip()}", [], actor.name)
+    return _create_entries([new], actor=actor)[0]
 
 
-def release(entry: BlacklistEntry, kind: str, reason: str, actor_name: str) -> BlacklistEntry:
-    """Release an active entry (history kept); the caller closes the case."""
+def _vehicle_by_plate(plate: str | None, colour: str | None) -> int:
+    if not plate or not colour:
+        raise Invalid("give vehicle_id, or plate and plate_color", {"vehicle_id": "required"})
+    vehicle_id = db.session.scalar(select(Vehicle.id).where(Vehicle.plate == plate, Vehicle.plate_color == colour))
+    if vehicle_id is None:
+        raise NotFound("no registered vehicle with that plate and colour", {"plate": "unknown vehicle"})
+    return int(vehicle_id)
+
+
+def release(entry: BlacklistEntry, kind: str, reason: str, *, actor: Actor) -> BlacklistEntry:
+    """Release an active entry (history kept) for `actor`; the caller closes the case."""
     if entry.status != "active":
         raise Conflict("the entry is already released", {"entry": "released"})
     if not reason.strip():
         raise Invalid("a reason is required", {"reason": "required"})
     entry.status = "released"
     entry.released_at = now_utc()
-    entry.released_by = actor_name
+    entry.released_by = actor.name
     entry.release_kind = kind
     entry.release_reason = reason.strip()
     db.session.flush()
-    audit.record("blacklist.release", "blacklist_entry", entry.id, {"kind": kind, "reason": entry.release_reason})
+    audit.record(
+        "blacklist.release", "blacklist_entry", entry.id, {"kind": kind, "reason": entry.release_reason}, actor=actor
+    )
     signals.send_record("blacklist_release", entry.id, entry_json(entry))
     return entry
 
 
-def release_manually(entry_id: int, reason: str, actor_name: str) -> BlacklistEntry:
+def release_manually(entry_id: int, data: Release, *, actor: Actor) -> BlacklistEntry:
     entry = db.session.get(BlacklistEntry, entry_id)
     if entry is None:
         raise NotFound(f"blacklist entry {entry_id} not found")
     _lock_vehicles([entry.vehicle_id])
     db.session.refresh(entry)
-    release(entry, "manual", reason, actor_name)
-    signals.listing_released.send("blacklist", entry=entry, action="manual_release", fields={"reason": reason})
+    release(entry, "manual", data.reason, actor=actor)
+    signals.listing_released.send(
+        "blacklist", entry=entry, action="manual_release", fields={"reason": data.reason}, actor=actor
+    )
     return entry
 
 

@@ -9,7 +9,6 @@ releases and tasks on the change feed; the export sends each withdrawn pass as a
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -17,7 +16,9 @@ from sqlalchemy import select
 from vehicle_enforce import signals
 from vehicle_enforce.blacklist import services as blacklist_services
 from vehicle_enforce.blacklist.models import BlacklistEntry, EvidenceWithdrawal, WithdrawnPass
+from vehicle_enforce.blacklist.schemas import WithdrawalIn
 from vehicle_enforce.core import audit, bulk
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.timeutil import format_local, local_day, now_utc
 from vehicle_enforce.extensions import db
@@ -25,10 +26,10 @@ from vehicle_enforce.inspections import rules as inspection_rules
 from vehicle_enforce.inspections.models import Device, RemoteSensingPass, Station
 
 
-def withdraw(
-    station_code: str, device_code: str | None, since: datetime, until: datetime, reason: str, actor: str
-) -> EvidenceWithdrawal:
-    reason = reason.strip()
+def withdraw(data: WithdrawalIn, *, actor: Actor) -> EvidenceWithdrawal:
+    """Withdraw a station's (or one device's) passes over [since, until) for `actor`; recheck their listings."""
+    station_code, device_code, since, until = data.station, data.device, data.since, data.until
+    reason = data.reason.strip()
     if not reason:
         raise Invalid("须写明撤回原因", {"reason": "必填：撤回原因（如事后发现校准失效）"})
     if until <= since:
@@ -57,7 +58,7 @@ def withdraw(
         since=since,
         until=until,
         reason=reason,
-        created_by=actor,
+        created_by=actor.name,
         outcome={},
     )
     db.session.add(withdrawal)
@@ -84,18 +85,19 @@ def withdraw(
             for p in passes
         ],
     )
-    outcome = recheck_listings({p.id for p in passes}, f"{what}{period}的遥感数据已撤回：{reason}", actor)
+    outcome = recheck_listings({p.id for p in passes}, f"{what}{period}的遥感数据已撤回：{reason}", actor=actor)
     withdrawal.outcome = {"passes": len(passes), **outcome}
     audit.record(
         "evidence.withdraw",
         "evidence_withdrawal",
         withdrawal.id,
         {"station": station.code, "device": device_code, "since": since, "until": until, "reason": reason, **outcome},
+        actor=actor,
     )
     return withdrawal
 
 
-def recheck_listings(pass_ids: set[int], why: str, actor: str) -> dict[str, list[int]]:
+def recheck_listings(pass_ids: set[int], why: str, *, actor: Actor) -> dict[str, list[int]]:
     """Run the listing rule again for every active listing that rested on one of these passes."""
     out: dict[str, list[int]] = {"released": [], "tasks": [], "still_listed": []}
     if not pass_ids:

@@ -3,98 +3,34 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from flask import Blueprint, jsonify
-from pydantic import AwareDatetime, Field
 from sqlalchemy import select
 
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.principal import api_access, principal_or_401
 from vehicle_enforce.cases import feed, penalties, services, workdays
-from vehicle_enforce.cases.models import Case, CaseAction
+from vehicle_enforce.cases.models import Case
+from vehicle_enforce.cases.schemas import (
+    ActionIn,
+    BasisQuery,
+    CalendarDayIn,
+    CalendarYearIn,
+    CaseQuery,
+    DeadlineQuery,
+    FeedQuery,
+    OverdueQuery,
+)
 from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.openapi import Listing, Out, json_body, operation, query_args
-from vehicle_enforce.core.pagination import PageQuery, page, page_json
-from vehicle_enforce.core.schemas import QuerySchema, Schema
+from vehicle_enforce.core.pagination import page, page_json
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
 
 bp = Blueprint("cases_api", __name__, url_prefix="/api/v1")
 
 READERS = (D.environment, D.police, D.transport)
-
-
-class CaseQuery(PageQuery):
-    state: str | None = Field(default=None, max_length=24)
-    vehicle_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    overdue: bool | None = None
-
-
-class OfficerIn(Schema):
-    name: str = Field(min_length=1, max_length=32)
-    certificate_no: str = Field(min_length=1, max_length=32)  # 执法证号
-
-
-class ActionIn(Schema):
-    stored_as = (
-        Case,
-        CaseAction,
-    )
-    action: str = Field(max_length=24)
-    decision_number: str | None = Field(default=None, max_length=64)
-    amount_yuan: Decimal | None = Field(default=None, ge=0, le=100000)
-    legal_basis: str | None = Field(default=None, max_length=256)  # ignored: the basis gives the citation
-    basis: str | None = Field(default=None, max_length=64)
-    warning: bool | None = None
-    due_date: date | None = None
-    repair_station: str | None = Field(default=None, max_length=64)
-    repair_number: str | None = Field(default=None, max_length=64)
-    report_number: str | None = Field(default=None, max_length=64)
-    station: str | None = Field(default=None, max_length=32)
-    repaired_on: date | None = None
-    passed: bool | None = None
-    reason: str | None = Field(default=None, max_length=500)
-    procedure: Literal["summary", "general"] | None = None
-    officers: list[OfficerIn] | None = Field(default=None, max_length=10)
-    facts: str | None = Field(default=None, max_length=2000)
-    document: Literal["prior_notice", "decision"] | None = None
-    method: str | None = Field(default=None, max_length=16)
-    served_at: AwareDatetime | None = None
-    served_to: str | None = Field(default=None, max_length=128)
-    answer_kind: Literal["statement", "waived"] | None = None
-    answer: str | None = Field(default=None, max_length=4000)
-
-
-class FeedQuery(QuerySchema):
-    after: str | None = Field(default=None, max_length=64)
-    limit: int = Field(default=500, ge=1, le=1000)
-
-
-class OverdueQuery(QuerySchema):
-    department: D | None = None
-
-
-class DeadlineQuery(QuerySchema):
-    start: date
-    working_days: int = Field(ge=0, le=60)
-
-
-class CalendarDayIn(Schema):
-    stored_as = (workdays.CalendarOverride,)
-    kind: Literal["holiday", "workday", "normal"]
-    name: str | None = Field(default=None, max_length=64)
-    note: str | None = Field(default=None, max_length=500)
-
-
-class CalendarYearIn(Schema):
-    stored_as = (workdays.CalendarYear,)
-    source: str = Field(min_length=1, max_length=256)
-
-
-class BasisQuery(QuerySchema):
-    subject: Literal["vehicle", "machinery"] = "vehicle"
 
 
 class Penalty(Out):
@@ -183,10 +119,7 @@ def get_case(case_id: int) -> Any:
     resp={200: CaseOut},
 )
 def case_action(case_id: int) -> Any:
-    principal = principal_or_401()
-    data = json_body(ActionIn)
-    fields = data.model_dump(exclude={"action"}, exclude_none=True)
-    case = services.act(case_id, data.action, fields, principal)
+    case = services.act(case_id, json_body(ActionIn), actor=principal_or_401())
     return jsonify(services.case_json(case, timeline=True))
 
 
@@ -266,8 +199,7 @@ def calendar_set_day(day: str) -> Any:
         parsed = date.fromisoformat(day)
     except ValueError:
         raise Invalid("日期格式不正确", {"day": "须为 YYYY-MM-DD"}) from None
-    data = json_body(CalendarDayIn)
-    workdays.set_day(parsed, data.kind, data.name, data.note, principal_or_401().name)
+    workdays.set_day(parsed, json_body(CalendarDayIn), actor=principal_or_401())
     return jsonify(workdays.year_json(parsed.year))
 
 
@@ -282,8 +214,7 @@ def calendar_set_day(day: str) -> Any:
 def calendar_complete_year(year: int) -> Any:
     if not 1990 <= year <= 2100:
         raise NotFound(f"no calendar for year {year}")
-    data = json_body(CalendarYearIn)
-    workdays.mark_year_complete(year, data.source, principal_or_401().name)
+    workdays.mark_year_complete(year, json_body(CalendarYearIn), actor=principal_or_401())
     return jsonify(workdays.year_json(year))
 
 

@@ -21,6 +21,7 @@ from vehicle_enforce.blacklist.models import BlacklistEntry
 from vehicle_enforce.cases import penalties, procedure, records, workdays
 from vehicle_enforce.cases.models import OPEN_STATES, Case, CaseAction, CaseState
 from vehicle_enforce.cases.notify import notify
+from vehicle_enforce.cases.schemas import ActionIn
 from vehicle_enforce.core import audit
 from vehicle_enforce.core.actors import SYSTEM, Actor
 from vehicle_enforce.core.errors import Conflict, Forbidden, Invalid, NotFound
@@ -111,7 +112,7 @@ def end_of_day(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time.min, SHANGHAI) - timedelta(microseconds=1)
 
 
-def open_cases(entries: Sequence[BlacklistEntry]) -> list[Case]:
+def open_cases(entries: Sequence[BlacklistEntry], *, actor: Actor) -> list[Case]:
     """A new case for each new blacklist entry, written set-wise (one INSERT per table for the set).
 
     The listing rule lists hundreds of vehicles in one batch of passes; a flush per case would be a
@@ -129,7 +130,8 @@ def open_cases(entries: Sequence[BlacklistEntry]) -> list[Case]:
         [
             (case, "open", None, S.detected, None, "system", {"entry_id": e.id})
             for case, e in zip(cases, entries, strict=True)
-        ]
+        ],
+        actor=actor,
     )
     for case in cases:
         message = f"新案件待确认证据：{_plate(case)}（案件 {case.id}）"
@@ -145,13 +147,25 @@ ActionSpec = tuple[Case, str, str | None, str, str | None, str, dict[str, Any]]
 
 
 def _record(
-    case: Case, action: str, source: str | None, target: str, department: str | None, actor: str, fields: dict[str, Any]
+    case: Case,
+    action: str,
+    source: str | None,
+    target: str,
+    department: str | None,
+    actor_name: str,
+    fields: dict[str, Any],
+    *,
+    actor: Actor | None,
 ) -> CaseAction:
-    return _record_many([(case, action, source, target, department, actor, fields)])[0]
+    return _record_many([(case, action, source, target, department, actor_name, fields)], actor=actor)[0]
 
 
-def _record_many(specs: Sequence[ActionSpec]) -> list[CaseAction]:
-    """Store case actions (case, action, from, to, department, actor, fields), audited and announced."""
+def _record_many(specs: Sequence[ActionSpec], *, actor: Actor | None) -> list[CaseAction]:
+    """Store case actions (case, action, from, to, department, actor name, fields), audited and announced.
+
+    The audit line is written for `actor`. None only for `open_evidence_withdrawn_task`, whose caller
+    (`reviews.services.open_task`) gives a name: its audit line keeps the request's caller.
+    """
     at = now_utc()
     items = [
         CaseAction(
@@ -160,11 +174,11 @@ def _record_many(specs: Sequence[ActionSpec]) -> list[CaseAction]:
             from_state=source,
             to_state=target,
             department=department,
-            actor_name=actor,
+            actor_name=name,
             fields=_jsonable(fields),
             at=at,
         )
-        for case, action, source, target, department, actor, fields in specs
+        for case, action, source, target, department, name, fields in specs
     ]
     db.session.add_all(items)
     db.session.flush()
@@ -172,7 +186,8 @@ def _record_many(specs: Sequence[ActionSpec]) -> list[CaseAction]:
         [
             (f"case.{action}", "case", case.id, {"from": source, "to": target, **item.fields})
             for (case, action, source, target, *_), item in zip(specs, items, strict=True)
-        ]
+        ],
+        actor=actor,
     )
     signals.send_records(
         "case_action", [(item.id, action_json(spec[0], item), None) for spec, item in zip(specs, items, strict=True)]
@@ -210,12 +225,14 @@ def _require(fields: dict[str, Any], *names: str) -> None:
         raise Invalid("missing fields for this action", missing)
 
 
-def act(case_id: int, action: str, fields: dict[str, Any], principal: Actor) -> Case:
-    """Apply one action to a case for `principal`; raise 403/404/409/422 as the rules say."""
+def act(case_id: int, data: ActionIn, *, actor: Actor) -> Case:
+    """Apply one action to a case for `actor`; raise 403/404/409/422 as the rules say."""
+    action = data.action
+    fields: dict[str, Any] = data.model_dump(exclude={"action"}, exclude_none=True)
     transition = TRANSITIONS.get(action)
     if transition is None:
         raise Invalid(f"unknown action '{action}'", {"action": f"one of {', '.join(TRANSITIONS)}"})
-    _authorise(transition, principal)
+    _authorise(transition, actor)
     case = db.session.get(Case, case_id, with_for_update=db.session.get_bind().dialect.name == "postgresql")
     if case is None:
         raise NotFound(f"case {case_id} not found")
@@ -232,14 +249,14 @@ def act(case_id: int, action: str, fields: dict[str, Any], principal: Actor) -> 
     source = case.state
     target = transition.target
     now = now_utc()
-    on_site = principal.kind != "system"
+    on_site = actor.kind != "system"
     if action in PROCEDURE_STEPS:
         target = source
         officers = procedure.check_officers(fields, 2) if on_site else []
         if action == "prior_notice":
-            basis = penalties.check_penalty(case, fields, principal)
-            department = penalties.imposing_department(basis, principal)
-            doc = procedure.issue_prior_notice(case, basis, fields, department, principal.name)
+            basis = penalties.check_penalty(case, fields, actor)
+            department = penalties.imposing_department(basis, actor)
+            doc = procedure.issue_prior_notice(case, basis, fields, department, actor.name)
         elif action == "serve":
             doc = procedure.record_service(case, fields)
         else:
@@ -247,7 +264,7 @@ def act(case_id: int, action: str, fields: dict[str, Any], principal: Actor) -> 
         fields = {**fields, "officers": officers, "document": procedure.document_json(doc)}
     elif action == "penalize":
         _require(fields, "decision_number")
-        basis = penalties.check_penalty(case, fields, principal)
+        basis = penalties.check_penalty(case, fields, actor)
         kind = fields.get("procedure")
         if kind not in ("summary", "general"):
             raise Invalid(
@@ -263,9 +280,9 @@ def act(case_id: int, action: str, fields: dict[str, Any], principal: Actor) -> 
         case.amount_yuan = None if fields.get("warning") else fields["amount_yuan"]
         case.legal_basis = basis.citation
         case.penalty_basis = basis.name
-        case.penalty_department = penalties.imposing_department(basis, principal)
+        case.penalty_department = penalties.imposing_department(basis, actor)
         case.penalty_warning = bool(fields.get("warning"))
-        decision = procedure.issue_decision(case, basis, fields, kind, case.penalty_department, principal.name)
+        decision = procedure.issue_decision(case, basis, fields, kind, case.penalty_department, actor.name)
         fields = {
             **fields,
             "basis": basis.name,
@@ -284,7 +301,7 @@ def act(case_id: int, action: str, fields: dict[str, Any], principal: Actor) -> 
             )
         case.repair_due = fields["due_date"]
     elif action == "record_repair":
-        repair = records.find_repair(case.vehicle_id, case.entry, fields, principal)
+        repair = records.find_repair(case.vehicle_id, case.entry, fields, actor)
         case.repair_id = repair.id
         case.repair_station = repair.station.code
         case.repair_report = repair.repair_number
@@ -297,7 +314,7 @@ def act(case_id: int, action: str, fields: dict[str, Any], principal: Actor) -> 
             "repaired_at": repair.repaired_at,
         }
     elif action == "record_retest":
-        test = records.find_retest(case, fields, principal)
+        test = records.find_retest(case, fields, actor)
         case.retest_id = test.id
         case.retest_report = test.report_number
         target = S.closed_released if test.verdict == "pass" else S.repair_ordered
@@ -315,7 +332,7 @@ def act(case_id: int, action: str, fields: dict[str, Any], principal: Actor) -> 
         fields = {**fields, "reason": reason, "scrapping": scrapping}
     assert target is not None
     if action in PROCEDURE_STEPS:  # a document of the procedure: the case waits as before
-        _record(case, action, source, target, principal.department, principal.name, fields)
+        _record(case, action, source, target, actor.department, actor.name, fields, actor=actor)
         return case
     case.state = target
     if action == "order_repair" or (action == "record_retest" and target == S.repair_ordered):
@@ -324,21 +341,21 @@ def act(case_id: int, action: str, fields: dict[str, Any], principal: Actor) -> 
         case.due_at = end_of_day(case.repair_due)
     else:
         case.due_at = _due(target, now)
-    _record(case, action, source, target, principal.department, principal.name, fields)
+    _record(case, action, source, target, actor.department, actor.name, fields, actor=actor)
     if target in (S.closed_released, S.closed_scrapped):
-        _close(case, target, principal.name, f"{action}: {fields.get('report_number') or ''}".strip(": "))
+        _close(case, target, actor, f"{action}: {fields.get('report_number') or ''}".strip(": "))
     else:
         _notify_next(case)
     return case
 
 
-def _close(case: Case, target: str, actor: str, reason: str) -> None:
+def _close(case: Case, target: str, actor: Actor, reason: str) -> None:
     case.closed_at = now_utc()
     case.due_at = None
     entry = db.session.get(BlacklistEntry, case.entry_id)
     if entry is not None and entry.status == "active":
         kind = "retest" if target == S.closed_released else "scrapped"
-        blacklist_services.release(entry, kind, reason or kind, actor)
+        blacklist_services.release(entry, kind, reason or kind, actor=actor)
 
 
 def _notify_next(case: Case) -> None:
@@ -374,7 +391,11 @@ def retest_recorded(entry: BlacklistEntry, event: Any) -> None:
     test = db.session.get(RoadsideTest, event.record_id)
     if test is None or records.retest_problem(test, case) is not None:
         return
-    act(case.id, "record_retest", {"report_number": test.report_number, "station": test.station.code}, SYSTEM)
+    act(
+        case.id,
+        ActionIn(action="record_retest", report_number=test.report_number, station=test.station.code),
+        actor=SYSTEM,
+    )
 
 
 def repair_posted(repair: Repair) -> None:
@@ -384,11 +405,12 @@ def repair_posted(repair: Repair) -> None:
     case = db.session.scalar(select(Case).where(Case.vehicle_id == repair.vehicle_id, Case.state == S.repair_ordered))
     if case is None or records.repair_problem(repair, case.entry) is not None:
         return
-    fields = {"repair_number": repair.repair_number, "repair_station": repair.station.code}
-    act(case.id, "record_repair", fields, SYSTEM)
+    data = ActionIn(action="record_repair", repair_number=repair.repair_number, repair_station=repair.station.code)
+    act(case.id, data, actor=SYSTEM)
 
 
-def close_for_release(entry: BlacklistEntry, action: str, fields: dict[str, Any]) -> None:
+def close_for_release(entry: BlacklistEntry, action: str, fields: dict[str, Any], *, actor: Actor) -> None:
+    """Close the open case of an entry released outside the case (by hand, for withdrawn evidence)."""
     case = db.session.scalar(select(Case).where(Case.entry_id == entry.id))
     if case is None or case.state not in OPEN_STATES:
         return
@@ -396,7 +418,7 @@ def close_for_release(entry: BlacklistEntry, action: str, fields: dict[str, Any]
     case.state = S.closed_released
     case.closed_at = now_utc()
     case.due_at = None
-    _record(case, action, source, S.closed_released, "environment", entry.released_by or "system", fields)
+    _record(case, action, source, S.closed_released, "environment", entry.released_by or "system", fields, actor=actor)
 
 
 def open_evidence_withdrawn_task(case: Case, reason: str, actor: str) -> CaseAction:
@@ -412,6 +434,7 @@ def open_evidence_withdrawn_task(case: Case, reason: str, actor: str) -> CaseAct
         None,
         actor,
         {"reason": reason, "task": "环保部门复核剩余证据；公安交管部门评估是否须撤销或变更处罚决定"},
+        actor=None,
     )
     message = f"案件 {case.id}（{_plate(case)}）的证据已撤回：{reason}。请复核，必要时撤销或变更处罚决定。"
     for department in ("environment", "police"):
@@ -422,7 +445,7 @@ def open_evidence_withdrawn_task(case: Case, reason: str, actor: str) -> CaseAct
 def close_open_cases_for_vehicle(vehicle_id: int, reason: str) -> None:
     """Scrapping or deregistration ends the vehicle's open case (called by the phase-out domain)."""
     for case in db.session.scalars(select(Case).where(Case.vehicle_id == vehicle_id, Case.state.in_(OPEN_STATES))):
-        act(case.id, "close_scrapped", {"reason": reason}, SYSTEM)
+        act(case.id, ActionIn(action="close_scrapped", reason=reason), actor=SYSTEM)
 
 
 def overdue(department: str | None, at: datetime | None = None) -> list[Case]:

@@ -11,8 +11,8 @@ from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
 from vehicle_enforce.cases import penalties, procedure, services
-from vehicle_enforce.cases.api import ActionIn
 from vehicle_enforce.cases.models import Case
+from vehicle_enforce.cases.schemas import ActionIn
 from vehicle_enforce.core.forms import parse_form, refused_redraws
 from vehicle_enforce.extensions import db
 
@@ -100,7 +100,7 @@ FIELD_LABELS = {
 }
 
 
-def _fields(action: str) -> dict[str, Any]:
+def _action(action: str) -> ActionIn:
     """The form parsed by the API's own schema (ActionIn): ranges, lengths and dates as the API has them."""
 
     form = request.form
@@ -117,8 +117,7 @@ def _fields(action: str) -> dict[str, Any]:
     if action in ("penalize", "prior_notice") and form.get("warning") == "1":
         values["warning"] = True  # a warning instead of a fine
         values.pop("amount_yuan", None)
-    data = parse_form(ActionIn, values, FIELD_LABELS)
-    return data.model_dump(exclude={"action"}, exclude_none=True)
+    return parse_form(ActionIn, values, FIELD_LABELS)
 
 
 @bp.post("/<int:case_id>")
@@ -130,6 +129,6 @@ def act(case_id: int) -> Any:
     principal = current_principal()
     assert principal is not None
     action = request.form.get("action", "")
-    services.act(case_id, action, _fields(action), principal)
+    services.act(case_id, _action(action), actor=principal)
     flash(f"已{ACTION_NAMES.get(action, action)}", "info")
     return redirect(url_for("case_pages.detail", case_id=case_id))

@@ -27,9 +27,9 @@ def init_app(_app: Flask) -> None:
     listen(Session, "after_transaction_end", feed.lock_released)
 
 
-def open_cases(_sender: str, *, entries: Sequence[Any]) -> None:
+def open_cases(_sender: str, *, entries: Sequence[Any], actor: Actor) -> None:
     """Every new blacklist entry opens its case, in the listing's transaction."""
-    services.open_cases(entries)
+    services.open_cases(entries, actor=actor)
 
 
 def record_retests(_sender: str, *, retests: Sequence[tuple[Any, signals.VerdictEvent]]) -> None:
@@ -39,15 +39,15 @@ def record_retests(_sender: str, *, retests: Sequence[tuple[Any, signals.Verdict
 
 
 def evidence_withdrawn(
-    _sender: str, *, entry: BlacklistEntry, pass_ids: Sequence[int], why: str, actor: str
+    _sender: str, *, entry: BlacklistEntry, pass_ids: Sequence[int], why: str, actor: Actor
 ) -> tuple[str, int]:
     """Withdrawn evidence under a listing: released with its case, or a review task once the case went on."""
-    return withdrawn.evidence_withdrawn(entry, pass_ids, why, actor)
+    return withdrawn.evidence_withdrawn(entry, pass_ids, why, actor=actor)
 
 
-def close_released(_sender: str, *, entry: Any, action: str, fields: dict[str, Any]) -> None:
+def close_released(_sender: str, *, entry: Any, action: str, fields: dict[str, Any], actor: Actor) -> None:
     """An entry released by hand or for withdrawn evidence closes its open case."""
-    services.close_for_release(entry, action, fields)
+    services.close_for_release(entry, action, fields, actor=actor)
 
 
 def write_feed(kind: str, *, records: Sequence[signals.Record]) -> None:

@@ -14,17 +14,18 @@ from vehicle_enforce.blacklist import services as blacklist_services
 from vehicle_enforce.blacklist.models import BlacklistEntry
 from vehicle_enforce.cases import services
 from vehicle_enforce.cases.models import CASE_STATE_ZH, Case
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.extensions import db
 from vehicle_enforce.reviews import services as review_services
 from vehicle_enforce.reviews.models import RecordKind
 
 
-def evidence_withdrawn(entry: BlacklistEntry, pass_ids: Sequence[int], why: str, actor: str) -> tuple[str, int]:
+def evidence_withdrawn(entry: BlacklistEntry, pass_ids: Sequence[int], why: str, *, actor: Actor) -> tuple[str, int]:
     """Release the entry with its case, or open a review task; answer ('released', entry id) or ('tasks', case id)."""
     case = db.session.scalar(select(Case).where(Case.entry_id == entry.id))
     if case is None or case.state == "detected":
-        blacklist_services.release(entry, "withdrawn", why, actor)
-        services.close_for_release(entry, "evidence_withdrawn", {"reason": why})
+        blacklist_services.release(entry, "withdrawn", why, actor=actor)
+        services.close_for_release(entry, "evidence_withdrawn", {"reason": why}, actor=actor)
         return "released", entry.id
     plate = case.vehicle.plate if case.vehicle is not None else str(case.vehicle_id)
     message = (
@@ -33,6 +34,6 @@ def evidence_withdrawn(entry: BlacklistEntry, pass_ids: Sequence[int], why: str,
         "请环保与交警核查，必要时撤销处罚。"
     )
     review_services.open_task(
-        case, entry, RecordKind.remote_sensing_pass, pass_ids[0], message, why, actor, action_reason=why
+        case, entry, RecordKind.remote_sensing_pass, pass_ids[0], message, why, actor.name, action_reason=why
     )
     return "tasks", case.id

@@ -13,15 +13,19 @@ import json
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Date, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vehicle_enforce.core import audit
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Invalid
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import Model, db
+
+if TYPE_CHECKING:  # the schemas name this module's models (stored_as)
+    from vehicle_enforce.cases.schemas import CalendarDayIn, CalendarYearIn
 
 KINDS = ("holiday", "workday", "normal")  # normal: an override back to the plain weekday/weekend rule
 
@@ -137,29 +141,34 @@ def year_json(year: int) -> dict[str, Any]:
     return {"year": year, "complete": complete, "source": source, "days": days}
 
 
-def set_day(day: date, kind: str, name: str | None, note: str | None, actor: str) -> CalendarOverride:
+def set_day(day: date, data: CalendarDayIn, *, actor: Actor) -> CalendarOverride:
+    """Correct one day of the holiday calendar for `actor` (an admin), audited."""
+    kind, name, note = data.kind, data.name, data.note
     if kind not in KINDS:
         raise Invalid("日期类型不正确", {"kind": f"须为 {' / '.join(KINDS)} 之一"})
     override = db.session.get(CalendarOverride, day)
     if override is None:
-        override = CalendarOverride(day=day, kind=kind, changed_by=actor)
+        override = CalendarOverride(day=day, kind=kind, changed_by=actor.name)
         db.session.add(override)
     override.kind, override.name, override.note = kind, name, note
-    override.changed_by, override.changed_at = actor, now_utc()
+    override.changed_by, override.changed_at = actor.name, now_utc()
     db.session.flush()
-    audit.record("calendar.set", "calendar_day", None, {"day": day, "kind": kind, "name": name, "note": note})
+    audit.record(
+        "calendar.set", "calendar_day", None, {"day": day, "kind": kind, "name": name, "note": note}, actor=actor
+    )
     return override
 
 
-def mark_year_complete(year: int, source: str, actor: str) -> CalendarYear:
+def mark_year_complete(year: int, data: CalendarYearIn, *, actor: Actor) -> CalendarYear:
     """Admin has entered a year's State Council notice: deadlines into that year are no longer unsure."""
+    source = data.source
     if not source.strip():
         raise Invalid("须注明放假通知文号", {"source": "必填：国务院办公厅放假调休通知文号"})
     row = db.session.get(CalendarYear, year)
     if row is None:
-        row = CalendarYear(year=year, source=source.strip(), changed_by=actor)
+        row = CalendarYear(year=year, source=source.strip(), changed_by=actor.name)
         db.session.add(row)
-    row.source, row.changed_by, row.changed_at = source.strip(), actor, now_utc()
+    row.source, row.changed_by, row.changed_at = source.strip(), actor.name, now_utc()
     db.session.flush()
-    audit.record("calendar.complete", "calendar_year", year, {"source": row.source})
+    audit.record("calendar.complete", "calendar_year", year, {"source": row.source}, actor=actor)
     return row

@@ -35,7 +35,7 @@ def check_one() -> Any:
     if problem is not None:
         raise Invalid(problem, {"plate": problem})
     [result] = hotlist.check(
-        [hotlist.Read(q.plate, q.plate_color, None, q.location)], principal, reason=q.reason, mode="single"
+        [hotlist.Read(q.plate, q.plate_color, None, q.location)], actor=principal, reason=q.reason, mode="single"
     )
     return jsonify(result)
 
@@ -56,7 +56,7 @@ def check_batch() -> Any:
     data = parse_batch(BatchCheck)  # one pass over the raw body; the answer is not validated again
     reason = _batch_reason(data)
     reads = [hotlist.Read(r.plate, r.plate_color, _aware(r.seen_at), r.location) for r in data.reads]
-    results = hotlist.check(reads, principal, reason=reason, mode="batch")
+    results = hotlist.check(reads, actor=principal, reason=reason, mode="batch")
     return jsonify({"results": results})
 
 

@@ -177,7 +177,7 @@ def _case_json(case_id: int | None, state: str | None, due_at: datetime | None) 
     }
 
 
-def check(reads: Sequence[Read], principal: Actor, *, reason: str | None, mode: str) -> list[dict[str, Any]]:
+def check(reads: Sequence[Read], *, actor: Actor, reason: str | None, mode: str) -> list[dict[str, Any]]:
     """Answer every read: valid ones with the hotlist answer, texts that cannot be plates as invalid.
 
     Each answer carries `status` ("ok" / "invalid") and, for valid reads, `action`, `severity`,
@@ -239,7 +239,7 @@ def check(reads: Sequence[Read], principal: Actor, *, reason: str | None, mode: 
         results.append(batch.invalid(index, problem, plate=read.plate, plate_color=read.plate_color))
         stored_rows.append({"plate": read.plate, "seen_at": read.seen_at or now, "hit": None, "vehicle_id": None})
     _record(
-        principal,
+        actor,
         reason,
         mode,
         [
@@ -448,13 +448,13 @@ _PG_RECORD = text(
 )
 
 
-def _record(principal: Actor, reason: str | None, mode: str, reads: list[dict[str, Any]]) -> None:
+def _record(actor: Actor, reason: str | None, mode: str, reads: list[dict[str, Any]]) -> None:
     lookup = {
         "at": now_utc(),
-        "actor_kind": principal.kind,
-        "actor_id": principal.id,
-        "actor_name": principal.name,
-        "department": principal.department,
+        "actor_kind": actor.kind,
+        "actor_id": actor.id,
+        "actor_name": actor.name,
+        "department": actor.department,
         "reason": reason,
         "mode": mode,
         "read_count": len(reads),

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import AwareDatetime, BaseModel, Field
 
 from vehicle_enforce.blacklist.models import HotlistLookup
+from vehicle_enforce.blacklist.schemas import PlateColor
 from vehicle_enforce.core.schemas import QuerySchema, Schema
-
-PlateColor = Literal["blue", "yellow", "green", "yellow_green", "white", "black", "unknown"]
 
 
 class CheckQuery(QuerySchema):

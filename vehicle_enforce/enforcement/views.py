@@ -49,7 +49,9 @@ def check_plate() -> Any:
         {"reads.0.plate": "号牌号码", "reads.0.plate_color": "号牌颜色", "reason": "查询事由"},
     )
     read = data.reads[0]
-    [result] = hotlist.check([hotlist.Read(read.plate, read.plate_color)], principal, reason=data.reason, mode="single")
+    [result] = hotlist.check(
+        [hotlist.Read(read.plate, read.plate_color)], actor=principal, reason=data.reason, mode="single"
+    )
     return _hotlist_page(result)
 
 

@@ -405,9 +405,12 @@ def withdraw(vehicle_id: int, kind: str, record: Any, reason: str, *, actor: Act
             case = db.session.scalar(select(Case).where(Case.entry_id == entry.id))
             if entry.status == "active" and (case is None or case.state == CaseState.detected):
                 text = f"证据撤回：{what}的号牌经人工核对不属于本车（{reason}）"
-                blacklist_services.release(entry, "withdrawn", text, actor.name)
+                blacklist_services.release(entry, "withdrawn", text, actor=actor)
                 case_services.close_for_release(
-                    entry, "evidence_withdrawn", {"record_kind": kind, "record_id": record.id, "reason": reason}
+                    entry,
+                    "evidence_withdrawn",
+                    {"record_kind": kind, "record_id": record.id, "reason": reason},
+                    actor=actor,
                 )
                 _count_again(vehicle_id, entry, source, record.id)
             elif case is not None:
