@@ -12,28 +12,41 @@ from vehicle_enforce.auth.models import Department
 from vehicle_enforce.auth.principal import api_access, principal_or_401
 from vehicle_enforce.core import batch, jsontext
 from vehicle_enforce.core.errors import BadRequest, Conflict, Invalid, NotFound, PayloadTooLarge, error_body
-from vehicle_enforce.core.openapi import Out, Page, json_body, operation, query_args
+from vehicle_enforce.core.openapi import json_body, operation, query_args
 from vehicle_enforce.core.pagination import PageQuery, page, page_json
 from vehicle_enforce.core.schemas import raw_json_body
 from vehicle_enforce.core.timeutil import SHANGHAI, local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import captures, evidence, passes, queries, repairs, roadside, rules
+from vehicle_enforce.inspections import examples as ex
 from vehicle_enforce.inspections.models import BlackSmokeCapture, RemoteSensingPass, Repair, RoadsideTest, RuleChange
 from vehicle_enforce.inspections.schemas import (
     MAX_BATCH,
+    CaptureDetail,
     CaptureIn,
+    CaptureOut,
+    CapturePage,
     CaptureQuery,
     InspectionIn,
     ListQuery,
     PassBatch,
+    PassDetail,
+    PassPage,
     PassQuery,
     PassResults,
     RepairIn,
+    RepairOut,
+    RepairPage,
     RepairQuery,
     ReviewIn,
     RoadsideTestIn,
     RuleChangeIn,
+    RuleChangeOut,
+    RuleChangePage,
     RulesOn,
+    RulesOut,
+    TestOut,
+    TestPage,
     TestQuery,
 )
 
@@ -88,11 +101,6 @@ def _json_or_multipart() -> Any:
 # Remote-sensing passes
 
 
-class RulesOut(Out):
-    on: str
-    rules: dict[str, Any]
-
-
 @bp.post("/remote-sensing/passes")
 @api_access(D.station, D.environment)
 @operation(
@@ -101,6 +109,7 @@ class RulesOut(Out):
     body_schema=PassBatch,
     batch=True,
     resp={201: PassResults, 200: PassResults},
+    examples={"request": {"passes": [ex.PASS_IN]}, "response": {"results": [ex.PASS_RESULT]}},
 )
 def post_passes() -> Any:
     principal = principal_or_401()
@@ -143,7 +152,8 @@ def post_passes() -> Any:
 @operation(
     "遥感检测记录列表 / List passes (filters: plate, plate_color, station, record_id, verdict, since, until)",
     query=PassQuery,
-    resp={200: Page},
+    resp={200: PassPage},
+    examples={"response": {"results": [ex.PASS_OUT], "next_cursor": None}},
 )
 def list_passes() -> Any:
     q = query_args(PassQuery)
@@ -156,7 +166,8 @@ def list_passes() -> Any:
 @api_access(*READERS)
 @operation(
     "单条遥感检测记录（测量值、判定、证据照片） / One pass with its measurements, verdict and evidence photos",
-    resp={200: Out},
+    resp={200: PassDetail},
+    examples={"response": {**ex.PASS_OUT, "photos": [ex.PHOTO]}},
 )
 def get_pass(pass_id: int) -> Any:
     principal = principal_or_401()
@@ -198,7 +209,8 @@ def _post_test(data: InspectionIn) -> Any:
     "录入路检或入户抽测结果（当即答复是否劝返） / "
     "Record a roadside or spot test; the answer says at once whether to turn the vehicle back",
     json=RoadsideTestIn,
-    resp={201: Out, 200: Out},
+    resp={201: TestOut, 200: TestOut},
+    examples={"request": ex.ROADSIDE_TEST_IN, "response": ex.TEST_OUT},
 )
 def post_roadside_test() -> Any:
     return _post_test(json_body(RoadsideTestIn))
@@ -209,7 +221,8 @@ def post_roadside_test() -> Any:
 @operation(
     "上传 I 站检验或复检结果 / Post an I站 inspection / retest result",
     json=InspectionIn,
-    resp={201: Out, 200: Out},
+    resp={201: TestOut, 200: TestOut},
+    examples={"request": ex.INSPECTION_IN, "response": ex.INSPECTION_OUT},
 )
 def post_inspection_result() -> Any:
     return _post_test(json_body(InspectionIn))
@@ -225,14 +238,24 @@ def _list_tests(kinds: tuple[str, ...]) -> Any:
 
 @bp.get("/roadside-tests")
 @api_access(*READERS)
-@operation("路检与入户抽测列表 / List roadside and spot tests", query=TestQuery, resp={200: Page})
+@operation(
+    "路检与入户抽测列表 / List roadside and spot tests",
+    query=TestQuery,
+    resp={200: TestPage},
+    examples={"response": {"results": [ex.TEST_OUT], "next_cursor": None}},
+)
 def list_roadside_tests() -> Any:
     return _list_tests(("roadside", "spot_check", "inspection"))
 
 
 @bp.get("/inspection-results")
 @api_access(*READERS)
-@operation("I 站检验结果列表 / List I站 inspection results", query=TestQuery, resp={200: Page})
+@operation(
+    "I 站检验结果列表 / List I站 inspection results",
+    query=TestQuery,
+    resp={200: TestPage},
+    examples={"response": {"results": [ex.INSPECTION_OUT], "next_cursor": None}},
+)
 def list_inspection_results() -> Any:
     return _list_tests(("inspection",))
 
@@ -246,7 +269,8 @@ def list_inspection_results() -> Any:
 @operation(
     "上传黑烟抓拍记录（待审核） / Post a black-smoke camera capture; it waits for review",
     json=CaptureIn,
-    resp={201: Out, 200: Out},
+    resp={201: CaptureOut, 200: CaptureOut},
+    examples={"request": ex.CAPTURE_IN, "response": ex.CAPTURE_OUT},
 )
 def post_capture() -> Any:
     capture, duplicate = captures.record_capture(json_body(CaptureIn), actor=principal_or_401())
@@ -258,7 +282,8 @@ def post_capture() -> Any:
 @operation(
     "黑烟抓拍列表（review_status=pending 为待审队列） / List captures; ?review_status=pending is the review queue",
     query=CaptureQuery,
-    resp={200: Page},
+    resp={200: CapturePage},
+    examples={"response": {"results": [ex.CAPTURE_OUT], "next_cursor": None}},
 )
 def list_captures() -> Any:
     q = query_args(CaptureQuery)
@@ -268,7 +293,11 @@ def list_captures() -> Any:
 
 @bp.get("/black-smoke/captures/<int:capture_id>")
 @api_access(*READERS)
-@operation("单条黑烟抓拍及其证据 / One capture with its evidence", resp={200: Out})
+@operation(
+    "单条黑烟抓拍及其证据 / One capture with its evidence",
+    resp={200: CaptureDetail},
+    examples={"response": {**ex.CAPTURE_OUT, "photos": [ex.PHOTO]}},
+)
 def get_capture(capture_id: int) -> Any:
     principal = principal_or_401()
     found = db.session.scalar(queries.captures_query(principal).where(BlackSmokeCapture.id == capture_id))
@@ -287,7 +316,8 @@ def get_capture(capture_id: int) -> Any:
 @operation(
     "确认或驳回黑烟抓拍（生态环境执法人员，留痕） / Confirm or reject a capture (environment officers; audited)",
     json=ReviewIn,
-    resp={200: Out},
+    resp={200: CaptureOut},
+    examples={"request": ex.REVIEW_IN, "response": ex.CAPTURE_REVIEWED},
 )
 def review_capture(capture_id: int) -> Any:
     capture = captures.review_capture(capture_id, json_body(ReviewIn), actor=principal_or_401())
@@ -300,7 +330,12 @@ def review_capture(capture_id: int) -> Any:
 
 @bp.post("/repairs")
 @api_access(D.station, D.environment, D.transport)
-@operation("上传 M 站维修记录 / Post a repair done at an M站", json=RepairIn, resp={201: Out, 200: Out})
+@operation(
+    "上传 M 站维修记录 / Post a repair done at an M站",
+    json=RepairIn,
+    resp={201: RepairOut, 200: RepairOut},
+    examples={"request": ex.REPAIR_IN, "response": ex.REPAIR_OUT},
+)
 def post_repair() -> Any:
     repair, duplicate = repairs.record_repair(json_body(RepairIn), actor=principal_or_401())
     return jsonify(repairs.repair_json(repair, duplicate=duplicate)), 200 if duplicate else 201
@@ -308,7 +343,12 @@ def post_repair() -> Any:
 
 @bp.get("/repairs")
 @api_access(*READERS)
-@operation("维修记录列表 / List repairs", query=RepairQuery, resp={200: Page})
+@operation(
+    "维修记录列表 / List repairs",
+    query=RepairQuery,
+    resp={200: RepairPage},
+    examples={"response": {"results": [ex.REPAIR_OUT], "next_cursor": None}},
+)
 def list_repairs() -> Any:
     q = query_args(RepairQuery)
     stmt = queries.repairs_query(principal_or_401(), **_filters(q))
@@ -325,6 +365,7 @@ def list_repairs() -> Any:
     "某日生效的规则与限值 / The rules and limits in force on a day (?on=YYYY-MM-DD, default today)",
     query=RulesOn,
     resp={200: RulesOut},
+    examples={"response": ex.RULES_OUT},
 )
 def get_rules() -> Any:
     q = query_args(RulesOn)
@@ -334,7 +375,12 @@ def get_rules() -> Any:
 
 @bp.get("/rules/changes")
 @api_access(*READERS)
-@operation("按日期生效的规则变更（由早到晚） / Dated rule changes, oldest first", query=PageQuery, resp={200: Page})
+@operation(
+    "按日期生效的规则变更（由早到晚） / Dated rule changes, oldest first",
+    query=PageQuery,
+    resp={200: RuleChangePage},
+    examples={"response": {"results": [ex.RULE_CHANGE_OUT], "next_cursor": None}},
+)
 def list_rule_changes() -> Any:
     q = query_args(PageQuery)
     return jsonify(page_json(*page(select(RuleChange), RuleChange.id, q), rules.change_json))
@@ -346,7 +392,8 @@ def list_rule_changes() -> Any:
     "自某日起变更限值、有效范围或列入规则（仅生态环境，留痕） / "
     "Change limits, validity ranges or the listing rule from a date (environment only; audited)",
     json=RuleChangeIn,
-    resp={201: Out, 200: Out},
+    resp={201: RuleChangeOut},
+    examples={"request": ex.RULE_CHANGE_IN, "response": ex.RULE_CHANGE_OUT},
 )
 def post_rule_change() -> Any:
     change = rules.change_rules(json_body(RuleChangeIn), actor=principal_or_401())
@@ -358,7 +405,8 @@ def post_rule_change() -> Any:
 @operation(
     "在生效前撤回规则变更（仅生态环境，留痕） / "
     "Withdraw a rules change before it takes effect (environment only; audited)",
-    resp={200: Out},
+    resp={200: RuleChangeOut},
+    examples={"response": ex.RULE_CHANGE_WITHDRAWN},
 )
 def withdraw_rule_change(change_id: int) -> Any:
     change = rules.withdraw_change(change_id, actor=principal_or_401())

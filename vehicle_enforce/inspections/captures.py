@@ -15,7 +15,7 @@ from vehicle_enforce import signals
 from vehicle_enforce.core import audit, batch
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
-from vehicle_enforce.core.timeutil import local_day, now_utc, to_local
+from vehicle_enforce.core.timeutil import local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import evidence
 from vehicle_enforce.inspections.models import (
@@ -33,7 +33,7 @@ from vehicle_enforce.inspections.posting import (
     utc_text,
 )
 from vehicle_enforce.inspections.rules import RulesBook, region
-from vehicle_enforce.inspections.schemas import CaptureIn, ReviewIn
+from vehicle_enforce.inspections.schemas import CaptureIn, CaptureOut, ReviewIn
 from vehicle_enforce.reviews import queue as review_queue
 from vehicle_enforce.signals import VerdictEvent
 from vehicle_enforce.vehicles.matching import match_many
@@ -48,25 +48,8 @@ CAPTURE_STATION_KINDS = {StationKind.black_smoke.value, StationKind.remote_sensi
 def capture_json(
     c: BlackSmokeCapture, *, duplicate: bool = False, photos: list[dict[str, object]] | None = None
 ) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": c.id,
-        "station": c.station.code,
-        "capture_id": c.capture_id,
-        "captured_at": to_local(c.captured_at).isoformat(),
-        "site": c.site,
-        "plate": c.plate,
-        "plate_color": c.plate_color,
-        "vehicle_id": c.vehicle_id,
-        "match_decision": c.match_decision,
-        "ringelmann": c.ringelmann,
-        "verdict": c.verdict,
-        "limit_set": c.limit_set,
-        "review_status": c.review_status,
-        "reviewed_by": c.reviewed_by,
-        "reviewed_at": to_local(c.reviewed_at).isoformat() if c.reviewed_at else None,
-        "review_note": c.review_note,
-        "duplicate": duplicate,
-    }
+    """A capture as the API writes it (`CaptureOut`; `CaptureDetail` with its photos)."""
+    data = CaptureOut.model_validate(c).model_copy(update={"duplicate": duplicate}).model_dump(mode="json")
     if photos is not None:
         data["photos"] = photos
     return data

@@ -50,7 +50,7 @@ from vehicle_enforce.inspections.posting import (
     verdict_json,
 )
 from vehicle_enforce.inspections.rules import RulesBook, region
-from vehicle_enforce.inspections.schemas import MAX_BATCH
+from vehicle_enforce.inspections.schemas import MAX_BATCH, PassOut
 from vehicle_enforce.reviews import queue as review_queue
 from vehicle_enforce.signals import VerdictEvent
 from vehicle_enforce.vehicles.matching import match_many
@@ -527,22 +527,8 @@ def _event_payload(row: dict[str, Any], station_code: str) -> dict[str, Any]:
 
 
 def pass_json(p: RemoteSensingPass, photos: list[dict[str, object]] | None = None) -> dict[str, Any]:
-    row = {c: getattr(p, c) for c in RESULT_COLUMNS}
-    data = pass_result(0, row, p.station.code, duplicate=False)
-    for key in ("index", "status", "duplicate"):
-        data.pop(key)
-    data.update(
-        {
-            "lane": p.lane,
-            "plate_confidence": p.plate_confidence,
-            "fuel": p.fuel,
-            **{name: getattr(p, name) for name in MEASUREMENTS},
-            "device_valid": p.device_valid,
-            "device_verdict": p.device_verdict,
-            "photo_names": p.photo_names,
-            "created_at": to_local(p.created_at).isoformat(),
-        }
-    )
+    """A stored pass as the API writes it (`PassOut`; `PassDetail` with its photos)."""
+    data = PassOut.model_validate(p).model_dump(mode="json")
     if photos is not None:
         data["photos"] = photos
     return data

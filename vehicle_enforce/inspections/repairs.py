@@ -7,7 +7,6 @@ from typing import Any
 from vehicle_enforce import signals
 from vehicle_enforce.core import audit, batch
 from vehicle_enforce.core.actors import Actor
-from vehicle_enforce.core.timeutil import to_local
 from vehicle_enforce.inspections.models import (
     Repair,
     StationKind,
@@ -21,7 +20,7 @@ from vehicle_enforce.inspections.posting import (
     stored_by_key,
     utc_text,
 )
-from vehicle_enforce.inspections.schemas import RepairIn
+from vehicle_enforce.inspections.schemas import RepairIn, RepairOut
 from vehicle_enforce.reviews import queue as review_queue
 
 # --------------------------------------------------------------------------------------------------
@@ -29,20 +28,8 @@ from vehicle_enforce.reviews import queue as review_queue
 
 
 def repair_json(r: Repair, *, duplicate: bool = False) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "station": r.station.code,
-        "repair_number": r.repair_number,
-        "repaired_at": to_local(r.repaired_at).isoformat(),
-        "plate": r.plate,
-        "plate_color": r.plate_color,
-        "vehicle_id": r.vehicle_id,
-        "match_decision": r.match_decision,
-        "items": r.items,
-        "technician": r.technician,
-        "note": r.note,
-        "duplicate": duplicate,
-    }
+    """A repair as the API writes it (`RepairOut`)."""
+    return RepairOut.model_validate(r).model_copy(update={"duplicate": duplicate}).model_dump(mode="json")
 
 
 def record_repair(data: RepairIn, *, actor: Actor) -> tuple[Repair, bool]:

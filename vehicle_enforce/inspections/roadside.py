@@ -21,7 +21,7 @@ from vehicle_enforce.core import audit
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Conflict, Invalid
 from vehicle_enforce.core.schemas import validate
-from vehicle_enforce.core.timeutil import local_day, to_local
+from vehicle_enforce.core.timeutil import local_day
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import evidence
 from vehicle_enforce.inspections.models import (
@@ -42,7 +42,7 @@ from vehicle_enforce.inspections.posting import (
     verdict_json,
 )
 from vehicle_enforce.inspections.rules import RulesBook, region
-from vehicle_enforce.inspections.schemas import READINGS, InspectionIn, RoadsideTestIn
+from vehicle_enforce.inspections.schemas import READINGS, InspectionIn, RoadsideTestIn, TestOut
 from vehicle_enforce.reviews import queue as review_queue
 from vehicle_enforce.signals import SourceKind, VerdictEvent
 from vehicle_enforce.vehicles.models import Owner
@@ -84,31 +84,11 @@ def judge_test(method: str, readings: dict[str, Any], on: datetime) -> Verdict:
 
 
 def test_json(t: RoadsideTest, *, duplicate: bool = False) -> dict[str, Any]:
-    return {
-        "id": t.id,
-        "station": t.station.code,
-        "report_number": t.report_number,
-        "kind": t.kind,
-        "method": t.method,
-        "tested_at": to_local(t.tested_at).isoformat(),
-        "plate": t.plate,
-        "plate_color": t.plate_color,
-        "vehicle_id": t.vehicle_id,
-        "match_decision": t.match_decision,
-        "owner_id": t.owner_id,
-        "location": t.location,
-        "operator": t.operator,
-        "readings": t.readings,
-        "verdict": t.verdict,
-        "limit_set": t.limit_set,
-        "exceeded": t.exceeded,
-        "invalid_reasons": t.invalid_reasons,
-        "values": t.judged_values,
-        "turn_back": t.turn_back,
-        "message": _operator_message(t),
-        "note": t.note,
-        "duplicate": duplicate,
-    }
+    """A test as the API writes it (`TestOut`)."""
+    out = TestOut.model_validate(t).model_copy(
+        update={"values": t.judged_values, "message": _operator_message(t), "duplicate": duplicate}
+    )
+    return out.model_dump(mode="json")
 
 
 def _operator_message(t: RoadsideTest) -> str:

@@ -19,7 +19,7 @@ from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
 from vehicle_enforce.core.timeutil import local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections.models import RuleChange
-from vehicle_enforce.inspections.schemas import RuleChangeIn
+from vehicle_enforce.inspections.schemas import RuleChangeIn, RuleChangeOut
 
 NAMED_LISTS = ("limit_sets", "nrmm", "penalty_bases")
 
@@ -189,13 +189,5 @@ def _json_ready(value: Any) -> Any:
 
 
 def change_json(change: RuleChange) -> dict[str, Any]:
-    return {
-        "id": change.id,
-        "effective_from": change.effective_from.isoformat(),
-        "document": change.document,
-        "note": change.note,
-        "created_by": change.created_by,
-        "created_at": change.created_at.isoformat(),
-        "withdrawn_at": change.withdrawn_at.isoformat() if change.withdrawn_at else None,
-        "withdrawn_by": change.withdrawn_by,
-    }
+    """A rules change as the API writes it (`RuleChangeOut`)."""
+    return RuleChangeOut.model_validate(change).model_dump(mode="json")

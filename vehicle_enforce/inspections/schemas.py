@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal, get_args, get_type_hints
 
-from pydantic import AwareDatetime, BaseModel, Field, create_model, field_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, PlainSerializer, create_model, field_validator
 from pydantic_core import PydanticCustomError
 
 from plates import normalize_plate
 from plates.text import validate_plate
 from remote_sensing import PLATE_COLORS, PassRecord
 from remote_sensing.readers.base import FIELD_RANGES
+from vehicle_enforce.core.openapi import IsoTime, Out
 from vehicle_enforce.core.pagination import PageQuery
 from vehicle_enforce.core.schemas import QuerySchema, Schema
+from vehicle_enforce.core.timeutil import to_local
 from vehicle_enforce.inspections.models import BlackSmokeCapture, Repair, RoadsideTest, RuleChange
 
 #: Passes one request may carry.
@@ -246,3 +248,170 @@ class RuleChangeIn(Schema):
     effective_from: date
     document: dict[str, Any] = Field(description="a rules override: limit_sets, validity, blacklist, obd ...")
     note: str | None = Field(default=None, max_length=2000)
+
+
+# --------------------------------------------------------------------------------------------------
+# Answers: one model per record kind; the `*_json` helpers of the services dump these.
+
+#: A stored time as these records have always been written: Asia/Shanghai wall clock, `+08:00`.
+LocalTime = Annotated[datetime, PlainSerializer(lambda value: to_local(value).isoformat(), return_type=str)]
+#: A station named by its code (read from the row's `station` relationship).
+StationCode = Annotated[str, BeforeValidator(lambda value: getattr(value, "code", value))]
+
+
+class EvidenceOut(Out):
+    name: str
+    sha256: str
+    media_type: str
+    size: int
+    url: str
+
+
+class TestOut(Out):
+    """A roadside, spot or I站 test as stored, judged, with what the operator is told."""
+
+    id: int
+    station: StationCode
+    report_number: str
+    kind: str
+    method: str
+    tested_at: LocalTime
+    plate: str
+    plate_color: str
+    vehicle_id: int | None
+    match_decision: str | None
+    owner_id: int | None
+    location: str | None
+    operator: str | None
+    readings: dict[str, Any]
+    verdict: str
+    limit_set: str | None
+    exceeded: list[dict[str, Any]]
+    invalid_reasons: list[str]
+    values: dict[str, Any] | None = Field(default=None, description="the judged values (stored as judged_values)")
+    turn_back: bool
+    message: str = Field(default="", description="what the operator is told (Chinese)")
+    note: str | None
+    duplicate: bool = False
+
+
+class CaptureOut(Out):
+    id: int
+    station: StationCode
+    capture_id: str
+    captured_at: LocalTime
+    site: str | None
+    plate: str
+    plate_color: str
+    vehicle_id: int | None
+    match_decision: str | None
+    ringelmann: int
+    verdict: str
+    limit_set: str | None
+    review_status: str
+    reviewed_by: str | None
+    reviewed_at: LocalTime | None
+    review_note: str | None
+    duplicate: bool = False
+
+
+class CaptureDetail(CaptureOut):
+    photos: list[EvidenceOut] | None = Field(default=None, description="environment and police only")
+
+
+class RepairOut(Out):
+    id: int
+    station: StationCode
+    repair_number: str
+    repaired_at: LocalTime
+    plate: str
+    plate_color: str
+    vehicle_id: int | None
+    match_decision: str | None
+    items: list[str]
+    technician: str | None
+    note: str | None
+    duplicate: bool = False
+
+
+class RuleChangeOut(Out):
+    id: int
+    effective_from: date
+    document: dict[str, Any]
+    note: str | None
+    created_by: str
+    created_at: IsoTime
+    withdrawn_at: IsoTime | None
+    withdrawn_by: str | None
+
+
+class RulesOut(Out):
+    on: date
+    rules: dict[str, Any]
+
+
+class PassOut(Out):
+    """A stored pass: its measurements, verdict and plate match (times in Asia/Shanghai)."""
+
+    id: int
+    station: StationCode
+    record_id: str
+    measured_at: LocalTime
+    plate: str
+    plate_color: str
+    plate_status: str
+    vehicle_id: int | None
+    match_decision: str | None
+    verdict: str
+    limit_set: str | None
+    exceeded: list[dict[str, Any]] | None
+    invalid_reasons: list[str] | None
+    lane: str | None
+    plate_confidence: float | None
+    fuel: str | None
+    speed_kmh: float | None
+    accel_ms2: float | None
+    vsp_kw_t: float | None
+    wind_ms: float | None
+    temperature_c: float | None
+    humidity_pct: float | None
+    pressure_kpa: float | None
+    co2_pct: float | None
+    co_pct: float | None
+    hc_ppm: float | None
+    no_ppm: float | None
+    opacity_pct: float | None
+    ringelmann: int | None
+    device_valid: bool | None
+    device_verdict: str | None
+    photo_names: list[str] | None
+    created_at: LocalTime
+
+
+class PassDetail(PassOut):
+    photos: list[EvidenceOut] | None = Field(default=None, description="environment and police only")
+
+
+class PassPage(Out):
+    results: list[PassOut]
+    next_cursor: str | None
+
+
+class TestPage(Out):
+    results: list[TestOut]
+    next_cursor: str | None
+
+
+class CapturePage(Out):
+    results: list[CaptureOut]
+    next_cursor: str | None
+
+
+class RepairPage(Out):
+    results: list[RepairOut]
+    next_cursor: str | None
+
+
+class RuleChangePage(Out):
+    results: list[RuleChangeOut]
+    next_cursor: str | None
