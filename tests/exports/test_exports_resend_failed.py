@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from vehicle_enforce.core.actors import system
+from vehicle_enforce.exports.schemas import ResendIn
+
+OPERATOR = system("cli:huanbao")
+
 
 def test_resend_failed_requeues_failed_records_only(app):
     from vehicle_enforce import signals
@@ -24,7 +29,7 @@ def test_resend_failed_requeues_failed_records_only(app):
     national.status = "failed"
     transaction.commit()
 
-    resent = services.resend_failed("网络恢复后重发", target="provincial")
+    resent = services.resend_failed(ResendIn(note="网络恢复后重发"), actor=OPERATOR, target="provincial")
     transaction.commit()
 
     assert sorted(r.id for r in resent) == [records[0].id, records[1].id]
@@ -36,6 +41,10 @@ def test_resend_failed_requeues_failed_records_only(app):
         ("acknowledged", 8, "platform down"),
     ]
     assert national.status == "failed"  # another target, not asked for
-    audited = db.session.scalars(select(AuditEntry.object_id).where(AuditEntry.action == "export.resend")).all()
-    assert sorted(audited) == sorted(str(r.id) for r in resent)
-    assert services.resend_failed() == [national] and national.status == "pending"  # no target: all of them
+    audited = db.session.execute(
+        select(AuditEntry.object_id, AuditEntry.actor_name).where(AuditEntry.action == "export.resend")
+    ).all()
+    assert sorted(audited) == sorted((str(r.id), "cli:huanbao") for r in resent)
+    assert (
+        services.resend_failed(ResendIn(), actor=OPERATOR) == [national] and national.status == "pending"
+    )  # no target: all of them

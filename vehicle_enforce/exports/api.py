@@ -2,62 +2,49 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, jsonify
-from pydantic import Field
 from sqlalchemy import select
 
 from vehicle_enforce.auth.models import Department as D
-from vehicle_enforce.auth.principal import api_access
-from vehicle_enforce.core.openapi import Listing, Out, Page, json_body, operation, query_args
-from vehicle_enforce.core.pagination import PageQuery, page, page_json
-from vehicle_enforce.core.schemas import QuerySchema, Schema
+from vehicle_enforce.auth.principal import api_access, principal_or_401
+from vehicle_enforce.core.openapi import json_body, operation, query_args
+from vehicle_enforce.core.pagination import page, page_json
 from vehicle_enforce.core.timeutil import local_day, now_utc
 from vehicle_enforce.exports import services
 from vehicle_enforce.exports.models import ExportRecord
+from vehicle_enforce.exports.schemas import (
+    FailedQuery,
+    MissingQuery,
+    RecordList,
+    RecordOut,
+    RecordPage,
+    ResendIn,
+    StatusOut,
+    StatusQuery,
+)
 
 bp = Blueprint("exports_api", __name__, url_prefix="/api/v1/exports")
 READERS = (D.environment, D.transport)
 
 
-class StatusQuery(QuerySchema):
-    since: date | None = None
-    until: date | None = None
-    target: str | None = Field(default=None, max_length=32)
-
-
-class MissingQuery(QuerySchema):
-    day: date
-    target: str | None = Field(default=None, max_length=32)
-
-
-class FailedQuery(PageQuery):
-    target: str | None = Field(default=None, max_length=32)
-
-
-class ResendIn(Schema):
-    stored_as = (ExportRecord,)
-    note: str | None = Field(default=None, max_length=500)
-
-
-class Rate(Out):
-    due: int
-    acknowledged: int
-    rate: float | None
-    alarm: bool
-
-
-class StatusOut(Out):
-    since: str
-    until: str
-    threshold: float
-    total: Rate
-    by_day: list[Rate]
-    by_station: list[Rate]
-    by_kind: list[Rate]
-    by_target: list[Rate]
+_RECORD = {
+    "id": 5821,
+    "target": "provincial",
+    "kind": "remote_sensing",
+    "object_id": "90412",
+    "station": "JC-RS-01",
+    "idempotency_key": "remote_sensing:90412",
+    "status": "rejected",
+    "attempts": 1,
+    "last_error": "平台拒收：车牌号码格式错误（晋E12345）",
+    "occurred_at": "2026-11-05T01:32:10+00:00",
+    "due_day": "2026-11-05",
+    "acknowledged_at": None,
+}
+_RATE = {"due": 1240, "acknowledged": 1228, "rate": 0.9903, "alarm": False}
 
 
 @bp.get("/status")
@@ -67,6 +54,18 @@ class StatusOut(Out):
     "Transmission rate (acknowledged / due) per day, station and record type, with the alarm",
     query=StatusQuery,
     resp={200: StatusOut},
+    examples={
+        "response": {
+            "since": "2026-10-30",
+            "until": "2026-11-05",
+            "threshold": 0.95,
+            "total": _RATE,
+            "by_day": [{"due_day": "2026-11-05", **_RATE}],
+            "by_station": [{"station": "JC-RS-01", **_RATE}],
+            "by_kind": [{"kind": "remote_sensing", **_RATE}],
+            "by_target": [{"target": "provincial", **_RATE}],
+        }
+    },
 )
 def status() -> Any:
     q = query_args(StatusQuery)
@@ -80,7 +79,8 @@ def status() -> Any:
 @operation(
     "对账：某日尚未被平台确认的记录 / Reconciliation: records of a day not yet acknowledged by the platform",
     query=MissingQuery,
-    resp={200: Listing},
+    resp={200: RecordList},
+    examples={"response": {"results": [_RECORD]}},
 )
 def missing() -> Any:
     q = query_args(MissingQuery)
@@ -93,7 +93,8 @@ def missing() -> Any:
     "省平台拒收或多次重试失败、待人工处理的记录 / "
     "Records the platform rejected or that failed every retry, for a person to fix and resend",
     query=FailedQuery,
-    resp={200: Page},
+    resp={200: RecordPage},
+    examples={"response": {"results": [_RECORD], "next_cursor": None}},
 )
 def failed() -> Any:
     q = query_args(FailedQuery)
@@ -106,8 +107,16 @@ def failed() -> Any:
 
 @bp.post("/<int:record_id>/resend")
 @api_access(D.environment)
-@operation("重新排队发送被拒或失败的记录 / Queue a rejected or failed record again", json=ResendIn, resp={200: Out})
+@operation(
+    "重新排队发送被拒或失败的记录 / Queue a rejected or failed record again",
+    json=ResendIn,
+    resp={200: RecordOut},
+    examples={
+        "request": {"note": "已核对号牌为晋E12345，补正后重发"},
+        "response": {**_RECORD, "status": "pending", "attempts": 0, "last_error": None},
+    },
+)
 def resend(record_id: int) -> Any:
-    data = json_body(ResendIn)
-    record = services.resend(record_id, data.note)
+    principal = principal_or_401()
+    record = services.resend(record_id, json_body(ResendIn), actor=principal)
     return jsonify(services.record_json(record))

@@ -11,9 +11,11 @@ from flask import current_app
 from sqlalchemy import case, func, select
 
 from vehicle_enforce.core import audit
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Conflict, NotFound
 from vehicle_enforce.core.spreadsheets import to_csv_bytes, to_xlsx_bytes
 from vehicle_enforce.exports.models import ExportRecord
+from vehicle_enforce.exports.schemas import RecordOut, ResendIn
 from vehicle_enforce.extensions import db
 
 
@@ -73,8 +75,9 @@ def missing(day: date, target: str | None = None, limit: int = 1000) -> list[dic
     return [record_json(r) for r in db.session.scalars(stmt.order_by(ExportRecord.id).limit(limit))]
 
 
-def resend(record_id: int, note: str | None = None) -> ExportRecord:
-    """Queue a rejected or failed record again (after a person fixed its cause)."""
+def resend(record_id: int, data: ResendIn, *, actor: Actor) -> ExportRecord:
+    """Queue a rejected or failed record again (after a person fixed its cause), audited as `actor`."""
+    note = data.note
     record = db.session.get(ExportRecord, record_id)
     if record is None:
         raise NotFound(f"export record {record_id} not found")
@@ -86,11 +89,11 @@ def resend(record_id: int, note: str | None = None) -> ExportRecord:
     previous = record.status
     record.status, record.attempts, record.last_error = "pending", 0, None
     record.next_attempt_at = func.now()
-    audit.record("export.resend", "export_record", record.id, {"from": previous, "note": note})
+    audit.record("export.resend", "export_record", record.id, {"from": previous, "note": note}, actor=actor)
     return record
 
 
-def resend_failed(note: str | None = None, target: str | None = None) -> list[ExportRecord]:
+def resend_failed(data: ResendIn, *, actor: Actor, target: str | None = None) -> list[ExportRecord]:
     """Queue again every record that failed all its retries (network, platform down); audited per record.
 
     Rejected records are left alone: the platform refused their content, so a person fixes and resends
@@ -99,24 +102,12 @@ def resend_failed(note: str | None = None, target: str | None = None) -> list[Ex
     stmt = select(ExportRecord.id).where(ExportRecord.status == "failed").order_by(ExportRecord.id)
     if target:
         stmt = stmt.where(ExportRecord.target == target)
-    return [resend(record_id, note) for record_id in db.session.scalars(stmt).all()]
+    return [resend(record_id, data, actor=actor) for record_id in db.session.scalars(stmt).all()]
 
 
 def record_json(r: ExportRecord) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "target": r.target,
-        "kind": r.kind,
-        "object_id": r.object_id,
-        "station": r.station,
-        "idempotency_key": r.idempotency_key,
-        "status": r.status,
-        "attempts": r.attempts,
-        "last_error": r.last_error,
-        "occurred_at": r.occurred_at.isoformat(),
-        "due_day": r.due_day.isoformat(),
-        "acknowledged_at": r.acknowledged_at.isoformat() if r.acknowledged_at else None,
-    }
+    """A record as the API writes it (`RecordOut`)."""
+    return RecordOut.model_validate(r).model_dump(mode="json")
 
 
 def daily_files(day: date, out_dir: Path, target: str = "provincial") -> list[Path]:

@@ -10,14 +10,17 @@ from sqlalchemy import select
 
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
+from vehicle_enforce.auth.principal import current_principal
 from vehicle_enforce.core import jobs, tasks
-from vehicle_enforce.core.forms import refused_redraws
+from vehicle_enforce.core.forms import parse_form, refused_redraws
 from vehicle_enforce.core.timeutil import format_local, local_day, now_utc
 from vehicle_enforce.exports import services
 from vehicle_enforce.exports.models import ExportRecord
+from vehicle_enforce.exports.schemas import ResendIn
 from vehicle_enforce.extensions import db
 
 bp = Blueprint("export_pages", __name__, url_prefix="/ops/exports")
+FIELD_LABELS = {"note": "处理说明", "status": "状态"}
 
 
 @bp.get("/")
@@ -40,18 +43,22 @@ def export_status() -> Any:
 
 @bp.post("/<int:record_id>/resend")
 @page_access(D.environment)
-@refused_redraws(export_status, "未重新上报", {"note": "处理说明", "status": "状态"})
+@refused_redraws(export_status, "未重新上报", FIELD_LABELS)
 def resend(record_id: int) -> Any:
-    services.resend(record_id, request.form.get("note", "").strip() or None)
+    principal = current_principal()
+    assert principal is not None
+    services.resend(record_id, _resend_form(), actor=principal)
     flash(f"记录 {record_id} 已重新排队上报", "info")
     return redirect(url_for("export_pages.export_status"))
 
 
 @bp.post("/resend-failed")
 @page_access(D.environment)
-@refused_redraws(export_status, "未重新排队", {"note": "处理说明"})
+@refused_redraws(export_status, "未重新排队", FIELD_LABELS)
 def resend_failed() -> Any:
-    records = services.resend_failed(request.form.get("note", "").strip() or None)
+    principal = current_principal()
+    assert principal is not None
+    records = services.resend_failed(_resend_form(), actor=principal)
     flash(f"已将 {len(records)} 条上报失败的记录重新排队", "info")
     return redirect(url_for("export_pages.export_status"))
 
@@ -64,3 +71,8 @@ def run_now() -> Any:
     tasks.run_later("exports.run")
     flash("已启动一次上报，结果见下表（如未更新请稍后刷新）", "info")
     return redirect(url_for("export_pages.export_status"))
+
+
+def _resend_form() -> ResendIn:
+    """The note of a resend form, validated by the API's own schema (an empty note is none)."""
+    return parse_form(ResendIn, {"note": request.form.get("note", "").strip() or None}, FIELD_LABELS)
