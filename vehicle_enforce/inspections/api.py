@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -11,12 +10,11 @@ from sqlalchemy import select
 from vehicle_enforce.auth.models import Department
 from vehicle_enforce.auth.principal import api_access, principal_or_401
 from vehicle_enforce.core import batch, jsontext
-from vehicle_enforce.core.errors import BadRequest, Conflict, Invalid, NotFound, PayloadTooLarge, error_body
+from vehicle_enforce.core.errors import BadRequest, Conflict, Invalid, PayloadTooLarge, error_body
 from vehicle_enforce.core.openapi import json_body, operation, query_args
 from vehicle_enforce.core.pagination import PageQuery, page, page_json
 from vehicle_enforce.core.schemas import raw_json_body
-from vehicle_enforce.core.timeutil import SHANGHAI, local_day, now_utc
-from vehicle_enforce.extensions import db
+from vehicle_enforce.core.timeutil import local_day, now_utc
 from vehicle_enforce.inspections import captures, evidence, passes, queries, repairs, roadside, rules
 from vehicle_enforce.inspections import examples as ex
 from vehicle_enforce.inspections.models import BlackSmokeCapture, RemoteSensingPass, Repair, RoadsideTest, RuleChange
@@ -28,7 +26,6 @@ from vehicle_enforce.inspections.schemas import (
     CapturePage,
     CaptureQuery,
     InspectionIn,
-    ListQuery,
     PassBatch,
     PassDetail,
     PassPage,
@@ -59,21 +56,6 @@ EVIDENCE_READERS = (D.environment, D.police)
 
 # --------------------------------------------------------------------------------------------------
 # Helpers
-
-
-def _bound(value: datetime | date | None, *, end: bool = False) -> datetime | None:
-    """A query time bound; a bare date means that Asia/Shanghai day (until: the whole day included)."""
-    if value is None or isinstance(value, datetime):
-        return value
-    day = date.fromordinal(value.toordinal() + 1) if end else value
-    return datetime.combine(day, time(0), SHANGHAI)
-
-
-def _filters(q: ListQuery) -> dict[str, Any]:
-    data = q.model_dump(exclude={"limit", "cursor"})
-    data["since"] = _bound(q.since)
-    data["until"] = _bound(q.until, end=True)
-    return data
 
 
 def _uploads_from_form(prefix: str) -> list[evidence.Upload]:
@@ -158,7 +140,7 @@ def post_passes() -> Any:
 def list_passes() -> Any:
     q = query_args(PassQuery)
     principal = principal_or_401()
-    stmt = queries.passes_query(queries.PassFilter(**_filters(q)), principal)
+    stmt = queries.passes_query(q, actor=principal)
     return jsonify(page_json(*page(stmt, RemoteSensingPass.id, q), passes.pass_json))
 
 
@@ -171,7 +153,7 @@ def list_passes() -> Any:
 )
 def get_pass(pass_id: int) -> Any:
     principal = principal_or_401()
-    found = queries.get_pass(pass_id, principal)
+    found = queries.get_pass(pass_id, actor=principal)
     photos = (
         evidence.links_for("remote_sensing_pass", [found.id])[found.id]
         if principal.department in EVIDENCE_READERS or principal.department == D.admin
@@ -230,8 +212,7 @@ def post_inspection_result() -> Any:
 
 def _list_tests(kinds: tuple[str, ...]) -> Any:
     q = query_args(TestQuery)
-    filters = _filters(q)
-    stmt = queries.tests_query(principal_or_401(), **filters)
+    stmt = queries.tests_query(q, actor=principal_or_401())
     stmt = stmt.where(RoadsideTest.kind.in_(kinds))
     return jsonify(page_json(*page(stmt, RoadsideTest.id, q), roadside.test_json))
 
@@ -287,7 +268,7 @@ def post_capture() -> Any:
 )
 def list_captures() -> Any:
     q = query_args(CaptureQuery)
-    stmt = queries.captures_query(principal_or_401(), **_filters(q))
+    stmt = queries.captures_query(q, actor=principal_or_401())
     return jsonify(page_json(*page(stmt, BlackSmokeCapture.id, q), captures.capture_json))
 
 
@@ -300,9 +281,7 @@ def list_captures() -> Any:
 )
 def get_capture(capture_id: int) -> Any:
     principal = principal_or_401()
-    found = db.session.scalar(queries.captures_query(principal).where(BlackSmokeCapture.id == capture_id))
-    if found is None:
-        raise NotFound(f"no black-smoke capture {capture_id}")
+    found = queries.get_capture(capture_id, actor=principal)
     photos = (
         evidence.links_for("black_smoke_capture", [found.id])[found.id]
         if principal.department in (*EVIDENCE_READERS, D.admin)
@@ -351,7 +330,7 @@ def post_repair() -> Any:
 )
 def list_repairs() -> Any:
     q = query_args(RepairQuery)
-    stmt = queries.repairs_query(principal_or_401(), **_filters(q))
+    stmt = queries.repairs_query(q, actor=principal_or_401())
     return jsonify(page_json(*page(stmt, Repair.id, q), repairs.repair_json))
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -14,6 +12,7 @@ from plates import normalize_plate
 from vehicle_enforce.auth.models import Department
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import NotFound
+from vehicle_enforce.core.timeutil import SHANGHAI
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections.models import (
     BlackSmokeCapture,
@@ -22,6 +21,7 @@ from vehicle_enforce.inspections.models import (
     RoadsideTest,
     Station,
 )
+from vehicle_enforce.inspections.schemas import CaptureQuery, ListQuery, PassQuery, RepairQuery, TestQuery
 
 # --------------------------------------------------------------------------------------------------
 # Listings and scoping
@@ -38,45 +38,44 @@ def scope_to_caller(stmt: Select[Any], station_column: Any, principal: Actor) ->
     return stmt
 
 
-@dataclass
-class PassFilter:
-    plate: str | None = None
-    plate_color: str | None = None
-    station: str | None = None
-    record_id: str | None = None
-    verdict: str | None = None
-    plate_status: str | None = None
-    vehicle_id: int | None = None
-    since: datetime | None = None
-    until: datetime | None = None
+def bound(value: datetime | date | None, *, end: bool = False) -> datetime | None:
+    """A query time bound; a bare date means that Asia/Shanghai day (until: the whole day included)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    day = date.fromordinal(value.toordinal() + 1) if end else value
+    return datetime.combine(day, time(0), SHANGHAI)
 
 
-def passes_query(f: PassFilter, principal: Actor) -> Select[Any]:
+def passes_query(q: PassQuery | None, *, actor: Actor) -> Select[Any]:
+    """The passes `actor` may see, filtered by the listing's query (None: all of them)."""
     stmt = select(RemoteSensingPass)
-    if f.plate:
-        stmt = stmt.where(RemoteSensingPass.plate == normalize_plate(f.plate))
-    if f.plate_color:
-        stmt = stmt.where(RemoteSensingPass.plate_color == f.plate_color)
-    if f.station:
-        stmt = stmt.where(RemoteSensingPass.station_id.in_(select(Station.id).where(Station.code == f.station)))
-    if f.record_id:
-        stmt = stmt.where(RemoteSensingPass.record_id == f.record_id)
-    if f.verdict:
-        stmt = stmt.where(RemoteSensingPass.verdict == f.verdict)
-    if f.plate_status:
-        stmt = stmt.where(RemoteSensingPass.plate_status == f.plate_status)
-    if f.vehicle_id is not None:
-        stmt = stmt.where(RemoteSensingPass.vehicle_id == f.vehicle_id)
-    if f.since:
-        stmt = stmt.where(RemoteSensingPass.measured_at >= f.since)
-    if f.until:
-        stmt = stmt.where(RemoteSensingPass.measured_at < f.until)
-    return scope_to_caller(stmt, RemoteSensingPass.station_id, principal)
+    if q is None:
+        return scope_to_caller(stmt, RemoteSensingPass.station_id, actor)
+    if q.plate:
+        stmt = stmt.where(RemoteSensingPass.plate == normalize_plate(q.plate))
+    if q.plate_color:
+        stmt = stmt.where(RemoteSensingPass.plate_color == q.plate_color)
+    if q.station:
+        stmt = stmt.where(RemoteSensingPass.station_id.in_(select(Station.id).where(Station.code == q.station)))
+    if q.record_id:
+        stmt = stmt.where(RemoteSensingPass.record_id == q.record_id)
+    if q.verdict:
+        stmt = stmt.where(RemoteSensingPass.verdict == q.verdict)
+    if q.plate_status:
+        stmt = stmt.where(RemoteSensingPass.plate_status == q.plate_status)
+    if q.vehicle_id is not None:
+        stmt = stmt.where(RemoteSensingPass.vehicle_id == q.vehicle_id)
+    since, until = bound(q.since), bound(q.until, end=True)
+    if since:
+        stmt = stmt.where(RemoteSensingPass.measured_at >= since)
+    if until:
+        stmt = stmt.where(RemoteSensingPass.measured_at < until)
+    return scope_to_caller(stmt, RemoteSensingPass.station_id, actor)
 
 
-def get_pass(pass_id: int, principal: Actor) -> RemoteSensingPass:
+def get_pass(pass_id: int, *, actor: Actor) -> RemoteSensingPass:
     found: RemoteSensingPass | None = db.session.scalar(
-        passes_query(PassFilter(), principal).where(RemoteSensingPass.id == pass_id)
+        passes_query(None, actor=actor).where(RemoteSensingPass.id == pass_id)
     )
     if found is None:
         raise NotFound(f"no pass {pass_id}")
@@ -87,46 +86,59 @@ def _station_records(
     model: type[RoadsideTest | BlackSmokeCapture | Repair],
     at: InstrumentedAttribute[datetime],
     fields: tuple[str, ...],
-    principal: Actor,
-    f: Mapping[str, Any],
+    q: ListQuery | None,
+    actor: Actor,
 ) -> Select[Any]:
     """The records of one kind that stations send, filtered as their list endpoints allow: the plate
     (normalised), each of ``fields`` by equality, the sending station's code and ``since`` <= ``at``
     < ``until``; scoped to the stations the caller may see."""
     stmt = select(model)
-    if f.get("plate"):
-        stmt = stmt.where(model.plate == normalize_plate(f["plate"]))
+    if q is None:
+        return scope_to_caller(stmt, model.station_id, actor)
+    if q.plate:
+        stmt = stmt.where(model.plate == normalize_plate(q.plate))
     for name in fields:
-        if f.get(name) is not None:
-            stmt = stmt.where(getattr(model, name) == f[name])
-    if f.get("station"):
-        stmt = stmt.where(model.station_id.in_(select(Station.id).where(Station.code == f["station"])))
-    if f.get("since"):
-        stmt = stmt.where(at >= f["since"])
-    if f.get("until"):
-        stmt = stmt.where(at < f["until"])
-    return scope_to_caller(stmt, model.station_id, principal)
+        value = getattr(q, name, None)
+        if value is not None:
+            stmt = stmt.where(getattr(model, name) == value)
+    if q.station:
+        stmt = stmt.where(model.station_id.in_(select(Station.id).where(Station.code == q.station)))
+    since, until = bound(q.since), bound(q.until, end=True)
+    if since:
+        stmt = stmt.where(at >= since)
+    if until:
+        stmt = stmt.where(at < until)
+    return scope_to_caller(stmt, model.station_id, actor)
 
 
-def tests_query(principal: Actor, **f: Any) -> Select[Any]:
+def tests_query(q: TestQuery | None, *, actor: Actor) -> Select[Any]:
     return _station_records(
         RoadsideTest,
         RoadsideTest.tested_at,
         ("plate_color", "kind", "method", "verdict", "report_number", "vehicle_id"),
-        principal,
-        f,
+        q,
+        actor,
     )
 
 
-def captures_query(principal: Actor, **f: Any) -> Select[Any]:
+def captures_query(q: CaptureQuery | None, *, actor: Actor) -> Select[Any]:
     return _station_records(
         BlackSmokeCapture,
         BlackSmokeCapture.captured_at,
         ("plate_color", "review_status", "verdict", "vehicle_id"),
-        principal,
-        f,
+        q,
+        actor,
     )
 
 
-def repairs_query(principal: Actor, **f: Any) -> Select[Any]:
-    return _station_records(Repair, Repair.repaired_at, ("plate_color", "vehicle_id", "repair_number"), principal, f)
+def get_capture(capture_id: int, *, actor: Actor) -> BlackSmokeCapture:
+    found: BlackSmokeCapture | None = db.session.scalar(
+        captures_query(None, actor=actor).where(BlackSmokeCapture.id == capture_id)
+    )
+    if found is None:
+        raise NotFound(f"no black-smoke capture {capture_id}")
+    return found
+
+
+def repairs_query(q: RepairQuery | None, *, actor: Actor) -> Select[Any]:
+    return _station_records(Repair, Repair.repaired_at, ("plate_color", "vehicle_id", "repair_number"), q, actor)
