@@ -11,9 +11,22 @@ from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.principal import api_access, principal_or_401
 from vehicle_enforce.blacklist import services, withdrawals
 from vehicle_enforce.blacklist.models import BlacklistEntry
-from vehicle_enforce.blacklist.schemas import ListQuery, ManualListing, Release, WithdrawalIn
+from vehicle_enforce.blacklist.schemas import (
+    ENTRY_EXAMPLE,
+    MANUAL_ENTRY_EXAMPLE,
+    RELEASED_ENTRY_EXAMPLE,
+    WITHDRAWAL_EXAMPLE,
+    WITHDRAWAL_REQUEST_EXAMPLE,
+    EntryOut,
+    EntryPage,
+    ListQuery,
+    ManualListing,
+    Release,
+    WithdrawalIn,
+    WithdrawalOut,
+)
 from vehicle_enforce.core.errors import NotFound
-from vehicle_enforce.core.openapi import Out, Page, json_body, operation, query_args
+from vehicle_enforce.core.openapi import json_body, operation, query_args
 from vehicle_enforce.core.pagination import page, page_json
 from vehicle_enforce.extensions import db
 from vehicle_enforce.vehicles.models import Vehicle
@@ -28,7 +41,8 @@ READERS = (D.environment, D.police, D.transport)
 @operation(
     "黑名单记录（在列与已解除） / Blacklist entries (active and released), newest listing rules explained in words",
     query=ListQuery,
-    resp={200: Page},
+    resp={200: EntryPage},
+    examples={"response": {"results": [ENTRY_EXAMPLE], "next_cursor": "MzEx"}},
 )
 def list_entries() -> Any:
     q = query_args(ListQuery)
@@ -45,7 +59,11 @@ def list_entries() -> Any:
 
 @bp.get("/blacklist/<int:entry_id>")
 @api_access(*READERS)
-@operation("单条黑名单记录及其证据 / One blacklist entry with its evidence", resp={200: Out})
+@operation(
+    "单条黑名单记录及其证据 / One blacklist entry with its evidence",
+    resp={200: EntryOut},
+    examples={"response": ENTRY_EXAMPLE},
+)
 def get_entry(entry_id: int) -> Any:
 
     entry = db.session.get(BlacklistEntry, entry_id)
@@ -59,7 +77,11 @@ def get_entry(entry_id: int) -> Any:
 @operation(
     "人工列入黑名单（生态环境，须写明理由） / List a vehicle by hand (environment, reason required)",
     json=ManualListing,
-    resp={201: Out},
+    resp={201: EntryOut},
+    examples={
+        "request": {"plate": "晋E12345", "plate_color": "yellow", "reason": "群众举报冒黑烟，巴公镇执法中队现场核实"},
+        "response": MANUAL_ENTRY_EXAMPLE,
+    },
 )
 def list_manually() -> Any:
     entry = services.list_manually(json_body(ManualListing), actor=principal_or_401())
@@ -72,7 +94,11 @@ def list_manually() -> Any:
     "人工解除黑名单（生态环境，须写明理由），其案件随之关闭 / "
     "Release an entry by hand (environment, reason required); its case is closed",
     json=Release,
-    resp={200: Out},
+    resp={200: EntryOut},
+    examples={
+        "request": {"reason": "经复核，超标记录系设备校准失效所致"},
+        "response": RELEASED_ENTRY_EXAMPLE,
+    },
 )
 def release(entry_id: int) -> Any:
     entry = services.release_manually(entry_id, json_body(Release), actor=principal_or_401())
@@ -85,7 +111,8 @@ def release(entry_id: int) -> Any:
     "撤回某站点或某设备一段时间内的检测记录 / "
     "Withdraw a station's or one device's passes over a period (e.g. a failed calibration found later)",
     json=WithdrawalIn,
-    resp={201: Out},
+    resp={201: WithdrawalOut},
+    examples={"request": WITHDRAWAL_REQUEST_EXAMPLE, "response": WITHDRAWAL_EXAMPLE},
 )
 def post_withdrawal() -> Any:
     withdrawal = withdrawals.withdraw(json_body(WithdrawalIn), actor=principal_or_401())

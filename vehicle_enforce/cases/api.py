@@ -13,17 +13,31 @@ from vehicle_enforce.auth.principal import api_access, principal_or_401
 from vehicle_enforce.cases import feed, penalties, services, workdays
 from vehicle_enforce.cases.models import Case
 from vehicle_enforce.cases.schemas import (
+    ACTION_REQUEST_EXAMPLE,
+    BASIS_EXAMPLE,
+    CALENDAR_EXAMPLE,
+    CASE_DETAIL_EXAMPLE,
+    CASE_EXAMPLE,
+    FEED_EXAMPLE,
     ActionIn,
+    BasisList,
     BasisQuery,
     CalendarDayIn,
     CalendarYearIn,
+    CalendarYearOut,
+    CaseDetail,
+    CaseList,
+    CasePage,
     CaseQuery,
+    DeadlineOut,
     DeadlineQuery,
+    FeedOut,
     FeedQuery,
+    InboxOut,
     OverdueQuery,
 )
 from vehicle_enforce.core.errors import Invalid, NotFound
-from vehicle_enforce.core.openapi import Listing, Out, json_body, operation, query_args
+from vehicle_enforce.core.openapi import json_body, operation, query_args
 from vehicle_enforce.core.pagination import page, page_json
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
@@ -33,58 +47,13 @@ bp = Blueprint("cases_api", __name__, url_prefix="/api/v1")
 READERS = (D.environment, D.police, D.transport)
 
 
-class Penalty(Out):
-    decision_number: str | None
-    amount_yuan: float | None
-    legal_basis: str | None
-
-
-class CaseOut(Out):
-    """A joint-enforcement case: its state, whose step it waits for, its penalty and repair."""
-
-    id: int
-    vehicle_id: int | None
-    plate: str | None
-    plate_color: str | None
-    entry_id: int | None
-    state: str
-    waiting_for: str | None
-    opened_at: str
-    due_at: str | None
-    overdue: bool
-    closed_at: str | None
-    penalty: Penalty
-    repair: dict[str, Any]
-
-
-class CasePage(Out):
-    results: list[CaseOut]
-    next_cursor: str | None
-
-
-class CaseList(Out):
-    results: list[CaseOut]
-
-
-class Change(Out):
-    id: int
-    kind: str
-    object_id: str
-    at: str
-    payload: dict[str, Any]
-
-
-class FeedOut(Out):
-    changes: list[Change]
-    next_cursor: str | None
-
-
 @bp.get("/cases")
 @api_access(*READERS)
 @operation(
     "案件列表（按状态、车辆、逾期筛选） / Cases with filters (state, vehicle, overdue)",
     query=CaseQuery,
     resp={200: CasePage},
+    examples={"response": {"results": [CASE_EXAMPLE], "next_cursor": "MjA4"}},
 )
 def list_cases() -> Any:
     q = query_args(CaseQuery)
@@ -101,7 +70,11 @@ def list_cases() -> Any:
 
 @bp.get("/cases/<int:case_id>")
 @api_access(*READERS)
-@operation("单个案件及其时间线与证据 / One case with its timeline and evidence", resp={200: CaseOut})
+@operation(
+    "单个案件及其时间线与证据 / One case with its timeline and evidence",
+    resp={200: CaseDetail},
+    examples={"response": CASE_DETAIL_EXAMPLE},
+)
 def get_case(case_id: int) -> Any:
     case = db.session.get(Case, case_id)
     if case is None:
@@ -116,7 +89,8 @@ def get_case(case_id: int) -> Any:
     "Move a case: confirm, prior_notice, serve, record_answer, penalize, order_repair, record_repair, "
     "record_retest, close_scrapped",
     json=ActionIn,
-    resp={200: CaseOut},
+    resp={200: CaseDetail},
+    examples={"request": ACTION_REQUEST_EXAMPLE, "response": CASE_DETAIL_EXAMPLE},
 )
 def case_action(case_id: int) -> Any:
     case = services.act(case_id, json_body(ActionIn), actor=principal_or_401())
@@ -129,6 +103,7 @@ def case_action(case_id: int) -> Any:
     "逾期案件（本部门环节或全部） / Overdue cases, for one department's steps or all",
     query=OverdueQuery,
     resp={200: CaseList},
+    examples={"response": {"results": [{**CASE_EXAMPLE, "overdue": True}]}},
 )
 def overdue_cases() -> Any:
     principal = principal_or_401()
@@ -141,7 +116,15 @@ def overdue_cases() -> Any:
 @api_access(*READERS)
 @operation(
     "本部门待办：待处理案件与逾期环节 / What waits for the caller's department: cases to act on and overdue steps",
-    resp={200: Out},
+    resp={200: InboxOut},
+    examples={
+        "response": {
+            "department": "transport",
+            "waiting": [CASE_EXAMPLE],
+            "overdue": [],
+            "evidence_tasks": [],
+        }
+    },
 )
 def inbox() -> Any:
     principal = principal_or_401()
@@ -155,6 +138,7 @@ def inbox() -> Any:
     "Change feed of listings, releases and case actions; follow next_cursor",
     query=FeedQuery,
     resp={200: FeedOut},
+    examples={"response": FEED_EXAMPLE},
 )
 def changes() -> Any:
     q = query_args(FeedQuery)
@@ -167,7 +151,8 @@ def changes() -> Any:
     "现行处罚依据（法律、条款、部门、金额或幅度、警告） / "
     "Penalty bases in force (law, article, department, amount or range, warning)",
     query=BasisQuery,
-    resp={200: Listing},
+    resp={200: BasisList},
+    examples={"response": {"results": [BASIS_EXAMPLE]}},
 )
 def penalty_bases() -> Any:
     q = query_args(BasisQuery)
@@ -179,7 +164,8 @@ def penalty_bases() -> Any:
 @operation(
     "某年节假日日历（法定节假日与调休上班日） / "
     "The holiday calendar of a year: public holidays and 调休 working days (shipped and admin's)",
-    resp={200: Out},
+    resp={200: CalendarYearOut},
+    examples={"response": CALENDAR_EXAMPLE},
 )
 def calendar_year(year: int) -> Any:
     if not 1990 <= year <= 2100:
@@ -192,7 +178,11 @@ def calendar_year(year: int) -> Any:
 @operation(
     "更正节假日日历中的某一天（管理员，留痕） / Correct one day of the holiday calendar (admin; audited)",
     json=CalendarDayIn,
-    resp={200: Out},
+    resp={200: CalendarYearOut},
+    examples={
+        "request": {"kind": "holiday", "name": "泽州县地方假日", "note": "县政府通知：12月31日全县放假一天"},
+        "response": CALENDAR_EXAMPLE,
+    },
 )
 def calendar_set_day(day: str) -> Any:
     try:
@@ -209,7 +199,8 @@ def calendar_set_day(day: str) -> Any:
     "标记某年国务院放假通知已录入（管理员，留痕） / "
     "Mark a year's State Council holiday notice as entered (admin; audited)",
     json=CalendarYearIn,
-    resp={200: Out},
+    resp={200: CalendarYearOut},
+    examples={"request": {"source": "国办发明电〔2025〕7号"}, "response": CALENDAR_EXAMPLE},
 )
 def calendar_complete_year(year: int) -> Any:
     if not 1990 <= year <= 2100:
@@ -223,7 +214,8 @@ def calendar_complete_year(year: int) -> Any:
 @operation(
     "起算日后第 N 个工作日（行政处罚法第八十五条） / The day N working days after a start day (行政处罚法 第八十五条)",
     query=DeadlineQuery,
-    resp={200: Out},
+    resp={200: DeadlineOut},
+    examples={"response": {"start": "2026-12-07", "working_days": 3, "due": "2026-12-10", "unsure_years": []}},
 )
 def calendar_deadline() -> Any:
     q = query_args(DeadlineQuery)

@@ -281,7 +281,6 @@ def build_spec(app: Flask) -> dict[str, Any]:
             op.pop("description", None)
             if meta.get("description"):  # as written: spectree folds a docstring's lines
                 op["description"] = meta["description"]
-            _add_examples(op, meta.get("examples") or {})
             if meta.get("batch") and meta.get("body") is not None:
                 op["requestBody"] = {
                     "required": True,
@@ -292,6 +291,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
                     "required": True,
                     "content": {"multipart/form-data": {"schema": meta["multipart"]}},
                 }
+            _add_examples(op, meta.get("examples") or {})  # after the request body a batch declares itself
             op["operationId"] = f"{rule.endpoint}.{method}"
             op["tags"] = [domain_of(view)]
             op["parameters"] = _path_parameters(rule) + op.get("parameters", [])

@@ -11,10 +11,19 @@ from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.principal import api_access, principal_or_401
 from vehicle_enforce.blacklist import answers
 from vehicle_enforce.core.errors import Invalid
-from vehicle_enforce.core.openapi import Listing, Out, operation, query_args
+from vehicle_enforce.core.openapi import operation, query_args
 from vehicle_enforce.core.schemas import parse_batch
 from vehicle_enforce.enforcement import hotlist
-from vehicle_enforce.enforcement.schemas import BatchCheck, CheckQuery
+from vehicle_enforce.enforcement.schemas import (
+    BATCH_REQUEST_EXAMPLE,
+    CLEAR_EXAMPLE,
+    HIT_EXAMPLE,
+    INVALID_EXAMPLE,
+    BatchCheck,
+    CheckQuery,
+    HotlistAnswer,
+    HotlistResults,
+)
 
 bp = Blueprint("hotlist_api", __name__, url_prefix="/api/v1")
 
@@ -26,7 +35,8 @@ bp = Blueprint("hotlist_api", __name__, url_prefix="/api/v1")
     query=CheckQuery,
     description="A text that cannot be a GA 36 plate gets 422 naming what is wrong.\n\n"
     + answers.openapi_description(),
-    resp={200: Out},
+    resp={200: HotlistAnswer},
+    examples={"response": HIT_EXAMPLE},
 )
 def check_one() -> Any:
     principal = principal_or_401()
@@ -49,7 +59,11 @@ def check_one() -> Any:
     batch=True,
     description="Each item of `results` carries `index` and `status`: `ok` with the answer below, or `invalid` "
     "with `error` {field, code, message} for a text that cannot be a GA 36 plate.\n\n" + answers.openapi_description(),
-    resp={200: Listing},
+    resp={200: HotlistResults},
+    examples={
+        "request": BATCH_REQUEST_EXAMPLE,
+        "response": {"results": [{**HIT_EXAMPLE, "index": 0}, CLEAR_EXAMPLE, INVALID_EXAMPLE]},
+    },
 )
 def check_batch() -> Any:
     principal = principal_or_401()
