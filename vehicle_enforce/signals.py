@@ -197,8 +197,9 @@ inbox_wanted = Signal(
 
 hotlist_answering = Signal(
     "hotlist-answering",
-    doc="The hotlist answers a batch of reads. sender: the domain; reads: list[Read]; vehicle_ids: the "
-    "matched vehicle per read (None when none). Each receiver returns a restriction (dict or None) per read.",
+    doc="The hotlist answers a batch of reads. sender: the domain; reads: the BatchCheck's ReadIn list; "
+    "vehicle_ids: the matched vehicle per read (None when none). Each receiver returns a restriction (dict or "
+    "None) per read.",
 )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, jsonify
@@ -44,9 +43,7 @@ def check_one() -> Any:
     problem = hotlist.plate_problem(q.plate)
     if problem is not None:
         raise Invalid(problem, {"plate": problem})
-    [result] = hotlist.check(
-        [hotlist.Read(q.plate, q.plate_color, None, q.location)], actor=principal, reason=q.reason, mode="single"
-    )
+    [result] = hotlist.check(BatchCheck.of_one(q), actor=principal, mode="single")
     return jsonify(result)
 
 
@@ -68,22 +65,5 @@ def check_one() -> Any:
 def check_batch() -> Any:
     principal = principal_or_401()
     data = parse_batch(BatchCheck)  # one pass over the raw body; the answer is not validated again
-    reason = _batch_reason(data)
-    reads = [hotlist.Read(r.plate, r.plate_color, _aware(r.seen_at), r.location) for r in data.reads]
-    results = hotlist.check(reads, actor=principal, reason=reason, mode="batch")
+    results = hotlist.check(data, actor=principal, mode="batch")
     return jsonify({"results": results})
-
-
-def _batch_reason(data: BatchCheck) -> str:
-    reason = (data.reason or "").strip()
-    checkpoint = (data.checkpoint or "").strip()
-    if not reason and not checkpoint:
-        message = "批量比对须说明查询事由（reason）或卡口编号（checkpoint）"
-        raise Invalid(message, {"reason": message})
-    if checkpoint:
-        return f"{reason or '卡口抓拍比对'}（卡口 {checkpoint}）"
-    return reason
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    return value

@@ -9,9 +9,8 @@ size (see _match_with_entries), and writes the lookup with one statement. Every 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from flask import current_app
 from sqlalchemy import CursorResult, Select, and_, bindparam, delete, select, text
@@ -23,7 +22,9 @@ from vehicle_enforce.blacklist.models import BlacklistEntry, HotlistLookup, Hotl
 from vehicle_enforce.cases.models import Case
 from vehicle_enforce.core import batch, bulk
 from vehicle_enforce.core.actors import Actor
+from vehicle_enforce.core.errors import Invalid
 from vehicle_enforce.core.timeutil import now_utc
+from vehicle_enforce.enforcement.schemas import BatchCheck, ReadIn
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import evidence as evidence_files
 from vehicle_enforce.phaseout import eligibility as phaseout_eligibility
@@ -47,14 +48,6 @@ EVIDENCE_OBJECT = {
     "inspection": "roadside_test",
     "black_smoke": "black_smoke_capture",
 }
-
-
-@dataclass(frozen=True)
-class Read:
-    plate: str
-    plate_color: str | None
-    seen_at: datetime | None = None
-    location: str | None = None
 
 
 _ENTRY_COLUMNS = (
@@ -88,7 +81,7 @@ _ENTRIES_OF = (
 )
 
 
-def _match_with_entries(reads: Sequence[Read]) -> tuple[list[MatchResult], dict[int, tuple[Any, ...]]]:
+def _match_with_entries(reads: Sequence[ReadIn]) -> tuple[list[MatchResult], dict[int, tuple[Any, ...]]]:
     """Matches, and per candidate vehicle (status, entry id, reason, listed_at, rule, case id, state, due_at).
 
     One read: one round trip, the entry joined to the candidates. A batch: candidates first, then the
@@ -177,12 +170,15 @@ def _case_json(case_id: int | None, state: str | None, due_at: datetime | None) 
     }
 
 
-def check(reads: Sequence[Read], *, actor: Actor, reason: str | None, mode: str) -> list[dict[str, Any]]:
-    """Answer every read: valid ones with the hotlist answer, texts that cannot be plates as invalid.
+def check(data: BatchCheck, *, actor: Actor, mode: Literal["single", "batch"]) -> list[dict[str, Any]]:
+    """Answer every read for `actor`: valid ones with the hotlist answer, texts that cannot be plates as invalid.
 
     Each answer carries `status` ("ok" / "invalid") and, for valid reads, `action`, `severity`,
-    `action_zh` and `situations` from the one table in `answers`.
+    `action_zh` and `situations` from the one table in `answers`. A single check records its reason as
+    given; a batch needs a reason or a checkpoint code (422 naming `reason` otherwise).
     """
+    reason = data.reason if mode == "single" else batch_reason(data)
+    reads = data.reads
     problems = [plate_problem(r.plate) for r in reads]
     valid = [i for i, p in enumerate(problems) if p is None]
     valid_reads = [reads[i] for i in valid]
@@ -258,8 +254,20 @@ def check(reads: Sequence[Read], *, actor: Actor, reason: str | None, mode: str)
     return results
 
 
+def batch_reason(data: BatchCheck) -> str:
+    """A batch's recorded reason: the reason given, with the checkpoint code when one is given."""
+    reason = (data.reason or "").strip()
+    checkpoint = (data.checkpoint or "").strip()
+    if not reason and not checkpoint:
+        message = "批量比对须说明查询事由（reason）或卡口编号（checkpoint）"
+        raise Invalid(message, {"reason": message})
+    if checkpoint:
+        return f"{reason or '卡口抓拍比对'}（卡口 {checkpoint}）"
+    return reason
+
+
 def _answer(
-    read: Read,
+    read: ReadIn,
     result: MatchResult,
     vehicle_id: int | None,
     vehicles: dict[int, tuple[Any, ...]],

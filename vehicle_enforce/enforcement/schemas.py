@@ -33,6 +33,13 @@ class BatchCheck(Schema):
     reason: str | None = Field(default=None, max_length=200)
     checkpoint: str | None = Field(default=None, min_length=1, max_length=48)
 
+    @classmethod
+    def of_one(cls, query: CheckQuery) -> BatchCheck:
+        """A checkpoint's single check as a batch of one read (validated by CheckQuery: not again, since
+        the single check's reason may be longer than a batch's)."""
+        read = ReadIn.model_construct(plate=query.plate, plate_color=query.plate_color, location=query.location)
+        return cls.model_construct(reads=[read], reason=query.reason, checkpoint=None)
+
 
 # -- Answers --------------------------------------------------------------------------------------
 

@@ -48,10 +48,7 @@ def check_plate() -> Any:
         {"reads": [{"plate": form["plate"], "plate_color": form["plate_color"] or None}], "reason": form["reason"]},
         {"reads.0.plate": "号牌号码", "reads.0.plate_color": "号牌颜色", "reason": "查询事由"},
     )
-    read = data.reads[0]
-    [result] = hotlist.check(
-        [hotlist.Read(read.plate, read.plate_color)], actor=principal, reason=data.reason, mode="single"
-    )
+    [result] = hotlist.check(data, actor=principal, mode="single")
     return _hotlist_page(result)
 
 
