@@ -50,6 +50,15 @@ class BlacklistEntry(Model):
 
     vehicle: Mapped[Vehicle] = relationship()
 
+    @property
+    def plate(self) -> str | None:
+        """The listed vehicle's plate, shown beside the entry (`schemas.EntryOut`)."""
+        return self.vehicle.plate if self.vehicle is not None else None
+
+    @property
+    def plate_color(self) -> str | None:
+        return self.vehicle.plate_color if self.vehicle is not None else None
+
 
 class HotlistLookup(Model):
     """Who looked up which plates, when and why (accountability for police lookups)."""

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, Field
 
 from vehicle_enforce.blacklist.models import BlacklistEntry, EvidenceWithdrawal
-from vehicle_enforce.core.openapi import Out
+from vehicle_enforce.core.openapi import IsoTime, Out
 from vehicle_enforce.core.pagination import PageQuery
 from vehicle_enforce.core.schemas import Schema
 from vehicle_enforce.vehicles.models import Vehicle
@@ -51,7 +51,7 @@ class WithdrawalIn(Schema):
 
 
 class EntryOut(Out):
-    """A blacklist entry (`services.entry_json`): why and when the vehicle was listed, and released."""
+    """A blacklist entry: why and when the vehicle was listed, and released (`services.entry_json`)."""
 
     id: int
     vehicle_id: int
@@ -63,9 +63,9 @@ class EntryOut(Out):
     reason: str
     evidence: list[dict[str, Any]]
     evidence_match: str | None
-    listed_at: str
+    listed_at: IsoTime
     listed_by: str | None
-    released_at: str | None
+    released_at: IsoTime | None
     release_kind: str | None
     release_reason: str | None
 
@@ -81,11 +81,11 @@ class WithdrawalOut(Out):
     id: int
     station_id: int
     device_id: int | None
-    since: str
-    until: str
+    since: IsoTime
+    until: IsoTime
     reason: str
     created_by: str
-    created_at: str
+    created_at: IsoTime
     outcome: dict[str, Any]
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import Select, func, or_, select
 from vehicle_enforce import signals
 from vehicle_enforce.auth.models import Department
 from vehicle_enforce.blacklist.models import BlacklistEntry, WithdrawnPass
-from vehicle_enforce.blacklist.schemas import ManualListing, Release
+from vehicle_enforce.blacklist.schemas import EntryOut, ManualListing, Release
 from vehicle_enforce.core import actors, audit
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
@@ -456,24 +456,8 @@ def release_manually(entry_id: int, data: Release, *, actor: Actor) -> Blacklist
 
 
 def entry_json(entry: BlacklistEntry) -> dict[str, Any]:
-    vehicle = entry.vehicle if entry.vehicle is not None else db.session.get(Vehicle, entry.vehicle_id)
-    return {
-        "id": entry.id,
-        "vehicle_id": entry.vehicle_id,
-        "plate": vehicle.plate if vehicle else None,
-        "plate_color": vehicle.plate_color if vehicle else None,
-        "status": entry.status,
-        "kind": entry.kind,
-        "rule": entry.rule,
-        "reason": entry.reason,
-        "evidence": entry.evidence,
-        "evidence_match": entry.evidence_match,
-        "listed_at": entry.listed_at.isoformat(),
-        "listed_by": entry.listed_by,
-        "released_at": entry.released_at.isoformat() if entry.released_at else None,
-        "release_kind": entry.release_kind,
-        "release_reason": entry.release_reason,
-    }
+    """The entry as the API, the change feed and the pages show it (declared once by EntryOut)."""
+    return EntryOut.model_validate(entry).model_dump(mode="json")
 
 
 def vehicle_history(vehicle_id: int, viewer: Actor) -> dict[str, Any]:

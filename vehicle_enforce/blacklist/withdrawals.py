@@ -16,7 +16,7 @@ from sqlalchemy import select
 from vehicle_enforce import signals
 from vehicle_enforce.blacklist import services as blacklist_services
 from vehicle_enforce.blacklist.models import BlacklistEntry, EvidenceWithdrawal, WithdrawnPass
-from vehicle_enforce.blacklist.schemas import WithdrawalIn
+from vehicle_enforce.blacklist.schemas import WithdrawalIn, WithdrawalOut
 from vehicle_enforce.core import audit, bulk
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Invalid, NotFound
@@ -133,14 +133,4 @@ def recheck_listings(pass_ids: set[int], why: str, *, actor: Actor) -> dict[str,
 
 
 def withdrawal_json(w: EvidenceWithdrawal) -> dict[str, Any]:
-    return {
-        "id": w.id,
-        "station_id": w.station_id,
-        "device_id": w.device_id,
-        "since": w.since.isoformat(),
-        "until": w.until.isoformat(),
-        "reason": w.reason,
-        "created_by": w.created_by,
-        "created_at": w.created_at.isoformat(),
-        "outcome": w.outcome,
-    }
+    return WithdrawalOut.model_validate(w).model_dump(mode="json")
