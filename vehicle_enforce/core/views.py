@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import swagger_ui_bundle
 from flask import Blueprint, abort, current_app, jsonify, render_template, send_from_directory
@@ -16,8 +16,35 @@ api = Blueprint("core", __name__)
 
 
 class HealthOut(Out):
-    status: str  # ok | error
-    database: str  # ok | unreachable
+    status: Literal["ok", "error"]
+    database: Literal["ok", "unreachable"]
+
+
+class OpenAPIDocument(Out):
+    """The OpenAPI 3.1 document of this API (its own example shows one path of it)."""
+
+    openapi: str
+    info: dict[str, Any]
+    paths: dict[str, Any]
+    components: dict[str, Any]
+
+
+#: The example of /api/v1/openapi.json: the document's frame and one of its paths.
+OPENAPI_EXAMPLE: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "vehicle-enforce API", "version": "1"},
+    "paths": {
+        "/healthz": {
+            "get": {
+                "summary": "健康检查：服务与数据库是否正常 / Health check: the service and its database answer",
+                "operationId": "core.healthz.get",
+                "tags": ["core"],
+                "responses": {"200": {"description": "OK"}},
+            }
+        }
+    },
+    "components": {"schemas": {}},
+}
 
 
 pages = Blueprint("docs", __name__, template_folder="../templates")
@@ -28,6 +55,7 @@ pages = Blueprint("docs", __name__, template_folder="../templates")
 @operation(
     "健康检查：服务与数据库是否正常 / Health check: the service and its database answer",
     resp={200: HealthOut, 503: HealthOut},
+    examples={"response": {"status": "ok", "database": "ok"}},
 )
 def healthz() -> Any:
     try:
@@ -40,7 +68,11 @@ def healthz() -> Any:
 
 @api.get("/api/v1/openapi.json")
 @api_access(PUBLIC)
-@operation("本 OpenAPI 文档 / This OpenAPI document", resp={200: Out})
+@operation(
+    "本 OpenAPI 文档 / This OpenAPI document",
+    resp={200: OpenAPIDocument},
+    examples={"response": OPENAPI_EXAMPLE},
+)
 def openapi_json() -> Any:
     spec = current_app.extensions.get("ve_openapi")
     if spec is None:
