@@ -283,8 +283,6 @@ class SharedApp:
 @pytest.fixture(scope="session")
 def shared_app(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedApp]:
     """One app per backend and session; each test runs in a transaction of its own that is rolled back."""
-    from sqlalchemy import event
-
     from vehicle_enforce import create_app
     from vehicle_enforce.extensions import db, limiter
 
@@ -300,18 +298,9 @@ def shared_app(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> It
         }
     )
     with application.app_context():
+        # The engine the shipped app builds, unchanged: on SQLite its own hook (core/sqlite.py) begins the
+        # transaction before a first SAVEPOINT, so the test's savepoints never end its outer transaction.
         engine = db.engine
-    if backend.name == "sqlite":
-        # pysqlite begins a transaction only before a write, so a SAVEPOINT could begin (and its RELEASE
-        # end) the test's outer transaction: begin explicitly instead (SQLAlchemy's documented recipe).
-        @event.listens_for(engine, "connect")
-        def _no_implicit_begin(dbapi_connection: Any, _record: Any) -> None:
-            dbapi_connection.isolation_level = None
-
-        @event.listens_for(engine, "begin")
-        def _explicit_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
-
     restart_ids = _restart_ids_statement(engine) if backend.name == "postgresql" else None
     try:
         yield SharedApp(application, copy.deepcopy(dict(application.config)), dict(vars(limiter)), restart_ids)
