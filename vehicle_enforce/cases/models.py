@@ -96,6 +96,16 @@ class CaseAction(Model):
 
     case: Mapped[Case] = relationship(back_populates="actions")
 
+    @property
+    def vehicle_id(self) -> int | None:
+        """The case's vehicle, shown on each timeline item (`schemas.ActionOut`)."""
+        return self.case.vehicle_id
+
+    @property
+    def actor(self) -> str:
+        """Who acted, by name (the timeline's `actor`)."""
+        return self.actor_name
+
 
 class CaseDocument(Model):
     """A document of the penalty procedure (事先告知书, 处罚决定书), its service and the owner's answer."""

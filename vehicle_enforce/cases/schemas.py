@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, Field
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.cases.models import Case, CaseAction
 from vehicle_enforce.cases.workdays import CalendarOverride, CalendarYear
-from vehicle_enforce.core.openapi import Out
+from vehicle_enforce.core.openapi import IsoTime, Out
 from vehicle_enforce.core.pagination import PageQuery
 from vehicle_enforce.core.schemas import QuerySchema, Schema
 
@@ -140,12 +140,42 @@ class FeedOut(Out):
     next_cursor: str | None
 
 
+class ActionOut(Out):
+    """One step of a case's timeline (`services.action_json`), also sent on the change feed."""
+
+    id: int
+    case_id: int
+    vehicle_id: int | None
+    action: str
+    from_state: str | None
+    to_state: str
+    department: str | None
+    actor: str
+    at: IsoTime
+    fields: dict[str, Any]
+
+
+class DocumentOut(Out):
+    """A document of the penalty procedure (prior notice, decision) with its service and the answer."""
+
+    id: int
+    kind: str
+    number: str
+    department: str | None
+    issued_by: str
+    issued_at: str
+    content: dict[str, Any]
+    service: dict[str, Any] | None
+    answer_due: str | None
+    answer: dict[str, Any] | None
+
+
 class CaseDetail(CaseOut):
     """One case with its listing, its documents (prior notice, decision) and its timeline."""
 
     entry: dict[str, Any] | None
-    documents: list[dict[str, Any]]
-    timeline: list[dict[str, Any]]
+    documents: list[DocumentOut]
+    timeline: list[ActionOut]
 
 
 class InboxOut(Out):

@@ -21,7 +21,7 @@ from vehicle_enforce.blacklist.models import BlacklistEntry
 from vehicle_enforce.cases import penalties, procedure, records, workdays
 from vehicle_enforce.cases.models import OPEN_STATES, Case, CaseAction, CaseState
 from vehicle_enforce.cases.notify import notify
-from vehicle_enforce.cases.schemas import ActionIn
+from vehicle_enforce.cases.schemas import ActionIn, ActionOut
 from vehicle_enforce.core import audit
 from vehicle_enforce.core.actors import SYSTEM, Actor
 from vehicle_enforce.core.errors import Conflict, Forbidden, Invalid, NotFound
@@ -471,18 +471,9 @@ def inbox(department: str) -> dict[str, Any]:
 
 
 def action_json(case: Case, item: CaseAction) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "case_id": case.id,
-        "vehicle_id": case.vehicle_id,
-        "action": item.action,
-        "from_state": item.from_state,
-        "to_state": item.to_state,
-        "department": item.department,
-        "actor": item.actor_name,
-        "at": item.at.isoformat(),
-        "fields": item.fields,
-    }
+    """A timeline item as the API and the change feed show it (declared once by ActionOut)."""
+    assert item.case_id == case.id
+    return ActionOut.model_validate(item).model_dump(mode="json")
 
 
 def case_json(case: Case, *, timeline: bool = False) -> dict[str, Any]:
