@@ -35,7 +35,10 @@ def load(url: str, vehicles: int, entries: int) -> tuple[list[str], str, list[st
     from plates import confusion_key
     from vehicle_enforce import create_app
     from vehicle_enforce.auth import services
+    from vehicle_enforce.auth.models import Department
+    from vehicle_enforce.auth.schemas import TokenIn
     from vehicle_enforce.core import transaction
+    from vehicle_enforce.core.actors import SYSTEM
 
     raw = url.replace("postgresql+psycopg://", "postgresql://")
     plates = [plate(i) for i in range(vehicles)]
@@ -94,7 +97,9 @@ def load(url: str, vehicles: int, entries: int) -> tuple[list[str], str, list[st
         conn.commit()
     app = create_app({"DATABASE_URL": url})
     with app.app_context():
-        secret = services.create_token("bench-police", "police").secret
+        secret = services.create_token(
+            TokenIn(name="bench-police", department=Department("police")), actor=SYSTEM
+        ).secret
         transaction.commit()
     listed = [plates[vid * (vehicles // entries) - 1] for vid in range(1, entries + 1)]
     return plates, secret, listed

@@ -45,7 +45,10 @@ def seed(url: str, vehicles: int) -> str:
     os.environ["VE_DATABASE_URL"] = url
     from vehicle_enforce import create_app
     from vehicle_enforce.auth import services as auth_services
+    from vehicle_enforce.auth.models import Department
+    from vehicle_enforce.auth.schemas import TokenIn
     from vehicle_enforce.core import actors, transaction
+    from vehicle_enforce.core.actors import SYSTEM
     from vehicle_enforce.extensions import db
     from vehicle_enforce.inspections import stations
     from vehicle_enforce.vehicles.models import Vehicle
@@ -54,7 +57,9 @@ def seed(url: str, vehicles: int) -> str:
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": tempfile.mkdtemp(prefix="ve-bench-")})
     with app.app_context():
         stations.create_station(code="JC-RS-01", kind="remote_sensing", name="bench", actor=actors.system("bench"))
-        secret = auth_services.create_token("bench", "station", station="JC-RS-01").secret
+        secret = auth_services.create_token(
+            TokenIn(name="bench", department=Department("station"), station="JC-RS-01"), actor=SYSTEM
+        ).secret
         rows = [
             {
                 "plate": f"晋E{i:05d}",

@@ -25,17 +25,27 @@ def seed(url: str, vehicles: int) -> dict[str, Any]:
     """Registry, a station and tokens; returns the tokens by role."""
     from vehicle_enforce import create_app
     from vehicle_enforce.auth import services
+    from vehicle_enforce.auth.models import Department
+    from vehicle_enforce.auth.schemas import TokenIn, UserIn
     from vehicle_enforce.core import transaction
+    from vehicle_enforce.core.actors import SYSTEM
     from vehicle_enforce.demo import load_demo
 
     app = create_app({"DATABASE_URL": url})
     with app.app_context():
         load_demo(vehicles=vehicles)
         tokens: dict[str, Any] = {
-            "station": services.create_token("load-station", "station", station="JC-RS-01").secret,
-            "police": services.create_token("load-police", "police").secret,
+            "station": services.create_token(
+                TokenIn(name="load-station", department=Department("station"), station="JC-RS-01"), actor=SYSTEM
+            ).secret,
+            "police": services.create_token(
+                TokenIn(name="load-police", department=Department("police")), actor=SYSTEM
+            ).secret,
         }
-        services.create_user("load-viewer", "load-viewer-pass", "environment")
+        services.create_user(
+            UserIn(username="load-viewer", password="load-viewer-pass", department=Department("environment")),
+            actor=SYSTEM,
+        )
         transaction.commit()
         from sqlalchemy import select
 

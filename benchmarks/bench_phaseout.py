@@ -157,7 +157,10 @@ def _load(url: str, vehicles: int, actions: int) -> None:
 def run(kind: str, scale: float, repeats: int) -> None:
     from vehicle_enforce import create_app
     from vehicle_enforce.auth import services as auth_services
+    from vehicle_enforce.auth.models import Department
+    from vehicle_enforce.auth.schemas import TokenIn
     from vehicle_enforce.core import transaction
+    from vehicle_enforce.core.actors import SYSTEM
     from vehicle_enforce.phaseout import progress
 
     vehicles, actions = scaled(1_000_000, scale, 100), scaled(100_000, scale, 10)
@@ -167,7 +170,9 @@ def run(kind: str, scale: float, repeats: int) -> None:
         loaded = time.perf_counter() - start
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False})
         with app.app_context():
-            secret = auth_services.create_token("bench", "transport").secret
+            secret = auth_services.create_token(
+                TokenIn(name="bench", department=Department("transport")), actor=SYSTEM
+            ).secret
             transaction.commit()
             samples = []
             for _ in range(repeats):

@@ -212,7 +212,10 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"import_{kind} {summary}", flush=True)
                 from vehicle_enforce import create_app
                 from vehicle_enforce.auth import services as auth_services
+                from vehicle_enforce.auth.models import Department
+                from vehicle_enforce.auth.schemas import TokenIn
                 from vehicle_enforce.core import transaction
+                from vehicle_enforce.core.actors import SYSTEM
                 from vehicle_enforce.extensions import db
 
                 app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": folder, "LOG_LEVEL": "WARNING"})
@@ -223,7 +226,9 @@ def main(argv: list[str] | None = None) -> None:
                     print(f"plan_{kind}", query_plan(db, kind), flush=True)
                     bench_reads(f"match_exact_{kind}", exact)
                     bench_reads(f"match_misread_{kind}", misreads)
-                    token = auth_services.create_token("bench", "police").secret
+                    token = auth_services.create_token(
+                        TokenIn(name="bench", department=Department("police")), actor=SYSTEM
+                    ).secret
                     transaction.commit()
                     db.session.remove()
                     db.engine.dispose()

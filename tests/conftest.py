@@ -452,7 +452,10 @@ def station_factory(app: Any) -> Callable[..., Any]:
 def auth_headers(app: Any, station_factory: Callable[..., Any]) -> Callable[..., dict[str, str]]:
     """`auth_headers("police")` or `auth_headers("station", station="JC-RS-01")` → request headers."""
     from vehicle_enforce.auth import services
+    from vehicle_enforce.auth.models import Department
+    from vehicle_enforce.auth.schemas import TokenIn
     from vehicle_enforce.core import transaction
+    from vehicle_enforce.core.actors import SYSTEM
 
     cache: dict[tuple[str, str | None, str | None], dict[str, str]] = {}
 
@@ -463,7 +466,12 @@ def auth_headers(app: Any, station_factory: Callable[..., Any]) -> Callable[...,
                 station_factory(station)
             if department == "township" and township is None:
                 township = "巴公镇"
-            issued = services.create_token(f"test-{department}", department, station=station, township=township)
+            issued = services.create_token(
+                TokenIn(
+                    name=f"test-{department}", department=Department(department), station=station, township=township
+                ),
+                actor=SYSTEM,
+            )
             transaction.commit()
             cache[key] = {"Authorization": f"Bearer {issued.secret}"}
         return cache[key]

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from vehicle_enforce.auth import services as auth_services
 from vehicle_enforce.auth.models import Department, Township, User
+from vehicle_enforce.auth.schemas import TokenIn, UserIn
 from vehicle_enforce.core import actors, transaction
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import stations as station_services
@@ -130,11 +131,21 @@ def load_demo(vehicles: int = 3000, seed: int = 2019) -> dict[str, str] | None:
         )
     for username, dept, display, user_township, station in USERS:
         auth_services.create_user(
-            username, DEMO_PASSWORD, dept, display_name=display, township=user_township, station=station
+            UserIn(
+                username=username,
+                password=DEMO_PASSWORD,
+                department=Department(dept),
+                display_name=display,
+                township=user_township,
+                station=station,
+            ),
+            actor=actors.system("cli:demo"),
         )
     secrets: dict[str, str] = {}
     for name, dept, station in TOKENS:
-        secrets[name] = auth_services.create_token(name, dept, station=station).secret
+        secrets[name] = auth_services.create_token(
+            TokenIn(name=name, department=Department(dept), station=station), actor=actors.system("cli:demo")
+        ).secret
 
     owners: list[Owner] = []
     for i in range(60):

@@ -174,12 +174,15 @@ def _call(client, method, path, headers):
 @pytest.mark.slow
 def test_every_route_by_every_department(app, client, auth_headers):
     from vehicle_enforce.auth import services
+    from vehicle_enforce.auth.models import Department
+    from vehicle_enforce.auth.schemas import TokenIn
     from vehicle_enforce.core import transaction
+    from vehicle_enforce.core.actors import SYSTEM
 
     # The revoked token is made first so it gets id 1: probing POST /tokens/1/revoke then revokes it
     # again instead of revoking the admin token and failing every route probed after it.
-    revoked = services.create_token("revoked", "admin")
-    services.revoke_token(revoked.token.id)
+    revoked = services.create_token(TokenIn(name="revoked", department=Department("admin")), actor=SYSTEM)
+    services.revoke_token(revoked.token.id, actor=SYSTEM)
     transaction.commit()
     tokens = {dept: auth_headers(dept, station="JC-RS-01" if dept == "station" else None) for dept in sorted(ALL)}
     revoked_headers = {"Authorization": f"Bearer {revoked.secret}"}

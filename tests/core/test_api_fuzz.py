@@ -27,7 +27,10 @@ def fuzz_app(tmp_path_factory):
     """One app on a migrated SQLite file, with one token per department (shared by all examples)."""
     from vehicle_enforce import create_app
     from vehicle_enforce.auth import services
+    from vehicle_enforce.auth.models import Department
+    from vehicle_enforce.auth.schemas import TokenIn
     from vehicle_enforce.core import actors, migrate, transaction
+    from vehicle_enforce.core.actors import SYSTEM
     from vehicle_enforce.inspections import stations
 
     folder = tmp_path_factory.mktemp("fuzz")
@@ -51,7 +54,9 @@ def fuzz_app(tmp_path_factory):
             kwargs = {"station": "JC-RS-01"} if dept == "station" else {}
             if dept == "township":
                 kwargs = {"township": "巴公镇"}
-            tokens[dept] = services.create_token(f"fuzz-{dept}", dept, **kwargs).secret
+            tokens[dept] = services.create_token(
+                TokenIn(name=f"fuzz-{dept}", department=Department(dept), **kwargs), actor=SYSTEM
+            ).secret
         transaction.commit()
     app.config["FUZZ_TOKENS"] = tokens
     return app

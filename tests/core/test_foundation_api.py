@@ -63,11 +63,12 @@ def test_missing_and_bad_tokens_are_401(client):
 def test_revoked_token_is_refused(client, auth_headers, app):
     from vehicle_enforce.auth import services
     from vehicle_enforce.core import transaction
+    from vehicle_enforce.core.actors import SYSTEM
 
     headers = auth_headers("police")
     assert client.get("/api/v1/me", headers=headers).get_json()["department"] == "police"
     token = services.authenticate_token(headers["Authorization"].split()[1])
-    services.revoke_token(token.id)
+    services.revoke_token(token.id, actor=SYSTEM)
     transaction.commit()
     assert client.get("/api/v1/me", headers=headers).status_code == 401
 

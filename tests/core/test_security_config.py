@@ -187,9 +187,14 @@ def _shipped_app(backend: Backend, tmp_path: Path) -> Iterator[Any]:
     app = create_app({"DATABASE_URL": backend.url_for_test(tmp_path), "INSTANCE_PATH": str(tmp_path / "inst")})
     with app.app_context():
         from vehicle_enforce.auth import services
+        from vehicle_enforce.auth.models import Department
+        from vehicle_enforce.auth.schemas import UserIn
         from vehicle_enforce.core import transaction
+        from vehicle_enforce.core.actors import SYSTEM
 
-        services.create_user("shipped-admin", ADMIN_PASSWORD, "admin")
+        services.create_user(
+            UserIn(username="shipped-admin", password=ADMIN_PASSWORD, department=Department("admin")), actor=SYSTEM
+        )
         transaction.commit()
     try:
         yield app
@@ -308,7 +313,10 @@ def test_no_api_read_writes_on_a_page_session(shipped):
     officer's browser run it. Walk every API GET with a logged-in page session: nothing may be written.
     Checked by behaviour (row counts), not by reading the view's source: views do not commit themselves."""
     from vehicle_enforce.auth import services
+    from vehicle_enforce.auth.models import Department
+    from vehicle_enforce.auth.schemas import TokenIn
     from vehicle_enforce.core import transaction
+    from vehicle_enforce.core.actors import SYSTEM
 
     admin = shipped.test_client()
     with shipped.app_context():
@@ -320,7 +328,7 @@ def test_no_api_read_writes_on_a_page_session(shipped):
             admin.get(f"{url}?{query}" if query else url)
         assert _row_counts() == before
         # The walk can fail: the same full lookups with a bearer token do write.
-        issued = services.create_token("shipped-police", "police")
+        issued = services.create_token(TokenIn(name="shipped-police", department=Department("police")), actor=SYSTEM)
         transaction.commit()
         bearer = {"Authorization": f"Bearer {issued.secret}"}
         before = _row_counts()

@@ -21,9 +21,12 @@ PASSWORD = "right-pass-2026"
 @pytest.fixture
 def user(app: Any) -> str:
     from vehicle_enforce.auth import services
+    from vehicle_enforce.auth.models import Department
+    from vehicle_enforce.auth.schemas import UserIn
     from vehicle_enforce.core import transaction
+    from vehicle_enforce.core.actors import SYSTEM
 
-    services.create_user("officer", PASSWORD, "police")
+    services.create_user(UserIn(username="officer", password=PASSWORD, department=Department("police")), actor=SYSTEM)
     transaction.commit()
     return "officer"
 
@@ -317,32 +320,45 @@ def test_login_keeps_a_same_site_next_path(client, user):
 )
 def test_weak_passwords_are_refused(app, password, problem):
     from vehicle_enforce.auth import services
+    from vehicle_enforce.auth.models import Department
+    from vehicle_enforce.auth.schemas import UserIn
+    from vehicle_enforce.core.actors import SYSTEM
     from vehicle_enforce.core.errors import Invalid
 
     with pytest.raises(Invalid) as refused:
-        services.create_user("weak", password, "police")
+        services.create_user(UserIn(username="weak", password=password, department=Department("police")), actor=SYSTEM)
     assert problem in refused.value.fields["password"]
 
 
 def test_username_as_password_is_refused_and_demo_password_is_accepted(app):
     from vehicle_enforce.auth import services
+    from vehicle_enforce.auth.models import Department
+    from vehicle_enforce.auth.schemas import UserIn
+    from vehicle_enforce.core.actors import SYSTEM
     from vehicle_enforce.core.errors import Invalid
     from vehicle_enforce.demo import DEMO_PASSWORD
 
     with pytest.raises(Invalid):
-        services.create_user("zhangsan-2026", "Zhangsan-2026", "police")
+        services.create_user(
+            UserIn(username="zhangsan-2026", password="Zhangsan-2026", department=Department("police")), actor=SYSTEM
+        )
     services.check_password_rules(DEMO_PASSWORD, "huanbao")
     assert len(services.common_passwords()) >= 100
 
 
 def test_tokens_may_expire(app, client, auth_headers, runner):
     from vehicle_enforce.auth import services
-    from vehicle_enforce.auth.models import ApiToken
+    from vehicle_enforce.auth.models import ApiToken, Department
+    from vehicle_enforce.auth.schemas import TokenIn
     from vehicle_enforce.core import transaction
+    from vehicle_enforce.core.actors import SYSTEM
     from vehicle_enforce.core.timeutil import now_utc
     from vehicle_enforce.extensions import db
 
-    issued = services.create_token("short-lived", "police", expires_at=now_utc() + timedelta(hours=1))
+    issued = services.create_token(
+        TokenIn(name="short-lived", department=Department("police"), expires_at=now_utc() + timedelta(hours=1)),
+        actor=SYSTEM,
+    )
     transaction.commit()
     bearer = {"Authorization": f"Bearer {issued.secret}"}
     assert client.get("/api/v1/me", headers=bearer).status_code == 200

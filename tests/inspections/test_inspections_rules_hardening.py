@@ -136,10 +136,16 @@ def test_rules_page_refuses_non_finite_and_out_of_range_numbers(app: Any, make_p
 @pytest.fixture
 def make_page_user(app: Any) -> Any:
     from vehicle_enforce.auth import services
+    from vehicle_enforce.auth.models import Department
+    from vehicle_enforce.auth.schemas import UserIn
     from vehicle_enforce.core import transaction
+    from vehicle_enforce.core.actors import SYSTEM
 
     def make(department: str) -> Any:
-        services.create_user(f"rules-{department}", "rules-page-pass-1", department)
+        services.create_user(
+            UserIn(username=f"rules-{department}", password="rules-page-pass-1", department=Department(department)),
+            actor=SYSTEM,
+        )
         transaction.commit()
         client = app.test_client()
         client.post("/login", data={"username": f"rules-{department}", "password": "rules-page-pass-1"})

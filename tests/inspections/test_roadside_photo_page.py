@@ -14,12 +14,18 @@ PAGE = "/ops/inspections/roadside-test"
 @pytest.fixture
 def operator(app, station_factory):
     from vehicle_enforce.auth import services
+    from vehicle_enforce.auth.models import Department
+    from vehicle_enforce.auth.schemas import UserIn
     from vehicle_enforce.core import transaction
+    from vehicle_enforce.core.actors import SYSTEM
 
     station_factory("JC-RD-01", "roadside")
 
     def log_in(username="luce"):
-        services.create_user(username, "page-pass-1", "station", station="JC-RD-01")
+        services.create_user(
+            UserIn(username=username, password="page-pass-1", department=Department("station"), station="JC-RD-01"),
+            actor=SYSTEM,
+        )
         transaction.commit()
         client = app.test_client()
         assert client.post("/login", data={"username": username, "password": "page-pass-1"}).status_code == 302

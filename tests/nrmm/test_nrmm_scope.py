@@ -117,9 +117,15 @@ def test_plan_items_of_another_township_are_404_and_checked_items_stay_checked(c
 
 def test_the_page_cannot_overwrite_a_checked_item(client, app, world):
     from vehicle_enforce.auth import services
+    from vehicle_enforce.auth.models import Department
+    from vehicle_enforce.auth.schemas import UserIn
     from vehicle_enforce.core import transaction
+    from vehicle_enforce.core.actors import SYSTEM
 
-    services.create_user("u-environment", "long-enough-pass-1", "environment")
+    services.create_user(
+        UserIn(username="u-environment", password="long-enough-pass-1", department=Department("environment")),
+        actor=SYSTEM,
+    )
     transaction.commit()
     page = app.test_client()
     page.post("/login", data={"username": "u-environment", "password": "long-enough-pass-1"})

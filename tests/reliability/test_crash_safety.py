@@ -98,7 +98,10 @@ def count(url: str, sql: str) -> int:
 def test_kill_during_batch_ingestion_then_resend(tmp_path):
     from vehicle_enforce import create_app
     from vehicle_enforce.auth import services
+    from vehicle_enforce.auth.models import Department
+    from vehicle_enforce.auth.schemas import TokenIn
     from vehicle_enforce.core import actors, migrate, transaction
+    from vehicle_enforce.core.actors import SYSTEM
     from vehicle_enforce.inspections import stations
 
     url = create_pg_database("ve_crash")
@@ -107,7 +110,9 @@ def test_kill_during_batch_ingestion_then_resend(tmp_path):
         app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path / "instance")})
         with app.app_context():
             stations.create_station(code="JC-RS-01", kind="remote_sensing", name="crash", actor=actors.system("test"))
-            secret = services.create_token("crash", "station", station="JC-RS-01").secret
+            secret = services.create_token(
+                TokenIn(name="crash", department=Department("station"), station="JC-RS-01"), actor=SYSTEM
+            ).secret
             transaction.commit()
         headers = {"Authorization": f"Bearer {secret}"}
         body = batch()

@@ -138,10 +138,15 @@ def login(pg: Any, base: str, username: str, password: str) -> None:
 @pytest.fixture
 def make_user(app: Any):
     from vehicle_enforce.auth import services
+    from vehicle_enforce.auth.models import Department
+    from vehicle_enforce.auth.schemas import UserIn
     from vehicle_enforce.core import transaction
+    from vehicle_enforce.core.actors import SYSTEM
 
     def create(username: str, department: str, password: str = "browser-pass-1", **kwargs: Any) -> tuple[str, str]:
-        services.create_user(username, password, department, **kwargs)
+        services.create_user(
+            UserIn(username=username, password=password, department=Department(department), **kwargs), actor=SYSTEM
+        )
         transaction.commit()
         return username, password
 

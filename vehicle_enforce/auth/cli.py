@@ -5,20 +5,24 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from datetime import timedelta
-from typing import ParamSpec
+from typing import Any, ParamSpec, TypeVar
 
 import click
 from flask.cli import with_appcontext
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from vehicle_enforce.auth import services
 from vehicle_enforce.auth.models import ApiToken, Department, Township
-from vehicle_enforce.core import audit, transaction
-from vehicle_enforce.core.errors import ServiceError
+from vehicle_enforce.auth.schemas import TokenIn, UserIn
+from vehicle_enforce.core import actors, audit, transaction
+from vehicle_enforce.core.errors import Invalid, ServiceError
+from vehicle_enforce.core.schemas import Schema, field_errors
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
 
 P = ParamSpec("P")
+S = TypeVar("S", bound=Schema)
 DEPARTMENTS = click.Choice([d.value for d in Department])
 
 
@@ -40,6 +44,14 @@ def _refusals(command: Callable[P, None]) -> Callable[P, None]:
     return run
 
 
+def _schema(model: type[S], **values: Any) -> S:
+    """The command's options validated by the schema the services take (a refusal names the option)."""
+    try:
+        return model.model_validate(values, strict=False)
+    except ValidationError as exc:
+        raise Invalid("invalid options", field_errors(exc)) from None
+
+
 @click.group("users")
 def users() -> None:
     """People who log in to the pages."""
@@ -58,9 +70,16 @@ def users() -> None:
 def create_user(
     username: str, password: str, department: str, display_name: str | None, township: str | None, station: str | None
 ) -> None:
-    user = services.create_user(
-        username, password, department, display_name=display_name, township=township, station=station
+    data = _schema(
+        UserIn,
+        username=username,
+        password=password,
+        department=department,
+        display_name=display_name,
+        township=township,
+        station=station,
     )
+    user = services.create_user(data, actor=actors.system("cli:users create"))
     click.echo(f"created user {user.username} ({user.department})")
 
 
@@ -72,7 +91,7 @@ def create_user(
 @transaction.atomic()
 def set_password(username: str, password: str) -> None:
     """Change a password; the account's open page sessions end."""
-    services.set_password(services.user_by_username(username), password)
+    services.set_password(services.user_by_username(username), password, actor=actors.system("cli:users set-password"))
     click.echo(f"password of {username} changed; its sessions have ended")
 
 
@@ -83,7 +102,7 @@ def set_password(username: str, password: str) -> None:
 @transaction.atomic()
 def disable_user(username: str) -> None:
     """Disable an account: it can no longer log in and its open sessions end."""
-    services.set_active(services.user_by_username(username), False)
+    services.set_active(services.user_by_username(username), False, actor=actors.system("cli:users disable"))
     click.echo(f"user {username} disabled; its sessions have ended")
 
 
@@ -93,7 +112,7 @@ def disable_user(username: str) -> None:
 @_refusals
 @transaction.atomic()
 def enable_user(username: str) -> None:
-    services.set_active(services.user_by_username(username), True)
+    services.set_active(services.user_by_username(username), True, actor=actors.system("cli:users enable"))
     click.echo(f"user {username} enabled")
 
 
@@ -117,7 +136,8 @@ def create_token(
     """Create a token; its secret is printed once, as the last line."""
 
     expires_at = now_utc() + timedelta(days=expires_days) if expires_days else None
-    issued = services.create_token(name, department, township=township, station=station, expires_at=expires_at)
+    data = _schema(TokenIn, name=name, department=department, township=township, station=station, expires_at=expires_at)
+    issued = services.create_token(data, actor=actors.system("cli:tokens create"))
     click.echo(f"token {issued.token.id} '{name}' for {department} created; store it now, it is not shown again:")
     click.echo(issued.secret)
 
@@ -138,7 +158,7 @@ def list_tokens() -> None:
 @_refusals
 @transaction.atomic()
 def revoke_token(token_id: int) -> None:
-    services.revoke_token(token_id)
+    services.revoke_token(token_id, actor=actors.system("cli:tokens revoke"))
     click.echo(f"token {token_id} revoked")
 
 
@@ -164,5 +184,11 @@ def add_township(code: str, name: str) -> None:
     township = Township(code=code, name=name, active=True)
     db.session.add(township)
     db.session.flush()
-    audit.record("township.create", "township", township.id, {"code": code, "name": name})
+    audit.record(
+        "township.create",
+        "township",
+        township.id,
+        {"code": code, "name": name},
+        actor=actors.system("cli:townships add"),
+    )
     click.echo(f"added township {code} {name}")

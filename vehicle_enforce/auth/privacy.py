@@ -11,19 +11,17 @@ from __future__ import annotations
 from typing import Any
 
 from vehicle_enforce.auth.models import Department
-from vehicle_enforce.auth.principal import current_principal
 from vehicle_enforce.core.actors import Actor
 
 #: Roles whose work needs owners' contact data (notices, penalties, phase-out).
 PERSONAL_DATA_ROLES = frozenset({Department.environment, Department.transport, Department.police, Department.admin})
 
 
-def sees_personal_data(principal: Actor | None = None) -> bool:
-    """Whether the caller's role needs owners' personal data (the system, outside a request, does)."""
-    p = principal if principal is not None else current_principal()
-    if p is None or p.kind == "system":
+def sees_personal_data(principal: Actor | None) -> bool:
+    """Whether `principal`'s role needs owners' personal data (the system, and no principal at all, do)."""
+    if principal is None or principal.kind == "system":
         return True
-    return p.department in PERSONAL_DATA_ROLES
+    return principal.department in PERSONAL_DATA_ROLES
 
 
 def _keep(value: str, head: int, tail: int) -> str:
@@ -50,7 +48,7 @@ def mask_address(value: str | None) -> str | None:
 MASKS = {"credit_code": mask_credit_code, "phone": mask_phone, "address": mask_address}
 
 
-def mask_fields(data: dict[str, Any], *, principal: Actor | None = None, force: bool = False) -> dict[str, Any]:
+def mask_fields(data: dict[str, Any], *, principal: Actor | None, force: bool = False) -> dict[str, Any]:
     """`data` with its personal fields masked unless the caller's role needs them (always when `force`)."""
     if not force and sees_personal_data(principal):
         return data

@@ -7,13 +7,14 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import and_, bindparam, case, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from vehicle_enforce.auth.models import ApiToken, Department, Township, User
+from vehicle_enforce.auth.schemas import TokenIn, UserIn
 from vehicle_enforce.core import audit
 from vehicle_enforce.core.actors import ANONYMOUS, Actor
 from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
@@ -74,18 +75,12 @@ class IssuedToken:
     secret: str
 
 
-def create_token(
-    name: str,
-    department: str,
-    *,
-    township: str | None = None,
-    station: str | None = None,
-    expires_at: datetime | None = None,
-) -> IssuedToken:
-    """Create an API token; the secret is returned once and only its hash is stored.
+def create_token(data: TokenIn, *, actor: Actor) -> IssuedToken:
+    """Create an API token, audited as `actor`; the secret is returned once and only its hash is stored.
 
     `expires_at` (aware): the token stops working then; None keeps it until revoked."""
-    dept = _department(department)
+    name, township, station, expires_at = data.name, data.township, data.station, data.expires_at
+    dept = _department(data.department)
     if expires_at is not None and (expires_at.tzinfo is None or expires_at <= now_utc()):
         raise Invalid("令牌有效期必须是将来的时间（含时区）", {"expires_at": "必须是将来的时间，并带时区"})
     township_id, station_id = _scope(dept, township, station)
@@ -106,6 +101,7 @@ def create_token(
         "api_token",
         token.id,
         {"name": name, "department": dept.value, "station": station, "expires_at": expires_at},
+        actor=actor,
     )
     return IssuedToken(token, secret)
 
@@ -127,26 +123,21 @@ def authenticate_token(secret: str) -> ApiToken | None:
     return token
 
 
-def revoke_token(token_id: int) -> ApiToken:
+def revoke_token(token_id: int, *, actor: Actor) -> ApiToken:
     token = db.session.get(ApiToken, token_id)
     if token is None:
         raise NotFound(f"token {token_id} not found")
     if token.revoked_at is None:
         token.revoked_at = now_utc()
-        audit.record("token.revoke", "api_token", token.id, {"name": token.name})
+        audit.record("token.revoke", "api_token", token.id, {"name": token.name}, actor=actor)
     return token
 
 
-def create_user(
-    username: str,
-    password: str,
-    department: str,
-    *,
-    display_name: str | None = None,
-    township: str | None = None,
-    station: str | None = None,
-) -> User:
-    dept = _department(department)
+def create_user(data: UserIn, *, actor: Actor) -> User:
+    """Create a page account, audited as `actor` (password rules: `check_password_rules`)."""
+    username, password, display_name = data.username, data.password, data.display_name
+    township, station = data.township, data.station
+    dept = _department(data.department)
     check_password_rules(password, username)
     if db.session.scalar(select(User).where(User.username == username)) is not None:
         raise Conflict(f"user '{username}' exists", {"username": "already taken"})
@@ -161,7 +152,7 @@ def create_user(
     )
     db.session.add(user)
     db.session.flush()
-    audit.record("user.create", "user", user.id, {"username": username, "department": dept.value})
+    audit.record("user.create", "user", user.id, {"username": username, "department": dept.value}, actor=actor)
     return user
 
 
@@ -180,22 +171,23 @@ def common_passwords() -> frozenset[str]:
     return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
 
 
-def set_password(user: User, password: str) -> None:
+def set_password(user: User, password: str, *, actor: Actor) -> None:
     """Change a password; every open page session of the account ends."""
     check_password_rules(password, user.username)
     user.password_hash = generate_password_hash(password)
     end_sessions(user)
-    audit.record("user.password_change", "user", user.id, {"username": user.username})
+    audit.record("user.password_change", "user", user.id, {"username": user.username}, actor=actor)
 
 
-def set_active(user: User, active: bool) -> None:
+def set_active(user: User, active: bool, *, actor: Actor) -> None:
     """Enable or disable an account; disabling ends its sessions at once."""
     if user.active == active:
         return
     user.active = active
     if not active:
         end_sessions(user)
-    audit.record("user.enable" if active else "user.disable", "user", user.id, {"username": user.username})
+    action = "user.enable" if active else "user.disable"
+    audit.record(action, "user", user.id, {"username": user.username}, actor=actor)
 
 
 def end_sessions(user: User) -> None:
