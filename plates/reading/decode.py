@@ -19,12 +19,20 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from plates.reading.charset import BLANK, CHARS, PLATE_TEMPLATES, is_valid_plate
+from plates.reading.charset import BLANK, CHARS, NUM_CLASSES, PLATE_TEMPLATES, is_valid_plate
 
 F32 = NDArray[np.float32]
 
 _INDEX = {c: i + 1 for i, c in enumerate(CHARS)}
 _TEMPLATE_IDS = tuple(tuple(np.array([_INDEX[c] for c in allowed]) for allowed in t) for t in PLATE_TEMPLATES)
+#: Per layout, (positions, classes): whether position k may emit the class (never the blank).
+_TEMPLATE_ALLOWED = tuple(np.stack([np.isin(np.arange(NUM_CLASSES), ids) for ids in t]) for t in _TEMPLATE_IDS)
+#: The distinct sets of classes the layouts allow at a position (the same set at several positions
+#: or in several layouts is one set) and, per layout, which of them its positions use.
+_POSITION_SETS = tuple({ids.tobytes(): ids for t in _TEMPLATE_IDS for ids in t}.values())
+_TEMPLATE_SETS = tuple(
+    tuple(i for i, ids in enumerate(_POSITION_SETS) if any(np.array_equal(ids, x) for x in t)) for t in _TEMPLATE_IDS
+)
 _KEEP = 1e-4  # classes that never reach this probability cannot be on a plausible path
 _PER_POSITION = 3  # ... except the most likely few allowed at each position
 _SURE_BLANK = 0.995
@@ -62,56 +70,70 @@ def _greedy(p: F32) -> TextResult:
     return TextResult("".join(CHARS[k - 1] for k, _ in runs), tuple(float(p[k, frames].max()) for k, frames in runs))
 
 
-def _viterbi(logp: F32, allowed: NDArray[np.bool_]) -> tuple[float, list[tuple[int, int]]]:
-    """Best CTC path through a layout; (log score, [(position, class) per frame]).
+def _viterbi(logps: list[F32], alloweds: list[NDArray[np.bool_]]) -> list[tuple[float, list[tuple[int, int]]]]:
+    """Best CTC path through each layout; per layout (log score, [(position, class) per frame]).
 
-    ``logp`` is (classes, T); ``allowed`` is (positions, classes). A frame's state is either
-    "blank after k characters" (position -1 - k) or "emitting class c at position k".
+    ``logps[i]`` is (classes, T) (the same T for all, row 0 the blank); ``alloweds[i]`` is
+    (positions, classes). A frame's state is either "blank after k characters" (position -1 - k)
+    or "emitting class c at position k". The layouts are searched side by side, padded to the most
+    positions and classes with states that can never be reached (appended last, so no maximum or
+    tie among the reachable ones changes): each layout's path and score are those of searching it
+    alone.
     """
-    n_pos, n_cls = allowed.shape
-    n_t = logp.shape[1]
+    n_b = len(logps)
+    sizes = [a.shape for a in alloweds]
+    n_pos = max(k for k, _ in sizes)
+    n_cls = max(c for _, c in sizes)
+    n_t = logps[0].shape[1]
     neg = np.float32(-np.inf)
-    em = np.where(allowed[:, :, None], logp[None, :, :], neg)  # (positions, classes, T)
-    blank = logp[BLANK]
-    cst = np.full((n_pos, n_cls), neg, np.float32)
-    cst[0] = em[0, :, 0]
-    bst = np.full(n_pos + 1, neg, np.float32)
-    bst[0] = blank[0]
+    em = np.full((n_t, n_b, n_pos, n_cls), neg, np.float32)  # (T, layouts, positions, classes)
+    for b, (logp, allowed) in enumerate(zip(logps, alloweds, strict=True)):
+        k, c = allowed.shape
+        em[:, b, :k, :c] = np.where(allowed[None, :, :], logp.T[:, None, :], neg)
+    blank = logps[0][BLANK]
+    cst = np.full((n_b, n_pos, n_cls), neg, np.float32)
+    cst[:, 0] = em[0, :, 0]
+    bst = np.full((n_b, n_pos + 1), neg, np.float32)
+    bst[:, 0] = blank[0]
     # back pointers: for char states 0 = stay, 1 = from blank, 2 = from the previous position's
     # class in src; for blank states -1 = stay, else the class of the character it follows
-    how = np.zeros((n_t, n_pos, n_cls), np.int8)
-    src = np.zeros((n_t, n_pos, n_cls), np.int16)
-    bsrc = np.full((n_t, n_pos + 1), -1, np.int16)
+    how = np.zeros((n_t, n_b, n_pos, n_cls), np.int8)
+    src = np.zeros((n_t, n_b, n_pos, n_cls), np.int16)
+    bsrc = np.full((n_t, n_b, n_pos + 1), -1, np.int16)
     cols = np.arange(n_cls)
-    rows = np.arange(n_pos - 1)
-    options = np.full((3, n_pos, n_cls), neg, np.float32)  # stay, from blank, from the previous position
+    options = np.full((3, n_b, n_pos, n_cls), neg, np.float32)  # stay, from blank, from the previous position
     for t in range(1, n_t):
-        prev = cst[:-1]
-        arg1 = prev.argmax(axis=1)  # best two classes per position
-        top1 = prev[rows, arg1][:, None]
-        same = cols[None, :] == arg1[:, None]
+        prev = cst[:, :-1]
+        arg1 = prev.argmax(axis=2)[:, :, None]  # best two classes per position
+        top1 = prev.max(axis=2, keepdims=True)  # the value at arg1
+        same = cols == arg1
         second = np.where(same, neg, prev)
-        arg2 = second.argmax(axis=1)
-        top2 = second[rows, arg2][:, None]
+        arg2 = second.argmax(axis=2)[:, :, None]
+        top2 = second.max(axis=2, keepdims=True)
         options[0] = cst
-        options[1] = bst[:-1, None]
-        options[2, 1:] = np.where(same, top2, top1)
-        pick = options.argmax(axis=0)
-        how[t] = pick
-        src[t, 1:] = np.where(same, arg2[:, None], arg1[:, None])
-        new_c = options.max(axis=0) + em[:, :, t]
-        char_best = cst.max(axis=1)
-        char_arg = cst.argmax(axis=1)
-        new_b = bst.copy()
-        new_b[1:] = np.maximum(bst[1:], char_best)
-        bsrc[t, 1:] = np.where(char_best > bst[1:], char_arg, -1)
-        bst = new_b + blank[t]
+        options[1] = bst[:, :-1, None]
+        options[2, :, 1:] = np.where(same, top2, top1)
+        how[t] = options.argmax(axis=0)
+        src[t, :, 1:] = np.where(same, arg2, arg1)
+        new_c = options.max(axis=0) + em[t]
+        char_best = cst.max(axis=2)
+        bsrc[t, :, 1:] = np.where(char_best > bst[:, 1:], cst.argmax(axis=2), -1)
+        np.maximum(bst[:, 1:], char_best, out=bst[:, 1:])
+        bst += blank[t]
         cst = new_c
-    end_c = int(cst[-1].argmax())
-    score = float(max(bst[-1], cst[-1, end_c]))
+    return [_backtrack(cst[b], bst[b], how[:, b], src[:, b], bsrc[:, b], k) for b, (k, _) in enumerate(sizes)]
+
+
+def _backtrack(
+    cst: F32, bst: F32, how: NDArray[np.int8], src: NDArray[np.int16], bsrc: NDArray[np.int16], n_pos: int
+) -> tuple[float, list[tuple[int, int]]]:
+    """(log score, path) of one layout of ``n_pos`` positions from ``_viterbi``'s last states and back pointers."""
+    n_t = how.shape[0]
+    end_c = int(cst[n_pos - 1].argmax())
+    score = float(max(bst[n_pos], cst[n_pos - 1, end_c]))
     if not np.isfinite(score):
         return score, []
-    state = (n_pos - 1, end_c) if cst[-1, end_c] >= bst[-1] else (-1 - n_pos, 0)
+    state = (n_pos - 1, end_c) if cst[n_pos - 1, end_c] >= bst[n_pos] else (-1 - n_pos, 0)
     path = [state]
     for t in range(n_t - 1, 0, -1):
         k, c = state
@@ -202,18 +224,26 @@ def grammar_decode(logits: F32, length: int | None = None) -> TextResult | None:
     logp = np.add.reduceat(np.log(np.maximum(p, 1e-30)), starts, axis=1)
     p = p[:, starts]
     peak = p.max(axis=1)
-    best: tuple[float, TextResult] | None = None
-    for template in _templates(length):
+    chosen = [i for i, t in enumerate(_TEMPLATE_IDS) if length is None or len(t) == length]
+    templates = [_TEMPLATE_IDS[i] for i in chosen]
+    logps: list[F32] = []
+    alloweds: list[NDArray[np.bool_]] = []
+    class_lists: list[NDArray[np.intp]] = []
+    likeliest: dict[int, NDArray[np.int64]] = {}  # per position set, its most likely few classes
+    for i in chosen:
         keep = peak >= _KEEP
-        for ids in template:
-            keep[ids[np.argsort(peak[ids])[-_PER_POSITION:]]] = True
+        for j in _TEMPLATE_SETS[i]:
+            if j not in likeliest:
+                ids = _POSITION_SETS[j]
+                likeliest[j] = ids[np.argsort(peak[ids])[-_PER_POSITION:]]
+            keep[likeliest[j]] = True
         keep[BLANK] = True
         classes = np.flatnonzero(keep)
-        allowed = np.zeros((len(template), len(classes)), bool)
-        for k, ids in enumerate(template):
-            allowed[k] = np.isin(classes, ids)
-        allowed[:, classes == BLANK] = False
-        score, path = _viterbi(logp[classes], allowed)
+        class_lists.append(classes)
+        alloweds.append(_TEMPLATE_ALLOWED[i][:, classes])  # the blank is allowed nowhere
+        logps.append(logp[classes])
+    best: tuple[float, TextResult] | None = None
+    for template, classes, (score, path) in zip(templates, class_lists, _viterbi(logps, alloweds), strict=True):
         if not path or (best is not None and score <= best[0]):
             continue
         chars: list[str] = []

@@ -14,6 +14,7 @@ middle row is, before the cap: only the first ``max_candidates`` reach the recog
 
 from __future__ import annotations
 
+import heapq
 import math
 import statistics
 from collections.abc import Sequence
@@ -280,14 +281,21 @@ def find_candidates(image: U8, max_candidates: int = 14) -> list[Candidate]:
 def _rank_by_text(gray: U8, cands: list[Candidate], max_candidates: int) -> list[Candidate]:
     """The ``max_candidates`` best of ``cands`` (best first) by shape score plus ``_text_bonus``.
 
-    The bonus lies within +-``_TEXT_WEIGHT``, so a candidate whose shape score is more than twice
-    that below the ``max_candidates``-th best shape score cannot reach the cut: its bonus is not
-    computed (a warp and a stroke count each; about 90 candidates a photo, most far below the cut).
-    The ranking is the one of scoring every candidate."""
-    if len(cands) > max_candidates:
-        cut = sorted((c.score for c in cands), reverse=True)[max_candidates - 1] - 2 * _TEXT_WEIGHT
-        cands = [c for c in cands if c.score >= cut]
-    kept = [Candidate(c.quad, c.source, c.score + _text_bonus(gray, c)) for c in cands]
+    The bonus is at most ``_TEXT_WEIGHT``, so a candidate whose shape score plus that is below the
+    ``max_candidates`` best scores of the candidates before it cannot reach the cut: its bonus is not
+    computed (a warp and a stroke count each; about 90 candidates a photo, shape score first, most
+    far below the cut). The ranking is the one of scoring every candidate."""
+    kept: list[Candidate] = []
+    best: list[float] = []  # min-heap of the max_candidates best scores so far
+    for c in cands:
+        if len(best) == max_candidates and c.score + _TEXT_WEIGHT < best[0]:
+            continue
+        scored = Candidate(c.quad, c.source, c.score + _text_bonus(gray, c))
+        kept.append(scored)
+        if len(best) < max_candidates:
+            heapq.heappush(best, scored.score)
+        elif scored.score > best[0]:
+            heapq.heapreplace(best, scored.score)
     kept.sort(key=lambda c: -c.score)
     return kept[:max_candidates]
 
@@ -329,6 +337,12 @@ def _suppress(cands: list[Candidate]) -> list[Candidate]:
     return [cands[i] for i in keep]
 
 
+def trace_scale(quad: F32, trace_height: float) -> float:
+    """The scale ``refine_quad`` traces ``quad`` at (1 or less): the outline depends on
+    ``trace_height`` only through it, so two heights of one scale trace the same outline."""
+    return min(1.0, trace_height / quad_size(quad.astype(np.float32))[1])
+
+
 def refine_quad(image: U8, quad: F32, trace_height: float = 32.0) -> F32 | None:
     """The plate's own outline around a rough quad, found by the plate's background colour.
 
@@ -349,7 +363,7 @@ def refine_quad(image: U8, quad: F32, trace_height: float = 32.0) -> F32 | None:
     y0, y1 = max(0, int(c[1] - 1.5 * hq)), min(ih, int(c[1] + 1.5 * hq) + 1)
     if x1 - x0 < 8 or y1 - y0 < 8:
         return None
-    s = min(1.0, trace_height / hq)
+    s = trace_scale(quad, trace_height)
     roi = image[y0:y1, x0:x1]
     if s < 1.0:
         roi = as_u8(cv2.resize(roi, None, fx=s, fy=s, interpolation=cv2.INTER_AREA))

@@ -28,7 +28,15 @@ from plates.reading._np import as_u8
 from plates.reading.charset import PROVINCES, SPECIALS
 from plates.reading.color import green_ground, reading_color
 from plates.reading.decode import TextResult, ctc_decode, decode_plate, softmax
-from plates.reading.detect import Candidate, expand_quad, find_candidates, quad_size, refine_quad, row_transitions
+from plates.reading.detect import (
+    Candidate,
+    expand_quad,
+    find_candidates,
+    quad_size,
+    refine_quad,
+    row_transitions,
+    trace_scale,
+)
 from plates.reading.ppocr import PPOCRRecognizer
 from plates.reading.province import DEFAULT_MODEL as PROVINCE_MODEL
 from plates.reading.province import ProvinceClassifier
@@ -259,7 +267,12 @@ class PlateReader:
                 return best
         if texty is None:
             return best
+        traced: set[float] = set()
         for trace_height in TRACE_HEIGHTS:
+            scale = trace_scale(texty, trace_height)
+            if scale in traced:  # a plate no higher than both heights: the same outline, the same reads
+                continue
+            traced.add(scale)
             outline = refine_quad(img, texty, trace_height)
             if outline is None:
                 continue
