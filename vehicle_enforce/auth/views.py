@@ -74,7 +74,7 @@ def logout() -> Any:
         user = db.session.get(User, principal.id)
         if user is not None:
             services.end_sessions(user)  # the cookie, even if kept, no longer opens a session
-            audit.record("user.logout", "user", user.id)
+            audit.record("user.logout", "user", user.id, actor=principal)
     session.clear()
     flash("已退出登录", "info")
     return redirect(url_for("auth.login"))
