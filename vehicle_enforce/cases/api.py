@@ -11,7 +11,7 @@ from sqlalchemy import select
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.principal import api_access, principal_or_401
 from vehicle_enforce.cases import feed, penalties, services, workdays
-from vehicle_enforce.cases.models import Case
+from vehicle_enforce.cases.models import WAITING_FOR, Case
 from vehicle_enforce.cases.schemas import (
     ACTION_REQUEST_EXAMPLE,
     BASIS_EXAMPLE,
@@ -63,7 +63,7 @@ def list_cases() -> Any:
     if q.vehicle_id:
         stmt = stmt.where(Case.vehicle_id == q.vehicle_id)
     if q.overdue:
-        stmt = stmt.where(Case.due_at < now_utc(), Case.state.in_(list(services.WAITING_FOR)))
+        stmt = stmt.where(Case.due_at < now_utc(), Case.state.in_(list(WAITING_FOR)))
     rows, cursor = page(stmt, Case.id, q)
     return jsonify(page_json(rows, cursor, services.case_json))
 

@@ -40,6 +40,15 @@ CASE_STATE_ZH: dict[str, str] = {
 }
 
 
+#: Whose step an open case waits for, by its state.
+WAITING_FOR = {
+    "detected": "environment",
+    "confirmed": "police",
+    "penalized": "transport",
+    "repair_ordered": "transport",
+    "repaired": "environment",
+}
+
 OPEN_STATES = (
     CaseState.detected,
     CaseState.confirmed,
@@ -79,6 +88,48 @@ class Case(Model):
     entry: Mapped[BlacklistEntry] = relationship()
     retest: Mapped[RoadsideTest | None] = relationship()
     actions: Mapped[list[CaseAction]] = relationship(order_by="CaseAction.id", back_populates="case")
+
+    # What a case's answer shows beside its columns (`schemas.CaseOut`, read from the row).
+    @property
+    def plate(self) -> str | None:
+        return self.vehicle.plate if self.vehicle else None
+
+    @property
+    def plate_color(self) -> str | None:
+        return self.vehicle.plate_color if self.vehicle else None
+
+    @property
+    def evidence_match(self) -> str | None:
+        return self.entry.evidence_match if self.entry is not None else None
+
+    @property
+    def waiting_for(self) -> str | None:
+        return WAITING_FOR.get(self.state)
+
+    @property
+    def overdue(self) -> bool:
+        return bool(self.due_at and self.due_at < now_utc())
+
+    @property
+    def penalty(self) -> dict[str, Any]:
+        return {
+            "decision_number": self.decision_number,
+            "amount_yuan": float(self.amount_yuan) if self.amount_yuan is not None else None,
+            "legal_basis": self.legal_basis,
+            "basis": self.penalty_basis,
+            "department": self.penalty_department,
+            "warning": self.penalty_warning,
+        }
+
+    @property
+    def repair(self) -> dict[str, Any]:
+        return {
+            "due_date": self.repair_due.isoformat() if self.repair_due else None,
+            "repair_station": self.repair_station,
+            "report_number": self.repair_report,
+            "repaired_on": self.repaired_on.isoformat() if self.repaired_on else None,
+            "repair_id": self.repair_id,
+        }
 
 
 class CaseAction(Model):

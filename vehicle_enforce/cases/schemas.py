@@ -109,13 +109,15 @@ class CaseOut(Out):
     plate_color: str | None
     entry_id: int | None
     state: str
+    evidence_match: str | None
     waiting_for: str | None
-    opened_at: str
-    due_at: str | None
+    opened_at: IsoTime
+    due_at: IsoTime | None
     overdue: bool
-    closed_at: str | None
+    closed_at: IsoTime | None
     penalty: Penalty
     repair: dict[str, Any]
+    retest_report: str | None
 
 
 class CasePage(Out):

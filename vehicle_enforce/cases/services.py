@@ -19,9 +19,9 @@ from vehicle_enforce import signals
 from vehicle_enforce.blacklist import services as blacklist_services
 from vehicle_enforce.blacklist.models import BlacklistEntry
 from vehicle_enforce.cases import penalties, procedure, records, workdays
-from vehicle_enforce.cases.models import OPEN_STATES, Case, CaseAction, CaseState
+from vehicle_enforce.cases.models import OPEN_STATES, WAITING_FOR, Case, CaseAction, CaseState
 from vehicle_enforce.cases.notify import notify
-from vehicle_enforce.cases.schemas import ActionIn, ActionOut
+from vehicle_enforce.cases.schemas import ActionIn, ActionOut, CaseOut
 from vehicle_enforce.core import audit
 from vehicle_enforce.core.actors import SYSTEM, Actor
 from vehicle_enforce.core.errors import Conflict, Forbidden, Invalid, NotFound
@@ -33,13 +33,6 @@ S = CaseState
 # Days each waiting step may take before the case is overdue (configurable as CASE_DEADLINE_DAYS).
 DEFAULT_DEADLINE_DAYS = {"detected": 3, "confirmed": 10, "penalized": 5, "repair_ordered": 15, "repaired": 10}
 # Which department the case waits for in each open state (the inbox and overdue lists use it).
-WAITING_FOR = {
-    "detected": "environment",
-    "confirmed": "police",
-    "penalized": "transport",
-    "repair_ordered": "transport",
-    "repaired": "environment",
-}
 
 
 @dataclass(frozen=True)
@@ -477,37 +470,9 @@ def action_json(case: Case, item: CaseAction) -> dict[str, Any]:
 
 
 def case_json(case: Case, *, timeline: bool = False) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": case.id,
-        "vehicle_id": case.vehicle_id,
-        "plate": case.vehicle.plate if case.vehicle else None,
-        "plate_color": case.vehicle.plate_color if case.vehicle else None,
-        "entry_id": case.entry_id,
-        "state": case.state,
-        "evidence_match": case.entry.evidence_match if case.entry is not None else None,
-        "waiting_for": WAITING_FOR.get(case.state),
-        "opened_at": case.opened_at.isoformat(),
-        "due_at": case.due_at.isoformat() if case.due_at else None,
-        "overdue": bool(case.due_at and case.due_at < now_utc()),
-        "closed_at": case.closed_at.isoformat() if case.closed_at else None,
-        "penalty": {
-            "decision_number": case.decision_number,
-            "amount_yuan": float(case.amount_yuan) if case.amount_yuan is not None else None,
-            "legal_basis": case.legal_basis,
-            "basis": case.penalty_basis,
-            "department": case.penalty_department,
-            "warning": case.penalty_warning,
-        },
-        "repair": {
-            "due_date": case.repair_due.isoformat() if case.repair_due else None,
-            "repair_station": case.repair_station,
-            "report_number": case.repair_report,
-            "repaired_on": case.repaired_on.isoformat() if case.repaired_on else None,
-            "repair_id": case.repair_id,
-        },
-        "retest_report": case.retest_report,
-        "retest": records.test_summary(case.retest) if case.retest is not None else None,
-    }
+    """A case as the API and the pages show it (declared once by CaseOut); `retest` summarises the test."""
+    data: dict[str, Any] = CaseOut.model_validate(case).model_dump(mode="json")
+    data["retest"] = records.test_summary(case.retest) if case.retest is not None else None
     if timeline:
         data["entry"] = blacklist_services.entry_json(case.entry)
         data["documents"] = [procedure.document_json(d) for d in procedure.documents(case)]

@@ -11,7 +11,7 @@ from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
 from vehicle_enforce.cases import penalties, procedure, services
-from vehicle_enforce.cases.models import Case
+from vehicle_enforce.cases.models import WAITING_FOR, Case
 from vehicle_enforce.cases.schemas import ActionIn
 from vehicle_enforce.core.forms import parse_form, refused_redraws
 from vehicle_enforce.extensions import db
@@ -47,7 +47,7 @@ def board() -> Any:
     if state:
         stmt = stmt.where(Case.state == state)
     elif request.args.get("mine") and principal is not None:
-        stmt = stmt.where(Case.state.in_([s for s, d in services.WAITING_FOR.items() if d == principal.department]))
+        stmt = stmt.where(Case.state.in_([s for s, d in WAITING_FOR.items() if d == principal.department]))
     cases = [services.case_json(c) for c in db.session.scalars(stmt)]
     return render_template("cases/board.html", cases=cases, state=state)
 
