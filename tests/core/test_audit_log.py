@@ -6,6 +6,8 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
+from vehicle_enforce.core.actors import system
+
 
 def test_token_creation_is_audited_with_actor_and_request_id(client, auth_headers):
     from vehicle_enforce.core.audit import AuditEntry
@@ -27,7 +29,7 @@ def test_application_cannot_change_an_audit_entry(app):
     from vehicle_enforce.core import audit
     from vehicle_enforce.extensions import db
 
-    entry = audit.record("test.action", "thing", 1, {"a": 1})
+    entry = audit.record("test.action", "thing", 1, {"a": 1}, actor=system("test"))
     db.session.commit()
     entry.action = "tampered"
     with pytest.raises(audit.AuditImmutable):
@@ -44,7 +46,7 @@ def test_database_refuses_update_and_delete_of_audit_rows(app):
     from vehicle_enforce.core import audit
     from vehicle_enforce.extensions import db
 
-    entry = audit.record("test.action", "thing", 1)
+    entry = audit.record("test.action", "thing", 1, actor=system("test"))
     db.session.commit()
     statements = ["UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log"]
     if db.engine.dialect.name == "postgresql":  # SQLite has no TRUNCATE (DELETE covers it)

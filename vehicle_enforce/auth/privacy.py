@@ -17,9 +17,9 @@ from vehicle_enforce.core.actors import Actor
 PERSONAL_DATA_ROLES = frozenset({Department.environment, Department.transport, Department.police, Department.admin})
 
 
-def sees_personal_data(principal: Actor | None) -> bool:
-    """Whether `principal`'s role needs owners' personal data (the system, and no principal at all, do)."""
-    if principal is None or principal.kind == "system":
+def sees_personal_data(principal: Actor) -> bool:
+    """Whether `principal`'s role needs owners' personal data (the system's work does)."""
+    if principal.kind == "system":
         return True
     return principal.department in PERSONAL_DATA_ROLES
 
@@ -48,7 +48,7 @@ def mask_address(value: str | None) -> str | None:
 MASKS = {"credit_code": mask_credit_code, "phone": mask_phone, "address": mask_address}
 
 
-def mask_fields(data: dict[str, Any], *, principal: Actor | None, force: bool = False) -> dict[str, Any]:
+def mask_fields(data: dict[str, Any], *, principal: Actor, force: bool = False) -> dict[str, Any]:
     """`data` with its personal fields masked unless the caller's role needs them (always when `force`)."""
     if not force and sees_personal_data(principal):
         return data

@@ -23,8 +23,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, false, select
 
 from vehicle_enforce.auth.models import Department
-from vehicle_enforce.auth.principal import current_principal
-from vehicle_enforce.core.actors import SYSTEM, Actor
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import NotFound
 from vehicle_enforce.extensions import Model, db
 from vehicle_enforce.nrmm.models import Machine, PlanItem, SamplingPlan, Site, SpotCheck
@@ -57,22 +56,15 @@ def _register() -> None:
     )
 
 
-def caller(principal: Actor | None = None) -> Actor:
-    """The principal to scope for: the given one, the request's, or the system outside a request."""
-    if principal is not None:
-        return principal
-    return current_principal() or SYSTEM
-
-
-def allowed_townships(principal: Actor | None = None) -> list[int] | None:
+def allowed_townships(principal: Actor) -> list[int] | None:
     """Township ids the caller may see; None when the caller sees the whole county."""
-    p = caller(principal)
+    p = principal
     if p.department == Department.township:
         return [p.township_id] if p.township_id is not None else []
     return None
 
 
-def condition(entity: type, principal: Actor | None = None) -> ColumnElement[bool] | None:
+def condition(entity: type, principal: Actor) -> ColumnElement[bool] | None:
     """The WHERE condition restricting `entity` to the caller, or None for an unrestricted caller."""
     ids = allowed_townships(principal)
     if ids is None:
@@ -86,19 +78,19 @@ def condition(entity: type, principal: Actor | None = None) -> ColumnElement[boo
     return TOWNSHIP_OF[entity](ids)
 
 
-def scoped(stmt: Select[Any], entity: type, principal: Actor | None = None) -> Select[Any]:
+def scoped(stmt: Select[Any], entity: type, principal: Actor) -> Select[Any]:
     """`stmt` restricted to the rows of `entity` the caller may see."""
     where = condition(entity, principal)
     return stmt if where is None else stmt.where(where)
 
 
-def visible(entity: type[Model], row_id: int, principal: Actor | None = None) -> bool:
+def visible(entity: type[Model], row_id: int, principal: Actor) -> bool:
     """Whether the row `row_id` of `entity` exists and is in the caller's scope."""
     pk = entity.__mapper__.primary_key[0]
     return db.session.scalar(scoped(select(pk).where(pk == row_id), entity, principal)) is not None
 
 
-def get_or_404(entity: type[T], row_id: int, principal: Actor | None = None, *, what: str | None = None) -> T:
+def get_or_404(entity: type[T], row_id: int, principal: Actor, *, what: str | None = None) -> T:
     """The row, or 404 when it is missing or outside the caller's scope (the two are not told apart)."""
     row = db.session.get(entity, row_id)
     if row is None or (allowed_townships(principal) is not None and not visible(entity, row_id, principal)):

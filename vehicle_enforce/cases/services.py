@@ -148,16 +148,15 @@ def _record(
     actor_name: str,
     fields: dict[str, Any],
     *,
-    actor: Actor | None,
+    actor: Actor,
 ) -> CaseAction:
     return _record_many([(case, action, source, target, department, actor_name, fields)], actor=actor)[0]
 
 
-def _record_many(specs: Sequence[ActionSpec], *, actor: Actor | None) -> list[CaseAction]:
+def _record_many(specs: Sequence[ActionSpec], *, actor: Actor) -> list[CaseAction]:
     """Store case actions (case, action, from, to, department, actor name, fields), audited and announced.
 
-    The audit line is written for `actor`. None only for `open_evidence_withdrawn_task`, whose caller
-    (`reviews.services.open_task`) gives a name: its audit line keeps the request's caller.
+    The audit line is written for `actor`, the caller the step was taken for.
     """
     at = now_utc()
     items = [
@@ -414,7 +413,7 @@ def close_for_release(entry: BlacklistEntry, action: str, fields: dict[str, Any]
     _record(case, action, source, S.closed_released, "environment", entry.released_by or "system", fields, actor=actor)
 
 
-def open_evidence_withdrawn_task(case: Case, reason: str, actor: str) -> CaseAction:
+def open_evidence_withdrawn_task(case: Case, reason: str, *, actor: Actor) -> CaseAction:
     """Evidence of a case past `detected` was withdrawn: never release silently. Environment reviews
     what remains and police assess whether a penalty must be revoked; the task is a case action on the
     change feed and a notice to both inboxes. Called only through `reviews.services.open_task`, which also
@@ -425,9 +424,9 @@ def open_evidence_withdrawn_task(case: Case, reason: str, actor: str) -> CaseAct
         case.state,
         case.state,
         None,
-        actor,
+        actor.name,
         {"reason": reason, "task": "环保部门复核剩余证据；公安交管部门评估是否须撤销或变更处罚决定"},
-        actor=None,
+        actor=actor,
     )
     message = f"案件 {case.id}（{_plate(case)}）的证据已撤回：{reason}。请复核，必要时撤销或变更处罚决定。"
     for department in ("environment", "police"):

@@ -34,6 +34,6 @@ def evidence_withdrawn(entry: BlacklistEntry, pass_ids: Sequence[int], why: str,
         "请环保与交警核查，必要时撤销处罚。"
     )
     review_services.open_task(
-        case, entry, RecordKind.remote_sensing_pass, pass_ids[0], message, why, actor.name, action_reason=why
+        case, entry, RecordKind.remote_sensing_pass, pass_ids[0], message, why, actor=actor, action_reason=why
     )
     return "tasks", case.id

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import g, has_request_context
-
 
 @dataclass(frozen=True)
 class Actor:
@@ -32,11 +30,3 @@ ANONYMOUS = Actor(kind="anonymous", id=None, name="anonymous", department=None)
 def system(name: str) -> Actor:
     """The system acting under a name of its own (a CLI command run by `cli:<login>`, a task)."""
     return Actor(kind="system", id=None, name=name, department=None)
-
-
-def of_request() -> Actor | None:
-    """The actor the current request authenticated as, if it has already been resolved."""
-    if not has_request_context():
-        return None
-    actor = g.get("principal")
-    return actor if isinstance(actor, Actor) else None

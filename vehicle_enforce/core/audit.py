@@ -15,7 +15,7 @@ from flask import g, has_request_context, request
 from sqlalchemy import JSON, BigInteger, Integer, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from vehicle_enforce.core import actors, bulk
+from vehicle_enforce.core import bulk
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.db import listen
 from vehicle_enforce.core.security import valid_request_id
@@ -72,11 +72,11 @@ def record(
     object_id: Any = None,
     changes: dict[str, Any] | None = None,
     *,
-    actor: Actor | None = None,
+    actor: Actor,
     session: Session | None = None,
 ) -> AuditEntry:
-    """Add an audit entry for `actor` (default: the request's authenticated caller, else the system)."""
-    who = actor or actors.of_request() or actors.SYSTEM
+    """Add an audit entry for `actor`: the caller the service was given (a person, a token, the system)."""
+    who = actor
     entry = AuditEntry(
         actor_kind=who.kind,
         actor_id=who.id,
@@ -92,7 +92,7 @@ def record(
     return entry
 
 
-def record_many(changes: Sequence[tuple[str, str, Any, dict[str, Any] | None]], *, actor: Actor | None = None) -> None:
+def record_many(changes: Sequence[tuple[str, str, Any, dict[str, Any] | None]], *, actor: Actor) -> None:
     """Audit a set of changes, (action, object type, object id, changes) each, in one bulk insert.
 
     For the set-wise paths (the listing rule lists hundreds of vehicles in one batch of passes): the
@@ -100,7 +100,7 @@ def record_many(changes: Sequence[tuple[str, str, Any, dict[str, Any] | None]], 
     """
     if not changes:
         return
-    who = actor or actors.of_request() or actors.SYSTEM
+    who = actor
     at, request_id = now_utc(), current_request_id()
     bulk.insert_rows(
         AuditEntry.__table__,

@@ -425,7 +425,7 @@ def withdraw(vehicle_id: int, kind: str, record: Any, reason: str, *, actor: Act
             f"案件 {case.id}（{_plate(case)}，当前状态：{CASE_STATE_ZH.get(case.state, case.state)}）"
             f"所依据的{what}已撤回：{reason}。请环保与交警核查，必要时撤销处罚。"
         )
-        open_task(case, listing, kind, record.id, message, reason, actor.name)
+        open_task(case, listing, kind, record.id, message, reason, actor=actor)
 
 
 def _plate(case: Case) -> str:
@@ -456,7 +456,8 @@ def open_task(
     record_id: int,
     message: str,
     reason: str,
-    actor: str,
+    *,
+    actor: Actor,
     action_reason: str | None = None,
 ) -> EvidenceTask:
     """An evidence-withdrawn task for environment and police; nothing is released or closed by it.
@@ -487,12 +488,14 @@ def open_task(
     )
     db.session.add(task)
     db.session.flush()
-    audit.record("evidence_task.open", "evidence_task", task.id, {"case_id": case.id, "record": [kind, record_id]})
+    audit.record(
+        "evidence_task.open", "evidence_task", task.id, {"case_id": case.id, "record": [kind, record_id]}, actor=actor
+    )
     # The shared step for withdrawn evidence (issue 25): a case action on the change feed and a notice to
     # environment and police. The task row is what their inboxes list until it is dealt with.
 
     what = action_reason or f"{KIND_ZH.get(kind, kind)}记录 {record_id} 的号牌经人工核对不属于本车（{reason}）"
-    case_services.open_evidence_withdrawn_task(case, what, actor)
+    case_services.open_evidence_withdrawn_task(case, what, actor=actor)
     return task
 
 
