@@ -109,9 +109,9 @@ def misread(plate: str, rng: random.Random) -> str:
 def run_import(url: str, csv_path: Path, instance: str) -> tuple[float, float, float, str]:
     code = (
         "import resource, sys\n"
-        "from vehicle_enforce.cli import main\n"
+        "from vehicle_enforce.cli import build_cli\n"
         "try:\n"
-        "    main(sys.argv[1:], standalone_mode=False)\n"
+        "    build_cli().main(sys.argv[1:], standalone_mode=False)\n"
         "finally:\n"
         "    usage = resource.getrusage(resource.RUSAGE_SELF)\n"
         "    print('peak_rss_mb', usage.ru_maxrss / 1024)\n"

@@ -15,11 +15,11 @@ import pytest
 #: Body schemas whose text is not stored in a model column of the same name (with the reason).
 NOT_STORED_AS_COLUMNS = {
     "vehicle_enforce.vehicles.schemas.MatchIn": "a lookup: the plate is matched, not stored",
-    "vehicle_enforce.phaseout.api.QuotasIn": "period and township name rows of other tables",
-    "vehicle_enforce.phaseout.api.QuotaItemIn": "the township is looked up by name",
+    "vehicle_enforce.phaseout.schemas.QuotasIn": "period and township name rows of other tables",
+    "vehicle_enforce.phaseout.schemas.QuotaItemIn": "the township is looked up by name",
     "vehicle_enforce.inspections.schemas.PhotoIn": "name bounded by evidence_links.name; content is bytes",
     "vehicle_enforce.inspections.schemas.Obd": "fault codes are stored inside the readings JSON",
-    "vehicle_enforce.cases.api.OfficerIn": "officers are stored inside the case action's JSON details",
+    "vehicle_enforce.cases.schemas.OfficerIn": "officers are stored inside the case action's JSON details",
 }
 #: Text fields bounded otherwise (base64 content is limited by the body size and decoded to bytes).
 UNBOUNDED_OK = {"content_base64"}
@@ -81,6 +81,8 @@ def test_every_body_schema_with_text_names_the_models_it_is_stored_in() -> None:
         and _qualname(cls) not in NOT_STORED_AS_COLUMNS
     ]
     assert not missing, f"declare stored_as = (Model, ...) on: {missing}"
+    stale = sorted(set(NOT_STORED_AS_COLUMNS) - {_qualname(cls) for cls in _schemas()})
+    assert not stale, f"NOT_STORED_AS_COLUMNS names schemas that no longer exist: {stale}"
 
 
 def test_no_schema_field_is_longer_than_the_column_it_is_stored_in() -> None:

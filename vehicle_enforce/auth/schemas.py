@@ -25,7 +25,9 @@ class UserIn(Schema):
 
     stored_as = (User,)
     username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, description="at least 10 characters, not common, not the username")
+    password: str = Field(
+        min_length=1, max_length=128, description="at least 10 characters, not common, not the username"
+    )
     department: Department
     display_name: str | None = Field(default=None, max_length=128)
     township: str | None = Field(default=None, max_length=64, description="township name or code")

@@ -8,11 +8,13 @@ field (`handle_refusal`; see `core/forms.py` for how a page declares its form).
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask, Response, flash, g, jsonify, make_response, request
 from markupsafe import Markup
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from vehicle_enforce.core import messages
@@ -83,6 +85,34 @@ class FormInvalid(FormError):
         names = labels or {}
         super().__init__("；".join(f"{names.get(k, k)}：{v}" for k, v in fields.items()), fields)
         self.labels = dict(names)
+
+
+_PG_KEY = re.compile(r"Key \(([a-z_]+)(?:, [a-z_, ]+)?\)=")
+_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: [a-z_]+\.([a-z_]+)")
+
+
+def integrity_refusal(exc: IntegrityError) -> ServiceError | None:
+    """The refusal a constraint the database enforced stands for, naming the column where it can.
+
+    The safety net under the services' own checks (which name the field in every case): a reference to
+    a row that does not exist is a 422, a value already taken a 409, never a 500. Other constraint
+    failures (NOT NULL, CHECK) are the service's bug and stay a 500.
+    """
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None)  # psycopg
+    text = str(orig)
+    detail = getattr(getattr(orig, "diag", None), "message_detail", None) or ""
+    column = (m.group(1) if (m := _PG_KEY.search(detail)) else None) if state else None
+    if state == "23503" or (state is None and "FOREIGN KEY constraint failed" in text):
+        fields = {column: "不存在 / no such record"} if column else {}
+        return Invalid("引用的记录不存在 / a referenced record does not exist", fields)
+    if state == "23505" or (state is None and "UNIQUE constraint failed" in text):
+        if state is None and (m := _SQLITE_UNIQUE.search(text)):
+            column = m.group(1)
+        return Conflict(
+            "与已有记录重复 / the value is already taken", {column: "已存在 / already exists"} if column else {}
+        )
+    return None
 
 
 def error_body(code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, Any]:
@@ -184,6 +214,14 @@ def init_app(app: Flask) -> None:
         if status == 429:
             message = "请求过于频繁（登录失败次数过多），请稍后再试"
         return error_response(status, code, message)
+
+    @app.errorhandler(IntegrityError)
+    def _integrity_error(exc: IntegrityError) -> Any:
+        refusal = integrity_refusal(exc)
+        if refusal is None:
+            return _unexpected(exc)
+        app.logger.warning("constraint refused on %s %s: %s", request.method, request.path, exc.orig)
+        return _service_error(refusal)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:

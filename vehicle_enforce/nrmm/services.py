@@ -24,6 +24,7 @@ from remote_sensing.rules import PenaltyBasis
 from vehicle_enforce import signals
 from vehicle_enforce.alerts import services as alert_services
 from vehicle_enforce.auth import scope
+from vehicle_enforce.auth.models import Township
 from vehicle_enforce.cases.penalties import bases_in_force
 from vehicle_enforce.core import audit
 from vehicle_enforce.core.actors import Actor
@@ -58,6 +59,8 @@ def add_site(data: SiteIn, *, actor: Actor) -> Site:
     """Add a site (a construction site, a depot...) under a name not yet taken, audited."""
     if db.session.scalar(select(Site.id).where(Site.name == data.name)) is not None:
         raise Conflict("a site with that name exists", {"name": "already exists"})
+    if data.township_id is not None and db.session.get(Township, data.township_id) is None:
+        raise Invalid("unknown township", {"township_id": "unknown township"})
     values = data.model_dump()
     site = Site(**values)
     db.session.add(site)
