@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, Field
 
 from vehicle_enforce.auth.models import Department as D
+from vehicle_enforce.blacklist.schemas import ENTRY_EXAMPLE
 from vehicle_enforce.cases.models import Case, CaseAction
 from vehicle_enforce.cases.workdays import CalendarOverride, CalendarYear
 from vehicle_enforce.core.openapi import IsoTime, Out
@@ -260,18 +261,8 @@ CASE_EXAMPLE: dict[str, Any] = {
 CASE_DETAIL_EXAMPLE: dict[str, Any] = {
     **CASE_EXAMPLE,
     "entry": {
-        "id": 311,
-        "vehicle_id": 1024,
-        "plate": "晋E12345",
-        "plate_color": "yellow",
-        "status": "active",
-        "kind": "rule",
-        "rule": "remote_sensing_repeat",
-        "reason": "30日内遥感检测超标2次（2026-11-20、2026-12-03）",
+        **{key: value for key, value in ENTRY_EXAMPLE.items() if key != "retest"},
         "evidence": [],
-        "evidence_match": "exact",
-        "listed_at": "2026-12-03T02:14:09+00:00",
-        "listed_by": "system",
         "released_at": None,
         "release_kind": None,
         "release_reason": None,

@@ -70,20 +70,9 @@ _MACHINE = {
     "status": "active",
 }
 _MACHINE_REQUEST = {
-    "pin": "CAT0320GKZF12345",
-    "machine_type": "excavator",
-    "brand": "卡特彼勒",
-    "model": "320GC",
-    "production_date": "2019-04-18",
-    "emission_stage": 3,
-    "fuel": "diesel",
-    "engine_model": "C4.4",
-    "engine_maker": "珀金斯",
-    "engine_number": "DJA12345",
-    "rated_power_kw": 90.0,
-    "owner_id": 31,
-    "site_id": 4,
-    "acquired_on": "2024-03-02",
+    key: value
+    for key, value in _MACHINE.items()
+    if key not in ("id", "env_code", "emission_stage_name", "registered_on", "status")
 }
 _SITE = {
     "id": 4,
