@@ -137,6 +137,11 @@ def test_access_and_export(client, auth_headers, env):
     assert exported[0]["pin"] == "EXP-1" and exported[0]["emission_stage_name"] == "国二"
     xlsx = client.get("/api/v1/nrmm/machines/export?format=xlsx", headers=env)
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+    refused = client.get("/api/v1/nrmm/machines/export?format=pdf", headers=env)
+    assert refused.status_code == 422 and "format" in refused.get_json()["error"]["fields"]
+    spec = client.get("/api/v1/openapi.json").get_json()
+    [param] = spec["paths"]["/api/v1/nrmm/machines/export"]["get"]["parameters"]
+    assert param["name"] == "format" and param["in"] == "query"
 
 
 def test_survey_workbook_reads_numbers_and_a_refused_row_leaves_the_others(runner, client, env, tmp_path):

@@ -188,9 +188,12 @@ def json_body(model: type[M]) -> M:
 
 
 def query_args(model: type[M]) -> M:
-    """The query string `operation(query=model)` validated."""
+    """The query string `operation(query=model)` validated (by spectree, or here for a batch operation,
+    whose declaration spectree does not validate)."""
     context: Any = getattr(request, "context", None)
     value = context.query if context is not None else None
+    if value is None:
+        value = schemas.parse_query(model)
     assert isinstance(value, model)
     return value
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 from sqlalchemy import select
 
 from vehicle_enforce.auth import scope
@@ -19,6 +19,7 @@ from vehicle_enforce.extensions import db
 from vehicle_enforce.nrmm import services
 from vehicle_enforce.nrmm.models import Machine, SamplingPlan, Site, SpotCheck
 from vehicle_enforce.nrmm.schemas import (
+    ExportQuery,
     MachineExport,
     MachineIn,
     MachineOut,
@@ -167,15 +168,14 @@ def register() -> Any:
 @api_access(D.environment, D.housing)
 @operation(
     "按国家非道路移动机械平台格式导出登记信息 / Registrations in the national NRMM platform format (?format=json|xlsx)",
+    query=ExportQuery,
     resp={200: MachineExport},
     batch=True,  # every registration at once (or an XLSX file): the answer is not validated again
     examples={"response": {"records": [_MACHINE]}},
 )
 def export_machines() -> Any:
     principal = principal_or_401()
-    fmt = request.args.get("format", "json")
-    if fmt not in ("json", "xlsx"):
-        raise Invalid("format must be json or xlsx", {"format": "json or xlsx"})
+    fmt = query_args(ExportQuery).format
     rows = [
         services.machine_json(m)
         for m in db.session.scalars(scope.scoped(select(Machine), Machine, principal).order_by(Machine.id))

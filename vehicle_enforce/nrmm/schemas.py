@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, Field
 
 from vehicle_enforce.core.openapi import IsoTime, Out
 from vehicle_enforce.core.pagination import PageQuery
-from vehicle_enforce.core.schemas import Schema
+from vehicle_enforce.core.schemas import QuerySchema, Schema
 from vehicle_enforce.nrmm.models import Machine, SamplingPlan, Site, SpotCheck
 
 MachineType = Literal["excavator", "loader", "forklift", "crane", "roller", "bulldozer", "paver", "grader", "other"]
@@ -63,6 +63,10 @@ class SpotCheckIn(Schema):
     ringelmann: int | None = Field(default=None, ge=0, le=5)
     rated_power_kw: float | None = Field(default=None, gt=0, le=5000)
     emission_stage: int | None = Field(default=None, ge=1, le=4)
+
+
+class ExportQuery(QuerySchema):
+    format: Literal["json", "xlsx"] = "json"
 
 
 class MachineQuery(PageQuery):
