@@ -120,3 +120,63 @@ def test_duplicate_certificates_are_not_two_officers(confirmed, client, auth_hea
         officers=same,
     )
     assert r.status_code == 422 and "officers" in r.get_json()["error"]["fields"]
+
+
+def test_no_step_past_the_decision_until_its_service_is_recorded(confirmed, client, auth_headers):
+    """送达 gates the next step: a general-procedure decision not yet served refuses the repair order and
+    closing (the answer names the decision and says so in Chinese); once served, the case goes on. A
+    scrapping recorded meanwhile is stored but leaves the case open until the service is recorded."""
+    from vehicle_enforce.cases.models import Notice
+    from vehicle_enforce.extensions import db
+
+    police, transport = auth_headers("police"), auth_headers("transport")
+    notice = {"basis": "rtsl_90", "amount_yuan": 100, "facts": "驾驶排放检验不合格的机动车上道路行驶"}
+    assert act(client, police, confirmed, "prior_notice", officers=TWO, **notice).status_code == 200
+    r = act(client, police, confirmed, "serve", document="prior_notice", method="direct", served_to="车主", officers=TWO)
+    assert r.status_code == 200
+    assert act(client, police, confirmed, "record_answer", answer_kind="waived", officers=TWO).status_code == 200
+    decision = {"decision_number": "晋E公交罚07", "amount_yuan": 100, "officers": TWO, "procedure": "general"}
+    assert act(client, police, confirmed, "penalize", **decision).status_code == 200
+    due = (beijing_today() + timedelta(days=10)).isoformat()
+    r = act(client, transport, confirmed, "order_repair", due_date=due)
+    assert r.status_code == 409, r.get_json()
+    error = r.get_json()["error"]
+    assert "decision" in error["fields"] and "晋E公交罚07" in error["fields"]["decision"]
+    assert "尚未送达" in error["message"] and "送达" in error["fields"]["decision"]
+    r = act(client, transport, confirmed, "close_scrapped", reason="车辆已报废")
+    assert r.status_code == 409 and "decision" in r.get_json()["error"]["fields"]
+    # Scrapping recorded by transport: stored, but the case waits for the service of the decision.
+    vid = state(client, auth_headers, confirmed)["vehicle_id"]
+    r = client.post(
+        "/api/v1/phaseout/actions",
+        json={
+            "kind": "scrapped",
+            "action_date": beijing_today().isoformat(),
+            "vehicle_id": vid,
+            "certificate_no": "BF-2026-007",
+        },
+        headers=transport,
+    )
+    assert r.status_code in (200, 201), r.get_data(as_text=True)
+    assert state(client, auth_headers, confirmed)["state"] == "penalized"
+    told = db.session.query(Notice).filter_by(case_id=confirmed, kind="decision_unserved").all()
+    assert [n.recipient for n in told] == ["police"] and "晋E公交罚07" in told[0].message
+    # The service recorded: the case goes on.
+    r = act(client, police, confirmed, "serve", document="decision", method="direct", served_to="车主", officers=TWO)
+    assert r.status_code == 200
+    r = act(client, transport, confirmed, "close_scrapped", reason="车辆已报废")
+    assert r.status_code == 200 and r.get_json()["state"] == "closed_scrapped"
+
+
+def test_a_served_decision_lets_the_repair_order_through(confirmed, client, auth_headers):
+    police, transport = auth_headers("police"), auth_headers("transport")
+    notice = {"basis": "rtsl_90", "amount_yuan": 100, "facts": "驾驶排放检验不合格的机动车上道路行驶"}
+    act(client, police, confirmed, "prior_notice", officers=TWO, **notice)
+    act(client, police, confirmed, "serve", document="prior_notice", method="direct", served_to="车主", officers=TWO)
+    act(client, police, confirmed, "record_answer", answer_kind="waived", officers=TWO)
+    decision = {"decision_number": "晋E公交罚08", "amount_yuan": 100, "officers": TWO, "procedure": "general"}
+    assert act(client, police, confirmed, "penalize", **decision).status_code == 200
+    r = act(client, police, confirmed, "serve", document="decision", method="post", served_to="车主", officers=TWO)
+    assert r.status_code == 200
+    r = act(client, transport, confirmed, "order_repair", due_date=(beijing_today() + timedelta(days=5)).isoformat())
+    assert r.status_code == 200 and r.get_json()["state"] == "repair_ordered"

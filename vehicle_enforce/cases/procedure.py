@@ -193,6 +193,33 @@ def check_general_procedure(case: Case, basis: PenaltyBasis, fields: dict[str, A
     return notice
 
 
+# The steps that carry out a penalty decision or follow from it: a decision takes effect on the owner only
+# once served (行政处罚法 第六十一条), so none of them may be taken before its service is recorded.
+AFTER_DECISION = frozenset({"order_repair", "record_repair", "record_retest", "close_scrapped"})
+
+
+def unserved_decision(case: Case) -> CaseDocument | None:
+    """The case's last penalty decision when its service (送达) is not recorded yet, else None."""
+    decisions = documents(case, "decision")
+    if decisions and decisions[-1].served_at is None:
+        return decisions[-1]
+    return None
+
+
+def check_decision_served(case: Case, action: str) -> None:
+    """Refuse a step past the decision (repair order, repair, retest, closing) until the decision is served."""
+    if action not in AFTER_DECISION:
+        return
+    decision = unserved_decision(case)
+    if decision is None:
+        return
+    raise Conflict(
+        f"处罚决定书 {decision.number} 尚未送达当事人，须先记录送达（送达方式、时间、受送达人），"
+        "才能进行下一步（《中华人民共和国行政处罚法》第六十一条）",
+        {"decision": f"处罚决定书 {decision.number} 尚未送达：先以 serve（document=decision）记录送达"},
+    )
+
+
 def check_summary_procedure(basis: PenaltyBasis, fields: dict[str, Any]) -> None:
     if not basis.summary_procedure:
         raise Invalid(f"{basis.citation} 不适用简易程序（当场处罚）", {"procedure": "须适用普通程序"})

@@ -238,6 +238,7 @@ def act(case_id: int, data: ActionIn, *, actor: Actor) -> Case:
             f"case {case_id} rests on a probable plate match: confirm the match in the match reviews first",
             {"action": "证据号牌为近似匹配，须先在号牌核对中确认号牌，才能确认案件"},
         )
+    procedure.check_decision_served(case, action)
     source = case.state
     target = transition.target
     now = now_utc()
@@ -435,8 +436,21 @@ def open_evidence_withdrawn_task(case: Case, reason: str, *, actor: Actor) -> Ca
 
 
 def close_open_cases_for_vehicle(vehicle_id: int, reason: str) -> None:
-    """Scrapping or deregistration ends the vehicle's open case (called by the phase-out domain)."""
+    """Scrapping or deregistration ends the vehicle's open case (called by the phase-out domain).
+
+    A case whose penalty decision is not served yet stays open (the scrapping is stored all the same):
+    the department that decided is told to record the service, then transport closes the case."""
     for case in db.session.scalars(select(Case).where(Case.vehicle_id == vehicle_id, Case.state.in_(OPEN_STATES))):
+        decision = procedure.unserved_decision(case)
+        if decision is not None:
+            notify(
+                case.id,
+                "department",
+                case.penalty_department or "police",
+                "decision_unserved",
+                f"车辆 {_plate(case)} 已报废/注销，但处罚决定书 {decision.number} 尚未送达：记录送达后方可结案",
+            )
+            continue
         act(case.id, ActionIn(action="close_scrapped", reason=reason), actor=SYSTEM)
 
 
