@@ -55,6 +55,8 @@ RECORD_KINDS = frozenset(
     {
         "remote_sensing_pass",
         "remote_sensing_pass_withdrawal",  # a correction: the pass was withdrawn as evidence
+        "roadside_test_withdrawal",  # a correction: the roadside/spot/I站 test was withdrawn as evidence
+        "black_smoke_capture_withdrawal",  # a correction: the capture was withdrawn as evidence
         "roadside_test",
         "black_smoke_capture",
         "blacklist_listing",
@@ -153,10 +155,18 @@ listing_retested = Signal(
 
 listing_evidence_withdrawn = Signal(
     "listing-evidence-withdrawn",
-    doc="An active entry no longer holds: passes it rested on were withdrawn as evidence (vehicle locked). "
-    "sender: the domain; entry: the BlacklistEntry; pass_ids: the withdrawn pass ids it cited; why: the "
-    "reason; actor: the Actor who withdrew them. Cases answers what it did: ('released', entry id) after "
-    "releasing the entry with its case, or ('tasks', case id) after opening a review task.",
+    doc="An active entry no longer holds: device records it rested on were withdrawn as evidence (vehicle "
+    "locked). sender: the domain; entry: the BlacklistEntry; records: the withdrawn (evidence source, record "
+    "id) pairs it cited; why: the reason; actor: the Actor who withdrew them. Cases answers what it did: "
+    "('released', entry id) after releasing the entry with its case, or ('tasks', case id) after opening a "
+    "review task.",
+)
+
+case_step_record_withdrawn = Signal(
+    "case-step-record-withdrawn",
+    doc="Device records a case step may name were withdrawn as evidence. sender: the domain; record_kind: "
+    "'roadside_test' (a retest) or 'repair' (an M站 repair); record_ids: their ids; why: the reason; actor: "
+    "the Actor who withdrew them. Cases answers the ids of the cases whose step named one (a task each).",
 )
 
 listing_released = Signal(
@@ -216,6 +226,7 @@ ALL: tuple[Signal, ...] = (
     vehicle_listed,
     listing_retested,
     listing_evidence_withdrawn,
+    case_step_record_withdrawn,
     listing_released,
     vehicle_seen,
     vehicle_retired,

@@ -179,6 +179,10 @@ def penalize_general(client: Any, headers: dict[str, str], case_id: int, **field
 
 
 def act(client: Any, headers: dict[str, str], case_id: int, action: str, **fields: Any) -> Any:
+    """One case action through HTTP; `confirm` carries the two officers it needs (行政处罚法 第四十二条)
+    unless the test gives its own `officers` (the refusals are tested in test_case_procedure.py)."""
+    if action == "confirm":
+        fields.setdefault("officers", OFFICERS)
     return client.post(f"/api/v1/cases/{case_id}/actions", json={"action": action, **fields}, headers=headers)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.blacklist.conftest import act, beijing_today
+from tests.blacklist.conftest import NOV, OFFICERS, act, beijing_today
 
 TWO = [{"name": "李执法", "certificate_no": "14050101"}, {"name": "王执法", "certificate_no": "14050102"}]
 
@@ -132,7 +132,9 @@ def test_no_step_past_the_decision_until_its_service_is_recorded(confirmed, clie
     police, transport = auth_headers("police"), auth_headers("transport")
     notice = {"basis": "rtsl_90", "amount_yuan": 100, "facts": "驾驶排放检验不合格的机动车上道路行驶"}
     assert act(client, police, confirmed, "prior_notice", officers=TWO, **notice).status_code == 200
-    r = act(client, police, confirmed, "serve", document="prior_notice", method="direct", served_to="车主", officers=TWO)
+    r = act(
+        client, police, confirmed, "serve", document="prior_notice", method="direct", served_to="车主", officers=TWO
+    )
     assert r.status_code == 200
     assert act(client, police, confirmed, "record_answer", answer_kind="waived", officers=TWO).status_code == 200
     decision = {"decision_number": "晋E公交罚07", "amount_yuan": 100, "officers": TWO, "procedure": "general"}
@@ -180,3 +182,18 @@ def test_a_served_decision_lets_the_repair_order_through(confirmed, client, auth
     assert r.status_code == 200
     r = act(client, transport, confirmed, "order_repair", due_date=(beijing_today() + timedelta(days=5)).isoformat())
     assert r.status_code == 200 and r.get_json()["state"] == "repair_ordered"
+
+
+def test_confirming_a_cases_evidence_needs_two_officers(vehicle, post_pass, client, auth_headers):
+    vid = vehicle()
+    post_pass("晋E12345", f"{NOV}-01T10:00:00+08:00")
+    post_pass("晋E12345", f"{NOV}-02T10:00:00+08:00")
+    env = auth_headers("environment")
+    [case] = client.get(f"/api/v1/cases?vehicle_id={vid}", headers=env).get_json()["results"]
+    url = f"/api/v1/cases/{case['id']}/actions"
+    r = client.post(url, json={"action": "confirm"}, headers=env)
+    assert r.status_code == 422 and "officers" in r.get_json()["error"]["fields"]
+    r = client.post(url, json={"action": "confirm", "officers": OFFICERS[:1]}, headers=env)
+    assert r.status_code == 422 and "两名" in r.get_json()["error"]["message"]
+    r = client.post(url, json={"action": "confirm", "officers": OFFICERS}, headers=env)
+    assert r.status_code == 200 and r.get_json()["timeline"][-1]["fields"]["officers"] == OFFICERS

@@ -6,16 +6,16 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from tests.blacklist.conftest import active_entries, beijing_today
+from tests.blacklist.conftest import OFFICERS, active_entries, beijing_today
 
 
 def test_a_device_withdrawal_releases_one_entry_and_opens_a_task_for_another(
     vehicle, post_pass, client, auth_headers, station_factory
 ):
-    from vehicle_enforce.blacklist.models import WithdrawnPass
     from vehicle_enforce.cases.models import Notice
     from vehicle_enforce.exports.models import ExportRecord
     from vehicle_enforce.extensions import db
+    from vehicle_enforce.inspections.models import WithdrawnPass
 
     env, police = auth_headers("environment"), auth_headers("police")
     station_factory("JC-RS-02", "remote_sensing")
@@ -40,7 +40,7 @@ def test_a_device_withdrawal_releases_one_entry_and_opens_a_task_for_another(
         [case] = client.get(f"/api/v1/cases?vehicle_id={vid}", headers=env).get_json()["results"]
         cases[vid] = case["id"]
     # B's case has moved on: environment confirmed it.
-    r = client.post(f"/api/v1/cases/{cases[b]}/actions", json={"action": "confirm"}, headers=env)
+    r = client.post(f"/api/v1/cases/{cases[b]}/actions", json={"action": "confirm", "officers": OFFICERS}, headers=env)
     assert r.status_code == 200
     cursor = client.get("/api/v1/changes", headers=police).get_json()["next_cursor"]
     body = {
@@ -96,10 +96,10 @@ def test_a_device_withdrawal_releases_one_entry_and_opens_a_task_for_another(
 
 
 def test_a_device_withdrawal_touches_only_that_devices_passes(vehicle, post_pass, client, auth_headers, app):
-    from vehicle_enforce.blacklist.models import WithdrawnPass
     from vehicle_enforce.core import actors, transaction
     from vehicle_enforce.extensions import db
     from vehicle_enforce.inspections import stations
+    from vehicle_enforce.inspections.models import WithdrawnPass
 
     env = auth_headers("environment")
     vid = vehicle("晋E20001")

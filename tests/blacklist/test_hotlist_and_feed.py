@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.blacklist.conftest import NOV
+from tests.blacklist.conftest import NOV, OFFICERS
 
 
 @pytest.fixture
@@ -115,7 +115,7 @@ def test_change_feed_follows_listings_and_actions_without_repeats(listed_vehicle
     kinds = [c["kind"] for c in first["changes"]]
     assert kinds == ["blacklist_listing", "case_action"]  # the listing and the case opening
     [case] = client.get("/api/v1/cases", headers=env).get_json()["results"]
-    client.post(f"/api/v1/cases/{case['id']}/actions", json={"action": "confirm"}, headers=env)
+    client.post(f"/api/v1/cases/{case['id']}/actions", json={"action": "confirm", "officers": OFFICERS}, headers=env)
     after = client.get(f"/api/v1/changes?after={first['next_cursor']}", headers=env).get_json()
     assert [(c["kind"], c["payload"]["action"]) for c in after["changes"]] == [("case_action", "confirm")]
     again = client.get(f"/api/v1/changes?after={after['next_cursor']}", headers=env).get_json()

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.blacklist.conftest import NOV, SUMMARY, pass_body
+from tests.blacklist.conftest import NOV, OFFICERS, SUMMARY, pass_body
 
 ROAD_MEASURES = {
     "levels": {
@@ -101,7 +101,7 @@ def _scrapped_on_import(runner: Any, tmp_path: Path, plate: str, status: str = "
 
 def _case_police_act(county, client, **_):
     _, case_id = county["listed"]("晋E12345")
-    county["act"](case_id, county["env"], "confirm")
+    county["act"](case_id, county["env"], "confirm", officers=OFFICERS)
     return check(client, county["police"], "晋E12345")
 
 
@@ -135,7 +135,7 @@ def _ambiguous_listed(county, client, vehicle, **_):
 
 def _case_repair(county, client, **_):
     _, case_id = county["listed"]("晋E12345")
-    county["act"](case_id, county["env"], "confirm")
+    county["act"](case_id, county["env"], "confirm", officers=OFFICERS)
     county["act"](case_id, county["police"], "penalize", decision_number="晋E交罚2019-0001", amount_yuan=200, **SUMMARY)
     return check(client, county["police"], "晋E12345")
 

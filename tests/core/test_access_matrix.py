@@ -79,6 +79,10 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ),
     ("GET", "/api/v1/nrmm/spot-checks"): frozenset({"environment", "housing", "township"}),
     ("POST", "/api/v1/nrmm/spot-checks"): frozenset({"environment", "housing", "township"}),
+    # Who may impose is the basis's department (penalties.check_authority: 403 for the others).
+    ("POST", "/api/v1/nrmm/spot-checks/<int:check_id>/penalty-actions"): frozenset(
+        {"environment", "housing", "township"}
+    ),
     # Exports (issue 9)
     ("GET", "/api/v1/exports/status"): frozenset({"environment", "transport"}),
     ("GET", "/api/v1/exports/missing"): frozenset({"environment", "transport"}),

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.blacklist.conftest import NOV, SUMMARY, active_entries
+from tests.blacklist.conftest import NOV, OFFICERS, SUMMARY, active_entries
 
 DAY1, DAY2, DAY3 = (f"{NOV}-{day:02d}T10:00:00+08:00" for day in (1, 2, 3))  # recent: inside the listing window
 
@@ -59,7 +59,9 @@ def test_a_probable_listing_says_so_in_entry_case_and_hotlist_until_a_person_con
     assert listing["evidence_match"] == "probable"
 
     # The case cannot be confirmed while its evidence rests on an unconfirmed near match.
-    r = client.post(f"/api/v1/cases/{case['id']}/actions", json={"action": "confirm"}, headers=env)
+    r = client.post(
+        f"/api/v1/cases/{case['id']}/actions", json={"action": "confirm", "officers": OFFICERS}, headers=env
+    )
     assert r.status_code == 409
     assert "号牌核对" in r.get_json()["error"]["fields"]["action"]
 
@@ -77,7 +79,9 @@ def test_a_probable_listing_says_so_in_entry_case_and_hotlist_until_a_person_con
     assert decide(client, env, queued[1]["id"], action="confirm", vehicle_id=vid, reason="核对照片").status_code == 200
     assert hotlist(client, auth_headers, "晋E12345")["evidence_match"] == "confirmed"
     assert case_of(client, env, vid)[0]["evidence_match"] == "confirmed"
-    r = client.post(f"/api/v1/cases/{case['id']}/actions", json={"action": "confirm"}, headers=env)
+    r = client.post(
+        f"/api/v1/cases/{case['id']}/actions", json={"action": "confirm", "officers": OFFICERS}, headers=env
+    )
     assert r.status_code == 200 and r.get_json()["state"] == "confirmed"
     assert reviews(client, env) == []
     assert len(reviews(client, env, "state=done")) == 2
@@ -174,7 +178,9 @@ def test_unlinking_evidence_of_a_confirmed_case_opens_a_task_and_never_releases(
     [review] = reviews(client, env)
     assert decide(client, env, review["id"], action="confirm", vehicle_id=vid, reason="核对照片").status_code == 200
     [case] = case_of(client, env, vid)
-    r = client.post(f"/api/v1/cases/{case['id']}/actions", json={"action": "confirm"}, headers=env)
+    r = client.post(
+        f"/api/v1/cases/{case['id']}/actions", json={"action": "confirm", "officers": OFFICERS}, headers=env
+    )
     assert r.status_code == 200, r.get_data(as_text=True)
     r = client.post(
         f"/api/v1/cases/{case['id']}/actions",

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.blacklist.conftest import SUMMARY
+from tests.blacklist.conftest import OFFICERS, SUMMARY
 from tests.web.conftest import login, screenshot
 
 pytestmark = pytest.mark.browser
@@ -48,7 +48,9 @@ def county(app, station_factory):
     case = db.session.scalars(
         __import__("sqlalchemy").select(case_services.Case).where(case_services.Case.entry_id == entry.id)
     ).one()
-    case_services.act(case.id, ActionIn(action="confirm"), actor=Actor("user", 1, "huanbao", "environment"))
+    case_services.act(
+        case.id, ActionIn(action="confirm", officers=OFFICERS), actor=Actor("user", 1, "huanbao", "environment")
+    )
     transaction.commit()
     return {"vehicles": ids, "case_id": case.id}
 

@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from tests.blacklist.conftest import OFFICERS
+
 DEPARTMENTS = ["environment", "police", "transport", "housing", "township", "station", "admin"]
 HOSTILE = [
     "-99999",
@@ -86,7 +88,9 @@ def world(app: Any, make_user: Any, station_factory: Any, vehicle_factory: Any, 
     assert client.post("/api/v1/black-smoke/captures", json=capture, headers=bs).status_code == 201
     case_id = db.session.scalar(db.select(Case.id))
     assert case_id is not None  # the failed roadside test listed the vehicle and opened a case
-    confirmed = client.post(f"/api/v1/cases/{case_id}/actions", json={"action": "confirm"}, headers=env)
+    confirmed = client.post(
+        f"/api/v1/cases/{case_id}/actions", json={"action": "confirm", "officers": OFFICERS}, headers=env
+    )
     assert confirmed.status_code == 200, confirmed.get_json()  # now it waits for the police's penalty
     capture_id = db.session.scalar(db.select(BlackSmokeCapture.id)) or 1
     sessions = {}

@@ -91,28 +91,3 @@ class HotlistRead(Model):
     hit: Mapped[str | None] = mapped_column(String(16))  # exact | probable | colour_differs | ambiguous | None
     vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("vehicles.id"))
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("blacklist_entries.id"))
-
-
-class EvidenceWithdrawal(Model):
-    """Environment withdrew a station's or one device's passes over a period (e.g. a failed calibration)."""
-
-    __tablename__ = "evidence_withdrawals"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
-    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
-    since: Mapped[datetime]
-    until: Mapped[datetime]
-    reason: Mapped[str] = mapped_column(Text)
-    created_by: Mapped[str] = mapped_column(String(128))
-    created_at: Mapped[datetime] = mapped_column(default=now_utc)
-    outcome: Mapped[dict[str, Any]] = mapped_column(JSON)  # passes, released entries, tasks opened
-
-
-class WithdrawnPass(Model):
-    """A pass withdrawn as evidence: it stays stored and judged, and counts toward no listing."""
-
-    __tablename__ = "withdrawn_passes"
-
-    pass_id: Mapped[int] = mapped_column(BigId, ForeignKey("remote_sensing_passes.id"), primary_key=True)
-    withdrawal_id: Mapped[int] = mapped_column(ForeignKey("evidence_withdrawals.id"), index=True)

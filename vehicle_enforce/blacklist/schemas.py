@@ -10,12 +10,14 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field
 
-from vehicle_enforce.blacklist.models import BlacklistEntry, EvidenceWithdrawal
+from vehicle_enforce.blacklist.models import BlacklistEntry
 from vehicle_enforce.core.openapi import IsoTime, Out
 from vehicle_enforce.core.pagination import PageQuery
 from vehicle_enforce.core.schemas import Schema
+from vehicle_enforce.inspections.models import EvidenceWithdrawal
 from vehicle_enforce.vehicles.models import Vehicle
 
+RecordKindName = Literal["remote_sensing_pass", "roadside_test", "black_smoke_capture", "repair"]
 PlateColor = Literal["blue", "yellow", "green", "yellow_green", "white", "black", "unknown"]
 
 
@@ -45,6 +47,8 @@ class WithdrawalIn(Schema):
     since: AwareDatetime
     until: AwareDatetime
     reason: str = Field(min_length=1, max_length=1000)
+    # Which kinds of the station's records (default: every kind it holds; only passes name a device).
+    kinds: list[RecordKindName] | None = Field(default=None, min_length=1, max_length=4)
 
 
 # -- Answers --------------------------------------------------------------------------------------

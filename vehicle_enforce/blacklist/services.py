@@ -19,7 +19,7 @@ from sqlalchemy import Select, func, or_, select
 
 from vehicle_enforce import signals
 from vehicle_enforce.auth.models import Department
-from vehicle_enforce.blacklist.models import BlacklistEntry, WithdrawnPass
+from vehicle_enforce.blacklist.models import BlacklistEntry
 from vehicle_enforce.blacklist.schemas import EntryOut, ManualListing, Release
 from vehicle_enforce.core import actors, audit
 from vehicle_enforce.core.actors import Actor
@@ -34,6 +34,7 @@ from vehicle_enforce.inspections.models import (
     RemoteSensingPass,
     RoadsideTest,
     Station,
+    WithdrawnPass,
     limit_set_zh,
 )
 from vehicle_enforce.signals import VerdictEvent
@@ -297,6 +298,7 @@ def _confirmed_captures(
         BlackSmokeCapture.review_status == "confirmed",
         BlackSmokeCapture.verdict == "exceed",
         BlackSmokeCapture.captured_at.between(start, end),
+        BlackSmokeCapture.withdrawal_id.is_(None),  # withdrawn evidence counts toward nothing
     )
 
 

@@ -159,12 +159,15 @@ class CaseAction(Model):
 
 
 class CaseDocument(Model):
-    """A document of the penalty procedure (事先告知书, 处罚决定书), its service and the owner's answer."""
+    """A document of the penalty procedure (事先告知书, 处罚决定书), its service and the owner's answer,
+    of a vehicle case or of a machinery penalty (a spot check)."""
 
     __tablename__ = "case_documents"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    # A vehicle case's document, or one of a machinery penalty (nrmm/penalties.py): exactly one is set.
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    spot_check_id: Mapped[int | None] = mapped_column(ForeignKey("nrmm_spot_checks.id"), index=True)
     kind: Mapped[str] = mapped_column(String(24))  # prior_notice | decision
     number: Mapped[str] = mapped_column(String(64))
     department: Mapped[str] = mapped_column(String(32))

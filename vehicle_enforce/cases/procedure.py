@@ -70,21 +70,30 @@ def check_officers(fields: dict[str, Any], minimum: int) -> list[dict[str, str]]
     return cleaned
 
 
-def documents(case: Case, kind: str | None = None) -> list[CaseDocument]:
+def _owner(case: Any) -> dict[str, int]:
+    """Which row a document belongs to: a vehicle case, or a machinery spot check (its penalty flow,
+    `nrmm/penalties.py`). Typed loosely: cases cannot import the NRMM domain (it imports cases)."""
+    return {"case_id": case.id} if isinstance(case, Case) else {"spot_check_id": case.id}
 
-    stmt = select(CaseDocument).where(CaseDocument.case_id == case.id)
+
+def documents(case: Any, kind: str | None = None) -> list[CaseDocument]:
+    """The documents of a case or of a spot check's penalty, oldest first."""
+    column = CaseDocument.case_id if isinstance(case, Case) else CaseDocument.spot_check_id
+    stmt = select(CaseDocument).where(column == case.id)
     if kind:
         stmt = stmt.where(CaseDocument.kind == kind)
     return list(db.session.scalars(stmt.order_by(CaseDocument.id)))
 
 
-def _number(case: Case, kind: str) -> str:
+def _number(case: Any, kind: str) -> str:
     prefix = {"prior_notice": "告知", "decision": "决定"}[kind]
+    if not isinstance(case, Case):
+        prefix = f"机械{prefix}"
     return f"{prefix}-{case.id}-{len(documents(case, kind)) + 1}"
 
 
 def issue_prior_notice(
-    case: Case, basis: PenaltyBasis, fields: dict[str, Any], department: str, actor: str
+    case: Any, basis: PenaltyBasis, fields: dict[str, Any], department: str, actor: str
 ) -> CaseDocument:
 
     facts = str(fields.get("facts") or "").strip()
@@ -93,7 +102,7 @@ def issue_prior_notice(
     days = statement_days()
     proposed = "警告" if fields.get("warning") else f"罚款 {float(fields['amount_yuan']):g} 元"
     doc = CaseDocument(
-        case_id=case.id,
+        **_owner(case),
         kind="prior_notice",
         number=_number(case, "prior_notice"),
         department=department,
@@ -114,7 +123,7 @@ def issue_prior_notice(
     return doc
 
 
-def record_service(case: Case, fields: dict[str, Any]) -> CaseDocument:
+def record_service(case: Any, fields: dict[str, Any]) -> CaseDocument:
     """Record how, when and to whom a document was served; a served prior notice starts the period."""
 
     kind = fields.get("document") or "prior_notice"
@@ -139,7 +148,7 @@ def record_service(case: Case, fields: dict[str, Any]) -> CaseDocument:
     return doc
 
 
-def record_answer(case: Case, fields: dict[str, Any]) -> CaseDocument:
+def record_answer(case: Any, fields: dict[str, Any]) -> CaseDocument:
     notice = _served_notice(case)
     kind = fields.get("answer_kind")
     if kind not in ("statement", "waived"):
@@ -153,7 +162,7 @@ def record_answer(case: Case, fields: dict[str, Any]) -> CaseDocument:
     return notice
 
 
-def _served_notice(case: Case) -> CaseDocument:
+def _served_notice(case: Any) -> CaseDocument:
     notices = documents(case, "prior_notice")
     if not notices:
         raise Conflict(
@@ -165,7 +174,7 @@ def _served_notice(case: Case) -> CaseDocument:
     return notice
 
 
-def check_general_procedure(case: Case, basis: PenaltyBasis, fields: dict[str, Any]) -> CaseDocument:
+def check_general_procedure(case: Any, basis: PenaltyBasis, fields: dict[str, Any]) -> CaseDocument:
     """A penalty beyond the summary procedure: a served prior notice on this basis and penalty, and the
     owner's answer recorded or the period lapsed."""
     notice = _served_notice(case)
@@ -198,7 +207,7 @@ def check_general_procedure(case: Case, basis: PenaltyBasis, fields: dict[str, A
 AFTER_DECISION = frozenset({"order_repair", "record_repair", "record_retest", "close_scrapped"})
 
 
-def unserved_decision(case: Case) -> CaseDocument | None:
+def unserved_decision(case: Any) -> CaseDocument | None:
     """The case's last penalty decision when its service (送达) is not recorded yet, else None."""
     decisions = documents(case, "decision")
     if decisions and decisions[-1].served_at is None:
@@ -206,7 +215,7 @@ def unserved_decision(case: Case) -> CaseDocument | None:
     return None
 
 
-def check_decision_served(case: Case, action: str) -> None:
+def check_decision_served(case: Any, action: str) -> None:
     """Refuse a step past the decision (repair order, repair, retest, closing) until the decision is served."""
     if action not in AFTER_DECISION:
         return
@@ -234,11 +243,11 @@ def check_summary_procedure(basis: PenaltyBasis, fields: dict[str, Any]) -> None
 
 
 def issue_decision(
-    case: Case, basis: PenaltyBasis, fields: dict[str, Any], procedure: str, department: str, actor: str
+    case: Any, basis: PenaltyBasis, fields: dict[str, Any], procedure: str, department: str, actor: str
 ) -> CaseDocument:
 
     doc = CaseDocument(
-        case_id=case.id,
+        **_owner(case),
         kind="decision",
         number=str(fields["decision_number"]),
         department=department,

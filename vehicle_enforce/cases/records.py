@@ -59,6 +59,8 @@ def _station_scope(principal: Actor) -> int | None:
 
 def repair_problem(repair: Repair, entry: BlacklistEntry) -> str | None:
     """Why a stored repair cannot count for a case, or None."""
+    if repair.withdrawal is not None:
+        return f"维修记录 {repair.repair_number} 已撤回（{repair.withdrawal.reason}），不能登记"
     if repair.repaired_at > now_utc():
         return "维修日期在未来，不能登记"
     evidence_at = latest_evidence_at(entry)
@@ -150,6 +152,8 @@ def retest_problem(test: RoadsideTest, case: Any) -> str | None:
         return "只有I站检测结果或路检可以作为复检结果（入户抽测不能）"
     if test.verdict == "invalid":
         return f"报告 {test.report_number} 的检测无效，不能作为复检结果，须重新检测"
+    if test.withdrawal is not None:
+        return f"报告 {test.report_number} 已撤回（{test.withdrawal.reason}），不能作为复检结果，须重新检测"
     if test.match_decision == "probable":
         return f"报告 {test.report_number} 的号牌为近似匹配（可能误识别），须先在号牌人工核对中确认"
     repaired_at = repair_time(case)

@@ -47,6 +47,13 @@ class Transition:
 # stays in its state (the department that would impose the penalty acts; the basis decides which).
 PENALTY_DEPARTMENTS = frozenset({"police", "environment", "transport"})
 PROCEDURE_STEPS = frozenset({"prior_notice", "record_answer", "serve"})
+# The steps that are acts of administrative enforcement (行政处罚法 第四十二条: 执法人员不得少于两人) and
+# record their officers with certificate numbers: confirming the evidence (the investigation's finding,
+# 第五十四条、第五十五条), the prior notice, the owner's answer, service, and the decision (one officer in
+# the summary procedure, checked there). Not enforcement acts, one named user suffices: the repair order
+# (transport's written order on the decided case), recording a repair or retest another body stored,
+# closing on a recorded scrapping; nor what stations measure on their own (passes, I站/M站 results).
+OFFICER_STEPS = frozenset({"confirm", *PROCEDURE_STEPS})
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -243,9 +250,11 @@ def act(case_id: int, data: ActionIn, *, actor: Actor) -> Case:
     target = transition.target
     now = now_utc()
     on_site = actor.kind != "system"
-    if action in PROCEDURE_STEPS:
+    officers = procedure.check_officers(fields, 2) if on_site and action in OFFICER_STEPS else []
+    if action == "confirm":
+        fields = {**fields, "officers": officers}
+    elif action in PROCEDURE_STEPS:
         target = source
-        officers = procedure.check_officers(fields, 2) if on_site else []
         if action == "prior_notice":
             basis = penalties.check_penalty(case, fields, actor)
             department = penalties.imposing_department(basis, actor)

@@ -20,6 +20,7 @@ def init_app(_app: Flask) -> None:
     signals.connect(signals.listing_retested, record_retests)
     signals.connect(signals.listing_released, close_released)
     signals.connect(signals.listing_evidence_withdrawn, evidence_withdrawn)
+    signals.connect(signals.case_step_record_withdrawn, step_record_withdrawn)
     signals.connect(signals.records_stored, write_feed)
     signals.connect(signals.vehicle_retired, close_for_retirement)
     signals.connect(signals.repair_stored, record_repair)
@@ -39,10 +40,17 @@ def record_retests(_sender: str, *, retests: Sequence[tuple[Any, signals.Verdict
 
 
 def evidence_withdrawn(
-    _sender: str, *, entry: BlacklistEntry, pass_ids: Sequence[int], why: str, actor: Actor
+    _sender: str, *, entry: BlacklistEntry, records: Sequence[tuple[str, int]], why: str, actor: Actor
 ) -> tuple[str, int]:
     """Withdrawn evidence under a listing: released with its case, or a review task once the case went on."""
-    return withdrawn.evidence_withdrawn(entry, pass_ids, why, actor=actor)
+    return withdrawn.evidence_withdrawn(entry, records, why, actor=actor)
+
+
+def step_record_withdrawn(
+    _sender: str, *, record_kind: str, record_ids: Sequence[int], why: str, actor: Actor
+) -> list[int]:
+    """A withdrawn retest or M站 repair a case step named: a review task for that case."""
+    return withdrawn.step_record_withdrawn(record_kind, record_ids, why, actor=actor)
 
 
 def close_released(_sender: str, *, entry: Any, action: str, fields: dict[str, Any], actor: Actor) -> None:

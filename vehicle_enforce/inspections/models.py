@@ -30,6 +30,25 @@ from vehicle_enforce.extensions import Model
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
+class Withdrawable:
+    """A device record that environment may withdraw as evidence (a device later found faulty): it stays
+    stored and shown, with the flag, the reason and the time, and counts toward nothing."""
+
+    withdrawal: EvidenceWithdrawal | None
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawal is not None
+
+    @property
+    def withdrawn_reason(self) -> str | None:
+        return self.withdrawal.reason if self.withdrawal is not None else None
+
+    @property
+    def withdrawn_at(self) -> datetime | None:
+        return self.withdrawal.created_at if self.withdrawal is not None else None
+
+
 class StationKind(enum.StrEnum):
     remote_sensing = "remote_sensing"
     roadside = "roadside"
@@ -210,7 +229,7 @@ class EvidenceLink(Model):
     file: Mapped[EvidenceFile] = relationship()
 
 
-class RemoteSensingPass(Model):
+class RemoteSensingPass(Withdrawable, Model):
     """One vehicle pass through a remote-sensing site with its verdict (HJ 845-2017 record)."""
 
     __tablename__ = "remote_sensing_passes"
@@ -262,9 +281,13 @@ class RemoteSensingPass(Model):
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
 
     station: Mapped[Station] = relationship()
+    # Passes are withdrawn through their own table (ingest writes passes by COPY, never updates them).
+    withdrawal: Mapped[EvidenceWithdrawal | None] = relationship(
+        secondary="withdrawn_passes", viewonly=True, lazy="selectin"
+    )
 
 
-class RoadsideTest(Model):
+class RoadsideTest(Withdrawable, Model):
     """A roadside (路检), depot spot (入户抽测) or I站 inspection test of one vehicle."""
 
     __tablename__ = "roadside_tests"
@@ -296,11 +319,13 @@ class RoadsideTest(Model):
     turn_back: Mapped[bool] = mapped_column(Boolean)  # 劝返: the operator must turn the vehicle back
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    withdrawal_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_withdrawals.id"))  # withdrawn as evidence
 
     station: Mapped[Station] = relationship()
+    withdrawal: Mapped[EvidenceWithdrawal | None] = relationship(lazy="selectin")
 
 
-class BlackSmokeCapture(Model):
+class BlackSmokeCapture(Withdrawable, Model):
     """A black-smoke camera hit; it counts as an exceedance only after an officer confirms it."""
 
     __tablename__ = "black_smoke_captures"
@@ -328,11 +353,13 @@ class BlackSmokeCapture(Model):
     review_note: Mapped[str | None] = mapped_column(Text)
     payload_sha256: Mapped[str | None] = mapped_column(String(64))  # as on remote_sensing_passes
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    withdrawal_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_withdrawals.id"))  # withdrawn as evidence
 
     station: Mapped[Station] = relationship()
+    withdrawal: Mapped[EvidenceWithdrawal | None] = relationship(lazy="selectin")
 
 
-class Repair(Model):
+class Repair(Withdrawable, Model):
     """A repair done at an accredited repair station (M站), posted by that station."""
 
     __tablename__ = "repairs"
@@ -354,8 +381,10 @@ class Repair(Model):
     note: Mapped[str | None] = mapped_column(Text)
     payload_sha256: Mapped[str | None] = mapped_column(String(64))  # as on remote_sensing_passes
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    withdrawal_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_withdrawals.id"))  # withdrawn as evidence
 
     station: Mapped[Station] = relationship()
+    withdrawal: Mapped[EvidenceWithdrawal | None] = relationship(lazy="selectin")
 
 
 class RuleChange(Model):
@@ -377,3 +406,30 @@ class RuleChange(Model):
     # A change withdrawn before it took effect stays listed (who, when) but never applies.
     withdrawn_at: Mapped[datetime | None]
     withdrawn_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class EvidenceWithdrawal(Model):
+    """Environment withdrew a station's (or one device's) records over a period (e.g. a failed calibration):
+    passes through `withdrawn_passes`, roadside/I站 tests, black-smoke captures and M站 repairs by their
+    `withdrawal_id`."""
+
+    __tablename__ = "evidence_withdrawals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
+    since: Mapped[datetime]
+    until: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    outcome: Mapped[dict[str, Any]] = mapped_column(JSON)  # passes, released entries, tasks opened
+
+
+class WithdrawnPass(Model):
+    """A pass withdrawn as evidence: it stays stored and judged, and counts toward no listing."""
+
+    __tablename__ = "withdrawn_passes"
+
+    pass_id: Mapped[int] = mapped_column(BigId, ForeignKey("remote_sensing_passes.id"), primary_key=True)
+    withdrawal_id: Mapped[int] = mapped_column(ForeignKey("evidence_withdrawals.id"), index=True)

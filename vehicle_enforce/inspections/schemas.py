@@ -293,6 +293,9 @@ class TestOut(Out):
     message: str = Field(default="", description="what the operator is told (Chinese)")
     note: str | None
     duplicate: bool = False
+    withdrawn: bool = Field(default=False, description="withdrawn as evidence (a device found faulty)")
+    withdrawn_reason: str | None = None
+    withdrawn_at: LocalTime | None = None
 
 
 class CaptureOut(Out):
@@ -313,6 +316,9 @@ class CaptureOut(Out):
     reviewed_at: LocalTime | None
     review_note: str | None
     duplicate: bool = False
+    withdrawn: bool = Field(default=False, description="withdrawn as evidence (a device found faulty)")
+    withdrawn_reason: str | None = None
+    withdrawn_at: LocalTime | None = None
 
 
 class CaptureDetail(CaptureOut):
@@ -332,6 +338,9 @@ class RepairOut(Out):
     technician: str | None
     note: str | None
     duplicate: bool = False
+    withdrawn: bool = Field(default=False, description="withdrawn as evidence (a device found faulty)")
+    withdrawn_reason: str | None = None
+    withdrawn_at: LocalTime | None = None
 
 
 class RuleChangeOut(Out):
@@ -386,6 +395,9 @@ class PassOut(Out):
     device_verdict: str | None
     photo_names: list[str] | None
     created_at: LocalTime
+    withdrawn: bool = Field(default=False, description="withdrawn as evidence (a device found faulty)")
+    withdrawn_reason: str | None = None
+    withdrawn_at: LocalTime | None = None
 
 
 class PassDetail(PassOut):

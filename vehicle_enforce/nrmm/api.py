@@ -10,13 +10,14 @@ from sqlalchemy import select
 from vehicle_enforce.auth import scope
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.principal import api_access, principal_or_401
+from vehicle_enforce.cases.schemas import ActionIn
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.openapi import json_body, operation, query_args
 from vehicle_enforce.core.pagination import PageQuery, page, page_json
 from vehicle_enforce.core.spreadsheets import to_xlsx_bytes
 from vehicle_enforce.extensions import db
-from vehicle_enforce.nrmm import services
+from vehicle_enforce.nrmm import penalties, services
 from vehicle_enforce.nrmm.models import Machine, SamplingPlan, Site, SpotCheck
 from vehicle_enforce.nrmm.schemas import (
     ExportQuery,
@@ -35,6 +36,7 @@ from vehicle_enforce.nrmm.schemas import (
     SpotCheckIn,
     SpotCheckOut,
     SpotCheckPage,
+    SpotCheckPenaltyOut,
 )
 
 bp = Blueprint("nrmm_api", __name__, url_prefix="/api/v1/nrmm")
@@ -102,6 +104,9 @@ _SPOT_CHECK = {
     "penalty_yuan": None,
     "legal_basis": None,
     "penalty_suggested": False,
+    "enforcement": True,
+    "officers": [{"name": "李执法", "certificate_no": "14050101"}, {"name": "王执法", "certificate_no": "14050102"}],
+    "penalty": None,
 }
 _PLAN = {
     "id": 12,
@@ -310,6 +315,8 @@ def list_checks() -> Any:
             "checked_at": "2026-12-07T10:30:00+08:00",
             "k_readings": [0.82, 0.79, 0.85],
             "ringelmann": 1,
+            "enforcement": True,
+            "officers": _SPOT_CHECK["officers"],
         },
         "response": _SPOT_CHECK,
     },
@@ -319,3 +326,30 @@ def record_check() -> Any:
     data = json_body(SpotCheckIn)
     check = services.record_spot_check(data, actor=principal)
     return jsonify(services.spot_check_json(check)), 201
+
+
+_OFFICERS = [{"name": "李执法", "certificate_no": "14050101"}, {"name": "王执法", "certificate_no": "14050102"}]
+
+
+@bp.post("/spot-checks/<int:check_id>/penalty-actions")
+@api_access(*ROLES)
+@operation(
+    "机械处罚程序：事先告知、送达、陈述申辩、处罚决定（依据处罚依据数据，由法定部门作出）/ "
+    "Machinery penalty: prior notice, service, answer, decision (basis from the penalty-basis data; its "
+    "department imposes it; two officers on every step; only an enforcement spot check can back it)",
+    json=ActionIn,
+    resp={200: SpotCheckPenaltyOut},
+    examples={
+        "request": {
+            "action": "prior_notice",
+            "basis": "apl_114_1",
+            "facts": "在用非道路移动机械排放超标",
+            "officers": _OFFICERS,
+        },
+        "response": {**_SPOT_CHECK, "documents": []},
+    },
+)
+def penalty_action(check_id: int) -> Any:
+    principal = principal_or_401()
+    check = penalties.act(check_id, json_body(ActionIn), actor=principal)
+    return jsonify(penalties.penalty_json(check))

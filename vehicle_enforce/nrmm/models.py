@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vehicle_enforce.core.timeutil import now_utc
@@ -126,12 +126,38 @@ class SpotCheck(Model):
     limit_set: Mapped[str | None] = mapped_column(String(96))
     exceeded: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     violations: Mapped[list[str]] = mapped_column(JSON)  # exceeding | black_smoke | unregistered | below_zone_stage
-    penalty_yuan: Mapped[float | None] = mapped_column(Float)
+    penalty_yuan: Mapped[float | None] = mapped_column(Float)  # suggested by the violations' basis
     legal_basis: Mapped[str | None] = mapped_column(String(256))
+    # Done as enforcement (监督检查, 行政处罚法 第四十二条、第五十五条): two officers with certificate numbers
+    # are recorded, and only such a check can back a penalty. A survey check (e.g. a township's sampling
+    # round) records the finding; a penalty then needs officers to check again.
+    enforcement: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    officers: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    # The penalty imposed through the flow (nrmm/penalties.py), once decided.
+    penalty_basis: Mapped[str | None] = mapped_column(String(64))
+    penalty_department: Mapped[str | None] = mapped_column(String(32))
+    decision_number: Mapped[str | None] = mapped_column(String(64))
+    imposed_yuan: Mapped[float | None] = mapped_column(Float)
+    penalty_warning: Mapped[bool | None] = mapped_column(Boolean)
+    penalized_at: Mapped[datetime | None]
 
     @property
     def violations_zh(self) -> list[str]:
         return [NRMM_VIOLATION_ZH.get(v, v) for v in self.violations]
+
+    @property
+    def penalty(self) -> dict[str, Any] | None:
+        if self.decision_number is None:
+            return None
+        return {
+            "decision_number": self.decision_number,
+            "basis": self.penalty_basis,
+            "legal_basis": self.legal_basis,
+            "department": self.penalty_department,
+            "amount_yuan": self.imposed_yuan,
+            "warning": self.penalty_warning,
+            "decided_at": self.penalized_at.isoformat() if self.penalized_at else None,
+        }
 
     @property
     def penalty_suggested(self) -> bool:

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, Field
 
+from vehicle_enforce.cases.schemas import OfficerIn
 from vehicle_enforce.core.openapi import IsoTime, Out
 from vehicle_enforce.core.pagination import PageQuery
 from vehicle_enforce.core.schemas import QuerySchema, Schema
@@ -63,6 +64,9 @@ class SpotCheckIn(Schema):
     ringelmann: int | None = Field(default=None, ge=0, le=5)
     rated_power_kw: float | None = Field(default=None, gt=0, le=5000)
     emission_stage: int | None = Field(default=None, ge=1, le=4)
+    # Done as enforcement: at least two officers with certificate numbers (行政处罚法 第四十二条).
+    enforcement: bool = False
+    officers: list[OfficerIn] | None = Field(default=None, max_length=10)
 
 
 class ExportQuery(QuerySchema):
@@ -149,6 +153,13 @@ class SpotCheckOut(Out):
     penalty_yuan: float | None
     legal_basis: str | None
     penalty_suggested: bool = Field(description="suggested only: the basis's department imposes it")
+    enforcement: bool = Field(description="done as enforcement by two officers (can back a penalty)")
+    officers: list[dict[str, str]] | None
+    penalty: dict[str, Any] | None = Field(description="the penalty imposed through the flow, once decided")
+
+
+class SpotCheckPenaltyOut(SpotCheckOut):
+    documents: list[dict[str, Any]] = Field(description="事先告知书、处罚决定书, their service and the answer")
 
 
 class SpotCheckPage(Out):

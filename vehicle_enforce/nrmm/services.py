@@ -26,6 +26,7 @@ from vehicle_enforce.alerts import services as alert_services
 from vehicle_enforce.auth import scope
 from vehicle_enforce.auth.models import Township
 from vehicle_enforce.cases.penalties import bases_in_force
+from vehicle_enforce.cases.procedure import check_officers
 from vehicle_enforce.core import audit
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Conflict, Invalid
@@ -221,7 +222,14 @@ def record_spot_check(data: SpotCheckIn, *, actor: Actor) -> SpotCheck:
         violations.append("alert_stage_stop")
     # The alert measure is enforced under the county's emergency plan: it suggests no penalty basis by
     # itself (suggested_basis maps the emission violations only).
+    officers = None
+    if data.enforcement or data.officers:
+        officers = check_officers(
+            {"officers": [o.model_dump() for o in data.officers or []]}, 2 if data.enforcement else 1
+        )
     check = SpotCheck(
+        enforcement=data.enforcement,
+        officers=officers,
         machine_id=machine.id if machine else None,
         pin=data.pin or (machine.pin if machine else None),
         site_id=site.id if site else None,

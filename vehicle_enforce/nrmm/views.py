@@ -38,6 +38,10 @@ FIELD_LABELS = {
     "emission_stage": "排放阶段",
     "status": "抽测状态",
     "site_id": "工地",
+    "enforcement": "作为执法检查",
+    "officers": "执法人员",
+    **{f"officers.{i}.name": f"执法人员{i + 1}姓名" for i in range(2)},
+    **{f"officers.{i}.certificate_no": f"执法人员{i + 1}执法证号" for i in range(2)},
 }
 
 
@@ -122,4 +126,13 @@ def _spot_check_fields(form: Any) -> SpotCheckIn:
         text = (form.get(name) or "").strip()
         if text:
             values[name] = text
+    values["enforcement"] = form.get("enforcement") == "1"
+    officers = [
+        {
+            "name": (form.get(f"officer{i}_name") or "").strip(),
+            "certificate_no": (form.get(f"officer{i}_cert") or "").strip(),
+        }
+        for i in (1, 2)
+    ]
+    values["officers"] = [o for o in officers if o["name"] or o["certificate_no"]] or None
     return parse_form(SpotCheckIn, values, FIELD_LABELS)
