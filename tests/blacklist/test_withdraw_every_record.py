@@ -97,6 +97,14 @@ def test_a_withdrawn_roadside_test_releases_its_listing(vehicle, client, auth_he
     assert active_entries(vid) == []
     [case] = client.get(f"/api/v1/cases?vehicle_id={vid}", headers=env).get_json()["results"]
     assert case["state"] == "closed_released"
+    # The export sends the correction of the test it sent.
+    from sqlalchemy import select
+
+    from vehicle_enforce.exports.models import ExportRecord
+    from vehicle_enforce.extensions import db
+
+    sent = db.session.scalars(select(ExportRecord).where(ExportRecord.kind == "roadside_test_withdrawal")).all()
+    assert sent and all(s.payload["withdrawn"] is True and s.payload["reason"] == REASON for s in sent)
 
 
 def test_withdrawn_confirmed_captures_stop_counting(vehicle, client, auth_headers, station_factory, post_pass):

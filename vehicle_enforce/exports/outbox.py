@@ -31,6 +31,7 @@ DEFAULT_TARGETS: dict[str, dict[str, Any]] = {
             "remote_sensing_pass",
             "remote_sensing_pass_withdrawal",
             "roadside_test",
+            "roadside_test_withdrawal",
             "blacklist_listing",
             "blacklist_release",
             "case_action",
