@@ -197,3 +197,49 @@ def test_confirming_a_cases_evidence_needs_two_officers(vehicle, post_pass, clie
     assert r.status_code == 422 and "两名" in r.get_json()["error"]["message"]
     r = client.post(url, json={"action": "confirm", "officers": OFFICERS}, headers=env)
     assert r.status_code == 200 and r.get_json()["timeline"][-1]["fields"]["officers"] == OFFICERS
+
+
+def test_a_station_post_is_never_refused_for_an_unserved_decision(confirmed, client, auth_headers, post_repair):
+    """A case stored before the gate may wait for its repair with the decision unserved: the M站's post is
+    stored all the same (201) and the case waits for the service instead of moving."""
+    from vehicle_enforce.cases.models import Case
+    from vehicle_enforce.core import transaction
+    from vehicle_enforce.extensions import db
+
+    police = auth_headers("police")
+    notice = {"basis": "rtsl_90", "amount_yuan": 100, "facts": "驾驶排放检验不合格的机动车上道路行驶"}
+    act(client, police, confirmed, "prior_notice", officers=TWO, **notice)
+    act(client, police, confirmed, "serve", document="prior_notice", method="direct", served_to="车主", officers=TWO)
+    act(client, police, confirmed, "record_answer", answer_kind="waived", officers=TWO)
+    decision = {"decision_number": "晋E公交罚09", "amount_yuan": 100, "officers": TWO, "procedure": "general"}
+    assert act(client, police, confirmed, "penalize", **decision).status_code == 200
+    db.session.get(Case, confirmed).state = "repair_ordered"  # as a case moved on before the gate existed
+    transaction.commit()
+    from datetime import UTC, datetime
+
+    recent = (datetime.now(UTC) - timedelta(hours=2)).isoformat()  # after the evidence, not in the future
+    post_repair("晋E12345", recent, number="M-LEGACY")  # asserts 200/201
+    assert state(client, auth_headers, confirmed)["state"] == "repair_ordered"
+    act(client, police, confirmed, "serve", document="decision", method="direct", served_to="车主", officers=TWO)
+    r = act(client, auth_headers("transport"), confirmed, "record_repair", repair_number="M-LEGACY")
+    assert r.status_code == 200 and r.get_json()["state"] == "repaired", r.get_json()
+
+
+def test_an_i_station_post_is_never_refused_for_an_unserved_decision(confirmed, client, auth_headers, post_test):
+    from datetime import UTC, datetime
+
+    from vehicle_enforce.cases.models import Case
+    from vehicle_enforce.core import transaction
+    from vehicle_enforce.extensions import db
+
+    police = auth_headers("police")
+    notice = {"basis": "rtsl_90", "amount_yuan": 100, "facts": "驾驶排放检验不合格的机动车上道路行驶"}
+    act(client, police, confirmed, "prior_notice", officers=TWO, **notice)
+    act(client, police, confirmed, "serve", document="prior_notice", method="direct", served_to="车主", officers=TWO)
+    act(client, police, confirmed, "record_answer", answer_kind="waived", officers=TWO)
+    decision = {"decision_number": "晋E公交罚10", "amount_yuan": 100, "officers": TWO, "procedure": "general"}
+    assert act(client, police, confirmed, "penalize", **decision).status_code == 200
+    db.session.get(Case, confirmed).state = "repaired"  # as a case moved on before the gate existed
+    transaction.commit()
+    post_test("晋E12345", (datetime.now(UTC) - timedelta(hours=1)).isoformat(), passed=True, kind="inspection")
+    assert state(client, auth_headers, confirmed)["state"] == "repaired"

@@ -393,6 +393,8 @@ def retest_recorded(entry: BlacklistEntry, event: Any) -> None:
     test = db.session.get(RoadsideTest, event.record_id)
     if test is None or records.retest_problem(test, case) is not None:
         return
+    if procedure.unserved_decision(case) is not None:  # the station's post stands; the case waits for service
+        return
     act(
         case.id,
         ActionIn(action="record_retest", report_number=test.report_number, station=test.station.code),
@@ -406,6 +408,8 @@ def repair_posted(repair: Repair) -> None:
         return
     case = db.session.scalar(select(Case).where(Case.vehicle_id == repair.vehicle_id, Case.state == S.repair_ordered))
     if case is None or records.repair_problem(repair, case.entry) is not None:
+        return
+    if procedure.unserved_decision(case) is not None:  # the M站's post stands; the case waits for service
         return
     data = ActionIn(action="record_repair", repair_number=repair.repair_number, repair_station=repair.station.code)
     act(case.id, data, actor=SYSTEM)
