@@ -119,3 +119,12 @@ def test_a_check_without_violations_cannot_be_penalised(client, env):
     assert r.status_code == 201 and r.get_json()["violations"] == []
     r = step(client, env, r.get_json()["id"], "prior_notice", basis="apl_114_1", facts="x")
     assert r.status_code == 409 and "spot_check" in r.get_json()["error"]["fields"]
+
+
+def test_an_unknown_step_or_check_is_refused_in_chinese(client, env):
+    mid = add_machine(client, env, "UNK-1").get_json()["id"]
+    cid = spot_check(client, env, mid, enforcement=True, officers=OFFICERS).get_json()["id"]
+    r = step(client, env, cid, "confirm")
+    assert r.status_code == 422 and "未知的处罚环节" in r.get_json()["error"]["message"]
+    assert "action" in r.get_json()["error"]["fields"]
+    assert step(client, env, 999999, "prior_notice", basis="apl_114_1", facts="x").status_code == 404

@@ -66,7 +66,7 @@ def act(check_id: int, data: ActionIn, *, actor: Actor) -> SpotCheck:
     """One step of a machinery penalty for `actor`; 403/404/409/422 as the rules say."""
     action = data.action
     if action not in STEPS:
-        raise Invalid(f"unknown action '{action}'", {"action": f"须为 {' / '.join(STEPS)} 之一"})
+        raise Invalid(f"未知的处罚环节：{action}", {"action": f"须为 {' / '.join(STEPS)} 之一"})
     fields: dict[str, Any] = data.model_dump(exclude={"action"}, exclude_none=True)
     check = scope.get_or_404(SpotCheck, check_id, actor, what="spot check")
     if db.session.get_bind().dialect.name == "postgresql":
