@@ -38,12 +38,13 @@ from vehicle_enforce.inspections.models import (
     WithdrawnPass,
 )
 
-#: Every record kind a withdrawal covers: its model, its time column, the evidence sources of a listing
-#: that cite it, the correction the export sends (None: the kind is not exported) and its Chinese name.
-KINDS: dict[str, tuple[Any, Any, tuple[str, ...], str | None, str]] = {
+#: Every record kind a withdrawal covers: its model, its time column, the station's own key, the evidence
+#: sources of a listing that cite it, the correction the export sends (None: not exported), its Chinese name.
+KINDS: dict[str, tuple[Any, Any, Any, tuple[str, ...], str | None, str]] = {
     "remote_sensing_pass": (
         RemoteSensingPass,
         RemoteSensingPass.measured_at,
+        RemoteSensingPass.record_id,
         ("remote_sensing",),
         "remote_sensing_pass_withdrawal",
         "遥感检测",
@@ -51,6 +52,7 @@ KINDS: dict[str, tuple[Any, Any, tuple[str, ...], str | None, str]] = {
     "roadside_test": (
         RoadsideTest,
         RoadsideTest.tested_at,
+        RoadsideTest.report_number,
         ("roadside", "spot_check", "inspection"),
         "roadside_test_withdrawal",
         "路检/入户抽测/I站检测",
@@ -58,11 +60,12 @@ KINDS: dict[str, tuple[Any, Any, tuple[str, ...], str | None, str]] = {
     "black_smoke_capture": (
         BlackSmokeCapture,
         BlackSmokeCapture.captured_at,
+        BlackSmokeCapture.capture_id,
         ("black_smoke",),
         "black_smoke_capture_withdrawal",
         "黑烟抓拍",
     ),
-    "repair": (Repair, Repair.repaired_at, (), None, "M站维修"),
+    "repair": (Repair, Repair.repaired_at, Repair.repair_number, (), None, "M站维修"),
 }
 
 
@@ -104,21 +107,21 @@ def withdraw(data: WithdrawalIn, *, actor: Actor) -> EvidenceWithdrawal:
     found = {kind: _withdraw_kind(kind, withdrawal, station, device) for kind in kinds}
     what = f"{station.name}（{station.code}）" + (f"设备 {device.code}" if device else "")
     period = f"{format_local(since, '%Y-%m-%d %H:%M')} 至 {format_local(until, '%Y-%m-%d %H:%M')}"
-    names = "、".join(KINDS[k][4] for k in kinds if found[k])
+    names = "、".join(KINDS[k][5] for k in kinds if found[k])
     why = f"{what}{period}的{names or '检测'}数据已撤回：{reason}"
-    for kind, ids in found.items():
-        correction = KINDS[kind][3]
-        if correction and ids:  # the export sends each withdrawn record as a correction of what it sent
+    for kind, keys in found.items():
+        correction = KINDS[kind][4]
+        if correction and keys:  # the export sends each withdrawn record as a correction of what it sent
             signals.send_records(
                 correction,
-                [(i, _correction(kind, i, station.code, reason), station.code) for i in ids],
+                [(i, _correction(kind, i, key, station.code, reason), station.code) for i, key in keys.items()],
             )
-    cited = {(source, i) for kind, ids in found.items() for source in KINDS[kind][2] for i in ids}
+    cited = {(source, i) for kind, keys in found.items() for source in KINDS[kind][3] for i in keys}
     outcome = recheck_listings(cited, why, actor=actor)
-    outcome["tasks"] += _steps_naming(found, why, actor=actor)
+    outcome["tasks"] += _steps_naming({kind: list(keys) for kind, keys in found.items()}, why, actor=actor)
     withdrawal.outcome = {
-        "passes": len(found.get("remote_sensing_pass", [])),
-        "records": {kind: len(ids) for kind, ids in found.items()},
+        "passes": len(found.get("remote_sensing_pass", {})),
+        "records": {kind: len(keys) for kind, keys in found.items()},
         **outcome,
     }
     audit.record(
@@ -139,10 +142,13 @@ def withdraw(data: WithdrawalIn, *, actor: Actor) -> EvidenceWithdrawal:
     return withdrawal
 
 
-def _withdraw_kind(kind: str, withdrawal: EvidenceWithdrawal, station: Station, device: Device | None) -> list[int]:
-    """Mark the station's records of one kind in the period withdrawn; answer their ids."""
-    model, at, *_ = KINDS[kind]
-    stmt = select(model.id).where(model.station_id == station.id, at >= withdrawal.since, at < withdrawal.until)
+def _withdraw_kind(
+    kind: str, withdrawal: EvidenceWithdrawal, station: Station, device: Device | None
+) -> dict[int, str]:
+    """Mark the station's records of one kind in the period withdrawn; answer their ids with the station's
+    own key of each (one query: a month of a busy site's passes is thousands of rows)."""
+    model, at, key, *_ = KINDS[kind]
+    stmt = select(model.id, key).where(model.station_id == station.id, at >= withdrawal.since, at < withdrawal.until)
     if kind == "remote_sensing_pass":
         already = select(WithdrawnPass.pass_id).where(WithdrawnPass.pass_id == RemoteSensingPass.id).exists()
         stmt = stmt.where(~already)
@@ -150,9 +156,10 @@ def _withdraw_kind(kind: str, withdrawal: EvidenceWithdrawal, station: Station, 
             stmt = stmt.where(RemoteSensingPass.device_id == device.id)
     else:
         stmt = stmt.where(model.withdrawal_id.is_(None))
-    ids = list(db.session.scalars(stmt.order_by(model.id)))
+    keys: dict[int, str] = {i: k for i, k in db.session.execute(stmt.order_by(model.id))}
+    ids = list(keys)
     if not ids:
-        return ids
+        return keys
     if kind == "remote_sensing_pass":
         bulk.insert_rows(WithdrawnPass.__table__, [{"pass_id": i, "withdrawal_id": withdrawal.id} for i in ids])
     else:
@@ -162,23 +169,17 @@ def _withdraw_kind(kind: str, withdrawal: EvidenceWithdrawal, station: Station, 
         )
     # Rows already loaded in this session show the flag at once.
     for obj in list(db.session.identity_map.values()):
-        if isinstance(obj, model) and obj.id in ids:
+        if isinstance(obj, model) and obj.id in keys:
             db.session.expire(obj)
-    return ids
+    return keys
 
 
-def _correction(kind: str, record_id: int, station: str, reason: str) -> dict[str, Any]:
+def _correction(kind: str, record_id: int, key: str, station: str, reason: str) -> dict[str, Any]:
     """The correction the export sends: which record (the station's own key beside ours), withdrawn, why."""
-    row = db.session.get(KINDS[kind][0], record_id)
-    natural = {
-        "remote_sensing_pass": "record_id",
-        "roadside_test": "report_number",
-        "black_smoke_capture": "capture_id",
-    }
     ours = "pass_id" if kind == "remote_sensing_pass" else "id"
     return {
         ours: record_id,
-        natural[kind]: getattr(row, natural[kind], None),
+        KINDS[kind][2].key: key,
         "record_kind": kind,
         "station": station,
         "withdrawn": True,
