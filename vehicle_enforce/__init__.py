@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from typing import Any
 
-from flask import Flask, Response, g
+from flask import Flask, Response, g, request
 
 from vehicle_enforce import config
 
@@ -22,13 +21,20 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
 
     app.json = JSONProvider(app)
     config.load(app, config_override)
-    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    from vehicle_enforce.core import logs
+
+    logs.init_app(app)  # JSON lines (VE_LOG_FORMAT=text for development), each with the request id
+
+    @app.before_request
+    def _start_clock() -> None:  # first of the hooks, so every answered request has its duration
+        g.started = time.perf_counter()
 
     from vehicle_enforce import models_registry  # noqa: F401  (every model is mapped before use)
-    from vehicle_enforce.core import audit, bulk, errors, inputs, security, sqlite, tasks
+    from vehicle_enforce.core import audit, bulk, errors, inputs, metrics, security, sqlite, tasks
     from vehicle_enforce.core import db as core_db
     from vehicle_enforce.extensions import csrf, db, limiter
 
+    metrics.init_app(app)  # /metrics: requests, passes, listings, hotlist; gauges read when scraped
     db.init_app(app)
     sqlite.init_app(app)  # SQLite pragmas on every new connection
     core_db.init_app(app)  # UTC columns hold UTC from assignment: answers are built before the commit
@@ -57,21 +63,20 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.filters["without_cursor"] = lambda args: {k: v for k, v in args.items() if k != "cursor"}
     app.jinja_env.filters["with_cursor"] = lambda args, cursor: {**args, "cursor": cursor}
 
-    @app.before_request
-    def _start_clock() -> None:
-        g.started = time.perf_counter()
-
     @app.after_request
     def _request_id(response: Response) -> Response:
-        from vehicle_enforce.core.audit import current_request_id
+        from vehicle_enforce.core import requestid
 
-        rid = current_request_id()
+        rid = requestid.current()
         if rid:
             response.headers["X-Request-ID"] = rid
         if "started" in g:
+            seconds = time.perf_counter() - g.started
             # W3C Server-Timing: the time the app spent on the request, as clients and proxies see it
             # (database included; the web server's own parsing and the network are not).
-            response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - g.started) * 1000:.1f}"
+            response.headers["Server-Timing"] = f"app;dur={seconds * 1000:.1f}"
+            logs.request_line(response.status_code, seconds * 1000)
+            metrics.observe_request(logs.route(), request.method, response.status_code, seconds)
         return response
 
     @app.teardown_request
@@ -145,6 +150,7 @@ def _register_blueprints(app: Flask) -> None:
         csrf.exempt(bp)
         app.register_blueprint(bp)
     app.register_blueprint(core_views.pages)
+    app.register_blueprint(core_views.ops)  # /readyz, /metrics
     app.register_blueprint(auth_views.bp)
     from vehicle_enforce.alerts import views as alert_views
     from vehicle_enforce.blacklist import views as blacklist_views

@@ -8,8 +8,12 @@ the demo data) for a `flask` command nobody runs.
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import click
@@ -18,7 +22,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from vehicle_enforce import create_app
 from vehicle_enforce.auth.cli import tokens, townships, users
-from vehicle_enforce.core import migrate
+from vehicle_enforce.core import logs, metrics, migrate
 from vehicle_enforce.core.jobs_cli import jobs_command, start_embedded_worker, worker
 from vehicle_enforce.demo import demo
 from vehicle_enforce.enforcement.cli import hotlist_group
@@ -63,12 +67,15 @@ def main(args: Sequence[str] | None = None) -> Any:
     show_default=True,
     help="Without VE_BROKER_URL, also run `vehicle-enforce worker` (the embedded job queue) beside the server.",
 )
-# The app is built in the server's main process too: a bad configuration fails before any worker starts,
-# and the workers it forks find every module imported (a worker answers within a second of booting).
-@with_appcontext
 def serve(host: str, port: int, workers: int, threads: int, debug: bool, job_worker: bool) -> None:
     """Serve the app with gunicorn (or the Flask debug server with --debug), and its job worker."""
 
+    metrics_dir = _metrics_dir()  # before anything imports prometheus_client; the job worker inherits it
+    # The app is built in the server's main process too, once the directory is set (so not by
+    # @with_appcontext, which would build it first): a bad configuration fails before any worker starts,
+    # and the workers it forks find every module imported (a worker answers within a second of booting).
+    # Each worker still builds its own app (vehicle_enforce.wsgi); no database connection is opened here.
+    create_app()
     background = start_embedded_worker() if job_worker else None
     try:
         _serve(host, port, workers, threads, debug)
@@ -76,6 +83,21 @@ def serve(host: str, port: int, workers: int, threads: int, debug: bool, job_wor
         if background is not None:
             background.terminate()
             background.wait(timeout=30)
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _metrics_dir() -> str | None:
+    """PROMETHEUS_MULTIPROC_DIR for /metrics across gunicorn's workers: the one given (systemd shares
+    it with the Celery worker; files of processes that ended are dropped), else a fresh temporary one,
+    removed again when serve stops (returned)."""
+    given = os.environ.get(metrics.MULTIPROC_ENV)
+    if given:
+        metrics.prepare_multiprocess_dir(Path(given))
+        return None
+    made = tempfile.mkdtemp(prefix="vehicle-enforce-metrics-")
+    os.environ[metrics.MULTIPROC_ENV] = made
+    return made
 
 
 def _serve(host: str, port: int, workers: int, threads: int, debug: bool) -> None:
@@ -84,13 +106,18 @@ def _serve(host: str, port: int, workers: int, threads: int, debug: bool) -> Non
         return
     from gunicorn.app.base import BaseApplication
 
+    log_format = (os.environ.get("VE_LOG_FORMAT") or "json").strip().lower()
+
     class _Server(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
-            self.cfg.set("accesslog", "-")
             self.cfg.set("timeout", 120)
+            if log_format == "text":
+                self.cfg.set("accesslog", "-")
+            else:  # gunicorn's own lines as JSON; the app writes the one line per request
+                self.cfg.set("logconfig_dict", logs.gunicorn_logconfig(log_format))
 
         def load(self) -> Any:
             from vehicle_enforce.wsgi import app  # builds the app in the worker and tunes its GC

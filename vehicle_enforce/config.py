@@ -1,6 +1,8 @@
 """Configuration: defaults here, overridden by `VE_*` environment variables, then by a test override.
 
 Only VE_DATABASE_URL and VE_SECRET_KEY matter for a start. Nothing is read at import time.
+Every setting is described in SETTINGS_DOC; the README's configuration table is generated from it
+(`python -m tools.settings_table --write`, checked by tests/core/test_config_table.py).
 """
 
 from __future__ import annotations
@@ -41,6 +43,11 @@ DEFAULTS: dict[str, Any] = {
     "EXPORT_LEASE_SECONDS": 300,
     "REGION_CODE": "140500",  # Jincheng
     "LOG_LEVEL": "INFO",
+    "LOG_FORMAT": "json",  # one JSON object a line (python-json-logger); "text" for development
+    "METRICS_TOKEN": None,  # /metrics: None = callers on this host only; set = that bearer token only
+    # psycopg 3 prepares a statement it ran 5 times; false behind PgBouncer < 1.21 in transaction mode
+    "DATABASE_PREPARED_STATEMENTS": True,
+    "INSTANCE_PATH": None,  # read by create_app before the rest (VE_INSTANCE_PATH), listed for the table
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     # None: Secure when VE_ENV=production or when the request came over HTTPS; true/false forces it.
@@ -76,7 +83,10 @@ def load(app: Flask, override: dict[str, Any] | None = None) -> None:
         app.config["EVIDENCE_PATH"] = str(instance / "evidence")
     app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE_URL"]
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["DATABASE_URL"])
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS",
+        engine_options(app.config["SQLALCHEMY_DATABASE_URI"], bool(app.config["DATABASE_PREPARED_STATEMENTS"])),
+    )
 
 
 def normalise_database_url(url: str) -> str:
@@ -87,13 +97,16 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def engine_options(url: str) -> dict[str, Any]:
+def engine_options(url: str, prepared_statements: bool = True) -> dict[str, Any]:
 
     # JSON columns (evidence, audit changes, feed payloads) encoded and decoded by orjson.
     json = {"json_serializer": jsontext.dumps, "json_deserializer": jsontext.loads}
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30}, **json}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10, **json}
+    options: dict[str, Any] = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10, **json}
+    if not prepared_statements:  # PgBouncer without prepared-statement support (deploy/pgbouncer.md)
+        options["connect_args"] = {"prepare_threshold": None}
+    return options
 
 
 def _instance_secret(instance: Path) -> str:
@@ -102,3 +115,145 @@ def _instance_secret(instance: Path) -> str:
         path.write_text(secrets.token_hex(32))
         os.chmod(path, 0o600)
     return path.read_text().strip()
+
+
+#: What each setting means and, where the default needs words, what it is: the README's table.
+SETTINGS_DOC: dict[str, tuple[str, str | None]] = {
+    "DATABASE_URL": (
+        "SQLAlchemy URL (`postgresql+psycopg://user@host/db` in production)",
+        "SQLite file in the instance folder",
+    ),
+    "SECRET_KEY": ("session signing key", "random, kept in `instance/secret_key`"),
+    "INSTANCE_PATH": ("instance folder (database, evidence, keys, the embedded queue)", "`./instance`"),
+    "EVIDENCE_PATH": ("evidence photo store", "`instance/evidence`"),
+    "ENV": ("`production` makes the session cookie `Secure`", None),
+    "BROKER_URL": (
+        "Celery broker; unset = jobs go on the embedded queue (huey, SQLite file), Redis never contacted; "
+        "`/readyz` checks it when set",
+        "unset",
+    ),
+    "RESULT_BACKEND": ("Celery result backend", "the broker"),
+    "TASK_QUEUE_PATH": ("the embedded queue's SQLite file (only without a broker)", "`instance/tasks.sqlite3`"),
+    "JOB_STALE_SECONDS": (
+        "a background job still queued, or running without progress, this long is queued again by the sweep "
+        "(every minute)",
+        None,
+    ),
+    "MAX_CONTENT_LENGTH": (
+        "largest request body in bytes (`413` with the JSON error shape); nginx's `client_max_body_size` in "
+        "`deploy/nginx/` is the same",
+        "33554432 (32 MiB)",
+    ),
+    "RULES_FILE": ("a JSON file replacing the shipped remote-sensing rules and limits", "the shipped rules"),
+    "PLATE_CONFIDENCE_THRESHOLD": (
+        "plate-read confidence a device reports with a pass below which the read is doubtful",
+        None,
+    ),
+    "PLATE_READER_CONFIDENCE_THRESHOLD": (
+        "confidence of our plate reader below which its read is doubtful (kept, the pass left pending for "
+        "match review; `doubtful` in `POST /api/v1/plates/read`)",
+        "calibrated 0.46 (`plates/README.md`)",
+    ),
+    "PLATE_IMAGE_MAX_BYTES": (
+        "largest photo accepted for plate reading (`POST /api/v1/plates/read`, roadside-test page)",
+        "8388608 (8 MiB)",
+    ),
+    "PLATE_IMAGE_MAX_PIXELS": ("largest declared width × height of a photo, checked before decoding", None),
+    "HOTLIST_MISS_RETENTION_DAYS": ("looked-up plates that were not hits are purged after this many days", None),
+    "TRANSMISSION_RATE_THRESHOLD": ("export transmission rate below which the alarm shows", None),
+    "STATION_SILENT_MINUTES": (
+        "an automatic station silent this long inside its operating hours shows in the environment inbox",
+        None,
+    ),
+    "STATION_OPERATING_HOURS": ("stations' operating hours, Beijing time, `[start, end)` as JSON", "`[7, 19]`"),
+    "EXPORT_TARGETS": (
+        'platforms to export to, JSON: `{"provincial": {"url": ..., "token": ..., "batch_size": 500, "timeout": 10}}`',
+        "none",
+    ),
+    "EXPORT_BACKOFF_BASE": (
+        "retry delay of a failed export, seconds: a random delay up to base × 2^(attempts−1), capped",
+        None,
+    ),
+    "EXPORT_BACKOFF_MAX": ("cap of the export retry delay, seconds", None),
+    "EXPORT_MAX_ATTEMPTS": ("attempts before an export record is marked failed", None),
+    "EXPORT_LEASE_SECONDS": ("how long a sender holds the records it claimed before another may take them", None),
+    "REGION_CODE": (
+        "administrative division code of the deployment (the `county` of each log line)",
+        "140500 (晋城市)",
+    ),
+    "LOG_LEVEL": ("level of the service's logs", None),
+    "LOG_FORMAT": (
+        "`json`: one JSON object a line with the request id (and one line per request: method, route, "
+        "status, duration, principal, county); `text` for development",
+        None,
+    ),
+    "METRICS_TOKEN": (
+        "unset: `/metrics` answers callers on this host only; set: it answers `Authorization: Bearer <token>` only",
+        "unset",
+    ),
+    "DATABASE_PREPARED_STATEMENTS": (
+        "`false` turns psycopg's prepared statements off, for PgBouncer before 1.21 in transaction mode "
+        "(`deploy/pgbouncer.md`)",
+        None,
+    ),
+    "SESSION_COOKIE_HTTPONLY": ("session cookie unreadable to scripts", None),
+    "SESSION_COOKIE_SAMESITE": ("session cookie's SameSite", None),
+    "SESSION_COOKIE_SECURE": (
+        "unset: `Secure` when `VE_ENV=production` or the request came over HTTPS; `true`/`false` forces it",
+        "unset",
+    ),
+    "SESSION_IDLE_TIMEOUT": ("seconds without a request before a page session ends", None),
+    "SESSION_MAX_LIFETIME": ("seconds after login when a page session ends regardless", None),
+    "RATELIMIT_STORAGE_URL": (
+        "where the login limit counts (`redis://127.0.0.1:6379/1` in production; `memory://` counts per worker)",
+        None,
+    ),
+    "LOGIN_FAILURE_LIMIT": ("failed logins per client address before `429`", None),
+    "PROXY_COUNT": (
+        "reverse proxies in front of the app whose `X-Forwarded-For`/`-Proto`/`-Host` are believed "
+        "(1 behind the nginx of `deploy/`)",
+        None,
+    ),
+    "WTF_CSRF_TIME_LIMIT": ("lifetime of a form's CSRF token, seconds", "the page session's"),
+    "JSON_SORT_KEYS": ("sort keys of JSON answers", None),
+}
+
+
+def _default_text(name: str) -> str:
+    explained = SETTINGS_DOC[name][1]
+    if explained is not None:
+        return explained
+    value = DEFAULTS[name]
+    if isinstance(value, bool):
+        return "`true`" if value else "`false`"
+    if isinstance(value, str):
+        return f"`{value}`"
+    return str(value)
+
+
+def settings_table() -> str:
+    """The README's table of every `VE_*` setting, from DEFAULTS and SETTINGS_DOC."""
+    missing = sorted(set(DEFAULTS) - set(SETTINGS_DOC))
+    extra = sorted(set(SETTINGS_DOC) - set(DEFAULTS))
+    if missing or extra:
+        raise ValueError(f"SETTINGS_DOC and DEFAULTS differ: undescribed {missing}, not settings {extra}")
+    lines = ["| variable | meaning | default |", "|---|---|---|"]
+    for name in SETTINGS_DOC:
+        meaning = SETTINGS_DOC[name][0].replace("|", "\\|")
+        lines.append(f"| `VE_{name}` | {meaning} | {_default_text(name)} |")
+    return "\n".join(lines) + "\n"
+
+
+TABLE_START = (
+    "<!-- settings table: generated from vehicle_enforce/config.py by `python -m tools.settings_table --write` -->"
+)
+TABLE_END = "<!-- end of settings table -->"
+
+
+def with_settings_table(readme: str) -> str:
+    """`readme` with the text between the table markers replaced by `settings_table()`."""
+    head, start, rest = readme.partition(TABLE_START)
+    _old, end, tail = rest.partition(TABLE_END)
+    if not start or not end:
+        raise ValueError("the README has no settings-table markers")
+    return f"{head}{TABLE_START}\n{settings_table()}{TABLE_END}{tail}"

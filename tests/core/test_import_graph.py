@@ -30,6 +30,9 @@ LAZY_IMPORTS: dict[tuple[str, str, str], str] = {
     # every process, the web workers and the CLI, would otherwise pay for them).
     ("vehicle_enforce.core.tasks", "_embedded_queue", "huey"): "the embedded queue: only without a broker",
     ("vehicle_enforce.core.tasks", "celery_init_app", "celery"): "only with a broker (VE_BROKER_URL)",
+    # Not heavy, but it decides at import whether it writes to PROMETHEUS_MULTIPROC_DIR: imported only once
+    # the app is built, after `vehicle-enforce serve` set the directory (tests/core/test_processes.py).
+    ("vehicle_enforce.core.metrics", "*", "prometheus_client"): "multiprocess mode is chosen at import",
     ("vehicle_enforce.vehicles.plate_reading", "*", "*"): "OpenCV, numpy, Pillow and the plate model: for a photo",
     ("vehicle_enforce.platereading_cli", "*", "plates"): "OpenCV and the plate model: for `vehicle-enforce plates`",
     ("vehicle_enforce.core.imports", "_open_xlsx", "openpyxl"): "only for an .xlsx upload",

@@ -56,7 +56,7 @@ def page_routes(app) -> list[str]:
         if "GET" not in (rule.methods or ()) or rule.arguments:
             continue
         path = rule.rule
-        if path.startswith(("/api/", "/static", "/healthz", "/logout")):
+        if path.startswith(("/api/", "/static", "/healthz", "/readyz", "/metrics", "/logout")):  # not pages
             continue
         routes.append(path)
     return sorted(routes)

@@ -21,7 +21,7 @@ from vehicle_enforce import signals
 from vehicle_enforce.auth.models import Department
 from vehicle_enforce.blacklist.models import BlacklistEntry
 from vehicle_enforce.blacklist.schemas import EntryOut, ManualListing, Release
-from vehicle_enforce.core import actors, audit
+from vehicle_enforce.core import actors, audit, metrics
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
 from vehicle_enforce.core.timeutil import SHANGHAI, format_local, local_day, now_utc
@@ -399,6 +399,7 @@ def _create_entries(new: Sequence[NewEntry], *, actor: Actor) -> list[BlacklistE
     )
     signals.send_records("blacklist_listing", [(entry.id, entry_json(entry), None) for entry in entries])
     signals.vehicle_listed.send("blacklist", entries=entries, actor=actor)
+    metrics.vehicles_listed(entry.kind for entry in entries)
     return entries
 
 

@@ -6,19 +6,16 @@ session). The application never updates or deletes them; on PostgreSQL a trigger
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from flask import g, has_request_context, request
 from sqlalchemy import JSON, BigInteger, Integer, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from vehicle_enforce.core import bulk
+from vehicle_enforce.core import bulk, requestid
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.db import listen
-from vehicle_enforce.core.security import valid_request_id
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import Model, db
 
@@ -55,15 +52,8 @@ def _refuse_audit_changes(session: Session, _ctx: Any, _instances: Any) -> None:
 
 
 def current_request_id() -> str | None:
-    if has_request_context():
-        rid = getattr(g, "request_id", None)
-        if rid is None:
-            offered = request.headers.get("X-Request-ID")
-            # A client's id is kept only when short and plain; anything else is replaced, never refused.
-            rid = offered if valid_request_id(offered) else uuid.uuid4().hex
-            g.request_id = rid
-        return str(rid)
-    return None
+    """The request id this entry belongs to: the request's, or the one a background job runs under."""
+    return requestid.current()
 
 
 def record(

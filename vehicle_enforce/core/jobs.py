@@ -24,6 +24,7 @@ from flask import current_app
 from sqlalchemy import JSON, Integer, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
+from vehicle_enforce.core import requestid
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import Model, db
 
@@ -52,11 +53,22 @@ class Job(Model):
     finished_at: Mapped[datetime | None]
     # Last sign of life (queued, started, progress): the sweep redoes jobs silent for too long.
     updated_at: Mapped[datetime] = mapped_column(default=now_utc, index=True)
+    # The request that queued the job: the job's log lines and audit rows carry it (core/requestid.py).
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
 
 def add(name: str, kwargs: dict[str, Any], total: int | None = None) -> Job:
     """Record a job in the caller's transaction (it is queued once that transaction commits)."""
-    job = Job(name=name, kwargs=kwargs, status=QUEUED, done=0, total=total, attempts=0, updated_at=now_utc())
+    job = Job(
+        name=name,
+        kwargs=kwargs,
+        status=QUEUED,
+        done=0,
+        total=total,
+        attempts=0,
+        updated_at=now_utc(),
+        request_id=requestid.current(),
+    )
     db.session.add(job)
     db.session.flush()
     return job

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,3 +32,17 @@ def downgrade(database_url: str, revision: str = "base") -> None:
 def check(database_url: str) -> None:
     """Raise if the models and the migrated database differ (alembic check)."""
     command.check(alembic_config(database_url))
+
+
+@functools.cache
+def script_heads() -> frozenset[str]:
+    """The head revisions of the migrations shipped with this code (read once per process)."""
+    return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+
+def database_heads(connection: Connection) -> frozenset[str]:
+    """The revisions the database says it is at (raises before the first migration: no table).
+
+    Read from Alembic's version table directly: a MigrationContext would log two lines at each
+    readiness probe."""
+    return frozenset(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())

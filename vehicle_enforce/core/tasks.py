@@ -18,15 +18,17 @@ safe to run twice.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
+from sqlalchemy import func as sql_func
 from sqlalchemy import select, update
 
-from vehicle_enforce.core import jobs, transaction
+from vehicle_enforce.core import jobs, metrics, requestid, transaction
 from vehicle_enforce.core.jobs import DONE, FAILED, QUEUED, RUNNING, Job
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
@@ -52,6 +54,38 @@ def init_app(app: Flask) -> None:
         celery_init_app(app)
     else:
         app.extensions["huey"] = _embedded_queue(app)
+    metrics.register_gauges("jobs", job_readings)
+    metrics.register_gauges("task_queue", queue_readings)
+
+
+def job_readings() -> list[metrics.Reading]:
+    """Jobs not done, by status, from the jobs table (the durable record of every queued job)."""
+    counts = dict(
+        db.session.execute(
+            select(Job.status, sql_func.count()).where(Job.status.in_((QUEUED, RUNNING, FAILED))).group_by(Job.status)
+        ).all()
+    )
+    return [
+        metrics.Reading(
+            "ve_jobs",
+            "Background jobs by status (queued: waiting for a worker)",
+            {"status": status},
+            counts.get(status, 0),
+        )
+        for status in (QUEUED, RUNNING, FAILED)
+    ]
+
+
+def queue_readings() -> list[metrics.Reading]:
+    """Messages waiting on the queue itself: the Celery broker's default queue, or the embedded queue."""
+    celery = current_app.extensions.get("celery")
+    if celery is not None:
+        queue = celery.conf.task_default_queue
+        with celery.connection_for_read() as connection:
+            waiting = connection.default_channel.queue_declare(queue=queue, passive=True).message_count
+    else:
+        queue, waiting = "embedded", current_app.extensions["huey"].pending_count()
+    return [metrics.Reading("ve_task_queue_messages", "Messages waiting on the task queue", {"queue": queue}, waiting)]
 
 
 def queue_path(app: Flask) -> Path:
@@ -123,9 +157,12 @@ def work_off(app: Flask | None = None, limit: int | None = None) -> int:
 
 
 def run_now(name: str, *args: Any, **kwargs: Any) -> Any:
-    """Run a task in this process in its own transaction (the Celery worker's entry point)."""
+    """Run a task in this process in its own transaction (the Celery worker's entry point).
+
+    A scheduled task (beat) gets a request id of its own, so its log lines and audit rows go together;
+    a recorded job runs under the id of the request that queued it (`execute`)."""
     try:
-        with transaction.atomic():
+        with requestid.bound(requestid.current() or requestid.new()), transaction.atomic():
             return TASKS[name](*args, **kwargs)
     except Exception:
         current_app.logger.exception("background task %s failed", name)
@@ -145,15 +182,25 @@ def execute(job_id: int) -> Any:
         if job.status == RUNNING and job.updated_at > now - jobs.stale_after():
             return None  # another worker has it and is alive
         job.status, job.attempts, job.started_at, job.updated_at, job.error = RUNNING, job.attempts + 1, now, now, None
-        name, kwargs = job.name, dict(job.kwargs or {})
-    try:
-        with jobs.running(job_id), transaction.atomic():
-            result = TASKS[name](**kwargs)
-    except Exception as exc:
-        log.exception("job %s (%s) failed", job_id, name)
-        _finish(job_id, FAILED, error=f"{type(exc).__name__}: {exc}"[:512])
-        raise
-    _finish(job_id, DONE)
+        name, kwargs, request_id = job.name, dict(job.kwargs or {}), job.request_id
+    # The job's log lines and audit rows carry the id of the request that queued it (or one of its own).
+    with requestid.bound(request_id or f"job-{job_id}"):
+        started = time.perf_counter()
+        try:
+            with jobs.running(job_id), transaction.atomic():
+                result = TASKS[name](**kwargs)
+        except Exception as exc:
+            log.exception("job %s (%s) failed", job_id, name)
+            _finish(job_id, FAILED, error=f"{type(exc).__name__}: {exc}"[:512])
+            raise
+        _finish(job_id, DONE)
+        log.info(
+            "job %s (%s) done in %.1f ms",
+            job_id,
+            name,
+            (time.perf_counter() - started) * 1000,
+            extra={"job_id": job_id, "task": name},
+        )
     return result
 
 
@@ -208,6 +255,11 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
 def celery_init_app(app: Flask) -> Celery:
     """Celery for production (Redis broker); its tasks run `run_now` inside the Flask app context."""
     from celery import Celery, Task  # only with a broker: the embedded default never loads Celery
+    from celery.signals import setup_logging
+
+    # The worker keeps the service's logging (create_app set it: JSON lines with the request id) instead
+    # of Celery's own: a receiver of setup_logging tells Celery to leave logging alone.
+    setup_logging.connect(_keep_service_logging, weak=False)
 
     class FlaskTask(Task[Any, Any]):
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -230,6 +282,10 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     return celery_app
+
+
+def _keep_service_logging(**_kwargs: Any) -> None:
+    """Celery's setup_logging receiver: the service configured logging already (core/logs.py)."""
 
 
 def ping(value: str = "pong") -> str:

@@ -20,7 +20,7 @@ from vehicle_enforce import signals
 from vehicle_enforce.blacklist import answers
 from vehicle_enforce.blacklist.models import BlacklistEntry, HotlistLookup, HotlistRead
 from vehicle_enforce.cases.models import Case
-from vehicle_enforce.core import batch, bulk
+from vehicle_enforce.core import batch, bulk, metrics
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Invalid
 from vehicle_enforce.core.timeutil import now_utc
@@ -251,6 +251,8 @@ def check(data: BatchCheck, *, actor: Actor, mode: Literal["single", "batch"]) -
             for read, row in zip(reads, stored_rows, strict=True)
         ],
     )
+    # Counted once committed: reads by mode, hits (a listed vehicle, as the lookup log stores them) by action.
+    metrics.hotlist_checked(mode, len(reads), [answered[i]["action"] for i in valid if stored_by_index[i]["hit"]])
     return results
 
 

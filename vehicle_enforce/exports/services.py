@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +10,11 @@ import pandas as pd
 from flask import current_app
 from sqlalchemy import case, func, select
 
-from vehicle_enforce.core import audit
+from vehicle_enforce.core import audit, metrics
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Conflict, NotFound
 from vehicle_enforce.core.spreadsheets import to_csv_bytes, to_xlsx_bytes
+from vehicle_enforce.core.timeutil import local_day, now_utc
 from vehicle_enforce.exports.models import ExportRecord
 from vehicle_enforce.exports.schemas import RecordOut, ResendIn
 from vehicle_enforce.extensions import db
@@ -65,6 +66,36 @@ def status(since: date, until: date, target: str | None = None) -> dict[str, Any
         "by_kind": grouped(ExportRecord.kind),
         "by_target": grouped(ExportRecord.target),
     }
+
+
+#: Records not yet acknowledged or refused for good: what the sender still has to get through.
+BACKLOG_STATUSES = ("pending", "sent", "failed")
+
+
+def metric_readings() -> list[metrics.Reading]:
+    """/metrics gauges: the backlog per target and status, and the transmission rate per target over the
+    last 7 days (Beijing), as the transmission page shows it by default."""
+    out: list[metrics.Reading] = []
+    backlog = db.session.execute(
+        select(ExportRecord.target, ExportRecord.status, func.count())
+        .where(ExportRecord.status.in_(BACKLOG_STATUSES))
+        .group_by(ExportRecord.target, ExportRecord.status)
+    ).all()
+    doc = "Export records not yet acknowledged, per target platform and status"
+    out += [metrics.Reading("ve_export_backlog", doc, {"target": t, "status": s}, n) for t, s, n in backlog]
+    until = local_day(now_utc())
+    acked = func.sum(case((ExportRecord.status == "acknowledged", 1), else_=0))
+    window = db.session.execute(
+        select(ExportRecord.target, func.count(), acked)
+        .where(ExportRecord.due_day >= until - timedelta(days=6), ExportRecord.due_day <= until)
+        .group_by(ExportRecord.target)
+    ).all()
+    for target, due, ack in window:
+        rate = _rate(int(ack or 0), int(due))
+        if rate is not None:
+            doc = "Export transmission rate (acknowledged / due) per target, records due in the last 7 days"
+            out.append(metrics.Reading("ve_export_transmission_rate", doc, {"target": target}, rate))
+    return out
 
 
 def missing(day: date, target: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:

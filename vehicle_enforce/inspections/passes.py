@@ -28,7 +28,7 @@ from remote_sensing import (
 from remote_sensing.types import MEASUREMENT_FLOATS
 from vehicle_enforce import signals
 from vehicle_enforce.auth.models import Department
-from vehicle_enforce.core import audit, batch, tasks
+from vehicle_enforce.core import audit, batch, metrics, tasks
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.bulk import insert_ignore_conflicts
 from vehicle_enforce.core.errors import Forbidden, Invalid
@@ -506,7 +506,9 @@ def store_passes(
     }
     if fresh_rows:
         audit.record("remote_sensing.store_passes", "remote_sensing_pass", None, summary, actor=actor)
-    return [r for r in results if r is not None]
+    answered = [r for r in results if r is not None]
+    metrics.passes_received((r["status"] for r in answered), (row["verdict"] for row in fresh_rows.values()))
+    return answered
 
 
 def _judge(rec: PassRecord, book: RulesBook, day: Any, calibrated: bool, area: str) -> Verdict:
