@@ -7,10 +7,12 @@ tests are skipped with a message, and fail in CI (CI=true).
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -44,35 +46,96 @@ def env_settings() -> dict[str, str]:
     return out
 
 
-def test_nginx_accepts_the_site(tmp_path):
+def nginx_setup(tmp_path: Path, site: str) -> tuple[str, Path, Path]:
+    """The site with a throwaway certificate, inside the http block Debian's nginx.conf would give it, with
+    this test's own writable paths; returns (nginx binary, its main config, the certificate)."""
     nginx = tool("nginx")
     key, cert = tmp_path / "privkey.pem", tmp_path / "fullchain.pem"
     openssl = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
-    subject = ["-subj", "/CN=enforce.example.gov.cn", "-keyout", str(key), "-out", str(cert)]
-    subprocess.run([*openssl, *subject], check=True, capture_output=True)
-    site = SITE.read_text(encoding="utf-8")
+    subject = ["-subj", "/CN=enforce.example.gov.cn", "-addext", "subjectAltName=IP:127.0.0.1"]
+    subprocess.run([*openssl, *subject, "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
     assert "/etc/ssl/vehicle-enforce/fullchain.pem" in site and "/etc/ssl/vehicle-enforce/privkey.pem" in site
     site = site.replace("/etc/ssl/vehicle-enforce/fullchain.pem", str(cert)).replace(
         "/etc/ssl/vehicle-enforce/privkey.pem", str(key)
     )
     (tmp_path / "site.conf").write_text(site, encoding="utf-8")
-    # What Debian's /etc/nginx/nginx.conf puts around a site, with this test's own writable paths.
     temp = "\n".join(
         f"    {kind}_temp_path {tmp_path / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
+    user = "user root;\n" if os.geteuid() == 0 else ""  # workers write the temp paths of this test
     (tmp_path / "nginx.conf").write_text(
-        f"pid {tmp_path / 'nginx.pid'};\nerror_log stderr;\nevents {{}}\nhttp {{\n{temp}\n"
+        f"{user}pid {tmp_path / 'nginx.pid'};\nerror_log stderr;\nevents {{}}\nhttp {{\n{temp}\n"
         f"    access_log off;\n    include {tmp_path / 'site.conf'};\n}}\n",
         encoding="utf-8",
     )
+    return nginx, tmp_path / "nginx.conf", cert
+
+
+def test_nginx_accepts_the_site(tmp_path):
+    nginx, conf, _cert = nginx_setup(tmp_path, SITE.read_text(encoding="utf-8"))
     result = subprocess.run(
-        [nginx, "-t", "-p", str(tmp_path), "-e", "stderr", "-c", str(tmp_path / "nginx.conf")],
-        capture_output=True,
-        text=True,
+        [nginx, "-t", "-p", str(tmp_path), "-e", "stderr", "-c", str(conf)], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
     assert "test is successful" in result.stderr
     assert "[emerg]" not in result.stderr and "[error]" not in result.stderr
+
+
+@pytest.mark.slow
+def test_nginx_in_front_of_serve_behaves_as_the_kit_says(tmp_path):
+    """The site on free ports in front of `vehicle-enforce serve` with the env file's VE_PROXY_COUNT=1:
+    HTTP goes to HTTPS, the app sees HTTPS (HSTS, Secure cookies) and the client's request id, a body
+    over the limit gets 413 from nginx in the app's error shape, /metrics is refused from outside."""
+    import requests
+
+    from tests.core.test_processes import _cli, _env, free_port, wait_http
+
+    app_port, http_port, https_port = free_port(), free_port(), free_port()
+    site = SITE.read_text(encoding="utf-8")
+    site = site.replace("server 127.0.0.1:8000;", f"server 127.0.0.1:{app_port};")
+    site = site.replace("listen 80;", f"listen 127.0.0.1:{http_port};").replace("listen [::]:80;", "")
+    site = site.replace("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;")
+    site = site.replace("listen [::]:443 ssl http2;", "")
+    nginx, conf, cert = nginx_setup(tmp_path, site)
+    env = _env(tmp_path, VE_PROXY_COUNT=env_settings()["VE_PROXY_COUNT"])
+    subprocess.run(_cli("db", "upgrade"), env=env, check=True, capture_output=True)
+    app = subprocess.Popen(
+        _cli("serve", "--port", str(app_port), "--workers", "1", "--no-job-worker"),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    proxy = subprocess.Popen(
+        [nginx, "-p", str(tmp_path), "-e", "stderr", "-c", str(conf), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    https = f"https://127.0.0.1:{https_port}"
+    try:
+        wait_http(f"http://127.0.0.1:{app_port}/healthz", app, timeout=60)
+        for _ in range(100):  # nginx starts in well under a second
+            try:
+                r = requests.get(f"http://127.0.0.1:{http_port}/healthz", allow_redirects=False, timeout=10)
+                break
+            except requests.ConnectionError:
+                assert proxy.poll() is None, proxy.stderr.read() if proxy.stderr else ""
+                time.sleep(0.1)
+        assert r.status_code == 301 and r.headers["Location"] == "https://127.0.0.1/healthz"
+        r = requests.get(f"{https}/healthz", headers={"X-Request-ID": "req-nginx-1"}, verify=str(cert), timeout=10)
+        assert r.status_code == 200 and r.headers["X-Request-ID"] == "req-nginx-1"
+        assert r.headers["Strict-Transport-Security"]  # the app saw X-Forwarded-Proto: https from its one proxy
+        r = requests.get(f"{https}/healthz", verify=str(cert), timeout=10)
+        assert len(r.headers["X-Request-ID"]) == 32  # none offered: nginx's $request_id went through
+        too_big = b"x" * (config.DEFAULTS["MAX_CONTENT_LENGTH"] + 1)
+        r = requests.post(f"{https}/api/v1/remote-sensing/passes", data=too_big, verify=str(cert), timeout=60)
+        assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large"
+        assert requests.get(f"{https}/metrics", verify=str(cert), timeout=10).status_code == 403
+    finally:
+        proxy.terminate()
+        app.terminate()
+        proxy.wait(timeout=30)
+        app.wait(timeout=40)
 
 
 def test_systemd_accepts_the_units(tmp_path):
