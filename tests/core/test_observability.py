@@ -265,6 +265,29 @@ def test_gauges_read_the_stored_backlog_rate_and_jobs(app, client):
         assert value(found, "ve_metrics_source_up", source=source) == 1
 
 
+def test_the_broker_queue_depth_is_read_from_redis(app_config):
+    import redis
+
+    from tests.conftest import service_unavailable
+    from vehicle_enforce import create_app
+
+    broker = "redis://127.0.0.1:6379/13"
+    try:
+        redis.Redis.from_url(broker).delete("celery")
+    except Exception as exc:
+        service_unavailable("Redis at 127.0.0.1:6379", exc)
+    with_broker = create_app({**app_config, "BROKER_URL": broker})
+    client = with_broker.test_client()
+    try:
+        found = samples(client)
+        assert value(found, "ve_task_queue_messages", queue="celery") == 0  # an empty queue is no key in Redis
+        assert value(found, "ve_metrics_source_up", source="task_queue") == 1
+        with_broker.extensions["celery"].send_task("core.ping", kwargs={"value": "waiting"})  # no worker runs
+        assert value(samples(client), "ve_task_queue_messages", queue="celery") == 1
+    finally:
+        redis.Redis.from_url(broker).delete("celery")
+
+
 def test_metrics_answer_only_this_host_without_a_token(client):
     r = client.get("/metrics", environ_base={"REMOTE_ADDR": "10.1.2.3"})
     assert r.status_code == 403 and r.get_json()["error"]["code"] == "forbidden"

@@ -82,7 +82,10 @@ def queue_readings() -> list[metrics.Reading]:
     if celery is not None:
         queue = celery.conf.task_default_queue
         with celery.connection_for_read() as connection:
-            waiting = connection.default_channel.queue_declare(queue=queue, passive=True).message_count
+            try:
+                waiting = connection.default_channel.queue_declare(queue=queue, passive=True).message_count
+            except connection.channel_errors:  # no such queue (Redis drops an empty list): nothing waits
+                waiting = 0
     else:
         queue, waiting = "embedded", current_app.extensions["huey"].pending_count()
     return [metrics.Reading("ve_task_queue_messages", "Messages waiting on the task queue", {"queue": queue}, waiting)]
