@@ -115,14 +115,14 @@ def test_a_job_runs_with_the_request_id_of_the_request_that_queued_it(app, monke
     """The request id reaches the worker through the job row: its log lines and audit rows carry it."""
     from sqlalchemy import select
 
-    from vehicle_enforce.core import audit, tasks, transaction
+    from vehicle_enforce.core import actors, audit, tasks, transaction
     from vehicle_enforce.core.audit import AuditEntry
     from vehicle_enforce.core.jobs import Job
     from vehicle_enforce.extensions import db
 
     def probe(note: str) -> None:
         logging.getLogger("vehicle_enforce.probe").info("probe %s", note)
-        audit.record("test.probe", "probe", note)
+        audit.record("test.probe", "probe", note, actor=actors.SYSTEM)
 
     monkeypatch.setitem(tasks.TASKS, "tests.probe", probe)
     with app.test_request_context("/", headers={"X-Request-ID": "req-obs-4"}):
@@ -142,11 +142,13 @@ def test_a_job_runs_with_the_request_id_of_the_request_that_queued_it(app, monke
 def test_a_job_queued_outside_a_request_runs_under_an_id_of_its_own(app, monkeypatch):
     from sqlalchemy import select
 
-    from vehicle_enforce.core import audit, tasks, transaction
+    from vehicle_enforce.core import actors, audit, tasks, transaction
     from vehicle_enforce.core.audit import AuditEntry
     from vehicle_enforce.extensions import db
 
-    monkeypatch.setitem(tasks.TASKS, "tests.probe", lambda: audit.record("test.probe2", "probe", None))
+    monkeypatch.setitem(
+        tasks.TASKS, "tests.probe", lambda: audit.record("test.probe2", "probe", None, actor=actors.SYSTEM)
+    )
     job_id = tasks.run_later("tests.probe")
     transaction.commit()
     tasks.execute(job_id)
