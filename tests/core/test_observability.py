@@ -80,6 +80,33 @@ def test_a_request_without_id_gets_one_and_its_log_line_and_answer_agree(client,
     assert line["request_id"] == rid and line["route"] == "unmatched" and line["status"] == 404
 
 
+def test_a_request_that_fails_inside_is_logged_and_counted_as_500(app_config, capsys):
+    from vehicle_enforce import create_app
+
+    failing = create_app(app_config)
+
+    def boom(n: int) -> None:
+        raise RuntimeError("a bug")
+
+    failing.add_url_rule("/obs-boom/<int:n>", "obs_boom", boom)
+    client = failing.test_client()
+    before = samples(client)
+    capsys.readouterr()
+    r = client.get("/obs-boom/7", headers={"X-Request-ID": "req-obs-500"})
+    assert r.status_code == 500
+    lines = json_lines(capsys.readouterr().err)
+    (line,) = [x for x in lines if x["logger"] == "vehicle_enforce.request"]
+    assert (line["route"], line["status"], line["request_id"]) == ("/obs-boom/<int:n>", 500, "req-obs-500")
+    assert any(
+        x["level"] == "ERROR" and x["request_id"] == "req-obs-500" and "a bug" in x.get("exc_info", "") for x in lines
+    )
+    labels = {"route": "/obs-boom/<int:n>", "method": "GET", "status": "500"}
+    assert (
+        value(samples(client), "ve_http_requests_total", **labels) - value(before, "ve_http_requests_total", **labels)
+        == 1
+    )
+
+
 def test_every_record_logged_in_a_request_carries_the_id(app, capsys):
     with app.test_request_context("/", headers={"X-Request-ID": "req-obs-2"}):
         logging.getLogger("vehicle_enforce.some_domain").warning("车辆 %s 未找到", "晋E00001")

@@ -18,6 +18,9 @@ def alembic_config(database_url: str) -> Config:
     cfg = Config(str(REPO_ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(REPO_ROOT / "migrations"))
     cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    # The service's logging stays (core/logs.py: JSON lines, or text); alembic.ini's own logging setup is
+    # for the `alembic` command run by hand (migrations/env.py honours this attribute).
+    cfg.attributes["skip_logging"] = True
     return cfg
 
 
