@@ -30,6 +30,7 @@ EXPECTED_RECEIVERS = {
     "vehicle_listed": ["cases.wiring.open_cases"],
     "listing_retested": ["cases.wiring.record_retests"],
     "listing_evidence_withdrawn": ["cases.wiring.evidence_withdrawn"],
+    "case_step_record_withdrawn": ["cases.wiring.step_record_withdrawn"],
     "listing_released": ["cases.wiring.close_released"],
     "vehicle_seen": ["phaseout.wiring.vehicles_seen"],
     "vehicle_retired": ["cases.wiring.close_for_retirement"],
