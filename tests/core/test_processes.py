@@ -51,12 +51,10 @@ def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "vehicle_enforce", *args]
 
 
-def test_serve_runs_gunicorn_and_answers_healthz(tmp_path):
-    env = _env(tmp_path)
-    subprocess.run(_cli("db", "upgrade"), env=env, check=True, capture_output=True)
-    port = free_port()
+def _serve(env: dict[str, str], port: int, *args: str) -> tuple[subprocess.Popen, list[str], threading.Thread]:
+    """`vehicle-enforce serve` on `port`, its output collected line by line in the returned list."""
     proc = subprocess.Popen(
-        _cli("serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"),
+        _cli("serve", "--host", "127.0.0.1", "--port", str(port), *args),
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -65,6 +63,14 @@ def test_serve_runs_gunicorn_and_answers_healthz(tmp_path):
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
     reader.start()
+    return proc, lines, reader
+
+
+def test_serve_runs_gunicorn_and_answers_healthz(tmp_path):
+    env = _env(tmp_path)
+    subprocess.run(_cli("db", "upgrade"), env=env, check=True, capture_output=True)
+    port = free_port()
+    proc, lines, reader = _serve(env, port, "--workers", "1")
     try:
         response = wait_http(f"http://127.0.0.1:{port}/healthz", proc)
         assert response.status_code == 200 and response.json()["database"] == "ok"
@@ -94,16 +100,7 @@ def test_serve_logs_json_lines_and_adds_up_metrics_across_its_workers(tmp_path):
     env = _env(tmp_path, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
     subprocess.run(_cli("db", "upgrade"), env=env, check=True, capture_output=True)
     port = free_port()
-    proc = subprocess.Popen(
-        _cli("serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2", "--no-job-worker"),
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
-    reader.start()
+    proc, lines, reader = _serve(env, port, "--workers", "2", "--no-job-worker")
     base = f"http://127.0.0.1:{port}"
     try:
         wait_http(f"{base}/healthz", proc)
