@@ -343,7 +343,65 @@ def test_username_as_password_is_refused_and_demo_password_is_accepted(app):
             UserIn(username="zhangsan-2026", password="Zhangsan-2026", department=Department("police")), actor=SYSTEM
         )
     services.check_password_rules(DEMO_PASSWORD, "huanbao")
-    assert len(services.common_passwords()) >= 100
+
+
+def test_the_common_password_list_is_the_vendored_maintained_one_byte_for_byte():
+    import hashlib
+
+    from vehicle_enforce.auth import services
+
+    digest = hashlib.sha256(services.COMMON_PASSWORDS_FILE.read_bytes()).hexdigest()
+    provenance = services.COMMON_PASSWORDS_FILE.with_name("common-passwords.PROVENANCE.md").read_text(encoding="utf-8")
+    assert digest in provenance  # replaced without updating its provenance: say where the new one came from
+    assert services.COMMON_PASSWORDS_FILE.with_name("common-passwords.LICENSE").is_file()
+    assert len(services.common_passwords()) > 19_000
+
+
+@pytest.mark.parametrize(
+    "password",
+    # Well-known weak passwords of 10+ characters, from the top of public leak rankings (English and Chinese).
+    [
+        "1234567890",
+        "qwertyuiop",
+        "1q2w3e4r5t",
+        "1qaz2wsx3edc",
+        "basketball",
+        "password12",
+        "QwertyUiop",
+        "tinkerbell",
+        "liverpool1",
+        "a123456789",
+        "woaini1314",
+        "5201314520",
+        "iloveyou12",
+        "PASSWORD123",
+    ],
+)
+def test_well_known_weak_passwords_are_refused(password):
+    from vehicle_enforce.auth import services
+    from vehicle_enforce.core.errors import Invalid
+
+    with pytest.raises(Invalid) as refused:
+        services.check_password_rules(password, "officer")
+    assert "过于常见" in refused.value.fields["password"]
+
+
+def test_every_listed_password_long_enough_to_pass_the_length_rule_is_refused():
+    """The class: any entry of either list (10+ characters), in any case, never becomes a password."""
+    from vehicle_enforce.auth import services
+    from vehicle_enforce.core.errors import Invalid
+
+    candidates = sorted(p for p in services.common_passwords() if len(p) >= services.MIN_PASSWORD_LENGTH)
+    assert len(candidates) > 1_500
+    accepted = []
+    for password in candidates:
+        for variant in (password, password.upper(), password.capitalize()):
+            try:
+                services.check_password_rules(variant, "officer")
+            except Invalid:
+                continue
+            accepted.append(variant)
+    assert accepted == []
 
 
 def test_tokens_may_expire(app, client, auth_headers, runner):
