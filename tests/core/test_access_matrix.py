@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.passes import pass_body
+from vehicle_enforce.inspections import examples as ex
+
 ALL = frozenset({"environment", "police", "transport", "housing", "township", "station", "admin"})
 PUBLIC = "public"
 ANY = ALL
@@ -228,7 +231,18 @@ def _scoped(method: str, rule: str, dept: str) -> bool:
 # --- Scope: every list and lookup, with each department's token, returns only the caller's rows --------
 
 OUR_TOWNSHIP, THEIR_TOWNSHIP = 9, 1  # 巴公镇 (the township probe token's), 南村镇
-THEIR_MARKERS = ("PIN-THEIRS", "工地-THEIRS", "晋E90001", "LSGTHZRS900000001")
+THEIR_MARKERS = (
+    "PIN-THEIRS",
+    "工地-THEIRS",
+    "晋E90001",
+    "LSGTHZRS900000001",
+    # What stations send: records of the other township's vehicle, and of a plate of no township, both at
+    # the other township's station (a township sees its vehicles' records and its own stations').
+    "RS-THEIRS",
+    "RS-STRAY",
+    "RT-THEIRS",
+    "RT-STRAY",
+)
 PERSONAL = ("91350100M000100Y43", "13912345678", "巴公镇工业园区八号院")
 OTHER_STATION_TEXT = "OTHER-STATION-EVIDENCE"
 
@@ -275,7 +289,42 @@ def _seed_two_townships(client, env):
         },
     )["id"]
     post("/api/v1/vehicles", {**truck, "plate": "晋E90001", "vin": THEIR_MARKERS[3], "township": "南村镇"})
+    _seed_station_records(post)
     return site, machine, ours
+
+
+#: A station in each township (巴公镇 ours, 南村镇 theirs).
+OUR_STATION, THEIR_STATION = "JC-RS-09", "JC-RS-05"
+PASSED = {"readings": {"k_readings": [0.4, 0.4, 0.4, 0.4]}, "note": None}  # lists no vehicle
+
+
+def _seed_station_records(post):
+    """Passes and roadside tests at both townships' stations, of both townships' vehicles and of a plate
+    no township registered. The markers of the records the township must not see are in THEIR_MARKERS;
+    our vehicle's records at their station and everything at our station stay visible."""
+    from vehicle_enforce.core import actors, transaction
+    from vehicle_enforce.inspections import stations
+
+    for code, township in ((OUR_STATION, "巴公镇"), (THEIR_STATION, "南村镇")):
+        stations.create_station(
+            code=code, kind="remote_sensing", name=code, township=township, actor=actors.system("test")
+        )
+    transaction.commit()
+    records = [
+        (THEIR_STATION, "晋E90001", "THEIRS"),  # their vehicle at their station
+        (THEIR_STATION, "晋E77777", "STRAY"),  # no township's vehicle, at their station
+        (THEIR_STATION, "晋E10001", "OURS-AWAY"),  # our vehicle at their station
+        (OUR_STATION, "晋E88888", "OURS-HERE"),  # any vehicle at our station
+    ]
+    for station, plate, marker in records:
+        post(
+            "/api/v1/remote-sensing/passes",
+            pass_body(f"RS-{marker}", "2019-11-02T09:00:00+08:00", station=station, plate=plate),
+        )
+        post(
+            "/api/v1/roadside-tests",
+            {**ex.ROADSIDE_TEST_IN, "station": station, "report_number": f"RT-{marker}", "plate": plate, **PASSED},
+        )
 
 
 def _rows_outside(data, dept, theirs):
@@ -352,3 +401,19 @@ def test_every_list_and_lookup_stays_in_the_callers_scope(app, client, auth_head
     assert not problems, problems
     # The probe is not vacuous: the county sees every record the township and station must not.
     assert county_saw == {*THEIR_MARKERS, *PERSONAL, OTHER_STATION_TEXT}, county_saw
+
+
+def test_a_township_reads_its_vehicles_records_and_its_stations_records(app, client, auth_headers):
+    """Lists and lookups of passes and roadside tests: our vehicle anywhere, anything at our station."""
+    env = auth_headers("environment")
+    _seed_two_townships(client, env)
+    township = auth_headers("township")
+    for path, key in (("/api/v1/remote-sensing/passes", "record_id"), ("/api/v1/roadside-tests", "report_number")):
+        prefix = "RS-" if "passes" in path else "RT-"
+        county = {r[key]: r["id"] for r in client.get(path, headers=env).get_json()["results"]}
+        seen = {r[key] for r in client.get(path, headers=township).get_json()["results"]}
+        assert seen == {prefix + "OURS-AWAY", prefix + "OURS-HERE"}, (path, seen)
+        assert set(county) >= {prefix + m for m in ("THEIRS", "STRAY", "OURS-AWAY", "OURS-HERE")}
+        if "passes" in path:  # the lookup answers as the list does: 404 for the rows outside
+            assert client.get(f"{path}/{county['RS-OURS-AWAY']}", headers=township).status_code == 200
+            assert client.get(f"{path}/{county['RS-THEIRS']}", headers=township).status_code == 404

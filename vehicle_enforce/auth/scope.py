@@ -1,7 +1,10 @@
 """Which rows a caller may see or change: one function, caller × query, for every list and lookup.
 
 A department-wide caller (environment, housing, police, transport, admin, the system) sees the whole
-county. A township caller sees only rows that belong to its township. `scoped(stmt, Entity)` adds that
+county. A township caller sees only rows that belong to its township: its sites, machinery, plan items
+and spot checks, its vehicles, and what stations send (passes, tests, captures, repairs) about its
+vehicles or from the stations in it. (A station caller is narrower still: its own records, in
+`inspections.queries.scope_to_caller`.) `scoped(stmt, Entity)` adds that
 condition to any query over a registered entity; `get_or_404(Entity, id)` looks one row up the same way
 and answers 404 for a row outside the caller's scope exactly as for a missing one, so ids of other
 townships' records are not even confirmed to exist.
@@ -20,12 +23,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, false, select
+from sqlalchemy import ColumnElement, Select, false, or_, select
 
 from vehicle_enforce.auth.models import Department
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import NotFound
 from vehicle_enforce.extensions import Model, db
+from vehicle_enforce.inspections.models import BlackSmokeCapture, RemoteSensingPass, Repair, RoadsideTest, Station
 from vehicle_enforce.nrmm.models import Machine, PlanItem, SamplingPlan, Site, SpotCheck
 from vehicle_enforce.vehicles.models import Vehicle
 
@@ -52,8 +56,28 @@ def _register() -> None:
             # A check belongs to the township of the site where it was made (the machine's site by default).
             SpotCheck: lambda ids: SpotCheck.site_id.in_(sites_of(ids)),
             Vehicle: lambda ids: Vehicle.township_id.in_(ids),
+            Station: lambda ids: Station.township_id.in_(ids),
         }
     )
+
+    def stations_of(ids: list[int]) -> Any:
+        return select(Station.id).where(Station.township_id.in_(ids))
+
+    def vehicles_of(ids: list[int]) -> Any:
+        return select(Vehicle.id).where(Vehicle.township_id.in_(ids))
+
+    # What stations send (passes, roadside and I站 tests, black-smoke captures, repairs): a township follows
+    # up the vehicles registered in it wherever they were measured, and sees what the stations on its own
+    # roads measured, whoever drove past. Another township's vehicle at another township's station is not
+    # its business (nor is an unmatched plate there).
+    def sent_about(record: Any) -> Callable[[list[int]], ColumnElement[bool]]:
+        def rule(ids: list[int]) -> ColumnElement[bool]:
+            return or_(record.station_id.in_(stations_of(ids)), record.vehicle_id.in_(vehicles_of(ids)))
+
+        return rule
+
+    for record in (RemoteSensingPass, RoadsideTest, BlackSmokeCapture, Repair):
+        TOWNSHIP_OF[record] = sent_about(record)
 
 
 def allowed_townships(principal: Actor) -> list[int] | None:

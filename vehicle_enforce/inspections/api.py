@@ -159,7 +159,8 @@ def get_pass(pass_id: int) -> Any:
         if principal.department in EVIDENCE_READERS or principal.department == D.admin
         else None
     )
-    return jsonify(passes.pass_json(found, photos))
+    # Callers who may not see evidence get `"photos": null` (the key every client relies on, never omitted).
+    return jsonify({**passes.pass_json(found), "photos": photos})
 
 
 @bp.get("/evidence/<sha256>")

@@ -9,6 +9,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from plates import normalize_plate
+from vehicle_enforce.auth import scope
 from vehicle_enforce.auth.models import Department
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import NotFound
@@ -23,19 +24,18 @@ from vehicle_enforce.inspections.models import (
 )
 from vehicle_enforce.inspections.schemas import CaptureQuery, ListQuery, PassQuery, RepairQuery, TestQuery
 
+StationRecord = RemoteSensingPass | RoadsideTest | BlackSmokeCapture | Repair
+
 # --------------------------------------------------------------------------------------------------
 # Listings and scoping
 
 
-def scope_to_caller(stmt: Select[Any], station_column: Any, principal: Actor) -> Select[Any]:
-    """Station callers see their station's records, township callers their township's stations'."""
+def scope_to_caller(stmt: Select[Any], model: type[StationRecord], principal: Actor) -> Select[Any]:
+    """Station callers see their station's records; every other caller what `auth.scope` allows (a
+    township: the records of its vehicles and of the stations in it)."""
     if principal.department == Department.station:
-        return stmt.where(station_column == (principal.station_id or -1))
-    if principal.department == Department.township:
-        return stmt.where(
-            station_column.in_(select(Station.id).where(Station.township_id == (principal.township_id or -1)))
-        )
-    return stmt
+        return stmt.where(model.station_id == (principal.station_id or -1))
+    return scope.scoped(stmt, model, principal)
 
 
 def bound(value: datetime | date | None, *, end: bool = False) -> datetime | None:
@@ -50,7 +50,7 @@ def passes_query(q: PassQuery | None, *, actor: Actor) -> Select[Any]:
     """The passes `actor` may see, filtered by the listing's query (None: all of them)."""
     stmt = select(RemoteSensingPass)
     if q is None:
-        return scope_to_caller(stmt, RemoteSensingPass.station_id, actor)
+        return scope_to_caller(stmt, RemoteSensingPass, actor)
     if q.plate:
         stmt = stmt.where(RemoteSensingPass.plate == normalize_plate(q.plate))
     if q.plate_color:
@@ -70,7 +70,7 @@ def passes_query(q: PassQuery | None, *, actor: Actor) -> Select[Any]:
         stmt = stmt.where(RemoteSensingPass.measured_at >= since)
     if until:
         stmt = stmt.where(RemoteSensingPass.measured_at < until)
-    return scope_to_caller(stmt, RemoteSensingPass.station_id, actor)
+    return scope_to_caller(stmt, RemoteSensingPass, actor)
 
 
 def get_pass(pass_id: int, *, actor: Actor) -> RemoteSensingPass:
@@ -94,7 +94,7 @@ def _station_records(
     < ``until``; scoped to the stations the caller may see."""
     stmt = select(model)
     if q is None:
-        return scope_to_caller(stmt, model.station_id, actor)
+        return scope_to_caller(stmt, model, actor)
     if q.plate:
         stmt = stmt.where(model.plate == normalize_plate(q.plate))
     for name in fields:
@@ -108,7 +108,7 @@ def _station_records(
         stmt = stmt.where(at >= since)
     if until:
         stmt = stmt.where(at < until)
-    return scope_to_caller(stmt, model.station_id, actor)
+    return scope_to_caller(stmt, model, actor)
 
 
 def tests_query(q: TestQuery | None, *, actor: Actor) -> Select[Any]:
