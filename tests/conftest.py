@@ -27,6 +27,8 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.page_client import PageClient
+
 #: Every API response a test makes is checked against the recorded golden keys (no client breaks).
 pytest_plugins = ["tests.api.golden_keys"]
 
@@ -253,19 +255,15 @@ COMMITTING_FIXTURES = frozenset({"live_server", "app_config"})
 
 
 @pytest.fixture
-def app_config(backend: Backend, tmp_path: Path, request: pytest.FixtureRequest) -> dict[str, Any]:
-    config: dict[str, Any] = {
+def app_config(backend: Backend, tmp_path: Path) -> dict[str, Any]:
+    """The configuration of an app a test builds itself: the shipped one, CSRF protection included."""
+    return {
         "TESTING": True,
         "DATABASE_URL": backend.url_for_test(tmp_path),
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "SECRET_KEY": "test-secret",
         "BROKER_URL": None,
     }
-    if "live_server" not in request.fixturenames:
-        # Unit tests of page logic post forms without a token; browser tests (live_server) and the
-        # shipped-configuration tests (tests/core/test_security_config.py) keep CSRF protection on.
-        config["WTF_CSRF_ENABLED"] = False
-    return config
 
 
 @dataclass
@@ -294,9 +292,9 @@ def shared_app(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> It
             "INSTANCE_PATH": str(folder / "instance"),
             "SECRET_KEY": "test-secret",
             "BROKER_URL": None,
-            "WTF_CSRF_ENABLED": False,
         }
     )
+    application.test_client_class = PageClient  # forms carry the CSRF token, as from a browser
     with application.app_context():
         # The engine the shipped app builds, unchanged: on SQLite its own hook (core/sqlite.py) begins the
         # transaction before a first SAVEPOINT, so the test's savepoints never end its outer transaction.
@@ -389,6 +387,7 @@ def app(backend: Backend, request: pytest.FixtureRequest) -> Iterator[Any]:
     from vehicle_enforce.extensions import db
 
     application = create_app(request.getfixturevalue("app_config"))
+    application.test_client_class = PageClient
     ctx = application.app_context()
     ctx.push()
     try:

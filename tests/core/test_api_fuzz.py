@@ -42,7 +42,6 @@ def fuzz_app(tmp_path_factory):
             "DATABASE_URL": url,
             "INSTANCE_PATH": str(folder / "instance"),
             "SECRET_KEY": "fuzz",
-            "WTF_CSRF_ENABLED": False,
         }
     )
     with app.app_context():

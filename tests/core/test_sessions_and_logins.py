@@ -1,7 +1,7 @@
 """Logins, page sessions and accounts: rate limit, lockout, audit, session end, redirects, passwords, tokens.
 
-The form logic runs with the test app (CSRF tokens are tested in the shipped configuration, see
-test_security_config.py); nothing here switches off the protection under test.
+The form logic runs with the test app in its shipped configuration: CSRF protection on, the test
+client posting the token a page gives (`tests/page_client.py`); nothing here switches a protection off.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from urllib.parse import unquote
 
 import pytest
 from sqlalchemy import select
+
+from tests.page_client import PageClient
 
 PASSWORD = "right-pass-2026"
 
@@ -109,6 +111,7 @@ def test_trusted_proxy_gives_each_client_its_own_login_limit(app, app_config, mo
 
     monkeypatch.setenv("VE_PROXY_COUNT", "1")
     app = create_app(app_config)
+    app.test_client_class = PageClient
     with app.app_context():
         try:
             client = app.test_client()
@@ -143,6 +146,7 @@ def test_login_limit_in_redis_is_shared_by_workers(app, app_config, monkeypatch,
     monkeypatch.setenv("VE_RATELIMIT_STORAGE_URL", url)
     monkeypatch.setattr(limiter, "_key_prefix", prefix)
     first, second = create_app(app_config), create_app(app_config)
+    first.test_client_class = second.test_client_class = PageClient
     assert first.config["RATELIMIT_STORAGE_URI"] == url
     try:
         limit = int(first.config["LOGIN_FAILURE_LIMIT"].split()[0])
