@@ -21,8 +21,6 @@ OWNER = PACKAGE / "core" / "transaction.py"
 CHECKPOINT_CALLERS = {
     # Imports of huge vendor files store each batch for good, so an interrupted import is simply rerun.
     "inspections/importer.py": "remote-sensing file import, one commit per batch (CLI)",
-    # The uploaded-import job tells the page its rows are in only once they are committed.
-    "vehicles/import_runs.py": "uploaded vehicle import job: rows committed before the page says done",
     # The claim must be visible to other senders before the (slow) HTTP send, and each batch's outcome
     # kept before the next claim.
     "exports/sender.py": "export sender: the claim, then each batch's outcome",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 
 import pytest
 from sqlalchemy import func, select
@@ -51,34 +50,41 @@ def _vehicles():
     return db.session.scalar(select(func.count()).select_from(Vehicle))
 
 
-def test_upload_imports_in_chunks_writing_progress_and_reports(app, make_user, monkeypatch, run_jobs):
-    from vehicle_enforce.vehicles import import_runs
+def _job(status_url):
+    from vehicle_enforce.core.jobs import Job
+    from vehicle_enforce.extensions import db
+
+    job = db.session.get(Job, int(status_url.rstrip("/").rsplit("/", 1)[1]))
+    db.session.refresh(job)
+    return job
+
+
+def test_upload_imports_in_chunks_reporting_progress_on_the_job_and_reports(app, make_user, monkeypatch, run_jobs):
+    from vehicle_enforce.core import jobs
 
     app.config["IMPORT_CHUNK_ROWS"] = 10
     seen = []
-    write = import_runs._write_progress
+    report = jobs.progress
 
-    def spy(run_id, **changes):
-        state = write(run_id, **changes)
-        seen.append((state["status"], state["done"], state["total"]))
-        return state
+    def spy(done, total=None):
+        seen.append((done, total))
+        report(done, total)
 
-    monkeypatch.setattr(import_runs, "_write_progress", spy)
+    monkeypatch.setattr(jobs, "progress", spy)
     client = _client(app, make_user, "transport")
     response = _upload(client, csv_bytes())
     assert response.status_code == 302
     status_url = response.headers["Location"]
-    assert seen == [("queued", 0, 27)] and _vehicles() == 0  # the request only keeps the file and queues it
-    assert "排队中" in client.get(status_url).get_data(as_text=True)
+    job = _job(status_url)
+    assert (job.name, job.status, job.done, job.total) == ("vehicles.import_upload", "queued", 0, 27)
+    assert _vehicles() == 0  # the request only keeps the file and queues it
+    queued = client.get(status_url).get_data(as_text=True)
+    assert "排队中" in queued and "共 27 行，等待导入" in queued
     assert run_jobs() == 1
-    assert seen == [
-        ("queued", 0, 27),
-        ("running", 0, 27),
-        ("running", 10, 27),
-        ("running", 20, 27),
-        ("running", 27, 27),
-        ("done", 27, 27),
-    ]
+    assert seen == [(10, 27), (20, 27), (27, 27)]  # rows done per chunk, on the job's row
+    job = _job(status_url)
+    assert (job.status, job.done, job.total) == ("done", 27, 27)
+    assert job.result["report"] == {"rows": 27, "created": 25, "updated": 0, "unchanged": 0, "rejected": 2}
     page = client.get(status_url).get_data(as_text=True)
     assert "已完成" in page and "已处理 27 / 27 行（100%）" in page and 'http-equiv="refresh"' not in page
     assert "共 27 行：新增 25 辆，更新 0 辆，无变化 0 辆，有问题未导入 2 行" in page
@@ -89,19 +95,41 @@ def test_upload_imports_in_chunks_writing_progress_and_reports(app, make_user, m
     assert errors.status_code == 200 and "27,号牌号码,晋E1234" in text and "28,乡镇,火星镇" in text
 
 
-def test_a_running_import_page_shows_the_share_done_and_refreshes(app, make_user):
-    from vehicle_enforce.vehicles import import_runs
+def test_a_running_import_page_shows_the_share_done_from_the_job_row_and_refreshes(app, make_user):
+    from vehicle_enforce.core import jobs, transaction
 
     client = _client(app, make_user, "environment")
-    folder = import_runs.runs_dir() / "abc123"
-    folder.mkdir(parents=True)
-    state = {"id": "abc123", "filename": "大文件.csv", "status": "running", "done": 250000, "total": 1000000}
-    (folder / "progress.json").write_text(json.dumps(state), encoding="utf-8")
-    page = client.get("/ops/vehicles/import/abc123").get_data(as_text=True)
+    job = jobs.add("vehicles.import_upload", {"run_id": "abc123", "filename": "大文件.csv"}, total=1000000)
+    other = jobs.add("exports.run", {})
+    job.status, job.done = "running", 250000
+    transaction.commit()
+    page = client.get(f"/ops/vehicles/import/{job.id}").get_data(as_text=True)
     assert "导入中" in page and "已处理 250000 / 1000000 行（25%）" in page
     assert '<meta http-equiv="refresh" content="2">' in page
-    assert client.get("/ops/vehicles/import/nope99").status_code == 404
-    assert client.get("/ops/vehicles/import/..%2F..").status_code == 404
+    job.done = 0  # running, no rows reported yet (SQLite reports them when the import ends)
+    transaction.commit()
+    page = client.get(f"/ops/vehicles/import/{job.id}").get_data(as_text=True)
+    assert "共 1000000 行，正在导入" in page and '<meta http-equiv="refresh" content="2">' in page
+    assert client.get(f"/ops/vehicles/import/{other.id}").status_code == 404  # another task's job
+    assert client.get(f"/ops/vehicles/import/{job.id + 100}").status_code == 404
+    assert client.get("/ops/vehicles/import/abc123").status_code == 404
+    assert client.get(f"/ops/vehicles/import/{job.id}/errors.csv").status_code == 404
+
+
+def test_no_page_reads_progress_from_anywhere_but_the_jobs_table():
+    """The class: background progress has one home. No module keeps its own progress file or state."""
+    import re
+
+    from tests.conftest import REPO_ROOT
+
+    found = []
+    for path in sorted((REPO_ROOT / "vehicle_enforce").rglob("*")):
+        if path.suffix not in (".py", ".html", ".js"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        if re.search(r"progress\.json|_write_progress|read_progress", text):
+            found.append(str(path.relative_to(REPO_ROOT)))
+    assert found == []
 
 
 def test_a_malformed_file_imports_nothing_and_says_why(app, make_user, run_jobs):

@@ -8,7 +8,9 @@ queued, or running without a sign of life, after `JOB_STALE_SECONDS`: a task los
 or an unreachable broker is redone. Tasks are written to be safe to run twice (they check the state of
 the record they work on first).
 
-Tasks report progress with `progress(done, total)`; `vehicle-enforce jobs` and the pages read it.
+Tasks report progress with `progress(done, total)` and may keep an outcome for the page with
+`record_result(...)`; `vehicle-enforce jobs` and the pages read both from the job's row: the jobs table
+is the one place a page learns how background work is going.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ class Job(Model):
     total: Mapped[int | None] = mapped_column(Integer)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(String(512))
+    # What the task reports to the page that follows it (an import's counts, or why the file was refused).
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
@@ -92,8 +96,9 @@ def progress(done: int, total: int | None = None) -> None:
     """Record rows done (and the total) of the running job; a no-op outside a job.
 
     Written through a connection of its own, so it is visible while the task's transaction is open. On
-    SQLite that transaction may hold the only write lock (an import writes in one transaction), so there
-    the row is updated when the job ends and the page reads the import's own progress file meanwhile.
+    SQLite that transaction may hold the only write lock (an import writes in one transaction) and a
+    second writer would wait for it, so there rows done are written when the task ends
+    (`record_result`, `_finish`); meanwhile the page shows the job running and its total.
     """
     job_id = _current_job.get()
     if job_id is None or db.engine.dialect.name == "sqlite":
@@ -103,6 +108,27 @@ def progress(done: int, total: int | None = None) -> None:
         values["total"] = total
     with db.engine.begin() as conn:
         conn.execute(update(Job).where(Job.id == job_id).values(**values))
+
+
+def record_result(result: dict[str, Any], *, done: int | None = None, total: int | None = None) -> None:
+    """Keep the running job's outcome (and final rows done / total) on its row, in the task's own
+    transaction: it is committed with the task's work, or not at all. Call it after the last
+    `progress()` (on PostgreSQL this locks the row that `progress()` writes from another connection)."""
+    job_id = _current_job.get()
+    if job_id is None:
+        return
+    values: dict[str, Any] = {"result": result}
+    if done is not None:
+        values["done"] = done
+    if total is not None:
+        values["total"] = total
+    db.session.execute(update(Job).where(Job.id == job_id).values(**values))
+
+
+def get(job_id: int, name: str) -> Job | None:
+    """A job of task `name` by id (None for another task's job), for the page that follows it."""
+    job = db.session.get(Job, job_id)
+    return job if job is not None and job.name == name else None
 
 
 def latest(name: str) -> Job | None:

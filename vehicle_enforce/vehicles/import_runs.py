@@ -1,17 +1,17 @@
-"""Vehicle imports started from a page: the upload is kept, imported as a background task, progress on disk.
+"""Vehicle imports started from a page: the upload is kept, imported as a background job, followed on its row.
 
-Each run lives in `instance/imports/<run id>/`: the uploaded file, `progress.json` and the error
-report. Progress is a small JSON file rather than a table because the import itself is one database
-transaction (nothing is stored if the file is malformed), so rows written to the database from inside
-it would not be visible to the page until the end, and on SQLite a second writer would wait for it.
-The task runs `importer.import_vehicles` unchanged and passes it a progress callback.
+The uploaded file and the error report live in `instance/imports/<run id>/`. How the import is going
+lives where all background work reports it, the job's row (`core.jobs`): queued / running / done /
+failed, rows done of the total (written per chunk on PostgreSQL; on SQLite, whose one writer the import
+holds, when it ends), and the outcome (`result`: the counts, or why the file was refused). The page
+reads that row and nothing else. The task runs `importer.import_vehicles` unchanged and passes it a
+progress callback.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import secrets
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +20,11 @@ from flask import current_app
 from vehicle_enforce.core import imports, jobs, tasks, transaction
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Invalid, NotFound
-from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.vehicles import importer
 
 SUFFIXES = (".csv", ".xlsx")
+TASK = "vehicles.import_upload"
+REFUSED = "refused"
 
 
 def runs_dir() -> Path:
@@ -36,26 +37,45 @@ def run_dir(run_id: str) -> Path:
     return runs_dir() / run_id
 
 
-def read_progress(run_id: str) -> dict[str, Any]:
-    path = run_dir(run_id) / "progress.json"
-    if not path.is_file():
+@dataclass
+class Run:
+    """One uploaded import as its page shows it, read from its job's row."""
+
+    job_id: int
+    filename: str
+    #: queued, running, done, refused (the file could not be imported as a whole) or failed
+    status: str
+    done: int
+    total: int | None
+    report: dict[str, Any] = field(default_factory=dict)
+    reason: str | None = None
+    errors_csv: Path | None = None
+
+
+def read(job_id: int) -> Run:
+    """The import queued as job `job_id`; NotFound for any other job."""
+    job = jobs.get(job_id, TASK)
+    if job is None:
         raise NotFound("no such import")
-    progress: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return progress
+    result = job.result or {}
+    status = job.status
+    if status == jobs.DONE and result.get("outcome") == REFUSED:
+        status = REFUSED
+    errors = run_dir(str(job.kwargs["run_id"])) / "errors.csv"
+    return Run(
+        job_id=job.id,
+        filename=str(job.kwargs.get("filename") or ""),
+        status=status,
+        done=job.done,
+        total=job.total,
+        report=dict(result.get("report") or {}),
+        reason=result.get("reason"),
+        errors_csv=errors if status == jobs.DONE and errors.is_file() else None,
+    )
 
 
-def _write_progress(run_id: str, **changes: Any) -> dict[str, Any]:
-    path = run_dir(run_id) / "progress.json"
-    state = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    state.update(changes, updated_at=now_utc().isoformat())
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)  # readers never see a half-written file
-    return state
-
-
-def start(filename: str, data: bytes, *, actor: Actor) -> str:
-    """Keep the upload, record it as queued and queue the import (it runs after the caller's commit)."""
+def start(filename: str, data: bytes, *, actor: Actor) -> int:
+    """Keep the upload and queue its import as a job (it runs after the caller's commit); the job's id."""
     suffix = Path(filename).suffix.lower()
     if suffix not in SUFFIXES:
         raise Invalid("only CSV or XLSX files are imported", {"file": "csv or xlsx"})
@@ -66,40 +86,30 @@ def start(filename: str, data: bytes, *, actor: Actor) -> str:
     folder.mkdir(parents=True)
     source = folder / f"upload{suffix}"
     source.write_bytes(data)
-    total = imports.count_rows(source)
-    _write_progress(
-        run_id,
-        id=run_id,
-        filename=Path(filename).name,
-        status="queued",
-        total=total,
-        done=0,
-        started_by=actor.name,
-        created_at=now_utc().isoformat(),
-    )
-    tasks.run_later(
-        "vehicles.import_upload",
-        _total=total,
+    return tasks.run_later(
+        TASK,
+        _total=imports.count_rows(source),
         run_id=run_id,
+        filename=Path(filename).name,
         user_id=actor.id,
         user_name=actor.name,
         department=actor.department,
     )
-    return run_id
 
 
-def import_upload(run_id: str, user_id: int | None, user_name: str, department: str | None) -> dict[str, Any]:
-    """Run one uploaded import, writing rows done after every chunk; the task runner commits."""
+def import_upload(
+    run_id: str, user_id: int | None, user_name: str, department: str | None, filename: str = ""
+) -> dict[str, Any]:
+    """Run one uploaded import, reporting rows done after every chunk; the job runner commits."""
     source = next(run_dir(run_id).glob("upload.*"))
+    total = imports.count_rows(source)
     done = 0
 
     def progress(rows: int) -> None:
         nonlocal done
         done += rows
-        state = _write_progress(run_id, done=done)
-        jobs.progress(done, state.get("total"))
+        jobs.progress(done, total)
 
-    _write_progress(run_id, status="running")
     try:
         report = importer.import_vehicles(
             source,
@@ -110,13 +120,15 @@ def import_upload(run_id: str, user_id: int | None, user_name: str, department: 
         )
     except imports.ImportRefused as exc:
         transaction.rollback()  # a malformed file imports nothing, not even the chunks before the fault
-        _write_progress(run_id, status="refused", problem=exc.message, reason=next(iter(exc.fields.values()), None))
-        return read_progress(run_id)
-    except Exception as exc:
-        _write_progress(run_id, status="failed", problem=type(exc).__name__)
-        raise
-    # Commit before telling the page the rows are in (the job runner's own commit would come after).
-    transaction.checkpoint()
-    result = report.as_dict()
-    result["errors_path"] = bool(report.errors_path)
-    return _write_progress(run_id, status="done", done=report.rows, total=report.rows, report=result)
+        result: dict[str, Any] = {
+            "outcome": REFUSED,
+            "problem": exc.message,
+            "reason": next(iter(exc.fields.values()), None),
+        }
+        jobs.record_result(result)
+        return result
+    counts = {k: v for k, v in report.as_dict().items() if k != "errors_path"}  # the page links the file itself
+    result = {"outcome": "done", "report": counts}
+    # Committed with the vehicles, in the same transaction: the page never shows counts of rows not stored.
+    jobs.record_result(result, done=report.rows, total=report.rows)
+    return result

@@ -31,27 +31,27 @@ def start_import() -> Any:
     assert principal is not None
     file = request.files.get("file")
     filename, data = (file.filename or "", file.read()) if file else ("", b"")
-    run_id = import_runs.start(filename, data, actor=principal)  # runs after the commit, on the job worker
-    return redirect(url_for("vehicle_pages.import_status", run_id=run_id))
+    job_id = import_runs.start(filename, data, actor=principal)  # runs after the commit, on the job worker
+    return redirect(url_for("vehicle_pages.import_status", job_id=job_id))
 
 
-@bp.get("/import/<run_id>")
+@bp.get("/import/<int:job_id>")
 @page_access(*IMPORTERS)
-def import_status(run_id: str) -> Any:
+def import_status(job_id: int) -> Any:
     try:
-        run = import_runs.read_progress(run_id)
+        run = import_runs.read(job_id)  # the job's row: status, rows done / total, outcome
     except NotFound:
         abort(404)
     return render_template("vehicles/import_status.html", run=run)
 
 
-@bp.get("/import/<run_id>/errors.csv")
+@bp.get("/import/<int:job_id>/errors.csv")
 @page_access(*IMPORTERS)
-def import_errors(run_id: str) -> Any:
+def import_errors(job_id: int) -> Any:
     try:
-        path = import_runs.run_dir(run_id) / "errors.csv"
+        path = import_runs.read(job_id).errors_csv
     except NotFound:
         abort(404)
-    if not path.is_file():
+    if path is None:
         abort(404)
-    return send_file(path, mimetype="text/csv", as_attachment=True, download_name=f"vehicle-import-{run_id}-errors.csv")
+    return send_file(path, mimetype="text/csv", as_attachment=True, download_name=f"vehicle-import-{job_id}-errors.csv")

@@ -9,4 +9,4 @@ from vehicle_enforce.vehicles import import_runs
 
 
 def init_app(_app: Flask) -> None:
-    tasks.register("vehicles.import_upload", import_runs.import_upload)
+    tasks.register(import_runs.TASK, import_runs.import_upload)
