@@ -88,19 +88,10 @@ ROADSIDE_TEST_IN: dict[str, Any] = {
 
 TEST_OUT: dict[str, Any] = {
     "id": 3_107,
-    "station": "JC-RD-01",
-    "report_number": "ZZLJ20261120-0031",
-    "kind": "roadside",
-    "method": "free_acceleration",
-    "tested_at": "2026-11-20T10:15:00+08:00",
-    "plate": "晋E12345",
-    "plate_color": "yellow",
+    **ROADSIDE_TEST_IN,
     "vehicle_id": 1_024,
     "match_decision": "exact",
     "owner_id": None,
-    "location": "G207 巴公镇柴油货车联合执法站",
-    "operator": "泽州县生态环境局 李明",
-    "readings": {"k_readings": [1.42, 1.38, 1.45, 1.40]},
     "verdict": "fail",
     "limit_set": "GB3847-2018 limit b",
     "exceeded": [{"item": "k", "value": 1.41, "limit": 0.7}],
@@ -108,7 +99,6 @@ TEST_OUT: dict[str, Any] = {
     "values": {"k": 1.41},
     "turn_back": True,
     "message": "不合格，须劝返：光吸收系数 1.41 > 0.7（GB 3847-2018 限值b）",
-    "note": "车辆冒黑烟，现场拦检",
     "duplicate": False,
 }
 
