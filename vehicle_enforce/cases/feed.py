@@ -5,8 +5,11 @@ take one transaction-scoped advisory lock on PostgreSQL (SQLite serialises write
 id is taken only after every earlier feed writer has committed or rolled back: the id order is the
 commit order, and a reader that has seen id N can never later find a committed row below N. A
 transaction that commits late is therefore never skipped, and the cursor (the last id seen) survives
-restarts with nothing skipped or repeated. Listings and case actions are rare next to passes, so the
-serialisation costs nothing that matters.
+restarts with nothing skipped or repeated. Only feed writers (listings, releases, case actions: the
+`FEED_KINDS` sent through `signals.records_stored`) take the lock; passes and every other writer never
+wait on it. Listings and case actions are rare next to passes, so the serialisation costs nothing that
+matters. `tests/blacklist/test_feed_concurrency.py` checks both with concurrent writers on PostgreSQL.
+No logical decoding: it needs server settings (wal_level=logical, a replication slot) a county cannot change.
 """
 
 from __future__ import annotations
