@@ -19,10 +19,12 @@ from typing import Any
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
-from vehicle_enforce import create_app
+from vehicle_enforce import config, create_app
 from vehicle_enforce.auth.cli import tokens, townships, users
-from vehicle_enforce.core import logs, metrics, migrate
+from vehicle_enforce.core import logs, maintenance, metrics, migrate
 from vehicle_enforce.core.jobs_cli import jobs_command, start_embedded_worker, worker
 from vehicle_enforce.demo import demo
 from vehicle_enforce.enforcement.cli import hotlist_group
@@ -138,8 +140,52 @@ def db_group() -> None:
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION."""
 
-    migrate.upgrade(current_app.config["SQLALCHEMY_DATABASE_URI"], revision)
+    # As the maintenance role, which owns the tables (core/maintenance.py), when one is configured; then the
+    # application role (VE_DATABASE_URL's user) gets its grants on what the migrations created.
+    migrate.upgrade(maintenance.database_url(), revision)
+    if maintenance.separate():
+        app_role = maintenance.app_role()
+        with maintenance.connection() as conn:
+            for statement in maintenance.grant_statements(app_role, maintenance.owner_role()):
+                conn.execute(text(statement))
+        click.echo(f"grants of {app_role} renewed")
     click.echo("database is at the latest revision")
+
+
+@db_group.command("roles")
+@click.option("--app-role", default=maintenance.APP_ROLE, show_default=True, help="The role the service connects as.")
+@click.option(
+    "--maintenance-role",
+    default=maintenance.MAINTENANCE_ROLE,
+    show_default=True,
+    help="The role that owns the tables (migrations, partitions, retention).",
+)
+@click.option("--database", help="Database to grant on (default: the one VE_DATABASE_URL names).")
+@click.option("--apply", "admin_url", metavar="ADMIN_URL", help="Run the statements as this superuser URL.")
+@with_appcontext
+def db_roles(app_role: str, maintenance_role: str, database: str | None, admin_url: str | None) -> None:
+    """Print (or apply) the SQL creating the application and maintenance roles (PostgreSQL)."""
+    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    name = database or url.database
+    if not name or (not database and url.get_backend_name() != "postgresql"):
+        raise click.UsageError("roles are PostgreSQL's: give --database, or set VE_DATABASE_URL to PostgreSQL")
+    try:
+        statements = maintenance.role_statements(name, app_role, maintenance_role)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    if not admin_url:
+        click.echo(f"-- vehicle-enforce db roles: run as a superuser connected to {name} (psql -1 -f ...)")
+        for statement in statements:
+            click.echo(statement + ";")
+        return
+    engine = create_engine(make_url(config.normalise_database_url(admin_url)).set(database=name))
+    try:
+        with engine.begin() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+    finally:
+        engine.dispose()
+    click.echo(f"roles {app_role} (application) and {maintenance_role} (owner, maintenance) set up on {name}")
 
 
 @db_group.command("downgrade")

@@ -18,6 +18,8 @@ from vehicle_enforce.core import jsontext
 
 DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # default: SQLite file in the instance folder
+    # PostgreSQL role that owns the tables: migrations, partitions, retention (core/maintenance.py)
+    "MAINTENANCE_DATABASE_URL": None,
     "SECRET_KEY": None,  # default: a random key kept in the instance folder
     "EVIDENCE_PATH": None,  # default: <instance>/evidence
     "BROKER_URL": None,  # Celery broker; with none, jobs go on the embedded queue (huey, SQLite file)
@@ -122,6 +124,11 @@ SETTINGS_DOC: dict[str, tuple[str, str | None]] = {
     "DATABASE_URL": (
         "SQLAlchemy URL (`postgresql+psycopg://user@host/db` in production)",
         "SQLite file in the instance folder",
+    ),
+    "MAINTENANCE_DATABASE_URL": (
+        "URL of the maintenance role that owns the tables (PostgreSQL): `db upgrade`, partitions and "
+        "`retention run` connect as it, while the service's own role owns nothing (deploy/roles.md)",
+        "unset: the same connection as `VE_DATABASE_URL`",
     ),
     "SECRET_KEY": ("session signing key", "random, kept in `instance/secret_key`"),
     "INSTANCE_PATH": ("instance folder (database, evidence, keys, the embedded queue)", "`./instance`"),
