@@ -156,13 +156,14 @@ def copy_same_rows(url: str) -> tuple[float, int]:
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
     buf = io.BytesIO()
     with psycopg.connect(dsn) as conn:
-        with conn.cursor() as cur, cur.copy(f"COPY {TABLE} TO STDOUT (FORMAT binary)") as out:
+        with conn.cursor() as cur, cur.copy(f"COPY (SELECT * FROM {TABLE}) TO STDOUT (FORMAT binary)") as out:  # noqa: S608
             for chunk in out:
                 buf.write(chunk)
         counted = conn.execute("SELECT count(*) FROM remote_sensing_passes").fetchone()
         assert counted is not None  # count(*) always answers one row
         rows = counted[0]
         # CASCADE: rows that point at passes (withdrawals, reviews, ...) go too; only the COPY is timed here.
+        # (A partitioned table is read through a query: COPY TO takes plain tables only.)
         conn.execute("TRUNCATE remote_sensing_passes CASCADE")
         conn.commit()
         data = buf.getvalue()

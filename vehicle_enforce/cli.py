@@ -24,8 +24,9 @@ from sqlalchemy.engine import make_url
 
 from vehicle_enforce import config, create_app
 from vehicle_enforce.auth.cli import tokens, townships, users
-from vehicle_enforce.core import logs, maintenance, metrics, migrate
+from vehicle_enforce.core import logs, maintenance, metrics, migrate, partitions
 from vehicle_enforce.core.jobs_cli import jobs_command, start_embedded_worker, worker
+from vehicle_enforce.core.partitions_cli import partitions_group
 from vehicle_enforce.demo import demo
 from vehicle_enforce.enforcement.cli import hotlist_group
 from vehicle_enforce.exports.cli import export_group
@@ -143,6 +144,9 @@ def db_upgrade(revision: str) -> None:
     # As the maintenance role, which owns the tables (core/maintenance.py), when one is configured; then the
     # application role (VE_DATABASE_URL's user) gets its grants on what the migrations created.
     migrate.upgrade(maintenance.database_url(), revision)
+    # PostgreSQL: this month's and the next months' partitions (the migration made them; months pass).
+    for name in partitions.ensure_now():
+        click.echo(f"created partition {name}")
     if maintenance.separate():
         app_role = maintenance.app_role()
         with maintenance.connection() as conn:
@@ -229,6 +233,7 @@ COMMANDS: tuple[click.Command, ...] = (
     export_group,
     worker,
     jobs_command,
+    partitions_group,
     plates,
 )
 

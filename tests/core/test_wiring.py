@@ -39,6 +39,7 @@ EXPECTED_RECEIVERS = {
     "hotlist_answering": ["alerts.wiring.restrictions"],
 }
 EXPECTED_TASKS = {
+    "core.ensure_partitions",
     "core.ping",
     "core.run_job",
     "core.sweep_jobs",
@@ -91,6 +92,7 @@ EXPECTED_COMMANDS = {
     "hotlist",
     "import",
     "jobs",
+    "partitions",
     "phaseout",
     "plates",
     "serve",

@@ -64,6 +64,7 @@ class HotlistLookup(Model):
     """Who looked up which plates, when and why (accountability for police lookups)."""
 
     __tablename__ = "hotlist_lookups"
+    # On PostgreSQL partitioned by month on `at` (core/partitions.py); primary key (id, at) there.
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     at: Mapped[datetime] = mapped_column(default=now_utc, index=True)
@@ -81,9 +82,13 @@ class HotlistRead(Model):
     """One plate of a lookup; reads that were not hits are purged after the retention period."""
 
     __tablename__ = "hotlist_reads"
+    # On PostgreSQL partitioned by month on lookup_at, its lookup's time: a month of reads is dropped
+    # with the same month of lookups. No foreign key to the partitioned lookups (it would have to be
+    # (lookup_id, lookup_at)); a read is written with its lookup in one statement.
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    lookup_id: Mapped[int] = mapped_column(ForeignKey("hotlist_lookups.id"), index=True)
+    lookup_id: Mapped[int] = mapped_column(BigId, index=True)
+    lookup_at: Mapped[datetime]
     plate: Mapped[str] = mapped_column(String(16))
     plate_color: Mapped[str] = mapped_column(String(16))
     seen_at: Mapped[datetime] = mapped_column(index=True)

@@ -22,6 +22,7 @@ from vehicle_enforce.extensions import Model, db
 
 class AuditEntry(Model):
     __tablename__ = "audit_log"
+    # On PostgreSQL partitioned by month on `at` (core/partitions.py); primary key (id, at) there.
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     at: Mapped[datetime] = mapped_column(default=now_utc, index=True)

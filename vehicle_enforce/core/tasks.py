@@ -28,7 +28,7 @@ from flask import Flask, current_app
 from sqlalchemy import func as sql_func
 from sqlalchemy import select, update
 
-from vehicle_enforce.core import jobs, metrics, requestid, transaction
+from vehicle_enforce.core import jobs, metrics, partitions, requestid, transaction
 from vehicle_enforce.core.jobs import DONE, FAILED, QUEUED, RUNNING, Job
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
@@ -50,6 +50,7 @@ def init_app(app: Flask) -> None:
     register("core.ping", ping)
     register("core.run_job", run_job)
     register("core.sweep_jobs", sweep_jobs)
+    register("core.ensure_partitions", ensure_partitions)
     if app.config.get("BROKER_URL"):
         celery_init_app(app)
     else:
@@ -110,6 +111,11 @@ def _embedded_queue(app: Flask) -> Any:
     def sweep_jobs() -> None:
         with app.app_context():
             sweep()
+
+    @huey.periodic_task(crontab(minute="17", hour="3"), name="core.ensure_partitions")  # type: ignore[untyped-decorator]  # as above
+    def ensure_month_partitions() -> None:
+        with app.app_context():
+            ensure_partitions()
 
     huey.ve_run_job = run_job
     return huey
@@ -252,6 +258,8 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "exports-every-minute": {"task": "exports.run", "schedule": 60.0},
     # Jobs still pending after JOB_STALE_SECONDS (a lost message, a killed worker) are queued again.
     "jobs-sweep-every-minute": {"task": "core.sweep_jobs", "schedule": 60.0},
+    # PostgreSQL: the next months' partitions of the history tables exist before they are needed.
+    "partitions-ensure-daily": {"task": "core.ensure_partitions", "schedule": 86400.0},
 }
 
 
@@ -299,6 +307,11 @@ def ping(value: str = "pong") -> str:
 def run_job(job_id: int) -> Any:
     """Celery's entry point for a recorded job."""
     return execute(job_id)
+
+
+def ensure_partitions() -> list[str]:
+    """The daily task: create the current and next months' partitions (`core/partitions.py`)."""
+    return partitions.ensure_now()
 
 
 def sweep_jobs() -> list[int]:

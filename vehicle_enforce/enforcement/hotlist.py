@@ -445,10 +445,11 @@ _PG_RECORD = text(
             (at, actor_kind, actor_id, actor_name, department, reason, mode, read_count, hit_count)
         SELECT :at, :actor_kind, :actor_id, :actor_name, :department, :reason, :mode, :read_count, :hit_count
         FROM relaxed
-        RETURNING id
+        RETURNING id, at
     )
-    INSERT INTO hotlist_reads (lookup_id, plate, plate_color, seen_at, location, hit, vehicle_id, entry_id)
-    SELECT lookup.id, r.plate, r.plate_color, r.seen_at, r.location, r.hit, r.vehicle_id, r.entry_id
+    INSERT INTO hotlist_reads
+        (lookup_id, lookup_at, plate, plate_color, seen_at, location, hit, vehicle_id, entry_id)
+    SELECT lookup.id, lookup.at, r.plate, r.plate_color, r.seen_at, r.location, r.hit, r.vehicle_id, r.entry_id
     FROM lookup, unnest(
         CAST(:plates AS varchar[]), CAST(:colors AS varchar[]), CAST(:seen AS timestamptz[]),
         CAST(:locations AS varchar[]), CAST(:hits AS varchar[]), CAST(:vehicle_ids AS integer[]),
@@ -485,7 +486,7 @@ def _record(actor: Actor, reason: str | None, mode: str, reads: list[dict[str, A
         return
     table = HotlistLookup.__table__
     lookup_id = db.session.execute(table.insert().returning(table.c.id), lookup).scalar_one()
-    bulk.insert_rows(HotlistRead.__table__, [{**r, "lookup_id": lookup_id} for r in reads])
+    bulk.insert_rows(HotlistRead.__table__, [{**r, "lookup_id": lookup_id, "lookup_at": lookup["at"]} for r in reads])
 
 
 def purge_misses(now: datetime | None = None) -> int:

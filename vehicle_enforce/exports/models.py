@@ -43,8 +43,10 @@ EXPORT_STATUS_ZH: dict[str, str] = {
 
 class ExportRecord(Model):
     __tablename__ = "export_records"
+    # On PostgreSQL partitioned by month on created_at (core/partitions.py); a unique key there must hold
+    # created_at. A record is queued once because it is stored once (its own unique key).
     __table_args__ = (
-        UniqueConstraint("target", "idempotency_key"),
+        UniqueConstraint("target", "idempotency_key", "created_at"),
         Index("ix_export_records_sendable", "target", "status", "next_attempt_at"),
         Index("ix_export_records_due", "due_day", "target"),
     )

@@ -233,15 +233,16 @@ class RemoteSensingPass(Withdrawable, Model):
     """One vehicle pass through a remote-sensing site with its verdict (HJ 845-2017 record)."""
 
     __tablename__ = "remote_sensing_passes"
+    # On PostgreSQL partitioned by month on measured_at (core/partitions.py), its primary key there is
+    # (id, measured_at). The device's own record id is unique per station through `pass_keys` (a
+    # partitioned table cannot hold a unique key without its time column); the id comes from there.
     __table_args__ = (
-        # The device's own record id is unique per station: a retried post finds the stored pass.
-        UniqueConstraint("station_id", "record_id"),
         Index("ix_remote_sensing_passes_vehicle_measured", "vehicle_id", "measured_at"),
         Index("ix_remote_sensing_passes_measured_at", "measured_at"),
         Index("ix_remote_sensing_passes_plate", "plate", "plate_color"),
     )
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)  # pass_keys.id
     station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
     device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
     record_id: Mapped[str] = mapped_column(String(64))
@@ -283,7 +284,11 @@ class RemoteSensingPass(Withdrawable, Model):
     station: Mapped[Station] = relationship()
     # Passes are withdrawn through their own table (ingest writes passes by COPY, never updates them).
     withdrawal: Mapped[EvidenceWithdrawal | None] = relationship(
-        secondary="withdrawn_passes", viewonly=True, lazy="selectin"
+        secondary="withdrawn_passes",
+        primaryjoin="RemoteSensingPass.id == foreign(WithdrawnPass.pass_id)",
+        secondaryjoin="EvidenceWithdrawal.id == foreign(WithdrawnPass.withdrawal_id)",
+        viewonly=True,
+        lazy="selectin",
     )
 
 
@@ -426,10 +431,26 @@ class EvidenceWithdrawal(Model):
     outcome: Mapped[dict[str, Any]] = mapped_column(JSON)  # passes, released entries, tasks opened
 
 
+class PassKey(Model):
+    """The identity of a stored pass, unpartitioned: (station, device record id) is unique whatever month
+    the pass is in, so a re-sent record is a duplicate (same payload hash) or a conflict (another one)
+    in any month. Written first when a pass is stored (its id becomes the pass's id); what refers to a
+    pass by key (withdrawn passes) refers here."""
+
+    __tablename__ = "pass_keys"
+    __table_args__ = (UniqueConstraint("station_id", "record_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
+    record_id: Mapped[str] = mapped_column(String(64))
+    measured_at: Mapped[datetime]  # where the pass is: its partition
+    payload_sha256: Mapped[str | None] = mapped_column(String(64))
+
+
 class WithdrawnPass(Model):
     """A pass withdrawn as evidence: it stays stored and judged, and counts toward no listing."""
 
     __tablename__ = "withdrawn_passes"
 
-    pass_id: Mapped[int] = mapped_column(BigId, ForeignKey("remote_sensing_passes.id"), primary_key=True)
+    pass_id: Mapped[int] = mapped_column(BigId, ForeignKey("pass_keys.id"), primary_key=True)
     withdrawal_id: Mapped[int] = mapped_column(ForeignKey("evidence_withdrawals.id"), index=True)

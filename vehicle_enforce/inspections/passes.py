@@ -1,8 +1,10 @@
 """Remote-sensing passes: parse, judge, match and store a batch (flush, never commit).
 
 Passes are stored set-wise: one query for the batch's stations, one for its plates, one bulk insert
-with ON CONFLICT (station_id, record_id) DO NOTHING. Rows the insert skipped (a retry, or a
-concurrent post of the same batch) are read back by key and answered as stored, marked `duplicate`.
+into the key table `pass_keys` with ON CONFLICT (station_id, record_id) DO NOTHING (unpartitioned, so
+the key holds whatever month a pass falls in), then one COPY of the new passes with the ids their keys
+got. Keys the insert skipped (a retry, or a concurrent post of the same batch) are read back and
+answered as stored, marked `duplicate` (same payload hash) or `conflict` (another one).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from remote_sensing import (
 from remote_sensing.types import MEASUREMENT_FLOATS
 from vehicle_enforce import signals
 from vehicle_enforce.auth.models import Department
-from vehicle_enforce.core import audit, batch, metrics, tasks
+from vehicle_enforce.core import audit, batch, bulk, metrics, tasks
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.bulk import insert_ignore_conflicts
 from vehicle_enforce.core.errors import Forbidden, Invalid
@@ -39,6 +41,7 @@ from vehicle_enforce.inspections import evidence
 from vehicle_enforce.inspections.models import (
     Device,
     EvidenceLink,
+    PassKey,
     PlateStatus,
     RemoteSensingPass,
     Station,
@@ -268,18 +271,21 @@ def _existing(keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], dict[str
     wanted = list(keys)
     cols = [getattr(RemoteSensingPass, c) for c in (*RESULT_COLUMNS, "payload_sha256")]
     found: dict[tuple[int, str], dict[str, Any]] = {}
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
     for start in range(0, len(wanted), 1000):
         chunk = wanted[start : start + 1000]
         by_station: dict[int, list[str]] = {}
         for sid, rid in chunk:
             by_station.setdefault(sid, []).append(rid)
-        cond = or_(
-            *(
-                and_(RemoteSensingPass.station_id == sid, RemoteSensingPass.record_id.in_(rids))
-                for sid, rids in by_station.items()
-            )
-        )
-        for row in db.session.execute(select(*cols).where(cond)).mappings():
+        cond = or_(*(and_(PassKey.station_id == sid, PassKey.record_id.in_(rids)) for sid, rids in by_station.items()))
+        # Found through the key table (one index, whatever the month), then the pass by id; on PostgreSQL
+        # with its time too, so each partition answers from its primary key (id, measured_at). (SQLite's
+        # bulk path stores times without microseconds, the key table's insert with: compared by id only.)
+        on = RemoteSensingPass.id == PassKey.id
+        if postgresql:
+            on = and_(on, RemoteSensingPass.measured_at == PassKey.measured_at)
+        stmt = select(*cols).join_from(PassKey, RemoteSensingPass, on)
+        for row in db.session.execute(stmt.where(cond)).mappings():
             found[(row["station_id"], row["record_id"])] = dict(row)
     return found
 
@@ -426,10 +432,19 @@ def store_passes(
         row.update(match_fields(result))
         results_by_row[id(row)] = result
 
+    # The key table first: its unique (station, record id) holds across the passes' month partitions, and
+    # a concurrent post of the same key waits here for the first to commit. Its ids are the passes' ids.
     inserted = insert_ignore_conflicts(
-        RemoteSensingPass.__table__, rows, ["station_id", "record_id"], returning=("id", "station_id", "record_id")
+        PassKey.__table__,
+        [{k: r[k] for k in ("station_id", "record_id", "measured_at", "payload_sha256")} for r in rows],
+        ["station_id", "record_id"],
+        returning=("id", "station_id", "record_id"),
     )
     ids = {(sid, rid): pid for pid, sid, rid in inserted}
+    bulk.insert_rows(
+        RemoteSensingPass.__table__,
+        [{"id": ids[(r["station_id"], r["record_id"])], **r} for r in rows if (r["station_id"], r["record_id"]) in ids],
+    )
     raced = [(r["station_id"], r["record_id"]) for r in rows if (r["station_id"], r["record_id"]) not in ids]
     if raced:  # stored before (a retry) or by a concurrent request: answer from storage as duplicates
         stored.update(_existing(raced))
