@@ -124,6 +124,8 @@ def load_registry(url: str, vehicles: int) -> list[str]:
         ]
         for start in range(0, len(rows), 20_000):
             conn.execute(insert(PhaseoutAction), rows[start : start + 20_000])
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE"))  # a registry in service has statistics
     engine.dispose()
     return plates
 
@@ -383,12 +385,9 @@ def retire_oldest_month(url: str, month: date) -> None:
         with engine.begin() as conn:
             partitions.drop(conn, table, name)
         timings[table] = (detached, time.perf_counter() - t0)
-    start, end = partitions.month_bounds(month)
     t0 = time.perf_counter()
     with engine.begin() as conn:
-        keys = conn.execute(
-            text("DELETE FROM pass_keys WHERE measured_at >= :s AND measured_at < :e"), {"s": start, "e": end}
-        ).rowcount
+        keys = partitions.forget_pass_keys(conn, month)
     keys_s = time.perf_counter() - t0
     engine.dispose()
     for path in os.listdir(folder):

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from tests.core.test_database_roles import roles_database  # noqa: F401  (the fixture, used below)
 from vehicle_enforce.core import partitions
 
 
@@ -261,3 +262,35 @@ def test_ensure_command_is_idempotent(runner: Any, backend: Any) -> None:
     listed = runner.invoke(args=["partitions", "list", "audit_log"]).output
     assert partitions.partition_name("audit_log", month) in listed
     assert "audit_log_default\tDEFAULT" in listed
+
+
+@pytest.mark.slow
+def test_ensure_runs_as_the_maintenance_role_and_new_audit_partitions_stay_append_only(
+    pg_only: None,
+    roles_database: dict[str, Any],  # noqa: F811  (the fixture imported above)
+    tmp_path: Any,
+) -> None:
+    """Months later: `partitions ensure` (the daily task) creates partitions as the owner; the app role gets
+    rows of the new ones, never UPDATE or DELETE on a new audit partition."""
+    from tests.conftest import PG_ADMIN_URL
+    from tests.core.test_database_roles import _cli, _refused
+
+    db = roles_database
+    app_url = db["as"][db["app"]]
+    _cli(["db", "roles", "--app-role", db["app"], "--maintenance-role", db["owner"], "--apply", PG_ADMIN_URL],
+         DATABASE_URL=db["url"])  # fmt: skip
+    urls = {"DATABASE_URL": app_url, "MAINTENANCE_DATABASE_URL": db["as"][db["owner"]]}
+    _cli(["db", "upgrade"], **urls, INSTANCE_PATH=str(tmp_path / "instance"))
+    created = _cli(["partitions", "ensure", "--months-ahead", "8"], **urls).output
+    month = partitions.add_months(partitions.month_of(datetime.now(UTC)), 8)
+    audit, passes = (partitions.partition_name(t, month) for t in ("audit_log", "remote_sensing_passes"))
+    assert f"created {audit}" in created
+    engine = sa.create_engine(app_url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text(f'SELECT count(*) FROM "{passes}"')).scalar_one() == 0
+        owner = conn.execute(sa.text("SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = :n"), {"n": audit})
+        assert owner.scalar_one() == db["owner"]
+    engine.dispose()
+    assert "permission denied" in _refused(app_url, f'DELETE FROM "{audit}"')
+    assert "permission denied" in _refused(app_url, f"UPDATE \"{audit}\" SET action = 'x'")
+    assert "must be owner" in _refused(app_url, f'DROP TABLE "{audit}"')

@@ -77,3 +77,15 @@ def test_duplicates_and_conflicts_across_months(app: Any, post_passes: Any, base
     assert db.session.query(PassKey).count() == db.session.query(RemoteSensingPass).count()
     if _connection().dialect.name == "postgresql":
         assert _where("M-2") == "remote_sensing_passes_p201912"
+
+
+@pytest.mark.sqlite
+def test_forgetting_a_months_keys_after_its_passes_are_dropped(app: Any, post_passes: Any, base_pass: Any) -> None:
+    from vehicle_enforce.extensions import db
+    from vehicle_enforce.inspections.models import PassKey
+
+    post_passes(
+        {"passes": [base_pass(record_id="K-1"), base_pass(record_id="K-2", measured_at="2019-12-05T10:00:00+08:00")]}
+    )
+    assert partitions.forget_pass_keys(_connection(), date(2019, 11, 1)) == 1
+    assert sorted(db.session.scalars(sa.select(PassKey.record_id))) == ["K-2"]

@@ -9,8 +9,9 @@ The high-volume history tables are declared partitioned by RANGE on their time c
   back-filled archive) is stored, never refused. When a month's partition is created for rows already
   in the DEFAULT partition, they move into it.
 - `list_partitions(connection, table)` lists a table's partitions with their month bounds;
-  `detach(connection, table, name)` and `drop(connection, name)` take one out (the retention command
-  archives a detached partition before it drops it).
+  `detach(connection, table, name)` and `drop(connection, table, name)` take one out (the retention
+  command archives a detached partition before it drops it); after a month of passes is dropped,
+  `forget_pass_keys(connection, month)` deletes that month's rows of the unpartitioned key table.
 
 Partitions are named `<table>_pYYYYMM`; the DEFAULT partition is `<table>_default`. A month is a calendar
 month in Asia/Shanghai (the month users see: a partition holds exactly the passes of one report month).
@@ -28,7 +29,9 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, bindparam, text
+
+from vehicle_enforce.core.db import UTCDateTime
 
 #: Asia/Shanghai (no daylight saving): month bounds are local midnights.
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -293,6 +296,20 @@ def drop(connection: Connection, table: str, name: str) -> None:
     if not supported(connection):
         raise RuntimeError("partitions exist only on PostgreSQL")
     connection.execute(text(f'DROP TABLE "{name}"'))
+
+
+def forget_pass_keys(connection: Connection, month: date) -> int:
+    """Delete the `pass_keys` rows of `month` (the retention step after its passes partition is dropped);
+    return how many. Keys a withdrawal refers to stay (the withdrawal record outlives its passes). A
+    record of that month sent again afterwards is stored again: it is older than the retention period.
+    Works on both databases (SQLite deletes by the same range)."""
+    start, end = month_bounds(month)
+    statement = text(
+        "DELETE FROM pass_keys WHERE measured_at >= :start AND measured_at < :end"
+        " AND NOT EXISTS (SELECT 1 FROM withdrawn_passes w WHERE w.pass_id = pass_keys.id)"
+    ).bindparams(bindparam("start", type_=UTCDateTime()), bindparam("end", type_=UTCDateTime()))
+    result = connection.execute(statement, {"start": start, "end": end})
+    return int(result.rowcount or 0)
 
 
 def _check_month_name(table: str, name: str) -> None:
