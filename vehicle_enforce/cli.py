@@ -27,6 +27,7 @@ from vehicle_enforce.auth.cli import tokens, townships, users
 from vehicle_enforce.core import logs, maintenance, metrics, migrate, partitions
 from vehicle_enforce.core.jobs_cli import jobs_command, start_embedded_worker, worker
 from vehicle_enforce.core.partitions_cli import partitions_group
+from vehicle_enforce.core.retention_cli import retention_group
 from vehicle_enforce.demo import demo
 from vehicle_enforce.enforcement.cli import hotlist_group
 from vehicle_enforce.exports.cli import export_group
@@ -234,6 +235,7 @@ COMMANDS: tuple[click.Command, ...] = (
     worker,
     jobs_command,
     partitions_group,
+    retention_group,
     plates,
 )
 

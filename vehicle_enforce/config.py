@@ -35,6 +35,9 @@ DEFAULTS: dict[str, Any] = {
     "PLATE_IMAGE_MAX_BYTES": 8 * 1024 * 1024,  # one uploaded photo to read a plate from
     "PLATE_IMAGE_MAX_PIXELS": 40_000_000,  # declared width x height, checked before decoding
     "HOTLIST_MISS_RETENTION_DAYS": 30,
+    # days a month partition is kept after its month ended, per table (core/retention.py DEFAULT_DAYS)
+    "RETENTION_DAYS": None,
+    "ARCHIVE_PATH": None,  # default: <instance>/archive (retention's archive files)
     "TRANSMISSION_RATE_THRESHOLD": 0.95,
     "STATION_SILENT_MINUTES": 120,  # an automatic station silent this long in its operating hours is reported
     "STATION_OPERATING_HOURS": (7, 19),  # Beijing time, [start hour, end hour)
@@ -167,6 +170,16 @@ SETTINGS_DOC: dict[str, tuple[str, str | None]] = {
     ),
     "PLATE_IMAGE_MAX_PIXELS": ("largest declared width × height of a photo, checked before decoding", None),
     "HOTLIST_MISS_RETENTION_DAYS": ("looked-up plates that were not hits are purged after this many days", None),
+    "RETENTION_DAYS": (
+        "JSON object of days a month partition is kept after its month ended, per table, e.g. "
+        '`{"export_records": 60}` (PostgreSQL; `retention run` archives then drops it; the audit log is '
+        "archived and detached, never dropped, and kept at least 183 days)",
+        "passes, hotlist lookups, audit log 1,827 (5 years); acknowledged outbox records 90",
+    ),
+    "ARCHIVE_PATH": (
+        "where `retention run` writes a gzip'd CSV, its SHA-256 and a manifest per partition",
+        "`instance/archive`",
+    ),
     "TRANSMISSION_RATE_THRESHOLD": ("export transmission rate below which the alarm shows", None),
     "STATION_SILENT_MINUTES": (
         "an automatic station silent this long inside its operating hours shows in the environment inbox",

@@ -41,6 +41,7 @@ EXPECTED_RECEIVERS = {
 EXPECTED_TASKS = {
     "core.ensure_partitions",
     "core.ping",
+    "core.retention",
     "core.run_job",
     "core.sweep_jobs",
     "exports.run",
@@ -93,6 +94,7 @@ EXPECTED_COMMANDS = {
     "import",
     "jobs",
     "partitions",
+    "retention",
     "phaseout",
     "plates",
     "serve",

@@ -146,6 +146,7 @@ def test_systemd_accepts_the_units(tmp_path):
         "vehicle-enforce-web.service",
         "vehicle-enforce-worker.service",
         "vehicle-enforce-beat.service",
+        "vehicle-enforce-maintenance.service",
     }
     for unit in UNITS:
         text = unit.read_text(encoding="utf-8")
@@ -168,6 +169,12 @@ def test_units_run_the_shipped_commands_with_the_shared_settings():
     assert "vehicle-enforce serve --no-job-worker --host 127.0.0.1 --port 8000" in web_text
     assert "celery -A vehicle_enforce.celery_app:celery worker" in worker.read_text(encoding="utf-8")
     assert "celery -A vehicle_enforce.celery_app:celery beat" in beat.read_text(encoding="utf-8")
+    # Only the maintenance worker (queue "maintenance": partitions, retention) reads the maintenance role's URL.
+    maintenance = (DEPLOY / "systemd" / "vehicle-enforce-maintenance.service").read_text(encoding="utf-8")
+    assert "worker --queues maintenance" in maintenance
+    assert "EnvironmentFile=/etc/vehicle-enforce/maintenance.env" in maintenance
+    for unit in (web, worker, beat):
+        assert "maintenance.env" not in unit.read_text(encoding="utf-8")
     # gunicorn and the Celery worker add their counts up in one directory for /metrics
     metrics_dir = "Environment=PROMETHEUS_MULTIPROC_DIR=/run/vehicle-enforce/metrics"
     assert metrics_dir in web_text and metrics_dir in worker.read_text(encoding="utf-8")

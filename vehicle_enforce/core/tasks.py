@@ -28,7 +28,7 @@ from flask import Flask, current_app
 from sqlalchemy import func as sql_func
 from sqlalchemy import select, update
 
-from vehicle_enforce.core import jobs, metrics, partitions, requestid, transaction
+from vehicle_enforce.core import jobs, metrics, partitions, requestid, retention, transaction
 from vehicle_enforce.core.jobs import DONE, FAILED, QUEUED, RUNNING, Job
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
@@ -51,6 +51,7 @@ def init_app(app: Flask) -> None:
     register("core.run_job", run_job)
     register("core.sweep_jobs", sweep_jobs)
     register("core.ensure_partitions", ensure_partitions)
+    register("core.retention", retention_task)
     if app.config.get("BROKER_URL"):
         celery_init_app(app)
     else:
@@ -116,6 +117,11 @@ def _embedded_queue(app: Flask) -> Any:
     def ensure_month_partitions() -> None:
         with app.app_context():
             ensure_partitions()
+
+    @huey.periodic_task(crontab(minute="47", hour="3"), name="core.retention")  # type: ignore[untyped-decorator]  # as above
+    def retention_daily() -> None:
+        with app.app_context():
+            run_now("core.retention")
 
     huey.ve_run_job = run_job
     return huey
@@ -260,6 +266,17 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "jobs-sweep-every-minute": {"task": "core.sweep_jobs", "schedule": 60.0},
     # PostgreSQL: the next months' partitions of the history tables exist before they are needed.
     "partitions-ensure-daily": {"task": "core.ensure_partitions", "schedule": 86400.0},
+    # PostgreSQL: month partitions past their retention archived, then dropped (audit: detached, kept).
+    "retention-daily": {"task": "core.retention", "schedule": 86400.0},
+}
+
+#: Work that must connect as the maintenance role (it owns the tables) goes to a queue of its own, served
+#: by the one worker whose environment holds VE_MAINTENANCE_DATABASE_URL (deploy/roles.md): the web
+#: processes and the general worker never see that password.
+MAINTENANCE_QUEUE = "maintenance"
+TASK_ROUTES: dict[str, dict[str, str]] = {
+    "core.ensure_partitions": {"queue": MAINTENANCE_QUEUE},
+    "core.retention": {"queue": MAINTENANCE_QUEUE},
 }
 
 
@@ -286,6 +303,7 @@ def celery_init_app(app: Flask) -> Celery:
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
         beat_schedule=BEAT_SCHEDULE,
+        task_routes=TASK_ROUTES,
         timezone="Asia/Shanghai",
     )
     for name, func in TASKS.items():
@@ -312,6 +330,21 @@ def run_job(job_id: int) -> Any:
 def ensure_partitions() -> list[str]:
     """The daily task: create the current and next months' partitions (`core/partitions.py`)."""
     return partitions.ensure_now()
+
+
+def retention_task() -> dict[str, int]:
+    """The daily task: `retention run` (core/retention.py). A partition that failed is logged as an error
+    and tried again the next day; the audit lines of those that went are committed all the same."""
+    try:
+        report = retention.run(dry_run=False)
+    except retention.Unsupported as exc:  # SQLite: nothing partitioned, nothing to do
+        log.info("retention: %s", exc)
+        return {"archived": 0, "failed": 0}
+    archived = sum(1 for s in report.steps if s.done)
+    for step in report.failed:
+        log.error("retention of %s failed: %s", step.partition, step.error)
+    log.info("retention: %d partition(s) archived, %d failed", archived, len(report.failed))
+    return {"archived": archived, "failed": len(report.failed)}
 
 
 def sweep_jobs() -> list[int]:
