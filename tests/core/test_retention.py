@@ -316,3 +316,21 @@ def _refused(url: str, statement: str) -> str:
     finally:
         engine.dispose()
     pytest.fail(f"{statement!r} was accepted")
+
+
+def test_beat_sends_retention_daily_to_the_maintenance_queue(tmp_path):
+    """Only the maintenance worker (the one holding the maintenance role's URL) takes retention and partitions."""
+    from vehicle_enforce import create_app
+
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path}/r.db",
+            "INSTANCE_PATH": str(tmp_path),
+            "BROKER_URL": "redis://127.0.0.1:6379/15",
+        }
+    )
+    celery = app.extensions["celery"]
+    assert {e["task"] for e in celery.conf.beat_schedule.values()} >= {"core.retention", "core.ensure_partitions"}
+    for task in ("core.retention", "core.ensure_partitions"):
+        assert celery.amqp.router.route({}, task)["queue"].name == "maintenance"
+    assert celery.amqp.router.route({}, "core.run_job")["queue"].name == celery.conf.task_default_queue
