@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from vehicle_enforce import config, create_app
-from vehicle_enforce.auth.cli import tokens, townships, users
+from vehicle_enforce.auth.cli import counties, tokens, townships, users
 from vehicle_enforce.core import logs, maintenance, metrics, migrate, partitions
 from vehicle_enforce.core.jobs_cli import jobs_command, start_embedded_worker, worker
 from vehicle_enforce.core.partitions_cli import partitions_group
@@ -226,6 +226,7 @@ COMMANDS: tuple[click.Command, ...] = (
     db_group,
     users,
     tokens,
+    counties,
     townships,
     stations,
     demo,

@@ -47,6 +47,8 @@ DEFAULTS: dict[str, Any] = {
     "EXPORT_MAX_ATTEMPTS": 20,
     "EXPORT_LEASE_SECONDS": 300,
     "REGION_CODE": "140500",  # Jincheng
+    "COUNTY_CODE": None,  # read by the counties migration only
+    "COUNTY_NAME": None,
     "LOG_LEVEL": "INFO",
     "LOG_FORMAT": "json",  # one JSON object a line (python-json-logger); "text" for development
     "METRICS_TOKEN": None,  # /metrics: None = callers on this host only; set = that bearer token only
@@ -200,6 +202,17 @@ SETTINGS_DOC: dict[str, tuple[str, str | None]] = {
     "REGION_CODE": (
         "administrative division code of the deployment (the `county` of each log line)",
         "140500 (晋城市)",
+    ),
+    "COUNTY_CODE": (
+        "read once, by the migration that makes counties data (`db upgrade` to `29ten_counties`): the county "
+        "(e.g. 140525 泽州县) every existing township, station, account, token, site, plan and case is "
+        "assigned to; the migration refuses to run without it when the database holds data. A fresh "
+        "database starts with this county, or with 泽州县 (whose townships the first migration seeds)",
+        "unset",
+    ),
+    "COUNTY_NAME": (
+        "name of `VE_COUNTY_CODE`'s county when it is not one of Jincheng's six (the migration knows those)",
+        "unset",
     ),
     "LOG_LEVEL": ("level of the service's logs", None),
     "LOG_FORMAT": (

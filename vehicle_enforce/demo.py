@@ -1,7 +1,11 @@
-"""`vehicle-enforce demo load`: a coherent demo county (Zezhou, Jincheng 晋E) for newcomers.
+"""`vehicle-enforce demo load`: a coherent demo city (Jincheng 晋E) for newcomers: 泽州县 in full and a
+second county, 高平市, with one township, one station and its own accounts, so the demo shows county
+isolation (a 高平市 officer sees none of 泽州县's cases or machinery; the registry and the blacklist are
+the city's, so both see every truck).
 
 Stations, owners, a few thousand vehicles of every plate colour and emission standard, and one login
-and one API token per department. Loading twice changes nothing.
+and one API token per department: 泽州县's staff (county level), a city-level environment officer and
+admin, and 高平市's environment officer and township. Loading twice changes nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from sqlalchemy import select
 
 from vehicle_enforce.auth import services as auth_services
 from vehicle_enforce.auth.models import Department, Township, User
-from vehicle_enforce.auth.schemas import TokenIn, UserIn
+from vehicle_enforce.auth.schemas import CountyIn, TokenIn, TownshipIn, UserIn
 from vehicle_enforce.core import actors, transaction
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import stations as station_services
@@ -34,6 +38,10 @@ SERIAL = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
 DIGITS = "0123456789"
 DEMO_PASSWORD = "demo-pass-2019"  # noqa: S105  (published demo credential, never used in production)
 
+ZEZHOU, GAOPING = "140525", "140581"
+#: The second county of the demo: (code, name), its township (code, name).
+SECOND_COUNTY = ((GAOPING, "高平市"), ("mishan", "米山镇"))
+
 STATIONS = [
     ("JC-RS-01", "remote_sensing", "泽州县巴公镇遥感监测点", "巴公镇"),
     ("JC-RS-02", "remote_sensing", "泽州县高都镇遥感监测点", "高都镇"),
@@ -41,17 +49,22 @@ STATIONS = [
     ("JC-SC-01", "spot_check", "泽州县入户抽测组", "金村镇"),
     ("JC-I-01", "inspection", "晋城市机动车检测站（I站）", "金村镇"),
     ("JC-M-01", "repair", "泽州县一类维修企业（M站）", "南村镇"),
+    ("GP-RS-01", "remote_sensing", "高平市米山镇遥感监测点", "米山镇"),
 ]
 
+# (username, department, display name, township, station, county code; None: the city level)
 USERS = [
-    ("huanbao", Department.environment, "环境局执法员", None, None),
-    ("jiaojing", Department.police, "交警检查站民警", None, None),
-    ("jiaotong", Department.transport, "交通局运管员", None, None),
-    ("zhujian", Department.housing, "住建局工地检查员", None, None),
-    ("bagong", Department.township, "巴公镇政府", "巴公镇", None),
-    ("zhandian", Department.station, "遥感站操作员", None, "JC-RS-01"),
-    ("luce", Department.station, "路检站操作员", None, "JC-RD-01"),
-    ("admin", Department.admin, "系统管理员", None, None),
+    ("huanbao", Department.environment, "泽州县环境局执法员", None, None, ZEZHOU),
+    ("jiaojing", Department.police, "泽州县交警检查站民警", None, None, ZEZHOU),
+    ("jiaotong", Department.transport, "泽州县交通局运管员", None, None, ZEZHOU),
+    ("zhujian", Department.housing, "泽州县住建局工地检查员", None, None, ZEZHOU),
+    ("bagong", Department.township, "巴公镇政府", "巴公镇", None, ZEZHOU),
+    ("zhandian", Department.station, "遥感站操作员", None, "JC-RS-01", ZEZHOU),
+    ("luce", Department.station, "路检站操作员", None, "JC-RD-01", ZEZHOU),
+    ("shihuanbao", Department.environment, "晋城市生态环境局（市级）", None, None, None),
+    ("gaoping", Department.environment, "高平市环境局执法员", None, None, GAOPING),
+    ("mishan", Department.township, "米山镇政府", "米山镇", None, GAOPING),
+    ("admin", Department.admin, "系统管理员（市级）", None, None, None),
 ]
 
 TOKENS = [
@@ -119,6 +132,7 @@ def load_demo(vehicles: int = 3000, seed: int = 2019) -> dict[str, str] | None:
     if db.session.scalar(select(User).where(User.username == "admin")) is not None:
         return None
     rng = random.Random(seed)
+    _second_county()
     townships = db.session.scalars(select(Township).order_by(Township.id)).all()
     for code, kind, name, township in STATIONS:
         station_services.create_station(
@@ -129,7 +143,7 @@ def load_demo(vehicles: int = 3000, seed: int = 2019) -> dict[str, str] | None:
             calibration_valid_until=date(2030, 12, 31) if kind == "remote_sensing" else None,
             actor=actors.system("cli:demo"),
         )
-    for username, dept, display, user_township, station in USERS:
+    for username, dept, display, user_township, station, county in USERS:
         auth_services.create_user(
             UserIn(
                 username=username,
@@ -138,6 +152,7 @@ def load_demo(vehicles: int = 3000, seed: int = 2019) -> dict[str, str] | None:
                 display_name=display,
                 township=user_township,
                 station=station,
+                county=county,
             ),
             actor=actors.system("cli:demo"),
         )
@@ -202,6 +217,16 @@ def load_demo(vehicles: int = 3000, seed: int = 2019) -> dict[str, str] | None:
     db.session.execute(Vehicle.__table__.insert(), rows)
     _extend_demo(rng)
     return secrets
+
+
+def _second_county() -> None:
+    """高平市 with one township (the migration made 泽州县, the county of the seeded townships)."""
+    (code, name), (township_code, township_name) = SECOND_COUNTY
+    if db.session.scalar(select(Township.id).where(Township.code == township_code)) is not None:
+        return
+    actor = actors.system("cli:demo")
+    auth_services.create_county(CountyIn(code=code, name=name), actor=actor)
+    auth_services.create_township(TownshipIn(code=township_code, name=township_name, county=code), actor=actor)
 
 
 def _extend_demo(rng: random.Random) -> None:

@@ -7,6 +7,8 @@ entry here, or whose decorator disagrees with its entry, fails the test.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from tests.passes import pass_body
@@ -24,6 +26,8 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/tokens"): frozenset({"admin"}),
     ("POST", "/api/v1/tokens"): frozenset({"admin"}),
     ("POST", "/api/v1/tokens/<int:token_id>/revoke"): frozenset({"admin"}),
+    ("GET", "/api/v1/counties"): ANY,
+    ("POST", "/api/v1/counties"): frozenset({"admin"}),
     ("POST", "/api/v1/vehicles"): frozenset({"environment", "transport"}),
     ("GET", "/api/v1/vehicles"): frozenset({"environment", "transport", "police", "township", "station"}),
     ("GET", "/api/v1/vehicles/<int:vehicle_id>"): frozenset(
@@ -417,3 +421,342 @@ def test_a_township_reads_its_vehicles_records_and_its_stations_records(app, cli
         if "passes" in path:  # the lookup answers as the list does: 404 for the rows outside
             assert client.get(f"{path}/{county['RS-OURS-AWAY']}", headers=township).status_code == 200
             assert client.get(f"{path}/{county['RS-THEIRS']}", headers=township).status_code == 404
+
+
+# --- County axis (#29): every list and action of a county's caller stays in its county -------------------
+#
+# Two counties: 泽州县 (the one the migration made, with the seeded townships) holds one of every
+# per-county record, made through the API by its own officers; 高平市 (made here, with 米山镇 and a
+# station) has a token for every department. 高平市's callers walk every GET route (lookups with the
+# first ids) and must see none of 泽州县's per-county records; they must still see its truck in the
+# city-wide registry, blacklist, hotlist and change feed. Then every write route that names a record
+# by id is classified (per county or city-wide), and each per-county one answers 404 to 高平市's callers
+# for 泽州县's record, as for a missing one; writes that name 泽州县's records in their body are refused.
+
+ZEZHOU, GAOPING = "140525", "140581"
+COUNTY_A_MARKERS = ("工地-COUNTYA", "PIN-COUNTYA", "晋E5A001", "晋E5A002")
+#: Routes whose rows are per county: text markers and 泽州县's row ids must not appear in them.
+PER_COUNTY_ROUTES = ("/api/v1/cases", "/api/v1/nrmm", "/api/v1/phaseout", "/api/v1/tokens", "/api/v1/inbox")
+
+#: Every write that names a record by id in its path: is the record per county (404 across counties)
+#: or city-wide (a truck listed in one county is stopped in the next; the city's rules, alerts, exports)?
+ACTION_COUNTY: dict[tuple[str, str], str] = {
+    ("POST", "/api/v1/tokens/<int:token_id>/revoke"): "county",
+    ("POST", "/api/v1/nrmm/sampling-plans/items/<int:item_id>/not-found"): "county",
+    ("POST", "/api/v1/nrmm/spot-checks/<int:check_id>/penalty-actions"): "county",
+    ("POST", "/api/v1/cases/<int:case_id>/actions"): "county",
+    ("POST", "/api/v1/phaseout/seen-again/<int:alert_id>/handle"): "county",
+    ("POST", "/api/v1/blacklist/<int:entry_id>/release"): "city",
+    ("POST", "/api/v1/black-smoke/captures/<int:capture_id>/review"): "city",
+    ("POST", "/api/v1/match-reviews/<int:review_id>"): "city",
+    ("POST", "/api/v1/exports/<int:record_id>/resend"): "city",
+    ("POST", "/api/v1/rules/changes/<int:change_id>/withdraw"): "city",
+    ("POST", "/api/v1/alerts/<int:alert_id>/actions"): "city",  # the city's heavy-pollution alerts
+    ("POST", "/api/v1/calendar/<int:year>/complete"): "city",  # the State Council's calendar
+    ("PUT", "/api/v1/calendar/days/<day>"): "city",
+}
+
+
+def _county_token(department, county, *, township=None, station=None):
+    from vehicle_enforce.auth import services
+    from vehicle_enforce.auth.models import Department
+    from vehicle_enforce.auth.schemas import TokenIn
+    from vehicle_enforce.core.actors import SYSTEM
+
+    issued = services.create_token(
+        TokenIn(
+            name=f"{county}-{department}",
+            department=Department(department),
+            county=county,
+            township=township,
+            station=station,
+        ),
+        actor=SYSTEM,
+    )
+    return issued, {"Authorization": f"Bearer {issued.secret}"}
+
+
+@pytest.fixture
+def two_counties(app, client):
+    """泽州县's per-county records (ids by kind) and 高平市's tokens by department."""
+    from sqlalchemy import select
+
+    from vehicle_enforce.auth import services
+    from vehicle_enforce.auth.models import Township
+    from vehicle_enforce.auth.schemas import CountyIn, TownshipIn
+    from vehicle_enforce.cases.models import Case
+    from vehicle_enforce.core import actors, transaction
+    from vehicle_enforce.core.timeutil import SHANGHAI
+    from vehicle_enforce.extensions import db
+    from vehicle_enforce.inspections import stations
+    from vehicle_enforce.nrmm.models import PlanItem
+    from vehicle_enforce.phaseout import sightings
+    from vehicle_enforce.phaseout.models import SeenAgainAlert
+
+    system = actors.system("test")
+    services.create_county(CountyIn(code=GAOPING, name="高平市"), actor=system)
+    services.create_township(TownshipIn(code="mishan", name="米山镇", county=GAOPING), actor=system)
+    stations.create_station(code="GP-RS-01", kind="remote_sensing", name="米山镇遥感", township="米山镇", actor=system)
+    stations.create_station(code="JC-RS-09", kind="remote_sensing", name="巴公镇遥感", township="巴公镇", actor=system)
+    gaoping = {
+        dept: _county_token(
+            dept,
+            GAOPING,
+            township="米山镇" if dept == "township" else None,
+            station="GP-RS-01" if dept == "station" else None,
+        )[1]
+        for dept in sorted(ALL)
+    }
+    env = _county_token("environment", ZEZHOU)[1]
+    transport = _county_token("transport", ZEZHOU)[1]
+    their_token = _county_token("admin", ZEZHOU)[0].token.id
+    city = {dept: _county_token(dept, None)[1] for dept in ("environment", "admin", "police", "transport")}
+    transaction.commit()
+
+    def post(url, body, headers=env):
+        r = client.post(url, json=body, headers=headers)
+        assert r.status_code in (200, 201), (url, r.get_data(as_text=True))
+        return r.get_json()
+
+    bagong = db.session.scalar(select(Township.id).where(Township.name == "巴公镇"))
+    site = post("/api/v1/nrmm/sites", {"name": "工地-COUNTYA", "kind": "construction", "township_id": bagong})["id"]
+    assert post("/api/v1/nrmm/sites", {"name": "工地-B", "kind": "construction"}, gaoping["environment"])
+    machine = post(
+        "/api/v1/nrmm/machines",
+        {
+            "pin": "PIN-COUNTYA",
+            "machine_type": "excavator",
+            "emission_stage": 2,
+            "rated_power_kw": 75.0,
+            "site_id": site,
+            "registered_on": "2019-10-01",
+        },
+    )["id"]
+    plan = post("/api/v1/nrmm/sampling-plans", {"month": "2019-11", "seed": 3, "share": 1.0})["id"]
+    officers = [{"name": "李执法", "certificate_no": "14050101"}, {"name": "王执法", "certificate_no": "14050102"}]
+    check = post(
+        "/api/v1/nrmm/spot-checks",
+        {
+            "machine_id": machine,
+            "checked_at": "2019-11-05T10:00:00+08:00",
+            "k_readings": [2.5, 2.5, 2.5],
+            "enforcement": True,
+            "officers": officers,
+        },
+    )["id"]
+    truck = {"plate_color": "yellow", "vehicle_type": "heavy_truck", "fuel": "diesel", "emission_standard": 3}
+    scrapped = post(
+        "/api/v1/vehicles", {**truck, "plate": "晋E5A001", "township": "巴公镇", "registration_date": "2008-05-01"}
+    )["id"]
+    post("/api/v1/vehicles", {**truck, "plate": "晋E5A002", "township": "巴公镇"})
+    entry = post("/api/v1/blacklist", {"plate": "晋E5A002", "plate_color": "yellow", "reason": "群众举报冒黑烟"})
+    post("/api/v1/phaseout/quotas", {"period": "2019-2020", "quotas": [{"township": "bagong", "quota": 5}]}, transport)
+    post(
+        "/api/v1/phaseout/actions",
+        {"kind": "scrapped", "action_date": "2019-10-15", "vehicle_id": scrapped, "certificate_no": "1405250001"},
+        transport,
+    )
+    sightings.check_seen_again(
+        [(scrapped, datetime(2019, 11, 5, 9, 0, tzinfo=SHANGHAI), "remote_sensing", "JC-RS-09")], actor=system
+    )
+    transaction.commit()
+    records = {
+        "token_id": their_token,
+        "site_id": site,
+        "machine_id": machine,
+        "plan_id": plan,
+        "item_id": db.session.scalar(select(PlanItem.id).where(PlanItem.plan_id == plan)),
+        "check_id": check,
+        "case_id": db.session.scalar(select(Case.id).where(Case.entry_id == entry["id"])),
+        "alert_id": db.session.scalar(select(SeenAgainAlert.id).where(SeenAgainAlert.vehicle_id == scrapped)),
+        "entry_id": entry["id"],
+        "county_id": db.session.scalar(select(Township.county_id).where(Township.id == bagong)),
+        "townships": set(
+            db.session.scalars(
+                select(Township.id).where(
+                    Township.county_id == select(Township.county_id).where(Township.id == bagong).scalar_subquery()
+                )
+            )
+        ),
+    }
+    assert all(v is not None for v in records.values()), records
+    return records, gaoping, city, env
+
+
+def _county_a_rows(data, records, per_county):
+    """What of 泽州县's per-county records `data` (walked recursively) shows."""
+    found = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            number = isinstance(value, int) and not isinstance(value, bool)
+            ours = number and key == "county_id" and value == records["county_id"]
+            if per_county and number and key == "township_id":
+                ours = value in records["townships"]
+            if per_county and number and key in ("site_id", "machine_id"):
+                ours = value == records[key]
+            if ours:
+                found.append((key, value))
+            else:
+                found.extend(_county_a_rows(value, records, per_county))
+    elif isinstance(data, list):
+        for item in data:
+            found.extend(_county_a_rows(item, records, per_county))
+    return found
+
+
+@pytest.mark.slow
+def test_every_list_and_lookup_stays_in_the_callers_county(app, client, two_counties):
+    records, gaoping, city, _env = two_counties
+    problems, city_saw = [], set()
+    for rule, path in _probe_paths(app):
+        per_county = rule.startswith(PER_COUNTY_ROUTES)
+        for who, headers in [*((f"gaoping-{d}", h) for d, h in gaoping.items()), *city.items()]:
+            r = client.get(path, headers=headers)
+            if r.status_code >= 500:
+                problems.append((path, who, r.status_code))
+                continue
+            if r.status_code != 200 or not (r.is_json or r.mimetype.startswith("text/")):
+                continue
+            text = r.get_data(as_text=True)
+            if not who.startswith("gaoping-"):
+                city_saw.update(m for m in COUNTY_A_MARKERS if m in text and per_county)
+                if r.is_json and _county_a_rows(r.get_json(), records, per_county):
+                    city_saw.add(f"rows:{rule}")
+                continue
+            leaked = [m for m in COUNTY_A_MARKERS if per_county and m in text]
+            leaked += _county_a_rows(r.get_json(), records, per_county) if r.is_json else []
+            if leaked:
+                problems.append((path, who, "泽州县's per-county rows", leaked))
+    assert not problems, problems
+    # Not vacuous: the city level sees each of 泽州县's records on the per-county routes.
+    assert set(COUNTY_A_MARKERS) <= city_saw, city_saw
+    for route in ("/api/v1/cases", "/api/v1/nrmm/sites", "/api/v1/nrmm/spot-checks", "/api/v1/phaseout/quotas"):
+        assert f"rows:{route}" in city_saw, (route, sorted(city_saw))
+
+
+def test_the_registry_blacklist_hotlist_and_feed_are_city_wide(app, client, two_counties):
+    """A truck listed in 泽州县 is matched, listed and stopped in 高平市 too."""
+    _records, gaoping, _city, _env = two_counties
+    env, police = gaoping["environment"], gaoping["police"]
+    plates = [v["plate"] for v in client.get("/api/v1/vehicles?plate=晋E5A002", headers=env).get_json()["results"]]
+    assert plates == ["晋E5A002"]
+    listed = client.get("/api/v1/blacklist", headers=env).get_json()["results"]
+    assert "晋E5A002" in {e["plate"] for e in listed}
+    hit = client.get("/api/v1/hotlist/check?plate=晋E5A002&plate_color=yellow&reason=卡口", headers=police)
+    assert hit.status_code == 200 and hit.get_json()["entry"] is not None, hit.get_json()
+    feed = client.get("/api/v1/changes", headers=env).get_json()
+    assert "晋E5A002" in str(feed)
+    # ... but its case is 泽州县's: 高平市 does not see it.
+    assert client.get("/api/v1/cases", headers=env).get_json()["results"] == []
+
+
+def _example_body(app, rule):
+    view = app.view_functions[rule.endpoint]
+    return (getattr(view, "openapi", {}) or {}).get("examples", {}).get("request", {})
+
+
+def test_every_action_on_another_countys_record_is_not_found(app, client, two_counties):
+    """Each write that names a per-county record by id, by every department allowed to call it, as a
+    高平市 caller on 泽州县's record: 404 (as for a missing record), and the record is unchanged."""
+    from vehicle_enforce.auth.models import ApiToken
+    from vehicle_enforce.cases.models import Case
+    from vehicle_enforce.extensions import db
+    from vehicle_enforce.nrmm.models import PlanItem
+    from vehicle_enforce.phaseout.models import SeenAgainAlert
+
+    records, gaoping, _city, _env = two_counties
+    unclassified, problems, probed = [], [], 0
+    for method, rule in api_routes(app):
+        if method not in ("POST", "PUT", "PATCH", "DELETE") or not rule.arguments:
+            continue
+        kind = ACTION_COUNTY.get((method, rule.rule))
+        if kind is None:
+            unclassified.append((method, rule.rule))
+            continue
+        if kind != "county":
+            continue
+        (arg,) = rule.arguments
+        path = rule.rule.replace(f"<int:{arg}>", str(records[arg]))
+        allowed = MATRIX[(method, rule.rule)]
+        for dept, headers in gaoping.items():
+            # A station is on no county axis: it records its work on any truck of the city (auth/scope.py).
+            if dept == "station" or (dept != "admin" and dept not in allowed):
+                continue
+            r = client.open(path, method=method, json=_example_body(app, rule), headers=headers)
+            probed += 1
+            if r.status_code != 404:
+                problems.append((path, dept, r.status_code, r.get_data(as_text=True)[:200]))
+    assert not unclassified, f"write routes with an id and no county class in ACTION_COUNTY: {unclassified}"
+    assert not problems, problems
+    assert probed >= 10, probed
+    db.session.expire_all()
+    assert db.session.get(ApiToken, records["token_id"]).revoked_at is None
+    assert db.session.get(PlanItem, records["item_id"]).status == "checked"  # by the spot check, not "not_found"
+    assert db.session.get(Case, records["case_id"]).state == "detected"
+    assert db.session.get(SeenAgainAlert, records["alert_id"]).state == "open"
+
+
+def test_writes_naming_another_countys_records_are_refused(app, client, two_counties):
+    """Writes whose body names a per-county record (a site, a machine, a township, a vehicle to phase out)."""
+    records, gaoping, _city, _env = two_counties
+    env, transport = gaoping["environment"], gaoping["transport"]
+    refused = [
+        ("/api/v1/nrmm/sites", {"name": "工地-X", "kind": "other", "township_id": min(records["townships"])}, env),
+        (
+            "/api/v1/nrmm/machines",
+            {
+                "pin": "PIN-X",
+                "machine_type": "loader",
+                "emission_stage": 3,
+                "rated_power_kw": 55.0,
+                "site_id": records["site_id"],
+            },
+            env,
+        ),
+        (
+            "/api/v1/nrmm/spot-checks",
+            {"machine_id": records["machine_id"], "checked_at": "2019-11-06T10:00:00+08:00", "k_readings": [0.1] * 3},
+            env,
+        ),
+        ("/api/v1/phaseout/quotas", {"period": "2019-2020", "quotas": [{"township": "bagong", "quota": 1}]}, transport),
+        (
+            "/api/v1/phaseout/actions",
+            {
+                "kind": "scrapped",
+                "action_date": "2019-10-16",
+                "plate": "晋E5A002",
+                "plate_color": "yellow",
+                "certificate_no": "1",
+            },
+            transport,
+        ),
+    ]
+    for url, body, headers in refused:
+        r = client.post(url, json=body, headers=headers)
+        assert r.status_code in (404, 422), (url, r.status_code, r.get_data(as_text=True))
+    # 高平市's own plan draws only 高平市's machines (none): 泽州县's machine is not in it.
+    plan = client.post("/api/v1/nrmm/sampling-plans", json={"month": "2019-11", "seed": 3, "share": 1.0}, headers=env)
+    assert plan.status_code == 201, plan.get_data(as_text=True)
+    assert plan.get_json()["population"] == 0 and plan.get_json()["items"] == []
+
+
+def test_a_neighbouring_countys_truck_is_matched_exactly_not_to_a_local_look_alike(app, client, two_counties):
+    """The registry is the city's: 高平市's truck measured at 泽州县's station is that truck (exact match),
+    not 泽州县's truck whose plate differs by one confusable character (晋E5B128 vs 晋E5B123)."""
+    _records, gaoping, city, env = two_counties
+    truck = {"plate_color": "yellow", "vehicle_type": "heavy_truck", "fuel": "diesel", "emission_standard": 3}
+    theirs = client.post(
+        "/api/v1/vehicles", json={**truck, "plate": "晋E5B123", "township": "米山镇"}, headers=gaoping["environment"]
+    )
+    ours = client.post("/api/v1/vehicles", json={**truck, "plate": "晋E5B128", "township": "巴公镇"}, headers=env)
+    assert theirs.status_code == ours.status_code == 201, (theirs.get_json(), ours.get_json())
+    posted = client.post(
+        "/api/v1/remote-sensing/passes",
+        json=pass_body("RS-NEIGHBOUR", "2019-11-02T09:00:00+08:00", station="JC-RS-09", plate="晋E5B123"),
+        headers=city["environment"],
+    )
+    assert posted.status_code in (200, 201), posted.get_data(as_text=True)
+    rows = client.get("/api/v1/remote-sensing/passes", headers=env).get_json()["results"]
+    (stored,) = [r for r in rows if r["record_id"] == "RS-NEIGHBOUR"]
+    assert stored["vehicle_id"] == theirs.get_json()["id"], stored
+    assert stored["match_decision"] == "exact", stored

@@ -76,3 +76,115 @@ def test_townships_of_zezhou_are_seeded(app):
     names = set(db.session.scalars(select(Township.name)))
     assert {"南村镇", "巴公镇", "李寨乡", "南岭乡"} <= names
     assert len(names) == 15
+
+
+# --- Counties (#29): today's single-county data is assigned to VE_COUNTY_CODE's county ------------------
+
+BEFORE_COUNTIES = "29part_history"
+
+
+def _one_county_deployment(url):
+    """A database at the revision before counties, holding what a one-county deployment has."""
+    migrate.upgrade(url, BEFORE_COUNTIES)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        township = conn.execute(sa.text("SELECT id FROM townships WHERE name = '巴公镇'")).scalar_one()
+        conn.execute(
+            sa.text(
+                "INSERT INTO users (username, display_name, password_hash, department, township_id, active, "
+                "failed_logins, session_version, created_at) VALUES "
+                "('huanbao', 'h', 'x', 'environment', NULL, true, 0, 1, '2026-12-01 00:00:00+00'), "
+                "('bagong', 'b', 'x', 'township', :t, true, 0, 1, '2026-12-01 00:00:00+00')"
+            ),
+            {"t": township},
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO api_tokens (name, department, token_hash, prefix, created_at) VALUES "
+                "('gateway', 'police', 'abc', 've_abc', '2026-12-01 00:00:00+00')"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO stations (code, name, kind, township_id, created_at) VALUES "
+                "('JC-RS-01', '巴公镇遥感', 'remote_sensing', :t, '2026-12-01 00:00:00+00')"
+            ),
+            {"t": township},
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO nrmm_sites (name, kind, township_id, low_emission_zone) "
+                "VALUES ('工地', 'construction', :t, false)"
+            ),
+            {"t": township},
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO nrmm_sampling_plans (month, seed, share, population, created_by, created_at) VALUES "
+                "('2026-11', 1, 0.1, 0, 'x', '2026-12-01 00:00:00+00')"
+            )
+        )
+    engine.dispose()
+
+
+def _revision(url):
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def test_counties_migration_refuses_existing_data_without_ve_county_code(empty_database_url, monkeypatch):
+    monkeypatch.delenv("VE_COUNTY_CODE", raising=False)
+    _one_county_deployment(empty_database_url)
+    with pytest.raises(RuntimeError, match="VE_COUNTY_CODE"):
+        migrate.upgrade(empty_database_url)
+    assert _revision(empty_database_url) == BEFORE_COUNTIES
+    assert "counties" not in _tables(empty_database_url)
+
+
+def test_counties_migration_assigns_every_existing_row_to_the_county(empty_database_url, monkeypatch):
+    monkeypatch.setenv("VE_COUNTY_CODE", "140525")
+    _one_county_deployment(empty_database_url)
+    migrate.upgrade(empty_database_url)
+    migrate.check(empty_database_url)
+    engine = sa.create_engine(empty_database_url)
+    with engine.connect() as conn:
+        counties = conn.execute(sa.text("SELECT id, code, name FROM counties")).all()
+        assert [(c.code, c.name) for c in counties] == [("140525", "泽州县")]
+        county = counties[0].id
+        for table in ("townships", "users", "api_tokens", "stations", "nrmm_sites", "nrmm_sampling_plans"):
+            values = set(conn.execute(sa.text(f'SELECT county_id FROM "{table}"')).scalars())
+            assert values == {county}, (table, values)
+    engine.dispose()
+    # and back: the columns go, the rows stay
+    migrate.downgrade(empty_database_url, BEFORE_COUNTIES)
+    assert "counties" not in _tables(empty_database_url)
+
+
+def test_counties_migration_refuses_a_code_it_cannot_name(empty_database_url, monkeypatch):
+    monkeypatch.setenv("VE_COUNTY_CODE", "110101")
+    monkeypatch.delenv("VE_COUNTY_NAME", raising=False)
+    _one_county_deployment(empty_database_url)
+    with pytest.raises(RuntimeError, match="VE_COUNTY_NAME"):
+        migrate.upgrade(empty_database_url)
+    monkeypatch.setenv("VE_COUNTY_NAME", "东城区")
+    migrate.upgrade(empty_database_url)
+    engine = sa.create_engine(empty_database_url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT code, name FROM counties")).one() == ("110101", "东城区")
+    engine.dispose()
+
+
+def test_a_fresh_install_starts_with_zezhou_whose_townships_are_seeded(app):
+    """No VE_COUNTY_CODE on an empty database (the test suite's, `make run`): 泽州县 and its townships."""
+    from sqlalchemy import select
+
+    from vehicle_enforce.auth.models import County, Township
+    from vehicle_enforce.extensions import db
+
+    (county,) = db.session.scalars(select(County)).all()
+    assert (county.code, county.name) == ("140525", "泽州县")
+    assert set(db.session.scalars(select(Township.county_id))) == {county.id}

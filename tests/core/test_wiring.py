@@ -101,6 +101,7 @@ EXPECTED_COMMANDS = {
     "stations",
     "tokens",
     "townships",
+    "counties",
     "users",
     "worker",
 }

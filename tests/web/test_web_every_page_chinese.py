@@ -14,7 +14,18 @@ import pytest
 
 from tests.web.test_web_departments import ALLOWED, ENGLISH
 
-DEMO_LOGINS = ("huanbao", "jiaojing", "jiaotong", "zhujian", "bagong", "zhandian", "luce")
+DEMO_LOGINS = (
+    "huanbao",
+    "jiaojing",
+    "jiaotong",
+    "zhujian",
+    "bagong",
+    "zhandian",
+    "luce",
+    "shihuanbao",
+    "gaoping",
+    "mishan",
+)
 
 
 class _MainText(HTMLParser):

@@ -1,4 +1,4 @@
-"""JSON API for accounts: who am I, and token management for the admin."""
+"""JSON API for accounts: who am I, the city's counties, and token management for the admin."""
 
 from __future__ import annotations
 
@@ -8,9 +8,18 @@ from flask import Blueprint, jsonify
 from sqlalchemy import select
 
 from vehicle_enforce.auth import services
-from vehicle_enforce.auth.models import ApiToken, Department
+from vehicle_enforce.auth.models import ApiToken, County, Department
 from vehicle_enforce.auth.principal import ANY, api_access, principal_or_401
-from vehicle_enforce.auth.schemas import IssuedTokenOut, MeOut, TokenIn, TokenList, TokenOut
+from vehicle_enforce.auth.schemas import (
+    CountyIn,
+    CountyList,
+    CountyOut,
+    IssuedTokenOut,
+    MeOut,
+    TokenIn,
+    TokenList,
+    TokenOut,
+)
 from vehicle_enforce.core.openapi import json_body, operation
 from vehicle_enforce.extensions import db
 
@@ -27,6 +36,7 @@ _TOKEN_EXAMPLE = {
     "department": "police",
     "township_id": None,
     "station_id": None,
+    "county_id": 1,
     "prefix": "ve_3kqZ8mT",
     "created_at": "2026-12-07T02:00:00+00:00",
     "revoked_at": None,
@@ -47,6 +57,7 @@ _TOKEN_EXAMPLE = {
             "department": "police",
             "township_id": None,
             "station_id": None,
+            "county_id": 1,
         }
     },
 )
@@ -62,7 +73,11 @@ def me() -> Any:
     examples={"response": {"results": [_TOKEN_EXAMPLE]}},
 )
 def list_tokens() -> Any:
-    tokens = db.session.scalars(select(ApiToken).order_by(ApiToken.id)).all()
+    principal = principal_or_401()
+    stmt = select(ApiToken).order_by(ApiToken.id)
+    if principal.county_id is not None:  # a county's admin manages its county's tokens
+        stmt = stmt.where(ApiToken.county_id == principal.county_id)
+    tokens = db.session.scalars(stmt).all()
     return jsonify({"results": [token_json(t) for t in tokens]})
 
 
@@ -73,7 +88,12 @@ def list_tokens() -> Any:
     json=TokenIn,
     resp={201: IssuedTokenOut},
     examples={
-        "request": {"name": "泽州县公安卡口系统", "department": "police", "expires_at": "2027-12-31T00:00:00+08:00"},
+        "request": {
+            "name": "泽州县公安卡口系统",
+            "department": "police",
+            "county": "140525",
+            "expires_at": "2027-12-31T00:00:00+08:00",
+        },
         "response": {
             **_TOKEN_EXAMPLE,
             "expires_at": "2027-12-30T16:00:00+00:00",
@@ -92,3 +112,31 @@ def create_token() -> Any:
 def revoke_token(token_id: int) -> Any:
     token = services.revoke_token(token_id, actor=principal_or_401())
     return jsonify(token_json(token))
+
+
+_COUNTY_EXAMPLE = {"id": 2, "code": "140581", "name": "高平市", "active": True}
+
+
+@bp.get("/counties")
+@api_access(ANY)
+@operation(
+    "本市的县（市、区） / The city's counties and districts",
+    resp={200: CountyList},
+    examples={"response": {"results": [{"id": 1, "code": "140525", "name": "泽州县", "active": True}]}},
+)
+def list_counties() -> Any:
+    counties = db.session.scalars(select(County).order_by(County.code)).all()
+    return jsonify({"results": [CountyOut.model_validate(c).model_dump(mode="json") for c in counties]})
+
+
+@bp.post("/counties")
+@api_access(Department.admin)
+@operation(
+    "新增县（市、区），仅市级管理员 / Add a county (city-level admin only)",
+    json=CountyIn,
+    resp={201: CountyOut},
+    examples={"request": {"code": "140581", "name": "高平市"}, "response": _COUNTY_EXAMPLE},
+)
+def create_county() -> Any:
+    county = services.create_county(json_body(CountyIn), actor=principal_or_401())
+    return jsonify(CountyOut.model_validate(county).model_dump(mode="json")), 201

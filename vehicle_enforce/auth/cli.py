@@ -1,4 +1,4 @@
-"""`vehicle-enforce users|tokens|townships ...`"""
+"""`vehicle-enforce users|tokens|townships|counties ...`"""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from vehicle_enforce.auth import services
-from vehicle_enforce.auth.models import ApiToken, Department, Township
-from vehicle_enforce.auth.schemas import TokenIn, UserIn
-from vehicle_enforce.core import actors, audit, transaction
+from vehicle_enforce.auth.models import ApiToken, County, Department, Township
+from vehicle_enforce.auth.schemas import CountyIn, TokenIn, TownshipIn, UserIn
+from vehicle_enforce.core import actors, transaction
 from vehicle_enforce.core.errors import Invalid, ServiceError
 from vehicle_enforce.core.schemas import Schema, field_errors
 from vehicle_enforce.core.timeutil import now_utc
@@ -64,11 +64,18 @@ def users() -> None:
 @click.option("--display-name")
 @click.option("--township", help="Township name or code (required for township accounts).")
 @click.option("--station", help="Station code (required for station operators).")
+@click.option("--county", help="County code or name; without one (and no township or station) the city level.")
 @with_appcontext
 @_refusals
 @transaction.atomic()
 def create_user(
-    username: str, password: str, department: str, display_name: str | None, township: str | None, station: str | None
+    username: str,
+    password: str,
+    department: str,
+    display_name: str | None,
+    township: str | None,
+    station: str | None,
+    county: str | None,
 ) -> None:
     data = _schema(
         UserIn,
@@ -78,6 +85,7 @@ def create_user(
         display_name=display_name,
         township=township,
         station=station,
+        county=county,
     )
     user = services.create_user(data, actor=actors.system("cli:users create"))
     click.echo(f"created user {user.username} ({user.department})")
@@ -127,16 +135,30 @@ def tokens() -> None:
 @click.option("--township")
 @click.option("--station", help="Station code (required for station tokens).")
 @click.option("--expires-days", type=click.IntRange(1, 3650), help="Days until the token stops working.")
+@click.option("--county", help="County code or name; without one (and no township or station) the city level.")
 @with_appcontext
 @_refusals
 @transaction.atomic()
 def create_token(
-    department: str, name: str, township: str | None, station: str | None, expires_days: int | None
+    department: str,
+    name: str,
+    township: str | None,
+    station: str | None,
+    expires_days: int | None,
+    county: str | None,
 ) -> None:
     """Create a token; its secret is printed once, as the last line."""
 
     expires_at = now_utc() + timedelta(days=expires_days) if expires_days else None
-    data = _schema(TokenIn, name=name, department=department, township=township, station=station, expires_at=expires_at)
+    data = _schema(
+        TokenIn,
+        name=name,
+        department=department,
+        township=township,
+        station=station,
+        expires_at=expires_at,
+        county=county,
+    )
     issued = services.create_token(data, actor=actors.system("cli:tokens create"))
     click.echo(f"token {issued.token.id} '{name}' for {department} created; store it now, it is not shown again:")
     click.echo(issued.secret)
@@ -149,7 +171,8 @@ def list_tokens() -> None:
         state = "revoked" if t.revoked_at else "active"
         if t.expires_at is not None and not t.revoked_at:
             state = f"expires {t.expires_at.isoformat(timespec='minutes')}"
-        click.echo(f"{t.id}\t{t.prefix}…\t{t.department}\t{t.name}\t{state}")
+        county = (db.session.get(County, t.county_id) if t.county_id else None) or County(code="city")
+        click.echo(f"{t.id}\t{t.prefix}…\t{t.department}\t{county.code}\t{t.name}\t{state}")
 
 
 @tokens.command("revoke")
@@ -164,31 +187,47 @@ def revoke_token(token_id: int) -> None:
 
 @click.group("townships")
 def townships() -> None:
-    """Townships of the county."""
+    """Townships of the city's counties."""
 
 
 @townships.command("list")
 @with_appcontext
 def list_townships() -> None:
     for t in db.session.scalars(select(Township).order_by(Township.code)):
-        click.echo(f"{t.code}\t{t.name}\t{'active' if t.active else 'inactive'}")
+        click.echo(f"{t.code}\t{t.name}\t{t.county.code} {t.county.name}\t{'active' if t.active else 'inactive'}")
 
 
 @townships.command("add")
 @click.option("--code", required=True)
 @click.option("--name", required=True)
+@click.option("--county", help="County code or name (needed when the city has several counties).")
 @with_appcontext
+@_refusals
 @transaction.atomic()
-def add_township(code: str, name: str) -> None:
+def add_township(code: str, name: str, county: str | None) -> None:
+    data = _schema(TownshipIn, code=code, name=name, county=county)
+    township = services.create_township(data, actor=actors.system("cli:townships add"))
+    click.echo(f"added township {code} {name} to county {township.county.code} {township.county.name}")
 
-    township = Township(code=code, name=name, active=True)
-    db.session.add(township)
-    db.session.flush()
-    audit.record(
-        "township.create",
-        "township",
-        township.id,
-        {"code": code, "name": name},
-        actor=actors.system("cli:townships add"),
-    )
-    click.echo(f"added township {code} {name}")
+
+@click.group("counties")
+def counties() -> None:
+    """Counties and districts of the city (accounts and tokens without one are city-level)."""
+
+
+@counties.command("list")
+@with_appcontext
+def list_counties() -> None:
+    for c in db.session.scalars(select(County).order_by(County.code)):
+        click.echo(f"{c.code}\t{c.name}\t{'active' if c.active else 'inactive'}")
+
+
+@counties.command("add")
+@click.option("--code", required=True, help="Six-digit division code, e.g. 140581.")
+@click.option("--name", required=True)
+@with_appcontext
+@_refusals
+@transaction.atomic()
+def add_county(code: str, name: str) -> None:
+    county = services.create_county(_schema(CountyIn, code=code, name=name), actor=actors.system("cli:counties add"))
+    click.echo(f"added county {county.code} {county.name}")

@@ -1,4 +1,10 @@
-"""Accounts: townships, people who log in to pages and tokens that systems use."""
+"""Accounts: counties, townships, people who log in to pages and tokens that systems use.
+
+One deployment serves one city (`REGION_CODE`, e.g. 140500 晋城市) and its counties (`counties`, e.g.
+140525 泽州县, 140581 高平市). The city is not a row: it is the deployment. A township and a station belong
+to a county; an account or a token belongs to a county or, with no county (NULL), to the city level,
+which sees every county (`auth/scope.py`).
+"""
 
 from __future__ import annotations
 
@@ -33,6 +39,18 @@ DEPARTMENT_NAMES_ZH = {
 }
 
 
+class County(Model):
+    """A county or district of the city (code: the GB/T 2260 division code, e.g. 140525)."""
+
+    __tablename__ = "counties"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+
+
 class Township(Model):
     __tablename__ = "townships"
 
@@ -40,6 +58,9 @@ class Township(Model):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    county_id: Mapped[int] = mapped_column(ForeignKey("counties.id"), index=True)
+
+    county: Mapped[County] = relationship()
 
 
 class User(Model):
@@ -52,6 +73,7 @@ class User(Model):
     department: Mapped[str] = mapped_column(String(32))
     township_id: Mapped[int | None] = mapped_column(ForeignKey("townships.id"))
     station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
+    county_id: Mapped[int | None] = mapped_column(ForeignKey("counties.id"))  # None: the city level
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
@@ -71,6 +93,7 @@ class ApiToken(Model):
     department: Mapped[str] = mapped_column(String(32))
     township_id: Mapped[int | None] = mapped_column(ForeignKey("townships.id"))
     station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
+    county_id: Mapped[int | None] = mapped_column(ForeignKey("counties.id"))  # None: the city level
     # sha256 of the secret: tokens are long random strings, so a fast hash is enough and allows lookup.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(12))

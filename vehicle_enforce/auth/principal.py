@@ -48,7 +48,7 @@ def _authenticate() -> Actor | None:
         token = services.authenticate_token(secret.strip())
         if token is None:
             raise Unauthorized("token is unknown or revoked")
-        return Actor("token", token.id, token.name, token.department, token.township_id, token.station_id)
+        return services.token_actor(token)
     user_id = session.get("user_id")
     if user_id is None or not session_may_call():
         return None

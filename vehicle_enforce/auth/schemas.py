@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from vehicle_enforce.auth.models import ApiToken, Department, User
+from vehicle_enforce.auth.models import ApiToken, County, Department, Township, User
 from vehicle_enforce.core.openapi import IsoTime, Out
 from vehicle_enforce.core.schemas import Schema
 
@@ -18,6 +18,9 @@ class TokenIn(Schema):
     township: str | None = Field(default=None, max_length=64)
     station: str | None = Field(default=None, max_length=32)
     expires_at: datetime | None = None  # with a time zone; the token stops working then
+    county: str | None = Field(
+        default=None, max_length=64, description="county code or name; none: the city level (sees every county)"
+    )
 
 
 class UserIn(Schema):
@@ -32,6 +35,35 @@ class UserIn(Schema):
     display_name: str | None = Field(default=None, max_length=128)
     township: str | None = Field(default=None, max_length=64, description="township name or code")
     station: str | None = Field(default=None, max_length=32, description="station code")
+    county: str | None = Field(
+        default=None, max_length=64, description="county code or name; none: the city level (sees every county)"
+    )
+
+
+class CountyIn(Schema):
+    """A county or district of the city (GB/T 2260 code)."""
+
+    stored_as = (County,)
+    code: str = Field(pattern=r"^[0-9]{6}$", description="six-digit division code, e.g. 140581")
+    name: str = Field(min_length=1, max_length=64)
+
+
+class TownshipIn(Schema):
+    stored_as = (Township,)
+    code: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1, max_length=64)
+    county: str | None = Field(default=None, max_length=64, description="county code or name")
+
+
+class CountyOut(Out):
+    id: int
+    code: str
+    name: str
+    active: bool
+
+
+class CountyList(Out):
+    results: list[CountyOut]
 
 
 class TokenOut(Out):
@@ -42,6 +74,7 @@ class TokenOut(Out):
     department: str
     township_id: int | None
     station_id: int | None
+    county_id: int | None
     prefix: str
     created_at: IsoTime
     revoked_at: IsoTime | None
@@ -63,3 +96,4 @@ class MeOut(Out):
     department: str | None
     township_id: int | None
     station_id: int | None
+    county_id: int | None

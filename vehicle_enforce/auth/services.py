@@ -14,11 +14,11 @@ from pathlib import Path
 from sqlalchemy import and_, bindparam, case, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from vehicle_enforce.auth.models import ApiToken, Department, Township, User
-from vehicle_enforce.auth.schemas import TokenIn, UserIn
+from vehicle_enforce.auth.models import ApiToken, County, Department, Township, User
+from vehicle_enforce.auth.schemas import CountyIn, TokenIn, TownshipIn, UserIn
 from vehicle_enforce.core import audit
 from vehicle_enforce.core.actors import ANONYMOUS, Actor
-from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
+from vehicle_enforce.core.errors import Conflict, Forbidden, Invalid, NotFound
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections.models import Station
@@ -55,22 +55,101 @@ def township_by_name_or_code(value: str) -> Township:
     return township
 
 
-def _scope(department: Department, township: str | None, station: str | None) -> tuple[int | None, int | None]:
+def county_by_code_or_name(value: str) -> County:
+    county: County | None = db.session.scalar(select(County).where((County.code == value) | (County.name == value)))
+    if county is None:
+        raise Invalid(f"unknown county '{value}'", {"county": "unknown county"})
+    return county
+
+
+def county_of_place(township: Township | None, county: str | None, *, actor: Actor) -> int | None:
+    """The county of something placed in `township` or, without one, in `county` (code or name).
+
+    A county's caller places things in its own county only (its county by default); the city level
+    may place them in any county or, with neither, at the city level (None)."""
+    county_id = county_by_code_or_name(county).id if county else None
+    if township is not None:
+        if county_id is not None and county_id != township.county_id:
+            raise Invalid(
+                f"township '{township.name}' is not in county '{county}'", {"county": "乡镇不属于该县（市、区）"}
+            )
+        county_id = township.county_id
+    if actor.county_id is not None:
+        if county_id is None:
+            county_id = actor.county_id
+        elif county_id != actor.county_id:
+            raise Invalid("a county's account acts in its own county only", {"county": "只能在本县（市、区）内操作"})
+    return county_id
+
+
+def _scope(
+    department: Department, township: str | None, station: str | None, county: str | None, *, actor: Actor
+) -> tuple[int | None, int | None, int | None]:
+    """(township id, station id, county id) of a new account or token; county None: the city level."""
     township_id = station_id = None
-    if department == Department.township:
-        if not township:
-            raise Invalid("a township account needs its township", {"township": "required for township"})
-        township_id = township_by_name_or_code(township).id
-    elif township:
-        township_id = township_by_name_or_code(township).id
+    place = None
+    if department == Department.township and not township:
+        raise Invalid("a township account needs its township", {"township": "required for township"})
+    if township:
+        place = township_by_name_or_code(township)
+        township_id = place.id
     if department == Department.station and not station:
         raise Invalid("a station account needs its station", {"station": "required for station"})
+    found = None
     if station:
         found = db.session.scalar(select(Station).where(Station.code == station))
         if found is None:
             raise Invalid(f"unknown station '{station}'", {"station": "unknown station"})
         station_id = found.id
-    return township_id, station_id
+    county_id = county_of_place(place, county, actor=actor)
+    if found is not None and found.county_id is not None:
+        if county_id is not None and county_id != found.county_id:
+            raise Invalid(f"station '{station}' is not in that county", {"county": "站点不属于该县（市、区）"})
+        county_id = found.county_id
+    return township_id, station_id, county_id
+
+
+def create_county(data: CountyIn, *, actor: Actor) -> County:
+    """A county of the city; only the city level (an account of no county, the CLI) adds counties."""
+    if actor.county_id is not None:
+        raise Forbidden("only the city level adds counties")
+    taken = db.session.scalar(select(County).where((County.code == data.code) | (County.name == data.name)))
+    if taken is not None:
+        field = "code" if taken.code == data.code else "name"
+        raise Conflict(f"county {data.code} {data.name} exists", {field: "already exists"})
+    county = County(code=data.code, name=data.name, active=True)
+    db.session.add(county)
+    db.session.flush()
+    audit.record("county.create", "county", county.id, {"code": data.code, "name": data.name}, actor=actor)
+    return county
+
+
+def create_township(data: TownshipIn, *, actor: Actor) -> Township:
+    """A township of a county (`county`: code or name; the only county when there is one)."""
+    if data.county:
+        county_id = county_of_place(None, data.county, actor=actor)
+    elif actor.county_id is not None:
+        county_id = actor.county_id
+    else:
+        ids = db.session.scalars(select(County.id).limit(2)).all()
+        if len(ids) != 1:
+            raise Invalid("name the township's county", {"county": "required when there are several counties"})
+        county_id = ids[0]
+    taken = db.session.scalar(select(Township).where((Township.code == data.code) | (Township.name == data.name)))
+    if taken is not None:
+        field = "code" if taken.code == data.code else "name"
+        raise Conflict(f"township {data.code} {data.name} exists", {field: "already exists"})
+    township = Township(code=data.code, name=data.name, active=True, county_id=county_id)
+    db.session.add(township)
+    db.session.flush()
+    audit.record(
+        "township.create",
+        "township",
+        township.id,
+        {"code": data.code, "name": data.name, "county_id": county_id},
+        actor=actor,
+    )
+    return township
 
 
 @dataclass(frozen=True)
@@ -87,13 +166,14 @@ def create_token(data: TokenIn, *, actor: Actor) -> IssuedToken:
     dept = _department(data.department)
     if expires_at is not None and (expires_at.tzinfo is None or expires_at <= now_utc()):
         raise Invalid("令牌有效期必须是将来的时间（含时区）", {"expires_at": "必须是将来的时间，并带时区"})
-    township_id, station_id = _scope(dept, township, station)
+    township_id, station_id, county_id = _scope(dept, township, station, data.county, actor=actor)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         name=name,
         department=dept.value,
         township_id=township_id,
         station_id=station_id,
+        county_id=county_id,
         token_hash=_hash_token(secret),
         prefix=secret[:10],
         expires_at=expires_at,
@@ -104,7 +184,7 @@ def create_token(data: TokenIn, *, actor: Actor) -> IssuedToken:
         "token.create",
         "api_token",
         token.id,
-        {"name": name, "department": dept.value, "station": station, "expires_at": expires_at},
+        {"name": name, "department": dept.value, "station": station, "expires_at": expires_at, "county_id": county_id},
         actor=actor,
     )
     return IssuedToken(token, secret)
@@ -129,7 +209,8 @@ def authenticate_token(secret: str) -> ApiToken | None:
 
 def revoke_token(token_id: int, *, actor: Actor) -> ApiToken:
     token = db.session.get(ApiToken, token_id)
-    if token is None:
+    # A county's admin manages its county's tokens only: another county's token is not found.
+    if token is None or (actor.county_id is not None and token.county_id != actor.county_id):
         raise NotFound(f"token {token_id} not found")
     if token.revoked_at is None:
         token.revoked_at = now_utc()
@@ -145,7 +226,7 @@ def create_user(data: UserIn, *, actor: Actor) -> User:
     check_password_rules(password, username)
     if db.session.scalar(select(User).where(User.username == username)) is not None:
         raise Conflict(f"user '{username}' exists", {"username": "already taken"})
-    township_id, station_id = _scope(dept, township, station)
+    township_id, station_id, county_id = _scope(dept, township, station, data.county, actor=actor)
     user = User(
         username=username,
         display_name=display_name or username,
@@ -153,10 +234,17 @@ def create_user(data: UserIn, *, actor: Actor) -> User:
         department=dept.value,
         township_id=township_id,
         station_id=station_id,
+        county_id=county_id,
     )
     db.session.add(user)
     db.session.flush()
-    audit.record("user.create", "user", user.id, {"username": username, "department": dept.value}, actor=actor)
+    audit.record(
+        "user.create",
+        "user",
+        user.id,
+        {"username": username, "department": dept.value, "county_id": county_id},
+        actor=actor,
+    )
     return user
 
 
@@ -303,7 +391,12 @@ def active_user(user_id: int, version: object = None) -> User | None:
 
 def user_actor(user: User) -> Actor:
     """The actor a logged-in person acts as."""
-    return Actor("user", user.id, user.username, user.department, user.township_id, user.station_id)
+    return Actor("user", user.id, user.username, user.department, user.township_id, user.station_id, user.county_id)
+
+
+def token_actor(token: ApiToken) -> Actor:
+    """The actor a system with an API token acts as."""
+    return Actor("token", token.id, token.name, token.department, token.township_id, token.station_id, token.county_id)
 
 
 _DUMMY_HASH = generate_password_hash("not-a-real-password")

@@ -89,7 +89,7 @@ def home() -> Any:
     links = HOME_LINKS.get(principal.department or "", [])
     waiting = overdue = None
     if principal.department in ("environment", "police", "transport"):
-        box = case_services.inbox(principal.department)
+        box = case_services.inbox(principal.department, actor=principal)
         waiting, overdue = len(box["waiting"]), len(box["overdue"])
     return render_template(
         "home.html",

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, jsonify
 from sqlalchemy import select
 
+from vehicle_enforce.auth import scope
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.principal import api_access, principal_or_401
 from vehicle_enforce.cases import feed, penalties, services, workdays
@@ -40,7 +41,6 @@ from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.openapi import json_body, operation, query_args
 from vehicle_enforce.core.pagination import page, page_json
 from vehicle_enforce.core.timeutil import now_utc
-from vehicle_enforce.extensions import db
 
 bp = Blueprint("cases_api", __name__, url_prefix="/api/v1")
 
@@ -57,7 +57,7 @@ READERS = (D.environment, D.police, D.transport)
 )
 def list_cases() -> Any:
     q = query_args(CaseQuery)
-    stmt = select(Case)
+    stmt = scope.scoped(select(Case), Case, principal_or_401())
     if q.state:
         stmt = stmt.where(Case.state == q.state)
     if q.vehicle_id:
@@ -76,9 +76,7 @@ def list_cases() -> Any:
     examples={"response": CASE_DETAIL_EXAMPLE},
 )
 def get_case(case_id: int) -> Any:
-    case = db.session.get(Case, case_id)
-    if case is None:
-        raise NotFound(f"case {case_id} not found")
+    case = scope.get_or_404(Case, case_id, principal_or_401(), what="case")
     return jsonify(services.case_json(case, timeline=True))
 
 
@@ -109,7 +107,8 @@ def overdue_cases() -> Any:
     principal = principal_or_401()
     q = query_args(OverdueQuery)
     department = q.department.value if q.department else principal.department
-    return jsonify({"results": [services.case_json(c) for c in services.overdue(department)]})
+    cases = services.overdue(department, actor=principal)
+    return jsonify({"results": [services.case_json(c) for c in cases]})
 
 
 @bp.get("/inbox")
@@ -128,7 +127,7 @@ def overdue_cases() -> Any:
 )
 def inbox() -> Any:
     principal = principal_or_401()
-    return jsonify(services.inbox(principal.department or "admin"))
+    return jsonify(services.inbox(principal.department or "admin", actor=principal))
 
 
 @bp.get("/changes")

@@ -65,6 +65,8 @@ class Case(Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicles.id"), index=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("blacklist_entries.id"), unique=True)
+    # The county that handles the case (`cases.services.case_county`); None: the city level handles it.
+    county_id: Mapped[int | None] = mapped_column(ForeignKey("counties.id"), index=True)
     state: Mapped[str] = mapped_column(String(24))
     opened_at: Mapped[datetime] = mapped_column(default=now_utc)
     due_at: Mapped[datetime | None]  # deadline of the step the case waits for

@@ -109,6 +109,7 @@ class CaseOut(Out):
     plate: str | None
     plate_color: str | None
     entry_id: int | None
+    county_id: int | None = Field(description="the county that handles the case; null: the city level")
     state: str
     evidence_match: str | None
     waiting_for: str | None
@@ -239,6 +240,7 @@ CASE_EXAMPLE: dict[str, Any] = {
     "plate": "晋E12345",
     "plate_color": "yellow",
     "entry_id": 311,
+    "county_id": 1,
     "state": "penalized",
     "evidence_match": "exact",
     "waiting_for": "transport",

@@ -16,6 +16,8 @@ from flask import current_app
 from sqlalchemy import select
 
 from vehicle_enforce import signals
+from vehicle_enforce.auth import scope
+from vehicle_enforce.auth.models import Township
 from vehicle_enforce.blacklist import services as blacklist_services
 from vehicle_enforce.blacklist.models import BlacklistEntry
 from vehicle_enforce.cases import penalties, procedure, records, workdays
@@ -28,6 +30,7 @@ from vehicle_enforce.core.errors import Conflict, Forbidden, Invalid, NotFound
 from vehicle_enforce.core.timeutil import SHANGHAI, format_local, local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections.models import Repair, RoadsideTest, Station
+from vehicle_enforce.vehicles.models import Vehicle
 
 S = CaseState
 # Days each waiting step may take before the case is overdue (configurable as CASE_DEADLINE_DAYS).
@@ -120,8 +123,16 @@ def open_cases(entries: Sequence[BlacklistEntry], *, actor: Actor) -> list[Case]
     """
     opened_at = now_utc()
     due_at = _due(S.detected, opened_at)
+    county_of = case_counties(entries, actor=actor)
     cases = [
-        Case(vehicle_id=e.vehicle_id, entry_id=e.id, state=S.detected, opened_at=opened_at, due_at=due_at)
+        Case(
+            vehicle_id=e.vehicle_id,
+            entry_id=e.id,
+            county_id=county_of.get(e.id),
+            state=S.detected,
+            opened_at=opened_at,
+            due_at=due_at,
+        )
         for e in entries
     ]
     db.session.add_all(cases)
@@ -137,6 +148,33 @@ def open_cases(entries: Sequence[BlacklistEntry], *, actor: Actor) -> list[Case]
         message = f"新案件待确认证据：{_plate(case)}（案件 {case.id}）"
         notify(case.id, "department", "environment", "case_to_confirm", message)
     return cases
+
+
+def case_counties(entries: Sequence[BlacklistEntry], *, actor: Actor) -> dict[int, int | None]:
+    """The county that handles each new case (entry id → county id; None: the city level).
+
+    The county where the violation was measured handles it (行政处罚法 第二十二条: the authority of the
+    place of the violation): the county of the station of the listing's latest evidence. A listing
+    with no station in its evidence (a manual listing) goes to the listing account's county, else to
+    the county where the vehicle is registered, else to the city level. Two queries for the whole set.
+    """
+    codes = {item.get("station") for e in entries for item in (e.evidence or []) if isinstance(item, dict)}
+    codes.discard(None)
+    stations = select(Station.code, Station.county_id).where(Station.code.in_(list(codes)))
+    station_county = {code: county for code, county in db.session.execute(stations)}
+    vehicles = (
+        select(Vehicle.id, Township.county_id)
+        .join(Township, Township.id == Vehicle.township_id)
+        .where(Vehicle.id.in_({e.vehicle_id for e in entries}))
+    )
+    vehicle_county = {vehicle_id: county for vehicle_id, county in db.session.execute(vehicles)}
+    found: dict[int, int | None] = {}
+    for e in entries:
+        items = [i for i in (e.evidence or []) if isinstance(i, dict) and i.get("station")]
+        latest = max(items, key=lambda i: str(i.get("measured_at") or ""), default=None)
+        county = station_county.get(latest["station"]) if latest is not None else None
+        found[e.id] = county or actor.county_id or vehicle_county.get(e.vehicle_id)
+    return found
 
 
 def _plate(case: Case) -> str:
@@ -231,10 +269,11 @@ def act(case_id: int, data: ActionIn, *, actor: Actor) -> Case:
     transition = TRANSITIONS.get(action)
     if transition is None:
         raise Invalid(f"unknown action '{action}'", {"action": f"one of {', '.join(TRANSITIONS)}"})
-    _authorise(transition, actor)
     case = db.session.get(Case, case_id, with_for_update=db.session.get_bind().dialect.name == "postgresql")
-    if case is None:
+    # Another county's case is not found, as a missing one (auth/scope.py), whatever the action.
+    if case is None or (scope.condition(Case, actor) is not None and not scope.visible(Case, case_id, actor)):
         raise NotFound(f"case {case_id} not found")
+    _authorise(transition, actor)
     if case.state not in transition.sources:
         raise Conflict(
             f"case {case_id} is '{case.state}'; '{action}' needs one of {sorted(transition.sources)}",
@@ -467,17 +506,19 @@ def close_open_cases_for_vehicle(vehicle_id: int, reason: str) -> None:
         act(case.id, ActionIn(action="close_scrapped", reason=reason), actor=SYSTEM)
 
 
-def overdue(department: str | None, at: datetime | None = None) -> list[Case]:
+def overdue(department: str | None, at: datetime | None = None, *, actor: Actor = SYSTEM) -> list[Case]:
+    """Cases whose step (of `department`; None or admin: any) is overdue, of the cases `actor` sees."""
     at = at or now_utc()
     states = [s for s, d in WAITING_FOR.items() if department in (None, "admin", d)]
     stmt = select(Case).where(Case.state.in_(states), Case.due_at < at).order_by(Case.due_at)
-    return list(db.session.scalars(stmt))
+    return list(db.session.scalars(scope.scoped(stmt, Case, actor)))
 
 
-def inbox(department: str) -> dict[str, Any]:
+def inbox(department: str, *, actor: Actor = SYSTEM) -> dict[str, Any]:
     states = [s for s, d in WAITING_FOR.items() if department in ("admin", d)]
-    waiting = db.session.scalars(select(Case).where(Case.state.in_(states)).order_by(Case.due_at, Case.id).limit(200))
-    late = overdue(department)
+    waiting_stmt = select(Case).where(Case.state.in_(states)).order_by(Case.due_at, Case.id).limit(200)
+    waiting = db.session.scalars(scope.scoped(waiting_stmt, Case, actor))
+    late = overdue(department, actor=actor)
     data = {
         "department": department,
         "waiting": [case_json(c) for c in waiting],

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from vehicle_enforce.auth import scope
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
@@ -43,7 +44,9 @@ ACTION_NAMES = {
 def board() -> Any:
     principal = current_principal()
     state = request.args.get("state") or None
+    assert principal is not None
     stmt = select(Case).order_by(Case.due_at.is_(None), Case.due_at, Case.id).limit(200)
+    stmt = scope.scoped(stmt, Case, principal)
     if state:
         stmt = stmt.where(Case.state == state)
     elif request.args.get("mine") and principal is not None:
@@ -58,7 +61,7 @@ def detail(case_id: int) -> Any:
     principal = current_principal()
     assert principal is not None
     case = db.session.get(Case, case_id)
-    if case is None:
+    if case is None or not scope.visible(Case, case_id, principal):  # another county's: as a missing one
         return render_template("forbidden.html"), 404
     actions = [
         a for a in FORM_ACTIONS.get(principal.department or "", []) if case.state in services.TRANSITIONS[a].sources

@@ -18,6 +18,7 @@ class Actor:
     department: str | None  # an `auth.models.Department` value
     township_id: int | None = None  # a township account's township
     station_id: int | None = None  # a station account's station
+    county_id: int | None = None  # the account's county; None: the city level (sees every county)
 
     def is_(self, *departments: str) -> bool:
         return self.department in departments

@@ -28,6 +28,7 @@ def stations() -> None:
 @click.option("--kind", required=True, type=click.Choice([k.value for k in StationKind]))
 @click.option("--name", required=True)
 @click.option("--township", help="Township name or code")
+@click.option("--county", help="County code or name (when the station has no township)")
 @click.option("--location")
 @click.option("--calibration-valid-until", type=click.DateTime(formats=["%Y-%m-%d"]))
 @with_appcontext
@@ -37,6 +38,7 @@ def create_station(
     kind: str,
     name: str,
     township: str | None,
+    county: str | None,
     location: str | None,
     calibration_valid_until: datetime | None,
 ) -> None:
@@ -47,6 +49,7 @@ def create_station(
             kind=kind,
             name=name,
             township=township,
+            county=county,
             location=location,
             calibration_valid_until=valid,
             actor=actors.system("cli:stations create"),

@@ -176,6 +176,9 @@ class Station(Model):
     name: Mapped[str] = mapped_column(String(128))
     kind: Mapped[str] = mapped_column(String(32))
     township_id: Mapped[int | None] = mapped_column(ForeignKey("townships.id"))
+    # The county the station stands in (its township's; None: not placed in a county yet). Its records
+    # are city-wide; the county of a case its record opens follows from it (`cases.services`).
+    county_id: Mapped[int | None] = mapped_column(ForeignKey("counties.id"))
     location: Mapped[str | None] = mapped_column(String(256))
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]

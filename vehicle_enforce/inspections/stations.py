@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from vehicle_enforce.auth.services import township_by_name_or_code
+from vehicle_enforce.auth.services import county_of_place, township_by_name_or_code
 from vehicle_enforce.core import audit
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Conflict, Invalid
@@ -22,19 +22,24 @@ def create_station(
     township: str | None = None,
     location: str | None = None,
     calibration_valid_until: date | None = None,
+    county: str | None = None,
     actor: Actor,
 ) -> Station:
+    """A station; it stands in its township's county, or in `county` (code or name) when it has none."""
     try:
         kind = StationKind(kind).value
     except ValueError:
         raise Invalid(f"unknown station kind '{kind}'", {"kind": "unknown kind"}) from None
     if db.session.scalar(select(Station).where(Station.code == code)) is not None:
         raise Conflict(f"station {code} exists", {"code": "already exists"})
+    place = township_by_name_or_code(township) if township else None
+    county_id = county_of_place(place, county, actor=actor)
     station = Station(
         code=code,
         kind=kind,
         name=name,
-        township_id=township_by_name_or_code(township).id if township else None,
+        township_id=place.id if place else None,
+        county_id=county_id,
         location=location,
         calibration_valid_until=calibration_valid_until,
     )

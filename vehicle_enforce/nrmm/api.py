@@ -47,8 +47,8 @@ def _site_in_scope(principal: Actor, site_id: int | None) -> None:
     """A site named in a body must exist and be the caller's; a township must name one."""
     if site_id is not None and not scope.visible(Site, site_id, principal):
         raise Invalid("unknown site", {"site_id": "unknown site"})
-    if site_id is None and scope.allowed_townships(principal) is not None:
-        raise Invalid("a township acts only at sites of its own township", {"site_id": "required"})
+    if site_id is None and scope.condition(Site, principal) is not None:
+        raise Invalid("a township or county acts only at sites of its own", {"site_id": "required"})
 
 
 _MACHINE = {
@@ -82,6 +82,7 @@ _SITE = {
     "name": "巴公镇污水处理厂扩建工地",
     "kind": "construction",
     "township_id": 2,
+    "county_id": 1,
     "location": "泽州县巴公镇东四义村南",
     "low_emission_zone": True,
     "zone_min_stage": 3,
@@ -111,6 +112,7 @@ _SPOT_CHECK = {
 _PLAN = {
     "id": 12,
     "month": "2026-12",
+    "county_id": 1,
     "seed": 20261201,
     "share": 0.1,
     "population": 240,
@@ -217,7 +219,7 @@ def list_sites() -> Any:
     "新增施工场地 / Add a site",
     json=SiteIn,
     resp={201: SiteOut},
-    examples={"request": {k: v for k, v in _SITE.items() if k != "id"}, "response": _SITE},
+    examples={"request": {k: v for k, v in _SITE.items() if k not in ("id", "county_id")}, "response": _SITE},
 )
 def add_site() -> Any:
     principal = principal_or_401()

@@ -26,6 +26,7 @@ def load(rng: random.Random) -> None:
             name=f"{township.name}建设工地{i + 1}",
             kind="construction",
             township_id=township.id,
+            county_id=township.county_id,
             low_emission_zone=zone,
             zone_min_stage=3 if zone else None,
             zone_class="III" if zone else None,

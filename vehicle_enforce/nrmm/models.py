@@ -37,6 +37,8 @@ class Site(Model):
     name: Mapped[str] = mapped_column(String(128), unique=True)
     kind: Mapped[str] = mapped_column(String(32))  # construction | logistics | mine | factory | other
     township_id: Mapped[int | None] = mapped_column(ForeignKey("townships.id"), index=True)
+    # The county the site is in (its township's, else the county of who added it; None: city level).
+    county_id: Mapped[int | None] = mapped_column(ForeignKey("counties.id"), index=True)
     location: Mapped[str | None] = mapped_column(String(256))
     low_emission_zone: Mapped[bool] = mapped_column(Boolean, default=False)
     zone_min_stage: Mapped[int | None] = mapped_column(Integer)  # e.g. 3: 国二 and older may not work here
@@ -85,9 +87,13 @@ class SiteMove(Model):
 
 class SamplingPlan(Model):
     __tablename__ = "nrmm_sampling_plans"
+    # One plan a month per county (a county's officers draw over their county's machines); a city-level
+    # plan (county None) draws over the whole city.
+    __table_args__ = (UniqueConstraint("county_id", "month"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    month: Mapped[str] = mapped_column(String(7), unique=True)  # YYYY-MM
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    county_id: Mapped[int | None] = mapped_column(ForeignKey("counties.id"))
     seed: Mapped[int] = mapped_column(Integer)
     share: Mapped[float] = mapped_column(Float)
     population: Mapped[int] = mapped_column(Integer)

@@ -41,6 +41,11 @@ class SiteIn(Schema):
     name: str = Field(min_length=1, max_length=128)
     kind: Literal["construction", "logistics", "mine", "factory", "other"]
     township_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    county: str | None = Field(
+        default=None,
+        max_length=64,
+        description="county code or name, for a site with no township (default: the township's, or the caller's)",
+    )
     location: str | None = Field(default=None, max_length=256)
     low_emission_zone: bool = False
     zone_min_stage: int | None = Field(default=None, ge=1, le=4)
@@ -119,6 +124,7 @@ class SiteOut(Out):
     name: str
     kind: str
     township_id: int | None
+    county_id: int | None
     location: str | None
     low_emission_zone: bool
     zone_min_stage: int | None
@@ -179,6 +185,7 @@ class PlanOut(Out):
 
     id: int
     month: str
+    county_id: int | None = Field(description="the county whose machines were drawn; null: the whole city")
     seed: int
     share: float
     population: int

@@ -25,6 +25,7 @@ from vehicle_enforce import signals
 from vehicle_enforce.alerts import services as alert_services
 from vehicle_enforce.auth import scope
 from vehicle_enforce.auth.models import Township
+from vehicle_enforce.auth.services import county_of_place
 from vehicle_enforce.cases.penalties import bases_in_force
 from vehicle_enforce.cases.procedure import check_officers
 from vehicle_enforce.core import audit
@@ -60,9 +61,11 @@ def add_site(data: SiteIn, *, actor: Actor) -> Site:
     """Add a site (a construction site, a depot...) under a name not yet taken, audited."""
     if db.session.scalar(select(Site.id).where(Site.name == data.name)) is not None:
         raise Conflict("a site with that name exists", {"name": "already exists"})
-    if data.township_id is not None and db.session.get(Township, data.township_id) is None:
+    township = db.session.get(Township, data.township_id) if data.township_id is not None else None
+    if data.township_id is not None and (township is None or not scope.visible(Township, data.township_id, actor)):
         raise Invalid("unknown township", {"township_id": "unknown township"})
-    values = data.model_dump()
+    county_id = county_of_place(township, data.county, actor=actor)
+    values = {**data.model_dump(exclude={"county"}), "county_id": county_id}
     site = Site(**values)
     db.session.add(site)
     db.session.flush()
@@ -106,17 +109,23 @@ def create_plan(data: PlanIn, *, actor: Actor) -> SamplingPlan:
         first = date.fromisoformat(month + "-01")
     except ValueError:
         raise Invalid("month must be YYYY-MM", {"month": "YYYY-MM"}) from None
-    if db.session.scalar(select(SamplingPlan.id).where(SamplingPlan.month == month)) is not None:
+    # A county's officer draws its county's plan over its county's machines; the city level, the city's.
+    county_id = scope.allowed_county(actor)
+    same_county = SamplingPlan.county_id.is_(None) if county_id is None else SamplingPlan.county_id == county_id
+    if db.session.scalar(select(SamplingPlan.id).where(SamplingPlan.month == month, same_county)) is not None:
         raise Conflict(f"the plan for {month} exists", {"month": "already planned"})
     seed = data.seed if data.seed is not None else random.SystemRandom().randrange(2**31)
-    rows = db.session.execute(
+    population = (
         select(Machine.id, Machine.site_id, Site.township_id)
         .outerjoin(Site, Site.id == Machine.site_id)
         .where(Machine.status == "active", Machine.registered_on < first + timedelta(days=31))
         .order_by(Machine.id)
-    ).all()
+    )
+    rows = db.session.execute(scope.scoped(population, Machine, actor)).all()
     chosen = sample(rows, share, seed)
-    plan = SamplingPlan(month=month, seed=seed, share=share, population=len(rows), created_by=actor.name)
+    plan = SamplingPlan(
+        month=month, county_id=county_id, seed=seed, share=share, population=len(rows), created_by=actor.name
+    )
     db.session.add(plan)
     db.session.flush()
     township_of = {r[0]: r[2] for r in rows}
@@ -183,8 +192,8 @@ def record_spot_check(data: SpotCheckIn, *, actor: Actor) -> SpotCheck:
     if data.site_id and not scope.visible(Site, data.site_id, actor):
         raise Invalid("unknown site", {"site_id": "unknown site"})
     site = db.session.get(Site, data.site_id) if data.site_id else (machine.site if machine else None)
-    if site is None and scope.allowed_townships(actor) is not None:
-        raise Invalid("a township records checks at a site of its township", {"site_id": "required"})
+    if site is None and scope.condition(Site, actor) is not None:
+        raise Invalid("a township or county records checks at a site of its own", {"site_id": "required"})
     power = machine.rated_power_kw if machine else data.rated_power_kw
     if power is None:
         raise Invalid("rated power is needed to judge an unregistered machine", {"rated_power_kw": "required"})
@@ -310,16 +319,27 @@ def site_json(s: Site) -> dict[str, Any]:
     return dump(SiteOut, s)
 
 
+def _items_shown(p: SamplingPlan, actor: Actor) -> list[PlanItem]:
+    """A township sees its township's items; a county its own plan whole, and a city plan's items of its
+    townships; the city level sees every item."""
+    if scope.allowed_townships(actor) is None and (
+        scope.allowed_county(actor) is None or p.county_id == scope.allowed_county(actor)
+    ):
+        return list(p.items)
+    allowed = scope.county_townships(actor) or []
+    return [i for i in p.items if i.township_id in allowed]
+
+
 def plan_json(p: SamplingPlan, *, actor: Actor, items: bool = False) -> dict[str, Any]:
     """A plan as `actor` may see it: a township sees and counts only its own township's items."""
-    allowed = scope.allowed_townships(actor)
-    shown = [i for i in p.items if allowed is None or i.township_id in allowed]
+    shown = _items_shown(p, actor)
     counts: dict[str, int] = defaultdict(int)
     for item in shown:
         counts[item.status] += 1
     values = {
         "id": p.id,
         "month": p.month,
+        "county_id": p.county_id,
         "seed": p.seed,
         "share": p.share,
         "population": p.population,

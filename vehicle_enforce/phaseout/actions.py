@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from plates import normalize_plate
 from vehicle_enforce import signals
+from vehicle_enforce.auth import scope
 from vehicle_enforce.core import audit
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Conflict, Invalid, NotFound
@@ -85,6 +86,13 @@ def record_action(data: ActionIn, *, actor: Actor) -> tuple[PhaseoutAction, bool
         raise Invalid("the phase-out action is incomplete or wrong", fields)
 
     vehicle = find_vehicle(data.vehicle_id, data.plate, data.plate_color)
+    county_townships = scope.county_townships(actor)
+    if county_townships is not None and vehicle.township_id not in county_townships:
+        # The registry is city-wide, phase-out is per county: a county records its own vehicles' actions.
+        raise Invalid(
+            f"vehicle {vehicle.plate} is not registered in the caller's county",
+            {"vehicle_id": "不是本县（市、区）登记的车辆"},
+        )
     existing = db.session.scalar(select(PhaseoutAction).where(PhaseoutAction.vehicle_id == vehicle.id))
     if existing is not None:
         if _same_action(existing, data):

@@ -122,16 +122,23 @@ _SEEN_AGAIN = {
 }
 
 
-def _township_scope(principal: Actor, requested: str | None) -> int | None:
-    """A township caller sees its own township only (`auth.scope` decides which); others may name one."""
-    allowed = scope.allowed_townships(principal)
-    if allowed is not None:
-        if len(allowed) != 1:
-            raise Forbidden("this account is not tied to one township")
-        if requested is not None and township_by_name_or_code(requested).id not in allowed:
-            raise Forbidden("a township account sees its own township only")
-        return allowed[0]
-    return township_by_name_or_code(requested).id if requested else None
+def _township_scope(principal: Actor, requested: str | None) -> list[int] | None:
+    """The townships the caller's phase-out answer covers (`auth.scope` decides): its own (a township),
+    its county's (a county), the one it names within them, or None (the city level: every township)."""
+    own = scope.allowed_townships(principal)
+    if own is not None and len(own) != 1:
+        raise Forbidden("this account is not tied to one township")
+    allowed = scope.county_townships(principal)
+    if requested is None:
+        return allowed
+    wanted = township_by_name_or_code(requested).id
+    if allowed is not None and wanted not in allowed:
+        raise Forbidden("a township or county account sees its own townships only")
+    return [wanted]
+
+
+def _one_township(principal: Actor) -> bool:
+    return scope.allowed_townships(principal) is not None
 
 
 @bp.get("/eligible")
@@ -146,8 +153,8 @@ def _township_scope(principal: Actor, requested: str | None) -> int | None:
 def eligible() -> Any:
     principal = principal_or_401()
     query = query_args(EligibleQuery)
-    township_id = _township_scope(principal, query.township)
-    stmt = eligibility.eligible_query(current_rules(), township_id=township_id, reason=query.reason)
+    township_ids = _township_scope(principal, query.township)
+    stmt = eligibility.eligible_query(current_rules(), township_ids=township_ids, reason=query.reason)
     stmt = scope.scoped(stmt, Vehicle, principal)
     return jsonify(
         keyset_page(stmt, Vehicle.id, query, lambda row: EligibleVehicleOut.of(row[0]).model_dump(mode="json"))
@@ -165,12 +172,12 @@ def eligible() -> Any:
 def list_quotas() -> Any:
     principal = principal_or_401()
     query = query_args(QuotasQuery)
-    township_id = _township_scope(principal, None)
+    township_ids = _township_scope(principal, None)
     periods = quotas.list_periods()
     if query.period is not None:
         periods = [p for p in periods if p.code == query.period]
     return jsonify(
-        PeriodList(results=[quotas.period_out(p, township_id) for p in periods], next_cursor=None).model_dump(
+        PeriodList(results=[quotas.period_out(p, township_ids) for p in periods], next_cursor=None).model_dump(
             mode="json"
         )
     )
@@ -196,7 +203,7 @@ def list_quotas() -> Any:
 def set_quotas() -> Any:
     principal = principal_or_401()
     period = quotas.set_quotas(json_body(QuotasIn), actor=principal)
-    return jsonify(quotas.period_out(period).model_dump(mode="json"))
+    return jsonify(quotas.period_out(period, scope.county_townships(principal)).model_dump(mode="json"))
 
 
 @bp.post("/actions")
@@ -237,19 +244,21 @@ def record_action() -> Any:
 def list_actions() -> Any:
     principal = principal_or_401()
     query = query_args(ActionsQuery)
-    township_id = _township_scope(principal, query.township)
+    township_ids = _township_scope(principal, query.township)
     stmt = select(PhaseoutAction)
-    if township_id is not None:
-        stmt = stmt.where(PhaseoutAction.township_id == township_id)
+    if township_ids is not None:
+        stmt = stmt.where(PhaseoutAction.township_id.in_(township_ids))
     return jsonify(keyset_page(stmt, PhaseoutAction.id, query, lambda row: actions.action_json(row[0])))
 
 
 def _progress_report() -> dict[str, Any]:
     principal = principal_or_401()
     query = query_args(ProgressQuery)
-    township_id = _township_scope(principal, None)
+    township_ids = _township_scope(principal, None)
     as_of = query.as_of or eligibility.today_local()
-    return phaseout_progress.progress(as_of, period_code=query.period, township_id=township_id)
+    return phaseout_progress.progress(
+        as_of, period_code=query.period, township_ids=township_ids, one_township=_one_township(principal)
+    )
 
 
 def _download(body: bytes, mimetype: str, filename: str) -> Response:
@@ -307,10 +316,10 @@ def progress_xlsx() -> Any:
 def _chart(fmt: str) -> Response:
     principal = principal_or_401()
     query = query_args(ProgressQuery)
-    township_id = _township_scope(principal, None)
+    township_ids = _township_scope(principal, None)
     as_of = query.as_of or eligibility.today_local()
     report, cumulative = phaseout_progress.cumulative_by_township(
-        as_of, period_code=query.period, township_id=township_id
+        as_of, period_code=query.period, township_ids=township_ids, one_township=_one_township(principal)
     )
     mimetype = "image/png" if fmt == "png" else "image/svg+xml"
     return Response(reports.progress_chart(report, cumulative, fmt), mimetype=mimetype)
@@ -347,9 +356,9 @@ def progress_chart_svg() -> Any:
     examples={"response": {"results": [_SEEN_AGAIN], "next_cursor": None}},
 )
 def seen_again() -> Any:
-    principal_or_401()
+    principal = principal_or_401()
     query = query_args(AlertsQuery)
-    stmt = select(SeenAgainAlert)
+    stmt = scope.scoped(select(SeenAgainAlert), SeenAgainAlert, principal)
     if query.state is not None:
         stmt = stmt.where(SeenAgainAlert.state == query.state.value)
     return jsonify(keyset_page(stmt, SeenAgainAlert.id, query, lambda row: sightings.alert_json(row[0])))

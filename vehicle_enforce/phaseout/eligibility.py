@@ -5,6 +5,7 @@ Plain functions: they flush, never commit, and raise `core.errors` refusals.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from typing import Any
 
@@ -90,10 +91,13 @@ def eligibility_of(vehicle: Vehicle, rules: PhaseoutRules | None = None) -> dict
     return {"reasons": reasons, "inferred": inferred and "china3_diesel" in reasons}
 
 
-def eligible_query(rules: PhaseoutRules, *, township_id: int | None = None, reason: str | None = None) -> Select[Any]:
-    """Vehicles that must still be phased out: eligible and without a recorded action."""
+def eligible_query(
+    rules: PhaseoutRules, *, township_ids: Collection[int] | None = None, reason: str | None = None
+) -> Select[Any]:
+    """Vehicles that must still be phased out: eligible and without a recorded action (of the townships
+    `township_ids` when given: a county's or a township's share of the city's)."""
     clause = {"diesel": diesel_clause(rules), "gas": gas_clause(rules)}.get(reason or "", eligible_clause(rules))
     stmt = select(Vehicle).where(clause, not_phased_out())
-    if township_id is not None:
-        stmt = stmt.where(Vehicle.township_id == township_id)
+    if township_ids is not None:
+        stmt = stmt.where(Vehicle.township_id.in_(list(township_ids)))
     return stmt

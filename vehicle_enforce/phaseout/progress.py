@@ -1,4 +1,4 @@
-"""Phase-out progress: done / quota / on-track per township and county.
+"""Phase-out progress: done / quota / on-track per township, per county and in total.
 
 Plain functions: they flush, never commit, and raise `core.errors` refusals. Counting runs in SQL
 (grouped aggregates), never as a Python loop over vehicles or actions.
@@ -7,12 +7,13 @@ Plain functions: they flush, never commit, and raise `core.errors` refusals. Cou
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, func, select
 
-from vehicle_enforce.auth.models import Township
+from vehicle_enforce.auth.models import County, Township
 from vehicle_enforce.core.errors import NotFound
 from vehicle_enforce.extensions import db
 from vehicle_enforce.phaseout.eligibility import (
@@ -64,8 +65,19 @@ def _row(
     }
 
 
-def progress(as_of: date, *, period_code: str | None = None, township_id: int | None = None) -> dict[str, Any]:
-    """Done / quota / percent / on-track per township and for the county, as of the end of `as_of`."""
+def progress(
+    as_of: date,
+    *,
+    period_code: str | None = None,
+    township_ids: Collection[int] | None = None,
+    one_township: bool = False,
+) -> dict[str, Any]:
+    """Done / quota / percent / on-track per township, per county and in total, as of the end of `as_of`.
+
+    `township_ids`: the townships the caller sees (a county's, or one township's; None: the city's).
+    `counties` has a row per county of the townships shown (a county caller's report: its own county);
+    `county` is the total of the rows shown, absent (None) for a township's own report (`one_township`).
+    """
     rules = current_rules()
     period = choose_period(as_of, period_code)
     milestones = milestones_of(period, rules)
@@ -97,11 +109,10 @@ def progress(as_of: date, *, period_code: str | None = None, township_id: int | 
     )
 
     townships = db.session.scalars(select(Township).order_by(Township.id)).all()
+    shown = [t for t in townships if township_ids is None or t.id in township_ids]
     weeks = window_days / 7
     rows = []
-    for t in townships:
-        if township_id is not None and t.id != township_id:
-            continue
+    for t in shown:
         if not t.active and t.id not in quotas and t.id not in done:
             continue
         n, recent = done.get(t.id, (0, 0))
@@ -113,17 +124,29 @@ def progress(as_of: date, *, period_code: str | None = None, township_id: int | 
                 **_row(n, recent, quotas.get(t.id, 0), int(remaining.get(t.id, 0)), milestone, as_of, weeks),
             }
         )
-    county = None
-    if township_id is None:
-        county = _row(
-            sum(n for n, _ in done.values()),
-            sum(r for _, r in done.values()),
-            sum(quotas.values()),
-            int(sum(remaining.values())),
+
+    def total(ids: Collection[int] | None) -> dict[str, Any]:
+        def of(values: dict[Any, Any]) -> list[Any]:
+            return [v for k, v in values.items() if ids is None or k in ids]
+
+        return _row(
+            sum(n for n, _ in of(done)),
+            sum(r for _, r in of(done)),
+            sum(of(quotas)),
+            int(sum(of(remaining))),
             milestone,
             as_of,
             weeks,
         )
+
+    county = None if one_township else total(None if township_ids is None else set(township_ids))
+    counties = []
+    if not one_township:
+        by_county: dict[int, set[int]] = {}
+        for t in shown:
+            by_county.setdefault(t.county_id, set()).add(t.id)
+        for c in db.session.scalars(select(County).where(County.id.in_(list(by_county))).order_by(County.code)):
+            counties.append({"county_id": c.id, "county_code": c.code, "county": c.name, **total(by_county[c.id])})
     return {
         "as_of": as_of.isoformat(),
         "period": period.code if period is not None else None,
@@ -132,17 +155,22 @@ def progress(as_of: date, *, period_code: str | None = None, township_id: int | 
         "next_milestone": milestone.as_json(),
         "rate_window_days": window_days,
         "townships": rows,
+        "counties": counties,
         "county": county,
     }
 
 
 def cumulative_by_township(
-    as_of: date, *, period_code: str | None = None, township_id: int | None = None
+    as_of: date,
+    *,
+    period_code: str | None = None,
+    township_ids: Collection[int] | None = None,
+    one_township: bool = False,
 ) -> tuple[dict[str, Any], Any]:
     """Progress plus a frame of cumulative actions per (township, date) since the period start (for charts)."""
     import pandas as pd
 
-    report = progress(as_of, period_code=period_code, township_id=township_id)
+    report = progress(as_of, period_code=period_code, township_ids=township_ids, one_township=one_township)
     starts_on = date.fromisoformat(report["period_starts_on"])
     rows = db.session.execute(
         select(PhaseoutAction.township_id, PhaseoutAction.action_date, func.count())

@@ -5,12 +5,14 @@ Plain functions: they flush, never commit, and raise `core.errors` refusals.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 
+from vehicle_enforce.auth import scope
+from vehicle_enforce.auth.models import Township
 from vehicle_enforce.auth.services import township_by_name_or_code
 from vehicle_enforce.core import audit
 from vehicle_enforce.core.actors import Actor
@@ -108,6 +110,11 @@ def set_quotas(data: QuotasIn, *, actor: Actor) -> PhaseoutPeriod:
             township = township_by_name_or_code(item.township)
         except Invalid:
             raise Invalid(f"unknown township '{item.township}'", {f"quotas.{i}.township": "unknown township"}) from None
+        if not scope.visible(Township, township.id, actor):  # a county sets its own townships' quotas
+            raise Invalid(
+                f"township '{item.township}' is not in the caller's county",
+                {f"quotas.{i}.township": "不是本县（市、区）的乡镇"},
+            )
         if township.id in seen:
             raise Invalid("a township appears twice", {f"quotas.{i}.township": "duplicate township"})
         seen.add(township.id)
@@ -149,8 +156,8 @@ def quotas_of(period: PhaseoutPeriod) -> dict[int, int]:
     return {township_id: quota for township_id, quota in rows}
 
 
-def period_out(period: PhaseoutPeriod, township_id: int | None = None) -> PeriodOut:
-    """A period as the API answers it: its milestones and the quotas (of `township_id` only, when given)."""
+def period_out(period: PhaseoutPeriod, township_ids: Collection[int] | None = None) -> PeriodOut:
+    """A period as the API answers it: its milestones and the quotas (of `township_ids` only, when given)."""
     return PeriodOut(
         period=period.code,
         starts_on=period.starts_on,
@@ -158,6 +165,6 @@ def period_out(period: PhaseoutPeriod, township_id: int | None = None) -> Period
         quotas=[
             QuotaOut(township_id=q.township_id, township_code=q.township.code, township=q.township.name, quota=q.quota)
             for q in sorted(period.quotas, key=lambda q: q.township_id)
-            if township_id is None or q.township_id == township_id
+            if township_ids is None or q.township_id in township_ids
         ],
     )

@@ -197,6 +197,12 @@ class TownshipProgressOut(ProgressRowOut):
     township: str
 
 
+class CountyProgressOut(ProgressRowOut):
+    county_id: int
+    county_code: str
+    county: str
+
+
 class ProgressOut(Out):
     as_of: date
     period: str | None
@@ -205,7 +211,13 @@ class ProgressOut(Out):
     next_milestone: MilestoneOut
     rate_window_days: int
     townships: list[TownshipProgressOut]
-    county: ProgressRowOut | None = Field(description="null for a township caller")
+    counties: list[CountyProgressOut] = Field(
+        default_factory=list,
+        description="one row per county: every county for the city level, its own for a county; none for a township",
+    )
+    county: ProgressRowOut | None = Field(
+        description="the total of the townships shown (the city's or the county's); null for a township caller"
+    )
 
 
 class SeenAgainOut(Out):

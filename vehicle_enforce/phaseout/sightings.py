@@ -12,9 +12,10 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
+from vehicle_enforce.auth import scope
 from vehicle_enforce.core import audit
 from vehicle_enforce.core.actors import Actor
-from vehicle_enforce.core.errors import Conflict, NotFound
+from vehicle_enforce.core.errors import Conflict
 from vehicle_enforce.core.timeutil import local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.phaseout.eligibility import (
@@ -147,9 +148,7 @@ def _new_alert(
 def handle_alert(alert_id: int, data: HandleIn, *, actor: Actor) -> SeenAgainAlert:
     """Close an open alert, recording who handled it; a retry by the same handler changes nothing."""
     note = data.note
-    alert = db.session.get(SeenAgainAlert, alert_id)
-    if alert is None:
-        raise NotFound(f"no seen-again alert {alert_id}")
+    alert = scope.get_or_404(SeenAgainAlert, alert_id, actor, what="seen-again alert")
     name = actor.name
     if alert.state == AlertState.handled:
         if alert.handled_by == name and alert.handling_note == note:

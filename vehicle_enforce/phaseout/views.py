@@ -28,7 +28,10 @@ def dashboard() -> Any:
         as_of = date.fromisoformat(as_of_text)
     except ValueError:
         as_of = eligibility.today_local()
-    allowed = scope.allowed_townships(principal)  # a township account without a township sees none
-    township = None if allowed is None else (allowed[0] if allowed else 0)
-    progress = phaseout_progress.progress(as_of, township_id=township)
+    # A township account sees its township (none without one), a county's its county, the city all.
+    progress = phaseout_progress.progress(
+        as_of,
+        township_ids=scope.county_townships(principal),
+        one_township=scope.allowed_townships(principal) is not None,
+    )
     return render_template("transport/phaseout.html", progress=progress, as_of=as_of.isoformat())
