@@ -48,6 +48,13 @@ def run_migrations_online() -> None:
         config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.", poolclass=pool.NullPool
     )
     with connectable.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Batch mode rebuilds a table (copy, drop, rename); dropping one that others reference fails
+            # while the service's connect hook (core/sqlite.py) enforces foreign keys, so a migration that
+            # alters such a table (townships, stations, cases...) could not run on a database with data.
+            # Off before the transaction begins (the pragma is ignored inside one), as Alembic advises.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
