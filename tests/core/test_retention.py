@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import create_pg_database, drop_pg_database
+from tests.conftest import SHARED, create_pg_database, drop_pg_database
 from tests.passes import pass_body
 
 pytestmark = pytest.mark.slow
@@ -100,6 +100,10 @@ def _load(app: Any, url: str) -> None:
                 conn.execute(
                     text(f"UPDATE {table} SET measured_at = :at WHERE id = :id"), {"at": moment, "id": pass_id}
                 )
+    engine.dispose()
+    _evidence(app, ids)
+    engine = create_engine(url)
+    with engine.begin() as conn:
         for i, (moment, status) in enumerate(
             [(OUTBOX_DONE, "acknowledged")] * 3 + [(OUTBOX_WAITING, "acknowledged"), (OUTBOX_WAITING, "failed")]
         ):
@@ -120,6 +124,33 @@ def _load(app: Any, url: str) -> None:
                 {"at": moment, "oid": str(i)},
             )
     engine.dispose()
+
+
+#: Real photos from the shared set: one per old pass, one shared by an old and the recent pass, one for
+#: the pass 2 years old.
+PHOTOS = sorted((SHARED / "data" / "plates").glob("*.jpg"))[:4]
+
+
+def _evidence(app: Any, ids: list[int]) -> None:
+    from vehicle_enforce.core import transaction
+    from vehicle_enforce.inspections import evidence
+
+    with app.app_context():
+        photo = [evidence.Upload(p.name, p.read_bytes()) for p in PHOTOS]
+        # ids[0:3] go to the month past 5 years, ids[3] to 2 years ago, ids[4] stays recent.
+        links = [(ids[0], photo[0]), (ids[1], photo[1]), (ids[2], photo[2]), (ids[4], photo[2]), (ids[3], photo[3])]
+        evidence.store([("remote_sensing_pass", pass_id, up) for pass_id, up in links])
+        transaction.commit()
+
+
+def _evidence_left(app: Any, url: str) -> tuple[set[str], set[str]]:
+    """(SHA-256 of the evidence_files rows, SHA-256 of the files on disk)."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = set(conn.execute(text("SELECT sha256 FROM evidence_files")).scalars())
+    engine.dispose()
+    folder = Path(app.config["EVIDENCE_PATH"])
+    return rows, {p.name for p in folder.glob("*/*/*") if p.is_file() and not p.name.startswith(".")}
 
 
 def _state(url: str) -> dict[str, Any]:
@@ -163,6 +194,8 @@ def test_dry_run_lists_the_expired_partitions_and_changes_nothing(history):
     assert "nothing changed" in result.output
     assert _state(history["url"]) == before
     assert not history["archive"].exists()
+    everything = {hashlib.sha256(p.read_bytes()).hexdigest() for p in PHOTOS}
+    assert _evidence_left(history["app"], history["url"]) == (everything, everything)
 
 
 def test_run_archives_and_drops_only_expired_partitions_and_never_drops_audit(history):
@@ -174,6 +207,8 @@ def test_run_archives_and_drops_only_expired_partitions_and_never_drops_audit(hi
     engine.dispose()
     before = _state(url)
     assert len(archived_rows) == 3
+    everything = {hashlib.sha256(p.read_bytes()).hexdigest() for p in PHOTOS}
+    assert _evidence_left(app, url) == (everything, everything)
 
     result = _run(app, "run")
     assert result.exit_code == 0, result.output
@@ -183,6 +218,10 @@ def test_run_archives_and_drops_only_expired_partitions_and_never_drops_audit(hi
     assert f"{old_passes}:false" not in after["relations"] and f"{old_passes}:true" not in after["relations"]
     assert f"{_month_name('remote_sensing_passes', KEPT)}:true" in after["relations"]
     assert after["pass_keys"] == after["remote_sensing_passes"]  # the dropped passes' keys went with them
+    # Evidence: the photos only the dropped passes used are gone (rows and files); the one the recent pass
+    # shares and the one of the pass 2 years old stay.
+    kept = {hashlib.sha256(p.read_bytes()).hexdigest() for p in PHOTOS[2:]}
+    assert _evidence_left(app, url) == (kept, kept)
     # Outbox: the acknowledged month is dropped, the one with a failed record stays.
     assert len(after["export_records"]) == len(before["export_records"]) - 3
     assert f"{_month_name('export_records', OUTBOX_WAITING)}:true" in after["relations"]

@@ -8,10 +8,11 @@ table's retention (`VE_RETENTION_DAYS`, defaults in `DEFAULT_DAYS`) and, for eac
 2. writes it to `VE_ARCHIVE_PATH/<table>/<partition>.csv.gz` (COPY as CSV with a header, gzip'd), with
    `<partition>.csv.gz.sha256` (sha256sum's format) and `<partition>.json` (rows, columns, month, sum),
    and checks the file holds as many rows as the table,
-3. drops it (a passes month also forgets its duplicate keys, `partitions.forget_pass_keys`), except the
-   audit log: its partitions are archived and stay detached in the database,
-   append-only (the row trigger is put back: PostgreSQL drops cloned triggers on detach) and closed to the
-   application role; they are never dropped.
+3. drops it (a passes month also forgets its duplicate keys, `partitions.forget_pass_keys`, and, through
+   the hook inspections registers with `on_drop`, its evidence links and the evidence files no other
+   record uses: "passes and evidence 5 years"), except the audit log: its partitions are archived and
+   stay detached in the database, append-only (the row trigger is put back: PostgreSQL drops cloned
+   triggers on detach) and closed to the application role; they are never dropped.
 
 Everything runs on the maintenance role's connection (`core/maintenance.py`), which owns the tables: the
 application role could not detach or drop them. The outbox keeps a month while any of its records is not
@@ -33,6 +34,7 @@ import io
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -44,6 +46,10 @@ from sqlalchemy import Connection, text
 from vehicle_enforce.core import actors, audit, maintenance, partitions
 
 log = logging.getLogger(__name__)
+
+#: A domain's part in dropping a month (see `on_drop`): (maintenance connection, partition name) -> an
+#: action to run after the commit, or None.
+DropHook = Callable[[Connection, str], Callable[[], object] | None]
 
 #: Days a month partition is kept after its month ended. Passes and hotlist lookups (hits are evidence):
 #: 5 years; delivered outbox records: 90 days; the audit log: 5 years online, then archived and detached,
@@ -64,6 +70,17 @@ FOLLOWS = {"hotlist_reads": "hotlist_lookups"}
 ORDER = ("hotlist_reads", "hotlist_lookups", "remote_sensing_passes", "export_records", "audit_log")
 #: Outbox records a month must hold only of, to go: acknowledged by their platform.
 DELIVERED = "acknowledged"
+
+
+#: What other domains do when a month of a table is dropped (`on_drop`): table -> {name: hook}.
+DROP_HOOKS: dict[str, dict[str, DropHook]] = {}
+
+
+def on_drop(table: str, hook: DropHook) -> None:
+    """Run `hook(connection, partition)` in the transaction that drops a month of `table`, before the drop
+    (the rows are still there to read); it returns what to do once that committed (remove files), or
+    None. From a domain's `init_app` (registering again is harmless)."""
+    DROP_HOOKS.setdefault(table, {})[f"{hook.__module__}.{hook.__qualname__}"] = hook
 
 
 class Unsupported(RuntimeError):
@@ -208,8 +225,13 @@ def _apply(engine: Any, step: Step, root: Path) -> None:
             partitions.detach(connection, step.table, step.partition)
     with engine.begin() as connection:
         step.archive, step.sha256, step.rows = write_archive(connection, step, root)
+    after_commit: list[Callable[[], object]] = []
     with engine.begin() as connection:
         if step.action == "drop":
+            for hook in DROP_HOOKS.get(step.table, {}).values():  # e.g. the passes' evidence links and files
+                action = hook(connection, step.partition)
+                if action is not None:
+                    after_commit.append(action)
             partitions.drop(connection, step.table, step.partition)
             if step.table == "remote_sensing_passes":  # their duplicate keys go with them (withdrawn ones stay)
                 year, month = (int(n) for n in step.month.split("-"))
@@ -217,6 +239,11 @@ def _apply(engine: Any, step: Step, root: Path) -> None:
         else:
             _keep_append_only(connection, step.partition)
     step.done = True
+    for action in after_commit:
+        try:
+            action()
+        except Exception:  # the rows are gone already; a file left behind is logged, never fatal
+            log.exception("retention: an after-drop action for %s failed", step.partition)
 
 
 def write_archive(connection: Connection, step: Step, root: Path) -> tuple[str, str, int]:

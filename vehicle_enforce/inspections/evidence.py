@@ -12,11 +12,12 @@ import binascii
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Connection, delete, exists, select, text
 
 from vehicle_enforce.core.bulk import insert_ignore_conflicts
 from vehicle_enforce.core.errors import NotFound
@@ -157,3 +158,34 @@ def read(sha256: str) -> tuple[bytes, str]:
     if not path.exists():
         raise NotFound("evidence file is missing from storage")
     return path.read_bytes(), row.media_type
+
+
+def forget_dropped_passes(connection: Connection, partition: str) -> Callable[[], None] | None:
+    """Retention drops a month of passes (`core/retention.on_drop`, in its transaction, before the drop):
+    their evidence links go, and so do the evidence files no other record links to; the files leave the
+    disk once that committed (the returned action)."""
+    file_ids = set(
+        connection.execute(
+            text(
+                f'DELETE FROM evidence_links WHERE object_type = :kind AND object_id IN (SELECT id FROM "{partition}") '  # noqa: S608  (a partition name from the catalogue)
+                "RETURNING evidence_file_id"
+            ),
+            {"kind": "remote_sensing_pass"},
+        ).scalars()
+    )
+    if not file_ids:
+        return None
+    unused = list(
+        connection.execute(
+            delete(EvidenceFile)
+            .where(EvidenceFile.id.in_(file_ids), ~exists().where(EvidenceLink.evidence_file_id == EvidenceFile.id))
+            .returning(EvidenceFile.sha256)
+        ).scalars()
+    )
+    paths = [path_for(sha) for sha in unused]
+
+    def remove_files() -> None:
+        for path in paths:
+            path.unlink(missing_ok=True)
+
+    return remove_files
