@@ -182,9 +182,11 @@ def _counts(conn: Any) -> dict[str, Any]:
     }
 
 
-def test_migration_partitions_tables_holding_months_of_rows_and_back(pg_only: None) -> None:
+def test_migration_partitions_tables_holding_months_of_rows_and_back(pg_only: None, monkeypatch: Any) -> None:
     from tests.conftest import create_pg_database, drop_pg_database
     from vehicle_enforce.core import migrate
+
+    monkeypatch.setenv("VE_COUNTY_CODE", "140525")  # the counties migration assigns the station to it
 
     url = create_pg_database("ve_part")
     engine = sa.create_engine(url)
