@@ -5,9 +5,8 @@
 
 On PostgreSQL (the migrated schema: passes, outbox, audit log and hotlist lookups partitioned by month):
 
-1. A registry of 200,000 vehicles (scaled) with a China III phase-out period, quotas and actions; 6
-   counties of 4 remote-sensing stations each. Until counties are data (the tenancy part of #29), a
-   county here is a group of stations and townships: the figures do not depend on it.
+1. A registry of 200,000 vehicles (scaled) with a China III phase-out period, quotas and actions, over
+   Jincheng's 6 counties and districts (3 townships each); 4 remote-sensing stations per county.
 2. Measured with an empty history, after 3,000,000 passes and after 10,000,000 (scaled): the batch
    ingest rate (POST of 10,000 new passes of one station, in process, through the real service:
    judging, matching, the key table, COPY, outbox rows, the listing rule), the listing rule's own time
@@ -51,6 +50,15 @@ STATIONS_PER_COUNTY = 4
 MONTHS = 12
 CHECKPOINTS = (0.0, 0.3, 1.0)  # history sizes measured, as fractions of the full history
 TARGETS = ("provincial", "national")
+#: Jincheng's counties and districts (GB/T 2260), as the counties migration knows them.
+JINCHENG = {
+    "140502": "城区",
+    "140521": "沁水县",
+    "140522": "阳城县",
+    "140524": "陵川县",
+    "140525": "泽州县",
+    "140581": "高平市",
+}
 #: History passes get ids from here on (the measured batches take theirs from the key table's sequence).
 HISTORY_IDS = 1_000_000_000
 
@@ -62,7 +70,7 @@ def dsn(url: str) -> str:
 def load_registry(url: str, vehicles: int) -> list[str]:
     """Vehicles (a quarter China III diesel, eligible for the phase-out), a period, quotas, actions."""
     from plates import confusion_key
-    from vehicle_enforce.auth.models import Township
+    from vehicle_enforce.auth.models import County, Township
     from vehicle_enforce.core.timeutil import now_utc
     from vehicle_enforce.phaseout.models import PhaseoutAction, PhaseoutPeriod, PhaseoutQuota
 
@@ -70,10 +78,28 @@ def load_registry(url: str, vehicles: int) -> list[str]:
     plates = [plate(i) for i in range(vehicles)]
     engine = create_engine(url)
     with engine.begin() as conn:
-        have = conn.execute(select(Township.id)).scalars().all()
-        for i in range(len(have), COUNTIES * 3):
-            conn.execute(insert(Township).values(code=f"bench{i}", name=f"测试乡{i}", active=True))
-        townships = conn.execute(select(Township.id).order_by(Township.id)).scalars().all()[: COUNTIES * 3]
+        # Jincheng's six counties and districts (the migration seeds 泽州县 and its townships); three
+        # townships in each of the others.
+        seeded = set(conn.execute(select(County.code)).scalars())
+        for code, name in JINCHENG.items():
+            if code not in seeded:
+                conn.execute(insert(County).values(code=code, name=name, active=True, created_at=now_utc()))
+        counties = dict(conn.execute(select(County.code, County.id)).all())
+        for code in JINCHENG:
+            have = conn.execute(select(Township.id).where(Township.county_id == counties[code])).scalars().all()
+            for i in range(len(have), 3):
+                conn.execute(
+                    insert(Township).values(
+                        code=f"b{code}{i}", name=f"{JINCHENG[code]}测试乡{i}", active=True, county_id=counties[code]
+                    )
+                )
+        townships = [
+            t
+            for code in JINCHENG
+            for t in conn.execute(
+                select(Township.id).where(Township.county_id == counties[code]).order_by(Township.id).limit(3)
+            ).scalars()
+        ]
         raw = conn.connection.driver_connection
         assert raw is not None  # a checked-out connection always has its driver connection
         now = now_utc()
@@ -137,6 +163,11 @@ def station_codes() -> list[str]:
     return [f"C{c}-RS-{s}" for c in range(1, COUNTIES + 1) for s in range(1, STATIONS_PER_COUNTY + 1)]
 
 
+def county_of_station(code: str) -> str:
+    """The county code of station `C<n>-RS-<m>`: the n-th of JINCHENG."""
+    return list(JINCHENG)[int(code[1 : code.index("-")]) - 1]
+
+
 def make_app(url: str) -> tuple[Any, dict[str, str]]:
     """The app, the stations and the tokens: one per county's first station, one for the police."""
     from vehicle_enforce import create_app
@@ -158,7 +189,13 @@ def make_app(url: str) -> tuple[Any, dict[str, str]]:
     tokens: dict[str, str] = {}
     with app.app_context():
         for code in station_codes():
-            stations.create_station(code=code, kind="remote_sensing", name=code, actor=actors.system("bench"))
+            stations.create_station(
+                code=code,
+                kind="remote_sensing",
+                name=code,
+                county=county_of_station(code),
+                actor=actors.system("bench"),
+            )
         for c in range(1, COUNTIES + 1):
             code = f"C{c}-RS-1"
             tokens[code] = auth_services.create_token(
