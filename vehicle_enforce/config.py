@@ -49,6 +49,7 @@ DEFAULTS: dict[str, Any] = {
     "REGION_CODE": "140500",  # Jincheng
     "COUNTY_CODE": None,  # read by the counties migration only
     "COUNTY_NAME": None,
+    "REPORTING_UNIT": "晋城市生态环境局泽州分局",  # named as 填报单位 on every XLSX/PDF report
     "LOG_LEVEL": "INFO",
     "LOG_FORMAT": "json",  # one JSON object a line (python-json-logger); "text" for development
     "METRICS_TOKEN": None,  # /metrics: None = callers on this host only; set = that bearer token only
@@ -213,6 +214,10 @@ SETTINGS_DOC: dict[str, tuple[str, str | None]] = {
     "COUNTY_NAME": (
         "name of `VE_COUNTY_CODE`'s county when it is not one of Jincheng's six (the migration knows those)",
         "unset",
+    ),
+    "REPORTING_UNIT": (
+        "the reporting unit (填报单位) named on the XLSX and PDF reports: the county's environment bureau",
+        None,
     ),
     "LOG_LEVEL": ("level of the service's logs", None),
     "LOG_FORMAT": (

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.reports import column, filed_report
 from vehicle_enforce.core.timeutil import SHANGHAI
 
 
@@ -186,7 +187,16 @@ def test_gate_records_during_and_outside_alerts(client, auth_headers, app):
     report = client.get(f"/api/v1/alerts/{alert['id']}/report.json", headers=auth_headers("transport")).get_json()
     assert [r["plate"] for r in report["results"]] == ["晋E11111", "晋E22222"]
     xlsx = client.get(f"/api/v1/alerts/{alert['id']}/report.xlsx", headers=env)
-    assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+    assert xlsx.status_code == 200
+    book = filed_report(xlsx.data, title="橙色预警期间受限车辆", sheet="预警期间受限车辆")
+    ws = book["预警期间受限车辆"]
+    assert [c.value for c in column(ws, "号牌号码")] == ["晋E11111", "晋E22222"]
+    assert column(ws, "企业")[0].value == "泽州县某焦化厂" and column(ws, "进出方向")[0].value == "进厂"
+    first = column(ws, "进出时间")[0]
+    assert first.is_date and first.value == datetime(2019, 12, 1, 9, 0)  # a date cell, Beijing wall clock
+    assert first.number_format == "yyyy-mm-dd hh:mm:ss"
+    notes = {r[0]: r[1] for r in book["说明"].iter_rows(values_only=True) if r[0]}
+    assert notes["筛选条件：预警期间"] == "2019-12-01 08:00 至 2019-12-03 00:00"
 
 
 def test_hotlist_reports_restrictions_separately_from_the_blacklist(client, auth_headers, app, now):

@@ -81,6 +81,7 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/nrmm/sampling-plans"): frozenset({"environment", "housing", "township"}),
     ("POST", "/api/v1/nrmm/sampling-plans"): frozenset({"environment"}),
     ("GET", "/api/v1/nrmm/sampling-plans/<month>"): frozenset({"environment", "housing", "township"}),
+    ("GET", "/api/v1/nrmm/sampling-plans/<month>/report.xlsx"): frozenset({"environment", "housing", "township"}),
     ("POST", "/api/v1/nrmm/sampling-plans/items/<int:item_id>/not-found"): frozenset(
         {"environment", "housing", "township"}
     ),
@@ -92,11 +93,13 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ),
     # Exports (issue 9)
     ("GET", "/api/v1/exports/status"): frozenset({"environment", "transport"}),
+    ("GET", "/api/v1/exports/status.xlsx"): frozenset({"environment", "transport"}),
     ("GET", "/api/v1/exports/missing"): frozenset({"environment", "transport"}),
     ("GET", "/api/v1/exports/failed"): frozenset({"environment", "transport"}),
     ("POST", "/api/v1/exports/<int:record_id>/resend"): frozenset({"environment"}),
     # Blacklist, cases and hotlist (issue 5)
     ("GET", "/api/v1/blacklist"): frozenset({"environment", "police", "transport"}),
+    ("GET", "/api/v1/blacklist/report.xlsx"): frozenset({"environment", "police", "transport"}),
     ("POST", "/api/v1/blacklist"): frozenset({"environment"}),
     ("GET", "/api/v1/blacklist/<int:entry_id>"): frozenset({"environment", "police", "transport"}),
     ("POST", "/api/v1/blacklist/<int:entry_id>/release"): frozenset({"environment"}),

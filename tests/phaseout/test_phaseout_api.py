@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
+from tests.reports import filed_report
 from vehicle_enforce.core.actors import SYSTEM
 from vehicle_enforce.phaseout.models import ActionKind
 from vehicle_enforce.phaseout.schemas import ActionIn, QuotaItemIn, QuotasIn
@@ -139,10 +140,13 @@ def test_exports_and_charts(client, auth_headers, county):
     assert (total["已淘汰（辆）"], total["任务数（辆）"]) == (2, 15)
 
     xlsx = client.get("/api/v1/phaseout/progress.xlsx?as_of=2019-12-31", headers=transport)
-    sheets = pd.read_excel(io.BytesIO(xlsx.data), sheet_name=None)
-    assert set(sheets) == {"淘汰进度", "说明"}
+    book = filed_report(xlsx.data, title="淘汰进度", sheet="淘汰进度")
+    assert book.sheetnames == ["淘汰进度", "说明"]
+    assert "统计截至：2019-12-31" in [c.value for c in book["淘汰进度"][2]]
+    sheets = pd.read_excel(io.BytesIO(xlsx.data), sheet_name=None, header=2)  # below the title and unit rows
     bagong = sheets["淘汰进度"].set_index("乡镇").loc["巴公镇"]
     assert (bagong["已淘汰（辆）"], bagong["完成率（%）"]) == (2, 20.0)
+    assert sheets["淘汰进度"]["乡镇"].iloc[-1] == "全县合计"
 
     png = client.get("/api/v1/phaseout/progress/chart.png?as_of=2019-12-31", headers=transport)
     assert png.status_code == 200 and png.mimetype == "image/png" and png.data.startswith(b"\x89PNG")
@@ -191,7 +195,7 @@ def test_cli_report_writes_the_workbook(runner, county, tmp_path):
     result = runner.invoke(["phaseout", "report", "--as-of", "2019-12-31", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "1/10" in result.output
-    table = pd.read_excel(out, sheet_name="淘汰进度").set_index("乡镇")
+    table = pd.read_excel(out, sheet_name="淘汰进度", header=2).set_index("乡镇")
     assert table.loc["巴公镇", "已淘汰（辆）"] == 1
     assert table.loc["巴公镇", "能否按期完成"] == "否"  # 1 done, target 4, no recent rate
     bad = runner.invoke(["phaseout", "report", "--out", str(tmp_path / "report.doc")])

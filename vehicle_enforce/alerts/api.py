@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 from flask import Blueprint, Response, jsonify
 
-from vehicle_enforce.alerts import services
+from vehicle_enforce.alerts import reports, services
 from vehicle_enforce.alerts.models import Alert
 from vehicle_enforce.alerts.schemas import (
     AlertAction,
@@ -24,7 +23,7 @@ from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.principal import ANY, api_access, principal_or_401
 from vehicle_enforce.core.errors import NotFound
 from vehicle_enforce.core.openapi import json_body, operation
-from vehicle_enforce.core.spreadsheets import to_xlsx_bytes
+from vehicle_enforce.core.spreadsheets import XLSX_MIMETYPE
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
 
@@ -179,21 +178,8 @@ def report_file(alert_id: int, fmt: str) -> Any:
         return jsonify({"results": rows})
     if fmt != "xlsx":
         raise NotFound("report formats: json, xlsx")
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "owner_id",
-            "plate",
-            "plate_color",
-            "direction",
-            "at",
-            "emission_standard",
-            "standard_source",
-            "registered",
-            "measure",
-        ],
-    )
     return Response(
-        to_xlsx_bytes({"预警期间受限车辆": frame}),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        reports.gate_report_xlsx(alert, rows),
+        mimetype=XLSX_MIMETYPE,
+        headers={"Content-Disposition": f"attachment; filename=alert-{alert.id}-restricted-trucks.xlsx"},
     )

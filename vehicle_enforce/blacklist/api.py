@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify
 from sqlalchemy import select
 
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.principal import api_access, principal_or_401
-from vehicle_enforce.blacklist import services, withdrawals
+from vehicle_enforce.blacklist import reports, services, withdrawals
 from vehicle_enforce.blacklist.models import BlacklistEntry
 from vehicle_enforce.blacklist.schemas import (
     ENTRY_EXAMPLE,
@@ -22,12 +22,14 @@ from vehicle_enforce.blacklist.schemas import (
     ListQuery,
     ManualListing,
     Release,
+    ReportQuery,
     WithdrawalIn,
     WithdrawalOut,
 )
 from vehicle_enforce.core.errors import NotFound
 from vehicle_enforce.core.openapi import json_body, operation, query_args
 from vehicle_enforce.core.pagination import page, page_json
+from vehicle_enforce.core.spreadsheets import XLSX_MIMETYPE
 from vehicle_enforce.extensions import db
 from vehicle_enforce.vehicles.models import Vehicle
 
@@ -55,6 +57,26 @@ def list_entries() -> Any:
         stmt = stmt.join(Vehicle, Vehicle.id == BlacklistEntry.vehicle_id).where(Vehicle.plate == q.plate)
     rows, cursor = page(stmt, BlacklistEntry.id, q)
     return jsonify(page_json(rows, cursor, services.entry_json))
+
+
+@bp.get("/blacklist/report.xlsx")
+@api_access(*READERS)
+@operation(
+    "黑名单报表（Excel，含标题、填报单位、说明页；?status=active|released） / The blacklist as a filed XLSX report",
+    query=ReportQuery,
+    resp={200: None},
+)
+def report_xlsx() -> Any:
+    q = query_args(ReportQuery)
+    stmt = select(BlacklistEntry).order_by(BlacklistEntry.id)
+    if q.status:
+        stmt = stmt.where(BlacklistEntry.status == q.status)
+    entries = [services.entry_json(e) for e in db.session.scalars(stmt)]
+    return Response(
+        reports.blacklist_xlsx(entries, status=q.status),
+        mimetype=XLSX_MIMETYPE,
+        headers={"Content-Disposition": "attachment; filename=blacklist.xlsx"},
+    )
 
 
 @bp.get("/blacklist/<int:entry_id>")

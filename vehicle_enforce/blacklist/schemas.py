@@ -13,7 +13,7 @@ from pydantic import AwareDatetime, Field
 from vehicle_enforce.blacklist.models import BlacklistEntry
 from vehicle_enforce.core.openapi import IsoTime, Out
 from vehicle_enforce.core.pagination import PageQuery
-from vehicle_enforce.core.schemas import Schema
+from vehicle_enforce.core.schemas import QuerySchema, Schema
 from vehicle_enforce.inspections.models import EvidenceWithdrawal
 from vehicle_enforce.vehicles.models import Vehicle
 
@@ -25,6 +25,10 @@ class ListQuery(PageQuery):
     status: str | None = Field(default=None, max_length=16, pattern="^(active|released)$")
     plate: str | None = Field(default=None, max_length=16)
     vehicle_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+class ReportQuery(QuerySchema):
+    status: str | None = Field(default=None, max_length=16, pattern="^(active|released)$")
 
 
 class ManualListing(Schema):

@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify
 from sqlalchemy import select
 
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.principal import api_access, principal_or_401
 from vehicle_enforce.core.openapi import json_body, operation, query_args
 from vehicle_enforce.core.pagination import page, page_json
+from vehicle_enforce.core.spreadsheets import XLSX_MIMETYPE
 from vehicle_enforce.core.timeutil import local_day, now_utc
-from vehicle_enforce.exports import services
+from vehicle_enforce.exports import reports, services
 from vehicle_enforce.exports.models import ExportRecord
 from vehicle_enforce.exports.schemas import (
     FailedQuery,
@@ -72,6 +73,26 @@ def status() -> Any:
     until = q.until or local_day(now_utc())
     since = q.since or until - timedelta(days=6)
     return jsonify(services.status(since, until, q.target))
+
+
+@bp.get("/status.xlsx")
+@api_access(*READERS)
+@operation(
+    "传输率报表（Excel：按日、站点、记录类型、平台；含标题、填报单位、说明页） / "
+    "The transmission rate as a filed XLSX report",
+    query=StatusQuery,
+    resp={200: None},
+)
+def status_report() -> Any:
+    q = query_args(StatusQuery)
+    until = q.until or local_day(now_utc())
+    since = q.since or until - timedelta(days=6)
+    report = {**services.status(since, until, q.target), "target": q.target}
+    return Response(
+        reports.status_xlsx(report, as_of=now_utc()),
+        mimetype=XLSX_MIMETYPE,
+        headers={"Content-Disposition": f"attachment; filename=transmission-rate-{since}-{until}.xlsx"},
+    )
 
 
 @bp.get("/missing")

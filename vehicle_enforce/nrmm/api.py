@@ -15,9 +15,9 @@ from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.openapi import json_body, operation, query_args
 from vehicle_enforce.core.pagination import PageQuery, page, page_json
-from vehicle_enforce.core.spreadsheets import to_xlsx_bytes
+from vehicle_enforce.core.spreadsheets import XLSX_MIMETYPE
 from vehicle_enforce.extensions import db
-from vehicle_enforce.nrmm import penalties, services
+from vehicle_enforce.nrmm import penalties, reports, services
 from vehicle_enforce.nrmm.models import Machine, SamplingPlan, Site, SpotCheck
 from vehicle_enforce.nrmm.schemas import (
     ExportQuery,
@@ -189,11 +189,11 @@ def export_machines() -> Any:
     ]
     if fmt == "json":
         return jsonify({"records": rows})
-    import pandas as pd
-
+    allowed = scope.allowed_townships(principal)
     return Response(
-        to_xlsx_bytes({"非道路移动机械": pd.DataFrame(rows)}),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        reports.registry_xlsx(rows, scope_note=None if allowed is None else "本乡镇场地的机械"),
+        mimetype=XLSX_MIMETYPE,
+        headers={"Content-Disposition": "attachment; filename=nrmm-registry.xlsx"},
     )
 
 
@@ -273,6 +273,26 @@ def get_plan(month: str) -> Any:
     if plan is None:
         raise NotFound(f"no plan for {month}")
     return jsonify(services.plan_json(plan, actor=principal, items=True))
+
+
+@bp.get("/sampling-plans/<month>/report.xlsx")
+@api_access(*ROLES)
+@operation(
+    "某月抽查计划报表（Excel，含标题、填报单位、说明页） / One month's plan as a filed XLSX report",
+    resp={200: None},
+)
+def plan_report(month: str) -> Any:
+    principal = principal_or_401()
+    plan = db.session.scalar(
+        scope.scoped(select(SamplingPlan).where(SamplingPlan.month == month), SamplingPlan, principal)
+    )
+    if plan is None:
+        raise NotFound(f"no plan for {month}")
+    return Response(
+        reports.plan_xlsx(plan, scope.allowed_townships(principal)),
+        mimetype=XLSX_MIMETYPE,
+        headers={"Content-Disposition": f"attachment; filename=nrmm-plan-{plan.month}.xlsx"},
+    )
 
 
 @bp.post("/sampling-plans/items/<int:item_id>/not-found")

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from vehicle_enforce.core.spreadsheets import to_csv_bytes, to_xlsx_bytes
+from vehicle_enforce.core import spreadsheets
+from vehicle_enforce.core.spreadsheets import Column, to_csv_bytes
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
@@ -63,8 +64,52 @@ def progress_csv(report: dict[str, Any]) -> bytes:
     return to_csv_bytes(progress_frame(report))
 
 
+#: The progress sheet's columns: kind (number formats) and meaning (the 说明 sheet).
+PROGRESS_COLUMNS = [
+    Column("township", COLUMNS_ZH["township"], meaning="乡镇（镇、街道）；最后一行为全县合计"),
+    Column(
+        "done",
+        COLUMNS_ZH["done"],
+        "int",
+        "任务期起始日至统计截至日已核实淘汰（报废、转出、停用注销）的国三及以下柴油货车",
+    ),
+    Column("quota", COLUMNS_ZH["quota"], "int", "交通部门下达的本任务期淘汰任务数"),
+    Column("percent", COLUMNS_ZH["percent"], "number", "已淘汰 ÷ 任务数 × 100", number_format="0.0"),
+    Column("milestone_target", COLUMNS_ZH["milestone_target"], "int", "下一节点日应累计完成的数量"),
+    Column("weekly_rate", COLUMNS_ZH["weekly_rate"], "number", "近四周平均每周淘汰数", number_format="0.0"),
+    Column(
+        "projected_at_milestone",
+        COLUMNS_ZH["projected_at_milestone"],
+        "number",
+        "按近四周周均外推至节点日的累计数",
+        number_format="0",
+    ),
+    Column("on_track", COLUMNS_ZH["on_track"], meaning="预计数是否达到节点目标；未下达任务的乡镇为“未下达任务”"),
+    Column("eligible_remaining", COLUMNS_ZH["eligible_remaining"], "int", "仍在册、尚未淘汰的应淘汰车辆"),
+]
+
+
 def progress_xlsx(report: dict[str, Any]) -> bytes:
-    return to_xlsx_bytes({"淘汰进度": progress_frame(report), "说明": header_frame(report)})
+    """The progress report as the transport and environment bureaus file it (`core.spreadsheets.report_xlsx`)."""
+    rows = list(report["townships"])
+    if report.get("county") is not None:
+        rows.append({"township": "全县合计", **report["county"]})
+    rows = [{**row, "on_track": ON_TRACK_ZH[row.get("on_track")]} for row in rows]
+    notes = [(str(k), str(v)) for k, v in header_frame(report).itertuples(index=False) if k != "统计截至"]
+    filters = (
+        [] if report.get("county") is not None else [("乡镇", "、".join(t["township"] for t in report["townships"]))]
+    )
+    return spreadsheets.report_xlsx(
+        spreadsheets.Report(
+            title="国三及以下排放标准营运柴油货车淘汰进度表",
+            unit=spreadsheets.reporting_unit(),
+            as_of=date.fromisoformat(report["as_of"]),
+            sheets=[spreadsheets.Sheet("淘汰进度", PROGRESS_COLUMNS, rows)],
+            source="本系统车辆登记库及交通运输部门核实的淘汰记录（国三淘汰台账）",
+            filters=filters,
+            notes=notes,
+        )
+    )
 
 
 CJK_FONTS = ("Noto Sans CJK SC", "Noto Serif CJK SC", "WenQuanYi Zen Hei", "SimHei", "Source Han Sans SC")
