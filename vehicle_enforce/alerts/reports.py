@@ -40,9 +40,7 @@ GATE_COLUMNS = [
 def gate_report_xlsx(alert: Alert, rows: list[dict[str, Any]]) -> bytes:
     owner_ids = sorted({r["owner_id"] for r in rows if r.get("owner_id") is not None})
     names = (
-        dict(db.session.execute(select(Owner.id, Owner.name).where(Owner.id.in_(owner_ids))).all())
-        if owner_ids
-        else {}
+        dict(db.session.execute(select(Owner.id, Owner.name).where(Owner.id.in_(owner_ids))).all()) if owner_ids else {}
     )
     table = [{**r, "owner": names.get(r["owner_id"], r["owner_id"]) if r.get("owner_id") else None} for r in rows]
     level = ALERT_LEVEL_ZH.get(alert.level, alert.level)

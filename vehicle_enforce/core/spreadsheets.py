@@ -17,6 +17,12 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 import pandas as pd
+from flask import current_app
+from openpyxl import Workbook
+from openpyxl.chart import BarChart as XlBarChart
+from openpyxl.chart import Reference
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
 
 from vehicle_enforce.core import jsontext
 from vehicle_enforce.core.timeutil import to_local
@@ -137,8 +143,6 @@ def as_of_text(value: datetime | date) -> str:
 
 def reporting_unit() -> str:
     """The reporting unit named on every report (`VE_REPORTING_UNIT`: the county's environment bureau)."""
-    from flask import current_app
-
     return str(current_app.config.get("REPORTING_UNIT") or "")
 
 
@@ -179,9 +183,6 @@ def _display_width(value: Any) -> float:
 
 
 def _write_sheet(ws: Any, report: Report, sheet: Sheet) -> None:
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-    from openpyxl.utils import get_column_letter
-
     columns = list(sheet.columns)
     last = get_column_letter(max(1, len(columns)))
     thin = Side(style="thin", color="808080")
@@ -246,9 +247,6 @@ def _write_sheet(ws: Any, report: Report, sheet: Sheet) -> None:
 
 
 def _add_chart(ws: Any, sheet: Sheet, columns: list[Column]) -> None:
-    from openpyxl.chart import BarChart as XlBarChart
-    from openpyxl.chart import Reference
-
     spec = sheet.chart
     assert spec is not None
     keys = [c.key for c in columns]
@@ -268,8 +266,6 @@ def _add_chart(ws: Any, sheet: Sheet, columns: list[Column]) -> None:
 
 def _write_explanation(ws: Any, report: Report) -> None:
     """The 说明 sheet: what the report is, where its data come from, the filters, and each column's meaning."""
-    from openpyxl.styles import Alignment, Font
-
     ws.column_dimensions["A"].width = 22
     ws.column_dimensions["B"].width = 80
     ws.cell(1, 1, "说明").font = Font(size=14, bold=True)
@@ -304,8 +300,6 @@ def _write_explanation(ws: Any, report: Report) -> None:
 
 def report_xlsx(report: Report) -> bytes:
     """Write `report` as an XLSX workbook: one formatted sheet per `Sheet`, then the 说明 sheet."""
-    from openpyxl import Workbook
-
     book = Workbook()
     for index, sheet in enumerate(report.sheets):
         ws = book.worksheets[0] if index == 0 else book.create_sheet()
