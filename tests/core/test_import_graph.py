@@ -37,7 +37,6 @@ LAZY_IMPORTS: dict[tuple[str, str, str], str] = {
     ("vehicle_enforce.platereading_cli", "*", "plates"): "OpenCV and the plate model: for `vehicle-enforce plates`",
     ("vehicle_enforce.core.imports", "_open_xlsx", "openpyxl"): "only for an .xlsx upload",
     ("vehicle_enforce.phaseout.reports", "*", "matplotlib"): "only when a report chart is drawn",
-    ("vehicle_enforce.nrmm.api", "export_machines", "pandas"): "only for the machines spreadsheet",
     ("vehicle_enforce.phaseout.progress", "cumulative_by_township", "pandas"): "only for the progress table",
 }
 
