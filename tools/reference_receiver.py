@@ -1,6 +1,7 @@
 """Reference receiver: stands in for the provincial platform in tests and trials (loopback only).
 
-It enforces the batch schema of docs/export-protocol.md, counts every idempotency key (a key seen
+It enforces the batch schema of docs/export-protocol.md (version 1, and version 2's Chinese fields,
+integer ids and +08:00 times), counts every idempotency key (a key seen
 again is acknowledged as `duplicate` and counted separately), and can be told to fail a share of
 requests (HTTP 503), to drop connections after storing the batch (the acknowledgement is lost), or to
 answer slowly.
@@ -21,6 +22,13 @@ from typing import Any
 from flask import Flask, jsonify, request
 
 REQUIRED = {"idempotency_key": str, "kind": str, "object_id": str, "occurred_at": str, "payload": dict}
+#: Version 2 (the platform's Chinese fields): integer record ids, +08:00 times.
+REQUIRED_V2 = {"幂等键": str, "记录类型": str, "记录编号": int, "发生时间": str, "数据": dict}
+
+
+def _is(value: Any, kind: type) -> bool:
+    # JSON has no separate integer type in Python's eyes for bool: True is not a record id.
+    return isinstance(value, kind) and not (kind is int and isinstance(value, bool))
 
 
 def create_receiver(
@@ -51,23 +59,34 @@ def create_receiver(
             with lock:
                 state["failed"] += 1
             return jsonify({"error": "platform busy"}), 503
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict) or body.get("protocol") != "1" or not isinstance(body.get("records"), list):
-            return problem("body must be {protocol: '1', batch_id, target, records: [...]}")
+        got = request.get_json(silent=True)
+        body: dict[str, Any] = got if isinstance(got, dict) else {}
+        version = body.get("protocol", body.get("协议版本"))
+        items = body.get("records" if version == "1" else "记录")
+        if version not in ("1", "2") or not isinstance(items, list):
+            return problem(
+                "body must be {protocol: '1', batch_id, target, records: [...]} or {协议版本: '2', 记录: [...]}"
+            )
+        required = REQUIRED if version == "1" else REQUIRED_V2
+        names = ("idempotency_key", "kind") if version == "1" else ("幂等键", "记录类型")
         results = []
         with lock:
-            for item in body["records"]:
-                if not isinstance(item, dict) or any(not isinstance(item.get(k), t) for k, t in REQUIRED.items()):
+            for item in items:
+                if not isinstance(item, dict) or any(not _is(item.get(k), t) for k, t in required.items()):
                     results.append(
                         {
-                            "idempotency_key": item.get("idempotency_key") if isinstance(item, dict) else None,
+                            "idempotency_key": item.get(names[0]) if isinstance(item, dict) else None,
                             "status": "rejected",
                             "reason": "record does not follow the schema",
                         }
                     )
                     continue
-                key = item["idempotency_key"]
-                if item["kind"] in reject_kinds:
+                if version == "2" and not item["发生时间"].endswith("+08:00"):
+                    key = item["幂等键"]
+                    results.append({"idempotency_key": key, "status": "rejected", "reason": "发生时间 must be +08:00"})
+                    continue
+                key = item[names[0]]
+                if item[names[1]] in reject_kinds:
                     results.append({"idempotency_key": key, "status": "rejected", "reason": "kind not accepted"})
                     continue
                 seen[key] += 1
@@ -86,7 +105,7 @@ def create_receiver(
                 sock.shutdown(socket.SHUT_RDWR)
                 sock.close()
             return "", 500
-        return jsonify({"batch_id": body.get("batch_id"), "results": results})
+        return jsonify({"batch_id": body.get("batch_id", body.get("批次号")), "results": results})
 
     @app.get("/stats")
     def stats() -> Any:

@@ -190,7 +190,8 @@ SETTINGS_DOC: dict[str, tuple[str, str | None]] = {
     ),
     "STATION_OPERATING_HOURS": ("stations' operating hours, Beijing time, `[start, end)` as JSON", "`[7, 19]`"),
     "EXPORT_TARGETS": (
-        'platforms to export to, JSON: `{"provincial": {"url": ..., "token": ..., "batch_size": 500, "timeout": 10}}`',
+        'platforms to export to, JSON: `{"provincial": {"url": ..., "token": ..., "batch_size": 500, "timeout": 10, '
+        '"format": 1}}`; `"format": 2` sends and writes the platform’s Chinese fields (docs/export-protocol.md)',
         "none",
     ),
     "EXPORT_BACKOFF_BASE": (

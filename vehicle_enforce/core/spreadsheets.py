@@ -41,8 +41,10 @@ def guard_frame(df: pd.DataFrame) -> pd.DataFrame:
     """Return a copy of `df` whose text cells and column names are guarded."""
     guarded = df.copy()
     for column in guarded.columns:
-        if guarded[column].dtype == object or pd.api.types.is_string_dtype(guarded[column]):
-            guarded[column] = guarded[column].map(guard_cell)
+        series = guarded[column]
+        if series.dtype == object or pd.api.types.is_string_dtype(series):
+            # Built as an object column: `Series.map` would infer floats for ids with gaps (8 -> 8.0).
+            guarded[column] = pd.Series([guard_cell(v) for v in series], index=series.index, dtype=object)
     guarded.columns = [guard_cell(str(c)) for c in guarded.columns]
     return guarded
 

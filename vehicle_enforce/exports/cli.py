@@ -46,10 +46,17 @@ def run(target: str | None, dry_run: bool, since: datetime | None, until: dateti
 @click.option("--date", "day", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--target", default="provincial", show_default=True)
+@click.option(
+    "--format",
+    "version",
+    type=click.Choice(["1", "2"]),
+    help="Format version (default: the target's `format` in VE_EXPORT_TARGETS, else 1).",
+)
 @with_appcontext
 @transaction.atomic()
-def files(day: datetime, out_dir: Path, target: str) -> None:
+def files(day: datetime, out_dir: Path, target: str, version: str | None) -> None:
     """Write the day's records as CSV and XLSX, one pair per record type."""
-    written = services.daily_files(date(day.year, day.month, day.day), out_dir, target)
+    chosen = int(version) if version else None
+    written = services.daily_files(date(day.year, day.month, day.day), out_dir, target, chosen)
     for path in written:
         click.echo(str(path))

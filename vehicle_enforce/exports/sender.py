@@ -23,6 +23,7 @@ from sqlalchemy import or_, select, update
 
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.timeutil import now_utc
+from vehicle_enforce.exports import formats
 from vehicle_enforce.exports.models import ExportRecord
 from vehicle_enforce.exports.outbox import targets
 from vehicle_enforce.extensions import db
@@ -100,7 +101,10 @@ def claim(
     return list(db.session.scalars(select(ExportRecord).where(ExportRecord.id.in_(ids)).order_by(ExportRecord.id)))
 
 
-def batch_body(target: str, records: list[ExportRecord]) -> dict[str, Any]:
+def batch_body(target: str, records: list[ExportRecord], version: int = 1) -> dict[str, Any]:
+    """The POST body in the target's format version (docs/export-protocol.md)."""
+    if version == 2:
+        return batch_body_v2(target, records)
     return {
         "protocol": PROTOCOL_VERSION,
         "batch_id": uuid.uuid4().hex,
@@ -118,6 +122,26 @@ def batch_body(target: str, records: list[ExportRecord]) -> dict[str, Any]:
             for r in records
         ],
     }
+
+
+def batch_body_v2(target: str, records: list[ExportRecord]) -> dict[str, Any]:
+    """Version 2: the platform's Chinese fields and codes, integer ids, +08:00 times, a pass's photos,
+    device, plate confidence and match decision (`exports.formats`)."""
+    details = formats.details_for(records)
+    body = formats.translate(
+        {
+            "protocol": "2",
+            "batch_id": uuid.uuid4().hex,
+            "source": formats.translate(
+                {"region_code": current_app.config.get("REGION_CODE"), "system": "vehicle-enforce"}, None, "批次"
+            ),
+            "target": target,
+            "records": [formats.record_v2(r, details.get((r.kind, r.object_id))) for r in records],
+        },
+        None,
+        "批次",
+    )
+    return body
 
 
 def _retry_later(records: list[ExportRecord], error: str, summary: RunSummary) -> None:
@@ -143,7 +167,7 @@ def send_batch(
     try:
         response = session.post(
             spec["url"],
-            json=batch_body(target, records),
+            json=batch_body(target, records, formats.version_of(spec)),
             timeout=float(spec.get("timeout", 10.0)),
             headers={"Authorization": f"Bearer {spec['token']}"} if spec.get("token") else {},
         )

@@ -15,7 +15,9 @@ from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Conflict, NotFound
 from vehicle_enforce.core.spreadsheets import to_csv_bytes, to_xlsx_bytes
 from vehicle_enforce.core.timeutil import local_day, now_utc
+from vehicle_enforce.exports import formats
 from vehicle_enforce.exports.models import ExportRecord
+from vehicle_enforce.exports.outbox import targets
 from vehicle_enforce.exports.schemas import RecordOut, ResendIn
 from vehicle_enforce.extensions import db
 
@@ -141,23 +143,49 @@ def record_json(r: ExportRecord) -> dict[str, Any]:
     return RecordOut.model_validate(r).model_dump(mode="json")
 
 
-def daily_files(day: date, out_dir: Path, target: str = "provincial") -> list[Path]:
-    """Write one CSV (UTF-8 with BOM) and one XLSX per record type due on `day` for file-based platforms."""
+def daily_files(day: date, out_dir: Path, target: str = "provincial", version: int | None = None) -> list[Path]:
+    """Write one CSV (UTF-8 with BOM) and one XLSX per record type due on `day` for file-based platforms,
+    in the target's format version (`formats.version_of`; `version` overrides it)."""
+    if version is None:
+        version = formats.version_of(targets().get(target, {}))
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = db.session.scalars(
         select(ExportRecord).where(ExportRecord.due_day == day, ExportRecord.target == target).order_by(ExportRecord.id)
     ).all()
     written: list[Path] = []
     by_kind: dict[str, list[dict[str, Any]]] = {}
+    details = formats.details_for(rows) if version == 2 else {}
     for r in rows:
-        flat = {"idempotency_key": r.idempotency_key, "station": r.station, "occurred_at": r.occurred_at.isoformat()}
-        flat.update({k: v if not isinstance(v, dict | list) else str(v) for k, v in r.payload.items()})
-        by_kind.setdefault(r.kind, []).append(flat)
+        by_kind.setdefault(r.kind, []).append(_file_row_v2(r, details) if version == 2 else _file_row_v1(r))
     for kind, items in sorted(by_kind.items()):
-        frame = pd.DataFrame(items)
+        frame = _frame(items)
         stem = out_dir / f"{day.isoformat()}_{kind}"
         csv_path, xlsx_path = stem.with_suffix(".csv"), stem.with_suffix(".xlsx")
         csv_path.write_bytes(to_csv_bytes(frame))
         xlsx_path.write_bytes(to_xlsx_bytes({kind[:31]: frame}))
         written += [csv_path, xlsx_path]
     return written
+
+
+def _frame(items: list[dict[str, Any]]) -> pd.DataFrame:
+    """Rows as a frame of object columns: ids stay integers when a column has gaps (pandas would infer
+    floats and write 8.0)."""
+    columns = list(dict.fromkeys(key for item in items for key in item))
+    return pd.DataFrame({c: pd.Series([item.get(c) for item in items], dtype=object) for c in columns})
+
+
+def _file_row_v1(r: ExportRecord) -> dict[str, Any]:
+    """Version 1's row, kept as its readers know it: nested values as Python's repr text, `occurred_at` in
+    UTC beside the payload's own times (docs/export-protocol.md, "Version 1's known defects")."""
+    flat = {"idempotency_key": r.idempotency_key, "station": r.station, "occurred_at": r.occurred_at.isoformat()}
+    flat.update({k: v if not isinstance(v, dict | list) else str(v) for k, v in r.payload.items()})
+    return flat
+
+
+def _file_row_v2(r: ExportRecord, details: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
+    """Version 2's row: the envelope and the data's top-level fields in the platform's names, nested values
+    as JSON text."""
+    record = formats.record_v2(r, details.get((r.kind, r.object_id)))
+    payload_name = formats.PAYLOAD_NAME
+    data = record.pop(payload_name)
+    return {k: formats.json_text(v) for k, v in {**record, **data}.items()}
