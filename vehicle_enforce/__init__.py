@@ -129,6 +129,7 @@ def _register_blueprints(app: Flask) -> None:
     from vehicle_enforce.nrmm import api as nrmm_api
     from vehicle_enforce.phaseout import api as phaseout_api
     from vehicle_enforce.reviews import api as reviews_api
+    from vehicle_enforce.summary import api as summary_api
     from vehicle_enforce.vehicles import api as vehicles_api
 
     # JSON APIs authenticate with bearer tokens, not cookies, so CSRF tokens do not apply to them.
@@ -145,6 +146,7 @@ def _register_blueprints(app: Flask) -> None:
         nrmm_api.bp,
         alerts_api.bp,
         reviews_api.bp,
+        summary_api.bp,
     )
     for bp in api_blueprints:
         csrf.exempt(bp)

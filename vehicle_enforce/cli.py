@@ -35,6 +35,7 @@ from vehicle_enforce.inspections.cli import import_remote_sensing, stations
 from vehicle_enforce.nrmm.cli import import_nrmm
 from vehicle_enforce.phaseout.cli import phaseout
 from vehicle_enforce.platereading_cli import plates
+from vehicle_enforce.summary.cli import reports_group
 from vehicle_enforce.vehicles.cli import import_vehicles
 
 
@@ -233,6 +234,7 @@ COMMANDS: tuple[click.Command, ...] = (
     phaseout,
     hotlist_group,
     export_group,
+    reports_group,
     worker,
     jobs_command,
     partitions_group,

@@ -94,6 +94,7 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     # Exports (issue 9)
     ("GET", "/api/v1/exports/status"): frozenset({"environment", "transport"}),
     ("GET", "/api/v1/exports/status.xlsx"): frozenset({"environment", "transport"}),
+    ("GET", "/api/v1/reports/monthly.<fmt>"): frozenset({"environment", "transport"}),
     ("GET", "/api/v1/exports/missing"): frozenset({"environment", "transport"}),
     ("GET", "/api/v1/exports/failed"): frozenset({"environment", "transport"}),
     ("POST", "/api/v1/exports/<int:record_id>/resend"): frozenset({"environment"}),

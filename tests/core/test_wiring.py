@@ -91,6 +91,7 @@ EXPECTED_COMMANDS = {
     "demo",
     "export",
     "hotlist",
+    "reports",
     "import",
     "jobs",
     "partitions",

@@ -38,6 +38,9 @@ def export_status() -> Any:
         job=job,
         job_status=jobs.STATUS_ZH.get(job.status, job.status) if job else None,
         job_at=format_local(job.updated_at, "%Y-%m-%d %H:%M:%S") if job else None,
+        since=(today - timedelta(days=6)).isoformat(),
+        until=today.isoformat(),
+        last_month=(today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m"),
     )
 
 
