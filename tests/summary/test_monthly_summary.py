@@ -11,6 +11,7 @@ import pytest
 
 from tests.passes import pass_body
 from tests.reports import UNIT, column, filed_report
+from tests.web.conftest import SCREENSHOTS
 
 #: Passes at JC-RS-01 counted by Beijing day: M1 (1 November 00:30 in Beijing, 31 October in UTC) counts
 #: for November, O1 (31 October 23:30 in Beijing, exceeding) for October; M2 exceeds.
@@ -63,6 +64,11 @@ def test_monthly_pdf_from_the_cli(november, runner, tmp_path):
     assert "2019-11-01 至 2019-11-30" in text
     fonts = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
     assert fonts and all(line.split()[-5] == "yes" for line in fonts), fonts  # every font embedded
+    # Its first page as a picture, for a person to look at (test-output/reports/).
+    shots = SCREENSHOTS.parent / "reports"
+    shots.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "2", str(out), str(shots / "monthly")], check=True)
+    assert (shots / "monthly-1.png").exists()
 
 
 def test_monthly_api_and_refusals(november, client, auth_headers, runner, tmp_path):
