@@ -31,6 +31,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 from sqlalchemy import Connection, Engine, bindparam, text
 
+from vehicle_enforce.core import maintenance
 from vehicle_enforce.core.db import UTCDateTime
 
 #: Asia/Shanghai (no daylight saving): month bounds are local midnights.
@@ -324,9 +325,6 @@ def ensure_now(months_ahead: int = DEFAULT_MONTHS_AHEAD) -> list[str]:
     task, the CLI command, `db upgrade`; `core/maintenance.py`). When partitions were created and the
     application connects as a role of its own, its grants are renewed in the same transaction: new
     partitions get row access by default privileges, and the audit log's ones lose UPDATE and DELETE."""
-    # The mechanism above takes any connection; this part needs the app's configuration.
-    from vehicle_enforce.core import maintenance
-
     with maintenance.connection() as connection:
         if not supported(connection):
             return []

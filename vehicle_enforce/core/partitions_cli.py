@@ -7,6 +7,7 @@ from flask.cli import with_appcontext
 
 from vehicle_enforce.core import partitions
 from vehicle_enforce.core.timeutil import format_local
+from vehicle_enforce.extensions import db
 
 
 @click.group("partitions")
@@ -25,8 +26,6 @@ def partitions_group() -> None:
 @with_appcontext
 def ensure_command(months_ahead: int) -> None:
     """Create the current and next months' partitions and the DEFAULT ones (idempotent; run daily)."""
-    from vehicle_enforce.extensions import db
-
     if not partitions.supported_engine(db.engine):
         click.echo("SQLite: tables are not partitioned, nothing to do")
         return
@@ -41,8 +40,6 @@ def ensure_command(months_ahead: int) -> None:
 @with_appcontext
 def list_command(table: str) -> None:
     """List TABLE's partitions with their month bounds (Asia/Shanghai)."""
-    from vehicle_enforce.extensions import db
-
     with db.engine.connect() as connection:
         found = partitions.list_partitions(connection, table)
     for p in found:
