@@ -7,7 +7,7 @@ entry here, or whose decorator disagrees with its entry, fails the test.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 
@@ -77,6 +77,7 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/nrmm/machines"): frozenset({"environment", "housing", "township"}),
     ("GET", "/api/v1/nrmm/machines/export"): frozenset({"environment", "housing"}),
     ("GET", "/api/v1/nrmm/sites"): frozenset({"environment", "housing", "township"}),
+    ("GET", "/api/v1/nrmm/progress"): frozenset({"environment", "housing"}),
     ("POST", "/api/v1/nrmm/sites"): frozenset({"environment", "housing"}),
     ("GET", "/api/v1/nrmm/sampling-plans"): frozenset({"environment", "housing", "township"}),
     ("POST", "/api/v1/nrmm/sampling-plans"): frozenset({"environment"}),
@@ -441,6 +442,7 @@ ZEZHOU, GAOPING = "140525", "140581"
 COUNTY_A_MARKERS = ("工地-COUNTYA", "PIN-COUNTYA", "晋E5A001", "晋E5A002")
 #: Routes whose rows are per county: text markers and 泽州县's row ids must not appear in them.
 PER_COUNTY_ROUTES = ("/api/v1/cases", "/api/v1/nrmm", "/api/v1/phaseout", "/api/v1/tokens", "/api/v1/inbox")
+PER_COUNTY_PAGES = ("/ops/cases", "/ops/nrmm", "/ops/phaseout")
 
 #: Every write that names a record by id in its path: is the record per county (404 across counties)
 #: or city-wide (a truck listed in one county is stopped in the next; the city's rules, alerts, exports)?
@@ -587,6 +589,36 @@ def two_counties(app, client):
     return records, gaoping, city, env
 
 
+def _logged_in(app, accounts):
+    """A page client per account (username, department, county), logged in."""
+    from vehicle_enforce.auth import services
+    from vehicle_enforce.auth.models import Department
+    from vehicle_enforce.auth.schemas import UserIn
+    from vehicle_enforce.core import transaction
+    from vehicle_enforce.core.actors import SYSTEM
+
+    password = "county-isolation-2019"
+    for username, dept, county in accounts:
+        services.create_user(
+            UserIn(
+                username=username,
+                password=password,
+                department=Department(dept),
+                county=county,
+                township="米山镇" if dept == "township" else None,
+                station="GP-RS-01" if dept == "station" else None,
+            ),
+            actor=SYSTEM,
+        )
+    transaction.commit()
+    clients = {}
+    for username, *_ in accounts:
+        person = app.test_client()
+        assert person.post("/login", data={"username": username, "password": password}).status_code == 302
+        clients[username] = person
+    return clients
+
+
 def _county_a_rows(data, records, per_county):
     """What of 泽州县's per-county records `data` (walked recursively) shows."""
     found = []
@@ -631,9 +663,34 @@ def test_every_list_and_lookup_stays_in_the_callers_county(app, client, two_coun
             leaked += _county_a_rows(r.get_json(), records, per_county) if r.is_json else []
             if leaked:
                 problems.append((path, who, "泽州县's per-county rows", leaked))
+    # The pages of the per-county domains too, for people logged in (pages admit page sessions only).
+    people = _logged_in(
+        app,
+        [(f"gaoping-{d}", d, GAOPING) for d in sorted(ALL)]
+        + [("city-environment", "environment", None), ("city-admin", "admin", None)],
+    )
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(PER_COUNTY_PAGES) or "GET" not in (rule.methods or ()):
+            continue
+        paths = [rule.rule]
+        if rule.arguments:
+            (arg,) = rule.arguments
+            paths = [rule.rule.replace(f"<int:{arg}>", str(records.get(arg, 1)))]
+        for path in paths:
+            for who, person in people.items():
+                r = person.get(path)
+                if r.status_code >= 500:
+                    problems.append((path, who, r.status_code))
+                elif r.status_code == 200:
+                    shown = {m for m in COUNTY_A_MARKERS if m in r.get_data(as_text=True)}
+                    if who.startswith("gaoping-") and shown:
+                        problems.append((path, who, "泽州县's records on a page", shown))
+                    elif not who.startswith("gaoping-"):
+                        city_saw.update(f"page:{m}" for m in shown)
     assert not problems, problems
-    # Not vacuous: the city level sees each of 泽州县's records on the per-county routes.
+    # Not vacuous: the city level sees each of 泽州县's records on the per-county routes and pages.
     assert set(COUNTY_A_MARKERS) <= city_saw, city_saw
+    assert {"page:PIN-COUNTYA", "page:晋E5A002"} <= city_saw, city_saw
     for route in ("/api/v1/cases", "/api/v1/nrmm/sites", "/api/v1/nrmm/spot-checks", "/api/v1/phaseout/quotas"):
         assert f"rows:{route}" in city_saw, (route, sorted(city_saw))
 
@@ -764,3 +821,128 @@ def test_a_neighbouring_countys_truck_is_matched_exactly_not_to_a_local_look_ali
     (stored,) = [r for r in rows if r["record_id"] == "RS-NEIGHBOUR"]
     assert stored["vehicle_id"] == theirs.get_json()["id"], stored
     assert stored["match_decision"] == "exact", stored
+
+
+# --- County reports (#29): the city level sees every county, a county its own -------------------------------
+
+
+def test_nrmm_progress_per_county(app, client, two_counties):
+    _records, gaoping, city, _env = two_counties
+    by_city = client.get("/api/v1/nrmm/progress?month=2019-11", headers=city["environment"]).get_json()
+    rows = {r["county_code"]: r for r in by_city["counties"]}
+    assert {ZEZHOU, GAOPING} <= set(rows), rows
+    zezhou = rows[ZEZHOU]
+    assert (zezhou["sites"], zezhou["machines"], zezhou["planned"], zezhou["checked"]) == (1, 1, 1, 1), zezhou
+    assert (zezhou["spot_checks"], zezhou["violations"], zezhou["checked_share"]) == (1, 1, 1.0), zezhou
+    assert (rows[GAOPING]["sites"], rows[GAOPING]["machines"]) == (1, 0)
+    own = client.get("/api/v1/nrmm/progress?month=2019-11", headers=gaoping["environment"]).get_json()
+    assert [r["county_code"] for r in own["counties"]] == [GAOPING], own
+
+
+def test_phaseout_progress_per_county(app, client, two_counties):
+    _records, gaoping, city, _env = two_counties
+    query = "?as_of=2019-11-30&period=2019-2020"
+    report = client.get("/api/v1/phaseout/progress" + query, headers=city["transport"]).get_json()
+    rows = {r["county_code"]: r for r in report["counties"]}
+    assert (rows[ZEZHOU]["done"], rows[ZEZHOU]["quota"]) == (1, 5), rows
+    assert (rows[GAOPING]["done"], rows[GAOPING]["quota"]) == (0, 0), rows
+    assert report["county"]["done"] == 1  # the city's total
+    own = client.get("/api/v1/phaseout/progress" + query, headers=gaoping["transport"]).get_json()
+    assert [r["county_code"] for r in own["counties"]] == [GAOPING]
+    assert {t["township"] for t in own["townships"]} == {"米山镇"}
+    assert own["county"]["done"] == 0 and own["county"]["quota"] == 0
+
+
+def test_transmission_rate_per_county(app, client, two_counties):
+    from datetime import date
+
+    from vehicle_enforce.core import transaction
+    from vehicle_enforce.exports.models import ExportRecord
+    from vehicle_enforce.extensions import db
+
+    _records, gaoping, city, _env = two_counties
+    day = date(2019, 11, 5)
+    occurred = datetime(2019, 11, 5, 9, 0, tzinfo=UTC)
+    for n, (station, status) in enumerate(
+        [("JC-RS-09", "acknowledged"), ("JC-RS-09", "pending"), ("GP-RS-01", "acknowledged")]
+    ):
+        db.session.add(
+            ExportRecord(
+                target="national",
+                kind="remote_sensing",
+                object_id=str(n),
+                station=station,
+                idempotency_key=f"k{n}",
+                payload={},
+                occurred_at=occurred,
+                due_day=day,
+                status=status,
+            )
+        )
+    transaction.commit()
+    query = "/api/v1/exports/status?since=2019-11-01&until=2019-11-30"
+    by_city = client.get(query, headers=city["environment"]).get_json()
+    rows = {r["county_code"]: (r["due"], r["acknowledged"]) for r in by_city["by_county"] if r["county_code"]}
+    assert rows == {ZEZHOU: (2, 1), GAOPING: (1, 1)}, by_city["by_county"]  # and the machinery's, of no station
+    own = client.get(query, headers=gaoping["environment"]).get_json()
+    assert [(r["county_code"], r["due"]) for r in own["by_county"]] == [(GAOPING, 1)]
+    assert own["total"]["due"] == 1 and [s["station"] for s in own["by_station"]] == ["GP-RS-01"]
+
+
+def test_counties_are_added_by_the_city_level_only(app, client, auth_headers):
+    city_admin = auth_headers("admin")
+    created = client.post("/api/v1/counties", json={"code": "140522", "name": "阳城县"}, headers=city_admin)
+    assert created.status_code == 201, created.get_json()
+    again = client.post("/api/v1/counties", json={"code": "140522", "name": "阳城县"}, headers=city_admin)
+    assert again.status_code == 409 and "code" in again.get_json()["error"]["fields"]
+    bad = client.post("/api/v1/counties", json={"code": "1405", "name": "x"}, headers=city_admin)
+    assert bad.status_code == 422 and "code" in bad.get_json()["error"]["fields"]
+    from vehicle_enforce.core import transaction
+
+    _issued, county_admin = _county_token("admin", "140522")
+    transaction.commit()
+    refused = client.post("/api/v1/counties", json={"code": "140521", "name": "沁水县"}, headers=county_admin)
+    assert refused.status_code == 403
+    listed = client.get("/api/v1/counties", headers=county_admin).get_json()["results"]
+    assert {c["code"] for c in listed} == {ZEZHOU, "140522"}
+    me = client.get("/api/v1/me", headers=county_admin).get_json()
+    assert me["county_id"] == created.get_json()["id"]
+    # A county's admin lists and issues its own county's tokens only.
+    tokens = client.get("/api/v1/tokens", headers=county_admin).get_json()["results"]
+    assert {t["county_id"] for t in tokens} == {created.get_json()["id"]}
+    other = client.post(
+        "/api/v1/tokens", json={"name": "x", "department": "police", "county": ZEZHOU}, headers=county_admin
+    )
+    assert other.status_code == 422 and "county" in other.get_json()["error"]["fields"]
+
+
+def test_a_case_belongs_to_the_county_where_its_evidence_was_measured(app, client, two_counties):
+    """The station of the latest evidence decides (the place of the violation); with no station in the
+    evidence, the listing account's county, else the county where the vehicle is registered."""
+    from sqlalchemy import select
+
+    from vehicle_enforce.auth.models import County
+    from vehicle_enforce.blacklist import services as blacklist
+    from vehicle_enforce.cases.models import Case
+    from vehicle_enforce.core import transaction
+    from vehicle_enforce.extensions import db
+
+    records, _gaoping, city, _env = two_counties
+    truck = {"plate_color": "yellow", "vehicle_type": "heavy_truck", "fuel": "diesel", "emission_standard": 3}
+    ids = [
+        client.post(
+            "/api/v1/vehicles", json={**truck, "plate": plate, "township": "巴公镇"}, headers=city["environment"]
+        ).get_json()["id"]
+        for plate in ("晋E5C001", "晋E5C002")
+    ]
+    evidence = [
+        {"source": "remote_sensing", "station": "JC-RS-09", "measured_at": "2019-11-01T09:00:00+08:00", "text": "a"},
+        {"source": "remote_sensing", "station": "GP-RS-01", "measured_at": "2019-11-03T09:00:00+08:00", "text": "b"},
+    ]
+    at_gaoping = blacklist._create_entry(ids[0], "rule", "remote_sensing_repeat", "x", evidence, "system")
+    no_station = blacklist._create_entry(ids[1], "rule", "remote_sensing_repeat", "x", [{"text": "c"}], "system")
+    transaction.commit()
+    county = dict(db.session.execute(select(County.code, County.id)).all())
+    case_county = dict(db.session.execute(select(Case.entry_id, Case.county_id)).all())
+    assert case_county[at_gaoping.id] == county[GAOPING]  # measured last in 高平市, registered in 泽州县
+    assert case_county[no_station.id] == county[ZEZHOU] == records["county_id"]

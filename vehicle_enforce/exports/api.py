@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 from sqlalchemy import select
 
+from vehicle_enforce.auth import scope
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.principal import api_access, principal_or_401
 from vehicle_enforce.core.openapi import json_body, operation, query_args
@@ -63,6 +64,7 @@ _RATE = {"due": 1240, "acknowledged": 1228, "rate": 0.9903, "alarm": False}
             "total": _RATE,
             "by_day": [{"due_day": "2026-11-05", **_RATE}],
             "by_station": [{"station": "JC-RS-01", **_RATE}],
+            "by_county": [{"county_code": "140525", "county": "泽州县", **_RATE}],
             "by_kind": [{"kind": "remote_sensing", **_RATE}],
             "by_target": [{"target": "provincial", **_RATE}],
         }
@@ -72,7 +74,8 @@ def status() -> Any:
     q = query_args(StatusQuery)
     until = q.until or local_day(now_utc())
     since = q.since or until - timedelta(days=6)
-    return jsonify(services.status(since, until, q.target))
+    county = scope.allowed_county(principal_or_401())  # a county's report is its own stations'
+    return jsonify(services.status(since, until, q.target, county_id=county))
 
 
 @bp.get("/status.xlsx")

@@ -53,6 +53,11 @@ class KindRate(Rate):
     kind: str
 
 
+class CountyRate(Rate):
+    county_code: str | None = Field(description="null: records of no station, or of a station in no county")
+    county: str | None
+
+
 class TargetRate(Rate):
     target: str
 
@@ -64,6 +69,10 @@ class StatusOut(Out):
     total: Rate
     by_day: list[DayRate]
     by_station: list[StationRate]
+    by_county: list[CountyRate] = Field(
+        default_factory=list,
+        description="every county for the city level; a county caller's whole answer is its own stations'",
+    )
     by_kind: list[KindRate]
     by_target: list[TargetRate]
 

@@ -10,6 +10,7 @@ import pandas as pd
 from flask import current_app
 from sqlalchemy import case, func, select
 
+from vehicle_enforce.auth.models import County
 from vehicle_enforce.core import audit, metrics
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Conflict, NotFound
@@ -20,19 +21,23 @@ from vehicle_enforce.exports.models import ExportRecord
 from vehicle_enforce.exports.outbox import targets
 from vehicle_enforce.exports.schemas import RecordOut, ResendIn
 from vehicle_enforce.extensions import db
+from vehicle_enforce.inspections.models import Station
 
 
 def _rate(acknowledged: int, due: int) -> float | None:
     return None if due == 0 else round(acknowledged / due, 4)
 
 
-def status(since: date, until: date, target: str | None = None) -> dict[str, Any]:
-    """Acknowledged / due per day, per station and per record type, with the alarm below the threshold."""
+def status(since: date, until: date, target: str | None = None, *, county_id: int | None = None) -> dict[str, Any]:
+    """Acknowledged / due per day, per station, per county and per record type, with the alarm below the
+    threshold. `county_id`: only the records of that county's stations (a county caller's report)."""
     threshold = float(current_app.config.get("TRANSMISSION_RATE_THRESHOLD", 0.95))
     acked = func.sum(case((ExportRecord.status == "acknowledged", 1), else_=0))
     base = select(func.count(), acked).where(ExportRecord.due_day >= since, ExportRecord.due_day <= until)
     if target:
         base = base.where(ExportRecord.target == target)
+    if county_id is not None:
+        base = base.where(ExportRecord.station.in_(select(Station.code).where(Station.county_id == county_id)))
 
     def grouped(*columns: Any) -> list[dict[str, Any]]:
         rows = db.session.execute(base.add_columns(*columns).group_by(*columns).order_by(*columns)).all()
@@ -65,9 +70,35 @@ def status(since: date, until: date, target: str | None = None) -> dict[str, Any
         },
         "by_day": grouped(ExportRecord.due_day),
         "by_station": grouped(ExportRecord.station),
+        "by_county": by_county(base, threshold),
         "by_kind": grouped(ExportRecord.kind),
         "by_target": grouped(ExportRecord.target),
     }
+
+
+def by_county(base: Any, threshold: float) -> list[dict[str, Any]]:
+    """The rate per county of the records' stations (the station's county; none for records of none)."""
+    stmt = (
+        base.add_columns(County.code, County.name)
+        .outerjoin(Station, Station.code == ExportRecord.station)
+        .outerjoin(County, County.id == Station.county_id)
+        .group_by(County.code, County.name)
+        .order_by(County.code)
+    )
+    out = []
+    for due, ack, code, name in db.session.execute(stmt).all():
+        rate = _rate(int(ack or 0), int(due))
+        out.append(
+            {
+                "county_code": code,
+                "county": name,
+                "due": int(due),
+                "acknowledged": int(ack or 0),
+                "rate": rate,
+                "alarm": rate is not None and rate < threshold,
+            }
+        )
+    return out
 
 
 #: Records not yet acknowledged or refused for good: what the sender still has to get through.

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from vehicle_enforce.auth import scope
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
@@ -23,6 +24,12 @@ bp = Blueprint("export_pages", __name__, url_prefix="/ops/exports")
 FIELD_LABELS = {"note": "处理说明", "status": "状态"}
 
 
+def _county() -> int | None:
+    """The county whose transmission a county's officer sees (None: the city level, every county)."""
+    principal = current_principal()
+    return scope.allowed_county(principal) if principal is not None else None
+
+
 @bp.get("/")
 @page_access(D.environment)
 def export_status() -> Any:
@@ -33,7 +40,7 @@ def export_status() -> Any:
     job = jobs.latest("exports.run")
     return render_template(
         "exports/status.html",
-        status=services.status(today - timedelta(days=6), today),
+        status=services.status(today - timedelta(days=6), today, county_id=_county()),
         problems=[services.record_json(r) for r in problems],
         job=job,
         job_status=jobs.STATUS_ZH.get(job.status, job.status) if job else None,

@@ -16,6 +16,7 @@ from vehicle_enforce.core.errors import Invalid, NotFound
 from vehicle_enforce.core.openapi import json_body, operation, query_args
 from vehicle_enforce.core.pagination import PageQuery, page, page_json
 from vehicle_enforce.core.spreadsheets import XLSX_MIMETYPE
+from vehicle_enforce.core.timeutil import local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.nrmm import penalties, reports, services
 from vehicle_enforce.nrmm.models import Machine, SamplingPlan, Site, SpotCheck
@@ -30,6 +31,8 @@ from vehicle_enforce.nrmm.schemas import (
     PlanDetailOut,
     PlanIn,
     PlanPage,
+    ProgressOut,
+    ProgressQuery,
     SiteIn,
     SiteOut,
     SitePage,
@@ -228,6 +231,42 @@ def add_site() -> Any:
     return jsonify(services.site_json(site)), 201
 
 
+@bp.get("/progress")
+@api_access(D.environment, D.housing)
+@operation(
+    "非道路移动机械进度（按县：工地、在用机械、当月抽查计划完成、抽查与违法） / "
+    "Machinery progress per county: sites, machines, the month's sampling done, spot checks and violations",
+    query=ProgressQuery,
+    resp={200: ProgressOut},
+    examples={
+        "response": {
+            "month": "2026-12",
+            "counties": [
+                {
+                    "county_id": 1,
+                    "county_code": "140525",
+                    "county": "泽州县",
+                    "sites": 15,
+                    "machines": 300,
+                    "planned": 30,
+                    "checked": 21,
+                    "not_found": 2,
+                    "pending": 7,
+                    "checked_share": 0.7,
+                    "spot_checks": 24,
+                    "violations": 3,
+                }
+            ],
+        }
+    },
+)
+def progress() -> Any:
+    """City staff see every county; a county's officer, its own."""
+    q = query_args(ProgressQuery)
+    month = q.month or local_day(now_utc()).strftime("%Y-%m")
+    return jsonify(services.progress(month, actor=principal_or_401()))
+
+
 @bp.get("/sampling-plans")
 @api_access(*ROLES)
 @operation(
@@ -267,9 +306,7 @@ def create_plan() -> Any:
 )
 def get_plan(month: str) -> Any:
     principal = principal_or_401()
-    plan = db.session.scalar(
-        scope.scoped(select(SamplingPlan).where(SamplingPlan.month == month), SamplingPlan, principal)
-    )
+    plan = services.plan_of_month(month, actor=principal)
     if plan is None:
         raise NotFound(f"no plan for {month}")
     return jsonify(services.plan_json(plan, actor=principal, items=True))

@@ -202,6 +202,30 @@ class PlanPage(Out):
     next_cursor: str | None
 
 
+class ProgressQuery(QuerySchema):
+    month: str | None = Field(default=None, pattern=r"^[0-9]{4}-[0-9]{2}$", description="YYYY-MM; default: this month")
+
+
+class CountyProgressOut(Out):
+    county_id: int | None = Field(description="null: sites placed in no county (city level only)")
+    county_code: str | None
+    county: str | None
+    sites: int
+    machines: int = Field(description="active machines at the county's sites")
+    planned: int = Field(description="machines the month's sampling plans drew")
+    checked: int
+    not_found: int
+    pending: int
+    checked_share: float | None
+    spot_checks: int = Field(description="spot checks made at the county's sites in the month")
+    violations: int = Field(description="spot checks that found a violation")
+
+
+class ProgressOut(Out):
+    month: str
+    counties: list[CountyProgressOut]
+
+
 class NotFoundOut(Out):
     id: int
     status: str

@@ -13,25 +13,25 @@ import math
 import random
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 
 from remote_sensing import judge_nrmm
 from remote_sensing.rules import PenaltyBasis
 from vehicle_enforce import signals
 from vehicle_enforce.alerts import services as alert_services
 from vehicle_enforce.auth import scope
-from vehicle_enforce.auth.models import Township
+from vehicle_enforce.auth.models import County, Township
 from vehicle_enforce.auth.services import county_of_place
 from vehicle_enforce.cases.penalties import bases_in_force
 from vehicle_enforce.cases.procedure import check_officers
 from vehicle_enforce.core import audit
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Conflict, Invalid
-from vehicle_enforce.core.timeutil import local_day, now_utc
+from vehicle_enforce.core.timeutil import SHANGHAI, local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.nrmm.models import Machine, PlanItem, SamplingPlan, Site, SpotCheck
 from vehicle_enforce.nrmm.schemas import (
@@ -319,6 +319,15 @@ def site_json(s: Site) -> dict[str, Any]:
     return dump(SiteOut, s)
 
 
+def plan_of_month(month: str, *, actor: Actor) -> SamplingPlan | None:
+    """The month's plan `actor` sees: its county's own before a city-level one (a county caller sees a
+    city plan that sampled its machines too); the city level, its city plan before a county's."""
+    own = scope.allowed_county(actor)
+    stmt = scope.scoped(select(SamplingPlan).where(SamplingPlan.month == month), SamplingPlan, actor)
+    mine = SamplingPlan.county_id.is_(None) if own is None else SamplingPlan.county_id == own
+    return db.session.scalar(stmt.order_by(mine.desc(), SamplingPlan.id).limit(1))
+
+
 def _items_shown(p: SamplingPlan, actor: Actor) -> list[PlanItem]:
     """A township sees its township's items; a county its own plan whole, and a city plan's items of its
     townships; the city level sees every item."""
@@ -349,3 +358,71 @@ def plan_json(p: SamplingPlan, *, actor: Actor, items: bool = False) -> dict[str
     if items:
         return dump(PlanDetailOut, {**values, "items": shown})
     return dump(PlanOut, values)
+
+
+def progress(month: str, *, actor: Actor) -> dict[str, Any]:
+    """Machinery progress per county for a month: sites and active machines registered, the month's
+    sampling (planned, checked, not found, pending) and spot checks with violations.
+
+    The city level gets every county (and a row of no county for what is placed in none); a county's
+    caller, its own county. A machine's county is its site's; a check's, the site where it was made."""
+    try:
+        first = date.fromisoformat(month + "-01")
+    except ValueError:
+        raise Invalid("month must be YYYY-MM", {"month": "YYYY-MM"}) from None
+    after = (first + timedelta(days=32)).replace(day=1)
+    start, end = (datetime.combine(d, datetime.min.time(), SHANGHAI) for d in (first, after))
+    own = scope.allowed_county(actor)
+    counties = db.session.scalars(
+        select(County).where(County.id == own if own is not None else true()).order_by(County.code)
+    ).all()
+    rows: dict[int | None, dict[str, Any]] = {
+        c.id: {"county_id": c.id, "county_code": c.code, "county": c.name} for c in counties
+    }
+    if own is None:
+        rows[None] = {"county_id": None, "county_code": None, "county": None}
+    for row in rows.values():
+        row.update(sites=0, machines=0, planned=0, checked=0, not_found=0, pending=0, spot_checks=0, violations=0)
+
+    def add(key: str, stmt: Any) -> None:
+        for county_id, n in db.session.execute(stmt):
+            if county_id in rows:
+                rows[county_id][key] += int(n)
+
+    add("sites", select(Site.county_id, func.count()).group_by(Site.county_id))
+    add(
+        "machines",
+        select(Site.county_id, func.count())
+        .select_from(Machine)
+        .outerjoin(Site, Site.id == Machine.site_id)
+        .where(Machine.status == "active")
+        .group_by(Site.county_id),
+    )
+    items = db.session.execute(
+        select(Site.county_id, PlanItem.status, func.count())
+        .select_from(PlanItem)
+        .join(SamplingPlan, SamplingPlan.id == PlanItem.plan_id)
+        .join(Machine, Machine.id == PlanItem.machine_id)
+        .outerjoin(Site, Site.id == Machine.site_id)
+        .where(SamplingPlan.month == month)
+        .group_by(Site.county_id, PlanItem.status)
+    )
+    for county_id, status, n in items:
+        if county_id in rows:
+            rows[county_id]["planned"] += int(n)
+            if status in ("checked", "not_found", "pending"):
+                rows[county_id][status] += int(n)
+    checks = db.session.execute(
+        select(Site.county_id, SpotCheck.violations)
+        .select_from(SpotCheck)
+        .outerjoin(Site, Site.id == SpotCheck.site_id)
+        .where(SpotCheck.checked_at >= start, SpotCheck.checked_at < end)
+    )
+    for county_id, violations in checks:  # a month's checks: hundreds, tallied here
+        if county_id in rows:
+            rows[county_id]["spot_checks"] += 1
+            rows[county_id]["violations"] += 1 if violations else 0
+    shown = [r for key, r in rows.items() if key is not None or any(r[k] for k in ("sites", "machines", "planned"))]
+    for r in shown:
+        r["checked_share"] = round(r["checked"] / r["planned"], 4) if r["planned"] else None
+    return {"month": month, "counties": shown}

@@ -21,7 +21,7 @@ from vehicle_enforce.core.inputs import db_int
 from vehicle_enforce.core.timeutil import format_local, from_local_input, local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.nrmm import services
-from vehicle_enforce.nrmm.models import Machine, SamplingPlan, SpotCheck
+from vehicle_enforce.nrmm.models import Machine, SpotCheck
 from vehicle_enforce.nrmm.schemas import PlanIn, SpotCheckIn
 
 bp = Blueprint("nrmm_pages", __name__, url_prefix="/ops/nrmm")
@@ -60,7 +60,7 @@ def registry() -> Any:
     machines = [services.machine_json(m) for m in rows[:100]]
     next_after = rows[99].id if len(rows) > 100 else None
     month = _month()
-    plan = db.session.scalar(select(SamplingPlan).where(SamplingPlan.month == month))
+    plan = services.plan_of_month(month, actor=principal)
     checks = db.session.scalars(
         scope.scoped(select(SpotCheck), SpotCheck, principal).order_by(SpotCheck.id.desc()).limit(20)
     ).all()
