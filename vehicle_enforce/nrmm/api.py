@@ -320,13 +320,11 @@ def get_plan(month: str) -> Any:
 )
 def plan_report(month: str) -> Any:
     principal = principal_or_401()
-    plan = db.session.scalar(
-        scope.scoped(select(SamplingPlan).where(SamplingPlan.month == month), SamplingPlan, principal)
-    )
+    plan = services.plan_of_month(month, actor=principal)
     if plan is None:
         raise NotFound(f"no plan for {month}")
     return Response(
-        reports.plan_xlsx(plan, scope.allowed_townships(principal)),
+        reports.plan_xlsx(plan, services.item_townships(plan, principal)),
         mimetype=XLSX_MIMETYPE,
         headers={"Content-Disposition": f"attachment; filename=nrmm-plan-{plan.month}.xlsx"},
     )

@@ -328,15 +328,17 @@ def plan_of_month(month: str, *, actor: Actor) -> SamplingPlan | None:
     return db.session.scalar(stmt.order_by(mine.desc(), SamplingPlan.id).limit(1))
 
 
+def item_townships(p: SamplingPlan, actor: Actor) -> list[int] | None:
+    """The townships whose items of plan `p` the actor sees (None: every item). A township sees its
+    township's items; a county its own plan whole, and a city plan's items of its townships."""
+    if scope.allowed_townships(actor) is None and scope.allowed_county(actor) in (None, p.county_id):
+        return None
+    return scope.county_townships(actor) or []
+
+
 def _items_shown(p: SamplingPlan, actor: Actor) -> list[PlanItem]:
-    """A township sees its township's items; a county its own plan whole, and a city plan's items of its
-    townships; the city level sees every item."""
-    if scope.allowed_townships(actor) is None and (
-        scope.allowed_county(actor) is None or p.county_id == scope.allowed_county(actor)
-    ):
-        return list(p.items)
-    allowed = scope.county_townships(actor) or []
-    return [i for i in p.items if i.township_id in allowed]
+    allowed = item_townships(p, actor)
+    return list(p.items) if allowed is None else [i for i in p.items if i.township_id in allowed]
 
 
 def plan_json(p: SamplingPlan, *, actor: Actor, items: bool = False) -> dict[str, Any]:
