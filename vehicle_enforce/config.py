@@ -202,7 +202,8 @@ SETTINGS_DOC: dict[str, tuple[str, str | None]] = {
     "EXPORT_MAX_ATTEMPTS": ("attempts before an export record is marked failed", None),
     "EXPORT_LEASE_SECONDS": ("how long a sender holds the records it claimed before another may take them", None),
     "REGION_CODE": (
-        "administrative division code of the deployment (the `county` of each log line)",
+        "administrative division code of the deployment, the city (the `county` of a city-level caller's log "
+        "line; a county's caller logs its county's code)",
         "140500 (晋城市)",
     ),
     "COUNTY_CODE": (

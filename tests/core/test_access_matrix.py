@@ -946,3 +946,20 @@ def test_a_case_belongs_to_the_county_where_its_evidence_was_measured(app, clien
     case_county = dict(db.session.execute(select(Case.entry_id, Case.county_id)).all())
     assert case_county[at_gaoping.id] == county[GAOPING]  # measured last in 高平市, registered in 泽州县
     assert case_county[no_station.id] == county[ZEZHOU] == records["county_id"]
+
+
+def test_a_county_sets_its_townships_quotas_but_not_the_citys_period(app, client, two_counties):
+    _records, gaoping, _city, _env = two_counties
+    transport = gaoping["transport"]
+    own = client.post(
+        "/api/v1/phaseout/quotas",
+        json={"period": "2019-2020", "quotas": [{"township": "米山镇", "quota": 3}]},
+        headers=transport,
+    )
+    assert own.status_code == 200, own.get_json()
+    assert [(q["township"], q["quota"]) for q in own.get_json()["quotas"]] == [("米山镇", 3)]  # its own only
+    milestones = [{"due": "2019-12-31", "percent": 10}, {"due": "2020-12-31", "percent": 100}]
+    period = client.post(
+        "/api/v1/phaseout/quotas", json={"period": "2019-2020", "milestones": milestones}, headers=transport
+    )
+    assert period.status_code == 403

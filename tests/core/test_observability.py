@@ -66,8 +66,23 @@ def test_shipped_logs_are_json_lines_one_per_request_with_its_id(app, client, au
     assert line["method"] == "GET" and line["route"] == "/api/v1/hotlist/check" and line["status"] == 200
     assert isinstance(line["duration_ms"], float) and line["duration_ms"] >= 0
     assert line["principal"] == "token:test-police" and line["department"] == "police"
-    assert line["county"] == app.config["REGION_CODE"]
+    assert line["county"] == app.config["REGION_CODE"]  # a city-level token: the deployment's code
     assert line["level"] == "INFO" and line["time"]
+
+
+def test_a_county_callers_log_line_names_its_county(client, capsys):
+    from vehicle_enforce.auth import services
+    from vehicle_enforce.auth.models import Department
+    from vehicle_enforce.auth.schemas import TokenIn
+    from vehicle_enforce.core import transaction
+    from vehicle_enforce.core.actors import SYSTEM
+
+    issued = services.create_token(TokenIn(name="zz", department=Department.police, county="140525"), actor=SYSTEM)
+    transaction.commit()
+    capsys.readouterr()
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {issued.secret}"}).status_code == 200
+    lines = [x for x in json_lines(capsys.readouterr().err) if x["logger"] == "vehicle_enforce.request"]
+    assert [x["county"] for x in lines] == ["140525"], lines
 
 
 def test_a_request_without_id_gets_one_and_its_log_line_and_answer_agree(client, capsys):

@@ -391,12 +391,36 @@ def active_user(user_id: int, version: object = None) -> User | None:
 
 def user_actor(user: User) -> Actor:
     """The actor a logged-in person acts as."""
-    return Actor("user", user.id, user.username, user.department, user.township_id, user.station_id, user.county_id)
+    return Actor(
+        "user",
+        user.id,
+        user.username,
+        user.department,
+        user.township_id,
+        user.station_id,
+        user.county_id,
+        _county_code(user.county_id),
+    )
 
 
 def token_actor(token: ApiToken) -> Actor:
     """The actor a system with an API token acts as."""
-    return Actor("token", token.id, token.name, token.department, token.township_id, token.station_id, token.county_id)
+    return Actor(
+        "token",
+        token.id,
+        token.name,
+        token.department,
+        token.township_id,
+        token.station_id,
+        token.county_id,
+        _county_code(token.county_id),
+    )
+
+
+def _county_code(county_id: int | None) -> str | None:
+    """The county's code (a primary-key lookup the session's identity map answers after the first)."""
+    county = db.session.get(County, county_id) if county_id is not None else None
+    return county.code if county is not None else None
 
 
 _DUMMY_HASH = generate_password_hash("not-a-real-password")

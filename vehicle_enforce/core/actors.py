@@ -19,6 +19,7 @@ class Actor:
     township_id: int | None = None  # a township account's township
     station_id: int | None = None  # a station account's station
     county_id: int | None = None  # the account's county; None: the city level (sees every county)
+    county_code: str | None = None  # that county's division code (the `county` of its log lines)
 
     def is_(self, *departments: str) -> bool:
         return self.department in departments

@@ -130,7 +130,8 @@ def request_line(status: int, duration_ms: float) -> None:
         "duration_ms": round(duration_ms, 1),
         "principal": who,
         "department": getattr(g.get("principal"), "department", None),
-        "county": current_app.config.get("REGION_CODE"),
+        # The caller's county (auth/scope.py), or the deployment's code for the city level and anonymous.
+        "county": getattr(g.get("principal"), "county_code", None) or current_app.config.get("REGION_CODE"),
     }
     logging.getLogger(REQUEST_LOGGER).info(
         "%s %s %s %.1f ms", fields["method"], fields["route"], status, duration_ms, extra=fields

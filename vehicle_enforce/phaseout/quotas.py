@@ -16,7 +16,7 @@ from vehicle_enforce.auth.models import Township
 from vehicle_enforce.auth.services import township_by_name_or_code
 from vehicle_enforce.core import audit
 from vehicle_enforce.core.actors import Actor
-from vehicle_enforce.core.errors import Invalid
+from vehicle_enforce.core.errors import Forbidden, Invalid
 from vehicle_enforce.extensions import db
 from vehicle_enforce.phaseout.models import (
     PhaseoutPeriod,
@@ -59,6 +59,10 @@ def _check_milestones(milestones: Sequence[Milestone], starts_on: date) -> None:
 def set_quotas(data: QuotasIn, *, actor: Actor) -> PhaseoutPeriod:
     """Create or update a period and the quotas named; unchanged values write nothing (safe to retry)."""
     period_code, quotas, starts_on = data.period, data.quotas, data.starts_on
+    if actor.county_id is not None and (data.starts_on is not None or data.milestones is not None):
+        # The period and its milestones are the city's (one deadline for every county); a county sets
+        # its own townships' quotas.
+        raise Forbidden("only the city level sets a period's start and milestones; a county sends quotas only")
     milestones = [(m.due, m.percent) for m in data.milestones] if data.milestones is not None else None
     rules = current_rules()
     period = db.session.scalar(select(PhaseoutPeriod).where(PhaseoutPeriod.code == period_code))
