@@ -7,7 +7,7 @@ from typing import Any
 
 import openpyxl
 
-UNIT = "晋城市生态环境局泽州分局"  # VE_REPORTING_UNIT's default
+UNIT = "晋城市生态环境局"  # VE_REPORTING_UNIT's default: the city level's reports (the test tokens')
 
 
 def filed_report(data: bytes, *, title: str, sheet: str) -> Any:

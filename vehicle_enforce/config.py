@@ -49,7 +49,8 @@ DEFAULTS: dict[str, Any] = {
     "REGION_CODE": "140500",  # Jincheng
     "COUNTY_CODE": None,  # read by the counties migration only
     "COUNTY_NAME": None,
-    "REPORTING_UNIT": "晋城市生态环境局泽州分局",  # named as 填报单位 on every XLSX/PDF report
+    "REPORTING_UNIT": "晋城市生态环境局",  # 填报单位 of the city level's reports; counties: its branches
+    "REPORTING_UNITS": None,  # {"140525": "晋城市生态环境局泽州分局"}: a county's unit when not the derived one
     "LOG_LEVEL": "INFO",
     "LOG_FORMAT": "json",  # one JSON object a line (python-json-logger); "text" for development
     "METRICS_TOKEN": None,  # /metrics: None = callers on this host only; set = that bearer token only
@@ -218,8 +219,14 @@ SETTINGS_DOC: dict[str, tuple[str, str | None]] = {
         "unset",
     ),
     "REPORTING_UNIT": (
-        "the reporting unit (填报单位) named on the XLSX and PDF reports: the county's environment bureau",
+        "the reporting unit (填报单位) named on the city level's XLSX and PDF reports (the city's environment "
+        "bureau); a county's reports name its branch: this name + the county's short name + 分局 "
+        "(晋城市生态环境局泽州分局)",
         None,
+    ),
+    "REPORTING_UNITS": (
+        'JSON `{"<county code>": "<unit>"}`: a county\'s reporting unit when it is not the derived branch name',
+        "none",
     ),
     "LOG_LEVEL": ("level of the service's logs", None),
     "LOG_FORMAT": (

@@ -11,6 +11,7 @@ import openpyxl
 from tests.reports import UNIT, column, filed_report
 from vehicle_enforce.core import spreadsheets
 from vehicle_enforce.core.spreadsheets import Column
+from vehicle_enforce.summary.units import unit_for, unit_of
 
 
 def test_writer_types_cells_and_explains_columns(app):
@@ -18,7 +19,7 @@ def test_writer_types_cells_and_explains_columns(app):
         data = spreadsheets.report_xlsx(
             spreadsheets.Report(
                 title="测试报表",
-                unit=spreadsheets.reporting_unit(),
+                unit=unit_for(None),
                 as_of=datetime(2026, 11, 30, 16, 0, tzinfo=UTC),
                 sheets=[
                     spreadsheets.Sheet(
@@ -64,14 +65,23 @@ def test_writer_types_cells_and_explains_columns(app):
     assert ws.oddFooter.center.text == "第 &P 页，共 &N 页"
 
 
-def test_reporting_unit_is_configured(app):
-    app.config["REPORTING_UNIT"] = "晋城市生态环境局阳城分局"
+def test_reporting_unit_is_the_callers_county_bureau(app):
+    from vehicle_enforce.auth.models import County
+    from vehicle_enforce.core.actors import Actor
+
     with app.app_context():
-        data = spreadsheets.report_xlsx(
-            spreadsheets.Report("表", spreadsheets.reporting_unit(), date(2026, 11, 30), [], source="无")
-        )
+        zezhou = County(code="140525", name="泽州县")
+        assert unit_for(None) == "晋城市生态环境局"  # the city level (CLI, city staff)
+        assert unit_of(zezhou) == "晋城市生态环境局泽州分局"
+        assert unit_of(County(code="140502", name="城区")) == "晋城市生态环境局城区分局"
+        assert unit_of(County(code="140581", name="高平市")) == "晋城市生态环境局高平分局"
+        app.config["REPORTING_UNITS"] = {"140525": "泽州县生态环境保护综合行政执法队"}
+        assert unit_of(zezhou) == "泽州县生态环境保护综合行政执法队"
+        app.config["REPORTING_UNIT"] = "晋城市生态环境局（测试）"
+        assert unit_for(Actor("token", 1, "x", "environment")) == "晋城市生态环境局（测试）"
+        data = spreadsheets.report_xlsx(spreadsheets.Report("表", unit_of(zezhou), date(2026, 11, 30), [], source="无"))
     notes = {r[0]: r[1] for r in openpyxl.load_workbook(io.BytesIO(data))["说明"].iter_rows(values_only=True) if r[0]}
-    assert notes["填报单位"] == "晋城市生态环境局阳城分局" and notes["统计截至"] == "2026-11-30"
+    assert notes["填报单位"] == "泽州县生态环境保护综合行政执法队" and notes["统计截至"] == "2026-11-30"
 
 
 def test_transmission_rate_report(client, auth_headers, app):

@@ -26,6 +26,7 @@ from vehicle_enforce.core.openapi import json_body, operation
 from vehicle_enforce.core.spreadsheets import XLSX_MIMETYPE
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
+from vehicle_enforce.summary.units import unit_for
 
 bp = Blueprint("alerts_api", __name__, url_prefix="/api/v1/alerts")
 
@@ -179,7 +180,7 @@ def report_file(alert_id: int, fmt: str) -> Any:
     if fmt != "xlsx":
         raise NotFound("report formats: json, xlsx")
     return Response(
-        reports.gate_report_xlsx(alert, rows),
+        reports.gate_report_xlsx(alert, rows, unit=unit_for(principal_or_401())),
         mimetype=XLSX_MIMETYPE,
         headers={"Content-Disposition": f"attachment; filename=alert-{alert.id}-restricted-trucks.xlsx"},
     )

@@ -37,7 +37,7 @@ GATE_COLUMNS = [
 ]
 
 
-def gate_report_xlsx(alert: Alert, rows: list[dict[str, Any]]) -> bytes:
+def gate_report_xlsx(alert: Alert, rows: list[dict[str, Any]], *, unit: str) -> bytes:
     owner_ids = sorted({r["owner_id"] for r in rows if r.get("owner_id") is not None})
     names = (
         dict(db.session.execute(select(Owner.id, Owner.name).where(Owner.id.in_(owner_ids))).all()) if owner_ids else {}
@@ -48,7 +48,7 @@ def gate_report_xlsx(alert: Alert, rows: list[dict[str, Any]]) -> bytes:
     return spreadsheets.report_xlsx(
         spreadsheets.Report(
             title=f"重污染天气{level}期间受限车辆进出重点企业情况表",
-            unit=spreadsheets.reporting_unit(),
+            unit=unit,
             as_of=now_utc(),
             sheets=[spreadsheets.Sheet("预警期间受限车辆", GATE_COLUMNS, table)],
             source="重点企业门禁系统上传的进出厂记录，排放阶段取自闸口记录或本系统车辆登记库",

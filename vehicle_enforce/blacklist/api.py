@@ -31,6 +31,7 @@ from vehicle_enforce.core.openapi import json_body, operation, query_args
 from vehicle_enforce.core.pagination import page, page_json
 from vehicle_enforce.core.spreadsheets import XLSX_MIMETYPE
 from vehicle_enforce.extensions import db
+from vehicle_enforce.summary.units import unit_for
 from vehicle_enforce.vehicles.models import Vehicle
 
 bp = Blueprint("blacklist_api", __name__, url_prefix="/api/v1")
@@ -73,7 +74,7 @@ def report_xlsx() -> Any:
         stmt = stmt.where(BlacklistEntry.status == q.status)
     entries = [services.entry_json(e) for e in db.session.scalars(stmt)]
     return Response(
-        reports.blacklist_xlsx(entries, status=q.status),
+        reports.blacklist_xlsx(entries, status=q.status, unit=unit_for(principal_or_401())),
         mimetype=XLSX_MIMETYPE,
         headers={"Content-Disposition": "attachment; filename=blacklist.xlsx"},
     )

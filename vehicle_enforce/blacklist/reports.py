@@ -29,13 +29,13 @@ COLUMNS = [
 ]
 
 
-def blacklist_xlsx(entries: list[dict[str, Any]], *, status: str | None) -> bytes:
+def blacklist_xlsx(entries: list[dict[str, Any]], *, status: str | None, unit: str) -> bytes:
     """`entries` are `services.entry_json` answers."""
     rows = [{**e, "evidence_count": len(e.get("evidence") or [])} for e in entries]
     return spreadsheets.report_xlsx(
         spreadsheets.Report(
             title="超标排放柴油货车黑名单",
-            unit=spreadsheets.reporting_unit(),
+            unit=unit,
             as_of=now_utc(),
             sheets=[spreadsheets.Sheet("黑名单", COLUMNS, rows)],
             source="本系统黑名单：遥感、路检、抽测、黑烟抓拍超标记录按列入规则自动列入，及执法人员人工列入",

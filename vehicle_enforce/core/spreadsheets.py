@@ -17,7 +17,6 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 import pandas as pd
-from flask import current_app
 from openpyxl import Workbook
 from openpyxl.chart import BarChart as XlBarChart
 from openpyxl.chart import Reference
@@ -141,11 +140,6 @@ def as_of_text(value: datetime | date) -> str:
     if isinstance(value, datetime):
         return to_local(value).strftime("%Y-%m-%d %H:%M") + "（北京时间）"
     return value.isoformat()
-
-
-def reporting_unit() -> str:
-    """The reporting unit named on every report (`VE_REPORTING_UNIT`: the county's environment bureau)."""
-    return str(current_app.config.get("REPORTING_UNIT") or "")
 
 
 def cell_value(column: Column, value: Any) -> Any:

@@ -27,6 +27,7 @@ from vehicle_enforce.exports.schemas import (
     StatusOut,
     StatusQuery,
 )
+from vehicle_enforce.summary.units import unit_for
 
 bp = Blueprint("exports_api", __name__, url_prefix="/api/v1/exports")
 READERS = (D.environment, D.transport)
@@ -93,7 +94,7 @@ def status_report() -> Any:
     county = scope.allowed_county(principal_or_401())  # a county's report is its own stations'
     report = {**services.status(since, until, q.target, county_id=county), "target": q.target}
     return Response(
-        reports.status_xlsx(report, as_of=now_utc()),
+        reports.status_xlsx(report, as_of=now_utc(), unit=unit_for(principal_or_401())),
         mimetype=XLSX_MIMETYPE,
         headers={"Content-Disposition": f"attachment; filename=transmission-rate-{since}-{until}.xlsx"},
     )

@@ -21,7 +21,7 @@ def _columns(key: Column) -> list[Column]:
     ]
 
 
-def status_xlsx(status: dict[str, Any], *, as_of: Any) -> bytes:
+def status_xlsx(status: dict[str, Any], *, as_of: Any, unit: str) -> bytes:
     """`status` is `services.status(...)`'s answer."""
     kinds = {**EXPORT_KIND_ZH, "remote_sensing_pass_withdrawal": "遥感检测撤回"}
     sheets = [
@@ -53,7 +53,7 @@ def status_xlsx(status: dict[str, Any], *, as_of: Any) -> bytes:
     return spreadsheets.report_xlsx(
         spreadsheets.Report(
             title="数据传输率统计表",
-            unit=spreadsheets.reporting_unit(),
+            unit=unit,
             as_of=as_of,
             sheets=sheets,
             source="本系统上报队列：每条记录按其发生日（北京时间）计入应传，平台确认后计入已确认",

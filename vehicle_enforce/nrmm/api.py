@@ -41,6 +41,7 @@ from vehicle_enforce.nrmm.schemas import (
     SpotCheckPage,
     SpotCheckPenaltyOut,
 )
+from vehicle_enforce.summary.units import county_of, unit_for
 
 bp = Blueprint("nrmm_api", __name__, url_prefix="/api/v1/nrmm")
 ROLES = (D.environment, D.housing, D.township)
@@ -192,9 +193,13 @@ def export_machines() -> Any:
     ]
     if fmt == "json":
         return jsonify({"records": rows})
-    allowed = scope.allowed_townships(principal)
+    county = county_of(principal)
+    if scope.allowed_townships(principal) is not None:
+        note: str | None = "本乡镇场地的机械"
+    else:
+        note = None if county is None else f"{county.name}的机械"
     return Response(
-        reports.registry_xlsx(rows, scope_note=None if allowed is None else "本乡镇场地的机械"),
+        reports.registry_xlsx(rows, unit=unit_for(principal), scope_note=note),
         mimetype=XLSX_MIMETYPE,
         headers={"Content-Disposition": "attachment; filename=nrmm-registry.xlsx"},
     )
@@ -324,7 +329,7 @@ def plan_report(month: str) -> Any:
     if plan is None:
         raise NotFound(f"no plan for {month}")
     return Response(
-        reports.plan_xlsx(plan, services.item_townships(plan, principal)),
+        reports.plan_xlsx(plan, services.item_townships(plan, principal), unit=unit_for(principal)),
         mimetype=XLSX_MIMETYPE,
         headers={"Content-Disposition": f"attachment; filename=nrmm-plan-{plan.month}.xlsx"},
     )

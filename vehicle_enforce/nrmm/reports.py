@@ -58,7 +58,7 @@ def _names(model: Any, ids: set[int]) -> dict[int, str]:
     return dict(db.session.execute(select(model.id, model.name).where(model.id.in_(ids))).all())
 
 
-def registry_xlsx(rows: list[dict[str, Any]], *, scope_note: str | None = None) -> bytes:
+def registry_xlsx(rows: list[dict[str, Any]], *, unit: str, scope_note: str | None = None) -> bytes:
     """`rows` are `services.machine_json` answers (the caller's scope)."""
     owners = _names(Owner, {r["owner_id"] for r in rows})
     sites = _names(Site, {r["site_id"] for r in rows})
@@ -66,7 +66,7 @@ def registry_xlsx(rows: list[dict[str, Any]], *, scope_note: str | None = None) 
     return spreadsheets.report_xlsx(
         spreadsheets.Report(
             title="非道路移动机械登记台账",
-            unit=spreadsheets.reporting_unit(),
+            unit=unit,
             as_of=now_utc(),
             sheets=[spreadsheets.Sheet("非道路移动机械", REGISTRY_COLUMNS, table)],
             source="本系统非道路移动机械登记（含国家平台导入的编码登记与摸底调查导入）",
@@ -75,7 +75,7 @@ def registry_xlsx(rows: list[dict[str, Any]], *, scope_note: str | None = None) 
     )
 
 
-def plan_xlsx(plan: SamplingPlan, allowed_townships: Collection[int] | None) -> bytes:
+def plan_xlsx(plan: SamplingPlan, allowed_townships: Collection[int] | None, *, unit: str) -> bytes:
     """A month's sampling plan with its machines; a township caller sees only its own items."""
     items = [i for i in plan.items if allowed_townships is None or i.township_id in allowed_townships]
     machines = {
@@ -103,7 +103,7 @@ def plan_xlsx(plan: SamplingPlan, allowed_townships: Collection[int] | None) -> 
     return spreadsheets.report_xlsx(
         spreadsheets.Report(
             title=f"{plan.month[:4]}年{int(plan.month[5:7])}月非道路移动机械抽查计划",
-            unit=spreadsheets.reporting_unit(),
+            unit=unit,
             as_of=now_utc(),
             sheets=[spreadsheets.Sheet("抽查计划", PLAN_COLUMNS, table)],
             source="本系统按登记台账随机抽取（随机种子留存，可复核）",

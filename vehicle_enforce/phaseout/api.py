@@ -38,6 +38,7 @@ from vehicle_enforce.phaseout.schemas import (
     SeenAgainOut,
     SeenAgainPage,
 )
+from vehicle_enforce.summary.units import unit_for
 from vehicle_enforce.vehicles.models import Vehicle
 
 bp = Blueprint("phaseout_api", __name__, url_prefix="/api/v1/phaseout")
@@ -307,7 +308,7 @@ def progress_csv() -> Any:
 def progress_xlsx() -> Any:
     report = _progress_report()
     return _download(
-        reports.progress_xlsx(report),
+        reports.progress_xlsx(report, unit=unit_for(principal_or_401())),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         f"phaseout-progress-{report['as_of']}.xlsx",
     )

@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from vehicle_enforce.core.errors import ServiceError
 from vehicle_enforce.phaseout import eligibility, reports
 from vehicle_enforce.phaseout import progress as phaseout_progress
+from vehicle_enforce.summary.units import unit_for
 
 
 @click.group("phaseout")
@@ -34,7 +35,7 @@ def report(as_of: datetime | None, period: str | None, out: Path) -> None:
     except ServiceError as exc:
         raise click.ClickException(exc.message) from None
     if suffix == ".xlsx":
-        body = reports.progress_xlsx(progress)
+        body = reports.progress_xlsx(progress, unit=unit_for(None))  # the CLI reports for the city level
     elif suffix == ".csv":
         body = reports.progress_csv(progress)
     else:

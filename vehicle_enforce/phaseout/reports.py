@@ -89,11 +89,14 @@ PROGRESS_COLUMNS = [
 ]
 
 
-def progress_xlsx(report: dict[str, Any]) -> bytes:
+def progress_xlsx(report: dict[str, Any], *, unit: str) -> bytes:
     """The progress report as the transport and environment bureaus file it (`core.spreadsheets.report_xlsx`)."""
     rows = list(report["townships"])
+    counties = report.get("counties") or []
+    if len(counties) > 1:  # the city level: a subtotal per county, then the city's total
+        rows += [{**c, "township": f"{c['county']}合计"} for c in counties]
     if report.get("county") is not None:
-        rows.append({"township": "全县合计", **report["county"]})
+        rows.append({**report["county"], "township": "全市合计" if len(counties) > 1 else "全县合计"})
     rows = [{**row, "on_track": ON_TRACK_ZH[row.get("on_track")]} for row in rows]
     notes = [(str(k), str(v)) for k, v in header_frame(report).itertuples(index=False) if k != "统计截至"]
     filters = (
@@ -102,7 +105,7 @@ def progress_xlsx(report: dict[str, Any]) -> bytes:
     return spreadsheets.report_xlsx(
         spreadsheets.Report(
             title="国三及以下排放标准营运柴油货车淘汰进度表",
-            unit=spreadsheets.reporting_unit(),
+            unit=unit,
             as_of=date.fromisoformat(report["as_of"]),
             sheets=[spreadsheets.Sheet("淘汰进度", PROGRESS_COLUMNS, rows)],
             source="本系统车辆登记库及交通运输部门核实的淘汰记录（国三淘汰台账）",

@@ -24,7 +24,9 @@ SOURCE = (
 
 
 def title(figures: dict[str, Any]) -> str:
-    return f"{figures['title']}机动车排放监管工作月报"
+    """泽州县2026年11月机动车排放监管工作月报 (a county's), 2026年11月… (the city's)."""
+    county = figures.get("county")
+    return f"{county['name'] if county else ''}{figures['title']}机动车排放监管工作月报"
 
 
 def overview(figures: dict[str, Any]) -> list[dict[str, Any]]:
@@ -124,11 +126,18 @@ def monthly_xlsx(figures: dict[str, Any], unit: str) -> bytes:
             as_of=now_utc(),
             sheets=sheets,
             source=SOURCE,
-            filters=[("统计月份", f"{figures['first']} 至 {figures['last']}（北京时间）")],
+            filters=[
+                ("统计月份", f"{figures['first']} 至 {figures['last']}（北京时间）"),
+                ("范围", figures["county"]["name"] if figures.get("county") else "全市各县（市、区）"),
+            ],
             notes=[
                 ("超标率", "超标车次 ÷ 有效检测车次"),
                 ("案件环节", "按各案件月末前最后一次办理后的状态统计"),
-                ("传输率", "本月发生、应上报平台的记录中平台已确认的比例"),
+                ("传输率", "本月发生、应上报平台的记录中平台已确认的比例（全市上报队列，不分县）"),
+                (
+                    "县级口径",
+                    "县级月报：本县站点的检测与维修、本县案件（及其列入的黑名单）、本县乡镇的淘汰、本县抽查计划与场地",
+                ),
             ],
         )
     )
