@@ -67,8 +67,8 @@ def monthly(code: str, county: County | None = None) -> dict[str, Any]:
     """The month's figures (a JSON-able dict; every time a Beijing day) for `county`, or the whole city.
 
     A county's figures: the passes and repairs of its stations, the listings that opened its cases, its
-    cases and their penalties, its townships' phase-out, its sampling plans and its sites' spot checks.
-    The transmission rate is the deployment's (the outbox is per platform, not per county).
+    cases and their penalties, its townships' phase-out, its sampling plans, its sites' spot checks and
+    the transmission rate of its stations' records.
     """
     month = parse_month(code)
     start, end = month.start, month.end
@@ -171,7 +171,7 @@ def monthly(code: str, county: County | None = None) -> dict[str, Any]:
         checks = checks.join(Site, Site.id == SpotCheck.site_id).where(Site.county_id == county_id)
     spot_checks = _count(checks)
 
-    transmission = exports.status(month.first, month.last)
+    transmission = exports.status(month.first, month.last, county_id=county_id)
 
     return {
         "month": month.code,
