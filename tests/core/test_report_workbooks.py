@@ -91,7 +91,7 @@ def test_transmission_rate_report(client, auth_headers, app):
     r = client.get("/api/v1/exports/status.xlsx?since=2000-01-01&until=2100-01-01", headers=auth_headers("transport"))
     assert r.status_code == 200
     book = filed_report(r.data, title="数据传输率统计表", sheet="按日")
-    assert book.sheetnames == ["按日", "按站点", "按记录类型", "按平台", "说明"]
+    assert book.sheetnames == ["按日", "按站点", "按县", "按记录类型", "按平台", "说明"]
     day = column(book["按日"], "日期")[0]
     assert day.is_date and day.number_format == "yyyy-mm-dd"
     assert [c.value for c in column(book["按平台"], "应传（条）")][-1] > 0

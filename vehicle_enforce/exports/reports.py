@@ -38,6 +38,12 @@ def status_xlsx(status: dict[str, Any], *, as_of: Any, unit: str) -> bytes:
             title="数据传输率统计表（按站点）",
         ),
         spreadsheets.Sheet(
+            "按县",
+            _columns(Column("county", "县（市、区）", meaning="记录所属站点所在的县（市、区）；空白为非站点记录")),
+            status.get("by_county", []),
+            title="数据传输率统计表（按县）",
+        ),
+        spreadsheets.Sheet(
             "按记录类型",
             _columns(Column("kind", "记录类型", labels=kinds)),
             status["by_kind"],
