@@ -963,3 +963,21 @@ def test_a_county_sets_its_townships_quotas_but_not_the_citys_period(app, client
         "/api/v1/phaseout/quotas", json={"period": "2019-2020", "milestones": milestones}, headers=transport
     )
     assert period.status_code == 403
+
+
+def test_the_monthly_summary_is_the_callers_county(app, client, two_counties):
+    from vehicle_enforce.core.timeutil import local_day, now_utc
+
+    _records, gaoping, city, _env = two_counties
+    this_month = local_day(now_utc()).strftime("%Y-%m")
+
+    def figures(headers, month):
+        r = client.get(f"/api/v1/reports/monthly.json?month={month}", headers=headers)
+        assert r.status_code == 200, r.get_data(as_text=True)
+        return r.get_json()
+
+    city_now, own_now = figures(city["environment"], this_month), figures(gaoping["environment"], this_month)
+    assert city_now["cases"]["opened"] >= 1 and own_now["cases"]["opened"] == 0
+    city_nov, own_nov = figures(city["environment"], "2019-11"), figures(gaoping["environment"], "2019-11")
+    assert (city_nov["nrmm"]["planned"], city_nov["nrmm"]["spot_checks"]) == (1, 1), city_nov["nrmm"]
+    assert (own_nov["nrmm"]["planned"], own_nov["nrmm"]["spot_checks"]) == (0, 0), own_nov["nrmm"]
