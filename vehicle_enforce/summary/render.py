@@ -3,6 +3,7 @@ inline SVG charts drawn by matplotlib with a CJK font, printed by WeasyPrint).""
 
 from __future__ import annotations
 
+import base64
 import io
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -147,7 +148,7 @@ def monthly_xlsx(figures: dict[str, Any], unit: str) -> bytes:
 
 
 def _bar_svg(labels: list[str], series: list[tuple[str, list[float], str]], y_label: str, *, rotate: bool) -> str:
-    """A small bar chart as inline SVG text (matplotlib, CJK labels in the installed Noto font)."""
+    """A small bar chart as an SVG data URI (matplotlib, CJK labels drawn in the installed Noto font)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -176,8 +177,9 @@ def _bar_svg(labels: list[str], series: list[tuple[str, list[float], str]], y_la
             ax.legend(fontsize=7)
         buffer = io.StringIO()
         fig.savefig(buffer, format="svg")
-    svg = buffer.getvalue()
-    return svg[svg.index("<svg") :]  # drop the XML declaration and doctype: it goes inside the HTML
+    # An <img> of the SVG, not inline SVG: WeasyPrint draws it with its SVG renderer (inline, the HTML parser
+    # takes matplotlib's SVG styles for CSS and warns on each), and two charts' element ids cannot collide.
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue().encode()).decode("ascii")
 
 
 def monthly_html(figures: dict[str, Any], unit: str) -> str:
