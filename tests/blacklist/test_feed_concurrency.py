@@ -1,7 +1,8 @@
 """The change feed under concurrent writers: a reader paging by cursor never passes a row that commits later.
 
-The feed's ordering promise (`cases/feed.py`): a row's id is drawn only after every earlier feed writer
-has committed or rolled back, so a cursor a reader has passed is never undercut by a late commit. These
+The feed's ordering promise (`cases/feed.py`): a row's id is drawn (at commit, under the feed's lock) only
+after every earlier feed writer has committed or rolled back, so a cursor a reader has passed is never
+undercut by a late commit. These
 tests check it with real concurrency on PostgreSQL, and check that only change-feed writers (listings,
 releases, case actions) take the lock, so passes and every other writer never wait on it.
 """
@@ -57,7 +58,7 @@ def test_concurrent_writers_never_commit_below_a_cursor_a_reader_passed(app, bac
                 "kind": rng.choice(sorted(feed.FEED_KINDS)),
                 "rows": rng.randint(1, 3),
                 # Sleep between drawing the ids and committing: the window a late commit needs.
-                "hold": rng.uniform(0, 0.02),
+                "hold": rng.uniform(0, 0.02),  # before the commit starts: no lock held yet
                 "pause": rng.uniform(0, 0.01),
                 "outcome": rng.choices(["commit", "rollback", "lost_savepoint"], weights=[8, 1, 1])[0],
             }
@@ -88,10 +89,11 @@ def test_concurrent_writers_never_commit_below_a_cursor_a_reader_passed(app, bac
                     if step["outcome"] == "rollback":
                         db.session.rollback()
                     else:
+                        db.session.commit()  # the feed rows are written here, under the lock
                         ids = list(
                             db.session.scalars(select(ChangeFeedItem.id).where(ChangeFeedItem.object_id.in_(names)))
                         )
-                        db.session.commit()
+                        db.session.rollback()
                         with committed_lock:
                             committed.extend(ids)
                     time.sleep(step["pause"])
@@ -124,15 +126,31 @@ def test_concurrent_writers_never_commit_below_a_cursor_a_reader_passed(app, bac
         except BaseException as exc:
             errors.append(exc)
 
+    # The dangerous window is between drawing the ids (the feed's insert, last before the commit) and the
+    # commit itself: hold it open a random while, as other work at commit would (registered after the
+    # app's hooks, this runs after the feed's insert).
+    from sqlalchemy.orm import Session
+
+    window = random.Random(3)
+
+    def slow_commit(_session: Any) -> None:
+        import time
+
+        time.sleep(window.uniform(0, 0.02))
+
     threads = [threading.Thread(target=write, args=(plan,)) for plan in plans]
     reader = threading.Thread(target=read)
-    reader.start()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    writers_done.set()
-    reader.join(timeout=120)
+    event.listen(Session, "before_commit", slow_commit)
+    try:
+        reader.start()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        writers_done.set()
+        reader.join(timeout=120)
+    finally:
+        event.remove(Session, "before_commit", slow_commit)
     assert not errors, errors
     assert not reader.is_alive() and not any(t.is_alive() for t in threads)
 

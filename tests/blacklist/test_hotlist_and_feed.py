@@ -126,7 +126,8 @@ def test_change_feed_follows_listings_and_actions_without_repeats(listed_vehicle
 @pytest.mark.commits
 @pytest.mark.slow
 def test_feed_never_skips_a_transaction_that_commits_late(app, backend):
-    """T1 writes a feed row and stays open; T2 must wait for it, so a reader never passes T1's row."""
+    """T1 queues a feed row and stays open; T2 writes and commits meanwhile (T1 holds no lock yet). T1's row
+    takes its id only when T1 commits, so it comes after T2's: a reader past T2's row still finds it."""
     if backend.name != "postgresql":
         pytest.skip("SQLite serialises writers: the id order is the commit order")
     import threading
@@ -138,7 +139,7 @@ def test_feed_never_skips_a_transaction_that_commits_late(app, backend):
     other = create_app({"DATABASE_URL": backend.template, "INSTANCE_PATH": app.instance_path})
     late_ctx = other.app_context()
     late_ctx.push()
-    signals.send_record("case_action", "late", {"n": 1})  # T1: written, not committed
+    signals.send_record("case_action", "late", {"n": 1})  # T1: queued, not committed
     done = threading.Event()
 
     def early_writer() -> None:
@@ -150,14 +151,16 @@ def test_feed_never_skips_a_transaction_that_commits_late(app, backend):
 
     thread = threading.Thread(target=early_writer)
     thread.start()
-    assert not done.wait(1.0), "T2 committed while T1 was open: its id could pass T1's"
+    assert done.wait(30), "T2 waited for T1, which had only queued its row"
     with app.app_context():
-        assert feed.read(None)["changes"] == []
-    db.session.commit()  # T1 commits late
+        first = feed.read(None)
+        db.session.remove()
+    assert [c["object_id"] for c in first["changes"]] == ["early"]
+    db.session.commit()  # T1 commits late: its row's id is drawn now, after T2's
     db.session.remove()
     late_ctx.pop()
     thread.join(timeout=10)
     with app.app_context():
-        seen = feed.read(None)
+        seen = feed.read(first["next_cursor"])
         db.session.remove()
-    assert [c["object_id"] for c in seen["changes"]] == ["late", "early"]
+    assert [c["object_id"] for c in seen["changes"]] == ["late"]

@@ -51,9 +51,9 @@ EXPECTED_TASKS = {
 # SQLAlchemy hooks, by (Session | Engine, event name).
 EXPECTED_HOOKS = {
     ("session", "before_flush"): ["core.audit._refuse_audit_changes", "core.bulk._reserve_ids"],
-    ("session", "before_commit"): ["exports.outbox.write_outbox"],
-    ("session", "after_soft_rollback"): ["exports.outbox.forget_outbox"],
-    ("session", "after_transaction_end"): ["cases.feed.lock_released"],
+    ("session", "before_commit"): ["cases.feed.write_pending", "exports.outbox.write_outbox"],
+    ("session", "after_soft_rollback"): ["cases.feed.forget_rolled_back", "exports.outbox.forget_outbox"],
+    ("session", "after_transaction_end"): ["cases.feed.transaction_ended"],
     ("engine", "connect"): ["core.sqlite._sqlite_pragmas"],
 }
 

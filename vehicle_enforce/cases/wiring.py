@@ -25,7 +25,10 @@ def init_app(_app: Flask) -> None:
     signals.connect(signals.vehicle_retired, close_for_retirement)
     signals.connect(signals.repair_stored, record_repair)
     signals.connect(signals.vehicle_history_wanted, history)
-    listen(Session, "after_transaction_end", feed.lock_released)
+    # The feed's rows are written last before the commit, under its lock (cases/feed.py).
+    listen(Session, "before_commit", feed.write_pending)
+    listen(Session, "after_soft_rollback", feed.forget_rolled_back)
+    listen(Session, "after_transaction_end", feed.transaction_ended)
 
 
 def open_cases(_sender: str, *, entries: Sequence[Any], actor: Actor) -> None:
