@@ -24,6 +24,8 @@ from sqlalchemy import select
 from vehicle_enforce.auth import services as auth_services
 from vehicle_enforce.auth.models import Department, Township, User
 from vehicle_enforce.auth.schemas import CountyIn, TokenIn, TownshipIn, UserIn
+from vehicle_enforce.blacklist import services as blacklist_services
+from vehicle_enforce.blacklist.schemas import ManualListing
 from vehicle_enforce.core import actors, transaction
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import stations as station_services
@@ -216,6 +218,7 @@ def load_demo(vehicles: int = 3000, seed: int = 2019) -> dict[str, str] | None:
         )
     db.session.execute(Vehicle.__table__.insert(), rows)
     _extend_demo(rng)
+    _second_county_case()
     return secrets
 
 
@@ -227,6 +230,25 @@ def _second_county() -> None:
     actor = actors.system("cli:demo")
     auth_services.create_county(CountyIn(code=code, name=name), actor=actor)
     auth_services.create_township(TownshipIn(code=township_code, name=township_name, county=code), actor=actor)
+
+
+def _second_county_case() -> None:
+    """高平市's officer lists one of 高平市's trucks by hand: a case of 高平市's that 泽州县 does not see,
+    while the listing is the city's (泽州县's police are stopped by it too)."""
+    truck = db.session.scalar(
+        select(Vehicle)
+        .join(Township, Township.id == Vehicle.township_id)
+        .where(Township.code == SECOND_COUNTY[1][0], Vehicle.vehicle_type == "heavy_truck", Vehicle.fuel == "diesel")
+        .order_by(Vehicle.id)
+        .limit(1)
+    )
+    officer = db.session.scalar(select(User).where(User.username == "gaoping"))
+    if truck is None or officer is None:
+        return
+    blacklist_services.list_manually(
+        ManualListing(vehicle_id=truck.id, reason="高平市环境局执法人员现场发现冒黑烟，经核实列入"),
+        actor=auth_services.user_actor(officer),
+    )
 
 
 def _extend_demo(rng: random.Random) -> None:

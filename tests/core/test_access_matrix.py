@@ -981,3 +981,20 @@ def test_the_monthly_summary_is_the_callers_county(app, client, two_counties):
     city_nov, own_nov = figures(city["environment"], "2019-11"), figures(gaoping["environment"], "2019-11")
     assert (city_nov["nrmm"]["planned"], city_nov["nrmm"]["spot_checks"]) == (1, 1), city_nov["nrmm"]
     assert (own_nov["nrmm"]["planned"], own_nov["nrmm"]["spot_checks"]) == (0, 0), own_nov["nrmm"]
+
+
+def test_the_demo_shows_two_counties_apart(app, runner):
+    """`demo load`: 高平市's officer sees 高平市's case only, 泽州县's officer none of it, the city both."""
+    from vehicle_enforce.demo import DEMO_PASSWORD
+
+    result = runner.invoke(["demo", "load", "--vehicles", "300"])
+    assert result.exit_code == 0, result.output
+
+    def cases(username):
+        person = app.test_client()
+        assert person.post("/login", data={"username": username, "password": DEMO_PASSWORD}).status_code == 302
+        return {c["county_id"] for c in person.get("/api/v1/cases?limit=500").get_json()["results"]}
+
+    gaoping, zezhou, city = cases("gaoping"), cases("huanbao"), cases("shihuanbao")
+    assert len(gaoping) == 1 and gaoping.isdisjoint(zezhou) and zezhou, (gaoping, zezhou)
+    assert city == gaoping | zezhou
