@@ -6,8 +6,9 @@
 # `nginx -t` and `systemd-analyze verify` check the deployment kit in deploy/ (tests/deploy/), the
 # PostgreSQL server binaries (initdb, pg_ctl, pg_basebackup, pg_verifybackup) with which the restore drill
 # test starts throwaway clusters of its own (tests/core/test_backup_restore.py, scripts/restore-drill.sh),
-# and for the PDF reports WeasyPrint's Pango and HarfBuzz subsetter and poppler-utils, whose pdftotext
-# and pdffonts the tests read the PDFs with.
+# and for the PDF reports and notices (summary/, documents/): WeasyPrint's Pango and HarfBuzz subsetter
+# (without it fontTools subsets the CJK font in seconds per document), the Noto Serif CJK font they embed,
+# and poppler-utils, whose pdftotext, pdffonts and pdftoppm the tests read the PDFs with.
 # Installing nginx starts no server where policy-rc.d forbids it (containers); elsewhere the Debian
 # default site may start on port 80 and can be stopped with `systemctl disable --now nginx`.
 set -euo pipefail

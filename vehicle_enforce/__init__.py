@@ -96,6 +96,7 @@ def _init_domains(app: Flask) -> None:
     from vehicle_enforce.alerts import wiring as alerts_wiring
     from vehicle_enforce.blacklist import wiring as blacklist_wiring
     from vehicle_enforce.cases import wiring as cases_wiring
+    from vehicle_enforce.documents import wiring as documents_wiring
     from vehicle_enforce.exports import wiring as exports_wiring
     from vehicle_enforce.inspections import wiring as inspections_wiring
     from vehicle_enforce.phaseout import wiring as phaseout_wiring
@@ -111,6 +112,7 @@ def _init_domains(app: Flask) -> None:
         phaseout_wiring,
         reviews_wiring,
         alerts_wiring,
+        documents_wiring,
     ):
         domain.init_app(app)
 
@@ -122,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
     from vehicle_enforce.blacklist import api as blacklist_api
     from vehicle_enforce.cases import api as cases_api
     from vehicle_enforce.core import views as core_views
+    from vehicle_enforce.documents import api as documents_api
     from vehicle_enforce.enforcement import api as enforcement_api
     from vehicle_enforce.exports import api as exports_api
     from vehicle_enforce.extensions import csrf
@@ -147,6 +150,7 @@ def _register_blueprints(app: Flask) -> None:
         alerts_api.bp,
         reviews_api.bp,
         summary_api.bp,
+        documents_api.bp,
     )
     for bp in api_blueprints:
         csrf.exempt(bp)
@@ -172,6 +176,9 @@ def _register_blueprints(app: Flask) -> None:
     from vehicle_enforce.reviews import views as review_views
 
     app.register_blueprint(review_views.bp)
+    from vehicle_enforce.documents import views as document_views
+
+    app.register_blueprint(document_views.bp)  # the public check of a notice's code
 
 
 def _instance_path(override: dict[str, Any] | None) -> str | None:

@@ -71,6 +71,12 @@ DEFAULTS: dict[str, Any] = {
     "PROXY_COUNT": 0,  # reverse proxies in front of the app whose X-Forwarded-* headers are trusted
     "WTF_CSRF_TIME_LIMIT": None,
     "JSON_SORT_KEYS": False,
+    # Notices (documents/): where the printed QR code and verification code lead, the issuing units and
+    # their number templates, and the public check page's limit per client address.
+    "PUBLIC_URL": "http://127.0.0.1:5000",
+    "DOCUMENT_UNITS": None,  # {"environment": {"name": "晋城市生态环境局泽州分局", "abbr": "泽环"}, ...}
+    "DOCUMENT_NUMBER_TEMPLATES": None,  # {"environment": {"turn_back": "{abbr}{word}〔{year}〕{seq}号"}}
+    "VERIFY_RATE_LIMIT": "30 per minute",
 }
 
 
@@ -263,6 +269,23 @@ SETTINGS_DOC: dict[str, tuple[str, str | None]] = {
     ),
     "WTF_CSRF_TIME_LIMIT": ("lifetime of a form's CSRF token, seconds", "the page session's"),
     "JSON_SORT_KEYS": ("sort keys of JSON answers", None),
+    "PUBLIC_URL": (
+        "the address the public reaches this service at: printed notices' QR codes and verification codes "
+        "open `<PUBLIC_URL>/verify/<code>`",
+        None,
+    ),
+    "DOCUMENT_UNITS": (
+        'issuing units of notices by department, JSON `{"environment": {"name": ..., "abbr": "泽环"}}`: '
+        "the printed name and the number's head; merged over the defaults of `documents/numbering.py`",
+        "泽州县 units",
+    ),
+    "DOCUMENT_NUMBER_TEMPLATES": (
+        "number template per unit and notice kind, JSON "
+        '`{"environment": {"turn_back": "{abbr}{word}〔{year}〕{seq}号"}}`; '
+        "fields `{abbr}` `{word}` `{year}` `{seq}` (not zero-padded), `{seq}` required",
+        "`{abbr}{word}〔{year}〕{seq}号`",
+    ),
+    "VERIFY_RATE_LIMIT": ("requests per client address to the public `/verify/<code>` page before `429`", None),
 }
 
 

@@ -131,6 +131,15 @@ MATRIX: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/phaseout/progress/chart.svg"): frozenset({"transport", "environment", "township"}),
     ("GET", "/api/v1/phaseout/seen-again"): frozenset({"environment", "police", "transport"}),
     ("POST", "/api/v1/phaseout/seen-again/<int:alert_id>/handle"): frozenset({"environment", "police"}),
+    # Numbered PDF notices (issue 30): who prints each is who may see its subject (auth/scope.py decides the
+    # row: a station its own tests, a township its own spot checks); only the issuing unit voids one.
+    ("GET", "/api/v1/roadside-tests/<int:test_id>/notice.pdf"): frozenset({"station", "environment", "police"}),
+    ("GET", "/api/v1/cases/<int:case_id>/notices/<kind>.pdf"): frozenset({"environment", "police", "transport"}),
+    ("GET", "/api/v1/nrmm/spot-checks/<int:check_id>/record.pdf"): frozenset({"environment", "housing", "township"}),
+    ("GET", "/api/v1/notices/<int:notice_id>.pdf"): frozenset(
+        {"environment", "police", "transport", "housing", "township", "station"}
+    ),
+    ("POST", "/api/v1/notices/<int:notice_id>/void"): frozenset({"environment", "police", "transport"}),
 }
 
 

@@ -29,6 +29,10 @@ PACKAGE = Path(__file__).resolve().parents[2] / "vehicle_enforce"
 NOT_FORMS = {
     "auth.login": "a refused login never says which of username and password was wrong",
     "auth.logout": "no input",
+    # Print buttons (no fields): their refusals redraw the page (refused_redraws); tests/documents posts them.
+    "documents_pages.print_turn_back": "a print button, shown only with a test's result after a post",
+    "documents_pages.print_case_notice": "a print button without fields (tests/documents/test_notices.py)",
+    "documents_pages.print_spot_check": "a print button without fields (tests/documents/test_notices.py)",
 }
 CARELESS = "错" * 3000  # not a number, not a date, too long for every column, and no Latin letters
 ENGLISH_WORD = re.compile(r"[a-z]{3,}")  # English text; format names (CSV, XLSX, JPEG) are fine

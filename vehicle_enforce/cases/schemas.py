@@ -19,6 +19,7 @@ from vehicle_enforce.cases.workdays import CalendarOverride, CalendarYear
 from vehicle_enforce.core.openapi import IsoTime, Out
 from vehicle_enforce.core.pagination import PageQuery
 from vehicle_enforce.core.schemas import QuerySchema, Schema
+from vehicle_enforce.documents.schemas import NOTICE_EXAMPLE, NoticeOut
 
 
 class CaseQuery(PageQuery):
@@ -180,6 +181,7 @@ class CaseDetail(CaseOut):
     entry: dict[str, Any] | None
     documents: list[DocumentOut]
     timeline: list[ActionOut]
+    notices: list[NoticeOut]  # numbered PDF notices printed for the case (repair order, penalty sheet, release)
 
 
 class InboxOut(Out):
@@ -270,6 +272,7 @@ CASE_DETAIL_EXAMPLE: dict[str, Any] = {
         "release_reason": None,
     },
     "documents": [],
+    "notices": [NOTICE_EXAMPLE],
     "timeline": [
         {
             "id": 901,

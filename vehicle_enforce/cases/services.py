@@ -28,6 +28,7 @@ from vehicle_enforce.core import audit
 from vehicle_enforce.core.actors import SYSTEM, Actor
 from vehicle_enforce.core.errors import Conflict, Forbidden, Invalid, NotFound
 from vehicle_enforce.core.timeutil import SHANGHAI, format_local, local_day, now_utc
+from vehicle_enforce.documents.models import IssuedNotice
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections.models import Repair, RoadsideTest, Station
 from vehicle_enforce.vehicles.models import Vehicle
@@ -544,6 +545,9 @@ def case_json(case: Case, *, timeline: bool = False) -> dict[str, Any]:
         data["entry"] = blacklist_services.entry_json(case.entry)
         data["documents"] = [procedure.document_json(d) for d in procedure.documents(case)]
         data["timeline"] = [action_json(case, a) for a in case.actions]
+        # The numbered notices printed for the case (documents/): each with its state and PDF links.
+        notices = select(IssuedNotice).where(IssuedNotice.case_id == case.id).order_by(IssuedNotice.id)
+        data["notices"] = [n.summary() for n in db.session.scalars(notices)]
     return data
 
 

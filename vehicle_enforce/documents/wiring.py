@@ -1,0 +1,14 @@
+"""What documents sets up when the app is built: it reacts to no signal; it checks its settings."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from vehicle_enforce.documents import numbering
+
+
+def init_app(app: Flask) -> None:
+    """Refuse to start with a number template that would repeat numbers or names an unknown field."""
+    for kinds in (app.config.get("DOCUMENT_NUMBER_TEMPLATES") or {}).values():
+        for template in (kinds or {}).values():
+            numbering.check_template(str(template))
