@@ -108,6 +108,7 @@ def test_turn_back_refusals_other_station_and_a_passing_test(client, auth_header
     assert refused.status_code == 409 and "劝返" in refused.get_json()["error"]["message"]
 
 
+@pytest.mark.sqlite  # the sequence's upsert and UPDATE ... RETURNING on the embedded default too
 def test_void_keeps_the_number_and_the_next_print_takes_a_new_one(client, auth_headers, station_factory, tmp_path):
     test_id = _turn_back_test(client, auth_headers, station_factory)
     env = auth_headers("environment")

@@ -13,6 +13,7 @@ from typing import Any
 
 import segno
 from flask import current_app, render_template
+from markupsafe import Markup, escape
 
 TEMPLATES = {
     "turn_back": "documents/turn_back.html",
@@ -36,6 +37,12 @@ def qr_data_uri(url: str) -> str:
 
 def image_data_uri(content: bytes, media_type: str) -> str:
     return f"data:{media_type};base64,{base64.b64encode(content).decode('ascii')}"
+
+
+def unit_text(value: object) -> Markup:
+    """A value with its unit, superscripts as <sup>: the CJK font has no ⁻¹, and a fallback font for two
+    glyphs would embed two more fonts in every notice."""
+    return escape(value).replace("⁻¹", Markup("<sup>-1</sup>"))
 
 
 def html(kind: str, context: dict[str, Any]) -> str:

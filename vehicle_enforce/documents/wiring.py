@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import Flask
 
-from vehicle_enforce.documents import numbering
+from vehicle_enforce.documents import numbering, render
 
 
 def init_app(app: Flask) -> None:
-    """Refuse to start with a number template that would repeat numbers or names an unknown field."""
+    """The notices' template filter; refuse to start with a number template that would repeat numbers or
+    names an unknown field."""
+    app.jinja_env.filters["unit_text"] = render.unit_text
     for kinds in (app.config.get("DOCUMENT_NUMBER_TEMPLATES") or {}).values():
         for template in (kinds or {}).values():
             numbering.check_template(str(template))
