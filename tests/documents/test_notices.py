@@ -167,14 +167,17 @@ def test_case_notices_penalty_sheet_repair_order_and_release(
     act(client, env, case_id, "confirm")
     sheet = client.get(f"{url}/penalty_sheet.pdf", headers=police)
     assert sheet.status_code == 200
-    assert_printable(
+    first_text = assert_printable(
         sheet.get_data(), tmp_path, f"泽环罚〔{YEAR}〕1号", "晋E12345", "第九十条", "尚未作出", "罚款 20–200 元"
     )
+    first_code = re.search(r"核验码：\s*([A-Z2-9]{12})", first_text).group(1)
     # The penalty decided: the sheet's facts changed, so the next print supersedes it with a new number.
     act(client, police, case_id, "penalize", decision_number="泽公交罚〔2026〕77号", amount_yuan=200, **SUMMARY)
     sheet2 = client.get(f"{url}/penalty_sheet.pdf", headers=police)
     assert_printable(sheet2.get_data(), tmp_path, f"泽环罚〔{YEAR}〕2号", "泽公交罚〔2026〕77号", "罚款 200 元")
     screenshot(sheet2.get_data(), "penalty_sheet", tmp_path)
+    superseded = client.get(f"/verify/{first_code}").get_data(as_text=True)
+    assert "已被新文书替代" in superseded and f"泽环罚〔{YEAR}〕2号" in superseded
     assert client.get(f"{url}/repair_order.pdf", headers=transport).status_code == 409  # not ordered yet
     due = (beijing_today() + timedelta(days=15)).isoformat()
     act(client, transport, case_id, "order_repair", due_date=due)
