@@ -1,8 +1,9 @@
-"""Numbered notices (#30): the number sequences per issuing unit, kind and year, and the issued notices
-with their state and the PDF bytes as printed (at most one notice in force per subject and kind)
+"""Numbered notices (#30): the number sequences per issuing unit (a county's department), kind and year,
+and the issued notices with their state and the PDF bytes as printed (at most one notice in force per
+subject and kind)
 
 Revision ID: 30doc_notices
-Revises: 26h_jobresult
+Revises: 29ten_counties
 Create Date: 2026-12-07 22:00:00+00:00
 """
 
@@ -14,7 +15,7 @@ from alembic import op
 import vehicle_enforce.core.db
 
 revision: str = "30doc_notices"
-down_revision: str | Sequence[str] | None = "26h_jobresult"
+down_revision: str | Sequence[str] | None = "29ten_counties"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -35,6 +36,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("unit", sa.String(length=64), nullable=False),
+        sa.Column("county_id", sa.Integer(), nullable=True),
         sa.Column("unit_name", sa.String(length=128), nullable=False),
         sa.Column("year", sa.Integer(), nullable=False),
         sa.Column("sequence", sa.Integer(), nullable=False),
@@ -56,6 +58,7 @@ def upgrade() -> None:
         sa.Column("voided_at", UTC, nullable=True),
         sa.Column("superseded_by_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_issued_notices_case_id_cases")),
+        sa.ForeignKeyConstraint(["county_id"], ["counties.id"], name=op.f("fk_issued_notices_county_id_counties")),
         sa.ForeignKeyConstraint(
             ["superseded_by_id"], ["issued_notices.id"], name=op.f("fk_issued_notices_superseded_by_id_issued_notices")
         ),
@@ -66,6 +69,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("issued_notices") as batch:
         batch.create_index(batch.f("ix_issued_notices_case_id"), ["case_id"], unique=False)
+        batch.create_index(batch.f("ix_issued_notices_county_id"), ["county_id"], unique=False)
         batch.create_index("ix_issued_notices_subject", ["subject_type", "subject_id", "kind"], unique=False)
         batch.create_index(
             "uq_issued_notices_current",

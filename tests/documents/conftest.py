@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +14,19 @@ from tests.blacklist.conftest import post_pass, post_repair, post_test, vehicle 
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = Path(os.environ.get("VE_TEST_OUTPUT", REPO_ROOT / "test-output")) / "notices"
+
+
+@pytest.fixture(autouse=True)
+def zezhou_stations(station_factory: Any) -> None:
+    """The stations the tests name, in townships of 泽州县 (140525): their notices are that county's units'
+    (泽环劝…); set up before the fixtures that would create them outside any county."""
+    for code, kind, township in (
+        ("JC-RS-01", "remote_sensing", "巴公镇"),
+        ("JC-RD-01", "roadside", "南村镇"),
+        ("JC-I-01", "inspection", "南村镇"),
+        ("JC-M-01", "repair", "南村镇"),
+    ):
+        station_factory(code, kind, township=township, name=f"泽州县{code}")
 
 
 @pytest.fixture(scope="session")

@@ -61,7 +61,7 @@ def test_turn_back_notice_prints_number_plate_basis_and_values_and_reprints_the_
         "GB 3847-2018 限值b",
         "驾驶人签收",
     )
-    code = re.search(r"核验码：\s*([A-Z2-9]{12})", text)
+    code = re.search(r"/verify/([A-Z2-9]{12})", text)
     assert code, text
     screenshot(first, "turn_back", tmp_path)
     # A reprint: the same bytes, audited; environment and police print the same notice.
@@ -114,7 +114,7 @@ def test_void_keeps_the_number_and_the_next_print_takes_a_new_one(client, auth_h
     env = auth_headers("environment")
     first = client.get(f"/api/v1/roadside-tests/{test_id}/notice.pdf", headers=env)
     notice_id = int(first.headers["X-Notice-Id"])
-    code = re.search(r"核验码：\s*([A-Z2-9]{12})", assert_printable(first.get_data(), tmp_path)).group(1)
+    code = re.search(r"/verify/([A-Z2-9]{12})", assert_printable(first.get_data(), tmp_path)).group(1)
     # Only the issuing unit voids, with a reason.
     refused = client.post(
         f"/api/v1/notices/{notice_id}/void", json={"reason": "号牌录错"}, headers=auth_headers("police")
@@ -170,7 +170,7 @@ def test_case_notices_penalty_sheet_repair_order_and_release(
     first_text = assert_printable(
         sheet.get_data(), tmp_path, f"泽环罚〔{YEAR}〕1号", "晋E12345", "第九十条", "尚未作出", "罚款 20–200 元"
     )
-    first_code = re.search(r"核验码：\s*([A-Z2-9]{12})", first_text).group(1)
+    first_code = re.search(r"/verify/([A-Z2-9]{12})", first_text).group(1)
     # The penalty decided: the sheet's facts changed, so the next print supersedes it with a new number.
     act(client, police, case_id, "penalize", decision_number="泽公交罚〔2026〕77号", amount_yuan=200, **SUMMARY)
     sheet2 = client.get(f"{url}/penalty_sheet.pdf", headers=police)
@@ -260,17 +260,52 @@ def test_spot_check_record_sheet(client, auth_headers, tmp_path):
     assert client.get(f"/api/v1/nrmm/spot-checks/{check_id}/record.pdf", headers=other).status_code == 404
 
 
+def test_each_county_numbers_its_own_notices_and_the_city_level_its_own(
+    client, auth_headers, station_factory, tmp_path
+):
+    from vehicle_enforce.auth import services
+    from vehicle_enforce.auth.schemas import CountyIn
+    from vehicle_enforce.core import transaction
+    from vehicle_enforce.core.actors import SYSTEM
+
+    services.create_county(CountyIn(code="140581", name="高平市"), actor=SYSTEM)
+    transaction.commit()
+    station_factory("GP-RD-01", "roadside", county="140581", name="高平市柴油货车联合执法站")
+    station_factory("CITY-RD-01", "roadside", name="晋城市流动检测组")  # no county: the city level
+    env = auth_headers("environment")
+    expected = {
+        "JC-RD-01": (f"泽环劝〔{YEAR}〕1号", "晋城市生态环境局泽州分局"),
+        "GP-RD-01": (f"高环劝〔{YEAR}〕1号", "晋城市生态环境局高平分局"),
+        "CITY-RD-01": (f"晋环劝〔{YEAR}〕1号", "晋城市生态环境局"),
+    }
+    for station, (number, unit) in expected.items():
+        body = {**ex.ROADSIDE_TEST_IN, "station": station, "report_number": f"R-{station}"}
+        r = client.post("/api/v1/roadside-tests", json=body, headers=auth_headers("station", station=station))
+        assert r.status_code == 201, r.get_json()
+        pdf = client.get(f"/api/v1/roadside-tests/{r.get_json()['id']}/notice.pdf", headers=env)
+        assert pdf.status_code == 200
+        assert_printable(pdf.get_data(), tmp_path, number, unit)
+
+
 def test_number_template_per_unit_and_kind(app):
+    from vehicle_enforce.auth.models import County
     from vehicle_enforce.documents import numbering
 
     assert numbering.format_number(numbering.DEFAULT_TEMPLATE, abbr="泽环", kind="turn_back", year=2019, seq=1) == (
         "泽环劝〔2019〕1号"
     )
-    app.config["DOCUMENT_NUMBER_TEMPLATES"] = {"transport": {"repair_order": "晋泽交责〔{year}〕第{seq}号"}}
-    app.config["DOCUMENT_UNITS"] = {"transport": {"abbr": "泽交运"}}
-    assert numbering.template("transport", "repair_order") == "晋泽交责〔{year}〕第{seq}号"
-    assert numbering.template("environment", "turn_back") == numbering.DEFAULT_TEMPLATE
-    assert numbering.unit("transport") == {"name": "泽州县交通运输局", "abbr": "泽交运"}
+    zezhou = County(code="140525", name="泽州县")
+    assert numbering.unit("140525:police", zezhou) == {"name": "泽州县公安局交通警察大队", "abbr": "泽公交"}
+    assert numbering.unit("transport") == {"name": "晋城市交通运输局", "abbr": "晋交"}
+    app.config["DOCUMENT_NUMBER_TEMPLATES"] = {
+        "140525:transport": {"repair_order": "晋泽交责〔{year}〕第{seq}号"},
+        "environment": {"turn_back": "{abbr}劝字〔{year}〕{seq}号"},
+    }
+    app.config["DOCUMENT_UNITS"] = {"140525:transport": {"abbr": "泽交运"}}
+    assert numbering.template("140525:transport", "repair_order") == "晋泽交责〔{year}〕第{seq}号"
+    assert numbering.template("140525:environment", "turn_back") == "{abbr}劝字〔{year}〕{seq}号"  # the department's
+    assert numbering.template("140525:environment", "release") == numbering.DEFAULT_TEMPLATE
+    assert numbering.unit("140525:transport", zezhou) == {"name": "泽州县交通运输局", "abbr": "泽交运"}
     for bad in ("泽环劝〔{year}〕号", "{abbr}{seq}{owner}"):
         with pytest.raises(ValueError):
             numbering.check_template(bad)

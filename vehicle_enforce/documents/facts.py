@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from remote_sensing.rules import PenaltyBasis
+from vehicle_enforce.auth.models import County
 from vehicle_enforce.cases import penalties
 from vehicle_enforce.cases import services as case_services
 from vehicle_enforce.cases.models import CASE_STATE_ZH, Case, CaseAction
@@ -49,7 +50,11 @@ def _number(value: Any) -> str:
 MACHINE_TYPE_ZH = {code: name for name, code in nrmm_importer.TYPES.items()}
 
 
-def basis_facts(name: str, subject: str, on: date) -> dict[str, Any] | None:
+def unit_name(department: str, county: County | None) -> str:
+    return numbering.unit(numbering.unit_key(department, county), county)["name"]
+
+
+def basis_facts(name: str, subject: str, on: date, county: County | None) -> dict[str, Any] | None:
     """A penalty basis as printed: citation, offence, who imposes it (the unit's name) and the range."""
     found: PenaltyBasis | None = next(
         (b for b in penalties.bases_in_force(subject, on) if b.name == name), None
@@ -60,7 +65,7 @@ def basis_facts(name: str, subject: str, on: date) -> dict[str, Any] | None:
         "name": found.name,
         "citation": found.citation,
         "offence": found.offence,
-        "imposed_by": "、".join(numbering.unit(d)["name"] for d in found.departments),
+        "imposed_by": "、".join(unit_name(d, county) for d in found.departments),
         "allowed": found.allowed_text(),
     }
 
@@ -111,7 +116,7 @@ def _owner_name(vehicle: Vehicle | None) -> str | None:
 # --------------------------------------------------------------------------------------------------
 
 
-def turn_back(test: RoadsideTest) -> dict[str, Any]:
+def turn_back(test: RoadsideTest, county: County | None) -> dict[str, Any]:
     if not test.turn_back:
         raise Conflict(
             f"检测 {test.report_number} 未判定劝返，没有劝返通知书", {"turn_back": "该检测合格或无效，不需劝返"}
@@ -135,13 +140,13 @@ def turn_back(test: RoadsideTest) -> dict[str, Any]:
         "repair_by": (local_day(test.tested_at) + timedelta(days=repair_days)).isoformat(),
         "retest_where": "、".join(inspection) if inspection else "具备资质的机动车排放检验机构（I站）",
         "operator": test.operator,
-        "basis": basis_facts(penalties.DEFAULT_VEHICLE_BASIS, "vehicle", local_day(test.tested_at)),
+        "basis": basis_facts(penalties.DEFAULT_VEHICLE_BASIS, "vehicle", local_day(test.tested_at), county),
     }
 
 
-def _case_basis(case: Case) -> dict[str, Any] | None:
+def _case_basis(case: Case, county: County | None) -> dict[str, Any] | None:
     name = case.penalty_basis or penalties.DEFAULT_VEHICLE_BASIS
-    return basis_facts(name, "vehicle", local_day(case.opened_at))
+    return basis_facts(name, "vehicle", local_day(case.opened_at), county)
 
 
 def _last_action(case: Case, action: str) -> CaseAction | None:
@@ -149,7 +154,7 @@ def _last_action(case: Case, action: str) -> CaseAction | None:
     return found[-1] if found else None
 
 
-def _case_common(case: Case) -> dict[str, Any]:
+def _case_common(case: Case, county: County | None) -> dict[str, Any]:
     vehicle = case.vehicle
     return {
         "case_id": case.id,
@@ -158,17 +163,17 @@ def _case_common(case: Case) -> dict[str, Any]:
         "owner_name": _owner_name(vehicle),
         "evidence": case.entry.reason if case.entry is not None else "",
         "decision_number": case.decision_number,
-        "basis": _case_basis(case),
+        "basis": _case_basis(case, county),
     }
 
 
-def repair_order(case: Case) -> dict[str, Any]:
+def repair_order(case: Case, county: County | None) -> dict[str, Any]:
     ordered = _last_action(case, "order_repair")
     if ordered is None or case.repair_due is None:
         raise Conflict(
             f"案件 {case.id} 尚未责令维修", {"kind": "交通运输部门下达维修通知（order_repair）后才有此通知书"}
         )
-    common = _case_common(case)
+    common = _case_common(case, county)
     return {
         **common,
         "addressee": common["owner_name"] or "车辆所有人",
@@ -178,25 +183,25 @@ def repair_order(case: Case) -> dict[str, Any]:
     }
 
 
-def penalty_sheet(case: Case) -> dict[str, Any]:
+def penalty_sheet(case: Case, county: County | None) -> dict[str, Any]:
     if case.state == "detected":
         raise Conflict(f"案件 {case.id} 的证据尚未确认", {"kind": "生态环境部门确认证据后才有处罚参考单"})
-    common = _case_common(case)
+    common = _case_common(case, county)
     penalty = "警告" if case.penalty_warning else (f"罚款 {_number(case.amount_yuan)} 元" if case.amount_yuan else "")
     return {
         **common,
-        "addressee": numbering.unit("police")["name"],
-        "confirmed_by": numbering.unit("environment")["name"],
+        "addressee": unit_name("police", county),
+        "confirmed_by": unit_name("environment", county),
         "state_name": CASE_STATE_ZH.get(case.state, case.state),
         "penalty_text": penalty,
     }
 
 
-def release(case: Case) -> dict[str, Any]:
+def release(case: Case, county: County | None) -> dict[str, Any]:
     test = case.retest
     if case.state != "closed_released" or test is None or test.verdict != "pass":
         raise Conflict(f"案件 {case.id} 尚未复检合格解除", {"kind": "复检合格结案后才有解除通知书"})
-    common = _case_common(case)
+    common = _case_common(case, county)
     return {
         **common,
         "addressee": common["owner_name"] or "车辆所有人",
@@ -209,7 +214,7 @@ def release(case: Case) -> dict[str, Any]:
     }
 
 
-def spot_check_record(check: SpotCheck) -> dict[str, Any]:
+def spot_check_record(check: SpotCheck, county: County | None) -> dict[str, Any]:
     machine = db.session.get(Machine, check.machine_id) if check.machine_id else None
     site = db.session.get(Site, check.site_id) if check.site_id else None
     operator = db.session.get(Owner, machine.owner_id) if machine is not None and machine.owner_id else None
@@ -262,5 +267,5 @@ def spot_check_record(check: SpotCheck) -> dict[str, Any]:
         "suggested": suggested,
         "inspector": check.inspector,
         "officers": check.officers or [],
-        "basis": basis_facts(check.penalty_basis or "apl_114_1", "machinery", local_day(check.checked_at)),
+        "basis": basis_facts(check.penalty_basis or "apl_114_1", "machinery", local_day(check.checked_at), county),
     }

@@ -85,7 +85,8 @@ class IssuedNotice(Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))  # NoticeKind
-    unit: Mapped[str] = mapped_column(String(64))  # the issuing unit's key (a department code)
+    unit: Mapped[str] = mapped_column(String(64))  # the issuing unit: `<county code>:<department>`, or a department
+    county_id: Mapped[int | None] = mapped_column(ForeignKey("counties.id"), index=True)  # None: the city level
     unit_name: Mapped[str] = mapped_column(String(128))  # as printed
     year: Mapped[int] = mapped_column(Integer)  # Beijing year of issue
     sequence: Mapped[int] = mapped_column(Integer)

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 
 from vehicle_enforce.auth import scope
-from vehicle_enforce.auth.models import Department
+from vehicle_enforce.auth.models import County, Department
 from vehicle_enforce.cases.models import Case
 from vehicle_enforce.core import audit
 from vehicle_enforce.core.actors import Actor
@@ -36,7 +36,7 @@ from vehicle_enforce.documents.schemas import VoidIn
 from vehicle_enforce.extensions import Model, db
 from vehicle_enforce.inspections import evidence
 from vehicle_enforce.inspections.models import RoadsideTest
-from vehicle_enforce.nrmm.models import SpotCheck
+from vehicle_enforce.nrmm.models import Site, SpotCheck
 
 # Verification codes: 12 characters of an alphabet without 0/O/1/I (typed from paper), from `secrets`:
 # 32^12 = 2^60 codes, so guessing one is hopeless even without the page's rate limit.
@@ -52,7 +52,8 @@ class Subject:
     subject_type: str  # roadside_test | case | spot_check
     subject_id: int
     row: Model  # locked while the notice is issued (one notice in force per subject and kind)
-    unit: str  # the issuing unit's key
+    department: str  # the issuing unit's department, in the subject's county
+    county: County | None  # None: the city level
     facts: dict[str, Any]
     case_id: int | None = None
     plate: str | None = None
@@ -88,8 +89,13 @@ def spot_check(check_id: int, actor: Actor) -> SpotCheck:
     return scope.get_or_404(SpotCheck, check_id, actor, what="spot check")
 
 
+def _county(county_id: int | None) -> County | None:
+    return db.session.get(County, county_id) if county_id is not None else None
+
+
 def _turn_back_subject(test: RoadsideTest) -> Subject:
-    printed = facts.turn_back(test)
+    county = _county(test.station.county_id)  # the county of the station that turned the vehicle back
+    printed = facts.turn_back(test, county)
     images: dict[str, str] = {}
     photos = [
         p for p in evidence.links_for("roadside_test", [test.id])[test.id] if str(p["media_type"]).startswith("image/")
@@ -103,26 +109,36 @@ def _turn_back_subject(test: RoadsideTest) -> Subject:
             images["photo"] = render.image_data_uri(content, media_type)
             printed["photo_sha256"] = photos[0]["sha256"]
     return Subject(
-        NoticeKind.turn_back, "roadside_test", test.id, test, "environment", printed, plate=test.plate, images=images
+        NoticeKind.turn_back,
+        "roadside_test",
+        test.id,
+        test,
+        "environment",
+        county,
+        printed,
+        plate=test.plate,
+        images=images,
     )
 
 
 def _case_subject(row: Case, kind: str) -> Subject:
+    county = _county(row.county_id)
     if kind == NoticeKind.repair_order:
-        printed, unit = facts.repair_order(row), "transport"
+        printed, unit = facts.repair_order(row, county), "transport"
     elif kind == NoticeKind.penalty_sheet:
-        printed, unit = facts.penalty_sheet(row), "environment"
+        printed, unit = facts.penalty_sheet(row, county), "environment"
     elif kind == NoticeKind.release:
-        printed, unit = facts.release(row), "environment"
+        printed, unit = facts.release(row, county), "environment"
     else:
         raise NotFound(f"no notice kind {kind!r}: one of {', '.join(CASE_KINDS)}")
-    return Subject(kind, "case", row.id, row, unit, printed, case_id=row.id, plate=printed.get("plate") or None)
+    return Subject(kind, "case", row.id, row, unit, county, printed, case_id=row.id, plate=printed.get("plate") or None)
 
 
 def _spot_check_subject(check: SpotCheck) -> Subject:
-    return Subject(
-        NoticeKind.spot_check_record, "spot_check", check.id, check, "environment", facts.spot_check_record(check)
-    )
+    site = db.session.get(Site, check.site_id) if check.site_id is not None else None
+    county = _county(site.county_id if site is not None else None)
+    printed = facts.spot_check_record(check, county)
+    return Subject(NoticeKind.spot_check_record, "spot_check", check.id, check, "environment", county, printed)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -184,10 +200,11 @@ def issue(subject: Subject, printed: str, *, actor: Actor) -> IssuedNotice:
     """Take the next number, render the PDF once and store it with the notice."""
     now = now_utc()
     year = to_local(now).year
-    unit = numbering.unit(subject.unit)
-    sequence = numbering.next_sequence(subject.unit, subject.kind, year)
+    key = numbering.unit_key(subject.department, subject.county)
+    unit = numbering.unit(key, subject.county)
+    sequence = numbering.next_sequence(key, subject.kind, year)
     number = numbering.format_number(
-        numbering.template(subject.unit, subject.kind), abbr=unit["abbr"], kind=subject.kind, year=year, seq=sequence
+        numbering.template(key, subject.kind), abbr=unit["abbr"], kind=subject.kind, year=year, seq=sequence
     )
     code = new_code()
     url = render.verify_url(code)
@@ -206,7 +223,8 @@ def issue(subject: Subject, printed: str, *, actor: Actor) -> IssuedNotice:
     content = render.pdf(render.html(subject.kind, context))
     notice = IssuedNotice(
         kind=subject.kind,
-        unit=subject.unit,
+        unit=key,
+        county_id=subject.county.id if subject.county is not None else None,
         unit_name=unit["name"],
         year=year,
         sequence=sequence,
@@ -264,15 +282,15 @@ def stored_pdf(notice_id: int, *, actor: Actor) -> IssuedNotice:
     return notice
 
 
-def unit_department(unit_key: str) -> str:
-    """The department of an issuing unit (a unit key may be qualified, `<county>:<department>`)."""
-    return unit_key.rsplit(":", 1)[-1]
-
-
 def void(notice_id: int, data: VoidIn, *, actor: Actor) -> IssuedNotice:
-    """作废: only the issuing unit (or an admin) voids a notice in force; it keeps its number."""
+    """作废: only the issuing unit (its department, of its county or the city level; or an admin) voids a
+    notice in force; it keeps its number."""
     notice = visible_notice(notice_id, actor)
-    if actor.kind != "system" and actor.department not in (Department.admin, unit_department(notice.unit)):
+    own_county = scope.allowed_county(actor)
+    other_county = own_county is not None and own_county != notice.county_id
+    if actor.kind != "system" and (
+        actor.department not in (Department.admin, numbering.department_of(notice.unit)) or other_county
+    ):
         raise Forbidden(
             f"通知书 {notice.number} 由{notice.unit_name}出具，只有出具单位可以作废", {"notice": "无权作废"}
         )
