@@ -74,7 +74,7 @@ DEFAULTS: dict[str, Any] = {
     # Notices (documents/): where the printed QR code and verification code lead, the issuing units and
     # their number templates, and the public check page's limit per client address.
     "PUBLIC_URL": "http://127.0.0.1:5000",
-    "DOCUMENT_UNITS": None,  # {"environment": {"name": "晋城市生态环境局泽州分局", "abbr": "泽环"}, ...}
+    "DOCUMENT_UNITS": None,  # {"140525:environment": {"name": "晋城市生态环境局泽州分局", "abbr": "泽环"}, ...}
     "DOCUMENT_NUMBER_TEMPLATES": None,  # {"environment": {"turn_back": "{abbr}{word}〔{year}〕{seq}号"}}
     "VERIFY_RATE_LIMIT": "30 per minute",
 }
@@ -275,12 +275,13 @@ SETTINGS_DOC: dict[str, tuple[str, str | None]] = {
         None,
     ),
     "DOCUMENT_UNITS": (
-        'issuing units of notices by department, JSON `{"environment": {"name": ..., "abbr": "泽环"}}`: '
-        "the printed name and the number's head; merged over the defaults of `documents/numbering.py`",
-        "泽州县 units",
+        "issuing units of notices, JSON keyed by `<county code>:<department>` (a county's unit) or "
+        '`<department>` (the city level\'s): `{"140525:environment": {"name": ..., "abbr": "泽环"}}`, '
+        "merged over the defaults (`documents/numbering.py`: a county's units follow from its name)",
+        "from the county's name",
     ),
     "DOCUMENT_NUMBER_TEMPLATES": (
-        "number template per unit and notice kind, JSON "
+        "number template per unit (or per department, for every county) and notice kind, JSON "
         '`{"environment": {"turn_back": "{abbr}{word}〔{year}〕{seq}号"}}`; '
         "fields `{abbr}` `{word}` `{year}` `{seq}` (not zero-padded), `{seq}` required",
         "`{abbr}{word}〔{year}〕{seq}号`",
