@@ -460,6 +460,7 @@ ACTION_COUNTY: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/nrmm/sampling-plans/items/<int:item_id>/not-found"): "county",
     ("POST", "/api/v1/nrmm/spot-checks/<int:check_id>/penalty-actions"): "county",
     ("POST", "/api/v1/cases/<int:case_id>/actions"): "county",
+    ("POST", "/api/v1/notices/<int:notice_id>/void"): "county",  # a notice is its county unit's (#30)
     ("POST", "/api/v1/phaseout/seen-again/<int:alert_id>/handle"): "county",
     ("POST", "/api/v1/blacklist/<int:entry_id>/release"): "city",
     ("POST", "/api/v1/black-smoke/captures/<int:capture_id>/review"): "city",
@@ -559,6 +560,9 @@ def two_counties(app, client):
             "officers": officers,
         },
     )["id"]
+    # The spot check's record sheet (#30): a notice of 泽州县's environment unit.
+    printed = client.get(f"/api/v1/nrmm/spot-checks/{check}/record.pdf", headers=env)
+    assert printed.status_code == 200, printed.get_data(as_text=True)[:300]
     truck = {"plate_color": "yellow", "vehicle_type": "heavy_truck", "fuel": "diesel", "emission_standard": 3}
     scrapped = post(
         "/api/v1/vehicles", {**truck, "plate": "晋E5A001", "township": "巴公镇", "registration_date": "2008-05-01"}
@@ -582,6 +586,7 @@ def two_counties(app, client):
         "plan_id": plan,
         "item_id": db.session.scalar(select(PlanItem.id).where(PlanItem.plan_id == plan)),
         "check_id": check,
+        "notice_id": int(printed.headers["X-Notice-Id"]),
         "case_id": db.session.scalar(select(Case.id).where(Case.entry_id == entry["id"])),
         "alert_id": db.session.scalar(select(SeenAgainAlert.id).where(SeenAgainAlert.vehicle_id == scrapped)),
         "entry_id": entry["id"],

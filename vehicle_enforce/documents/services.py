@@ -287,10 +287,9 @@ def void(notice_id: int, data: VoidIn, *, actor: Actor) -> IssuedNotice:
     notice in force; it keeps its number."""
     notice = visible_notice(notice_id, actor)
     own_county = scope.allowed_county(actor)
-    other_county = own_county is not None and own_county != notice.county_id
-    if actor.kind != "system" and (
-        actor.department not in (Department.admin, numbering.department_of(notice.unit)) or other_county
-    ):
+    if own_county is not None and own_county != notice.county_id:  # another county's, as for a missing one
+        raise NotFound(f"notice {notice_id} not found")
+    if actor.kind != "system" and actor.department not in (Department.admin, numbering.department_of(notice.unit)):
         raise Forbidden(
             f"通知书 {notice.number} 由{notice.unit_name}出具，只有出具单位可以作废", {"notice": "无权作废"}
         )
