@@ -3,8 +3,8 @@ and the issued notices with their state and the PDF bytes as printed (at most on
 subject and kind)
 
 Revision ID: 30doc_notices
-Revises: 29ten_counties
-Create Date: 2026-12-07 22:00:00+00:00
+Revises: 29part_exceeding
+Create Date: 2026-12-07 22:30:00+00:00
 """
 
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ from alembic import op
 import vehicle_enforce.core.db
 
 revision: str = "30doc_notices"
-down_revision: str | Sequence[str] | None = "29ten_counties"
+down_revision: str | Sequence[str] | None = "29part_exceeding"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
