@@ -86,3 +86,30 @@ def test_demo_load_is_coherent_and_idempotent(runner, client, app):
     again = runner.invoke(args=["demo", "load"])
     assert "already loaded" in again.output
     assert db.session.scalar(select(func.count()).select_from(Vehicle)) == count
+
+
+def test_counties_and_moving_accounts_between_them(runner, app):
+    from vehicle_enforce.auth.models import ApiToken, User
+    from vehicle_enforce.extensions import db
+
+    assert runner.invoke(args=["counties", "add", "--code", "140581", "--name", "高平市"]).exit_code == 0
+    assert "140581\t高平市" in runner.invoke(args=["counties", "list"]).output
+    added = runner.invoke(args=["townships", "add", "--code", "mishan", "--name", "米山镇", "--county", "高平市"])
+    assert added.exit_code == 0, added.output
+    ambiguous = runner.invoke(args=["townships", "add", "--code", "x", "--name", "某镇"])
+    assert ambiguous.exit_code != 0 and "county" in ambiguous.output  # two counties now: name one
+    create = ["users", "create", "--username", "gp", "--password", "county-pass-2019", "--department", "police"]
+    assert runner.invoke(args=[*create, "--county", "140581"]).exit_code == 0
+    user = db.session.scalar(select(User).where(User.username == "gp"))
+    assert user.county_id is not None
+    assert runner.invoke(args=["users", "set-county", "gp"]).exit_code == 0  # to the city level
+    db.session.expire_all()
+    assert db.session.get(User, user.id).county_id is None
+    township = ["users", "create", "--username", "ms", "--password", "county-pass-2019", "--department", "township"]
+    assert runner.invoke(args=[*township, "--township", "米山镇"]).exit_code == 0
+    moved = runner.invoke(args=["users", "set-county", "ms", "--county", "140525"])
+    assert moved.exit_code != 0 and "county" in moved.output  # a township account stays in its county
+    token = runner.invoke(args=["tokens", "create", "--department", "police", "--name", "gw", "--county", "140525"])
+    token_id = db.session.scalar(select(ApiToken.id).where(ApiToken.name == "gw"))
+    assert token.exit_code == 0 and runner.invoke(args=["tokens", "set-county", str(token_id)]).exit_code == 0
+    assert "\tcity\tgw" in runner.invoke(args=["tokens", "list"]).output

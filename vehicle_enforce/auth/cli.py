@@ -91,6 +91,18 @@ def create_user(
     click.echo(f"created user {user.username} ({user.department})")
 
 
+@users.command("set-county")
+@click.argument("username")
+@click.option("--county", help="County code or name; without it the account moves to the city level.")
+@with_appcontext
+@_refusals
+@transaction.atomic()
+def set_user_county(username: str, county: str | None) -> None:
+    """Move an account to a county, or to the city level (sees every county)."""
+    services.set_county(services.user_by_username(username), county, actor=actors.system("cli:users set-county"))
+    click.echo(f"user {username} now belongs to {county or 'the city level'}")
+
+
 @users.command("set-password")
 @click.option("--username", required=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
@@ -173,6 +185,21 @@ def list_tokens() -> None:
             state = f"expires {t.expires_at.isoformat(timespec='minutes')}"
         county = (db.session.get(County, t.county_id) if t.county_id else None) or County(code="city")
         click.echo(f"{t.id}\t{t.prefix}…\t{t.department}\t{county.code}\t{t.name}\t{state}")
+
+
+@tokens.command("set-county")
+@click.argument("token_id", type=int)
+@click.option("--county", help="County code or name; without it the token moves to the city level.")
+@with_appcontext
+@_refusals
+@transaction.atomic()
+def set_token_county(token_id: int, county: str | None) -> None:
+    """Move a token to a county, or to the city level."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise click.ClickException(f"token {token_id} not found")
+    services.set_county(token, county, actor=actors.system("cli:tokens set-county"))
+    click.echo(f"token {token_id} now belongs to {county or 'the city level'}")
 
 
 @tokens.command("revoke")

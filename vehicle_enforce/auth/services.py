@@ -109,6 +109,32 @@ def _scope(
     return township_id, station_id, county_id
 
 
+def set_county(account: User | ApiToken, county: str | None, *, actor: Actor) -> None:
+    """Move an account or a token to a county (code or name) or, with None, to the city level.
+
+    A township's or a station's account stays in its township's or station's county; the city level
+    (the CLI) reassigns. Audited; the account's next request acts in its new scope."""
+    if actor.county_id is not None:
+        raise Forbidden("only the city level reassigns accounts between counties")
+    county_id = county_by_code_or_name(county).id if county else None
+    township = db.session.get(Township, account.township_id) if account.township_id else None
+    station = db.session.get(Station, account.station_id) if account.station_id else None
+    bound = township.county_id if township is not None else (station.county_id if station is not None else None)
+    if bound is not None and county_id != bound:
+        raise Invalid("a township's or a station's account stays in its county", {"county": "与乡镇或站点所属县不一致"})
+    if account.county_id == county_id:
+        return
+    kind, name = ("user", account.username) if isinstance(account, User) else ("api_token", account.name)
+    audit.record(
+        f"{'user' if kind == 'user' else 'token'}.county",
+        kind,
+        account.id,
+        {"name": name, "county_id": [account.county_id, county_id]},
+        actor=actor,
+    )
+    account.county_id = county_id
+
+
 def create_county(data: CountyIn, *, actor: Actor) -> County:
     """A county of the city; only the city level (an account of no county, the CLI) adds counties."""
     if actor.county_id is not None:
