@@ -50,6 +50,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     tasks.init_app(app)  # after the domains: every background task is registered by then
 
     from vehicle_enforce import labels
+    from vehicle_enforce.auth.pages import person
     from vehicle_enforce.auth.principal import current_principal
     from vehicle_enforce.core.timeutil import format_local
     from vehicle_enforce.inspections.models import limit_set_zh
@@ -57,6 +58,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
 
     app.jinja_env.globals["current_principal"] = current_principal
     app.jinja_env.filters["local"] = format_local
+    app.jinja_env.filters["person"] = person
     app.jinja_env.filters["label"] = labels.label
     app.jinja_env.filters["standard"] = emission_standard_zh
     app.jinja_env.filters["limit_set"] = limit_set_zh

@@ -1,5 +1,7 @@
 """Every page, for every department, on the demo county: it renders (or refuses with the Chinese 403
-page) and its main content has no untranslated English.
+page), its main content has no untranslated English, and every time it shows is Beijing time to the
+minute (`2019-11-05 14:03`): no ISO text, no seconds, and never the UTC digits of the records the demo
+has just written (listings, cases and their histories are stamped at load time).
 
 The browser tests walk each department's main flow; this sweep covers the pages those flows do not
 click through, so a new page with an English label or a 500 fails here.
@@ -75,8 +77,35 @@ def page_routes(app) -> list[str]:
 
 @pytest.fixture
 def demo_county(app, runner):
+    from vehicle_enforce.core.timeutil import now_utc
+
+    started = now_utc()
     result = runner.invoke(["demo", "load", "--vehicles", "300"])
     assert result.exit_code == 0, result.output
+    return {"loaded": (started, now_utc())}
+
+
+def utc_minutes(since, until) -> set[str]:
+    """The UTC wall-clock minutes of a span, as a page would (wrongly) print them."""
+    from datetime import timedelta
+
+    minute = since.replace(second=0, microsecond=0)
+    seen = set()
+    while minute <= until + timedelta(minutes=1):
+        seen.add(minute.strftime("%Y-%m-%d %H:%M"))
+        minute += timedelta(minutes=1)
+    return seen
+
+
+ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+SECONDS = re.compile(r"\b\d{2}:\d{2}:\d{2}\b")
+
+
+def assert_beijing_times(text: str, where: str, utc_now: set[str]) -> None:
+    assert not ISO_TIME.search(text), f"{where}: an ISO time on the page: {ISO_TIME.search(text)}"
+    assert not SECONDS.search(text), f"{where}: a time with seconds (pages show minutes): {SECONDS.search(text)}"
+    shown_utc = sorted(m for m in utc_now if m in text)
+    assert not shown_utc, f"{where}: shows the UTC time {shown_utc} of a record written now (Beijing is +8 h)"
 
 
 @pytest.mark.parametrize("username", DEMO_LOGINS)
@@ -88,6 +117,8 @@ def test_every_page_renders_in_chinese_for_each_department(app, demo_county, use
     assert r.status_code == 302, r.get_data(as_text=True)[:500]
     routes = page_routes(app)
     assert "/ops/rules/" in routes and "/ops/alerts/" in routes  # the sweep sees the pages it should
+    routes += [f"/ops/cases/{case_id}" for case_id in _some_cases(app)]  # detail pages with their histories
+    utc_now = utc_minutes(*demo_county["loaded"])
     seen_ok = 0
     for path in routes:
         r = client.get(path)
@@ -98,5 +129,30 @@ def test_every_page_renders_in_chinese_for_each_department(app, demo_county, use
         assert re.search(r"[\u4e00-\u9fff]", text), f"{username} GET {path}: no Chinese text in <main>"
         words = {w for w in ENGLISH.findall(text) if w not in ALLOWED and w != username}  # login names are codes
         assert not words, f"{username} GET {path} ({r.status_code}): untranslated English {sorted(words)}"
+        assert_beijing_times(text, f"{username} GET {path}", utc_now)
         seen_ok += r.status_code == 200
     assert seen_ok >= 3, f"{username} could open only {seen_ok} pages"
+
+
+def _some_cases(app) -> list[int]:
+    from sqlalchemy import select
+
+    from vehicle_enforce.cases.models import Case
+    from vehicle_enforce.extensions import db
+
+    with app.app_context():
+        return list(db.session.scalars(select(Case.id).order_by(Case.id).limit(3)))
+
+
+def test_every_notice_the_demo_sends_is_chinese(app, demo_county):
+    """Notices reach inboxes and owners as they are written: no English codes (a plate colour) in them."""
+    from sqlalchemy import select
+
+    from vehicle_enforce.cases.models import Notice
+    from vehicle_enforce.extensions import db
+
+    with app.app_context():
+        messages = list(db.session.scalars(select(Notice.message)))
+    assert messages, "the demo sends notices"
+    english = {w for m in messages for w in ENGLISH.findall(m) if w not in ALLOWED}
+    assert not english, f"English in notices: {sorted(english)}"

@@ -31,7 +31,7 @@ from vehicle_enforce.core.timeutil import SHANGHAI, format_local, local_day, now
 from vehicle_enforce.documents.models import IssuedNotice
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections.models import Repair, RoadsideTest, Station
-from vehicle_enforce.vehicles.models import Vehicle
+from vehicle_enforce.vehicles.models import PLATE_COLOR_ZH, Vehicle
 
 S = CaseState
 # Days each waiting step may take before the case is overdue (configurable as CASE_DEADLINE_DAYS).
@@ -179,7 +179,9 @@ def case_counties(entries: Sequence[BlacklistEntry], *, actor: Actor) -> dict[in
 
 
 def _plate(case: Case) -> str:
-    return f"{case.vehicle.plate}（{case.vehicle.plate_color}）" if case.vehicle else str(case.vehicle_id)
+    if case.vehicle is None:
+        return str(case.vehicle_id)
+    return f"{case.vehicle.plate}（{PLATE_COLOR_ZH.get(case.vehicle.plate_color, case.vehicle.plate_color)}）"
 
 
 ActionSpec = tuple[Case, str, str | None, str, str | None, str, dict[str, Any]]

@@ -22,8 +22,24 @@ def local_day(value: datetime) -> date:
     return to_local(value).date()
 
 
-def format_local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
-    return "" if value is None else to_local(value).strftime(fmt)
+#: How every page, file and notice shows a time: Asia/Shanghai, to the minute (`2019-11-05 14:03`).
+DISPLAY_FORMAT = "%Y-%m-%d %H:%M"
+
+
+def format_local(value: datetime | str | None, fmt: str = DISPLAY_FORMAT) -> str:
+    """A stored time as people read it: Asia/Shanghai wall clock, `2019-11-05 14:03` by default.
+
+    Takes a datetime or an ISO 8601 text with its offset (what the JSON builders put in the dicts that
+    pages render), so a page never shows the UTC digits of an ISO string. A time without a zone is a
+    stored UTC time (SQLite hands them back naive).
+    """
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return to_local(value).strftime(fmt)
 
 
 def from_local_input(value: str) -> datetime:
