@@ -19,7 +19,7 @@ from vehicle_enforce.inspections.models import (
     VALIDITY_RANGE_ZH,
     VERDICT_ZH,
 )
-from vehicle_enforce.nrmm.models import NRMM_VIOLATION_ZH, PLAN_ITEM_STATUS_ZH
+from vehicle_enforce.nrmm.models import MACHINE_TYPE_ZH, NRMM_VIOLATION_ZH, PLAN_ITEM_STATUS_ZH
 from vehicle_enforce.vehicles.matching import LINK_STATUS_ZH
 from vehicle_enforce.vehicles.models import FUEL_ZH, PLATE_COLOR_ZH, VEHICLE_STATUS_ZH, VEHICLE_TYPE_ZH
 
@@ -42,6 +42,7 @@ LABELS: dict[str, dict[str, str]] = {
     "alert_action": ALERT_ACTION_ZH,
     "nrmm_violation": NRMM_VIOLATION_ZH,
     "plan_item_status": PLAN_ITEM_STATUS_ZH,
+    "machine_type": MACHINE_TYPE_ZH,
     "export_target": EXPORT_TARGET_ZH,
     "export_kind": EXPORT_KIND_ZH,
     "export_status": EXPORT_STATUS_ZH,

@@ -13,6 +13,7 @@ from vehicle_enforce.auth.principal import current_principal
 from vehicle_enforce.cases import services as case_services
 from vehicle_enforce.core import audit, security, transaction
 from vehicle_enforce.extensions import db, limiter
+from vehicle_enforce.inspections.models import Station
 
 bp = Blueprint("auth", __name__)
 
@@ -87,6 +88,8 @@ def home() -> Any:
         return redirect(url_for("auth.login", next=request.path))
     department = Department(principal.department) if principal.department else None
     links = HOME_LINKS.get(principal.department or "", [])
+    if principal.department == Department.station:
+        links = [*STATION_LINKS.get(_station_kind(principal.station_id), []), *links]
     waiting = overdue = None
     if principal.department in ("environment", "police", "transport"):
         box = case_services.inbox(principal.department, actor=principal)
@@ -101,9 +104,21 @@ def home() -> Any:
     )
 
 
+def _station_kind(station_id: int | None) -> str:
+    station = db.session.get(Station, station_id) if station_id else None
+    return station.kind if station else ""
+
+
+# A station account's own work, by the kind of its station (I站 and M站 systems post through the API).
+STATION_LINKS = {
+    "roadside": [("/ops/inspections/roadside-test", "路检 / 入户抽测录入")],
+    "spot_check": [("/ops/inspections/roadside-test", "路检 / 入户抽测录入")],
+    "remote_sensing": [("/ops/inspections/passes", "本站遥感检测记录")],
+}
+
 # Each department's main pages, shown on its home page.
 HOME_LINKS = {
-    "station": [("/ops/inspections/roadside-test", "路检 / 入户抽测录入"), ("/ops/rules/", "现行规则与限值")],
+    "station": [("/ops/rules/", "现行规则与限值")],
     "police": [
         ("/ops/police/hotlist", "黑名单查询"),
         ("/ops/police/hits", "今日卡口命中"),
@@ -133,7 +148,11 @@ HOME_LINKS = {
         ("/ops/inspections/roadside-test", "路检录入"),
         ("/api/docs", "接口文档"),
     ],
-    "township": [("/ops/phaseout/", "本乡镇国三淘汰进度"), ("/ops/alerts/", "重污染天气预警")],
+    "township": [
+        ("/ops/nrmm/", "本乡镇非道路机械登记与抽测"),
+        ("/ops/phaseout/", "本乡镇国三淘汰进度"),
+        ("/ops/alerts/", "重污染天气预警"),
+    ],
     "housing": [
         ("/ops/nrmm/", "非道路机械登记与抽测计划"),
         ("/ops/alerts/", "重污染天气预警"),

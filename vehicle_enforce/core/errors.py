@@ -149,9 +149,12 @@ def refusal_of(endpoint: str | None, app: Flask) -> tuple[Callable[..., Any], st
 
 
 def handle_refusal(exc: FormError | ServiceError, app: Flask) -> Response | None:
-    """The page error handler: draw the form's page again with the Chinese messages (None: not a form)."""
+    """The page error handler: draw the form's page again with the Chinese messages (None: not a form).
+
+    A page's form is a POST, or a GET list's filters: the list declares a page that draws its filters
+    with no rows, so a hand-edited address is answered with the list's own page, not the API's JSON."""
     declared = refusal_of(request.endpoint, app)
-    if declared is None or request.method != "POST":
+    if declared is None or request.method not in ("POST", "GET"):
         return None
     page, failed, labels = declared
     fields, general = messages.page_messages(exc)

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 
 from vehicle_enforce.core.errors import FormError, FormInvalid
 from vehicle_enforce.core.messages import pydantic_message
+from vehicle_enforce.core.schemas import field_path
 
 __all__ = ["FormError", "FormInvalid", "field_refused", "parse_form", "refused_redraws"]
 
@@ -50,7 +51,7 @@ def parse_form(model: type[M], data: Mapping[str, Any], labels: Mapping[str, str
     except ValidationError as exc:
         fields: dict[str, str] = {}
         for err in exc.errors():
-            loc = ".".join(str(p) for p in err["loc"]) or "form"
+            loc = field_path(err["loc"], "form")
             fields.setdefault(loc, pydantic_message(dict(err)))
         raise FormInvalid(fields, labels) from None
 

@@ -101,10 +101,24 @@ class QuerySchema(_Bounded):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
 
+#: Names pydantic gives the members of a union in an error's location (`since.datetime`, `since.date`).
+_UNION_TAGS = frozenset({"str", "int", "float", "bool", "date", "datetime", "time", "decimal", "none", "list", "dict"})
+
+
+def field_path(loc: tuple[int | str, ...], default: str = "body") -> str:
+    """An error location as the field a caller wrote: `readings.k_readings.0`, `since` (never
+    `since.datetime`): the members pydantic tries for a union (a type name, a model's class name, a
+    `function-after[...]` tag) are not fields, so they are left out."""
+    parts = [
+        str(p) for p in loc if isinstance(p, int) or not (p in _UNION_TAGS or p[:1].isupper() or "[" in p or "-" in p)
+    ]
+    return ".".join(parts) or default
+
+
 def field_errors(exc: ValidationError) -> dict[str, str]:
     fields: dict[str, str] = {}
     for err in exc.errors():
-        loc = ".".join(str(part) for part in err["loc"]) or "body"
+        loc = field_path(err["loc"])
         message = err["msg"]
         if err["type"] == "extra_forbidden":
             message = "unknown field"

@@ -18,11 +18,12 @@ from vehicle_enforce.core.errors import BadRequest, ServiceError
 from vehicle_enforce.core.forms import FormInvalid, field_refused, parse_form, refused_redraws
 from vehicle_enforce.core.inputs import db_int
 from vehicle_enforce.core.messages import page_messages
+from vehicle_enforce.core.pagination import decode_cursor, encode_cursor
 from vehicle_enforce.core.timeutil import SHANGHAI, now_utc
 from vehicle_enforce.extensions import db
-from vehicle_enforce.inspections import captures, evidence, roadside
+from vehicle_enforce.inspections import captures, evidence, queries, roadside
 from vehicle_enforce.inspections.models import BlackSmokeCapture, RemoteSensingPass, Station
-from vehicle_enforce.inspections.schemas import READINGS, ReviewIn, RoadsideTestIn
+from vehicle_enforce.inspections.schemas import READINGS, PassQuery, ReviewIn, RoadsideTestIn
 from vehicle_enforce.vehicles import plate_reading
 from vehicle_enforce.vehicles import services as vehicle_services
 from vehicle_enforce.vehicles.models import PLATE_COLOR_ZH
@@ -42,6 +43,10 @@ FIELD_LABELS = {
     "readings": "读数",
     "readings.k_readings": "光吸收系数读数",
     "readings.ringelmann": "林格曼黑度",
+    "verdict": "判定结果",
+    "since": "起始日期",
+    "until": "截止日期",
+    "cursor": "页码",
     **{f"readings.k_readings.{i}": f"第{i + 1}次光吸收系数" for i in range(4)},
 }
 
@@ -83,13 +88,27 @@ def _form() -> dict[str, str]:
     return {k: request.form.get(k, "").strip() for k in FORM_FIELDS}
 
 
+#: The station kinds whose tests are entered on the roadside-test page.
+ENTERED_KINDS = ("roadside", "spot_check")
+
+
 def _roadside_page(form: dict[str, str], **shown: Any) -> Any:
-    stations = db.session.scalars(
-        select(Station).where(Station.kind.in_(["roadside", "spot_check"])).order_by(Station.code)
-    ).all()
+    """The form offers the stations the caller may record for: a station account its own station only
+    (none when its station is not a roadside or spot-check one: the page says where its work is)."""
+    principal = current_principal()
+    assert principal is not None
+    stmt = select(Station).where(Station.kind.in_(ENTERED_KINDS)).order_by(Station.code)
+    own = None
+    if principal.department == D.station:
+        own = db.session.get(Station, principal.station_id) if principal.station_id else None
+        stmt = stmt.where(Station.id == (principal.station_id or -1))
+    stations = db.session.scalars(stmt).all()
+    if len(stations) == 1 and not form["station"]:
+        form = {**form, "station": stations[0].code}
     return render_template(
         "station/roadside_test.html",
         stations=stations,
+        own_station=own,
         form=form,
         methods=METHODS,
         colors=PLATE_COLOR_ZH,
@@ -189,27 +208,36 @@ def _history(vehicle_id: int | None, viewer: Actor) -> dict[str, Any] | None:
     return vehicle_services.vehicle_history(vehicle_id, viewer)
 
 
+#: The filters the passes page offers (kept in its links; the rest of PassQuery is the API's).
+PASS_FILTERS = ("plate", "verdict", "since", "until", "cursor")
+
+
+def _passes_page(rows: list[RemoteSensingPass] | None = None, next_cursor: str | None = None) -> Any:
+    """The passes list with its filters as given (drawn with no rows when a filter is refused)."""
+    args = {k: v for k, v in request.args.items() if k in PASS_FILTERS and v.strip()}
+    return render_template("environment/passes.html", rows=rows or [], args=args, next_cursor=next_cursor)
+
+
 @bp.get("/passes")
-@page_access(D.environment, D.police, D.transport)
+@page_access(D.environment, D.police, D.transport, D.station)
+@refused_redraws(_passes_page, "筛选条件有误", FIELD_LABELS)
 def passes() -> Any:
-    stmt = select(RemoteSensingPass).order_by(RemoteSensingPass.id.desc())
-    plate = request.args.get("plate", "").strip()
-    verdict = request.args.get("verdict", "")
-    if plate:
-        stmt = stmt.where(RemoteSensingPass.plate == plate)
-    if verdict in ("pass", "exceed", "invalid"):
-        stmt = stmt.where(RemoteSensingPass.verdict == verdict)
-    before = db_int(request.args.get("before"))
-    if before:
+    """Passes, newest first, filtered by the API's own query schema and scoped as the API scopes them
+    (a station account: its station's passes, which is how a remote-sensing operator follows its device)."""
+    principal = current_principal()
+    assert principal is not None
+    args = {k: v for k, v in request.args.items() if k in PASS_FILTERS and v.strip()}
+    q = parse_form(PassQuery, args, FIELD_LABELS)
+    before = decode_cursor(q.cursor)
+    stmt = queries.passes_query(q.model_copy(update={"plate": None}), actor=principal)
+    if q.plate:  # the search box: the start of a plate (晋E1) or a whole one
+        stmt = stmt.where(RemoteSensingPass.plate.startswith(normalize_plate(q.plate), autoescape=True))
+    if before is not None:
         stmt = stmt.where(RemoteSensingPass.id < before)
-    rows = db.session.scalars(stmt.limit(50)).all()
-    return render_template(
-        "environment/passes.html",
-        rows=rows,
-        plate=plate,
-        verdict=verdict,
-        next_before=rows[-1].id if len(rows) == 50 else None,
-    )
+    rows = list(db.session.scalars(stmt.order_by(RemoteSensingPass.id.desc()).limit(q.limit + 1)))
+    more = len(rows) > q.limit
+    rows = rows[: q.limit]
+    return _passes_page(rows, encode_cursor(rows[-1].id) if more and rows else None)
 
 
 @bp.get("/black-smoke")

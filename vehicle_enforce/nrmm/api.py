@@ -11,8 +11,7 @@ from vehicle_enforce.auth import scope
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.principal import api_access, principal_or_401
 from vehicle_enforce.cases.schemas import ActionIn
-from vehicle_enforce.core.actors import Actor
-from vehicle_enforce.core.errors import Invalid, NotFound
+from vehicle_enforce.core.errors import NotFound
 from vehicle_enforce.core.openapi import json_body, operation, query_args
 from vehicle_enforce.core.pagination import PageQuery, page, page_json
 from vehicle_enforce.core.spreadsheets import XLSX_MIMETYPE
@@ -45,14 +44,6 @@ from vehicle_enforce.summary.units import county_of, unit_for
 
 bp = Blueprint("nrmm_api", __name__, url_prefix="/api/v1/nrmm")
 ROLES = (D.environment, D.housing, D.township)
-
-
-def _site_in_scope(principal: Actor, site_id: int | None) -> None:
-    """A site named in a body must exist and be the caller's; a township must name one."""
-    if site_id is not None and not scope.visible(Site, site_id, principal):
-        raise Invalid("unknown site", {"site_id": "unknown site"})
-    if site_id is None and scope.condition(Site, principal) is not None:
-        raise Invalid("a township or county acts only at sites of its own", {"site_id": "required"})
 
 
 _MACHINE = {
@@ -128,8 +119,30 @@ _PLAN_DETAIL = {
     "size": 2,
     "status_counts": {"pending": 1, "checked": 1},
     "items": [
-        {"id": 301, "machine_id": 57, "township_id": 2, "status": "checked"},
-        {"id": 302, "machine_id": 88, "township_id": 5, "status": "pending"},
+        {
+            "id": 301,
+            "machine_id": 57,
+            "township_id": 2,
+            "status": "checked",
+            "env_code": "140525-NR-000057",
+            "pin": "CAT0320GKZF12345",
+            "machine_type": "excavator",
+            "site": "巴公镇某工地",
+            "township": "巴公镇",
+            "owner": "晋城市某建筑工程有限公司",
+        },
+        {
+            "id": 302,
+            "machine_id": 88,
+            "township_id": 5,
+            "status": "pending",
+            "env_code": "140525-NR-000088",
+            "pin": "LGC0856HHLA00088",
+            "machine_type": "loader",
+            "site": "金村镇物流园",
+            "township": "金村镇",
+            "owner": None,
+        },
     ],
 }
 
@@ -170,7 +183,6 @@ def list_machines() -> Any:
 def register() -> Any:
     principal = principal_or_401()
     data = json_body(MachineIn)
-    _site_in_scope(principal, data.site_id)
     machine = services.register_machine(data, actor=principal)
     return jsonify(services.machine_json(machine)), 201
 

@@ -20,7 +20,7 @@ from vehicle_enforce.core.errors import ServiceError
 from vehicle_enforce.core.imports import ErrorReport, ImportRefused, Progress, cell_text, open_table, row_savepoint
 from vehicle_enforce.extensions import db
 from vehicle_enforce.nrmm import services
-from vehicle_enforce.nrmm.models import Machine, Site
+from vehicle_enforce.nrmm.models import MACHINE_TYPE_ZH, Machine, Site
 from vehicle_enforce.nrmm.schemas import MachineIn
 
 COLUMNS = {
@@ -44,16 +44,7 @@ COLUMNS = {
     "登记日期": "registered_on",
 }
 REQUIRED = ("pin", "machine_type", "emission_stage", "rated_power_kw")
-TYPES = {
-    "挖掘机": "excavator",
-    "装载机": "loader",
-    "叉车": "forklift",
-    "起重机": "crane",
-    "压路机": "roller",
-    "推土机": "bulldozer",
-    "摊铺机": "paver",
-    "平地机": "grader",
-}
+TYPES = {zh: code for code, zh in MACHINE_TYPE_ZH.items() if code != "other"}
 STAGES = {"国一": 1, "国二": 2, "国三": 3, "国四": 4, "国I": 1, "国II": 2, "国III": 3, "国IV": 4, "电动": None}
 
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import Model
+
+if TYPE_CHECKING:
+    from vehicle_enforce.auth.models import Township
+    from vehicle_enforce.vehicles.models import Owner
 
 #: Chinese labels of the spot-check violations and plan item states.
 NRMM_VIOLATION_ZH: dict[str, str] = {
@@ -22,6 +26,18 @@ NRMM_VIOLATION_ZH: dict[str, str] = {
 
 #: The national platform's names of the emission stages (no stage: an electric machine).
 STAGE_NAMES = {1: "国一", 2: "国二", 3: "国三", 4: "国四"}
+
+MACHINE_TYPE_ZH: dict[str, str] = {
+    "excavator": "挖掘机",
+    "loader": "装载机",
+    "forklift": "叉车",
+    "crane": "起重机",
+    "roller": "压路机",
+    "bulldozer": "推土机",
+    "paver": "摊铺机",
+    "grader": "平地机",
+    "other": "其他",
+}
 
 PLAN_ITEM_STATUS_ZH: dict[str, str] = {
     "pending": "待检",
@@ -69,6 +85,7 @@ class Machine(Model):
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
 
     site: Mapped[Site | None] = relationship()
+    owner: Mapped[Owner | None] = relationship()
 
     @property
     def emission_stage_name(self) -> str:
@@ -115,6 +132,8 @@ class PlanItem(Model):
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | checked | not_found
 
     plan: Mapped[SamplingPlan] = relationship(back_populates="items")
+    machine: Mapped[Machine] = relationship()
+    township: Mapped[Township | None] = relationship()
 
 
 class SpotCheck(Model):

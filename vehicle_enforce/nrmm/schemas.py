@@ -174,10 +174,18 @@ class SpotCheckPage(Out):
 
 
 class PlanItemOut(Out):
+    """A sampled machine, named so an inspector can find it: its codes, type, site, township and owner."""
+
     id: int
     machine_id: int
     township_id: int | None
     status: str
+    env_code: str
+    pin: str
+    machine_type: str
+    site: str | None
+    township: str | None
+    owner: str | None
 
 
 class PlanOut(Out):

@@ -73,7 +73,17 @@ def add_site(data: SiteIn, *, actor: Actor) -> Site:
     return site
 
 
+def check_site(site_id: int | None, *, actor: Actor) -> None:
+    """A site named by a caller must exist and be the caller's; a township or county caller must name
+    one (a machine it registers is at a site of its own)."""
+    if site_id is not None and not scope.visible(Site, site_id, actor):
+        raise Invalid("unknown site", {"site_id": "unknown site"})
+    if site_id is None and scope.condition(Site, actor) is not None:
+        raise Invalid("a township or county acts only at sites of its own", {"site_id": "required"})
+
+
 def register_machine(data: MachineIn, *, actor: Actor) -> Machine:
+    check_site(data.site_id, actor=actor)
     if data.fuel != "electric" and data.emission_stage not in (1, 2, 3, 4):
         raise Invalid("emission stage 1–4 is required for fuelled machines", {"emission_stage": "1–4 (国一…国四)"})
     if db.session.scalar(select(Machine.id).where(Machine.pin == data.pin)) is not None:
@@ -341,6 +351,22 @@ def _items_shown(p: SamplingPlan, actor: Actor) -> list[PlanItem]:
     return list(p.items) if allowed is None else [i for i in p.items if i.township_id in allowed]
 
 
+def _item_json(item: PlanItem) -> dict[str, Any]:
+    m = item.machine
+    return {
+        "id": item.id,
+        "machine_id": item.machine_id,
+        "township_id": item.township_id,
+        "status": item.status,
+        "env_code": m.env_code,
+        "pin": m.pin,
+        "machine_type": m.machine_type,
+        "site": m.site.name if m.site else None,
+        "township": item.township.name if item.township else None,
+        "owner": m.owner.name if m.owner else None,
+    }
+
+
 def plan_json(p: SamplingPlan, *, actor: Actor, items: bool = False) -> dict[str, Any]:
     """A plan as `actor` may see it: a township sees and counts only its own township's items."""
     shown = _items_shown(p, actor)
@@ -358,7 +384,7 @@ def plan_json(p: SamplingPlan, *, actor: Actor, items: bool = False) -> dict[str
         "status_counts": dict(counts),
     }
     if items:
-        return dump(PlanDetailOut, {**values, "items": shown})
+        return dump(PlanDetailOut, {**values, "items": [_item_json(i) for i in shown]})
     return dump(PlanOut, values)
 
 

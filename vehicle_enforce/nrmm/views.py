@@ -1,13 +1,14 @@
-"""Environment pages for non-road machinery: the registry, this month's sampling plan and spot checks.
+"""Pages for non-road machinery: the registry, this month's sampling plan and spot checks.
 
-The environment department draws the month's plan; environment and housing staff record spot-check
-results and machines not found on site. Every rule (sampling, GB 36886 verdict, art. 114 violations)
-is in `nrmm.services`.
+The environment department draws the month's plan; environment, housing and township staff register
+machines, record spot-check results and machines not found on site (a township: at the sites of its own
+township, which is all it sees). Every rule (sampling, GB 36886 verdict, art. 114 violations, whose
+site a caller may name) is in `nrmm.services`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -21,8 +22,9 @@ from vehicle_enforce.core.inputs import db_int
 from vehicle_enforce.core.timeutil import format_local, from_local_input, local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.nrmm import services
-from vehicle_enforce.nrmm.models import Machine, SpotCheck
-from vehicle_enforce.nrmm.schemas import PlanIn, SpotCheckIn
+from vehicle_enforce.nrmm.models import MACHINE_TYPE_ZH, Machine, Site, SpotCheck
+from vehicle_enforce.nrmm.schemas import MachineIn, PlanIn, SpotCheckIn
+from vehicle_enforce.vehicles.models import FUEL_ZH
 
 bp = Blueprint("nrmm_pages", __name__, url_prefix="/ops/nrmm")
 
@@ -38,6 +40,12 @@ FIELD_LABELS = {
     "emission_stage": "排放阶段",
     "status": "抽测状态",
     "site_id": "工地",
+    "machine_type": "机械类型",
+    "fuel": "燃料",
+    "brand": "品牌",
+    "model": "型号",
+    "env_code": "环保登记编码",
+    "acquired_on": "购置或转入日期",
     "enforcement": "作为执法检查",
     "officers": "执法人员",
     **{f"officers.{i}.name": f"执法人员{i + 1}姓名" for i in range(2)},
@@ -49,8 +57,12 @@ def _month() -> str:
     return local_day(now_utc()).strftime("%Y-%m")
 
 
+#: Who works the machinery pages (the API's roles: nrmm.api.ROLES).
+WORKERS = (D.environment, D.housing, D.township)
+
+
 @bp.get("/")
-@page_access(D.environment, D.housing)
+@page_access(*WORKERS)
 def registry() -> Any:
     principal = current_principal()
     assert principal is not None  # page_access admitted a person
@@ -74,7 +86,27 @@ def registry() -> Any:
         can_plan=principal is not None and principal.department in (D.environment, D.admin),
         machine=request.args.get("machine", ""),
         now=format_local(now_utc(), "%Y-%m-%dT%H:%M"),
+        sites=db.session.scalars(scope.scoped(select(Site).order_by(Site.name), Site, principal)).all(),
+        machine_types=MACHINE_TYPE_ZH,
+        fuels=MACHINE_FUELS,
     )
+
+
+#: The fuels a machine can be registered with (MachineIn.fuel), in the order the schema declares them.
+MACHINE_FUELS = {code: FUEL_ZH[code] for code in get_args(MachineIn.model_fields["fuel"].annotation)}
+
+
+@bp.post("/machines")
+@page_access(*WORKERS)
+@refused_redraws(registry, "机械未登记", FIELD_LABELS)
+def register_machine() -> Any:
+    principal = current_principal()
+    assert principal is not None
+    names = ("pin", "env_code", "machine_type", "brand", "model", "emission_stage", "fuel", "rated_power_kw")
+    values = {k: v for k in (*names, "site_id", "acquired_on") if (v := (request.form.get(k) or "").strip())}
+    machine = services.register_machine(parse_form(MachineIn, values, FIELD_LABELS), actor=principal)
+    flash(f"已登记机械 {machine.pin}，环保登记编码 {machine.env_code}（编号 {machine.id}）", "info")
+    return redirect(url_for("nrmm_pages.registry") + "#machines")
 
 
 @bp.post("/plan")
@@ -89,7 +121,7 @@ def draw_plan() -> Any:
 
 
 @bp.post("/plan/items/<int:item_id>/not-found")
-@page_access(D.environment, D.housing)
+@page_access(*WORKERS)
 @refused_redraws(registry, "未保存", FIELD_LABELS)
 def not_found(item_id: int) -> Any:
     principal = current_principal()
@@ -100,7 +132,7 @@ def not_found(item_id: int) -> Any:
 
 
 @bp.post("/spot-checks")
-@page_access(D.environment, D.housing)
+@page_access(*WORKERS)
 @refused_redraws(registry, "抽测结果未保存", FIELD_LABELS)
 def spot_check() -> Any:
     principal = current_principal()
@@ -122,7 +154,7 @@ def _spot_check_fields(form: Any) -> SpotCheckIn:
     if not all(readings):
         raise field_refused("k_readings", "请填写三次光吸收系数读数")
     values: dict[str, Any] = {"checked_at": checked_at, "k_readings": readings}
-    for name in ("machine_id", "pin", "ringelmann", "rated_power_kw", "emission_stage"):
+    for name in ("machine_id", "pin", "site_id", "ringelmann", "rated_power_kw", "emission_stage"):
         text = (form.get(name) or "").strip()
         if text:
             values[name] = text
