@@ -352,3 +352,11 @@ def test_pages_print_through_a_form_and_the_api_refuses_the_page_session(
     refused = env.post(f"/ops/notices/cases/{listed}/release")
     assert refused.status_code == 409
     assert "通知书未打印" in refused.get_data(as_text=True) and "复检合格" in refused.get_data(as_text=True)
+
+
+def test_the_public_check_is_rate_limited_per_address_in_chinese(app, client):
+    app.config["VERIFY_RATE_LIMIT"] = "3 per minute"
+    browser = {"Accept": "text/html"}
+    answers = [client.get(f"/verify/ABCDEFGHJK{n}Z", headers=browser) for n in range(2, 6)]
+    assert [r.status_code for r in answers] == [404, 404, 404, 429]
+    assert "核验过于频繁" in answers[-1].get_data(as_text=True)
