@@ -462,7 +462,8 @@ ACTION_COUNTY: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/cases/<int:case_id>/actions"): "county",
     ("POST", "/api/v1/notices/<int:notice_id>/void"): "county",  # a notice is its county unit's (#30)
     ("POST", "/api/v1/phaseout/seen-again/<int:alert_id>/handle"): "county",
-    ("POST", "/api/v1/blacklist/<int:entry_id>/release"): "city",
+    # The blacklist is read city-wide; releasing a listing acts on its case, which is its county's.
+    ("POST", "/api/v1/blacklist/<int:entry_id>/release"): "county",
     ("POST", "/api/v1/black-smoke/captures/<int:capture_id>/review"): "city",
     ("POST", "/api/v1/match-reviews/<int:review_id>"): "city",
     ("POST", "/api/v1/exports/<int:record_id>/resend"): "city",
@@ -769,6 +770,9 @@ def test_every_action_on_another_countys_record_is_not_found(app, client, two_co
     assert db.session.get(PlanItem, records["item_id"]).status == "checked"  # by the spot check, not "not_found"
     assert db.session.get(Case, records["case_id"]).state == "detected"
     assert db.session.get(SeenAgainAlert, records["alert_id"]).state == "open"
+    from vehicle_enforce.blacklist.models import BlacklistEntry
+
+    assert db.session.get(BlacklistEntry, records["entry_id"]).status == "active"
 
 
 def test_writes_naming_another_countys_records_are_refused(app, client, two_counties):
@@ -794,6 +798,16 @@ def test_writes_naming_another_countys_records_are_refused(app, client, two_coun
             env,
         ),
         ("/api/v1/phaseout/quotas", {"period": "2019-2020", "quotas": [{"township": "bagong", "quota": 1}]}, transport),
+        (
+            "/api/v1/evidence-withdrawals",
+            {
+                "station": "JC-RS-09",
+                "since": "2019-11-01T00:00:00+08:00",
+                "until": "2019-11-30T00:00:00+08:00",
+                "reason": "设备校准失效",
+            },
+            env,
+        ),
         (
             "/api/v1/phaseout/actions",
             {

@@ -208,6 +208,24 @@ def visible(entity: type[Model], row_id: int, principal: Actor) -> bool:
     return db.session.scalar(scoped(select(pk).where(pk == row_id), entity, principal)) is not None
 
 
+def acts_on_listing(entry_id: int, principal: Actor) -> bool:
+    """Whether the caller may act on a blacklist listing (release it). The blacklist is read city-wide,
+    but acting on a listing acts on its case, which is its county's: a county caller acts on its
+    county's listings only; the city level on every one."""
+    county = allowed_county(principal)
+    if county is None:
+        return True
+    mine = select(Case.id).where(Case.entry_id == entry_id, Case.county_id == county)
+    return db.session.scalar(mine) is not None
+
+
+def in_county(station: Station, principal: Actor) -> bool:
+    """Whether a county caller may act on what a station sent as a whole (withdraw its evidence): the
+    station stands in its county. The city level acts on every station."""
+    county = allowed_county(principal)
+    return county is None or station.county_id == county
+
+
 def get_or_404(entity: type[T], row_id: int, principal: Actor, *, what: str | None = None) -> T:
     """The row, or 404 when it is missing or outside the caller's scope (the two are not told apart)."""
     row = db.session.get(entity, row_id)

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 
 from vehicle_enforce import signals
+from vehicle_enforce.auth import scope
 from vehicle_enforce.auth.models import Department
 from vehicle_enforce.blacklist.models import BlacklistEntry
 from vehicle_enforce.blacklist.schemas import EntryOut, ManualListing, Release
@@ -447,7 +448,7 @@ def release(entry: BlacklistEntry, kind: str, reason: str, *, actor: Actor) -> B
 
 def release_manually(entry_id: int, data: Release, *, actor: Actor) -> BlacklistEntry:
     entry = db.session.get(BlacklistEntry, entry_id)
-    if entry is None:
+    if entry is None or not scope.acts_on_listing(entry_id, actor):  # another county's: as a missing one
         raise NotFound(f"blacklist entry {entry_id} not found")
     _lock_vehicles([entry.vehicle_id])
     db.session.refresh(entry)

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from vehicle_enforce import signals
+from vehicle_enforce.auth import scope
 from vehicle_enforce.blacklist import services as blacklist_services
 from vehicle_enforce.blacklist.models import BlacklistEntry
 from vehicle_enforce.blacklist.schemas import WithdrawalIn, WithdrawalOut
@@ -86,7 +87,7 @@ def withdraw(data: WithdrawalIn, *, actor: Actor) -> EvidenceWithdrawal:
             {"device": "按设备撤回时 kinds 只能为 remote_sensing_pass"},
         )
     station = db.session.scalar(select(Station).where(Station.code == station_code))
-    if station is None:
+    if station is None or not scope.in_county(station, actor):  # another county's station: as a missing one
         raise NotFound(f"station {station_code} not found", {"station": "没有该站点"})
     device = None
     if device_code:
