@@ -79,7 +79,7 @@ def _vehicles(n: int, township_ids: Sequence[int], rng: random.Random) -> tuple[
 def _load(url: str, vehicles: int, actions: int) -> None:
     from sqlalchemy import create_engine, insert, select, text
 
-    from vehicle_enforce.auth.models import Township
+    from vehicle_enforce.auth.models import County, Township
     from vehicle_enforce.core.timeutil import now_utc
     from vehicle_enforce.phaseout.models import PhaseoutPeriod, PhaseoutQuota
     from vehicle_enforce.vehicles.models import Vehicle
@@ -88,8 +88,9 @@ def _load(url: str, vehicles: int, actions: int) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
         have = conn.execute(select(Township.id)).scalars().all()
+        county_id = conn.execute(select(County.id).order_by(County.id)).scalars().first()  # the seeded county
         for i in range(len(have), TOWNSHIPS):
-            conn.execute(insert(Township).values(code=f"bench{i}", name=f"测试乡{i}", active=True))
+            conn.execute(insert(Township).values(code=f"bench{i}", name=f"测试乡{i}", active=True, county_id=county_id))
         township_ids = conn.execute(select(Township.id).order_by(Township.id)).scalars().all()[:TOWNSHIPS]
         rows, eligible = _vehicles(vehicles, township_ids, rng)
         if engine.dialect.name == "postgresql":
