@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from tests.conftest import Backend, _empty_pg
+from tests.probes import township_row
 
 
 @pytest.mark.commits
@@ -18,7 +19,7 @@ def test_rows_a_committing_test_adds_to_a_seeded_table_are_removed(app: Any, bac
 
     assert "townships" in backend.seeded_tables
     seeded = set(db.session.scalars(select(Township.code)))
-    db.session.add(Township(code="leak01", name="残留镇", active=True))
+    db.session.add(township_row("leak01", "残留镇"))
     transaction.commit()
     url = str(db.engine.url.render_as_string(hide_password=False))
     db.session.remove()

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from tests.probes import township_row
+
 
 def test_a_rollback_undoes_a_released_savepoint_that_began_the_transaction(tmp_path: Path) -> None:
     from vehicle_enforce import create_app
@@ -20,7 +22,7 @@ def test_a_rollback_undoes_a_released_savepoint_that_began_the_transaction(tmp_p
         count = select(func.count()).select_from(Township)
         before = db.session.scalar(count)  # a read: pysqlite has not begun a transaction for it
         with db.session.begin_nested():  # an import row's savepoint, an idempotent insert...
-            db.session.add(Township(code="sp01", name="保存点镇", active=True))
+            db.session.add(township_row("sp01", "保存点镇"))
         assert db.session.scalar(count) == before + 1
         db.session.rollback()  # the request is refused, the job fails
         assert db.session.scalar(count) == before

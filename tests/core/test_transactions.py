@@ -14,6 +14,8 @@ import click
 import pytest
 from flask.cli import with_appcontext
 
+from tests.probes import township_row
+
 PACKAGE = Path(__file__).resolve().parents[2] / "vehicle_enforce"
 OWNER = PACKAGE / "core" / "transaction.py"
 
@@ -79,7 +81,6 @@ def probe_app(app: Any) -> Any:
     """The app with a route that writes a township, then answers as told (or raises)."""
     from flask import jsonify, request
 
-    from vehicle_enforce.auth.models import Township
     from vehicle_enforce.core import tasks, transaction
     from vehicle_enforce.core.errors import Conflict
     from vehicle_enforce.extensions import db
@@ -88,7 +89,7 @@ def probe_app(app: Any) -> Any:
 
     def probe() -> Any:
         name = request.args["name"]
-        db.session.add(Township(code=name[-6:], name=name, active=True))
+        db.session.add(township_row(name[-6:], name))
         db.session.flush()
         transaction.on_commit(lambda: ran.append(name))
         outcome = request.args["outcome"]
@@ -119,7 +120,6 @@ def test_request_commits_by_its_answer(probe_app: Any, outcome: str, kept: bool)
 
 @pytest.mark.commits
 def test_cli_command_is_one_transaction(app: Any) -> None:
-    from vehicle_enforce.auth.models import Township
     from vehicle_enforce.core import transaction
     from vehicle_enforce.extensions import db
 
@@ -129,7 +129,7 @@ def test_cli_command_is_one_transaction(app: Any) -> None:
     @with_appcontext
     @transaction.atomic()
     def probe(name: str, fail: bool) -> None:
-        db.session.add(Township(code=name[-6:], name=name, active=True))
+        db.session.add(township_row(name[-6:], name))
         db.session.flush()
         if fail:
             raise click.ClickException("refused")
@@ -144,12 +144,11 @@ def test_cli_command_is_one_transaction(app: Any) -> None:
 
 @pytest.mark.commits
 def test_failed_job_keeps_nothing_and_is_marked_failed(app: Any) -> None:
-    from vehicle_enforce.auth.models import Township
     from vehicle_enforce.core import jobs, tasks, transaction
     from vehicle_enforce.extensions import db
 
     def write_then_fail(name: str) -> None:
-        db.session.add(Township(code=name[-6:], name=name, active=True))
+        db.session.add(township_row(name[-6:], name))
         db.session.flush()
         raise RuntimeError("half done")
 
