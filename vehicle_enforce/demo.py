@@ -25,6 +25,7 @@ from vehicle_enforce.auth import services as auth_services
 from vehicle_enforce.auth.models import Department, Township, User
 from vehicle_enforce.auth.schemas import CountyIn, TokenIn, TownshipIn, UserIn
 from vehicle_enforce.blacklist import services as blacklist_services
+from vehicle_enforce.blacklist.models import BlacklistEntry
 from vehicle_enforce.blacklist.schemas import ManualListing
 from vehicle_enforce.core import actors, transaction
 from vehicle_enforce.extensions import db
@@ -234,11 +235,14 @@ def _second_county() -> None:
 
 def _second_county_case() -> None:
     """高平市's officer lists one of 高平市's trucks by hand: a case of 高平市's that 泽州县 does not see,
-    while the listing is the city's (泽州县's police are stopped by it too)."""
+    while the listing is the city's (泽州县's police are stopped by it too). A truck the demo's own
+    measurements have listed already is passed over (which trucks those are depends on the demo's size)."""
+    listed = select(BlacklistEntry.vehicle_id).where(BlacklistEntry.status == "active")
     truck = db.session.scalar(
         select(Vehicle)
         .join(Township, Township.id == Vehicle.township_id)
         .where(Township.code == SECOND_COUNTY[1][0], Vehicle.vehicle_type == "heavy_truck", Vehicle.fuel == "diesel")
+        .where(Vehicle.id.not_in(listed))
         .order_by(Vehicle.id)
         .limit(1)
     )

@@ -5,11 +5,13 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from vehicle_enforce.core.schemas import Schema
+from vehicle_enforce.documents.models import IssuedNotice
 
 
 class VoidIn(Schema):
     """作废一份通知书：须写明原因 / Void a notice; the reason is required."""
 
+    stored_as = (IssuedNotice,)  # the reason is kept as void_reason (Text)
     reason: str = Field(min_length=2, max_length=1000, description="作废原因 / why the notice is void")
 
 

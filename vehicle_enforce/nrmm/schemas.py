@@ -211,7 +211,9 @@ class PlanPage(Out):
 
 
 class ProgressQuery(QuerySchema):
-    month: str | None = Field(default=None, pattern=r"^[0-9]{4}-[0-9]{2}$", description="YYYY-MM; default: this month")
+    month: str | None = Field(
+        default=None, max_length=7, pattern=r"^[0-9]{4}-[0-9]{2}$", description="YYYY-MM; default: this month"
+    )
 
 
 class CountyProgressOut(Out):

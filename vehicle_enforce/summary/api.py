@@ -22,7 +22,7 @@ READERS = (D.environment, D.transport)
 
 
 class MonthQuery(QuerySchema):
-    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="统计月份（北京时间） YYYY-MM")
+    month: str = Field(max_length=7, pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="统计月份（北京时间） YYYY-MM")
     county: str | None = Field(
         default=None, max_length=64, description="县（市、区）代码或名称；县级账号只能是本县，默认本县；市级默认全市"
     )
