@@ -38,8 +38,7 @@ LAZY_IMPORTS: dict[tuple[str, str, str], str] = {
     ("vehicle_enforce.core.imports", "_open_xlsx", "openpyxl"): "only for an .xlsx upload",
     ("vehicle_enforce.phaseout.reports", "*", "matplotlib"): "only when a report chart is drawn",
     ("vehicle_enforce.summary.render", "_bar_svg", "matplotlib"): "only when the monthly PDF's charts are drawn",
-    ("vehicle_enforce.summary.render", "html_to_pdf", "weasyprint"): "WeasyPrint (Pango): only for a PDF",
-    ("vehicle_enforce.documents.render", "pdf", "weasyprint"): "Pango and the PDF writer: only to print a notice",
+    ("vehicle_enforce.core.pdf", "html_to_pdf", "weasyprint"): "Pango and the PDF writer: only to print a PDF",
     ("vehicle_enforce.phaseout.progress", "cumulative_by_township", "pandas"): "only for the progress table",
 }
 

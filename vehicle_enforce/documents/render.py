@@ -15,6 +15,8 @@ import segno
 from flask import current_app, render_template
 from markupsafe import Markup, escape
 
+from vehicle_enforce.core.pdf import html_to_pdf
+
 TEMPLATES = {
     "turn_back": "documents/turn_back.html",
     "repair_order": "documents/repair_order.html",
@@ -50,7 +52,5 @@ def html(kind: str, context: dict[str, Any]) -> str:
 
 
 def pdf(page: str) -> bytes:
-    """Print one HTML page to PDF bytes."""
-    import weasyprint
-
-    return bytes(weasyprint.HTML(string=page, base_url=current_app.root_path).write_pdf())
+    """Print one notice's HTML page to PDF bytes (its links resolve inside the package)."""
+    return html_to_pdf(page, base_url=current_app.root_path)

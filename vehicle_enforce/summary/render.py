@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from flask import render_template
 
 from vehicle_enforce.core import spreadsheets
+from vehicle_enforce.core.pdf import html_to_pdf
 from vehicle_enforce.core.spreadsheets import BarChart, Column
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.phaseout.reports import _cjk_font as cjk_font  # the phase-out chart's font lookup
@@ -208,16 +209,6 @@ def monthly_html(figures: dict[str, Any], unit: str) -> str:
         as_of=spreadsheets.as_of_text(now_utc()),
         source=SOURCE,
     )
-
-
-def html_to_pdf(page: str) -> bytes:
-    """Print one HTML page to PDF bytes with WeasyPrint (fonts embedded as subsets).
-
-    The notices' renderer (`documents/render.pdf`, #30) does the same; once it is on main this calls it.
-    """
-    import weasyprint
-
-    return bytes(weasyprint.HTML(string=page).write_pdf())
 
 
 def monthly_pdf(figures: dict[str, Any], unit: str) -> bytes:
