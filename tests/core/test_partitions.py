@@ -46,6 +46,7 @@ def test_month_arithmetic_and_names() -> None:
         partitions.partition_name("not_a_table", date(2027, 3, 1)) and partitions.detach(None, "x", "x_p202703")  # type: ignore[arg-type]
 
 
+@pytest.mark.sqlite  # what the embedded default ships: make test runs it on SQLite too
 def test_sqlite_has_nothing_to_do(app: Any, backend: Any) -> None:
     if backend.name != "sqlite":
         pytest.skip("the SQLite answer")
