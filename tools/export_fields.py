@@ -10,10 +10,9 @@ fails while the document and the code disagree.
 
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
+from tools import generated_table
 from vehicle_enforce.exports.formats import field_table
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "export-protocol.md"
@@ -30,24 +29,14 @@ def with_field_table(doc: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="The export field-mapping table, from exports/formats.py.")
-    parser.add_argument("--doc", type=Path, default=DOC)
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--write", action="store_true", help="rewrite the table in the document")
-    mode.add_argument("--check", action="store_true", help="exit 1 when the document's table differs")
-    args = parser.parse_args(argv)
-    if not (args.write or args.check):
-        sys.stdout.write(field_table())
-        return 0
-    current = args.doc.read_text(encoding="utf-8")
-    wanted = with_field_table(current)
-    if args.write:
-        args.doc.write_text(wanted, encoding="utf-8")
-        return 0
-    if wanted != current:
-        print(f"{args.doc}: the field table differs from exports/formats.py; run --write", file=sys.stderr)
-        return 1
-    return 0
+    return generated_table.main(
+        argv,
+        description="The export field-mapping table, from exports/formats.py.",
+        doc=DOC,
+        table=field_table,
+        with_table=with_field_table,
+        source="vehicle_enforce/exports/formats.py",
+    )
 
 
 if __name__ == "__main__":

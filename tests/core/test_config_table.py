@@ -49,7 +49,7 @@ def test_every_ve_name_used_is_in_the_table():
 def test_the_script_checks_and_rewrites_the_table(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text(f"# x\n\n{config.TABLE_START}\n| old |\n{config.TABLE_END}\n\nafter\n", encoding="utf-8")
-    run = [sys.executable, "-m", "tools.settings_table", "--readme", str(readme)]
+    run = [sys.executable, "-m", "tools.settings_table", "--doc", str(readme)]
     checked = subprocess.run([*run, "--check"], cwd=REPO_ROOT, capture_output=True, text=True)
     assert checked.returncode == 1 and "--write" in checked.stderr
     subprocess.run([*run, "--write"], cwd=REPO_ROOT, check=True)
