@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.conftest import SHARED, create_pg_database, drop_pg_database
+from tests.core.test_database_roles import _refused
 from tests.passes import pass_body
 
 pytestmark = pytest.mark.slow
@@ -343,18 +344,6 @@ def test_only_the_maintenance_role_can_archive_and_the_app_role_cannot_touch_arc
     assert "permission denied" in _refused(two_roles["app"], f'INSERT INTO "{old_audit}" SELECT * FROM "{old_audit}"')
     assert "must be owner" in _refused(two_roles["app"], f'DROP TABLE "{old_audit}"')
     assert "must be owner" in _refused(two_roles["app"], f'ALTER TABLE "{old_audit}" DISABLE TRIGGER USER')
-
-
-def _refused(url: str, statement: str) -> str:
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text(statement))
-    except Exception as exc:  # the refusal is what the test wants
-        return str(exc)
-    finally:
-        engine.dispose()
-    pytest.fail(f"{statement!r} was accepted")
 
 
 def test_beat_sends_retention_daily_to_the_maintenance_queue(tmp_path):
