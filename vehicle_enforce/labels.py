@@ -20,6 +20,7 @@ from vehicle_enforce.inspections.models import (
     VERDICT_ZH,
 )
 from vehicle_enforce.nrmm.models import MACHINE_TYPE_ZH, NRMM_VIOLATION_ZH, PLAN_ITEM_STATUS_ZH
+from vehicle_enforce.phaseout.models import EMISSION_STANDARD_ZH, PHASEOUT_REASON_ZH
 from vehicle_enforce.vehicles.matching import LINK_STATUS_ZH
 from vehicle_enforce.vehicles.models import FUEL_ZH, PLATE_COLOR_ZH, VEHICLE_STATUS_ZH, VEHICLE_TYPE_ZH
 
@@ -46,6 +47,8 @@ LABELS: dict[str, dict[str, str]] = {
     "export_target": EXPORT_TARGET_ZH,
     "export_kind": EXPORT_KIND_ZH,
     "export_status": EXPORT_STATUS_ZH,
+    "phaseout_reason": PHASEOUT_REASON_ZH,
+    "emission_standard": EMISSION_STANDARD_ZH,
 }
 
 
@@ -54,3 +57,4 @@ def label(value: object, kind: str) -> str:
     if value is None:
         return ""
     return LABELS.get(kind, {}).get(str(value), str(value))
+

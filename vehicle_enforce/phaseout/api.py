@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import select
 
 from vehicle_enforce.auth import scope
@@ -15,7 +15,7 @@ from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Forbidden
 from vehicle_enforce.core.openapi import json_body, operation, query_args
 from vehicle_enforce.core.pagination import keyset_page
-from vehicle_enforce.phaseout import actions, eligibility, quotas, reports, sightings
+from vehicle_enforce.phaseout import actions, charts, eligibility, quotas, reports, sightings
 from vehicle_enforce.phaseout import progress as phaseout_progress
 from vehicle_enforce.phaseout.models import PhaseoutAction, SeenAgainAlert
 from vehicle_enforce.phaseout.rules import current_rules
@@ -317,13 +317,24 @@ def progress_xlsx() -> Any:
 def _chart(fmt: str) -> Response:
     principal = principal_or_401()
     query = query_args(ProgressQuery)
-    township_ids = _township_scope(principal, None)
-    as_of = query.as_of or eligibility.today_local()
-    report, cumulative = phaseout_progress.cumulative_by_township(
-        as_of, period_code=query.period, township_ids=township_ids, one_township=_one_township(principal)
+    drawn = charts.chart(
+        query.as_of or eligibility.today_local(),
+        fmt,
+        period_code=query.period,
+        township_ids=_township_scope(principal, None),
+        one_township=_one_township(principal),
     )
-    mimetype = "image/png" if fmt == "png" else "image/svg+xml"
-    return Response(reports.progress_chart(report, cumulative, fmt), mimetype=mimetype)
+    return chart_response(drawn)
+
+
+def chart_response(drawn: charts.Chart) -> Response:
+    """The chart, revalidated by the browser with the digest of its inputs (304 when unchanged)."""
+    response = Response(drawn.body, mimetype=drawn.mimetype)
+    response.set_etag(drawn.digest)
+    response.cache_control.private = True
+    response.cache_control.no_cache = True  # revalidate each time: a new action changes the chart
+    response.make_conditional(request)
+    return response
 
 
 @bp.get("/progress/chart.png")

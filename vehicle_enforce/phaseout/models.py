@@ -29,6 +29,17 @@ ACTION_NAMES_ZH = {
 }
 
 
+#: Why a vehicle must be phased out (`eligibility.eligibility_of`).
+PHASEOUT_REASON_ZH = {
+    "china3_diesel": "国三及以下柴油货车",
+    "lean_burn_gas": "稀薄燃烧燃气车",
+    "gas_converted": "油改气车辆",
+}
+
+#: 国N as the registry's number N (0: before 国一).
+EMISSION_STANDARD_ZH = {"0": "国一前", "1": "国一", "2": "国二", "3": "国三", "4": "国四", "5": "国五", "6": "国六"}
+
+
 class AlertState(enum.StrEnum):
     open = "open"
     handled = "handled"

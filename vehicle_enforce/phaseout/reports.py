@@ -144,8 +144,12 @@ def _listed_cjk_font() -> str | None:
     return next((name for name in CJK_FONTS if name in listed), None)
 
 
-def progress_chart(report: dict[str, Any], cumulative: pd.DataFrame, fmt: str = "png") -> bytes:
-    """Small multiples: cumulative phase-outs per township against the milestone line."""
+def progress_chart(
+    report: dict[str, Any], cumulative: pd.DataFrame, fmt: str = "png", *, columns: int | None = None
+) -> bytes:
+    """Small multiples: cumulative phase-outs per township against the milestone line.
+
+    `columns`: small multiples per row (None: up to four, for a desktop; 1 for a phone's narrow screen)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -163,7 +167,7 @@ def progress_chart(report: dict[str, Any], cumulative: pd.DataFrame, fmt: str = 
     as_of = date.fromisoformat(report["as_of"])
     milestones = report["milestones"]
     end = max(as_of, date.fromisoformat(milestones[-1]["due"]))
-    cols = 4 if len(townships) > 6 else max(1, min(3, len(townships)))
+    cols = columns or (4 if len(townships) > 6 else max(1, min(3, len(townships))))
     rows = max(1, -(-len(townships) // cols))
     with matplotlib.rc_context(rc):
         fig = Figure(figsize=(3.6 * cols, 2.6 * rows + 0.8), layout="constrained")
@@ -184,7 +188,8 @@ def progress_chart(report: dict[str, Any], cumulative: pd.DataFrame, fmt: str = 
             ax.step(dx, dy, where="post", color="#1f618d", linewidth=1.6, label="累计淘汰" if font else "done")
             title = t["township"] if font else t["township_code"]
             pct = "—" if t["percent"] is None else f"{t['percent']:g}%"
-            ax.set_title(f"{title}  {t['done']}/{quota}  {pct}", fontsize=9)
+            unit = "辆" if font else ""
+            ax.set_title(f"{title}  {t['done']}/{quota}{unit}  {pct}", fontsize=9)
             ax.set_xlim(start, end + timedelta(days=5))
             ax.tick_params(labelsize=7)
             ax.grid(alpha=0.3)
