@@ -62,6 +62,32 @@ def main_text(html: str) -> str:
     return " ".join(parser.parts)
 
 
+class _Menu(HTMLParser):
+    """The entries of the department's menu (<nav id="menu">): (href, marked as the current page)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inside = False
+        self.entries: list[tuple[str, bool]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "nav" and found.get("id") == "menu":
+            self.inside = True
+        elif tag == "a" and self.inside:
+            self.entries.append((found.get("href") or "", found.get("aria-current") == "page"))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "nav":
+            self.inside = False
+
+
+def menu_entries(html: str) -> list[tuple[str, bool]]:
+    parser = _Menu()
+    parser.feed(html)
+    return parser.entries
+
+
 def page_routes(app) -> list[str]:
     """GET pages that take no URL arguments (API, static files and auth endpoints aside)."""
     routes = []
@@ -134,6 +160,21 @@ def test_every_page_renders_in_chinese_for_each_department(app, demo_county, use
         assert_beijing_times(text, f"{username} GET {path}", utc_now)
         seen_ok += r.status_code == 200
     assert seen_ok >= 3, f"{username} could open only {seen_ok} pages"
+    assert_menu_opens(client, username)
+
+
+def assert_menu_opens(client, username: str) -> None:
+    """The menu on every page lists the department's own pages: each opens for it (no 403), and on each the
+    menu marks that very entry as the current page (the English API reference has no menu)."""
+    home = menu_entries(client.get("/").get_data(as_text=True))
+    assert home and home[0] == ("/", True), f"{username}: the home page's menu {home}"
+    for href, _ in home[1:]:
+        r = client.get(href)
+        assert r.status_code == 200, f"{username}: menu entry {href} answers {r.status_code}"
+        if href.startswith("/ops/"):
+            entries = menu_entries(r.get_data(as_text=True))
+            assert [h for h, _ in entries] == [h for h, _ in home], f"{username} {href}: the menu changed"
+            assert [h for h, current in entries if current] == [href], f"{username} {href}: marked {entries}"
 
 
 def _some_cases(app) -> list[int]:

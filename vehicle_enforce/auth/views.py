@@ -7,15 +7,15 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
 
-from vehicle_enforce.auth import services
+from vehicle_enforce.auth import menu, services
 from vehicle_enforce.auth.models import DEPARTMENT_NAMES_ZH, Department, User
 from vehicle_enforce.auth.principal import current_principal
 from vehicle_enforce.cases import services as case_services
 from vehicle_enforce.core import audit, security, transaction
 from vehicle_enforce.extensions import db, limiter
-from vehicle_enforce.inspections.models import Station
 
 bp = Blueprint("auth", __name__)
+bp.app_context_processor(menu.menu_context)  # every page's menu (base.html), from the one menu module
 
 LOGIN_MESSAGES = {
     "bad_credentials": "用户名或密码错误",
@@ -87,9 +87,7 @@ def home() -> Any:
     if principal is None:
         return redirect(url_for("auth.login", next=request.path))
     department = Department(principal.department) if principal.department else None
-    links = HOME_LINKS.get(principal.department or "", [])
-    if principal.department == Department.station:
-        links = [*STATION_LINKS.get(_station_kind(principal.station_id), []), *links]
+    links = menu.department_items(principal)
     waiting = overdue = None
     if principal.department in ("environment", "police", "transport"):
         box = case_services.inbox(principal.department, actor=principal)
@@ -102,68 +100,3 @@ def home() -> Any:
         waiting=waiting,
         overdue=overdue,
     )
-
-
-def _station_kind(station_id: int | None) -> str:
-    station = db.session.get(Station, station_id) if station_id else None
-    return station.kind if station else ""
-
-
-# A station account's own work, by the kind of its station (I站 and M站 systems post through the API).
-STATION_LINKS = {
-    "roadside": [("/ops/inspections/roadside-test", "路检 / 入户抽测录入")],
-    "spot_check": [("/ops/inspections/roadside-test", "路检 / 入户抽测录入")],
-    "remote_sensing": [("/ops/inspections/passes", "本站遥感检测记录")],
-}
-
-# Each department's main pages, shown on its home page.
-HOME_LINKS = {
-    "station": [("/ops/rules/", "现行规则与限值")],
-    "police": [
-        ("/ops/police/hotlist", "黑名单查询"),
-        ("/ops/police/hits", "今日卡口命中"),
-        ("/ops/cases/?state=confirmed", "待处罚案件"),
-        ("/ops/inspections/roadside-test", "路检录入"),
-        ("/ops/alerts/", "重污染天气预警"),
-    ],
-    "transport": [
-        ("/ops/phaseout/", "国三淘汰进度"),
-        ("/ops/cases/?mine=1", "维修督办"),
-        ("/ops/cases/?state=repair_ordered", "维修中车辆"),
-        ("/ops/vehicles/import", "导入车辆数据"),
-        ("/ops/alerts/", "重污染天气预警"),
-    ],
-    "environment": [
-        ("/ops/inspections/passes", "遥感检测记录"),
-        ("/ops/inspections/black-smoke", "黑烟抓拍审核"),
-        ("/ops/match-reviews/", "号牌人工核对"),
-        ("/ops/blacklist/", "黑名单"),
-        ("/ops/cases/", "案件看板"),
-        ("/ops/phaseout/", "国三淘汰进度"),
-        ("/ops/nrmm/", "非道路机械登记与抽测计划"),
-        ("/ops/exports/", "数据上报传输率"),
-        ("/ops/rules/", "规则与限值设置"),
-        ("/ops/alerts/", "重污染天气预警"),
-        ("/ops/vehicles/import", "导入车辆数据"),
-        ("/ops/inspections/roadside-test", "路检录入"),
-        ("/api/docs", "接口文档"),
-    ],
-    "township": [
-        ("/ops/nrmm/", "本乡镇非道路机械登记与抽测"),
-        ("/ops/phaseout/", "本乡镇国三淘汰进度"),
-        ("/ops/alerts/", "重污染天气预警"),
-    ],
-    "housing": [
-        ("/ops/nrmm/", "非道路机械登记与抽测计划"),
-        ("/ops/alerts/", "重污染天气预警"),
-        ("/api/docs", "接口文档"),
-    ],
-    "admin": [
-        ("/ops/cases/", "案件看板"),
-        ("/ops/blacklist/", "黑名单"),
-        ("/ops/phaseout/", "国三淘汰进度"),
-        ("/ops/inspections/passes", "遥感检测记录"),
-        ("/ops/rules/", "规则与限值设置"),
-        ("/api/docs", "接口文档"),
-    ],
-}

@@ -3,6 +3,38 @@
 (function () {
   "use strict";
 
+  // Shell: the 菜单 button opens and closes the menu drawer on a phone; Escape or a click beside it closes it.
+  var toggle = document.querySelector(".menu-toggle");
+  if (toggle) {
+    var setOpen = function (open) {
+      document.body.classList.toggle("menu-open", open);
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    };
+    toggle.addEventListener("click", function (event) {
+      event.stopPropagation();
+      setOpen(!document.body.classList.contains("menu-open"));
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") { setOpen(false); }
+    });
+    document.addEventListener("click", function (event) {
+      var menu = document.getElementById("menu");
+      if (menu && !menu.contains(event.target)) { setOpen(false); }
+    });
+  }
+
+  // Shell: a list drawn as cards on a phone (table.rows) names each value by its column's heading.
+  document.querySelectorAll("table.rows").forEach(function (table) {
+    var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+      return th.textContent.trim();
+    });
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      Array.prototype.forEach.call(row.children, function (cell, i) {
+        if (!cell.hasAttribute("data-label") && heads[i]) { cell.setAttribute("data-label", heads[i]); }
+      });
+    });
+  });
+
   // <button data-print>: print the page (the roadside-test notice).
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.addEventListener("click", function () { window.print(); });
