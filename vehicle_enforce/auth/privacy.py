@@ -45,6 +45,14 @@ def mask_address(value: str | None) -> str | None:
     return value[:6] + "****" if len(value) > 6 else "****"
 
 
+def mask_name(value: str | None) -> str | None:
+    """A person's or an enterprise's name: the first character (the surname) and, for a longer name, the
+    last two (an enterprise's 公司), never enough to identify an owner."""
+    if value is None:
+        return None
+    return value[:1] + "*" * max(1, len(value) - 1) if len(value) <= 4 else _keep(value, 1, 2)
+
+
 MASKS = {"credit_code": mask_credit_code, "phone": mask_phone, "address": mask_address}
 
 

@@ -5,17 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.orm import selectinload
 
+from plates import normalize_plate
 from vehicle_enforce.auth import scope
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
 from vehicle_enforce.cases import penalties, procedure, services
-from vehicle_enforce.cases.models import WAITING_FOR, Case
+from vehicle_enforce.cases.models import CASE_STATE_ZH, WAITING_FOR, Case
 from vehicle_enforce.cases.schemas import ActionIn
+from vehicle_enforce.core import listing
 from vehicle_enforce.core.forms import parse_form, refused_redraws
+from vehicle_enforce.core.spreadsheets import Column
+from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
+from vehicle_enforce.vehicles.models import PLATE_COLOR_ZH, Vehicle
 
 bp = Blueprint("case_pages", __name__, url_prefix="/ops/cases")
 
@@ -39,20 +45,104 @@ ACTION_NAMES = {
 }
 
 
+def _waiting_for(department: str | None) -> list[str]:
+    """The open states whose step `department` takes (admin: every open state)."""
+    return [s for s, d in WAITING_FOR.items() if department in ("admin", d)]
+
+
+def _case_row(row: tuple[Case, str | None, str | None]) -> dict[str, Any]:
+    case, owner, phone = row
+    return {
+        "id": case.id,
+        "plate": case.vehicle.plate,
+        "plate_color": case.vehicle.plate_color,
+        "state": case.state,
+        "opened_at": case.opened_at,
+        "due_at": case.due_at,
+        "overdue": case.state in WAITING_FOR and case.overdue,
+        "owner": owner,
+        "owner_phone": phone,
+        "decision_number": case.decision_number,
+        "amount_yuan": float(case.amount_yuan) if case.amount_yuan is not None else None,
+        "closed_at": case.closed_at,
+    }
+
+
+def _case_owner(stmt: Select[Any]) -> Select[Any]:
+    return listing.with_owner(stmt, Case.vehicle_id).options(selectinload(Case.vehicle))
+
+
+CASES = listing.ListSpec(
+    name="cases",
+    title="联合执法案件",
+    id_column=Case.id,
+    filters=(
+        listing.Filter(
+            "plate",
+            "号牌号码",
+            lambda stmt, plate: stmt.where(
+                Case.vehicle_id.in_(
+                    select(Vehicle.id).where(Vehicle.plate.startswith(normalize_plate(plate), autoescape=True))
+                )
+            ),
+            placeholder="如 晋E 或 晋E12345",
+            max_length=16,
+        ),
+        listing.Filter("state", "状态", listing.equals(Case.state), "choice", CASE_STATE_ZH),
+        listing.Filter("open", "未结案", lambda stmt, _: stmt.where(Case.state.in_(list(WAITING_FOR))), "flag"),
+        listing.Filter(
+            "mine",
+            "待本部门处理",
+            lambda stmt, _: stmt.where(Case.state.in_(_waiting_for(_department()))),
+            "flag",
+        ),
+        listing.Filter(
+            "overdue",
+            "已逾期",
+            lambda stmt, _: stmt.where(Case.state.in_(list(WAITING_FOR)), Case.due_at < now_utc()),
+            "flag",
+        ),
+    ),
+    sorts=(
+        listing.Sort("due_at", "办理期限", Case.due_at, nullable=True),
+        listing.Sort("opened_at", "立案时间", Case.opened_at),
+        listing.Sort("id", "案件编号", Case.id, "int"),
+    ),
+    default_sort="due_at",
+    columns=(
+        Column("id", "案件编号", "int"),
+        Column("plate", "号牌"),
+        Column("plate_color", "号牌颜色", labels=PLATE_COLOR_ZH),
+        Column("state", "状态", labels=CASE_STATE_ZH),
+        Column("opened_at", "立案时间", "datetime"),
+        Column("due_at", "办理期限", "datetime"),
+        Column("overdue", "已逾期", "bool"),
+        Column("decision_number", "处罚决定书文号"),
+        Column("amount_yuan", "罚款金额（元）", "number"),
+        Column("closed_at", "结案时间", "datetime"),
+        *listing.OWNER_COLUMNS,
+    ),
+    export_row=_case_row,
+    export_query=_case_owner,
+    masks=listing.OWNER_MASKS,
+)
+
+
+def _department() -> str | None:
+    principal = current_principal()
+    return principal.department if principal is not None else None
+
+
 @bp.get("/")
 @page_access(D.environment, D.police, D.transport)
 def board() -> Any:
+    """The county's cases (scoped), by deadline: search by plate, filter by state, mine, overdue; export."""
     principal = current_principal()
-    state = request.args.get("state") or None
     assert principal is not None
-    stmt = select(Case).order_by(Case.due_at.is_(None), Case.due_at, Case.id).limit(200)
-    stmt = scope.scoped(stmt, Case, principal)
-    if state:
-        stmt = stmt.where(Case.state == state)
-    elif request.args.get("mine") and principal is not None:
-        stmt = stmt.where(Case.state.in_([s for s, d in WAITING_FOR.items() if d == principal.department]))
-    cases = [services.case_json(c) for c in db.session.scalars(stmt)]
-    return render_template("cases/board.html", cases=cases, state=state)
+    stmt = scope.scoped(select(Case), Case, principal).options(selectinload(Case.vehicle))
+    return listing.respond(
+        CASES, stmt, principal, lambda state: render_template("cases/board.html", state=state, waiting=WAITING_FOR)
+    )
 
 
 @bp.get("/<int:case_id>")

@@ -7,23 +7,32 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.orm import selectinload
 
 from plates import normalize_plate
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
+from vehicle_enforce.core import listing
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import BadRequest, ServiceError
 from vehicle_enforce.core.forms import FormInvalid, field_refused, parse_form, refused_redraws
 from vehicle_enforce.core.inputs import db_int
 from vehicle_enforce.core.messages import page_messages
-from vehicle_enforce.core.pagination import decode_cursor, encode_cursor
+from vehicle_enforce.core.spreadsheets import Column
 from vehicle_enforce.core.timeutil import SHANGHAI, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import captures, evidence, queries, roadside
-from vehicle_enforce.inspections.models import BlackSmokeCapture, RemoteSensingPass, Station
-from vehicle_enforce.inspections.schemas import READINGS, PassQuery, ReviewIn, RoadsideTestIn
+from vehicle_enforce.inspections.models import (
+    INVALID_REASON_ZH,
+    ITEM_ZH,
+    VERDICT_ZH,
+    BlackSmokeCapture,
+    RemoteSensingPass,
+    Station,
+)
+from vehicle_enforce.inspections.schemas import READINGS, ReviewIn, RoadsideTestIn
 from vehicle_enforce.vehicles import plate_reading
 from vehicle_enforce.vehicles import services as vehicle_services
 from vehicle_enforce.vehicles.models import PLATE_COLOR_ZH
@@ -208,36 +217,97 @@ def _history(vehicle_id: int | None, viewer: Actor) -> dict[str, Any] | None:
     return vehicle_services.vehicle_history(vehicle_id, viewer)
 
 
-#: The filters the passes page offers (kept in its links; the rest of PassQuery is the API's).
-PASS_FILTERS = ("plate", "verdict", "since", "until", "cursor")
+def _with_owner(stmt: Select[Any]) -> Select[Any]:
+    """The export's statement: each pass with its station and its vehicle's owner (name, phone)."""
+    return listing.with_owner(stmt, RemoteSensingPass.vehicle_id).options(selectinload(RemoteSensingPass.station))
 
 
-def _passes_page(rows: list[RemoteSensingPass] | None = None, next_cursor: str | None = None) -> Any:
-    """The passes list with its filters as given (drawn with no rows when a filter is refused)."""
-    args = {k: v for k, v in request.args.items() if k in PASS_FILTERS and v.strip()}
-    return render_template("environment/passes.html", rows=rows or [], args=args, next_cursor=next_cursor)
+def _pass_row(row: tuple[RemoteSensingPass, str | None, str | None]) -> dict[str, Any]:
+    p, owner, phone = row
+    return {
+        "measured_at": p.measured_at,
+        "station": p.station.name,
+        "station_code": p.station.code,
+        "plate": p.plate or "无车牌",
+        "plate_color": p.plate_color,
+        "verdict": p.verdict,
+        "exceeded": "、".join(
+            f"{ITEM_ZH.get(e['item'], e['item'])} {e['value']}（限值 {e['limit']}）" for e in p.exceeded
+        ),
+        "invalid": "、".join(INVALID_REASON_ZH.get(r, r) for r in p.invalid_reasons),
+        "speed_kmh": p.speed_kmh,
+        "owner": owner,
+        "owner_phone": phone,
+        "withdrawn": p.withdrawn,
+    }
+
+
+PASSES = listing.ListSpec(
+    name="remote_sensing_passes",
+    title="遥感检测记录",
+    id_column=RemoteSensingPass.id,
+    filters=(
+        listing.Filter(
+            "plate",
+            "号牌号码",
+            listing.starts_with(RemoteSensingPass.plate, normalize_plate),
+            placeholder="如 晋E 或 晋E12345",
+            max_length=16,
+        ),
+        listing.Filter(
+            "verdict",
+            "判定结果",
+            listing.equals(RemoteSensingPass.verdict),
+            "choice",
+            {v: VERDICT_ZH[v] for v in ("pass", "exceed", "invalid")},
+        ),
+        listing.Filter("date", "检测日期", listing.on_day(RemoteSensingPass.measured_at), "date"),
+        listing.Filter("since", "起始日期", listing.since(RemoteSensingPass.measured_at), "date"),
+        listing.Filter("until", "截止日期", listing.until(RemoteSensingPass.measured_at), "date"),
+        listing.Filter(
+            "station",
+            "点位编号",
+            lambda stmt, code: stmt.where(
+                RemoteSensingPass.station_id.in_(select(Station.id).where(Station.code == code))
+            ),
+            max_length=32,
+        ),
+    ),
+    sorts=(
+        listing.Sort("measured_at", "检测时间", RemoteSensingPass.measured_at),
+        listing.Sort("plate", "号牌", RemoteSensingPass.plate, "text"),
+    ),
+    default_sort="-measured_at",
+    columns=(
+        Column("measured_at", "检测时间", "datetime"),
+        Column("station", "点位"),
+        Column("station_code", "点位编号"),
+        Column("plate", "号牌"),
+        Column("plate_color", "号牌颜色", labels=PLATE_COLOR_ZH),
+        Column("verdict", "判定结果", labels=VERDICT_ZH),
+        Column("exceeded", "超标项"),
+        Column("invalid", "无效原因"),
+        Column("speed_kmh", "车速（km/h）", "number"),
+        Column("withdrawn", "已撤回", "bool"),
+        *listing.OWNER_COLUMNS,
+    ),
+    export_row=_pass_row,
+    export_query=_with_owner,
+    masks=listing.OWNER_MASKS,
+)
 
 
 @bp.get("/passes")
 @page_access(D.environment, D.police, D.transport, D.station)
-@refused_redraws(_passes_page, "筛选条件有误", FIELD_LABELS)
 def passes() -> Any:
-    """Passes, newest first, filtered by the API's own query schema and scoped as the API scopes them
-    (a station account: its station's passes, which is how a remote-sensing operator follows its device)."""
+    """Passes, newest first, scoped as the API scopes them (a station account: its station's passes,
+    which is how a remote-sensing operator follows its device); search, filters, sort, export."""
     principal = current_principal()
     assert principal is not None
-    args = {k: v for k, v in request.args.items() if k in PASS_FILTERS and v.strip()}
-    q = parse_form(PassQuery, args, FIELD_LABELS)
-    before = decode_cursor(q.cursor)
-    stmt = queries.passes_query(q.model_copy(update={"plate": None}), actor=principal)
-    if q.plate:  # the search box: the start of a plate (晋E1) or a whole one
-        stmt = stmt.where(RemoteSensingPass.plate.startswith(normalize_plate(q.plate), autoescape=True))
-    if before is not None:
-        stmt = stmt.where(RemoteSensingPass.id < before)
-    rows = list(db.session.scalars(stmt.order_by(RemoteSensingPass.id.desc()).limit(q.limit + 1)))
-    more = len(rows) > q.limit
-    rows = rows[: q.limit]
-    return _passes_page(rows, encode_cursor(rows[-1].id) if more and rows else None)
+    stmt = queries.passes_query(None, actor=principal).options(selectinload(RemoteSensingPass.station))
+    return listing.respond(
+        PASSES, stmt, principal, lambda state: render_template("environment/passes.html", state=state)
+    )
 
 
 @bp.get("/black-smoke")

@@ -1,0 +1,259 @@
+"""The lists' machinery (core/listing.py) on each list page: search and filters that stay in their boxes,
+sorting with a stable order, keyset paging that walks every row once, and the XLSX export of the rows
+matching the filters (scoped like the list, personal data masked by role, times as Beijing date cells,
+audited, refused over the cap).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from tests.passes import pass_body
+from tests.web.test_web_every_page_chinese import main_text
+
+SHANGHAI_OFFSET = timedelta(hours=8)
+
+
+def _login(app, make_user, username, department, **kwargs):
+    _, password = make_user(username, department, **kwargs)
+    client = app.test_client()
+    assert client.post("/login", data={"username": username, "password": password}).status_code == 302
+    return client
+
+
+def _owner_vehicle(plate: str, owner: str, phone: str, *, township: str | None = None) -> int:
+    from vehicle_enforce.auth.models import Township
+    from vehicle_enforce.core import transaction
+    from vehicle_enforce.extensions import db
+    from vehicle_enforce.vehicles.models import Owner, Vehicle
+    from vehicle_enforce.vehicles.registry import plate_key
+
+    person = Owner(kind="person", name=owner, phone=phone)
+    db.session.add(person)
+    db.session.flush()
+    township_id = db.session.scalar(select(Township.id).where(Township.name == township)) if township else None
+    vehicle = Vehicle(
+        plate=plate,
+        plate_color="yellow",
+        plate_key=plate_key(plate),
+        vehicle_type="heavy_truck",
+        fuel="diesel",
+        emission_standard=3,
+        status="active",
+        owner_id=person.id,
+        township_id=township_id,
+    )
+    db.session.add(vehicle)
+    db.session.flush()
+    transaction.commit()
+    return vehicle.id
+
+
+def _exports(object_type: str) -> list[dict]:
+    from vehicle_enforce.core.audit import AuditEntry
+    from vehicle_enforce.extensions import db
+
+    db.session.expire_all()
+    rows = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "list.export", AuditEntry.object_type == object_type)
+    ).all()
+    return [{"who": r.actor_name, "department": r.department, **(r.changes or {})} for r in rows]
+
+
+def _sheet(response) -> tuple[list[str], list[list]]:
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    book = load_workbook(io.BytesIO(response.get_data()))
+    ws = book.worksheets[0]
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    assert "说明" in book.sheetnames
+    return [str(h) for h in rows[0]], rows[1:]
+
+
+def _walk(client, address: str, pattern: str) -> list[str]:
+    """Every row of a list, following its 下一页 links; `pattern` picks each row's key from the page."""
+    seen: list[str] = []
+    for _ in range(50):
+        r = client.get(address)
+        assert r.status_code == 200, r.get_data(as_text=True)[:300]
+        html = r.get_data(as_text=True)
+        seen += re.findall(pattern, html)
+        nxt = re.search(r'<a href="(\?[^"]*cursor=[^"]*)" rel="next">', html)
+        if nxt is None:
+            return seen
+        address = address.split("?")[0] + nxt.group(1).replace("&amp;", "&")
+    raise AssertionError("the pager never ended")
+
+
+# -- remote-sensing passes --------------------------------------------------------------------------------
+
+PLATES = ["晋E10001", "晋E10002", "晋E20003", "晋K30004", "晋E10005", "晋E20006", "晋E10007"]
+
+
+@pytest.fixture
+def passes(client, auth_headers):
+    """Seven passes an hour apart (the newest first in PLATES order reversed), every other one exceeding."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    headers = auth_headers("station", station="JC-RS-01")
+    measured = {}
+    for i, plate in enumerate(PLATES):
+        at = now - timedelta(hours=len(PLATES) - i)
+        body = pass_body(f"list-{i}", at.isoformat(), plate=plate, opacity_pct=60.0 if i % 2 == 0 else 10.0)
+        r = client.post("/api/v1/remote-sensing/passes", json=body, headers=headers)
+        assert r.status_code in (200, 201), r.get_json()
+        measured[plate] = at
+    return measured
+
+
+PASS_PLATE = r'data-label="号牌"><span class="plate plate-yellow">([^<]+)</span>'
+
+
+def test_passes_sort_and_page_with_a_keyset_cursor(app, make_user, passes, monkeypatch):
+    from vehicle_enforce.inspections import views
+
+    monkeypatch.setattr(views, "PASSES", dataclasses.replace(views.PASSES, page_size=3))
+    viewer = _login(app, make_user, "hb", "environment")
+
+    newest_first = sorted(PLATES, key=lambda p: passes[p], reverse=True)
+    assert _walk(viewer, "/ops/inspections/passes", PASS_PLATE) == newest_first
+    assert _walk(viewer, "/ops/inspections/passes?sort=plate", PASS_PLATE) == sorted(PLATES)
+    assert _walk(viewer, "/ops/inspections/passes?sort=-plate", PASS_PLATE) == sorted(PLATES, reverse=True)
+    exceeding = [p for p in newest_first if PLATES.index(p) % 2 == 0]
+    assert _walk(viewer, "/ops/inspections/passes?verdict=exceed", PASS_PLATE) == exceeding
+    # Search by the start of a plate, with a filter: both stay in their boxes and are marked.
+    html = viewer.get("/ops/inspections/passes?plate=晋E1&verdict=exceed&sort=plate").get_data(as_text=True)
+    assert re.findall(PASS_PLATE, html) == ["晋E10001", "晋E10005", "晋E10007"]
+    assert 'name="plate" value="晋E1"' in html and re.search(r'<option value="exceed" selected>', html)
+    assert html.count('class="filter active"') == 2 and "清除筛选" in html
+    assert "已筛选：号牌号码 <strong>晋E1</strong>" in html
+    # Today's passes (the dashboards' link): the date box shows today's date.
+    today = viewer.get("/ops/inspections/passes?date=today&verdict=exceed").get_data(as_text=True)
+    local_today = (datetime.now(UTC) + SHANGHAI_OFFSET).date()
+    expected_today = [p for p in exceeding if (passes[p] + SHANGHAI_OFFSET).date() == local_today]
+    assert _walk(viewer, "/ops/inspections/passes?date=today&verdict=exceed", PASS_PLATE) == expected_today
+    assert f'name="date" value="{local_today.isoformat()}"' in today
+    # An unknown sort key is refused beside the form, in Chinese, and nothing is listed.
+    refused = viewer.get("/ops/inspections/passes?sort=password")
+    assert refused.status_code == 422 and 'data-field="sort"' in refused.get_data(as_text=True)
+
+
+def test_passes_export_is_the_filtered_list_with_date_cells_and_audited(app, make_user, passes):
+    viewer = _login(app, make_user, "hb", "environment")
+    r = viewer.get("/ops/inspections/passes?verdict=exceed&plate=晋E1&export=xlsx")
+    header, rows = _sheet(r)
+    assert header[:6] == ["检测时间", "点位", "点位编号", "号牌", "号牌颜色", "判定结果"]
+    assert [row[3] for row in rows] == ["晋E10007", "晋E10005", "晋E10001"]  # the list's order, newest first
+    assert {row[5] for row in rows} == {"超标"} and {row[4] for row in rows} == {"黄牌"}
+    first = rows[0][0]
+    assert isinstance(first, datetime)  # a real date cell, Beijing wall clock
+    assert first == (passes["晋E10007"] + SHANGHAI_OFFSET).replace(tzinfo=None)
+    (audited,) = _exports("remote_sensing_passes")
+    assert audited["rows"] == 3 and audited["filters"] == {"plate": "晋E1", "verdict": "exceed"}
+    assert audited["department"] == "environment"
+
+
+def test_passes_export_masks_owners_for_a_station_and_not_for_environment(
+    app, client, make_user, auth_headers, vehicle_factory
+):
+    _owner_vehicle("晋E66666", "张三丰", "13912345678")
+    now = datetime.now(UTC).replace(microsecond=0)
+    body = pass_body("owner-1", (now - timedelta(minutes=3)).isoformat(), plate="晋E66666")
+    assert client.post(
+        "/api/v1/remote-sensing/passes", json=body, headers=auth_headers("station", station="JC-RS-01")
+    ).status_code in (200, 201)
+    env = _login(app, make_user, "hb", "environment")
+    station = _login(app, make_user, "zd", "station", station="JC-RS-01")
+
+    header, rows = _sheet(env.get("/ops/inspections/passes?export=xlsx"))
+    owner, phone = header.index("车辆所有人"), header.index("联系电话")
+    assert (rows[0][owner], rows[0][phone]) == ("张三丰", "13912345678")
+    header, rows = _sheet(station.get("/ops/inspections/passes?export=xlsx"))
+    assert rows[0][owner] != "张三丰" and rows[0][owner].startswith("张") and "*" in rows[0][owner]
+    assert rows[0][phone] == "139******78"
+    assert [e["masked"] for e in _exports("remote_sensing_passes")] == [False, True]
+
+
+def test_an_export_over_the_cap_is_refused_in_chinese(app, make_user, passes, monkeypatch):
+    from vehicle_enforce.core import listing
+
+    monkeypatch.setattr(listing, "EXPORT_CAP", 5)
+    viewer = _login(app, make_user, "hb", "environment")
+    refused = viewer.get("/ops/inspections/passes?export=xlsx")
+    assert refused.status_code == 422 and refused.mimetype == "text/html"
+    text = main_text(refused.get_data(as_text=True))
+    assert "共 7 条，超过单次导出上限 5 条，请缩小筛选范围" in text
+    assert _exports("remote_sensing_passes") == []
+    # Narrowed below the cap, it is sent.
+    _header, rows = _sheet(viewer.get("/ops/inspections/passes?export=xlsx&verdict=exceed"))
+    assert len(rows) == 4
+
+
+# -- cases ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cases(app):
+    """Five listed trucks of 泽州县 with their cases (deadlines a day apart, one past due), and one of 高平市."""
+    from vehicle_enforce.auth import services as auth_services
+    from vehicle_enforce.auth.models import County
+    from vehicle_enforce.auth.schemas import CountyIn
+    from vehicle_enforce.blacklist import services
+    from vehicle_enforce.blacklist.schemas import ManualListing
+    from vehicle_enforce.cases.models import Case
+    from vehicle_enforce.core import transaction
+    from vehicle_enforce.core.actors import Actor, system
+    from vehicle_enforce.core.timeutil import now_utc
+    from vehicle_enforce.extensions import db
+
+    auth_services.create_county(CountyIn(code="140581", name="高平市"), actor=system("test"))
+    zezhou = db.session.scalar(select(County.id).where(County.code == "140525"))
+    gaoping = db.session.scalar(select(County.id).where(County.code == "140581"))
+    officer = Actor("user", 1, "环境局执法员", "environment")
+    made = {}
+    for i, plate in enumerate(["晋E50001", "晋E50002", "晋E60003", "晋E50004", "晋E50005", "晋E59999"]):
+        vehicle = _owner_vehicle(plate, f"车主{i}号", f"1380000000{i}")
+        entry = services.list_manually(ManualListing(vehicle_id=vehicle, reason="群众举报冒黑烟"), actor=officer)
+        case = db.session.scalar(select(Case).where(Case.entry_id == entry.id))
+        case.county_id = gaoping if plate == "晋E59999" else zezhou
+        case.due_at = now_utc() + timedelta(days=i - 1, hours=1)  # 晋E50001 is a day overdue
+        made[plate] = case.id
+    transaction.commit()
+    return made
+
+
+CASE_PLATE = r'data-label="号牌"><span class="plate plate-yellow">([^<]+)</span>'
+
+
+def test_cases_filter_sort_page_and_stay_in_the_county(app, make_user, cases, monkeypatch):
+    from vehicle_enforce.cases import views
+
+    monkeypatch.setattr(views, "CASES", dataclasses.replace(views.CASES, page_size=2))
+    county = _login(app, make_user, "zz", "environment", county="140525")
+    ours = ["晋E50001", "晋E50002", "晋E60003", "晋E50004", "晋E50005"]
+    assert _walk(county, "/ops/cases/", CASE_PLATE) == ours  # by deadline, soonest first
+    assert _walk(county, "/ops/cases/?sort=-due_at", CASE_PLATE) == ours[::-1]
+    assert _walk(county, "/ops/cases/?overdue=1", CASE_PLATE) == ["晋E50001"]
+    assert _walk(county, "/ops/cases/?plate=晋E5&state=detected&mine=1", CASE_PLATE) == [
+        "晋E50001",
+        "晋E50002",
+        "晋E50004",
+        "晋E50005",
+    ]
+    assert _walk(county, "/ops/cases/?state=closed_released", CASE_PLATE) == []
+    # The county's export: its own cases only, never 高平市's.
+    header, rows = _sheet(county.get("/ops/cases/?export=xlsx"))
+    assert [r[header.index("号牌")] for r in rows] == ours
+    assert rows[0][header.index("状态")] == "待确认" and rows[0][header.index("已逾期")] == "是"
+    assert isinstance(rows[0][header.index("办理期限")], datetime)
+    assert rows[0][header.index("车辆所有人")] == "车主0号"  # environment sees the owner
+    city = _login(app, make_user, "city", "environment")
+    _header, rows = _sheet(city.get("/ops/cases/?export=xlsx&plate=晋E59"))
+    assert [r[1] for r in rows] == ["晋E59999"]
+    assert [e["rows"] for e in _exports("cases")] == [5, 1]
