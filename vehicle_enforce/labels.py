@@ -57,4 +57,3 @@ def label(value: object, kind: str) -> str:
     if value is None:
         return ""
     return LABELS.get(kind, {}).get(str(value), str(value))
-

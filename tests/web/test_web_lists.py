@@ -257,3 +257,149 @@ def test_cases_filter_sort_page_and_stay_in_the_county(app, make_user, cases, mo
     _header, rows = _sheet(city.get("/ops/cases/?export=xlsx&plate=晋E59"))
     assert [r[1] for r in rows] == ["晋E59999"]
     assert [e["rows"] for e in _exports("cases")] == [5, 1]
+
+
+# -- blacklist: the list, and listing / releasing by hand ------------------------------------------------
+
+
+ROW_PLATE = r'data-label="号牌"><span class="plate plate-yellow">([^<]+)</span>'
+
+
+def _entries() -> dict[str, tuple[str, str | None]]:
+    from vehicle_enforce.blacklist.models import BlacklistEntry
+    from vehicle_enforce.extensions import db
+
+    db.session.expire_all()
+    return {e.vehicle.plate: (e.status, e.release_reason) for e in db.session.scalars(select(BlacklistEntry))}
+
+
+def test_environment_lists_and_releases_by_hand_with_a_reason(app, make_user):
+    _owner_vehicle("晋E70001", "李四", "13700000001")
+    env = _login(app, make_user, "hb", "environment")
+    page = env.get("/ops/blacklist/").get_data(as_text=True)
+    assert "人工列入黑名单" in page
+
+    # A reason is required, beside its box; what was typed stays; nothing is listed.
+    refused = env.post("/ops/blacklist/", data={"plate": "晋E70001", "plate_color": "yellow", "reason": " "})
+    assert refused.status_code == 422 and 'data-field="reason"' in refused.get_data(as_text=True)
+    assert 'value="晋E70001"' in refused.get_data(as_text=True) and _entries() == {}
+    unknown = env.post("/ops/blacklist/", data={"plate": "晋E79999", "plate_color": "yellow", "reason": "举报"})
+    assert "未找到该号牌和颜色的登记车辆" in main_text(unknown.get_data(as_text=True)) and _entries() == {}
+
+    listed = env.post(
+        "/ops/blacklist/", data={"plate": "晋e70001", "plate_color": "yellow", "reason": "群众举报冒黑烟"}
+    )
+    assert listed.status_code == 303 and _entries() == {"晋E70001": ("active", None)}
+    again = env.post("/ops/blacklist/", data={"plate": "晋E70001", "plate_color": "yellow", "reason": "再次举报"})
+    assert "该车辆已在黑名单中" in main_text(again.get_data(as_text=True))
+
+    html = env.get("/ops/blacklist/").get_data(as_text=True)
+    entry_id = int(re.search(r'id="entry-(\d+)"', html).group(1))
+    assert "人工列入：群众举报冒黑烟" in main_text(html)
+    no_reason = env.post(f"/ops/blacklist/{entry_id}/release", data={"reason": ""})
+    assert no_reason.status_code == 422 and 'data-field="reason"' in no_reason.get_data(as_text=True)
+    assert _entries()["晋E70001"][0] == "active"
+    released = env.post(f"/ops/blacklist/{entry_id}/release", data={"reason": "经复核，系设备校准失效所致"})
+    assert released.status_code == 303
+    assert _entries() == {"晋E70001": ("released", "经复核，系设备校准失效所致")}
+    assert re.findall(ROW_PLATE, env.get("/ops/blacklist/").get_data(as_text=True)) == []  # 在册 by default
+    shown = env.get("/ops/blacklist/?status=released").get_data(as_text=True)
+    assert re.findall(ROW_PLATE, shown) == ["晋E70001"] and "经复核，系设备校准失效所致" in main_text(shown)
+
+
+@pytest.mark.parametrize("department", ["police", "transport"])
+def test_other_departments_see_the_blacklist_without_buttons_and_cannot_post(app, make_user, department):
+    from vehicle_enforce.blacklist import services
+    from vehicle_enforce.blacklist.schemas import ManualListing
+    from vehicle_enforce.core import transaction
+    from vehicle_enforce.core.actors import Actor
+
+    vehicle = _owner_vehicle("晋E70002", "王五", "13700000002")
+    entry = services.list_manually(
+        ManualListing(vehicle_id=vehicle, reason="举报"), actor=Actor("user", 1, "环境局执法员", "environment")
+    )
+    transaction.commit()
+    other = _login(app, make_user, f"u-{department}", department)
+    page = other.get("/ops/blacklist/")
+    assert page.status_code == 200 and "晋E70002" in main_text(page.get_data(as_text=True))
+    assert "人工列入黑名单" not in page.get_data(as_text=True) and "/release" not in page.get_data(as_text=True)
+    listed = other.post("/ops/blacklist/", data={"plate": "晋E70002", "plate_color": "yellow", "reason": "x"})
+    released = other.post(f"/ops/blacklist/{entry.id}/release", data={"reason": "x"})
+    assert (listed.status_code, released.status_code) == (403, 403)
+    assert "无权访问" in released.get_data(as_text=True)
+    assert _entries() == {"晋E70002": ("active", None)}
+
+
+def test_blacklist_export_filtered_sorted_and_audited(app, make_user):
+    from vehicle_enforce.blacklist import services
+    from vehicle_enforce.blacklist.models import BlacklistEntry
+    from vehicle_enforce.blacklist.schemas import ManualListing
+    from vehicle_enforce.core import transaction
+    from vehicle_enforce.core.actors import Actor
+    from vehicle_enforce.core.timeutil import now_utc
+    from vehicle_enforce.extensions import db
+
+    officer = Actor("user", 1, "环境局执法员", "environment")
+    for i, plate in enumerate(["晋E71001", "晋E71002", "晋E72003"]):
+        entry = services.list_manually(
+            ManualListing(vehicle_id=_owner_vehicle(plate, f"车主{i}", f"1390000000{i}"), reason=f"举报{i}"),
+            actor=officer,
+        )
+        db.session.get(BlacklistEntry, entry.id).listed_at = now_utc() - timedelta(days=3 - i)
+    transaction.commit()
+    police = _login(app, make_user, "jj", "police")
+    assert _walk(police, "/ops/blacklist/?sort=listed_at", ROW_PLATE) == [
+        "晋E71001",
+        "晋E71002",
+        "晋E72003",
+    ]
+    header, rows = _sheet(police.get("/ops/blacklist/?plate=晋E71&export=xlsx"))
+    assert [r[0] for r in rows] == ["晋E71002", "晋E71001"]  # newest listing first
+    assert rows[0][header.index("状态")] == "在册" and rows[0][header.index("列入方式")] == "人工列入"
+    assert isinstance(rows[0][header.index("列入时间")], datetime)
+    assert rows[0][header.index("车辆所有人")] == "车主1"  # police act on owners
+    (audited,) = _exports("blacklist_entries")
+    assert audited["rows"] == 2 and audited["filters"] == {"plate": "晋E71", "status": "active"}
+
+
+# -- today's hotlist hits ------------------------------------------------------------------------------
+
+
+def test_hits_are_todays_by_default_searchable_and_exported(app, make_user):
+    from vehicle_enforce.blacklist import services
+    from vehicle_enforce.blacklist.schemas import ManualListing
+    from vehicle_enforce.core import transaction
+    from vehicle_enforce.core.actors import Actor
+    from vehicle_enforce.enforcement import hotlist
+    from vehicle_enforce.enforcement.schemas import BatchCheck, ReadIn
+
+    officer = Actor("user", 1, "环境局执法员", "environment")
+    for plate in ("晋E80001", "晋E80002", "晋K80003"):
+        services.list_manually(
+            ManualListing(vehicle_id=_owner_vehicle(plate, "车主", "13800000000"), reason="举报"), actor=officer
+        )
+    now = datetime.now(UTC).replace(microsecond=0)
+    reads = [
+        ReadIn(plate="晋E80001", plate_color="yellow", seen_at=now - timedelta(minutes=30), location="巴公收费站"),
+        ReadIn(plate="晋E80002", plate_color="yellow", seen_at=now - timedelta(minutes=20), location="高平卡口"),
+        ReadIn(plate="晋K80003", plate_color="yellow", seen_at=now - timedelta(days=2), location="巴公收费站"),
+        ReadIn(plate="晋E80009", plate_color="yellow", seen_at=now - timedelta(minutes=10), location="巴公收费站"),
+    ]
+    police_actor = Actor("user", 2, "jj", "police")
+    hotlist.check(BatchCheck(reads=reads, reason="卡口抓拍比对"), actor=police_actor, mode="batch")
+    transaction.commit()
+
+    police = _login(app, make_user, "jj", "police")
+    html = police.get("/ops/police/hits").get_data(as_text=True)
+    assert re.findall(ROW_PLATE, html) == ["晋E80002", "晋E80001"]  # today's hits, newest first; a miss is not one
+    assert "今日卡口命中" in html and "清除筛选" not in html  # today is the default, not a filter set by hand
+    assert re.findall(ROW_PLATE, police.get("/ops/police/hits?plate=晋E80001").get_data(as_text=True)) == ["晋E80001"]
+    two_days_ago = (now - timedelta(days=2) + SHANGHAI_OFFSET).date().isoformat()
+    older = police.get(f"/ops/police/hits?date={two_days_ago}").get_data(as_text=True)
+    assert re.findall(ROW_PLATE, older) == ["晋K80003"] and "清除筛选" in older
+    header, rows = _sheet(police.get("/ops/police/hits?export=xlsx&sort=plate"))
+    assert [r[1] for r in rows] == ["晋E80001", "晋E80002"]
+    assert rows[0][header.index("地点")] == "巴公收费站" and rows[0][header.index("查询事由")] == "卡口抓拍比对"
+    assert isinstance(rows[0][0], datetime) and rows[0][header.index("命中情况")] == "命中"
+    (audited,) = _exports("hotlist_hits")
+    assert audited["rows"] == 2 and audited["filters"] == {"date": "today", "sort": "plate"}

@@ -26,7 +26,7 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from urllib.parse import urlencode
 
 from flask import Response, flash, g, request, send_file
@@ -422,7 +422,7 @@ def export(spec: ListSpec, state: ListState, stmt: Select[Any], principal: Actor
 
 def respond(
     spec: ListSpec,
-    stmt: Select[Any],
+    stmt: Select[Any] | Select[Any, Any],
     principal: Actor,
     render: Callable[[ListState], Any],
     state: ListState | None = None,
@@ -433,13 +433,13 @@ def respond(
     A refused filter draws the page without rows (status 422) with the message beside the box.
     """
     state = state or read_state(spec)
-    stmt = filtered(spec, state, stmt)
+    narrowed = filtered(spec, state, cast(Select[Any], stmt))  # one entity or several: rows either way
     if request.args.get("export") == "xlsx" and not state.errors:
-        sent = export(spec, state, stmt, principal)
+        sent = export(spec, state, narrowed, principal)
         if sent is not None:
             return sent
     else:
-        page_rows(spec, state, stmt)
+        page_rows(spec, state, narrowed)
     if state.errors:
         g.form_errors = {**(g.get("form_errors") or {}), **state.errors}
         return render(state), 422

@@ -126,6 +126,11 @@ FIELD_PROBLEMS: dict[tuple[str, str] | str, str] = {
     ("status", "checked"): "该机械已完成抽测，不能再记为现场未找到",
     # exports
     ("status", "only failed or rejected records are resent"): "只有上报失败或被拒收的记录可以重新上报",
+    # blacklist: listing and releasing by hand
+    ("plate", "unknown vehicle"): "未找到该号牌和颜色的登记车辆",
+    ("vehicle_id", "unknown vehicle"): "未找到该车辆",
+    ("vehicle_id", "already listed"): "该车辆已在黑名单中",
+    ("entry", "released"): "该记录已解除，无需再次解除",
     # uploads: vehicle files and photos
     ("file", "empty"): "文件为空",
     ("file", "csv or xlsx"): "只能导入 CSV 或 XLSX 文件",

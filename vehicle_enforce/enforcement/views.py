@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
 from typing import Any
 
 from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
+from plates import normalize_plate
 from vehicle_enforce.auth.models import Department as D
-from vehicle_enforce.auth.pages import page_access
+from vehicle_enforce.auth.pages import page_access, person
 from vehicle_enforce.auth.principal import current_principal
 from vehicle_enforce.blacklist import answers
 from vehicle_enforce.blacklist.models import HotlistLookup, HotlistRead
+from vehicle_enforce.core import listing
 from vehicle_enforce.core.forms import FormInvalid, parse_form, refused_redraws
-from vehicle_enforce.core.timeutil import SHANGHAI, local_day, now_utc
+from vehicle_enforce.core.spreadsheets import Column
 from vehicle_enforce.enforcement import hotlist
 from vehicle_enforce.enforcement.schemas import BatchCheck
-from vehicle_enforce.extensions import db
 from vehicle_enforce.vehicles.models import PLATE_COLOR_ZH
 
 bp = Blueprint("police_pages", __name__, url_prefix="/ops/police")
@@ -70,15 +70,67 @@ def _hotlist_page(result: dict[str, Any] | None) -> Any:
     )
 
 
+#: What a checkpoint read hit (HotlistRead.hit), as the hits list and its export show it.
+HIT_ZH = {"exact": "命中", "probable": "疑似命中", "colour_differs": "同号码异色", "ambiguous": "多车待核对"}
+
+
+def _hit_row(row: tuple[HotlistRead, HotlistLookup]) -> dict[str, Any]:
+    read, lookup = row
+    return {
+        "seen_at": read.seen_at,
+        "plate": read.plate,
+        "plate_color": read.plate_color,
+        "hit": read.hit,
+        "location": read.location,
+        "officer": person(lookup.actor_name),
+        "reason": lookup.reason,
+    }
+
+
+HITS = listing.ListSpec(
+    name="hotlist_hits",
+    title="卡口命中记录",
+    id_column=HotlistRead.id,
+    filters=(
+        listing.Filter(
+            "plate",
+            "号牌号码",
+            listing.starts_with(HotlistRead.plate, normalize_plate),
+            placeholder="如 晋E 或 晋E12345",
+            max_length=16,
+        ),
+        listing.Filter("hit", "命中情况", listing.equals(HotlistRead.hit), "choice", HIT_ZH),
+        listing.Filter("date", "日期", listing.on_day(HotlistRead.seen_at), "date", default="today"),
+    ),
+    sorts=(
+        listing.Sort("seen_at", "时间", HotlistRead.seen_at),
+        listing.Sort("plate", "号牌", HotlistRead.plate, "text"),
+    ),
+    default_sort="-seen_at",
+    columns=(
+        Column("seen_at", "时间", "datetime"),
+        Column("plate", "号牌"),
+        Column("plate_color", "号牌颜色", labels=PLATE_COLOR_ZH),
+        Column("hit", "命中情况", labels=HIT_ZH),
+        Column("location", "地点"),
+        Column("officer", "查询人"),
+        Column("reason", "查询事由"),
+    ),
+    export_row=_hit_row,
+)
+
+
 @bp.get("/hits")
 @page_access(D.police)
 def hits_today() -> Any:
-    start = datetime.combine(local_day(now_utc()), time.min, tzinfo=SHANGHAI)
-    rows = db.session.execute(
+    """The checkpoint reads that hit the hotlist: today's by default (`?date=`), searchable, exportable."""
+    principal = current_principal()
+    assert principal is not None
+    stmt = (
         select(HotlistRead, HotlistLookup)
         .join(HotlistLookup, HotlistLookup.id == HotlistRead.lookup_id)
-        .where(HotlistRead.hit.is_not(None), HotlistRead.seen_at >= start)
-        .order_by(HotlistRead.id.desc())
-        .limit(500)
-    ).all()
-    return render_template("police/hits.html", rows=rows)
+        .where(HotlistRead.hit.is_not(None))
+    )
+    return listing.respond(
+        HITS, stmt, principal, lambda state: render_template("police/hits.html", state=state, hits=HIT_ZH)
+    )
