@@ -78,10 +78,22 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(database_url: str, *, workers: int = 2, threads: int = 1) -> Iterator[str]:
-    """Serve the app with gunicorn on a free loopback port; yields its base URL."""
+def gunicorn(
+    database_url: str | None,
+    *,
+    workers: int = 2,
+    threads: int = 1,
+    app: str = "vehicle_enforce.wsgi:app",
+    ready_path: str = "/healthz",
+) -> Iterator[str]:
+    """Serve the app (or another WSGI `app`) with gunicorn on a free loopback port; yields its base URL.
+
+    With `threads` > 1 gunicorn uses its threaded worker, which keeps connections alive.
+    """
     port = free_port()
-    env = {**os.environ, "VE_DATABASE_URL": database_url, "PYTHONPATH": str(REPO_ROOT), "VE_LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "VE_LOG_LEVEL": "WARNING"}
+    if database_url is not None:
+        env["VE_DATABASE_URL"] = database_url
     env.setdefault("VE_INSTANCE_PATH", tempfile.mkdtemp(prefix="ve-bench-instance-"))
     proc = subprocess.Popen(
         [
@@ -96,7 +108,7 @@ def gunicorn(database_url: str, *, workers: int = 2, threads: int = 1) -> Iterat
             f"127.0.0.1:{port}",
             "--log-level",
             "warning",
-            "vehicle_enforce.wsgi:app",
+            app,
         ],
         env=env,
         cwd=REPO_ROOT,
@@ -106,7 +118,7 @@ def gunicorn(database_url: str, *, workers: int = 2, threads: int = 1) -> Iterat
         deadline = time.monotonic() + 60
         while True:
             try:
-                if requests.get(base + "/healthz", timeout=10).status_code == 200:
+                if requests.get(base + ready_path, timeout=10).status_code == 200:
                     break
             except requests.RequestException:
                 pass
@@ -146,8 +158,12 @@ def summary_ms(samples_s: list[float]) -> str:
     )
 
 
+def load_average() -> str:
+    """The 1, 5 and 15-minute load averages (the machine is shared: every figure carries them)."""
+    return "/".join(f"{v:.2f}" for v in os.getloadavg())
+
+
 def report(name: str, **numbers: object) -> None:
-    """Print one result line: `name key=value ...` (easy to grep and paste into the README)."""
-    print(
-        name, " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in numbers.items()), flush=True
-    )
+    """Print one result line: `name key=value ... load=1m/5m/15m` (easy to grep and paste into the README)."""
+    fields = " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in numbers.items())
+    print(name, fields, f"load={load_average()}", flush=True)

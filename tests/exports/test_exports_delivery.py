@@ -106,6 +106,40 @@ def test_every_record_acknowledged_once_despite_failures_and_drops(app, receiver
     assert stats["duplicates"] > 0  # dropped acknowledgements were re-sent and counted once
 
 
+def test_a_crash_between_send_and_acknowledgement_resends_the_batch_once_and_counts_it_once(app, receiver, monkeypatch):
+    """The claim commits before the POST; the batch's acknowledgement commits with the next claim. A sender
+    that dies between the two has the platform's answer but not its record of it: the batch is sent again
+    once its lease ends, the platform answers `duplicate`, and every record ends acknowledged once."""
+    from vehicle_enforce.core import transaction
+    from vehicle_enforce.exports import sender
+
+    url, _ = receiver()
+    configure(app, url, batch_size=40)
+    app.config["EXPORT_LEASE_SECONDS"] = 0  # the dead sender's lease ends at once
+    emit_records(100)
+    acknowledge = sender._acknowledge
+    calls = []
+
+    def dies_on_the_second_batch(ids: list[int], now: Any) -> None:
+        calls.append(len(ids))
+        if len(calls) == 2:
+            raise RuntimeError("killed between send and acknowledgement")
+        acknowledge(ids, now)
+
+    monkeypatch.setattr(sender, "_acknowledge", dies_on_the_second_batch)
+    with pytest.raises(RuntimeError):
+        sender.run("provincial")
+    transaction.rollback()
+    # The first batch's outcome committed with the second claim; the second's died with the sender.
+    assert statuses() == {"acknowledged": 40, "sent": 40, "pending": 20}
+    monkeypatch.setattr(sender, "_acknowledge", acknowledge)
+    [summary, *_] = sender.run("provincial")
+    assert statuses() == {"acknowledged": 100} and summary.acknowledged == 60
+    stats = requests.get(url + "/stats", timeout=5).json()
+    assert stats["unique_keys"] == 100 and stats["accepted"] == 100
+    assert stats["duplicates"] == 40  # only the batch in flight was sent again, and counted once
+
+
 def test_rejected_records_wait_for_a_person_and_can_be_resent(app, receiver, client, auth_headers):
     url, _ = receiver(reject_kinds=frozenset({"case_action"}))
     configure(app, url)

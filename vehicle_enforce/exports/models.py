@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Date, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vehicle_enforce.core.timeutil import now_utc
@@ -41,6 +41,10 @@ EXPORT_STATUS_ZH: dict[str, str] = {
 }
 
 
+#: The states a sender may claim (without `--retry-failed`); the queue index holds these only.
+QUEUED = "status IN ('pending', 'sent')"
+
+
 class ExportRecord(Model):
     __tablename__ = "export_records"
     # On PostgreSQL partitioned by month on created_at (core/partitions.py); a unique key there must hold
@@ -48,6 +52,15 @@ class ExportRecord(Model):
     __table_args__ = (
         UniqueConstraint("target", "idempotency_key", "created_at"),
         Index("ix_export_records_sendable", "target", "status", "next_attempt_at"),
+        # The sender's claim (`ORDER BY id LIMIT n`) reads the queue from here, not past every
+        # acknowledged record (bench_exports: claims grew with the back-log).
+        Index(
+            "ix_export_records_queue",
+            "target",
+            "id",
+            postgresql_where=text(QUEUED),
+            sqlite_where=text(QUEUED),
+        ),
         Index("ix_export_records_due", "due_day", "target"),
     )
 

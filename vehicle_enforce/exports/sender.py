@@ -13,18 +13,20 @@ from __future__ import annotations
 import logging
 import random
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 import requests
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, text, update
 
 from vehicle_enforce.core import transaction
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.exports import formats
-from vehicle_enforce.exports.models import ExportRecord
+from vehicle_enforce.exports.models import QUEUED, ExportRecord
 from vehicle_enforce.exports.outbox import targets
 from vehicle_enforce.extensions import db
 
@@ -58,6 +60,33 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=random.uniform(0, min(cap, base * 2 ** max(0, attempts - 1))))
 
 
+@dataclass(slots=True)
+class Claimed:
+    """A claimed record: what its POST carries, and what a retry needs (no ORM object per record)."""
+
+    id: int
+    idempotency_key: str
+    kind: str
+    object_id: str
+    station: str | None
+    occurred_at: datetime
+    payload: dict[str, Any]
+    attempts: int
+
+
+_T = ExportRecord.__table__
+_CLAIMED_COLUMNS = (
+    _T.c.id,
+    _T.c.idempotency_key,
+    _T.c.kind,
+    _T.c.object_id,
+    _T.c.station,
+    _T.c.occurred_at,
+    _T.c.payload,
+    _T.c.attempts,
+)
+
+
 def claim(
     target: str,
     size: int,
@@ -66,42 +95,49 @@ def claim(
     since: datetime | None = None,
     until: datetime | None = None,
     include_failed: bool = False,
-) -> list[ExportRecord]:
-    """Take up to `size` sendable records of `target` for this sender; commit the claim."""
+) -> list[Claimed]:
+    """Take up to `size` sendable records of `target` for this sender; commit the claim.
+
+    One statement: the oldest sendable rows (skipping those another sender has locked, on PostgreSQL)
+    are leased and returned (`UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING`).
+    """
     now = now_utc()
     lease = now + timedelta(seconds=float(_setting("EXPORT_LEASE_SECONDS", 300)))
-    statuses = ["pending", "sent"] + (["failed"] if include_failed else [])
-    stmt = (
-        select(ExportRecord.id)
+    # Written out, not bound, so that PostgreSQL can read the queue index (whose predicate it is).
+    queued = _T.c.status.in_(["pending", "sent", "failed"]) if include_failed else text(QUEUED)
+    due = (
+        select(_T.c.id)
         .where(
-            ExportRecord.target == target,
-            ExportRecord.status.in_(statuses),
-            ExportRecord.next_attempt_at <= now,
-            or_(ExportRecord.lease_until.is_(None), ExportRecord.lease_until < now),
+            _T.c.target == target,
+            queued,
+            _T.c.next_attempt_at <= now,
+            or_(_T.c.lease_until.is_(None), _T.c.lease_until < now),
         )
-        .order_by(ExportRecord.id)
+        .order_by(_T.c.id)
         .limit(size)
     )
     if since is not None:
-        stmt = stmt.where(ExportRecord.occurred_at >= since)
+        due = due.where(_T.c.occurred_at >= since)
     if until is not None:
-        stmt = stmt.where(ExportRecord.occurred_at < until)
+        due = due.where(_T.c.occurred_at < until)
     if db.session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    ids = list(db.session.scalars(stmt))
-    if not ids:
-        transaction.checkpoint()
-        return []
-    db.session.execute(
-        update(ExportRecord)
-        .where(ExportRecord.id.in_(ids))
+        due = due.with_for_update(skip_locked=True)
+    stmt = (
+        update(_T)
+        .where(_T.c.id.in_(due.scalar_subquery()))
         .values(claimed_by=sender_id, lease_until=lease, status="sent", sent_at=now)
+        .returning(*_CLAIMED_COLUMNS)
     )
+    claimed = sorted((Claimed(*row) for row in db.session.execute(stmt)), key=lambda c: c.id)
     transaction.checkpoint()  # the claim is durable before sending: another sender skips these records
-    return list(db.session.scalars(select(ExportRecord).where(ExportRecord.id.in_(ids)).order_by(ExportRecord.id)))
+    return claimed
 
 
-def batch_body(target: str, records: list[ExportRecord], version: int = 1) -> dict[str, Any]:
+#: What a batch is made of: claimed records (the sender), or stored ones (tests, previews).
+Sendable = Claimed | ExportRecord
+
+
+def batch_body(target: str, records: Sequence[Sendable], version: int = 1) -> dict[str, Any]:
     """The POST body in the target's format version (docs/export-protocol.md)."""
     if version == 2:
         return batch_body_v2(target, records)
@@ -124,7 +160,7 @@ def batch_body(target: str, records: list[ExportRecord], version: int = 1) -> di
     }
 
 
-def batch_body_v2(target: str, records: list[ExportRecord]) -> dict[str, Any]:
+def batch_body_v2(target: str, records: Sequence[Sendable]) -> dict[str, Any]:
     """Version 2: the platform's Chinese fields and codes, integer ids, +08:00 times, a pass's photos,
     device, plate confidence and match decision (`exports.formats`)."""
     details = formats.details_for(records)
@@ -144,33 +180,70 @@ def batch_body_v2(target: str, records: list[ExportRecord]) -> dict[str, Any]:
     return body
 
 
-def _retry_later(records: list[ExportRecord], error: str, summary: RunSummary) -> None:
+def _retry_later(records: list[Claimed], error: str, summary: RunSummary) -> None:
     max_attempts = int(_setting("EXPORT_MAX_ATTEMPTS", 20))
     now = now_utc()
+    rows = []
     for r in records:
-        r.attempts += 1
-        r.last_error = error[:500]
-        r.claimed_by = None
-        r.lease_until = None
-        if r.attempts >= max_attempts:
-            r.status = "failed"
+        attempts = r.attempts + 1
+        gave_up = attempts >= max_attempts
+        rows.append(
+            {
+                "b_id": r.id,
+                "attempts": attempts,
+                "last_error": error[:500],
+                "status": "failed" if gave_up else "pending",
+                "next_attempt_at": now if gave_up else now + backoff(attempts),
+            }
+        )
+        if gave_up:
             summary.failed += 1
         else:
-            r.status = "pending"
-            r.next_attempt_at = now + backoff(r.attempts)
             summary.retried += 1
+    _update_each(rows, ("attempts", "last_error", "status", "next_attempt_at"))
+
+
+def _update_each(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
+    """One executemany: per record values (`b_id` names the row), the lease released."""
+    if not rows:
+        return
+    stmt = (
+        update(_T)
+        .where(_T.c.id == bindparam("b_id"))
+        .values({**{c: bindparam(c) for c in columns}, "claimed_by": None, "lease_until": None})
+    )
+    db.session.connection().execute(stmt, rows)
+
+
+_ACKNOWLEDGE = (
+    update(_T)
+    .where(_T.c.id.in_(bindparam("ids", expanding=True)))
+    .values(status="acknowledged", acknowledged_at=bindparam("now"), claimed_by=None, lease_until=None)
+)
+
+
+def _acknowledge(ids: list[int], now: datetime) -> None:
+    """Mark a batch's acknowledged records in one statement."""
+    if ids:
+        db.session.execute(_ACKNOWLEDGE, {"ids": ids, "now": now})
+
+
+def _post(target: str, spec: dict[str, Any], records: list[Claimed], session: requests.Session) -> requests.Response:
+    headers = {"Content-Type": "application/json"}
+    if spec.get("token"):
+        headers["Authorization"] = f"Bearer {spec['token']}"
+    # orjson: the standard library's encoder was most of the sender's own time for a 1,000-record batch.
+    body = orjson.dumps(
+        batch_body(target, records, formats.version_of(spec)), default=str, option=orjson.OPT_NON_STR_KEYS
+    )
+    return session.post(spec["url"], data=body, timeout=float(spec.get("timeout", 10.0)), headers=headers)
 
 
 def send_batch(
-    target: str, spec: dict[str, Any], records: list[ExportRecord], summary: RunSummary, session: requests.Session
+    target: str, spec: dict[str, Any], records: list[Claimed], summary: RunSummary, session: requests.Session
 ) -> None:
     try:
-        response = session.post(
-            spec["url"],
-            json=batch_body(target, records, formats.version_of(spec)),
-            timeout=float(spec.get("timeout", 10.0)),
-            headers={"Authorization": f"Bearer {spec['token']}"} if spec.get("token") else {},
-        )
+        response = _post(target, spec, records, session)
     except requests.RequestException as exc:
         _retry_later(records, f"network: {exc.__class__.__name__}: {exc}", summary)
         summary.errors.append(str(exc))
@@ -179,23 +252,26 @@ def send_batch(
         _retry_later(records, f"HTTP {response.status_code}: {response.text[:200]}", summary)
         return
     try:
-        acks = {a["idempotency_key"]: a for a in response.json()["results"]}
+        acks = {a["idempotency_key"]: a for a in orjson.loads(response.content)["results"]}
     except (ValueError, KeyError, TypeError):
         _retry_later(records, f"HTTP {response.status_code}: unreadable acknowledgement", summary)
         return
-    now = now_utc()
-    unacknowledged = []
+    acknowledged: list[int] = []
+    rejected: list[dict[str, Any]] = []
+    unacknowledged: list[Claimed] = []
     for r in records:
         ack = acks.get(r.idempotency_key)
         if ack is None:
             unacknowledged.append(r)
         elif ack.get("status") in ("accepted", "duplicate"):
-            r.status, r.acknowledged_at, r.claimed_by, r.lease_until = "acknowledged", now, None, None
-            summary.acknowledged += 1
+            acknowledged.append(r.id)
         else:
-            r.status, r.claimed_by, r.lease_until = "rejected", None, None
-            r.last_error = str(ack.get("reason") or "rejected by the platform")[:500]
-            summary.rejected += 1
+            reason = str(ack.get("reason") or "rejected by the platform")[:500]
+            rejected.append({"b_id": r.id, "status": "rejected", "last_error": reason})
+    _acknowledge(acknowledged, now_utc())
+    summary.acknowledged += len(acknowledged)
+    _update_each(rejected, ("status", "last_error"))
+    summary.rejected += len(rejected)
     if unacknowledged:
         _retry_later(unacknowledged, "no acknowledgement for the record", summary)
 
@@ -235,6 +311,8 @@ def run(
                 summary.batches += 1
                 summary.sent += len(records)
                 send_batch(name, spec, records, summary, session)
-                transaction.checkpoint()  # each batch's outcome is kept before the next is claimed
+                # The outcome commits with the next claim (one commit per batch, not two): either way
+                # it is kept before the next batch is sent, so at most the batch in flight is re-sent.
+            transaction.checkpoint()
         log.info("export run %s: %s", name, summary.as_dict())
     return summaries
