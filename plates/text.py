@@ -18,6 +18,7 @@ __all__ = [
     "AUTHORITY_DIGIT_FIXES",
     "COLOR_SCHEMES",
     "PROVINCES",
+    "PROVINCE_ORDER",
     "SERIAL_CHARS",
     "SERIAL_LETTER_FIXES",
     "SUFFIX_COLORS",
@@ -46,7 +47,9 @@ class PlateColor(StrEnum):
 
 # --- character sets (GA 36) -------------------------------------------------------------------------
 
-PROVINCES: Final = frozenset("京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼")
+#: Province abbreviations in the order plate keyboards (交管12123) show them.
+PROVINCE_ORDER: Final = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+PROVINCES: Final = frozenset(PROVINCE_ORDER)
 AUTHORITY_LETTERS: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 #: Serial characters: letters except I and O, and digits.
 SERIAL_CHARS: Final = frozenset("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789")

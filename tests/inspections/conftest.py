@@ -64,3 +64,27 @@ def post_passes(client: Any, auth_headers: Callable[..., dict[str, str]], rs_sta
 def base_pass() -> Callable[..., dict[str, Any]]:
     """`base_pass(**overrides)`: a valid, passing canonical pass at JC-RS-01 on 2019-11-05."""
     return _base_pass
+
+
+@pytest.fixture
+def operator(app, station_factory):
+    """log_in(username) -> a page client of a station account at roadside station JC-RD-01."""
+    from vehicle_enforce.auth import services
+    from vehicle_enforce.auth.models import Department
+    from vehicle_enforce.auth.schemas import UserIn
+    from vehicle_enforce.core import transaction
+    from vehicle_enforce.core.actors import SYSTEM
+
+    station_factory("JC-RD-01", "roadside")
+
+    def log_in(username="luce"):
+        services.create_user(
+            UserIn(username=username, password="page-pass-1", department=Department("station"), station="JC-RD-01"),
+            actor=SYSTEM,
+        )
+        transaction.commit()
+        client = app.test_client()
+        assert client.post("/login", data={"username": username, "password": "page-pass-1"}).status_code == 302
+        return client
+
+    return log_in

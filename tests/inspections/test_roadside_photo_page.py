@@ -5,33 +5,9 @@ from __future__ import annotations
 import io
 import re
 
-import pytest
 from sqlalchemy import select
 
 PAGE = "/ops/inspections/roadside-test"
-
-
-@pytest.fixture
-def operator(app, station_factory):
-    from vehicle_enforce.auth import services
-    from vehicle_enforce.auth.models import Department
-    from vehicle_enforce.auth.schemas import UserIn
-    from vehicle_enforce.core import transaction
-    from vehicle_enforce.core.actors import SYSTEM
-
-    station_factory("JC-RD-01", "roadside")
-
-    def log_in(username="luce"):
-        services.create_user(
-            UserIn(username=username, password="page-pass-1", department=Department("station"), station="JC-RD-01"),
-            actor=SYSTEM,
-        )
-        transaction.commit()
-        client = app.test_client()
-        assert client.post("/login", data={"username": username, "password": "page-pass-1"}).status_code == 302
-        return client
-
-    return log_in
 
 
 def read(client, content, filename="photo.jpg"):
@@ -148,4 +124,4 @@ def test_a_doubtful_reading_is_marked_on_the_page(operator, photo):
     items = re.findall(r"<li>(.*?)</li>", html, re.S)
     sure = next(i for i in items if "晋E12345" in i or "E12345" in i)
     doubtful = next(i for i in items if "8A123" in i)
-    assert "识别存疑" in doubtful and "识别存疑" not in sure
+    assert "需人工核对" in doubtful and "需人工核对" not in sure

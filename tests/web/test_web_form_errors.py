@@ -109,8 +109,11 @@ def test_every_page_post_route_declares_the_page_that_shows_its_refusals(app: An
 CATCHERS = {
     # The photo read is not a refusal of the test: the form stays as typed, the catalogue explains.
     "inspections/views.py:_read_photo",
-    # Re-keys the readings schema's fields under `readings.` and raises again.
+    # Gathers the form's and the readings schema's refusals, names each by its input, and raises again.
     "inspections/views.py:_test_from_form",
+    # The check as the operator types: the refusals saving would raise, as JSON for roadside.js (the
+    # catalogue's words, unchanged).
+    "inspections/views.py:check_roadside_test",
 }
 
 

@@ -80,8 +80,10 @@ def pydantic_message(err: dict[str, Any]) -> str:
     template = PYDANTIC_MESSAGES.get(err["type"])
     if template is None:
         return f"取值有误（{err['msg']}）"
+    # A float field's bound comes as 20.0: pages write it as the schema does (不能大于 20).
+    ctx = {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in (err.get("ctx") or {}).items()}
     try:
-        return template.format(**(err.get("ctx") or {}))
+        return template.format(**ctx)
     except (KeyError, IndexError):
         return template
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from plates import normalize_plate
+from plates.text import PROVINCE_ORDER
+from vehicle_enforce.auth import privacy
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
@@ -35,7 +38,7 @@ from vehicle_enforce.inspections.models import (
 from vehicle_enforce.inspections.schemas import READINGS, ReviewIn, RoadsideTestIn
 from vehicle_enforce.vehicles import plate_reading
 from vehicle_enforce.vehicles import services as vehicle_services
-from vehicle_enforce.vehicles.models import PLATE_COLOR_ZH
+from vehicle_enforce.vehicles.models import PLATE_COLOR_ZH, Owner, Vehicle
 
 bp = Blueprint("inspection_pages", __name__, url_prefix="/ops/inspections")
 
@@ -56,7 +59,9 @@ FIELD_LABELS = {
     "since": "起始日期",
     "until": "截止日期",
     "cursor": "页码",
-    **{f"readings.k_readings.{i}": f"第{i + 1}次光吸收系数" for i in range(4)},
+    "k_readings": "光吸收系数读数",
+    "ringelmann": "林格曼黑度",
+    **{name: f"第{i + 1}次光吸收系数" for i, name in enumerate(("k1", "k2", "k3", "k4"))},
 }
 
 
@@ -64,11 +69,33 @@ FORM_FIELDS: tuple[str, ...] = ("station", "plate", "plate_color", "method", "k1
 FORM_FIELDS += ("report_number", "kind", "photo_token")
 
 
+#: What "下一辆" keeps for the next vehicle (the operator's station, kind of test and method).
+KEPT_FOR_NEXT = ("station", "kind", "method")
+
+
 @bp.get("/roadside-test")
 @page_access(D.station, D.environment, D.police)
 def roadside_test() -> Any:
-    """The test entry form (drawn again, with what was typed, when a submission is refused)."""
-    return _roadside_page(_form())
+    """The test entry form (drawn again, with what was typed, when a submission is refused); a fresh
+    form ("下一辆") keeps the station, kind and method given in its link."""
+    form = _form()
+    if request.method == "GET":
+        form.update({k: request.args.get(k, "").strip() for k in KEPT_FOR_NEXT})
+    return _roadside_page(form)
+
+
+@bp.get("/roadside-test/check")
+@page_access(D.station, D.environment, D.police)
+def check_roadside_test() -> Any:
+    """What saving would refuse in the form as typed so far, per input (`static/roadside.js` shows it as
+    the operator types): the very parse that saving runs, so page and server never disagree."""
+    form = _form(request.args)
+    problems: dict[str, str] = {}
+    try:
+        _test_from_form(form, "check")
+    except FormInvalid as exc:
+        problems = dict(exc.fields)
+    return jsonify({"fields": problems, "plate": normalize_plate(form["plate"])})
 
 
 @bp.post("/roadside-test")
@@ -89,12 +116,49 @@ def record_roadside_test() -> Any:
         form,
         result=roadside.test_json(test),
         history=_history(test.vehicle_id, principal),
-        saved={"photo": bool(photos), "plate_read": plate_read},
+        vehicle=_registered(test.vehicle_id, principal),
+        saved={"photo": bool(photos), "plate_read": _with_doubt(plate_read)},
     )
 
 
-def _form() -> dict[str, str]:
-    return {k: request.form.get(k, "").strip() for k in FORM_FIELDS}
+def _with_doubt(plate_read: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The photo's read with `doubtful` set when below the reader's threshold: the page then says
+    需人工核对 and never that the plate was confirmed."""
+    if plate_read is None:
+        return None
+    confidence = float(plate_read.get("confidence") or 0)
+    return {**plate_read, "doubtful": confidence < plate_reading.reader_threshold()}
+
+
+def _registered(vehicle_id: int | None, viewer: Actor) -> dict[str, Any] | None:
+    """The registered vehicle the test was matched to: type, fuel, standard, owner (masked by role)."""
+    vehicle = db.session.get(Vehicle, vehicle_id) if vehicle_id is not None else None
+    if vehicle is None:
+        return None
+    owner = db.session.get(Owner, vehicle.owner_id) if vehicle.owner_id is not None else None
+    shown = None
+    if owner is not None:
+        whole = privacy.sees_personal_data(viewer)  # as the lists mask owners (core/listing.OWNER_MASKS)
+        shown = {
+            "name": owner.name if whole else privacy.mask_name(owner.name),
+            "phone": owner.phone if whole else privacy.mask_phone(owner.phone),
+            "kind": owner.kind,
+        }
+    return {
+        "plate": vehicle.plate,
+        "plate_color": vehicle.plate_color,
+        "vehicle_type": vehicle.vehicle_type,
+        "fuel": vehicle.fuel,
+        "emission_standard": vehicle.emission_standard,
+        "emission_standard_inferred": vehicle.emission_standard_inferred,
+        "status": vehicle.status,
+        "owner": shown,
+    }
+
+
+def _form(source: Mapping[str, str] | None = None) -> dict[str, str]:
+    values = request.form if source is None else source
+    return {k: values.get(k, "").strip() for k in FORM_FIELDS}
 
 
 #: The station kinds whose tests are entered on the roadside-test page.
@@ -114,6 +178,8 @@ def _roadside_page(form: dict[str, str], **shown: Any) -> Any:
     stations = db.session.scalars(stmt).all()
     if len(stations) == 1 and not form["station"]:
         form = {**form, "station": stations[0].code}
+    if not form["report_number"]:  # fixed when the form is drawn: sending it twice stores one test
+        form = {**form, "report_number": _report_number()}
     return render_template(
         "station/roadside_test.html",
         stations=stations,
@@ -121,16 +187,26 @@ def _roadside_page(form: dict[str, str], **shown: Any) -> Any:
         form=form,
         methods=METHODS,
         colors=PLATE_COLOR_ZH,
-        **{"result": None, "history": None, "photo_read": None, "saved": None, **shown},
+        provinces=PROVINCE_ORDER,
+        next_vehicle={k: form[k] for k in KEPT_FOR_NEXT if form[k]},
+        **{"result": None, "history": None, "vehicle": None, "photo_read": None, "saved": None, **shown},
     )
 
 
+K_INPUTS = ("k1", "k2", "k3", "k4")
+
+
 def _test_from_form(form: dict[str, str], operator: str) -> RoadsideTestIn:
-    """The form parsed by the API's own schema (RoadsideTestIn, then the method's readings schema)."""
+    """The form parsed by the API's own schema (RoadsideTestIn, then the method's readings schema).
+
+    Every refusal is named by the input that shows it (`k2`, `k_readings` for the count, `ringelmann`),
+    so the page puts each message beside its box, after saving and as the operator types alike."""
     if form["method"] == "ringelmann":
         readings: dict[str, Any] = {"ringelmann": form["ringelmann"]} if form["ringelmann"] else {}
+        k_filled: list[str] = []
     else:
-        readings = {"k_readings": [form[k] for k in ("k1", "k2", "k3", "k4") if form[k]]}
+        k_filled = [k for k in K_INPUTS if form[k]]
+        readings = {"k_readings": [form[k] for k in k_filled]}
     values: dict[str, Any] = {
         "station": form["station"] or None,
         "report_number": form["report_number"] or _report_number(),
@@ -142,12 +218,30 @@ def _test_from_form(form: dict[str, str], operator: str) -> RoadsideTestIn:
         "readings": readings,
         "operator": operator,
     }
-    data = parse_form(RoadsideTestIn, values, FIELD_LABELS)
+    problems: dict[str, str] = {}
+    data: RoadsideTestIn | None = None
     try:
-        parsed = parse_form(READINGS[data.method], readings, FIELD_LABELS)
+        data = parse_form(RoadsideTestIn, values, FIELD_LABELS)
     except FormInvalid as exc:
-        raise FormInvalid({f"readings.{k}": v for k, v in exc.fields.items()}, FIELD_LABELS) from None
+        problems.update(exc.fields)
+    schema = READINGS.get(form["method"])
+    parsed = None
+    if schema is not None:
+        try:
+            parsed = parse_form(schema, readings, FIELD_LABELS)
+        except FormInvalid as exc:
+            problems.update({_reading_input(k, k_filled): v for k, v in exc.fields.items()})
+    if problems or data is None or parsed is None:
+        raise FormInvalid(problems or {"method": "不是可选的值"}, FIELD_LABELS)
     return data.model_copy(update={"readings": parsed.model_dump()})
+
+
+def _reading_input(field: str, k_filled: list[str]) -> str:
+    """The input a readings schema's refusal belongs to: `k_readings.1` is the second filled k box."""
+    head, _, index = field.partition(".")
+    if head == "k_readings" and index.isdigit() and int(index) < len(k_filled):
+        return k_filled[int(index)]
+    return head
 
 
 # The photo read before the test is sent travels in the form as a signed token (its SHA-256 in the
