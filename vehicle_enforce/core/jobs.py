@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import json
 import logging
+import os
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from flask import current_app
@@ -97,17 +100,50 @@ def progress(done: int, total: int | None = None) -> None:
 
     Written through a connection of its own, so it is visible while the task's transaction is open. On
     SQLite that transaction may hold the only write lock (an import writes in one transaction) and a
-    second writer would wait for it, so there rows done are written when the task ends
-    (`record_result`, `_finish`); meanwhile the page shows the job running and its total.
+    second writer would wait for it, so there rows done go to a small file beside the database instead
+    (`progress_file`, replaced whole each time), which `rows_done` reads while the job runs; the row
+    gets them when the task ends (`record_result`, `_finish`).
     """
     job_id = _current_job.get()
-    if job_id is None or db.engine.dialect.name == "sqlite":
+    if job_id is None:
+        return
+    if db.engine.dialect.name == "sqlite":
+        _write_progress_file(job_id, done, total)
         return
     values: dict[str, Any] = {"done": done, "updated_at": now_utc()}
     if total is not None:
         values["total"] = total
     with db.engine.begin() as conn:
         conn.execute(update(Job).where(Job.id == job_id).values(**values))
+
+
+def progress_file(job_id: int) -> Path:
+    return Path(current_app.instance_path) / "jobs" / f"{job_id}.progress.json"
+
+
+def _write_progress_file(job_id: int, done: int, total: int | None) -> None:
+    path = progress_file(job_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".part")
+    partial.write_text(json.dumps({"done": done, "total": total}), encoding="utf-8")
+    os.replace(partial, path)  # a reader sees the previous count or this one, never half a file
+
+
+def rows_done(job: Job) -> tuple[int, int | None]:
+    """Rows done and the total of `job` as known now: its row, or while it runs on SQLite its progress file."""
+    if job.status != RUNNING or db.engine.dialect.name != "sqlite":
+        return job.done, job.total
+    try:
+        data = json.loads(progress_file(job.id).read_text(encoding="utf-8"))
+        done, total = int(data["done"]), data.get("total")
+    except (OSError, ValueError, KeyError, TypeError):
+        return job.done, job.total
+    return max(job.done, done), int(total) if total is not None else job.total
+
+
+def forget_progress(job_id: int) -> None:
+    """Remove a finished job's progress file (SQLite; the row holds the final count)."""
+    progress_file(job_id).unlink(missing_ok=True)
 
 
 def record_result(result: dict[str, Any], *, done: int | None = None, total: int | None = None) -> None:

@@ -227,6 +227,8 @@ def _finish(job_id: int, status: str, error: str | None = None) -> None:
     job.status, job.error, job.finished_at, job.updated_at = status, error, now_utc(), now_utc()
     if status == DONE and job.total is not None:
         job.done = job.total
+    if db.engine.dialect.name == "sqlite":
+        jobs.forget_progress(job_id)
 
 
 def sweep() -> list[int]:

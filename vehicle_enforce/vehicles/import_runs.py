@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from flask import current_app
 from vehicle_enforce.core import imports, jobs, tasks, transaction
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import Invalid, NotFound
+from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.vehicles import importer
 
 SUFFIXES = (".csv", ".xlsx")
@@ -50,6 +52,53 @@ class Run:
     report: dict[str, Any] = field(default_factory=dict)
     reason: str | None = None
     errors_csv: Path | None = None
+    #: Seconds still to go, estimated from the pace so far (None until rows are done, or without a total).
+    eta_seconds: int | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.status in (jobs.QUEUED, jobs.RUNNING)
+
+    @property
+    def percent(self) -> int | None:
+        return min(100, int(100 * self.done / self.total)) if self.total else None
+
+    def status_json(self) -> dict[str, Any]:
+        """What the page's script polls (`static/import_progress.js`): rows done, total, time to go."""
+        return {
+            "status": self.status,
+            "running": self.running,
+            "done": self.done,
+            "total": self.total,
+            "percent": self.percent,
+            "eta_seconds": self.eta_seconds,
+            "text": progress_text(self),
+        }
+
+
+def progress_text(run: Run) -> str:
+    """The progress line in Chinese (the page's and the polled answer's: one wording)."""
+    if run.status == jobs.QUEUED:
+        return f"共 {run.total} 行，等待导入" if run.total else "等待导入"
+    if run.total:
+        text = f"已处理 {run.done} / {run.total} 行（{run.percent}%）"
+    else:
+        text = f"已处理 {run.done} 行" + ("（XLSX 文件无法预先计算总行数）" if run.running else "")
+    if run.running and run.eta_seconds is not None:
+        eta = run.eta_seconds
+        text += f"，预计还需 {eta} 秒" if eta < 60 else f"，预计还需约 {round(eta / 60)} 分钟"
+    elif run.running:
+        text += "，正在估算剩余时间"
+    return text
+
+
+def eta(done: int, total: int | None, started_at: datetime | None, now: datetime | None = None) -> int | None:
+    """Seconds to go at the pace so far (rows done since the job started), or None when unknown."""
+    if not done or not total or started_at is None or done >= total:
+        return None
+    started = started_at if started_at.tzinfo is not None else started_at.replace(tzinfo=UTC)
+    elapsed = ((now or now_utc()) - started).total_seconds()
+    return max(1, round(elapsed * (total - done) / done))
 
 
 def read(job_id: int) -> Run:
@@ -62,12 +111,14 @@ def read(job_id: int) -> Run:
     if status == jobs.DONE and result.get("outcome") == REFUSED:
         status = REFUSED
     errors = run_dir(str(job.kwargs["run_id"])) / "errors.csv"
+    done, total = jobs.rows_done(job)  # while running on SQLite: from the job's progress file
     return Run(
         job_id=job.id,
         filename=str(job.kwargs.get("filename") or ""),
         status=status,
-        done=job.done,
-        total=job.total,
+        done=done,
+        total=total,
+        eta_seconds=eta(done, total, job.started_at) if status == jobs.RUNNING else None,
         report=dict(result.get("report") or {}),
         reason=result.get("reason"),
         errors_csv=errors if status == jobs.DONE and errors.is_file() else None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, send_file, url_for
 
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
@@ -42,7 +42,18 @@ def import_status(job_id: int) -> Any:
         run = import_runs.read(job_id)  # the job's row: status, rows done / total, outcome
     except NotFound:
         abort(404)
-    return render_template("vehicles/import_status.html", run=run)
+    return render_template("vehicles/import_status.html", run=run, progress_text=import_runs.progress_text(run))
+
+
+@bp.get("/import/<int:job_id>/status")
+@page_access(*IMPORTERS)
+def import_progress(job_id: int) -> Any:
+    """The import's progress as JSON, polled by the status page's script (`static/import_progress.js`)."""
+    try:
+        run = import_runs.read(job_id)
+    except NotFound:
+        abort(404)
+    return jsonify(run.status_json())
 
 
 @bp.get("/import/<int:job_id>/errors.csv")
