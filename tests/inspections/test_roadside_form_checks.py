@@ -82,35 +82,32 @@ def test_other_departments_cannot_use_the_check(app, client):
     assert client.get(CHECK).status_code in (302, 401, 403)
 
 
-def _owned_truck(plate: str, kind: str, name: str) -> int:
+@pytest.fixture
+def owned_truck(vehicle_factory):
+    """make(plate, owner kind, owner name) registers a China III heavy truck (vehicle_factory) with its owner."""
     from vehicle_enforce.core import transaction
     from vehicle_enforce.extensions import db
     from vehicle_enforce.vehicles.models import Owner, Vehicle
-    from vehicle_enforce.vehicles.registry import plate_key
 
-    owner = Owner(kind=kind, name=name, phone="13912345678")
-    db.session.add(owner)
-    db.session.flush()
-    vehicle = Vehicle(
-        plate=plate,
-        plate_color="yellow",
-        plate_key=plate_key(plate),
-        vehicle_type="heavy_truck",
-        fuel="diesel",
-        emission_standard=3,
-        status="active",
-        owner_id=owner.id,
-    )
-    db.session.add(vehicle)
-    transaction.commit()
-    return vehicle.id
+    def make(plate: str, kind: str, name: str) -> int:
+        vehicle_id = vehicle_factory(plate, "yellow")
+        owner = Owner(kind=kind, name=name, phone="13912345678")
+        db.session.add(owner)
+        db.session.flush()
+        db.session.get(Vehicle, vehicle_id).owner_id = owner.id
+        transaction.commit()
+        return vehicle_id
+
+    return make
 
 
-def test_after_saving_the_station_sees_the_registered_truck_with_its_owner_masked_and_can_go_on(app, operator):
+def test_after_saving_the_station_sees_the_registered_truck_with_its_owner_masked_and_can_go_on(
+    app, operator, owned_truck
+):
     from vehicle_enforce.extensions import db
     from vehicle_enforce.inspections.models import RoadsideTest
 
-    _owned_truck("晋E12345", "person", "张三丰")
+    owned_truck("晋E12345", "person", "张三丰")
     client = operator()
     form = client.get(PAGE).get_data(as_text=True)
     number = re.search(r'name="report_number" value="([^"]+)"', form).group(1)
@@ -133,14 +130,14 @@ def test_after_saving_the_station_sees_the_registered_truck_with_its_owner_maske
     assert number not in fresh
 
 
-def test_environment_sees_the_owner_whole(app, operator):
+def test_environment_sees_the_owner_whole(app, operator, owned_truck):
     from vehicle_enforce.auth import services
     from vehicle_enforce.auth.models import Department
     from vehicle_enforce.auth.schemas import UserIn
     from vehicle_enforce.core import transaction
     from vehicle_enforce.core.actors import SYSTEM
 
-    _owned_truck("晋E12345", "person", "张三丰")
+    owned_truck("晋E12345", "person", "张三丰")
     operator()  # the roadside station
     services.create_user(
         UserIn(username="huanbao", password="page-pass-1", department=Department("environment")), actor=SYSTEM
