@@ -403,3 +403,97 @@ def test_hits_are_todays_by_default_searchable_and_exported(app, make_user):
     assert isinstance(rows[0][0], datetime) and rows[0][header.index("命中情况")] == "命中"
     (audited,) = _exports("hotlist_hits")
     assert audited["rows"] == 2 and audited["filters"] == {"date": "today", "sort": "plate"}
+
+
+# -- machines (the registry's table) ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def machinery(app):
+    """Four machines at a 泽州县 site (owned by 赵六), one at a 高平市 site; one of 泽州县's pending this month."""
+    from datetime import date
+
+    from vehicle_enforce.auth import services as auth_services
+    from vehicle_enforce.auth.models import County
+    from vehicle_enforce.auth.schemas import CountyIn
+    from vehicle_enforce.core import transaction
+    from vehicle_enforce.core.actors import SYSTEM, system
+    from vehicle_enforce.core.timeutil import local_day, now_utc
+    from vehicle_enforce.extensions import db
+    from vehicle_enforce.nrmm import services
+    from vehicle_enforce.nrmm.models import PlanItem, SamplingPlan, Site
+    from vehicle_enforce.nrmm.schemas import MachineIn
+    from vehicle_enforce.vehicles.models import Owner
+
+    auth_services.create_county(CountyIn(code="140581", name="高平市"), actor=system("test"))
+    counties = {c.code: c.id for c in db.session.scalars(select(County))}
+    sites = {}
+    for name, code in (("工地-泽州", "140525"), ("工地-高平", "140581")):
+        site = Site(name=name, kind="construction", county_id=counties[code])
+        db.session.add(site)
+        db.session.flush()
+        sites[code] = site.id
+    owner = Owner(kind="person", name="赵六", phone="13600000006")
+    db.session.add(owner)
+    db.session.flush()
+    ids = {}
+    for pin, stage, site in (
+        ("PIN-L-001", 2, "140525"),
+        ("PIN-L-002", 3, "140525"),
+        ("PIN-L-003", 2, "140525"),
+        ("ENV-X-004", 4, "140525"),
+        ("PIN-L-005", 2, "140581"),
+    ):
+        m = services.register_machine(
+            MachineIn(
+                pin=pin,
+                machine_type="excavator" if stage != 4 else "loader",
+                emission_stage=stage,
+                fuel="diesel",
+                rated_power_kw=75.0,
+                site_id=sites[site],
+                registered_on=date(2019, 10, 1),
+            ),
+            actor=SYSTEM,
+        )
+        m.owner_id = owner.id
+        ids[pin] = m.id
+    plan = SamplingPlan(
+        month=local_day(now_utc()).strftime("%Y-%m"),
+        county_id=counties["140525"],
+        seed=1,
+        share=0.1,
+        population=4,
+        created_by="test",
+    )
+    db.session.add(plan)
+    db.session.flush()
+    db.session.add(PlanItem(plan_id=plan.id, machine_id=ids["PIN-L-002"], status="pending"))
+    transaction.commit()
+    return ids
+
+
+MACHINE_PIN = r'data-label="PIN">([^<]+)</td>'
+
+
+def test_machines_search_filter_page_scope_and_masked_export(app, make_user, machinery, monkeypatch):
+    from vehicle_enforce.nrmm import views
+
+    monkeypatch.setattr(views, "MACHINES", dataclasses.replace(views.MACHINES, page_size=2))
+    housing = _login(app, make_user, "zj", "housing", county="140525")
+    ours = ["PIN-L-001", "PIN-L-002", "PIN-L-003", "ENV-X-004"]
+    assert _walk(housing, "/ops/nrmm/", MACHINE_PIN) == ours  # never 高平市's machine
+    assert _walk(housing, "/ops/nrmm/?sort=-id", MACHINE_PIN) == ours[::-1]
+    assert _walk(housing, "/ops/nrmm/?q=pin-l", MACHINE_PIN) == ours[:3]
+    assert _walk(housing, "/ops/nrmm/?stage=2&machine_type=excavator", MACHINE_PIN) == ["PIN-L-001", "PIN-L-003"]
+    assert _walk(housing, "/ops/nrmm/?due=1", MACHINE_PIN) == ["PIN-L-002"]
+    header, rows = _sheet(housing.get("/ops/nrmm/?q=PIN&export=xlsx"))
+    assert [r[header.index("PIN")] for r in rows] == ours[:3]
+    assert rows[0][header.index("机械类型")] == "挖掘机" and rows[0][header.index("排放阶段")] == "国二"
+    owner = rows[0][header.index("车辆所有人")]
+    assert owner != "赵六" and owner.startswith("赵") and rows[0][header.index("联系电话")] == "136******06"
+    env = _login(app, make_user, "hb", "environment")  # city level: every county, owners whole
+    header, rows = _sheet(env.get("/ops/nrmm/?export=xlsx"))
+    assert len(rows) == 5 and rows[0][header.index("车辆所有人")] == "赵六"
+    assert isinstance(rows[0][header.index("登记日期")], datetime)
+    assert [(e["rows"], e["masked"]) for e in _exports("nrmm_machines")] == [(3, True), (5, False)]

@@ -11,20 +11,23 @@ from __future__ import annotations
 from typing import Any, get_args
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import selectinload
 
 from vehicle_enforce.auth import scope
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
+from vehicle_enforce.core import listing
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.forms import field_refused, parse_form, refused_redraws
-from vehicle_enforce.core.inputs import db_int
+from vehicle_enforce.core.spreadsheets import Column
 from vehicle_enforce.core.timeutil import format_local, from_local_input, local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.nrmm import services
-from vehicle_enforce.nrmm.models import MACHINE_TYPE_ZH, Machine, Site, SpotCheck
+from vehicle_enforce.nrmm.models import MACHINE_TYPE_ZH, Machine, PlanItem, SamplingPlan, Site, SpotCheck
 from vehicle_enforce.nrmm.schemas import MachineIn, PlanIn, SpotCheckIn
-from vehicle_enforce.vehicles.models import FUEL_ZH
+from vehicle_enforce.vehicles.models import FUEL_ZH, Owner
 
 bp = Blueprint("nrmm_pages", __name__, url_prefix="/ops/nrmm")
 
@@ -61,16 +64,108 @@ def _month() -> str:
 WORKERS = (D.environment, D.housing, D.township)
 
 
+STAGE_ZH = {"1": "国一", "2": "国二", "3": "国三", "4": "国四"}
+
+
+def _due(stmt: Select[Any], _: bool) -> Select[Any]:
+    """Machines still to be checked in this month's sampling plan (the dashboards' 待抽测)."""
+    pending = (
+        select(PlanItem.machine_id)
+        .join(SamplingPlan, SamplingPlan.id == PlanItem.plan_id)
+        .where(SamplingPlan.month == _month(), PlanItem.status == "pending")
+    )
+    return stmt.where(Machine.id.in_(pending))
+
+
+def _search(stmt: Select[Any], text: str) -> Select[Any]:
+    """The search box: the start of a PIN, an environmental registration code or a brand."""
+    return stmt.where(
+        or_(
+            Machine.pin.startswith(text.upper(), autoescape=True),
+            Machine.env_code.startswith(text.upper(), autoescape=True),
+            Machine.brand.startswith(text, autoescape=True),
+        )
+    )
+
+
+def _machine_row(row: tuple[Machine, str | None, str | None]) -> dict[str, Any]:
+    m, owner, phone = row
+    return {
+        "id": m.id,
+        "env_code": m.env_code,
+        "pin": m.pin,
+        "machine_type": m.machine_type,
+        "brand": m.brand,
+        "model": m.model,
+        "emission_stage": str(m.emission_stage) if m.emission_stage else None,
+        "fuel": m.fuel,
+        "rated_power_kw": m.rated_power_kw,
+        "site": m.site.name if m.site else None,
+        "registered_on": m.registered_on,
+        "owner": owner,
+        "owner_phone": phone,
+    }
+
+
+def _machine_owner(stmt: Select[Any]) -> Select[Any]:
+    return (
+        stmt.outerjoin(Owner, Owner.id == Machine.owner_id)
+        .add_columns(Owner.name, Owner.phone)
+        .options(selectinload(Machine.site))
+    )
+
+
+MACHINES = listing.ListSpec(
+    name="nrmm_machines",
+    title="非道路移动机械登记",
+    id_column=Machine.id,
+    filters=(
+        listing.Filter("q", "PIN / 环保编码 / 品牌", _search, placeholder="输入开头几位", max_length=32),
+        listing.Filter("machine_type", "机械类型", listing.equals(Machine.machine_type), "choice", MACHINE_TYPE_ZH),
+        listing.Filter(
+            "stage",
+            "排放阶段",
+            lambda stmt, stage: stmt.where(Machine.emission_stage == int(stage)),
+            "choice",
+            STAGE_ZH,
+        ),
+        listing.Filter("due", "本月待抽测", _due, "flag"),
+    ),
+    sorts=(
+        listing.Sort("id", "编号", Machine.id, "int"),
+        listing.Sort("registered_on", "登记日期", Machine.registered_on, "date"),
+    ),
+    default_sort="id",
+    columns=(
+        Column("id", "机械编号", "int"),
+        Column("env_code", "环保登记编码"),
+        Column("pin", "PIN"),
+        Column("machine_type", "机械类型", labels=MACHINE_TYPE_ZH),
+        Column("brand", "品牌"),
+        Column("model", "型号"),
+        Column("emission_stage", "排放阶段", labels=STAGE_ZH),
+        Column("fuel", "燃料", labels=FUEL_ZH),
+        Column("rated_power_kw", "额定功率（kW）", "number"),
+        Column("site", "所在工地"),
+        Column("registered_on", "登记日期", "date"),
+        *listing.OWNER_COLUMNS,
+    ),
+    export_row=_machine_row,
+    export_query=_machine_owner,
+    masks=listing.OWNER_MASKS,
+)
+
+
 @bp.get("/")
 @page_access(*WORKERS)
 def registry() -> Any:
     principal = current_principal()
     assert principal is not None  # page_access admitted a person
-    after = db_int(request.args.get("after")) or 0
-    stmt = scope.scoped(select(Machine), Machine, principal).where(Machine.id > after)
-    rows = db.session.scalars(stmt.order_by(Machine.id).limit(101)).all()
-    machines = [services.machine_json(m) for m in rows[:100]]
-    next_after = rows[99].id if len(rows) > 100 else None
+    stmt = scope.scoped(select(Machine), Machine, principal)
+    return listing.respond(MACHINES, stmt, principal, lambda state: _registry_page(state, principal))
+
+
+def _registry_page(state: listing.ListState, principal: Actor) -> str:
     month = _month()
     plan = services.plan_of_month(month, actor=principal)
     checks = db.session.scalars(
@@ -78,17 +173,17 @@ def registry() -> Any:
     ).all()
     return render_template(
         "nrmm/registry.html",
-        machines=machines,
-        next_after=next_after,
+        state=state,
         month=month,
         plan=services.plan_json(plan, actor=principal, items=True) if plan else None,
         checks=[{**services.spot_check_json(c), "at": format_local(c.checked_at, "%Y-%m-%d %H:%M")} for c in checks],
-        can_plan=principal is not None and principal.department in (D.environment, D.admin),
+        can_plan=principal.department in (D.environment, D.admin),
         machine=request.args.get("machine", ""),
         now=format_local(now_utc(), "%Y-%m-%dT%H:%M"),
         sites=db.session.scalars(scope.scoped(select(Site).order_by(Site.name), Site, principal)).all(),
         machine_types=MACHINE_TYPE_ZH,
         fuels=MACHINE_FUELS,
+        stages=STAGE_ZH,
     )
 
 
