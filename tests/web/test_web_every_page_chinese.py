@@ -151,6 +151,10 @@ def test_every_page_renders_in_chinese_for_each_department(app, demo_county, use
         r = client.get(path)
         # Another county's case is not found, as a missing one.
         assert r.status_code in (200, 302, 403, *((404,) if path in details else ())), f"{username} GET {path}"
+        if r.status_code == 404:  # another county's case reads exactly as a missing one: 不存在
+            missing = client.get("/ops/cases/987654321")
+            assert missing.status_code == 404 and "不存在" in main_text(missing.get_data(as_text=True))
+            assert main_text(r.get_data(as_text=True)) == main_text(missing.get_data(as_text=True)), path
         if r.status_code in (302, 404) or r.mimetype != "text/html":
             continue
         text = main_text(r.get_data(as_text=True))

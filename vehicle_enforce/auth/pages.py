@@ -6,12 +6,12 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from flask import g, redirect, render_template, request, url_for
+from flask import g, redirect, request, url_for
 from sqlalchemy import select
 
 from vehicle_enforce.auth.models import Department, User
 from vehicle_enforce.auth.principal import current_principal
-from vehicle_enforce.core.errors import Unauthorized
+from vehicle_enforce.core.errors import Unauthorized, error_page
 from vehicle_enforce.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -32,7 +32,7 @@ def page_access(*departments: str) -> Callable[[F], F]:
             if principal is None or principal.kind != "user":
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
             if allowed and principal.department != Department.admin and principal.department not in allowed:
-                return render_template("forbidden.html"), 403
+                return error_page(403)
             return view(*args, **kwargs)
 
         return cast(F, wrapper)

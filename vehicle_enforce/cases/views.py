@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
@@ -152,7 +152,7 @@ def detail(case_id: int) -> Any:
     assert principal is not None
     case = db.session.get(Case, case_id)
     if case is None or not scope.visible(Case, case_id, principal):  # another county's: as a missing one
-        return render_template("forbidden.html"), 404
+        abort(404)
     actions = [
         a for a in FORM_ACTIONS.get(principal.department or "", []) if case.state in services.TRANSITIONS[a].sources
     ]

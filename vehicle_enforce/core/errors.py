@@ -2,7 +2,9 @@
 
 API: `{"error": {"code": "...", "message": "...", "fields": {"field": "problem"}}}`.
 Pages: a refused form (`FormError`, `ServiceError`) is drawn again with the Chinese message beside each
-field (`handle_refusal`; see `core/forms.py` for how a page declares its form).
+field (`handle_refusal`; see `core/forms.py` for how a page declares its form). Every other error a browser
+meets (403, 404, 405, 413, an expired or missing CSRF token, 500...) is one Chinese page in the app's frame
+with a way back (`error_page`, texts in `core/messages.ERROR_PAGES`); the API keeps its JSON.
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ import inspect
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, Response, flash, g, jsonify, make_response, request
+from flask import Flask, Response, current_app, flash, g, jsonify, make_response, render_template, request
+from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from vehicle_enforce.core import messages
+from vehicle_enforce.core import messages, requestid
 
 
 class ServiceError(Exception):
@@ -139,8 +143,44 @@ _HTTP_CODES = {
 }
 
 
+#: Addresses that answer machines: their errors are JSON whatever the client accepts.
+MACHINE_PATHS = ("/api/", "/healthz", "/readyz", "/metrics")
+
+
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz" or not request.accept_mimetypes.accept_html
+    """The API, the probes, and a client that asks for JSON and not HTML get JSON; a browser gets a page."""
+    if request.path.startswith(MACHINE_PATHS):
+        return True
+    accept = request.accept_mimetypes
+    return accept.accept_json and not accept.accept_html
+
+
+def _way_back() -> str | None:
+    """The page the visitor came from on this site (返回上一页): the form a refused POST came from, or
+    another page."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host or not referrer.path.startswith("/"):
+        return None
+    if referrer.path == request.path and request.method == "GET":
+        return None
+    return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+
+
+def error_page(status: int, kind: int | str | None = None, text: str | None = None) -> Response:
+    """The Chinese error page in the app's frame (with the menu when logged in) and a way back.
+
+    `kind` picks the words in `messages.ERROR_PAGES` (the status by default; "csrf" for a form's token);
+    `text` replaces the explanation with the refusal's own Chinese words."""
+    pages = messages.ERROR_PAGES
+    title, explained = pages.get(kind or status) or pages[500 if status >= 500 else 400]
+    limit = int(current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+    explained = text or explained.format(limit=limit, request_id=requestid.current() or "—")
+    try:
+        body = render_template("errors/page.html", status=status, title=title, text=explained, back=_way_back())
+    except Exception:  # the frame itself failed (its menu reads the database): the words without it
+        current_app.logger.exception("error page for %s drawn without the frame", status)
+        body = render_template("errors/bare.html", status=status, title=title, text=explained)
+    return make_response(body, status)
 
 
 def refusal_of(endpoint: str | None, app: Flask) -> tuple[Callable[..., Any], str, dict[str, str]] | None:
@@ -196,6 +236,10 @@ def init_app(app: Flask) -> None:
         page = handle_refusal(exc, app)  # a page form's refusal (only page POST views declare one)
         if page is not None:
             return page
+        if not _wants_json():  # a page's refusal with no form to draw again: the error page, in Chinese
+            fields, general = messages.page_messages(exc)
+            words = general if exc.status not in (403, 404) else None  # not found reads one way only
+            return error_page(exc.status, text="；".join([*([words] if words else []), *fields.values()]) or None)
         return error_response(exc.status, exc.code, exc.message, exc.fields)
 
     @app.errorhandler(FormError)
@@ -203,13 +247,18 @@ def init_app(app: Flask) -> None:
         page = handle_refusal(exc, app)
         if page is not None:
             return page
+        if not _wants_json():
+            fields, general = messages.page_messages(exc)
+            return error_page(422, text="；".join([*([general] if general else []), *fields.values()]) or None)
         return error_response(422, "invalid", str(exc), exc.fields)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:
-        if not _wants_json():
-            return exc
         status = exc.code or 500
+        if status < 400:
+            return exc
+        if not _wants_json():
+            return error_page(status, "csrf" if isinstance(exc, CSRFError) else status)
         code = _HTTP_CODES.get(status, "error")
         message = exc.description or code
         if status == 413:
@@ -230,5 +279,5 @@ def init_app(app: Flask) -> None:
     def _unexpected(exc: Exception) -> Any:
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         if not _wants_json():
-            return "服务器内部错误", 500
+            return error_page(500)
         return error_response(500, "internal_error", "internal server error")

@@ -180,3 +180,28 @@ def page_messages(exc: Exception) -> tuple[dict[str, str], str | None]:
     if has_chinese(text):
         return zh, text
     return zh, None if zh else CODE_MESSAGES.get(code, CODE_MESSAGES["invalid"])
+
+
+#: The error pages a browser is shown (`core.errors.error_page`; the API answers JSON): HTTP status (or
+#: "csrf" for a form whose CSRF token is missing or expired) → (title, what happened and what to do).
+#: A missing record and a record outside the viewer's department, county or township read the same.
+ERROR_PAGES: dict[int | str, tuple[str, str]] = {
+    400: ("请求有误", "提交的内容无法处理，请返回上一页检查后重新提交。"),
+    "csrf": (
+        "页面已过期",
+        "表单已过期或无法确认来自本系统（页面打开太久，或已在别处退出登录）。请返回上一页，刷新后重新提交。",
+    ),
+    401: ("请先登录", "此页面须登录后使用。"),
+    403: ("无权访问", "您所在的部门无权使用此页面。如需办理，请联系相关部门或系统管理员。"),
+    404: ("不存在", "您要找的页面或记录不存在。请检查地址，或从菜单进入。"),
+    405: ("不支持此操作", "此地址不接受这种请求方式，请从页面上的按钮或菜单进入。"),
+    409: ("无法办理", "记录当前的状态不允许此操作，未作修改。"),
+    413: ("上传的内容过大", "上传的文件或提交的内容超过允许的大小（上限 {limit} MB），请拆分后分批上传。"),
+    415: ("文件格式不支持", "请上传本页面说明的文件格式。"),
+    422: ("填写内容有误", "请返回上一页检查后重新提交。"),
+    429: ("请求过于频繁", "请稍后再试。"),
+    500: (
+        "服务器内部错误",
+        "系统处理时出错，已记录在日志中，未作修改。请稍后重试；如仍出错，请联系系统管理员并告知编号 {request_id}。",
+    ),
+}
