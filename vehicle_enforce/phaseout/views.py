@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, render_template, request
 from sqlalchemy import select
 
 from vehicle_enforce.auth import scope
@@ -87,7 +87,7 @@ def township(township_id: int) -> Any:
     place = db.session.get(Township, township_id)
     allowed = scope.county_townships(principal)
     if place is None or (allowed is not None and township_id not in allowed):
-        return render_template("forbidden.html"), 404
+        abort(404)
     as_of = _as_of()
     rules = current_rules()
     row = next((t for t in _report(principal, as_of)["townships"] if t["township_id"] == township_id), None)
