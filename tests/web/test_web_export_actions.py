@@ -108,6 +108,12 @@ def test_other_departments_cannot_resend_or_run(app, make_user, department):
     assert db.session.scalar(select(func.count()).select_from(ExportRecord).where(ExportRecord.status == "failed"))
 
 
+def _records_shown(page: Any) -> str:
+    """The records table's text (the list's filters above it name every status and kind)."""
+    rows = page.locator("#problems tbody")
+    return rows.inner_text() if rows.count() else ""
+
+
 @pytest.mark.browser
 def test_environment_resends_a_rejected_record_in_the_browser(
     live_server: str, page: Any, make_user, platform, backend
@@ -122,11 +128,11 @@ def test_environment_resends_a_rejected_record_in_the_browser(
     assert "已启动一次上报" in page.inner_text("main")
     # The page answers at once; the job worker beside the server sends, and a refresh shows the result.
     for _ in range(150):
-        if "平台拒收" in page.inner_text("#problems"):
+        if "平台拒收" in _records_shown(page):
             break
         page.wait_for_timeout(200)
         page.reload()
-    assert "平台拒收" in page.inner_text("#problems") and "案件办理" in page.inner_text("#problems")
+    assert "平台拒收" in _records_shown(page) and "案件办理" in _records_shown(page)
     screenshot(page, f"environment-exports-rejected-{backend.name}")
     page.fill("#problems input[name=note]", "已核实并修正")
     page.click("#problems button:has-text('重新上报')")

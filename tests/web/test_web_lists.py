@@ -497,3 +497,105 @@ def test_machines_search_filter_page_scope_and_masked_export(app, make_user, mac
     assert len(rows) == 5 and rows[0][header.index("车辆所有人")] == "赵六"
     assert isinstance(rows[0][header.index("登记日期")], datetime)
     assert [(e["rows"], e["masked"]) for e in _exports("nrmm_machines")] == [(3, True), (5, False)]
+
+
+# -- match reviews and export records ------------------------------------------------------------------------
+
+
+def test_match_review_queue_filters_pages_and_exports(app, make_user, monkeypatch):
+    from vehicle_enforce.core import transaction
+    from vehicle_enforce.extensions import db
+    from vehicle_enforce.reviews import views
+    from vehicle_enforce.reviews.models import MatchReview
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    for i, (plate, kind, state) in enumerate(
+        [
+            ("晋E9000A", "remote_sensing_pass", "open"),
+            ("晋E9000B", "roadside_test", "open"),
+            ("", "remote_sensing_pass", "open"),
+            ("晋E9000D", "remote_sensing_pass", "decided"),
+            ("晋K9000E", "remote_sensing_pass", "open"),
+        ]
+    ):
+        db.session.add(
+            MatchReview(
+                record_kind=kind,
+                record_id=1000 + i,
+                occurred_at=now - timedelta(minutes=50 - i),
+                plate=plate,
+                plate_color="yellow",
+                confidence=0.6,
+                match_decision="pending",
+                candidates=[],
+                state=state,
+            )
+        )
+    transaction.commit()
+    monkeypatch.setattr(views, "REVIEWS", dataclasses.replace(views.REVIEWS, page_size=2))
+    env = _login(app, make_user, "hb", "environment")
+    card = r"（记录 (\d+)）"
+    assert _walk(env, "/ops/match-reviews/", card) == ["1000", "1001", "1002", "1004"]  # the open queue, oldest first
+    assert _walk(env, "/ops/match-reviews/?sort=-occurred_at", card) == ["1004", "1002", "1001", "1000"]
+    assert _walk(env, "/ops/match-reviews/?kind=remote_sensing_pass&plate=晋E", card) == ["1000"]
+    header, rows = _sheet(env.get("/ops/match-reviews/?kind=remote_sensing_pass&export=xlsx"))
+    assert [r[header.index("记录编号")] for r in rows] == [1000, 1002, 1004]
+    assert rows[1][header.index("识别号牌")] == "未识别" and rows[0][header.index("记录类型")] == "遥感检测"
+    assert isinstance(rows[0][header.index("发生时间")], datetime) and rows[0][header.index("识别置信度")] == 0.6
+    (audited,) = _exports("match_reviews")
+    assert audited["rows"] == 3
+
+
+def test_export_records_default_to_problems_filter_and_export(app, make_user):
+    from datetime import date
+
+    from vehicle_enforce.core import transaction
+    from vehicle_enforce.exports.models import ExportRecord
+    from vehicle_enforce.extensions import db
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    for i, (status, kind) in enumerate(
+        [
+            ("failed", "remote_sensing_pass"),
+            ("acknowledged", "remote_sensing_pass"),
+            ("rejected", "blacklist_listing"),
+            ("pending", "remote_sensing_pass"),
+            ("failed", "blacklist_listing"),
+        ]
+    ):
+        db.session.add(
+            ExportRecord(
+                target="provincial",
+                kind=kind,
+                object_id=str(500 + i),
+                station="JC-RS-01",
+                idempotency_key=f"list-test-{i}",
+                payload={},
+                occurred_at=now - timedelta(hours=5 - i),
+                due_day=date.today(),
+                status=status,
+                attempts=3 if status == "failed" else 1,
+                last_error="平台超时" if status == "failed" else None,
+            )
+        )
+    transaction.commit()
+    env = _login(app, make_user, "hb", "environment")
+    page = env.get("/ops/exports/").get_data(as_text=True)
+    ids = [int(x) for x in re.findall(r'id="record-(\d+)"', page)]
+    assert len(ids) == 3 and "传输率" in main_text(page)  # failed and rejected: what needs a person
+    kinds = re.findall(r'data-label="数据类型">([^<]+)<', page)
+    assert kinds == ["遥感检测", "列入黑名单", "列入黑名单"]
+    failed = env.get("/ops/exports/?status=failed&kind=blacklist_listing").get_data(as_text=True)
+    assert len(re.findall(r'id="record-(\d+)"', failed)) == 1 and "清除筛选" in failed
+    everything = env.get("/ops/exports/?status=all&sort=-occurred_at").get_data(as_text=True)
+    assert [int(x) for x in re.findall(r'id="record-(\d+)"', everything)] == sorted(
+        [int(x) for x in re.findall(r'id="record-(\d+)"', everything)], reverse=True
+    )
+    assert len(re.findall(r'id="record-(\d+)"', everything)) == 5
+    header, rows = _sheet(env.get("/ops/exports/?export=xlsx"))
+    assert [r[header.index("状态")] for r in rows] == ["上报失败", "平台拒收", "上报失败"]
+    assert rows[0][header.index("平台返回的原因")] == "平台超时" and isinstance(
+        rows[0][header.index("发生时间")], datetime
+    )
+    (audited,) = _exports("export_records")
+    assert audited["rows"] == 3 and audited["filters"] == {"status": "problems"}

@@ -7,12 +7,15 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from plates import normalize_plate
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
+from vehicle_enforce.core import listing
 from vehicle_enforce.core.forms import field_refused, parse_form, refused_redraws
 from vehicle_enforce.core.inputs import db_int
-from vehicle_enforce.extensions import db
+from vehicle_enforce.core.spreadsheets import Column
+from vehicle_enforce.inspections.models import Station
 from vehicle_enforce.reviews import services
 from vehicle_enforce.reviews.models import MatchReview
 from vehicle_enforce.reviews.schemas import DecisionIn
@@ -29,17 +32,81 @@ FIELD_LABELS = {"review_id": "核对记录", "vehicle_id": "车辆", "plate": "�
 FIELD_LABELS |= {"reason": "理由", "action": "操作"}
 
 
+def _review_row(row: tuple[MatchReview, str | None]) -> dict[str, Any]:
+    r, station = row
+    return {
+        "id": r.id,
+        "record_kind": r.record_kind,
+        "record_id": r.record_id,
+        "occurred_at": r.occurred_at,
+        "station": station,
+        "plate": r.plate or "未识别",
+        "plate_color": r.plate_color,
+        "confidence": r.confidence,
+        "match_decision": r.match_decision,
+        "created_at": r.created_at,
+    }
+
+
+REVIEWS = listing.ListSpec(
+    name="match_reviews",
+    title="号牌人工核对",
+    id_column=MatchReview.id,
+    filters=(
+        listing.Filter(
+            "plate",
+            "识别号牌",
+            listing.starts_with(MatchReview.plate, normalize_plate),
+            placeholder="如 晋E 或 晋E12345",
+            max_length=16,
+        ),
+        listing.Filter("kind", "记录类型", listing.equals(MatchReview.record_kind), "choice", services.KIND_ZH),
+        listing.Filter(
+            "decision", "匹配情况", listing.equals(MatchReview.match_decision), "choice", services.DECISION_ZH
+        ),
+        listing.Filter("date", "发生日期", listing.on_day(MatchReview.occurred_at), "date"),
+    ),
+    sorts=(
+        listing.Sort("id", "进入队列顺序", MatchReview.id, "int"),
+        listing.Sort("occurred_at", "发生时间", MatchReview.occurred_at),
+    ),
+    default_sort="id",  # a queue: the oldest first
+    page_size=PAGE_SIZE,
+    columns=(
+        Column("id", "核对编号", "int"),
+        Column("record_kind", "记录类型", labels=services.KIND_ZH),
+        Column("record_id", "记录编号", "int"),
+        Column("occurred_at", "发生时间", "datetime"),
+        Column("station", "站点"),
+        Column("plate", "识别号牌"),
+        Column("plate_color", "号牌颜色", labels=PLATE_COLOR_ZH),
+        Column("confidence", "识别置信度", "percent"),
+        Column("match_decision", "匹配情况", labels=services.DECISION_ZH),
+        Column("created_at", "进入队列时间", "datetime"),
+    ),
+    export_row=_review_row,
+    export_query=lambda stmt: stmt.outerjoin(Station, Station.id == MatchReview.station_id).add_columns(Station.name),
+)
+
+
 @bp.get("/")
 @page_access(D.environment)
 def reviews_page() -> Any:
-    rows = db.session.scalars(
-        select(MatchReview).where(MatchReview.state == "open").order_by(MatchReview.id).limit(PAGE_SIZE)
-    ).all()
-    return render_template(
-        "environment/match_reviews.html",
-        reviews=[services.review_json(r) for r in rows],
-        open_count=services.open_count(),
-        colors=PLATE_COLOR_ZH,
+    """The open reviews, oldest first: search by the plate read, filter by kind, match and day; export."""
+    principal = current_principal()
+    assert principal is not None
+    stmt = select(MatchReview).where(MatchReview.state == "open")
+    return listing.respond(
+        REVIEWS,
+        stmt,
+        principal,
+        lambda state: render_template(
+            "environment/match_reviews.html",
+            state=state,
+            reviews=[services.review_json(r) for r in state.rows],
+            open_count=services.open_count(),
+            colors=PLATE_COLOR_ZH,
+        ),
     )
 
 
