@@ -188,3 +188,24 @@ def test_a_fresh_install_starts_with_zezhou_whose_townships_are_seeded(app):
     (county,) = db.session.scalars(select(County)).all()
     assert (county.code, county.name) == ("140525", "泽州县")
     assert set(db.session.scalars(select(Township.county_id))) == {county.id}
+
+
+def test_postgresql_sessions_run_without_jit_after_upgrade_and_with_it_after_downgrade(empty_database_url):
+    """JIT compilation cost more than the service's queries (bench_history): the database turns it off for
+    every new session, and a downgrade gives the server's default back."""
+    if not empty_database_url.startswith("postgresql"):
+        pytest.skip("a PostgreSQL setting; SQLite has no JIT")
+
+    def jit():
+        engine = sa.create_engine(empty_database_url)
+        try:
+            with engine.connect() as conn:
+                return conn.execute(sa.text("SHOW jit")).scalar()
+        finally:
+            engine.dispose()
+
+    server_default = jit()
+    migrate.upgrade(empty_database_url)
+    assert jit() == "off"
+    migrate.downgrade(empty_database_url, "32export_queue")
+    assert jit() == server_default

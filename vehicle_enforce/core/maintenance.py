@@ -12,15 +12,18 @@ connection is the application's own.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import current_app
-from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from vehicle_enforce import config
+
+log = logging.getLogger(__name__)
 
 #: Default role names (`db roles --app-role/--maintenance-role` change them).
 APP_ROLE = "vehicle_enforce_app"
@@ -114,6 +117,45 @@ def _ident(name: str) -> str:
     return f'"{name}"'
 
 
+#: Settings of the database itself, for every session of every role (ALTER DATABASE ... SET). JIT
+#: compilation costs more than the service's short queries take once their cost estimates pass
+#: `jit_above_cost` (bench_history: 0.8 s of JIT on a 0.2 s phase-out count); see migration 29jit_off.
+DATABASE_SETTINGS = {"jit": "off"}
+
+
+def database_setting_statements(*, reset: bool = False) -> list[str]:
+    """ALTER DATABASE (the current one) SET each of DATABASE_SETTINGS, or RESET them."""
+    return [
+        f"DO $$ BEGIN EXECUTE format('ALTER DATABASE %I {'RESET ' + name if reset else f'SET {name} = {value}'}', "
+        "current_database()); END $$"
+        for name, value in DATABASE_SETTINGS.items()
+    ]
+
+
+def apply_database_settings(conn: Connection, *, reset: bool = False) -> bool:
+    """Set (or reset) DATABASE_SETTINGS on the current PostgreSQL database when the connected role may
+    (a superuser, or a member of the database's owner); new sessions get them. False if it may not (a
+    warning says what to run) or on SQLite."""
+    if conn.dialect.name != "postgresql":
+        return False
+    may = conn.execute(
+        text(
+            "SELECT r.rolsuper OR pg_has_role(current_user, d.datdba, 'MEMBER') FROM pg_roles r, pg_database d"
+            " WHERE r.rolname = current_user AND d.datname = current_database()"
+        )
+    ).scalar()
+    if not may:
+        log.warning(
+            "database settings %s not applied: only the database's owner or a superuser may; run "
+            "`vehicle-enforce db roles --apply` as the superuser",
+            DATABASE_SETTINGS,
+        )
+        return False
+    for statement in database_setting_statements(reset=reset):
+        conn.execute(text(statement))
+    return True
+
+
 def role_statements(database: str, app_role: str = APP_ROLE, maintenance_role: str = MAINTENANCE_ROLE) -> list[str]:
     """SQL (for a superuser) creating both roles, handing every object of the schema to the maintenance
     role and granting the application what it needs. Idempotent: run it again after each `db upgrade`
@@ -137,6 +179,8 @@ def role_statements(database: str, app_role: str = APP_ROLE, maintenance_role: s
         # a column, function and type of the schema goes to the maintenance role.
         _OWN_EVERYTHING.replace(":owner", owner_lit),
         *grant_statements(app_role, maintenance_role),
+        # Settings of the database for every session (no JIT), which only a superuser or its owner may set.
+        *database_setting_statements(),
     ]
 
 
