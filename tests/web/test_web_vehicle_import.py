@@ -229,6 +229,8 @@ def test_eta_is_the_pace_so_far():
 def test_on_sqlite_rows_done_are_seen_while_the_import_holds_the_write_lock(app, backend, tmp_path):
     """SQLite has one writer, the import's transaction: rows done go to the job's progress file, read by
     the page while the job runs, and removed when it ends (the row then holds the final count)."""
+    from datetime import timedelta
+
     from vehicle_enforce.core import jobs, tasks, transaction
 
     if backend.name != "sqlite":
@@ -240,5 +242,9 @@ def test_on_sqlite_rows_done_are_seen_while_the_import_holds_the_write_lock(app,
         jobs.progress(30, 90)
     assert jobs.rows_done(job) == (30, 90)
     assert job.done == 0  # the row is untouched: its writer would wait for the import's lock
+    # The sweep takes the file as the job's sign of life: a long import is not queued again under it.
+    job.updated_at = job.updated_at - timedelta(hours=1)
+    transaction.commit()
+    assert tasks.sweep() == []
     tasks._finish(job.id, "done")
     assert not jobs.progress_file(job.id).exists()

@@ -141,6 +141,18 @@ def rows_done(job: Job) -> tuple[int, int | None]:
     return max(job.done, done), int(total) if total is not None else job.total
 
 
+def progressed_since(job_id: int, since: datetime) -> bool:
+    """Whether a job running on SQLite reported progress since `since` (its progress file's time): a sign
+    of life the row cannot carry while the job holds the write lock, so the sweep leaves the job be."""
+    if db.engine.dialect.name != "sqlite":
+        return False
+    try:
+        written = progress_file(job_id).stat().st_mtime
+    except OSError:
+        return False
+    return written >= since.timestamp()
+
+
 def forget_progress(job_id: int) -> None:
     """Remove a finished job's progress file (SQLite; the row holds the final count)."""
     progress_file(job_id).unlink(missing_ok=True)

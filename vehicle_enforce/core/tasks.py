@@ -240,6 +240,7 @@ def sweep() -> list[int]:
                 select(Job.id).where(Job.status.in_((QUEUED, RUNNING)), Job.updated_at < cutoff).order_by(Job.id)
             )
         )
+        ids = [job_id for job_id in ids if not jobs.progressed_since(job_id, cutoff)]  # SQLite's sign of life
         if ids:
             db.session.execute(update(Job).where(Job.id.in_(ids)).values(status=QUEUED, updated_at=now_utc()))
         old = now_utc() - timedelta(days=jobs.KEEP_DONE_DAYS)
