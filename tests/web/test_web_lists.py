@@ -599,3 +599,45 @@ def test_export_records_default_to_problems_filter_and_export(app, make_user):
     )
     (audited,) = _exports("export_records")
     assert audited["rows"] == 3 and audited["filters"] == {"status": "problems"}
+
+
+# -- in the browser: a list on a desktop and on a phone ------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_cases_list_on_a_desktop_and_as_cards_on_a_phone(live_server, page, phone_page, make_user, cases, backend):
+    from tests.web.conftest import login, screenshot
+
+    make_user("hbl", "environment", county="140525")
+    login(page, live_server, "hbl", "browser-pass-1")
+    page.goto(f"{live_server}/ops/cases/")
+    page.fill(".list-filters input[name=plate]", "晋E5")
+    page.check(".list-filters input[name=overdue]")
+    page.click(".list-filters button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert page.input_value(".list-filters input[name=plate]") == "晋E5"  # the value stays in its box
+    assert page.locator(".list-filters label.active").count() == 2 and page.is_visible("text=清除筛选")
+    assert page.locator("table.rows tbody .plate").all_inner_texts() == ["晋E50001"]
+    page.click("text=清除筛选")
+    page.click("th a.sort:has-text('办理期限')")  # already sorted by it: the order flips
+    page.wait_for_load_state("networkidle")
+    shown = page.locator("table.rows tbody .plate").all_inner_texts()
+    assert shown == ["晋E50005", "晋E50004", "晋E60003", "晋E50002", "晋E50001"]
+    assert page.is_visible("table.rows thead")
+    screenshot(page, f"lists-cases-desktop-{backend.name}")
+
+    login(phone_page, live_server, "hbl", "browser-pass-1")
+    phone_page.goto(f"{live_server}/ops/cases/")
+    assert not phone_page.is_visible("table.rows thead")  # rows become cards
+    first = phone_page.locator("table.rows tbody tr").first
+    assert first.evaluate("tr => getComputedStyle(tr).display") == "block"
+    label = first.locator("td").nth(1).evaluate("td => getComputedStyle(td, '::before').content")
+    assert "号牌" in label  # each value carries its column's name
+    for badge in phone_page.locator("table.rows .plate").all():
+        style = badge.evaluate(
+            "b => { const s = getComputedStyle(b); return [s.whiteSpace, b.getBoundingClientRect().height,"
+            " parseFloat(s.lineHeight) || parseFloat(s.fontSize) * 1.3]; }"
+        )
+        assert style[0] == "nowrap" and style[1] < 2 * style[2], style  # one line: the plate never wraps
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+    screenshot(phone_page, f"lists-cases-phone-{backend.name}")
