@@ -29,6 +29,8 @@ class BlacklistEntry(Model):
             sqlite_where=text("status = 'active'"),
         ),
         Index("ix_blacklist_entries_status_id", "status", "id"),
+        # The blacklist page's default order (在册, newest listing first): keyset on (listed_at, id).
+        Index("ix_blacklist_entries_status_listed", "status", "listed_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -42,6 +42,7 @@ EXPORT_STATUS_ZH: dict[str, str] = {
 
 
 #: The states a sender may claim (without `--retry-failed`); the queue index holds these only.
+PROBLEMS = "status IN ('failed', 'rejected')"
 QUEUED = "status IN ('pending', 'sent')"
 
 
@@ -62,6 +63,14 @@ class ExportRecord(Model):
             sqlite_where=text(QUEUED),
         ),
         Index("ix_export_records_due", "due_day", "target"),
+        # The export page's records list (failed or rejected by default), in id order: the few records
+        # that need a person, not a walk past every acknowledged one.
+        Index(
+            "ix_export_records_problems",
+            "id",
+            postgresql_where=text(PROBLEMS),
+            sqlite_where=text(PROBLEMS),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
