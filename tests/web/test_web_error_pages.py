@@ -117,3 +117,16 @@ def test_the_api_answers_json_whatever_the_client_accepts(client, accept):
         assert r.get_json()["error"]["code"] == "not_found"
     else:
         assert r.mimetype == "text/html" and "不存在" in r.get_data(as_text=True)
+
+
+def test_a_refusal_on_a_page_shows_only_chinese():
+    """A constraint the database enforced answers bilingual text (API clients read both halves); a page shows
+    the Chinese half. A value already held by another record is named so, not as a state conflict."""
+    from vehicle_enforce.core import errors, messages
+
+    refused = errors.Invalid(
+        "引用的记录不存在 / a referenced record does not exist", {"site_id": "不存在 / no such record"}
+    )
+    assert messages.page_messages(refused) == ({"site_id": "不存在"}, "引用的记录不存在")
+    taken = errors.Conflict("user 'wang' exists", {"username": "already taken"})
+    assert messages.page_messages(taken) == ({"username": "已被占用"}, None)

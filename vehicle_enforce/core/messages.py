@@ -142,11 +142,20 @@ FIELD_PROBLEMS: dict[tuple[str, str] | str, str] = {
     ("image", "too many pixels"): "照片像素过多",
     "required": "必填",
     "unknown field": "未知字段",
+    # a value another record holds (users, stations, sites, counties)
+    "already exists": "已存在",
+    "already taken": "已被占用",
 }
 
 
 def has_chinese(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def chinese_part(text: str) -> str:
+    """The Chinese half of a bilingual text (`不存在 / no such record` → `不存在`); other text as it is."""
+    head, sep, _tail = text.partition(" / ")
+    return head if sep and has_chinese(head) else text
 
 
 def field_problem(code: str, field: str, problem: str, catalogue_code: str | None = None) -> str:
@@ -160,7 +169,7 @@ def field_problem(code: str, field: str, problem: str, catalogue_code: str | Non
     if problem.startswith("larger than ") and problem.endswith(" bytes"):
         return f"文件过大（上限 {int(problem.split()[2]) // (1024 * 1024)} MB）"
     if has_chinese(problem):
-        return problem
+        return chinese_part(problem)
     return CODE_MESSAGES.get(code, CODE_MESSAGES["invalid"])
 
 
@@ -178,7 +187,7 @@ def page_messages(exc: Exception) -> tuple[dict[str, str], str | None]:
     zh = {name: field_problem(code, name, str(problem), codes.get(name)) for name, problem in fields.items()}
     text = str(getattr(exc, "message", "") or "")
     if has_chinese(text):
-        return zh, text
+        return zh, chinese_part(text)
     return zh, None if zh else CODE_MESSAGES.get(code, CODE_MESSAGES["invalid"])
 
 
