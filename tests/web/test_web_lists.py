@@ -259,6 +259,32 @@ def test_cases_filter_sort_page_and_stay_in_the_county(app, make_user, cases, mo
     assert [e["rows"] for e in _exports("cases")] == [5, 1]
 
 
+def test_a_dashboard_count_equals_the_rows_of_the_list_it_links_to(app, make_user, cases):
+    from vehicle_enforce.auth import scope
+    from vehicle_enforce.cases import views
+    from vehicle_enforce.cases.models import Case
+    from vehicle_enforce.core import listing
+    from vehicle_enforce.core.actors import Actor
+
+    county = _login(app, make_user, "zz", "environment", county="140525")
+    principal = Actor("user", 1, "zz", "environment", county_id=_county_id("140525"))
+    stmt = scope.scoped(select(Case), Case, principal)
+    for args in ({"overdue": "1"}, {"plate": "晋E5", "state": "detected"}, {"open": "1"}, {}):
+        address = "/ops/cases/?" + "&".join(f"{k}={v}" for k, v in args.items())
+        with app.test_request_context(address):
+            counted = listing.count_matching(views.CASES, stmt, args)
+        assert counted == len(_walk(county, address, CASE_PLATE)), args
+    with pytest.raises(ValueError):
+        listing.count_matching(views.CASES, stmt, {"state": "nonsense"})
+
+
+def _county_id(code: str) -> int:
+    from vehicle_enforce.auth.models import County
+    from vehicle_enforce.extensions import db
+
+    return db.session.scalar(select(County.id).where(County.code == code))
+
+
 # -- blacklist: the list, and listing / releasing by hand ------------------------------------------------
 
 

@@ -377,6 +377,16 @@ def count(stmt: Select[Any]) -> int:
     return int(db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
 
 
+def count_matching(spec: ListSpec, stmt: Select[Any], args: Mapping[str, str]) -> int:
+    """How many rows the list shows for the address's parameters `args` (e.g. {"overdue": "1"}): what a
+    dashboard's count must equal (`stmt` scoped as the list's view scopes it)."""
+    state = read_state(spec, args)
+    narrowed = filtered(spec, state, stmt)
+    if state.errors:
+        raise ValueError(f"{spec.name}: {state.errors}")
+    return count(narrowed)
+
+
 def export(spec: ListSpec, state: ListState, stmt: Select[Any], principal: Actor) -> Response | None:
     """The XLSX of every row matching the filters, or None (with a flashed refusal) over the cap."""
     assert spec.export_row is not None, f"{spec.name} has no export"
