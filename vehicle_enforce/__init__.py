@@ -175,9 +175,11 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     for bp in (nrmm_views.bp, export_views.bp, rule_views.bp, alert_views.bp, vehicle_views.bp):
         app.register_blueprint(bp)
+    from vehicle_enforce.reviews import evidence_views
     from vehicle_enforce.reviews import views as review_views
 
     app.register_blueprint(review_views.bp)
+    app.register_blueprint(evidence_views.bp)  # evidence photos on the pages, per record the viewer sees
     from vehicle_enforce.documents import views as document_views
 
     app.register_blueprint(document_views.bp)  # the public check of a notice's code

@@ -104,6 +104,12 @@ def _due(state: str, start: datetime) -> datetime | None:
     return start + timedelta(days=days)
 
 
+def step_due(state: str, start: datetime) -> datetime | None:
+    """The deadline of the step a case waits for in `state`, entered at `start` (the case page's step bar
+    shows it for steps already done, as the case had it then)."""
+    return _due(state, start)
+
+
 WORKING_DAY_LIMIT = 7  # 行政处罚法 第八十五条: “二日”“三日”“五日”“七日” are working days
 
 

@@ -9,14 +9,16 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from plates import normalize_plate
-from vehicle_enforce.auth import scope
+from vehicle_enforce.auth import privacy, scope
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
-from vehicle_enforce.cases import penalties, procedure, services
+from vehicle_enforce.cases import evidence as case_evidence
+from vehicle_enforce.cases import penalties, procedure, services, stages
 from vehicle_enforce.cases.models import CASE_STATE_ZH, WAITING_FOR, Case
 from vehicle_enforce.cases.schemas import ActionIn
-from vehicle_enforce.core import listing
+from vehicle_enforce.core import decisions, listing
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.forms import parse_form, refused_redraws
 from vehicle_enforce.core.spreadsheets import Column
 from vehicle_enforce.core.timeutil import now_utc
@@ -145,6 +147,50 @@ def board() -> Any:
     )
 
 
+#: What the history calls every step a case records (the form's actions and the system's own).
+HISTORY_NAMES = {
+    **ACTION_NAMES,
+    "open": "立案",
+    "evidence_withdrawn": "证据撤回",
+    "manual_release": "人工解除管控",
+}
+
+#: The confirmation each state-changing step asks (`stages.STATE_CHANGING`), after the case and plate.
+ASK_ZH = {
+    "confirm": "确认证据成立，案件转交处罚？",
+    "penalize": "录入处罚决定（决定书编号 {decision_number}），案件转入待下达维修？",
+    "order_repair": "下达维修通知（维修期限 {due_date}），并通知车主？",
+    "record_repair": "登记维修（维修记录编号 {repair_number}），案件转入待复检？",
+    "record_retest": "登记复检（报告编号 {report_number}）：合格即结案并解除管控，不合格退回维修？",
+    "close_scrapped": "以车辆报废/注销结案，并解除黑名单管控？结案后不能再办理。",
+}
+
+
+def _vehicle(case: Case, principal: Actor) -> dict[str, Any]:
+    """The vehicle and its owner as the page shows them (personal data masked by role, auth/privacy.py)."""
+    v = case.vehicle
+    owner = None
+    if v.owner is not None:
+        o = v.owner
+        owner = privacy.mask_fields(
+            {"name": o.name, "kind": o.kind, "credit_code": o.credit_code, "phone": o.phone, "address": o.address},
+            principal=principal,
+        )
+    return {
+        "plate": v.plate,
+        "plate_color": v.plate_color,
+        "vehicle_type": v.vehicle_type,
+        "fuel": v.fuel,
+        "emission_standard": v.emission_standard,
+        "emission_standard_inferred": v.emission_standard_inferred,
+        "vin": v.vin,
+        "registration_date": v.registration_date,
+        "status": v.status,
+        "township": v.township.name if v.township is not None else None,
+        "owner": owner,
+    }
+
+
 @bp.get("/<int:case_id>")
 @page_access(D.environment, D.police, D.transport)
 def detail(case_id: int) -> Any:
@@ -153,14 +199,19 @@ def detail(case_id: int) -> Any:
     case = db.session.get(Case, case_id)
     if case is None or not scope.visible(Case, case_id, principal):  # another county's: as a missing one
         abort(404)
-    actions = [
-        a for a in FORM_ACTIONS.get(principal.department or "", []) if case.state in services.TRANSITIONS[a].sources
-    ]
+    # Only what this viewer may do now: its department's actions the state and the procedure allow.
+    actions, held = stages.actions_now(case, principal.department, FORM_ACTIONS.get(principal.department or "", []))
     return render_template(
         "cases/detail.html",
         case=services.case_json(case, timeline=True),
+        vehicle=_vehicle(case, principal),
+        evidence=case_evidence.case_evidence(case, principal),
+        steps=stages.steps(case),
         actions=actions,
+        held=held,
+        styles=stages.STATE_CHANGING,
         names=ACTION_NAMES,
+        history_names=HISTORY_NAMES,
         bases=[penalties.basis_json(b) for b in penalties.bases_in_force("vehicle")],
         methods={k: v for k, v in procedure.SERVICE_METHODS.items() if k != "on_the_spot"},
     )
@@ -222,6 +273,15 @@ def act(case_id: int) -> Any:
     principal = current_principal()
     assert principal is not None
     action = request.form.get("action", "")
-    services.act(case_id, _action(action), actor=principal)
+    data = _action(action)
+    if action in stages.STATE_CHANGING and not decisions.confirmed():  # the confirmation step first
+        case = scope.get_or_404(Case, case_id, principal)
+        question = ASK_ZH[action].format(**{k: v or "" for k, v in data.model_dump().items()})
+        return decisions.ask(
+            f"{ACTION_NAMES[action]}：案件 {case.id}（{case.plate}）。{question}",
+            label=ACTION_NAMES[action],
+            kind=stages.STATE_CHANGING[action],
+        )
+    services.act(case_id, data, actor=principal)
     flash(f"已{ACTION_NAMES.get(action, action)}", "info")
     return redirect(url_for("case_pages.detail", case_id=case_id))

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import Connection, delete, exists, select, text
+from sqlalchemy import Connection, delete, exists, select, text, tuple_
 
 from vehicle_enforce.core.bulk import insert_ignore_conflicts
 from vehicle_enforce.core.errors import NotFound
@@ -147,6 +147,40 @@ def links_for(object_type: str, object_ids: list[int]) -> dict[int, list[dict[st
             {"name": name, "sha256": sha, "media_type": mtype, "size": size, "url": f"/api/v1/evidence/{sha}"}
         )
     return out
+
+
+#: Where the pages link a stored file: through the page's record (`reviews/evidence_views.py`), never by
+#: its bare SHA-256, so a file is served only to a viewer who may see that record.
+PAGE_PREFIX = "/ops/evidence"
+
+
+def page_files(kind: str, record_id: int, object_type: str, object_id: int) -> list[dict[str, object]]:
+    """The files of one stored record as a page links them, through the page record `kind`/`record_id`,
+    each marked image or video (the vendor's clip is a link, photos are shown)."""
+    return [
+        {
+            "name": f["name"],
+            "media_type": f["media_type"],
+            "image": str(f["media_type"]).startswith("image/"),
+            "video": str(f["media_type"]).startswith("video/"),
+            "url": f"{PAGE_PREFIX}/{kind}/{record_id}/{f['sha256']}",
+        }
+        for f in links_for(object_type, [object_id])[object_id]
+    ]
+
+
+def owns_file(pairs: list[tuple[str, int]], sha256: str) -> bool:
+    """Whether the stored file `sha256` is linked to one of the records `pairs` ((object type, id))."""
+    if not pairs:
+        return False
+    stmt = (
+        select(EvidenceLink.id)
+        .join(EvidenceFile, EvidenceFile.id == EvidenceLink.evidence_file_id)
+        .where(EvidenceFile.sha256 == sha256.lower())
+        .where(tuple_(EvidenceLink.object_type, EvidenceLink.object_id).in_(pairs))
+        .limit(1)
+    )
+    return db.session.scalar(stmt) is not None
 
 
 def read(sha256: str) -> tuple[bytes, str]:

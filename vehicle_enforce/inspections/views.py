@@ -13,18 +13,18 @@ from sqlalchemy.orm import selectinload
 
 from plates import normalize_plate
 from plates.text import PROVINCE_ORDER
-from vehicle_enforce.auth import privacy
+from vehicle_enforce.auth import privacy, scope
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
-from vehicle_enforce.core import listing
+from vehicle_enforce.core import decisions, listing
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import BadRequest, ServiceError
 from vehicle_enforce.core.forms import FormInvalid, field_refused, parse_form, refused_redraws
 from vehicle_enforce.core.inputs import db_int
 from vehicle_enforce.core.messages import page_messages
 from vehicle_enforce.core.spreadsheets import Column
-from vehicle_enforce.core.timeutil import SHANGHAI, now_utc
+from vehicle_enforce.core.timeutil import SHANGHAI, format_local, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.inspections import captures, evidence, queries, roadside
 from vehicle_enforce.inspections.models import (
@@ -407,10 +407,13 @@ def passes() -> Any:
 @bp.get("/black-smoke")
 @page_access(D.environment)
 def black_smoke() -> Any:
-    pending = db.session.scalars(
-        select(BlackSmokeCapture).where(BlackSmokeCapture.review_status == "pending").order_by(BlackSmokeCapture.id)
-    ).all()
-    return render_template("environment/black_smoke.html", pending=pending)
+    principal = current_principal()
+    assert principal is not None
+    stmt = select(BlackSmokeCapture).where(BlackSmokeCapture.review_status == "pending").order_by(BlackSmokeCapture.id)
+    pending = db.session.scalars(scope.scoped(stmt, BlackSmokeCapture, principal)).all()
+    # Each capture's photos and clip beside its decision, linked through the capture (reviews/evidence_views).
+    photos = {c.id: evidence.page_files("black-smoke", c.id, "black_smoke_capture", c.id) for c in pending}
+    return render_template("environment/black_smoke.html", pending=pending, photos=photos)
 
 
 @bp.post("/black-smoke")
@@ -427,6 +430,14 @@ def review_black_smoke() -> Any:
         {"decision": request.form.get("decision", ""), "note": request.form.get("note") or None},
         {"decision": "审核结论", "note": "备注"},
     )
+    if not decisions.confirmed():  # a decision that changes the record: the confirmation step first
+        capture = db.session.get(BlackSmokeCapture, capture_id)
+        if capture is None or not scope.visible(BlackSmokeCapture, capture_id, principal):
+            raise field_refused("capture_id", "记录不存在")
+        what = f"{capture.plate} 于 {format_local(capture.captured_at)} 的黑烟抓拍（林格曼 {capture.ringelmann} 级）"
+        if review.decision == "confirm":
+            return decisions.ask(f"确认超标：{what}，计入超标记录？", label="确认超标")
+        return decisions.ask(f"驳回：{what}，不计入超标？", label="驳回")
     captures.review_capture(capture_id, review, actor=principal)
     flash("审核结果已保存", "info")
     return redirect(url_for("inspection_pages.black_smoke"))

@@ -11,19 +11,22 @@ from plates import normalize_plate
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
-from vehicle_enforce.core import listing
+from vehicle_enforce.core import decisions, listing
 from vehicle_enforce.core.forms import field_refused, parse_form, refused_redraws
 from vehicle_enforce.core.inputs import db_int
 from vehicle_enforce.core.spreadsheets import Column
+from vehicle_enforce.extensions import db
+from vehicle_enforce.inspections import evidence
 from vehicle_enforce.inspections.models import Station
 from vehicle_enforce.reviews import services
 from vehicle_enforce.reviews.models import MatchReview
 from vehicle_enforce.reviews.schemas import DecisionIn
-from vehicle_enforce.vehicles.models import PLATE_COLOR_ZH
+from vehicle_enforce.vehicles.models import PLATE_COLOR_ZH, Vehicle
 
 bp = Blueprint("review_pages", __name__, url_prefix="/ops/match-reviews")
 
 PAGE_SIZE = 20
+ACTION_ZH = {"confirm": "确认车辆", "correct": "更正号牌", "unlink": "解除关联"}
 ACTION_DONE_ZH = {"confirm": "已确认车辆", "correct": "已更正号牌", "unlink": "已解除关联"}
 
 
@@ -103,11 +106,27 @@ def reviews_page() -> Any:
         lambda state: render_template(
             "environment/match_reviews.html",
             state=state,
-            reviews=[services.review_json(r) for r in state.rows],
+            reviews=[_with_page_photos(r) for r in state.rows],
             open_count=services.open_count(),
             colors=PLATE_COLOR_ZH,
         ),
     )
+
+
+def _with_page_photos(review: MatchReview) -> dict[str, Any]:
+    """The review as the page shows it: its record's photos linked through the review, served only to
+    whoever may decide it (reviews/evidence_views.py)."""
+    data = services.review_json(review, with_photos=False)
+    data["photos"] = evidence.page_files("match-review", review.id, review.record_kind, review.record_id)
+    return data
+
+
+#: The confirmation step's question per decision (every one changes the record and maybe its case).
+ASK_ZH = {
+    "confirm": "确认{what}是所选车辆（{plate}）？",
+    "correct": "将{what}的号牌更正为 {plate}，并按更正后的号牌重新匹配车辆？",
+    "unlink": "解除{what}与车辆的关联？已据此立案的，证据将撤回并通知生态环境、公安部门复核。",
+}
 
 
 @bp.post("/")
@@ -122,7 +141,15 @@ def decide() -> Any:
         raise field_refused("review_id", "请求不完整，请刷新页面后重试")
     action = form.get("action", "")
     values = {name: form[name] for name in ("action", "reason", "vehicle_id", "plate", "plate_color") if form.get(name)}
-    review = services.decide(review_id, parse_form(DecisionIn, values, FIELD_LABELS), actor=principal)
+    data = parse_form(DecisionIn, values, FIELD_LABELS)
+    if not decisions.confirmed():  # the confirmation step first (evidence.js asks in a dialog instead)
+        pending = services.get_review(review_id, actor=principal)
+        read = pending.plate or "无车牌"
+        what = f"{services.KIND_ZH.get(pending.record_kind)}（记录 {pending.record_id}，识别为 {read}）"
+        chosen = db.session.get(Vehicle, data.vehicle_id) if data.vehicle_id else None
+        plate = chosen.plate if chosen is not None else (data.plate or "")
+        return decisions.ask(ASK_ZH[data.action].format(what=what, plate=plate), label=ACTION_ZH[data.action])
+    review = services.decide(review_id, data, actor=principal)
     what = f"{services.KIND_ZH.get(review.record_kind)} {review.plate or '无车牌'}"
     flash(f"{ACTION_DONE_ZH.get(action, '已处理')}：{what}", "info")
     return redirect(url_for("review_pages.reviews_page"))
