@@ -130,7 +130,8 @@ def test_police_lookup_hit_and_record_a_penalty(live_server, page, make_user, co
     page.fill(f"{form} input[name=officer1_name]", "张警官")
     page.fill(f"{form} input[name=officer1_cert]", "14050001")
     page.click("button:has-text('录入处罚决定')")
-    page.click("#decision-dialog [data-decision-ok]")  # a step that changes the case asks first
+    with page.expect_navigation():  # a step that changes the case asks first
+        page.click("#decision-dialog [data-decision-ok]")
     assert "待下达维修" in page.inner_text("#state")
     screenshot(page, f"police-penalty-recorded-{backend.name}")
 
@@ -164,7 +165,8 @@ def test_transport_dashboard_and_repair_order(live_server, page, make_user, coun
 
     page.fill("input[name=due_date]", (local_day(now_utc()) + timedelta(days=15)).isoformat())
     page.click("button:has-text('下达维修通知')")
-    page.click("#decision-dialog [data-decision-ok]")
+    with page.expect_navigation():
+        page.click("#decision-dialog [data-decision-ok]")
     assert "维修中" in page.inner_text("#state")
     screenshot(page, f"transport-repair-order-{backend.name}")
 

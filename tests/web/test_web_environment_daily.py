@@ -72,8 +72,8 @@ def _decide(pg: Any, button: str) -> None:
     """Press a decision; the dialog asks; confirm it."""
     pg.click(button)
     assert pg.locator("#decision-dialog").evaluate("d => d.open"), "no confirmation was asked"
-    pg.click("#decision-dialog [data-decision-ok]")
-    pg.wait_for_load_state("networkidle")
+    with pg.expect_navigation():
+        pg.click("#decision-dialog [data-decision-ok]")
 
 
 def test_environment_confirms_evidence_reviews_black_smoke_and_decides_a_doubtful_plate(

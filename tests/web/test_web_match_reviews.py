@@ -63,13 +63,13 @@ def test_environment_confirms_probable_matches_by_keyboard_and_click(
 
     page.keyboard.press("1")  # one key picks the first record's first candidate, Enter confirms it
     assert "晋E12345" in page.inner_text("#decision-dialog .decision-question")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     assert "已确认车辆" in page.inner_text(".flash")
     assert page.inner_text("#open-count") == "1"
     page.click("#review-2 button.confirm")  # one click, then the confirmation
-    page.click("#decision-dialog [data-decision-ok]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("#decision-dialog [data-decision-ok]")
     assert page.inner_text("#open-count") == "0" and "暂无待核对的号牌" in page.inner_text("main")
     assert_chinese(page)
 
@@ -90,8 +90,8 @@ def test_a_bad_correction_is_refused_in_chinese_and_the_review_stays_open(
     page.goto(f"{live_server}/ops/match-reviews/")
     page.fill("#review-1 input[name=plate]", "晋E1234O")
     page.click("#review-1 >> text=更正号牌")
-    page.click("#decision-dialog [data-decision-ok]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("#decision-dialog [data-decision-ok]")
     flash = page.inner_text(".flash")
     assert "未保存" in flash and "字母I和O" in flash, flash
     assert page.inner_text("#open-count") == "1"

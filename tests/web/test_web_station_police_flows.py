@@ -241,7 +241,8 @@ def test_police_look_up_a_listed_truck_and_one_listed_under_another_colour_and_r
         pg.fill(f"{form} input[name=officer1_name]", "王五")
         pg.fill(f"{form} input[name=officer1_cert]", "14050031")
         pg.click("button:has-text('录入处罚决定')")
-        pg.click("#decision-dialog [data-decision-ok]")  # a step that changes the case asks first
+        with pg.expect_navigation():  # a step that changes the case asks first
+            pg.click("#decision-dialog [data-decision-ok]")
         assert "待下达维修" in pg.inner_text("#state")
         screenshot(pg, f"police-flow-penalty-desktop-{backend.name}")
 
