@@ -60,6 +60,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.filters["local"] = format_local
     app.jinja_env.filters["person"] = person
     app.jinja_env.filters["label"] = labels.label
+    app.jinja_env.filters["audit_action"] = labels.audit_action_label
     app.jinja_env.filters["standard"] = emission_standard_zh
     app.jinja_env.filters["limit_set"] = limit_set_zh
     app.jinja_env.filters["without_cursor"] = lambda args: {k: v for k, v in args.items() if k != "cursor"}
@@ -183,6 +184,9 @@ def _register_blueprints(app: Flask) -> None:
     from vehicle_enforce.documents import views as document_views
 
     app.register_blueprint(document_views.bp)  # the public check of a notice's code
+    from vehicle_enforce.auth import admin_views
+
+    app.register_blueprint(admin_views.bp)  # /ops/admin: accounts, tokens, the audit log
 
 
 def _instance_path(override: dict[str, Any] | None) -> str | None:

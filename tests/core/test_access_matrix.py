@@ -1026,3 +1026,62 @@ def test_the_demo_shows_two_counties_apart(app, runner):
     gaoping, zezhou, city = cases("gaoping"), cases("huanbao"), cases("shihuanbao")
     assert len(gaoping) == 1 and gaoping.isdisjoint(zezhou) and zezhou, (gaoping, zezhou)
     assert city == gaoping | zezhou
+
+
+# --- The admin's pages (#31): /ops/admin is the admin department's only -----------------------------------
+
+ADMIN_PAGE_PREFIX = "/ops/admin"
+
+
+def test_the_admin_pages_admit_the_admin_department_only(app, station_factory):
+    """Every /ops/admin route, GET and POST, answers other departments with the 403 page."""
+    import re
+
+    station_factory("JC-RD-01", "roadside")
+    people = _logged_in_page_users(app, sorted(ALL))
+    rules = [r for r in app.url_map.iter_rules() if r.rule.startswith(ADMIN_PAGE_PREFIX)]
+    assert {"/ops/admin/users", "/ops/admin/tokens", "/ops/admin/audit"} <= {r.rule for r in rules}
+    problems = []
+    for rule in rules:
+        path = re.sub(r"<int:\w+>", "999999", rule.rule)  # a missing record: 404 for the admin, 403 for others
+        for dept, person in people.items():
+            home = person.get("/")
+            found = re.search(r"name=\"csrf_token\" value=\"([^\"]+)\"", home.get_data(as_text=True))
+            assert found, (dept, home.status_code, home.get_data(as_text=True)[:300])
+            csrf = found.group(1)
+            for method in sorted((rule.methods or set()) & {"GET", "POST"}):
+                r = person.get(path) if method == "GET" else person.post(path, data={"csrf_token": csrf})
+                if dept == "admin":
+                    if r.status_code == 403 or r.status_code >= 500:
+                        problems.append((method, path, dept, r.status_code))
+                elif r.status_code != 403 or "无权访问" not in r.get_data(as_text=True):
+                    problems.append((method, path, dept, r.status_code))
+    assert not problems, problems
+
+
+def _logged_in_page_users(app, departments):
+    from vehicle_enforce.auth import services
+    from vehicle_enforce.auth.models import Department
+    from vehicle_enforce.auth.schemas import UserIn
+    from vehicle_enforce.core import transaction
+    from vehicle_enforce.core.actors import SYSTEM
+
+    password = "admin-pages-2019x"
+    for dept in departments:
+        services.create_user(
+            UserIn(
+                username=f"page-{dept}",
+                password=password,
+                department=Department(dept),
+                township="bagong" if dept == "township" else None,
+                station="JC-RD-01" if dept == "station" else None,
+            ),
+            actor=SYSTEM,
+        )
+    transaction.commit()
+    clients = {}
+    for dept in departments:
+        person = app.test_client()
+        assert person.post("/login", data={"username": f"page-{dept}", "password": password}).status_code == 302
+        clients[dept] = person
+    return clients

@@ -136,6 +136,30 @@ def enable_user(username: str) -> None:
     click.echo(f"user {username} enabled")
 
 
+@users.command("reset-password")
+@click.argument("username")
+@with_appcontext
+@_refusals
+@transaction.atomic()
+def reset_password(username: str) -> None:
+    """Give the account a random one-time password (printed once); its sessions end, a lockout is lifted."""
+    password = services.reset_password(
+        services.user_by_username(username), actor=actors.system("cli:users reset-password")
+    )
+    click.echo(f"new password of {username} (shown once): {password}")
+
+
+@users.command("unlock")
+@click.argument("username")
+@with_appcontext
+@_refusals
+@transaction.atomic()
+def unlock_user(username: str) -> None:
+    """Lift the lockout after failed logins."""
+    done = services.unlock(services.user_by_username(username), actor=actors.system("cli:users unlock"))
+    click.echo(f"user {username} unlocked" if done else f"user {username} was not locked")
+
+
 @click.group("tokens")
 def tokens() -> None:
     """API tokens for machines and other systems."""

@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 from sqlalchemy import and_, bindparam, case, or_, select, update
@@ -303,11 +303,65 @@ def set_active(user: User, active: bool, *, actor: Actor) -> None:
     """Enable or disable an account; disabling ends its sessions at once."""
     if user.active == active:
         return
+    if not active and actor.kind == "user" and actor.id == user.id:
+        raise Invalid("不能停用自己的账号", {"active": "不能停用自己的账号"})
     user.active = active
     if not active:
         end_sessions(user)
     action = "user.enable" if active else "user.disable"
     audit.record(action, "user", user.id, {"username": user.username}, actor=actor)
+
+
+def generate_password() -> str:
+    """A one-time password for a reset: 16 characters of letters and digits without look-alikes (0/O, 1/l/I),
+    easy to read out over the phone; it passes `check_password_rules`."""
+    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    while True:
+        password = "".join(secrets.choice(alphabet) for _ in range(16))
+        if len(set(password)) >= 3 and password.lower() not in common_passwords():
+            return password
+
+
+def reset_password(user: User, *, actor: Actor) -> str:
+    """Give the account a new random password (returned once, stored only hashed); its sessions end and
+    a lockout is lifted, so its owner can log in with it at once."""
+    password = generate_password()
+    set_password(user, password, actor=actor)
+    unlock(user, actor=actor)
+    return password
+
+
+def unlock(user: User, *, actor: Actor) -> bool:
+    """Lift a lockout after failed logins and clear the count; False when the account was not locked."""
+    if not user.failed_logins and user.locked_until is None:
+        return False
+    was_locked = locked(user)
+    db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(failed_logins=0, locked_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(user, ["failed_logins", "locked_until"])
+    audit.record("user.unlock", "user", user.id, {"username": user.username, "was_locked": was_locked}, actor=actor)
+    return True
+
+
+def locked(user: User) -> bool:
+    """Whether failed logins lock the account now."""
+    until = user.locked_until
+    if until is None:
+        return False
+    return (until if until.tzinfo is not None else until.replace(tzinfo=UTC)) > now_utc()
+
+
+def managed_user(user_id: int, *, actor: Actor) -> User:
+    """An account the admin `actor` manages: a county's admin its county's accounts only (another
+    county's account is not found, as a missing one); the city level every account."""
+    user = db.session.get(User, user_id)
+    if user is None or (actor.county_id is not None and user.county_id != actor.county_id):
+        raise NotFound(f"user {user_id} not found")
+    return user
 
 
 def end_sessions(user: User) -> None:

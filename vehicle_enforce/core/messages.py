@@ -140,6 +140,13 @@ FIELD_PROBLEMS: dict[tuple[str, str] | str, str] = {
     ("image", "not a JPEG, PNG, BMP or WebP image"): "只能上传 JPEG、PNG、BMP 或 WebP 格式的照片",
     ("image", "could not be decoded"): "照片无法识别为图像文件",
     ("image", "too many pixels"): "照片像素过多",
+    # accounts (the admin's pages)
+    ("username", "already taken"): "该登录名已被使用",
+    ("township", "unknown township"): "乡镇不存在",
+    ("township", "required for township"): "乡镇账号须选择所属乡镇",
+    ("station", "required for station"): "站点账号须选择所属站点",
+    ("station", "unknown station"): "站点不存在",
+    ("county", "unknown county"): "县（市、区）不存在",
     "required": "必填",
     "unknown field": "未知字段",
     # a value another record holds (users, stations, sites, counties)
