@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -141,3 +142,36 @@ def test_environment_resends_a_rejected_record_in_the_browser(
     assert "没有上报失败或被拒收的记录" in page.inner_text("#problems")
     assert_chinese(page)
     assert statuses() == {"acknowledged": 4, "pending": 1}
+
+
+def test_run_now_shows_what_happened_after_the_redirect(app, make_user, platform, run_jobs, station_factory):
+    """立即上报 leads to a page that follows the run and then says what was sent, acknowledged and
+    rejected, with the platform's reason; stations by name; rates under the threshold marked."""
+    station_factory("JC-RS-01", "remote_sensing", name="巴公镇遥感监测点")
+    emit_records(3)
+    emit_records(2, kind="case_action")  # the reference platform rejects case actions
+    client = _client(app, make_user, "environment")
+    r = client.post("/ops/exports/run")
+    assert r.status_code == 302 and "run=" in r.headers["Location"]
+    waiting = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "正在上报" in waiting and 'http-equiv="refresh"' in waiting  # follows the run until it ends
+    assert run_jobs() == 1
+    done = client.get(r.headers["Location"]).get_data(as_text=True)
+    outcome = done.split('id="export-outcome"')[1].split("</section>")[0]
+    assert "已完成" in outcome and 'http-equiv="refresh"' not in done
+    row = outcome.split('id="outcome-provincial"')[1].split("</tr>")[0]
+    assert [int(n) for n in re.findall(r"(\d+) 条", row)][:5] == [5, 3, 2, 0, 0]  # sent, acked, rejected, retry, failed
+    assert "平台返回：" in row and "kind not accepted" in row and "（2 条）" in row
+    assert statuses() == {"acknowledged": 3, "rejected": 2}
+    # The national platform has no address here: its records stay queued and the page says why.
+    assert "未配置该平台的上报地址" in outcome
+    # 3 of 10 due acknowledged: marked under the threshold, in words and by its class; stations by name.
+    assert 'id="total-rate" class="rate-low"' in done and "低于95%" in done
+    assert "巴公镇遥感监测点" in done and "<td>JC-RS-01</td>" not in done
+
+
+def test_an_unknown_run_shows_no_outcome(app, make_user):
+    client = _client(app, make_user, "environment")
+    page = client.get("/ops/exports/?run=999999").get_data(as_text=True)
+    assert 'id="export-outcome"' not in page
+    assert 'id="export-outcome"' not in client.get("/ops/exports/?run=abc").get_data(as_text=True)

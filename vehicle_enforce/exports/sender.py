@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import random
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -44,9 +45,12 @@ class RunSummary:
     retried: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    # Why records were not acknowledged (a platform's rejection reason, or the delivery error) -> records.
+    reasons: Counter[str] = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "errors"} | {"errors": self.errors[-5:]}
+        kept = {k: v for k, v in self.__dict__.items() if k not in ("errors", "reasons")}
+        return kept | {"errors": self.errors[-5:], "reasons": dict(self.reasons.most_common(10))}
 
 
 def _setting(name: str, default: Any) -> Any:
@@ -189,6 +193,7 @@ def _retry_later(records: list[Claimed], error: str, summary: RunSummary) -> Non
     max_attempts = int(_setting("EXPORT_MAX_ATTEMPTS", 20))
     now = now_utc()
     rows = []
+    summary.reasons[error[:200]] += len(records)
     for r in records:
         attempts = r.attempts + 1
         gave_up = attempts >= max_attempts
@@ -273,6 +278,7 @@ def send_batch(
         else:
             reason = str(ack.get("reason") or "rejected by the platform")[:500]
             rejected.append({"b_id": r.id, "status": "rejected", "last_error": reason})
+            summary.reasons[reason[:200]] += 1
     _acknowledge(acknowledged, now_utc())
     summary.acknowledged += len(acknowledged)
     _update_each(rejected, ("status", "last_error"))

@@ -14,11 +14,14 @@ from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
 from vehicle_enforce.core import jobs, listing, tasks
 from vehicle_enforce.core.forms import parse_form, refused_redraws
+from vehicle_enforce.core.jobs import Job
 from vehicle_enforce.core.spreadsheets import Column
 from vehicle_enforce.core.timeutil import format_local, local_day, now_utc
 from vehicle_enforce.exports import services
 from vehicle_enforce.exports.models import EXPORT_KIND_ZH, EXPORT_STATUS_ZH, EXPORT_TARGET_ZH, ExportRecord
 from vehicle_enforce.exports.schemas import ResendIn
+from vehicle_enforce.extensions import db
+from vehicle_enforce.inspections.models import Station
 
 bp = Blueprint("export_pages", __name__, url_prefix="/ops/exports")
 FIELD_LABELS = {"note": "处理说明", "status": "状态"}
@@ -93,6 +96,50 @@ RECORDS = listing.ListSpec(
 )
 
 
+#: What the sender records when a delivery fails, as the page says it (a platform's own reason is shown
+#: as the platform wrote it).
+DELIVERY_ERRORS_ZH = (
+    ("network:", "网络故障，未能连接上报平台（将自动重试）"),
+    ("no acknowledgement for the record", "平台未确认该记录（将自动重试）"),
+    ("rejected by the platform", "平台拒收，未说明原因"),
+    ("no url configured", "未配置该平台的上报地址，记录留在队列中"),
+)
+
+
+def delivery_reason(text: str) -> tuple[str, bool]:
+    """(the reason in Chinese, whether it is the platform's own words shown as written)."""
+    for prefix, zh in DELIVERY_ERRORS_ZH:
+        if text.startswith(prefix):
+            return zh, False
+    if text.startswith("HTTP "):
+        code = text.split(":", 1)[0]
+        if "unreadable acknowledgement" in text:
+            return f"平台回执无法识别（{code}，将自动重试）", False
+        return f"平台暂时不可用（{code}，将自动重试）", False
+    return text, True
+
+
+def run_outcome(job: Job | None) -> dict[str, Any] | None:
+    """The outcome of a 立即上报 run for the page it redirects to: per platform, records sent, acknowledged,
+    rejected, to retry and failed, with the reasons (None: no such run)."""
+    if job is None:
+        return None
+    targets = []
+    for t in (job.result or {}).get("targets", []):
+        reasons = [(*delivery_reason(str(text)), int(n)) for text, n in (t.get("reasons") or {}).items()]
+        reasons += [(*delivery_reason(str(text)), 0) for text in t.get("errors") or [] if not t.get("reasons")]
+        targets.append({**t, "reasons": reasons, "not_done": int(t.get("rejected", 0)) + int(t.get("failed", 0))})
+    return {
+        "id": job.id,
+        "status": job.status,
+        "status_zh": jobs.STATUS_ZH.get(job.status, job.status),
+        "finished": job.status in (jobs.DONE, jobs.FAILED),
+        "at": format_local(job.finished_at or job.updated_at),
+        "error": job.error,
+        "targets": targets,
+    }
+
+
 @bp.get("/")
 @page_access(D.environment)
 def export_status() -> Any:
@@ -106,11 +153,15 @@ def export_status() -> Any:
 def _status_page(state: listing.ListState) -> str:
     today = local_day(now_utc())
     job = jobs.latest("exports.run")
+    run_id = request.args.get("run", "")
+    outcome = run_outcome(jobs.get(int(run_id), "exports.run")) if run_id.isdigit() and len(run_id) < 12 else None
     return render_template(
         "exports/status.html",
         state=state,
         status=services.status(today - timedelta(days=6), today, county_id=_county()),
         problems=[services.record_json(r) for r in state.rows],
+        station_names=dict(db.session.execute(select(Station.code, Station.name)).all()),
+        outcome=outcome,
         job=job,
         job_status=jobs.STATUS_ZH.get(job.status, job.status) if job else None,
         job_at=format_local(job.updated_at, "%Y-%m-%d %H:%M:%S") if job else None,
@@ -146,10 +197,11 @@ def resend_failed() -> Any:
 @page_access(D.environment)
 @refused_redraws(export_status, "未启动上报")
 def run_now() -> Any:
-    # The same task Celery beat runs every minute; without a broker it runs here, after the commit.
-    tasks.run_later("exports.run")
-    flash("已启动一次上报，结果见下表（如未更新请稍后刷新）", "info")
-    return redirect(url_for("export_pages.export_status"))
+    # The same task Celery beat runs every minute; the worker runs it after the commit. The page it
+    # redirects to follows this run and shows its outcome (sent, acknowledged, rejected with reasons).
+    run_id = tasks.run_later("exports.run")
+    flash("已启动一次上报", "info")
+    return redirect(url_for("export_pages.export_status", run=run_id, _anchor="export-outcome"))
 
 
 def _resend_form() -> ResendIn:
