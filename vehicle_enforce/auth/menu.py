@@ -79,7 +79,11 @@ DEPARTMENT_MENUS: dict[str, list[MenuItem]] = {
         M("/api/docs", "接口文档"),
     ],
     # The admin's own pages; `menu_for` adds every department's after them.
-    "admin": [],
+    "admin": [
+        M("/ops/admin/users", "用户管理"),
+        M("/ops/admin/tokens", "接口令牌"),
+        M("/ops/admin/audit", "审计日志"),
+    ],
 }
 
 HOME = M("/", "首页")
