@@ -16,7 +16,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, flash, make_response, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, session, url_for
 from sqlalchemy import or_, select
 
 from vehicle_enforce.auth import auditlog, services
@@ -326,7 +326,7 @@ def audit_log() -> Any:
 def audit_entry(entry_id: int) -> Any:
     found = auditlog.entry(entry_id, actor=_actor())
     if found is None:
-        return render_template("forbidden.html"), 404
+        abort(404)
     display = {k: v for k, v in db.session.execute(select(User.username, User.display_name))}
     changes = json.dumps(found.changes, ensure_ascii=False, indent=2, default=str) if found.changes else "—"
     return render_template("admin/audit_entry.html", e=found, display=display, changes=changes)
