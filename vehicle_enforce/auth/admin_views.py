@@ -134,6 +134,22 @@ def _optional(name: str) -> str | None:
     return (request.form.get(name) or "").strip() or None
 
 
+def _placed() -> dict[str, str | None]:
+    """The department and place fields an account's and a token's forms share."""
+    return {
+        "department": request.form.get("department", ""),
+        "county": _optional("county"),
+        "township": _optional("township"),
+        "station": _optional("station"),
+    }
+
+
+def _already_done(message: str, endpoint: str) -> Any:
+    """A form submitted a second time (its one-time key used): say so and make nothing new."""
+    flash(message, "info")
+    return redirect(url_for(endpoint))
+
+
 @bp.post("/users")
 @page_access(D)
 @refused_redraws(users, "未创建用户", FIELD_LABELS)
@@ -146,17 +162,13 @@ def create_user() -> Any:
         {
             "username": (request.form.get("username") or "").strip(),
             "display_name": _optional("display_name"),
-            "department": request.form.get("department", ""),
-            "county": _optional("county"),
-            "township": _optional("township"),
-            "station": _optional("station"),
+            **_placed(),
             "password": password,
         },
         FIELD_LABELS,
     )
     if not _first_use_of_form_key():
-        flash("该表单已提交过，未重复创建；如需再建请重新填写", "info")
-        return redirect(url_for("admin_pages.users"))
+        return _already_done("该表单已提交过，未重复创建；如需再建请重新填写", "admin_pages.users")
     user = services.create_user(data, actor=actor)
     shown = {"what": "user", "user": user, "password": password if generated else None}
     return users(issued=shown)
@@ -192,8 +204,7 @@ def reset_password(user_id: int) -> Any:
     user = services.managed_user(user_id, actor=actor)
     chosen = request.form.get("password", "")
     if not _first_use_of_form_key():
-        flash("该表单已提交过，密码未再次重置", "info")
-        return redirect(url_for("admin_pages.users"))
+        return _already_done("该表单已提交过，密码未再次重置", "admin_pages.users")
     if chosen:
         services.set_password(user, chosen, actor=actor)
         services.unlock(user, actor=actor)
@@ -240,17 +251,13 @@ def create_token() -> Any:
         TokenIn,
         {
             "name": (request.form.get("name") or "").strip(),
-            "department": request.form.get("department", ""),
-            "county": _optional("county"),
-            "township": _optional("township"),
-            "station": _optional("station"),
+            **_placed(),
             "expires_at": expires_at,
         },
         FIELD_LABELS,
     )
     if not _first_use_of_form_key():
-        flash("该表单已提交过，未重复创建令牌", "info")
-        return redirect(url_for("admin_pages.tokens"))
+        return _already_done("该表单已提交过，未重复创建令牌", "admin_pages.tokens")
     issued = services.create_token(data, actor=actor)
     return tokens(issued={"token": issued.token, "secret": issued.secret})
 
