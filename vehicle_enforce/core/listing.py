@@ -51,6 +51,9 @@ SortKind = Literal["datetime", "date", "int", "text"]
 
 MSG_CHOICE = "请从列表中选择"
 MSG_DATE = "日期格式有误，应为 年-月-日（如 2019-11-05）"
+MSG_DATE_RANGE = "日期超出范围，应在 1900-01-01 至 2999-12-31 之间"
+#: The days a date filter accepts (a day outside has no record and cannot be turned into a UTC instant).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 MSG_TOO_LONG = "过长，最多 {n} 个字符"
 MSG_CURSOR = "翻页位置已失效，请回到第一页"
 MSG_SORT = "不能按该列排序"
@@ -212,9 +215,12 @@ def parsed_value(f: Filter, raw: str) -> Any:
         if raw == "today":
             return local_day(now_utc())
         try:
-            return date.fromisoformat(raw)
+            day = date.fromisoformat(raw)
         except ValueError:
             raise ValueError(MSG_DATE) from None
+        if not FIRST_DAY <= day <= LAST_DAY:  # day_start() of year 1 or 9999 overflows
+            raise ValueError(MSG_DATE_RANGE)
+        return day
     if f.kind == "flag":
         return True
     if len(raw) > f.max_length:
@@ -317,7 +323,7 @@ def decode_cursor(sort: Sort, cursor: str) -> tuple[Any, int]:
             if not isinstance(value, int) or isinstance(value, bool):
                 raise ValueError(value)
             return value, row_id
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         raise ValueError(MSG_CURSOR) from None
     if not isinstance(value, str):
         raise ValueError(MSG_CURSOR)
