@@ -84,8 +84,11 @@ def test_every_page_each_demo_login_reaches_is_chinese_local_and_self_contained(
             kinds = {_key(w) for w in walked}
             unwalked = [h for h in menu if h.startswith("/ops/") and _key(h) not in kinds]
             assert not unwalked, f"{username}: the walk missed menu pages {unwalked}"
+            missing = pg.goto(f"{live_server}/ops/no-such-page")  # a page that is not there: 不存在, in Chinese
+            assert missing is not None and missing.status == 404
+            assert pg.inner_text("#error h1") == "不存在" and not english_words(pg.inner_text("body")), username
             if username == "huanbao":
-                screenshot(pg, "every-page-last-desktop")
+                screenshot(pg, "error-404-desktop")
         finally:
             context.close()
         foreign = sorted(

@@ -5,6 +5,8 @@ test-output/screenshots/shell-*.png."""
 
 from __future__ import annotations
 
+import re
+
 from tests.web.conftest import _watched, login, screenshot
 from tests.web.test_web_departments import county
 
@@ -77,3 +79,26 @@ def test_phone_drawer_and_cards(live_server, phone_page, make_user, county):
     pg.goto(f"{live_server}/ops/cases/{county['case_id']}")
     assert pg.locator("nav.breadcrumbs").is_visible()
     screenshot(pg, "shell-case-phone")
+
+
+#: GET addresses under /ops/ that take no argument and are not pages of their own (so in no menu).
+NOT_IN_MENU = {
+    "/ops/inspections/roadside-test/check": "the roadside form's check as the operator types (JSON)",
+}
+
+
+def test_every_ops_page_is_in_a_departments_menu(app):
+    """A new page is reachable: each argument-less /ops page (files aside) is in auth/menu.py for some
+    department (the admin's menu holds them all), or named above with the reason it is not."""
+    from vehicle_enforce.auth import menu
+
+    listed = {item.href.split("?")[0] for items in menu.DEPARTMENT_MENUS.values() for item in items}
+    listed |= {item.href.split("?")[0] for items in menu.STATION_MENUS.values() for item in items}
+    files = re.compile(r"\.(png|svg|csv|xlsx|pdf|json)$")
+    pages = {
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/ops/") and "GET" in (rule.methods or ()) and not rule.arguments
+    }
+    missing = sorted(p for p in pages if p not in listed and p not in NOT_IN_MENU and not files.search(p))
+    assert not missing, f"pages in no department's menu (add them to auth/menu.py): {missing}"
