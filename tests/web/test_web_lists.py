@@ -269,13 +269,13 @@ def test_a_dashboard_count_equals_the_rows_of_the_list_it_links_to(app, make_use
     county = _login(app, make_user, "zz", "environment", county="140525")
     principal = Actor("user", 1, "zz", "environment", county_id=_county_id("140525"))
     stmt = scope.scoped(select(Case), Case, principal)
-    for args in ({"overdue": "1"}, {"plate": "晋E5", "state": "detected"}, {"open": "1"}, {}):
+    for args in ({"overdue": "1"}, {"mine": "1"}, {"plate": "晋E5", "state": "detected"}, {"open": "1"}, {}):
         address = "/ops/cases/?" + "&".join(f"{k}={v}" for k, v in args.items())
         with app.test_request_context(address):
-            counted = listing.count_matching(views.CASES, stmt, args)
+            counted = listing.count_matching(views.CASES, stmt, args, principal)
         assert counted == len(_walk(county, address, CASE_PLATE)), args
     with pytest.raises(ValueError):
-        listing.count_matching(views.CASES, stmt, {"state": "nonsense"})
+        listing.count_matching(views.CASES, stmt, {"state": "nonsense"}, principal)
 
 
 def _county_id(code: str) -> int:

@@ -95,8 +95,9 @@ CASES = listing.ListSpec(
         listing.Filter(
             "mine",
             "待本部门处理",
-            lambda stmt, _: stmt.where(Case.state.in_(_waiting_for(_department()))),
+            lambda stmt, caller: stmt.where(Case.state.in_(_waiting_for(caller.department if caller else None))),
             "flag",
+            about_caller=True,
         ),
         listing.Filter(
             "overdue",
@@ -128,11 +129,6 @@ CASES = listing.ListSpec(
     export_query=_case_owner,
     masks=listing.OWNER_MASKS,
 )
-
-
-def _department() -> str | None:
-    principal = current_principal()
-    return principal.department if principal is not None else None
 
 
 @bp.get("/")

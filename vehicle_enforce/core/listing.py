@@ -74,6 +74,8 @@ class Filter:
     placeholder: str = ""
     max_length: int = 32
     default: str = ""  # the value when the address names none (e.g. blacklist status=active)
+    #: a filter about the caller (cases waiting for *my* department): `apply` gets the caller as its value
+    about_caller: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,7 @@ class ListState:
     descending: bool
     cursor: str | None
     errors: dict[str, str] = field(default_factory=dict)
+    principal: Actor | None = None  # the caller, for filters about the caller
     rows: list[Any] = field(default_factory=list)
     next_cursor: str | None = None
 
@@ -185,7 +188,7 @@ class ListState:
 # -- reading the address ------------------------------------------------------------------------------------
 
 
-def read_state(spec: ListSpec, args: Mapping[str, str] | None = None) -> ListState:
+def read_state(spec: ListSpec, args: Mapping[str, str] | None = None, principal: Actor | None = None) -> ListState:
     """The list's state from the query string; wrong values go to `errors` (field -> Chinese message)."""
     args = request.args if args is None else args
     values: dict[str, str] = {}
@@ -202,7 +205,7 @@ def read_state(spec: ListSpec, args: Mapping[str, str] | None = None) -> ListSta
         sort = spec.sort(spec.default_sort.lstrip("-"))
         assert sort is not None, f"{spec.name}: default sort {spec.default_sort} is not one of its sorts"
     cursor = (args.get("cursor") or "").strip() or None
-    return ListState(spec, values, sort, descending, cursor, errors)
+    return ListState(spec, values, sort, descending, cursor, errors, principal=principal)
 
 
 def parsed_value(f: Filter, raw: str) -> Any:
@@ -239,7 +242,7 @@ def filtered(spec: ListSpec, state: ListState, stmt: Select[Any]) -> Select[Any]
         except ValueError as exc:
             state.errors[f.name] = str(exc)
             continue
-        stmt = f.apply(stmt, value)
+        stmt = f.apply(stmt, state.principal if f.about_caller else value)
     return stmt
 
 
@@ -383,10 +386,10 @@ def count(stmt: Select[Any]) -> int:
     return int(db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
 
 
-def count_matching(spec: ListSpec, stmt: Select[Any], args: Mapping[str, str]) -> int:
+def count_matching(spec: ListSpec, stmt: Select[Any], args: Mapping[str, str], principal: Actor) -> int:
     """How many rows the list shows for the address's parameters `args` (e.g. {"overdue": "1"}): what a
     dashboard's count must equal (`stmt` scoped as the list's view scopes it)."""
-    state = read_state(spec, args)
+    state = read_state(spec, args, principal)
     narrowed = filtered(spec, state, stmt)
     if state.errors:
         raise ValueError(f"{spec.name}: {state.errors}")
@@ -448,7 +451,7 @@ def respond(
     `stmt` is the caller's statement exactly as the list shows it (scoped); `render(state)` draws the page.
     A refused filter draws the page without rows (status 422) with the message beside the box.
     """
-    state = state or read_state(spec)
+    state = state or read_state(spec, principal=principal)
     narrowed = filtered(spec, state, cast(Select[Any], stmt))  # one entity or several: rows either way
     if request.args.get("export") == "xlsx" and not state.errors:
         sent = export(spec, state, narrowed, principal)
