@@ -170,7 +170,18 @@ def progress_chart(
     cols = columns or (4 if len(townships) > 6 else max(1, min(3, len(townships))))
     rows = max(1, -(-len(townships) // cols))
     with matplotlib.rc_context(rc):
-        fig = Figure(figsize=(3.6 * cols, 2.6 * rows + 0.8), layout="constrained")
+        width, height = 3.6 * cols, 2.6 * rows + 0.8
+        fig = Figure(figsize=(width, height))
+        # Fixed margins in inches (title, tick labels, the rotated dates under the last row): the
+        # constrained layout engine measured every text of every small multiple and took half the time.
+        fig.subplots_adjust(
+            left=0.5 / width,
+            right=1 - 0.15 / width,
+            top=1 - 0.75 / height,
+            bottom=0.75 / height,
+            wspace=0.3,
+            hspace=0.45 * 2.6 / 2.0,
+        )
         axes = fig.subplots(rows, cols, squeeze=False, sharex=True)
         for ax in axes.flat[len(townships) :]:
             ax.set_visible(False)
@@ -196,8 +207,8 @@ def progress_chart(
         if townships:
             axes.flat[0].legend(fontsize=7, loc="upper left")
         title = f"老旧车淘汰进度（截至 {report['as_of']}）" if font else f"Phase-out progress as of {report['as_of']}"
-        fig.suptitle(title, fontsize=12)
-        fig.autofmt_xdate(rotation=30)
+        fig.suptitle(title, fontsize=12, y=1 - 0.25 / height)
+        fig.autofmt_xdate(bottom=0.75 / height, rotation=30)
         buffer = io.BytesIO()
         fig.savefig(buffer, format=fmt, dpi=110)
     return buffer.getvalue()
