@@ -8,12 +8,14 @@ size (see _match_with_entries), and writes the lookup with one statement. Every 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal, cast
 
 from flask import current_app
-from sqlalchemy import CursorResult, Select, and_, bindparam, delete, select, text
+from sqlalchemy import CursorResult, Integer, Select, String, and_, any_, bindparam, delete, select, text
+from sqlalchemy.dialects import postgresql
 
 from plates import MatchResult, normalize_plate, parse_color, validate_plate
 from vehicle_enforce import signals
@@ -74,11 +76,26 @@ def _with_status(stmt: Select[Any]) -> Select[Any]:
     return stmt.add_columns(Vehicle.status)
 
 
-_ENTRIES_OF = (
-    select(BlacklistEntry.vehicle_id, *_ENTRY_COLUMNS)
-    .outerjoin(Case, Case.entry_id == BlacklistEntry.id)
-    .where(BlacklistEntry.vehicle_id.in_(bindparam("ids", expanding=True)), BlacklistEntry.status == "active")
-)
+def _one_of(column: Any, name: str, item: Any, dialect: str) -> Any:
+    """`column` is one of the list parameter `name`: on PostgreSQL one array (`= ANY(:name)`), so the
+    statement text is the same whatever the batch, and neither side renders or parses a placeholder per
+    value (a 1,000-read batch spent 5% of its time there); elsewhere an expanding IN."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=postgresql.ARRAY(item)))
+    return column.in_(bindparam(name, expanding=True))
+
+
+@functools.cache
+def _entries_of(dialect: str) -> Select[*tuple[Any, ...]]:
+    return (
+        select(BlacklistEntry.vehicle_id, *_ENTRY_COLUMNS)
+        .outerjoin(Case, Case.entry_id == BlacklistEntry.id)
+        .where(_one_of(BlacklistEntry.vehicle_id, "ids", Integer, dialect), BlacklistEntry.status == "active")
+    )
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
 
 
 def _match_with_entries(reads: Sequence[ReadIn]) -> tuple[list[MatchResult], dict[int, tuple[Any, ...]]]:
@@ -100,19 +117,22 @@ def _match_with_entries(reads: Sequence[ReadIn]) -> tuple[list[MatchResult], dic
         elif m.decision == "ambiguous":
             wanted.update(c.vehicle_id for c in m.candidates)
     matched = sorted(wanted)
-    entries = {row[0]: tuple(row[1:]) for row in db.session.execute(_ENTRIES_OF, {"ids": matched})} if matched else {}
+    query = _entries_of(_dialect())
+    entries = {row[0]: tuple(row[1:]) for row in db.session.execute(query, {"ids": matched})} if matched else {}
     empty = (None,) * len(_ENTRY_COLUMNS)
     return matches, {vid: (status, *entries.get(vid, empty)) for vid, (status,) in statuses.items()}
 
 
 # Listed vehicles by their exact characters, any colour: the hotlist looks past the read colour (matching
 # and evidence linking stay colour-strict).
-_LISTED_BY_PLATE = (
-    select(Vehicle.plate, Vehicle.plate_color, Vehicle.id, BlacklistEntry.id, Case.id, Case.state)
-    .join(BlacklistEntry, and_(BlacklistEntry.vehicle_id == Vehicle.id, BlacklistEntry.status == "active"))
-    .outerjoin(Case, Case.entry_id == BlacklistEntry.id)
-    .where(Vehicle.plate.in_(bindparam("plates", expanding=True)))
-)
+@functools.cache
+def _listed_by_plate_query(dialect: str) -> Select[*tuple[Any, ...]]:
+    return (
+        select(Vehicle.plate, Vehicle.plate_color, Vehicle.id, BlacklistEntry.id, Case.id, Case.state)
+        .join(BlacklistEntry, and_(BlacklistEntry.vehicle_id == Vehicle.id, BlacklistEntry.status == "active"))
+        .outerjoin(Case, Case.entry_id == BlacklistEntry.id)
+        .where(_one_of(Vehicle.plate, "plates", String, dialect))
+    )
 
 
 def _listed_by_plate(plates: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
@@ -120,7 +140,8 @@ def _listed_by_plate(plates: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     if not wanted:
         return out
-    for plate, colour, vehicle_id, entry_id, case_id, state in db.session.execute(_LISTED_BY_PLATE, {"plates": wanted}):
+    found = db.session.execute(_listed_by_plate_query(_dialect()), {"plates": wanted})
+    for plate, colour, vehicle_id, entry_id, case_id, state in found:
         out.setdefault(plate, []).append(
             {
                 "vehicle_id": vehicle_id,
