@@ -248,3 +248,15 @@ def test_the_cli_resets_and_unlocks_through_the_same_services(app, runner, make_
     assert result.exit_code == 0 and _login(app, "sunba")[1] == 401 and _login(app, "sunba", password)[1] == 302
     assert [e.actor_name for e in _audit("user.unlock")] == ["cli:users unlock"]  # the reset found it unlocked
     assert _audit("user.password_change")[-1].actor_name == "cli:users reset-password"
+
+
+def test_the_admin_sets_a_chosen_password_under_the_same_rules(app, admin, make_user):
+    make_user("zhouqi", "transport", display_name="交通局 周七")
+    uid = _user("zhouqi").id
+    weak = _post(admin, f"/ops/admin/users/{uid}/password", "/ops/admin/users", password="12345")
+    html = weak.get_data(as_text=True)
+    assert weak.status_code == 422 and html.count('data-field="password"') == 1  # beside that row's field only
+    assert _login(app, "zhouqi")[1] == 302  # unchanged
+    r = _post(admin, f"/ops/admin/users/{uid}/password", "/ops/admin/users", password="Taihang-2019-river")
+    assert r.status_code == 302
+    assert _login(app, "zhouqi")[1] == 401 and _login(app, "zhouqi", "Taihang-2019-river")[1] == 302
