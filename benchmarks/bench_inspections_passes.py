@@ -6,8 +6,9 @@
 1. POST /api/v1/remote-sensing/passes in batches of 10,000 (two client threads) to gunicorn, against a
    registry of 20,000 vehicles (scaled), with the real indexes: passes/s. The request bodies are
    encoded before the clock starts (the client shares the machine; encoding is the stations' work).
-2. The same stored rows are copied out, the table emptied, and the rows loaded again with PostgreSQL
-   `COPY ... FROM STDIN` into the same table with the same indexes: rows/s and HTTP/COPY ratio.
+2. The same stored rows are copied out, deleted, and loaded again with PostgreSQL `COPY ... FROM STDIN`
+   into the same table with the same indexes: rows/s and HTTP/COPY ratio. HTTP and COPY run in up to
+   3 interleaved rounds (each round's ratio printed with its load average; the machine is shared).
 3. `vehicle-enforce import remote-sensing` of a generated vendor-A CSV (GBK) in a child process:
    rows/s and the importer's peak RSS. Asserts nothing about time; targets are in the issue
    (>= 10,000 passes/s, half of COPY's rate, import peak memory under 500 MB).
@@ -108,25 +109,25 @@ def make_pass(i: int, rng: random.Random) -> dict[str, Any]:
     }
 
 
-def encode_batches(total: int) -> list[bytes]:
+def encode_batches(total: int, first: int = 0) -> list[bytes]:
     """Every batch's request body, JSON-encoded before the clock starts.
 
     The client shares this 2-core machine with the service and PostgreSQL; building and encoding
     10,000 passes is the stations' work, not the service's, so it is kept out of the timed run.
     """
     bodies = []
-    for start in range(0, total, BATCH):
+    for start in range(first, first + total, BATCH):
         rng = random.Random(start)
-        batch = [make_pass(i, rng) for i in range(start, min(total, start + BATCH))]
+        batch = [make_pass(i, rng) for i in range(start, min(first + total, start + BATCH))]
         bodies.append(orjson.dumps({"passes": batch}))
     return bodies
 
 
-def post_all(base: str, secret: str, total: int, threads: int = 2) -> tuple[float, int]:
+def post_all(base: str, secret: str, total: int, threads: int = 2, first: int = 0) -> tuple[float, int]:
     headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
     stored = 0
     lock = threading.Lock()
-    queue = encode_batches(total)
+    queue = encode_batches(total, first)
     queue.reverse()
 
     def worker() -> None:
@@ -152,19 +153,31 @@ def post_all(base: str, secret: str, total: int, threads: int = 2) -> tuple[floa
     return time.perf_counter() - start, stored
 
 
-def copy_same_rows(url: str) -> tuple[float, int]:
+def copy_same_rows(url: str, first: int | None = None, count: int | None = None) -> tuple[float, int]:
+    """COPY the stored rows out, remove them, and time COPYing them back into the same indexed table.
+
+    With `first`/`count`, only the passes posted in that round (record ids B<first> .. B<first+count-1>)
+    are copied out, deleted and loaded again; the table keeps the other rounds' rows.
+    """
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    where, params = "", []
+    if first is not None and count is not None:
+        where, params = " WHERE record_id >= %s AND record_id < %s", [f"B{first:09d}", f"B{first + count:09d}"]
     buf = io.BytesIO()
     with psycopg.connect(dsn) as conn:
-        with conn.cursor() as cur, cur.copy(f"COPY (SELECT * FROM {TABLE}) TO STDOUT (FORMAT binary)") as out:  # noqa: S608
+        query = f"COPY (SELECT * FROM {TABLE}{where}) TO STDOUT (FORMAT binary)"  # noqa: S608
+        with conn.cursor() as cur, cur.copy(query, params or None) as out:
             for chunk in out:
                 buf.write(chunk)
-        counted = conn.execute("SELECT count(*) FROM remote_sensing_passes").fetchone()
+        counted = conn.execute(f"SELECT count(*) FROM {TABLE}{where}", params or None).fetchone()  # noqa: S608
         assert counted is not None  # count(*) always answers one row
         rows = counted[0]
-        # CASCADE: rows that point at passes (withdrawals, reviews, ...) go too; only the COPY is timed here.
-        # (A partitioned table is read through a query: COPY TO takes plain tables only.)
-        conn.execute("TRUNCATE remote_sensing_passes CASCADE")
+        if where:
+            conn.execute(f"DELETE FROM {TABLE}{where}", params)  # noqa: S608
+        else:
+            # CASCADE: rows that point at passes (withdrawals, reviews, ...) go too; only the COPY is timed here.
+            # (A partitioned table is read through a query: COPY TO takes plain tables only.)
+            conn.execute("TRUNCATE remote_sensing_passes CASCADE")
         conn.commit()
         data = buf.getvalue()
         start = time.perf_counter()
@@ -232,24 +245,50 @@ def main() -> None:
 
 
 def http_and_copy(passes: int, vehicles: int, scale: float, *, workers: int = 2, clients: int = 2) -> None:
+    """HTTP and COPY rounds interleaved (HTTP, COPY, HTTP, COPY, ...): the machine is shared, so each
+    round's ratio compares two runs under the same load; the totals sum every round."""
+    batches = -(-passes // BATCH)
+    rounds = max(1, min(3, batches // 2))
+    per_round = -(-batches // rounds) * BATCH
+    totals = {"http_s": 0.0, "stored": 0, "copy_s": 0.0, "copied": 0}
     with temp_database("postgresql") as url:
         secret = seed(url, vehicles)
         with gunicorn(url, workers=workers, threads=1) as base:
-            elapsed, stored = post_all(base, secret, passes, threads=clients)
-        http_rate = stored / elapsed
-        report(
-            "rs_http_post",
-            scale=scale,
-            passes=passes,
-            workers=workers,
-            clients=clients,
-            stored=stored,
-            seconds=elapsed,
-            passes_per_s=http_rate,
-        )
-        copy_s, copied = copy_same_rows(url)
-        copy_rate = copied / copy_s
-        report("rs_copy", rows=copied, seconds=copy_s, rows_per_s=copy_rate, http_over_copy=http_rate / copy_rate)
+            for k, first in enumerate(range(0, passes, per_round)):
+                count = min(per_round, passes - first)
+                elapsed, stored = post_all(base, secret, count, threads=clients, first=first)
+                copy_s, copied = copy_same_rows(url, first, count)  # the workers idle meanwhile
+                report(
+                    "rs_round",
+                    round=k + 1,
+                    passes=count,
+                    http_passes_per_s=stored / elapsed,
+                    copy_rows_per_s=copied / copy_s,
+                    http_over_copy=(stored / elapsed) / (copied / copy_s),
+                )
+                totals["http_s"] += elapsed
+                totals["stored"] += stored
+                totals["copy_s"] += copy_s
+                totals["copied"] += copied
+    http_rate = totals["stored"] / totals["http_s"]
+    report(
+        "rs_http_post",
+        scale=scale,
+        passes=passes,
+        workers=workers,
+        clients=clients,
+        stored=totals["stored"],
+        seconds=totals["http_s"],
+        passes_per_s=http_rate,
+    )
+    copy_rate = totals["copied"] / totals["copy_s"]
+    report(
+        "rs_copy",
+        rows=totals["copied"],
+        seconds=totals["copy_s"],
+        rows_per_s=copy_rate,
+        http_over_copy=http_rate / copy_rate,
+    )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import gc
 
+from sqlalchemy.orm import configure_mappers
+
 from vehicle_enforce import create_app
 
 #: Allocations between young-generation collections (CPython's default is 700). A 10,000-pass batch
@@ -25,4 +27,7 @@ def tune_gc() -> None:
 
 
 app = create_app()
+# Mappers are configured on the first query otherwise: ~1 s of a worker's first request (the py-spy
+# profile of bench_inspections_passes, issue 32), and their objects would escape `gc.freeze()`.
+configure_mappers()
 tune_gc()

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
 from functools import cache
+from operator import attrgetter
 from typing import Any
 
 from flask import current_app
@@ -376,6 +377,8 @@ def store_passes(
 
     book = RulesBook()
     area = region()
+    created_at = now_utc()  # one time for the batch: stored together
+    measurements = attrgetter(*MEASUREMENTS)
     rows: list[dict[str, Any]] = []
     new_items: list[tuple[PassIn, Station]] = []
     first_of_key: dict[tuple[int, str], int] = {}
@@ -412,7 +415,7 @@ def store_passes(
                 "vehicle_id": None,
                 "match_decision": "pending" if (not plate or reread) else None,
                 "fuel": rec.fuel,
-                **{name: getattr(rec, name) for name in MEASUREMENTS},
+                **dict(zip(MEASUREMENTS, measurements(rec), strict=True)),
                 "device_valid": rec.device_valid,
                 "device_verdict": rec.device_verdict,
                 "verdict": verdict.verdict,
@@ -421,7 +424,7 @@ def store_passes(
                 "invalid_reasons": list(verdict.invalid_reasons),
                 "photo_names": list(rec.photos),
                 "payload_sha256": item.payload_sha256,
-                "created_at": now_utc(),
+                "created_at": created_at,
             }
         )
         new_items.append((item, station))
