@@ -128,5 +128,7 @@ def test_a_refusal_on_a_page_shows_only_chinese():
         "引用的记录不存在 / a referenced record does not exist", {"site_id": "不存在 / no such record"}
     )
     assert messages.page_messages(refused) == ({"site_id": "不存在"}, "引用的记录不存在")
-    taken = errors.Conflict("user 'wang' exists", {"username": "already taken"})
-    assert messages.page_messages(taken) == ({"username": "已被占用"}, None)
+    taken = errors.Conflict("station JC-RD-09 exists", {"code": "already exists"})
+    assert messages.page_messages(taken) == ({"code": "已存在"}, None)
+    named = errors.Conflict("user 'wang' exists", {"username": "already taken"})  # a field's own words win
+    assert messages.page_messages(named) == ({"username": "该登录名已被使用"}, None)
