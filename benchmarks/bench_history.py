@@ -519,6 +519,15 @@ def compare(
     for site, (w, c) in ((empty, (base_wall, base_cpu)), (full, (wall, cpu))):
         report("history_measure", history_passes=site.history, batch=batch, rounds=rounds, **w)
         report("history_measure_cpu", history_passes=site.history, **c)
+        # Every round's figure too, in the order measured: one odd round, or a drift, shows here.
+        report(
+            "history_rounds",
+            history_passes=site.history,
+            **{
+                f"{k}_wall": "/".join(f"{v:.4g}" for v in vs) for k, vs in site.wall.items() if k != "hotlist_checks_ms"
+            },
+            **{f"{k}_cpu": "/".join(f"{v:.4g}" for v in vs) for k, vs in site.cpu.items()},
+        )
     report(
         "history_relative",
         history_passes=full.history,
