@@ -187,6 +187,9 @@ def _register_blueprints(app: Flask) -> None:
     from vehicle_enforce.auth import admin_views
 
     app.register_blueprint(admin_views.bp)  # /ops/admin: accounts, tokens, the audit log
+    from vehicle_enforce.dashboards import views as dashboard_views
+
+    app.register_blueprint(dashboard_views.bp)  # the notices inbox (the home page's cards are auth.views')
 
 
 def _instance_path(override: dict[str, Any] | None) -> str | None:

@@ -11,6 +11,7 @@ from vehicle_enforce.cases import models as cases_models  # noqa: F401
 from vehicle_enforce.cases import workdays as cases_workdays  # noqa: F401  (holiday calendar tables)
 from vehicle_enforce.core import audit  # noqa: F401  (audit log table)
 from vehicle_enforce.core import jobs as core_jobs  # noqa: F401  (jobs table)
+from vehicle_enforce.dashboards import models as dashboards_models  # noqa: F401
 from vehicle_enforce.documents import models as documents_models  # noqa: F401
 from vehicle_enforce.exports import models as exports_models  # noqa: F401
 from vehicle_enforce.inspections import models as inspections_models  # noqa: F401
