@@ -45,6 +45,7 @@ DEPARTMENT_MENUS: dict[str, list[MenuItem]] = {
         M("/ops/cases/?state=confirmed", "待处罚案件"),
         M("/ops/inspections/roadside-test", "路检录入"),
         M("/ops/alerts/", "重污染天气预警"),
+        M("/ops/inbox/", "通知"),
     ],
     "transport": [
         M("/ops/phaseout/", "国三淘汰进度"),
@@ -52,6 +53,7 @@ DEPARTMENT_MENUS: dict[str, list[MenuItem]] = {
         M("/ops/cases/?state=repair_ordered", "维修中车辆"),
         M("/ops/vehicles/import", "导入车辆数据"),
         M("/ops/alerts/", "重污染天气预警"),
+        M("/ops/inbox/", "通知"),
     ],
     "environment": [
         M("/ops/inspections/passes", "遥感检测记录"),
@@ -66,6 +68,7 @@ DEPARTMENT_MENUS: dict[str, list[MenuItem]] = {
         M("/ops/alerts/", "重污染天气预警"),
         M("/ops/vehicles/import", "导入车辆数据"),
         M("/ops/inspections/roadside-test", "路检录入"),
+        M("/ops/inbox/", "通知"),
         M("/api/docs", "接口文档"),
     ],
     "township": [

@@ -10,8 +10,8 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from vehicle_enforce.auth import menu, services
 from vehicle_enforce.auth.models import DEPARTMENT_NAMES_ZH, Department, User
 from vehicle_enforce.auth.principal import current_principal
-from vehicle_enforce.cases import services as case_services
 from vehicle_enforce.core import audit, security, transaction
+from vehicle_enforce.dashboards import services as dashboards
 from vehicle_enforce.extensions import db, limiter
 
 bp = Blueprint("auth", __name__)
@@ -88,15 +88,10 @@ def home() -> Any:
         return redirect(url_for("auth.login", next=request.path))
     department = Department(principal.department) if principal.department else None
     links = menu.department_items(principal)
-    waiting = overdue = None
-    if principal.department in ("environment", "police", "transport"):
-        box = case_services.inbox(principal.department, actor=principal)
-        waiting, overdue = len(box["waiting"]), len(box["overdue"])
     return render_template(
         "home.html",
         principal=principal,
         department_name=DEPARTMENT_NAMES_ZH.get(department, "") if department else "",
         links=links,
-        waiting=waiting,
-        overdue=overdue,
+        cards=dashboards.cards(principal),  # today's work: counts linking to the lists they count
     )

@@ -131,13 +131,19 @@ CASES = listing.ListSpec(
 )
 
 
+def board_statement(principal: Actor) -> Select[Any]:
+    """The cases the board lists before its filters (CASES) narrow them: the caller's (scoped). The home
+    page counts its case cards with this and CASES' filters, so a count and the board cannot differ."""
+    return scope.scoped(select(Case), Case, principal)
+
+
 @bp.get("/")
 @page_access(D.environment, D.police, D.transport)
 def board() -> Any:
     """The county's cases (scoped), by deadline: search by plate, filter by state, mine, overdue; export."""
     principal = current_principal()
     assert principal is not None
-    stmt = scope.scoped(select(Case), Case, principal).options(selectinload(Case.vehicle))
+    stmt = board_statement(principal).options(selectinload(Case.vehicle))
     return listing.respond(
         CASES, stmt, principal, lambda state: render_template("cases/board.html", state=state, waiting=WAITING_FOR)
     )

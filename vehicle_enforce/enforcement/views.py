@@ -134,15 +134,13 @@ HITS = listing.ListSpec(
 )
 
 
-@bp.get("/hits")
-@page_access(D.police)
-def hits_today() -> Any:
-    """The checkpoint reads that hit the hotlist: today's by default (`?date=`), searchable, exportable."""
-    principal = current_principal()
-    assert principal is not None
-    # Each hit with the listed vehicle it hit (a probable read names another plate) and that listing's case.
-    # listing.respond takes a one- or two-entity select; the row shape is the template's and _hit_row's.
-    stmt = cast(
+def hits_statement() -> Select[Any]:
+    """The reads the hits list shows before its filters (HITS) narrow them; the home page counts its
+    今日卡口命中 card with this and HITS' `date=today`, so the count and the list cannot differ.
+
+    Each hit with the listed vehicle it hit (a probable read names another plate) and that listing's case.
+    listing.respond takes a one- or two-entity select; the row shape is the template's and _hit_row's."""
+    return cast(
         "Select[Any]",
         select(HotlistRead, HotlistLookup, Vehicle.plate, Vehicle.plate_color, Case.id, Case.state)
         .join(HotlistLookup, HotlistLookup.id == HotlistRead.lookup_id)
@@ -150,6 +148,14 @@ def hits_today() -> Any:
         .outerjoin(Case, Case.entry_id == HotlistRead.entry_id)
         .where(HotlistRead.hit.is_not(None)),
     )
+
+
+@bp.get("/hits")
+@page_access(D.police)
+def hits_today() -> Any:
+    """The checkpoint reads that hit the hotlist: today's by default (`?date=`), searchable, exportable."""
+    principal = current_principal()
+    assert principal is not None
     return listing.respond(
-        HITS, stmt, principal, lambda state: render_template("police/hits.html", state=state, hits=HIT_ZH)
+        HITS, hits_statement(), principal, lambda state: render_template("police/hits.html", state=state, hits=HIT_ZH)
     )

@@ -73,6 +73,13 @@ def passes_query(q: PassQuery | None, *, actor: Actor) -> Select[Any]:
     return scope_to_caller(stmt, RemoteSensingPass, actor)
 
 
+def pending_captures_query(actor: Actor) -> Select[Any]:
+    """Black-smoke captures waiting for the environment bureau's review that `actor` sees (the review
+    page's list, and the count on its home page)."""
+    stmt = select(BlackSmokeCapture).where(BlackSmokeCapture.review_status == "pending")
+    return scope.scoped(stmt, BlackSmokeCapture, actor)
+
+
 def get_pass(pass_id: int, *, actor: Actor) -> RemoteSensingPass:
     found: RemoteSensingPass | None = db.session.scalar(
         passes_query(None, actor=actor).where(RemoteSensingPass.id == pass_id)

@@ -409,8 +409,8 @@ def passes() -> Any:
 def black_smoke() -> Any:
     principal = current_principal()
     assert principal is not None
-    stmt = select(BlackSmokeCapture).where(BlackSmokeCapture.review_status == "pending").order_by(BlackSmokeCapture.id)
-    pending = db.session.scalars(scope.scoped(stmt, BlackSmokeCapture, principal)).all()
+    stmt = queries.pending_captures_query(principal).order_by(BlackSmokeCapture.id)
+    pending = db.session.scalars(stmt).all()
     # Each capture's photos and clip beside its decision, linked through the capture (reviews/evidence_views).
     photos = {c.id: evidence.page_files("black-smoke", c.id, "black_smoke_capture", c.id) for c in pending}
     return render_template("environment/black_smoke.html", pending=pending, photos=photos)

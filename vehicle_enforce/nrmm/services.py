@@ -351,6 +351,22 @@ def _items_shown(p: SamplingPlan, actor: Actor) -> list[PlanItem]:
     return list(p.items) if allowed is None else [i for i in p.items if i.township_id in allowed]
 
 
+def this_month() -> str:
+    """The current Beijing month, `YYYY-MM`: the month whose plan the pages work."""
+    return local_day(now_utc()).strftime("%Y-%m")
+
+
+def _with_status(items: list[PlanItem], status: str | None) -> list[PlanItem]:
+    return items if not status else [i for i in items if i.status == status]
+
+
+def plan_items(month: str, *, actor: Actor, status: str | None = None) -> list[PlanItem]:
+    """The items of the month's plan `actor` sees, of one status if given (`pending`: machines still
+    due for their spot check): the plan table's rows with ?item_status=, and the home page's count."""
+    plan = plan_of_month(month, actor=actor)
+    return [] if plan is None else _with_status(_items_shown(plan, actor), status)
+
+
 def _item_json(item: PlanItem) -> dict[str, Any]:
     m = item.machine
     return {
@@ -367,7 +383,7 @@ def _item_json(item: PlanItem) -> dict[str, Any]:
     }
 
 
-def plan_json(p: SamplingPlan, *, actor: Actor, items: bool = False) -> dict[str, Any]:
+def plan_json(p: SamplingPlan, *, actor: Actor, items: bool = False, status: str | None = None) -> dict[str, Any]:
     """A plan as `actor` may see it: a township sees and counts only its own township's items."""
     shown = _items_shown(p, actor)
     counts: dict[str, int] = defaultdict(int)
@@ -384,7 +400,7 @@ def plan_json(p: SamplingPlan, *, actor: Actor, items: bool = False) -> dict[str
         "status_counts": dict(counts),
     }
     if items:
-        return dump(PlanDetailOut, {**values, "items": [_item_json(i) for i in shown]})
+        return dump(PlanDetailOut, {**values, "items": [_item_json(i) for i in _with_status(shown, status)]})
     return dump(PlanOut, values)
 
 

@@ -22,7 +22,7 @@ from vehicle_enforce.core import listing
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.forms import field_refused, parse_form, refused_redraws
 from vehicle_enforce.core.spreadsheets import Column
-from vehicle_enforce.core.timeutil import format_local, from_local_input, local_day, now_utc
+from vehicle_enforce.core.timeutil import format_local, from_local_input, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.nrmm import services
 from vehicle_enforce.nrmm.models import MACHINE_TYPE_ZH, Machine, PlanItem, SamplingPlan, Site, SpotCheck
@@ -57,7 +57,7 @@ FIELD_LABELS = {
 
 
 def _month() -> str:
-    return local_day(now_utc()).strftime("%Y-%m")
+    return services.this_month()
 
 
 #: Who works the machinery pages (the API's roles: nrmm.api.ROLES).
@@ -168,6 +168,8 @@ def registry() -> Any:
 def _registry_page(state: listing.ListState, principal: Actor) -> str:
     month = _month()
     plan = services.plan_of_month(month, actor=principal)
+    # ?item_status=pending: only the plan's machines still due for their spot check (the home page's card).
+    item_status = request.args.get("item_status") if request.args.get("item_status") in PLAN_ITEM_STATUSES else None
     checks = db.session.scalars(
         scope.scoped(select(SpotCheck), SpotCheck, principal).order_by(SpotCheck.id.desc()).limit(20)
     ).all()
@@ -175,7 +177,8 @@ def _registry_page(state: listing.ListState, principal: Actor) -> str:
         "nrmm/registry.html",
         state=state,
         month=month,
-        plan=services.plan_json(plan, actor=principal, items=True) if plan else None,
+        plan=services.plan_json(plan, actor=principal, items=True, status=item_status) if plan else None,
+        item_status=item_status,
         checks=[{**services.spot_check_json(c), "at": format_local(c.checked_at, "%Y-%m-%d %H:%M")} for c in checks],
         can_plan=principal.department in (D.environment, D.admin),
         machine=request.args.get("machine", ""),
@@ -186,6 +189,9 @@ def _registry_page(state: listing.ListState, principal: Actor) -> str:
         stages=STAGE_ZH,
     )
 
+
+#: The plan item statuses the plan table filters by.
+PLAN_ITEM_STATUSES = ("pending", "checked", "not_found")
 
 #: The fuels a machine can be registered with (MachineIn.fuel), in the order the schema declares them.
 MACHINE_FUELS = {code: FUEL_ZH[code] for code in get_args(MachineIn.model_fields["fuel"].annotation)}

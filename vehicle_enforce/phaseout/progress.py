@@ -13,7 +13,9 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, select
 
+from vehicle_enforce.auth import scope
 from vehicle_enforce.auth.models import County, Township
+from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.errors import NotFound
 from vehicle_enforce.extensions import db
 from vehicle_enforce.phaseout.eligibility import (
@@ -158,6 +160,21 @@ def progress(
         "counties": counties,
         "county": county,
     }
+
+
+def for_caller(as_of: date, actor: Actor) -> dict[str, Any]:
+    """`progress` as `actor` sees it: a township account its township, a county's its county, the city all."""
+    return progress(
+        as_of,
+        township_ids=scope.county_townships(actor),
+        one_township=scope.allowed_townships(actor) is not None,
+    )
+
+
+def behind_plan(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The township rows that will not reach the next milestone at their recent rate (滞后): the
+    dashboard's ?behind=1 list and the home page's count of it."""
+    return [r for r in rows if r["on_track"] is False]
 
 
 def cumulative_by_township(

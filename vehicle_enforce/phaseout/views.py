@@ -46,11 +46,7 @@ def _as_of() -> date:
 
 def _report(principal: Actor, as_of: date) -> dict[str, Any]:
     # A township account sees its township (none without one), a county's its county, the city all.
-    return phaseout_progress.progress(
-        as_of,
-        township_ids=scope.county_townships(principal),
-        one_township=scope.allowed_townships(principal) is not None,
-    )
+    return phaseout_progress.for_caller(as_of, principal)
 
 
 @bp.get("/")
@@ -58,7 +54,10 @@ def _report(principal: Actor, as_of: date) -> dict[str, Any]:
 def dashboard() -> Any:
     as_of = _as_of()
     progress = _report(_principal(), as_of)
-    return render_template("transport/phaseout.html", progress=progress, as_of=as_of.isoformat())
+    behind = bool(request.args.get("behind"))  # ?behind=1: only the townships behind plan (home page card)
+    if behind:
+        progress["townships"] = phaseout_progress.behind_plan(progress["townships"])
+    return render_template("transport/phaseout.html", progress=progress, as_of=as_of.isoformat(), behind=behind)
 
 
 @bp.get("/chart.png")

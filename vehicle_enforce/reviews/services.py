@@ -204,8 +204,13 @@ def review_json(review: MatchReview, *, with_photos: bool = True) -> dict[str, A
     return data
 
 
+def open_reviews_query() -> Select[MatchReview]:
+    """The reviews waiting for a decision: the review page's list and every count of it."""
+    return select(MatchReview).where(MatchReview.state == "open")
+
+
 def open_count() -> int:
-    return int(db.session.scalar(select(func.count()).select_from(MatchReview).where(MatchReview.state == "open")) or 0)
+    return int(db.session.scalar(select(func.count()).select_from(open_reviews_query().subquery())) or 0)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from plates import normalize_plate
 from vehicle_enforce.auth.models import Department as D
@@ -98,10 +97,9 @@ def reviews_page() -> Any:
     """The open reviews, oldest first: search by the plate read, filter by kind, match and day; export."""
     principal = current_principal()
     assert principal is not None
-    stmt = select(MatchReview).where(MatchReview.state == "open")
     return listing.respond(
         REVIEWS,
-        stmt,
+        services.open_reviews_query(),
         principal,
         lambda state: render_template(
             "environment/match_reviews.html",

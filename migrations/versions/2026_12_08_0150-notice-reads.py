@@ -1,8 +1,8 @@
 """Notice reads: which person has read which department notice (the home page's inbox, #31)
 
 Revision ID: 31notice_reads
-Revises: 29jit_off
-Create Date: 2026-12-08 01:30:00+00:00
+Revises: 31list_indexes
+Create Date: 2026-12-08 01:50:00+00:00
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 import vehicle_enforce.core.db
 
 revision: str = "31notice_reads"
-down_revision: str | Sequence[str] | None = "29jit_off"
+down_revision: str | Sequence[str] | None = "31list_indexes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
