@@ -29,6 +29,8 @@ PACKAGE = Path(__file__).resolve().parents[2] / "vehicle_enforce"
 NOT_FORMS = {
     "auth.login": "a refused login never says which of username and password was wrong",
     "auth.logout": "no input",
+    "inbox_pages.read_all": "no input: 全部标为已读 is a button that cannot be refused",
+    "admin_pages.unlock": "a button without fields, shown only for a locked account (test_web_admin_pages unlocks)",
     # Print buttons (no fields): their refusals redraw the page (refused_redraws); tests/documents posts them.
     "documents_pages.print_turn_back": "a print button, shown only with a test's result after a post",
     "documents_pages.print_case_notice": "a print button without fields (tests/documents/test_notices.py)",
@@ -76,7 +78,7 @@ def _forms(html: str) -> list[dict[str, Any]]:
 def _errors_beside_fields(html: str) -> list[str]:
     """The messages shown inside a <label> together with the control they are about."""
     found = []
-    for label in re.findall(r"<label>(.*?)</label>", html, re.S):
+    for label in re.findall(r"<label\b[^>]*>(.*?)</label>", html, re.S):
         if re.search(r"<(input|select|textarea)\b[^>]*\bname=", label):
             found += re.findall(r'<span class="field-error"[^>]*>([^<]*)</span>', label)
     return found

@@ -36,7 +36,7 @@ from vehicle_enforce.auth.privacy import mask_name, mask_phone, sees_personal_da
 from vehicle_enforce.core import audit
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.spreadsheets import XLSX_MIMETYPE, Column, stream_xlsx
-from vehicle_enforce.core.timeutil import SHANGHAI, format_local, local_day, now_utc
+from vehicle_enforce.core.timeutil import FIRST_DAY, LAST_DAY, SHANGHAI, format_local, local_day, now_utc
 from vehicle_enforce.extensions import db
 from vehicle_enforce.vehicles.models import Owner, Vehicle
 
@@ -51,9 +51,7 @@ SortKind = Literal["datetime", "date", "int", "text"]
 
 MSG_CHOICE = "请从列表中选择"
 MSG_DATE = "日期格式有误，应为 年-月-日（如 2019-11-05）"
-MSG_DATE_RANGE = "日期超出范围，应在 1900-01-01 至 2999-12-31 之间"
-#: The days a date filter accepts (a day outside has no record and cannot be turned into a UTC instant).
-FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+MSG_DATE_RANGE = f"日期超出范围，应在 {FIRST_DAY} 至 {LAST_DAY} 之间"
 MSG_TOO_LONG = "过长，最多 {n} 个字符"
 MSG_CURSOR = "翻页位置已失效，请回到第一页"
 MSG_SORT = "不能按该列排序"

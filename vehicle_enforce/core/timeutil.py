@@ -42,9 +42,17 @@ def format_local(value: datetime | str | None, fmt: str = DISPLAY_FORMAT) -> str
     return to_local(value).strftime(fmt)
 
 
+#: The days a form or filter accepts: a record outside them cannot exist, and year 1 or 9999 overflows
+#: when turned into a UTC instant.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+
+
 def from_local_input(value: str) -> datetime:
-    """Read a form's `datetime-local` value (no zone) as Asia/Shanghai wall-clock time; ValueError if unreadable."""
+    """Read a form's `datetime-local` value (no zone) as Asia/Shanghai wall-clock time; ValueError if unreadable
+    or outside FIRST_DAY..LAST_DAY."""
     parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is not None:
         raise ValueError("expected a local time without a zone")
+    if not FIRST_DAY <= parsed.date() <= LAST_DAY:
+        raise ValueError("outside the years a record can have")
     return parsed.replace(tzinfo=SHANGHAI)
