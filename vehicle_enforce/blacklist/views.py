@@ -20,7 +20,7 @@ from vehicle_enforce.blacklist.schemas import ManualListing, Release
 from vehicle_enforce.core import listing
 from vehicle_enforce.core.forms import parse_form, refused_redraws
 from vehicle_enforce.core.spreadsheets import Column
-from vehicle_enforce.vehicles.models import PLATE_COLOR_ZH, Vehicle
+from vehicle_enforce.vehicles.models import PLATE_COLOR_ZH
 
 bp = Blueprint("blacklist_pages", __name__, url_prefix="/ops/blacklist")
 
@@ -62,17 +62,7 @@ BLACKLIST = listing.ListSpec(
     title="高排放车辆黑名单",
     id_column=BlacklistEntry.id,
     filters=(
-        listing.Filter(
-            "plate",
-            "号牌号码",
-            lambda stmt, plate: stmt.where(
-                BlacklistEntry.vehicle_id.in_(
-                    select(Vehicle.id).where(Vehicle.plate.startswith(normalize_plate(plate), autoescape=True))
-                )
-            ),
-            placeholder="如 晋E 或 晋E12345",
-            max_length=16,
-        ),
+        listing.plate_search(BlacklistEntry.vehicle_id, via_vehicle=True),
         listing.Filter("status", "状态", _status, "choice", STATUS_ZH, default="active"),
         listing.Filter("kind", "列入方式", listing.equals(BlacklistEntry.kind), "choice", KIND_ZH),
         listing.Filter("since", "列入起始日期", listing.since(BlacklistEntry.listed_at), "date"),

@@ -8,7 +8,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
-from plates import normalize_plate
 from vehicle_enforce.auth import privacy, scope
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
@@ -23,7 +22,7 @@ from vehicle_enforce.core.forms import parse_form, refused_redraws
 from vehicle_enforce.core.spreadsheets import Column
 from vehicle_enforce.core.timeutil import now_utc
 from vehicle_enforce.extensions import db
-from vehicle_enforce.vehicles.models import PLATE_COLOR_ZH, Vehicle
+from vehicle_enforce.vehicles.models import PLATE_COLOR_ZH
 
 bp = Blueprint("case_pages", __name__, url_prefix="/ops/cases")
 
@@ -79,17 +78,7 @@ CASES = listing.ListSpec(
     title="联合执法案件",
     id_column=Case.id,
     filters=(
-        listing.Filter(
-            "plate",
-            "号牌号码",
-            lambda stmt, plate: stmt.where(
-                Case.vehicle_id.in_(
-                    select(Vehicle.id).where(Vehicle.plate.startswith(normalize_plate(plate), autoescape=True))
-                )
-            ),
-            placeholder="如 晋E 或 晋E12345",
-            max_length=16,
-        ),
+        listing.plate_search(Case.vehicle_id, via_vehicle=True),
         listing.Filter("state", "状态", listing.equals(Case.state), "choice", CASE_STATE_ZH),
         listing.Filter("open", "未结案", lambda stmt, _: stmt.where(Case.state.in_(list(WAITING_FOR))), "flag"),
         listing.Filter(

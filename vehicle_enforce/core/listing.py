@@ -32,6 +32,7 @@ from urllib.parse import urlencode
 from flask import Response, flash, g, request, send_file
 from sqlalchemy import Select, and_, func, or_, select
 
+from plates import normalize_plate
 from vehicle_enforce.auth.privacy import mask_name, mask_phone, sees_personal_data
 from vehicle_enforce.core import audit
 from vehicle_enforce.core.actors import Actor
@@ -269,6 +270,17 @@ def equals(column: Any) -> Callable[[Select[Any], Any], Select[Any]]:
 
 def starts_with(column: Any, normalize: Callable[[str], str] = str) -> Callable[[Select[Any], str], Select[Any]]:
     return lambda stmt, value: stmt.where(column.startswith(normalize(value), autoescape=True))
+
+
+def plate_search(column: Any, label: str = "号牌号码", *, via_vehicle: bool = False) -> Filter:
+    """The plate box every list has: records whose plate starts with what was typed (normalised, so
+    `晋e 12` finds 晋E12345). `column` is the record's own plate, or with `via_vehicle` its vehicle id
+    (the registered vehicle's plate is searched)."""
+    apply = starts_with(column, normalize_plate)
+    if via_vehicle:
+        plates = starts_with(Vehicle.plate, normalize_plate)
+        apply = lambda stmt, plate: stmt.where(column.in_(plates(select(Vehicle.id), plate)))  # noqa: E731
+    return Filter("plate", label, apply, placeholder="如 晋E 或 晋E12345", max_length=16)
 
 
 # -- owners in exports ---------------------------------------------------------------------------------------

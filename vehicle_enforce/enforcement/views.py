@@ -7,7 +7,6 @@ from typing import Any, cast
 from flask import Blueprint, render_template, request
 from sqlalchemy import Select, select
 
-from plates import normalize_plate
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access, person
 from vehicle_enforce.auth.principal import current_principal
@@ -103,13 +102,7 @@ HITS = listing.ListSpec(
     title="卡口命中记录",
     id_column=HotlistRead.id,
     filters=(
-        listing.Filter(
-            "plate",
-            "号牌号码",
-            listing.starts_with(HotlistRead.plate, normalize_plate),
-            placeholder="如 晋E 或 晋E12345",
-            max_length=16,
-        ),
+        listing.plate_search(HotlistRead.plate),
         listing.Filter("hit", "命中情况", listing.equals(HotlistRead.hit), "choice", HIT_ZH),
         listing.Filter("date", "日期", listing.on_day(HotlistRead.seen_at), "date", default="today"),
     ),

@@ -341,13 +341,7 @@ PASSES = listing.ListSpec(
     title="遥感检测记录",
     id_column=RemoteSensingPass.id,
     filters=(
-        listing.Filter(
-            "plate",
-            "号牌号码",
-            listing.starts_with(RemoteSensingPass.plate, normalize_plate),
-            placeholder="如 晋E 或 晋E12345",
-            max_length=16,
-        ),
+        listing.plate_search(RemoteSensingPass.plate),
         listing.Filter(
             "verdict",
             "判定结果",

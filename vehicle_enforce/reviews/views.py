@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from plates import normalize_plate
 from vehicle_enforce.auth.models import Department as D
 from vehicle_enforce.auth.pages import page_access
 from vehicle_enforce.auth.principal import current_principal
@@ -55,13 +54,7 @@ REVIEWS = listing.ListSpec(
     title="号牌人工核对",
     id_column=MatchReview.id,
     filters=(
-        listing.Filter(
-            "plate",
-            "识别号牌",
-            listing.starts_with(MatchReview.plate, normalize_plate),
-            placeholder="如 晋E 或 晋E12345",
-            max_length=16,
-        ),
+        listing.plate_search(MatchReview.plate, "识别号牌"),
         listing.Filter("kind", "记录类型", listing.equals(MatchReview.record_kind), "choice", services.KIND_ZH),
         listing.Filter(
             "decision", "匹配情况", listing.equals(MatchReview.match_decision), "choice", services.DECISION_ZH
