@@ -572,13 +572,14 @@ def test_match_review_queue_filters_pages_and_exports(app, make_user, monkeypatc
     assert audited["rows"] == 3
 
 
-def test_export_records_default_to_problems_filter_and_export(app, make_user):
+def test_export_records_default_to_problems_filter_and_export(app, make_user, station_factory):
     from datetime import date
 
     from vehicle_enforce.core import transaction
     from vehicle_enforce.exports.models import ExportRecord
     from vehicle_enforce.extensions import db
 
+    station = station_factory("JC-RS-01")
     now = datetime.now(UTC).replace(microsecond=0)
     for i, (status, kind) in enumerate(
         [
@@ -620,6 +621,7 @@ def test_export_records_default_to_problems_filter_and_export(app, make_user):
     assert len(re.findall(r'id="record-(\d+)"', everything)) == 5
     header, rows = _sheet(env.get("/ops/exports/?export=xlsx"))
     assert [r[header.index("状态")] for r in rows] == ["上报失败", "平台拒收", "上报失败"]
+    assert {(r[header.index("站点")], r[header.index("站点编号")]) for r in rows} == {(station.name, "JC-RS-01")}
     assert rows[0][header.index("平台返回的原因")] == "平台超时" and isinstance(
         rows[0][header.index("发生时间")], datetime
     )

@@ -44,13 +44,19 @@ def _record_status(stmt: Select[Any], status: str) -> Select[Any]:
     return stmt.where(ExportRecord.status.in_(wanted))
 
 
-def _record_row(r: ExportRecord) -> dict[str, Any]:
+def _with_station_name(stmt: Select[Any]) -> Select[Any]:
+    return stmt.outerjoin(Station, Station.code == ExportRecord.station).add_columns(Station.name)
+
+
+def _record_row(row: tuple[ExportRecord, str | None]) -> dict[str, Any]:
+    r, station_name = row
     return {
         "id": r.id,
         "target": r.target,
         "kind": r.kind,
         "object_id": r.object_id,
         "station": r.station,
+        "station_name": station_name,
         "occurred_at": r.occurred_at,
         "due_day": r.due_day,
         "status": r.status,
@@ -83,6 +89,7 @@ RECORDS = listing.ListSpec(
         Column("target", "平台", labels=EXPORT_TARGET_ZH),
         Column("kind", "数据类型", labels=EXPORT_KIND_ZH),
         Column("object_id", "记录编号"),
+        Column("station_name", "站点"),
         Column("station", "站点编号"),
         Column("occurred_at", "发生时间", "datetime"),
         Column("due_day", "应报日期", "date"),
@@ -93,6 +100,7 @@ RECORDS = listing.ListSpec(
         Column("acknowledged_at", "确认时间", "datetime"),
     ),
     export_row=_record_row,
+    export_query=_with_station_name,
 )
 
 
