@@ -36,6 +36,7 @@ from plates import normalize_plate
 from vehicle_enforce.auth.privacy import mask_name, mask_phone, sees_personal_data
 from vehicle_enforce.core import audit
 from vehicle_enforce.core.actors import Actor
+from vehicle_enforce.core.messages import LIST_MESSAGES
 from vehicle_enforce.core.spreadsheets import XLSX_MIMETYPE, Column, stream_xlsx
 from vehicle_enforce.core.timeutil import FIRST_DAY, LAST_DAY, SHANGHAI, format_local, local_day, now_utc
 from vehicle_enforce.extensions import db
@@ -50,13 +51,14 @@ CONTROL_PARAMS = ("sort", "cursor")
 FilterKind = Literal["text", "choice", "date", "flag"]
 SortKind = Literal["datetime", "date", "int", "text"]
 
-MSG_CHOICE = "请从列表中选择"
-MSG_DATE = "日期格式有误，应为 年-月-日（如 2019-11-05）"
-MSG_DATE_RANGE = f"日期超出范围，应在 {FIRST_DAY} 至 {LAST_DAY} 之间"
-MSG_TOO_LONG = "过长，最多 {n} 个字符"
-MSG_CURSOR = "翻页位置已失效，请回到第一页"
-MSG_SORT = "不能按该列排序"
-MSG_TOO_MANY = "符合筛选条件的记录共 {n} 条，超过单次导出上限 {cap} 条，请缩小筛选范围（如缩短日期区间）后再导出。"
+# The words of a refusal, from the one catalogue (core/messages.py).
+MSG_CHOICE = LIST_MESSAGES["choice"]
+MSG_DATE = LIST_MESSAGES["date"]
+MSG_DATE_RANGE = LIST_MESSAGES["date_range"].format(first=FIRST_DAY, last=LAST_DAY)
+MSG_TOO_LONG = LIST_MESSAGES["too_long"]
+MSG_CURSOR = LIST_MESSAGES["cursor"]
+MSG_SORT = LIST_MESSAGES["sort"]
+MSG_TOO_MANY = LIST_MESSAGES["too_many"]
 EXPORTED_ZH = "导出"
 
 

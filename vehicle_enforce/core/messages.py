@@ -88,6 +88,18 @@ def pydantic_message(err: dict[str, Any]) -> str:
         return template
 
 
+#: A list page's filters, sorting, paging and export (`core/listing.py`); braces are filled there.
+LIST_MESSAGES: dict[str, str] = {
+    "choice": "请从列表中选择",
+    "date": "日期格式有误，应为 年-月-日（如 2019-11-05）",
+    "date_range": "日期超出范围，应在 {first} 至 {last} 之间",
+    "too_long": "过长，最多 {n} 个字符",
+    "cursor": "翻页位置已失效，请回到第一页",
+    "sort": "不能按该列排序",
+    "too_many": "符合筛选条件的记录共 {n} 条，超过单次导出上限 {cap} 条，请缩小筛选范围（如缩短日期区间）后再导出。",
+}
+
+
 #: `ServiceError.code` → Chinese, for a refusal that names no field or a field problem not listed below.
 CODE_MESSAGES: dict[str, str] = {
     "bad_request": "请求有误，请刷新页面后重试",
