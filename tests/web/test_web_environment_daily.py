@@ -59,7 +59,9 @@ def _world(client: Any, auth_headers: Any, station_factory: Any, vehicle_factory
 def _photo_shown(pg: Any, scope: str) -> None:
     """The photo beside the decision loaded, opens zoomable in the viewer, and Esc closes it."""
     link = pg.locator(f"{scope} a.evidence-photo").first
-    assert link.locator("img").evaluate("img => img.complete && img.naturalWidth > 0"), "the photo did not load"
+    img = link.locator("img")
+    img.scroll_into_view_if_needed()  # loading="lazy": a photo below the fold (on a phone) loads when seen
+    pg.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=img.element_handle(), timeout=15_000)
     link.click()
     assert pg.locator("#evidence-lightbox").evaluate("d => d.open")
     pg.click("#evidence-lightbox [data-zoom=in]")

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, or_, select
 
-from vehicle_enforce.auth.models import DEPARTMENT_NAMES_ZH, ApiToken, User
+from vehicle_enforce.auth.models import ApiToken, User, department_name
 from vehicle_enforce.core import audit, spreadsheets
 from vehicle_enforce.core.actors import Actor
 from vehicle_enforce.core.audit import AuditEntry
@@ -40,7 +40,7 @@ class AuditFilters:
         """The filters as the export's 说明 sheet names them."""
         items = [
             ("操作人", self.person),
-            ("部门", DEPARTMENT_NAMES_ZH.get(self.department, self.department) if self.department else None),  # type: ignore[call-overload]
+            ("部门", department_name(self.department) if self.department else None),
             ("对象", AUDIT_OBJECT_ZH.get(self.object_type or "", self.object_type)),
             ("对象编号", self.object_id),
             ("操作", audit_action_label(self.action) if self.action else None),
@@ -134,7 +134,7 @@ def rows_for_export(filters: AuditFilters, *, actor: Actor, display: dict[str, s
             "id": e.id,
             "at": e.at,
             "person": display.get(e.actor_name, e.actor_name) if e.actor_kind != "system" else "系统自动",
-            "department": DEPARTMENT_NAMES_ZH.get(e.department, e.department) if e.department else "",  # type: ignore[call-overload]
+            "department": department_name(e.department) if e.department else "",
             "action": audit_action_label(e.action),
             "object_type": AUDIT_OBJECT_ZH.get(e.object_type, e.object_type),
             "object_id": e.object_id,

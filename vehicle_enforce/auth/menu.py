@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
-from flask import request
+from flask import has_request_context, request
 
 from vehicle_enforce.auth.models import Department
 from vehicle_enforce.auth.principal import current_principal
@@ -153,7 +153,10 @@ def current_href(items: Sequence[MenuItem], path: str, args: Mapping[str, str]) 
 
 
 def menu_context() -> dict[str, Any]:
-    """base.html's `menu` and `menu_current` (a context processor: every template gets them)."""
+    """base.html's `menu` and `menu_current` (a context processor: every template gets them). A template
+    drawn outside a request (a notice or the monthly report printed by a task or the CLI) has no menu."""
+    if not has_request_context():
+        return {"menu": [], "menu_current": None}
     try:
         principal = current_principal()
         items = menu_for(principal)

@@ -39,6 +39,14 @@ DEPARTMENT_NAMES_ZH = {
 }
 
 
+def department_name(value: str) -> str:
+    """A department's Chinese name, from its code as stored (an unknown code is shown as recorded)."""
+    try:
+        return DEPARTMENT_NAMES_ZH[Department(value)]
+    except (ValueError, KeyError):
+        return value
+
+
 class County(Model):
     """A county or district of the city (code: the GB/T 2260 division code, e.g. 140525)."""
 

@@ -258,6 +258,8 @@ def init_app(app: Flask) -> None:
         if status < 400:
             return exc
         if not _wants_json():
+            if exc.response is not None:  # the page its raiser drew (the rate limits' 核验过于频繁, login page)
+                return exc.response
             return error_page(status, "csrf" if isinstance(exc, CSRFError) else status)
         code = _HTTP_CODES.get(status, "error")
         message = exc.description or code

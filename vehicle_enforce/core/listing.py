@@ -424,7 +424,7 @@ def export(spec: ListSpec, state: ListState, stmt: Select[Any], principal: Actor
 
     def rows() -> Any:
         for row in db.session.execute(stmt):
-            data = dict(spec.export_row(row[0] if width == 1 else tuple(row)))  # type: ignore[misc]
+            data = dict(spec.export_row(row[0] if width == 1 else tuple(row)))  # type: ignore[misc]  # export_row takes the entity or the joined tuple, as the list's query selects
             if masked:
                 for key, mask in spec.masks.items():
                     if data.get(key) is not None:
