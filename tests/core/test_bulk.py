@@ -80,3 +80,33 @@ def test_insert_rows_stores_every_value_as_given(app, backend):
     assert all(r.occurred_at == at and r.occurred_at.tzinfo is not None for r in stored)
     assert stored[0].occurred_at.astimezone(UTC) == at.astimezone(UTC)
     assert all(r.due_day == date(2019, 11, 1) for r in stored)
+
+
+def test_a_bulk_written_time_compares_equal_to_the_same_time_from_a_query(app, backend):
+    """A whole-second time written in bulk is stored as an ORM write stores it, so `=` and keyset cursors
+    over it find it (SQLite compares the stored text: `…:15` ≠ `…:15.000000`)."""
+    from datetime import UTC, date, datetime
+
+    from vehicle_enforce.core import bulk
+    from vehicle_enforce.exports.models import ExportRecord
+    from vehicle_enforce.extensions import db
+
+    at = datetime(2019, 11, 1, 8, 30, 15, tzinfo=UTC)  # vendors send whole seconds
+    row = {
+        "target": "provincial",
+        "kind": "remote_sensing_pass",
+        "object_id": "1",
+        "station": "JC-RS-01",
+        "idempotency_key": "whole-second",
+        "payload": {},
+        "occurred_at": at,
+        "due_day": date(2019, 11, 1),
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": at,
+        "created_at": at,
+    }
+    bulk.insert_rows(ExportRecord.__table__, [row])
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).where(ExportRecord.occurred_at == at)) == 1
+    assert db.session.scalar(select(func.count()).where(ExportRecord.occurred_at < at)) == 0

@@ -209,3 +209,26 @@ def test_postgresql_sessions_run_without_jit_after_upgrade_and_with_it_after_dow
     assert jit() == "off"
     migrate.downgrade(empty_database_url, "32export_queue")
     assert jit() == server_default
+
+
+def test_sqlite_times_written_short_by_the_bulk_writer_get_the_long_form(empty_database_url):
+    """Before 32sqlite_times the bulk writer stored a whole-second time as `…:15`, an ORM write as
+    `…:15.000000`; SQLite compares the text, so the migration rewrites the short ones (not the append-only
+    audit log). PostgreSQL stores timestamps and is left alone."""
+    if not empty_database_url.startswith("sqlite"):
+        pytest.skip("the SQLite text form of a time")
+    migrate.upgrade(empty_database_url, "31notice_reads")
+    engine = sa.create_engine(empty_database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO change_feed (id, kind, object_id, payload, at) "
+                    "VALUES (1, 'listed', '1', '{}', '2019-11-01 08:30:15')"
+                )
+            )
+        migrate.upgrade(empty_database_url)
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT at FROM change_feed")).scalar() == "2019-11-01 08:30:15.000000"
+    finally:
+        engine.dispose()

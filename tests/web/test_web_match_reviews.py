@@ -55,8 +55,9 @@ def test_environment_confirms_probable_matches_by_keyboard_and_click(
     text = card.inner_text()
     assert "晋E1234S" in text and "近似匹配" in text and "确认为 晋E12345（黄牌）" in text, text
     # The photo of the record is shown beside the candidates (served from the evidence store).
-    loaded = card.locator("img").evaluate("img => img.complete && img.naturalWidth > 0")
-    assert loaded, "the record's photo did not load"
+    photo = card.locator("img")
+    photo.scroll_into_view_if_needed()  # loading="lazy": it loads when seen
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=photo.element_handle(), timeout=15_000)
     assert page.evaluate("document.activeElement.classList.contains('confirm')"), "first candidate is not focused"
     assert_chinese(page)
     screenshot(page, f"match-reviews-{backend.name}")

@@ -157,7 +157,9 @@ def _executemany(table: Table, columns: list[str], rows: Sequence[dict[str, Any]
     dialect = db.session.get_bind().dialect
     compiled = table.insert().compile(dialect=dialect, column_keys=columns)
     columns = list(compiled.positiontup or [])  # the order of the statement's placeholders
-    processors = [table.c[c].type.bind_processor(dialect) for c in columns]
+    # dialect_impl: the dialect's own type behind a TypeDecorator (SQLite's DATETIME writes the fraction
+    # of a second, `…:22.000000`, as an ORM write does; the decorator alone would leave it to the driver).
+    processors = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
     sql = str(compiled)
     active = [(i, proc) for i, proc in enumerate(processors) if proc is not None]
     params = []
