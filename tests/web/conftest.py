@@ -135,6 +135,20 @@ def login(pg: Any, base: str, username: str, password: str) -> None:
     pg.wait_for_load_state("networkidle")
 
 
+def record_summary_penalty(pg: Any, decision_number: str, served_to: str, officer: str, cert: str) -> None:
+    """On the open case page, as police: the summary procedure's penalty (当场处罚, one officer with a
+    certificate, the decision handed over), confirmed in the dialog a step that changes the case opens."""
+    form = "form:has(input[name=decision_number])"
+    pg.fill(f"{form} input[name=decision_number]", decision_number)
+    pg.select_option(f"{form} select[name=procedure]", "summary")
+    pg.fill(f"{form} input[name=served_to]", served_to)
+    pg.fill(f"{form} input[name=officer1_name]", officer)
+    pg.fill(f"{form} input[name=officer1_cert]", cert)
+    pg.click("button:has-text('录入处罚决定')")
+    with pg.expect_navigation():
+        pg.click("#decision-dialog [data-decision-ok]")
+
+
 @pytest.fixture
 def make_user(app: Any):
     from vehicle_enforce.auth import services

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from tests.blacklist.conftest import OFFICERS, SUMMARY
-from tests.web.conftest import login, screenshot
+from tests.web.conftest import login, record_summary_penalty, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -122,16 +122,7 @@ def test_police_lookup_hit_and_record_a_penalty(live_server, page, make_user, co
     page.click("#legend summary")
     assert "登记为已报废或已注销的车辆仍在行驶" in page.inner_text("#legend")
     page.goto(f"{live_server}/ops/cases/{county['case_id']}")
-    page.fill("input[name=decision_number]", "晋E公交罚〔2019〕001号")
-    # The summary procedure (当场处罚, 200 yuan): one officer with a certificate, the decision handed over.
-    form = "form:has(input[name=decision_number])"
-    page.select_option(f"{form} select[name=procedure]", "summary")
-    page.fill(f"{form} input[name=served_to]", "驾驶人 王某")
-    page.fill(f"{form} input[name=officer1_name]", "张警官")
-    page.fill(f"{form} input[name=officer1_cert]", "14050001")
-    page.click("button:has-text('录入处罚决定')")
-    with page.expect_navigation():  # a step that changes the case asks first
-        page.click("#decision-dialog [data-decision-ok]")
+    record_summary_penalty(page, "晋E公交罚〔2019〕001号", "驾驶人 王某", "张警官", "14050001")  # 当场处罚, 200 yuan
     assert "待下达维修" in page.inner_text("#state")
     screenshot(page, f"police-penalty-recorded-{backend.name}")
 

@@ -17,7 +17,7 @@ import contextlib
 import pytest
 from sqlalchemy import select
 
-from tests.web.conftest import _watched, login, screenshot
+from tests.web.conftest import _watched, login, record_summary_penalty, screenshot
 from tests.web.test_web_departments import assert_chinese
 
 pytestmark = pytest.mark.browser
@@ -234,15 +234,7 @@ def test_police_look_up_a_listed_truck_and_one_listed_under_another_colour_and_r
         assert "同号码异色" in hits and "jiaojing" not in hits
         # The penalty on the case (case detail's form).
         pg.goto(f"{live_server}/ops/cases/{case_id}")
-        form = "form:has(input[name=decision_number])"
-        pg.fill(f"{form} input[name=decision_number]", "晋E公交罚〔2019〕031号")
-        pg.select_option(f"{form} select[name=procedure]", "summary")
-        pg.fill(f"{form} input[name=served_to]", "驾驶人 赵某")
-        pg.fill(f"{form} input[name=officer1_name]", "王五")
-        pg.fill(f"{form} input[name=officer1_cert]", "14050031")
-        pg.click("button:has-text('录入处罚决定')")
-        with pg.expect_navigation():  # a step that changes the case asks first
-            pg.click("#decision-dialog [data-decision-ok]")
+        record_summary_penalty(pg, "晋E公交罚〔2019〕031号", "驾驶人 赵某", "王五", "14050031")
         assert "待下达维修" in pg.inner_text("#state")
         screenshot(pg, f"police-flow-penalty-desktop-{backend.name}")
 
