@@ -82,7 +82,7 @@ def test_admin_creates_a_user_with_a_one_time_password_shown_once(app, admin):
     )
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
-    password = re.search(r'id="one-time-password">([^<]+)<', html).group(1)
+    password = re.search(r'id="one-time-password"[^>]*>([^<]+)<', html).group(1)
     user = _user("zhangsan")
     assert user.display_name == "环境局执法员 张三" and user.department == "environment" and user.county_id is not None
     assert password not in user.password_hash
@@ -145,7 +145,7 @@ def test_disable_enable_reset_and_unlock(app, admin, make_user):
     assert _audit("user.unlock")[-1].changes["was_locked"] is True
     # Reset: a generated password shown once; the old one no longer works.
     r = _post(admin, f"/ops/admin/users/{uid}/password", "/ops/admin/users")
-    password = re.search(r'id="one-time-password">([^<]+)<', r.get_data(as_text=True)).group(1)
+    password = re.search(r'id="one-time-password"[^>]*>([^<]+)<', r.get_data(as_text=True)).group(1)
     assert _login(app, "zhaoliu")[1] == 401 and _login(app, "zhaoliu", password)[1] == 302
 
 
@@ -153,7 +153,7 @@ def test_admin_creates_and_revokes_a_token(app, admin):
     r = _post(admin, "/ops/admin/tokens", "/ops/admin/tokens", name="泽州县公安卡口系统", department="police")
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
-    secret = re.search(r'id="token-secret">([^<]+)<', html).group(1)
+    secret = re.search(r'id="token-secret"[^>]*>([^<]+)<', html).group(1)
     api = app.test_client()
     me = api.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
     assert me.status_code == 200 and me.get_json()["name"] == "泽州县公安卡口系统"
