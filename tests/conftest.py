@@ -97,13 +97,20 @@ def shared_dir() -> Path:
 
 @pytest.fixture
 def vehicle_factory(app: Any) -> Callable[..., int]:
-    """make(plate, plate_color) registers an active China III diesel heavy truck; returns its id."""
+    """make(plate, plate_color, owner=(kind, name)) registers an active China III diesel heavy truck (with
+    its owner when given); returns its id."""
     from vehicle_enforce.core import transaction
     from vehicle_enforce.extensions import db
-    from vehicle_enforce.vehicles.models import Vehicle
+    from vehicle_enforce.vehicles.models import Owner, Vehicle
     from vehicle_enforce.vehicles.registry import plate_key
 
-    def make(plate: str = "晋E12345", plate_color: str = "yellow") -> int:
+    def make(plate: str = "晋E12345", plate_color: str = "yellow", owner: tuple[str, str] | None = None) -> int:
+        owner_id = None
+        if owner is not None:
+            row = Owner(kind=owner[0], name=owner[1], phone="13912345678")
+            db.session.add(row)
+            db.session.flush()
+            owner_id = row.id
         vehicle = Vehicle(
             plate=plate,
             plate_color=plate_color,
@@ -112,6 +119,7 @@ def vehicle_factory(app: Any) -> Callable[..., int]:
             fuel="diesel",
             emission_standard=3,
             status="active",
+            owner_id=owner_id,
         )
         db.session.add(vehicle)
         db.session.flush()

@@ -33,41 +33,13 @@ def _browser_page(browser, size):
         yield pg
 
 
-def _register(plate: str, colour: str = "yellow", owner: tuple[str, str] | None = None) -> int:
-    from vehicle_enforce.core import transaction
-    from vehicle_enforce.extensions import db
-    from vehicle_enforce.vehicles.models import Owner, Vehicle
-    from vehicle_enforce.vehicles.registry import plate_key
-
-    owner_id = None
-    if owner is not None:
-        row = Owner(kind=owner[0], name=owner[1], phone="13912345678")
-        db.session.add(row)
-        db.session.flush()
-        owner_id = row.id
-    vehicle = Vehicle(
-        plate=plate,
-        plate_color=colour,
-        plate_key=plate_key(plate),
-        vehicle_type="heavy_truck",
-        fuel="diesel",
-        emission_standard=3,
-        status="active",
-        owner_id=owner_id,
-    )
-    db.session.add(vehicle)
-    db.session.flush()
-    transaction.commit()
-    return vehicle.id
-
-
 def _fits_the_phone(pg) -> None:
     width = pg.evaluate("document.documentElement.scrollWidth")
     assert width <= 400, f"{pg.url} is {width}px wide on a 390px phone"
 
 
 def test_station_records_a_test_with_a_photo_and_prints_the_notice(
-    app, live_server, browser, make_user, station_factory, labelled_photo, backend
+    app, live_server, browser, make_user, station_factory, vehicle_factory, labelled_photo, backend
 ):
     from playwright.sync_api import expect
 
@@ -79,8 +51,8 @@ def test_station_records_a_test_with_a_photo_and_prints_the_notice(
 
     path, plate, colour = labelled_photo
     station_factory("JC-RD-01", "roadside", name="泽州县柴油货车联合执法站")
-    truck_id = _register(plate, colour, owner=("person", "张三丰"))
-    other_id = _register("晋E66001")
+    truck_id = vehicle_factory(plate, colour, owner=("person", "张三丰"))
+    other_id = vehicle_factory("晋E66001")
     make_user("luce", "station", station="JC-RD-01", display_name="路检站操作员 李四")
 
     with _browser_page(browser, DESKTOP) as pg:
@@ -163,7 +135,7 @@ def test_station_records_a_test_with_a_photo_and_prints_the_notice(
 
 
 @pytest.fixture
-def listed_trucks(app, station_factory):
+def listed_trucks(app, station_factory, vehicle_factory):
     """晋E54321 (yellow) listed and its case confirmed by the environment bureau (police act now);
     晋E66666 listed as a blue plate only (a yellow read of it is a doubt, not a clear answer)."""
     from tests.blacklist.conftest import OFFICERS
@@ -182,7 +154,7 @@ def listed_trucks(app, station_factory):
         ("晋E54321", "yellow", "群众举报冒黑烟，遥感复核超标"),
         ("晋E66666", "blue", "路检林格曼黑度3级，超标"),
     ):
-        vehicle_id = _register(plate, colour)
+        vehicle_id = vehicle_factory(plate, colour)
         entry = blacklist_services.list_manually(ManualListing(vehicle_id=vehicle_id, reason=reason), actor=environment)
         cases[plate] = db.session.scalars(select(Case).where(Case.entry_id == entry.id)).one().id
     case_services.act(cases["晋E54321"], ActionIn(action="confirm", officers=OFFICERS), actor=environment)
